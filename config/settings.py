@@ -1,0 +1,190 @@
+"""Riik settings, read from the environment (12-factor).
+
+Embedded default: SQLite files under ``RIIK_DATA_DIR`` (default ``./var``) for
+both the event store and the read models, Celery tasks run in-process.
+Scaled: ``DATABASE_URL`` (PostgreSQL) and ``CELERY_BROKER_URL`` (RabbitMQ or
+Redis). The event store always lives in the same database as the read models.
+"""
+
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import environ
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+env = environ.Env()
+
+RIIK_DATA_DIR = Path(env("RIIK_DATA_DIR", default=str(BASE_DIR / "var"))).resolve()
+RIIK_DATA_DIR.mkdir(parents=True, exist_ok=True)
+RIIK_KEYS_DIR = Path(env("RIIK_KEYS_DIR", default=str(RIIK_DATA_DIR / "keys")))
+
+
+def _secret_key() -> str:
+    # Generated once into the data folder, never committed: a fresh checkout
+    # runs without any set-up, a deployment sets DJANGO_SECRET_KEY.
+    configured: str = env("DJANGO_SECRET_KEY", default="")
+    if configured:
+        return configured
+    path = RIIK_DATA_DIR / "secret_key"
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(50))
+        path.chmod(0o600)
+    return path.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+DEBUG = env.bool("DJANGO_DEBUG", default=False)
+ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "rest_framework.authtoken",
+    "drf_spectacular",
+    "chain",
+    "registries.common",
+    "registries.business",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+WSGI_APPLICATION = "config.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DATABASES = {
+    "default": env.db(
+        "DATABASE_URL", default=f"sqlite:///{RIIK_DATA_DIR / 'riik.sqlite3'}"
+    ),
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    DATABASES["default"]["OPTIONS"] = {
+        # The event store writes through its own connection to the same file:
+        # wait for the lock instead of failing, and take it up front so that a
+        # read-then-write transaction never deadlocks on the upgrade.
+        "timeout": 30,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+    }
+    # A file, not memory: the event store must see the same test database.
+    DATABASES["default"]["TEST"] = {
+        "NAME": str(RIIK_DATA_DIR / env("RIIK_TEST_DB_NAME", default="test-riik.sqlite3")),
+    }
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en"
+TIME_ZONE = "Europe/Tallinn"
+USE_I18N = True
+USE_TZ = True
+STATIC_URL = "static/"
+STATIC_ROOT = RIIK_DATA_DIR / "static"
+
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "rest_framework.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "PAGE_SIZE": 50,
+    "EXCEPTION_HANDLER": "registries.common.api.problems.problem_exception_handler",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "rest_framework.throttling.AnonRateThrottle",
+        "rest_framework.throttling.UserRateThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": env("RIIK_THROTTLE_ANON", default="600/minute"),
+        "user": env("RIIK_THROTTLE_USER", default="3000/minute"),
+    },
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Riik registries API",
+    "DESCRIPTION": "E-services of the national registries and the auditor view of their chain.",
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+}
+
+# The chain: which registry logs a block commits to, and who this node is.
+RIIK_CHAIN_ID = env("RIIK_CHAIN_ID", default="riik-dev")
+RIIK_ORIGIN_PREFIX = env("RIIK_ORIGIN_PREFIX", default="riik.example")
+RIIK_NODE_NAME = env("RIIK_NODE_NAME", default="supernode-1")
+RIIK_REGISTRIES = ["business", "court", "health", "identity", "property"]
+RIIK_BLOCK_INTERVAL = env.float("RIIK_BLOCK_INTERVAL", default=2.0)
+# Reliability tests only: seconds to pause between sealing and finalizing.
+RIIK_FAULT_PAUSE_AFTER_SEAL = env.float("RIIK_FAULT_PAUSE_AFTER_SEAL", default=0.0)
+
+# Celery: in-process unless a broker is configured.
+CELERY_BROKER_URL = env("CELERY_BROKER_URL", default="")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_TASK_SERIALIZER = "json"
+CELERY_RESULT_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TASK_TIME_LIMIT = 120
+CELERY_TASK_SOFT_TIME_LIMIT = 100
+CELERY_TASK_DEFAULT_QUEUE = env("RIIK_TASK_QUEUE", default="riik")
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis re-delivers a message whose worker died once it has been unacknowledged
+# for visibility_timeout seconds; workers look for such messages every
+# unacked_restore_interval seconds (RabbitMQ re-delivers at once by itself).
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "visibility_timeout": env.int("RIIK_BROKER_VISIBILITY_TIMEOUT", default=300),
+    "unacked_restore_interval": env.int("RIIK_BROKER_RESTORE_INTERVAL", default=10),
+    "unacked_restore_throttle": 1,
+}
+CELERY_BEAT_SCHEDULE = {
+    "seal-pending-entries": {
+        "task": "chain.tasks.seal_pending_entries",
+        "schedule": timedelta(seconds=RIIK_BLOCK_INTERVAL),
+    },
+    "catch-up-projections": {
+        "task": "registries.common.tasks.catch_up_projections",
+        "schedule": timedelta(seconds=RIIK_BLOCK_INTERVAL),
+    },
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": env("RIIK_LOG_LEVEL", default="INFO")},
+}
