@@ -1,0 +1,829 @@
+"""Standalone chain verifier: ``python -m chain.verify BUNDLE``.
+
+Standard library and ``cryptography`` only; imports the pure modules
+``chain.encoding``, ``chain.merkle`` and ``chain.notes`` and never Django, so an
+auditor can run it on an exported bundle without the application.
+
+The checking itself is the streaming class :class:`ChainVerifier`, fed record
+by record (``start(header)``, then ``entry(record)`` / ``block(record)`` in
+bundle order, then ``finish()``). The bundle reader below feeds it from a
+JSON Lines file; ``manage.py chain verify`` feeds it the same records straight
+from the database. It keeps constant memory: per registry one Merkle frontier
+(O(log n) hashes), the last entry hash and counters.
+
+It raises :class:`VerificationFailure` at the first bad item, naming it, e.g.
+``registry business seq 1234: payload hash mismatch`` or
+``block 57: missing supernode quorum (1 of 3 valid signatures)``.
+The bundle format and every check are written down in docs/chain-format.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import re
+import sys
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any, NoReturn
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from chain import notes
+from chain.encoding import (
+    ZERO_HASH,
+    NotCanonicalError,
+    block_hash,
+    canonical,
+    entry_envelope,
+    entry_hash,
+    vote_message,
+)
+from chain.merkle import EMPTY_ROOT, MerkleFrontier, leaf_hash
+
+__all__ = [
+    "BUNDLE_FORMAT",
+    "BundleFormatError",
+    "ChainVerifier",
+    "RegistryReport",
+    "Report",
+    "VerificationFailure",
+    "iter_bundle",
+    "main",
+    "read_trusted_keys",
+    "verify_bundle",
+    "verify_stream",
+]
+
+BUNDLE_FORMAT = "riik-bundle/1"
+SUPERNODE_TIER = "supernode"
+FINALIZE_KIND = "finalize"
+MAX_LINE_BYTES = 64 * 1024 * 1024
+"""Longest bundle line accepted (a line holds one record and its payload)."""
+
+_MAX_SAMPLES = 10
+_HEX = re.compile(r"(?:[0-9a-f]{2})*")
+
+
+class VerificationFailure(Exception):  # noqa: N818 (the name is the API)
+    """The first bad item found; ``message`` names it."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class BundleFormatError(Exception):
+    """The file is not a readable riik bundle (not UTF-8, not JSON, ...)."""
+
+
+def _fail(message: str) -> NoReturn:
+    raise VerificationFailure(message)
+
+
+# --- report -----------------------------------------------------------------
+
+
+@dataclass
+class RegistryReport:
+    """What was verified of one registry log."""
+
+    name: str
+    entries: int = 0
+    """Entries read and verified (hashes, chaining), sealed or not."""
+    sealed_size: int = 0
+    """Tree size committed by the last block."""
+    sealed_root: bytes = EMPTY_ROOT
+    """Merkle root at ``sealed_size``, checked against the recomputed tree."""
+    head_hash: bytes = ZERO_HASH
+    """``entry_hash`` of the last entry read."""
+
+    @property
+    def unsealed(self) -> int:
+        return self.entries - self.sealed_size
+
+
+@dataclass
+class Report:
+    """The result of a successful verification."""
+
+    chain_id: str
+    origin_prefix: str
+    registries: dict[str, RegistryReport]
+    supernodes: tuple[str, ...]
+    quorum: int
+    keys_from_bundle: bool
+    blocks: int = 0
+    first_height: int | None = None
+    last_height: int | None = None
+    last_block_hash: bytes | None = None
+    ignored_signatures: int = 0
+    """Unknown or invalid block signatures (never counted towards quorum)."""
+    ignored_samples: list[str] = field(default_factory=list)
+    """The first few ignored signatures, described."""
+    unknown_checkpoint_signatures: int = 0
+    """Checkpoint signature lines by keys that are not supernodes (e.g. witnesses)."""
+    complete: bool = False
+    """True when the bundle's end record was read and its counts matched."""
+
+    @property
+    def entries(self) -> int:
+        return sum(log.entries for log in self.registries.values())
+
+    def summary_lines(self) -> list[str]:
+        keys = "keys from the bundle header" if self.keys_from_bundle else "trusted keys"
+        lines = [
+            f"chain {self.chain_id}: {len(self.registries)} registries, "
+            f"{len(self.supernodes)} supernodes (quorum {self.quorum}, {keys})"
+        ]
+        for name in sorted(self.registries):
+            log = self.registries[name]
+            line = (
+                f"registry {name}: {log.entries} entries (payload hashes, entry hashes, "
+                f"chaining) OK; tree size {log.sealed_size} root {log.sealed_root.hex()} "
+                f"sealed in blocks"
+            )
+            if log.unsealed:
+                line += f"; {log.unsealed} entries not yet in a block"
+            lines.append(line)
+        if self.blocks:
+            lines.append(
+                f"blocks {self.first_height}..{self.last_height}: {self.blocks} blocks (hashes, "
+                "links, log sizes and roots, supernode quorum certificates, checkpoints) OK; "
+                f"last block hash {self.last_block_hash.hex() if self.last_block_hash else '-'}"
+            )
+        else:
+            lines.append("blocks: none")
+        if self.ignored_signatures:
+            lines.append(
+                f"ignored {self.ignored_signatures} unknown or invalid block signatures "
+                "(not counted): " + "; ".join(self.ignored_samples)
+            )
+        if self.unknown_checkpoint_signatures:
+            lines.append(
+                f"{self.unknown_checkpoint_signatures} checkpoint signatures by keys other "
+                "than the supernodes were not checked"
+            )
+        lines.append(
+            f"total: {self.entries} entries, {self.blocks} blocks"
+            + ("" if self.complete else " (no end record checked)")
+        )
+        return lines
+
+
+# --- record field helpers ---------------------------------------------------
+
+
+def _get(record: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
+    if name not in record:
+        _fail(f"{where}: malformed record (field {name!r} missing)")
+    value = record[name]
+    if (isinstance(value, bool) and kind is int) or not isinstance(value, kind):
+        names = kind.__name__ if isinstance(kind, type) else "/".join(k.__name__ for k in kind)
+        _fail(f"{where}: malformed record (field {name!r} must be {names})")
+    return value
+
+
+def _get_int(record: Mapping[str, Any], name: str, where: str, minimum: int = 0) -> int:
+    value: int = _get(record, name, int, where)
+    if value < minimum:
+        _fail(f"{where}: malformed record (field {name!r} must be >= {minimum})")
+    return value
+
+
+def _get_hex(record: Mapping[str, Any], name: str, where: str, size: int | None = 32) -> bytes:
+    value: str = _get(record, name, str, where)
+    if not _HEX.fullmatch(value):
+        _fail(f"{where}: malformed record (field {name!r} must be lowercase hex)")
+    data = bytes.fromhex(value)
+    if size is not None and len(data) != size:
+        _fail(f"{where}: malformed record (field {name!r} must be {size} bytes)")
+    return data
+
+
+def _quorum_floor(count: int) -> int:
+    """The least quorum accepted for ``count`` trusted supernodes.
+
+    ``count - F`` with ``F = (count - 1) // 3`` faulty: 2F+1 when count = 3F+1.
+    """
+    return count - (count - 1) // 3
+
+
+@dataclass
+class _Log:
+    report: RegistryReport
+    frontier: MerkleFrontier = field(default_factory=MerkleFrontier)
+
+    @property
+    def next_seq(self) -> int:
+        return self.report.entries + 1
+
+
+# --- the verifier -----------------------------------------------------------
+
+
+class ChainVerifier:
+    """Streaming verifier of one chain: feed records in bundle order.
+
+    ``trusted_keys``: C2SP verifier key strings of the supernodes to trust. When
+    omitted, the supernode keys listed in the header are used (they are then
+    only as trustworthy as the bundle itself). ``quorum``: override the number
+    of distinct supernode signatures a block needs; by default the header's,
+    raised to a majority of the trusted keys when trusted keys are given.
+    """
+
+    def __init__(
+        self, trusted_keys: Iterable[str] | None = None, *, quorum: int | None = None
+    ) -> None:
+        self._trusted = None if trusted_keys is None else notes.known_keys(trusted_keys)
+        self._quorum_override = quorum
+        self._report: Report | None = None
+        self._logs: dict[str, _Log] = {}
+        self._keys: dict[tuple[str, bytes], Ed25519PublicKey] = {}
+        self._known_raw: dict[tuple[str, bytes], bytes] = {}
+        self._origin_prefix = ""
+        self._chain_id = ""
+        self._ended = False
+        self._entry_records = 0
+
+    # -- public API --
+
+    @property
+    def report(self) -> Report:
+        """The report so far (valid after :meth:`start`)."""
+        if self._report is None:
+            raise RuntimeError("ChainVerifier.start() has not been called")
+        return self._report
+
+    def start(self, header: Mapping[str, Any]) -> None:
+        """Check the bundle header and set up the per-registry state."""
+        if self._report is not None:
+            _fail("bundle: a second header record")
+        where = "header"
+        if header.get("format") != BUNDLE_FORMAT:
+            found = header.get("format")
+            _fail(f"header: unsupported format {found!r}, expected {BUNDLE_FORMAT!r}")
+        chain_id: str = _get(header, "chain_id", str, where)
+        origin_prefix: str = _get(header, "origin_prefix", str, where)
+        if not origin_prefix:
+            _fail("header: malformed record (field 'origin_prefix' is empty)")
+        registries: list[Any] = _get(header, "registries", list, where)
+        for registry in registries:
+            if not isinstance(registry, str) or not registry:
+                _fail("header: registry names must be non-empty strings")
+        if len(set(registries)) != len(registries):
+            _fail("header: registry names are not unique")
+        supernodes: list[Any] = _get(header, "supernodes", list, where)
+        quorum = _get_int(header, "quorum", where, minimum=1)
+
+        listed: dict[tuple[str, bytes], bytes] = {}
+        for number, node in enumerate(supernodes, start=1):
+            node_where = f"header: supernode {number}"
+            if not isinstance(node, Mapping):
+                _fail(f"{node_where}: malformed record (not an object)")
+            name = _get(node, "name", str, node_where)
+            public = _get_hex(node, "public_key", node_where)
+            kid = _get_hex(node, "key_id", node_where, size=4)
+            try:
+                computed = notes.key_id(name, public)
+            except notes.NoteError as exc:
+                _fail(f"{node_where}: {exc}")
+            if computed != kid:
+                _fail(f"header: supernode {name} key_id {kid.hex()} does not match its public key")
+            if any(known_name == name for known_name, _ in listed):
+                _fail(f"header: supernode {name} is listed twice")
+            listed[(name, kid)] = public
+        if listed and quorum > len(listed):
+            _fail(f"header: quorum {quorum} exceeds the {len(listed)} supernodes listed")
+        if quorum < len(listed) // 2 + 1:
+            _fail(f"header: quorum {quorum} is not a majority of {len(listed)} supernodes")
+
+        if self._trusted is None:
+            known = listed
+        else:
+            known = dict(self._trusted)
+            quorum = max(quorum, _quorum_floor(len({name for name, _ in known})))
+        if self._quorum_override is not None:
+            quorum = self._quorum_override
+        self._known_raw = known
+        try:
+            self._keys = {k: Ed25519PublicKey.from_public_bytes(v) for k, v in known.items()}
+        except ValueError as exc:
+            _fail(f"header: a supernode public key is not a valid Ed25519 key ({exc})")
+        self._chain_id = chain_id
+        self._origin_prefix = origin_prefix
+        self._logs = {name: _Log(RegistryReport(name)) for name in sorted(registries)}
+        self._report = Report(
+            chain_id=chain_id,
+            origin_prefix=origin_prefix,
+            registries={name: log.report for name, log in self._logs.items()},
+            supernodes=tuple(sorted({name for name, _ in known})),
+            quorum=quorum,
+            keys_from_bundle=self._trusted is None,
+        )
+
+    def feed(self, record: Mapping[str, Any]) -> None:
+        """Dispatch a record on its ``type`` (header, entry, block or end)."""
+        kind = record.get("type")
+        if kind == "header":
+            self.start(record)
+        elif kind == "entry":
+            self.entry(record)
+        elif kind == "block":
+            self.block(record)
+        elif kind == "end":
+            self.end(record)
+        else:
+            _fail(f"bundle: unknown record type {kind!r}")
+
+    def entry(self, record: Mapping[str, Any]) -> None:
+        """Verify one ledger entry record and add it to its registry's tree."""
+        self._check_open()
+        self._entry_records += 1
+        registry = record.get("registry")
+        seq = record.get("seq")
+        if isinstance(registry, str) and isinstance(seq, int) and not isinstance(seq, bool):
+            where = f"registry {registry} seq {seq}"
+        else:
+            where = f"entry record {self._entry_records}"
+            _get(record, "registry", str, where)
+            _get(record, "seq", int, where)
+        assert isinstance(registry, str)
+        assert isinstance(seq, int)
+        log = self._logs.get(registry)
+        if log is None:
+            _fail(f"{where}: registry not listed in the bundle header")
+        if seq != log.next_seq:
+            _fail(f"{where}: expected seq {log.next_seq}")
+
+        originator_id: str = _get(record, "originator_id", str, where)
+        originator_version = _get_int(record, "originator_version", where)
+        topic: str = _get(record, "topic", str, where)
+        recorded_at: str = _get(record, "recorded_at", str, where)
+        payload = _get_hex(record, "payload", where, size=None)
+        payload_hash = _get_hex(record, "payload_hash", where)
+        prev_hash = _get_hex(record, "prev_hash", where)
+        claimed_hash = _get_hex(record, "entry_hash", where)
+
+        if hashlib.sha256(payload).digest() != payload_hash:
+            _fail(f"{where}: payload hash mismatch")
+        envelope = entry_envelope(
+            registry=registry,
+            seq=seq,
+            originator_id=originator_id,
+            originator_version=originator_version,
+            topic=topic,
+            recorded_at=recorded_at,
+            payload_hash=payload_hash,
+        )
+        leaf = canonical(envelope)
+        computed = entry_hash(prev_hash, leaf)
+        if computed != claimed_hash:
+            _fail(f"{where}: entry hash mismatch")
+        if prev_hash != log.report.head_hash:
+            if seq == 1:
+                _fail(f"{where}: prev_hash of the first entry must be zero")
+            _fail(f"{where}: prev_hash does not match entry {seq - 1}")
+
+        log.frontier.append(leaf_hash(leaf))
+        log.report.entries = seq
+        log.report.head_hash = computed
+
+    def block(self, record: Mapping[str, Any]) -> None:
+        """Verify a block: header, hash, link, log roots, quorum and checkpoints."""
+        self._check_open()
+        report = self.report
+        header_value = record.get("header")
+        expected_height = (report.last_height or 0) + 1
+        if not isinstance(header_value, Mapping):
+            _fail(f"block record {report.blocks + 1}: malformed record (field 'header' missing)")
+        header: Mapping[str, Any] = header_value
+        height = header.get("height")
+        if not isinstance(height, int) or isinstance(height, bool):
+            _fail(f"block record {report.blocks + 1}: malformed record (header height missing)")
+        where = f"block {height}"
+        if height != expected_height:
+            _fail(f"{where}: expected height {expected_height}")
+
+        chain_id: str = _get(header, "chain_id", str, where)
+        if chain_id != self._chain_id:
+            _fail(f"{where}: chain_id {chain_id!r} is not the bundle's {self._chain_id!r}")
+        prev_hash = _get_hex(header, "prev_hash", where)
+        _get(header, "sealed_at", str, where)
+        _get(header, "proposer", str, where)
+        logs: Mapping[str, Any] = _get(header, "logs", Mapping, where)
+        claimed_hash = _get_hex(record, "block_hash", where)
+        vote_round = _get_int(record, "round", where)
+        certificate: list[Any] = _get(record, "certificate", list, where)
+        checkpoints: Mapping[str, Any] = _get(record, "checkpoints", Mapping, where)
+
+        try:
+            computed_hash = block_hash(header)
+        except NotCanonicalError as exc:
+            _fail(f"{where}: malformed header ({exc})")
+        if computed_hash != claimed_hash:
+            _fail(f"{where}: block hash mismatch")
+        if prev_hash != (report.last_block_hash or ZERO_HASH):
+            if height == 1:
+                _fail(f"{where}: prev_hash of the first block must be zero")
+            _fail(f"{where}: prev_hash does not match block {height - 1}")
+
+        sizes: dict[str, tuple[int, bytes]] = {}
+        for name in sorted(logs):
+            if name not in self._logs:
+                _fail(f"{where}: logs name registry {name!r} not listed in the bundle header")
+        for name, log in self._logs.items():
+            if name not in logs:
+                _fail(f"{where}: logs do not name registry {name}")
+            entry_where = f"{where}: registry {name}"
+            item = logs[name]
+            if not isinstance(item, Mapping):
+                _fail(f"{entry_where}: malformed log entry (not an object)")
+            size = _get_int(item, "size", entry_where)
+            root = _get_hex(item, "root", entry_where)
+            if size < log.report.sealed_size:
+                _fail(
+                    f"{entry_where} size {size} is below block {height - 1}'s "
+                    f"{log.report.sealed_size}"
+                )
+            if size > log.report.entries:
+                _fail(f"{entry_where} size {size} but only {log.report.entries} entries")
+            if size < log.report.entries:
+                _fail(f"{entry_where} size {size} but {log.report.entries} entries precede it")
+            if log.frontier.root() != root:
+                _fail(f"{entry_where} root mismatch at size {size}")
+            sizes[name] = (size, root)
+
+        self._check_certificate(where, height, vote_round, computed_hash, certificate)
+        self._check_checkpoints(where, sizes, checkpoints)
+
+        for name, (size, root) in sizes.items():
+            self._logs[name].report.sealed_size = size
+            self._logs[name].report.sealed_root = root
+        if report.first_height is None:
+            report.first_height = height
+        report.last_height = height
+        report.last_block_hash = computed_hash
+        report.blocks += 1
+
+    def end(self, record: Mapping[str, Any]) -> None:
+        """Check the end record's counts against what was read."""
+        self._check_open()
+        report = self.report
+        entries = _get_int(record, "entries", "bundle: end record")
+        blocks = _get_int(record, "blocks", "bundle: end record")
+        if entries != report.entries or blocks != report.blocks:
+            _fail(
+                f"bundle: end record counts {entries} entries and {blocks} blocks, "
+                f"but the bundle holds {report.entries} entries and {report.blocks} blocks"
+            )
+        self._ended = True
+        report.complete = True
+
+    def finish(self, *, require_end: bool = False) -> Report:
+        """Return the report; with ``require_end``, fail if no end record was fed."""
+        report = self.report
+        if require_end and not self._ended:
+            _fail("bundle: truncated (no end record)")
+        return report
+
+    # -- internals --
+
+    def _check_open(self) -> None:
+        if self._report is None:
+            _fail("bundle: records before the header")
+        if self._ended:
+            _fail("bundle: record after the end record")
+
+    def _ignore(self, description: str) -> None:
+        report = self.report
+        report.ignored_signatures += 1
+        if len(report.ignored_samples) < _MAX_SAMPLES:
+            report.ignored_samples.append(description)
+
+    def _check_certificate(
+        self,
+        where: str,
+        height: int,
+        vote_round: int,
+        digest: bytes,
+        certificate: Sequence[Any],
+    ) -> None:
+        message = vote_message(
+            chain_id=self._chain_id,
+            tier=SUPERNODE_TIER,
+            kind=FINALIZE_KIND,
+            height=height,
+            round=vote_round,
+            block_hash=digest,
+        )
+        valid: set[str] = set()
+        for number, item in enumerate(certificate, start=1):
+            if not isinstance(item, Mapping):
+                self._ignore(f"{where}: signature {number} is not an object")
+                continue
+            signer = item.get("signer")
+            kid_hex = item.get("key_id")
+            alg = item.get("alg")
+            sig_hex = item.get("signature")
+            label = f"{where}: signature {number} by {signer}+{kid_hex}"
+            if not (
+                isinstance(signer, str)
+                and isinstance(kid_hex, str)
+                and isinstance(sig_hex, str)
+                and re.fullmatch("[0-9a-f]{8}", kid_hex)
+                and _HEX.fullmatch(sig_hex)
+            ):
+                self._ignore(f"{label}: malformed")
+                continue
+            if alg != "ed25519":
+                self._ignore(f"{label}: unsupported alg {alg!r}")
+                continue
+            key = self._keys.get((signer, bytes.fromhex(kid_hex)))
+            if key is None:
+                self._ignore(f"{label}: unknown key")
+                continue
+            try:
+                key.verify(bytes.fromhex(sig_hex), message)
+            except (InvalidSignature, ValueError):
+                self._ignore(f"{label}: invalid signature")
+                continue
+            valid.add(signer)
+        quorum = self.report.quorum
+        if len(valid) < quorum:
+            _fail(f"{where}: missing supernode quorum ({len(valid)} of {quorum} valid signatures)")
+
+    def _check_checkpoints(
+        self, where: str, sizes: Mapping[str, tuple[int, bytes]], checkpoints: Mapping[str, Any]
+    ) -> None:
+        for name in sorted(checkpoints):
+            if name not in self._logs:
+                _fail(f"{where}: checkpoint for registry {name!r} not listed in the bundle header")
+        for name, (size, root) in sizes.items():
+            cp_where = f"{where}: checkpoint for {name}"
+            note = checkpoints.get(name)
+            if note is None:
+                _fail(f"{cp_where}: missing")
+            if not isinstance(note, str):
+                _fail(f"{cp_where}: malformed note (not a string)")
+            try:
+                opened = notes.open_note(note, self._known_raw)
+            except notes.NoteError as exc:
+                _fail(f"{cp_where}: malformed note ({exc})")
+            if opened.invalid:
+                _fail(f"{cp_where}: bad signature")
+            if not opened.verified:
+                _fail(f"{cp_where}: no valid supernode signature")
+            self.report.unknown_checkpoint_signatures += len(opened.unknown)
+            try:
+                checkpoint = notes.parse_checkpoint(opened.body)
+            except notes.NoteError as exc:
+                _fail(f"{cp_where}: malformed checkpoint ({exc})")
+            origin = f"{self._origin_prefix}/{name}"
+            if checkpoint.origin != origin:
+                _fail(f"{cp_where}: origin {checkpoint.origin!r} is not {origin!r}")
+            if checkpoint.size != size or checkpoint.root != root:
+                _fail(
+                    f"{cp_where}: size {checkpoint.size} root {checkpoint.root.hex()} "
+                    f"do not match the block (size {size} root {root.hex()})"
+                )
+            if opened.body != notes.checkpoint_body(origin, size, root):
+                _fail(f"{cp_where}: unexpected extension lines")
+
+
+# --- bundle reading ---------------------------------------------------------
+
+
+def _reject_constant(value: str) -> NoReturn:
+    raise ValueError(f"{value} is not allowed")
+
+
+def _reject_float(value: str) -> NoReturn:
+    raise ValueError(f"number {value} is not an integer")
+
+
+def iter_bundle(
+    stream: IO[bytes], progress: Callable[[int], None] | None = None
+) -> Iterator[tuple[int, dict[str, Any]]]:
+    """Yield ``(line number, record)`` from a bundle, one line at a time.
+
+    Raises :class:`BundleFormatError` for a line that is not UTF-8, not a JSON
+    object, or not in canonical form. ``progress`` is called with the number
+    of bytes consumed so far.
+    """
+    consumed = 0
+    number = 0
+    while True:
+        raw = stream.readline(MAX_LINE_BYTES + 1)
+        if not raw:
+            return
+        number += 1
+        consumed += len(raw)
+        if progress is not None:
+            progress(consumed)
+        if len(raw) > MAX_LINE_BYTES:
+            raise BundleFormatError(f"line {number}: longer than {MAX_LINE_BYTES} bytes")
+        if raw.endswith(b"\n"):
+            raw = raw[:-1]
+        if not raw:
+            raise BundleFormatError(f"line {number}: empty line")
+        try:
+            text = raw.decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise BundleFormatError(f"line {number}: not valid UTF-8 ({exc.reason})") from exc
+        try:
+            value = json.loads(text, parse_float=_reject_float, parse_constant=_reject_constant)
+        except json.JSONDecodeError as exc:
+            raise BundleFormatError(f"line {number}: not valid JSON ({exc.msg})") from exc
+        except (ValueError, RecursionError) as exc:
+            raise BundleFormatError(f"line {number}: not valid bundle JSON ({exc})") from exc
+        if not isinstance(value, dict):
+            raise BundleFormatError(f"line {number}: not a JSON object")
+        try:
+            canonical_form = canonical(value)
+        except (NotCanonicalError, ValueError) as exc:
+            raise BundleFormatError(f"line {number}: not canonical JSON ({exc})") from exc
+        if canonical_form != raw:
+            raise BundleFormatError(
+                f"line {number}: not in canonical JSON form (sorted keys, no spaces, "
+                "UTF-8 characters unescaped; see docs/chain-format.md)"
+            )
+        yield number, value
+
+
+def verify_stream(
+    stream: IO[bytes],
+    verifier: ChainVerifier | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Verify a whole bundle read from ``stream``; requires the end record."""
+    verifier = verifier or ChainVerifier()
+    records = iter_bundle(stream, progress)
+    first = next(records, None)
+    if first is None:
+        raise BundleFormatError("empty file: not a riik bundle")
+    _, header = first
+    if header.get("type") != "header":
+        raise BundleFormatError("line 1: not a riik bundle (the first record must be the header)")
+    if header.get("format") != BUNDLE_FORMAT:
+        raise BundleFormatError(
+            f"line 1: unsupported bundle format {header.get('format')!r}, "
+            f"expected {BUNDLE_FORMAT!r}"
+        )
+    verifier.start(header)
+    for number, record in records:
+        kind = record.get("type")
+        if kind not in {"entry", "block", "end", "header"}:
+            _fail(f"bundle line {number}: unknown record type {kind!r}")
+        verifier.feed(record)
+    return verifier.finish(require_end=True)
+
+
+def verify_bundle(
+    path: str | os.PathLike[str],
+    trusted_keys: Iterable[str] | None = None,
+    *,
+    progress: Callable[[int], None] | None = None,
+) -> Report:
+    """Verify the bundle file at ``path`` (see :func:`verify_stream`)."""
+    with open(path, "rb") as stream:
+        return verify_stream(stream, ChainVerifier(trusted_keys), progress=progress)
+
+
+def read_trusted_keys(path: str | os.PathLike[str]) -> list[str]:
+    """Read verifier key strings, one per line (blank lines and ``#`` comments skipped).
+
+    Raises :class:`BundleFormatError` naming the bad line.
+    """
+    keys = []
+    try:
+        text = Path(path).read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        raise BundleFormatError(f"{path}: not valid UTF-8") from exc
+    for number, line in enumerate(text.splitlines(), start=1):
+        line = line.strip()
+        if not line or line.startswith("#"):
+            continue
+        try:
+            notes.parse_verifier_key(line)
+        except notes.NoteError as exc:
+            raise BundleFormatError(f"{path} line {number}: {exc}") from exc
+        keys.append(line)
+    if not keys:
+        raise BundleFormatError(f"{path}: no verifier keys")
+    return keys
+
+
+# --- command line -----------------------------------------------------------
+
+
+class _Progress:
+    """A one-line stderr progress indicator: bytes read / size (percent)."""
+
+    def __init__(self, total: int, stream: IO[str]) -> None:
+        self.total = total
+        self.stream = stream
+        self.last = 0.0
+        self.shown = False
+
+    def __call__(self, consumed: int) -> None:
+        now = time.monotonic()
+        if now - self.last < 0.2 and consumed < self.total:
+            return
+        self.last = now
+        mib = 1024 * 1024
+        percent = 100 * consumed // self.total if self.total else 100
+        self.stream.write(
+            f"\rverifying: {consumed / mib:.1f} / {self.total / mib:.1f} MiB ({percent}%)"
+        )
+        self.stream.flush()
+        self.shown = True
+
+    def clear(self) -> None:
+        if self.shown:
+            self.stream.write("\r" + " " * 60 + "\r")
+            self.stream.flush()
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m chain.verify",
+        description="Verify a riik chain bundle (see docs/chain-format.md) without Django.",
+    )
+    parser.add_argument("file", help="the bundle (JSON Lines) written by `manage.py chain export`")
+    parser.add_argument(
+        "--trusted-keys",
+        metavar="FILE",
+        help="file of C2SP verifier keys (name+keyid+key), one per line: the supernode "
+        "keys to trust instead of those listed in the bundle header",
+    )
+    parser.add_argument("--quiet", "-q", action="store_true", help="print only OK or FAIL")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Command line entry point: 0 verified, 1 verification failure, 2 unreadable."""
+    args = _parser().parse_args(argv)
+    err = sys.stderr
+    trusted: list[str] | None = None
+    if args.trusted_keys:
+        try:
+            trusted = read_trusted_keys(args.trusted_keys)
+        except OSError as exc:
+            print(f"error: cannot read {args.trusted_keys}: {exc.strerror or exc}", file=err)
+            return 2
+        except BundleFormatError as exc:
+            print(f"error: {exc}", file=err)
+            return 2
+    else:
+        print(
+            "warning: no --trusted-keys given; the supernode keys are taken from the bundle "
+            "itself, so this only proves the bundle is self-consistent",
+            file=err,
+        )
+
+    progress: _Progress | None = None
+    try:
+        with open(args.file, "rb") as stream:
+            if not args.quiet and err.isatty():
+                try:
+                    total = os.fstat(stream.fileno()).st_size
+                except OSError:
+                    total = 0
+                progress = _Progress(total, err)
+            try:
+                report = verify_stream(stream, ChainVerifier(trusted), progress=progress)
+            finally:
+                if progress is not None:
+                    progress.clear()
+    except VerificationFailure as exc:
+        print(f"FAIL: {exc.message}", file=err)
+        return 1
+    except BundleFormatError as exc:
+        print(f"error: {args.file}: {exc}", file=err)
+        return 2
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror or exc}", file=err)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted", file=err)
+        return 130
+    except Exception as exc:  # never a traceback for an auditor; this is a bug
+        print(f"error: internal error while verifying {args.file}: {exc!r}", file=err)
+        return 2
+
+    if not args.quiet:
+        for line in report.summary_lines():
+            print(line)
+    print("OK")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
