@@ -1,0 +1,39 @@
+# Riik: `make run` (embedded server with demo data), `make test`, `make bench`.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+EXTRAS ?= postgres,redis,rabbitmq,dev
+DEMO_COMPANIES ?= 200
+
+.PHONY: install run test lint bench worker clean
+
+$(BIN)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e ".[$(EXTRAS)]"
+	touch $@
+
+install: $(BIN)/.installed
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py demo --if-empty --companies $(DEMO_COMPANIES)
+	$(BIN)/python manage.py serve 127.0.0.1:8000
+
+test: install
+	$(BIN)/python -m pytest
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy .
+
+bench: install
+	$(BIN)/python -m bench
+
+# Scaled mode: a Celery worker with the beat, on the broker in CELERY_BROKER_URL.
+worker: install
+	$(BIN)/celery -A config worker --beat --loglevel=INFO --pool=prefork --concurrency=2
+
+clean:
+	rm -rf var .pytest_cache .mypy_cache .ruff_cache .hypothesis

@@ -1,0 +1,11 @@
+"""Auditor endpoints of the chain (``/api/v1/chain/``)."""
+
+from django.urls import path
+
+
+
+app_name = "chain"
+urlpatterns = [
+
+
+]

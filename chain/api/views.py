@@ -1,0 +1,1 @@
+"""Auditor views: blocks with their logs, signatures and checkpoints."""

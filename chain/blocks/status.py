@@ -1,0 +1,43 @@
+"""Where a ledger entry stands: which block holds it and how final it is."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from chain.blocks.models import PROPOSED, BlockLog
+
+PENDING = "pending"
+
+
+@dataclass(frozen=True)
+class LedgerStatus:
+    """A record's place on the chain, as the admin and the API show it."""
+
+    registry: str
+    seq: int | None
+    block_height: int | None
+    level: str
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "registry": self.registry,
+            "seq": self.seq,
+            "block_height": self.block_height,
+            "level": self.level,
+        }
+
+
+def ledger_status(registry: str, seq: int | None) -> LedgerStatus:
+    """The first block whose log of ``registry`` includes entry ``seq``."""
+    if seq is None:
+        return LedgerStatus(registry, None, None, PENDING)
+    log = (
+        BlockLog.objects.filter(registry=registry, size__gte=seq)
+        .order_by("size", "block_id")
+        .select_related("block")
+        .first()
+    )
+    if log is None:
+        return LedgerStatus(registry, seq, None, PENDING)
+    level = log.block.level if log.block.level != PROPOSED else "sealed"
+    return LedgerStatus(registry, seq, log.block_id, level)

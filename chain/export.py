@@ -1,0 +1,176 @@
+"""The chain as a stream of bundle records, read from the database.
+
+``manage.py chain export`` writes these records as JSON Lines and
+``manage.py chain verify`` feeds them to the same
+:class:`chain.verify.ChainVerifier` an auditor runs on the exported file, so
+the two can never disagree. Entries are read in keyset-paginated chunks and
+joined with their stored events, so memory stays constant on any log size.
+The record layout is written down in docs/chain-format.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime
+from typing import Any
+from uuid import UUID
+
+from django.conf import settings
+from django.db import connection
+
+from chain.blocks.finality import quorum
+from chain.blocks.models import Block, Supernode
+from chain.encoding import timestamp
+from chain.ledger.models import LedgerEntry, LedgerHead
+from chain.ledger.proofs import tree_root as tree_root_of
+from chain.merkle import MerkleFrontier
+from chain.ledger.sqlite import events_table
+from chain.verify import BUNDLE_FORMAT, VerificationFailure
+
+CHUNK = 2000
+
+
+def header_record() -> dict[str, Any]:
+    """The bundle header: chain, registries and the supernodes' keys."""
+    supernodes = list(Supernode.objects.order_by("name"))
+    return {
+        "type": "header",
+        "format": BUNDLE_FORMAT,
+        "chain_id": settings.RIIK_CHAIN_ID,
+        "origin_prefix": settings.RIIK_ORIGIN_PREFIX,
+        "registries": sorted(settings.RIIK_REGISTRIES),
+        "supernodes": [
+            {"name": s.name, "public_key": bytes(s.public_key).hex(), "key_id": s.key_id}
+            for s in supernodes
+        ],
+        "quorum": quorum(len(supernodes)) if supernodes else 1,
+        "exported_at": timestamp(datetime.now(UTC)),
+    }
+
+
+def _has_events_table(registry: str) -> bool:
+    return events_table(registry) in connection.introspection.table_names()
+
+
+def entry_records(registry: str, after: int, upto: int | None) -> Iterator[dict[str, Any]]:
+    """Ledger entries ``after < seq <= upto`` of a registry, with their payloads."""
+    if not _has_events_table(registry):
+        return
+    table = connection.ops.quote_name(events_table(registry))
+    query = (
+        "SELECT l.seq, l.originator_id, l.originator_version, l.topic, l.recorded_at, "
+        "l.payload_hash, l.prev_hash, l.entry_hash, e.state "
+        f"FROM ledger_entry l LEFT JOIN {table} e "
+        "ON e.originator_id = l.originator_id AND e.originator_version = l.originator_version "
+        "WHERE l.registry = %s AND l.seq > %s AND l.seq <= %s ORDER BY l.seq LIMIT %s"
+    )
+    limit = upto if upto is not None else 2**62
+    while after < limit:
+        with connection.cursor() as cursor:
+            cursor.execute(query, [registry, after, limit, CHUNK])
+            rows = cursor.fetchall()
+        if not rows:
+            return
+        for seq, originator, version, topic, recorded_at, payload_hash, prev, this, state in rows:
+            if state is None:
+                raise VerificationFailure(f"registry {registry} seq {seq}: stored event missing")
+            yield {
+                "type": "entry",
+                "registry": registry,
+                "seq": seq,
+                "originator_id": str(UUID(str(originator))),
+                "originator_version": version,
+                "topic": topic,
+                "recorded_at": recorded_at,
+                "payload_hash": bytes(payload_hash).hex(),
+                "prev_hash": bytes(prev).hex(),
+                "entry_hash": bytes(this).hex(),
+                "payload": bytes(state).hex(),
+            }
+        after = rows[-1][0]
+
+
+def block_record(block: Block) -> dict[str, Any]:
+    """A block with its header, certificate and checkpoints."""
+    return {
+        "type": "block",
+        "header": json.loads(block.header),
+        "block_hash": bytes(block.block_hash).hex(),
+        "round": block.round,
+        "certificate": [
+            {
+                "signer": s.signer,
+                "key_id": s.key_id,
+                "alg": s.alg,
+                "signature": bytes(s.signature).hex(),
+            }
+            for s in block.signatures.order_by("signer")
+        ],
+        "checkpoints": {c.registry: c.note for c in block.checkpoints.order_by("registry")},
+    }
+
+
+def unlinked_events(registry: str) -> int:
+    """How many stored events of a registry have no ledger entry (must be 0)."""
+    if not _has_events_table(registry):
+        return 0
+    table = connection.ops.quote_name(events_table(registry))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COUNT(*) FROM {table} e LEFT JOIN ledger_entry l "  # noqa: S608
+            "ON l.registry = %s AND e.originator_id = l.originator_id "
+            "AND e.originator_version = l.originator_version WHERE l.seq IS NULL",
+            [registry],
+        )
+        (count,) = cursor.fetchone()
+    return int(count)
+
+
+def check_storage(registry: str, entries: int, last_entry_hash: bytes) -> None:
+    """Database-only checks after the log itself verified: every stored event
+    has its ledger entry, and the cached head agrees with the log."""
+    unlinked = unlinked_events(registry)
+    if unlinked:
+        raise VerificationFailure(
+            f"registry {registry}: {unlinked} stored events have no ledger entry"
+        )
+    head = LedgerHead.objects.filter(registry=registry).first()
+    size = head.size if head else 0
+    if size != entries:
+        raise VerificationFailure(
+            f"registry {registry}: ledger head says size {size} but the log has {entries} entries"
+        )
+    if head is not None:
+        frontier = MerkleFrontier.from_bytes(head.size, bytes(head.frontier))
+        if bytes(head.entry_hash) != last_entry_hash or frontier.root() != tree_root_of(registry, size):
+            raise VerificationFailure(f"registry {registry}: ledger head does not match the log")
+
+
+def bundle_records() -> Iterator[dict[str, Any]]:
+    """Every record of the whole chain, in bundle order, ending with the ``end`` record."""
+    yield header_record()
+    registries = sorted(settings.RIIK_REGISTRIES)
+    sizes = dict.fromkeys(registries, 0)
+    entries = blocks = 0
+    heights = Block.objects.order_by("height").values_list("height", flat=True)
+    for height in heights.iterator():
+        block = Block.objects.prefetch_related("logs").get(height=height)
+        logs = {log.registry: log.size for log in block.logs.all()}
+        for registry in registries:
+            for record in entry_records(registry, sizes[registry], logs.get(registry, 0)):
+                entries += 1
+                yield record
+            sizes[registry] = logs.get(registry, 0)
+        blocks += 1
+        yield block_record(block)
+    for registry in registries:
+        for record in entry_records(registry, sizes[registry], None):
+            entries += 1
+            yield record
+    yield {"type": "end", "entries": entries, "blocks": blocks}
+
+
+def total_items() -> int:
+    """Entries plus blocks: the length of a whole-chain progress bar."""
+    return LedgerEntry.objects.count() + Block.objects.count()

@@ -1,0 +1,71 @@
+"""Ledger tables.
+
+The recorders in :mod:`chain.ledger.recorders` write these rows with plain SQL
+inside the event store's own insert transaction; Django owns their schema and
+reads them. Rows are never updated or deleted by the application (the head is
+a cache of the log's right edge, rebuilt by ``chain verify`` checks).
+"""
+
+from django.db import models
+
+
+class LedgerEntry(models.Model):
+    """One stored event's place in its registry's hash-chained log."""
+
+    registry = models.CharField(max_length=32)
+    seq = models.BigIntegerField(help_text="1, 2, 3 ... gapless per registry")
+    originator_id = models.UUIDField()
+    originator_version = models.BigIntegerField()
+    topic = models.TextField()
+    recorded_at = models.CharField(max_length=32)
+    payload_hash = models.BinaryField(max_length=32)
+    prev_hash = models.BinaryField(max_length=32)
+    entry_hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        app_label = "chain"
+        db_table = "ledger_entry"
+        verbose_name_plural = "ledger entries"
+        constraints = [
+            models.UniqueConstraint(fields=["registry", "seq"], name="ledger_entry_seq"),
+            models.UniqueConstraint(
+                fields=["registry", "originator_id", "originator_version"],
+                name="ledger_entry_event",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.registry} #{self.seq}"
+
+
+class LedgerSubtree(models.Model):
+    """Hash of a complete Merkle subtree: level 0 are leaf hashes.
+
+    Kept so that an inclusion or consistency proof costs O(log n) reads.
+    """
+
+    pk = models.CompositePrimaryKey("registry", "level", "idx")
+    registry = models.CharField(max_length=32)
+    level = models.SmallIntegerField()
+    idx = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        app_label = "chain"
+        db_table = "ledger_subtree"
+
+
+class LedgerHead(models.Model):
+    """The right edge of one registry's log: its size, last entry hash, frontier."""
+
+    registry = models.CharField(max_length=32, primary_key=True)
+    size = models.BigIntegerField()
+    entry_hash = models.BinaryField(max_length=32)
+    frontier = models.BinaryField()
+
+    class Meta:
+        app_label = "chain"
+        db_table = "ledger_head"
+
+    def __str__(self) -> str:
+        return f"{self.registry} @ {self.size}"

@@ -1,0 +1,43 @@
+"""How a registry's eventsourcing application finds its event store.
+
+The event store always lives in Django's ``default`` database (the same file
+or PostgreSQL database as the read models), so the environment is derived from
+Django's connection settings when an application is constructed. Under the test
+runner that is the test database.
+"""
+
+from __future__ import annotations
+
+from django.db import connections
+
+SQLITE_ENGINE = "django.db.backends.sqlite3"
+POSTGRES_ENGINE = "django.db.backends.postgresql"
+
+
+def event_store_env() -> dict[str, str]:
+    """eventsourcing environment for the ledger-keeping persistence of ``default``."""
+    settings = connections["default"].settings_dict
+    engine = settings["ENGINE"]
+    if engine == SQLITE_ENGINE:
+        return {
+            "PERSISTENCE_MODULE": "chain.ledger.sqlite:LedgerSQLiteFactory",
+            "SQLITE_DBNAME": str(settings["NAME"]),
+            "SQLITE_LOCK_TIMEOUT": "30",
+            "CREATE_TABLE": "y",
+        }
+    if engine == POSTGRES_ENGINE:
+        return {
+            "PERSISTENCE_MODULE": "chain.ledger.postgres:LedgerPostgresFactory",
+            "POSTGRES_DBNAME": str(settings["NAME"]),
+            "POSTGRES_HOST": str(settings.get("HOST") or "127.0.0.1"),
+            "POSTGRES_PORT": str(settings.get("PORT") or "5432"),
+            "POSTGRES_USER": str(settings.get("USER") or "postgres"),
+            "POSTGRES_PASSWORD": str(settings.get("PASSWORD") or ""),
+            "POSTGRES_POOL_SIZE": "4",
+            "POSTGRES_MAX_OVERFLOW": "8",
+            "POSTGRES_LOCK_TIMEOUT": "30",
+            "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
+            "CREATE_TABLE": "y",
+        }
+    msg = f"the event store supports SQLite and PostgreSQL, not {engine}"
+    raise ValueError(msg)

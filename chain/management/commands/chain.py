@@ -1,0 +1,82 @@
+"""``manage.py chain verify`` and ``manage.py chain export --out FILE``."""
+
+from __future__ import annotations
+
+import os
+from argparse import ArgumentParser
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from chain.encoding import canonical
+from chain.export import bundle_records, check_storage, total_items
+from chain.verify import ChainVerifier, VerificationFailure
+
+
+def _progress(enabled: bool) -> Progress:
+    return Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeRemainingColumn(),
+        disable=not enabled,
+        transient=True,
+    )
+
+
+class Command(BaseCommand):
+    help = "Verify the chain in the database, or export it as a bundle for offline verification."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        sub = parser.add_subparsers(dest="action", required=True)
+        verify = sub.add_parser("verify", help="recompute every hash, root and signature")
+        verify.add_argument("--no-progress", action="store_true")
+        export = sub.add_parser("export", help="write a self-contained JSON Lines bundle")
+        export.add_argument("--out", required=True, help="bundle file to write")
+        export.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        show = not options["no_progress"] and self.stderr.isatty()
+        if options["action"] == "verify":
+            self.verify(show)
+        else:
+            self.export(Path(options["out"]), show)
+
+    def verify(self, show: bool) -> None:
+        verifier = ChainVerifier()
+        try:
+            with _progress(show) as progress:
+                task = progress.add_task("verifying", total=total_items())
+                for record in bundle_records():
+                    verifier.feed(record)
+                    if record["type"] in ("entry", "block"):
+                        progress.advance(task)
+                report = verifier.finish(require_end=True)
+            for registry, log in report.registries.items():
+                check_storage(registry, log.entries, log.head_hash)
+        except VerificationFailure as failure:
+            self.stderr.write(f"FAIL: {failure}")
+            raise SystemExit(1) from None
+        for line in report.summary_lines():
+            self.stdout.write(line)
+        self.stdout.write("OK")
+
+    def export(self, out: Path, show: bool) -> None:
+        partial = out.with_name(out.name + ".partial")
+        try:
+            with partial.open("wb") as stream, _progress(show) as progress:
+                task = progress.add_task("exporting", total=total_items())
+                for record in bundle_records():
+                    stream.write(canonical(record) + b"\n")
+                    if record["type"] in ("entry", "block"):
+                        progress.advance(task)
+        except VerificationFailure as failure:
+            partial.unlink(missing_ok=True)
+            raise CommandError(f"not exported: {failure}") from None
+        except OSError as error:
+            partial.unlink(missing_ok=True)
+            raise CommandError(f"cannot write {out}: {error}") from None
+        os.replace(partial, out)
+        self.stdout.write(f"wrote {out}")

@@ -1,0 +1,1 @@
+"""The state registries: identity, business, property, health, court."""

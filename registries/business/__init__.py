@@ -1,0 +1,1 @@
+"""The business registry (äriregister): companies, boards, capital, reports, liquidation."""

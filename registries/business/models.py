@@ -1,0 +1,87 @@
+"""Read models of the business registry, kept by :mod:`registries.business.projections`.
+
+Never edited directly: the admin and the API change companies only through
+commands of :class:`~registries.business.application.BusinessRegistry`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from registries.common.models import LedgerLinked
+
+
+class CompanyRecord(LedgerLinked):
+    """A company as the public registry card shows it."""
+
+    ledger_registry = "business"
+
+    STATUS_CHOICES = [
+        ("active", "active"),
+        ("in_liquidation", "in liquidation"),
+        ("deleted", "deleted"),
+    ]
+
+    registry_code = models.CharField(max_length=8, primary_key=True)
+    aggregate_id = models.UUIDField(unique=True)
+    name = models.CharField(max_length=200, db_index=True)
+    legal_form = models.CharField(max_length=3)
+    status = models.CharField(max_length=20, choices=STATUS_CHOICES, default="active")
+    share_capital_cents = models.BigIntegerField()
+    address = models.CharField(max_length=300)
+    registered_on = models.DateField()
+    liquidation_reason = models.TextField(blank=True)
+    version = models.IntegerField(help_text="Version of the company aggregate shown here")
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "company"
+        permissions = [("act_as_registrar", "Can issue business registry commands")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.registry_code})"
+
+
+class CompanyPerson(models.Model):
+    """A founder or a current management board member of a company."""
+
+    FOUNDER = "founder"
+    BOARD = "board"
+
+    company = models.ForeignKey(CompanyRecord, on_delete=models.CASCADE, related_name="people")
+    role = models.CharField(max_length=10, choices=[(FOUNDER, "founder"), (BOARD, "board member")])
+    personal_code = models.CharField(max_length=11, db_index=True)
+
+    class Meta:
+        ordering = ["role", "personal_code"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "role", "personal_code"], name="company_person_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.personal_code} ({self.role})"
+
+
+class AnnualReportRecord(LedgerLinked):
+    """Key figures of a filed annual report."""
+
+    ledger_registry = "business"
+
+    company = models.ForeignKey(
+        CompanyRecord, on_delete=models.CASCADE, related_name="annual_reports"
+    )
+    year = models.IntegerField()
+    revenue_cents = models.BigIntegerField()
+    net_profit_cents = models.BigIntegerField()
+    employees = models.IntegerField()
+
+    class Meta:
+        ordering = ["-year"]
+        constraints = [
+            models.UniqueConstraint(fields=["company", "year"], name="annual_report_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.company_id} {self.year}"

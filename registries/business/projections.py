@@ -1,0 +1,104 @@
+"""Keeps the business registry's read models from its events."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import Tracking
+
+from chain.ledger.models import LedgerEntry
+from registries.business.application import BusinessRegistry
+from registries.business.domain import Company
+from registries.business.models import AnnualReportRecord, CompanyPerson, CompanyRecord
+from registries.common.projections import ReadModelProjection
+
+
+def _ledger_seq(event: Any) -> int:
+    # Stored in the same transaction as the event, so it always exists.
+    return LedgerEntry.objects.values_list("seq", flat=True).get(
+        registry=BusinessRegistry.name,
+        originator_id=event.originator_id,
+        originator_version=event.originator_version,
+    )
+
+
+def _touch(event: Any, **changes: Any) -> CompanyRecord:
+    record = CompanyRecord.objects.get(aggregate_id=event.originator_id)
+    for field, value in changes.items():
+        setattr(record, field, value)
+    record.version = event.originator_version
+    record.ledger_seq = _ledger_seq(event)
+    record.save()
+    return record
+
+
+class CompanyProjection(ReadModelProjection):
+    """Company cards, their people and annual reports."""
+
+    name = "business-companies"
+    application = BusinessRegistry
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """Events not shown in these read models are only tracked."""
+
+    @process_event.register
+    def _(self, event: Company.Registered, tracking: Tracking) -> None:
+        record = CompanyRecord.objects.create(
+            registry_code=event.registry_code,
+            aggregate_id=event.originator_id,
+            name=event.name,
+            legal_form=event.legal_form,
+            share_capital_cents=event.share_capital_cents,
+            address=event.address,
+            registered_on=event.registered_on,
+            version=event.originator_version,
+            ledger_seq=_ledger_seq(event),
+        )
+        CompanyPerson.objects.bulk_create(
+            [CompanyPerson(company=record, role=CompanyPerson.FOUNDER, personal_code=c)
+             for c in event.founders]
+            + [CompanyPerson(company=record, role=CompanyPerson.BOARD, personal_code=c)
+               for c in event.board]
+        )
+
+    @process_event.register
+    def _(self, event: Company.BoardChanged, tracking: Tracking) -> None:  # type: ignore[no-redef]
+        record = _touch(event)
+        record.people.filter(role=CompanyPerson.BOARD).delete()
+        CompanyPerson.objects.bulk_create(
+            [CompanyPerson(company=record, role=CompanyPerson.BOARD, personal_code=c)
+             for c in event.members]
+        )
+
+    @process_event.register
+    def _(self, event: Company.AddressChanged, tracking: Tracking) -> None:  # type: ignore[no-redef]
+        _touch(event, address=event.address)
+
+    @process_event.register
+    def _(self, event: Company.CapitalIncreased, tracking: Tracking) -> None:  # type: ignore[no-redef]
+        _touch(event, share_capital_cents=event.share_capital_cents)
+
+    @process_event.register
+    def _(self, event: Company.AnnualReportFiled, tracking: Tracking) -> None:  # type: ignore[no-redef]
+        record = _touch(event)
+        AnnualReportRecord.objects.create(
+            company=record,
+            year=event.year,
+            revenue_cents=event.revenue_cents,
+            net_profit_cents=event.net_profit_cents,
+            employees=event.employees,
+            ledger_seq=record.ledger_seq,
+        )
+
+    @process_event.register
+    def _(self, event: Company.LiquidationEntered, tracking: Tracking) -> None:  # type: ignore[no-redef]
+        _touch(event, status="in_liquidation", liquidation_reason=event.reason)
+
+    @process_event.register
+    def _(self, event: Company.Deleted, tracking: Tracking) -> None:  # type: ignore[no-redef]
+        _touch(event, status="deleted")
+
+
+PROJECTIONS: list[type[ReadModelProjection]] = [CompanyProjection]

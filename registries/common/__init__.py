@@ -1,0 +1,1 @@
+"""What every registry shares: application base, projection base, API base."""

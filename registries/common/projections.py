@@ -1,0 +1,109 @@
+"""Read models kept by following a registry's notification log, exactly once.
+
+The tracking position lives in a Django table and commits in the same Django
+transaction as the read-model rows it covers, so a crash between the two can
+neither skip nor repeat an event.
+"""
+
+from __future__ import annotations
+
+from importlib import import_module
+from typing import ClassVar
+
+from django.apps import apps
+from django.db import transaction
+from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
+from eventsourcing.projection import Projection
+
+from registries.common.application import RegistryApplication, running
+from registries.common.models import ProjectionPosition
+
+BATCH_SIZE = 500
+
+
+class DjangoTrackingRecorder(TrackingRecorder):
+    """eventsourcing tracking recorder on the Django ORM, for one projection."""
+
+    def __init__(self, projection: str) -> None:
+        self.projection = projection
+
+    def insert_tracking(self, tracking: Tracking) -> None:
+        """Record the position; must run inside the read-model transaction."""
+        position, _ = ProjectionPosition.objects.select_for_update().get_or_create(
+            projection=self.projection, application=tracking.application_name
+        )
+        if tracking.notification_id <= position.notification_id:
+            msg = f"{self.projection} already processed notification {tracking.notification_id}"
+            raise IntegrityError(msg)
+        position.notification_id = tracking.notification_id
+        position.save(update_fields=["notification_id"])
+
+    def max_tracking_id(self, application_name: str) -> int | None:
+        """The last notification id processed from ``application_name``."""
+        position = (
+            ProjectionPosition.objects.filter(
+                projection=self.projection, application=application_name
+            )
+            .values_list("notification_id", flat=True)
+            .first()
+        )
+        return position or None
+
+
+class ReadModelProjection(Projection[DjangoTrackingRecorder]):
+    """Base of the registries' projections.
+
+    Subclasses define ``process_event`` as a ``singledispatchmethod`` with one
+    handler per event class; the runner (:func:`catch_up`) opens the
+    transaction and records the tracking, so handlers only update read models.
+    """
+
+    application: ClassVar[type[RegistryApplication]]
+
+
+def catch_up(projection_class: type[ReadModelProjection]) -> int:
+    """Apply every event the projection has not seen yet; return how many.
+
+    Safe to call from several processes at once: each batch re-reads the
+    position under a row lock before applying anything.
+    """
+    app = running(projection_class.application)
+    view = DjangoTrackingRecorder(projection_class.name)
+    projection = projection_class(view)
+    applied = 0
+    while True:
+        start = (view.max_tracking_id(app.name) or 0) + 1
+        notifications = app.recorder.select_notifications(start=start, limit=BATCH_SIZE)
+        if not notifications:
+            return applied
+        with transaction.atomic():
+            position, _ = ProjectionPosition.objects.select_for_update().get_or_create(
+                projection=projection_class.name, application=app.name
+            )
+            fresh = [n for n in notifications if n.id > position.notification_id]
+            for notification in fresh:
+                event = app.mapper.to_domain_event(notification)
+                projection.process_event(event, Tracking(app.name, notification.id))
+            if fresh:
+                view.insert_tracking(Tracking(app.name, fresh[-1].id))
+            applied += len(fresh)
+
+
+def all_projections() -> list[type[ReadModelProjection]]:
+    """Every registry's projections: each registry app lists its own in
+    ``<app>.projections.PROJECTIONS``."""
+    found: list[type[ReadModelProjection]] = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("registries.") or config.name == "registries.common":
+            continue
+        try:
+            module = import_module(f"{config.name}.projections")
+        except ModuleNotFoundError:
+            continue
+        found.extend(getattr(module, "PROJECTIONS", []))
+    return found
+
+
+def catch_up_all() -> int:
+    """Catch up every projection of every registry; return how many events applied."""
+    return sum(catch_up(projection) for projection in all_projections())

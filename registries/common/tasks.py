@@ -1,0 +1,13 @@
+"""Celery tasks shared by the registries."""
+
+from __future__ import annotations
+
+from celery import shared_task
+
+from registries.common.projections import catch_up_all
+
+
+@shared_task(name="registries.common.tasks.catch_up_projections", ignore_result=True)
+def catch_up_projections() -> int:
+    """Bring every read model up to date with its registry's events."""
+    return catch_up_all()
