@@ -24,8 +24,8 @@ from chain.blocks.models import Block, Supernode
 from chain.encoding import timestamp
 from chain.ledger.models import LedgerEntry, LedgerHead
 from chain.ledger.proofs import tree_root as tree_root_of
-from chain.merkle import MerkleFrontier
 from chain.ledger.sqlite import events_table
+from chain.merkle import MerkleFrontier
 from chain.verify import BUNDLE_FORMAT, VerificationFailure
 
 CHUNK = 2000
@@ -118,7 +118,7 @@ def unlinked_events(registry: str) -> int:
     table = connection.ops.quote_name(events_table(registry))
     with connection.cursor() as cursor:
         cursor.execute(
-            f"SELECT COUNT(*) FROM {table} e LEFT JOIN ledger_entry l "  # noqa: S608
+            f"SELECT COUNT(*) FROM {table} e LEFT JOIN ledger_entry l "
             "ON l.registry = %s AND e.originator_id = l.originator_id "
             "AND e.originator_version = l.originator_version WHERE l.seq IS NULL",
             [registry],
@@ -143,7 +143,9 @@ def check_storage(registry: str, entries: int, last_entry_hash: bytes) -> None:
         )
     if head is not None:
         frontier = MerkleFrontier.from_bytes(head.size, bytes(head.frontier))
-        if bytes(head.entry_hash) != last_entry_hash or frontier.root() != tree_root_of(registry, size):
+        if bytes(head.entry_hash) != last_entry_hash or frontier.root() != tree_root_of(
+            registry, size
+        ):
             raise VerificationFailure(f"registry {registry}: ledger head does not match the log")
 
 

@@ -70,7 +70,7 @@ _MAX_SAMPLES = 10
 _HEX = re.compile(r"(?:[0-9a-f]{2})*")
 
 
-class VerificationFailure(Exception):  # noqa: N818 (the name is the API)
+class VerificationFailure(Exception):
     """The first bad item found; ``message`` names it."""
 
     def __init__(self, message: str) -> None:

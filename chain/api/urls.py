@@ -2,10 +2,16 @@
 
 from django.urls import path
 
-
+from chain.api import views
 
 app_name = "chain"
 urlpatterns = [
-
-
+    path("blocks/", views.BlockList.as_view(), name="block-list"),
+    path("blocks/<int:height>/", views.BlockDetail.as_view(), name="block-detail"),
+    path(
+        "logs/<str:registry>/entries/<int:seq>/proof/",
+        views.InclusionProof.as_view(),
+        name="inclusion-proof",
+    ),
+    path("logs/<str:registry>/consistency/", views.ConsistencyProof.as_view(), name="consistency"),
 ]

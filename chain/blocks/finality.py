@@ -93,7 +93,8 @@ class LocalSupernodeFinalizer:
                     checkpoint_origin(log.registry), log.size, bytes(log.root)
                 )
                 Checkpoint.objects.get_or_create(
-                    block=block, registry=log.registry,
+                    block=block,
+                    registry=log.registry,
                     defaults={"note": self.key.sign_note(body)},
                 )
             signed = block.signatures.filter(tier=SUPERNODE_TIER, kind=FINALIZE_KIND).count()

@@ -8,6 +8,8 @@ a cache of the log's right edge, rebuilt by ``chain verify`` checks).
 
 from django.db import models
 
+from chain.encoding import canonical, entry_envelope
+
 
 class LedgerEntry(models.Model):
     """One stored event's place in its registry's hash-chained log."""
@@ -37,6 +39,20 @@ class LedgerEntry(models.Model):
     def __str__(self) -> str:
         return f"{self.registry} #{self.seq}"
 
+    def leaf(self) -> bytes:
+        """The Merkle leaf data: the canonical envelope of this entry."""
+        return canonical(
+            entry_envelope(
+                registry=self.registry,
+                seq=self.seq,
+                originator_id=str(self.originator_id),
+                originator_version=self.originator_version,
+                topic=self.topic,
+                recorded_at=self.recorded_at,
+                payload_hash=bytes(self.payload_hash),
+            )
+        )
+
 
 class LedgerSubtree(models.Model):
     """Hash of a complete Merkle subtree: level 0 are leaf hashes.
@@ -53,6 +69,9 @@ class LedgerSubtree(models.Model):
     class Meta:
         app_label = "chain"
         db_table = "ledger_subtree"
+
+    def __str__(self) -> str:
+        return f"{self.registry} subtree {self.level}/{self.idx}"
 
 
 class LedgerHead(models.Model):

@@ -45,9 +45,7 @@ class LedgerPostgresFactory(PostgresFactory):
         if self.datastore.enable_db_functions:
             msg = "POSTGRES_ENABLE_DB_FUNCTIONS bypasses the ledger: keep it off"
             raise OSError(msg)
-        recorder = LedgerPostgresApplicationRecorder(
-            self.datastore, registry=self.env.name.lower()
-        )
+        recorder = LedgerPostgresApplicationRecorder(self.datastore, registry=self.env.name.lower())
         if self.env_create_table():
             recorder.create_table()
         return recorder

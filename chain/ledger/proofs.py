@@ -27,12 +27,12 @@ def subtree_fetcher(registry: str) -> merkle.Fetch:
         if not keys:
             return {}
         pairs = ", ".join(["(%s, %s)"] * len(keys))
-        params: list[object] = [registry]
+        params: list[str | int] = [registry]
         for level, index in keys:
             params.extend((level, index))
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT level, idx, hash FROM ledger_subtree "  # noqa: S608
+                "SELECT level, idx, hash FROM ledger_subtree "
                 f"WHERE registry = %s AND (level, idx) IN ({pairs})",
                 params,
             )

@@ -70,9 +70,7 @@ class LedgerWriter:
             )
             for event in stored_events
         ]
-        entries, subtrees = append_entries(
-            self.registry, head, refs, timestamp(datetime.now(UTC))
-        )
+        entries, subtrees = append_entries(self.registry, head, refs, timestamp(datetime.now(UTC)))
         cursor.executemany(
             self.insert_entry,
             [

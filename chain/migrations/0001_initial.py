@@ -5,125 +5,203 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Block',
+            name="Block",
             fields=[
-                ('height', models.BigIntegerField(primary_key=True, serialize=False)),
-                ('block_hash', models.BinaryField(max_length=32, unique=True)),
-                ('prev_hash', models.BinaryField(max_length=32)),
-                ('proposer', models.CharField(max_length=100)),
-                ('sealed_at', models.CharField(max_length=32)),
-                ('header', models.TextField(help_text='Canonical JSON of the header, as hashed')),
-                ('round', models.IntegerField(default=0)),
-                ('level', models.CharField(choices=[('proposed', 'proposed'), ('final', 'final')], db_index=True, default='proposed', max_length=20)),
+                ("height", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("block_hash", models.BinaryField(max_length=32, unique=True)),
+                ("prev_hash", models.BinaryField(max_length=32)),
+                ("proposer", models.CharField(max_length=100)),
+                ("sealed_at", models.CharField(max_length=32)),
+                ("header", models.TextField(help_text="Canonical JSON of the header, as hashed")),
+                ("round", models.IntegerField(default=0)),
+                (
+                    "level",
+                    models.CharField(
+                        choices=[("proposed", "proposed"), ("final", "final")],
+                        db_index=True,
+                        default="proposed",
+                        max_length=20,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-height'],
+                "ordering": ["-height"],
             },
         ),
         migrations.CreateModel(
-            name='LedgerHead',
+            name="LedgerHead",
             fields=[
-                ('registry', models.CharField(max_length=32, primary_key=True, serialize=False)),
-                ('size', models.BigIntegerField()),
-                ('entry_hash', models.BinaryField(max_length=32)),
-                ('frontier', models.BinaryField()),
+                ("registry", models.CharField(max_length=32, primary_key=True, serialize=False)),
+                ("size", models.BigIntegerField()),
+                ("entry_hash", models.BinaryField(max_length=32)),
+                ("frontier", models.BinaryField()),
             ],
             options={
-                'db_table': 'ledger_head',
+                "db_table": "ledger_head",
             },
         ),
         migrations.CreateModel(
-            name='LedgerSubtree',
+            name="LedgerSubtree",
             fields=[
-                ('pk', models.CompositePrimaryKey('registry', 'level', 'idx', blank=True, editable=False, primary_key=True, serialize=False)),
-                ('registry', models.CharField(max_length=32)),
-                ('level', models.SmallIntegerField()),
-                ('idx', models.BigIntegerField()),
-                ('hash', models.BinaryField(max_length=32)),
+                (
+                    "pk",
+                    models.CompositePrimaryKey(
+                        "registry",
+                        "level",
+                        "idx",
+                        blank=True,
+                        editable=False,
+                        primary_key=True,
+                        serialize=False,
+                    ),
+                ),
+                ("registry", models.CharField(max_length=32)),
+                ("level", models.SmallIntegerField()),
+                ("idx", models.BigIntegerField()),
+                ("hash", models.BinaryField(max_length=32)),
             ],
             options={
-                'db_table': 'ledger_subtree',
+                "db_table": "ledger_subtree",
             },
         ),
         migrations.CreateModel(
-            name='Supernode',
+            name="Supernode",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(max_length=100, unique=True)),
-                ('public_key', models.BinaryField(max_length=32)),
-                ('key_id', models.CharField(max_length=8)),
-                ('added_at_height', models.BigIntegerField(default=1)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, unique=True)),
+                ("public_key", models.BinaryField(max_length=32)),
+                ("key_id", models.CharField(max_length=8)),
+                ("added_at_height", models.BigIntegerField(default=1)),
             ],
         ),
         migrations.CreateModel(
-            name='LedgerEntry',
+            name="LedgerEntry",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('registry', models.CharField(max_length=32)),
-                ('seq', models.BigIntegerField(help_text='1, 2, 3 ... gapless per registry')),
-                ('originator_id', models.UUIDField()),
-                ('originator_version', models.BigIntegerField()),
-                ('topic', models.TextField()),
-                ('recorded_at', models.CharField(max_length=32)),
-                ('payload_hash', models.BinaryField(max_length=32)),
-                ('prev_hash', models.BinaryField(max_length=32)),
-                ('entry_hash', models.BinaryField(max_length=32)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("registry", models.CharField(max_length=32)),
+                ("seq", models.BigIntegerField(help_text="1, 2, 3 ... gapless per registry")),
+                ("originator_id", models.UUIDField()),
+                ("originator_version", models.BigIntegerField()),
+                ("topic", models.TextField()),
+                ("recorded_at", models.CharField(max_length=32)),
+                ("payload_hash", models.BinaryField(max_length=32)),
+                ("prev_hash", models.BinaryField(max_length=32)),
+                ("entry_hash", models.BinaryField(max_length=32)),
             ],
             options={
-                'verbose_name_plural': 'ledger entries',
-                'db_table': 'ledger_entry',
-                'constraints': [models.UniqueConstraint(fields=('registry', 'seq'), name='ledger_entry_seq'), models.UniqueConstraint(fields=('registry', 'originator_id', 'originator_version'), name='ledger_entry_event')],
+                "verbose_name_plural": "ledger entries",
+                "db_table": "ledger_entry",
+                "constraints": [
+                    models.UniqueConstraint(fields=("registry", "seq"), name="ledger_entry_seq"),
+                    models.UniqueConstraint(
+                        fields=("registry", "originator_id", "originator_version"),
+                        name="ledger_entry_event",
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BlockLog',
+            name="BlockLog",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('registry', models.CharField(max_length=32)),
-                ('size', models.BigIntegerField()),
-                ('root', models.BinaryField(max_length=32)),
-                ('block', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='logs', to='chain.block')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("registry", models.CharField(max_length=32)),
+                ("size", models.BigIntegerField()),
+                ("root", models.BinaryField(max_length=32)),
+                (
+                    "block",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="logs",
+                        to="chain.block",
+                    ),
+                ),
             ],
             options={
-                'indexes': [models.Index(fields=['registry', 'size'], name='block_log_size')],
-                'constraints': [models.UniqueConstraint(fields=('block', 'registry'), name='block_log_unique')],
+                "indexes": [models.Index(fields=["registry", "size"], name="block_log_size")],
+                "constraints": [
+                    models.UniqueConstraint(fields=("block", "registry"), name="block_log_unique")
+                ],
             },
         ),
         migrations.CreateModel(
-            name='BlockSignature',
+            name="BlockSignature",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('tier', models.CharField(max_length=20)),
-                ('kind', models.CharField(max_length=20)),
-                ('round', models.IntegerField(default=0)),
-                ('signer', models.CharField(max_length=100)),
-                ('key_id', models.CharField(max_length=8)),
-                ('alg', models.CharField(default='ed25519', max_length=20)),
-                ('signature', models.BinaryField(max_length=64)),
-                ('block', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='signatures', to='chain.block')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("tier", models.CharField(max_length=20)),
+                ("kind", models.CharField(max_length=20)),
+                ("round", models.IntegerField(default=0)),
+                ("signer", models.CharField(max_length=100)),
+                ("key_id", models.CharField(max_length=8)),
+                ("alg", models.CharField(default="ed25519", max_length=20)),
+                ("signature", models.BinaryField(max_length=64)),
+                (
+                    "block",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="signatures",
+                        to="chain.block",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('block', 'tier', 'kind', 'round', 'signer'), name='one_vote_per_node')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("block", "tier", "kind", "round", "signer"),
+                        name="one_vote_per_node",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='Checkpoint',
+            name="Checkpoint",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('registry', models.CharField(max_length=32)),
-                ('note', models.TextField()),
-                ('block', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='checkpoints', to='chain.block')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("registry", models.CharField(max_length=32)),
+                ("note", models.TextField()),
+                (
+                    "block",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="checkpoints",
+                        to="chain.block",
+                    ),
+                ),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('block', 'registry'), name='checkpoint_unique')],
+                "constraints": [
+                    models.UniqueConstraint(fields=("block", "registry"), name="checkpoint_unique")
+                ],
             },
         ),
     ]

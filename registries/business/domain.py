@@ -75,9 +75,7 @@ def check_name(name: str, legal_form: str) -> str:
     if len(name) > MAX_NAME_LENGTH:
         raise InvalidCommand(f"name: at most {MAX_NAME_LENGTH} characters")
     if legal_form not in LEGAL_FORMS:
-        raise InvalidCommand(
-            f"legal_form: {legal_form!r} is not one of {', '.join(LEGAL_FORMS)}"
-        )
+        raise InvalidCommand(f"legal_form: {legal_form!r} is not one of {', '.join(LEGAL_FORMS)}")
     if legal_form.casefold() not in normalised_name(name).split():
         raise InvalidCommand(f"name: a business name must show its legal form ({legal_form})")
     return name
@@ -180,7 +178,36 @@ class Company(Aggregate):
 
     def _require_active(self, what: str) -> None:
         if self.status != ACTIVE:
-            raise Conflict(f"{what}: company {self.registry_code} is {self.status.replace('_', ' ')}")
+            raise Conflict(
+                f"{what}: company {self.registry_code} is {self.status.replace('_', ' ')}"
+            )
+
+    class BoardChanged(Aggregate.Event):
+        members: list[str]
+        actor: str
+
+    class AddressChanged(Aggregate.Event):
+        address: str
+        actor: str
+
+    class CapitalIncreased(Aggregate.Event):
+        amount_cents: int
+        share_capital_cents: int
+        actor: str
+
+    class AnnualReportFiled(Aggregate.Event):
+        year: int
+        revenue_cents: int
+        net_profit_cents: int
+        employees: int
+        actor: str
+
+    class LiquidationEntered(Aggregate.Event):
+        reason: str
+        actor: str
+
+    class Deleted(Aggregate.Event):
+        actor: str
 
     def change_board(self, members: list[str], actor: str) -> None:
         """Replace the management board."""
@@ -190,7 +217,7 @@ class Company(Aggregate):
             raise InvalidCommand("board: the new board is the same as the current one")
         self._board_changed(members=members, actor=actor)
 
-    @event("BoardChanged")
+    @event(BoardChanged)
     def _board_changed(self, members: list[str], actor: str) -> None:
         self.board = members
 
@@ -199,7 +226,7 @@ class Company(Aggregate):
         self._require_active("change address")
         self._address_changed(address=check_address(address), actor=actor)
 
-    @event("AddressChanged")
+    @event(AddressChanged)
     def _address_changed(self, address: str, actor: str) -> None:
         self.address = address
 
@@ -214,7 +241,7 @@ class Company(Aggregate):
             actor=actor,
         )
 
-    @event("CapitalIncreased")
+    @event(CapitalIncreased)
     def _capital_increased(self, amount_cents: int, share_capital_cents: int, actor: str) -> None:
         self.share_capital_cents = share_capital_cents
 
@@ -239,7 +266,7 @@ class Company(Aggregate):
             actor=actor,
         )
 
-    @event("AnnualReportFiled")
+    @event(AnnualReportFiled)
     def _annual_report_filed(
         self, year: int, revenue_cents: int, net_profit_cents: int, employees: int, actor: str
     ) -> None:
@@ -253,7 +280,7 @@ class Company(Aggregate):
             raise InvalidCommand("reason: say why the company enters liquidation")
         self._liquidation_entered(reason=reason, actor=actor)
 
-    @event("LiquidationEntered")
+    @event(LiquidationEntered)
     def _liquidation_entered(self, reason: str, actor: str) -> None:
         self.status = IN_LIQUIDATION
         self.liquidation_reason = reason
@@ -266,7 +293,7 @@ class Company(Aggregate):
             )
         self._deleted(actor=actor)
 
-    @event("Deleted")
+    @event(Deleted)
     def _deleted(self, actor: str) -> None:
         self.status = DELETED
 
@@ -279,7 +306,18 @@ class CompanyName(Aggregate):
         """One index entry per normalised name."""
         return company_name_id(name)
 
-    @event("Claimed")
+    class Claimed(Aggregate.Created):
+        name: str
+        company_code: str
+
+    class Reclaimed(Aggregate.Event):
+        name: str
+        company_code: str
+
+    class Released(Aggregate.Event):
+        pass
+
+    @event(Claimed)
     def __init__(self, name: str, company_code: str) -> None:
         self.name = name
         self.company_code: str | None = company_code
@@ -295,12 +333,12 @@ class CompanyName(Aggregate):
             raise Conflict(f"name: {self.name!r} is already used by company {self.company_code}")
         self._reclaimed(name=name, company_code=company_code)
 
-    @event("Reclaimed")
+    @event(Reclaimed)
     def _reclaimed(self, name: str, company_code: str) -> None:
         self.name = name
         self.company_code = company_code
 
-    @event("Released")
+    @event(Released)
     def release(self) -> None:
         """Free the name when its company is deleted."""
         self.company_code = None

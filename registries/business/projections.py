@@ -44,7 +44,7 @@ class CompanyProjection(ReadModelProjection):
         """Events not shown in these read models are only tracked."""
 
     @process_event.register
-    def _(self, event: Company.Registered, tracking: Tracking) -> None:
+    def registered(self, event: Company.Registered, tracking: Tracking) -> None:
         record = CompanyRecord.objects.create(
             registry_code=event.registry_code,
             aggregate_id=event.originator_id,
@@ -57,31 +57,37 @@ class CompanyProjection(ReadModelProjection):
             ledger_seq=_ledger_seq(event),
         )
         CompanyPerson.objects.bulk_create(
-            [CompanyPerson(company=record, role=CompanyPerson.FOUNDER, personal_code=c)
-             for c in event.founders]
-            + [CompanyPerson(company=record, role=CompanyPerson.BOARD, personal_code=c)
-               for c in event.board]
+            [
+                CompanyPerson(company=record, role=CompanyPerson.FOUNDER, personal_code=c)
+                for c in event.founders
+            ]
+            + [
+                CompanyPerson(company=record, role=CompanyPerson.BOARD, personal_code=c)
+                for c in event.board
+            ]
         )
 
     @process_event.register
-    def _(self, event: Company.BoardChanged, tracking: Tracking) -> None:  # type: ignore[no-redef]
+    def board_changed(self, event: Company.BoardChanged, tracking: Tracking) -> None:
         record = _touch(event)
         record.people.filter(role=CompanyPerson.BOARD).delete()
         CompanyPerson.objects.bulk_create(
-            [CompanyPerson(company=record, role=CompanyPerson.BOARD, personal_code=c)
-             for c in event.members]
+            [
+                CompanyPerson(company=record, role=CompanyPerson.BOARD, personal_code=c)
+                for c in event.members
+            ]
         )
 
     @process_event.register
-    def _(self, event: Company.AddressChanged, tracking: Tracking) -> None:  # type: ignore[no-redef]
+    def address_changed(self, event: Company.AddressChanged, tracking: Tracking) -> None:
         _touch(event, address=event.address)
 
     @process_event.register
-    def _(self, event: Company.CapitalIncreased, tracking: Tracking) -> None:  # type: ignore[no-redef]
+    def capital_increased(self, event: Company.CapitalIncreased, tracking: Tracking) -> None:
         _touch(event, share_capital_cents=event.share_capital_cents)
 
     @process_event.register
-    def _(self, event: Company.AnnualReportFiled, tracking: Tracking) -> None:  # type: ignore[no-redef]
+    def annual_report_filed(self, event: Company.AnnualReportFiled, tracking: Tracking) -> None:
         record = _touch(event)
         AnnualReportRecord.objects.create(
             company=record,
@@ -93,11 +99,11 @@ class CompanyProjection(ReadModelProjection):
         )
 
     @process_event.register
-    def _(self, event: Company.LiquidationEntered, tracking: Tracking) -> None:  # type: ignore[no-redef]
+    def liquidation_entered(self, event: Company.LiquidationEntered, tracking: Tracking) -> None:
         _touch(event, status="in_liquidation", liquidation_reason=event.reason)
 
     @process_event.register
-    def _(self, event: Company.Deleted, tracking: Tracking) -> None:  # type: ignore[no-redef]
+    def deleted(self, event: Company.Deleted, tracking: Tracking) -> None:
         _touch(event, status="deleted")
 
 

@@ -54,7 +54,11 @@ def _verify_bundle(tmp_path: Path) -> tuple[int, str]:
     call_command("chain", "export", "--out", str(bundle), "--no-progress", stdout=io.StringIO())
     result = subprocess.run(
         [sys.executable, "-m", "chain.verify", str(bundle)],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
     )
     return result.returncode, result.stdout + result.stderr
 
@@ -73,16 +77,20 @@ def flip_a_payload_byte() -> str:
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT state FROM {EVENTS} WHERE originator_id = %s AND originator_version = %s",
-            [entry.originator_id.hex if connection.vendor == "sqlite" else entry.originator_id,
-             entry.originator_version],
+            [
+                entry.originator_id.hex if connection.vendor == "sqlite" else entry.originator_id,
+                entry.originator_version,
+            ],
         )
         state = bytearray(cursor.fetchone()[0])
         state[len(state) // 2] ^= 0x01
         cursor.execute(
             f"UPDATE {EVENTS} SET state = %s WHERE originator_id = %s AND originator_version = %s",
-            [bytes(state),
-             entry.originator_id.hex if connection.vendor == "sqlite" else entry.originator_id,
-             entry.originator_version],
+            [
+                bytes(state),
+                entry.originator_id.hex if connection.vendor == "sqlite" else entry.originator_id,
+                entry.originator_version,
+            ],
         )
     return "registry business seq 4: payload hash mismatch"
 
@@ -109,8 +117,12 @@ def insert_a_forged_entry() -> str:
     _sql(
         f"INSERT INTO {EVENTS} (originator_id, originator_version, topic, state) "
         "VALUES (%s, %s, %s, %s)",
-        [victim.originator_id.hex if connection.vendor == "sqlite" else victim.originator_id,
-         99, victim.topic, forged_state],
+        [
+            victim.originator_id.hex if connection.vendor == "sqlite" else victim.originator_id,
+            99,
+            victim.topic,
+            forged_state,
+        ],
     )
     _sql("UPDATE ledger_entry SET seq = -seq WHERE registry = 'business' AND seq >= 2")
     prev = bytes(entries[0].entry_hash)
@@ -120,11 +132,17 @@ def insert_a_forged_entry() -> str:
         for e in entries[1:]
     ]
     for seq, (originator, version, topic, recorded_at, payload_hash) in enumerate(rows, start=2):
-        leaf = canonical(entry_envelope(
-            registry="business", seq=seq, originator_id=str(originator),
-            originator_version=version, topic=topic, recorded_at=recorded_at,
-            payload_hash=payload_hash,
-        ))
+        leaf = canonical(
+            entry_envelope(
+                registry="business",
+                seq=seq,
+                originator_id=str(originator),
+                originator_version=version,
+                topic=topic,
+                recorded_at=recorded_at,
+                payload_hash=payload_hash,
+            )
+        )
         this = entry_hash(prev, leaf)
         _sql(
             "DELETE FROM ledger_entry WHERE registry = 'business' AND originator_id = %s "
@@ -132,8 +150,14 @@ def insert_a_forged_entry() -> str:
             [originator.hex if connection.vendor == "sqlite" else originator, version],
         )
         LedgerEntry.objects.create(
-            registry="business", seq=seq, originator_id=originator, originator_version=version,
-            topic=topic, recorded_at=recorded_at, payload_hash=payload_hash, prev_hash=prev,
+            registry="business",
+            seq=seq,
+            originator_id=originator,
+            originator_version=version,
+            topic=topic,
+            recorded_at=recorded_at,
+            payload_hash=payload_hash,
+            prev_hash=prev,
             entry_hash=this,
         )
         prev = this
@@ -151,8 +175,13 @@ def alter_a_block_signature() -> str:
 
 @pytest.mark.parametrize(
     "tamper",
-    [flip_a_payload_byte, delete_an_entry, swap_two_entries, insert_a_forged_entry,
-     alter_a_block_signature],
+    [
+        flip_a_payload_byte,
+        delete_an_entry,
+        swap_two_entries,
+        insert_a_forged_entry,
+        alter_a_block_signature,
+    ],
     ids=lambda tamper: tamper.__name__,
 )
 def test_tampering_is_found_and_the_first_bad_item_named(

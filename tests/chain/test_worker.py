@@ -62,9 +62,23 @@ def start_worker(queue: str) -> Iterator[Callable[..., subprocess.Popen[bytes]]]
             **extra_env,
         }
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "config", "worker", "--pool=solo",
-             "--without-gossip", "--without-mingle", "--loglevel=WARNING", "-Q", queue],
-            cwd=ROOT, env=env, start_new_session=True,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "config",
+                "worker",
+                "--pool=solo",
+                "--without-gossip",
+                "--without-mingle",
+                "--loglevel=WARNING",
+                "-Q",
+                queue,
+            ],
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
         )
         started.append(worker)
         return worker
@@ -110,7 +124,9 @@ def test_a_worker_killed_between_sealing_and_finalizing_loses_and_duplicates_not
     heights = list(Block.objects.order_by("height").values_list("height", flat=True))
     assert heights == [1, 2]
     sizes = list(
-        BlockLog.objects.filter(registry="business").order_by("block_id").values_list("size", flat=True)
+        BlockLog.objects.filter(registry="business")
+        .order_by("block_id")
+        .values_list("size", flat=True)
     )
     assert sizes == [6, LedgerHead.objects.get(registry="business").size] == [6, 10]
     # Exits the test with SystemExit(1) if anything does not verify.

@@ -26,11 +26,13 @@ def test_nothing_to_seal_makes_no_block() -> None:
 def test_blocks_are_contiguous_linked_and_commit_to_every_log() -> None:
     register_company()
     first = seal_pending()
-    assert first is not None and first.height == 1
+    assert first is not None
+    assert first.height == 1
     assert seal_pending() is None, "no new entries, no new block"
     register_company()
     second = seal_pending()
-    assert second is not None and second.height == 2
+    assert second is not None
+    assert second.height == 2
     assert bytes(second.prev_hash) == bytes(first.block_hash)
     header = json.loads(second.header)
     assert bytes(second.block_hash) == block_hash(header)
@@ -41,7 +43,8 @@ def test_blocks_are_contiguous_linked_and_commit_to_every_log() -> None:
 def test_a_sealed_block_is_signed_checkpointed_and_final() -> None:
     register_company()
     block = seal_pending()
-    assert block is not None and block.level == FINAL
+    assert block is not None
+    assert block.level == FINAL
     assert BlockSignature.objects.filter(block=block, tier="supernode").count() == 1
     note = Checkpoint.objects.get(block=block, registry="business").note
     assert note.startswith("riik.example/business\n2\n")
@@ -63,8 +66,12 @@ def test_two_sealers_racing_for_one_height_make_one_block() -> None:
     # A second sealer that read the same last block tries the same height.
     with pytest.raises(IntegrityError), transaction.atomic():
         Block.objects.create(
-            height=block.height, block_hash=b"\x01" * 32, prev_hash=b"\x00" * 32,
-            proposer="supernode-2", sealed_at=block.sealed_at, header="{}",
+            height=block.height,
+            block_hash=b"\x01" * 32,
+            prev_hash=b"\x00" * 32,
+            proposer="supernode-2",
+            sealed_at=block.sealed_at,
+            header="{}",
         )
     assert seal_pending() is None, "the proposed block is finalized, nothing new to seal"
     assert Block.objects.get().level == FINAL
@@ -75,7 +82,9 @@ def test_every_entry_lies_in_exactly_one_block() -> None:
         register_company()
         seal_pending()
     sizes = list(
-        BlockLog.objects.filter(registry="business").order_by("block_id").values_list("size", flat=True)
+        BlockLog.objects.filter(registry="business")
+        .order_by("block_id")
+        .values_list("size", flat=True)
     )
     assert sizes == [2, 4, 6]
     assert list(Block.objects.order_by("height").values_list("height", flat=True)) == [1, 2, 3]

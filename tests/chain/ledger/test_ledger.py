@@ -12,7 +12,7 @@ import pytest
 from django.db import connection
 
 from chain import merkle
-from chain.encoding import ZERO_HASH, canonical, entry_envelope, entry_hash
+from chain.encoding import ZERO_HASH, entry_hash
 from chain.ledger import proofs
 from chain.ledger.models import LedgerEntry, LedgerHead, LedgerSubtree
 from chain.ledger.sqlite import events_table
@@ -23,20 +23,6 @@ from tests.factories import database_url, register_company
 
 pytestmark = pytest.mark.usefixtures("event_store")
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def _leaf(entry: LedgerEntry) -> bytes:
-    return canonical(
-        entry_envelope(
-            registry=entry.registry,
-            seq=entry.seq,
-            originator_id=str(entry.originator_id),
-            originator_version=entry.originator_version,
-            topic=entry.topic,
-            recorded_at=entry.recorded_at,
-            payload_hash=bytes(entry.payload_hash),
-        )
-    )
 
 
 def _notification_ids_in_seq_order(registry: str) -> list[int]:
@@ -58,7 +44,7 @@ def _assert_log_is_whole(registry: str) -> list[LedgerEntry]:
     prev = ZERO_HASH
     for entry in entries:
         assert bytes(entry.prev_hash) == prev
-        assert bytes(entry.entry_hash) == entry_hash(prev, _leaf(entry))
+        assert bytes(entry.entry_hash) == entry_hash(prev, entry.leaf())
         prev = bytes(entry.entry_hash)
     ids = _notification_ids_in_seq_order(registry)
     assert len(ids) == len(entries), "every ledger entry has its stored event"
@@ -67,7 +53,7 @@ def _assert_log_is_whole(registry: str) -> list[LedgerEntry]:
     assert head.size == len(entries)
     assert bytes(head.entry_hash) == prev
     frontier = merkle.MerkleFrontier.from_bytes(head.size, bytes(head.frontier))
-    assert frontier.root() == merkle.root_hash([_leaf(e) for e in entries])
+    assert frontier.root() == merkle.root_hash([e.leaf() for e in entries])
     return entries
 
 
@@ -142,7 +128,11 @@ def test_concurrent_writer_processes_leave_no_gap_and_keep_commit_order() -> Non
         "from tests.factories import database_url, register_company\n"
         "for _ in range(6): register_company()\n"
     )
-    env = {**os.environ, "DATABASE_URL": database_url(), "DJANGO_SETTINGS_MODULE": "config.settings"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
     workers = [
         subprocess.Popen([sys.executable, "-c", script], cwd=ROOT, env=env) for _ in range(3)
     ]
@@ -154,14 +144,16 @@ def test_stored_subtrees_give_proofs_that_verify() -> None:
     for _ in range(6):
         register_company()
     entries = _assert_log_is_whole("business")
-    leaves = [_leaf(e) for e in entries]
+    leaves = [e.leaf() for e in entries]
     size = len(leaves)
     root = proofs.tree_root("business", size)
     assert root == merkle.root_hash(leaves)
     for seq in range(1, size + 1):
         proof = proofs.inclusion_proof("business", seq, size)
         assert proof == merkle.inclusion_proof(leaves, seq - 1)
-        assert merkle.verify_inclusion(merkle.leaf_hash(leaves[seq - 1]), seq - 1, size, proof, root)
+        assert merkle.verify_inclusion(
+            merkle.leaf_hash(leaves[seq - 1]), seq - 1, size, proof, root
+        )
     for old in range(size + 1):
         proof = proofs.consistency_proof("business", old, size)
         old_root = merkle.root_hash(leaves[:old])

@@ -1,0 +1,160 @@
+"""Read-only admin pages of the chain: blocks, their signatures, ledger entries.
+
+Nothing here can be edited: the chain changes only by sealing.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.http import HttpRequest
+
+from chain.blocks.models import Block, BlockLog, BlockSignature, Checkpoint, Supernode
+from chain.blocks.status import ledger_status
+from chain.ledger.models import LedgerEntry
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """An admin that shows and never changes."""
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class BlockLogInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = BlockLog
+    readonly_fields = fields = (
+        "registry",
+        "size",
+        "root_hex",
+    )
+    extra = 0
+    can_delete = False
+
+    @admin.display(description="root")
+    def root_hex(self, log: BlockLog) -> str:
+        return bytes(log.root).hex()
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class BlockSignatureInline(admin.TabularInline):  # type: ignore[type-arg]
+    model = BlockSignature
+    readonly_fields = fields = (
+        "tier",
+        "kind",
+        "round",
+        "signer",
+        "key_id",
+        "alg",
+    )
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+class CheckpointInline(admin.StackedInline):  # type: ignore[type-arg]
+    model = Checkpoint
+    readonly_fields = fields = (
+        "registry",
+        "note",
+    )
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Block)
+class BlockAdmin(ReadOnlyAdmin):
+    list_display = ["height", "hash_prefix", "level", "sealed_at", "proposer", "signature_count"]
+    list_filter = ["level"]
+    search_fields = ["height"]
+    readonly_fields = fields = (
+        "height",
+        "hash_hex",
+        "prev_hash_hex",
+        "level",
+        "sealed_at",
+        "proposer",
+        "round",
+        "header",
+    )
+    inlines = [BlockLogInline, BlockSignatureInline, CheckpointInline]
+
+    @admin.display(description="block hash")
+    def hash_prefix(self, block: Block) -> str:
+        return bytes(block.block_hash).hex()[:16] + "…"
+
+    @admin.display(description="block hash")
+    def hash_hex(self, block: Block) -> str:
+        return bytes(block.block_hash).hex()
+
+    @admin.display(description="previous block hash")
+    def prev_hash_hex(self, block: Block) -> str:
+        return bytes(block.prev_hash).hex()
+
+    @admin.display(description="signatures")
+    def signature_count(self, block: Block) -> int:
+        return block.signatures.count()
+
+
+@admin.register(LedgerEntry)
+class LedgerEntryAdmin(ReadOnlyAdmin):
+    list_display = ["registry", "seq", "event", "recorded_at", "block_height", "level"]
+    list_filter = ["registry"]
+    search_fields = ["=seq", "=originator_id"]
+    ordering = ["registry", "-seq"]
+    readonly_fields = fields = (
+        "registry",
+        "seq",
+        "originator_id",
+        "originator_version",
+        "topic",
+        "recorded_at",
+        "payload_hash_hex",
+        "prev_hash_hex",
+        "entry_hash_hex",
+        "block_height",
+        "level",
+    )
+
+    @admin.display(description="event")
+    def event(self, entry: LedgerEntry) -> str:
+        return entry.topic.rsplit(":", 1)[-1]
+
+    @admin.display(description="payload hash")
+    def payload_hash_hex(self, entry: LedgerEntry) -> str:
+        return bytes(entry.payload_hash).hex()
+
+    @admin.display(description="previous entry hash")
+    def prev_hash_hex(self, entry: LedgerEntry) -> str:
+        return bytes(entry.prev_hash).hex()
+
+    @admin.display(description="entry hash")
+    def entry_hash_hex(self, entry: LedgerEntry) -> str:
+        return bytes(entry.entry_hash).hex()
+
+    @admin.display(description="block")
+    def block_height(self, entry: LedgerEntry) -> int | None:
+        return ledger_status(entry.registry, entry.seq).block_height
+
+    @admin.display(description="level")
+    def level(self, entry: LedgerEntry) -> str:
+        return ledger_status(entry.registry, entry.seq).level
+
+
+@admin.register(Supernode)
+class SupernodeAdmin(ReadOnlyAdmin):
+    list_display = ["name", "key_id", "added_at_height"]

@@ -1,0 +1,95 @@
+"""Serializers of the auditor API."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from rest_framework import serializers
+
+from chain.blocks.models import Block
+
+
+class BlockSummarySerializer(serializers.ModelSerializer[Block]):
+    """A block as listed: height, hashes, level and the log sizes it commits to."""
+
+    block_hash = serializers.SerializerMethodField()
+    prev_hash = serializers.SerializerMethodField()
+    logs = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Block
+        fields = ["height", "block_hash", "prev_hash", "sealed_at", "proposer", "level", "logs"]
+
+    def get_block_hash(self, block: Block) -> str:
+        return bytes(block.block_hash).hex()
+
+    def get_prev_hash(self, block: Block) -> str:
+        return bytes(block.prev_hash).hex()
+
+    def get_logs(self, block: Block) -> dict[str, dict[str, Any]]:
+        logs: dict[str, dict[str, Any]] = json.loads(block.header)["logs"]
+        return logs
+
+
+class SignatureSerializer(serializers.Serializer[Any]):
+    tier = serializers.CharField()
+    kind = serializers.CharField()
+    round = serializers.IntegerField()
+    signer = serializers.CharField()
+    key_id = serializers.CharField()
+    alg = serializers.CharField()
+    signature = serializers.CharField(help_text="hex")
+
+
+class BlockDetailSerializer(BlockSummarySerializer):
+    """A block with its canonical header, certificate and signed checkpoints."""
+
+    header = serializers.SerializerMethodField()
+    certificate = serializers.SerializerMethodField()
+    checkpoints = serializers.SerializerMethodField()
+
+    class Meta(BlockSummarySerializer.Meta):
+        fields = [*BlockSummarySerializer.Meta.fields, "header", "certificate", "checkpoints"]
+
+    def get_header(self, block: Block) -> dict[str, Any]:
+        header: dict[str, Any] = json.loads(block.header)
+        return header
+
+    def get_certificate(self, block: Block) -> list[dict[str, Any]]:
+        return [
+            {
+                "tier": s.tier,
+                "kind": s.kind,
+                "round": s.round,
+                "signer": s.signer,
+                "key_id": s.key_id,
+                "alg": s.alg,
+                "signature": bytes(s.signature).hex(),
+            }
+            for s in block.signatures.order_by("tier", "signer")
+        ]
+
+    def get_checkpoints(self, block: Block) -> dict[str, str]:
+        return {c.registry: c.note for c in block.checkpoints.order_by("registry")}
+
+
+class InclusionProofSerializer(serializers.Serializer[Any]):
+    registry = serializers.CharField()
+    seq = serializers.IntegerField()
+    leaf_index = serializers.IntegerField()
+    tree_size = serializers.IntegerField()
+    root_hash = serializers.CharField(help_text="tree root at tree_size, hex")
+    leaf = serializers.CharField(help_text="canonical envelope (the Merkle leaf data), hex")
+    leaf_hash = serializers.CharField(help_text="hex")
+    proof = serializers.ListField(child=serializers.CharField(), help_text="hex hashes")
+    block_height = serializers.IntegerField(allow_null=True)
+
+
+class ConsistencyProofSerializer(serializers.Serializer[Any]):
+    registry = serializers.CharField()
+    first = serializers.IntegerField()
+    second = serializers.IntegerField()
+    first_root = serializers.CharField()
+    second_root = serializers.CharField()
+    proof = serializers.ListField(child=serializers.CharField())
