@@ -68,7 +68,7 @@ def test_inclusion_proof_verifies_against_the_block_root(client: APIClient) -> N
         body["leaf_index"],
         body["tree_size"],
         [bytes.fromhex(h) for h in body["proof"]],
-        bytes.fromhex(body["root"]),
+        bytes.fromhex(body["root_hash"]),
     )
 
 
