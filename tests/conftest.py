@@ -28,7 +28,7 @@ def _empty_event_tables() -> None:
 
 
 @pytest.fixture(scope="session", autouse=True)
-def _close_event_store_at_end(django_db_setup: None, django_db_blocker: pytest.FixtureRequest) -> Iterator[None]:
+def _close_event_store_at_end(django_db_setup: None) -> Iterator[None]:
     # Pools must be closed before the test database is dropped.
     yield
     stop_all()
