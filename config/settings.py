@@ -81,9 +81,7 @@ TEMPLATES = [
 ]
 
 DATABASES = {
-    "default": env.db(
-        "DATABASE_URL", default=f"sqlite:///{RIIK_DATA_DIR / 'riik.sqlite3'}"
-    ),
+    "default": env.db("DATABASE_URL", default=f"sqlite:///{RIIK_DATA_DIR / 'riik.sqlite3'}"),
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["OPTIONS"] = {

@@ -50,7 +50,9 @@ class BusinessRegistry(RegistryApplication):
     def register_company(self, registration: Registration, actor: str, today: date) -> str:
         """Register a company; return its new 8-digit registry code."""
         for _ in range(_CODE_ATTEMPTS):
-            code = registry_code(secrets.randbelow(1_000_000))
+            # Non-profit associations get codes starting with 8, companies with 1.
+            kind = 8 if registration.legal_form == "MTÜ" else 1
+            code = registry_code(secrets.randbelow(1_000_000), kind_digit=kind)
             if self._exists(code):
                 continue
             company = Company.register(
@@ -93,9 +95,7 @@ class BusinessRegistry(RegistryApplication):
         company.increase_capital(amount_cents, actor)
         self._save_company(company)
 
-    def file_annual_report(
-        self, code: str, report: AnnualReport, actor: str, today: date
-    ) -> None:
+    def file_annual_report(self, code: str, report: AnnualReport, actor: str, today: date) -> None:
         """File a company's annual report (once per financial year)."""
         company = self.company(code)
         company.file_annual_report(report, actor, today)

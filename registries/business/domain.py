@@ -162,7 +162,8 @@ class Company(Aggregate):
         minimum = MINIMUM_CAPITAL_CENTS[legal_form]
         if share_capital_cents < minimum:
             raise InvalidCommand(
-                f"share_capital_cents: a {legal_form} needs at least {minimum} cents"
+                f"share_capital_cents: the minimum share capital of {legal_form} is "
+                f"{minimum // 100:,}.{minimum % 100:02d} euros ({minimum} cents)"
             )
         return cls(
             registry_code=registry_code,

@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import threading
+from datetime import date
 from typing import ClassVar, TypeVar
 from uuid import UUID
 
 from django.db import connections
-from datetime import date
-
 from eventsourcing.application import Application
 from eventsourcing.persistence import IntegrityError as EventStoreConflict
 from eventsourcing.persistence import JSONTranscoder, Transcoding

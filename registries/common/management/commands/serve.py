@@ -48,8 +48,10 @@ class Command(BaseCommand):
         stop = threading.Event()
         if settings.CELERY_TASK_ALWAYS_EAGER:
             threading.Thread(
-                target=run_beat, args=(stop, settings.RIIK_BLOCK_INTERVAL),
-                name="riik-beat", daemon=True,
+                target=run_beat,
+                args=(stop, settings.RIIK_BLOCK_INTERVAL),
+                name="riik-beat",
+                daemon=True,
             ).start()
             self.stdout.write(f"in-process beat: sealing every {settings.RIIK_BLOCK_INTERVAL}s")
         try:

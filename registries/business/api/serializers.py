@@ -1,0 +1,264 @@
+"""Serializers of the business registry API.
+
+Read serializers render the read models (plus each record's place on the
+chain); command serializers check types and ranges at the edge. The Commercial
+Code's rules (a name shows its legal form, minimum capital, valid personal
+codes, ...) are the aggregates' business and come back as registry errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from chain.blocks.status import ledger_status
+from chain.ledger.models import LedgerEntry
+from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH
+from registries.business.models import AnnualReportRecord, CompanyPerson, CompanyRecord
+
+REGISTRY = "business"
+# Large enough for any real company, small enough that sums fit a 64-bit column.
+MAX_CENTS = 10**15
+MAX_PEOPLE = 100
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer that must be a JSON integer: no floats, strings or booleans."""
+
+    default_error_messages = {
+        "not_an_integer": "A whole number (JSON integer) is required, not {kind}.",
+    }
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("not_an_integer", kind=_json_kind(data))
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A string that must be a JSON string (numbers are not silently converted)."""
+
+    default_error_messages = {"not_a_string": "A string is required, not {kind}."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string", kind=_json_kind(data))
+        return super().to_internal_value(data)
+
+
+def _json_kind(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "a boolean"
+    if isinstance(value, float):
+        return "a decimal number"
+    if isinstance(value, int):
+        return "a number"
+    if isinstance(value, str):
+        return "a string"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "an object"
+    return type(value).__name__
+
+
+def _personal_codes(help_text: str) -> serializers.ListField:
+    return serializers.ListField(
+        child=StrictCharField(max_length=11, help_text="Estonian personal code (11 digits)"),
+        max_length=MAX_PEOPLE,
+        help_text=help_text,
+    )
+
+
+# Read side ----------------------------------------------------------------
+
+
+class LedgerStatusSerializer(serializers.Serializer[Any]):
+    """Where a record's latest event stands on the chain."""
+
+    registry = serializers.CharField()
+    seq = serializers.IntegerField(allow_null=True, help_text="Ledger seq of the latest event")
+    block_height = serializers.IntegerField(
+        allow_null=True, help_text="First block that includes it (null while pending)"
+    )
+    level = serializers.CharField(help_text="pending, sealed, committed, final or witnessed")
+
+
+class AnnualReportSerializer(serializers.ModelSerializer[AnnualReportRecord]):
+    """Key figures of a filed annual report."""
+
+    class Meta:
+        model = AnnualReportRecord
+        fields = ["year", "revenue_cents", "net_profit_cents", "employees", "ledger_seq"]
+
+
+class HistoryEntrySerializer(serializers.Serializer[Any]):
+    """One event of a company on its registry's ledger."""
+
+    seq = serializers.IntegerField()
+    event = serializers.CharField(help_text="Event name, such as Registered or AddressChanged")
+    originator_version = serializers.IntegerField()
+    recorded_at = serializers.CharField()
+    entry_hash = serializers.CharField(help_text="Hex SHA-256 of the chained entry")
+    block_height = serializers.IntegerField(allow_null=True)
+    level = serializers.CharField()
+
+
+def event_name(topic: str) -> str:
+    """``registries.business.domain:Company.AddressChanged`` -> ``AddressChanged``."""
+    return topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+
+
+def company_history(record: CompanyRecord) -> list[dict[str, Any]]:
+    """The company's ledger entries, oldest first, each with its block and level."""
+    entries = LedgerEntry.objects.filter(
+        registry=REGISTRY, originator_id=record.aggregate_id
+    ).order_by("seq")
+    history = []
+    for entry in entries:
+        status = ledger_status(REGISTRY, entry.seq)
+        history.append(
+            {
+                "seq": entry.seq,
+                "event": event_name(entry.topic),
+                "originator_version": entry.originator_version,
+                "recorded_at": entry.recorded_at,
+                "entry_hash": bytes(entry.entry_hash).hex(),
+                "block_height": status.block_height,
+                "level": status.level,
+            }
+        )
+    return history
+
+
+class CompanySummarySerializer(serializers.ModelSerializer[CompanyRecord]):
+    """A company as listed in search results."""
+
+    ledger = serializers.SerializerMethodField()
+
+    class Meta:
+        model = CompanyRecord
+        fields = [
+            "registry_code",
+            "name",
+            "legal_form",
+            "status",
+            "share_capital_cents",
+            "address",
+            "registered_on",
+            "ledger",
+        ]
+
+    @extend_schema_field(LedgerStatusSerializer)
+    def get_ledger(self, record: CompanyRecord) -> dict[str, object]:
+        return ledger_status(REGISTRY, record.ledger_seq).as_dict()
+
+
+class CompanyDetailSerializer(CompanySummarySerializer):
+    """The public registry card of a company, with its ledger history."""
+
+    founders = serializers.SerializerMethodField()
+    board = serializers.SerializerMethodField()
+    annual_reports = AnnualReportSerializer(many=True, read_only=True)
+    history = serializers.SerializerMethodField()
+
+    class Meta(CompanySummarySerializer.Meta):
+        fields = [
+            *CompanySummarySerializer.Meta.fields,
+            "founders",
+            "board",
+            "annual_reports",
+            "liquidation_reason",
+            "history",
+        ]
+
+    @staticmethod
+    def _people(record: CompanyRecord, role: str) -> list[str]:
+        return [p.personal_code for p in record.people.all() if p.role == role]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_founders(self, record: CompanyRecord) -> list[str]:
+        return self._people(record, CompanyPerson.FOUNDER)
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_board(self, record: CompanyRecord) -> list[str]:
+        return self._people(record, CompanyPerson.BOARD)
+
+    @extend_schema_field(HistoryEntrySerializer(many=True))
+    def get_history(self, record: CompanyRecord) -> list[dict[str, Any]]:
+        return company_history(record)
+
+
+class CompanyFilterSerializer(serializers.Serializer[Any]):
+    """Query parameters of the company search."""
+
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_NAME_LENGTH,
+        help_text="Part of the name (any case) or an exact registry code",
+    )
+    status = serializers.ChoiceField(
+        choices=[choice for choice, _ in CompanyRecord.STATUS_CHOICES],
+        required=False,
+        allow_blank=True,
+    )
+    legal_form = serializers.ChoiceField(
+        choices=list(LEGAL_FORMS), required=False, allow_blank=True
+    )
+    page = serializers.IntegerField(required=False, min_value=1, help_text="Page number")
+
+
+# Commands -------------------------------------------------------------------
+
+
+class RegistrationSerializer(serializers.Serializer[Any]):
+    """An application to register a company."""
+
+    name = StrictCharField(max_length=MAX_NAME_LENGTH, help_text="Must show the legal form")
+    legal_form = serializers.ChoiceField(choices=list(LEGAL_FORMS))
+    share_capital_cents = StrictIntegerField(min_value=0, max_value=MAX_CENTS)
+    founders = _personal_codes("Personal codes of the founders")
+    board = _personal_codes("Personal codes of the management board members")
+    address = StrictCharField(max_length=300)
+
+
+class BoardChangeSerializer(serializers.Serializer[Any]):
+    """The new management board (replaces the current one)."""
+
+    members = _personal_codes("Personal codes of the new board members")
+
+
+class AddressChangeSerializer(serializers.Serializer[Any]):
+    """The new registered address."""
+
+    address = StrictCharField(max_length=300)
+
+
+class CapitalIncreaseSerializer(serializers.Serializer[Any]):
+    """An increase of the share capital."""
+
+    amount_cents = StrictIntegerField(min_value=1, max_value=MAX_CENTS)
+
+
+class AnnualReportFilingSerializer(serializers.Serializer[Any]):
+    """The key figures of a finished financial year."""
+
+    year = StrictIntegerField(min_value=1900, max_value=9999)
+    revenue_cents = StrictIntegerField(min_value=0, max_value=MAX_CENTS)
+    net_profit_cents = StrictIntegerField(min_value=-MAX_CENTS, max_value=MAX_CENTS)
+    employees = StrictIntegerField(min_value=0, max_value=10_000_000)
+
+
+class LiquidationSerializer(serializers.Serializer[Any]):
+    """Why the company enters liquidation."""
+
+    reason = StrictCharField(max_length=2000)
+
+
+class DeletionSerializer(serializers.Serializer[Any]):
+    """Deleting a liquidated company takes no data."""

@@ -1,0 +1,65 @@
+"""What every registry's REST API shares: the command permission and the view base.
+
+Reads are public (or narrowed by the registry's own views); commands need an
+authenticated official holding the view's ``command_permission`` (a Django
+permission such as ``business.act_as_registrar``). Anonymous callers get 401,
+officials without the permission 403, both as problem+json.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any, ClassVar
+
+from django.db import connection
+from django.db.models import Q
+from rest_framework.generics import GenericAPIView
+from rest_framework.permissions import SAFE_METHODS, BasePermission
+from rest_framework.request import Request
+
+
+class CommandPermission(BasePermission):
+    """Safe methods for everyone; commands need ``view.command_permission``."""
+
+    message = "You do not have the permission to issue commands in this registry."
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if request.method in SAFE_METHODS:
+            return True
+        user = request.user
+        if not (user and user.is_authenticated):
+            return False  # DRF answers 401 for an unauthenticated request
+        required: str | None = getattr(view, "command_permission", None)
+        if not required:
+            return False
+        if not user.has_perm(required):
+            self.message = f"Issuing this command needs the permission {required!r}."
+            return False
+        return True
+
+
+class RegistryAPIView(GenericAPIView[Any]):
+    """Base of registry endpoints that accept commands (POST)."""
+
+    permission_classes = [CommandPermission]
+    command_permission: ClassVar[str] = ""
+
+
+def actor(request: Request) -> str:
+    """Who issues a command, as recorded in its events."""
+    return str(request.user.get_username())
+
+
+def text_contains(field: str, text: str) -> Q:
+    """``field`` contains ``text``, ignoring case, also for letters such as Õ/õ or Š/š.
+
+    SQLite's LIKE folds ASCII letters only; its REGEXP (Python's ``re``, which
+    Django installs) folds every letter, so SQLite searches with an escaped
+    case-insensitive pattern. PostgreSQL's ILIKE folds by the database locale.
+    """
+    if connection.vendor == "sqlite":
+        return Q(**{f"{field}__iregex": re.escape(text)})
+    return Q(**{f"{field}__icontains": text})
+
+
+__all__ = ["CommandPermission", "RegistryAPIView", "actor", "text_contains"]
