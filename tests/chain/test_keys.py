@@ -16,7 +16,7 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-def test_created_once_then_loaded(tmp_path: Path):
+def test_created_once_then_loaded(tmp_path: Path) -> None:
     directory = tmp_path / "keys"
     first = load_or_create_node_key(directory, "supernode-1")
     path = directory / "supernode-1.pem"
@@ -29,7 +29,7 @@ def test_created_once_then_loaded(tmp_path: Path):
     assert sorted(p.name for p in directory.iterdir()) == ["supernode-1.pem"]
 
 
-def test_permissions(tmp_path: Path):
+def test_permissions(tmp_path: Path) -> None:
     directory = tmp_path / "a" / "keys"
     old = os.umask(0o022)
     try:
@@ -40,20 +40,20 @@ def test_permissions(tmp_path: Path):
     assert mode(directory / "supernode-1.pem") == 0o600
 
 
-def test_existing_directory_is_left_alone(tmp_path: Path):
+def test_existing_directory_is_left_alone(tmp_path: Path) -> None:
     tmp_path.chmod(0o755)
     load_or_create_node_key(tmp_path, "n")
     assert mode(tmp_path) == 0o755
     assert mode(tmp_path / "n.pem") == 0o600
 
 
-def test_distinct_names_get_distinct_keys(tmp_path: Path):
+def test_distinct_names_get_distinct_keys(tmp_path: Path) -> None:
     a = load_or_create_node_key(tmp_path, "supernode-1")
     b = load_or_create_node_key(tmp_path, "supernode-2")
     assert a.public_bytes != b.public_bytes
 
 
-def test_signatures_verify(tmp_path: Path):
+def test_signatures_verify(tmp_path: Path) -> None:
     key = load_or_create_node_key(tmp_path, "supernode-1")
     signature = key.sign(b"message")
     assert len(signature) == 64
@@ -62,7 +62,7 @@ def test_signatures_verify(tmp_path: Path):
     reloaded.public_key.verify(key.sign(b"again"), b"again")
 
 
-def test_key_id_and_verifier_key(tmp_path: Path):
+def test_key_id_and_verifier_key(tmp_path: Path) -> None:
     key = load_or_create_node_key(tmp_path, "supernode-1")
     assert len(key.public_bytes) == 32
     assert key.key_id == notes.key_id("supernode-1", key.public_bytes)
@@ -73,7 +73,7 @@ def test_key_id_and_verifier_key(tmp_path: Path):
     )
 
 
-def test_note_helpers(tmp_path: Path):
+def test_note_helpers(tmp_path: Path) -> None:
     a = load_or_create_node_key(tmp_path, "a")
     b = load_or_create_node_key(tmp_path, "b")
     note = b.cosign_note(a.sign_note("hello\n"))
@@ -81,7 +81,7 @@ def test_note_helpers(tmp_path: Path):
     assert opened.verified == ("a", "b")
 
 
-def test_never_overwrites_an_existing_key(tmp_path: Path):
+def test_never_overwrites_an_existing_key(tmp_path: Path) -> None:
     existing = NodeKey.generate("supernode-1")
     path = tmp_path / "supernode-1.pem"
     path.write_bytes(existing.pem())
@@ -93,28 +93,28 @@ def test_never_overwrites_an_existing_key(tmp_path: Path):
 @pytest.mark.parametrize(
     "name", ["", "a/b", "../x", "..", ".", ".hidden", "a\\b", "a b", "a+b", "nul\x00"]
 )
-def test_bad_names_are_refused(tmp_path: Path, name: str):
+def test_bad_names_are_refused(tmp_path: Path, name: str) -> None:
     with pytest.raises(KeyFileError):
         load_or_create_node_key(tmp_path, name)
     assert list(tmp_path.iterdir()) == []
 
 
-def test_key_path(tmp_path: Path):
+def test_key_path(tmp_path: Path) -> None:
     assert key_path(tmp_path, "supernode-1") == tmp_path / "supernode-1.pem"
 
 
-def test_garbage_key_file_is_reported(tmp_path: Path):
+def test_garbage_key_file_is_reported(tmp_path: Path) -> None:
     (tmp_path / "x.pem").write_text("not a key")
     with pytest.raises(KeyFileError, match="not an unencrypted PKCS#8 PEM"):
         load_or_create_node_key(tmp_path, "x")
 
 
-def test_missing_key_is_reported(tmp_path: Path):
+def test_missing_key_is_reported(tmp_path: Path) -> None:
     with pytest.raises(KeyFileError, match="cannot read"):
         load_node_key(tmp_path, "absent")
 
 
-def test_non_ed25519_key_is_refused(tmp_path: Path):
+def test_non_ed25519_key_is_refused(tmp_path: Path) -> None:
     from cryptography.hazmat.primitives.asymmetric import ec
     from cryptography.hazmat.primitives.serialization import (
         Encoding,

@@ -71,7 +71,7 @@ def known(**keys: Ed25519PrivateKey) -> dict[tuple[str, bytes], bytes]:
 # --- the Go reference vector --------------------------------------------------
 
 
-def test_go_vector_verifier_key_parses():
+def test_go_vector_verifier_key_parses() -> None:
     name, kid, public = parse_verifier_key(PETER_VKEY)
     assert name == "PeterNeumann"
     assert kid == bytes.fromhex("c74f20a3")
@@ -79,12 +79,12 @@ def test_go_vector_verifier_key_parses():
     assert notes._raw_public_key(peter_private_key().public_key()) == public
 
 
-def test_go_vector_sign_reproduces_the_published_note_byte_for_byte():
+def test_go_vector_sign_reproduces_the_published_note_byte_for_byte() -> None:
     # Ed25519 is deterministic (RFC 8032), so the note must be identical.
     assert sign_note(GO_TEXT, "PeterNeumann", peter_private_key()) == GO_NOTE
 
 
-def test_go_vector_opens():
+def test_go_vector_opens() -> None:
     opened = open_note(GO_NOTE, known_keys([PETER_VKEY]))
     assert opened.body == GO_TEXT
     assert opened.verified == ("PeterNeumann",)
@@ -92,7 +92,7 @@ def test_go_vector_opens():
     assert opened.invalid == ()
 
 
-def test_go_vector_two_signers_one_known():
+def test_go_vector_two_signers_one_known() -> None:
     note = GO_TEXT + "\n" + PETER_SIG + ENOCH_SIG
     opened = open_note(note, known_keys([PETER_VKEY]))
     assert opened.verified == ("PeterNeumann",)
@@ -102,7 +102,7 @@ def test_go_vector_two_signers_one_known():
     assert both.verified == ("PeterNeumann", "EnochRoot")
 
 
-def test_go_vector_invalid_signature_is_reported():
+def test_go_vector_invalid_signature_is_reported() -> None:
     note = GO_TEXT + "\n" + PETER_SIG[:60] + "ABCD" + PETER_SIG[60:]
     opened = open_note(note, known_keys([PETER_VKEY]))
     assert opened.verified == ()
@@ -122,12 +122,12 @@ def test_go_vector_invalid_signature_is_reported():
         GO_TEXT + "\n" + PETER_SIG * 101,
     ],
 )
-def test_go_vector_malformed_notes(message: str):
+def test_go_vector_malformed_notes(message: str) -> None:
     with pytest.raises(NoteError):
         open_note(message, known_keys([PETER_VKEY]))
 
 
-def test_go_vector_verifier_key_manglings_are_refused():
+def test_go_vector_verifier_key_manglings_are_refused() -> None:
     for i in range(len(PETER_VKEY)):
         for j in range(i + 1, len(PETER_VKEY) + 1):
             if (i, j) != (0, len(PETER_VKEY)):
@@ -142,7 +142,7 @@ def test_go_vector_verifier_key_manglings_are_refused():
 # --- our own keys -------------------------------------------------------------
 
 
-def test_key_id_matches_a_hand_computation(alice: Ed25519PrivateKey):
+def test_key_id_matches_a_hand_computation(alice: Ed25519PrivateKey) -> None:
     public = notes._raw_public_key(alice.public_key())
     by_hand = hashlib.sha256(b"supernode-1" + b"\x0a" + b"\x01" + public).digest()[:4]
     assert key_id("supernode-1", public) == by_hand
@@ -157,12 +157,12 @@ def test_key_id_matches_a_hand_computation(alice: Ed25519PrivateKey):
 
 
 @pytest.mark.parametrize("name", ["", "a b", "a+b", "tab\there", "nl\n"])
-def test_bad_key_names(name: str, alice: Ed25519PrivateKey):
+def test_bad_key_names(name: str, alice: Ed25519PrivateKey) -> None:
     with pytest.raises(NoteError):
         key_id(name, alice.public_key())
 
 
-def test_round_trip(alice: Ed25519PrivateKey):
+def test_round_trip(alice: Ed25519PrivateKey) -> None:
     body = "riik.example/business\n3\n" + base64.b64encode(bytes(32)).decode() + "\n"
     note = sign_note(body, "alice", alice)
     assert note.startswith(body + "\n\u2014 alice ")
@@ -175,14 +175,14 @@ def test_round_trip(alice: Ed25519PrivateKey):
     assert len(signature.signature) == 64
 
 
-def test_body_with_blank_lines_and_unicode(alice: Ed25519PrivateKey):
+def test_body_with_blank_lines_and_unicode(alice: Ed25519PrivateKey) -> None:
     body = "Ognuno sta solo sul cuor della terra\n\ned \u00e8 subito sera.\n"
     opened = open_note(sign_note(body, "alice", alice), known(alice=alice))
     assert opened.body == body
     assert opened.verified == ("alice",)
 
 
-def test_cosignature(alice: Ed25519PrivateKey, bob: Ed25519PrivateKey):
+def test_cosignature(alice: Ed25519PrivateKey, bob: Ed25519PrivateKey) -> None:
     note = sign_note("hello\n", "alice", alice)
     cosigned = add_signature(note, "bob", bob)
     assert cosigned.startswith(note)
@@ -196,7 +196,7 @@ def test_cosignature(alice: Ed25519PrivateKey, bob: Ed25519PrivateKey):
     assert [s.name for s in only_bob.unknown] == ["alice"]
 
 
-def test_flipped_byte_in_body_fails(alice: Ed25519PrivateKey):
+def test_flipped_byte_in_body_fails(alice: Ed25519PrivateKey) -> None:
     note = sign_note("size 10\n", "alice", alice)
     tampered = note.replace("size 10", "size 11", 1)
     opened = open_note(tampered, known(alice=alice))
@@ -204,7 +204,7 @@ def test_flipped_byte_in_body_fails(alice: Ed25519PrivateKey):
     assert [s.name for s in opened.invalid] == ["alice"]
 
 
-def test_flipped_byte_in_signature_fails(alice: Ed25519PrivateKey):
+def test_flipped_byte_in_signature_fails(alice: Ed25519PrivateKey) -> None:
     note = sign_note("hello\n", "alice", alice)
     body, line = note.split("\n\n")
     prefix = "\u2014 alice "
@@ -218,7 +218,7 @@ def test_flipped_byte_in_signature_fails(alice: Ed25519PrivateKey):
 
 def test_unknown_key_names_are_reported_not_counted(
     alice: Ed25519PrivateKey, bob: Ed25519PrivateKey
-):
+) -> None:
     note = add_signature(sign_note("hello\n", "mallory", bob), "alice", alice)
     opened = open_note(note, known(alice=alice))
     assert opened.verified == ("alice",)
@@ -231,14 +231,14 @@ def test_unknown_key_names_are_reported_not_counted(
     assert [s.name for s in opened.unknown] == ["alice"]
 
 
-def test_duplicate_verified_signature_counts_once(alice: Ed25519PrivateKey):
+def test_duplicate_verified_signature_counts_once(alice: Ed25519PrivateKey) -> None:
     note = sign_note("hello\n", "alice", alice)
     line = note.split("\n\n")[1]
     opened = open_note(note + line, known(alice=alice))
     assert opened.verified == ("alice",)
 
 
-def test_known_key_as_public_key_object(alice: Ed25519PrivateKey):
+def test_known_key_as_public_key_object(alice: Ed25519PrivateKey) -> None:
     note = sign_note("hello\n", "alice", alice)
     kid = key_id("alice", alice.public_key())
     opened = open_note(note, {("alice", kid): alice.public_key()})
@@ -265,12 +265,12 @@ def test_known_key_as_public_key_object(alice: Ed25519PrivateKey):
         ("\ud800\n\n\u2014 alice AAAAAAAA\n", "not valid UTF-8"),
     ],
 )
-def test_malformed_notes_raise_with_a_clear_message(note: str, message: str):
+def test_malformed_notes_raise_with_a_clear_message(note: str, message: str) -> None:
     with pytest.raises(NoteError, match=re.escape(message)):
         open_note(note, {})
 
 
-def test_sign_refuses_bad_bodies(alice: Ed25519PrivateKey):
+def test_sign_refuses_bad_bodies(alice: Ed25519PrivateKey) -> None:
     with pytest.raises(NoteError, match="empty"):
         sign_note("", "alice", alice)
     with pytest.raises(NoteError, match="end with a newline"):
@@ -281,11 +281,11 @@ def test_sign_refuses_bad_bodies(alice: Ed25519PrivateKey):
         sign_note("hello\n", "bad name", alice)
 
 
-def test_note_error_is_a_value_error():
+def test_note_error_is_a_value_error() -> None:
     assert issubclass(NoteError, ValueError)
 
 
-def test_hundred_signatures_are_accepted(alice: Ed25519PrivateKey):
+def test_hundred_signatures_are_accepted(alice: Ed25519PrivateKey) -> None:
     note = sign_note("hello\n", "alice", alice)
     line = note.split("\n\n")[1]
     assert open_note(note + line * 99, known(alice=alice)).verified == ("alice",)
@@ -297,19 +297,19 @@ def test_hundred_signatures_are_accepted(alice: Ed25519PrivateKey):
 ROOT = hashlib.sha256(b"root").digest()
 
 
-def test_checkpoint_round_trip():
+def test_checkpoint_round_trip() -> None:
     body = checkpoint_body("riik.example/business", 120, ROOT)
     assert body == f"riik.example/business\n120\n{base64.b64encode(ROOT).decode()}\n"
     assert parse_checkpoint(body) == Checkpoint("riik.example/business", 120, ROOT, ())
 
 
-def test_checkpoint_with_extensions():
+def test_checkpoint_with_extensions() -> None:
     body = checkpoint_body("o", 0, ROOT, ["ext one", "ext two"])
     assert body.endswith("\next one\next two\n")
     assert parse_checkpoint(body).extensions == ("ext one", "ext two")
 
 
-def test_signed_checkpoint(alice: Ed25519PrivateKey):
+def test_signed_checkpoint(alice: Ed25519PrivateKey) -> None:
     note = sign_note(checkpoint_body("riik.example/land", 7, ROOT), "supernode-1", alice)
     opened = open_note(note, known(**{"supernode-1": alice}))
     assert parse_checkpoint(opened.body).size == 7
@@ -337,12 +337,12 @@ B64 = base64.b64encode(ROOT).decode()
         (f"o\n1\n{B64}\next\n\n", "line 5 is empty"),
     ],
 )
-def test_parse_checkpoint_is_strict(body: str, message: str):
+def test_parse_checkpoint_is_strict(body: str, message: str) -> None:
     with pytest.raises(NoteError, match=message):
         parse_checkpoint(body)
 
 
-def test_parse_checkpoint_accepts_zero():
+def test_parse_checkpoint_accepts_zero() -> None:
     assert parse_checkpoint(f"o\n0\n{B64}\n").size == 0
 
 
@@ -356,11 +356,11 @@ def test_parse_checkpoint_accepts_zero():
         (("o\nx", 1, ROOT), "single-line"),
     ],
 )
-def test_checkpoint_body_refuses_bad_input(args: tuple[str, int, bytes], message: str):
+def test_checkpoint_body_refuses_bad_input(args: tuple[str, int, bytes], message: str) -> None:
     with pytest.raises(NoteError, match=message):
         checkpoint_body(*args)
 
 
-def test_checkpoint_body_refuses_empty_extension():
+def test_checkpoint_body_refuses_empty_extension() -> None:
     with pytest.raises(NoteError, match="non-empty"):
         checkpoint_body("o", 1, ROOT, [""])

@@ -10,8 +10,9 @@ from __future__ import annotations
 import io
 import subprocess
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from django.core.management import call_command
@@ -63,7 +64,7 @@ def _verify_bundle(tmp_path: Path) -> tuple[int, str]:
     return result.returncode, result.stdout + result.stderr
 
 
-def _sql(statement: str, params: list[object] | None = None) -> None:
+def _sql(statement: str, params: Sequence[str | int | bytes | UUID] | None = None) -> None:
     with connection.cursor() as cursor:
         cursor.execute(statement, params or [])
 
@@ -211,8 +212,8 @@ def test_untouched_chain_verifies_in_the_database_and_offline(tmp_path: Path) ->
 
 def test_an_unsealed_event_without_its_ledger_entry_is_reported() -> None:
     _build_chain()
-    code = register_company()
-    running(BusinessRegistry).change_address(code, "Rakvere, Pikk 2", "registrar")
+    company = register_company()
+    running(BusinessRegistry).change_address(company, "Rakvere, Pikk 2", "registrar")
     _entry(12).delete()
     code, output = _verify_db()
     assert code == 1

@@ -5,61 +5,125 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='CompanyRecord',
+            name="CompanyRecord",
             fields=[
-                ('ledger_seq', models.BigIntegerField(blank=True, help_text='Ledger seq of the event that last changed this record', null=True)),
-                ('registry_code', models.CharField(max_length=8, primary_key=True, serialize=False)),
-                ('aggregate_id', models.UUIDField(unique=True)),
-                ('name', models.CharField(db_index=True, max_length=200)),
-                ('legal_form', models.CharField(max_length=3)),
-                ('status', models.CharField(choices=[('active', 'active'), ('in_liquidation', 'in liquidation'), ('deleted', 'deleted')], default='active', max_length=20)),
-                ('share_capital_cents', models.BigIntegerField()),
-                ('address', models.CharField(max_length=300)),
-                ('registered_on', models.DateField()),
-                ('liquidation_reason', models.TextField(blank=True)),
-                ('version', models.IntegerField(help_text='Version of the company aggregate shown here')),
+                (
+                    "ledger_seq",
+                    models.BigIntegerField(
+                        blank=True,
+                        help_text="Ledger seq of the event that last changed this record",
+                        null=True,
+                    ),
+                ),
+                (
+                    "registry_code",
+                    models.CharField(max_length=8, primary_key=True, serialize=False),
+                ),
+                ("aggregate_id", models.UUIDField(unique=True)),
+                ("name", models.CharField(db_index=True, max_length=200)),
+                ("legal_form", models.CharField(max_length=3)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("active", "active"),
+                            ("in_liquidation", "in liquidation"),
+                            ("deleted", "deleted"),
+                        ],
+                        default="active",
+                        max_length=20,
+                    ),
+                ),
+                ("share_capital_cents", models.BigIntegerField()),
+                ("address", models.CharField(max_length=300)),
+                ("registered_on", models.DateField()),
+                ("liquidation_reason", models.TextField(blank=True)),
+                (
+                    "version",
+                    models.IntegerField(help_text="Version of the company aggregate shown here"),
+                ),
             ],
             options={
-                'verbose_name': 'company',
-                'ordering': ['name'],
-                'permissions': [('act_as_registrar', 'Can issue business registry commands')],
+                "verbose_name": "company",
+                "ordering": ["name"],
+                "permissions": [("act_as_registrar", "Can issue business registry commands")],
             },
         ),
         migrations.CreateModel(
-            name='CompanyPerson',
+            name="CompanyPerson",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('role', models.CharField(choices=[('founder', 'founder'), ('board', 'board member')], max_length=10)),
-                ('personal_code', models.CharField(db_index=True, max_length=11)),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='people', to='business.companyrecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[("founder", "founder"), ("board", "board member")], max_length=10
+                    ),
+                ),
+                ("personal_code", models.CharField(db_index=True, max_length=11)),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="people",
+                        to="business.companyrecord",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['role', 'personal_code'],
-                'constraints': [models.UniqueConstraint(fields=('company', 'role', 'personal_code'), name='company_person_unique')],
+                "ordering": ["role", "personal_code"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("company", "role", "personal_code"), name="company_person_unique"
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='AnnualReportRecord',
+            name="AnnualReportRecord",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ledger_seq', models.BigIntegerField(blank=True, help_text='Ledger seq of the event that last changed this record', null=True)),
-                ('year', models.IntegerField()),
-                ('revenue_cents', models.BigIntegerField()),
-                ('net_profit_cents', models.BigIntegerField()),
-                ('employees', models.IntegerField()),
-                ('company', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='annual_reports', to='business.companyrecord')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "ledger_seq",
+                    models.BigIntegerField(
+                        blank=True,
+                        help_text="Ledger seq of the event that last changed this record",
+                        null=True,
+                    ),
+                ),
+                ("year", models.IntegerField()),
+                ("revenue_cents", models.BigIntegerField()),
+                ("net_profit_cents", models.BigIntegerField()),
+                ("employees", models.IntegerField()),
+                (
+                    "company",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="annual_reports",
+                        to="business.companyrecord",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-year'],
-                'constraints': [models.UniqueConstraint(fields=('company', 'year'), name='annual_report_unique')],
+                "ordering": ["-year"],
+                "constraints": [
+                    models.UniqueConstraint(fields=("company", "year"), name="annual_report_unique")
+                ],
             },
         ),
     ]

@@ -4,23 +4,30 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='ProjectionPosition',
+            name="ProjectionPosition",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('projection', models.CharField(max_length=100)),
-                ('application', models.CharField(max_length=100)),
-                ('notification_id', models.BigIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("projection", models.CharField(max_length=100)),
+                ("application", models.CharField(max_length=100)),
+                ("notification_id", models.BigIntegerField(default=0)),
             ],
             options={
-                'constraints': [models.UniqueConstraint(fields=('projection', 'application'), name='projection_position_unique')],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("projection", "application"), name="projection_position_unique"
+                    )
+                ],
             },
         ),
     ]

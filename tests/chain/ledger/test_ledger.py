@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import subprocess
 import sys
@@ -83,7 +84,7 @@ def test_payload_hash_covers_the_stored_bytes() -> None:
         rows = cursor.fetchall()
     assert rows
     for payload_hash, state in rows:
-        assert bytes(payload_hash) == merkle.hashlib.sha256(bytes(state)).digest()
+        assert bytes(payload_hash) == hashlib.sha256(bytes(state)).digest()
 
 
 def test_a_refused_save_writes_neither_events_nor_ledger_entries() -> None:

@@ -169,7 +169,9 @@ def test_a_refused_registration_shows_a_form_error_and_writes_nothing(
     )
     assert response.status_code == 200
     form = response.context["form"]
-    assert form.errors["share_capital_euros"] == ["the minimum share capital of AS is 25,000.00 euros (2500000 cents)"]
+    assert form.errors["share_capital_euros"] == [
+        "the minimum share capital of AS is 25,000.00 euros (2500000 cents)"
+    ]
     assert entries() == before
     assert not CompanyRecord.objects.exists()
 

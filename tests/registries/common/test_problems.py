@@ -29,11 +29,11 @@ class Gone(RegistryError):
     slug = "gone"
 
 
-class Nested(serializers.Serializer):
+class Nested(serializers.Serializer[Any]):
     year = serializers.IntegerField()
 
 
-class Body(serializers.Serializer):
+class Body(serializers.Serializer[Any]):
     name = serializers.CharField(max_length=5)
     codes = serializers.ListField(child=serializers.RegexField(r"^[0-9]+$"))
     report = Nested()
