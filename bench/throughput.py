@@ -50,7 +50,7 @@ class BareBusinessRegistry(BusinessRegistry):
 
 def bare_env(data_dir: Path) -> dict[str, str]:
     """The ledger application's environment with the stock persistence module."""
-    env = event_store_env()
+    env = event_store_env(create_tables=True)
     if "SQLITE_DBNAME" in env:
         env["PERSISTENCE_MODULE"] = "eventsourcing.sqlite"
         env["SQLITE_DBNAME"] = str(data_dir / "bare-eventsourcing.sqlite3")

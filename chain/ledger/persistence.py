@@ -14,16 +14,22 @@ SQLITE_ENGINE = "django.db.backends.sqlite3"
 POSTGRES_ENGINE = "django.db.backends.postgresql"
 
 
-def event_store_env() -> dict[str, str]:
-    """eventsourcing environment for the ledger-keeping persistence of ``default``."""
+def event_store_env(*, create_tables: bool = False) -> dict[str, str]:
+    """eventsourcing environment for the ledger-keeping persistence of ``default``.
+
+    Tables are created by ``migrate`` (``create_tables=True``), never by the
+    serving processes: several processes issuing the same DDL at once fail on
+    PostgreSQL ("tuple concurrently updated").
+    """
     settings = connections["default"].settings_dict
     engine = settings["ENGINE"]
+    create_table = "y" if create_tables else "n"
     if engine == SQLITE_ENGINE:
         return {
             "PERSISTENCE_MODULE": "chain.ledger.sqlite:LedgerSQLiteFactory",
             "SQLITE_DBNAME": str(settings["NAME"]),
             "SQLITE_LOCK_TIMEOUT": "30",
-            "CREATE_TABLE": "y",
+            "CREATE_TABLE": create_table,
         }
     if engine == POSTGRES_ENGINE:
         return {
@@ -37,7 +43,7 @@ def event_store_env() -> dict[str, str]:
             "POSTGRES_MAX_OVERFLOW": "8",
             "POSTGRES_LOCK_TIMEOUT": "30",
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
-            "CREATE_TABLE": "y",
+            "CREATE_TABLE": create_table,
         }
     msg = f"the event store supports SQLite and PostgreSQL, not {engine}"
     raise ValueError(msg)

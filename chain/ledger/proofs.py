@@ -26,14 +26,18 @@ def subtree_fetcher(registry: str) -> merkle.Fetch:
     def fetch(keys: Collection[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]:
         if not keys:
             return {}
+        # Joining a VALUES list (rather than ``(level, idx) IN (...)``) lets
+        # SQLite use the primary key for every pair instead of scanning the log.
         pairs = ", ".join(["(%s, %s)"] * len(keys))
-        params: list[str | int] = [registry]
+        params: list[str | int] = []
         for level, index in keys:
             params.extend((level, index))
+        params.append(registry)
         with connection.cursor() as cursor:
             cursor.execute(
-                "SELECT level, idx, hash FROM ledger_subtree "
-                f"WHERE registry = %s AND (level, idx) IN ({pairs})",
+                f"WITH wanted(level, idx) AS (VALUES {pairs}) "
+                "SELECT s.level, s.idx, s.hash FROM wanted JOIN ledger_subtree s "
+                "ON s.registry = %s AND s.level = wanted.level AND s.idx = wanted.idx",
                 params,
             )
             found = {(level, index): bytes(digest) for level, index, digest in cursor.fetchall()}

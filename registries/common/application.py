@@ -41,10 +41,10 @@ class RegistryApplication(Application[UUID]):
 
     name: ClassVar[str] = "registry"  # type: ignore[misc]
 
-    def __init__(self, env: dict[str, str] | None = None) -> None:
+    def __init__(self, env: dict[str, str] | None = None, *, create_tables: bool = False) -> None:
         # Explicit settings win over process variables (eventsourcing merges
         # os.environ first), so a stray PERSISTENCE_MODULE cannot redirect it.
-        super().__init__(env={**event_store_env(), **(env or {})})
+        super().__init__(env={**event_store_env(create_tables=create_tables), **(env or {})})
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Add calendar dates to the library's transcodings."""
@@ -72,6 +72,12 @@ def running(app_class: type[App]) -> App:
             _running[key] = app
     assert isinstance(app, app_class)
     return app
+
+
+def create_event_tables(app_classes: list[type[RegistryApplication]]) -> None:
+    """Create the event tables of these registries (run by ``migrate``)."""
+    for app_class in app_classes:
+        app_class(create_tables=True).close()
 
 
 def stop_all() -> None:

@@ -1,7 +1,22 @@
+from typing import Any
+
 from django.apps import AppConfig
+from django.db.models.signals import post_migrate
+
+
+def _create_event_tables(**kwargs: Any) -> None:
+    # Imported here: application modules need the app registry to be ready.
+    from registries.common.application import create_event_tables
+    from registries.common.projections import all_applications
+
+    create_event_tables(all_applications())
 
 
 class CommonConfig(AppConfig):
     name = "registries.common"
     label = "common"
     verbose_name = "Registries (shared)"
+
+    def ready(self) -> None:
+        """Create the event store's tables whenever ``migrate`` runs."""
+        post_migrate.connect(_create_event_tables, sender=self)

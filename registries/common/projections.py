@@ -107,3 +107,8 @@ def all_projections() -> list[type[ReadModelProjection]]:
 def catch_up_all() -> int:
     """Catch up every projection of every registry; return how many events applied."""
     return sum(catch_up(projection) for projection in all_projections())
+
+
+def all_applications() -> list[type[RegistryApplication]]:
+    """Every registry's application, as named by its projections."""
+    return list(dict.fromkeys(projection.application for projection in all_projections()))

@@ -48,7 +48,6 @@ def app() -> BusinessRegistry:
 
 
 def stored_events() -> int:
-    app()  # creates the table on first use
     with connection.cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM business_events")
         return int(cursor.fetchone()[0])
