@@ -91,6 +91,47 @@ def entry_envelope(
     }
 
 
+_json_string = json.JSONEncoder(ensure_ascii=False).encode
+
+
+def entry_leaf(
+    *,
+    registry: str,
+    seq: int,
+    originator_id: str,
+    originator_version: int,
+    topic: str,
+    recorded_at: str,
+    payload_hash: bytes,
+) -> bytes:
+    """``canonical(entry_envelope(...))``, written out directly.
+
+    Every write and every verification encodes one envelope per entry, so the
+    fixed layout (keys already in sorted order) is spelled out here; a property
+    test keeps it byte-identical to :func:`canonical`.
+    """
+    for name, number in (("seq", seq), ("originator_version", originator_version)):
+        if type(number) is not int:
+            raise NotCanonicalError(f"{name} must be an integer, not {number!r}")
+    return (
+        '{"originator_id":'
+        + _json_string(originator_id)
+        + ',"originator_version":'
+        + str(originator_version)
+        + ',"payload_hash":"'
+        + bytes(payload_hash).hex()
+        + '","recorded_at":'
+        + _json_string(recorded_at)
+        + ',"registry":'
+        + _json_string(registry)
+        + ',"seq":'
+        + str(seq)
+        + ',"topic":'
+        + _json_string(topic)
+        + "}"
+    ).encode("utf-8")
+
+
 def entry_hash(prev_hash: bytes, leaf: bytes) -> bytes:
     """``SHA-256(prev_hash || canonical(envelope))``; ``leaf`` is the canonical envelope."""
     return hashlib.sha256(prev_hash + leaf).digest()

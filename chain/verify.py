@@ -40,8 +40,8 @@ from chain.encoding import (
     NotCanonicalError,
     block_hash,
     canonical,
-    entry_envelope,
     entry_hash,
+    entry_leaf,
     vote_message,
 )
 from chain.merkle import EMPTY_ROOT, MerkleFrontier, leaf_hash
@@ -372,7 +372,7 @@ class ChainVerifier:
 
         if hashlib.sha256(payload).digest() != payload_hash:
             _fail(f"{where}: payload hash mismatch")
-        envelope = entry_envelope(
+        leaf = entry_leaf(
             registry=registry,
             seq=seq,
             originator_id=originator_id,
@@ -381,7 +381,6 @@ class ChainVerifier:
             recorded_at=recorded_at,
             payload_hash=payload_hash,
         )
-        leaf = canonical(envelope)
         computed = entry_hash(prev_hash, leaf)
         if computed != claimed_hash:
             _fail(f"{where}: entry hash mismatch")

@@ -11,7 +11,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from chain import merkle
-from chain.encoding import ZERO_HASH, canonical, entry_envelope, entry_hash, sha256
+from chain.encoding import ZERO_HASH, entry_hash, entry_leaf, sha256
 
 
 @dataclass
@@ -68,16 +68,14 @@ def append_entries(
     for event in events:
         seq = head.size + 1
         payload_hash = sha256(event.state)
-        leaf = canonical(
-            entry_envelope(
-                registry=registry,
-                seq=seq,
-                originator_id=event.originator_id,
-                originator_version=event.originator_version,
-                topic=event.topic,
-                recorded_at=recorded_at,
-                payload_hash=payload_hash,
-            )
+        leaf = entry_leaf(
+            registry=registry,
+            seq=seq,
+            originator_id=event.originator_id,
+            originator_version=event.originator_version,
+            topic=event.topic,
+            recorded_at=recorded_at,
+            payload_hash=payload_hash,
         )
         this_hash = entry_hash(head.entry_hash, leaf)
         entries.append(

@@ -8,7 +8,7 @@ a cache of the log's right edge, rebuilt by ``chain verify`` checks).
 
 from django.db import models
 
-from chain.encoding import canonical, entry_envelope
+from chain.encoding import entry_leaf
 
 
 class LedgerEntry(models.Model):
@@ -41,16 +41,14 @@ class LedgerEntry(models.Model):
 
     def leaf(self) -> bytes:
         """The Merkle leaf data: the canonical envelope of this entry."""
-        return canonical(
-            entry_envelope(
-                registry=self.registry,
-                seq=self.seq,
-                originator_id=str(self.originator_id),
-                originator_version=self.originator_version,
-                topic=self.topic,
-                recorded_at=self.recorded_at,
-                payload_hash=bytes(self.payload_hash),
-            )
+        return entry_leaf(
+            registry=self.registry,
+            seq=self.seq,
+            originator_id=str(self.originator_id),
+            originator_version=self.originator_version,
+            topic=self.topic,
+            recorded_at=self.recorded_at,
+            payload_hash=bytes(self.payload_hash),
         )
 
 

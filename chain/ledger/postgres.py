@@ -8,6 +8,7 @@ the hooks used here, so this factory refuses it.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
@@ -16,7 +17,7 @@ from psycopg import Cursor
 from psycopg.rows import DictRow
 
 from chain.ledger.sqlite import events_table
-from chain.ledger.writer import LedgerWriter
+from chain.ledger.writer import LedgerWriter, insert_with_ledger
 
 
 class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -24,7 +25,17 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore, registry: str):
         super().__init__(datastore, events_table_name=events_table(registry))
-        self.ledger = LedgerWriter(registry, "%s", lambda value: value)
+        self.ledger = LedgerWriter(
+            registry, "%s", lambda value: value, execute_options={"prepare": False}
+        )
+
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert events with their ledger entries (see :func:`insert_with_ledger`)."""
+        return insert_with_ledger(
+            partial(super().insert_events, stored_events, **kwargs), self.ledger
+        )
 
     def _insert_stored_events(
         self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any

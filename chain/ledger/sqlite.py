@@ -6,6 +6,7 @@ Selected by ``PERSISTENCE_MODULE=chain.ledger.sqlite:LedgerSQLiteFactory``.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import partial
 from typing import Any
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
@@ -16,7 +17,7 @@ from eventsourcing.sqlite import (
     SQLiteFactory,
 )
 
-from chain.ledger.writer import LedgerWriter
+from chain.ledger.writer import LedgerWriter, insert_with_ledger
 
 
 def events_table(registry: str) -> str:
@@ -31,11 +32,19 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         super().__init__(datastore, events_table_name=events_table(registry))
         self.ledger = LedgerWriter(registry, "?", lambda value: value.hex)
 
+    def insert_events(
+        self, stored_events: Sequence[StoredEvent], **kwargs: Any
+    ) -> Sequence[int] | None:
+        """Insert events with their ledger entries (see :func:`insert_with_ledger`)."""
+        return insert_with_ledger(
+            partial(super().insert_events, stored_events, **kwargs), self.ledger
+        )
+
     def _insert_events(
         self, c: SQLiteCursor, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        # The inserts above take SQLite's write lock, so the ledger head read
-        # next cannot change under us before commit.
+        # The event inserts take SQLite's write lock: no other writer can
+        # append to this ledger until we commit.
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
         self.ledger.append(c, stored_events)
         return notification_ids

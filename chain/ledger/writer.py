@@ -6,41 +6,94 @@ two is the parameter placeholder and how a UUID column takes its value.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.persistence import StoredEvent
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from chain import merkle
 from chain.encoding import timestamp
 from chain.ledger.appender import LogHead, StoredEventRef, append_entries
 
+ROWS_PER_STATEMENT = 500
+
+
+def is_ledger_conflict(error: Exception) -> bool:
+    """True when an insert failed on the ledger's own unique (registry, seq)."""
+    text = str(error)
+    return "ledger_entry_seq" in text or "ledger_entry.registry, ledger_entry.seq" in text
+
+
+def insert_with_ledger(
+    insert: Callable[[], Sequence[int] | None], ledger: LedgerWriter
+) -> Sequence[int] | None:
+    """Run a recorder's ``insert_events``; retry once if another process moved
+    the ledger head since this one last wrote, and remember the new head."""
+    for attempt in (1, 2):
+        try:
+            notification_ids = insert()
+        except BaseException as error:
+            ledger.forget()
+            retry = isinstance(error, IntegrityError) and is_ledger_conflict(error)
+            if attempt == 2 or not retry:
+                raise
+            continue
+        ledger.committed()
+        return notification_ids
+    raise AssertionError("unreachable: the second attempt returns or raises")
+
 
 class LedgerWriter:
-    """Appends ledger entries for stored events, inside the caller's transaction."""
+    """Appends ledger entries for stored events, inside the caller's transaction.
 
-    def __init__(self, registry: str, placeholder: str, uuid_param: Callable[[UUID], Any]):
+    The head of the log (size, last entry hash, Merkle frontier) is kept in
+    memory between saves, so a save costs no read. A transaction checks it out
+    and hands back the new head once committed (:meth:`committed`); a failed
+    transaction drops it (:meth:`forget`), so the known head never runs ahead
+    of the database. It can fall behind when another process writes: then our
+    next seq collides with an existing entry, the transaction fails on the
+    unique (registry, seq), and the recorder retries once with the head read
+    from the database.
+    """
+
+    def __init__(
+        self,
+        registry: str,
+        placeholder: str,
+        uuid_param: Callable[[UUID], Any],
+        execute_options: dict[str, Any] | None = None,
+    ):
         self.registry = registry
         self.uuid_param = uuid_param
-        p = placeholder
+        # PostgreSQL: the statements vary with the number of rows, so they are
+        # not worth preparing; psycopg's automatic preparing inside the event
+        # store's pipeline also failed under concurrent writers ("prepared
+        # statement does not exist").
+        self.execute_options = execute_options or {}
+        self._known_head: LogHead | None = None
+        self._pending = threading.local()
+        self._lock = threading.Lock()
+        p = self.placeholder = placeholder
         self.select_head = (
             f"SELECT size, entry_hash, frontier FROM ledger_head WHERE registry = {p}"
-        )
-        self.insert_entry = (
-            "INSERT INTO ledger_entry (registry, seq, originator_id, originator_version, "
-            "topic, recorded_at, payload_hash, prev_hash, entry_hash) "
-            f"VALUES ({p}, {p}, {p}, {p}, {p}, {p}, {p}, {p}, {p})"
-        )
-        self.insert_subtree = (
-            f"INSERT INTO ledger_subtree (registry, level, idx, hash) VALUES ({p}, {p}, {p}, {p})"
         )
         self.upsert_head = (
             "INSERT INTO ledger_head (registry, size, entry_hash, frontier) "
             f"VALUES ({p}, {p}, {p}, {p}) ON CONFLICT (registry) DO UPDATE SET "
             "size = excluded.size, entry_hash = excluded.entry_hash, frontier = excluded.frontier"
         )
+
+    def _insert_rows(
+        self, cursor: Any, table: str, columns: str, rows: list[tuple[Any, ...]]
+    ) -> None:
+        # One multi-row INSERT per table: one statement whatever the number of
+        # events, so the whole append rides the event store's round trip.
+        values = "(" + ", ".join([self.placeholder] * len(rows[0])) + ")"
+        statement = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([values] * len(rows))
+        cursor.execute(statement, [value for row in rows for value in row], **self.execute_options)
 
     def append(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> None:
         """Append one ledger entry per stored event, in order, with ``cursor``.
@@ -50,17 +103,7 @@ class LedgerWriter:
         """
         if not stored_events:
             return
-        cursor.execute(self.select_head, (self.registry,))
-        row = cursor.fetchone()
-        if row is None:
-            head = LogHead.empty()
-        else:
-            size, last_hash, frontier = _row_values(row)
-            head = LogHead(
-                size=size,
-                entry_hash=bytes(last_hash),
-                frontier=merkle.MerkleFrontier.from_bytes(size, bytes(frontier)),
-            )
+        head = self._start_head(cursor)
         refs = [
             StoredEventRef(
                 originator_id=str(event.originator_id),
@@ -71,8 +114,11 @@ class LedgerWriter:
             for event in stored_events
         ]
         entries, subtrees = append_entries(self.registry, head, refs, timestamp(datetime.now(UTC)))
-        cursor.executemany(
-            self.insert_entry,
+        self._insert_rows(
+            cursor,
+            "ledger_entry",
+            "registry, seq, originator_id, originator_version, topic, recorded_at, "
+            "payload_hash, prev_hash, entry_hash",
             [
                 (
                     e.registry,
@@ -88,13 +134,51 @@ class LedgerWriter:
                 for e in entries
             ],
         )
-        cursor.executemany(
-            self.insert_subtree,
+        self._insert_rows(
+            cursor,
+            "ledger_subtree",
+            "registry, level, idx, hash",
             [(self.registry, level, index, digest) for level, index, digest in subtrees],
         )
         cursor.execute(
             self.upsert_head,
             (self.registry, head.size, head.entry_hash, head.frontier.to_bytes()),
+            **self.execute_options,
+        )
+        self._pending.head = head
+
+    def committed(self) -> None:
+        """The caller's transaction committed: its head is now the known head."""
+        head = getattr(self._pending, "head", None)
+        self._pending.head = None
+        if head is not None:
+            with self._lock:
+                if self._known_head is None or head.size > self._known_head.size:
+                    self._known_head = head
+
+    def forget(self) -> None:
+        """The transaction failed: read the head from the database next time."""
+        self._pending.head = None
+        with self._lock:
+            self._known_head = None
+
+    def _start_head(self, cursor: Any) -> LogHead:
+        # Check the known head out: while this transaction is open, another
+        # thread reads the head from the database (after the lock, so it sees
+        # our commit) instead of appending to a head we are about to move.
+        with self._lock:
+            known, self._known_head = self._known_head, None
+        if known is not None:
+            return known
+        cursor.execute(self.select_head, (self.registry,), **self.execute_options)
+        row = cursor.fetchone()
+        if row is None:
+            return LogHead.empty()
+        size, last_hash, frontier = _row_values(row)
+        return LogHead(
+            size=size,
+            entry_hash=last_hash,
+            frontier=merkle.MerkleFrontier.from_bytes(size, frontier),
         )
 
 

@@ -169,3 +169,30 @@ def test_proofs_for_positions_the_log_does_not_have_are_refused() -> None:
         proofs.inclusion_proof("business", 3, 3)
     with pytest.raises(proofs.ProofError):
         proofs.consistency_proof("business", 1, 5)
+
+
+def test_a_write_by_another_process_is_noticed_and_the_save_retried() -> None:
+    register_company()  # this process now knows the head of the log
+    script = (
+        "import django; django.setup()\n"
+        "from tests.factories import register_company\n"
+        "register_company()\n"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": database_url(),
+        "DJANGO_SETTINGS_MODULE": "config.settings",
+    }
+    subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=60)
+    register_company()  # collides with the other process's entries, then retries
+    assert len(_assert_log_is_whole("business")) == 6
+
+
+def test_a_save_of_many_events_is_chunked_and_still_whole() -> None:
+    code = register_company()
+    app = running(BusinessRegistry)
+    company = app.company(code)
+    for number in range(1200):
+        company.change_address(f"Tallinn, Pikk {number + 1}", "registrar")
+    app.save(company)
+    assert len(_assert_log_is_whole("business")) == 2 + 1200
