@@ -83,10 +83,12 @@ def entry_records(registry: str, after: int, upto: int | None) -> Iterator[dict[
                 "originator_version": version,
                 "topic": topic,
                 "recorded_at": recorded_at,
-                "payload_hash": bytes(payload_hash).hex(),
-                "prev_hash": bytes(prev).hex(),
-                "entry_hash": bytes(this).hex(),
-                "payload": bytes(state).hex(),
+                # Bytes: the verifier takes them as they are, and canonical()
+                # writes them as hex into a bundle.
+                "payload_hash": bytes(payload_hash),
+                "prev_hash": bytes(prev),
+                "entry_hash": bytes(this),
+                "payload": bytes(state),
             }
         after = rows[-1][0]
 

@@ -14,6 +14,8 @@ from chain.encoding import canonical
 from chain.export import bundle_records, check_storage, total_items
 from chain.verify import ChainVerifier, VerificationFailure
 
+PROGRESS_STEP = 1000  # records between progress bar updates
+
 
 def _progress(enabled: bool) -> Progress:
     return Progress(
@@ -49,10 +51,10 @@ class Command(BaseCommand):
         try:
             with _progress(show) as progress:
                 task = progress.add_task("verifying", total=total_items())
-                for record in bundle_records():
+                for count, record in enumerate(bundle_records(), start=1):
                     verifier.feed(record)
-                    if record["type"] in ("entry", "block"):
-                        progress.advance(task)
+                    if count % PROGRESS_STEP == 0:
+                        progress.advance(task, PROGRESS_STEP)
                 report = verifier.finish(require_end=True)
             for registry, log in report.registries.items():
                 check_storage(registry, log.entries, log.head_hash)
@@ -68,10 +70,10 @@ class Command(BaseCommand):
         try:
             with partial.open("wb") as stream, _progress(show) as progress:
                 task = progress.add_task("exporting", total=total_items())
-                for record in bundle_records():
+                for count, record in enumerate(bundle_records(), start=1):
                     stream.write(canonical(record) + b"\n")
-                    if record["type"] in ("entry", "block"):
-                        progress.advance(task)
+                    if count % PROGRESS_STEP == 0:
+                        progress.advance(task, PROGRESS_STEP)
         except VerificationFailure as failure:
             partial.unlink(missing_ok=True)
             raise CommandError(f"not exported: {failure}") from None
