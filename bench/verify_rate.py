@@ -22,7 +22,7 @@ from bench.hashes import hash_inputs, hashes_per_entry, time_raw_hashes
 from bench.plan import Plan
 from bench.stats import median
 from chain.blocks.sealing import seal_pending
-from chain.encoding import canonical, entry_envelope
+from chain.encoding import entry_leaf
 from chain.export import entry_records
 from chain.ledger.models import LedgerEntry
 
@@ -33,18 +33,16 @@ def log_bytes() -> tuple[list[bytes], list[bytes]]:
     leaves: list[bytes] = []
     for registry in sorted(settings.RIIK_REGISTRIES):
         for record in entry_records(registry, 0, None):
-            payloads.append(bytes.fromhex(record["payload"]))
+            payloads.append(record["payload"])
             leaves.append(
-                canonical(
-                    entry_envelope(
-                        registry=registry,
-                        seq=record["seq"],
-                        originator_id=record["originator_id"],
-                        originator_version=record["originator_version"],
-                        topic=record["topic"],
-                        recorded_at=record["recorded_at"],
-                        payload_hash=bytes.fromhex(record["payload_hash"]),
-                    )
+                entry_leaf(
+                    registry=registry,
+                    seq=record["seq"],
+                    originator_id=record["originator_id"],
+                    originator_version=record["originator_version"],
+                    topic=record["topic"],
+                    recorded_at=record["recorded_at"],
+                    payload_hash=record["payload_hash"],
                 )
             )
     return payloads, leaves

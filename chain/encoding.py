@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from json.encoder import encode_basestring
 from collections.abc import Mapping
 from datetime import UTC, datetime
 from typing import Any
@@ -91,7 +92,8 @@ def entry_envelope(
     }
 
 
-_json_string = json.JSONEncoder(ensure_ascii=False).encode
+# The string encoder json.dumps(ensure_ascii=False) itself uses.
+_json_string = encode_basestring
 
 
 def entry_leaf(

@@ -79,7 +79,7 @@ def entry_records(registry: str, after: int, upto: int | None) -> Iterator[dict[
                 "type": "entry",
                 "registry": registry,
                 "seq": seq,
-                "originator_id": str(UUID(str(originator))),
+                "originator_id": _uuid_text(originator),
                 "originator_version": version,
                 "topic": topic,
                 "recorded_at": recorded_at,
@@ -91,6 +91,16 @@ def entry_records(registry: str, after: int, upto: int | None) -> Iterator[dict[
                 "payload": bytes(state),
             }
         after = rows[-1][0]
+
+
+def _uuid_text(value: object) -> str:
+    # PostgreSQL hands back a UUID; Django's SQLite UUIDField stores 32 hex digits.
+    if isinstance(value, UUID):
+        return str(value)
+    text = str(value)
+    if len(text) == 32:
+        return f"{text[:8]}-{text[8:12]}-{text[12:16]}-{text[16:20]}-{text[20:]}"
+    return str(UUID(text))
 
 
 def block_record(block: Block) -> dict[str, Any]:
