@@ -13,9 +13,9 @@ from __future__ import annotations
 
 import hashlib
 import json
-from json.encoder import encode_basestring
 from collections.abc import Mapping
 from datetime import UTC, datetime
+from json.encoder import encode_basestring
 from typing import Any
 
 ZERO_HASH = bytes(32)

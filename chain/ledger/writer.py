@@ -89,11 +89,18 @@ class LedgerWriter:
     def _insert_rows(
         self, cursor: Any, table: str, columns: str, rows: list[tuple[Any, ...]]
     ) -> None:
-        # One multi-row INSERT per table: one statement whatever the number of
-        # events, so the whole append rides the event store's round trip.
+        # Multi-row INSERTs: one statement per table for any usual save, so the
+        # whole append rides the event store's own round trip. Chunked to stay
+        # under the databases' limits on parameters per statement (SQLite 32766).
         values = "(" + ", ".join([self.placeholder] * len(rows[0])) + ")"
-        statement = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join([values] * len(rows))
-        cursor.execute(statement, [value for row in rows for value in row], **self.execute_options)
+        for start in range(0, len(rows), ROWS_PER_STATEMENT):
+            chunk = rows[start : start + ROWS_PER_STATEMENT]
+            statement = f"INSERT INTO {table} ({columns}) VALUES " + ", ".join(
+                [values] * len(chunk)
+            )
+            cursor.execute(
+                statement, [value for row in chunk for value in row], **self.execute_options
+            )
 
     def append(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> None:
         """Append one ledger entry per stored event, in order, with ``cursor``.
