@@ -32,17 +32,17 @@ def log_bytes() -> tuple[list[bytes], list[bytes]]:
     payloads: list[bytes] = []
     leaves: list[bytes] = []
     for registry in sorted(settings.RIIK_REGISTRIES):
-        for record in entry_records(registry, 0, None):
-            payloads.append(record["payload"])
+        for row in entry_records(registry, 0, None):
+            payloads.append(row.payload)
             leaves.append(
                 entry_leaf(
                     registry=registry,
-                    seq=record["seq"],
-                    originator_id=record["originator_id"],
-                    originator_version=record["originator_version"],
-                    topic=record["topic"],
-                    recorded_at=record["recorded_at"],
-                    payload_hash=record["payload_hash"],
+                    seq=row.seq,
+                    originator_id=row.originator_id,
+                    originator_version=row.originator_version,
+                    topic=row.topic,
+                    recorded_at=row.recorded_at,
+                    payload_hash=row.payload_hash,
                 )
             )
     return payloads, leaves

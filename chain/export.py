@@ -26,7 +26,7 @@ from chain.ledger.models import LedgerEntry, LedgerHead
 from chain.ledger.proofs import tree_root as tree_root_of
 from chain.ledger.sqlite import events_table
 from chain.merkle import MerkleFrontier
-from chain.verify import BUNDLE_FORMAT, VerificationFailure
+from chain.verify import BUNDLE_FORMAT, EntryRow, VerificationFailure
 
 CHUNK = 2000
 
@@ -53,7 +53,7 @@ def _has_events_table(registry: str) -> bool:
     return events_table(registry) in connection.introspection.table_names()
 
 
-def entry_records(registry: str, after: int, upto: int | None) -> Iterator[dict[str, Any]]:
+def entry_records(registry: str, after: int, upto: int | None) -> Iterator[EntryRow]:
     """Ledger entries ``after < seq <= upto`` of a registry, with their payloads."""
     if not _has_events_table(registry):
         return
@@ -75,21 +75,18 @@ def entry_records(registry: str, after: int, upto: int | None) -> Iterator[dict[
         for seq, originator, version, topic, recorded_at, payload_hash, prev, this, state in rows:
             if state is None:
                 raise VerificationFailure(f"registry {registry} seq {seq}: stored event missing")
-            yield {
-                "type": "entry",
-                "registry": registry,
-                "seq": seq,
-                "originator_id": _uuid_text(originator),
-                "originator_version": version,
-                "topic": topic,
-                "recorded_at": recorded_at,
-                # Bytes: the verifier takes them as they are, and canonical()
-                # writes them as hex into a bundle.
-                "payload_hash": bytes(payload_hash),
-                "prev_hash": bytes(prev),
-                "entry_hash": bytes(this),
-                "payload": bytes(state),
-            }
+            yield EntryRow(
+                registry=registry,
+                seq=seq,
+                originator_id=_uuid_text(originator),
+                originator_version=version,
+                topic=topic,
+                recorded_at=recorded_at,
+                payload_hash=bytes(payload_hash),
+                prev_hash=bytes(prev),
+                entry_hash=bytes(this),
+                payload=bytes(state),
+            )
         after = rows[-1][0]
 
 
@@ -161,8 +158,12 @@ def check_storage(registry: str, entries: int, last_entry_hash: bytes) -> None:
             raise VerificationFailure(f"registry {registry}: ledger head does not match the log")
 
 
-def bundle_records() -> Iterator[dict[str, Any]]:
-    """Every record of the whole chain, in bundle order, ending with the ``end`` record."""
+def bundle_records() -> Iterator[dict[str, Any] | EntryRow]:
+    """Every record of the whole chain, in bundle order, ending with the ``end`` record.
+
+    Entries come as :class:`~chain.verify.EntryRow` (``.record()`` is their
+    bundle form), everything else as bundle records.
+    """
     yield header_record()
     registries = sorted(settings.RIIK_REGISTRIES)
     sizes = dict.fromkeys(registries, 0)

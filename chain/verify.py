@@ -29,7 +29,7 @@ import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any, NoReturn
+from typing import IO, Any, NamedTuple, NoReturn
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
@@ -50,6 +50,7 @@ __all__ = [
     "BUNDLE_FORMAT",
     "BundleFormatError",
     "ChainVerifier",
+    "EntryRow",
     "RegistryReport",
     "Report",
     "VerificationFailure",
@@ -87,6 +88,33 @@ def _fail(message: str) -> NoReturn:
 
 
 # --- report -----------------------------------------------------------------
+
+
+class EntryRow(NamedTuple):
+    """A ledger entry with typed fields: how the database feeds the verifier.
+
+    A bundle's ``entry`` record holds the same fields, with bytes as hex.
+    """
+
+    registry: str
+    seq: int
+    originator_id: str
+    originator_version: int
+    topic: str
+    recorded_at: str
+    payload_hash: bytes
+    prev_hash: bytes
+    entry_hash: bytes
+    payload: bytes
+
+    @property
+    def where(self) -> str:
+        """How failure messages name this entry."""
+        return f"registry {self.registry} seq {self.seq}"
+
+    def record(self) -> dict[str, Any]:
+        """The bundle's ``entry`` record (canonical() writes the bytes as hex)."""
+        return {"type": "entry", **self._asdict()}
 
 
 @dataclass
@@ -338,8 +366,11 @@ class ChainVerifier:
             keys_from_bundle=self._trusted is None,
         )
 
-    def feed(self, record: Mapping[str, Any]) -> None:
+    def feed(self, record: Mapping[str, Any] | EntryRow) -> None:
         """Dispatch a record on its ``type`` (header, entry, block or end)."""
+        if isinstance(record, EntryRow):
+            self.entry_row(record)
+            return
         kind = record.get("type")
         if kind == "header":
             self.start(record)
@@ -366,42 +397,54 @@ class ChainVerifier:
             _get(record, "seq", int, where)
         assert isinstance(registry, str)
         assert isinstance(seq, int)
-        log = self._logs.get(registry)
-        if log is None:
-            _fail(f"{where}: registry not listed in the bundle header")
-        if seq != log.next_seq:
-            _fail(f"{where}: expected seq {log.next_seq}")
-
-        originator_id: str = _get(record, "originator_id", str, where)
-        originator_version = _get_int(record, "originator_version", where)
-        topic: str = _get(record, "topic", str, where)
-        recorded_at: str = _get(record, "recorded_at", str, where)
-        payload = _get_hex(record, "payload", where, size=None)
-        payload_hash = _get_hex(record, "payload_hash", where)
-        prev_hash = _get_hex(record, "prev_hash", where)
-        claimed_hash = _get_hex(record, "entry_hash", where)
-
-        if hashlib.sha256(payload).digest() != payload_hash:
-            _fail(f"{where}: payload hash mismatch")
-        leaf = entry_leaf(
-            registry=registry,
-            seq=seq,
-            originator_id=originator_id,
-            originator_version=originator_version,
-            topic=topic,
-            recorded_at=recorded_at,
-            payload_hash=payload_hash,
+        self._check_entry(
+            EntryRow(
+                registry=registry,
+                seq=seq,
+                originator_id=_get(record, "originator_id", str, where),
+                originator_version=_get_int(record, "originator_version", where),
+                topic=_get(record, "topic", str, where),
+                recorded_at=_get(record, "recorded_at", str, where),
+                payload_hash=_get_hex(record, "payload_hash", where),
+                prev_hash=_get_hex(record, "prev_hash", where),
+                entry_hash=_get_hex(record, "entry_hash", where),
+                payload=_get_hex(record, "payload", where, size=None),
+            )
         )
-        computed = entry_hash(prev_hash, leaf)
-        if computed != claimed_hash:
-            _fail(f"{where}: entry hash mismatch")
-        if prev_hash != log.report.head_hash:
-            if seq == 1:
-                _fail(f"{where}: prev_hash of the first entry must be zero")
-            _fail(f"{where}: prev_hash does not match entry {seq - 1}")
+
+    def entry_row(self, row: EntryRow) -> None:
+        """Verify an entry already typed by its source (the database)."""
+        self._check_open()
+        self._entry_records += 1
+        self._check_entry(row)
+
+    def _check_entry(self, row: EntryRow) -> None:
+        log = self._logs.get(row.registry)
+        if log is None:
+            _fail(f"{row.where}: registry not listed in the bundle header")
+        if row.seq != log.next_seq:
+            _fail(f"{row.where}: expected seq {log.next_seq}")
+        if hashlib.sha256(row.payload).digest() != row.payload_hash:
+            _fail(f"{row.where}: payload hash mismatch")
+        leaf = entry_leaf(
+            registry=row.registry,
+            seq=row.seq,
+            originator_id=row.originator_id,
+            originator_version=row.originator_version,
+            topic=row.topic,
+            recorded_at=row.recorded_at,
+            payload_hash=row.payload_hash,
+        )
+        computed = entry_hash(row.prev_hash, leaf)
+        if computed != row.entry_hash:
+            _fail(f"{row.where}: entry hash mismatch")
+        if row.prev_hash != log.report.head_hash:
+            if row.seq == 1:
+                _fail(f"{row.where}: prev_hash of the first entry must be zero")
+            _fail(f"{row.where}: prev_hash does not match entry {row.seq - 1}")
 
         log.frontier.append(leaf_hash(leaf))
-        log.report.entries = seq
+        log.report.entries = row.seq
         log.report.head_hash = computed
 
     def block(self, record: Mapping[str, Any]) -> None:

@@ -12,7 +12,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 
 from chain.encoding import canonical
 from chain.export import bundle_records, check_storage, total_items
-from chain.verify import ChainVerifier, VerificationFailure
+from chain.verify import ChainVerifier, EntryRow, VerificationFailure
 
 PROGRESS_STEP = 1000  # records between progress bar updates
 
@@ -71,6 +71,8 @@ class Command(BaseCommand):
             with partial.open("wb") as stream, _progress(show) as progress:
                 task = progress.add_task("exporting", total=total_items())
                 for count, record in enumerate(bundle_records(), start=1):
+                    if isinstance(record, EntryRow):
+                        record = record.record()
                     stream.write(canonical(record) + b"\n")
                     if count % PROGRESS_STEP == 0:
                         progress.advance(task, PROGRESS_STEP)
