@@ -47,6 +47,7 @@ INSTALLED_APPS = [
     "rest_framework",
     "rest_framework.authtoken",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "chain",
     "registries.common",
     "registries.business",
@@ -136,6 +137,10 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "E-services of the national registries and the auditor view of their chain.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Swagger UI served from this server, not from a CDN.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
 }
 
 # The chain: which registry logs a block commits to, and who this node is.
