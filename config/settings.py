@@ -50,7 +50,10 @@ INSTALLED_APPS = [
     "drf_spectacular_sidecar",
     "chain",
     "registries.common",
+    "registries.identity",
     "registries.business",
+    "registries.property",
+    "registries.court",
 ]
 
 MIDDLEWARE = [

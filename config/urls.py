@@ -6,7 +6,10 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
+    path("api/v1/identity/", include("registries.identity.api.urls")),
     path("api/v1/business/", include("registries.business.api.urls")),
+    path("api/v1/property/", include("registries.property.api.urls")),
+    path("api/v1/court/", include("registries.court.api.urls")),
     path("api/v1/chain/", include("chain.api.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),

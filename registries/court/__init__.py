@@ -1,0 +1,1 @@
+"""The court register: cases, parties, hearings, judgments, appeals, enforcement."""

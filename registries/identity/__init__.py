@@ -1,0 +1,1 @@
+"""The population and organisations registry: persons, organisations, officials, e-ID keys."""

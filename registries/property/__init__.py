@@ -1,0 +1,1 @@
+"""The land register (kinnistusraamat): land units and their four-part title register."""

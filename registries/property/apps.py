@@ -1,0 +1,7 @@
+from django.apps import AppConfig
+
+
+class PropertyConfig(AppConfig):
+    name = "registries.property"
+    label = "property"
+    verbose_name = "Property registry"
