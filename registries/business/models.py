@@ -36,6 +36,7 @@ class CompanyRecord(LedgerLinked):
     class Meta:
         ordering = ["name"]
         verbose_name = "company"
+        verbose_name_plural = "companies"
         permissions = [("act_as_registrar", "Can issue business registry commands")]
 
     def __str__(self) -> str:

@@ -1,0 +1,48 @@
+"""The chain's admin pages: public to every ministry's staff, and read-only."""
+
+from __future__ import annotations
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.test import Client
+
+from chain.blocks.sealing import seal_pending
+from tests.factories import register_company
+
+pytestmark = pytest.mark.usefixtures("event_store")
+
+
+@pytest.fixture
+def staff_client() -> Client:
+    user = get_user_model().objects.create_user("clerk", password="pw-12345678", is_staff=True)
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_any_staff_member_sees_blocks_and_ledger_entries(staff_client: Client) -> None:
+    register_company()
+    seal_pending()
+    blocks = staff_client.get("/admin/chain/block/")
+    assert blocks.status_code == 200
+    assert b"final" in blocks.content
+    assert staff_client.get("/admin/chain/block/1/change/").status_code == 200
+    entries = staff_client.get("/admin/chain/ledgerentry/")
+    assert entries.status_code == 200
+    assert b"Registered" in entries.content
+
+
+def test_nobody_can_add_change_or_delete_chain_records(staff_client: Client) -> None:
+    register_company()
+    seal_pending()
+    assert staff_client.get("/admin/chain/block/add/").status_code == 403
+    assert staff_client.post("/admin/chain/block/1/delete/").status_code == 403
+    response = staff_client.post("/admin/chain/block/1/change/", {"level": "proposed"})
+    assert response.status_code == 403
+
+
+def test_non_staff_users_do_not_see_the_chain_admin() -> None:
+    user = get_user_model().objects.create_user("citizen", password="pw-12345678")
+    client = Client()
+    client.force_login(user)
+    assert client.get("/admin/chain/block/").status_code == 302
