@@ -140,6 +140,8 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": "E-services of the national registries and the auditor view of their chain.",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
+    # Tags come from the path segment after /api/v1/: business, chain, ...
+    "SCHEMA_PATH_PREFIX": r"/api/v[0-9]+",
     # Swagger UI served from this server, not from a CDN.
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
