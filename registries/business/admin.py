@@ -329,6 +329,7 @@ class CompanyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                     "address",
                     "registered_on",
                     "liquidation_reason",
+                    "liquidation_cause",
                 ]
             },
         ),
@@ -357,6 +358,7 @@ class CompanyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "address",
         "registered_on",
         "liquidation_reason",
+        "liquidation_cause",
         "founders",
         "board",
         "annual_reports_table",

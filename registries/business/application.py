@@ -101,11 +101,13 @@ class BusinessRegistry(RegistryApplication):
         company.file_annual_report(report, actor, today)
         self._save_company(company)
 
-    def enter_liquidation(self, code: str, reason: str, actor: str) -> None:
-        """Put a company into liquidation."""
+    def enter_liquidation(self, code: str, reason: str, actor: str, cause: str = "") -> None:
+        """Put a company into liquidation; ``cause`` names the ordering event
+        of another registry (repeating the same cause changes nothing)."""
         company = self.company(code)
-        company.enter_liquidation(reason, actor)
-        self._save_company(company)
+        company.enter_liquidation(reason, actor, cause)
+        if company.pending_events:
+            self._save_company(company)
 
     def delete_company(self, code: str, actor: str) -> None:
         """Delete a liquidated company and release its name."""

@@ -142,6 +142,7 @@ class Company(Aggregate):
         self.status = ACTIVE
         self.annual_reports: dict[int, AnnualReport] = {}
         self.liquidation_reason = ""
+        self.liquidation_cause = ""
 
     @classmethod
     def register(
@@ -206,6 +207,8 @@ class Company(Aggregate):
     class LiquidationEntered(Aggregate.Event):
         reason: str
         actor: str
+        cause: str = ""
+        """The event that caused it in another registry (a court judgment), if any."""
 
     class Deleted(Aggregate.Event):
         actor: str
@@ -273,18 +276,26 @@ class Company(Aggregate):
     ) -> None:
         self.annual_reports[year] = AnnualReport(year, revenue_cents, net_profit_cents, employees)
 
-    def enter_liquidation(self, reason: str, actor: str) -> None:
-        """Start liquidation (by the owners' decision or a court's)."""
+    def enter_liquidation(self, reason: str, actor: str, cause: str = "") -> None:
+        """Start liquidation (by the owners' decision or a court's).
+
+        ``cause`` names the event in another registry that ordered it (e.g. a
+        final insolvency judgment), so an auditor can follow the chain of cause
+        and a repeated order with the same cause changes nothing.
+        """
+        if cause and cause == self.liquidation_cause:
+            return
         self._require_active("enter liquidation")
         reason = " ".join(reason.split())
         if not reason:
             raise InvalidCommand("reason: say why the company enters liquidation")
-        self._liquidation_entered(reason=reason, actor=actor)
+        self._liquidation_entered(reason=reason, actor=actor, cause=cause)
 
     @event(LiquidationEntered)
-    def _liquidation_entered(self, reason: str, actor: str) -> None:
+    def _liquidation_entered(self, reason: str, actor: str, cause: str) -> None:
         self.status = IN_LIQUIDATION
         self.liquidation_reason = reason
+        self.liquidation_cause = cause
 
     def delete(self, actor: str) -> None:
         """Delete a liquidated company from the registry."""

@@ -31,6 +31,9 @@ class CompanyRecord(LedgerLinked):
     address = models.CharField(max_length=300)
     registered_on = models.DateField()
     liquidation_reason = models.TextField(blank=True)
+    liquidation_cause = models.CharField(
+        max_length=200, blank=True, help_text="The event of another registry that ordered it"
+    )
     version = models.IntegerField(help_text="Version of the company aggregate shown here")
 
     class Meta:

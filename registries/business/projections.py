@@ -100,7 +100,12 @@ class CompanyProjection(ReadModelProjection):
 
     @process_event.register
     def liquidation_entered(self, event: Company.LiquidationEntered, tracking: Tracking) -> None:
-        _touch(event, status="in_liquidation", liquidation_reason=event.reason)
+        _touch(
+            event,
+            status="in_liquidation",
+            liquidation_reason=event.reason,
+            liquidation_cause=event.cause,
+        )
 
     @process_event.register
     def deleted(self, event: Company.Deleted, tracking: Tracking) -> None:

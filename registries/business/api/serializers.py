@@ -173,6 +173,7 @@ class CompanyDetailSerializer(CompanySummarySerializer):
             "board",
             "annual_reports",
             "liquidation_reason",
+            "liquidation_cause",
             "history",
         ]
 

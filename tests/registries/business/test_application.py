@@ -178,3 +178,15 @@ def test_companies_get_codes_starting_with_1_and_associations_with_8() -> None:
     assert company[0] == "1"
     assert association[0] == "8"
     assert validate_registry_code(association) == association
+
+
+def test_liquidation_ordered_by_another_registry_names_its_cause_once() -> None:
+    code = app().register_company(registration(), "registrar", TODAY)
+    cause = "court:judgment:0b5e9f1c-7d6a-4a53-9c53-3f1d2a0c9e11:3"
+    before = ledger_entries()
+    app().enter_liquidation(code, "insolvency judgment 2-25-101", "court-process", cause=cause)
+    app().enter_liquidation(code, "insolvency judgment 2-25-101", "court-process", cause=cause)
+    assert ledger_entries() == before + 1, "the repeated order with the same cause writes nothing"
+    issue(BusinessRegistry, PROJECTIONS, lambda registry: None)
+    record = CompanyRecord.objects.get(registry_code=code)
+    assert (record.status, record.liquidation_cause) == ("in_liquidation", cause)
