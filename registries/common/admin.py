@@ -1,0 +1,273 @@
+"""What the registries' admins share: read-only read models changed only by command forms.
+
+A registry's admin subclasses :class:`CommandAdmin` for each read model and
+names its application, projections, the command forms it offers on a record
+(:class:`RecordCommand`) and, optionally, the form that adds a record (a
+registration). Records are never edited or deleted directly; a refused
+command shows the registry's message on the form (on the field it names) and
+writes nothing. Who may issue commands is the subclass's :meth:`can_act`.
+
+The business admin predates this module and keeps its own copy of the same
+ideas; new registries use this one.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, ClassVar
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin.utils import quote, unquote
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
+
+from chain.blocks.status import LedgerStatus, ledger_status
+from registries.common.application import RegistryApplication
+from registries.common.commands import issue
+from registries.common.errors import RegistryError
+from registries.common.projections import ReadModelProjection
+
+__all__ = ["CommandAdmin", "CommandForm", "RecordCommand", "html_table"]
+
+_FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.+)$", re.DOTALL)
+
+
+class CommandForm(forms.Form):
+    """A form that issues one registry command.
+
+    ``record`` is the read model the command acts on (None for an addition).
+    ``field_aliases`` maps field names in the registry's messages to this
+    form's fields, so a refused command's message appears next to the right
+    field.
+    """
+
+    field_aliases: ClassVar[dict[str, str]] = {}
+
+    def __init__(self, *args: Any, record: Any = None, **kwargs: Any) -> None:
+        self.record = record
+        super().__init__(*args, **kwargs)
+
+    def add_registry_error(self, error: RegistryError) -> None:
+        """Show a refused command's message on its field, or on the whole form."""
+        message = str(error) or error.title
+        match = _FIELD_PREFIX.match(message)
+        if match:
+            name = self.field_aliases.get(match.group(1), match.group(1))
+            if name in self.fields:
+                self.add_error(name, match.group(2))
+                return
+        self.add_error(None, message)
+
+
+@dataclass(frozen=True)
+class RecordCommand:
+    """A command on one record, offered as a button and a form on its admin page.
+
+    ``run(app, record, form, who)`` issues the command; ``available(record)``
+    says whether the button is shown for this record.
+    """
+
+    slug: str
+    title: str
+    form: type[CommandForm]
+    run: Callable[[Any, Any, Any, str], object]
+    done: str
+    available: Callable[[Any], bool] = field(default=lambda record: True)
+
+
+def html_table(headers: list[str], rows: list[list[Any]], empty: str) -> str:
+    """A small HTML table for a read-only admin field (cells are escaped)."""
+    if not rows:
+        return format_html("<em>{}</em>", empty)
+    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
+    body = format_html_join(
+        "",
+        "<tr>{}</tr>",
+        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
+    )
+    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
+
+
+class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+    """A read model in the admin: listed and shown read-only, changed by commands only."""
+
+    application: ClassVar[type[RegistryApplication]]
+    projections: ClassVar[list[type[ReadModelProjection]]]
+    command_template: ClassVar[str]
+    commands: ClassVar[dict[str, RecordCommand]] = {}
+    add_form: ClassVar[type[CommandForm] | None] = None
+    add_title: ClassVar[str] = ""
+    actions = None
+
+    # Who may act.
+
+    def can_act(self, request: HttpRequest) -> bool:
+        """May this user issue the commands of this admin? (Subclasses decide.)"""
+        return False
+
+    def _can_act(self, request: HttpRequest) -> bool:
+        # Asked several times per page: once per request is enough.
+        cache: dict[str, bool] = request.__dict__.setdefault("_riik_can_act", {})
+        key = f"{self.opts.app_label}.{self.opts.model_name}"
+        if key not in cache:
+            cache[key] = bool(request.user.is_active and self.can_act(request))
+        return cache[key]
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return super().has_module_permission(request) or self._can_act(request)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return super().has_view_permission(request, obj) or self._can_act(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return self.add_form is not None and self._can_act(request)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+    # Where each record stands on the chain.
+
+    @staticmethod
+    def ledger_status_of(record: Any) -> LedgerStatus:
+        cached: LedgerStatus | None = getattr(record, "_ledger_status", None)
+        if cached is None:
+            cached = ledger_status(record.ledger_registry, record.ledger_seq)
+            record._ledger_status = cached
+        return cached
+
+    @admin.display(description="block")
+    def block_height(self, record: Any) -> Any:
+        return self.ledger_status_of(record).block_height
+
+    @admin.display(description="level")
+    def ledger_level(self, record: Any) -> str:
+        return self.ledger_status_of(record).level
+
+    # URLs.
+
+    def get_urls(self) -> list[URLPattern]:
+        info = self.opts.app_label, self.opts.model_name
+        return [
+            path(
+                "<path:object_id>/command/<slug:command>/",
+                self.admin_site.admin_view(self.command_view),
+                name="{}_{}_command".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_url(self, record: Any) -> str:
+        info = self.opts.app_label, self.opts.model_name
+        return reverse("admin:{}_{}_change".format(*info), args=[quote(record.pk)])
+
+    def command_url(self, record: Any, slug: str) -> str:
+        info = self.opts.app_label, self.opts.model_name
+        return reverse("admin:{}_{}_command".format(*info), args=[quote(record.pk), slug])
+
+    def changelist_url(self) -> str:
+        return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
+
+    # Views.
+
+    def changelist_view(
+        self, request: HttpRequest, extra_context: dict[str, Any] | None = None
+    ) -> HttpResponse:
+        extra_context = {**(extra_context or {}), "add_title": self.add_title}
+        return super().changelist_view(request, extra_context)
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        extra_context = dict(extra_context or {})
+        record = self.get_object(request, unquote(object_id))
+        if record is not None and self._can_act(request):
+            extra_context["record_commands"] = [
+                (command.title, self.command_url(record, command.slug))
+                for command in self.commands.values()
+                if command.available(record)
+            ]
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    def render_command_form(
+        self, request: HttpRequest, form: CommandForm, title: str, record: Any, cancel_url: str
+    ) -> TemplateResponse:
+        context = {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "subtitle": str(record) if record is not None else None,
+            "form": form,
+            "original": record,
+            "cancel_url": cancel_url,
+            "has_view_permission": True,
+        }
+        return TemplateResponse(request, self.command_template, context)
+
+    def issue_from(
+        self, form: CommandForm, run: Callable[[Any], object]
+    ) -> tuple[bool, object | None]:
+        """Issue a command; on refusal put the registry's message on the form."""
+        try:
+            return True, issue(self.application, self.projections, run)
+        except RegistryError as error:
+            form.add_registry_error(error)
+            return False, None
+
+    def add(self, app: Any, form: CommandForm, who: str) -> object:
+        """Issue the command of the add form; return what names the new record."""
+        raise NotImplementedError
+
+    def added_record(self, result: object) -> Any:
+        """The read model of the record the add form created."""
+        raise NotImplementedError
+
+    def add_view(
+        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
+    ) -> HttpResponse:
+        """The add form (a registration or an appointment): the only way to add records."""
+        if self.add_form is None or not self._can_act(request):
+            raise PermissionDenied
+        form = self.add_form(request.POST if request.method == "POST" else None)
+        if request.method == "POST" and form.is_valid():
+            who = request.user.get_username()
+            ok, result = self.issue_from(form, lambda app: self.add(app, form, who))
+            if ok:
+                record = self.added_record(result)
+                self.log_addition(request, record, f"{self.add_title} (registry command)")
+                messages.success(
+                    request, f"{self.add_title}: {record} (ledger seq {record.ledger_seq})."
+                )
+                return HttpResponseRedirect(self.change_url(record))
+        return self.render_command_form(request, form, self.add_title, None, self.changelist_url())
+
+    def command_view(self, request: HttpRequest, object_id: str, command: str) -> HttpResponse:
+        """A command form for one record."""
+        if not self._can_act(request):
+            raise PermissionDenied
+        spec = self.commands.get(command)
+        record = self.get_object(request, unquote(object_id))
+        if spec is None or record is None or not spec.available(record):
+            raise Http404("No such record or command")
+        form = spec.form(request.POST if request.method == "POST" else None, record=record)
+        if request.method == "POST" and form.is_valid():
+            who = request.user.get_username()
+            ok, _ = self.issue_from(form, lambda app: spec.run(app, record, form, who))
+            if ok:
+                record.refresh_from_db()
+                self.log_change(request, record, f"{spec.title} (registry command)")
+                messages.success(request, f"{spec.done} (ledger seq {record.ledger_seq}).")
+                return HttpResponseRedirect(self.change_url(record))
+        return self.render_command_form(request, form, spec.title, record, self.change_url(record))

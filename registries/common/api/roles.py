@@ -1,0 +1,84 @@
+"""Permissions from officials' roles in the identity registry.
+
+An official is a Django user whose username is their personal code
+(:func:`registries.identity.services.official_code_of`); what they may do
+follows from their current appointments (``has_role``). Use in a DRF view::
+
+    permission_classes = [registry_role("court", "judge")]
+
+Anonymous callers get 401 (problem+json), everyone else without the role 403
+with a message such as "only a judge of the court registry may do this". The
+admin uses :func:`user_has_role` for the same check.
+
+``allow_superuser=True`` lets a Django superuser act as well: the identity
+registry needs it to bootstrap (someone must appoint the first registrar).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from registries.common.errors import InvalidCommand
+from registries.identity.domain import article, check_role
+
+__all__ = ["RolePermission", "registry_role", "role_message", "user_has_role"]
+
+
+def role_message(registry: str, role: str) -> str:
+    """``only a judge of the court registry may do this``."""
+    return f"only {article(role)} of the {registry} registry may do this"
+
+
+def user_has_role(user: Any, registry: str, role: str) -> bool:
+    """Whether a Django user is an active official holding ``role`` in ``registry``."""
+    # Imported here: the services read the identity read models (Django models).
+    from registries.identity.services import has_role, official_code_of
+
+    if user is None or not getattr(user, "is_authenticated", False):
+        return False
+    if not getattr(user, "is_active", False):
+        return False
+    code = official_code_of(user)
+    return code is not None and has_role(code, registry, role)
+
+
+class RolePermission(BasePermission):
+    """Base of the classes :func:`registry_role` makes (for ``isinstance`` and typing)."""
+
+    message: str = "only an official with the right role may do this"
+    required: tuple[str, str] = ("", "")
+
+
+def registry_role(
+    registry: str, role: str, *, allow_superuser: bool = False
+) -> type[RolePermission]:
+    """A DRF permission class: the caller holds ``role`` in ``registry``.
+
+    Raises ``ValueError`` at once for a role that never acts in that registry
+    (a typo would otherwise lock everyone out quietly).
+    """
+    try:
+        check_role(registry, role)
+    except InvalidCommand as error:
+        raise ValueError(str(error)) from None
+
+    class RegistryRole(RolePermission):
+        message = role_message(registry, role)
+        required = (registry, role)
+
+        def has_permission(self, request: Request, view: Any) -> bool:
+            user = request.user
+            if not (user and user.is_authenticated):
+                raise NotAuthenticated()
+            if allow_superuser and user.is_active and user.is_superuser:
+                return True
+            return user_has_role(user, registry, role)
+
+    RegistryRole.__name__ = RegistryRole.__qualname__ = f"{registry.title()}{role.title()}Role" + (
+        "OrSuperuser" if allow_superuser else ""
+    )
+    return RegistryRole

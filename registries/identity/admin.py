@@ -1,0 +1,598 @@
+"""The ministry's admin for the identity registry.
+
+Persons, organisations and officials' appointments are listed, searched and
+shown read-only, each with its ledger seq, block and level and (for persons
+and organisations) its ledger history. Every change is a command issued
+through a form: register a person, change names, record a death, register,
+rotate and revoke e-ID keys, appoint and dismiss officials, register an
+organisation. A refused command shows the registry's message as a form error
+and writes nothing.
+
+Who may act: identity registrars (a user whose username is their personal code
+and who holds the identity registrar appointment) and, to bootstrap the
+registry, Django superusers. Persons and appointments are personal data:
+besides those two only staff granted Django's ``view_*`` permission see them.
+The person pages show what a registrar needs (code, names, birth date, sex,
+death, keys, appointments), never the aggregate id.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.db.models import Q, QuerySet
+from django.http import HttpRequest
+from django.utils import timezone
+
+from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
+from registries.common.api import text_contains
+from registries.common.api.roles import user_has_role
+from registries.identity.api.serializers import ledger_history
+from registries.identity.application import IdentityRegistry
+from registries.identity.domain import (
+    ACTIVE,
+    MAX_NAME_LENGTH,
+    MAX_ORGANISATION_NAME_LENGTH,
+    MAX_REASON_LENGTH,
+    ORGANISATION_KINDS,
+    REGISTRIES,
+    REVOKED,
+    ROLES,
+)
+from registries.identity.models import (
+    AppointmentRecord,
+    OrganisationRecord,
+    PersonRecord,
+    PublicKeyRecord,
+)
+from registries.identity.projections import PROJECTIONS
+
+_DIGITS = re.compile(r"^[0-9]+$")
+
+
+def can_act_in_identity(request: HttpRequest) -> bool:
+    """Identity registrars and (to bootstrap the registry) superusers issue identity commands."""
+    user = request.user
+    if not (user.is_authenticated and user.is_active):
+        return False
+    return bool(user.is_superuser) or user_has_role(user, "identity", "registrar")
+
+
+def parse_public_key(text: str) -> bytes:
+    """A raw 32-byte key written as 64 hex digits or as base64."""
+    text = "".join(text.split())
+    if re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        return bytes.fromhex(text)
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        msg = "An Ed25519 public key is 32 bytes: 64 hex digits or 44 base64 characters."
+        raise forms.ValidationError(msg)
+    return raw
+
+
+def _registry_choices() -> list[tuple[str, str]]:
+    return [(r, r) for r in REGISTRIES]
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(r, r) for r in ROLES]
+
+
+# Forms ---------------------------------------------------------------------------------------
+
+
+class PersonRegistrationForm(CommandForm):
+    personal_code = forms.CharField(
+        max_length=11, help_text="Isikukood; birth date and sex are taken from it."
+    )
+    first_name = forms.CharField(max_length=MAX_NAME_LENGTH)
+    last_name = forms.CharField(max_length=MAX_NAME_LENGTH)
+
+
+class NameForm(CommandForm):
+    first_name = forms.CharField(max_length=MAX_NAME_LENGTH)
+    last_name = forms.CharField(max_length=MAX_NAME_LENGTH)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.record is not None:
+            self.fields["first_name"].initial = self.record.first_name
+            self.fields["last_name"].initial = self.record.last_name
+
+
+class DeathForm(CommandForm):
+    died_on = forms.DateField(label="Date of death", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class KeyForm(CommandForm):
+    public_key = forms.CharField(
+        max_length=200,
+        label="Ed25519 public key",
+        help_text="The raw 32-byte public key as 64 hex digits or base64.",
+    )
+
+    def clean_public_key(self) -> bytes:
+        return parse_public_key(self.cleaned_data["public_key"])
+
+
+class RevokeKeyForm(CommandForm):
+    key_id = forms.ChoiceField(label="Key")
+    reason = forms.CharField(max_length=MAX_REASON_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        keys: QuerySet[PublicKeyRecord] = (
+            self.record.keys.exclude(status=REVOKED)
+            if self.record is not None
+            else PublicKeyRecord.objects.none()
+        )
+        key_field = self.fields["key_id"]
+        assert isinstance(key_field, forms.ChoiceField)
+        key_field.choices = [(k.key_id, f"{k.key_id} ({k.status})") for k in keys]
+
+
+class AppointForm(CommandForm):
+    registry = forms.ChoiceField(choices=_registry_choices)
+    role = forms.ChoiceField(
+        choices=_role_choices,
+        help_text="registrar: identity, business, property; judge: court; notary: property; "
+        "doctor, pharmacist: health; auditor: any registry",
+    )
+    organisation_code = forms.CharField(
+        max_length=8,
+        required=False,
+        help_text="Registry code of the organisation the official works for (optional).",
+    )
+
+
+class AppointmentForm(AppointForm):
+    personal_code = forms.CharField(max_length=11, help_text="Isikukood of the official.")
+    field_order = ["personal_code", "registry", "role", "organisation_code"]
+
+
+class DismissForm(CommandForm):
+    confirm = forms.BooleanField(label="End this appointment")
+
+
+class OrganisationForm(CommandForm):
+    registry_code = forms.CharField(max_length=8, help_text="8 digits with the check digit.")
+    name = forms.CharField(max_length=MAX_ORGANISATION_NAME_LENGTH)
+    kind = forms.ChoiceField(choices=list(ORGANISATION_KINDS.items()))
+
+
+# Commands on a person -------------------------------------------------------------------------
+
+
+def _has_active_key(record: PersonRecord) -> bool:
+    return record.keys.filter(status=ACTIVE).exists()
+
+
+def _has_unrevoked_key(record: PersonRecord) -> bool:
+    return record.keys.exclude(status=REVOKED).exists()
+
+
+PERSON_COMMANDS = {
+    command.slug: command
+    for command in [
+        RecordCommand(
+            "name",
+            "Change names",
+            NameForm,
+            lambda app, record, form, who: app.change_name(
+                record.personal_code,
+                form.cleaned_data["first_name"],
+                form.cleaned_data["last_name"],
+                who,
+            ),
+            "Names changed",
+            available=lambda record: record.alive,
+        ),
+        RecordCommand(
+            "death",
+            "Record death",
+            DeathForm,
+            lambda app, record, form, who: app.record_death(
+                record.personal_code, form.cleaned_data["died_on"], who, timezone.localdate()
+            ),
+            "Death recorded",
+            available=lambda record: record.alive,
+        ),
+        RecordCommand(
+            "register-key",
+            "Register key",
+            KeyForm,
+            lambda app, record, form, who: app.register_key(
+                record.personal_code, form.cleaned_data["public_key"], who
+            ),
+            "Key registered",
+            available=lambda record: record.alive and not _has_active_key(record),
+        ),
+        RecordCommand(
+            "rotate-key",
+            "Rotate key",
+            KeyForm,
+            lambda app, record, form, who: app.rotate_key(
+                record.personal_code, form.cleaned_data["public_key"], who
+            ),
+            "Key rotated",
+            available=lambda record: record.alive and _has_active_key(record),
+        ),
+        RecordCommand(
+            "revoke-key",
+            "Revoke key",
+            RevokeKeyForm,
+            lambda app, record, form, who: app.revoke_key(
+                record.personal_code,
+                form.cleaned_data["key_id"],
+                form.cleaned_data["reason"],
+                who,
+            ),
+            "Key revoked",
+            available=_has_unrevoked_key,
+        ),
+        RecordCommand(
+            "appoint",
+            "Appoint as official",
+            AppointForm,
+            lambda app, record, form, who: app.appoint_official(
+                record.personal_code,
+                form.cleaned_data["registry"],
+                form.cleaned_data["role"],
+                form.cleaned_data["organisation_code"] or None,
+                who,
+            ),
+            "Appointed",
+            available=lambda record: record.alive,
+        ),
+    ]
+}
+
+
+class AliveFilter(admin.SimpleListFilter):
+    title = "status"
+    parameter_name = "status"
+
+    def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
+        return [("alive", "alive"), ("dead", "dead")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Any]) -> QuerySet[Any]:
+        if self.value() == "alive":
+            return queryset.filter(died_on=None)
+        if self.value() == "dead":
+            return queryset.exclude(died_on=None)
+        return queryset
+
+
+class IdentityAdmin(CommandAdmin):
+    """Base of the identity registry's admins."""
+
+    application = IdentityRegistry
+    projections = PROJECTIONS
+    command_template = "admin/identity/command_form.html"
+    change_form_template = "admin/identity/record_change_form.html"
+    change_list_template = "admin/identity/record_change_list.html"
+    list_per_page = 50
+
+    def can_act(self, request: HttpRequest) -> bool:
+        return can_act_in_identity(request)
+
+
+@admin.register(PersonRecord)
+class PersonRecordAdmin(IdentityAdmin):
+    """Persons: read-only records; changes only through command forms."""
+
+    list_display = [
+        "personal_code",
+        "first_name",
+        "last_name",
+        "born",
+        "status",
+        "ledger_seq",
+        "block_height",
+        "ledger_level",
+    ]
+    list_display_links = ["personal_code", "first_name", "last_name"]
+    list_filter = [AliveFilter, "sex"]
+    search_fields = ["=personal_code", "first_name", "last_name"]  # see get_search_results
+    search_help_text = "An exact personal code, or part of a first or last name"
+    ordering = ["last_name", "first_name", "personal_code"]
+    commands = PERSON_COMMANDS
+    add_form = PersonRegistrationForm
+    add_title = "Register person"
+    fieldsets = [
+        (None, {"fields": ["personal_code", "first_name", "last_name", "born", "sex", "status"]}),
+        ("e-ID keys", {"fields": ["keys_table"]}),
+        ("Appointments as an official", {"fields": ["appointments_table"]}),
+        ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
+        ("Ledger history", {"fields": ["history_table"]}),
+    ]
+    readonly_fields = [
+        "personal_code",
+        "first_name",
+        "last_name",
+        "born",
+        "sex",
+        "status",
+        "keys_table",
+        "appointments_table",
+        "ledger_seq",
+        "block_height",
+        "ledger_level",
+        "version",
+        "history_table",
+    ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[PersonRecord], search_term: str
+    ) -> tuple[QuerySet[PersonRecord], bool]:
+        """An exact personal code, or part of a first or last name in any case."""
+        term = " ".join(search_term.split())
+        if not term:
+            return queryset, False
+        if _DIGITS.match(term):
+            return queryset.filter(personal_code=term), False
+        matches = Q()
+        for word in term.split():
+            matches &= text_contains("first_name", word) | text_contains("last_name", word)
+        return queryset.filter(matches), False
+
+    def add(self, app: Any, form: CommandForm, who: str) -> object:
+        data = form.cleaned_data
+        registry: IdentityRegistry = app
+        return registry.register_person(
+            data["personal_code"], data["first_name"], data["last_name"], who
+        )
+
+    def added_record(self, result: object) -> PersonRecord:
+        return PersonRecord.objects.get(personal_code=result)
+
+    @admin.display(description="status")
+    def status(self, record: PersonRecord) -> str:
+        return "alive" if record.died_on is None else f"died {record.died_on:%Y-%m-%d}"
+
+    @admin.display(description="keys")
+    def keys_table(self, record: PersonRecord) -> str:
+        rows: list[list[Any]] = [
+            [
+                k.key_id,
+                k.status,
+                k.valid_from_seq,
+                k.valid_until_seq or "-",
+                k.revoked_reason or "-",
+            ]
+            for k in record.keys.all()
+        ]
+        return html_table(
+            ["key id", "status", "valid from seq", "valid until seq", "revocation reason"],
+            rows,
+            "no keys registered",
+        )
+
+    @admin.display(description="appointments")
+    def appointments_table(self, record: PersonRecord) -> str:
+        rows: list[list[Any]] = [
+            [
+                a.registry,
+                a.role,
+                a.organisation_code or "-",
+                "current" if a.active else "ended",
+                a.appointed_seq,
+                a.ended_seq or "-",
+            ]
+            for a in record.appointments.all()
+        ]
+        return html_table(
+            ["registry", "role", "organisation", "status", "appointed (seq)", "ended (seq)"],
+            rows,
+            "not an official",
+        )
+
+    @admin.display(description="ledger history")
+    def history_table(self, record: PersonRecord) -> str:
+        rows = [
+            [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
+            for h in ledger_history(record.aggregate_id)
+        ]
+        return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
+
+
+@admin.register(OrganisationRecord)
+class OrganisationRecordAdmin(IdentityAdmin):
+    """Organisations: read-only register cards; registration through a form."""
+
+    list_display = ["registry_code", "name", "kind", "ledger_seq", "block_height", "ledger_level"]
+    list_display_links = ["registry_code", "name"]
+    list_filter = ["kind"]
+    search_fields = ["name", "=registry_code"]  # see get_search_results
+    search_help_text = "Part of the name, or an exact registry code"
+    ordering = ["name", "registry_code"]
+    add_form = OrganisationForm
+    add_title = "Register organisation"
+    fieldsets = [
+        (None, {"fields": ["registry_code", "name", "kind"]}),
+        ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
+        ("Ledger history", {"fields": ["history_table"]}),
+    ]
+    readonly_fields = [
+        "registry_code",
+        "name",
+        "kind",
+        "ledger_seq",
+        "block_height",
+        "ledger_level",
+        "version",
+        "history_table",
+    ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[OrganisationRecord], search_term: str
+    ) -> tuple[QuerySet[OrganisationRecord], bool]:
+        term = " ".join(search_term.split())
+        if not term:
+            return queryset, False
+        return queryset.filter(text_contains("name", term) | Q(registry_code=term)), False
+
+    def add(self, app: Any, form: CommandForm, who: str) -> object:
+        data = form.cleaned_data
+        registry: IdentityRegistry = app
+        return registry.register_organisation(
+            data["registry_code"], data["name"], data["kind"], who
+        )
+
+    def added_record(self, result: object) -> OrganisationRecord:
+        return OrganisationRecord.objects.get(registry_code=result)
+
+    @admin.display(description="ledger history")
+    def history_table(self, record: OrganisationRecord) -> str:
+        rows = [
+            [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
+            for h in ledger_history(record.aggregate_id)
+        ]
+        return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
+
+
+@admin.register(AppointmentRecord)
+class AppointmentRecordAdmin(IdentityAdmin):
+    """Officials: appointments by registry and role; appoint and dismiss through forms."""
+
+    list_display = [
+        "personal_code",
+        "person_name",
+        "registry",
+        "role",
+        "organisation_code",
+        "active",
+        "appointed_seq",
+        "ended_seq",
+        "block_height",
+        "ledger_level",
+    ]
+    list_display_links = ["personal_code", "person_name"]
+    list_filter = ["active", "registry", "role"]
+    list_select_related = ["person"]
+    search_fields = ["=person__personal_code", "person__last_name"]  # see get_search_results
+    search_help_text = "An exact personal code, part of a name, or an organisation's registry code"
+    ordering = ["registry", "role", "person__last_name", "-appointed_seq"]
+    add_form = AppointmentForm
+    add_title = "Appoint official"
+    commands = {
+        "dismissal": RecordCommand(
+            "dismissal",
+            "Dismiss",
+            DismissForm,
+            lambda app, record, form, who: app.dismiss_official(
+                record.person.personal_code,
+                record.registry,
+                record.role,
+                record.organisation_code or None,
+                who,
+            ),
+            "Official dismissed",
+            available=lambda record: record.active,
+        )
+    }
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "personal_code",
+                    "person_name",
+                    "registry",
+                    "role",
+                    "organisation",
+                    "active",
+                ]
+            },
+        ),
+        (
+            "On the chain",
+            {
+                "fields": [
+                    "appointed_seq",
+                    "appointed_by",
+                    "ended_seq",
+                    "ended_by",
+                    "ledger_seq",
+                    "block_height",
+                    "ledger_level",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "personal_code",
+        "person_name",
+        "registry",
+        "role",
+        "organisation",
+        "active",
+        "appointed_seq",
+        "appointed_by",
+        "ended_seq",
+        "ended_by",
+        "ledger_seq",
+        "block_height",
+        "ledger_level",
+    ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[AppointmentRecord], search_term: str
+    ) -> tuple[QuerySet[AppointmentRecord], bool]:
+        term = " ".join(search_term.split())
+        if not term:
+            return queryset, False
+        if _DIGITS.match(term):
+            return queryset.filter(Q(person__personal_code=term) | Q(organisation_code=term)), False
+        matches = Q()
+        for word in term.split():
+            matches &= text_contains("person__first_name", word) | text_contains(
+                "person__last_name", word
+            )
+        return queryset.filter(matches), False
+
+    def add(self, app: Any, form: CommandForm, who: str) -> object:
+        data = form.cleaned_data
+        registry: IdentityRegistry = app
+        registry.appoint_official(
+            data["personal_code"],
+            data["registry"],
+            data["role"],
+            data["organisation_code"] or None,
+            who,
+        )
+        return (data["personal_code"], data["registry"], data["role"], data["organisation_code"])
+
+    def added_record(self, result: object) -> AppointmentRecord:
+        assert isinstance(result, tuple)
+        code, registry, role, organisation = (str(part) for part in result)
+        return AppointmentRecord.objects.get(
+            person__personal_code=code,
+            registry=registry,
+            role=role,
+            organisation_code=organisation or "",
+            active=True,
+        )
+
+    @admin.display(description="personal code", ordering="person__personal_code")
+    def personal_code(self, record: AppointmentRecord) -> str:
+        return record.person.personal_code
+
+    @admin.display(description="name", ordering="person__last_name")
+    def person_name(self, record: AppointmentRecord) -> str:
+        return f"{record.person.first_name} {record.person.last_name}"
+
+    @admin.display(description="organisation")
+    def organisation(self, record: AppointmentRecord) -> str:
+        if not record.organisation_code:
+            return "-"
+        found = OrganisationRecord.objects.filter(registry_code=record.organisation_code).first()
+        return str(found) if found is not None else record.organisation_code

@@ -1,0 +1,353 @@
+"""Serializers of the identity registry API.
+
+Read serializers render the read models (plus each record's place on the
+chain) and never include a person's aggregate id; command serializers check
+types and shapes at the edge. The registry's rules (valid personal codes, who
+may be appointed where, key history) are the aggregates' business and come
+back as registry errors.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from chain.blocks.status import ledger_status
+from chain.ledger.models import LedgerEntry
+from registries.identity.domain import (
+    KEY_STATUSES,
+    MAX_NAME_LENGTH,
+    MAX_ORGANISATION_NAME_LENGTH,
+    MAX_REASON_LENGTH,
+    ORGANISATION_KINDS,
+    REGISTRIES,
+    ROLES,
+)
+from registries.identity.models import (
+    AppointmentRecord,
+    OrganisationRecord,
+    PersonRecord,
+    PublicKeyRecord,
+)
+
+REGISTRY = "identity"
+
+
+class StrictCharField(serializers.CharField):
+    """A string that must be a JSON string (numbers are not silently converted)."""
+
+    default_error_messages = {"not_a_string": "A string is required, not {kind}."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            kind = "null" if data is None else f"a {type(data).__name__}"
+            self.fail("not_a_string", kind=kind)
+        return super().to_internal_value(data)
+
+
+def enum_field(
+    component: str, choices: list[str], description: str, **kwargs: Any
+) -> serializers.ChoiceField:
+    """A choice field documented as its own named enum component (``Identity...``).
+
+    Named explicitly so that drf-spectacular never has to guess a name for a
+    ``kind`` or ``status`` enum shared in spirit with other registries. (The
+    annotation goes on a class of its own: DRF copies field instances by
+    re-creating them, which would drop an annotation on the instance.)
+    """
+    field_class = _ENUM_FIELDS.get(component)
+    if field_class is None:
+        schema = {"type": "string", "enum": choices, "description": description}
+        field_class = type(f"{component}Field", (serializers.ChoiceField,), {})
+        extend_schema_field(schema, component_name=component)(field_class)
+        _ENUM_FIELDS[component] = field_class
+    return field_class(choices=choices, **kwargs)
+
+
+_ENUM_FIELDS: dict[str, type[serializers.ChoiceField]] = {}
+
+
+def kind_field(**kwargs: Any) -> serializers.ChoiceField:
+    return enum_field(
+        "IdentityOrganisationKind",
+        list(ORGANISATION_KINDS),
+        "Kind of organisation: " + ", ".join(f"{k} ({v})" for k, v in ORGANISATION_KINDS.items()),
+        **kwargs,
+    )
+
+
+def registry_field(**kwargs: Any) -> serializers.ChoiceField:
+    return enum_field("IdentityRegistryName", list(REGISTRIES), "A registry of Riik", **kwargs)
+
+
+def role_field(**kwargs: Any) -> serializers.ChoiceField:
+    return enum_field("IdentityOfficialRole", list(ROLES), "An official's role", **kwargs)
+
+
+def event_name(topic: str) -> str:
+    """``registries.identity.domain:Person.KeyRotated`` -> ``KeyRotated``."""
+    return topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+
+
+def ledger_history(aggregate_id: UUID) -> list[dict[str, Any]]:
+    """The aggregate's identity ledger entries, oldest first, with block and level.
+
+    The entries' originator id is deliberately not included.
+    """
+    entries = LedgerEntry.objects.filter(registry=REGISTRY, originator_id=aggregate_id).order_by(
+        "seq"
+    )
+    history = []
+    for entry in entries:
+        status = ledger_status(REGISTRY, entry.seq)
+        history.append(
+            {
+                "seq": entry.seq,
+                "event": event_name(entry.topic),
+                "recorded_at": entry.recorded_at,
+                "entry_hash": bytes(entry.entry_hash).hex(),
+                "block_height": status.block_height,
+                "level": status.level,
+            }
+        )
+    return history
+
+
+# Read side --------------------------------------------------------------------------
+
+
+class LedgerStatusSerializer(serializers.Serializer[Any]):
+    """Where a record's latest event stands on the chain."""
+
+    registry = serializers.CharField()
+    seq = serializers.IntegerField(allow_null=True, help_text="Ledger seq of the latest event")
+    block_height = serializers.IntegerField(
+        allow_null=True, help_text="First block that includes it (null while pending)"
+    )
+    level = serializers.CharField(help_text="pending, sealed, committed, final or witnessed")
+
+    class Meta:
+        ref_name = "IdentityLedgerStatus"
+
+
+class HistoryEntrySerializer(serializers.Serializer[Any]):
+    """One event of a record on the identity ledger."""
+
+    seq = serializers.IntegerField()
+    event = serializers.CharField(help_text="Event name, such as Registered or KeyRotated")
+    recorded_at = serializers.CharField()
+    entry_hash = serializers.CharField(help_text="Hex SHA-256 of the chained entry")
+    block_height = serializers.IntegerField(allow_null=True)
+    level = serializers.CharField()
+
+    class Meta:
+        ref_name = "IdentityHistoryEntry"
+
+
+class PublicKeySerializer(serializers.ModelSerializer[PublicKeyRecord]):
+    """An e-ID public key with its status and the ledger seqs of its validity."""
+
+    status = enum_field(
+        "IdentityKeyStatus",
+        list(KEY_STATUSES),
+        "active: in use; rotated: replaced (old signatures verify); revoked: nothing "
+        "verifies; expired: the holder died (old signatures verify)",
+        read_only=True,
+    )
+
+    class Meta:
+        model = PublicKeyRecord
+        fields = [
+            "key_id",
+            "public_key",
+            "status",
+            "valid_from_seq",
+            "valid_until_seq",
+            "revoked_reason",
+        ]
+
+
+class RoleSerializer(serializers.ModelSerializer[AppointmentRecord]):
+    """A current appointment as an official."""
+
+    registry = registry_field(read_only=True)
+    role = role_field(read_only=True)
+
+    class Meta:
+        model = AppointmentRecord
+        fields = ["registry", "role", "organisation_code", "appointed_seq"]
+
+
+class PersonSerializer(serializers.ModelSerializer[PersonRecord]):
+    """A person's record (for officials and for the person themselves)."""
+
+    alive = serializers.BooleanField(read_only=True)
+    sex = enum_field("IdentitySex", ["M", "F"], "M or F, from the personal code", read_only=True)
+    keys = PublicKeySerializer(many=True, read_only=True)
+    roles = serializers.SerializerMethodField()
+    ledger = serializers.SerializerMethodField()
+    history = serializers.SerializerMethodField()
+
+    class Meta:
+        model = PersonRecord
+        fields = [
+            "personal_code",
+            "first_name",
+            "last_name",
+            "born",
+            "sex",
+            "alive",
+            "died_on",
+            "keys",
+            "roles",
+            "ledger",
+            "history",
+        ]
+
+    @extend_schema_field(RoleSerializer(many=True))
+    def get_roles(self, record: PersonRecord) -> Any:
+        active = [a for a in record.appointments.all() if a.active]
+        return RoleSerializer(active, many=True).data
+
+    @extend_schema_field(LedgerStatusSerializer)
+    def get_ledger(self, record: PersonRecord) -> dict[str, object]:
+        return ledger_status(REGISTRY, record.ledger_seq).as_dict()
+
+    @extend_schema_field(HistoryEntrySerializer(many=True))
+    def get_history(self, record: PersonRecord) -> list[dict[str, Any]]:
+        return ledger_history(record.aggregate_id)
+
+
+class OrganisationSerializer(serializers.ModelSerializer[OrganisationRecord]):
+    """An organisation as listed in search results."""
+
+    kind = kind_field(read_only=True)
+    ledger = serializers.SerializerMethodField()
+
+    class Meta:
+        model = OrganisationRecord
+        fields = ["registry_code", "name", "kind", "ledger"]
+
+    @extend_schema_field(LedgerStatusSerializer)
+    def get_ledger(self, record: OrganisationRecord) -> dict[str, object]:
+        return ledger_status(REGISTRY, record.ledger_seq).as_dict()
+
+
+class OrganisationDetailSerializer(OrganisationSerializer):
+    """The public register card of an organisation, with its ledger history."""
+
+    history = serializers.SerializerMethodField()
+
+    class Meta(OrganisationSerializer.Meta):
+        fields = [*OrganisationSerializer.Meta.fields, "history"]
+
+    @extend_schema_field(HistoryEntrySerializer(many=True))
+    def get_history(self, record: OrganisationRecord) -> list[dict[str, Any]]:
+        return ledger_history(record.aggregate_id)
+
+
+class OrganisationFilterSerializer(serializers.Serializer[Any]):
+    """Query parameters of the organisation search."""
+
+    q = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=MAX_ORGANISATION_NAME_LENGTH,
+        help_text="Part of the name (any case) or an exact registry code",
+    )
+    kind = kind_field(required=False, allow_blank=True)
+    page = serializers.IntegerField(required=False, min_value=1, help_text="Page number")
+
+
+class OfficialSerializer(serializers.ModelSerializer[AppointmentRecord]):
+    """An appointment as an official, current or ended."""
+
+    personal_code = serializers.CharField(source="person.personal_code", read_only=True)
+    registry = registry_field(read_only=True)
+    role = role_field(read_only=True)
+
+    class Meta:
+        model = AppointmentRecord
+        fields = [
+            "personal_code",
+            "registry",
+            "role",
+            "organisation_code",
+            "active",
+            "appointed_seq",
+            "ended_seq",
+        ]
+
+
+# Commands ----------------------------------------------------------------------------
+
+
+def _personal_code(help_text: str = "Estonian personal identification code (11 digits)") -> Any:
+    return StrictCharField(max_length=11, help_text=help_text)
+
+
+class PersonRegistrationSerializer(serializers.Serializer[Any]):
+    """Registering a person: birth date and sex come from the personal code."""
+
+    personal_code = _personal_code()
+    first_name = StrictCharField(max_length=MAX_NAME_LENGTH)
+    last_name = StrictCharField(max_length=MAX_NAME_LENGTH)
+
+
+class NameChangeSerializer(serializers.Serializer[Any]):
+    """A person's new names."""
+
+    first_name = StrictCharField(max_length=MAX_NAME_LENGTH)
+    last_name = StrictCharField(max_length=MAX_NAME_LENGTH)
+
+
+class DeathSerializer(serializers.Serializer[Any]):
+    """The day a person died."""
+
+    died_on = serializers.DateField(help_text="YYYY-MM-DD")
+
+
+class PublicKeyInputSerializer(serializers.Serializer[Any]):
+    """A raw Ed25519 public key (32 bytes) as 64 hex digits."""
+
+    public_key = serializers.RegexField(
+        r"^[0-9a-fA-F]{64}$",
+        help_text="Raw Ed25519 public key, 32 bytes as 64 hex digits",
+        error_messages={"invalid": "An Ed25519 public key is 32 bytes written as 64 hex digits."},
+    )
+
+    def validate_public_key(self, value: str) -> bytes:
+        return bytes.fromhex(value)
+
+
+class KeyRevocationSerializer(serializers.Serializer[Any]):
+    """Why a key is revoked."""
+
+    reason = StrictCharField(max_length=MAX_REASON_LENGTH)
+
+
+class OrganisationRegistrationSerializer(serializers.Serializer[Any]):
+    """Registering an organisation under its registry code."""
+
+    registry_code = StrictCharField(max_length=8, help_text="8-digit registry code")
+    name = StrictCharField(max_length=MAX_ORGANISATION_NAME_LENGTH)
+    kind = kind_field()
+
+
+class AppointmentSerializer(serializers.Serializer[Any]):
+    """Appointing (or dismissing) an official."""
+
+    personal_code = _personal_code("Personal code of the official")
+    registry = registry_field()
+    role = role_field()
+    organisation_code = StrictCharField(
+        max_length=8,
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        default=None,
+        help_text="Registry code of the organisation the official works for (optional)",
+    )

@@ -1,0 +1,219 @@
+"""Commands of the identity registry (population register, organisations, officials, keys).
+
+Each command loads what it needs, lets the aggregates decide, and saves the
+new events together with their ledger entries in one transaction. A refused
+command raises a :class:`~registries.common.errors.RegistryError` and writes
+nothing.
+
+Persons are found by code through :class:`~registries.identity.domain.PersonCodeIndex`,
+whose id is derived from ``HMAC-SHA256(pepper, code)``. The pepper is
+``settings.RIIK_IDENTITY_PEPPER`` when a deployment sets it, otherwise it is
+derived from ``settings.SECRET_KEY`` (HMAC of a fixed label under the secret
+key). It must stay the same for the life of the registry: a different pepper
+gives different index ids, so lookups by code fail and a code could be
+registered twice. A deployment that rotates ``SECRET_KEY`` must first pin the
+current pepper in ``RIIK_IDENTITY_PEPPER`` (see :func:`code_pepper`).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from datetime import date
+from typing import ClassVar
+from uuid import UUID
+
+from django.conf import settings
+from django.utils import timezone
+from eventsourcing.application import AggregateNotFoundError
+
+from registries.common.application import EventStoreConflict, RegistryApplication
+from registries.common.errors import Conflict, NotFound
+from registries.identity.domain import (
+    Organisation,
+    Person,
+    PersonCodeIndex,
+    checked_personal_code,
+    checked_registry_code,
+    organisation_id,
+    person_code_digest,
+    person_code_index_id,
+)
+
+_PEPPER_LABEL = b"riik identity: personal code index pepper v1"
+
+
+def code_pepper() -> bytes:
+    """The secret pepper of the personal code index (see the module docstring)."""
+    configured: str = getattr(settings, "RIIK_IDENTITY_PEPPER", "") or ""
+    if configured:
+        return configured.encode()
+    return hmac.new(settings.SECRET_KEY.encode(), _PEPPER_LABEL, hashlib.sha256).digest()
+
+
+class IdentityRegistry(RegistryApplication):
+    """The identity registry: persons, organisations, officials and e-ID keys."""
+
+    name: ClassVar[str] = "identity"  # type: ignore[misc]
+
+    def __init__(
+        self,
+        env: dict[str, str] | None = None,
+        *,
+        create_tables: bool = False,
+        pepper: bytes | None = None,
+    ) -> None:
+        super().__init__(env, create_tables=create_tables)
+        self.pepper = pepper if pepper is not None else code_pepper()
+
+    # Persons.
+
+    def register_person(
+        self,
+        code: str,
+        first_name: str,
+        last_name: str,
+        actor: str,
+        today: date | None = None,
+    ) -> str:
+        """Register a person under a personal code; return the code."""
+        checked_personal_code(code)
+        digest = person_code_digest(code, self.pepper)
+        if person_code_index_id(digest) in self.repository:
+            raise self._duplicate(code)
+        person = Person.register(
+            personal_code=code,
+            first_name=first_name,
+            last_name=last_name,
+            actor=actor,
+            today=today or timezone.localdate(),
+        )
+        index = PersonCodeIndex.claim(digest, person.id)
+        try:
+            self.save(person, index)
+        except EventStoreConflict:
+            raise self._duplicate(code) from None  # registered concurrently
+        return code
+
+    def change_name(self, code: str, first_name: str, last_name: str, actor: str) -> None:
+        """Record a person's new names."""
+        person = self.person(code)
+        person.change_name(first_name, last_name, actor)
+        self._save(person)
+
+    def record_death(self, code: str, died_on: date, actor: str, today: date | None = None) -> None:
+        """Record a person's death."""
+        person = self.person(code)
+        person.record_death(died_on, actor, today or timezone.localdate())
+        self._save(person)
+
+    def register_key(self, code: str, public_key: bytes, actor: str) -> str:
+        """Register a person's Ed25519 public key (32 raw bytes); return its key id."""
+        person = self.person(code)
+        key_id = person.register_key(public_key, actor)
+        self._save(person)
+        return key_id
+
+    def rotate_key(self, code: str, new_key: bytes, actor: str) -> str:
+        """Replace a person's active key; return the new key id."""
+        person = self.person(code)
+        key_id = person.rotate_key(new_key, actor)
+        self._save(person)
+        return key_id
+
+    def revoke_key(self, code: str, key_id: str, reason: str, actor: str) -> None:
+        """Revoke one of a person's keys."""
+        person = self.person(code)
+        person.revoke_key(key_id, reason, actor)
+        self._save(person)
+
+    def person(self, code: str) -> Person:
+        """The person with this personal code (validated), or NotFound."""
+        checked_personal_code(code)
+        person_id = self._person_id(code)
+        if person_id is None:
+            raise NotFound(f"no person with personal code {code}")
+        person: Person = self.repository.get(person_id)
+        return person
+
+    def person_exists(self, code: str) -> bool:
+        """Whether a person with this (valid) code is registered (the event store's view)."""
+        return self._person_id(code) is not None
+
+    # Organisations.
+
+    def register_organisation(self, code: str, name: str, kind: str, actor: str) -> str:
+        """Register an organisation under its registry code; return the code."""
+        organisation = Organisation.register(registry_code=code, name=name, kind=kind, actor=actor)
+        if organisation.id in self.repository:
+            raise Conflict(f"registry_code: organisation {code} is already registered")
+        try:
+            self.save(organisation)
+        except EventStoreConflict:
+            raise Conflict(f"registry_code: organisation {code} is already registered") from None
+        return code
+
+    def organisation(self, code: str, field: str = "registry_code") -> Organisation:
+        """The organisation with this registry code (validated), or NotFound."""
+        checked_registry_code(code, field)
+        try:
+            organisation: Organisation = self.repository.get(organisation_id(code))
+        except AggregateNotFoundError:
+            raise NotFound(f"no organisation with registry code {code}") from None
+        return organisation
+
+    # Officials.
+
+    def appoint_official(
+        self,
+        personal_code: str,
+        registry: str,
+        role: str,
+        organisation_code: str | None,
+        actor: str,
+    ) -> None:
+        """Appoint a living person an official of ``registry`` in ``role``."""
+        kind = None
+        if organisation_code:
+            kind = self.organisation(organisation_code, "organisation_code").kind
+        person = self.person(personal_code)
+        person.appoint(registry, role, organisation_code or "", actor, organisation_kind=kind)
+        self._save(person)
+
+    def dismiss_official(
+        self,
+        personal_code: str,
+        registry: str,
+        role: str,
+        organisation_code: str | None,
+        actor: str,
+    ) -> None:
+        """End a person's appointment as an official."""
+        person = self.person(personal_code)
+        person.dismiss(registry, role, organisation_code or "", actor)
+        self._save(person)
+
+    # Helpers.
+
+    def _person_id(self, code: str) -> UUID | None:
+        index_id = person_code_index_id(person_code_digest(code, self.pepper))
+        try:
+            index: PersonCodeIndex = self.repository.get(index_id)
+        except AggregateNotFoundError:
+            return None
+        return index.person_id
+
+    @staticmethod
+    def _duplicate(code: str) -> Conflict:
+        return Conflict(f"personal_code: a person with personal code {code} is already registered")
+
+    def _save(self, person: Person) -> None:
+        try:
+            self.save(person)
+        except EventStoreConflict:
+            raise Conflict(
+                "the person was changed by another command at the same time; try again"
+            ) from None
+
+
+__all__ = ["IdentityRegistry", "code_pepper"]

@@ -1,0 +1,284 @@
+"""Synthetic population for ``manage.py demo``: people, organisations, officials, e-ID keys.
+
+Everything goes through the identity registry's commands, so every record's
+history is on the ledger. Names, codes, organisations and appointments are
+deterministic for a given ``rng``; the Ed25519 private keys are not: they are
+fresh random keys written only into ``settings.RIIK_DATA_DIR / "demo-keys" /
+"<personal code>.pem"`` (PKCS#8 PEM, mode 0600, directory 0700), never into
+the repository, so that the demo operator can sign as a notary or a citizen.
+A later run overwrites the file of a code it registers a new key for.
+
+Officials (at least two registrars of identity, business and property, three
+judges, three notaries with keys, three doctors, two pharmacists and an
+auditor) are drawn from the people, so at least :data:`MIN_PERSONS` persons
+are registered whatever ``persons`` asks.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from pathlib import Path
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+)
+from django.conf import settings
+from django.utils import timezone
+
+from registries.common.application import running
+from registries.common.codes import personal_code, registry_code
+from registries.common.errors import Conflict
+from registries.identity.application import IdentityRegistry
+
+ACTOR = "demo"
+KEYS_DIRECTORY = "demo-keys"
+# Share of ordinary citizens who get an e-ID key.
+KEYHOLDER_SHARE = 0.3
+
+# (registry, role, how many, organisation kind or None)
+OFFICIALS: list[tuple[str, str, int, str | None]] = [
+    ("identity", "registrar", 2, "state_agency"),
+    ("business", "registrar", 2, "state_agency"),
+    ("property", "registrar", 2, "state_agency"),
+    ("court", "judge", 3, "court"),
+    ("property", "notary", 3, "notary_office"),
+    ("health", "doctor", 3, "hospital"),
+    ("health", "pharmacist", 2, "pharmacy"),
+    ("identity", "auditor", 1, "state_agency"),
+]
+MIN_PERSONS = sum(count for _, _, count, _ in OFFICIALS)
+
+_MALE = [
+    "Andres", "Jaan", "Peeter", "Toomas", "Martin", "Rasmus", "Mart", "Tõnu", "Indrek", "Margus",
+    "Priit", "Siim", "Urmas", "Kristjan", "Marko", "Raivo", "Ants", "Jüri", "Oliver", "Robin",
+]  # fmt: skip
+_FEMALE = [
+    "Anna", "Mari", "Kadri", "Liis", "Katrin", "Tiina", "Kersti", "Maarja", "Triin", "Piret",
+    "Eha", "Helen", "Sirje", "Ülle", "Marge", "Laura", "Sofia", "Eliise", "Hanna", "Kätlin",
+]  # fmt: skip
+_SURNAMES = [
+    "Tamm", "Saar", "Sepp", "Mägi", "Kask", "Kukk", "Rebane", "Ilves", "Pärn", "Koppel",
+    "Lepik", "Kuusk", "Karu", "Mets", "Kivi", "Lõhmus", "Raudsepp", "Vaher", "Põder", "Kallas",
+    "Org", "Jõgi", "Laur", "Teder", "Männik", "Sild", "Õunapuu", "Vares", "Kruus", "Liiv",
+]  # fmt: skip
+
+# (kind, registry code kind digit, names)
+_ORGANISATIONS: list[tuple[str, int, list[str]]] = [
+    ("state_agency", 7, ["Rahvastikuregistri Amet", "Registrite ja Infosüsteemide Keskus"]),
+    ("court", 7, ["Harju Maakohus"]),
+    ("bank", 1, ["Põhjapank AS", "Läänemere Pank AS", "Kodupank AS"]),
+    ("notary_office", 1, ["Notar Tamm OÜ", "Vanalinna Notaribüroo OÜ", "Tartu Notarid OÜ"]),
+    ("hospital", 9, ["Põhja Regionaalhaigla SA", "Lõuna Kliinikum SA"]),
+    ("pharmacy", 1, ["Raeapteek OÜ", "Südameapteek OÜ", "Mõisa Apteek OÜ"]),
+    ("law_firm", 1, ["Kask ja Partnerid OÜ"]),
+    ("ngo", 8, ["Eesti Vabatahtlike Liit MTÜ"]),
+]
+
+
+@dataclass
+class IdentitySeed:
+    """The registry codes and personal codes the identity seeder created, by role."""
+
+    people: list[str] = field(default_factory=list)
+    keyholders: list[str] = field(default_factory=list)
+    deceased: list[str] = field(default_factory=list)
+    state_agencies: list[str] = field(default_factory=list)
+    banks: list[str] = field(default_factory=list)
+    notary_offices: list[str] = field(default_factory=list)
+    hospitals: list[str] = field(default_factory=list)
+    pharmacies: list[str] = field(default_factory=list)
+    courts: list[str] = field(default_factory=list)
+    law_firms: list[str] = field(default_factory=list)
+    ngos: list[str] = field(default_factory=list)
+    identity_registrars: list[str] = field(default_factory=list)
+    business_registrars: list[str] = field(default_factory=list)
+    property_registrars: list[str] = field(default_factory=list)
+    judges: list[str] = field(default_factory=list)
+    notaries: list[str] = field(default_factory=list)
+    doctors: list[str] = field(default_factory=list)
+    pharmacists: list[str] = field(default_factory=list)
+    auditors: list[str] = field(default_factory=list)
+    keys_dir: Path = field(default_factory=Path)
+
+    @property
+    def organisations(self) -> list[str]:
+        """Every organisation's registry code."""
+        return [
+            *self.state_agencies,
+            *self.courts,
+            *self.banks,
+            *self.notary_offices,
+            *self.hospitals,
+            *self.pharmacies,
+            *self.law_firms,
+            *self.ngos,
+        ]
+
+    def officials(self, registry: str, role: str) -> list[str]:
+        """The personal codes appointed to ``role`` in ``registry``."""
+        return list(self._by_role().get((registry, role), []))
+
+    def _by_role(self) -> dict[tuple[str, str], list[str]]:
+        return {
+            ("identity", "registrar"): self.identity_registrars,
+            ("business", "registrar"): self.business_registrars,
+            ("property", "registrar"): self.property_registrars,
+            ("court", "judge"): self.judges,
+            ("property", "notary"): self.notaries,
+            ("health", "doctor"): self.doctors,
+            ("health", "pharmacist"): self.pharmacists,
+            ("identity", "auditor"): self.auditors,
+        }
+
+    def key_file(self, code: str) -> Path:
+        """The PEM file with the private key of a keyholder."""
+        return self.keys_dir / f"{code}.pem"
+
+
+_KINDS_TO_FIELD = {
+    "state_agency": "state_agencies",
+    "court": "courts",
+    "bank": "banks",
+    "notary_office": "notary_offices",
+    "hospital": "hospitals",
+    "pharmacy": "pharmacies",
+    "law_firm": "law_firms",
+    "ngo": "ngos",
+}
+_ROLE_TO_FIELD = {
+    ("identity", "registrar"): "identity_registrars",
+    ("business", "registrar"): "business_registrars",
+    ("property", "registrar"): "property_registrars",
+    ("court", "judge"): "judges",
+    ("property", "notary"): "notaries",
+    ("health", "doctor"): "doctors",
+    ("health", "pharmacist"): "pharmacists",
+    ("identity", "auditor"): "auditors",
+}
+
+
+def keys_directory() -> Path:
+    """``RIIK_DATA_DIR/demo-keys`` (created with mode 0700)."""
+    directory = Path(settings.RIIK_DATA_DIR) / KEYS_DIRECTORY
+    directory.mkdir(mode=0o700, parents=True, exist_ok=True)
+    directory.chmod(0o700)
+    return directory
+
+
+def write_private_key(directory: Path, code: str, key: Ed25519PrivateKey) -> Path:
+    """Write ``key`` as PKCS#8 PEM to ``directory/<code>.pem`` with mode 0600 (atomically)."""
+    target = directory / f"{code}.pem"
+    temporary = directory / f".{code}.pem.tmp"
+    pem = key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption())
+    descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        os.write(descriptor, pem)
+    finally:
+        os.close(descriptor)
+    os.chmod(temporary, 0o600)
+    os.replace(temporary, target)
+    return target
+
+
+def _new_key(directory: Path, code: str) -> bytes:
+    key = Ed25519PrivateKey.generate()
+    write_private_key(directory, code, key)
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def _person(app: IdentityRegistry, rng: random.Random, today: date, adult: bool) -> str:
+    """Register one person with a fresh code; return the code."""
+    oldest, youngest = (1940, 1998) if adult else (1935, today.year - 1)
+    for _ in range(100):
+        born = date(oldest, 1, 1) + timedelta(
+            days=rng.randint(0, (date(youngest, 12, 31) - date(oldest, 1, 1)).days)
+        )
+        sex = rng.choice("MF")
+        code = personal_code(born, sex, rng.randint(0, 999))
+        first = rng.choice(_MALE if sex == "M" else _FEMALE)
+        try:
+            return app.register_person(code, first, rng.choice(_SURNAMES), ACTOR, today)
+        except Conflict:
+            continue
+    msg = "could not find a free personal code for the demo data"
+    raise RuntimeError(msg)
+
+
+def _organisation(
+    app: IdentityRegistry, rng: random.Random, kind: str, digit: int, name: str
+) -> str:
+    for _ in range(100):
+        code = registry_code(rng.randrange(1_000_000), kind_digit=digit)
+        try:
+            return app.register_organisation(code, name, kind, ACTOR)
+        except Conflict:
+            continue
+    msg = "could not find a free registry code for the demo data"
+    raise RuntimeError(msg)
+
+
+def seed_identity(
+    rng: random.Random,
+    progress: Callable[[int], None] | None,
+    persons: int,
+) -> IdentitySeed:
+    """Register organisations, ``max(persons, MIN_PERSONS)`` people, officials and keys.
+
+    ``progress(1)`` is called after each person. The read models are not
+    caught up here (the caller does it once at the end).
+    """
+    app = running(IdentityRegistry)
+    today = timezone.localdate()
+    seed = IdentitySeed(keys_dir=keys_directory())
+
+    for kind, digit, names in _ORGANISATIONS:
+        for name in names:
+            getattr(seed, _KINDS_TO_FIELD[kind]).append(_organisation(app, rng, kind, digit, name))
+    organisations_of = {kind: list(getattr(seed, attr)) for kind, attr in _KINDS_TO_FIELD.items()}
+
+    # Officials first (adults), then everyone else.
+    for registry, role, count, place_kind in OFFICIALS:
+        for index in range(count):
+            code = _person(app, rng, today, adult=True)
+            seed.people.append(code)
+            places = organisations_of.get(place_kind or "", [])
+            organisation = places[index % len(places)] if places else None
+            app.appoint_official(code, registry, role, organisation, ACTOR)
+            getattr(seed, _ROLE_TO_FIELD[(registry, role)]).append(code)
+            if role == "notary":
+                app.register_key(code, _new_key(seed.keys_dir, code), ACTOR)
+                seed.keyholders.append(code)
+            if progress is not None:
+                progress(1)
+
+    for _ in range(max(persons, MIN_PERSONS) - MIN_PERSONS):
+        code = _person(app, rng, today, adult=False)
+        seed.people.append(code)
+        roll = rng.random()
+        if roll < 0.03:
+            lived = (today - app.person(code).born).days
+            died_on = today - timedelta(days=rng.randint(0, min(lived, 3650)))
+            app.record_death(code, died_on, ACTOR, today)
+            seed.deceased.append(code)
+        else:
+            if roll < 0.08:
+                person = app.person(code)
+                app.change_name(
+                    code, person.first_name, rng.choice(_SURNAMES) + "-" + person.last_name, ACTOR
+                )
+            if rng.random() < KEYHOLDER_SHARE:
+                app.register_key(code, _new_key(seed.keys_dir, code), ACTOR)
+                if rng.random() < 0.15:  # a lost ID card: a new key replaces the old one
+                    app.rotate_key(code, _new_key(seed.keys_dir, code), ACTOR)
+                seed.keyholders.append(code)
+        if progress is not None:
+            progress(1)
+    return seed

@@ -1,0 +1,522 @@
+"""The identity registry's aggregates and events (pure: no Django, no I/O).
+
+* :class:`Person`: a natural person, keyed by the personal identification code
+  (isikukood), with names, death, e-ID public keys (with their history) and
+  appointments as an official. A person's aggregate id is a **random UUID**
+  (``uuid4``): aggregate ids are stored in clear (and are the ledger's
+  originator ids, exported to auditors), while the personal code space is
+  small enough to brute-force, so an id derived from the code would reveal it.
+* :class:`PersonCodeIndex`: keeps a personal code unique and finds a person by
+  code. Its id is ``uuid5(namespace, HMAC-SHA256(pepper, code))``: without the
+  secret pepper nobody can tell which code an index id stands for. It holds
+  only the person's random id (never the code).
+* :class:`Organisation`: a legal person or agency keyed by its 8-digit registry
+  code. Registry codes are public, so its id is ``uuid5`` of the code.
+
+Roles of officials per registry (``ROLE_REGISTRIES``) and the kinds of
+organisations they may work for are rules of this module too.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass, replace
+from datetime import date
+from uuid import NAMESPACE_URL, UUID, uuid5
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from eventsourcing.domain import Aggregate, event
+
+from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
+from registries.common.errors import Conflict, InvalidCommand, NotFound
+
+REGISTRIES = ("identity", "business", "property", "health", "court")
+ROLES = ("registrar", "judge", "notary", "doctor", "pharmacist", "auditor")
+# In which registries each role acts.
+ROLE_REGISTRIES: dict[str, frozenset[str]] = {
+    "registrar": frozenset({"identity", "business", "property"}),
+    "judge": frozenset({"court"}),
+    "notary": frozenset({"property"}),
+    "doctor": frozenset({"health"}),
+    "pharmacist": frozenset({"health"}),
+    "auditor": frozenset(REGISTRIES),
+}
+ORGANISATION_KINDS = {
+    "company": "company",
+    "ngo": "non-profit association",
+    "state_agency": "state agency",
+    "bank": "bank",
+    "notary_office": "notary office",
+    "hospital": "hospital",
+    "pharmacy": "pharmacy",
+    "law_firm": "law firm",
+    "court": "court",
+}
+# An official of these roles, when appointed at an organisation, works for one of these kinds.
+ROLE_ORGANISATION_KINDS: dict[str, frozenset[str]] = {
+    "judge": frozenset({"court"}),
+    "notary": frozenset({"notary_office"}),
+    "doctor": frozenset({"hospital", "company", "ngo"}),
+    "pharmacist": frozenset({"pharmacy"}),
+}
+MAX_NAME_LENGTH = 100
+MAX_ORGANISATION_NAME_LENGTH = 200
+MAX_REASON_LENGTH = 500
+PUBLIC_KEY_LENGTH = 32  # raw Ed25519
+
+# Key statuses: the one key in use; replaced by a newer key (old signatures
+# still verify); withdrawn (nothing verifies against it any more); the holder
+# died (old signatures still verify).
+ACTIVE = "active"
+ROTATED = "rotated"
+REVOKED = "revoked"
+EXPIRED = "expired"
+KEY_STATUSES = (ACTIVE, ROTATED, REVOKED, EXPIRED)
+
+_NAMESPACE = uuid5(NAMESPACE_URL, "https://riik.example/identity")
+
+
+# Codes and ids -------------------------------------------------------------------------
+
+
+def checked_personal_code(code: str, field: str = "personal_code") -> date:
+    """The birth date an isikukood encodes, or InvalidCommand saying which part is wrong."""
+    try:
+        return validate_personal_code(code)
+    except InvalidCodeError as error:
+        raise InvalidCommand(f"{field}: {error}") from None
+
+
+def checked_registry_code(code: str, field: str = "registry_code") -> str:
+    """An 8-digit registry code, or InvalidCommand saying what is wrong."""
+    try:
+        return validate_registry_code(code)
+    except InvalidCodeError as error:
+        raise InvalidCommand(f"{field}: {error}") from None
+
+
+def sex_of(code: str) -> str:
+    """``M`` or ``F``: odd first digits are men, even ones women."""
+    return "M" if int(code[0]) % 2 == 1 else "F"
+
+
+def person_code_digest(code: str, pepper: bytes) -> str:
+    """HMAC-SHA256 of a personal code under the registry's secret pepper (hex)."""
+    return hmac.new(pepper, code.encode("ascii"), hashlib.sha256).hexdigest()
+
+
+def person_code_index_id(digest: str) -> UUID:
+    """Aggregate id of the index entry of the personal code with this digest."""
+    return uuid5(_NAMESPACE, f"person-code:{digest}")
+
+
+def organisation_id(registry_code: str) -> UUID:
+    """Aggregate id of the organisation with this (public) registry code."""
+    return uuid5(_NAMESPACE, f"organisation:{registry_code}")
+
+
+def key_id_of(public_key: bytes) -> str:
+    """Key id: the first 8 bytes of SHA-256 of the raw public key, in hex."""
+    return hashlib.sha256(public_key).digest()[:8].hex()
+
+
+def check_public_key(public_key: bytes, field: str = "public_key") -> bytes:
+    """A raw 32-byte Ed25519 public key that decodes to a curve point."""
+    if not isinstance(public_key, bytes) or len(public_key) != PUBLIC_KEY_LENGTH:
+        raise InvalidCommand(f"{field}: an Ed25519 public key is exactly 32 bytes")
+    try:
+        Ed25519PublicKey.from_public_bytes(public_key)
+    except ValueError:
+        raise InvalidCommand(f"{field}: not a valid Ed25519 public key") from None
+    return public_key
+
+
+# Names, roles ---------------------------------------------------------------------------
+
+_NAME_PUNCTUATION = frozenset(" -'.\u2019")  # U+2019: the typographic apostrophe
+
+
+def check_name(name: str, field: str, max_length: int = MAX_NAME_LENGTH) -> str:
+    """A person's name: letters, spaces, hyphens and apostrophes; 1-100 characters."""
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidCommand(f"{field}: must not be empty")
+    if len(name) > max_length:
+        raise InvalidCommand(f"{field}: at most {max_length} characters")
+    if not all(ch.isalpha() or ch in _NAME_PUNCTUATION for ch in name):
+        raise InvalidCommand(f"{field}: may contain only letters, spaces, hyphens and apostrophes")
+    if not any(ch.isalpha() for ch in name):
+        raise InvalidCommand(f"{field}: must contain letters")
+    return name
+
+
+def check_organisation_name(name: str) -> str:
+    """An organisation's name: a non-empty line of at most 200 characters."""
+    name = " ".join(name.split())
+    if not name:
+        raise InvalidCommand("name: must not be empty")
+    if len(name) > MAX_ORGANISATION_NAME_LENGTH:
+        raise InvalidCommand(f"name: at most {MAX_ORGANISATION_NAME_LENGTH} characters")
+    return name
+
+
+def check_kind(kind: str) -> str:
+    """One of :data:`ORGANISATION_KINDS`."""
+    if kind not in ORGANISATION_KINDS:
+        raise InvalidCommand(f"kind: {kind!r} is not one of {', '.join(ORGANISATION_KINDS)}")
+    return kind
+
+
+def article(word: str) -> str:
+    """``a judge``, ``an auditor``."""
+    return f"an {word}" if word[:1] in "aeiou" else f"a {word}"
+
+
+def check_role(registry: str, role: str) -> None:
+    """The role exists, the registry exists and the role acts in that registry."""
+    if registry not in REGISTRIES:
+        raise InvalidCommand(f"registry: {registry!r} is not one of {', '.join(REGISTRIES)}")
+    if role not in ROLES:
+        raise InvalidCommand(f"role: {role!r} is not one of {', '.join(ROLES)}")
+    if registry not in ROLE_REGISTRIES[role]:
+        allowed = " or ".join(sorted(ROLE_REGISTRIES[role]))
+        raise InvalidCommand(
+            f"role: {article(role)} acts in the {allowed} registry, not in the {registry} registry"
+        )
+
+
+def check_role_organisation(role: str, organisation_code: str, kind: str) -> None:
+    """An official of ``role`` may work for an organisation of this kind."""
+    allowed = ROLE_ORGANISATION_KINDS.get(role)
+    if allowed is not None and kind not in allowed:
+        kinds = " or ".join(ORGANISATION_KINDS[k] for k in sorted(allowed))
+        raise InvalidCommand(
+            f"organisation_code: {article(role)} works for a {kinds}; "
+            f"{organisation_code} is a {ORGANISATION_KINDS.get(kind, kind)}"
+        )
+
+
+# Aggregates -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PublicKey:
+    """One e-ID public key of a person and its place in the key history.
+
+    ``valid_from`` and ``valid_until`` are versions of the person aggregate (the
+    events that added and retired the key); the read model shows the matching
+    ledger seqs.
+    """
+
+    key_id: str
+    public_key: str  # hex of the 32 raw bytes
+    status: str
+    valid_from: int
+    valid_until: int | None = None
+    revoked_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Appointment:
+    """A person's appointment as an official of one registry."""
+
+    registry: str
+    role: str
+    organisation_code: str  # "" when not appointed at an organisation
+
+    def describe(self) -> str:
+        at = f" at {self.organisation_code}" if self.organisation_code else ""
+        return f"{article(self.role)} of the {self.registry} registry{at}"
+
+
+class Person(Aggregate):
+    """A natural person in the population register. Its id is random (``uuid4``)."""
+
+    class Registered(Aggregate.Created):
+        personal_code: str
+        first_name: str
+        last_name: str
+        born: date
+        sex: str
+        actor: str
+
+    @event(Registered)
+    def __init__(
+        self, personal_code: str, first_name: str, last_name: str, born: date, sex: str, actor: str
+    ) -> None:
+        self.personal_code = personal_code
+        self.first_name = first_name
+        self.last_name = last_name
+        self.born = born
+        self.sex = sex
+        self.died_on: date | None = None
+        self.keys: dict[str, PublicKey] = {}
+        self.appointments: set[Appointment] = set()
+
+    @classmethod
+    def register(
+        cls, *, personal_code: str, first_name: str, last_name: str, actor: str, today: date
+    ) -> Person:
+        """Check a registration and record it; birth date and sex come from the code."""
+        born = checked_personal_code(personal_code)
+        if born > today:
+            raise InvalidCommand(
+                f"personal_code: personal code {personal_code}: birth date {born} is in the future"
+            )
+        return cls(
+            personal_code=personal_code,
+            first_name=check_name(first_name, "first_name"),
+            last_name=check_name(last_name, "last_name"),
+            born=born,
+            sex=sex_of(personal_code),
+            actor=actor,
+        )
+
+    @property
+    def alive(self) -> bool:
+        return self.died_on is None
+
+    @property
+    def active_key(self) -> PublicKey | None:
+        return next((k for k in self.keys.values() if k.status == ACTIVE), None)
+
+    def _require_alive(self, what: str) -> None:
+        if not self.alive:
+            raise Conflict(f"{what}: person {self.personal_code} died on {self.died_on}")
+
+    # Names and death.
+
+    class NameChanged(Aggregate.Event):
+        first_name: str
+        last_name: str
+        actor: str
+
+    class DeathRecorded(Aggregate.Event):
+        died_on: date
+        actor: str
+
+    def change_name(self, first_name: str, last_name: str, actor: str) -> None:
+        """Record new names (marriage, a court decision, ...)."""
+        self._require_alive("change name")
+        first_name = check_name(first_name, "first_name")
+        last_name = check_name(last_name, "last_name")
+        if (first_name, last_name) == (self.first_name, self.last_name):
+            raise InvalidCommand("first_name: the new names are the same as the current ones")
+        self._name_changed(first_name=first_name, last_name=last_name, actor=actor)
+
+    @event(NameChanged)
+    def _name_changed(self, first_name: str, last_name: str, actor: str) -> None:
+        self.first_name = first_name
+        self.last_name = last_name
+
+    def record_death(self, died_on: date, actor: str, today: date) -> None:
+        """Record the person's death: appointments end, the active key expires."""
+        if not self.alive:
+            raise Conflict(f"record death: the death of {self.personal_code} is already recorded")
+        if died_on < self.born:
+            raise InvalidCommand(f"died_on: {died_on} is before the birth date {self.born}")
+        if died_on > today:
+            raise InvalidCommand(f"died_on: {died_on} is in the future")
+        self._death_recorded(died_on=died_on, actor=actor)
+
+    @event(DeathRecorded)
+    def _death_recorded(self, died_on: date, actor: str) -> None:
+        self.died_on = died_on
+        version = self.version + 1
+        for key_id, key in self.keys.items():
+            if key.status == ACTIVE:
+                self.keys[key_id] = replace(key, status=EXPIRED, valid_until=version)
+        self.appointments = set()
+
+    # e-ID keys.
+
+    class KeyRegistered(Aggregate.Event):
+        key_id: str
+        public_key: str
+        actor: str
+
+    class KeyRotated(Aggregate.Event):
+        old_key_id: str
+        key_id: str
+        public_key: str
+        actor: str
+
+    class KeyRevoked(Aggregate.Event):
+        key_id: str
+        reason: str
+        actor: str
+
+    def _check_new_key(self, public_key: bytes) -> str:
+        key_id = key_id_of(check_public_key(public_key))
+        if key_id in self.keys:
+            raise Conflict(f"public_key: key {key_id} is already in this person's key history")
+        return key_id
+
+    def register_key(self, public_key: bytes, actor: str) -> str:
+        """Register the person's first key (or a new one after a revocation); return its id."""
+        self._require_alive("register key")
+        active = self.active_key
+        if active is not None:
+            raise Conflict(
+                f"register key: person {self.personal_code} already has the active key "
+                f"{active.key_id}; rotate it instead"
+            )
+        key_id = self._check_new_key(public_key)
+        self._key_registered(key_id=key_id, public_key=public_key.hex(), actor=actor)
+        return key_id
+
+    @event(KeyRegistered)
+    def _key_registered(self, key_id: str, public_key: str, actor: str) -> None:
+        self.keys[key_id] = PublicKey(key_id, public_key, ACTIVE, valid_from=self.version + 1)
+
+    def rotate_key(self, new_key: bytes, actor: str) -> str:
+        """Replace the active key; the old one stays verifiable for old signatures."""
+        self._require_alive("rotate key")
+        active = self.active_key
+        if active is None:
+            raise Conflict(
+                f"rotate key: person {self.personal_code} has no active key; register one instead"
+            )
+        key_id = self._check_new_key(new_key)
+        self._key_rotated(
+            old_key_id=active.key_id, key_id=key_id, public_key=new_key.hex(), actor=actor
+        )
+        return key_id
+
+    @event(KeyRotated)
+    def _key_rotated(self, old_key_id: str, key_id: str, public_key: str, actor: str) -> None:
+        version = self.version + 1
+        self.keys[old_key_id] = replace(self.keys[old_key_id], status=ROTATED, valid_until=version)
+        self.keys[key_id] = PublicKey(key_id, public_key, ACTIVE, valid_from=version)
+
+    def revoke_key(self, key_id: str, reason: str, actor: str) -> None:
+        """Withdraw a key (lost, stolen, compromised): nothing verifies against it any more."""
+        key = self.keys.get(key_id)
+        if key is None:
+            raise NotFound(f"person {self.personal_code} has no key {key_id}")
+        if key.status == REVOKED:
+            raise Conflict(f"revoke key: key {key_id} is already revoked")
+        reason = " ".join(reason.split())
+        if not reason:
+            raise InvalidCommand("reason: say why the key is revoked")
+        if len(reason) > MAX_REASON_LENGTH:
+            raise InvalidCommand(f"reason: at most {MAX_REASON_LENGTH} characters")
+        self._key_revoked(key_id=key_id, reason=reason, actor=actor)
+
+    @event(KeyRevoked)
+    def _key_revoked(self, key_id: str, reason: str, actor: str) -> None:
+        key = self.keys[key_id]
+        until = key.valid_until if key.valid_until is not None else self.version + 1
+        self.keys[key_id] = replace(key, status=REVOKED, valid_until=until, revoked_reason=reason)
+
+    # Appointments as an official.
+
+    class Appointed(Aggregate.Event):
+        registry: str
+        role: str
+        organisation_code: str
+        actor: str
+
+    class Dismissed(Aggregate.Event):
+        registry: str
+        role: str
+        organisation_code: str
+        actor: str
+
+    def appoint(
+        self,
+        registry: str,
+        role: str,
+        organisation_code: str,
+        actor: str,
+        organisation_kind: str | None = None,
+    ) -> None:
+        """Appoint the person an official (``organisation_kind`` of ``organisation_code``)."""
+        check_role(registry, role)
+        if organisation_code:
+            checked_registry_code(organisation_code, "organisation_code")
+            if organisation_kind is not None:
+                check_role_organisation(role, organisation_code, organisation_kind)
+        appointment = Appointment(registry, role, organisation_code)
+        if not self.alive:
+            raise Conflict(
+                f"appoint: person {self.personal_code} died on {self.died_on} "
+                "and cannot be appointed"
+            )
+        if appointment in self.appointments:
+            raise Conflict(
+                f"appoint: person {self.personal_code} is already {appointment.describe()}"
+            )
+        self._appointed(
+            registry=registry, role=role, organisation_code=organisation_code, actor=actor
+        )
+
+    @event(Appointed)
+    def _appointed(self, registry: str, role: str, organisation_code: str, actor: str) -> None:
+        self.appointments.add(Appointment(registry, role, organisation_code))
+
+    def dismiss(self, registry: str, role: str, organisation_code: str, actor: str) -> None:
+        """End an appointment."""
+        check_role(registry, role)
+        appointment = Appointment(registry, role, organisation_code)
+        if appointment not in self.appointments:
+            raise NotFound(f"person {self.personal_code} is not {appointment.describe()}")
+        self._dismissed(
+            registry=registry, role=role, organisation_code=organisation_code, actor=actor
+        )
+
+    @event(Dismissed)
+    def _dismissed(self, registry: str, role: str, organisation_code: str, actor: str) -> None:
+        self.appointments.discard(Appointment(registry, role, organisation_code))
+
+
+class PersonCodeIndex(Aggregate):
+    """Index entry that reserves a personal code for one person.
+
+    Its id is :func:`person_code_index_id` of the code's HMAC digest, passed in
+    by the application; the entry records only the person's random id.
+    """
+
+    class Claimed(Aggregate.Created):
+        person_id: UUID
+
+    @event(Claimed)
+    def __init__(self, id: UUID, person_id: UUID) -> None:
+        self.person_id = person_id
+
+    @classmethod
+    def claim(cls, digest: str, person_id: UUID) -> PersonCodeIndex:
+        """Reserve the code with this digest for ``person_id``."""
+        return cls(id=person_code_index_id(digest), person_id=person_id)
+
+
+class Organisation(Aggregate):
+    """An organisation (company, agency, bank, court, ...) by its registry code."""
+
+    @staticmethod
+    def create_id(registry_code: str) -> UUID:
+        """Organisations are found by their public registry code."""
+        return organisation_id(registry_code)
+
+    class Registered(Aggregate.Created):
+        registry_code: str
+        name: str
+        kind: str
+        actor: str
+
+    @event(Registered)
+    def __init__(self, registry_code: str, name: str, kind: str, actor: str) -> None:
+        self.registry_code = registry_code
+        self.name = name
+        self.kind = kind
+
+    @classmethod
+    def register(cls, *, registry_code: str, name: str, kind: str, actor: str) -> Organisation:
+        """Check a registration and record it."""
+        return cls(
+            registry_code=checked_registry_code(registry_code),
+            name=check_organisation_name(name),
+            kind=check_kind(kind),
+            actor=actor,
+        )

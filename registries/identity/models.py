@@ -1,0 +1,135 @@
+"""Read models of the identity registry, kept by :mod:`registries.identity.projections`.
+
+Never edited directly: the admin and the API change them only through
+commands of :class:`~registries.identity.application.IdentityRegistry`.
+
+``PersonRecord.personal_code`` (unique) is the read-model lookup of a person
+by code; the aggregate id kept beside it is for the projection and the ledger
+history only and is never shown by the API.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from registries.common.models import LedgerLinked
+from registries.identity.domain import (
+    KEY_STATUSES,
+    MAX_NAME_LENGTH,
+    MAX_ORGANISATION_NAME_LENGTH,
+    MAX_REASON_LENGTH,
+    ORGANISATION_KINDS,
+    REGISTRIES,
+    ROLES,
+)
+
+
+class PersonRecord(LedgerLinked):
+    """A person as the population register shows them to officials."""
+
+    ledger_registry = "identity"
+
+    SEX_CHOICES = [("M", "male"), ("F", "female")]
+
+    personal_code = models.CharField(max_length=11, unique=True)
+    aggregate_id = models.UUIDField(unique=True)
+    first_name = models.CharField(max_length=MAX_NAME_LENGTH)
+    last_name = models.CharField(max_length=MAX_NAME_LENGTH, db_index=True)
+    born = models.DateField()
+    sex = models.CharField(max_length=1, choices=SEX_CHOICES)
+    died_on = models.DateField(null=True, blank=True)
+    version = models.IntegerField(help_text="Version of the person aggregate shown here")
+
+    class Meta:
+        ordering = ["last_name", "first_name", "personal_code"]
+        verbose_name = "person"
+
+    def __str__(self) -> str:
+        return f"{self.first_name} {self.last_name} ({self.personal_code})"
+
+    @property
+    def alive(self) -> bool:
+        return self.died_on is None
+
+
+class PublicKeyRecord(LedgerLinked):
+    """One e-ID public key of a person, with the ledger seqs of its validity."""
+
+    ledger_registry = "identity"
+
+    person = models.ForeignKey(PersonRecord, on_delete=models.CASCADE, related_name="keys")
+    key_id = models.CharField(max_length=16, help_text="First 8 bytes of SHA-256 of the key, hex")
+    public_key = models.CharField(max_length=64, help_text="Raw Ed25519 public key, hex")
+    status = models.CharField(max_length=10, choices=[(s, s) for s in KEY_STATUSES])
+    valid_from_seq = models.BigIntegerField(help_text="Ledger seq of the event that added it")
+    valid_until_seq = models.BigIntegerField(
+        null=True, blank=True, help_text="Ledger seq of the event that retired it"
+    )
+    revoked_reason = models.CharField(max_length=MAX_REASON_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["person", "valid_from_seq"]
+        verbose_name = "public key"
+        constraints = [
+            models.UniqueConstraint(fields=["person", "key_id"], name="identity_key_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key_id} ({self.status})"
+
+    @property
+    def raw(self) -> bytes:
+        return bytes.fromhex(self.public_key)
+
+
+class OrganisationRecord(LedgerLinked):
+    """An organisation as the public register shows it."""
+
+    ledger_registry = "identity"
+
+    registry_code = models.CharField(max_length=8, primary_key=True)
+    aggregate_id = models.UUIDField(unique=True)
+    name = models.CharField(max_length=MAX_ORGANISATION_NAME_LENGTH, db_index=True)
+    kind = models.CharField(max_length=20, choices=list(ORGANISATION_KINDS.items()))
+    version = models.IntegerField(help_text="Version of the organisation aggregate shown here")
+
+    class Meta:
+        ordering = ["name", "registry_code"]
+        verbose_name = "organisation"
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.registry_code})"
+
+
+class AppointmentRecord(LedgerLinked):
+    """A person's appointment as an official of a registry (current or ended)."""
+
+    ledger_registry = "identity"
+
+    person = models.ForeignKey(PersonRecord, on_delete=models.CASCADE, related_name="appointments")
+    registry = models.CharField(max_length=20, choices=[(r, r) for r in REGISTRIES])
+    role = models.CharField(max_length=20, choices=[(r, r) for r in ROLES])
+    organisation_code = models.CharField(max_length=8, blank=True, db_index=True)
+    active = models.BooleanField(default=True)
+    appointed_seq = models.BigIntegerField(help_text="Ledger seq of the appointment")
+    ended_seq = models.BigIntegerField(
+        null=True, blank=True, help_text="Ledger seq of the dismissal (or of the death)"
+    )
+    appointed_by = models.CharField(max_length=150, blank=True)
+    ended_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["registry", "role", "person", "-appointed_seq"]
+        verbose_name = "official appointment"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "registry", "role", "organisation_code"],
+                condition=models.Q(active=True),
+                name="identity_active_appointment_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["registry", "role", "active"])]
+
+    def __str__(self) -> str:
+        at = f" at {self.organisation_code}" if self.organisation_code else ""
+        return f"{self.role} of {self.registry}{at}: {self.person.personal_code}"

@@ -1,0 +1,65 @@
+"""Helpers for the identity registry's tests: people, officials and their users."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import date
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from django.contrib.auth import get_user_model
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from registries.common.codes import personal_code, registry_code
+from registries.common.commands import issue
+from registries.identity.application import IdentityRegistry
+from registries.identity.projections import PROJECTIONS
+
+_serials = itertools.count(100)
+
+
+def new_code(born: date = date(1980, 5, 17), sex: str = "M") -> str:
+    """A fresh valid personal code."""
+    return personal_code(born, sex, next(_serials) % 1000)
+
+
+def run(command: Any) -> Any:
+    """Issue an identity command and catch up the read models."""
+    return issue(IdentityRegistry, PROJECTIONS, command)
+
+
+def person(first: str = "Mari", last: str = "Tamm", code: str | None = None) -> str:
+    """Register a person; return the code."""
+    code = code or new_code()
+    return str(run(lambda app: app.register_person(code, first, last, "registrar")))
+
+
+def organisation(kind: str = "court", name: str = "Harju Maakohus", serial: int = 0) -> str:
+    code = registry_code(serial or next(_serials), kind_digit=7)
+    return str(run(lambda app: app.register_organisation(code, name, kind, "registrar")))
+
+
+def official(registry: str, role: str, organisation_code: str | None = None) -> str:
+    """Register a person and appoint them; return the code."""
+    code = person("Jaan", "Kask")
+    run(lambda app: app.appoint_official(code, registry, role, organisation_code, "registrar"))
+    return code
+
+
+def raw_public(key: Ed25519PrivateKey) -> bytes:
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+
+def user_for(username: str, *, staff: bool = False, superuser: bool = False) -> Any:
+    return get_user_model().objects.create_user(
+        username=username, password="x" * 20, is_staff=staff or superuser, is_superuser=superuser
+    )
+
+
+def token_client(username: str, *, superuser: bool = False) -> APIClient:
+    user = user_for(username, superuser=superuser)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return client

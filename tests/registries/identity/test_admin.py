@@ -1,0 +1,282 @@
+"""The ministry's admin for identity: read-only records, changes only through command forms."""
+
+from __future__ import annotations
+
+import base64
+from datetime import date
+
+import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.contrib.auth.models import Permission
+from django.test import Client
+
+from chain.ledger.models import LedgerEntry
+from registries.common.codes import registry_code
+from registries.identity import services
+from registries.identity.models import AppointmentRecord, OrganisationRecord, PersonRecord
+from tests.registries.identity.helpers import (
+    new_code,
+    official,
+    organisation,
+    person,
+    raw_public,
+    run,
+    user_for,
+)
+
+pytestmark = pytest.mark.usefixtures("event_store")
+
+PERSONS = "/admin/identity/personrecord/"
+ORGANISATIONS = "/admin/identity/organisationrecord/"
+OFFICIALS = "/admin/identity/appointmentrecord/"
+
+
+def logged_in(username: str, *, superuser: bool = False) -> Client:
+    client = Client()
+    client.force_login(user_for(username, staff=True, superuser=superuser))
+    return client
+
+
+@pytest.fixture
+def registrar() -> Client:
+    """Staff whose username is their code and who is appointed identity registrar."""
+    return logged_in(official("identity", "registrar"))
+
+
+@pytest.fixture
+def clerk() -> Client:
+    """Staff without any role: a business registrar."""
+    return logged_in(official("business", "registrar"))
+
+
+def entries() -> int:
+    return LedgerEntry.objects.filter(registry="identity").count()
+
+
+def record(code: str) -> PersonRecord:
+    return PersonRecord.objects.get(personal_code=code)
+
+
+def command_url(code: str, slug: str) -> str:
+    return f"{PERSONS}{record(code).pk}/command/{slug}/"
+
+
+def test_persons_list_with_ledger_columns_and_search(registrar: Client) -> None:
+    mari = person("Mari", "Tamm")
+    person("Jüri", "Õunapuu")
+    html = registrar.get(PERSONS).content.decode()
+    assert mari in html
+    assert f'<td class="field-ledger_seq">{record(mari).ledger_seq}</td>' in html
+    assert '<td class="field-ledger_level">pending</td>' in html
+    assert "Register person" in html
+    for term in [mari, "TAMM", "mari tamm"]:
+        html = registrar.get(PERSONS, {"q": term}).content.decode()
+        assert "Tamm" in html, term
+        assert "Õunapuu" not in html, term
+    assert "Õunapuu" in registrar.get(PERSONS, {"q": "õuna"}).content.decode()
+
+
+def test_person_page_is_read_only_shows_keys_roles_history_and_no_aggregate_id(
+    registrar: Client,
+) -> None:
+    code = official("court", "judge")
+    run(lambda app: app.register_key(code, raw_public(Ed25519PrivateKey.generate()), "r"))
+    response = registrar.get(f"{PERSONS}{record(code).pk}/change/")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'name="_save"' not in html
+    assert 'name="first_name"' not in html
+    assert "<td>Registered</td>" in html
+    assert "<td>Appointed</td>" in html
+    assert "<td>KeyRegistered</td>" in html
+    assert "<td>judge</td>" in html
+    assert str(record(code).aggregate_id) not in html
+    for slug in ["name", "death", "rotate-key", "revoke-key", "appoint"]:
+        assert command_url(code, slug) in html
+    assert command_url(code, "register-key") not in html  # it has an active key
+
+
+def test_read_models_cannot_be_edited_or_deleted_directly(registrar: Client) -> None:
+    code = person()
+    before = entries()
+    pk = record(code).pk
+    assert registrar.post(f"{PERSONS}{pk}/change/", {"first_name": "X"}).status_code == 403
+    assert registrar.post(f"{PERSONS}{pk}/delete/", {"post": "yes"}).status_code == 403
+    assert entries() == before
+
+
+def test_registering_a_person_through_the_form(registrar: Client) -> None:
+    code = new_code(date(1990, 12, 31), "F")
+    response = registrar.post(
+        f"{PERSONS}add/", {"personal_code": code, "first_name": "Kätlin", "last_name": "Kask"}
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    assert response["Location"] == f"{PERSONS}{record(code).pk}/change/"
+    assert (record(code).born, record(code).sex) == (date(1990, 12, 31), "F")
+
+
+def test_an_invalid_code_is_shown_on_its_field_and_writes_nothing(registrar: Client) -> None:
+    code = new_code()
+    wrong = code[:-1] + str((int(code[-1]) + 1) % 10)
+    before = entries()
+    response = registrar.post(
+        f"{PERSONS}add/", {"personal_code": wrong, "first_name": "Mari", "last_name": "Tamm"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["personal_code"] == [
+        f"personal code {wrong}: check digit is wrong"
+    ]
+    assert entries() == before
+
+
+def test_every_person_command_form_issues_its_command(registrar: Client) -> None:
+    code = person("Mari", "Tamm")
+    first, second = Ed25519PrivateKey.generate(), Ed25519PrivateKey.generate()
+    notary_office = organisation("notary_office", "Notar Tamm OÜ")
+    steps = [
+        ("name", {"first_name": "Mari", "last_name": "Kask"}),
+        ("register-key", {"public_key": raw_public(first).hex()}),
+        ("rotate-key", {"public_key": base64.b64encode(raw_public(second)).decode()}),
+        (
+            "appoint",
+            {"registry": "property", "role": "notary", "organisation_code": notary_office},
+        ),
+    ]
+    for slug, data in steps:
+        assert registrar.get(command_url(code, slug)).status_code == 200, slug
+        response = registrar.post(command_url(code, slug), data)
+        assert response.status_code == 302, (slug, response.content.decode()[:3000])
+    assert record(code).last_name == "Kask"
+    assert services.current_public_key(code) == raw_public(second)
+    assert services.has_role(code, "property", "notary")
+    old_key = record(code).keys.get(status="rotated").key_id
+    response = registrar.post(
+        command_url(code, "revoke-key"), {"key_id": old_key, "reason": "lost"}
+    )
+    assert response.status_code == 302
+    assert services.public_key_at(code, old_key) is None
+    response = registrar.post(command_url(code, "death"), {"died_on": "2025-01-02"})
+    assert response.status_code == 302
+    assert not services.has_role(code, "property", "notary")
+    assert record(code).died_on == date(2025, 1, 2)
+    # The dead have no command buttons that need a living person.
+    html = registrar.get(f"{PERSONS}{record(code).pk}/change/").content.decode()
+    assert command_url(code, "name") not in html
+    assert registrar.get(command_url(code, "name")).status_code == 404
+
+
+def test_a_refused_command_shows_the_registrys_message_and_writes_nothing(
+    registrar: Client,
+) -> None:
+    code = person()
+    before = entries()
+    response = registrar.post(
+        command_url(code, "appoint"), {"registry": "business", "role": "judge"}
+    )
+    assert response.status_code == 200
+    assert response.context["form"].errors["role"] == [
+        "a judge acts in the court registry, not in the business registry"
+    ]
+    response = registrar.post(command_url(code, "register-key"), {"public_key": "nope"})
+    assert "32 bytes" in response.context["form"].errors["public_key"][0]
+    assert entries() == before
+
+
+def test_organisations_register_and_search(registrar: Client) -> None:
+    code = registry_code(777, 1)
+    response = registrar.post(
+        f"{ORGANISATIONS}add/", {"registry_code": code, "name": "Raeapteek OÜ", "kind": "pharmacy"}
+    )
+    assert response.status_code == 302
+    assert OrganisationRecord.objects.get(registry_code=code).kind == "pharmacy"
+    html = registrar.get(ORGANISATIONS, {"q": "RAEAPTEEK"}).content.decode()
+    assert code in html
+    html = registrar.get(f"{ORGANISATIONS}{code}/change/").content.decode()
+    assert "<td>Registered</td>" in html
+
+
+def test_officials_are_appointed_and_dismissed_through_forms(registrar: Client) -> None:
+    code = person("Jaan", "Sepp")
+    response = registrar.post(
+        f"{OFFICIALS}add/", {"personal_code": code, "registry": "health", "role": "doctor"}
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    appointment = AppointmentRecord.objects.get(person__personal_code=code)
+    html = registrar.get(OFFICIALS, {"q": "sepp"}).content.decode()
+    assert code in html
+    assert "doctor" in html
+    page = registrar.get(f"{OFFICIALS}{appointment.pk}/change/").content.decode()
+    dismissal = f"{OFFICIALS}{appointment.pk}/command/dismissal/"
+    assert dismissal in page
+    before = entries()
+    response = registrar.post(dismissal, {})
+    assert "confirm" in response.context["form"].errors
+    assert entries() == before
+    assert registrar.post(dismissal, {"confirm": "on"}).status_code == 302
+    appointment.refresh_from_db()
+    assert not appointment.active
+    assert not services.has_role(code, "health", "doctor")
+
+
+def test_staff_without_the_identity_registrar_role_cannot_see_or_act(clerk: Client) -> None:
+    code = person()
+    before = entries()
+    assert clerk.get(PERSONS).status_code == 403
+    assert clerk.get(f"{PERSONS}{record(code).pk}/change/").status_code == 403
+    assert clerk.get(f"{PERSONS}add/").status_code == 403
+    assert clerk.get(command_url(code, "name")).status_code == 403
+    response = clerk.post(command_url(code, "name"), {"first_name": "A", "last_name": "B"})
+    assert response.status_code == 403
+    assert clerk.get(OFFICIALS).status_code == 403
+    assert entries() == before
+
+
+def test_staff_with_only_the_view_permission_may_look_but_not_act() -> None:
+    code = person()
+    user = user_for("viewer", staff=True)
+    user.user_permissions.add(
+        Permission.objects.get(content_type__app_label="identity", codename="view_personrecord")
+    )
+    viewer = Client()
+    viewer.force_login(user)
+    page = viewer.get(f"{PERSONS}{record(code).pk}/change/")
+    assert page.status_code == 200
+    assert "/command/" not in page.content.decode()
+    assert "Register person" not in viewer.get(PERSONS).content.decode()
+    assert viewer.get(f"{PERSONS}add/").status_code == 403
+
+
+def test_a_superuser_bootstraps_the_first_registrar() -> None:
+    admin = logged_in("admin", superuser=True)
+    code = new_code()
+    assert (
+        admin.post(
+            f"{PERSONS}add/",
+            {"personal_code": code, "first_name": "Esimene", "last_name": "Ametnik"},
+        ).status_code
+        == 302
+    )
+    response = admin.post(
+        f"{OFFICIALS}add/", {"personal_code": code, "registry": "identity", "role": "registrar"}
+    )
+    assert response.status_code == 302
+    assert services.has_role(code, "identity", "registrar")
+    new_registrar = logged_in(code)
+    assert new_registrar.get(PERSONS).status_code == 200
+
+
+def test_anonymous_visitors_are_sent_to_the_login_page() -> None:
+    code = person()
+    response = Client().get(command_url(code, "name"))
+    assert response.status_code == 302
+    assert "/admin/login/" in response["Location"]
+
+
+def test_the_admin_index_shows_the_identity_registry_to_its_registrars(
+    registrar: Client, clerk: Client
+) -> None:
+    html = registrar.get("/admin/").content.decode()
+    assert "Identity registry" in html
+    for link in [PERSONS, ORGANISATIONS, OFFICIALS]:
+        assert f'href="{link}"' in html
+    assert "Identity registry" not in clerk.get("/admin/").content.decode()
