@@ -5,8 +5,8 @@ annual reports and ledger history, and where each stands on the chain). The
 read models are never edited here: every change is a command issued through a
 form (register a company, change address or board, increase capital, file an
 annual report, enter liquidation, delete). A refused command shows the
-registry's message as a form error and writes nothing. Only officials with
-``business.act_as_registrar`` see and use the forms.
+registry's message as a form error and writes nothing. Only business
+registrars (a role in the identity registry) see and use the forms.
 """
 
 from __future__ import annotations
@@ -35,10 +35,11 @@ from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH, AnnualRepor
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
 from registries.common.api import text_contains
+from registries.common.api.roles import user_has_role
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
 
-REGISTRAR = "business.act_as_registrar"
+REGISTRAR = ("business", "registrar")
 MAX_EUROS = Decimal("10000000000000")  # 10**15 cents, as the API allows
 _FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.+)$", re.DOTALL)
 
@@ -374,10 +375,13 @@ class CompanyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def can_act(self, request: HttpRequest) -> bool:
         """May this user issue business registry commands?"""
-        return bool(request.user.is_active and request.user.has_perm(REGISTRAR))
+        return user_has_role(request.user, *REGISTRAR)
 
     def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return super().has_view_permission(request, obj) or self.can_act(request)
+
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return super().has_module_permission(request) or self.can_act(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         return self.can_act(request)

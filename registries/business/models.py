@@ -40,7 +40,6 @@ class CompanyRecord(LedgerLinked):
         ordering = ["name"]
         verbose_name = "company"
         verbose_name_plural = "companies"
-        permissions = [("act_as_registrar", "Can issue business registry commands")]
 
     def __str__(self) -> str:
         return f"{self.name} ({self.registry_code})"

@@ -2,7 +2,7 @@
 
 Public reads: company search and the registry card with its ledger history.
 Commands (register, board, address, capital, annual report, liquidation,
-deletion) need an official with ``business.act_as_registrar``; each one is
+deletion) need a business registrar (a role in the identity registry); each one is
 issued through :func:`registries.common.commands.issue`, so the answer already
 shows its effect. Errors are RFC 9457 problem documents.
 """
@@ -43,7 +43,7 @@ from registries.common.codes import InvalidCodeError, validate_registry_code
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand, NotFound
 
-REGISTRAR = "business.act_as_registrar"
+REGISTRAR = ("business", "registrar")
 TAGS = ["business"]
 # Reads are public: a token or session is accepted but not needed.
 PUBLIC: Any = [{"tokenAuth": []}, {"cookieAuth": []}, {}]
@@ -106,7 +106,7 @@ def detail_response(
 class CompanyListView(ListModelMixin, RegistryAPIView):
     """Search companies (public) and register new ones (registrars)."""
 
-    command_permission = REGISTRAR
+    command_role = REGISTRAR
     serializer_class = CompanySummarySerializer
 
     def get_queryset(self) -> QuerySet[CompanyRecord]:
@@ -156,7 +156,7 @@ class CompanyListView(ListModelMixin, RegistryAPIView):
 class CompanyDetailView(RegistryAPIView):
     """The public registry card of one company."""
 
-    command_permission = REGISTRAR
+    command_role = REGISTRAR
     serializer_class = CompanyDetailSerializer
 
     @extend_schema(
@@ -171,7 +171,7 @@ class CompanyDetailView(RegistryAPIView):
 class CompanyCommandView(RegistryAPIView):
     """Base of the commands on one company: POST the command's data."""
 
-    command_permission = REGISTRAR
+    command_role = REGISTRAR
     success_status: ClassVar[int] = status.HTTP_200_OK
 
     def execute(self, app: BusinessRegistry, code: str, data: dict[str, Any], who: str) -> None:

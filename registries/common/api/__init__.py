@@ -1,9 +1,9 @@
 """What every registry's REST API shares: the command permission and the view base.
 
 Reads are public (or narrowed by the registry's own views); commands need an
-authenticated official holding the view's ``command_permission`` (a Django
-permission such as ``business.act_as_registrar``). Anonymous callers get 401,
-officials without the permission 403, both as problem+json.
+authenticated official holding the view's ``command_role`` in the identity
+registry (such as the business registrar). Anonymous callers get 401,
+everyone else without the role 403, both as problem+json.
 """
 
 from __future__ import annotations
@@ -17,9 +17,13 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
+from registries.common.api.roles import role_message, user_has_role
+
 
 class CommandPermission(BasePermission):
-    """Safe methods for everyone; commands need ``view.command_permission``."""
+    """Safe methods for everyone; commands need the view's ``command_role``
+    (an official's role in the identity registry, e.g. business registrar) or,
+    for views without one, its Django ``command_permission``."""
 
     message = "You do not have the permission to issue commands in this registry."
 
@@ -29,6 +33,12 @@ class CommandPermission(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             return False  # DRF answers 401 for an unauthenticated request
+        role: tuple[str, str] | None = getattr(view, "command_role", None)
+        if role:
+            if not user_has_role(user, *role):
+                self.message = role_message(*role)
+                return False
+            return True
         required: str | None = getattr(view, "command_permission", None)
         if not required:
             return False
@@ -42,6 +52,7 @@ class RegistryAPIView(GenericAPIView[Any]):
     """Base of registry endpoints that accept commands (POST)."""
 
     permission_classes = [CommandPermission]
+    command_role: ClassVar[tuple[str, str] | None] = None
     command_permission: ClassVar[str] = ""
 
 

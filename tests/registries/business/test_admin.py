@@ -15,6 +15,7 @@ from registries.business.models import CompanyRecord
 from registries.business.projections import PROJECTIONS
 from registries.common.codes import personal_code
 from registries.common.commands import issue
+from tests.registries.identity.helpers import official
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -37,7 +38,8 @@ def staff_client(username: str, *codenames: str) -> Client:
 
 @pytest.fixture
 def registrar() -> Client:
-    return staff_client("registrar", "act_as_registrar")
+    """A business registrar (identity role), logged in to the admin by personal code."""
+    return staff_client(official("business", "registrar"))
 
 
 @pytest.fixture

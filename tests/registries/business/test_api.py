@@ -8,7 +8,6 @@ from typing import Any
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.contrib.auth.models import Permission
 from django.core.cache import cache
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
@@ -20,8 +19,10 @@ from registries.business.application import BusinessRegistry, Registration
 from registries.business.domain import Company, company_id
 from registries.business.projections import PROJECTIONS
 from registries.common.application import running
-from registries.common.codes import personal_code
+from registries.common.codes import personal_code, validate_personal_code
 from registries.common.commands import issue
+from registries.identity.models import AppointmentRecord
+from tests.registries.identity.helpers import official
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -39,12 +40,8 @@ def _no_throttle_history() -> Iterator[None]:
     cache.clear()
 
 
-def token_client(username: str, *, registrar: bool) -> APIClient:
+def token_client(username: str) -> APIClient:
     user = get_user_model().objects.create_user(username=username, password="x" * 20)
-    if registrar:
-        user.user_permissions.add(
-            Permission.objects.get(content_type__app_label="business", codename="act_as_registrar")
-        )
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
     return client
@@ -52,13 +49,14 @@ def token_client(username: str, *, registrar: bool) -> APIClient:
 
 @pytest.fixture
 def registrar() -> APIClient:
-    return token_client("registrar", registrar=True)
+    """A business registrar: an official appointed in the identity registry."""
+    return token_client(official("business", "registrar"))
 
 
 @pytest.fixture
 def clerk() -> APIClient:
-    """Authenticated, but without business.act_as_registrar."""
-    return token_client("clerk", registrar=False)
+    """An authenticated official of another registry: not a business registrar."""
+    return token_client(official("property", "registrar"))
 
 
 @pytest.fixture
@@ -241,7 +239,7 @@ def test_a_user_without_the_registrar_permission_gets_a_403_problem(
     assert_problem(clerk.post(BASE, body(name="Muu OÜ"), format="json"), 403, "permission-denied")
     response = clerk.post(f"{BASE}{code}/address/", {"address": "Lai 1, Tallinn"}, format="json")
     problem = assert_problem(response, 403, "permission-denied")
-    assert "business.act_as_registrar" in problem["detail"]
+    assert problem["detail"] == "only a registrar of the business registry may do this"
     assert entries() == before
     assert clerk.get(f"{BASE}{code}/").status_code == 200  # reading stays public
 
@@ -337,8 +335,11 @@ def test_deleting_an_active_company_is_a_409_problem_and_writes_nothing(
     assert entries() == before
 
 
-def test_the_recorded_actor_is_the_officials_username(registrar: APIClient) -> None:
+def test_the_recorded_actor_is_the_officials_personal_code(registrar: APIClient) -> None:
     code = register(registrar)["registry_code"]
+    (username,) = AppointmentRecord.objects.filter(registry="business").values_list(
+        "person__personal_code", flat=True
+    )
     registrar.post(f"{BASE}{code}/address/", {"address": "Lai 1, Tallinn"}, format="json")
     app = running(BusinessRegistry)
     events = [
@@ -349,7 +350,8 @@ def test_the_recorded_actor_is_the_officials_username(registrar: APIClient) -> N
     registered, address_changed = mine
     assert isinstance(registered, Company.Registered)
     assert isinstance(address_changed, Company.AddressChanged)
-    assert {registered.actor, address_changed.actor} == {"registrar"}
+    assert {registered.actor, address_changed.actor} == {username}
+    assert validate_personal_code(username)
 
 
 # Reads ---------------------------------------------------------------------------

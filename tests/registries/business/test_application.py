@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import random
 from datetime import date
 from uuid import UUID
@@ -11,17 +12,20 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 
+from chain.blocks.models import Block
 from chain.ledger.models import LedgerEntry
 from registries.business.application import BusinessRegistry, Registration
 from registries.business.demo import seed_companies
 from registries.business.domain import AnnualReport, company_id
 from registries.business.models import CompanyRecord
 from registries.business.projections import PROJECTIONS, CompanyProjection
+from registries.common.api.roles import user_has_role
 from registries.common.application import running
 from registries.common.codes import personal_code, validate_registry_code
 from registries.common.commands import issue
 from registries.common.errors import Conflict, InvalidCommand, NotFound
 from registries.common.projections import catch_up
+from registries.identity.models import AppointmentRecord
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -152,18 +156,26 @@ def test_seeding_companies_gives_a_varied_registry() -> None:
     )
 
 
-def test_demo_command_seeds_creates_the_registrar_and_is_idempotent_with_if_empty(
+def test_demo_command_seeds_logs_in_its_officials_and_is_idempotent_with_if_empty(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setenv("RIIK_DEMO_PASSWORD", "a-long-demo-password")
-    call_command("demo", companies=5, seed=3)
+    call_command("demo", persons=5, companies=5, seed=3, stdout=io.StringIO())
     assert CompanyRecord.objects.count() == 5
-    registrar = get_user_model().objects.get(username="registrar")
-    assert registrar.is_staff
-    assert registrar.has_perm("business.act_as_registrar")
-    assert registrar.check_password("a-long-demo-password")
+    registrars = list(
+        AppointmentRecord.objects.filter(registry="business", role="registrar").values_list(
+            "person__personal_code", flat=True
+        )
+    )
+    assert registrars
+    for code in registrars:
+        user = get_user_model().objects.get(username=code)
+        assert user.is_staff
+        assert user_has_role(user, "business", "registrar")
+        assert user.check_password("a-long-demo-password")
+    assert Block.objects.filter(level="final").exists()
     entries = ledger_entries()
-    call_command("demo", companies=5, seed=3, if_empty=True)
+    call_command("demo", persons=5, companies=5, seed=3, if_empty=True, stdout=io.StringIO())
     assert CompanyRecord.objects.count() == 5
     assert ledger_entries() == entries
 
