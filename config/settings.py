@@ -20,20 +20,23 @@ RIIK_DATA_DIR.mkdir(parents=True, exist_ok=True)
 RIIK_KEYS_DIR = Path(env("RIIK_KEYS_DIR", default=str(RIIK_DATA_DIR / "keys")))
 
 
-def _secret_key() -> str:
+def _secret(variable: str, file_name: str) -> str:
     # Generated once into the data folder, never committed: a fresh checkout
-    # runs without any set-up, a deployment sets DJANGO_SECRET_KEY.
-    configured: str = env("DJANGO_SECRET_KEY", default="")
+    # runs without any set-up, a deployment sets the variable.
+    configured: str = env(variable, default="")
     if configured:
         return configured
-    path = RIIK_DATA_DIR / "secret_key"
+    path = RIIK_DATA_DIR / file_name
     if not path.exists():
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
 
 
-SECRET_KEY = _secret_key()
+SECRET_KEY = _secret("DJANGO_SECRET_KEY", "secret_key")
+# Keys the personal-code index of the identity registry; unlike SECRET_KEY it
+# must never change for the life of the registry (docs/adr/0005).
+RIIK_IDENTITY_PEPPER = _secret("RIIK_IDENTITY_PEPPER", "identity_pepper")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
