@@ -1,0 +1,350 @@
+"""Commands of the land register (kinnistusraamat).
+
+Each command loads the land unit, lets the aggregate decide, and saves the new
+events together with their ledger entries in one transaction. A refused
+command raises a :class:`~registries.common.errors.RegistryError` and writes
+nothing.
+
+**Legal rank by order of arrival.** Commands on one unit are serialised by the
+event store's version check: of two commands that loaded the same version,
+the one saved first wins and is first in the ledger; the other's save fails
+with a version conflict, and it is then decided again on the new state (up to
+:data:`ATTEMPTS` times). A transfer that lost to another transfer is thus
+refused with the reason, naming the winner's ledger seq ("the seller ... no
+longer owns the unit ...: transferred at ledger seq N"); mortgages take their
+rank in the order they are saved.
+
+**Endorsements.** A transfer of ownership is only recorded with a notary's
+Ed25519 signature over :func:`~registries.property.domain.transfer_message`,
+checked against the identity registry (the notary holds the property notary
+role; the signature verifies with their current e-ID key). The endorsement
+(notary, key id, signature, chain id) is stored in the event.
+
+**Contract with the court registry**: :meth:`PropertyRegistry.note_seizure` and
+:meth:`PropertyRegistry.lift_seizure`, both idempotent by ``cause``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import ClassVar, TypeVar
+from uuid import UUID
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.conf import settings
+from eventsourcing.application import AggregateNotFoundError
+
+from chain.ledger.models import LedgerEntry
+from registries.common.application import EventStoreConflict, RegistryApplication
+from registries.common.errors import Conflict, InvalidCommand, NotFound
+from registries.identity import services as identity
+from registries.identity.domain import key_id_of
+from registries.property.domain import (
+    MAX_OWNERS,
+    PERSON,
+    EarlierEvent,
+    Endorsement,
+    Holding,
+    InvalidEndorsement,
+    LandUnit,
+    UnknownParty,
+    check_cents,
+    check_holdings,
+    land_unit_id,
+    parse_signature,
+    party_kind,
+    transfer_message,
+    validate_cadastral_code,
+)
+
+ATTEMPTS = 5
+"""How often a command is decided again after losing a version race."""
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Transfer:
+    """A notary-endorsed application to transfer ownership of a land unit.
+
+    ``sellers`` give up their whole shares; ``buyers`` receive shares of the
+    whole unit (``"n/d"``) that add up to the sellers' shares together.
+    ``unit_version`` is the unit's version the notary signed;
+    ``signature`` is the notary's Ed25519 signature of
+    :meth:`PropertyRegistry.transfer_message` (raw bytes, or text as 128 hex
+    digits or base64).
+    """
+
+    sellers: list[str]
+    buyers: list[tuple[str, str]]
+    price_cents: int
+    unit_version: int
+    notary: str
+    signature: bytes | str
+
+
+class PropertyRegistry(RegistryApplication):
+    """The land register: land units and their four-part title register."""
+
+    name: ClassVar[str] = "property"  # type: ignore[misc]
+
+    # Part I and first registration.
+
+    def register_land_unit(
+        self,
+        cadastral_code: str,
+        area_m2: int,
+        purpose: str,
+        address: str,
+        owners: Iterable[tuple[str, str]],
+        actor: str,
+    ) -> str:
+        """Register a land unit with its first owners; return its cadastral code."""
+        code = validate_cadastral_code(cadastral_code)
+        unit = LandUnit.register(
+            cadastral_code=code,
+            area_m2=area_m2,
+            purpose=purpose,
+            address=address,
+            owners=list(owners),
+            actor=actor,
+        )
+        if unit.id in self.repository:
+            raise self._already_registered(code)
+        self._check_parties(unit.holdings(), "owners")
+        try:
+            self.save(unit)
+        except EventStoreConflict:
+            raise self._already_registered(code) from None  # registered concurrently
+        return code
+
+    def change_description(
+        self, cadastral_code: str, area_m2: int, purpose: str, address: str, actor: str
+    ) -> None:
+        """Change part I: area, intended purpose, address."""
+        self._update(
+            cadastral_code, lambda unit: unit.change_description(area_m2, purpose, address, actor)
+        )
+
+    # Part II.
+
+    def transfer_message(self, cadastral_code: str, transfer: Transfer) -> bytes:
+        """The canonical bytes the notary signs for ``transfer`` on this registry's chain."""
+        code = validate_cadastral_code(cadastral_code)
+        if isinstance(transfer.unit_version, bool) or not isinstance(transfer.unit_version, int):
+            raise InvalidCommand("unit_version: the unit's version the notary signed (a number)")
+        if len(transfer.sellers) > MAX_OWNERS:
+            raise InvalidCommand(f"sellers: at most {MAX_OWNERS} sellers")
+        for seller in transfer.sellers:
+            party_kind(seller, "sellers")
+        return transfer_message(
+            cadastral_code=code,
+            sellers=transfer.sellers,
+            buyers=self._buyers(transfer),
+            price_cents=check_cents(transfer.price_cents, "price_cents", minimum=0),
+            unit_version=transfer.unit_version,
+            chain_id=settings.RIIK_CHAIN_ID,
+        )
+
+    def transfer_ownership(self, cadastral_code: str, transfer: Transfer, actor: str) -> int:
+        """Record a notary-endorsed transfer of ownership; return the unit's new version.
+
+        Nothing is written without a valid endorsement: a missing or malformed
+        signature, a signer who is not a property notary, a signature by
+        another key or over other data, a signature of an earlier state of
+        the unit, or a seller who does not own the unit.
+        """
+        code = validate_cadastral_code(cadastral_code)
+        message = self.transfer_message(code, transfer)
+        buyers = self._buyers(transfer)
+        signature = parse_signature(transfer.signature)
+        self.land_unit(code)  # 404 before anything else is looked up
+        self._check_parties(buyers, "buyers")
+        endorsement = self._endorsement(transfer.notary, message, signature)
+
+        def decide(unit: LandUnit) -> int:
+            unit.transfer(
+                sellers=transfer.sellers,
+                buyers=buyers,
+                price_cents=transfer.price_cents,
+                unit_version=transfer.unit_version,
+                endorsement=endorsement,
+                actor=actor,
+            )
+            return unit.version
+
+        return self._update(code, decide)
+
+    # Part III.
+
+    def add_restriction(
+        self, cadastral_code: str, kind: str, description: str, beneficiary: str, actor: str
+    ) -> int:
+        """Enter a restriction or encumbrance in part III; return its entry number."""
+        beneficiary = " ".join(beneficiary.split()) if isinstance(beneficiary, str) else beneficiary
+        if beneficiary:
+            self._check_beneficiary(beneficiary)
+        return self._update(
+            cadastral_code,
+            lambda unit: unit.add_restriction(kind, description, beneficiary, actor),
+        )
+
+    def remove_restriction(self, cadastral_code: str, number: int, actor: str) -> None:
+        """Delete a part III entry (not a seizure note: the court lifts those)."""
+        self._update(cadastral_code, lambda unit: unit.remove_restriction(number, actor))
+
+    def note_seizure(
+        self, cadastral_code: str, order_reference: str, court_case: str, cause: str, actor: str
+    ) -> None:
+        """Court contract: note a seizure order in part III of the unit.
+
+        Idempotent by ``cause`` (the court event that ordered it): the same
+        cause again records nothing. While the note stands, transfers and new
+        mortgages are refused.
+        """
+        self._update(
+            cadastral_code,
+            lambda unit: unit.note_seizure(order_reference, court_case, cause, actor),
+        )
+
+    def lift_seizure(self, cadastral_code: str, seizure_cause: str, cause: str, actor: str) -> None:
+        """Court contract: remove the seizure note that ``seizure_cause`` created.
+
+        Idempotent by ``cause`` (the court event that lifted it).
+        """
+        self._update(cadastral_code, lambda unit: unit.lift_seizure(seizure_cause, cause, actor))
+
+    # Part IV.
+
+    def add_mortgage(
+        self, cadastral_code: str, amount_cents: int, creditor: str, actor: str
+    ) -> int:
+        """Enter a mortgage in part IV; return its rank (order of recording)."""
+        party_kind(creditor, "creditor")
+        if not identity.organisation_exists(creditor):
+            raise UnknownParty(f"creditor: no organisation with registry code {creditor}")
+        return self._update(
+            cadastral_code, lambda unit: unit.register_mortgage(amount_cents, creditor, actor)
+        )
+
+    def release_mortgage(self, cadastral_code: str, rank: int, actor: str) -> None:
+        """Delete a mortgage from part IV (the others keep their ranks)."""
+        self._update(cadastral_code, lambda unit: unit.release_mortgage(rank, actor))
+
+    # Reading.
+
+    def land_unit(self, cadastral_code: str) -> LandUnit:
+        """The land unit with this cadastral code (validated), or NotFound."""
+        code = validate_cadastral_code(cadastral_code)
+        try:
+            unit: LandUnit = self.repository.get(land_unit_id(code))
+        except AggregateNotFoundError:
+            raise NotFound(f"no land unit with cadastral code {code}") from None
+        return unit
+
+    def ledger_seq(self, unit_id: UUID, version: int) -> int | None:
+        """The ledger seq of the unit's event of this version (None if not stored)."""
+        seq: int | None = (
+            LedgerEntry.objects.filter(
+                registry=self.name, originator_id=unit_id, originator_version=version
+            )
+            .values_list("seq", flat=True)
+            .first()
+        )
+        return seq
+
+    # Helpers.
+
+    def _update(self, cadastral_code: str, decide: Callable[[LandUnit], T]) -> T:
+        """Load, decide, save; after losing a version race decide again on the new state."""
+        for _ in range(ATTEMPTS):
+            unit = self.land_unit(cadastral_code)
+            try:
+                result = decide(unit)
+            except EarlierEvent as refusal:
+                seq = self.ledger_seq(unit.id, refusal.version)
+                if seq is None:
+                    raise
+                raise refusal.located(seq) from None
+            if not unit.pending_events:
+                return result  # an idempotent repetition: nothing to record
+            try:
+                self.save(unit)
+            except EventStoreConflict:
+                continue  # another command on this unit was saved first
+            return result
+        raise Conflict(
+            f"the land unit {cadastral_code} was changed by other commands at the same time; "
+            "try again"
+        )
+
+    @staticmethod
+    def _buyers(transfer: Transfer) -> list[Holding]:
+        # The total is checked against the sellers' shares by the aggregate.
+        return check_holdings(transfer.buyers, "buyers", total=None)
+
+    @staticmethod
+    def _already_registered(code: str) -> Conflict:
+        return Conflict(f"cadastral_code: the land unit {code} is already registered")
+
+    def _check_parties(self, holdings: Iterable[Holding], field: str) -> None:
+        """Every owner or buyer is a living person or a registered organisation."""
+        for holding in holdings:
+            self._check_party(holding.owner, field)
+
+    @staticmethod
+    def _check_party(code: str, field: str) -> None:
+        if party_kind(code, field) == PERSON:
+            if not identity.person_exists(code):
+                raise UnknownParty(
+                    f"{field}: no person with personal code {code} in the population register"
+                )
+            if not identity.person_alive(code):
+                raise UnknownParty(
+                    f"{field}: the person {code} is deceased and cannot acquire property"
+                )
+        elif not identity.organisation_exists(code):
+            raise UnknownParty(f"{field}: no organisation with registry code {code}")
+
+    def _check_beneficiary(self, beneficiary: str) -> None:
+        """A servitude or usufruct benefits a person, an organisation or another land unit."""
+        if ":" in beneficiary:
+            code = validate_cadastral_code(beneficiary, "beneficiary")
+            if land_unit_id(code) not in self.repository:
+                raise UnknownParty(f"beneficiary: no land unit with cadastral code {code}")
+            return
+        self._check_party(beneficiary, "beneficiary")
+
+    @staticmethod
+    def _endorsement(notary: str, message: bytes, signature: bytes) -> Endorsement:
+        """Check the notary's signature of ``message`` with the identity registry."""
+        if party_kind(notary, "notary") != PERSON:
+            raise InvalidCommand("notary: a notary is a person: give their personal code")
+        if not identity.person_exists(notary):
+            raise UnknownParty(
+                f"notary: no person with personal code {notary} in the population register"
+            )
+        if not identity.has_role(notary, "property", "notary"):
+            raise InvalidEndorsement(
+                f"notary: {notary} is not a notary of the property registry; "
+                "only a notary may endorse a transfer of ownership"
+            )
+        key = identity.current_public_key(notary)
+        if key is None:
+            raise InvalidEndorsement(f"notary: the notary {notary} has no active e-ID key")
+        refused = InvalidEndorsement(
+            f"signature: not the signature of notary {notary} (key {key_id_of(key)}) over this "
+            "transfer: it was made with another key or over other data"
+        )
+        if not identity.verify_signature(notary, message, signature):
+            raise refused
+        try:  # the same key the identity registry checked (not rotated in between)
+            Ed25519PublicKey.from_public_bytes(key).verify(signature, message)
+        except (InvalidSignature, ValueError):
+            raise refused from None
+        return Endorsement(notary, key_id_of(key), signature, settings.RIIK_CHAIN_ID)
+
+
+__all__ = ["ATTEMPTS", "PropertyRegistry", "Transfer"]

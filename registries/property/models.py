@@ -1,0 +1,151 @@
+"""Read models of the land register, kept by :mod:`registries.property.projections`.
+
+Never edited directly: the admin and the API change land units only through
+commands of :class:`~registries.property.application.PropertyRegistry`.
+Part III and IV entries that were removed or released stay as rows (with the
+ledger seq of their removal) so the register shows its own history.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from registries.common.models import LedgerLinked
+from registries.property.domain import (
+    ALL_RESTRICTION_KINDS,
+    MAX_ADDRESS_LENGTH,
+    MAX_REFERENCE_LENGTH,
+    MAX_TEXT_LENGTH,
+    ORGANISATION,
+    PERSON,
+    PURPOSES,
+)
+
+PURPOSE_CHOICES = [(purpose, purpose) for purpose in PURPOSES]
+PARTY_KIND_CHOICES = [(PERSON, "person"), (ORGANISATION, "organisation")]
+
+
+class LandUnitRecord(LedgerLinked):
+    """A land unit: part I of its title register and where it stands."""
+
+    ledger_registry = "property"
+
+    cadastral_code = models.CharField(max_length=14, primary_key=True)
+    aggregate_id = models.UUIDField(unique=True)
+    area_m2 = models.BigIntegerField(help_text="Area in square metres")
+    purpose = models.CharField(max_length=20, choices=PURPOSE_CHOICES)
+    address = models.CharField(max_length=MAX_ADDRESS_LENGTH, db_index=True)
+    under_seizure = models.BooleanField(
+        default=False, help_text="A court's seizure note stands in part III"
+    )
+    version = models.IntegerField(help_text="Version of the land unit aggregate shown here")
+
+    class Meta:
+        ordering = ["cadastral_code"]
+        verbose_name = "land unit"
+
+    def __str__(self) -> str:
+        return f"{self.cadastral_code} ({self.address})"
+
+
+class OwnershipRecord(LedgerLinked):
+    """Part II: one current owner of a land unit and their share."""
+
+    ledger_registry = "property"
+
+    unit = models.ForeignKey(LandUnitRecord, on_delete=models.CASCADE, related_name="owners")
+    owner_code = models.CharField(
+        max_length=11, db_index=True, help_text="Personal code or registry code"
+    )
+    owner_kind = models.CharField(max_length=12, choices=PARTY_KIND_CHOICES)
+    share = models.CharField(max_length=30, help_text="Exact share numerator/denominator")
+
+    class Meta:
+        ordering = ["unit", "owner_code"]
+        verbose_name = "owner"
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "owner_code"], name="property_owner_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.owner_code} {self.share}"
+
+
+class RestrictionRecord(LedgerLinked):
+    """Part III: a restriction or encumbrance (``ledger_seq``: when it was entered)."""
+
+    ledger_registry = "property"
+
+    unit = models.ForeignKey(LandUnitRecord, on_delete=models.CASCADE, related_name="restrictions")
+    number = models.IntegerField(help_text="Entry number in part III of this unit")
+    kind = models.CharField(max_length=20, choices=[(kind, kind) for kind in ALL_RESTRICTION_KINDS])
+    description = models.TextField(max_length=MAX_TEXT_LENGTH)
+    beneficiary = models.CharField(max_length=MAX_REFERENCE_LENGTH, blank=True)
+    order_reference = models.CharField(max_length=MAX_REFERENCE_LENGTH, blank=True)
+    court_case = models.CharField(max_length=MAX_REFERENCE_LENGTH, blank=True)
+    cause = models.CharField(
+        max_length=MAX_REFERENCE_LENGTH, blank=True, help_text="The court event that caused it"
+    )
+    active = models.BooleanField(default=True)
+    removed_seq = models.BigIntegerField(null=True, blank=True)
+    removed_cause = models.CharField(max_length=MAX_REFERENCE_LENGTH, blank=True)
+
+    class Meta:
+        ordering = ["unit", "number"]
+        verbose_name = "restriction"
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "number"], name="property_restriction_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} III/{self.number} {self.kind}"
+
+
+class MortgageRecord(LedgerLinked):
+    """Part IV: a mortgage (``ledger_seq``: when it was entered, which gave its rank)."""
+
+    ledger_registry = "property"
+
+    unit = models.ForeignKey(LandUnitRecord, on_delete=models.CASCADE, related_name="mortgages")
+    rank = models.IntegerField(help_text="Order of recording on this unit: 1, 2, 3, ...")
+    amount_cents = models.BigIntegerField()
+    creditor = models.CharField(max_length=8, db_index=True)
+    active = models.BooleanField(default=True)
+    released_seq = models.BigIntegerField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["unit", "rank"]
+        verbose_name = "mortgage"
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "rank"], name="property_mortgage_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} IV/{self.rank}"
+
+
+class TransferRecord(LedgerLinked):
+    """A transfer of ownership with the notary's endorsement as recorded on the chain."""
+
+    ledger_registry = "property"
+
+    unit = models.ForeignKey(LandUnitRecord, on_delete=models.CASCADE, related_name="transfers")
+    version = models.IntegerField(help_text="Version of the unit aggregate this event made")
+    sellers = models.JSONField(help_text="Codes of the sellers")
+    buyers = models.JSONField(help_text="[{owner, share}] of the buyers")
+    price_cents = models.BigIntegerField()
+    unit_version = models.IntegerField(help_text="The unit's version the notary signed")
+    notary = models.CharField(max_length=11, db_index=True)
+    notary_key_id = models.CharField(max_length=16)
+    signature = models.CharField(max_length=128, help_text="Ed25519 signature, hex")
+    chain_id = models.CharField(max_length=100)
+
+    class Meta:
+        ordering = ["unit", "version"]
+        verbose_name = "transfer"
+        constraints = [
+            models.UniqueConstraint(fields=["unit", "version"], name="property_transfer_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} transfer v{self.version}"
