@@ -1,6 +1,6 @@
 """``manage.py demo``: seed a synthetic country and seal its blocks.
 
-    python manage.py demo [--persons 100] [--companies 200] [--seed 42] [--if-empty]
+    python manage.py demo [--persons 100] [--companies 200] [--units 100] [--seed 42] [--if-empty]
 
 Every record is written through the registries' commands, so the demo data is
 on the ledger exactly as real data would be. Each registry brings its own
@@ -40,6 +40,7 @@ from registries.business.demo import seed_companies
 from registries.common.projections import catch_up_all
 from registries.identity.demo import MIN_PERSONS, OFFICIALS, IdentitySeed, seed_identity
 from registries.identity.models import PersonRecord
+from registries.property.demo import seed_property
 
 MAX_BLOCKS = 100_000
 
@@ -52,6 +53,7 @@ class Command(BaseCommand):
             "--persons", type=int, default=100, help="people in the identity registry"
         )
         parser.add_argument("--companies", type=int, default=200, help="companies to register")
+        parser.add_argument("--units", type=int, default=100, help="land units to register")
         parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
         parser.add_argument(
             "--if-empty",
@@ -62,8 +64,9 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         persons: int = options["persons"]
         companies: int = options["companies"]
-        if persons < 0 or companies < 0:
-            raise CommandError("--persons and --companies must not be negative")
+        units: int = options["units"]
+        if min(persons, companies, units) < 0:
+            raise CommandError("--persons, --companies and --units must not be negative")
         catch_up_all()
         if options["if_empty"] and PersonRecord.objects.exists():
             self.stdout.write("The registries already hold data; nothing seeded (--if-empty).")
@@ -86,6 +89,8 @@ class Command(BaseCommand):
             catch_up_all()
             firms = progress.add_task("business: companies", total=companies)
             seed_companies(companies, rng, lambda n: progress.advance(firms, n))
+            land = progress.add_task("property: land units", total=units)
+            seed_property(rng, lambda n: progress.advance(land, n), units, identity)
             projections = progress.add_task("read models", total=None)
             applied = catch_up_all()
             progress.update(
@@ -99,8 +104,9 @@ class Command(BaseCommand):
         password = os.environ.get("RIIK_DEMO_PASSWORD", "") or secrets.token_urlsafe(12)
         shown = "from RIIK_DEMO_PASSWORD" if os.environ.get("RIIK_DEMO_PASSWORD") else password
         table = Table(title=f"Demo officials (password: {shown}; username = personal code)")
-        for column in ("registry", "role", "username", "API token"):
-            table.add_column(column)
+        for column in ("registry", "role", "username"):
+            table.add_column(column, no_wrap=True)
+        table.add_column("API token", overflow="fold")
         user_model = get_user_model()
         for registry, role, _, _ in OFFICIALS:
             for code in identity.officials(registry, role):
