@@ -1,0 +1,233 @@
+"""Commands of the court registry.
+
+Each command loads the case, lets it decide, and saves the new events with
+their ledger entries in one transaction; a refused command raises a
+:class:`~registries.common.errors.RegistryError` and writes nothing.
+
+Who acts is ``actor``, a personal code. Besides the case's own rules (only
+its judge records judgments, appeals only by parties, ...) the registry checks
+with the identity registry that judges' commands come from a person holding an
+active judge appointment of the court registry, that a newly assigned judge is
+one, and that every party exists: a person in the population register, an
+organisation in the identity registry or (companies are registered there, not
+in identity) in the business registry.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import ClassVar
+
+from eventsourcing.application import AggregateNotFoundError
+
+from registries.common.application import EventStoreConflict, RegistryApplication, running
+from registries.common.errors import Conflict, InvalidCommand, NotFound
+from registries.court.domain import (
+    PERSON,
+    Case,
+    CaseDocket,
+    NotAllowed,
+    Order,
+    case_id,
+    check_case_number,
+    check_kind,
+    docket_id,
+    party_kind,
+)
+
+REGISTRY = "court"
+JUDGE = "judge"
+# Two openings of one kind at once collide on the docket and one retries.
+_OPEN_ATTEMPTS = 20
+
+
+def is_judge(code: str) -> bool:
+    """Whether ``code`` holds an active judge appointment of the court registry."""
+    # Imported here: the identity services read Django models.
+    from registries.identity.services import has_role
+
+    return has_role(code, REGISTRY, JUDGE)
+
+
+def party_exists(code: str) -> bool:
+    """A person in the population register, or an organisation in identity or business."""
+    from registries.business.application import BusinessRegistry
+    from registries.business.domain import company_id
+    from registries.identity.services import organisation_exists, person_exists
+
+    if party_kind(code) == PERSON:
+        return person_exists(code)
+    return organisation_exists(code) or company_id(code) in running(BusinessRegistry).repository
+
+
+def court_exists(code: str) -> bool:
+    """Whether the identity registry knows the court (an organisation) by this code."""
+    from registries.identity.services import organisation_exists
+
+    return organisation_exists(code)
+
+
+class CourtRegistry(RegistryApplication):
+    """The court registry: cases, parties, hearings, judgments and appeals."""
+
+    name: ClassVar[str] = "court"  # type: ignore[misc]
+
+    # Cases.
+
+    def open_case(
+        self,
+        kind: str,
+        court_code: str,
+        judge: str,
+        title: str,
+        public: bool,
+        actor: str,
+        today: date,
+    ) -> str:
+        """Open a case assigned to ``judge``; return its new case number."""
+        self._require_judge_role(actor)
+        check_kind(kind)
+        if not is_judge(judge):
+            raise InvalidCommand(f"judge: {judge} is not a judge of the court registry")
+        if not court_exists(court_code):
+            raise InvalidCommand(f"court_code: no court with registry code {court_code}")
+        for _ in range(_OPEN_ATTEMPTS):
+            docket = self._docket(kind, today.year)
+            number = docket.next_number()
+            case = Case.open(
+                number=number,
+                kind=kind,
+                court_code=court_code,
+                judge=judge,
+                title=title,
+                public=public,
+                opened_on=today,
+                actor=actor,
+            )
+            try:
+                self.save(docket, case)
+            except EventStoreConflict:
+                continue  # another opening took this serial
+            return number
+        raise Conflict("no free case number found; try again")
+
+    def add_party(self, number: str, code: str, role: str, actor: str) -> None:
+        """Add a party (person or organisation) to a case."""
+        self._require_judge_role(actor)
+        case = self.case(number)
+        case.add_party(code, role, actor)
+        if not party_exists(code):
+            raise InvalidCommand(f"code: nobody with the code {code} is registered")
+        self._save(case)
+
+    def close_case(self, number: str, outcome: str, actor: str, today: date) -> None:
+        """Close a case whose judgments are all final or set aside."""
+        self._require_judge_role(actor)
+        case = self.case(number)
+        case.close(outcome, actor, today)
+        self._save(case)
+
+    # Hearings.
+
+    def schedule_hearing(
+        self, number: str, starts_at: datetime, room: str, actor: str, today: date
+    ) -> int:
+        """Schedule a hearing; return its number in the case."""
+        self._require_judge_role(actor)
+        case = self.case(number)
+        hearing = case.schedule_hearing(starts_at, room, actor, today)
+        self._save(case)
+        return hearing
+
+    def reschedule_hearing(
+        self,
+        number: str,
+        hearing: int,
+        starts_at: datetime,
+        room: str,
+        actor: str,
+        today: date,
+    ) -> None:
+        """Move a scheduled hearing."""
+        self._require_judge_role(actor)
+        case = self.case(number)
+        case.reschedule_hearing(hearing, starts_at, room, actor, today)
+        self._save(case)
+
+    def cancel_hearing(self, number: str, hearing: int, reason: str, actor: str) -> None:
+        """Cancel a scheduled hearing."""
+        self._require_judge_role(actor)
+        case = self.case(number)
+        case.cancel_hearing(hearing, reason, actor)
+        self._save(case)
+
+    # Judgments and appeals.
+
+    def record_judgment(self, number: str, order: Order, actor: str, today: date) -> int:
+        """Record a judgment; return its number in the case."""
+        self._require_judge_role(actor)
+        case = self.case(number)
+        judgment = case.record_judgment(order, actor, today)
+        self._save(case)
+        return judgment
+
+    def declare_final(self, number: str, judgment: int, actor: str, today: date) -> None:
+        """Declare a judgment final once its appeal deadline has passed unappealed."""
+        self._require_judge_role(actor)
+        case = self.case(number)
+        case.declare_final(judgment, actor, today)
+        self._save(case)
+
+    def file_appeal(
+        self, number: str, judgment: int, appellant: str, grounds: str, today: date
+    ) -> int:
+        """A party (by personal code) appeals a judgment; return the appeal's number."""
+        case = self.case(number)
+        appeal = case.file_appeal(judgment, appellant, grounds, today, actor=appellant)
+        self._save(case)
+        return appeal
+
+    def decide_appeal(
+        self, number: str, appeal: int, decision: str, summary: str, actor: str, today: date
+    ) -> None:
+        """Decide an appeal (a judge other than the case's own)."""
+        self._require_judge_role(actor)
+        case = self.case(number)
+        case.decide_appeal(appeal, decision, summary, actor, today)
+        self._save(case)
+
+    # Lookups.
+
+    def case(self, number: str) -> Case:
+        """The case with this number (validated), or NotFound."""
+        check_case_number(number)
+        try:
+            case: Case = self.repository.get(case_id(number))
+        except AggregateNotFoundError:
+            raise NotFound(f"no case with number {number}") from None
+        return case
+
+    # Helpers.
+
+    @staticmethod
+    def _require_judge_role(actor: str) -> None:
+        if not is_judge(actor):
+            raise NotAllowed("only a judge of the court registry may do this")
+
+    def _docket(self, kind: str, year: int) -> CaseDocket:
+        try:
+            docket: CaseDocket = self.repository.get(docket_id(kind, year))
+        except AggregateNotFoundError:
+            return CaseDocket(kind=kind, year=year)
+        return docket
+
+    def _save(self, case: Case) -> None:
+        try:
+            self.save(case)
+        except EventStoreConflict:
+            raise Conflict(
+                f"case {case.number} was changed by another command at the same time; try again"
+            ) from None
+
+
+__all__ = ["CourtRegistry", "court_exists", "is_judge", "party_exists"]

@@ -1,0 +1,195 @@
+"""Keeps the court registry's read models from its events.
+
+``PROJECTIONS`` also names :class:`~registries.court.processes.CourtProcesses`,
+which lets ``catch_up_all()`` (the in-process beat, the Celery beat task and
+every court command issued through ``issue``) drive the court's cross-registry
+processes; see :mod:`registries.court.processes` for why they cannot be
+ordinary projections.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eventsourcing.dispatch import singledispatchmethod
+from eventsourcing.persistence import Tracking
+
+from chain.ledger.models import LedgerEntry
+from registries.common.projections import ReadModelProjection
+from registries.court.application import CourtRegistry
+from registries.court.domain import CLOSED_REASON, Case
+from registries.court.models import (
+    AppealRecord,
+    CaseRecord,
+    HearingRecord,
+    JudgmentRecord,
+    PartyRecord,
+)
+from registries.court.processes import CourtProcesses
+
+
+def ledger_seq(event: Any) -> int:
+    """The court ledger seq of a stored event (stored in the same transaction, so it exists)."""
+    seq: int = LedgerEntry.objects.values_list("seq", flat=True).get(
+        registry=CourtRegistry.name,
+        originator_id=event.originator_id,
+        originator_version=event.originator_version,
+    )
+    return seq
+
+
+def _touch(event: Any, seq: int, **changes: Any) -> CaseRecord:
+    record = CaseRecord.objects.get(aggregate_id=event.originator_id)
+    for name, value in changes.items():
+        setattr(record, name, value)
+    record.version = event.originator_version
+    record.ledger_seq = seq
+    record.save()
+    return record
+
+
+class CaseProjection(ReadModelProjection):
+    """Cases with their parties, hearings, judgments and appeals."""
+
+    name = "court-cases"
+    application = CourtRegistry
+
+    @singledispatchmethod
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """Events not shown in these read models (the dockets) are only tracked."""
+
+    @process_event.register
+    def opened(self, event: Case.Opened, tracking: Tracking) -> None:
+        CaseRecord.objects.create(
+            number=event.number,
+            aggregate_id=event.originator_id,
+            kind=event.kind,
+            court_code=event.court_code,
+            judge_code=event.judge,
+            title=event.title,
+            public=event.public,
+            opened_on=event.opened_on,
+            version=event.originator_version,
+            ledger_seq=ledger_seq(event),
+        )
+
+    @process_event.register
+    def party_added(self, event: Case.PartyAdded, tracking: Tracking) -> None:
+        seq = ledger_seq(event)
+        record = _touch(event, seq)
+        PartyRecord.objects.create(
+            case=record,
+            code=event.code,
+            party_kind=event.party_kind,
+            role=event.role,
+            ledger_seq=seq,
+        )
+
+    @process_event.register
+    def hearing_scheduled(self, event: Case.HearingScheduled, tracking: Tracking) -> None:
+        seq = ledger_seq(event)
+        record = _touch(event, seq)
+        HearingRecord.objects.create(
+            case=record,
+            number=event.hearing,
+            starts_at=event.starts_at,
+            room=event.room,
+            status="scheduled",
+            ledger_seq=seq,
+        )
+
+    @process_event.register
+    def hearing_rescheduled(self, event: Case.HearingRescheduled, tracking: Tracking) -> None:
+        seq = ledger_seq(event)
+        record = _touch(event, seq)
+        record.hearings.filter(number=event.hearing).update(
+            starts_at=event.starts_at, room=event.room, ledger_seq=seq
+        )
+
+    @process_event.register
+    def hearing_cancelled(self, event: Case.HearingCancelled, tracking: Tracking) -> None:
+        seq = ledger_seq(event)
+        record = _touch(event, seq)
+        record.hearings.filter(number=event.hearing).update(
+            status="cancelled", cancel_reason=event.reason, ledger_seq=seq
+        )
+
+    @process_event.register
+    def judgment_recorded(self, event: Case.JudgmentRecorded, tracking: Tracking) -> None:
+        seq = ledger_seq(event)
+        record = _touch(event, seq)
+        JudgmentRecord.objects.create(
+            case=record,
+            number=event.judgment,
+            kind=event.kind,
+            summary=event.summary,
+            given_on=event.given_on,
+            appeal_deadline=event.appeal_deadline,
+            judge_code=event.actor,
+            company_code=event.company_code,
+            cadastral_code=event.cadastral_code,
+            lifts=event.lifts or None,
+            ledger_seq=seq,
+        )
+
+    @process_event.register
+    def appeal_filed(self, event: Case.AppealFiled, tracking: Tracking) -> None:
+        seq = ledger_seq(event)
+        record = _touch(event, seq)
+        AppealRecord.objects.create(
+            case=record,
+            number=event.appeal,
+            judgment=event.judgment,
+            appellant_code=event.appellant,
+            grounds=event.grounds,
+            filed_on=event.filed_on,
+            ledger_seq=seq,
+        )
+        record.judgments.filter(number=event.judgment).update(status="appealed", ledger_seq=seq)
+
+    @process_event.register
+    def appeal_decided(self, event: Case.AppealDecided, tracking: Tracking) -> None:
+        seq = ledger_seq(event)
+        record = _touch(event, seq)
+        record.appeals.filter(number=event.appeal).update(
+            status=event.decision,
+            decided_on=event.decided_on,
+            decision_summary=event.summary,
+            decided_by=event.actor,
+            ledger_seq=seq,
+        )
+
+    @process_event.register
+    def judgment_final(self, event: Case.JudgmentBecameFinal, tracking: Tracking) -> None:
+        seq = ledger_seq(event)
+        record = _touch(event, seq)
+        record.judgments.filter(number=event.judgment).update(
+            status="final",
+            final_on=event.final_on,
+            final_ground=event.ground,
+            final_seq=seq,
+            ledger_seq=seq,
+        )
+
+    @process_event.register
+    def judgment_set_aside(self, event: Case.JudgmentSetAside, tracking: Tracking) -> None:
+        seq = ledger_seq(event)
+        record = _touch(event, seq)
+        record.judgments.filter(number=event.judgment).update(status="set_aside", ledger_seq=seq)
+        record.appeals.filter(judgment=event.judgment, status="pending").update(
+            status="moot", ledger_seq=seq
+        )
+
+    @process_event.register
+    def closed(self, event: Case.Closed, tracking: Tracking) -> None:
+        seq = ledger_seq(event)
+        record = _touch(
+            event, seq, status="closed", closed_on=event.closed_on, outcome=event.outcome
+        )
+        record.hearings.filter(number__in=event.cancelled_hearings).update(
+            status="cancelled", cancel_reason=CLOSED_REASON, ledger_seq=seq
+        )
+
+
+# CourtProcesses last: the processes then see the cases' read models up to date.
+PROJECTIONS: list[type[ReadModelProjection]] = [CaseProjection, CourtProcesses]
