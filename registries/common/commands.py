@@ -2,7 +2,8 @@
 
 One place for the rule that a caller who issued a command sees its effect in
 the read models straight away (read-your-writes): run the command on the
-process-wide application, then catch up the registry's projections. A refused
+process-wide application, catch up the registry's projections, and run the
+registry's cross-registry processes, if it has any. A refused
 command raises a :class:`~registries.common.errors.RegistryError` before
 anything is written, and the projections are then left alone.
 """
@@ -13,7 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from registries.common.application import RegistryApplication, running
-from registries.common.projections import ReadModelProjection, catch_up
+from registries.common.projections import ReadModelProjection, catch_up, process_driver
 
 App = TypeVar("App", bound=RegistryApplication)
 T = TypeVar("T")
@@ -31,4 +32,9 @@ def issue(
     result = command(running(app_class))
     for projection in projections:
         catch_up(projection)
+    # A registry whose events order effects in other registries (the court)
+    # carries them out now, so the caller sees them at once too.
+    drive = process_driver(app_class.name)
+    if drive is not None:
+        drive()
     return result

@@ -7,7 +7,9 @@ neither skip nor repeat an event.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from importlib import import_module
+from types import ModuleType
 from typing import ClassVar
 
 from django.apps import apps
@@ -93,20 +95,48 @@ def all_projections() -> list[type[ReadModelProjection]]:
     """Every registry's projections: each registry app lists its own in
     ``<app>.projections.PROJECTIONS``."""
     found: list[type[ReadModelProjection]] = []
-    for config in apps.get_app_configs():
-        if not config.name.startswith("registries.") or config.name == "registries.common":
-            continue
-        try:
-            module = import_module(f"{config.name}.projections")
-        except ModuleNotFoundError:
-            continue
+    for module in _registry_modules("projections"):
         found.extend(getattr(module, "PROJECTIONS", []))
     return found
 
 
+def _registry_modules(name: str) -> list[ModuleType]:
+    modules = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("registries.") or config.name == "registries.common":
+            continue
+        try:
+            modules.append(import_module(f"{config.name}.{name}"))
+        except ModuleNotFoundError as error:
+            if error.name != f"{config.name}.{name}":
+                raise
+    return modules
+
+
+def process_driver(registry: str) -> Callable[[], int] | None:
+    """The ``drive_processes`` of one registry's cross-registry processes, if any."""
+    name = f"registries.{registry}.processes"
+    try:
+        module = import_module(name)
+    except ModuleNotFoundError as error:
+        if error.name != name:
+            raise
+        return None
+    driver: Callable[[], int] = module.drive_processes
+    return driver
+
+
+def all_process_drivers() -> list[Callable[[], int]]:
+    """Every registry's cross-registry processes: a registry app that has them
+    offers ``<app>.processes.drive_processes() -> int``."""
+    return [module.drive_processes for module in _registry_modules("processes")]
+
+
 def catch_up_all() -> int:
-    """Catch up every projection of every registry; return how many events applied."""
-    return sum(catch_up(projection) for projection in all_projections())
+    """Catch up every projection, then run every cross-registry process (which
+    then sees up-to-date read models); return how many events were handled."""
+    applied = sum(catch_up(projection) for projection in all_projections())
+    return applied + sum(drive() for drive in all_process_drivers())
 
 
 def all_applications() -> list[type[RegistryApplication]]:

@@ -51,12 +51,10 @@ where it was, and the next run retries.
 
 **Where they run.** The processes cannot be ordinary projections, whose
 handlers run inside the read models' transaction (see above).
-:class:`CourtProcesses` is listed in the court's ``PROJECTIONS`` only so that
 ``catch_up_all()`` (the in-process beat of ``manage.py serve``, the Celery
-beat task ``registries.common.tasks.catch_up_projections``) and ``issue()``
-after every court command run them: ``catch_up`` constructs it outside any
-transaction, and the constructor runs :func:`run_processes`. Its own
-notification handling does nothing.
+beat task ``registries.common.tasks.catch_up_projections``) runs
+:func:`drive_processes` after the projections, so the processes see up-to-date
+read models; the court's API and admin run it after each command too.
 
 Fault injection for the reliability tests: ``RIIK_FAULT_PAUSE_AFTER_EFFECT``
 (seconds) pauses after the other registry's command and before the tracking
@@ -75,7 +73,6 @@ from typing import Any, ClassVar, cast
 from uuid import UUID
 
 from django.db import connection, transaction
-from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.utils import get_topic
 
@@ -85,7 +82,7 @@ from registries.business.projections import PROJECTIONS as BUSINESS_PROJECTIONS
 from registries.common.application import running
 from registries.common.commands import issue
 from registries.common.errors import Conflict, RegistryError
-from registries.common.projections import DjangoTrackingRecorder, ReadModelProjection
+from registries.common.projections import DjangoTrackingRecorder
 from registries.court.application import CourtRegistry
 from registries.court.domain import INSOLVENCY, SEIZURE_LIFT, SEIZURE_ORDER, Case
 from registries.court.models import EnforcementRecord
@@ -361,28 +358,6 @@ def run_processes() -> int:
     return sum(run_process(process) for process in PROCESSES)
 
 
-class CourtProcesses(ReadModelProjection):
-    """Lets ``catch_up_all()`` and ``issue()`` drive the court's processes.
-
-    ``catch_up`` constructs its projections outside any transaction; this one
-    runs :func:`run_processes` then. A failure is logged and retried on the
-    next catch-up, so that it never holds up the read models. Inside a Django
-    transaction (where the other registries' writes would wait for its lock
-    on SQLite) it leaves the processes to the next catch-up.
-    """
-
-    name = "court-processes"
-    application = CourtRegistry
-
-    def __init__(self, view: DjangoTrackingRecorder) -> None:
-        super().__init__(view)
-        drive_processes()
-
-    @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        """Nothing to keep here: each process tracks its own position."""
-
-
 def drive_processes() -> int:
     """:func:`run_processes`, unless inside a transaction; failures are logged, not raised."""
     if connection.in_atomic_block:
@@ -401,7 +376,6 @@ __all__ = [
     "FAULT_PAUSE_AFTER_EFFECT",
     "PROCESSES",
     "CourtProcess",
-    "CourtProcesses",
     "Effect",
     "InsolvencyLiquidation",
     "SeizureNotes",

@@ -1,10 +1,7 @@
 """Keeps the court registry's read models from its events.
 
-``PROJECTIONS`` also names :class:`~registries.court.processes.CourtProcesses`,
-which lets ``catch_up_all()`` (the in-process beat, the Celery beat task and
-every court command issued through ``issue``) drive the court's cross-registry
-processes; see :mod:`registries.court.processes` for why they cannot be
-ordinary projections.
+The court's cross-registry processes are not projections: see
+:mod:`registries.court.processes`.
 """
 
 from __future__ import annotations
@@ -25,7 +22,6 @@ from registries.court.models import (
     JudgmentRecord,
     PartyRecord,
 )
-from registries.court.processes import CourtProcesses
 
 
 def ledger_seq(event: Any) -> int:
@@ -191,5 +187,4 @@ class CaseProjection(ReadModelProjection):
         )
 
 
-# CourtProcesses last: the processes then see the cases' read models up to date.
-PROJECTIONS: list[type[ReadModelProjection]] = [CaseProjection, CourtProcesses]
+PROJECTIONS: list[type[ReadModelProjection]] = [CaseProjection]
