@@ -1,6 +1,7 @@
 """``manage.py demo``: seed a synthetic country and seal its blocks.
 
-    python manage.py demo [--persons 100] [--companies 200] [--units 100] [--seed 42] [--if-empty]
+    python manage.py demo [--persons 100] [--companies 200] [--units 100] [--cases 30]
+                          [--seed 42] [--if-empty]
 
 Every record is written through the registries' commands, so the demo data is
 on the ledger exactly as real data would be. Each registry brings its own
@@ -38,6 +39,7 @@ from rich.table import Table
 from chain.blocks.sealing import seal_pending
 from registries.business.demo import seed_companies
 from registries.common.projections import catch_up_all
+from registries.court.demo import seed_court
 from registries.identity.demo import MIN_PERSONS, OFFICIALS, IdentitySeed, seed_identity
 from registries.identity.models import PersonRecord
 from registries.property.demo import seed_property
@@ -54,6 +56,7 @@ class Command(BaseCommand):
         )
         parser.add_argument("--companies", type=int, default=200, help="companies to register")
         parser.add_argument("--units", type=int, default=100, help="land units to register")
+        parser.add_argument("--cases", type=int, default=30, help="court cases to open")
         parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
         parser.add_argument(
             "--if-empty",
@@ -65,8 +68,9 @@ class Command(BaseCommand):
         persons: int = options["persons"]
         companies: int = options["companies"]
         units: int = options["units"]
-        if min(persons, companies, units) < 0:
-            raise CommandError("--persons, --companies and --units must not be negative")
+        cases: int = options["cases"]
+        if min(persons, companies, units, cases) < 0:
+            raise CommandError("--persons, --companies, --units and --cases must not be negative")
         catch_up_all()
         if options["if_empty"] and PersonRecord.objects.exists():
             self.stdout.write("The registries already hold data; nothing seeded (--if-empty).")
@@ -88,9 +92,19 @@ class Command(BaseCommand):
             identity = seed_identity(rng, lambda n: progress.advance(people, n), persons)
             catch_up_all()
             firms = progress.add_task("business: companies", total=companies)
-            seed_companies(companies, rng, lambda n: progress.advance(firms, n))
+            company_codes = seed_companies(companies, rng, lambda n: progress.advance(firms, n))
             land = progress.add_task("property: land units", total=units)
-            seed_property(rng, lambda n: progress.advance(land, n), units, identity)
+            land_register = seed_property(rng, lambda n: progress.advance(land, n), units, identity)
+            catch_up_all()
+            court = progress.add_task("court: cases", total=cases)
+            seed_court(
+                rng,
+                lambda n: progress.advance(court, n),
+                cases,
+                identity,
+                company_codes,
+                land_register.units,
+            )
             projections = progress.add_task("read models", total=None)
             applied = catch_up_all()
             progress.update(
