@@ -1,0 +1,165 @@
+"""``manage.py consensus simulate``: seeded fault-injection runs of the consensus.
+
+The logic lives in the pure :mod:`chain.consensus.simulator`; this command
+only parses options, spreads seeds over processes, shows progress and
+prints the summary. Run ``i`` uses seed ``--seed + i``, so any failing run
+is reproduced with ``--seed <its seed> --runs 1``.
+
+Exit status: 0 when every run was safe and, where liveness was expected (at
+most F supernodes faulty), live; 1 otherwise.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from argparse import ArgumentParser
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from chain.consensus.simulator import RunReport, SimConfig, Summary, simulate_many
+
+CHUNK = 20
+"""Most seeds per unit of work handed to a worker process."""
+
+
+def _chunks(seeds: Sequence[int], size: int) -> Iterator[list[int]]:
+    for start in range(0, len(seeds), size):
+        yield list(seeds[start : start + size])
+
+
+def run_seeds(config: SimConfig, seeds: Sequence[int], jobs: int = 1) -> Iterator[list[RunReport]]:
+    """Run ``seeds`` on ``jobs`` processes, yielding reports in seed order, chunk by chunk."""
+    # Small enough that every worker gets several chunks (an even spread
+    # and a moving progress bar), large enough to amortise the pickling.
+    size = max(1, min(CHUNK, len(seeds) // (4 * max(jobs, 1))))
+    chunks = list(_chunks(seeds, size))
+    if jobs <= 1 or len(chunks) == 1:
+        for chunk in chunks:
+            yield simulate_many(config, chunk)
+        return
+    with ProcessPoolExecutor(max_workers=jobs) as pool:
+        # map() keeps seed order, so the summary does not depend on jobs.
+        yield from pool.map(simulate_many, [config] * len(chunks), chunks)
+
+
+class Command(BaseCommand):
+    """``consensus simulate`` (the only action for now)."""
+
+    help = "Run the consensus under seeded faults and check safety and liveness."
+
+    def add_arguments(self, parser: ArgumentParser) -> None:
+        """The ``simulate`` subcommand and its options."""
+        sub = parser.add_subparsers(dest="action", required=True)
+        simulate = sub.add_parser("simulate", help="seeded fault-injection runs of all three tiers")
+        simulate.add_argument("--witnesses", type=int, default=4)
+        simulate.add_argument("--supernodes", type=int, default=4)
+        simulate.add_argument("--citizens", type=int, default=3)
+        simulate.add_argument(
+            "--citizen-threshold", type=int, default=None, help="w (default: a majority)"
+        )
+        simulate.add_argument("--faulty-witnesses", type=int, default=1)
+        simulate.add_argument("--faulty-supernodes", type=int, default=1)
+        simulate.add_argument("--runs", type=int, default=100)
+        simulate.add_argument("--seed", type=int, default=1, help="seed of the first run")
+        simulate.add_argument("--target-height", type=int, default=5)
+        simulate.add_argument(
+            "--max-ticks",
+            type=int,
+            default=None,
+            help="liveness bound (default: from GST and target)",
+        )
+        simulate.add_argument("--takeover-ticks", type=int, default=SimConfig.takeover_ticks)
+        simulate.add_argument(
+            "--jobs", type=int, default=1, help="worker processes (0: one per CPU)"
+        )
+        simulate.add_argument("--json", action="store_true", help="print one JSON object only")
+        simulate.add_argument("--no-progress", action="store_true")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        """Run the seeds, print the summary, fail when a run was unsafe or not live."""
+        config = SimConfig(
+            witnesses=options["witnesses"],
+            supernodes=options["supernodes"],
+            citizens=options["citizens"],
+            citizen_threshold=options["citizen_threshold"],
+            faulty_witnesses=options["faulty_witnesses"],
+            faulty_supernodes=options["faulty_supernodes"],
+            target_height=options["target_height"],
+            max_ticks=options["max_ticks"],
+            takeover_ticks=options["takeover_ticks"],
+        )
+        try:
+            config.validate()
+        except ValueError as exc:
+            raise CommandError(str(exc)) from None
+        if options["runs"] < 1:
+            raise CommandError("--runs must be at least 1")
+        seeds = list(range(options["seed"], options["seed"] + options["runs"]))
+        jobs = options["jobs"] or os.cpu_count() or 1
+        show = not options["no_progress"] and self.stderr.isatty()
+
+        summary = Summary(config, seeds[0])
+        started = time.perf_counter()
+        with Progress(
+            TextColumn("simulating"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[status]}"),
+            TimeRemainingColumn(),
+            console=Console(stderr=True),
+            disable=not show,
+            transient=True,
+        ) as progress:
+            task = progress.add_task("runs", total=len(seeds), status="")
+            for reports in run_seeds(config, seeds, jobs):
+                for report in reports:
+                    summary.add(report)
+                unsafe, not_live = summary.safety_violations, summary.liveness_failures
+                status = f"unsafe {unsafe} not live {not_live}"
+                progress.update(task, advance=len(reports), status=status)
+        elapsed = time.perf_counter() - started
+
+        result = summary.to_dict()
+        result["elapsed_seconds"] = round(elapsed, 2)
+        result["runs_per_second"] = round(summary.runs / elapsed, 1) if elapsed else None
+        result["jobs"] = jobs
+        if options["json"]:
+            self.stdout.write(json.dumps(result, sort_keys=False))
+        else:
+            self._print(result)
+        if not summary.ok:
+            raise CommandError(
+                f"{summary.safety_violations} safety violations, "
+                f"{summary.liveness_failures} liveness failures "
+                f"(seeds {summary.unsafe_seeds + summary.not_live_seeds})"
+            )
+
+    def _print(self, result: dict[str, Any]) -> None:
+        seeds = result["seeds"]
+        self.stdout.write(
+            f"{result['runs']} runs (seeds {seeds[0]}..{seeds[1]}): "
+            f"{result['safety_violations']} safety violations, "
+            f"{result['liveness_failures']} liveness failures, {result['halted']} halted; "
+            f"{result['evidence_recorded']} equivocations recorded as evidence; "
+            f"{result['takeover_blocks']} blocks by supernode takeover"
+        )
+        self.stdout.write(f"expected: {result['expected']}")
+        self.stdout.write(
+            f"final height {result['final_height']['min']}..{result['final_height']['max']}, "
+            f"ticks max {result['ticks']['max']} mean {result['ticks']['mean']}; "
+            f"{result['messages']['sent']} messages; {result['runs_per_second']} runs/s "
+            f"({result['elapsed_seconds']} s, {result['jobs']} jobs)"
+        )
+        for kind, seeds_of_kind in result["failing_seeds"].items():
+            if seeds_of_kind:
+                self.stdout.write(f"failing seeds ({kind}): {seeds_of_kind}")
+        for failure in result["failures"]:
+            self.stdout.write(json.dumps(failure))
+        self.stdout.write("OK" if result["ok"] else "FAIL")
