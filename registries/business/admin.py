@@ -315,7 +315,7 @@ class CompanyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     list_per_page = 50
     ordering = ["name", "registry_code"]
     change_form_template = "admin/business/companyrecord/change_form.html"
-    command_template = "admin/business/companyrecord/command_form.html"
+    command_template = "admin/common/command_form.html"
     actions = None
     fieldsets = [
         (

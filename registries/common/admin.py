@@ -99,7 +99,7 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     application: ClassVar[type[RegistryApplication]]
     projections: ClassVar[list[type[ReadModelProjection]]]
-    command_template: ClassVar[str]
+    command_template: ClassVar[str] = "admin/common/command_form.html"
     commands: ClassVar[dict[str, RecordCommand]] = {}
     add_form: ClassVar[type[CommandForm] | None] = None
     add_title: ClassVar[str] = ""

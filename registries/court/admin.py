@@ -330,7 +330,6 @@ class CaseRecordAdmin(CommandAdmin):
 
     application = CourtRegistry
     projections = PROJECTIONS
-    command_template = "admin/court/command_form.html"
     change_form_template = "admin/court/case_change_form.html"
     change_list_template = "admin/court/case_change_list.html"
     commands = CASE_COMMANDS

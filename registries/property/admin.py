@@ -314,7 +314,6 @@ class LandUnitRecordAdmin(CommandAdmin):
 
     application = PropertyRegistry
     projections = PROJECTIONS
-    command_template = "admin/property/command_form.html"
     change_form_template = "admin/property/record_change_form.html"
     change_list_template = "admin/property/record_change_list.html"
     commands = COMMANDS
