@@ -29,13 +29,13 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from chain.blocks.status import LedgerStatus, ledger_status
-from registries.business.api.serializers import company_history
 from registries.business.application import BusinessRegistry, Registration
 from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH, AnnualReport
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
 from registries.common.api import text_contains
 from registries.common.api.roles import user_has_role
+from registries.common.api.serializers import ledger_history
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
 
@@ -456,7 +456,7 @@ class CompanyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def history_table(self, record: CompanyRecord) -> str:
         rows = [
             [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
-            for h in company_history(record)
+            for h in ledger_history("business", record.aggregate_id)
         ]
         return _table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
 from registries.common.api import text_contains
 from registries.common.api.roles import user_has_role
-from registries.court.api.serializers import ledger_history
+from registries.common.api.serializers import ledger_history
 from registries.court.application import CourtRegistry
 from registries.court.domain import (
     ALL_PARTY_ROLES,
@@ -531,6 +531,6 @@ class CaseRecordAdmin(CommandAdmin):
     def history_table(self, record: CaseRecord) -> str:
         rows = [
             [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
-            for h in ledger_history(record.aggregate_id)
+            for h in ledger_history("court", record.aggregate_id)
         ]
         return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")

@@ -32,7 +32,7 @@ from django.utils import timezone
 from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
 from registries.common.api import text_contains
 from registries.common.api.roles import user_has_role
-from registries.identity.api.serializers import ledger_history
+from registries.common.api.serializers import ledger_history
 from registries.identity.application import IdentityRegistry
 from registries.identity.domain import (
     ACTIVE,
@@ -398,7 +398,7 @@ class PersonRecordAdmin(IdentityAdmin):
     def history_table(self, record: PersonRecord) -> str:
         rows = [
             [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
-            for h in ledger_history(record.aggregate_id)
+            for h in ledger_history("identity", record.aggregate_id)
         ]
         return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
 
@@ -453,7 +453,7 @@ class OrganisationRecordAdmin(IdentityAdmin):
     def history_table(self, record: OrganisationRecord) -> str:
         rows = [
             [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
-            for h in ledger_history(record.aggregate_id)
+            for h in ledger_history("identity", record.aggregate_id)
         ]
         return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
 

@@ -29,7 +29,8 @@ from django.utils.html import format_html_join
 from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
 from registries.common.api import text_contains
 from registries.common.api.roles import user_has_role
-from registries.property.api.serializers import ledger_history, signed_message
+from registries.common.api.serializers import ledger_history
+from registries.property.api.serializers import signed_message
 from registries.property.application import PropertyRegistry, Transfer
 from registries.property.domain import (
     MAX_ADDRESS_LENGTH,
@@ -490,6 +491,6 @@ class LandUnitRecordAdmin(CommandAdmin):
     def history_table(self, record: LandUnitRecord) -> str:
         rows = [
             [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
-            for h in ledger_history(record.aggregate_id)
+            for h in ledger_history("property", record.aggregate_id)
         ]
         return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")

@@ -14,56 +14,14 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import ledger_status
-from chain.ledger.models import LedgerEntry
 from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH
 from registries.business.models import AnnualReportRecord, CompanyPerson, CompanyRecord
+from registries.common.api.serializers import StrictCharField, StrictIntegerField, ledger_history
 
 REGISTRY = "business"
 # Large enough for any real company, small enough that sums fit a 64-bit column.
 MAX_CENTS = 10**15
 MAX_PEOPLE = 100
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """An integer that must be a JSON integer: no floats, strings or booleans."""
-
-    default_error_messages = {
-        "not_an_integer": "A whole number (JSON integer) is required, not {kind}.",
-    }
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("not_an_integer", kind=_json_kind(data))
-        return super().to_internal_value(data)
-
-
-class StrictCharField(serializers.CharField):
-    """A string that must be a JSON string (numbers are not silently converted)."""
-
-    default_error_messages = {"not_a_string": "A string is required, not {kind}."}
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            self.fail("not_a_string", kind=_json_kind(data))
-        return super().to_internal_value(data)
-
-
-def _json_kind(value: Any) -> str:
-    if value is None:
-        return "null"
-    if isinstance(value, bool):
-        return "a boolean"
-    if isinstance(value, float):
-        return "a decimal number"
-    if isinstance(value, int):
-        return "a number"
-    if isinstance(value, str):
-        return "a string"
-    if isinstance(value, list):
-        return "a list"
-    if isinstance(value, dict):
-        return "an object"
-    return type(value).__name__
 
 
 def _personal_codes(help_text: str) -> serializers.ListField:
@@ -106,33 +64,6 @@ class HistoryEntrySerializer(serializers.Serializer[Any]):
     entry_hash = serializers.CharField(help_text="Hex SHA-256 of the chained entry")
     block_height = serializers.IntegerField(allow_null=True)
     level = serializers.CharField()
-
-
-def event_name(topic: str) -> str:
-    """``registries.business.domain:Company.AddressChanged`` -> ``AddressChanged``."""
-    return topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-
-
-def company_history(record: CompanyRecord) -> list[dict[str, Any]]:
-    """The company's ledger entries, oldest first, each with its block and level."""
-    entries = LedgerEntry.objects.filter(
-        registry=REGISTRY, originator_id=record.aggregate_id
-    ).order_by("seq")
-    history = []
-    for entry in entries:
-        status = ledger_status(REGISTRY, entry.seq)
-        history.append(
-            {
-                "seq": entry.seq,
-                "event": event_name(entry.topic),
-                "originator_version": entry.originator_version,
-                "recorded_at": entry.recorded_at,
-                "entry_hash": bytes(entry.entry_hash).hex(),
-                "block_height": status.block_height,
-                "level": status.level,
-            }
-        )
-    return history
 
 
 class CompanySummarySerializer(serializers.ModelSerializer[CompanyRecord]):
@@ -191,7 +122,7 @@ class CompanyDetailSerializer(CompanySummarySerializer):
 
     @extend_schema_field(HistoryEntrySerializer(many=True))
     def get_history(self, record: CompanyRecord) -> list[dict[str, Any]]:
-        return company_history(record)
+        return ledger_history(REGISTRY, record.aggregate_id)
 
 
 class CompanyFilterSerializer(serializers.Serializer[Any]):

@@ -10,13 +10,17 @@ from the registry as errors.
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import ledger_status
-from chain.ledger.models import LedgerEntry
+from registries.common.api.serializers import (
+    StrictCharField,
+    StrictIntegerField,
+    enum_field,
+    ledger_history,
+)
 from registries.court.domain import (
     ALL_PARTY_ROLES,
     APPEAL_DECISIONS,
@@ -38,73 +42,6 @@ from registries.court.models import (
 )
 
 REGISTRY = "court"
-
-
-class StrictCharField(serializers.CharField):
-    """A string that must be a JSON string (numbers are not silently converted)."""
-
-    default_error_messages = {"not_a_string": "A string is required, not {kind}."}
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            kind = "null" if data is None else f"a {type(data).__name__}"
-            self.fail("not_a_string", kind=kind)
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """A whole number that must be a JSON integer (no strings, floats or booleans)."""
-
-    default_error_messages = {"not_an_integer": "A whole number (JSON integer) is required."}
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("not_an_integer")
-        return super().to_internal_value(data)
-
-
-_ENUM_FIELDS: dict[str, type[serializers.ChoiceField]] = {}
-
-
-def enum_field(
-    component: str, choices: list[str], description: str, **kwargs: Any
-) -> serializers.ChoiceField:
-    """A choice field documented as its own named enum component (``Court...``), so
-    that drf-spectacular never guesses a name shared with another registry's enum."""
-    field_class = _ENUM_FIELDS.get(component)
-    if field_class is None:
-        schema = {"type": "string", "enum": choices, "description": description}
-        field_class = type(f"{component}Field", (serializers.ChoiceField,), {})
-        extend_schema_field(schema, component_name=component)(field_class)
-        _ENUM_FIELDS[component] = field_class
-    return field_class(choices=choices, **kwargs)
-
-
-def event_name(topic: str) -> str:
-    """``registries.court.domain:Case.JudgmentRecorded`` -> ``JudgmentRecorded``."""
-    return topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-
-
-def ledger_history(aggregate_id: UUID) -> list[dict[str, Any]]:
-    """The case's court ledger entries, oldest first, each with its block and level."""
-    entries = LedgerEntry.objects.filter(registry=REGISTRY, originator_id=aggregate_id).order_by(
-        "seq"
-    )
-    history = []
-    for entry in entries:
-        status = ledger_status(REGISTRY, entry.seq)
-        history.append(
-            {
-                "seq": entry.seq,
-                "event": event_name(entry.topic),
-                "originator_version": entry.originator_version,
-                "recorded_at": entry.recorded_at,
-                "entry_hash": bytes(entry.entry_hash).hex(),
-                "block_height": status.block_height,
-                "level": status.level,
-            }
-        )
-    return history
 
 
 def shows_person_codes(case: CaseRecord) -> bool:
@@ -357,7 +294,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
 
     @extend_schema_field(CourtHistoryEntrySerializer(many=True))
     def get_history(self, record: CaseRecord) -> list[dict[str, Any]]:
-        return ledger_history(record.aggregate_id)
+        return ledger_history(REGISTRY, record.aggregate_id)
 
 
 class CaseFilterSerializer(serializers.Serializer[Any]):

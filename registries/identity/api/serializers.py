@@ -10,13 +10,12 @@ back as registry errors.
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import ledger_status
-from chain.ledger.models import LedgerEntry
+from registries.common.api.serializers import StrictCharField, enum_field, ledger_history
 from registries.identity.domain import (
     KEY_STATUSES,
     MAX_NAME_LENGTH,
@@ -36,40 +35,6 @@ from registries.identity.models import (
 REGISTRY = "identity"
 
 
-class StrictCharField(serializers.CharField):
-    """A string that must be a JSON string (numbers are not silently converted)."""
-
-    default_error_messages = {"not_a_string": "A string is required, not {kind}."}
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            kind = "null" if data is None else f"a {type(data).__name__}"
-            self.fail("not_a_string", kind=kind)
-        return super().to_internal_value(data)
-
-
-def enum_field(
-    component: str, choices: list[str], description: str, **kwargs: Any
-) -> serializers.ChoiceField:
-    """A choice field documented as its own named enum component (``Identity...``).
-
-    Named explicitly so that drf-spectacular never has to guess a name for a
-    ``kind`` or ``status`` enum shared in spirit with other registries. (The
-    annotation goes on a class of its own: DRF copies field instances by
-    re-creating them, which would drop an annotation on the instance.)
-    """
-    field_class = _ENUM_FIELDS.get(component)
-    if field_class is None:
-        schema = {"type": "string", "enum": choices, "description": description}
-        field_class = type(f"{component}Field", (serializers.ChoiceField,), {})
-        extend_schema_field(schema, component_name=component)(field_class)
-        _ENUM_FIELDS[component] = field_class
-    return field_class(choices=choices, **kwargs)
-
-
-_ENUM_FIELDS: dict[str, type[serializers.ChoiceField]] = {}
-
-
 def kind_field(**kwargs: Any) -> serializers.ChoiceField:
     return enum_field(
         "IdentityOrganisationKind",
@@ -85,38 +50,6 @@ def registry_field(**kwargs: Any) -> serializers.ChoiceField:
 
 def role_field(**kwargs: Any) -> serializers.ChoiceField:
     return enum_field("IdentityOfficialRole", list(ROLES), "An official's role", **kwargs)
-
-
-def event_name(topic: str) -> str:
-    """``registries.identity.domain:Person.KeyRotated`` -> ``KeyRotated``."""
-    return topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-
-
-def ledger_history(aggregate_id: UUID) -> list[dict[str, Any]]:
-    """The aggregate's identity ledger entries, oldest first, with block and level.
-
-    The entries' originator id is deliberately not included.
-    """
-    entries = LedgerEntry.objects.filter(registry=REGISTRY, originator_id=aggregate_id).order_by(
-        "seq"
-    )
-    history = []
-    for entry in entries:
-        status = ledger_status(REGISTRY, entry.seq)
-        history.append(
-            {
-                "seq": entry.seq,
-                "event": event_name(entry.topic),
-                "recorded_at": entry.recorded_at,
-                "entry_hash": bytes(entry.entry_hash).hex(),
-                "block_height": status.block_height,
-                "level": status.level,
-            }
-        )
-    return history
-
-
-# Read side --------------------------------------------------------------------------
 
 
 class LedgerStatusSerializer(serializers.Serializer[Any]):
@@ -218,7 +151,7 @@ class PersonSerializer(serializers.ModelSerializer[PersonRecord]):
 
     @extend_schema_field(HistoryEntrySerializer(many=True))
     def get_history(self, record: PersonRecord) -> list[dict[str, Any]]:
-        return ledger_history(record.aggregate_id)
+        return ledger_history(REGISTRY, record.aggregate_id)
 
 
 class OrganisationSerializer(serializers.ModelSerializer[OrganisationRecord]):
@@ -246,7 +179,7 @@ class OrganisationDetailSerializer(OrganisationSerializer):
 
     @extend_schema_field(HistoryEntrySerializer(many=True))
     def get_history(self, record: OrganisationRecord) -> list[dict[str, Any]]:
-        return ledger_history(record.aggregate_id)
+        return ledger_history(REGISTRY, record.aggregate_id)
 
 
 class OrganisationFilterSerializer(serializers.Serializer[Any]):

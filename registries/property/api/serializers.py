@@ -11,13 +11,17 @@ errors.
 from __future__ import annotations
 
 from typing import Any
-from uuid import UUID
 
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import ledger_status
-from chain.ledger.models import LedgerEntry
+from registries.common.api.serializers import (
+    StrictCharField,
+    StrictIntegerField,
+    enum_field,
+    ledger_history,
+)
 from registries.property.domain import (
     MAX_ADDRESS_LENGTH,
     MAX_AREA_M2,
@@ -38,45 +42,6 @@ from registries.property.models import (
 )
 
 REGISTRY = "property"
-
-
-class StrictCharField(serializers.CharField):
-    """A string that must be a JSON string (numbers are not silently converted)."""
-
-    default_error_messages = {"not_a_string": "A string is required, not {kind}."}
-
-    def to_internal_value(self, data: Any) -> str:
-        if not isinstance(data, str):
-            kind = "null" if data is None else f"a {type(data).__name__}"
-            self.fail("not_a_string", kind=kind)
-        return super().to_internal_value(data)
-
-
-class StrictIntegerField(serializers.IntegerField):
-    """An integer that must be a JSON integer: no floats, strings or booleans."""
-
-    default_error_messages = {"not_an_integer": "A whole number (JSON integer) is required."}
-
-    def to_internal_value(self, data: Any) -> int:
-        if isinstance(data, bool) or not isinstance(data, int):
-            self.fail("not_an_integer")
-        return super().to_internal_value(data)
-
-
-_ENUM_FIELDS: dict[str, type[serializers.ChoiceField]] = {}
-
-
-def enum_field(
-    component: str, choices: list[str], description: str, **kwargs: Any
-) -> serializers.ChoiceField:
-    """A choice field documented as its own named enum component (``Property...``)."""
-    field_class = _ENUM_FIELDS.get(component)
-    if field_class is None:
-        schema = {"type": "string", "enum": choices, "description": description}
-        field_class = type(f"{component}Field", (serializers.ChoiceField,), {})
-        extend_schema_field(schema, component_name=component)(field_class)
-        _ENUM_FIELDS[component] = field_class
-    return field_class(choices=choices, **kwargs)
 
 
 def purpose_field(**kwargs: Any) -> serializers.ChoiceField:
@@ -106,33 +71,6 @@ def cadastral_code_field(**kwargs: Any) -> StrictCharField:
     return StrictCharField(
         max_length=40, help_text="Cadastral code such as 78401:101:0010", **kwargs
     )
-
-
-def event_name(topic: str) -> str:
-    """``registries.property.domain:LandUnit.SeizureNoted`` -> ``SeizureNoted``."""
-    return topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
-
-
-def ledger_history(aggregate_id: UUID) -> list[dict[str, Any]]:
-    """The unit's ledger entries, oldest first, each with its block and level."""
-    entries = LedgerEntry.objects.filter(registry=REGISTRY, originator_id=aggregate_id).order_by(
-        "seq"
-    )
-    history = []
-    for entry in entries:
-        status = ledger_status(REGISTRY, entry.seq)
-        history.append(
-            {
-                "seq": entry.seq,
-                "event": event_name(entry.topic),
-                "originator_version": entry.originator_version,
-                "recorded_at": entry.recorded_at,
-                "entry_hash": bytes(entry.entry_hash).hex(),
-                "block_height": status.block_height,
-                "level": status.level,
-            }
-        )
-    return history
 
 
 def signed_message(record: TransferRecord) -> str:
@@ -406,7 +344,7 @@ class LandUnitDetailSerializer(serializers.ModelSerializer[LandUnitRecord]):
 
     @extend_schema_field(HistoryEntrySerializer(many=True))
     def get_history(self, record: LandUnitRecord) -> list[dict[str, Any]]:
-        return ledger_history(record.aggregate_id)
+        return ledger_history(REGISTRY, record.aggregate_id)
 
 
 class LandUnitFilterSerializer(serializers.Serializer[Any]):

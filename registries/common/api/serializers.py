@@ -1,0 +1,105 @@
+"""Serializer pieces every registry's API uses: strict JSON fields, named
+enums, and a record's ledger history."""
+
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from chain.blocks.status import ledger_status
+from chain.ledger.models import LedgerEntry
+
+
+def json_kind(value: Any) -> str:
+    """How an error message names the JSON type of ``value``."""
+    if value is None:
+        return "null"
+    kinds: list[tuple[type | tuple[type, ...], str]] = [
+        (bool, "a boolean"),
+        (float, "a decimal number"),
+        (int, "a number"),
+        (str, "a string"),
+        (list, "a list"),
+        (dict, "an object"),
+    ]
+    for kind, name in kinds:
+        if isinstance(value, kind):
+            return name
+    return type(value).__name__
+
+
+class StrictIntegerField(serializers.IntegerField):
+    """An integer that must be a JSON integer: no floats, strings or booleans."""
+
+    default_error_messages = {
+        "not_an_integer": "A whole number (JSON integer) is required, not {kind}.",
+    }
+
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("not_an_integer", kind=json_kind(data))
+        return super().to_internal_value(data)
+
+
+class StrictCharField(serializers.CharField):
+    """A string that must be a JSON string (numbers are not silently converted)."""
+
+    default_error_messages = {"not_a_string": "A string is required, not {kind}."}
+
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("not_a_string", kind=json_kind(data))
+        return super().to_internal_value(data)
+
+
+_ENUM_FIELDS: dict[str, type[serializers.ChoiceField]] = {}
+
+
+def enum_field(
+    component: str, choices: list[str], description: str, **kwargs: Any
+) -> serializers.ChoiceField:
+    """A choice field documented as its own named enum component (``CourtCaseKind``).
+
+    Named explicitly so that drf-spectacular never has to guess a name for a
+    ``kind`` or ``status`` enum that several registries have. (The annotation
+    goes on a class of its own: DRF copies field instances by re-creating
+    them, which would drop an annotation on the instance.)
+    """
+    field_class = _ENUM_FIELDS.get(component)
+    if field_class is None:
+        schema = {"type": "string", "enum": choices, "description": description}
+        field_class = type(f"{component}Field", (serializers.ChoiceField,), {})
+        extend_schema_field(schema, component_name=component)(field_class)
+        _ENUM_FIELDS[component] = field_class
+    return field_class(choices=choices, **kwargs)
+
+
+def event_name(topic: str) -> str:
+    """``registries.business.domain:Company.AddressChanged`` -> ``AddressChanged``."""
+    return topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
+
+
+def ledger_history(registry: str, aggregate_id: UUID) -> list[dict[str, Any]]:
+    """An aggregate's ledger entries, oldest first, each with its block and level.
+
+    The aggregate id itself is not included (a person's id is not public).
+    """
+    entries = LedgerEntry.objects.filter(registry=registry, originator_id=aggregate_id)
+    history = []
+    for entry in entries.order_by("seq"):
+        status = ledger_status(registry, entry.seq)
+        history.append(
+            {
+                "seq": entry.seq,
+                "event": event_name(entry.topic),
+                "originator_version": entry.originator_version,
+                "recorded_at": entry.recorded_at,
+                "entry_hash": bytes(entry.entry_hash).hex(),
+                "block_height": status.block_height,
+                "level": status.level,
+            }
+        )
+    return history
