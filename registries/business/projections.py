@@ -7,30 +7,19 @@ from typing import Any
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 
-from chain.ledger.models import LedgerEntry
 from registries.business.application import BusinessRegistry
 from registries.business.domain import Company
 from registries.business.models import AnnualReportRecord, CompanyPerson, CompanyRecord
-from registries.common.projections import ReadModelProjection
+from registries.common.projections import ReadModelProjection, touch
+from registries.common.projections import ledger_seq as common_ledger_seq
 
 
 def _ledger_seq(event: Any) -> int:
-    # Stored in the same transaction as the event, so it always exists.
-    return LedgerEntry.objects.values_list("seq", flat=True).get(
-        registry=BusinessRegistry.name,
-        originator_id=event.originator_id,
-        originator_version=event.originator_version,
-    )
+    return common_ledger_seq(BusinessRegistry.name, event)
 
 
 def _touch(event: Any, **changes: Any) -> CompanyRecord:
-    record = CompanyRecord.objects.get(aggregate_id=event.originator_id)
-    for field, value in changes.items():
-        setattr(record, field, value)
-    record.version = event.originator_version
-    record.ledger_seq = _ledger_seq(event)
-    record.save()
-    return record
+    return touch(CompanyRecord, event, _ledger_seq(event), **changes)
 
 
 class CompanyProjection(ReadModelProjection):

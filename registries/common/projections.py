@@ -10,15 +10,16 @@ from __future__ import annotations
 from collections.abc import Callable
 from importlib import import_module
 from types import ModuleType
-from typing import ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.apps import apps
 from django.db import transaction
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 
+from chain.ledger.models import LedgerEntry
 from registries.common.application import RegistryApplication, running
-from registries.common.models import ProjectionPosition
+from registries.common.models import LedgerLinked, ProjectionPosition
 
 BATCH_SIZE = 500
 
@@ -61,6 +62,31 @@ class ReadModelProjection(Projection[DjangoTrackingRecorder]):
     """
 
     application: ClassVar[type[RegistryApplication]]
+
+
+def ledger_seq(registry: str, event: Any) -> int:
+    """The ledger seq of a stored event (written in the same transaction, so it exists)."""
+    seq: int = LedgerEntry.objects.values_list("seq", flat=True).get(
+        registry=registry,
+        originator_id=event.originator_id,
+        originator_version=event.originator_version,
+    )
+    return seq
+
+
+Record = TypeVar("Record", bound=LedgerLinked)
+
+
+def touch(model: type[Record], event: Any, seq: int, **changes: Any) -> Record:
+    """Apply ``changes`` to the read model of the event's aggregate and mark it
+    with the event's version and ledger seq."""
+    record = model._default_manager.get(aggregate_id=event.originator_id)
+    # Every read model keeps the version of the aggregate it shows.
+    for field, value in {**changes, "version": event.originator_version}.items():
+        setattr(record, field, value)
+    record.ledger_seq = seq
+    record.save()
+    return record
 
 
 def catch_up(projection_class: type[ReadModelProjection]) -> int:

@@ -11,8 +11,8 @@ from typing import Any
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 
-from chain.ledger.models import LedgerEntry
-from registries.common.projections import ReadModelProjection
+from registries.common.projections import ReadModelProjection, touch
+from registries.common.projections import ledger_seq as common_ledger_seq
 from registries.court.application import CourtRegistry
 from registries.court.domain import CLOSED_REASON, Case
 from registries.court.models import (
@@ -25,23 +25,11 @@ from registries.court.models import (
 
 
 def ledger_seq(event: Any) -> int:
-    """The court ledger seq of a stored event (stored in the same transaction, so it exists)."""
-    seq: int = LedgerEntry.objects.values_list("seq", flat=True).get(
-        registry=CourtRegistry.name,
-        originator_id=event.originator_id,
-        originator_version=event.originator_version,
-    )
-    return seq
+    return common_ledger_seq(CourtRegistry.name, event)
 
 
 def _touch(event: Any, seq: int, **changes: Any) -> CaseRecord:
-    record = CaseRecord.objects.get(aggregate_id=event.originator_id)
-    for name, value in changes.items():
-        setattr(record, name, value)
-    record.version = event.originator_version
-    record.ledger_seq = seq
-    record.save()
-    return record
+    return touch(CaseRecord, event, seq, **changes)
 
 
 class CaseProjection(ReadModelProjection):

@@ -7,8 +7,8 @@ from typing import Any
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 
-from chain.ledger.models import LedgerEntry
-from registries.common.projections import ReadModelProjection
+from registries.common.projections import ReadModelProjection, touch
+from registries.common.projections import ledger_seq as common_ledger_seq
 from registries.identity.application import IdentityRegistry
 from registries.identity.domain import ACTIVE, EXPIRED, REVOKED, ROTATED, Organisation, Person
 from registries.identity.models import (
@@ -20,22 +20,11 @@ from registries.identity.models import (
 
 
 def _ledger_seq(event: Any) -> int:
-    # Stored in the same transaction as the event, so it always exists.
-    return LedgerEntry.objects.values_list("seq", flat=True).get(
-        registry=IdentityRegistry.name,
-        originator_id=event.originator_id,
-        originator_version=event.originator_version,
-    )
+    return common_ledger_seq(IdentityRegistry.name, event)
 
 
 def _touch(event: Any, seq: int, **changes: Any) -> PersonRecord:
-    record = PersonRecord.objects.get(aggregate_id=event.originator_id)
-    for field, value in changes.items():
-        setattr(record, field, value)
-    record.version = event.originator_version
-    record.ledger_seq = seq
-    record.save()
-    return record
+    return touch(PersonRecord, event, seq, **changes)
 
 
 class IdentityProjection(ReadModelProjection):

@@ -7,8 +7,8 @@ from typing import Any
 from eventsourcing.dispatch import singledispatchmethod
 from eventsourcing.persistence import Tracking
 
-from chain.ledger.models import LedgerEntry
-from registries.common.projections import ReadModelProjection
+from registries.common.projections import ReadModelProjection, touch
+from registries.common.projections import ledger_seq as common_ledger_seq
 from registries.property.application import PropertyRegistry
 from registries.property.domain import SEIZURE, LandUnit, party_kind, seizure_description
 from registries.property.models import (
@@ -21,22 +21,11 @@ from registries.property.models import (
 
 
 def _ledger_seq(event: Any) -> int:
-    # Stored in the same transaction as the event, so it always exists.
-    return LedgerEntry.objects.values_list("seq", flat=True).get(
-        registry=PropertyRegistry.name,
-        originator_id=event.originator_id,
-        originator_version=event.originator_version,
-    )
+    return common_ledger_seq(PropertyRegistry.name, event)
 
 
 def _touch(event: Any, seq: int, **changes: Any) -> LandUnitRecord:
-    record = LandUnitRecord.objects.get(aggregate_id=event.originator_id)
-    for field, value in changes.items():
-        setattr(record, field, value)
-    record.version = event.originator_version
-    record.ledger_seq = seq
-    record.save()
-    return record
+    return touch(LandUnitRecord, event, seq, **changes)
 
 
 def _set_owners(record: LandUnitRecord, owners: list[dict[str, str]], seq: int) -> None:
