@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any
 from uuid import uuid4
 
 from eventsourcing.application import Application
@@ -41,7 +41,7 @@ ACTOR = "bench"
 class BareBusinessRegistry(BusinessRegistry):
     """The business registry's commands on eventsourcing's stock persistence (no ledger)."""
 
-    name: ClassVar[str] = "barebusiness"  # type: ignore[misc]
+    name = "barebusiness"
 
     def __init__(self, env: dict[str, str] | None = None) -> None:
         # Skip RegistryApplication.__init__, which selects the ledger recorders.

@@ -11,7 +11,6 @@ from __future__ import annotations
 import secrets
 from dataclasses import dataclass
 from datetime import date
-from typing import ClassVar
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -45,7 +44,7 @@ class Registration:
 class BusinessRegistry(RegistryApplication):
     """The business registry (äriregister)."""
 
-    name: ClassVar[str] = "business"  # type: ignore[misc]
+    name = "business"
 
     def register_company(self, registration: Registration, actor: str, today: date) -> str:
         """Register a company; return its new 8-digit registry code."""

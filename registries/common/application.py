@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import threading
 from datetime import date
-from typing import ClassVar, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from django.db import connections
@@ -39,7 +39,7 @@ class RegistryApplication(Application[UUID]):
     projections follow.
     """
 
-    name: ClassVar[str] = "registry"  # type: ignore[misc]
+    name = "registry"
 
     def __init__(self, env: dict[str, str] | None = None, *, create_tables: bool = False) -> None:
         # Explicit settings win over process variables (eventsourcing merges

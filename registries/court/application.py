@@ -16,7 +16,6 @@ in identity) in the business registry.
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import ClassVar
 
 from eventsourcing.application import AggregateNotFoundError
 
@@ -70,7 +69,7 @@ def court_exists(code: str) -> bool:
 class CourtRegistry(RegistryApplication):
     """The court registry: cases, parties, hearings, judgments and appeals."""
 
-    name: ClassVar[str] = "court"  # type: ignore[misc]
+    name = "court"
 
     # Cases.
 

@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 from datetime import date
-from typing import ClassVar
 from uuid import UUID
 
 from django.conf import settings
@@ -54,7 +53,7 @@ def code_pepper() -> bytes:
 class IdentityRegistry(RegistryApplication):
     """The identity registry: persons, organisations, officials and e-ID keys."""
 
-    name: ClassVar[str] = "identity"  # type: ignore[misc]
+    name = "identity"
 
     def __init__(
         self,

@@ -28,7 +28,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import ClassVar, TypeVar
+from typing import TypeVar
 from uuid import UUID
 
 from cryptography.exceptions import InvalidSignature
@@ -88,7 +88,7 @@ class Transfer:
 class PropertyRegistry(RegistryApplication):
     """The land register: land units and their four-part title register."""
 
-    name: ClassVar[str] = "property"  # type: ignore[misc]
+    name = "property"
 
     # Part I and first registration.
 
