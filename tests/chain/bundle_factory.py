@@ -7,14 +7,24 @@ a direct RFC 9162 recursion), so the tests compare two implementations.
 from __future__ import annotations
 
 import hashlib
-import sys
-import types
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+
+from chain.encoding import (
+    ZERO_HASH,
+    block_hash,
+    canonical,
+    entry_envelope,
+    entry_hash,
+    timestamp,
+    vote_message,
+)
+from chain.keys import NodeKey
+from chain.notes import checkpoint_body
 
 
 def _split(n: int) -> int:
@@ -33,75 +43,6 @@ def rfc9162_root(leaves: Sequence[bytes]) -> bytes:
     k = _split(len(leaves))
     return hashlib.sha256(b"\x01" + rfc9162_root(leaves[:k]) + rfc9162_root(leaves[k:])).digest()
 
-
-def ensure_merkle() -> None:
-    """Use chain.merkle when it exists; until then install a tiny private stand-in."""
-    try:
-        import chain.merkle  # noqa: F401
-    except ImportError:
-        sys.modules["chain.merkle"] = _standin()
-
-
-def _standin() -> types.ModuleType:
-    module = types.ModuleType("chain.merkle")
-
-    def leaf_hash(data: bytes) -> bytes:
-        return hashlib.sha256(b"\x00" + data).digest()
-
-    def node_hash(left: bytes, right: bytes) -> bytes:
-        return hashlib.sha256(b"\x01" + left + right).digest()
-
-    class MerkleFrontier:
-        def __init__(self) -> None:
-            self.size = 0
-            self.hashes: list[bytes | None] = []
-
-        def append(self, leaf: bytes) -> list[tuple[int, int, bytes]]:
-            carry, level, index = leaf, 0, self.size
-            out = [(0, index, leaf)]
-            while level < len(self.hashes) and self.hashes[level] is not None:
-                left = self.hashes[level]
-                assert left is not None
-                self.hashes[level] = None
-                carry = node_hash(left, carry)
-                level += 1
-                index //= 2
-                out.append((level, index, carry))
-            if level == len(self.hashes):
-                self.hashes.append(carry)
-            else:
-                self.hashes[level] = carry
-            self.size += 1
-            return out
-
-        def root(self) -> bytes:
-            acc: bytes | None = None
-            for value in self.hashes:
-                if value is not None:
-                    acc = value if acc is None else node_hash(value, acc)
-            return acc if acc is not None else hashlib.sha256(b"").digest()
-
-    module.leaf_hash = leaf_hash  # type: ignore[attr-defined]
-    module.node_hash = node_hash  # type: ignore[attr-defined]
-    module.EMPTY_ROOT = hashlib.sha256(b"").digest()  # type: ignore[attr-defined]
-    module.MerkleFrontier = MerkleFrontier  # type: ignore[attr-defined]
-    module.root_hash = lambda leaves: rfc9162_root(list(leaves))  # type: ignore[attr-defined]
-    return module
-
-
-ensure_merkle()
-
-from chain.encoding import (  # noqa: E402
-    ZERO_HASH,
-    block_hash,
-    canonical,
-    entry_envelope,
-    entry_hash,
-    timestamp,
-    vote_message,
-)
-from chain.keys import NodeKey  # noqa: E402
-from chain.notes import checkpoint_body  # noqa: E402
 
 CHAIN_ID = "riik-test"
 ORIGIN_PREFIX = "riik.example"
