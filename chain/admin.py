@@ -10,8 +10,16 @@ from typing import Any
 from django.contrib import admin
 from django.http import HttpRequest
 
-from chain.blocks.models import Block, BlockLog, BlockSignature, Checkpoint, Supernode
-from chain.blocks.status import ledger_status
+from chain.blocks.models import (
+    Block,
+    BlockLog,
+    BlockSignature,
+    Checkpoint,
+    SignedHeight,
+    Supernode,
+    Validator,
+)
+from chain.blocks.status import ledger_status, signature_counts
 from chain.ledger.models import LedgerEntry
 
 
@@ -87,7 +95,17 @@ class CheckpointInline(admin.StackedInline):  # type: ignore[type-arg]
 
 @admin.register(Block)
 class BlockAdmin(ReadOnlyAdmin):
-    list_display = ["height", "hash_prefix", "level", "sealed_at", "proposer", "signature_count"]
+    list_display = [
+        "height",
+        "hash_prefix",
+        "level",
+        "sealed_at",
+        "proposer",
+        "signature_count",
+        "witness_count",
+        "supernode_count",
+        "citizen_count",
+    ]
     list_filter = ["level"]
     search_fields = ["height"]
     readonly_fields = fields = (
@@ -117,6 +135,18 @@ class BlockAdmin(ReadOnlyAdmin):
     @admin.display(description="signatures")
     def signature_count(self, block: Block) -> int:
         return block.signatures.count()
+
+    @admin.display(description="witness precommits")
+    def witness_count(self, block: Block) -> int:
+        return signature_counts(block)["witness"]
+
+    @admin.display(description="supernode finalizes")
+    def supernode_count(self, block: Block) -> int:
+        return signature_counts(block)["supernode"]
+
+    @admin.display(description="citizen cosignatures")
+    def citizen_count(self, block: Block) -> int:
+        return signature_counts(block)["citizen"]
 
 
 @admin.register(LedgerEntry)
@@ -167,3 +197,14 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
 @admin.register(Supernode)
 class SupernodeAdmin(ReadOnlyAdmin):
     list_display = ["name", "key_id", "added_at_height"]
+
+
+@admin.register(Validator)
+class ValidatorAdmin(ReadOnlyAdmin):
+    list_display = ["tier", "name", "key_id", "added_at_height"]
+    list_filter = ["tier"]
+
+
+@admin.register(SignedHeight)
+class SignedHeightAdmin(ReadOnlyAdmin):
+    list_display = ["node", "height"]

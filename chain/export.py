@@ -11,7 +11,7 @@ The record layout is written down in docs/chain-format.md.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID
@@ -19,8 +19,8 @@ from uuid import UUID
 from django.conf import settings
 from django.db import connection
 
-from chain.blocks.finality import quorum
-from chain.blocks.models import Block, Supernode
+from chain.blocks.finality import TIER_KINDS, quorum
+from chain.blocks.models import Block, Supernode, Validator
 from chain.encoding import timestamp
 from chain.ledger.models import LedgerEntry, LedgerHead
 from chain.ledger.proofs import tree_root as tree_root_of
@@ -45,8 +45,42 @@ def header_record() -> dict[str, Any]:
             for s in supernodes
         ],
         "quorum": quorum(len(supernodes)) if supernodes else 1,
+        **_tier_lists(),
         "exported_at": timestamp(datetime.now(UTC)),
     }
+
+
+def _tier_lists() -> dict[str, Any]:
+    """``witnesses``/``witness_quorum`` and ``citizens``/``citizen_threshold``, when present."""
+    listed: dict[str, Any] = {}
+    for tier, key, threshold_key in (
+        ("witness", "witnesses", "witness_quorum"),
+        ("citizen", "citizens", "citizen_threshold"),
+    ):
+        members = list(Validator.objects.filter(tier=tier).order_by("name"))
+        if not members:
+            continue
+        listed[key] = [
+            {"name": v.name, "public_key": bytes(v.public_key).hex(), "key_id": v.key_id}
+            for v in members
+        ]
+        if tier == "witness":
+            listed[threshold_key] = quorum(len(members))
+        else:
+            listed[threshold_key] = max(1, min(settings.RIIK_CITIZEN_THRESHOLD, len(members)))
+    return listed
+
+
+def _signatures(block: Block, tier: str, kind: str) -> list[dict[str, str]]:
+    return [
+        {
+            "signer": s.signer,
+            "key_id": s.key_id,
+            "alg": s.alg,
+            "signature": bytes(s.signature).hex(),
+        }
+        for s in block.signatures.filter(tier=tier, kind=kind).order_by("signer")
+    ]
 
 
 def _has_events_table(registry: str) -> bool:
@@ -100,24 +134,23 @@ def _uuid_text(value: object) -> str:
     return str(UUID(text))
 
 
-def block_record(block: Block) -> dict[str, Any]:
-    """A block with its header, certificate and checkpoints."""
-    return {
+def block_record(block: Block, tiers: Iterable[str] = ()) -> dict[str, Any]:
+    """A block with its header, certificates and checkpoints.
+
+    ``tiers``: the other tiers the bundle header lists (``witness``,
+    ``citizen``), whose certificates are added as ``<tier>_certificate``.
+    """
+    record: dict[str, Any] = {
         "type": "block",
         "header": json.loads(block.header),
         "block_hash": bytes(block.block_hash).hex(),
         "round": block.round,
-        "certificate": [
-            {
-                "signer": s.signer,
-                "key_id": s.key_id,
-                "alg": s.alg,
-                "signature": bytes(s.signature).hex(),
-            }
-            for s in block.signatures.order_by("signer")
-        ],
+        "certificate": _signatures(block, "supernode", "finalize"),
         "checkpoints": {c.registry: c.note for c in block.checkpoints.order_by("registry")},
     }
+    for tier in tiers:
+        record[f"{tier}_certificate"] = _signatures(block, tier, TIER_KINDS[tier])
+    return record
 
 
 def unlinked_events(registry: str) -> int:
@@ -164,7 +197,11 @@ def bundle_records() -> Iterator[dict[str, Any] | EntryRow]:
     Entries come as :class:`~chain.verify.EntryRow` (``.record()`` is their
     bundle form), everything else as bundle records.
     """
-    yield header_record()
+    header = header_record()
+    yield header
+    tiers = [
+        tier for tier, key in (("witness", "witnesses"), ("citizen", "citizens")) if key in header
+    ]
     registries = sorted(settings.RIIK_REGISTRIES)
     sizes = dict.fromkeys(registries, 0)
     entries = blocks = 0
@@ -178,7 +215,7 @@ def bundle_records() -> Iterator[dict[str, Any] | EntryRow]:
                 yield record
             sizes[registry] = logs.get(registry, 0)
         blocks += 1
-        yield block_record(block)
+        yield block_record(block, tiers)
     for registry in registries:
         for record in entry_records(registry, sizes[registry], None):
             entries += 1

@@ -64,6 +64,16 @@ __all__ = [
 BUNDLE_FORMAT = "riik-bundle/1"
 SUPERNODE_TIER = "supernode"
 FINALIZE_KIND = "finalize"
+WITNESS_TIER = "witness"
+PRECOMMIT_KIND = "precommit"
+CITIZEN_TIER = "citizen"
+COSIGN_KIND = "cosign"
+OPTIONAL_TIERS = {
+    # tier: (header list, header threshold, signature kind)
+    WITNESS_TIER: ("witnesses", "witness_quorum", PRECOMMIT_KIND),
+    CITIZEN_TIER: ("citizens", "citizen_threshold", COSIGN_KIND),
+}
+"""Tiers besides the supernodes a bundle may list; their certificates are optional."""
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """Longest bundle line accepted (a line holds one record and its payload)."""
 
@@ -158,6 +168,13 @@ class Report:
     """Checkpoint signature lines by keys that are not supernodes (e.g. witnesses)."""
     complete: bool = False
     """True when the bundle's end record was read and its counts matched."""
+    tiers: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)
+    """Other tiers listed in the header: ``witness``/``citizen`` -> (names, threshold)."""
+    levels: dict[str, int] = field(default_factory=dict)
+    """Blocks per level reached: ``final`` or ``witnessed``; ``committed`` counts the
+    blocks that also carry a witness quorum."""
+    level_runs: list[tuple[int, int, str]] = field(default_factory=list)
+    """(first height, last height, level) of each run of blocks at one level."""
 
     @property
     def entries(self) -> int:
@@ -187,6 +204,18 @@ class Report:
             )
         else:
             lines.append("blocks: none")
+        for tier, (names, threshold) in sorted(self.tiers.items()):
+            lines.append(f"{tier} tier: {len(names)} members (threshold {threshold})")
+        if self.level_runs:
+            runs = ", ".join(
+                f"{first}..{last} {level}" if first != last else f"{first} {level}"
+                for first, last, level in self.level_runs
+            )
+            committed = self.levels.get("committed")
+            lines.append(
+                f"levels: {runs}"
+                + ("" if committed is None else f"; {committed} blocks committed by the witnesses")
+            )
         if self.ignored_signatures:
             lines.append(
                 f"ignored {self.ignored_signatures} unknown or invalid block signatures "
@@ -285,6 +314,7 @@ class ChainVerifier:
         self._logs: dict[str, _Log] = {}
         self._keys: dict[tuple[str, bytes], Ed25519PublicKey] = {}
         self._known_raw: dict[tuple[str, bytes], bytes] = {}
+        self._tier_keys: dict[str, dict[tuple[str, bytes], Ed25519PublicKey]] = {}
         self._origin_prefix = ""
         self._chain_id = ""
         self._ended = False
@@ -354,6 +384,11 @@ class ChainVerifier:
             self._keys = {k: Ed25519PublicKey.from_public_bytes(v) for k, v in known.items()}
         except ValueError as exc:
             _fail(f"header: a supernode public key is not a valid Ed25519 key ({exc})")
+        tiers = {}
+        for tier, (list_key, threshold_key, _) in OPTIONAL_TIERS.items():
+            if list_key in header:
+                tiers[tier] = self._tier(header, tier, list_key, threshold_key)
+        self._tier_keys = {tier: keys for tier, (keys, _) in tiers.items()}
         self._chain_id = chain_id
         self._origin_prefix = origin_prefix
         self._logs = {name: _Log(RegistryReport(name)) for name in sorted(registries)}
@@ -364,7 +399,43 @@ class ChainVerifier:
             supernodes=tuple(sorted({name for name, _ in known})),
             quorum=quorum,
             keys_from_bundle=self._trusted is None,
+            tiers={
+                tier: (tuple(sorted({name for name, _ in keys})), threshold)
+                for tier, (keys, threshold) in tiers.items()
+            },
         )
+
+    def _tier(
+        self, header: Mapping[str, Any], tier: str, list_key: str, threshold_key: str
+    ) -> tuple[dict[tuple[str, bytes], Ed25519PublicKey], int]:
+        """The keys and threshold of an optional tier listed in the header."""
+        members: list[Any] = _get(header, list_key, list, "header")
+        threshold = _get_int(header, threshold_key, "header", minimum=1)
+        keys: dict[tuple[str, bytes], Ed25519PublicKey] = {}
+        names: set[str] = set()
+        for number, node in enumerate(members, start=1):
+            node_where = f"header: {tier} {number}"
+            if not isinstance(node, Mapping):
+                _fail(f"{node_where}: malformed record (not an object)")
+            name = _get(node, "name", str, node_where)
+            public = _get_hex(node, "public_key", node_where)
+            kid = _get_hex(node, "key_id", node_where, size=4)
+            try:
+                computed = notes.key_id(name, public)
+            except notes.NoteError as exc:
+                _fail(f"{node_where}: {exc}")
+            if computed != kid:
+                _fail(f"header: {tier} {name} key_id {kid.hex()} does not match its public key")
+            if name in names:
+                _fail(f"header: {tier} {name} is listed twice")
+            names.add(name)
+            try:
+                keys[(name, kid)] = Ed25519PublicKey.from_public_bytes(public)
+            except ValueError as exc:
+                _fail(f"header: {tier} {name} public key is not a valid Ed25519 key ({exc})")
+        if threshold > len(names):
+            _fail(f"header: {threshold_key} {threshold} exceeds the {len(names)} {list_key} listed")
+        return keys, threshold
 
     def feed(self, record: Mapping[str, Any] | EntryRow) -> None:
         """Dispatch a record on its ``type`` (header, entry, block or end)."""
@@ -514,6 +585,28 @@ class ChainVerifier:
 
         self._check_certificate(where, height, vote_round, computed_hash, certificate)
         self._check_checkpoints(where, sizes, checkpoints)
+        level = "final"
+        for tier, keys in self._tier_keys.items():
+            _, _, kind = OPTIONAL_TIERS[tier]
+            tier_certificate: list[Any] = (
+                _get(record, f"{tier}_certificate", list, where)
+                if f"{tier}_certificate" in record
+                else []
+            )
+            valid = self._valid_signers(
+                where, tier, kind, height, vote_round, computed_hash, tier_certificate, keys
+            )
+            if len(valid) >= report.tiers[tier][1]:
+                if tier == WITNESS_TIER:
+                    report.levels["committed"] = report.levels.get("committed", 0) + 1
+                else:
+                    level = "witnessed"
+        report.levels[level] = report.levels.get(level, 0) + 1
+        if report.level_runs and report.level_runs[-1][2] == level:
+            first, _, _ = report.level_runs[-1]
+            report.level_runs[-1] = (first, height, level)
+        else:
+            report.level_runs.append((height, height, level))
 
         for name, (size, root) in sizes.items():
             self._logs[name].report.sealed_size = size
@@ -567,24 +660,51 @@ class ChainVerifier:
         digest: bytes,
         certificate: Sequence[Any],
     ) -> None:
+        valid = self._valid_signers(
+            where,
+            SUPERNODE_TIER,
+            FINALIZE_KIND,
+            height,
+            vote_round,
+            digest,
+            certificate,
+            self._keys,
+        )
+        quorum = self.report.quorum
+        if len(valid) < quorum:
+            _fail(f"{where}: missing supernode quorum ({len(valid)} of {quorum} valid signatures)")
+
+    def _valid_signers(
+        self,
+        where: str,
+        tier: str,
+        kind: str,
+        height: int,
+        vote_round: int,
+        digest: bytes,
+        certificate: Sequence[Any],
+        keys: Mapping[tuple[str, bytes], Ed25519PublicKey],
+    ) -> set[str]:
+        """Distinct signers of ``certificate`` with a valid ``tier``/``kind`` vote."""
         message = vote_message(
             chain_id=self._chain_id,
-            tier=SUPERNODE_TIER,
-            kind=FINALIZE_KIND,
+            tier=tier,
+            kind=kind,
             height=height,
             round=vote_round,
             block_hash=digest,
         )
+        prefix = "" if tier == SUPERNODE_TIER else f"{tier} "
         valid: set[str] = set()
         for number, item in enumerate(certificate, start=1):
             if not isinstance(item, Mapping):
-                self._ignore(f"{where}: signature {number} is not an object")
+                self._ignore(f"{where}: {prefix}signature {number} is not an object")
                 continue
             signer = item.get("signer")
             kid_hex = item.get("key_id")
             alg = item.get("alg")
             sig_hex = item.get("signature")
-            label = f"{where}: signature {number} by {signer}+{kid_hex}"
+            label = f"{where}: {prefix}signature {number} by {signer}+{kid_hex}"
             if not (
                 isinstance(signer, str)
                 and isinstance(kid_hex, str)
@@ -597,7 +717,7 @@ class ChainVerifier:
             if alg != "ed25519":
                 self._ignore(f"{label}: unsupported alg {alg!r}")
                 continue
-            key = self._keys.get((signer, bytes.fromhex(kid_hex)))
+            key = keys.get((signer, bytes.fromhex(kid_hex)))
             if key is None:
                 self._ignore(f"{label}: unknown key")
                 continue
@@ -607,9 +727,7 @@ class ChainVerifier:
                 self._ignore(f"{label}: invalid signature")
                 continue
             valid.add(signer)
-        quorum = self.report.quorum
-        if len(valid) < quorum:
-            _fail(f"{where}: missing supernode quorum ({len(valid)} of {quorum} valid signatures)")
+        return valid
 
     def _check_checkpoints(
         self, where: str, sizes: Mapping[str, tuple[int, bytes]], checkpoints: Mapping[str, Any]

@@ -156,6 +156,15 @@ RIIK_CHAIN_ID = env("RIIK_CHAIN_ID", default="riik-dev")
 RIIK_ORIGIN_PREFIX = env("RIIK_ORIGIN_PREFIX", default="riik.example")
 RIIK_NODE_NAME = env("RIIK_NODE_NAME", default="supernode-1")
 RIIK_REGISTRIES = ["business", "court", "health", "identity", "property"]
+# Finalization: "local" (this node is the only supernode and signs every
+# block) or "devnet" (a development network: this one node holds the keys of
+# every witness, supernode and citizen and signs each tier's certificate; it
+# does not run the consensus protocol, see docs/consensus.md).
+RIIK_CONSENSUS = env("RIIK_CONSENSUS", default="local")
+RIIK_SUPERNODES = env.int("RIIK_SUPERNODES", default=4)
+RIIK_WITNESSES = env.int("RIIK_WITNESSES", default=4)
+RIIK_CITIZENS = env.int("RIIK_CITIZENS", default=3)
+RIIK_CITIZEN_THRESHOLD = env.int("RIIK_CITIZEN_THRESHOLD", default=2)
 RIIK_BLOCK_INTERVAL = env.float("RIIK_BLOCK_INTERVAL", default=2.0)
 # Reliability tests only: seconds to pause between sealing and finalizing.
 RIIK_FAULT_PAUSE_AFTER_SEAL = env.float("RIIK_FAULT_PAUSE_AFTER_SEAL", default=0.0)

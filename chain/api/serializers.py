@@ -8,6 +8,7 @@ from typing import Any
 from rest_framework import serializers
 
 from chain.blocks.models import Block
+from chain.blocks.status import signature_counts
 
 
 class BlockSummarySerializer(serializers.ModelSerializer[Block]):
@@ -48,9 +49,21 @@ class BlockDetailSerializer(BlockSummarySerializer):
     header = serializers.SerializerMethodField()
     certificate = serializers.SerializerMethodField()
     checkpoints = serializers.SerializerMethodField()
+    signatures = serializers.SerializerMethodField(
+        help_text="valid-kind signatures per tier: witness, supernode, citizen"
+    )
 
     class Meta(BlockSummarySerializer.Meta):
-        fields = [*BlockSummarySerializer.Meta.fields, "header", "certificate", "checkpoints"]
+        fields = [
+            *BlockSummarySerializer.Meta.fields,
+            "header",
+            "certificate",
+            "checkpoints",
+            "signatures",
+        ]
+
+    def get_signatures(self, block: Block) -> dict[str, int]:
+        return signature_counts(block)
 
     def get_header(self, block: Block) -> dict[str, Any]:
         header: dict[str, Any] = json.loads(block.header)

@@ -9,18 +9,40 @@ implementation changes nothing else.
 from __future__ import annotations
 
 from functools import cache
+from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
 from django.db import transaction
 
 from chain import notes
-from chain.blocks.models import FINAL, Block, BlockSignature, Checkpoint, Supernode
+from chain.blocks.models import (
+    COMMITTED,
+    FINAL,
+    LEVEL_ORDER,
+    WITNESSED,
+    Block,
+    BlockSignature,
+    Checkpoint,
+    SignedHeight,
+    Supernode,
+    Validator,
+)
 from chain.encoding import vote_message
 from chain.keys import NodeKey, load_or_create_node_key
 
 SUPERNODE_TIER = "supernode"
 FINALIZE_KIND = "finalize"
+WITNESS_TIER = "witness"
+PRECOMMIT_KIND = "precommit"
+CITIZEN_TIER = "citizen"
+COSIGN_KIND = "cosign"
+TIER_KINDS = {
+    WITNESS_TIER: PRECOMMIT_KIND,
+    SUPERNODE_TIER: FINALIZE_KIND,
+    CITIZEN_TIER: COSIGN_KIND,
+}
+"""The signature kind that counts for each tier's certificate."""
 
 
 def quorum(members: int) -> int:
@@ -37,11 +59,16 @@ def checkpoint_origin(registry: str) -> str:
 class Finalizer(Protocol):
     """Brings a sealed block to finality (idempotent)."""
 
+    target_level: str
+    """The level at which a block needs nothing more from this finalizer."""
+
     def finalize(self, block: Block) -> None: ...
 
 
 class LocalSupernodeFinalizer:
     """This node as the only supernode: signs the block and its checkpoints."""
+
+    target_level = FINAL
 
     def __init__(self, key: NodeKey) -> None:
         self.key = key
@@ -65,7 +92,7 @@ class LocalSupernodeFinalizer:
         """Sign ``block`` and its checkpoints; mark it final once a quorum signed."""
         with transaction.atomic():
             block = Block.objects.select_for_update().get(height=block.height)
-            if block.level == FINAL:
+            if LEVEL_ORDER.index(block.level) >= LEVEL_ORDER.index(FINAL):
                 return
             self.register(block.height)
             message = vote_message(
@@ -88,27 +115,177 @@ class LocalSupernodeFinalizer:
                     "signature": self.key.sign(message),
                 },
             )
-            for log in block.logs.all():
-                body = notes.checkpoint_body(
-                    checkpoint_origin(log.registry), log.size, bytes(log.root)
-                )
-                Checkpoint.objects.get_or_create(
-                    block=block,
-                    registry=log.registry,
-                    defaults={"note": self.key.sign_note(body)},
-                )
+            _sign_checkpoints(block, self.key)
             signed = block.signatures.filter(tier=SUPERNODE_TIER, kind=FINALIZE_KIND).count()
             if signed >= quorum(Supernode.objects.count()):
                 block.level = FINAL
                 block.save(update_fields=["level"])
 
 
+def _sign_checkpoints(block: Block, key: NodeKey) -> None:
+    for log in block.logs.all():
+        body = notes.checkpoint_body(checkpoint_origin(log.registry), log.size, bytes(log.root))
+        Checkpoint.objects.get_or_create(
+            block=block, registry=log.registry, defaults={"note": key.sign_note(body)}
+        )
+
+
+class DevnetFinalizer:
+    """A development network: this node holds every member's key and signs each tier.
+
+    Each member of ``RIIK_WITNESSES``, ``RIIK_SUPERNODES`` and
+    ``RIIK_CITIZENS`` has its own key in ``RIIK_KEYS_DIR``. Witnesses precommit
+    the sealed block (2f+1: ``committed``), supernodes finalize it (2F+1:
+    ``final``; each persists its last signed height first and never signs a
+    second block at one height) and citizens cosign it (``w``: ``witnessed``),
+    all in one transaction per block, so a crash leaves the block as it was
+    and the next :func:`~chain.blocks.sealing.finalize_pending` completes it.
+    It exercises the levels, their storage and the verifier's checks of every
+    tier; it does not run the consensus protocol of :mod:`chain.consensus`,
+    so its certificates prove only that this node signed. Never for production.
+    """
+
+    target_level = WITNESSED
+
+    def __init__(
+        self,
+        *,
+        witnesses: list[NodeKey],
+        supernodes: list[NodeKey],
+        citizens: list[NodeKey],
+        citizen_threshold: int,
+    ) -> None:
+        if not supernodes:
+            raise ValueError("need at least one supernode")
+        self.tiers = {WITNESS_TIER: witnesses, SUPERNODE_TIER: supernodes, CITIZEN_TIER: citizens}
+        self.citizen_threshold = citizen_threshold
+
+    def thresholds(self) -> dict[str, int]:
+        """Signatures each tier needs: 2f+1, 2F+1 and ``w``."""
+        return {
+            WITNESS_TIER: quorum(len(self.tiers[WITNESS_TIER])),
+            SUPERNODE_TIER: quorum(len(self.tiers[SUPERNODE_TIER])),
+            CITIZEN_TIER: self.citizen_threshold,
+        }
+
+    def register(self, height: int) -> None:
+        """Record every member's public key (supernodes also in :class:`Supernode`)."""
+        known = {(v.tier, v.name): v for v in Validator.objects.all()}
+        for tier, keys in self.tiers.items():
+            for key in keys:
+                validator = known.get((tier, key.name))
+                if validator is None:
+                    validator = Validator.objects.create(
+                        tier=tier,
+                        name=key.name,
+                        public_key=key.public_bytes,
+                        key_id=key.key_id.hex(),
+                        added_at_height=height,
+                    )
+                if bytes(validator.public_key) != key.public_bytes:
+                    msg = f"{tier} {key.name} is registered with another key"
+                    raise RuntimeError(msg)
+        for key in self.tiers[SUPERNODE_TIER]:
+            LocalSupernodeFinalizer(key).register(height)
+
+    def _message(self, block: Block, tier: str) -> bytes:
+        return vote_message(
+            chain_id=settings.RIIK_CHAIN_ID,
+            tier=tier,
+            kind=TIER_KINDS[tier],
+            height=block.height,
+            round=block.round,
+            block_hash=bytes(block.block_hash),
+        )
+
+    def _store(self, block: Block, tier: str, key: NodeKey) -> None:
+        BlockSignature.objects.get_or_create(
+            block=block,
+            tier=tier,
+            kind=TIER_KINDS[tier],
+            round=block.round,
+            signer=key.name,
+            defaults={
+                "key_id": key.key_id.hex(),
+                "alg": "ed25519",
+                "signature": key.sign(self._message(block, tier)),
+            },
+        )
+
+    def may_finalize(self, key: NodeKey, block: Block) -> bool:
+        """Persist "``key`` signed ``block`` at its height", or refuse a conflicting vote."""
+        digest = bytes(block.block_hash)
+        state = SignedHeight.objects.select_for_update().filter(node=key.name).first()
+        if state is not None:
+            if state.height > block.height:
+                return False
+            if state.height == block.height:
+                return bytes(state.block_hash) == digest
+            state.height, state.block_hash = block.height, digest
+            state.save(update_fields=["height", "block_hash"])
+        else:
+            SignedHeight.objects.create(node=key.name, height=block.height, block_hash=digest)
+        return True
+
+    def _count(self, block: Block, tier: str) -> int:
+        return block.signatures.filter(tier=tier, kind=TIER_KINDS[tier]).count()
+
+    def finalize(self, block: Block) -> None:
+        """Run the three tiers on ``block`` and raise its level as thresholds are met."""
+        with transaction.atomic():
+            block = Block.objects.select_for_update().get(height=block.height)
+            if block.level == WITNESSED:
+                return
+            self.register(block.height)
+            needed = self.thresholds()
+            level = LEVEL_ORDER.index(block.level)
+            if level < LEVEL_ORDER.index(COMMITTED):
+                for key in self.tiers[WITNESS_TIER]:
+                    self._store(block, WITNESS_TIER, key)
+                if self._count(block, WITNESS_TIER) < needed[WITNESS_TIER]:
+                    return
+                block.level = COMMITTED
+            if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(FINAL):
+                for key in self.tiers[SUPERNODE_TIER]:
+                    if self.may_finalize(key, block):
+                        self._store(block, SUPERNODE_TIER, key)
+                _sign_checkpoints(block, self.tiers[SUPERNODE_TIER][0])
+                if self._count(block, SUPERNODE_TIER) < needed[SUPERNODE_TIER]:
+                    block.save(update_fields=["level"])
+                    return
+                block.level = FINAL
+            for key in self.tiers[CITIZEN_TIER]:
+                self._store(block, CITIZEN_TIER, key)
+            if self._count(block, CITIZEN_TIER) >= needed[CITIZEN_TIER]:
+                block.level = WITNESSED
+            block.save(update_fields=["level"])
+
+
 @cache
+def _key(directory: str, name: str) -> NodeKey:
+    return load_or_create_node_key(Path(directory), name)
+
+
 def node_key() -> NodeKey:
     """This node's key, generated into ``RIIK_KEYS_DIR`` on first use."""
-    return load_or_create_node_key(settings.RIIK_KEYS_DIR, settings.RIIK_NODE_NAME)
+    return _key(str(settings.RIIK_KEYS_DIR), settings.RIIK_NODE_NAME)
+
+
+def tier_keys(tier: str, count: int) -> list[NodeKey]:
+    """Keys of the simulated members ``<tier>-1`` .. ``<tier>-<count>``."""
+    return [_key(str(settings.RIIK_KEYS_DIR), f"{tier}-{i}") for i in range(1, count + 1)]
 
 
 def finalizer() -> Finalizer:
-    """The finalizer this node runs."""
+    """The finalizer this node runs (``RIIK_CONSENSUS``: ``local`` or ``devnet``)."""
+    if settings.RIIK_CONSENSUS == "devnet":
+        return DevnetFinalizer(
+            witnesses=tier_keys(WITNESS_TIER, settings.RIIK_WITNESSES),
+            supernodes=tier_keys(SUPERNODE_TIER, settings.RIIK_SUPERNODES),
+            citizens=tier_keys(CITIZEN_TIER, settings.RIIK_CITIZENS),
+            citizen_threshold=settings.RIIK_CITIZEN_THRESHOLD,
+        )
+    if settings.RIIK_CONSENSUS != "local":
+        msg = f"RIIK_CONSENSUS must be 'local' or 'devnet', not {settings.RIIK_CONSENSUS!r}"
+        raise ValueError(msg)
     return LocalSupernodeFinalizer(node_key())

@@ -5,7 +5,12 @@ from __future__ import annotations
 from django.db import models
 
 PROPOSED = "proposed"
+COMMITTED = "committed"
 FINAL = "final"
+WITNESSED = "witnessed"
+
+LEVEL_ORDER = (PROPOSED, COMMITTED, FINAL, WITNESSED)
+"""Levels in the order a block reaches them (DESIGN.md section 4)."""
 
 
 class Block(models.Model):
@@ -15,7 +20,7 @@ class Block(models.Model):
     settled by the database: the second insert fails.
     """
 
-    LEVELS = [(PROPOSED, "proposed"), (FINAL, "final")]
+    LEVELS = [(level, level) for level in LEVEL_ORDER]
 
     height = models.BigIntegerField(primary_key=True)
     block_hash = models.BinaryField(max_length=32, unique=True)
@@ -66,6 +71,37 @@ class Supernode(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class Validator(models.Model):
+    """A member of one consensus tier (``witness``, ``supernode`` or ``citizen``)."""
+
+    tier = models.CharField(max_length=20)
+    name = models.CharField(max_length=100)
+    public_key = models.BinaryField(max_length=32)
+    key_id = models.CharField(max_length=8)
+    added_at_height = models.BigIntegerField(default=1)
+
+    class Meta:
+        app_label = "chain"
+        constraints = [models.UniqueConstraint(fields=["tier", "name"], name="validator_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.tier} {self.name}"
+
+
+class SignedHeight(models.Model):
+    """A supernode's last finalize vote: it never signs another block at that height."""
+
+    node = models.CharField(max_length=100, unique=True)
+    height = models.BigIntegerField()
+    block_hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        app_label = "chain"
+
+    def __str__(self) -> str:
+        return f"{self.node} signed height {self.height}"
 
 
 class BlockSignature(models.Model):

@@ -19,7 +19,7 @@ from django.db import IntegrityError, transaction
 
 from chain import merkle
 from chain.blocks.finality import finalizer, node_key
-from chain.blocks.models import PROPOSED, Block, BlockLog
+from chain.blocks.models import LEVEL_ORDER, Block, BlockLog
 from chain.encoding import ZERO_HASH, block_hash, canonical, timestamp
 from chain.ledger.models import LedgerHead
 
@@ -78,9 +78,11 @@ def _propose() -> Block | None:
 
 def finalize_pending() -> int:
     """Finalize every sealed block that is not final yet (after a crash, say)."""
-    pending = list(Block.objects.filter(level=PROPOSED).order_by("height"))
+    active = finalizer()
+    below = LEVEL_ORDER[: LEVEL_ORDER.index(active.target_level)]
+    pending = list(Block.objects.filter(level__in=below).order_by("height"))
     for block in pending:
-        finalizer().finalize(block)
+        active.finalize(block)
     return len(pending)
 
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from chain.blocks.models import PROPOSED, BlockLog
+from django.db.models import Count
+
+from chain.blocks.finality import TIER_KINDS
+from chain.blocks.models import PROPOSED, Block, BlockLog
 
 PENDING = "pending"
 
@@ -41,3 +44,13 @@ def ledger_status(registry: str, seq: int | None) -> LedgerStatus:
         return LedgerStatus(registry, seq, None, PENDING)
     level = log.block.level if log.block.level != PROPOSED else "sealed"
     return LedgerStatus(registry, seq, log.block_id, level)
+
+
+def signature_counts(block: Block) -> dict[str, int]:
+    """Signatures of ``block`` per tier, of the kind that counts for that tier."""
+    counts = dict.fromkeys(TIER_KINDS, 0)
+    rows = block.signatures.values("tier", "kind").annotate(n=Count("id"))
+    for row in rows:
+        if TIER_KINDS.get(row["tier"]) == row["kind"]:
+            counts[row["tier"]] = row["n"]
+    return counts
