@@ -158,8 +158,9 @@ RIIK_NODE_NAME = env("RIIK_NODE_NAME", default="supernode-1")
 RIIK_REGISTRIES = ["business", "court", "health", "identity", "property"]
 # Finalization: "local" (this node is the only supernode and signs every
 # block) or "devnet" (a development network: this one node holds the keys of
-# every witness, supernode and citizen and signs each tier's certificate; it
-# does not run the consensus protocol, see docs/consensus.md).
+# every witness, supernode and citizen and runs their chain.consensus state
+# machines in memory, in this process, over a fault-free in-memory network;
+# no separate processes, Celery or database per node, see docs/consensus.md).
 RIIK_CONSENSUS = env("RIIK_CONSENSUS", default="local")
 RIIK_SUPERNODES = env.int("RIIK_SUPERNODES", default=4)
 RIIK_WITNESSES = env.int("RIIK_WITNESSES", default=4)

@@ -1,21 +1,24 @@
 """Making a sealed block final.
 
 The consensus of DESIGN.md section 4 will take this over; until then one local
-supernode signs every block, which makes it final with a quorum of one. The
-rest of the code only talks to :class:`Finalizer`, so swapping the
-implementation changes nothing else.
+supernode signs every block, which makes it final with a quorum of one, or
+the devnet runs the consensus state machines of every member in this process
+(:class:`DevnetFinalizer`). The rest of the code only talks to
+:class:`Finalizer`, so swapping the implementation changes nothing else.
 """
 
 from __future__ import annotations
 
+import json
 from functools import cache
 from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from chain import notes
+from chain.blocks.devnet import DevnetNetwork, RunResult
 from chain.blocks.models import (
     COMMITTED,
     FINAL,
@@ -28,8 +31,10 @@ from chain.blocks.models import (
     Supernode,
     Validator,
 )
+from chain.consensus.node import SignedFinalize
 from chain.encoding import vote_message
 from chain.keys import NodeKey, load_or_create_node_key
+from chain.ledger import proofs
 
 SUPERNODE_TIER = "supernode"
 FINALIZE_KIND = "finalize"
@@ -131,18 +136,26 @@ def _sign_checkpoints(block: Block, key: NodeKey) -> None:
 
 
 class DevnetFinalizer:
-    """A development network: this node holds every member's key and signs each tier.
+    """A development network: the consensus state machines, run in this one process.
 
     Each member of ``RIIK_WITNESSES``, ``RIIK_SUPERNODES`` and
-    ``RIIK_CITIZENS`` has its own key in ``RIIK_KEYS_DIR``. Witnesses precommit
-    the sealed block (2f+1: ``committed``), supernodes finalize it (2F+1:
-    ``final``; each persists its last signed height first and never signs a
-    second block at one height) and citizens cosign it (``w``: ``witnessed``),
-    all in one transaction per block, so a crash leaves the block as it was
-    and the next :func:`~chain.blocks.sealing.finalize_pending` completes it.
-    It exercises the levels, their storage and the verifier's checks of every
-    tier; it does not run the consensus protocol of :mod:`chain.consensus`,
-    so its certificates prove only that this node signed. Never for production.
+    ``RIIK_CITIZENS`` has its own key in ``RIIK_KEYS_DIR``. :meth:`finalize`
+    drives in-memory :mod:`chain.consensus` nodes of those members
+    (:class:`chain.blocks.devnet.DevnetNetwork`, a genesis membership of
+    them) over a fault-free in-memory network: the witnesses run BFT on the
+    sealed header (2f+1 precommits: ``committed``), the supernodes finalize it
+    (2F+1: ``final``; each persists its last signed height in
+    :class:`SignedHeight` before its vote leaves and never signs a second
+    block at one height) and the citizens cosign it (``w``: ``witnessed``).
+    The votes the nodes actually sent are stored as :class:`BlockSignature`
+    rows, all in one transaction per block, so a crash leaves the block as it
+    was and the next :func:`~chain.blocks.sealing.finalize_pending` completes
+    it. The nodes are kept per process (per database and chain) and rebuilt
+    at the block's height on the last final block when missing. Members named
+    in ``down`` never run (tests of faults). It does not run nodes as
+    separate processes, through Celery or with a database each, so its
+    certificates still prove only that this node holds every key. Never for
+    production.
     """
 
     target_level = WITNESSED
@@ -154,11 +167,13 @@ class DevnetFinalizer:
         supernodes: list[NodeKey],
         citizens: list[NodeKey],
         citizen_threshold: int,
+        down: frozenset[str] = frozenset(),
     ) -> None:
         if not supernodes:
             raise ValueError("need at least one supernode")
         self.tiers = {WITNESS_TIER: witnesses, SUPERNODE_TIER: supernodes, CITIZEN_TIER: citizens}
         self.citizen_threshold = citizen_threshold
+        self.down = frozenset(down)
 
     def thresholds(self) -> dict[str, int]:
         """Signatures each tier needs: 2f+1, 2F+1 and ``w``."""
@@ -188,77 +203,125 @@ class DevnetFinalizer:
         for key in self.tiers[SUPERNODE_TIER]:
             LocalSupernodeFinalizer(key).register(height)
 
-    def _message(self, block: Block, tier: str) -> bytes:
-        return vote_message(
-            chain_id=settings.RIIK_CHAIN_ID,
-            tier=tier,
-            kind=TIER_KINDS[tier],
-            height=block.height,
-            round=block.round,
-            block_hash=bytes(block.block_hash),
-        )
-
-    def _store(self, block: Block, tier: str, key: NodeKey) -> None:
-        BlockSignature.objects.get_or_create(
-            block=block,
-            tier=tier,
-            kind=TIER_KINDS[tier],
-            round=block.round,
-            signer=key.name,
-            defaults={
-                "key_id": key.key_id.hex(),
-                "alg": "ed25519",
-                "signature": key.sign(self._message(block, tier)),
-            },
-        )
-
-    def may_finalize(self, key: NodeKey, block: Block) -> bool:
-        """Persist "``key`` signed ``block`` at its height", or refuse a conflicting vote."""
-        digest = bytes(block.block_hash)
-        state = SignedHeight.objects.select_for_update().filter(node=key.name).first()
+    def may_finalize(self, name: str, height: int, digest: bytes) -> bool:
+        """Persist "``name`` signed ``digest`` at ``height``", or refuse a conflicting vote."""
+        state = SignedHeight.objects.select_for_update().filter(node=name).first()
         if state is not None:
-            if state.height > block.height:
+            if state.height > height:
                 return False
-            if state.height == block.height:
+            if state.height == height:
                 return bytes(state.block_hash) == digest
-            state.height, state.block_hash = block.height, digest
+            state.height, state.block_hash = height, digest
             state.save(update_fields=["height", "block_hash"])
         else:
-            SignedHeight.objects.create(node=key.name, height=block.height, block_hash=digest)
+            SignedHeight.objects.create(node=name, height=height, block_hash=digest)
         return True
 
     def _count(self, block: Block, tier: str) -> int:
         return block.signatures.filter(tier=tier, kind=TIER_KINDS[tier]).count()
 
+    def network(self, block: Block) -> DevnetNetwork:
+        """The nodes of this process for the database and chain, waiting at ``block``."""
+        members = tuple(
+            (tier, key.name, key.public_bytes) for tier, keys in self.tiers.items() for key in keys
+        )
+        cache_key = (
+            connection.settings_dict["NAME"],
+            settings.RIIK_CHAIN_ID,
+            members,
+            self.citizen_threshold,
+            self.down,
+        )
+        net = _NETWORKS.get(cache_key)
+        if net is None:
+            net = DevnetNetwork(
+                chain_id=settings.RIIK_CHAIN_ID,
+                witnesses=self.tiers[WITNESS_TIER],
+                supernodes=self.tiers[SUPERNODE_TIER],
+                citizens=self.tiers[CITIZEN_TIER],
+                citizen_threshold=self.citizen_threshold,
+                log_source=_LedgerSource(),
+                down=self.down,
+            )
+            _NETWORKS[cache_key] = net
+        prev_hash = bytes(block.prev_hash)
+        if not net.ready_for(block.height, prev_hash):
+            last_signed = {
+                s.node: (s.height, bytes(s.block_hash))
+                for s in SignedHeight.objects.filter(
+                    node__in=[k.name for k in self.tiers[SUPERNODE_TIER]]
+                )
+            }
+            net.reset(block.height, prev_hash, last_signed)
+        return net
+
     def finalize(self, block: Block) -> None:
-        """Run the three tiers on ``block`` and raise its level as thresholds are met."""
+        """Run the protocol on ``block``, store its votes and raise its level."""
         with transaction.atomic():
             block = Block.objects.select_for_update().get(height=block.height)
             if block.level == WITNESSED:
                 return
             self.register(block.height)
             needed = self.thresholds()
-            level = LEVEL_ORDER.index(block.level)
-            if level < LEVEL_ORDER.index(COMMITTED):
-                for key in self.tiers[WITNESS_TIER]:
-                    self._store(block, WITNESS_TIER, key)
+            digest = bytes(block.block_hash)
+            net = self.network(block)
+
+            def persist(name: str, decision: SignedFinalize) -> bool:
+                return decision.block_hash == digest and self.may_finalize(
+                    name, decision.height, decision.block_hash
+                )
+
+            def enough(result: RunResult) -> bool:
+                cosigns = sum(1 for v in result.votes if v.tier == CITIZEN_TIER)
+                return cosigns >= needed[CITIZEN_TIER]
+
+            try:
+                result = net.run(json.loads(block.header), digest, persist=persist, enough=enough)
+            except Exception:
+                _NETWORKS.clear()
+                raise
+            if not result.final:
+                _NETWORKS.clear()  # rebuilt from the database next time
+            for vote in result.votes:
+                BlockSignature.objects.get_or_create(
+                    block=block,
+                    tier=vote.tier,
+                    kind=vote.kind,
+                    round=vote.round,
+                    signer=vote.signer,
+                    defaults={
+                        "key_id": vote.key_id.hex(),
+                        "alg": "ed25519",
+                        "signature": vote.signature,
+                    },
+                )
+            if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(COMMITTED):
                 if self._count(block, WITNESS_TIER) < needed[WITNESS_TIER]:
                     return
                 block.level = COMMITTED
             if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(FINAL):
-                for key in self.tiers[SUPERNODE_TIER]:
-                    if self.may_finalize(key, block):
-                        self._store(block, SUPERNODE_TIER, key)
                 _sign_checkpoints(block, self.tiers[SUPERNODE_TIER][0])
                 if self._count(block, SUPERNODE_TIER) < needed[SUPERNODE_TIER]:
                     block.save(update_fields=["level"])
                     return
                 block.level = FINAL
-            for key in self.tiers[CITIZEN_TIER]:
-                self._store(block, CITIZEN_TIER, key)
             if self._count(block, CITIZEN_TIER) >= needed[CITIZEN_TIER]:
                 block.level = WITNESSED
             block.save(update_fields=["level"])
+
+
+class _LedgerSource:
+    """The ledger's consistency proofs, for the devnet supernodes' cosign requests."""
+
+    def leaves(self, registry: str, start: int, end: int) -> list[bytes]:
+        raise NotImplementedError("devnet citizens keep no replica")
+
+    def consistency_proof(self, registry: str, old_size: int, new_size: int) -> list[bytes]:
+        return proofs.consistency_proof(registry, old_size, new_size)
+
+
+_NETWORKS: dict[tuple[object, ...], DevnetNetwork] = {}
+"""The devnet nodes of this process, per (database, chain, members...)."""
 
 
 @cache

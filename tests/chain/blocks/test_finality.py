@@ -15,7 +15,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
-from chain.blocks.finality import TIER_KINDS, finalizer
+from chain.blocks.finality import TIER_KINDS, DevnetFinalizer, finalizer, tier_keys
 from chain.blocks.models import (
     COMMITTED,
     FINAL,
@@ -193,3 +193,64 @@ def test_admin_and_api_show_signature_counts_per_tier() -> None:
     detail = APIClient().get(f"/api/v1/chain/blocks/{block.height}/").json()
     assert detail["level"] == WITNESSED
     assert detail["signatures"] == {"witness": 4, "supernode": 4, "citizen": 3}
+
+
+def _devnet(down: set[str]) -> DevnetFinalizer:
+    return DevnetFinalizer(
+        witnesses=tier_keys("witness", settings.RIIK_WITNESSES),
+        supernodes=tier_keys("supernode", settings.RIIK_SUPERNODES),
+        citizens=tier_keys("citizen", settings.RIIK_CITIZENS),
+        citizen_threshold=settings.RIIK_CITIZEN_THRESHOLD,
+        down=frozenset(down),
+    )
+
+
+def _signers(block: Block, tier: str) -> set[str]:
+    return set(
+        BlockSignature.objects.filter(block=block, tier=tier).values_list("signer", flat=True)
+    )
+
+
+@devnet
+@pytest.mark.parametrize("down", ["witness-1", "witness-2", "witness-3", "witness-4"])
+def test_a_witness_that_is_down_leaves_three_precommits_from_the_protocol(down: str) -> None:
+    register_company()
+    block = _propose()
+    assert block is not None
+    _devnet({down}).finalize(block)
+    block.refresh_from_db()
+    assert block.level == WITNESSED, "3 of 4 witnesses still commit"
+    assert _signers(block, "witness") == {f"witness-{i}" for i in range(1, 5)} - {down}
+    assert _counts(block) == {"witness": 3, "supernode": 4, "citizen": 3}
+    call_command("chain", "verify", "--no-progress")
+
+
+@devnet
+def test_supernodes_that_are_down_leave_the_block_committed_but_not_final() -> None:
+    register_company()
+    block = _propose()
+    assert block is not None
+    _devnet({"supernode-1", "supernode-3"}).finalize(block)
+    block.refresh_from_db()
+    assert block.level == COMMITTED
+    # Two of four supernodes cannot certify the witnesses' block, so neither
+    # sends a finalize vote: none is stored (the direct signer stored two).
+    assert _signers(block, "supernode") == set()
+    assert _counts(block) == {"witness": 4, "supernode": 0, "citizen": 0}
+    assert not SignedHeight.objects.filter(node__in=["supernode-1", "supernode-3"]).exists()
+    finalize_pending()  # all members up again: the protocol completes the block
+    block.refresh_from_db()
+    assert block.level == WITNESSED
+    assert _counts(block) == {"witness": 4, "supernode": 4, "citizen": 3}
+
+
+@devnet
+def test_consecutive_blocks_reuse_the_nodes_and_commit_in_round_zero() -> None:
+    for _ in range(3):
+        register_company()
+        block = seal_pending()
+        assert block is not None
+        assert block.level == WITNESSED
+    rounds = set(BlockSignature.objects.values_list("round", flat=True))
+    assert rounds == {0}
+    assert Block.objects.count() == 3
