@@ -13,35 +13,27 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
 from django import forms
-from django.contrib import admin, messages
-from django.contrib.admin.utils import quote, unquote
-from django.core.exceptions import PermissionDenied
+from django.contrib import admin
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
-from django.template.response import TemplateResponse
-from django.urls import URLPattern, path, reverse
+from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.html import format_html, format_html_join
+from django.utils.html import format_html_join
 
-from chain.blocks.status import LedgerStatus, ledger_status
 from registries.business.application import BusinessRegistry, Registration
 from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH, AnnualReport
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
+from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
 from registries.common.api import text_contains
 from registries.common.api.roles import user_has_role
 from registries.common.api.serializers import ledger_history
-from registries.common.commands import issue
-from registries.common.errors import RegistryError
 
 REGISTRAR = ("business", "registrar")
 MAX_EUROS = Decimal("10000000000000")  # 10**15 cents, as the API allows
-_FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.+)$", re.DOTALL)
 
 
 def euros(cents: int) -> str:
@@ -87,32 +79,6 @@ class EuroField(forms.DecimalField):
 # Command forms ------------------------------------------------------------------
 
 
-class CommandForm(forms.Form):
-    """A form that issues one registry command.
-
-    ``field_aliases`` maps the field names in the registry's messages
-    (``amount_cents``) to this form's fields (``amount_euros``), so a refused
-    command's message appears next to the right field.
-    """
-
-    field_aliases: dict[str, str] = {}
-
-    def __init__(self, *args: Any, company: CompanyRecord | None = None, **kwargs: Any) -> None:
-        self.company = company
-        super().__init__(*args, **kwargs)
-
-    def add_registry_error(self, error: RegistryError) -> None:
-        """Show a refused command's message on its field, or on the whole form."""
-        message = str(error) or error.title
-        match = _FIELD_PREFIX.match(message)
-        if match:
-            field = self.field_aliases.get(match.group(1), match.group(1))
-            if field in self.fields:
-                self.add_error(field, match.group(2))
-                return
-        self.add_error(None, message)
-
-
 class RegistrationForm(CommandForm):
     name = forms.CharField(
         max_length=MAX_NAME_LENGTH, help_text="Must show the legal form, e.g. “Põhjarannik OÜ”."
@@ -144,8 +110,8 @@ class AddressForm(CommandForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.company is not None:
-            self.fields["address"].initial = self.company.address
+        if self.record is not None:
+            self.fields["address"].initial = self.record.address
 
 
 class BoardForm(CommandForm):
@@ -154,9 +120,9 @@ class BoardForm(CommandForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        if self.company is not None:
+        if self.record is not None:
             self.fields["members"].initial = [
-                p.personal_code for p in self.company.people.filter(role=CompanyPerson.BOARD)
+                p.personal_code for p in self.record.people.filter(role=CompanyPerson.BOARD)
             ]
 
 
@@ -204,76 +170,71 @@ def _annual_report(form: CommandForm) -> AnnualReport:
     return form.report()
 
 
-@dataclass(frozen=True)
-class Command:
-    """A command on one company, as offered on its admin page."""
-
-    slug: str
-    title: str
-    form: type[CommandForm]
-    run: Callable[[BusinessRegistry, str, CommandForm, str], None]
-    statuses: tuple[str, ...]
-    done: str
+def _statuses(*statuses: str) -> Callable[[CompanyRecord], bool]:
+    """Offer a command only to companies in one of these statuses."""
+    return lambda record: record.status in statuses
 
 
 COMMANDS = {
     command.slug: command
     for command in [
-        Command(
+        RecordCommand(
             "address",
             "Change address",
             AddressForm,
-            lambda app, code, form, who: app.change_address(
-                code, form.cleaned_data["address"], who
+            lambda app, record, form, who: app.change_address(
+                record.registry_code, form.cleaned_data["address"], who
             ),
-            ("active",),
             "Address changed",
+            available=_statuses("active"),
         ),
-        Command(
+        RecordCommand(
             "board",
             "Change board",
             BoardForm,
-            lambda app, code, form, who: app.change_board(code, form.cleaned_data["members"], who),
-            ("active",),
+            lambda app, record, form, who: app.change_board(
+                record.registry_code, form.cleaned_data["members"], who
+            ),
             "Management board changed",
+            available=_statuses("active"),
         ),
-        Command(
+        RecordCommand(
             "capital",
             "Increase capital",
             CapitalForm,
-            lambda app, code, form, who: app.increase_capital(
-                code, to_cents(form.cleaned_data["amount_euros"]), who
+            lambda app, record, form, who: app.increase_capital(
+                record.registry_code, to_cents(form.cleaned_data["amount_euros"]), who
             ),
-            ("active",),
             "Share capital increased",
+            available=_statuses("active"),
         ),
-        Command(
+        RecordCommand(
             "annual-report",
             "File annual report",
             AnnualReportForm,
-            lambda app, code, form, who: app.file_annual_report(
-                code, _annual_report(form), who, timezone.localdate()
+            lambda app, record, form, who: app.file_annual_report(
+                record.registry_code, _annual_report(form), who, timezone.localdate()
             ),
-            ("active", "in_liquidation"),
             "Annual report filed",
+            available=_statuses("active", "in_liquidation"),
         ),
-        Command(
+        RecordCommand(
             "liquidation",
             "Enter liquidation",
             LiquidationForm,
-            lambda app, code, form, who: app.enter_liquidation(
-                code, form.cleaned_data["reason"], who
+            lambda app, record, form, who: app.enter_liquidation(
+                record.registry_code, form.cleaned_data["reason"], who
             ),
-            ("active",),
             "Company entered liquidation",
+            available=_statuses("active"),
         ),
-        Command(
+        RecordCommand(
             "deletion",
             "Delete company",
             DeletionForm,
-            lambda app, code, form, who: app.delete_company(code, who),
-            ("in_liquidation",),
+            lambda app, record, form, who: app.delete_company(record.registry_code, who),
             "Company deleted",
+            available=_statuses("in_liquidation"),
         ),
     ]
 }
@@ -282,21 +243,15 @@ COMMANDS = {
 # The admin ---------------------------------------------------------------------------
 
 
-def _table(headers: list[str], rows: list[list[Any]], empty: str) -> str:
-    if not rows:
-        return format_html("<em>{}</em>", empty)
-    head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
-    body = format_html_join(
-        "",
-        "<tr>{}</tr>",
-        ((format_html_join("", "<td>{}</td>", ((cell,) for cell in row)),) for row in rows),
-    )
-    return format_html("<table><thead><tr>{}</tr></thead><tbody>{}</tbody></table>", head, body)
-
-
 @admin.register(CompanyRecord)
-class CompanyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
+class CompanyRecordAdmin(CommandAdmin):
     """Companies: read-only cards; changes only through command forms."""
+
+    application = BusinessRegistry
+    projections = PROJECTIONS
+    commands = COMMANDS
+    add_form = RegistrationForm
+    add_title = "Register company"
 
     list_display = [
         "registry_code",
@@ -314,9 +269,6 @@ class CompanyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     search_help_text = "Name, registry code or a board member's / founder's personal code"
     list_per_page = 50
     ordering = ["name", "registry_code"]
-    change_form_template = "admin/business/companyrecord/change_form.html"
-    command_template = "admin/common/command_form.html"
-    actions = None
     fieldsets = [
         (
             None,
@@ -371,26 +323,9 @@ class CompanyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         "history_table",
     ]
 
-    # Permissions: the read models are never edited or deleted directly.
-
     def can_act(self, request: HttpRequest) -> bool:
         """May this user issue business registry commands?"""
         return user_has_role(request.user, *REGISTRAR)
-
-    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return super().has_view_permission(request, obj) or self.can_act(request)
-
-    def has_module_permission(self, request: HttpRequest) -> bool:
-        return super().has_module_permission(request) or self.can_act(request)
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return self.can_act(request)
-
-    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CompanyRecord]:
         return super().get_queryset(request).prefetch_related("people", "annual_reports")
@@ -409,25 +344,9 @@ class CompanyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     # Columns and read-only fields.
 
-    @staticmethod
-    def _status(record: CompanyRecord) -> LedgerStatus:
-        cached: LedgerStatus | None = getattr(record, "_ledger_status", None)
-        if cached is None:
-            cached = ledger_status(record.ledger_registry, record.ledger_seq)
-            record._ledger_status = cached  # type: ignore[attr-defined]
-        return cached
-
     @admin.display(description="share capital", ordering="share_capital_cents")
     def share_capital(self, record: CompanyRecord) -> str:
         return euros(record.share_capital_cents)
-
-    @admin.display(description="block")
-    def block_height(self, record: CompanyRecord) -> Any:
-        return self._status(record).block_height
-
-    @admin.display(description="level")
-    def ledger_level(self, record: CompanyRecord) -> str:
-        return self._status(record).level
 
     @staticmethod
     def _people(record: CompanyRecord, role: str) -> str:
@@ -448,7 +367,7 @@ class CompanyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             [r.year, euros(r.revenue_cents), euros(r.net_profit_cents), r.employees, r.ledger_seq]
             for r in record.annual_reports.all()
         ]
-        return _table(
+        return html_table(
             ["year", "revenue", "net profit", "employees", "ledger seq"], rows, "none filed"
         )
 
@@ -458,118 +377,14 @@ class CompanyRecordAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
             for h in ledger_history("business", record.aggregate_id)
         ]
-        return _table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
+        return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
 
-    # Command forms.
+    # Registration.
 
-    def get_urls(self) -> list[URLPattern]:
-        info = self.opts.app_label, self.opts.model_name
-        return [
-            path(
-                "<path:object_id>/command/<slug:command>/",
-                self.admin_site.admin_view(self.command_view),
-                name="{}_{}_command".format(*info),
-            ),
-            *super().get_urls(),
-        ]
+    def add(self, app: Any, form: CommandForm, who: str) -> object:
+        assert isinstance(form, RegistrationForm)
+        registry: BusinessRegistry = app
+        return registry.register_company(form.registration(), who, timezone.localdate())
 
-    def _change_url(self, record: CompanyRecord) -> str:
-        info = self.opts.app_label, self.opts.model_name
-        return reverse("admin:{}_{}_change".format(*info), args=[quote(record.pk)])
-
-    def _command_url(self, record: CompanyRecord, slug: str) -> str:
-        info = self.opts.app_label, self.opts.model_name
-        return reverse("admin:{}_{}_command".format(*info), args=[quote(record.pk), slug])
-
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        extra_context = dict(extra_context or {})
-        record = self.get_object(request, unquote(object_id))
-        if record is not None and self.can_act(request):
-            extra_context["company_commands"] = [
-                (command.title, self._command_url(record, command.slug))
-                for command in COMMANDS.values()
-                if record.status in command.statuses
-            ]
-        return super().change_view(request, object_id, form_url, extra_context)
-
-    def _render_form(
-        self,
-        request: HttpRequest,
-        form: CommandForm,
-        title: str,
-        record: CompanyRecord | None,
-        cancel_url: str,
-    ) -> TemplateResponse:
-        context = {
-            **self.admin_site.each_context(request),
-            "opts": self.opts,
-            "title": title,
-            "subtitle": str(record) if record is not None else None,
-            "form": form,
-            "original": record,
-            "cancel_url": cancel_url,
-            "has_view_permission": True,
-        }
-        return TemplateResponse(request, self.command_template, context)
-
-    def _issue(
-        self, request: HttpRequest, form: CommandForm, run: Callable[[BusinessRegistry], Any]
-    ) -> tuple[bool, Any]:
-        """Issue a command; on refusal put the registry's message on the form."""
-        try:
-            return True, issue(BusinessRegistry, PROJECTIONS, run)
-        except RegistryError as error:
-            form.add_registry_error(error)
-            return False, None
-
-    def add_view(
-        self, request: HttpRequest, form_url: str = "", extra_context: Any = None
-    ) -> HttpResponse:
-        """Register a company (the only way to add one)."""
-        if not self.can_act(request):
-            raise PermissionDenied
-        changelist = reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
-        form = RegistrationForm(request.POST if request.method == "POST" else None)
-        if request.method == "POST" and form.is_valid():
-            registration = form.registration()
-            who = request.user.get_username()
-            today = timezone.localdate()
-            ok, code = self._issue(
-                request, form, lambda app: app.register_company(registration, who, today)
-            )
-            if ok:
-                record = CompanyRecord.objects.get(registry_code=code)
-                self.log_addition(request, record, "Registered through the registration form")
-                messages.success(
-                    request,
-                    f"Registered {record.name} with registry code {code} "
-                    f"(ledger seq {record.ledger_seq}).",
-                )
-                return HttpResponseRedirect(self._change_url(record))
-        return self._render_form(request, form, "Register a company", None, changelist)
-
-    def command_view(self, request: HttpRequest, object_id: str, command: str) -> HttpResponse:
-        """A command form for one company."""
-        if not self.can_act(request):
-            raise PermissionDenied
-        spec = COMMANDS.get(command)
-        record = self.get_object(request, unquote(object_id))
-        if spec is None or record is None:
-            raise Http404("No such company or command")
-        form = spec.form(request.POST if request.method == "POST" else None, company=record)
-        if request.method == "POST" and form.is_valid():
-            code = record.registry_code
-            who = request.user.get_username()
-            ok, _ = self._issue(request, form, lambda app: spec.run(app, code, form, who))
-            if ok:
-                record.refresh_from_db()
-                self.log_change(request, record, f"{spec.title} (registry command)")
-                messages.success(request, f"{spec.done} (ledger seq {record.ledger_seq}).")
-                return HttpResponseRedirect(self._change_url(record))
-        return self._render_form(request, form, spec.title, record, self._change_url(record))
+    def added_record(self, result: object) -> CompanyRecord:
+        return CompanyRecord.objects.get(registry_code=result)

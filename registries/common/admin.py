@@ -6,9 +6,6 @@ names its application, projections, the command forms it offers on a record
 registration). Records are never edited or deleted directly; a refused
 command shows the registry's message on the form (on the field it names) and
 writes nothing. Who may issue commands is the subclass's :meth:`can_act`.
-
-The business admin predates this module and keeps its own copy of the same
-ideas; new registries use this one.
 """
 
 from __future__ import annotations
@@ -100,6 +97,8 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     application: ClassVar[type[RegistryApplication]]
     projections: ClassVar[list[type[ReadModelProjection]]]
     command_template: ClassVar[str] = "admin/common/command_form.html"
+    change_form_template = "admin/common/record_change_form.html"
+    change_list_template = "admin/common/record_change_list.html"
     commands: ClassVar[dict[str, RecordCommand]] = {}
     add_form: ClassVar[type[CommandForm] | None] = None
     add_title: ClassVar[str] = ""
@@ -259,8 +258,12 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             raise PermissionDenied
         spec = self.commands.get(command)
         record = self.get_object(request, unquote(object_id))
-        if spec is None or record is None or not spec.available(record):
+        if spec is None or record is None:
             raise Http404("No such record or command")
+        # An unavailable command offers no form, but a form posted from a stale
+        # page goes to the registry, whose refusal explains what changed.
+        if request.method != "POST" and not spec.available(record):
+            raise Http404("This command is not available for this record")
         form = spec.form(request.POST if request.method == "POST" else None, record=record)
         if request.method == "POST" and form.is_valid():
             who = request.user.get_username()

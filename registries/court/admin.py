@@ -330,8 +330,6 @@ class CaseRecordAdmin(CommandAdmin):
 
     application = CourtRegistry
     projections = PROJECTIONS
-    change_form_template = "admin/court/case_change_form.html"
-    change_list_template = "admin/court/case_change_list.html"
     commands = CASE_COMMANDS
     add_form = CaseOpeningForm
     add_title = "Open case"

@@ -276,8 +276,6 @@ class IdentityAdmin(CommandAdmin):
 
     application = IdentityRegistry
     projections = PROJECTIONS
-    change_form_template = "admin/identity/record_change_form.html"
-    change_list_template = "admin/identity/record_change_list.html"
     list_per_page = 50
 
     def can_act(self, request: HttpRequest) -> bool:

@@ -315,8 +315,6 @@ class LandUnitRecordAdmin(CommandAdmin):
 
     application = PropertyRegistry
     projections = PROJECTIONS
-    change_form_template = "admin/property/record_change_form.html"
-    change_list_template = "admin/property/record_change_list.html"
     commands = COMMANDS
     add_form = LandUnitForm
     add_title = "Register land unit"
