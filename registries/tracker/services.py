@@ -10,6 +10,7 @@ investigation (:func:`investigation_of`) is only committed to the chain.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from datetime import datetime
 from typing import Any
 
 from django.utils import timezone
@@ -17,9 +18,10 @@ from django.utils import timezone
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand
 from registries.court.domain import check_case_number
-from registries.court.models import CaseRecord
+from registries.court.models import CaseRecord, PartyRecord
+from registries.identity.services import official_code_of
 from registries.tracker.application import TrackerRegistry
-from registries.tracker.domain import ALLOWED, check_text
+from registries.tracker.domain import ALLOWED, MAX_SUBJECTS, check_text
 from registries.tracker.projections import PROJECTIONS
 
 PURPOSE_PARAMETER = "purpose"
@@ -65,10 +67,37 @@ def record_read(
     investigation: str = "",
 ) -> bool:
     """Record a read on the tracker's chain; False if it concerned only the reader."""
-    others = sorted({code for code in subjects if code and code != reader})
-    if not others:
+    everyone = sorted({code for code in subjects if code and code != reader})
+    if not everyone:
         return False
     now = timezone.now()
+    for start in range(0, len(everyone), MAX_SUBJECTS):
+        _record(
+            everyone[start : start + MAX_SUBJECTS],
+            now,
+            reader=reader,
+            registry=registry,
+            what=what,
+            purpose=purpose,
+            outcome=outcome,
+            emergency=emergency,
+            investigation=investigation,
+        )
+    return True
+
+
+def _record(
+    others: list[str],
+    now: datetime,
+    *,
+    reader: str,
+    registry: str,
+    what: str,
+    purpose: str,
+    outcome: str,
+    emergency: bool,
+    investigation: str,
+) -> None:
     if investigation:
         issue(
             TrackerRegistry,
@@ -99,7 +128,27 @@ def record_read(
                 read_at=now,
             ),
         )
-    return True
 
 
-__all__ = ["investigation_of", "purpose_of", "record_read"]
+def track_court_read(user: Any, cases: Iterable[CaseRecord], what: str, params: Any) -> bool:
+    """Record that ``user`` read these cases: their natural-person parties are the subjects.
+
+    Anonymous reads of the public register are not tracked (no one to name).
+    """
+    if not (user and user.is_authenticated):
+        return False
+    reader = official_code_of(user) or str(user.get_username())
+    subjects = PartyRecord.objects.filter(
+        case__in=[case.pk for case in cases], party_kind="person"
+    ).values_list("code", flat=True)
+    return record_read(
+        reader=reader,
+        subjects=list(subjects),
+        registry="court",
+        what=what,
+        purpose=purpose_of(params, "court proceedings"),
+        investigation=investigation_of(params),
+    )
+
+
+__all__ = ["investigation_of", "purpose_of", "record_read", "track_court_read"]

@@ -87,7 +87,14 @@ def encounter(
     return int(
         run(
             lambda a: a.record_encounter(
-                patient_code, by.hospital, by.code, summary, codes, on, by.key.sign(message), by.code
+                patient_code,
+                by.hospital,
+                by.code,
+                summary,
+                codes,
+                on,
+                by.key.sign(message),
+                by.code,
             )
         )
     )
