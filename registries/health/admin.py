@@ -86,7 +86,12 @@ class PatientRecordAdmin(CommandAdmin):
         "block_height",
         "ledger_level",
     ]
-    fields = readonly_fields
+    fieldsets = [
+        (None, {"fields": ["aggregate_id", "entries", "closed_to_all", "erased", "erased_seq"]}),
+        ("Consent", {"fields": ["consents_table"]}),
+        ("Entries", {"fields": ["entries_table"]}),
+        ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
+    ]
 
     def can_act(self, request: HttpRequest) -> bool:
         return can_act_in_health(request)

@@ -108,7 +108,8 @@ def test_emergency_access_is_allowed_logged_and_flagged_to_patient_and_ministry(
     response = client(doctor.code).get(
         record_url(patient), {"emergency_reason": "unconscious in the ER"}
     )
-    assert response.status_code == 200 and response.json()["emergency"] is True
+    assert response.status_code == 200
+    assert response.json()["emergency"] is True
     mine = _users[patient].get("/api/v1/me/data-tracker/").json()["results"]
     assert [(r["emergency"], r["purpose"]) for r in mine] == [
         (True, "emergency: unconscious in the ER")

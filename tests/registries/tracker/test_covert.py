@@ -29,7 +29,7 @@ def covert_read() -> tuple[str, str, court.CaseSetup]:
 
 
 def test_a_covert_read_puts_only_its_hash_on_the_chain() -> None:
-    patient, commitment, case = covert_read()
+    patient, commitment, _case = covert_read()
     assert not ReadRecord.objects.filter(subject_code=patient).exists()
     mine = identity.token_client(patient).get("/api/v1/me/data-tracker/").json()
     assert mine["results"] == []
@@ -58,7 +58,7 @@ def test_a_final_judgment_discloses_the_read_to_the_person() -> None:
 
 
 def test_no_disclosure_without_a_final_judgment_and_nothing_written() -> None:
-    patient, commitment, case = covert_read()
+    _patient, commitment, case = covert_read()
     court.judgment(case, "conviction", summary="Guilty.")  # not final yet
     before = LedgerEntry.objects.filter(registry="tracker").count()
     response = identity.token_client(court.judge()).post(

@@ -129,12 +129,12 @@ def test_every_health_and_court_read_endpoint_and_admin_page_leaves_a_tracker_ev
     ]
     registered = {m for m in admin.site._registry if m._meta.app_label in TRACKED_APPS}
     assert registered == {model for model, _, _ in pages}, "an admin page is not walked"
-    for model, record, client in pages:
+    for model, record, browser in pages:
         info = model._meta.app_label, model._meta.model_name
         url = reverse("admin:{}_{}_change".format(*info), args=[record.pk])
         before = tracked()
-        response = client.get(url)
-        assert response.status_code == 200, url
+        page = browser.get(url)
+        assert page.status_code == 200, url
         assert tracked() > before, f"the admin page {url} left no tracker event"
 
 
