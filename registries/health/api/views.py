@@ -277,10 +277,11 @@ class EmergencyAccessView(ListModelMixin, GenericAPIView[ReadRecord]):
     )
     def get(self, request: Request) -> Response:
         response = self.list(request)
-        page = self.paginate_queryset(self.get_queryset()) or list(self.get_queryset())
+        page = getattr(self.paginator, "page", None)
+        shown = list(page.object_list) if page is not None else list(self.get_queryset())
         record_read(
             reader=person_code(request),
-            subjects=[line.subject_code for line in page],
+            subjects=[line.subject_code for line in shown],
             registry="health",
             what="emergency accesses to their health record",
             purpose=purpose_of(request.query_params, "supervision of emergency access"),
