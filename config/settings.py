@@ -37,6 +37,8 @@ SECRET_KEY = _secret("DJANGO_SECRET_KEY", "secret_key")
 # Keys the personal-code index of the identity registry; unlike SECRET_KEY it
 # must never change for the life of the registry (docs/adr/0005).
 RIIK_IDENTITY_PEPPER = _secret("RIIK_IDENTITY_PEPPER", "identity_pepper")
+# Wraps the health registry's per-person keys (registries/health/keystore.py).
+RIIK_HEALTH_MASTER_KEY = _secret("RIIK_HEALTH_MASTER_KEY", "health_master_key")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
@@ -57,6 +59,8 @@ INSTALLED_APPS = [
     "registries.business",
     "registries.property",
     "registries.court",
+    "registries.health",
+    "registries.tracker",
 ]
 
 MIDDLEWARE = [
@@ -155,7 +159,7 @@ SPECTACULAR_SETTINGS = {
 RIIK_CHAIN_ID = env("RIIK_CHAIN_ID", default="riik-dev")
 RIIK_ORIGIN_PREFIX = env("RIIK_ORIGIN_PREFIX", default="riik.example")
 RIIK_NODE_NAME = env("RIIK_NODE_NAME", default="supernode-1")
-RIIK_REGISTRIES = ["business", "court", "health", "identity", "property"]
+RIIK_REGISTRIES = ["business", "court", "health", "identity", "property", "tracker"]
 # Finalization: "local" (this node is the only supernode and signs every
 # block) or "devnet" (a development network: this one node holds the keys of
 # every witness, supernode and citizen and runs their chain.consensus state

@@ -24,8 +24,9 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.contrib.admin.utils import unquote
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
 from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
@@ -45,6 +46,7 @@ from registries.court.domain import (
 )
 from registries.court.models import CaseRecord, EnforcementRecord
 from registries.court.projections import PROJECTIONS
+from registries.tracker.services import track_court_read
 
 _CASE_NUMBER = re.compile(r"^[1-3]-[0-9]{2}-[0-9]+$")
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -334,6 +336,19 @@ class CaseRecordAdmin(CommandAdmin):
     add_form = CaseOpeningForm
     add_title = "Open case"
     list_per_page = 50
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        """The case page shows its parties: the data tracker records the read."""
+        record = self.get_object(request, unquote(object_id))
+        if record is not None:
+            track_court_read(request.user, [record], f"case {record.number} (admin)", None)
+        return super().change_view(request, object_id, form_url, extra_context)
 
     list_display = [
         "number",

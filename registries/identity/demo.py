@@ -52,6 +52,7 @@ OFFICIALS: list[tuple[str, str, int, str | None]] = [
     ("property", "notary", 3, "notary_office"),
     ("health", "doctor", 3, "hospital"),
     ("health", "pharmacist", 2, "pharmacy"),
+    ("health", "registrar", 1, "state_agency"),
     ("identity", "auditor", 1, "state_agency"),
 ]
 MIN_PERSONS = sum(count for _, _, count, _ in OFFICIALS)
@@ -105,6 +106,7 @@ class IdentitySeed:
     notaries: list[str] = field(default_factory=list)
     doctors: list[str] = field(default_factory=list)
     pharmacists: list[str] = field(default_factory=list)
+    health_registrars: list[str] = field(default_factory=list)
     auditors: list[str] = field(default_factory=list)
     keys_dir: Path = field(default_factory=Path)
 
@@ -161,6 +163,7 @@ _ROLE_TO_FIELD = {
     ("property", "notary"): "notaries",
     ("health", "doctor"): "doctors",
     ("health", "pharmacist"): "pharmacists",
+    ("health", "registrar"): "health_registrars",
     ("identity", "auditor"): "auditors",
 }
 
@@ -253,7 +256,7 @@ def seed_identity(
             organisation = places[index % len(places)] if places else None
             app.appoint_official(code, registry, role, organisation, ACTOR)
             getattr(seed, _ROLE_TO_FIELD[(registry, role)]).append(code)
-            if role == "notary":
+            if role in ("notary", "doctor"):  # both endorse entries with their e-ID key
                 app.register_key(code, _new_key(seed.keys_dir, code), ACTOR)
                 seed.keyholders.append(code)
             if progress is not None:

@@ -35,7 +35,7 @@ REGISTRIES = ("identity", "business", "property", "health", "court")
 ROLES = ("registrar", "judge", "notary", "doctor", "pharmacist", "auditor")
 # In which registries each role acts.
 ROLE_REGISTRIES: dict[str, frozenset[str]] = {
-    "registrar": frozenset({"identity", "business", "property"}),
+    "registrar": frozenset({"identity", "business", "property", "health"}),
     "judge": frozenset({"court"}),
     "notary": frozenset({"property"}),
     "doctor": frozenset({"health"}),

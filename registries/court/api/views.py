@@ -70,6 +70,7 @@ from registries.court.domain import Order, check_case_number
 from registries.court.models import CaseRecord, HearingRecord
 from registries.court.projections import PROJECTIONS
 from registries.identity.services import official_code_of
+from registries.tracker.services import track_court_read
 
 TAGS = ["court"]
 # Reads that are public: a token or session is accepted but not needed.
@@ -159,6 +160,12 @@ def sees_full_record(request: Request, record: CaseRecord) -> bool:
     return user_has_role(user, "court", "judge")
 
 
+def tracked_page(view: Any) -> list[Any]:
+    """The records a list view just showed (its page), for the data tracker."""
+    page = getattr(view.paginator, "page", None)
+    return list(page.object_list) if page is not None else list(view.get_queryset())
+
+
 def validated(serializer_class: type[serializers.BaseSerializer[Any]], data: Any) -> dict[str, Any]:
     """The data after the serializer's checks (a 400 problem listing the fields if not)."""
     serializer = serializer_class(data=data)
@@ -174,6 +181,7 @@ def case_response(
 ) -> Response:
     """The case's card, as every command answers."""
     record = case_record(number)
+    track_court_read(request.user, [record], f"case {number}", request.query_params)
     context = {"request": request, "full": sees_full_record(request, record)}
     return Response(
         CaseDetailSerializer(record, context=context).data, status_code, headers=headers
@@ -235,7 +243,9 @@ class CaseListView(ListModelMixin, GenericAPIView[CaseRecord]):
         responses={200: CaseSummarySerializer(many=True), **problem_responses(400, 429)},
     )
     def get(self, request: Request) -> Response:
-        return self.list(request)
+        response = self.list(request)
+        track_court_read(request.user, tracked_page(self), "case register", request.query_params)
+        return response
 
     @extend_schema(
         summary="Open a case (judges)",
@@ -447,4 +457,7 @@ class HearingCalendarView(ListModelMixin, GenericAPIView[HearingRecord]):
         responses={200: CalendarHearingSerializer(many=True), **problem_responses(400, 429)},
     )
     def get(self, request: Request) -> Response:
-        return self.list(request)
+        response = self.list(request)
+        cases = [hearing.case for hearing in tracked_page(self)]
+        track_court_read(request.user, cases, "hearing calendar", request.query_params)
+        return response

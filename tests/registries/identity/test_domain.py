@@ -243,7 +243,11 @@ def test_every_role_fits_its_registries(registry: str, role: str) -> None:
     ("registry", "role", "message"),
     [
         ("business", "judge", "a judge acts in the court registry, not in the business registry"),
-        ("court", "registrar", "a registrar acts in the business or identity or property"),
+        (
+            "court",
+            "registrar",
+            "a registrar acts in the business or health or identity or property",
+        ),
         ("health", "notary", "a notary acts in the property registry"),
         ("property", "doctor", "a doctor acts in the health registry"),
         ("court", "pharmacist", "a pharmacist acts in the health registry"),

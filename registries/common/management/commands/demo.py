@@ -40,6 +40,7 @@ from chain.blocks.sealing import seal_pending
 from registries.business.demo import seed_companies
 from registries.common.projections import catch_up_all
 from registries.court.demo import seed_court
+from registries.health.demo import print_patient_logins, seed_health
 from registries.identity.demo import MIN_PERSONS, OFFICIALS, IdentitySeed, seed_identity
 from registries.identity.models import PersonRecord
 from registries.property.demo import seed_property
@@ -57,6 +58,7 @@ class Command(BaseCommand):
         parser.add_argument("--companies", type=int, default=200, help="companies to register")
         parser.add_argument("--units", type=int, default=100, help="land units to register")
         parser.add_argument("--cases", type=int, default=30, help="court cases to open")
+        parser.add_argument("--patients", type=int, default=30, help="people with health records")
         parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
         parser.add_argument(
             "--if-empty",
@@ -105,12 +107,18 @@ class Command(BaseCommand):
                 company_codes,
                 land_register.units,
             )
+            catch_up_all()
+            health = progress.add_task("health: patients", total=options["patients"])
+            patients = seed_health(
+                rng, lambda n: progress.advance(health, n), max(options["patients"], 0), identity
+            )
             projections = progress.add_task("read models", total=None)
             applied = catch_up_all()
             progress.update(
                 projections, total=1, completed=1, description=f"read models: {applied} events"
             )
         self._official_logins(console, identity)
+        print_patient_logins(console, patients[:3])
         self._seal(console)
 
     def _official_logins(self, console: Console, identity: IdentitySeed) -> None:

@@ -1,0 +1,31 @@
+"""URLs of the health registry: providers', pharmacies' and the ministry's at
+``/api/v1/health/``; the patient's own in ``me_urlpatterns`` (``/api/v1/me/``)."""
+
+from django.urls import URLPattern, URLResolver, path
+
+from registries.health.api import views
+
+app_name = "health"
+PATIENT = "patients/<str:code>/"
+urlpatterns: list[URLPattern | URLResolver] = [
+    path(PATIENT, views.PatientRecordView.as_view(), name="patient-record"),
+    path(f"{PATIENT}entry-message/", views.EntryMessageView.as_view(), name="entry-message"),
+    path(f"{PATIENT}encounters/", views.EncounterView.as_view(), name="encounters"),
+    path(f"{PATIENT}prescriptions/", views.PrescriptionView.as_view(), name="prescriptions"),
+    path(
+        f"{PATIENT}prescriptions/<int:number>/dispensing/",
+        views.DispensingView.as_view(),
+        name="dispensing",
+    ),
+    path(f"{PATIENT}erasure/", views.ErasureView.as_view(), name="erasure"),
+    path("emergency-accesses/", views.EmergencyAccessView.as_view(), name="emergency-accesses"),
+]
+me_urlpatterns: list[URLPattern | URLResolver] = [
+    path("health/", views.MyHealthView.as_view(), name="me-health"),
+    path("health/consents/", views.MyConsentView.as_view(), name="me-health-consents"),
+    path(
+        "health/representatives/",
+        views.MyRepresentativeView.as_view(),
+        name="me-health-representatives",
+    ),
+]

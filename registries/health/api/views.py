@@ -1,0 +1,351 @@
+"""REST endpoints of the health registry.
+
+* ``/api/v1/health/patients/<code>/`` -- doctors (for a provider, with consent
+  or an emergency reason), representatives: the record, opened; every read
+  tracked. Doctors also write encounters and prescriptions (signed),
+  pharmacists list and dispense prescriptions, the ministry (health
+  registrar) erases a record and lists emergency accesses.
+* ``/api/v1/me/health/`` -- the patient: their record, consent, representatives.
+
+Every command goes through :func:`registries.common.commands.issue`; refused
+commands write nothing and answer with RFC 9457 problem+json.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.utils import timezone
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.generics import GenericAPIView
+from rest_framework.mixins import ListModelMixin
+from rest_framework.permissions import IsAuthenticated
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from registries.common.api import actor
+from registries.common.api.problems import problem_responses
+from registries.common.api.roles import registry_role
+from registries.common.application import running
+from registries.common.commands import issue
+from registries.common.errors import InvalidCommand
+from registries.health.api.serializers import (
+    ConsentInSerializer,
+    CreatedEntrySerializer,
+    DispensingInSerializer,
+    EncounterInSerializer,
+    EntryMessageInSerializer,
+    EntryMessageOutSerializer,
+    ErasureInSerializer,
+    PrescriptionInSerializer,
+    PrescriptionOutSerializer,
+    RecordOutSerializer,
+    RepresentativeInSerializer,
+)
+from registries.health.application import HealthRegistry, check_person
+from registries.health.projections import PROJECTIONS
+from registries.health.reading import Reader, read_prescriptions, read_record
+from registries.identity.services import official_code_of
+from registries.tracker.api.serializers import ReadSerializer
+from registries.tracker.domain import check_text
+from registries.tracker.models import ReadRecord
+from registries.tracker.services import investigation_of, purpose_of, record_read
+
+TAGS = ["health"]
+CODE = OpenApiParameter(
+    "code", OpenApiTypes.STR, OpenApiParameter.PATH, description="The patient's personal code"
+)
+READ_PARAMETERS = [
+    OpenApiParameter("provider", OpenApiTypes.STR, description="Hospital you read for (doctors)"),
+    OpenApiParameter("purpose", OpenApiTypes.STR, description="Why you read (tracked)"),
+    OpenApiParameter(
+        "emergency_reason", OpenApiTypes.STR, description="Break glass: why, in an emergency"
+    ),
+    OpenApiParameter(
+        "covert_investigation", OpenApiTypes.STR, description="Criminal case of a covert read"
+    ),
+]
+Doctor = registry_role("health", "doctor")
+Pharmacist = registry_role("health", "pharmacist")
+Ministry = registry_role("health", "registrar")
+
+
+def person_code(request: Request) -> str:
+    """The caller's personal code (their username), or 401/403."""
+    user = request.user
+    if not (user and user.is_authenticated):
+        raise NotAuthenticated()
+    code = official_code_of(user)
+    if code is None:
+        raise PermissionDenied("sign in as a person: your username is your personal code")
+    return code
+
+
+def validated(serializer_class: type[serializers.BaseSerializer[Any]], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def reader_of(request: Request, default_purpose: str) -> Reader:
+    params = request.query_params
+    reason = params.get("emergency_reason", "")
+    return Reader(
+        code=person_code(request),
+        purpose=purpose_of(params, default_purpose),
+        provider=params.get("provider", ""),
+        emergency_reason=check_text(reason, "emergency_reason") if reason else "",
+        investigation=investigation_of(params),
+    )
+
+
+def run(command: Any) -> Any:
+    return issue(HealthRegistry, PROJECTIONS, command)
+
+
+@extend_schema(tags=TAGS, parameters=[CODE])
+class PatientRecordView(GenericAPIView[Any]):
+    """A patient's record, for doctors and representatives (tracked)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = RecordOutSerializer
+
+    @extend_schema(
+        summary="Read a patient's record (consent applies; every read is tracked)",
+        parameters=READ_PARAMETERS,
+        responses={200: RecordOutSerializer, **problem_responses(400, 401, 403, 404, 410, 429)},
+    )
+    def get(self, request: Request, code: str) -> Response:
+        reader = reader_of(request, "treatment")
+        return Response(read_record(reader, check_person(code, "code")))
+
+
+@extend_schema(tags=TAGS, parameters=[CODE])
+class EntryMessageView(GenericAPIView[Any]):
+    """The canonical bytes a doctor signs for an entry."""
+
+    permission_classes = [Doctor]
+    serializer_class = EntryMessageInSerializer
+
+    @extend_schema(
+        summary="The bytes to sign for an encounter or prescription (doctors)",
+        request=EntryMessageInSerializer,
+        responses={200: EntryMessageOutSerializer, **problem_responses(400, 401, 403, 404, 429)},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = validated(EntryMessageInSerializer, request.data)
+        doctor = person_code(request)
+        app = running(HealthRegistry)
+        if data["kind"] == "encounter":
+            if "occurred_on" not in data:
+                raise InvalidCommand("occurred_on: required for an encounter")
+            message = app.encounter_message(
+                code, data["provider"], doctor, data["summary"], data["diagnoses"],
+                data["occurred_on"],
+            )  # fmt: skip
+        else:
+            if "issued_on" not in data or "expires_on" not in data:
+                raise InvalidCommand("issued_on, expires_on: required for a prescription")
+            message = app.prescription_message(
+                code, data["provider"], doctor, data["medicine"], data["dosage"],
+                data["issued_on"], data["expires_on"],
+            )  # fmt: skip
+        return Response({"message": message.hex(), "record_version": app.record_version(code)})
+
+
+@extend_schema(tags=TAGS, parameters=[CODE])
+class EncounterView(GenericAPIView[Any]):
+    """Record an encounter with diagnoses (doctors, endorsed by their signature)."""
+
+    permission_classes = [Doctor]
+    serializer_class = EncounterInSerializer
+
+    @extend_schema(
+        summary="Record an encounter (doctors)",
+        request=EncounterInSerializer,
+        responses={201: CreatedEntrySerializer, **problem_responses(400, 401, 403, 404, 410)},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = validated(EncounterInSerializer, request.data)
+        doctor = person_code(request)
+        number = run(
+            lambda app: app.record_encounter(
+                code, data["provider"], doctor, data["summary"], data["diagnoses"],
+                data["occurred_on"], data["signature"], actor(request),
+            )
+        )  # fmt: skip
+        return Response({"number": number}, status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=TAGS, parameters=[CODE])
+class PrescriptionView(GenericAPIView[Any]):
+    """Prescriptions: pharmacists list those that can be dispensed, doctors issue them."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = PrescriptionInSerializer
+
+    @extend_schema(
+        summary="Prescriptions that can still be dispensed (pharmacists; tracked)",
+        parameters=READ_PARAMETERS[1:2],
+        responses={
+            200: PrescriptionOutSerializer(many=True),
+            **problem_responses(400, 401, 403, 404, 410),
+        },
+    )
+    def get(self, request: Request, code: str) -> Response:
+        reader = reader_of(request, "dispensing")
+        found = read_prescriptions(reader, check_person(code, "code"), timezone.localdate())
+        return Response(PrescriptionOutSerializer(found, many=True).data)
+
+    @extend_schema(
+        summary="Issue a prescription (doctors)",
+        request=PrescriptionInSerializer,
+        responses={201: CreatedEntrySerializer, **problem_responses(400, 401, 403, 404, 410)},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        if not Doctor().has_permission(request, self):
+            raise PermissionDenied(Doctor.message)
+        data = validated(PrescriptionInSerializer, request.data)
+        doctor = person_code(request)
+        number = run(
+            lambda app: app.issue_prescription(
+                code, data["provider"], doctor, data["medicine"], data["dosage"],
+                data["issued_on"], data["expires_on"], data["signature"], actor(request),
+            )
+        )  # fmt: skip
+        return Response({"number": number}, status.HTTP_201_CREATED)
+
+
+@extend_schema(tags=TAGS, parameters=[CODE])
+class DispensingView(GenericAPIView[Any]):
+    """Dispense a prescription (pharmacists)."""
+
+    permission_classes = [Pharmacist]
+    serializer_class = DispensingInSerializer
+
+    @extend_schema(
+        summary="Dispense a prescription (pharmacists)",
+        request=DispensingInSerializer,
+        responses={200: DispensingInSerializer, **problem_responses(400, 401, 403, 404, 409)},
+    )
+    def post(self, request: Request, code: str, number: int) -> Response:
+        data = validated(DispensingInSerializer, request.data)
+        pharmacist = person_code(request)
+        run(
+            lambda app: app.dispense(
+                code, number, data["pharmacy"], pharmacist, timezone.localdate(), actor(request)
+            )
+        )
+        return Response({"number": number, "dispensed_on": timezone.localdate()})
+
+
+@extend_schema(tags=TAGS, parameters=[CODE])
+class ErasureView(GenericAPIView[Any]):
+    """Erase a patient's health data by destroying their key (the ministry)."""
+
+    permission_classes = [Ministry]
+    serializer_class = ErasureInSerializer
+
+    @extend_schema(
+        summary="Erase a patient's health data (crypto-shredding; the ministry)",
+        request=ErasureInSerializer,
+        responses={200: ErasureInSerializer, **problem_responses(400, 401, 403, 404, 410)},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        data = validated(ErasureInSerializer, request.data)
+        run(lambda app: app.erase(code, data["reason"], actor(request)))
+        return Response({"erased": True, "reason": data["reason"]})
+
+
+@extend_schema(tags=TAGS)
+class EmergencyAccessView(ListModelMixin, GenericAPIView[ReadRecord]):
+    """Emergency (break glass) accesses, for the supervising ministry (tracked)."""
+
+    permission_classes = [Ministry]
+    serializer_class = ReadSerializer
+
+    def get_queryset(self) -> QuerySet[ReadRecord]:
+        return ReadRecord.objects.filter(registry="health", emergency=True)
+
+    @extend_schema(
+        summary="Emergency accesses to health records (the ministry)",
+        responses={200: ReadSerializer(many=True), **problem_responses(401, 403, 429)},
+    )
+    def get(self, request: Request) -> Response:
+        response = self.list(request)
+        page = getattr(self.paginator, "page", None)
+        shown = list(page.object_list) if page is not None else list(self.get_queryset())
+        record_read(
+            reader=person_code(request),
+            subjects=[line.subject_code for line in shown],
+            registry="health",
+            what="emergency accesses to their health record",
+            purpose=purpose_of(request.query_params, "supervision of emergency access"),
+        )
+        return response
+
+
+# The patient's own record (mounted under /api/v1/me/).
+
+
+@extend_schema(tags=TAGS)
+class MyHealthView(GenericAPIView[Any]):
+    """My health record with my consents."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = RecordOutSerializer
+
+    @extend_schema(
+        summary="My health record, consents and representatives",
+        responses={200: RecordOutSerializer, **problem_responses(401, 403, 404, 410, 429)},
+    )
+    def get(self, request: Request) -> Response:
+        code = person_code(request)
+        return Response(read_record(Reader(code=code, purpose="own record"), code))
+
+
+@extend_schema(tags=TAGS)
+class MyConsentView(GenericAPIView[Any]):
+    """Close or open my record to one provider or to all."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = ConsentInSerializer
+
+    @extend_schema(
+        summary="Close or open my record to a provider (empty provider: all)",
+        request=ConsentInSerializer,
+        responses={200: RecordOutSerializer, **problem_responses(400, 401, 403, 404, 410)},
+    )
+    def post(self, request: Request) -> Response:
+        code = person_code(request)
+        data = validated(ConsentInSerializer, request.data)
+        if data["action"] == "close":
+            run(lambda app: app.close_access(code, data["provider"], code))
+        else:
+            run(lambda app: app.open_access(code, data["provider"], code))
+        return Response(read_record(Reader(code=code, purpose="own record"), code))
+
+
+@extend_schema(tags=TAGS)
+class MyRepresentativeView(GenericAPIView[Any]):
+    """Appoint a representative who may read my record."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = RepresentativeInSerializer
+
+    @extend_schema(
+        summary="Appoint a representative",
+        request=RepresentativeInSerializer,
+        responses={201: RecordOutSerializer, **problem_responses(400, 401, 403, 404, 409, 410)},
+    )
+    def post(self, request: Request) -> Response:
+        code = person_code(request)
+        data = validated(RepresentativeInSerializer, request.data)
+        run(lambda app: app.appoint_representative(code, data["representative"], code))
+        return Response(
+            read_record(Reader(code=code, purpose="own record"), code), status.HTTP_201_CREATED
+        )

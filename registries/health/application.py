@@ -1,0 +1,393 @@
+"""Commands of the health registry.
+
+Entries (encounters with ICD-10 diagnoses, prescriptions) are written by a
+doctor appointed at the provider (hospital) named in the command, with their
+Ed25519 signature over :func:`~registries.health.domain.entry_message` checked
+against the identity registry: the provider's endorsement. Pharmacists
+dispense for their pharmacy. Patients close and open their record to
+providers and appoint representatives. The ministry (health registrar)
+erases a record by destroying the patient's key.
+
+Every personal value is sealed with the patient's key
+(:mod:`registries.health.keystore`) before it enters an event: the event
+store, the ledger and every export hold ciphertext only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date
+from typing import Any, TypeVar
+
+from django.conf import settings
+from eventsourcing.application import AggregateNotFoundError
+
+from registries.common.application import EventStoreConflict, RegistryApplication
+from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
+from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
+from registries.health import keystore
+from registries.health.domain import (
+    ALL_PROVIDERS,
+    ENCOUNTER,
+    PRESCRIPTION,
+    HealthRecord,
+    RecordErased,
+    check_text,
+    encounter_content,
+    entry_message,
+    prescription_content,
+    record_id,
+)
+from registries.identity import services as identity
+from registries.identity.domain import key_id_of
+from registries.identity.models import AppointmentRecord, OrganisationRecord
+
+ATTEMPTS = 5
+SIGNATURE_LENGTH = 64
+T = TypeVar("T")
+
+
+class NotLicensed(RegistryError):
+    """The caller is not a licensed doctor or pharmacist of the organisation named."""
+
+    status = 403
+    title = "Not a licensed provider"
+    slug = "not-licensed"
+
+
+class InvalidEndorsement(RegistryError):
+    """The doctor's signature of the entry does not hold (nothing is written)."""
+
+    status = 403
+    title = "The provider's endorsement does not hold"
+    slug = "invalid-endorsement"
+
+
+def check_person(code: object, field: str) -> str:
+    """A valid personal code of a registered person."""
+    if not isinstance(code, str):
+        raise InvalidCommand(f"{field}: a personal code is text of 11 digits")
+    try:
+        validate_personal_code(code)
+    except InvalidCodeError as error:
+        raise InvalidCommand(f"{field}: {error}") from None
+    if not identity.person_exists(code):
+        raise NotFound(f"{field}: no person with personal code {code} in the population register")
+    return code
+
+
+def check_organisation(code: object, kind: str, field: str) -> str:
+    """A registered organisation of this kind (hospital, pharmacy)."""
+    if not isinstance(code, str):
+        raise InvalidCommand(f"{field}: a registry code is text of 8 digits")
+    try:
+        validate_registry_code(code)
+    except InvalidCodeError as error:
+        raise InvalidCommand(f"{field}: {error}") from None
+    if not identity.organisation_exists(code):
+        raise NotFound(f"{field}: no organisation with registry code {code}")
+    if not OrganisationRecord.objects.filter(registry_code=code, kind=kind).exists():
+        raise InvalidCommand(f"{field}: the organisation {code} is not a {kind}")
+    return code
+
+
+def licensed_at(person: str, role: str, organisation: str) -> bool:
+    """Whether the person is an active ``role`` of the health registry at that organisation."""
+    if not identity.has_role(person, "health", role):
+        return False
+    return AppointmentRecord.objects.filter(
+        person__personal_code=person,
+        registry="health",
+        role=role,
+        organisation_code=organisation,
+        active=True,
+    ).exists()
+
+
+def check_licence(person: str, role: str, organisation: str) -> None:
+    if not licensed_at(person, role, organisation):
+        raise NotLicensed(
+            f"{person} is not a licensed {role} of the health registry at {organisation}"
+        )
+
+
+def parse_signature(signature: bytes | str) -> bytes:
+    """Raw Ed25519 signature bytes from bytes or 128 hex digits."""
+    if isinstance(signature, str):
+        try:
+            signature = bytes.fromhex(signature)
+        except ValueError:
+            raise InvalidCommand("signature: 128 hex digits (an Ed25519 signature)") from None
+    if len(signature) != SIGNATURE_LENGTH:
+        raise InvalidCommand(
+            "signature: an entry needs the doctor's Ed25519 signature (64 bytes, 128 hex digits)"
+        )
+    return signature
+
+
+class HealthRegistry(RegistryApplication):
+    """Patients' health records."""
+
+    name = "health"
+
+    # Reading the aggregate.
+
+    def record(self, patient: str) -> HealthRecord | None:
+        """The patient's record, or None if nothing was ever written for them."""
+        try:
+            found: HealthRecord = self.repository.get(record_id(keystore.subject_of(patient)))
+        except AggregateNotFoundError:
+            return None
+        return found
+
+    def record_version(self, patient: str) -> int:
+        """The version a doctor signs for the next entry (0 before the first)."""
+        found = self.record(check_person(patient, "patient"))
+        return int(found.version) if found is not None else 0
+
+    # Entries.
+
+    def encounter_message(
+        self,
+        patient: str,
+        provider: str,
+        doctor: str,
+        summary: str,
+        diagnoses: list[str],
+        occurred_on: date,
+    ) -> bytes:
+        """The bytes the doctor signs for this encounter at the record's current version."""
+        content = {
+            **encounter_content(check_person(patient, "patient"), summary, diagnoses),
+            "occurred_on": occurred_on.isoformat(),
+        }
+        return self._message(ENCOUNTER, patient, provider, doctor, content)
+
+    def prescription_message(
+        self,
+        patient: str,
+        provider: str,
+        doctor: str,
+        medicine: str,
+        dosage: str,
+        issued_on: date,
+        expires_on: date,
+    ) -> bytes:
+        """The bytes the doctor signs for this prescription at the record's current version."""
+        content = prescription_content(
+            check_person(patient, "patient"), medicine, dosage, issued_on, expires_on
+        )
+        return self._message(PRESCRIPTION, patient, provider, doctor, content)
+
+    def record_encounter(
+        self,
+        patient: str,
+        provider: str,
+        doctor: str,
+        summary: str,
+        diagnoses: list[str],
+        occurred_on: date,
+        signature: bytes | str,
+        actor: str,
+    ) -> int:
+        """Record an encounter endorsed by the doctor; return its entry number."""
+        message = self.encounter_message(patient, provider, doctor, summary, diagnoses, occurred_on)
+        content = {
+            **encounter_content(patient, summary, diagnoses),
+            "occurred_on": occurred_on.isoformat(),
+        }
+        signer_key = self._endorsement(doctor, provider, message, parse_signature(signature))
+        sealed_content = {**content, "signature": parse_signature(signature).hex()}
+        return self._write(
+            patient,
+            actor,
+            lambda record, key_id: record.record_encounter(
+                provider,
+                doctor,
+                occurred_on,
+                signer_key,
+                keystore.seal(key_id, sealed_content, actor, "record an encounter"),
+                actor,
+            ),
+        )
+
+    def issue_prescription(
+        self,
+        patient: str,
+        provider: str,
+        doctor: str,
+        medicine: str,
+        dosage: str,
+        issued_on: date,
+        expires_on: date,
+        signature: bytes | str,
+        actor: str,
+    ) -> int:
+        """Issue a prescription endorsed by the doctor; return its entry number."""
+        message = self.prescription_message(
+            patient, provider, doctor, medicine, dosage, issued_on, expires_on
+        )
+        content = prescription_content(patient, medicine, dosage, issued_on, expires_on)
+        signer_key = self._endorsement(doctor, provider, message, parse_signature(signature))
+        sealed_content = {**content, "signature": parse_signature(signature).hex()}
+        return self._write(
+            patient,
+            actor,
+            lambda record, key_id: record.issue_prescription(
+                provider,
+                doctor,
+                issued_on,
+                expires_on,
+                signer_key,
+                keystore.seal(key_id, sealed_content, actor, "issue a prescription"),
+                actor,
+            ),
+        )
+
+    def dispense(
+        self,
+        patient: str,
+        number: int,
+        pharmacy: str,
+        pharmacist: str,
+        dispensed_on: date,
+        actor: str,
+    ) -> None:
+        """A pharmacist dispenses a prescription for their pharmacy."""
+        check_person(patient, "patient")
+        check_organisation(pharmacy, "pharmacy", "pharmacy")
+        check_licence(pharmacist, "pharmacist", pharmacy)
+        self._existing(
+            patient,
+            lambda record: record.dispense(number, pharmacy, pharmacist, dispensed_on, actor),
+        )
+
+    # Consent.
+
+    def close_access(self, patient: str, provider: str, actor: str) -> None:
+        """Close the patient's record to a provider (hospital), or to all with ``""``."""
+        self._consent(patient, provider, actor, close=True)
+
+    def open_access(self, patient: str, provider: str, actor: str) -> None:
+        """Open the patient's record again to a provider, or to all with ``""``."""
+        self._consent(patient, provider, actor, close=False)
+
+    def appoint_representative(self, patient: str, representative: str, actor: str) -> None:
+        """The patient appoints a person who may read their record for them."""
+        check_person(patient, "patient")
+        check_person(representative, "representative")
+        if representative == patient:
+            raise InvalidCommand("representative: a patient cannot represent themselves")
+        subject = keystore.subject_of(representative)
+        self._write(
+            patient,
+            actor,
+            lambda record, key_id: record.appoint_representative(
+                subject,
+                keystore.seal(
+                    key_id, {"representative": representative}, actor, "appoint a representative"
+                ),
+                actor,
+            ),
+        )
+
+    def remove_representative(self, patient: str, representative: str, actor: str) -> None:
+        check_person(patient, "patient")
+        subject = keystore.subject_of(check_person(representative, "representative"))
+        self._existing(patient, lambda record: record.remove_representative(subject, actor))
+
+    # Erasure.
+
+    def erase(self, patient: str, reason: str, actor: str) -> None:
+        """Crypto-shred the patient's health data: destroy the key, record the erasure.
+
+        The erasure event goes on the chain first (naming the key, not the
+        person); then the key is destroyed. Should the process die between
+        the two, repeating the command destroys the key (the record is
+        already marked erased).
+        """
+        check_person(patient, "patient")
+        reason = check_text(reason, "reason")
+        record = self.record(patient)
+        if record is None:
+            raise NotFound(f"patient: no health record for {patient}")
+        if not record.erased:
+            record.erase(reason, actor)
+            self.save(record)
+        keystore.destroy(patient, actor, f"erasure: {reason}")
+
+    # Helpers.
+
+    def _message(
+        self, kind: str, patient: str, provider: str, doctor: str, content: dict[str, Any]
+    ) -> bytes:
+        check_organisation(provider, "hospital", "provider")
+        check_person(doctor, "doctor")
+        record = self.record(patient)
+        return entry_message(
+            kind=kind,
+            provider=provider,
+            doctor=doctor,
+            content=content,
+            record_version=int(record.version) if record is not None else 0,
+            chain_id=settings.RIIK_CHAIN_ID,
+        )
+
+    @staticmethod
+    def _endorsement(doctor: str, provider: str, message: bytes, signature: bytes) -> str:
+        """Check the doctor's licence at the provider and signature; return the key id."""
+        check_licence(doctor, "doctor", provider)
+        key = identity.current_public_key(doctor)
+        if key is None:
+            raise InvalidEndorsement(f"doctor: the doctor {doctor} has no active e-ID key")
+        if not identity.verify_signature(doctor, message, signature):
+            raise InvalidEndorsement(
+                f"signature: not the signature of doctor {doctor} (key {key_id_of(key)}) over "
+                "this entry: another key, other data, or the record changed since it was signed"
+            )
+        return key_id_of(key)
+
+    def _consent(self, patient: str, provider: str, actor: str, *, close: bool) -> None:
+        check_person(patient, "patient")
+        if provider != ALL_PROVIDERS:
+            check_organisation(provider, "hospital", "provider")
+
+        def decide(record: HealthRecord, key_id: str) -> None:
+            if close:
+                record.close_access(provider, actor)
+            else:
+                record.open_access(provider, actor)
+
+        self._write(patient, actor, decide)
+
+    def _write(self, patient: str, actor: str, decide: Callable[[HealthRecord, str], T]) -> T:
+        """Load (or open) the patient's record, decide, save; retry after a lost race."""
+        for _ in range(ATTEMPTS):
+            record = self.record(patient)
+            if record is None:
+                key_id = keystore.key_for(patient, actor, "open a health record")
+                record = HealthRecord(
+                    subject=keystore.subject_of(patient),
+                    key_id=key_id,
+                    sealed=keystore.seal(key_id, {"patient": patient}, actor, "open a record"),
+                    actor=actor,
+                )
+            if record.erased:  # before anything is sealed with the destroyed key
+                raise RecordErased("the patient's health record has been erased")
+            result = decide(record, record.key_id)
+            if not record.pending_events:
+                return result
+            try:
+                self.save(record)
+            except EventStoreConflict:
+                continue
+            return result
+        raise Conflict("the health record was changed by other commands at the same time; retry")
+
+    def _existing(self, patient: str, decide: Callable[[HealthRecord], T]) -> T:
+        if self.record(patient) is None:
+            raise NotFound(f"patient: no health record for {patient}")
+        return self._write(patient, "", lambda record, key_id: decide(record))
+
+
+__all__ = ["HealthRegistry", "InvalidEndorsement", "NotLicensed", "licensed_at"]

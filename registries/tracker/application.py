@@ -1,0 +1,125 @@
+"""Commands of the data tracker (its own log ``tracker``).
+
+Reads are recorded by the registries whose data is read
+(:func:`registries.tracker.services.record_read`); the court's judges
+disclose covert reads when a final judgment of the investigation's case
+releases them.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Sequence
+from datetime import datetime
+from uuid import UUID
+
+from eventsourcing.application import AggregateNotFoundError
+
+from registries.common.application import RegistryApplication
+from registries.common.errors import InvalidCommand, NotFound
+from registries.court.models import JudgmentRecord
+from registries.tracker.domain import (
+    SALT_BYTES,
+    CovertRead,
+    DataRead,
+    check_commitment,
+    commitment_of,
+    covert_read_id,
+    read_record,
+)
+from registries.tracker.models import SealedCovertRead
+
+
+class TrackerRegistry(RegistryApplication):
+    """Reads of persons' health and court data, open and covert."""
+
+    name = "tracker"
+
+    def record_read(
+        self,
+        *,
+        subjects: Sequence[str],
+        reader: str,
+        registry: str,
+        what: str,
+        purpose: str,
+        outcome: str,
+        emergency: bool,
+        read_at: datetime,
+    ) -> UUID:
+        """Record a read in the open; return its id."""
+        record = read_record(
+            subjects=subjects,
+            reader=reader,
+            registry=registry,
+            what=what,
+            purpose=purpose,
+            outcome=outcome,
+            emergency=emergency,
+            read_at=read_at,
+        )
+        read = DataRead(record=record)
+        self.save(read)
+        return read.id
+
+    def commit_covert_read(
+        self,
+        *,
+        subjects: Sequence[str],
+        reader: str,
+        registry: str,
+        what: str,
+        purpose: str,
+        outcome: str,
+        read_at: datetime,
+        investigation: str,
+    ) -> str:
+        """Commit a covert read: its hash on the chain, the record kept off it; return the hash."""
+        record = read_record(
+            subjects=subjects,
+            reader=reader,
+            registry=registry,
+            what=what,
+            purpose=purpose,
+            outcome=outcome,
+            emergency=False,
+            read_at=read_at,
+            investigation=investigation,
+        )
+        salt = secrets.token_bytes(SALT_BYTES)
+        commitment = commitment_of(record, salt)
+        sealed = SealedCovertRead.objects.create(
+            commitment=commitment, record=record, salt=salt.hex()
+        )
+        try:
+            self.save(CovertRead(commitment=commitment, registry=registry))
+        except BaseException:
+            sealed.delete()  # no commitment on the chain: nothing to disclose later
+            raise
+        return commitment
+
+    def disclose_covert_read(
+        self, commitment: str, case_number: str, judgment: int, actor: str
+    ) -> None:
+        """Disclose a covert read to its persons, released by a final judgment of the case."""
+        commitment = check_commitment(commitment)
+        if not JudgmentRecord.objects.filter(
+            case__number=case_number, number=judgment, status="final"
+        ).exists():
+            raise InvalidCommand(
+                f"judgment: case {case_number} has no final judgment number {judgment} "
+                "that could release a covert read"
+            )
+        try:
+            read: CovertRead = self.repository.get(covert_read_id(commitment))
+        except AggregateNotFoundError:
+            raise NotFound(f"no covert read with commitment {commitment}") from None
+        sealed = SealedCovertRead.objects.filter(commitment=commitment).first()
+        if sealed is None:
+            raise NotFound(f"the record of covert read {commitment} is not held (disclosed?)")
+        read.disclose(sealed.record, bytes.fromhex(sealed.salt), case_number, judgment, actor)
+        self.save(read)
+        sealed.delete()  # now on the chain in full
+
+
+__all__ = ["TrackerRegistry", "covert_read_id"]
