@@ -71,15 +71,16 @@ def _tier_lists() -> dict[str, Any]:
     return listed
 
 
-def _signatures(block: Block, tier: str, kind: str) -> list[dict[str, str]]:
+def _signatures(block: Block, tier: str, kind: str) -> list[dict[str, str | int]]:
     return [
         {
             "signer": s.signer,
+            "round": s.round,
             "key_id": s.key_id,
             "alg": s.alg,
             "signature": bytes(s.signature).hex(),
         }
-        for s in block.signatures.filter(tier=tier, kind=kind).order_by("signer")
+        for s in block.signatures.filter(tier=tier, kind=kind).order_by("signer", "round")
     ]
 
 

@@ -686,14 +686,7 @@ class ChainVerifier:
         keys: Mapping[tuple[str, bytes], Ed25519PublicKey],
     ) -> set[str]:
         """Distinct signers of ``certificate`` with a valid ``tier``/``kind`` vote."""
-        message = vote_message(
-            chain_id=self._chain_id,
-            tier=tier,
-            kind=kind,
-            height=height,
-            round=vote_round,
-            block_hash=digest,
-        )
+        messages: dict[int, bytes] = {}
         prefix = "" if tier == SUPERNODE_TIER else f"{tier} "
         valid: set[str] = set()
         for number, item in enumerate(certificate, start=1):
@@ -714,6 +707,13 @@ class ChainVerifier:
             ):
                 self._ignore(f"{label}: malformed")
                 continue
+            # Each signature names the round it was cast in (a block committed
+            # in round 1 carries round-1 precommits); the block's round is the
+            # default for bundles written before signatures carried one.
+            sig_round = item.get("round", vote_round)
+            if not isinstance(sig_round, int) or isinstance(sig_round, bool) or sig_round < 0:
+                self._ignore(f"{label}: malformed round")
+                continue
             if alg != "ed25519":
                 self._ignore(f"{label}: unsupported alg {alg!r}")
                 continue
@@ -721,8 +721,17 @@ class ChainVerifier:
             if key is None:
                 self._ignore(f"{label}: unknown key")
                 continue
+            if sig_round not in messages:
+                messages[sig_round] = vote_message(
+                    chain_id=self._chain_id,
+                    tier=tier,
+                    kind=kind,
+                    height=height,
+                    round=sig_round,
+                    block_hash=digest,
+                )
             try:
-                key.verify(bytes.fromhex(sig_hex), message)
+                key.verify(bytes.fromhex(sig_hex), messages[sig_round])
             except (InvalidSignature, ValueError):
                 self._ignore(f"{label}: invalid signature")
                 continue
