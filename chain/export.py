@@ -20,13 +20,15 @@ from django.conf import settings
 from django.db import connection
 
 from chain.blocks.finality import TIER_KINDS, quorum
-from chain.blocks.models import Block, Supernode, Validator
+from chain.blocks.models import FINAL, LEVEL_ORDER, Block, Supernode, Validator
+from chain.blocks.status import ledger_status
 from chain.encoding import timestamp
 from chain.ledger.models import LedgerEntry, LedgerHead
+from chain.ledger.proofs import inclusion_proof
 from chain.ledger.proofs import tree_root as tree_root_of
 from chain.ledger.sqlite import events_table
 from chain.merkle import MerkleFrontier
-from chain.verify import BUNDLE_FORMAT, EntryRow, VerificationFailure
+from chain.verify import BUNDLE_FORMAT, RECEIPT_FORMAT, EntryRow, VerificationFailure
 
 CHUNK = 2000
 
@@ -227,3 +229,80 @@ def bundle_records() -> Iterator[dict[str, Any] | EntryRow]:
 def total_items() -> int:
     """Entries plus blocks: the length of a whole-chain progress bar."""
     return LedgerEntry.objects.count() + Block.objects.count()
+
+
+class ReceiptError(LookupError):
+    """No receipt can be made for this record (no such entry, not final yet, ...)."""
+
+    def __init__(self, message: str, *, status: int = 404) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def receipt_record(registry: str, seq: int) -> dict[str, Any]:
+    """A citizen's finality receipt of entry ``seq`` of ``registry``.
+
+    One small JSON object that ``python -m chain.verify`` checks offline: the
+    entry with its payload, its inclusion proof in the first block that holds
+    it, that block's header, tier certificates and checkpoint, and the member
+    keys needed to check them (so it still verifies after keys rotate). The
+    layout is in docs/chain-format.md.
+    """
+    if registry not in settings.RIIK_REGISTRIES:
+        raise ReceiptError(f"no registry log named {registry!r}")
+    rows = list(entry_records(registry, seq - 1, seq)) if seq >= 1 else []
+    if not rows or rows[0].seq != seq:
+        raise ReceiptError(f"registry {registry} has no entry {seq}")
+    (row,) = rows
+    if seq > 1:
+        previous = LedgerEntry.objects.filter(registry=registry, seq=seq - 1).first()
+        if previous is None or bytes(previous.entry_hash) != row.prev_hash:
+            # A receipt certifies the log around the record; never vouch for a broken one.
+            raise ReceiptError(
+                f"registry {registry} seq {seq}: prev_hash does not match entry {seq - 1}",
+                status=409,
+            )
+    status = ledger_status(registry, seq)
+    if status.block_height is None:
+        raise ReceiptError(f"registry {registry} seq {seq} is not in a block yet", status=409)
+    block = Block.objects.prefetch_related("logs").get(height=status.block_height)
+    if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(FINAL):
+        raise ReceiptError(
+            f"registry {registry} seq {seq}: block {block.height} is not final yet", status=409
+        )
+    size = next(log.size for log in block.logs.all() if log.registry == registry)
+    header = header_record()
+    tiers = [
+        tier for tier, key in (("witness", "witnesses"), ("citizen", "citizens")) if key in header
+    ]
+    record = block_record(block, tiers)
+    record.pop("type")
+    record["checkpoints"] = {registry: record["checkpoints"].get(registry, "")}
+    keys = {
+        key: header[key]
+        for key in (
+            "supernodes",
+            "quorum",
+            "witnesses",
+            "witness_quorum",
+            "citizens",
+            "citizen_threshold",
+        )
+        if key in header
+    }
+    entry = row.record()
+    entry.pop("type")
+    return {
+        "format": RECEIPT_FORMAT,
+        "chain_id": settings.RIIK_CHAIN_ID,
+        "origin_prefix": settings.RIIK_ORIGIN_PREFIX,
+        "issued_at": timestamp(datetime.now(UTC)),
+        "keys": keys,
+        "entry": {k: v.hex() if isinstance(v, bytes) else v for k, v in entry.items()},
+        "inclusion": {
+            "leaf_index": seq - 1,
+            "tree_size": size,
+            "proof": [node.hex() for node in inclusion_proof(registry, seq, size)],
+        },
+        "block": record,
+    }

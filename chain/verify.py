@@ -1,4 +1,4 @@
-"""Standalone chain verifier: ``python -m chain.verify BUNDLE``.
+"""Standalone chain verifier: ``python -m chain.verify BUNDLE`` or ``RECEIPT``.
 
 Standard library and ``cryptography`` only; imports the pure modules
 ``chain.encoding``, ``chain.merkle`` and ``chain.notes`` and never Django, so an
@@ -44,10 +44,11 @@ from chain.encoding import (
     entry_leaf,
     vote_message,
 )
-from chain.merkle import EMPTY_ROOT, MerkleFrontier, leaf_hash
+from chain.merkle import EMPTY_ROOT, MerkleFrontier, leaf_hash, verify_inclusion
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "RECEIPT_FORMAT",
     "BundleFormatError",
     "ChainVerifier",
     "EntryRow",
@@ -58,10 +59,12 @@ __all__ = [
     "main",
     "read_trusted_keys",
     "verify_bundle",
+    "verify_receipt",
     "verify_stream",
 ]
 
 BUNDLE_FORMAT = "riik-bundle/1"
+RECEIPT_FORMAT = "riik-receipt/1"
 SUPERNODE_TIER = "supernode"
 FINALIZE_KIND = "finalize"
 WITNESS_TIER = "witness"
@@ -776,6 +779,133 @@ class ChainVerifier:
                 _fail(f"{cp_where}: unexpected extension lines")
 
 
+# --- receipts ---------------------------------------------------------------
+
+
+def verify_receipt(
+    receipt: Mapping[str, Any], trusted_keys: Iterable[str] | None = None
+) -> list[str]:
+    """Check a finality receipt; return what was checked, one line per step.
+
+    Raises :class:`VerificationFailure` naming the first problem. The checks
+    are those of a bundle, narrowed to one entry: payload and entry hash, the
+    inclusion proof up to the block's root, the block hash, the supernode
+    quorum certificate, the signed checkpoint, and the other tiers' levels.
+    """
+    if receipt.get("format") != RECEIPT_FORMAT:
+        _fail(f"receipt: unsupported format {receipt.get('format')!r}, expected {RECEIPT_FORMAT!r}")
+    keys: Mapping[str, Any] = _get(receipt, "keys", Mapping, "receipt")
+    entry: Mapping[str, Any] = _get(receipt, "entry", Mapping, "receipt")
+    inclusion: Mapping[str, Any] = _get(receipt, "inclusion", Mapping, "receipt")
+    block: Mapping[str, Any] = _get(receipt, "block", Mapping, "receipt")
+    registry: str = _get(entry, "registry", str, "receipt entry")
+    seq = _get_int(entry, "seq", "receipt entry", minimum=1)
+    where = f"registry {registry} seq {seq}"
+
+    verifier = ChainVerifier(trusted_keys)
+    verifier.start(
+        {
+            **keys,
+            "format": BUNDLE_FORMAT,
+            "chain_id": _get(receipt, "chain_id", str, "receipt"),
+            "origin_prefix": _get(receipt, "origin_prefix", str, "receipt"),
+            "registries": [registry],
+        }
+    )
+    report = verifier.report
+    lines = [
+        f"chain {report.chain_id}: {len(report.supernodes)} supernodes (quorum {report.quorum}, "
+        + ("keys from the receipt)" if report.keys_from_bundle else "trusted keys)")
+    ]
+
+    row = EntryRow(
+        registry=registry,
+        seq=seq,
+        originator_id=_get(entry, "originator_id", str, where),
+        originator_version=_get_int(entry, "originator_version", where),
+        topic=_get(entry, "topic", str, where),
+        recorded_at=_get(entry, "recorded_at", str, where),
+        payload_hash=_get_hex(entry, "payload_hash", where),
+        prev_hash=_get_hex(entry, "prev_hash", where),
+        entry_hash=_get_hex(entry, "entry_hash", where),
+        payload=_get_hex(entry, "payload", where, size=None),
+    )
+    if hashlib.sha256(row.payload).digest() != row.payload_hash:
+        _fail(f"{where}: payload hash mismatch")
+    leaf = entry_leaf(
+        registry=row.registry,
+        seq=row.seq,
+        originator_id=row.originator_id,
+        originator_version=row.originator_version,
+        topic=row.topic,
+        recorded_at=row.recorded_at,
+        payload_hash=row.payload_hash,
+    )
+    if entry_hash(row.prev_hash, leaf) != row.entry_hash:
+        _fail(f"{where}: entry hash mismatch")
+    lines.append(f"{where}: payload hash and entry hash OK ({row.topic})")
+
+    header: Mapping[str, Any] = _get(block, "header", Mapping, "receipt block")
+    height = _get_int(header, "height", "receipt block", minimum=1)
+    block_where = f"block {height}"
+    if _get(header, "chain_id", str, block_where) != report.chain_id:
+        _fail(f"{block_where}: chain_id is not the receipt's {report.chain_id!r}")
+    try:
+        digest = block_hash(header)
+    except NotCanonicalError as exc:
+        _fail(f"{block_where}: malformed header ({exc})")
+    if digest != _get_hex(block, "block_hash", block_where):
+        _fail(f"{block_where}: block hash mismatch")
+    logs: Mapping[str, Any] = _get(header, "logs", Mapping, block_where)
+    log = logs.get(registry)
+    if not isinstance(log, Mapping):
+        _fail(f"{block_where}: logs do not name registry {registry}")
+    size = _get_int(log, "size", f"{block_where}: registry {registry}")
+    root = _get_hex(log, "root", f"{block_where}: registry {registry}")
+
+    tree_size = _get_int(inclusion, "tree_size", "receipt inclusion")
+    index = _get_int(inclusion, "leaf_index", "receipt inclusion")
+    proof_hex: list[Any] = _get(inclusion, "proof", list, "receipt inclusion")
+    if tree_size != size or index != seq - 1:
+        _fail(f"{where}: inclusion proof is for index {index} of {tree_size}, not in {block_where}")
+    proof = []
+    for node in proof_hex:
+        data = _lowercase_hex(node) if isinstance(node, str) else None
+        if data is None or len(data) != 32:
+            _fail(f"{where}: malformed inclusion proof (hashes must be 32-byte lowercase hex)")
+        proof.append(data)
+    if not verify_inclusion(leaf_hash(leaf), index, size, proof, root):
+        _fail(f"{where}: inclusion proof does not reach {block_where}'s root")
+    lines.append(f"{where}: included in tree size {size} root {root.hex()} ({len(proof)} hashes)")
+
+    vote_round = _get_int(block, "round", block_where)
+    certificate: list[Any] = _get(block, "certificate", list, block_where)
+    verifier._check_certificate(block_where, height, vote_round, digest, certificate)
+    checkpoints: Mapping[str, Any] = _get(block, "checkpoints", Mapping, block_where)
+    verifier._check_checkpoints(block_where, {registry: (size, root)}, checkpoints)
+    lines.append(
+        f"{block_where}: hash {digest.hex()}, supernode quorum certificate and signed "
+        f"checkpoint of {registry} OK"
+    )
+    level = "final"
+    for tier, tier_keys in verifier._tier_keys.items():
+        _, _, kind = OPTIONAL_TIERS[tier]
+        tier_certificate: list[Any] = (
+            _get(block, f"{tier}_certificate", list, block_where)
+            if f"{tier}_certificate" in block
+            else []
+        )
+        valid = verifier._valid_signers(
+            block_where, tier, kind, height, vote_round, digest, tier_certificate, tier_keys
+        )
+        threshold = report.tiers[tier][1]
+        lines.append(f"{block_where}: {len(valid)} valid {tier} signatures (threshold {threshold})")
+        if tier == CITIZEN_TIER and len(valid) >= threshold:
+            level = "witnessed"
+    lines.append(f"{where}: {level} in {block_where}")
+    return lines
+
+
 # --- bundle reading ---------------------------------------------------------
 
 
@@ -931,12 +1061,32 @@ class _Progress:
             self.stream.flush()
 
 
+def _read_receipt(path: str) -> dict[str, Any] | None:
+    """The file as a receipt (one JSON object of format riik-receipt/1), else None."""
+    with open(path, "rb") as stream:
+        data = stream.read(MAX_LINE_BYTES + 1)
+    if len(data) > MAX_LINE_BYTES:
+        return None
+    try:
+        value = json.loads(data, parse_float=_reject_float, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return None
+    if isinstance(value, dict) and value.get("format") == RECEIPT_FORMAT:
+        return value
+    return None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m chain.verify",
-        description="Verify a riik chain bundle (see docs/chain-format.md) without Django.",
+        description="Verify a riik chain bundle or finality receipt (see docs/chain-format.md) "
+        "without Django.",
     )
-    parser.add_argument("file", help="the bundle (JSON Lines) written by `manage.py chain export`")
+    parser.add_argument(
+        "file",
+        help="the bundle (JSON Lines) written by `manage.py chain export`, or a receipt "
+        "written by `manage.py chain receipt`",
+    )
     parser.add_argument(
         "--trusted-keys",
         metavar="FILE",
@@ -967,6 +1117,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             "itself, so this only proves the bundle is self-consistent",
             file=err,
         )
+
+    try:
+        receipt = _read_receipt(args.file)
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror or exc}", file=err)
+        return 2
+    if receipt is not None:
+        try:
+            lines = verify_receipt(receipt, trusted)
+        except VerificationFailure as exc:
+            print(f"FAIL: {exc.message}", file=err)
+            return 1
+        if not args.quiet:
+            for line in lines:
+                print(line)
+        print("OK")
+        return 0
 
     progress: _Progress | None = None
     try:

@@ -1,7 +1,8 @@
-"""``manage.py chain verify`` and ``manage.py chain export --out FILE``."""
+"""``manage.py chain verify``, ``chain export --out FILE`` and ``chain receipt REGISTRY SEQ``."""
 
 from __future__ import annotations
 
+import json
 import os
 from argparse import ArgumentParser
 from pathlib import Path
@@ -11,7 +12,7 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from chain.encoding import canonical
-from chain.export import bundle_records, check_storage, total_items
+from chain.export import ReceiptError, bundle_records, check_storage, receipt_record, total_items
 from chain.verify import ChainVerifier, EntryRow, VerificationFailure
 
 PROGRESS_STEP = 1000  # records between progress bar updates
@@ -38,11 +39,19 @@ class Command(BaseCommand):
         export = sub.add_parser("export", help="write a self-contained JSON Lines bundle")
         export.add_argument("--out", required=True, help="bundle file to write")
         export.add_argument("--no-progress", action="store_true")
+        receipt = sub.add_parser(
+            "receipt", help="write a record's finality receipt (checked by python -m chain.verify)"
+        )
+        receipt.add_argument("registry", help="registry log, e.g. business")
+        receipt.add_argument("seq", type=int, help="the record's ledger seq")
+        receipt.add_argument("--out", help="file to write (default: standard output)")
 
     def handle(self, *args: Any, **options: Any) -> None:
         show = not options["no_progress"] and self.stderr.isatty()
         if options["action"] == "verify":
             self.verify(show)
+        elif options["action"] == "receipt":
+            self.receipt(options["registry"], options["seq"], options["out"])
         else:
             self.export(Path(options["out"]), show)
 
@@ -64,6 +73,17 @@ class Command(BaseCommand):
         for line in report.summary_lines():
             self.stdout.write(line)
         self.stdout.write("OK")
+
+    def receipt(self, registry: str, seq: int, out: str | None) -> None:
+        try:
+            text = json.dumps(receipt_record(registry, seq), indent=1, sort_keys=True)
+        except (ReceiptError, VerificationFailure) as error:
+            raise CommandError(f"no receipt: {error}") from None
+        if out is None:
+            self.stdout.write(text)
+            return
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        self.stdout.write(f"wrote {out}")
 
     def export(self, out: Path, show: bool) -> None:
         partial = out.with_name(out.name + ".partial")
