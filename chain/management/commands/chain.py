@@ -47,7 +47,7 @@ class Command(BaseCommand):
         receipt.add_argument("--out", help="file to write (default: standard output)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        show = not options["no_progress"] and self.stderr.isatty()
+        show = not options.get("no_progress") and self.stderr.isatty()
         if options["action"] == "verify":
             self.verify(show)
         elif options["action"] == "receipt":
