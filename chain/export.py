@@ -20,11 +20,11 @@ from django.conf import settings
 from django.db import connection
 
 from chain.blocks.finality import TIER_KINDS, quorum
-from chain.blocks.models import FINAL, LEVEL_ORDER, Block, Supernode, Validator
+from chain.blocks.models import FINAL, LEVEL_ORDER, Block, BlockLog, Supernode, Validator
 from chain.blocks.status import ledger_status
-from chain.encoding import timestamp
+from chain.encoding import ZERO_HASH, timestamp
 from chain.ledger.models import LedgerEntry, LedgerHead
-from chain.ledger.proofs import inclusion_proof
+from chain.ledger.proofs import inclusion_proof, subtree_fetcher
 from chain.ledger.proofs import tree_root as tree_root_of
 from chain.ledger.sqlite import events_table
 from chain.merkle import MerkleFrontier
@@ -194,22 +194,69 @@ def check_storage(registry: str, entries: int, last_entry_hash: bytes) -> None:
             raise VerificationFailure(f"registry {registry}: ledger head does not match the log")
 
 
-def bundle_records() -> Iterator[dict[str, Any] | EntryRow]:
-    """Every record of the whole chain, in bundle order, ending with the ``end`` record.
+class RangeError(ValueError):
+    """A height range the chain does not have."""
+
+
+def _anchor(height: int, registries: Iterable[str], tiers: Iterable[str]) -> dict[str, Any]:
+    """Block ``height`` and each log's state at it: where a range bundle starts."""
+    block = Block.objects.prefetch_related("logs").filter(height=height).first()
+    if block is None:
+        raise RangeError(f"there is no block {height} to start after")
+    record = block_record(block, tiers)
+    record.pop("type")
+    sizes = {log.registry: log.size for log in block.logs.all()}
+    logs = {}
+    for registry in registries:
+        size = sizes.get(registry, 0)
+        last = LedgerEntry.objects.filter(registry=registry, seq=size).first() if size else None
+        frontier = MerkleFrontier.from_store(size, subtree_fetcher(registry))
+        logs[registry] = {
+            "size": size,
+            "entry_hash": bytes(last.entry_hash).hex() if last else ZERO_HASH.hex(),
+            "frontier": [node.hex() for node in frontier.hashes],
+        }
+    return {"block": record, "logs": logs}
+
+
+def bundle_records(
+    from_height: int | None = None, to_height: int | None = None
+) -> Iterator[dict[str, Any] | EntryRow]:
+    """Every record of the chain, in bundle order, ending with the ``end`` record.
 
     Entries come as :class:`~chain.verify.EntryRow` (``.record()`` is their
-    bundle form), everything else as bundle records.
+    bundle form), everything else as bundle records. With ``from_height`` the
+    bundle starts after an anchor (the previous block and the logs' frontiers,
+    in the header); with ``to_height`` it stops after that block and leaves
+    out the entries not yet sealed. Raises :class:`RangeError` for a range
+    the chain does not have.
     """
+    first = 1 if from_height is None else from_height
+    last_height = Block.objects.order_by("-height").values_list("height", flat=True).first() or 0
+    if first < 1 or (to_height is not None and not first <= to_height <= last_height):
+        raise RangeError(
+            f"no blocks {first}..{to_height if to_height is not None else ''} "
+            f"(the chain has blocks 1..{last_height})"
+        )
+    if first > max(last_height, 1):
+        raise RangeError(f"no block {first} (the chain has blocks 1..{last_height})")
     header = header_record()
-    yield header
     tiers = [
         tier for tier, key in (("witness", "witnesses"), ("citizen", "citizens")) if key in header
     ]
     registries = sorted(settings.RIIK_REGISTRIES)
     sizes = dict.fromkeys(registries, 0)
+    if first > 1:
+        anchor = _anchor(first - 1, registries, tiers)
+        header["from_height"] = first
+        header["anchor"] = anchor
+        sizes = {registry: anchor["logs"][registry]["size"] for registry in registries}
+    yield header
     entries = blocks = 0
-    heights = Block.objects.order_by("height").values_list("height", flat=True)
-    for height in heights.iterator():
+    heights = Block.objects.filter(height__gte=first).order_by("height")
+    if to_height is not None:
+        heights = heights.filter(height__lte=to_height)
+    for height in heights.values_list("height", flat=True).iterator():
         block = Block.objects.prefetch_related("logs").get(height=height)
         logs = {log.registry: log.size for log in block.logs.all()}
         for registry in registries:
@@ -219,16 +266,31 @@ def bundle_records() -> Iterator[dict[str, Any] | EntryRow]:
             sizes[registry] = logs.get(registry, 0)
         blocks += 1
         yield block_record(block, tiers)
-    for registry in registries:
-        for record in entry_records(registry, sizes[registry], None):
-            entries += 1
-            yield record
+    if to_height is None:
+        for registry in registries:
+            for record in entry_records(registry, sizes[registry], None):
+                entries += 1
+                yield record
     yield {"type": "end", "entries": entries, "blocks": blocks}
 
 
-def total_items() -> int:
-    """Entries plus blocks: the length of a whole-chain progress bar."""
-    return LedgerEntry.objects.count() + Block.objects.count()
+def total_items(from_height: int | None = None, to_height: int | None = None) -> int:
+    """Entries plus blocks: the length of an export's progress bar."""
+    if from_height is None and to_height is None:
+        return LedgerEntry.objects.count() + Block.objects.count()
+    blocks = Block.objects.filter(height__gte=from_height or 1)
+    if to_height is not None:
+        blocks = blocks.filter(height__lte=to_height)
+    # Entries between the logs' sizes at the range's ends, summed over registries.
+    before = BlockLog.objects.filter(block_id=(from_height or 1) - 1)
+    after = BlockLog.objects.filter(block_id=to_height) if to_height is not None else None
+    start = sum(before.values_list("size", flat=True))
+    end = (
+        sum(after.values_list("size", flat=True))
+        if after is not None
+        else LedgerEntry.objects.count()
+    )
+    return blocks.count() + end - start
 
 
 class ReceiptError(LookupError):

@@ -169,6 +169,10 @@ class Report:
     """The first few ignored signatures, described."""
     unknown_checkpoint_signatures: int = 0
     """Checkpoint signature lines by keys that are not supernodes (e.g. witnesses)."""
+    anchor_height: int | None = None
+    """For a height-range bundle: the verified block it starts after."""
+    anchored_entries: int = 0
+    """Entries before the anchor (covered by its signed roots, not in the bundle)."""
     complete: bool = False
     """True when the bundle's end record was read and its counts matched."""
     tiers: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)
@@ -189,6 +193,12 @@ class Report:
             f"chain {self.chain_id}: {len(self.registries)} registries, "
             f"{len(self.supernodes)} supernodes (quorum {self.quorum}, {keys})"
         ]
+        if self.anchor_height is not None:
+            lines.append(
+                f"range: starts after block {self.anchor_height} (its hash, certificate, "
+                f"checkpoints and frontiers verified; {self.anchored_entries} earlier entries "
+                "covered by its signed roots)"
+            )
         for name in sorted(self.registries):
             log = self.registries[name]
             line = (
@@ -407,6 +417,70 @@ class ChainVerifier:
                 for tier, (keys, threshold) in tiers.items()
             },
         )
+        if "anchor" in header:
+            self._start_at_anchor(header)
+
+    def _start_at_anchor(self, header: Mapping[str, Any]) -> None:
+        """A height-range bundle: start from the signed block before ``from_height``.
+
+        The anchor block's hash, supernode certificate and checkpoints are
+        verified like any block's; each registry's frontier (the hashes of the
+        perfect subtrees at the anchor's size) must fold to the root that block
+        signed, so the entries that follow are checked against signed roots.
+        """
+        report = self.report
+        from_height = _get_int(header, "from_height", "header", minimum=2)
+        anchor: Mapping[str, Any] = _get(header, "anchor", Mapping, "header")
+        record: Mapping[str, Any] = _get(anchor, "block", Mapping, "header: anchor")
+        logs: Mapping[str, Any] = _get(anchor, "logs", Mapping, "header: anchor")
+        block_header: Mapping[str, Any] = _get(record, "header", Mapping, "header: anchor")
+        height = _get_int(block_header, "height", "header: anchor", minimum=1)
+        where = f"anchor block {height}"
+        if height != from_height - 1:
+            _fail(f"{where}: expected height {from_height - 1} (from_height - 1)")
+        if _get(block_header, "chain_id", str, where) != self._chain_id:
+            _fail(f"{where}: chain_id is not the bundle's {self._chain_id!r}")
+        try:
+            digest = block_hash(block_header)
+        except NotCanonicalError as exc:
+            _fail(f"{where}: malformed header ({exc})")
+        if digest != _get_hex(record, "block_hash", where):
+            _fail(f"{where}: block hash mismatch")
+        signed_logs: Mapping[str, Any] = _get(block_header, "logs", Mapping, where)
+        sizes: dict[str, tuple[int, bytes]] = {}
+        for name, log in self._logs.items():
+            log_where = f"{where}: registry {name}"
+            signed = signed_logs.get(name)
+            state = logs.get(name)
+            if not isinstance(signed, Mapping) or not isinstance(state, Mapping):
+                _fail(f"{log_where}: missing")
+            size = _get_int(signed, "size", log_where)
+            root = _get_hex(signed, "root", log_where)
+            if _get_int(state, "size", log_where) != size:
+                _fail(f"{log_where}: anchor size is not the block's {size}")
+            hashes: list[Any] = _get(state, "frontier", list, log_where)
+            try:
+                frontier = MerkleFrontier(
+                    size, [_get_hex({"h": value}, "h", log_where) for value in hashes]
+                )
+            except ValueError as exc:
+                _fail(f"{log_where}: malformed frontier ({exc})")
+            if frontier.root() != root:
+                _fail(f"{log_where}: frontier does not fold to the signed root")
+            log.frontier = frontier
+            log.report.entries = log.report.sealed_size = size
+            log.report.sealed_root = root
+            log.report.head_hash = _get_hex(state, "entry_hash", log_where)
+            sizes[name] = (size, root)
+        vote_round = _get_int(record, "round", where)
+        self._check_certificate(
+            where, height, vote_round, digest, _get(record, "certificate", list, where)
+        )
+        self._check_checkpoints(where, sizes, _get(record, "checkpoints", Mapping, where))
+        report.anchor_height = height
+        report.anchored_entries = sum(size for size, _ in sizes.values())
+        report.last_height = height
+        report.last_block_hash = digest
 
     def _tier(
         self, header: Mapping[str, Any], tier: str, list_key: str, threshold_key: str
@@ -626,10 +700,11 @@ class ChainVerifier:
         report = self.report
         entries = _get_int(record, "entries", "bundle: end record")
         blocks = _get_int(record, "blocks", "bundle: end record")
-        if entries != report.entries or blocks != report.blocks:
+        held = report.entries - report.anchored_entries
+        if entries != held or blocks != report.blocks:
             _fail(
                 f"bundle: end record counts {entries} entries and {blocks} blocks, "
-                f"but the bundle holds {report.entries} entries and {report.blocks} blocks"
+                f"but the bundle holds {held} entries and {report.blocks} blocks"
             )
         self._ended = True
         report.complete = True

@@ -12,7 +12,14 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from chain.encoding import canonical
-from chain.export import ReceiptError, bundle_records, check_storage, receipt_record, total_items
+from chain.export import (
+    RangeError,
+    ReceiptError,
+    bundle_records,
+    check_storage,
+    receipt_record,
+    total_items,
+)
 from chain.verify import ChainVerifier, EntryRow, VerificationFailure
 
 PROGRESS_STEP = 1000  # records between progress bar updates
@@ -39,6 +46,10 @@ class Command(BaseCommand):
         export = sub.add_parser("export", help="write a self-contained JSON Lines bundle")
         export.add_argument("--out", required=True, help="bundle file to write")
         export.add_argument("--no-progress", action="store_true")
+        export.add_argument(
+            "--from-height", type=int, help="first block (the bundle starts after its predecessor)"
+        )
+        export.add_argument("--to-height", type=int, help="last block (unsealed entries left out)")
         receipt = sub.add_parser(
             "receipt", help="write a record's finality receipt (checked by python -m chain.verify)"
         )
@@ -53,7 +64,7 @@ class Command(BaseCommand):
         elif options["action"] == "receipt":
             self.receipt(options["registry"], options["seq"], options["out"])
         else:
-            self.export(Path(options["out"]), show)
+            self.export(Path(options["out"]), show, options["from_height"], options["to_height"])
 
     def verify(self, show: bool) -> None:
         verifier = ChainVerifier()
@@ -85,17 +96,22 @@ class Command(BaseCommand):
         Path(out).write_text(text + "\n", encoding="utf-8")
         self.stdout.write(f"wrote {out}")
 
-    def export(self, out: Path, show: bool) -> None:
+    def export(self, out: Path, show: bool, from_height: int | None, to_height: int | None) -> None:
         partial = out.with_name(out.name + ".partial")
         try:
+            records = bundle_records(from_height, to_height)
+            header = next(records)  # checks the range before anything is written
             with partial.open("wb") as stream, _progress(show) as progress:
-                task = progress.add_task("exporting", total=total_items())
-                for count, record in enumerate(bundle_records(), start=1):
+                task = progress.add_task("exporting", total=total_items(from_height, to_height))
+                stream.write(canonical(header) + b"\n")
+                for count, record in enumerate(records, start=2):
                     if isinstance(record, EntryRow):
                         record = record.record()
                     stream.write(canonical(record) + b"\n")
                     if count % PROGRESS_STEP == 0:
                         progress.advance(task, PROGRESS_STEP)
+        except RangeError as error:
+            raise CommandError(f"not exported: {error}") from None
         except VerificationFailure as failure:
             partial.unlink(missing_ok=True)
             raise CommandError(f"not exported: {failure}") from None
