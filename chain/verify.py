@@ -1137,18 +1137,29 @@ class _Progress:
 
 
 def _read_receipt(path: str) -> dict[str, Any] | None:
-    """The file as a receipt (one JSON object of format riik-receipt/1), else None."""
+    """The file as a receipt (one JSON object of format riik-receipt/1), else None.
+
+    A bundle is recognised by its first line alone, so a large bundle is never
+    read twice; a receipt may be written on one line or pretty-printed.
+    """
     with open(path, "rb") as stream:
-        data = stream.read(MAX_LINE_BYTES + 1)
-    if len(data) > MAX_LINE_BYTES:
-        return None
+        data = stream.readline(MAX_LINE_BYTES + 1)
+        first = _json_or_none(data)
+        if isinstance(first, dict) and first.get("type") == "header":
+            return None
+        if first is None:
+            data += stream.read(MAX_LINE_BYTES + 1 - len(data))
+            first = _json_or_none(data)
+    if isinstance(first, dict) and first.get("format") == RECEIPT_FORMAT:
+        return first
+    return None
+
+
+def _json_or_none(data: bytes) -> Any:
     try:
-        value = json.loads(data, parse_float=_reject_float, parse_constant=_reject_constant)
+        return json.loads(data, parse_float=_reject_float, parse_constant=_reject_constant)
     except (ValueError, RecursionError):
         return None
-    if isinstance(value, dict) and value.get("format") == RECEIPT_FORMAT:
-        return value
-    return None
 
 
 def _parser() -> argparse.ArgumentParser:
