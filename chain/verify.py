@@ -316,11 +316,17 @@ class ChainVerifier:
     only as trustworthy as the bundle itself). ``quorum``: override the number
     of distinct supernode signatures a block needs; by default the header's,
     raised to a majority of the trusted keys when trusted keys are given.
+    ``on_block``: called with one line per verified block saying what was checked.
     """
 
     def __init__(
-        self, trusted_keys: Iterable[str] | None = None, *, quorum: int | None = None
+        self,
+        trusted_keys: Iterable[str] | None = None,
+        *,
+        quorum: int | None = None,
+        on_block: Callable[[str], None] | None = None,
     ) -> None:
+        self._on_block = on_block
         self._trusted = None if trusted_keys is None else notes.known_keys(trusted_keys)
         self._quorum_override = quorum
         self._report: Report | None = None
@@ -660,9 +666,10 @@ class ChainVerifier:
                 _fail(f"{entry_where} root mismatch at size {size}")
             sizes[name] = (size, root)
 
-        self._check_certificate(where, height, vote_round, computed_hash, certificate)
+        signed = self._check_certificate(where, height, vote_round, computed_hash, certificate)
         self._check_checkpoints(where, sizes, checkpoints)
         level = "final"
+        tier_counts: list[str] = []
         for tier, keys in self._tier_keys.items():
             _, _, kind = OPTIONAL_TIERS[tier]
             tier_certificate: list[Any] = (
@@ -673,6 +680,7 @@ class ChainVerifier:
             valid = self._valid_signers(
                 where, tier, kind, height, vote_round, computed_hash, tier_certificate, keys
             )
+            tier_counts.append(f"{len(valid)} {tier}")
             if len(valid) >= report.tiers[tier][1]:
                 if tier == WITNESS_TIER:
                     report.levels["committed"] = report.levels.get("committed", 0) + 1
@@ -693,6 +701,13 @@ class ChainVerifier:
         report.last_height = height
         report.last_block_hash = computed_hash
         report.blocks += 1
+        if self._on_block is not None:
+            logs_text = ", ".join(f"{name} {size}" for name, (size, _) in sizes.items())
+            self._on_block(
+                f"block {height}: {level}; hash, link, roots ({logs_text}), checkpoints and "
+                f"{signed} supernode signatures OK"
+                + (f"; {', '.join(tier_counts)} signatures" if tier_counts else "")
+            )
 
     def end(self, record: Mapping[str, Any]) -> None:
         """Check the end record's counts against what was read."""
@@ -737,7 +752,8 @@ class ChainVerifier:
         vote_round: int,
         digest: bytes,
         certificate: Sequence[Any],
-    ) -> None:
+    ) -> int:
+        """The number of distinct valid supernode signers; fails below the quorum."""
         valid = self._valid_signers(
             where,
             SUPERNODE_TIER,
@@ -751,6 +767,7 @@ class ChainVerifier:
         quorum = self.report.quorum
         if len(valid) < quorum:
             _fail(f"{where}: missing supernode quorum ({len(valid)} of {quorum} valid signatures)")
+        return len(valid)
 
     def _valid_signers(
         self,
@@ -1180,6 +1197,9 @@ def _parser() -> argparse.ArgumentParser:
         "keys to trust instead of those listed in the bundle header",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only OK or FAIL")
+    parser.add_argument(
+        "--blocks", action="store_true", help="also print one line per block: what was checked"
+    )
     return parser
 
 
@@ -1231,7 +1251,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     total = 0
                 progress = _Progress(total, err)
             try:
-                report = verify_stream(stream, ChainVerifier(trusted), progress=progress)
+                on_block = None
+                if args.blocks and not args.quiet:
+
+                    def on_block(line: str) -> None:
+                        if progress is not None:
+                            progress.clear()
+                        print(line)
+
+                verifier = ChainVerifier(trusted, on_block=on_block)
+                report = verify_stream(stream, verifier, progress=progress)
             finally:
                 if progress is not None:
                     progress.clear()

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from chain.blocks.sealing import seal_pending
-from chain.verify import VerificationFailure, verify_bundle
+from chain.verify import VerificationFailure, main, verify_bundle
 from registries.business.application import BusinessRegistry
 from registries.common.application import running
 from tests.factories import register_company
@@ -92,3 +92,17 @@ def test_a_range_the_chain_does_not_have_is_refused(tmp_path: Path, options: tup
     with pytest.raises(CommandError, match="not exported: no block"):
         _export(tmp_path, *options)
     assert not (tmp_path / "range.jsonl").exists()
+
+
+def test_the_verifier_reports_what_it_checked_per_block(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _four_blocks()
+    bundle = _export(tmp_path)
+    assert main(["--blocks", str(bundle)]) == 0
+    out = capsys.readouterr().out
+    block_lines = [line for line in out.splitlines() if line.startswith("block ")]
+    assert len(block_lines) == 4
+    assert block_lines[0].startswith("block 1: final; hash, link, roots (business 2,")
+    assert block_lines[0].endswith("checkpoints and 1 supernode signatures OK")
+    assert "registry business: 13 entries" in out
