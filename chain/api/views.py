@@ -252,18 +252,19 @@ class MemberKeys(APIView):
 
     @extend_schema(responses=MemberKeysSerializer)
     def get(self, request: Request) -> Response:
+        def members(tier: str) -> list[str]:
+            return [
+                notes.verifier_key(v.name, bytes(v.public_key))
+                for v in Validator.objects.filter(tier=tier).order_by("name")
+            ]
+
         body = {
             "supernodes": [
                 notes.verifier_key(s.name, bytes(s.public_key))
                 for s in Supernode.objects.order_by("name")
             ],
-            **{
-                f"{tier}es" if tier == "witness" else f"{tier}s": [
-                    notes.verifier_key(v.name, bytes(v.public_key))
-                    for v in Validator.objects.filter(tier=tier).order_by("name")
-                ]
-                for tier in ("witness", "citizen")
-            },
+            "witnesses": members("witness"),
+            "citizens": members("citizen"),
             "witness": node_witness().verifier_key(),
         }
         return Response(MemberKeysSerializer(body).data)
