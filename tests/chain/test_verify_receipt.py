@@ -17,9 +17,11 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import override_settings
 
 from chain import notes
 from chain.blocks.models import Supernode
+from chain.blocks.sealing import seal_pending
 from chain.export import receipt_record
 from chain.verify import VerificationFailure, verify_receipt
 from tests.chain.test_tamper import (
@@ -30,6 +32,7 @@ from tests.chain.test_tamper import (
     insert_a_forged_entry,
     swap_two_entries,
 )
+from tests.factories import register_company
 
 pytestmark = pytest.mark.usefixtures("event_store")
 ROOT = Path(__file__).resolve().parents[2]
@@ -122,3 +125,15 @@ def test_every_tamper_case_breaks_the_receipt(
     code, output = _issue_and_verify(tmp_path, seq)
     assert code in {1, 2}
     assert expected in output
+
+
+def test_a_receipt_of_a_tiered_block_carries_every_tier_and_says_witnessed() -> None:
+    with override_settings(RIIK_CONSENSUS="devnet"):
+        register_company()
+        seal_pending()
+    receipt = receipt_record("business", 1)
+    assert {"witness_certificate", "citizen_certificate"} <= receipt["block"].keys()
+    assert [len(receipt["keys"][k]) for k in ("supernodes", "witnesses", "citizens")] == [4, 4, 3]
+    lines = verify_receipt(receipt)
+    assert "block 1: 4 valid witness signatures (threshold 3)" in lines
+    assert lines[-1] == "registry business seq 1: witnessed in block 1"
