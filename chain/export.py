@@ -20,13 +20,15 @@ from django.conf import settings
 from django.db import connection
 
 from chain.blocks.finality import TIER_KINDS, quorum
-from chain.blocks.models import Block, Supernode, Validator
-from chain.encoding import timestamp
+from chain.blocks.models import FINAL, LEVEL_ORDER, Block, BlockLog, Supernode, Validator
+from chain.blocks.status import ledger_status
+from chain.encoding import ZERO_HASH, timestamp
 from chain.ledger.models import LedgerEntry, LedgerHead
+from chain.ledger.proofs import inclusion_proof, subtree_fetcher
 from chain.ledger.proofs import tree_root as tree_root_of
 from chain.ledger.sqlite import events_table
 from chain.merkle import MerkleFrontier
-from chain.verify import BUNDLE_FORMAT, EntryRow, VerificationFailure
+from chain.verify import BUNDLE_FORMAT, RECEIPT_FORMAT, EntryRow, VerificationFailure
 
 CHUNK = 2000
 
@@ -71,15 +73,16 @@ def _tier_lists() -> dict[str, Any]:
     return listed
 
 
-def _signatures(block: Block, tier: str, kind: str) -> list[dict[str, str]]:
+def _signatures(block: Block, tier: str, kind: str) -> list[dict[str, str | int]]:
     return [
         {
             "signer": s.signer,
+            "round": s.round,
             "key_id": s.key_id,
             "alg": s.alg,
             "signature": bytes(s.signature).hex(),
         }
-        for s in block.signatures.filter(tier=tier, kind=kind).order_by("signer")
+        for s in block.signatures.filter(tier=tier, kind=kind).order_by("signer", "round")
     ]
 
 
@@ -191,22 +194,69 @@ def check_storage(registry: str, entries: int, last_entry_hash: bytes) -> None:
             raise VerificationFailure(f"registry {registry}: ledger head does not match the log")
 
 
-def bundle_records() -> Iterator[dict[str, Any] | EntryRow]:
-    """Every record of the whole chain, in bundle order, ending with the ``end`` record.
+class RangeError(ValueError):
+    """A height range the chain does not have."""
+
+
+def _anchor(height: int, registries: Iterable[str], tiers: Iterable[str]) -> dict[str, Any]:
+    """Block ``height`` and each log's state at it: where a range bundle starts."""
+    block = Block.objects.prefetch_related("logs").filter(height=height).first()
+    if block is None:
+        raise RangeError(f"there is no block {height} to start after")
+    record = block_record(block, tiers)
+    record.pop("type")
+    sizes = {log.registry: log.size for log in block.logs.all()}
+    logs = {}
+    for registry in registries:
+        size = sizes.get(registry, 0)
+        last = LedgerEntry.objects.filter(registry=registry, seq=size).first() if size else None
+        frontier = MerkleFrontier.from_store(size, subtree_fetcher(registry))
+        logs[registry] = {
+            "size": size,
+            "entry_hash": bytes(last.entry_hash).hex() if last else ZERO_HASH.hex(),
+            "frontier": [node.hex() for node in frontier.hashes],
+        }
+    return {"block": record, "logs": logs}
+
+
+def bundle_records(
+    from_height: int | None = None, to_height: int | None = None
+) -> Iterator[dict[str, Any] | EntryRow]:
+    """Every record of the chain, in bundle order, ending with the ``end`` record.
 
     Entries come as :class:`~chain.verify.EntryRow` (``.record()`` is their
-    bundle form), everything else as bundle records.
+    bundle form), everything else as bundle records. With ``from_height`` the
+    bundle starts after an anchor (the previous block and the logs' frontiers,
+    in the header); with ``to_height`` it stops after that block and leaves
+    out the entries not yet sealed. Raises :class:`RangeError` for a range
+    the chain does not have.
     """
+    first = 1 if from_height is None else from_height
+    last_height = Block.objects.order_by("-height").values_list("height", flat=True).first() or 0
+    if first < 1 or (to_height is not None and not first <= to_height <= last_height):
+        raise RangeError(
+            f"no blocks {first}..{to_height if to_height is not None else ''} "
+            f"(the chain has blocks 1..{last_height})"
+        )
+    if first > max(last_height, 1):
+        raise RangeError(f"no block {first} (the chain has blocks 1..{last_height})")
     header = header_record()
-    yield header
     tiers = [
         tier for tier, key in (("witness", "witnesses"), ("citizen", "citizens")) if key in header
     ]
     registries = sorted(settings.RIIK_REGISTRIES)
     sizes = dict.fromkeys(registries, 0)
+    if first > 1:
+        anchor = _anchor(first - 1, registries, tiers)
+        header["from_height"] = first
+        header["anchor"] = anchor
+        sizes = {registry: anchor["logs"][registry]["size"] for registry in registries}
+    yield header
     entries = blocks = 0
-    heights = Block.objects.order_by("height").values_list("height", flat=True)
-    for height in heights.iterator():
+    heights = Block.objects.filter(height__gte=first).order_by("height")
+    if to_height is not None:
+        heights = heights.filter(height__lte=to_height)
+    for height in heights.values_list("height", flat=True).iterator():
         block = Block.objects.prefetch_related("logs").get(height=height)
         logs = {log.registry: log.size for log in block.logs.all()}
         for registry in registries:
@@ -216,13 +266,105 @@ def bundle_records() -> Iterator[dict[str, Any] | EntryRow]:
             sizes[registry] = logs.get(registry, 0)
         blocks += 1
         yield block_record(block, tiers)
-    for registry in registries:
-        for record in entry_records(registry, sizes[registry], None):
-            entries += 1
-            yield record
+    if to_height is None:
+        for registry in registries:
+            for record in entry_records(registry, sizes[registry], None):
+                entries += 1
+                yield record
     yield {"type": "end", "entries": entries, "blocks": blocks}
 
 
-def total_items() -> int:
-    """Entries plus blocks: the length of a whole-chain progress bar."""
-    return LedgerEntry.objects.count() + Block.objects.count()
+def total_items(from_height: int | None = None, to_height: int | None = None) -> int:
+    """Entries plus blocks: the length of an export's progress bar."""
+    if from_height is None and to_height is None:
+        return LedgerEntry.objects.count() + Block.objects.count()
+    blocks = Block.objects.filter(height__gte=from_height or 1)
+    if to_height is not None:
+        blocks = blocks.filter(height__lte=to_height)
+    # Entries between the logs' sizes at the range's ends, summed over registries.
+    before = BlockLog.objects.filter(block_id=(from_height or 1) - 1)
+    after = BlockLog.objects.filter(block_id=to_height) if to_height is not None else None
+    start = sum(before.values_list("size", flat=True))
+    end = (
+        sum(after.values_list("size", flat=True))
+        if after is not None
+        else LedgerEntry.objects.count()
+    )
+    return blocks.count() + end - start
+
+
+class ReceiptError(LookupError):
+    """No receipt can be made for this record (no such entry, not final yet, ...)."""
+
+    def __init__(self, message: str, *, status: int = 404) -> None:
+        super().__init__(message)
+        self.status = status
+
+
+def receipt_record(registry: str, seq: int) -> dict[str, Any]:
+    """A citizen's finality receipt of entry ``seq`` of ``registry``.
+
+    One small JSON object that ``python -m chain.verify`` checks offline: the
+    entry with its payload, its inclusion proof in the first block that holds
+    it, that block's header, tier certificates and checkpoint, and the member
+    keys needed to check them (so it still verifies after keys rotate). The
+    layout is in docs/chain-format.md.
+    """
+    if registry not in settings.RIIK_REGISTRIES:
+        raise ReceiptError(f"no registry log named {registry!r}")
+    rows = list(entry_records(registry, seq - 1, seq)) if seq >= 1 else []
+    if not rows or rows[0].seq != seq:
+        raise ReceiptError(f"registry {registry} has no entry {seq}")
+    (row,) = rows
+    if seq > 1:
+        previous = LedgerEntry.objects.filter(registry=registry, seq=seq - 1).first()
+        if previous is None or bytes(previous.entry_hash) != row.prev_hash:
+            # A receipt certifies the log around the record; never vouch for a broken one.
+            raise ReceiptError(
+                f"registry {registry} seq {seq}: prev_hash does not match entry {seq - 1}",
+                status=409,
+            )
+    status = ledger_status(registry, seq)
+    if status.block_height is None:
+        raise ReceiptError(f"registry {registry} seq {seq} is not in a block yet", status=409)
+    block = Block.objects.prefetch_related("logs").get(height=status.block_height)
+    if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(FINAL):
+        raise ReceiptError(
+            f"registry {registry} seq {seq}: block {block.height} is not final yet", status=409
+        )
+    size = next(log.size for log in block.logs.all() if log.registry == registry)
+    header = header_record()
+    tiers = [
+        tier for tier, key in (("witness", "witnesses"), ("citizen", "citizens")) if key in header
+    ]
+    record = block_record(block, tiers)
+    record.pop("type")
+    record["checkpoints"] = {registry: record["checkpoints"].get(registry, "")}
+    keys = {
+        key: header[key]
+        for key in (
+            "supernodes",
+            "quorum",
+            "witnesses",
+            "witness_quorum",
+            "citizens",
+            "citizen_threshold",
+        )
+        if key in header
+    }
+    entry = row.record()
+    entry.pop("type")
+    return {
+        "format": RECEIPT_FORMAT,
+        "chain_id": settings.RIIK_CHAIN_ID,
+        "origin_prefix": settings.RIIK_ORIGIN_PREFIX,
+        "issued_at": timestamp(datetime.now(UTC)),
+        "keys": keys,
+        "entry": {k: v.hex() if isinstance(v, bytes) else v for k, v in entry.items()},
+        "inclusion": {
+            "leaf_index": seq - 1,
+            "tree_size": size,
+            "proof": [node.hex() for node in inclusion_proof(registry, seq, size)],
+        },
+        "block": record,
+    }

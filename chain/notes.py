@@ -34,6 +34,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 __all__ = [
+    "ALG_COSIGNATURE_V1",
     "ALG_ED25519",
     "MAX_SIGNATURES",
     "SIGNATURE_PREFIX",
@@ -44,6 +45,9 @@ __all__ = [
     "add_signature",
     "check_key_name",
     "checkpoint_body",
+    "cosign",
+    "cosignature_key_id",
+    "cosignature_message",
     "format_verifier_key",
     "key_id",
     "known_keys",
@@ -53,6 +57,7 @@ __all__ = [
     "sign_note",
     "split_note",
     "verifier_key",
+    "verify_cosignature",
 ]
 
 ALG_ED25519 = 0x01
@@ -372,3 +377,54 @@ def parse_checkpoint(body: str) -> Checkpoint:
     if len(root) != 32:
         raise NoteError(f"checkpoint root hash has {len(root)} bytes, not 32")
     return Checkpoint(origin, int(size_text), root, tuple(extensions))
+
+
+# --- cosignatures (https://c2sp.org/tlog-cosignature, Ed25519 v1) ----------
+
+ALG_COSIGNATURE_V1 = 0x04
+"""C2SP signature type byte of Ed25519 ``cosignature/v1`` (used in the key id)."""
+
+
+def cosignature_key_id(name: str, public_key: PublicKeyLike) -> bytes:
+    """Cosigner key id: ``SHA-256(name || 0x0A || 0x04 || public key)[:4]``."""
+    check_key_name(name)
+    data = name.encode("utf-8") + b"\n" + bytes([ALG_COSIGNATURE_V1]) + _raw_public_key(public_key)
+    return hashlib.sha256(data).digest()[:4]
+
+
+def cosignature_message(body: str, timestamp: int) -> bytes:
+    """What a v1 cosignature signs: ``cosignature/v1``, ``time <t>``, then the note body."""
+    _check_body(body)
+    if isinstance(timestamp, bool) or not isinstance(timestamp, int) or not 0 <= timestamp < 2**63:
+        raise NoteError(f"cosignature timestamp must be in 0..2^63-1, not {timestamp!r}")
+    return f"cosignature/v1\ntime {timestamp}\n{body}".encode()
+
+
+def cosign(body: str, name: str, private_key: Ed25519PrivateKey, timestamp: int) -> str:
+    """A cosignature line ``— name base64(key id || u64 timestamp || signature)\\n``."""
+    check_key_name(name)
+    kid = cosignature_key_id(name, private_key.public_key())
+    signature = private_key.sign(cosignature_message(body, timestamp))
+    payload = kid + timestamp.to_bytes(8, "big") + signature
+    return f"{SIGNATURE_PREFIX}{name} {base64.b64encode(payload).decode('ascii')}\n"
+
+
+def verify_cosignature(
+    body: str, signature: NoteSignature, name: str, public_key: PublicKeyLike
+) -> int | None:
+    """The timestamp of ``signature`` if it is a valid v1 cosignature of ``body`` by
+    (``name``, ``public_key``), else None (wrong key, malformed or forged)."""
+    if signature.name != name or signature.key_id != cosignature_key_id(name, public_key):
+        return None
+    if len(signature.signature) != 8 + 64:
+        return None
+    timestamp = int.from_bytes(signature.signature[:8], "big")
+    if timestamp >= 2**63:
+        return None
+    try:
+        _load_public_key(public_key).verify(
+            signature.signature[8:], cosignature_message(body, timestamp)
+        )
+    except (InvalidSignature, ValueError):
+        return None
+    return timestamp

@@ -1,4 +1,4 @@
-"""Standalone chain verifier: ``python -m chain.verify BUNDLE``.
+"""Standalone chain verifier: ``python -m chain.verify BUNDLE`` or ``RECEIPT``.
 
 Standard library and ``cryptography`` only; imports the pure modules
 ``chain.encoding``, ``chain.merkle`` and ``chain.notes`` and never Django, so an
@@ -44,10 +44,11 @@ from chain.encoding import (
     entry_leaf,
     vote_message,
 )
-from chain.merkle import EMPTY_ROOT, MerkleFrontier, leaf_hash
+from chain.merkle import EMPTY_ROOT, MerkleFrontier, leaf_hash, verify_inclusion
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "RECEIPT_FORMAT",
     "BundleFormatError",
     "ChainVerifier",
     "EntryRow",
@@ -58,10 +59,12 @@ __all__ = [
     "main",
     "read_trusted_keys",
     "verify_bundle",
+    "verify_receipt",
     "verify_stream",
 ]
 
 BUNDLE_FORMAT = "riik-bundle/1"
+RECEIPT_FORMAT = "riik-receipt/1"
 SUPERNODE_TIER = "supernode"
 FINALIZE_KIND = "finalize"
 WITNESS_TIER = "witness"
@@ -166,6 +169,10 @@ class Report:
     """The first few ignored signatures, described."""
     unknown_checkpoint_signatures: int = 0
     """Checkpoint signature lines by keys that are not supernodes (e.g. witnesses)."""
+    anchor_height: int | None = None
+    """For a height-range bundle: the verified block it starts after."""
+    anchored_entries: int = 0
+    """Entries before the anchor (covered by its signed roots, not in the bundle)."""
     complete: bool = False
     """True when the bundle's end record was read and its counts matched."""
     tiers: dict[str, tuple[tuple[str, ...], int]] = field(default_factory=dict)
@@ -186,6 +193,12 @@ class Report:
             f"chain {self.chain_id}: {len(self.registries)} registries, "
             f"{len(self.supernodes)} supernodes (quorum {self.quorum}, {keys})"
         ]
+        if self.anchor_height is not None:
+            lines.append(
+                f"range: starts after block {self.anchor_height} (its hash, certificate, "
+                f"checkpoints and frontiers verified; {self.anchored_entries} earlier entries "
+                "covered by its signed roots)"
+            )
         for name in sorted(self.registries):
             log = self.registries[name]
             line = (
@@ -303,11 +316,17 @@ class ChainVerifier:
     only as trustworthy as the bundle itself). ``quorum``: override the number
     of distinct supernode signatures a block needs; by default the header's,
     raised to a majority of the trusted keys when trusted keys are given.
+    ``on_block``: called with one line per verified block saying what was checked.
     """
 
     def __init__(
-        self, trusted_keys: Iterable[str] | None = None, *, quorum: int | None = None
+        self,
+        trusted_keys: Iterable[str] | None = None,
+        *,
+        quorum: int | None = None,
+        on_block: Callable[[str], None] | None = None,
     ) -> None:
+        self._on_block = on_block
         self._trusted = None if trusted_keys is None else notes.known_keys(trusted_keys)
         self._quorum_override = quorum
         self._report: Report | None = None
@@ -404,6 +423,70 @@ class ChainVerifier:
                 for tier, (keys, threshold) in tiers.items()
             },
         )
+        if "anchor" in header:
+            self._start_at_anchor(header)
+
+    def _start_at_anchor(self, header: Mapping[str, Any]) -> None:
+        """A height-range bundle: start from the signed block before ``from_height``.
+
+        The anchor block's hash, supernode certificate and checkpoints are
+        verified like any block's; each registry's frontier (the hashes of the
+        perfect subtrees at the anchor's size) must fold to the root that block
+        signed, so the entries that follow are checked against signed roots.
+        """
+        report = self.report
+        from_height = _get_int(header, "from_height", "header", minimum=2)
+        anchor: Mapping[str, Any] = _get(header, "anchor", Mapping, "header")
+        record: Mapping[str, Any] = _get(anchor, "block", Mapping, "header: anchor")
+        logs: Mapping[str, Any] = _get(anchor, "logs", Mapping, "header: anchor")
+        block_header: Mapping[str, Any] = _get(record, "header", Mapping, "header: anchor")
+        height = _get_int(block_header, "height", "header: anchor", minimum=1)
+        where = f"anchor block {height}"
+        if height != from_height - 1:
+            _fail(f"{where}: expected height {from_height - 1} (from_height - 1)")
+        if _get(block_header, "chain_id", str, where) != self._chain_id:
+            _fail(f"{where}: chain_id is not the bundle's {self._chain_id!r}")
+        try:
+            digest = block_hash(block_header)
+        except NotCanonicalError as exc:
+            _fail(f"{where}: malformed header ({exc})")
+        if digest != _get_hex(record, "block_hash", where):
+            _fail(f"{where}: block hash mismatch")
+        signed_logs: Mapping[str, Any] = _get(block_header, "logs", Mapping, where)
+        sizes: dict[str, tuple[int, bytes]] = {}
+        for name, log in self._logs.items():
+            log_where = f"{where}: registry {name}"
+            signed = signed_logs.get(name)
+            state = logs.get(name)
+            if not isinstance(signed, Mapping) or not isinstance(state, Mapping):
+                _fail(f"{log_where}: missing")
+            size = _get_int(signed, "size", log_where)
+            root = _get_hex(signed, "root", log_where)
+            if _get_int(state, "size", log_where) != size:
+                _fail(f"{log_where}: anchor size is not the block's {size}")
+            hashes: list[Any] = _get(state, "frontier", list, log_where)
+            try:
+                frontier = MerkleFrontier(
+                    size, [_get_hex({"h": value}, "h", log_where) for value in hashes]
+                )
+            except ValueError as exc:
+                _fail(f"{log_where}: malformed frontier ({exc})")
+            if frontier.root() != root:
+                _fail(f"{log_where}: frontier does not fold to the signed root")
+            log.frontier = frontier
+            log.report.entries = log.report.sealed_size = size
+            log.report.sealed_root = root
+            log.report.head_hash = _get_hex(state, "entry_hash", log_where)
+            sizes[name] = (size, root)
+        vote_round = _get_int(record, "round", where)
+        self._check_certificate(
+            where, height, vote_round, digest, _get(record, "certificate", list, where)
+        )
+        self._check_checkpoints(where, sizes, _get(record, "checkpoints", Mapping, where))
+        report.anchor_height = height
+        report.anchored_entries = sum(size for size, _ in sizes.values())
+        report.last_height = height
+        report.last_block_hash = digest
 
     def _tier(
         self, header: Mapping[str, Any], tier: str, list_key: str, threshold_key: str
@@ -583,9 +666,10 @@ class ChainVerifier:
                 _fail(f"{entry_where} root mismatch at size {size}")
             sizes[name] = (size, root)
 
-        self._check_certificate(where, height, vote_round, computed_hash, certificate)
+        signed = self._check_certificate(where, height, vote_round, computed_hash, certificate)
         self._check_checkpoints(where, sizes, checkpoints)
         level = "final"
+        tier_counts: list[str] = []
         for tier, keys in self._tier_keys.items():
             _, _, kind = OPTIONAL_TIERS[tier]
             tier_certificate: list[Any] = (
@@ -596,6 +680,7 @@ class ChainVerifier:
             valid = self._valid_signers(
                 where, tier, kind, height, vote_round, computed_hash, tier_certificate, keys
             )
+            tier_counts.append(f"{len(valid)} {tier}")
             if len(valid) >= report.tiers[tier][1]:
                 if tier == WITNESS_TIER:
                     report.levels["committed"] = report.levels.get("committed", 0) + 1
@@ -616,6 +701,13 @@ class ChainVerifier:
         report.last_height = height
         report.last_block_hash = computed_hash
         report.blocks += 1
+        if self._on_block is not None:
+            logs_text = ", ".join(f"{name} {size}" for name, (size, _) in sizes.items())
+            self._on_block(
+                f"block {height}: {level}; hash, link, roots ({logs_text}), checkpoints and "
+                f"{signed} supernode signatures OK"
+                + (f"; {', '.join(tier_counts)} signatures" if tier_counts else "")
+            )
 
     def end(self, record: Mapping[str, Any]) -> None:
         """Check the end record's counts against what was read."""
@@ -623,10 +715,11 @@ class ChainVerifier:
         report = self.report
         entries = _get_int(record, "entries", "bundle: end record")
         blocks = _get_int(record, "blocks", "bundle: end record")
-        if entries != report.entries or blocks != report.blocks:
+        held = report.entries - report.anchored_entries
+        if entries != held or blocks != report.blocks:
             _fail(
                 f"bundle: end record counts {entries} entries and {blocks} blocks, "
-                f"but the bundle holds {report.entries} entries and {report.blocks} blocks"
+                f"but the bundle holds {held} entries and {report.blocks} blocks"
             )
         self._ended = True
         report.complete = True
@@ -659,7 +752,8 @@ class ChainVerifier:
         vote_round: int,
         digest: bytes,
         certificate: Sequence[Any],
-    ) -> None:
+    ) -> int:
+        """The number of distinct valid supernode signers; fails below the quorum."""
         valid = self._valid_signers(
             where,
             SUPERNODE_TIER,
@@ -673,6 +767,7 @@ class ChainVerifier:
         quorum = self.report.quorum
         if len(valid) < quorum:
             _fail(f"{where}: missing supernode quorum ({len(valid)} of {quorum} valid signatures)")
+        return len(valid)
 
     def _valid_signers(
         self,
@@ -686,14 +781,7 @@ class ChainVerifier:
         keys: Mapping[tuple[str, bytes], Ed25519PublicKey],
     ) -> set[str]:
         """Distinct signers of ``certificate`` with a valid ``tier``/``kind`` vote."""
-        message = vote_message(
-            chain_id=self._chain_id,
-            tier=tier,
-            kind=kind,
-            height=height,
-            round=vote_round,
-            block_hash=digest,
-        )
+        messages: dict[int, bytes] = {}
         prefix = "" if tier == SUPERNODE_TIER else f"{tier} "
         valid: set[str] = set()
         for number, item in enumerate(certificate, start=1):
@@ -714,6 +802,13 @@ class ChainVerifier:
             ):
                 self._ignore(f"{label}: malformed")
                 continue
+            # Each signature names the round it was cast in (a block committed
+            # in round 1 carries round-1 precommits); the block's round is the
+            # default for bundles written before signatures carried one.
+            sig_round = item.get("round", vote_round)
+            if not isinstance(sig_round, int) or isinstance(sig_round, bool) or sig_round < 0:
+                self._ignore(f"{label}: malformed round")
+                continue
             if alg != "ed25519":
                 self._ignore(f"{label}: unsupported alg {alg!r}")
                 continue
@@ -721,8 +816,17 @@ class ChainVerifier:
             if key is None:
                 self._ignore(f"{label}: unknown key")
                 continue
+            if sig_round not in messages:
+                messages[sig_round] = vote_message(
+                    chain_id=self._chain_id,
+                    tier=tier,
+                    kind=kind,
+                    height=height,
+                    round=sig_round,
+                    block_hash=digest,
+                )
             try:
-                key.verify(bytes.fromhex(sig_hex), message)
+                key.verify(bytes.fromhex(sig_hex), messages[sig_round])
             except (InvalidSignature, ValueError):
                 self._ignore(f"{label}: invalid signature")
                 continue
@@ -765,6 +869,133 @@ class ChainVerifier:
                 )
             if opened.body != notes.checkpoint_body(origin, size, root):
                 _fail(f"{cp_where}: unexpected extension lines")
+
+
+# --- receipts ---------------------------------------------------------------
+
+
+def verify_receipt(
+    receipt: Mapping[str, Any], trusted_keys: Iterable[str] | None = None
+) -> list[str]:
+    """Check a finality receipt; return what was checked, one line per step.
+
+    Raises :class:`VerificationFailure` naming the first problem. The checks
+    are those of a bundle, narrowed to one entry: payload and entry hash, the
+    inclusion proof up to the block's root, the block hash, the supernode
+    quorum certificate, the signed checkpoint, and the other tiers' levels.
+    """
+    if receipt.get("format") != RECEIPT_FORMAT:
+        _fail(f"receipt: unsupported format {receipt.get('format')!r}, expected {RECEIPT_FORMAT!r}")
+    keys: Mapping[str, Any] = _get(receipt, "keys", Mapping, "receipt")
+    entry: Mapping[str, Any] = _get(receipt, "entry", Mapping, "receipt")
+    inclusion: Mapping[str, Any] = _get(receipt, "inclusion", Mapping, "receipt")
+    block: Mapping[str, Any] = _get(receipt, "block", Mapping, "receipt")
+    registry: str = _get(entry, "registry", str, "receipt entry")
+    seq = _get_int(entry, "seq", "receipt entry", minimum=1)
+    where = f"registry {registry} seq {seq}"
+
+    verifier = ChainVerifier(trusted_keys)
+    verifier.start(
+        {
+            **keys,
+            "format": BUNDLE_FORMAT,
+            "chain_id": _get(receipt, "chain_id", str, "receipt"),
+            "origin_prefix": _get(receipt, "origin_prefix", str, "receipt"),
+            "registries": [registry],
+        }
+    )
+    report = verifier.report
+    lines = [
+        f"chain {report.chain_id}: {len(report.supernodes)} supernodes (quorum {report.quorum}, "
+        + ("keys from the receipt)" if report.keys_from_bundle else "trusted keys)")
+    ]
+
+    row = EntryRow(
+        registry=registry,
+        seq=seq,
+        originator_id=_get(entry, "originator_id", str, where),
+        originator_version=_get_int(entry, "originator_version", where),
+        topic=_get(entry, "topic", str, where),
+        recorded_at=_get(entry, "recorded_at", str, where),
+        payload_hash=_get_hex(entry, "payload_hash", where),
+        prev_hash=_get_hex(entry, "prev_hash", where),
+        entry_hash=_get_hex(entry, "entry_hash", where),
+        payload=_get_hex(entry, "payload", where, size=None),
+    )
+    if hashlib.sha256(row.payload).digest() != row.payload_hash:
+        _fail(f"{where}: payload hash mismatch")
+    leaf = entry_leaf(
+        registry=row.registry,
+        seq=row.seq,
+        originator_id=row.originator_id,
+        originator_version=row.originator_version,
+        topic=row.topic,
+        recorded_at=row.recorded_at,
+        payload_hash=row.payload_hash,
+    )
+    if entry_hash(row.prev_hash, leaf) != row.entry_hash:
+        _fail(f"{where}: entry hash mismatch")
+    lines.append(f"{where}: payload hash and entry hash OK ({row.topic})")
+
+    header: Mapping[str, Any] = _get(block, "header", Mapping, "receipt block")
+    height = _get_int(header, "height", "receipt block", minimum=1)
+    block_where = f"block {height}"
+    if _get(header, "chain_id", str, block_where) != report.chain_id:
+        _fail(f"{block_where}: chain_id is not the receipt's {report.chain_id!r}")
+    try:
+        digest = block_hash(header)
+    except NotCanonicalError as exc:
+        _fail(f"{block_where}: malformed header ({exc})")
+    if digest != _get_hex(block, "block_hash", block_where):
+        _fail(f"{block_where}: block hash mismatch")
+    logs: Mapping[str, Any] = _get(header, "logs", Mapping, block_where)
+    log = logs.get(registry)
+    if not isinstance(log, Mapping):
+        _fail(f"{block_where}: logs do not name registry {registry}")
+    size = _get_int(log, "size", f"{block_where}: registry {registry}")
+    root = _get_hex(log, "root", f"{block_where}: registry {registry}")
+
+    tree_size = _get_int(inclusion, "tree_size", "receipt inclusion")
+    index = _get_int(inclusion, "leaf_index", "receipt inclusion")
+    proof_hex: list[Any] = _get(inclusion, "proof", list, "receipt inclusion")
+    if tree_size != size or index != seq - 1:
+        _fail(f"{where}: inclusion proof is for index {index} of {tree_size}, not in {block_where}")
+    proof = []
+    for node in proof_hex:
+        data = _lowercase_hex(node) if isinstance(node, str) else None
+        if data is None or len(data) != 32:
+            _fail(f"{where}: malformed inclusion proof (hashes must be 32-byte lowercase hex)")
+        proof.append(data)
+    if not verify_inclusion(leaf_hash(leaf), index, size, proof, root):
+        _fail(f"{where}: inclusion proof does not reach {block_where}'s root")
+    lines.append(f"{where}: included in tree size {size} root {root.hex()} ({len(proof)} hashes)")
+
+    vote_round = _get_int(block, "round", block_where)
+    certificate: list[Any] = _get(block, "certificate", list, block_where)
+    verifier._check_certificate(block_where, height, vote_round, digest, certificate)
+    checkpoints: Mapping[str, Any] = _get(block, "checkpoints", Mapping, block_where)
+    verifier._check_checkpoints(block_where, {registry: (size, root)}, checkpoints)
+    lines.append(
+        f"{block_where}: hash {digest.hex()}, supernode quorum certificate and signed "
+        f"checkpoint of {registry} OK"
+    )
+    level = "final"
+    for tier, tier_keys in verifier._tier_keys.items():
+        _, _, kind = OPTIONAL_TIERS[tier]
+        tier_certificate: list[Any] = (
+            _get(block, f"{tier}_certificate", list, block_where)
+            if f"{tier}_certificate" in block
+            else []
+        )
+        valid = verifier._valid_signers(
+            block_where, tier, kind, height, vote_round, digest, tier_certificate, tier_keys
+        )
+        threshold = report.tiers[tier][1]
+        lines.append(f"{block_where}: {len(valid)} valid {tier} signatures (threshold {threshold})")
+        if tier == CITIZEN_TIER and len(valid) >= threshold:
+            level = "witnessed"
+    lines.append(f"{where}: {level} in {block_where}")
+    return lines
 
 
 # --- bundle reading ---------------------------------------------------------
@@ -922,12 +1153,43 @@ class _Progress:
             self.stream.flush()
 
 
+def _read_receipt(path: str) -> dict[str, Any] | None:
+    """The file as a receipt (one JSON object of format riik-receipt/1), else None.
+
+    A bundle is recognised by its first line alone, so a large bundle is never
+    read twice; a receipt may be written on one line or pretty-printed.
+    """
+    with open(path, "rb") as stream:
+        data = stream.readline(MAX_LINE_BYTES + 1)
+        first = _json_or_none(data)
+        if isinstance(first, dict) and first.get("type") == "header":
+            return None
+        if first is None:
+            data += stream.read(MAX_LINE_BYTES + 1 - len(data))
+            first = _json_or_none(data)
+    if isinstance(first, dict) and first.get("format") == RECEIPT_FORMAT:
+        return first
+    return None
+
+
+def _json_or_none(data: bytes) -> Any:
+    try:
+        return json.loads(data, parse_float=_reject_float, parse_constant=_reject_constant)
+    except (ValueError, RecursionError):
+        return None
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m chain.verify",
-        description="Verify a riik chain bundle (see docs/chain-format.md) without Django.",
+        description="Verify a riik chain bundle or finality receipt (see docs/chain-format.md) "
+        "without Django.",
     )
-    parser.add_argument("file", help="the bundle (JSON Lines) written by `manage.py chain export`")
+    parser.add_argument(
+        "file",
+        help="the bundle (JSON Lines) written by `manage.py chain export`, or a receipt "
+        "written by `manage.py chain receipt`",
+    )
     parser.add_argument(
         "--trusted-keys",
         metavar="FILE",
@@ -935,6 +1197,9 @@ def _parser() -> argparse.ArgumentParser:
         "keys to trust instead of those listed in the bundle header",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only OK or FAIL")
+    parser.add_argument(
+        "--blocks", action="store_true", help="also print one line per block: what was checked"
+    )
     return parser
 
 
@@ -959,6 +1224,23 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=err,
         )
 
+    try:
+        receipt = _read_receipt(args.file)
+    except OSError as exc:
+        print(f"error: cannot read {args.file}: {exc.strerror or exc}", file=err)
+        return 2
+    if receipt is not None:
+        try:
+            lines = verify_receipt(receipt, trusted)
+        except VerificationFailure as exc:
+            print(f"FAIL: {exc.message}", file=err)
+            return 1
+        if not args.quiet:
+            for line in lines:
+                print(line)
+        print("OK")
+        return 0
+
     progress: _Progress | None = None
     try:
         with open(args.file, "rb") as stream:
@@ -969,7 +1251,16 @@ def main(argv: Sequence[str] | None = None) -> int:
                     total = 0
                 progress = _Progress(total, err)
             try:
-                report = verify_stream(stream, ChainVerifier(trusted), progress=progress)
+                on_block = None
+                if args.blocks and not args.quiet:
+
+                    def on_block(line: str) -> None:
+                        if progress is not None:
+                            progress.clear()
+                        print(line)
+
+                verifier = ChainVerifier(trusted, on_block=on_block)
+                report = verify_stream(stream, verifier, progress=progress)
             finally:
                 if progress is not None:
                     progress.clear()

@@ -18,6 +18,7 @@ urlpatterns = [
     path("api/v1/tracker/", include("registries.tracker.api.urls")),
     # issue 6 stand-in until issue 7 mounts every registry's me_urlpatterns: replace this line.
     path("api/v1/me/", include((health_me + tracker_me, "me"))),
+    path("explorer/", include("chain.explorer.urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

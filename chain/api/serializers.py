@@ -106,3 +106,19 @@ class ConsistencyProofSerializer(serializers.Serializer[Any]):
     first_root = serializers.CharField()
     second_root = serializers.CharField()
     proof = serializers.ListField(child=serializers.CharField())
+
+
+class CheckpointSerializer(serializers.Serializer[Any]):
+    registry = serializers.CharField()
+    origin = serializers.CharField(help_text="the checkpoint's origin line")
+    height = serializers.IntegerField(help_text="the block that signed it")
+    size = serializers.IntegerField()
+    root_hash = serializers.CharField(help_text="hex")
+    note = serializers.CharField(help_text="C2SP signed note (tlog-checkpoint body)")
+
+
+class MemberKeysSerializer(serializers.Serializer[Any]):
+    supernodes = serializers.ListField(child=serializers.CharField(), help_text="C2SP vkeys")
+    witnesses = serializers.ListField(child=serializers.CharField())
+    citizens = serializers.ListField(child=serializers.CharField())
+    witness = serializers.CharField(help_text="this node's tlog-witness cosigner vkey (type 0x04)")

@@ -14,4 +14,12 @@ urlpatterns = [
         name="inclusion-proof",
     ),
     path("logs/<str:registry>/consistency/", views.ConsistencyProof.as_view(), name="consistency"),
+    path("logs/<str:registry>/checkpoint/", views.LatestCheckpoint.as_view(), name="checkpoint"),
+    path(
+        "logs/<str:registry>/entries/<int:seq>/receipt/",
+        views.Receipt.as_view(),
+        name="receipt",
+    ),
+    path("keys/", views.MemberKeys.as_view(), name="keys"),
+    path("witness/add-checkpoint", views.AddCheckpoint.as_view(), name="add-checkpoint"),
 ]

@@ -1,31 +1,42 @@
-"""Auditor endpoints: blocks with their certificates, and proofs from stored subtrees."""
+"""Auditor endpoints: blocks, checkpoints, proofs from stored subtrees, receipts, a witness."""
 
 from __future__ import annotations
 
+import json
+from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
-from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny
+from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from chain import merkle
+from chain import merkle, notes
 from chain.api.serializers import (
     BlockDetailSerializer,
     BlockSummarySerializer,
+    CheckpointSerializer,
     ConsistencyProofSerializer,
     InclusionProofSerializer,
+    MemberKeysSerializer,
 )
-from chain.blocks.models import Block
+from chain.blocks.finality import checkpoint_origin
+from chain.blocks.models import Block, Checkpoint, Supernode, Validator
 from chain.blocks.status import ledger_status
+from chain.export import ReceiptError, receipt_record
+from chain.keys import load_or_create_node_key
 from chain.ledger import proofs
 from chain.ledger.models import LedgerEntry
+from chain.verify import VerificationFailure
+from chain.witness import Witness, WitnessError, WitnessState
 
 
 class NewestBlocksFirst(CursorPagination):
@@ -143,3 +154,174 @@ class ConsistencyProof(APIView):
             "proof": [node.hex() for node in proof],
         }
         return Response(ConsistencyProofSerializer(body).data)
+
+
+class Conflict(APIException):
+    """409: the request is valid but the chain is not there yet (e.g. not final)."""
+
+    status_code = 409
+    default_detail = "conflict"
+    default_code = "conflict"
+
+
+class NoteRenderer(BaseRenderer):
+    """``text/plain``: a checkpoint as its C2SP signed note, byte for byte."""
+
+    media_type = "text/plain"
+    format = "note"
+    charset = "utf-8"
+
+    def render(
+        self,
+        data: Any,
+        accepted_media_type: str | None = None,
+        renderer_context: Mapping[str, Any] | None = None,
+    ) -> bytes:
+        note = data.get("note") if isinstance(data, Mapping) else None
+        if isinstance(note, str):
+            return note.encode("utf-8")
+        return json.dumps(data, sort_keys=True).encode("utf-8")
+
+
+class LatestCheckpoint(APIView):
+    """A registry log's signed checkpoint (C2SP tlog-checkpoint in a signed note).
+
+    The newest one, or the one of block ``height``. ``Accept: text/plain`` (or
+    ``?format=note``) answers the note itself, for standard witnesses and tools.
+    """
+
+    permission_classes = [AllowAny]
+    renderer_classes = [JSONRenderer, NoteRenderer]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("height", OpenApiTypes.INT, required=False)],
+        responses={
+            (200, "application/json"): CheckpointSerializer,
+            (200, "text/plain"): OpenApiTypes.STR,
+        },
+    )
+    def get(self, request: Request, registry: str) -> Response:
+        registry = _registry(registry)
+        checkpoints = Checkpoint.objects.filter(registry=registry).select_related("block")
+        raw = request.query_params.get("height")
+        if raw is not None:
+            checkpoints = checkpoints.filter(block_id=_size_param(request, "height"))
+        checkpoint = checkpoints.order_by("-block_id").first()
+        if checkpoint is None:
+            where = f"at block {raw}" if raw is not None else "yet"
+            raise NotFound(f"registry {registry} has no signed checkpoint {where}")
+        log = checkpoint.block.logs.get(registry=registry)
+        body = {
+            "registry": registry,
+            "origin": checkpoint_origin(registry),
+            "height": checkpoint.block_id,
+            "size": log.size,
+            "root_hash": bytes(log.root).hex(),
+            "note": checkpoint.note,
+        }
+        return Response(CheckpointSerializer(body).data)
+
+
+class Receipt(APIView):
+    """A record's finality receipt: check it offline with ``python -m chain.verify``."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="riik-receipt/1"),
+            404: OpenApiResponse(description="no such registry or entry"),
+            409: OpenApiResponse(description="the entry is not in a final block yet"),
+        }
+    )
+    def get(self, request: Request, registry: str, seq: int) -> Response:
+        try:
+            return Response(receipt_record(_registry(registry), seq))
+        except ReceiptError as error:
+            if error.status == 409:
+                raise Conflict(str(error)) from None
+            raise NotFound(str(error)) from None
+        except VerificationFailure as failure:
+            raise Conflict(failure.message) from None
+
+
+class MemberKeys(APIView):
+    """The C2SP verifier keys of every tier's members and of this node's witness."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(responses=MemberKeysSerializer)
+    def get(self, request: Request) -> Response:
+        def members(tier: str) -> list[str]:
+            return [
+                notes.verifier_key(v.name, bytes(v.public_key))
+                for v in Validator.objects.filter(tier=tier).order_by("name")
+            ]
+
+        body = {
+            "supernodes": [
+                notes.verifier_key(s.name, bytes(s.public_key))
+                for s in Supernode.objects.order_by("name")
+            ],
+            "witnesses": members("witness"),
+            "citizens": members("citizen"),
+            "witness": node_witness().verifier_key(),
+        }
+        return Response(MemberKeysSerializer(body).data)
+
+
+def node_witness() -> Witness:
+    """This node's C2SP witness of its own registry logs (trusting its supernodes)."""
+    key = load_or_create_node_key(settings.RIIK_KEYS_DIR, f"{settings.RIIK_NODE_NAME}-witness")
+    known = {
+        (s.name, bytes.fromhex(s.key_id)): bytes(s.public_key) for s in Supernode.objects.all()
+    }
+    logs = {checkpoint_origin(registry): known for registry in settings.RIIK_REGISTRIES}
+    state = WitnessState(settings.RIIK_DATA_DIR / "witness" / "state.json")
+    return Witness(key.name, key.private_key, logs, state)
+
+
+class AddCheckpoint(APIView):
+    """C2SP tlog-witness ``add-checkpoint``: cosign a checkpoint proved consistent.
+
+    Body: ``old <size>``, base64 consistency proof lines, a blank line, the
+    signed checkpoint. 200 with the cosignature line; 400 malformed; 403 no
+    trusted log signature; 404 unknown log; 409 (``text/x.tlog.size``: the
+    latest cosigned size) when ``old`` is not that size or the root differs at
+    that size; 422 when the consistency proof does not verify.
+    """
+
+    permission_classes = [AllowAny]
+    authentication_classes: list[type[Any]] = []
+    parser_classes: list[type[Any]] = []
+
+    @extend_schema(
+        request={"text/plain": OpenApiTypes.STR},
+        responses={
+            (200, "text/plain"): OpenApiTypes.STR,
+            (409, "text/x.tlog.size"): OpenApiTypes.STR,
+            400: OpenApiResponse(description="malformed request"),
+            403: OpenApiResponse(description="no valid signature by a trusted log key"),
+            404: OpenApiResponse(description="unknown log origin"),
+            422: OpenApiResponse(description="consistency proof does not verify"),
+        },
+    )
+    def post(self, request: Request) -> HttpResponse:
+        try:
+            line = node_witness().add_checkpoint(request.body)
+        except WitnessError as error:
+            if error.status == 409 and error.latest_size is not None:
+                return HttpResponse(
+                    f"{error.latest_size}\n", status=409, content_type="text/x.tlog.size"
+                )
+            raise _WitnessProblem(error) from None
+        return HttpResponse(line, content_type="text/plain; charset=utf-8")
+
+
+class _WitnessProblem(APIException):
+    def __init__(self, error: WitnessError) -> None:
+        super().__init__(error.message, code=_WITNESS_CODES.get(error.status, "invalid"))
+        self.status_code = error.status
+
+
+_WITNESS_CODES = {403: "permission_denied", 404: "not_found", 422: "unprocessable"}

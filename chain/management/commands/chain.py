@@ -1,7 +1,8 @@
-"""``manage.py chain verify`` and ``manage.py chain export --out FILE``."""
+"""``manage.py chain verify``, ``chain export --out FILE`` and ``chain receipt REGISTRY SEQ``."""
 
 from __future__ import annotations
 
+import json
 import os
 from argparse import ArgumentParser
 from pathlib import Path
@@ -11,7 +12,14 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
 from chain.encoding import canonical
-from chain.export import bundle_records, check_storage, total_items
+from chain.export import (
+    RangeError,
+    ReceiptError,
+    bundle_records,
+    check_storage,
+    receipt_record,
+    total_items,
+)
 from chain.verify import ChainVerifier, EntryRow, VerificationFailure
 
 PROGRESS_STEP = 1000  # records between progress bar updates
@@ -38,13 +46,25 @@ class Command(BaseCommand):
         export = sub.add_parser("export", help="write a self-contained JSON Lines bundle")
         export.add_argument("--out", required=True, help="bundle file to write")
         export.add_argument("--no-progress", action="store_true")
+        export.add_argument(
+            "--from-height", type=int, help="first block (the bundle starts after its predecessor)"
+        )
+        export.add_argument("--to-height", type=int, help="last block (unsealed entries left out)")
+        receipt = sub.add_parser(
+            "receipt", help="write a record's finality receipt (checked by python -m chain.verify)"
+        )
+        receipt.add_argument("registry", help="registry log, e.g. business")
+        receipt.add_argument("seq", type=int, help="the record's ledger seq")
+        receipt.add_argument("--out", help="file to write (default: standard output)")
 
     def handle(self, *args: Any, **options: Any) -> None:
-        show = not options["no_progress"] and self.stderr.isatty()
+        show = not options.get("no_progress") and self.stderr.isatty()
         if options["action"] == "verify":
             self.verify(show)
+        elif options["action"] == "receipt":
+            self.receipt(options["registry"], options["seq"], options["out"])
         else:
-            self.export(Path(options["out"]), show)
+            self.export(Path(options["out"]), show, options["from_height"], options["to_height"])
 
     def verify(self, show: bool) -> None:
         verifier = ChainVerifier()
@@ -65,17 +85,33 @@ class Command(BaseCommand):
             self.stdout.write(line)
         self.stdout.write("OK")
 
-    def export(self, out: Path, show: bool) -> None:
+    def receipt(self, registry: str, seq: int, out: str | None) -> None:
+        try:
+            text = json.dumps(receipt_record(registry, seq), indent=1, sort_keys=True)
+        except (ReceiptError, VerificationFailure) as error:
+            raise CommandError(f"no receipt: {error}") from None
+        if out is None:
+            self.stdout.write(text)
+            return
+        Path(out).write_text(text + "\n", encoding="utf-8")
+        self.stdout.write(f"wrote {out}")
+
+    def export(self, out: Path, show: bool, from_height: int | None, to_height: int | None) -> None:
         partial = out.with_name(out.name + ".partial")
         try:
+            records = bundle_records(from_height, to_height)
+            header = next(records)  # checks the range before anything is written
             with partial.open("wb") as stream, _progress(show) as progress:
-                task = progress.add_task("exporting", total=total_items())
-                for count, record in enumerate(bundle_records(), start=1):
+                task = progress.add_task("exporting", total=total_items(from_height, to_height))
+                stream.write(canonical(header) + b"\n")
+                for count, record in enumerate(records, start=2):
                     if isinstance(record, EntryRow):
                         record = record.record()
                     stream.write(canonical(record) + b"\n")
                     if count % PROGRESS_STEP == 0:
                         progress.advance(task, PROGRESS_STEP)
+        except RangeError as error:
+            raise CommandError(f"not exported: {error}") from None
         except VerificationFailure as failure:
             partial.unlink(missing_ok=True)
             raise CommandError(f"not exported: {failure}") from None

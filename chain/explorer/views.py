@@ -1,0 +1,28 @@
+"""The explorer page and its two static files (plain JS and CSS, no build step)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, HttpResponseBase
+from django.shortcuts import render
+from django.views.static import serve
+
+STATIC = Path(__file__).resolve().parent / "static"
+
+
+def index(request: HttpRequest) -> HttpResponse:
+    """The explorer: blocks by level, signatures by tier, lookup and in-browser checks."""
+    return render(
+        request,
+        "explorer/index.html",
+        {"registries": sorted(settings.RIIK_REGISTRIES), "chain_id": settings.RIIK_CHAIN_ID},
+    )
+
+
+def asset(request: HttpRequest, name: str) -> HttpResponseBase:
+    """``explorer.js`` / ``explorer.css``, served by the app itself (no static server needed)."""
+    response = serve(request, name, document_root=str(STATIC))
+    response["Cache-Control"] = "no-cache"
+    return response
