@@ -64,8 +64,8 @@ from chain.blocks.models import (
 from chain.consensus.bft import BftNode
 from chain.consensus.citizen import CitizenNode, Replica
 from chain.consensus.crypto import Signer
-from chain.consensus.messages import Block as HeaderBlock
 from chain.consensus.messages import (
+    FINALIZE_ROUND,
     BlockRequest,
     FinalBlock,
     MessageFormatError,
@@ -73,6 +73,7 @@ from chain.consensus.messages import (
     message_from_record,
     message_to_record,
 )
+from chain.consensus.messages import Block as HeaderBlock
 from chain.consensus.node import (
     ALL,
     CITIZENS,
@@ -586,7 +587,13 @@ def _store_votes(block: Block, qc: QuorumCertificate) -> None:
         )
 
 
-def _store_block(header_block: HeaderBlock, round: int) -> Block:
+def _store_block(header_block: HeaderBlock) -> Block:
+    """A block as the nodes agreed on it.
+
+    ``Block.round`` is the round its supernode and citizen signatures name
+    (:data:`FINALIZE_ROUND`); the witnesses' precommits keep their own BFT
+    round in :class:`BlockSignature`.
+    """
     header = dict(header_block.header)
     block = Block.objects.create(
         height=header_block.height,
@@ -595,7 +602,7 @@ def _store_block(header_block: HeaderBlock, round: int) -> Block:
         proposer=header_block.proposer,
         sealed_at=header["sealed_at"],
         header=canonical(header).decode(),
-        round=round,
+        round=FINALIZE_ROUND,
     )
     BlockLog.objects.bulk_create(
         BlockLog(block=block, registry=r, size=size, root=root)
@@ -651,7 +658,7 @@ def _record_committed(membership: Any, payload: Mapping[str, Any]) -> None:
         return
     block = Block.objects.select_for_update().filter(height=height).first()
     if block is None:
-        block = _store_block(header_block, qc.round)
+        block = _store_block(header_block)
     elif bytes(block.block_hash) != header_block.hash:
         return  # the supernodes made another block final at this height
     _store_votes(block, qc)
@@ -660,7 +667,6 @@ def _record_committed(membership: Any, payload: Mapping[str, Any]) -> None:
 
 def _record_final(membership: Any, payload: Mapping[str, Any]) -> None:
     from chain.consensus.evidence import check_certificate
-    from chain.consensus.messages import FINALIZE_ROUND
 
     final = FinalBlock.from_record(payload["final"])
     height = final.height
@@ -688,7 +694,7 @@ def _record_final(membership: Any, payload: Mapping[str, Any]) -> None:
         block.delete()
         block = None
     if block is None:
-        block = _store_block(final.block, 0)
+        block = _store_block(final.block)
     _store_votes(block, final.qc)
     origins = {r: (size, root) for r, (size, root) in final.block.logs().items()}
     for registry, note in dict(payload.get("checkpoints", {})).items():
@@ -705,7 +711,6 @@ def _record_final(membership: Any, payload: Mapping[str, Any]) -> None:
 
 def _record_witnessed(membership: Any, payload: Mapping[str, Any]) -> None:
     from chain.consensus.evidence import check_certificate
-    from chain.consensus.messages import FINALIZE_ROUND
 
     qc = QuorumCertificate.from_record(payload["qc"])
     height = int(payload["height"])

@@ -20,8 +20,6 @@ from pathlib import Path
 
 from celery import current_app
 from django.conf import settings
-from django.core.management import call_command
-from django.db import connections
 from kombu import Exchange, Queue
 
 from chain.blocks.cluster import HOST
@@ -119,19 +117,17 @@ class LocalCluster:
 
     def _migrate(self, path: Path) -> None:
         """An empty, migrated node database (once; copied for each node)."""
-        alias = "cluster-template"
-        connections.settings[alias] = {
-            **connections.settings["default"],
-            "ENGINE": "django.db.backends.sqlite3",
-            "NAME": str(path),
-            "TEST": {},
+        env = {
+            **os.environ,
+            "DATABASE_URL": f"sqlite:///{path}",
+            "RIIK_DATA_DIR": str(self.base),
         }
-        connections.settings[alias]["OPTIONS"] = {}
-        try:
-            call_command("migrate", database=alias, verbosity=0, interactive=False)
-        finally:
-            connections[alias].close()
-            del connections.settings[alias]
+        subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--no-input", "-v0"],
+            cwd=ROOT,
+            env=env,
+            check=True,
+        )
 
     def env(self, node: NodeProcess) -> dict[str, str]:
         """The environment of a node's worker."""
