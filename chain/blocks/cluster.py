@@ -54,6 +54,7 @@ from chain.blocks.models import (
     BlockLog,
     BlockSignature,
     Checkpoint,
+    ConsensusEvidence,
     NodeFinal,
     NodeState,
     ReplicaLeaf,
@@ -64,12 +65,14 @@ from chain.blocks.models import (
 from chain.consensus.bft import BftNode
 from chain.consensus.citizen import CitizenNode, Replica
 from chain.consensus.crypto import Signer
+from chain.consensus.membership import VoteCheck
 from chain.consensus.messages import (
     FINALIZE_ROUND,
     BlockRequest,
     FinalBlock,
     MessageFormatError,
     QuorumCertificate,
+    Vote,
     message_from_record,
     message_to_record,
 )
@@ -636,7 +639,7 @@ def record_report(sender: str, kind: str, payload: Mapping[str, Any]) -> None:
         elif kind == "witnessed":
             _record_witnessed(membership, payload)
         elif kind == "evidence":
-            log.warning("evidence from %s: %s", sender, json.dumps(payload, sort_keys=True))
+            _record_evidence(membership, sender, payload)
 
 
 def _record_committed(membership: Any, payload: Mapping[str, Any]) -> None:
@@ -707,6 +710,37 @@ def _record_final(membership: Any, payload: Mapping[str, Any]) -> None:
             if str(note).startswith(body):
                 Checkpoint.objects.create(block=block, registry=registry, note=str(note))
     _raise(block, FINAL)
+
+
+def _record_evidence(membership: Any, sender: str, payload: Mapping[str, Any]) -> None:
+    """Store an equivocation once both of its votes verify and really conflict."""
+    if payload.get("kind") != "equivocation" or payload.get("conflicting") is None:
+        return
+    vote = Vote.from_record(payload["vote"])
+    other = Vote.from_record(payload["conflicting"])
+    if (
+        vote.slot != other.slot
+        or vote.block_hash == other.block_hash
+        or membership.check_vote(vote, vote.tier) is not VoteCheck.OK
+        or membership.check_vote(other, other.tier) is not VoteCheck.OK
+    ):
+        log.warning("unproven evidence from %s dropped", sender)
+        return
+    ConsensusEvidence.objects.get_or_create(
+        kind="equivocation",
+        signer=vote.signer,
+        tier=vote.tier,
+        vote_kind=vote.kind,
+        height=vote.height,
+        round=vote.round,
+        defaults={
+            "reported_by": sender,
+            "record": canonical(
+                {"kind": "equivocation", "vote": vote.to_record(), "conflicting": other.to_record()}
+            ).decode(),
+            "recorded_at": timestamp(datetime.now(UTC)),
+        },
+    )
 
 
 def _record_witnessed(membership: Any, payload: Mapping[str, Any]) -> None:

@@ -196,3 +196,35 @@ class ReplicaLeaf(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registry} #{self.seq}"
+
+
+class ConsensusEvidence(models.Model):
+    """Proof that a member equivocated: two different votes it signed for one slot.
+
+    ``record`` holds both signed votes, so anyone can check the proof with the
+    member's public key; the registry host stores it only after checking both
+    signatures against the membership.
+    """
+
+    kind = models.CharField(max_length=30)
+    signer = models.CharField(max_length=100, db_index=True)
+    tier = models.CharField(max_length=20)
+    vote_kind = models.CharField(max_length=20)
+    height = models.BigIntegerField()
+    round = models.IntegerField()
+    reported_by = models.CharField(max_length=100)
+    record = models.TextField(help_text="Evidence.to_record() as canonical JSON")
+    recorded_at = models.CharField(max_length=32)
+
+    class Meta:
+        app_label = "chain"
+        verbose_name_plural = "consensus evidence"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "signer", "tier", "vote_kind", "height", "round"],
+                name="evidence_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.signer} at {self.height}/{self.round}"
