@@ -347,6 +347,8 @@ class NodeRuntime:
     def start(self) -> None:
         """The first input after the worker started (or restarted)."""
         self._run(lambda node: node.start())
+        with transaction.atomic():
+            self._save()  # the node shows in status tables from its start
 
     def deliver(self, src: str, record: Mapping[str, Any]) -> None:
         """A message from ``src``; malformed messages change nothing."""

@@ -44,6 +44,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--seconds", type=float, default=0.0, help="Stop after this long (0: until Ctrl-C)"
         )
+        parser.add_argument(
+            "--prepare-only",
+            action="store_true",
+            help="Only write keys, genesis and node databases (for deploy/compose.yaml)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.CELERY_BROKER_URL:
@@ -63,6 +68,9 @@ class Command(BaseCommand):
         console = Console()
         console.print(f"preparing {len(cluster.nodes) or 'the'} nodes in {base} ...")
         cluster.prepare()
+        if options["prepare_only"]:
+            console.print(f"prepared {len(cluster.nodes) - 1} nodes and {cluster.genesis}")
+            return
         cluster.start_all()
         console.print(
             f"started {len(cluster.nodes)} workers on queues {cluster.prefix}.*; Ctrl-C stops"
