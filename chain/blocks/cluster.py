@@ -118,6 +118,11 @@ LEAF_BATCH = 2000
 NEED_EVERY = 2.0
 """Seconds between two requests of a node for leaves it missed."""
 
+CLUSTER_TIMEOUTS = Timeouts(resend=15)
+"""Own messages are sent again every 15 ticks (3 s), not 6: a broker loses
+nothing it acknowledged, so resends only cover a crashed receiver, and on a
+small machine every extra message delays the useful ones."""
+
 TIER_GROUP = {"supernode": SUPERNODES, "witness": WITNESSES, "citizen": CITIZENS}
 
 
@@ -279,7 +284,7 @@ class NodeRuntime:
                     state,
                     propose_block=self._build_header,
                     check_header=self._check_header,
-                    timeouts=Timeouts(),
+                    timeouts=CLUSTER_TIMEOUTS,
                     **common,
                 )
             if self.tier == "supernode":
@@ -288,7 +293,9 @@ class NodeRuntime:
                     propose_block=self._build_header,
                     check_header=self._check_header,
                     log_source=_Source(self.leaves),
-                    timeouts=supernode_timeouts(settings.RIIK_CLUSTER_TAKEOVER_TICKS),
+                    timeouts=supernode_timeouts(
+                        settings.RIIK_CLUSTER_TAKEOVER_TICKS, resend=CLUSTER_TIMEOUTS.resend
+                    ),
                     **common,
                 )
                 signed = SignedHeight.objects.filter(node=self.name).first()
@@ -308,7 +315,7 @@ class NodeRuntime:
                 name=self.name,
                 propose_block=self._build_header,
                 check_header=self._check_header,
-                timeouts=Timeouts(),
+                timeouts=CLUSTER_TIMEOUTS,
                 **common,
             )
         if self.tier == "supernode":
@@ -317,7 +324,9 @@ class NodeRuntime:
                 propose_block=self._build_header,
                 check_header=self._check_header,
                 log_source=_Source(self.leaves),
-                timeouts=supernode_timeouts(settings.RIIK_CLUSTER_TAKEOVER_TICKS),
+                timeouts=supernode_timeouts(
+                    settings.RIIK_CLUSTER_TAKEOVER_TICKS, resend=CLUSTER_TIMEOUTS.resend
+                ),
                 **common,
             )
         return CitizenNode(name=self.name, source=_Source(self.leaves), **common)
@@ -565,7 +574,10 @@ def answer_need(node: str, registry: str, start: int) -> None:
 
 def register_members() -> None:
     """Record the genesis members' keys beside the blocks (idempotent)."""
-    for tier, keys in members(_genesis()).items():
+    listed = members(_genesis())
+    if Validator.objects.count() == sum(len(keys) for keys in listed.values()):
+        return
+    for tier, keys in listed.items():
         for key in keys:
             key_id = notes.key_id(key.name, key.public_key).hex()
             Validator.objects.get_or_create(
@@ -633,7 +645,6 @@ def record_report(sender: str, kind: str, payload: Mapping[str, Any]) -> None:
         log.warning("report from unknown node %r dropped", sender)
         return
     with transaction.atomic():
-        register_members()
         if kind == "committed":
             _record_committed(membership, payload)
         elif kind == "final":
@@ -648,8 +659,11 @@ def _record_committed(membership: Any, payload: Mapping[str, Any]) -> None:
     from chain.consensus.evidence import check_certificate
 
     header_block = HeaderBlock.from_record(payload["block"])
-    qc = QuorumCertificate.from_record(payload["qc"])
     height = header_block.height
+    if Block.objects.filter(height=height, block_hash=header_block.hash).exists():
+        return  # another witness reported it first (or it is final already)
+    register_members()
+    qc = QuorumCertificate.from_record(payload["qc"])
     result = check_certificate(
         qc,
         membership.validator_set("witness", height),
@@ -675,6 +689,11 @@ def _record_final(membership: Any, payload: Mapping[str, Any]) -> None:
 
     final = FinalBlock.from_record(payload["final"])
     height = final.height
+    if Block.objects.filter(
+        height=height, block_hash=final.block.hash, level__in=[FINAL, WITNESSED]
+    ).exists():
+        return  # another supernode reported it first
+    register_members()
     result = check_certificate(
         final.qc,
         membership.validator_set("supernode", height),
@@ -751,8 +770,8 @@ def _record_witnessed(membership: Any, payload: Mapping[str, Any]) -> None:
     qc = QuorumCertificate.from_record(payload["qc"])
     height = int(payload["height"])
     block = Block.objects.select_for_update().filter(height=height).first()
-    if block is None or LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(FINAL):
-        return  # reported again once the block is final here
+    if block is None or block.level != FINAL:
+        return  # not final here yet (reported again later), or witnessed already
     result = check_certificate(
         qc,
         membership.validator_set("citizen", height),

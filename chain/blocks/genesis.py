@@ -87,9 +87,14 @@ def load_membership(path: str) -> Membership:
     return Membership(chain_id, cert)
 
 
+@cache
+def _certificate(path: str) -> ChangeCertificate:
+    return read_genesis(Path(path))[1]
+
+
 def members(path: str) -> dict[str, list[MemberKey]]:
     """The genesis members by tier (``supernode``, ``witness``, ``citizen``)."""
-    _, cert = read_genesis(Path(path))
+    cert = _certificate(path)
     change = cert.change
     assert isinstance(change, Genesis)
     return {
