@@ -228,6 +228,7 @@ class NodeRuntime:
         self.groups = groups()
         self.leaves = _Leaves()
         self._last_need = 0.0
+        self._last_vote = ""
         self.node = self._restore()
 
     # -- building the state machine --
@@ -478,20 +479,20 @@ class NodeRuntime:
         node = self.node
         state: dict[str, Any] = node.snapshot()  # type: ignore[attr-defined]
         state.pop("finals", None)  # kept block by block in NodeFinal
-        vote = ""
         if isinstance(node, BftNode) and node.sent_votes:
             last = max(node.sent_votes.values(), key=lambda v: (v.height, v.round, v.kind))
-            vote = f"{last.kind} h{last.height} r{last.round}"
+            self._last_vote = f"{last.kind} h{last.height} r{last.round}"
+        elif isinstance(node, CitizenNode) and node.last.height:
+            self._last_vote = f"cosign h{node.last.height}"
+        cosigned = node.last.height if isinstance(node, CitizenNode) else None
         NodeState.objects.update_or_create(
             name=self.name,
             defaults={
                 "tier": self.tier,
                 "state": json.dumps(state, sort_keys=True),
-                "height": getattr(node, "height", node.last_final),
-                "last_final": node.last.height
-                if isinstance(node, CitizenNode)
-                else node.last_final,
-                "last_vote": vote,
+                "height": getattr(node, "height", cosigned),
+                "last_final": node.last_final if cosigned is None else cosigned,
+                "last_vote": self._last_vote,
                 "updated_at": time.time(),
             },
         )
