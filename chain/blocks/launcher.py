@@ -166,6 +166,10 @@ class LocalCluster:
                 "config",
                 "worker",
                 "--pool=solo",
+                # Unacknowledged messages are delivered again after a crash
+                # anyway (acks_late), so a node may hold a few at once
+                # instead of waiting for the broker after every ack.
+                "--prefetch-multiplier=8",
                 "--without-gossip",
                 "--without-mingle",
                 "--without-heartbeat",
