@@ -221,7 +221,8 @@ def measure_cluster(args: argparse.Namespace) -> dict[str, Any]:
     return result
 
 
-def _figures(measured: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+def finality_figures(measured: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
+    """``results.json`` figures of the measured modes, with their goals judged."""
     figures = []
     for mode, data in measured.items():
         latency = data["latency"]
@@ -327,7 +328,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             measured[mode] = result
     results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
     kept = [f for f in results.get("figures", []) if not f["id"].startswith("finality_")]
-    results["figures"] = kept + _figures(measured)
+    results["figures"] = kept + finality_figures(measured)
     results.setdefault("plan", {})["finality"] = {
         "seconds": args.seconds,
         "rate": args.rate,
