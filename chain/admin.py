@@ -15,6 +15,7 @@ from chain.blocks.models import (
     BlockLog,
     BlockSignature,
     Checkpoint,
+    ConsensusEvidence,
     SignedHeight,
     Supernode,
     Validator,
@@ -208,3 +209,11 @@ class ValidatorAdmin(ReadOnlyAdmin):
 @admin.register(SignedHeight)
 class SignedHeightAdmin(ReadOnlyAdmin):
     list_display = ["node", "height"]
+
+
+@admin.register(ConsensusEvidence)
+class ConsensusEvidenceAdmin(ReadOnlyAdmin):
+    list_display = ("kind", "signer", "tier", "vote_kind", "height", "round", "reported_by")
+    list_filter = ("kind", "tier")
+    search_fields = ("signer",)
+    readonly_fields = (*list_display, "recorded_at", "record")

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from celery import shared_task
+from typing import Any
 
+from celery import shared_task
+from django.conf import settings
+
+from chain.blocks import cluster
 from chain.blocks.sealing import finalize_pending, seal_pending
 
 
@@ -18,3 +22,39 @@ def seal_pending_entries() -> int | None:
 def finalize_blocks() -> int:
     """Finalize sealed blocks left unfinished (after a worker died, say)."""
     return finalize_pending()
+
+
+# -- the cluster (chain.blocks.cluster): one worker per node, one queue each --
+
+
+@shared_task(name="chain.tasks.cluster_deliver", ignore_result=True)
+def cluster_deliver(src: str, record: dict[str, Any]) -> None:
+    """A consensus message from node ``src`` to this worker's node."""
+    cluster.runtime().deliver(src, record)
+
+
+@shared_task(name="chain.tasks.cluster_tick", ignore_result=True)
+def cluster_tick() -> None:
+    """One step of this worker's clock: a node's tick, or the host's ledger announcement."""
+    if settings.RIIK_CLUSTER_ROLE == cluster.HOST:
+        cluster.announce()
+    else:
+        cluster.runtime().tick()
+
+
+@shared_task(name="chain.tasks.cluster_ledger", ignore_result=True)
+def cluster_ledger(registry: str, start: int, leaves: list[str]) -> None:
+    """New ledger leaves (hex) of ``registry`` after entry ``start``, from the host."""
+    cluster.runtime().ledger(registry, start, [bytes.fromhex(leaf) for leaf in leaves])
+
+
+@shared_task(name="chain.tasks.cluster_need", ignore_result=True)
+def cluster_need(node: str, registry: str, start: int) -> None:
+    """Host: node ``node`` misses the leaves of ``registry`` after ``start``."""
+    cluster.answer_need(node, registry, start)
+
+
+@shared_task(name="chain.tasks.cluster_report", ignore_result=True)
+def cluster_report(sender: str, kind: str, payload: dict[str, Any]) -> None:
+    """Host: a node reports a committed, final or witnessed block, or evidence."""
+    cluster.record_report(sender, kind, payload)

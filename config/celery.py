@@ -9,8 +9,11 @@ import os
 
 from celery import Celery
 
+from chain.blocks.clock import ClusterClock
+
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("riik")
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks(["chain", "registries.common"])
+app.steps["worker"].add(ClusterClock)

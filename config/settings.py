@@ -164,13 +164,23 @@ RIIK_REGISTRIES = ["business", "court", "health", "identity", "property", "track
 # block) or "devnet" (a development network: this one node holds the keys of
 # every witness, supernode and citizen and runs their chain.consensus state
 # machines in memory, in this process, over a fault-free in-memory network;
-# no separate processes, Celery or database per node, see docs/consensus.md).
+# no separate processes, Celery or database per node, see docs/consensus.md)
+# or "cluster" (blocks come from separate node processes over Celery,
+# chain.blocks.cluster and manage.py cluster).
 RIIK_CONSENSUS = env("RIIK_CONSENSUS", default="local")
 RIIK_SUPERNODES = env.int("RIIK_SUPERNODES", default=4)
 RIIK_WITNESSES = env.int("RIIK_WITNESSES", default=4)
 RIIK_CITIZENS = env.int("RIIK_CITIZENS", default=3)
 RIIK_CITIZEN_THRESHOLD = env.int("RIIK_CITIZEN_THRESHOLD", default=2)
 RIIK_BLOCK_INTERVAL = env.float("RIIK_BLOCK_INTERVAL", default=2.0)
+# The cluster (chain.blocks.cluster, manage.py cluster): this worker's role
+# ("host" for the registry host, or a node tier: supernode, witness, citizen),
+# the queue-name prefix shared by the cluster, its genesis file and the tick.
+RIIK_CLUSTER_ROLE = env("RIIK_CLUSTER_ROLE", default="")
+RIIK_CLUSTER_PREFIX = env("RIIK_CLUSTER_PREFIX", default="riik")
+RIIK_GENESIS_FILE = env("RIIK_GENESIS_FILE", default="")
+RIIK_CLUSTER_TICK = env.float("RIIK_CLUSTER_TICK", default=0.2)
+RIIK_CLUSTER_TAKEOVER_TICKS = env.int("RIIK_CLUSTER_TAKEOVER_TICKS", default=30)
 # Reliability tests only: seconds to pause between sealing and finalizing.
 RIIK_FAULT_PAUSE_AFTER_SEAL = env.float("RIIK_FAULT_PAUSE_AFTER_SEAL", default=0.0)
 
@@ -206,6 +216,10 @@ CELERY_BEAT_SCHEDULE = {
         "schedule": timedelta(seconds=RIIK_BLOCK_INTERVAL),
     },
 }
+if RIIK_CLUSTER_ROLE and RIIK_CLUSTER_ROLE != "host":
+    # A node's worker has no registries to seal or project (its clock is
+    # chain.blocks.clock, not beat).
+    CELERY_BEAT_SCHEDULE = {}
 
 LOGGING = {
     "version": 1,

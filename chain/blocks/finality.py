@@ -348,7 +348,13 @@ def finalizer() -> Finalizer:
             citizens=tier_keys(CITIZEN_TIER, settings.RIIK_CITIZENS),
             citizen_threshold=settings.RIIK_CITIZEN_THRESHOLD,
         )
+    if settings.RIIK_CONSENSUS == "cluster":
+        msg = "in a cluster the nodes finalize blocks (chain.blocks.cluster), not this host"
+        raise RuntimeError(msg)
     if settings.RIIK_CONSENSUS != "local":
-        msg = f"RIIK_CONSENSUS must be 'local' or 'devnet', not {settings.RIIK_CONSENSUS!r}"
+        msg = (
+            "RIIK_CONSENSUS must be 'local', 'devnet' or 'cluster', "
+            f"not {settings.RIIK_CONSENSUS!r}"
+        )
         raise ValueError(msg)
     return LocalSupernodeFinalizer(node_key())

@@ -144,3 +144,87 @@ class Checkpoint(models.Model):
 
     def __str__(self) -> str:
         return f"checkpoint {self.registry} @ block {self.block_id}"
+
+
+class NodeState(models.Model):
+    """A cluster node's consensus state (its own database): restored after a restart.
+
+    ``state`` is the state machine's snapshot without its final chain, which
+    is kept block by block in :class:`NodeFinal`; the other columns are a
+    summary for status tables.
+    """
+
+    name = models.CharField(max_length=100, primary_key=True)
+    tier = models.CharField(max_length=20)
+    state = models.TextField()
+    height = models.BigIntegerField(default=0)
+    last_final = models.BigIntegerField(default=0)
+    last_vote = models.CharField(max_length=200, blank=True, default="")
+    updated_at = models.FloatField(default=0.0)
+
+    class Meta:
+        app_label = "chain"
+
+    def __str__(self) -> str:
+        return f"{self.tier} {self.name} at height {self.height}"
+
+
+class NodeFinal(models.Model):
+    """A cluster node's replica of the chain: each final block with its certificate."""
+
+    height = models.BigIntegerField(primary_key=True)
+    block_hash = models.BinaryField(max_length=32)
+    record = models.TextField(help_text="FinalBlock.to_record() as canonical JSON")
+
+    class Meta:
+        app_label = "chain"
+
+    def __str__(self) -> str:
+        return f"final block {self.height}"
+
+
+class ReplicaLeaf(models.Model):
+    """A cluster node's copy of one registry log entry's leaf, as the registry host sent it."""
+
+    pk = models.CompositePrimaryKey("registry", "seq")
+    registry = models.CharField(max_length=32)
+    seq = models.BigIntegerField()
+    data = models.BinaryField()
+
+    class Meta:
+        app_label = "chain"
+
+    def __str__(self) -> str:
+        return f"{self.registry} #{self.seq}"
+
+
+class ConsensusEvidence(models.Model):
+    """Proof that a member equivocated: two different votes it signed for one slot.
+
+    ``record`` holds both signed votes, so anyone can check the proof with the
+    member's public key; the registry host stores it only after checking both
+    signatures against the membership.
+    """
+
+    kind = models.CharField(max_length=30)
+    signer = models.CharField(max_length=100, db_index=True)
+    tier = models.CharField(max_length=20)
+    vote_kind = models.CharField(max_length=20)
+    height = models.BigIntegerField()
+    round = models.IntegerField()
+    reported_by = models.CharField(max_length=100)
+    record = models.TextField(help_text="Evidence.to_record() as canonical JSON")
+    recorded_at = models.CharField(max_length=32)
+
+    class Meta:
+        app_label = "chain"
+        verbose_name_plural = "consensus evidence"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["kind", "signer", "tier", "vote_kind", "height", "round"],
+                name="evidence_once",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} by {self.signer} at {self.height}/{self.round}"

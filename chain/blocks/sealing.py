@@ -25,6 +25,9 @@ from chain.ledger.models import LedgerHead
 
 log = logging.getLogger(__name__)
 
+CLUSTER = "cluster"
+"""``RIIK_CONSENSUS`` of a registry host whose blocks come from a cluster (chain.blocks.cluster)."""
+
 
 def current_logs() -> dict[str, tuple[int, bytes]]:
     """(size, root) of every registry log right now."""
@@ -78,6 +81,8 @@ def _propose() -> Block | None:
 
 def finalize_pending() -> int:
     """Finalize every sealed block that is not final yet (after a crash, say)."""
+    if settings.RIIK_CONSENSUS == CLUSTER:
+        return 0  # the cluster's nodes finalize; their certificates come back as reports
     active = finalizer()
     below = LEVEL_ORDER[: LEVEL_ORDER.index(active.target_level)]
     pending = list(Block.objects.filter(level__in=below).order_by("height"))
@@ -90,8 +95,11 @@ def seal_pending() -> Block | None:
     """Seal the entries no block holds yet into the next block and finalize it.
 
     Returns the new block, or None when there was nothing to seal or another
-    sealer took this height.
+    sealer took this height. In a cluster (``RIIK_CONSENSUS=cluster``) the
+    witnesses build the blocks, so this host seals nothing.
     """
+    if settings.RIIK_CONSENSUS == CLUSTER:
+        return None
     finalize_pending()
     try:
         block = _propose()
