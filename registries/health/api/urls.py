@@ -28,4 +28,9 @@ me_urlpatterns: list[URLPattern | URLResolver] = [
         views.MyRepresentativeView.as_view(),
         name="me-health-representatives",
     ),
+    path(
+        "health/representatives/<str:representative>/",
+        views.MyRepresentativeDetailView.as_view(),
+        name="me-health-representative",
+    ),
 ]

@@ -331,6 +331,23 @@ class MyConsentView(GenericAPIView[Any]):
 
 
 @extend_schema(tags=TAGS)
+class MyRepresentativeDetailView(GenericAPIView[Any]):
+    """Remove a representative."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = RecordOutSerializer
+
+    @extend_schema(
+        summary="Remove a representative",
+        responses={200: RecordOutSerializer, **problem_responses(400, 401, 403, 404, 410)},
+    )
+    def delete(self, request: Request, representative: str) -> Response:
+        code = person_code(request)
+        run(lambda app: app.remove_representative(code, representative, code))
+        return Response(read_record(Reader(code=code, purpose="own record"), code))
+
+
+@extend_schema(tags=TAGS)
 class MyRepresentativeView(GenericAPIView[Any]):
     """Appoint a representative who may read my record."""
 

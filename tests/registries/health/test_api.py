@@ -143,6 +143,10 @@ def test_a_representative_reads_the_record() -> None:
     assert response.status_code == 201, response.content
     assert response.json()["representatives"] == [parent]
     assert client(parent).get(record_url(patient)).status_code == 200
+    removed = client(patient).delete(f"/api/v1/me/health/representatives/{parent}/")
+    assert removed.status_code == 200, removed.content
+    assert removed.json()["representatives"] == []
+    problem(client(parent).get(record_url(patient)), 403)
 
 
 def test_an_invalid_icd10_code_is_a_problem_and_nothing_is_written() -> None:
