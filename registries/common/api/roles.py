@@ -22,6 +22,7 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from registries.common.api.tokens import token_allows_role
 from registries.common.errors import InvalidCommand
 from registries.identity.domain import article, check_role
 
@@ -76,7 +77,9 @@ def registry_role(
                 raise NotAuthenticated()
             if allow_superuser and user.is_active and user.is_superuser:
                 return True
-            return user_has_role(user, registry, role)
+            return user_has_role(user, registry, role) and token_allows_role(
+                request.auth, registry, role
+            )
 
     RegistryRole.__name__ = RegistryRole.__qualname__ = f"{registry.title()}{role.title()}Role" + (
         "OrSuperuser" if allow_superuser else ""

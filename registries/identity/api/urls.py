@@ -2,10 +2,12 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from registries.identity.api import views
+from registries.identity.api import signin, views
 
 app_name = "identity"
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("sign-in/challenge/", signin.ChallengeView.as_view(), name="sign-in-challenge"),
+    path("sign-in/", signin.SignInView.as_view(), name="sign-in"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
     path(
         "organisations/<str:code>/",
