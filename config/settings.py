@@ -122,8 +122,8 @@ STATIC_ROOT = RIIK_DATA_DIR / "static"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "registries.common.api.tokens.SignInTokenAuthentication",
         "rest_framework.authentication.TokenAuthentication",
+        "registries.common.api.tokens.SignInTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],

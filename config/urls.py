@@ -11,6 +11,7 @@ urlpatterns = [
     path("api/v1/property/", include("registries.property.api.urls")),
     path("api/v1/court/", include("registries.court.api.urls")),
     path("api/v1/chain/", include("chain.api.urls")),
+    path("api/v1/me/", include("config.me")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from registries.property.api import views
+from registries.property.api import me, views
 
 app_name = "property"
 urlpatterns: list[URLPattern | URLResolver] = [
@@ -43,4 +43,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.TransferMessageView.as_view(),
         name="land-unit-transfer-message",
     ),
+]
+
+# Mounted at /api/v1/me/ by config.me (the signed-in citizen's own records).
+me_urlpatterns: list[URLPattern | URLResolver] = [
+    path("properties/", me.MyPropertiesView.as_view(), name="me-properties")
 ]
