@@ -15,3 +15,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+# Unknown URLs and failures outside the API's views answer problem+json too.
+handler404 = "registries.common.api.schema.not_found"
+handler500 = "registries.common.api.schema.server_error"
