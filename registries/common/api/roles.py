@@ -26,7 +26,13 @@ from registries.common.api.tokens import token_allows_role
 from registries.common.errors import InvalidCommand
 from registries.identity.domain import article, check_role
 
-__all__ = ["RolePermission", "registry_role", "role_message", "user_has_role"]
+__all__ = [
+    "RolePermission",
+    "registry_role",
+    "request_has_role",
+    "role_message",
+    "user_has_role",
+]
 
 
 def role_message(registry: str, role: str) -> str:
@@ -45,6 +51,14 @@ def user_has_role(user: Any, registry: str, role: str) -> bool:
         return False
     code = official_code_of(user)
     return code is not None and has_role(code, registry, role)
+
+
+def request_has_role(request: Request, registry: str, role: str) -> bool:
+    """Whether the request's user holds ``role`` and its credentials may act as it
+    (a sign-in token acts only as the role it was issued for)."""
+    return user_has_role(request.user, registry, role) and token_allows_role(
+        request.auth, registry, role
+    )
 
 
 class RolePermission(BasePermission):
