@@ -30,6 +30,7 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.citizen_load
 
 # The committed OpenAPI schema (tests/config/test_openapi.py fails when it is stale).
 openapi: install

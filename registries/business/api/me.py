@@ -35,7 +35,6 @@ from registries.common.api.me import ChainField, MyDataPermission, MyFeedPaginat
 from registries.common.api.problems import problem_responses
 from registries.common.api.signing import SignedCommandMixin, signatures_field
 from registries.common.commands import issue
-from registries.common.projections import catch_up
 
 REGISTRY = "business"
 
@@ -75,8 +74,6 @@ class MyCompaniesView(ListAPIView[CompanyRecord]):
 
     def get_queryset(self) -> QuerySet[CompanyRecord]:
         code = my_code(self.request)
-        for projection in PROJECTIONS:
-            catch_up(projection)
         mine = CompanyPerson.objects.filter(personal_code=code).values("company_id")
         return CompanyRecord.objects.filter(pk__in=mine).prefetch_related("people")
 

@@ -7,6 +7,10 @@ level (pending, sealed, committed, final, witnessed) and an RFC 9162 inclusion
 proof of its latest event, against the first block that holds it (or against
 the whole log while it is still pending), which the citizen can check with
 ``chain.merkle`` or any RFC 9162 implementation.
+
+The views read the read models as they stand: every command catches up its
+registry's projections before it answers (``registries.common.commands.issue``)
+and the beat catches up the rest, so a read does not pay for catching up.
 """
 
 from __future__ import annotations

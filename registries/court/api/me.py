@@ -12,9 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registries.common.api.me import ChainField, MyDataPermission, MyFeedPagination, my_code
-from registries.common.projections import catch_up
 from registries.court.models import PartyRecord
-from registries.court.projections import PROJECTIONS
 
 
 class MyCaseSerializer(serializers.ModelSerializer[PartyRecord]):
@@ -53,8 +51,6 @@ class MyCasesView(ListAPIView[PartyRecord]):
 
     def get_queryset(self) -> QuerySet[PartyRecord]:
         code = my_code(self.request)
-        for projection in PROJECTIONS:
-            catch_up(projection)
         return PartyRecord.objects.filter(code=code, party_kind="person").select_related("case")
 
     @extend_schema(tags=["me"], summary="My court cases, with chain proofs")

@@ -13,9 +13,7 @@ from rest_framework.response import Response
 
 from registries.common.api.me import ChainField, MyDataPermission, my_code
 from registries.common.api.problems import problem_responses
-from registries.common.projections import catch_up
 from registries.identity.models import AppointmentRecord, PersonRecord, PublicKeyRecord
-from registries.identity.projections import PROJECTIONS
 
 
 class MyKeySerializer(serializers.ModelSerializer[PublicKeyRecord]):
@@ -72,8 +70,6 @@ class MyPersonView(GenericAPIView[PersonRecord]):
     )
     def get(self, request: Request) -> Response:
         code = my_code(request)
-        for projection in PROJECTIONS:
-            catch_up(projection)
         record: Any = (
             PersonRecord.objects.prefetch_related("keys", "appointments")
             .filter(personal_code=code)

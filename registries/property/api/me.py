@@ -12,9 +12,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registries.common.api.me import ChainField, MyDataPermission, MyFeedPagination, my_code
-from registries.common.projections import catch_up
 from registries.property.models import MortgageRecord, OwnershipRecord
-from registries.property.projections import PROJECTIONS
 
 
 class MyMortgageSerializer(serializers.ModelSerializer[MortgageRecord]):
@@ -56,8 +54,6 @@ class MyPropertiesView(ListAPIView[OwnershipRecord]):
 
     def get_queryset(self) -> QuerySet[OwnershipRecord]:
         code = my_code(self.request)
-        for projection in PROJECTIONS:
-            catch_up(projection)
         return OwnershipRecord.objects.filter(owner_code=code).select_related("unit")
 
     @extend_schema(tags=["me"], summary="My properties and their mortgages, with chain proofs")
