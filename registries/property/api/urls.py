@@ -6,6 +6,11 @@ from registries.property.api import me, views
 
 app_name = "property"
 urlpatterns: list[URLPattern | URLResolver] = [
+    path(
+        "e-services/land-units/<str:code>/transfer/",
+        me.ApplyForTransfer.as_view(),
+        name="e-service-transfer",
+    ),
     path("land-units/", views.LandUnitListView.as_view(), name="land-unit-list"),
     path("land-units/<str:code>/", views.LandUnitDetailView.as_view(), name="land-unit-detail"),
     path(
