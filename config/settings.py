@@ -158,6 +158,7 @@ SPECTACULAR_SETTINGS = {
     "POSTPROCESSING_HOOKS": [
         "drf_spectacular.hooks.postprocess_schema_enums",
         "registries.common.api.schema.add_framework_problems",
+        "registries.common.api.schema.drop_storage_bounds",
     ],
 }
 

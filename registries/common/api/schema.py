@@ -34,6 +34,36 @@ _ON_POST = {
 _PROBLEM_REF = {"$ref": "#/components/schemas/Problem"}
 
 
+# Integer bounds Django takes from the database backend (32-bit on PostgreSQL,
+# 64-bit on SQLite) are storage limits, not part of the API: dropped, so the
+# schema is the same whichever database generates it.
+_STORAGE_MAXIMUMS = {2**31 - 1, 2**63 - 1}
+_STORAGE_MINIMUMS = {-(2**31), -(2**63)}
+
+
+def drop_storage_bounds(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
+    """``POSTPROCESSING_HOOKS`` entry: integer schemas without the database's own limits."""
+    _drop_bounds(result)
+    return result
+
+
+def _drop_bounds(node: Any) -> None:
+    if isinstance(node, list):
+        for item in node:
+            _drop_bounds(item)
+        return
+    if not isinstance(node, dict):
+        return
+    if node.get("type") == "integer" and node.get("maximum") in _STORAGE_MAXIMUMS:
+        del node["maximum"]
+        if node.get("minimum") in _STORAGE_MINIMUMS:
+            del node["minimum"]
+        if node.get("format") == "int64":
+            del node["format"]
+    for value in node.values():
+        _drop_bounds(value)
+
+
 def add_framework_problems(result: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
     """``POSTPROCESSING_HOOKS`` entry: the framework's problem answers on every operation."""
     for item in result.get("paths", {}).values():
