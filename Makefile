@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 EXTRAS ?= postgres,redis,rabbitmq,dev
 DEMO_COMPANIES ?= 200
 
-.PHONY: install run test lint bench worker clean
+.PHONY: install run test lint bench worker clean openapi
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,11 @@ lint: install
 
 bench: install
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.citizen_load
+
+# The committed OpenAPI schema (tests/config/test_openapi.py fails when it is stale).
+openapi: install
+	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
 
 # Scaled mode: a Celery worker with the beat, on the broker in CELERY_BROKER_URL.
 worker: install

@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "registries.common.idempotency.IdempotencyKeyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -126,6 +127,7 @@ STATIC_ROOT = RIIK_DATA_DIR / "static"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
+        "registries.common.api.tokens.SignInTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
@@ -136,10 +138,14 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_CLASSES": [
         "rest_framework.throttling.AnonRateThrottle",
         "rest_framework.throttling.UserRateThrottle",
+        "rest_framework.throttling.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("RIIK_THROTTLE_ANON", default="600/minute"),
         "user": env("RIIK_THROTTLE_USER", default="3000/minute"),
+        "sign-in": env("RIIK_THROTTLE_SIGN_IN", default="120/minute"),
+        "me": env("RIIK_THROTTLE_ME", default="1200/minute"),
+        "e-services": env("RIIK_THROTTLE_E_SERVICES", default="300/minute"),
     },
 }
 SPECTACULAR_SETTINGS = {
@@ -153,6 +159,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "registries.common.api.schema.add_framework_problems",
+        "registries.common.api.schema.drop_storage_bounds",
+    ],
 }
 
 # The chain: which registry logs a block commits to, and who this node is.
@@ -227,3 +238,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env("RIIK_LOG_LEVEL", default="INFO")},
 }
+
+# Citizen e-services (docs/citizen-api.md): e-ID sign-in and its tokens.
+RIIK_SIGN_IN_CHALLENGE_LIFETIME = env.int("RIIK_SIGN_IN_CHALLENGE_LIFETIME", default=120)
+RIIK_TOKEN_LIFETIME = env.int("RIIK_TOKEN_LIFETIME", default=900)
+# ASVS V2.2.1: at most this many failed sign-ins per account per hour.
+RIIK_SIGN_IN_FAILURES_PER_HOUR = env.int("RIIK_SIGN_IN_FAILURES_PER_HOUR", default=100)

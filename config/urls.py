@@ -4,8 +4,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from registries.health.api.urls import me_urlpatterns as health_me
-from registries.tracker.api.urls import me_urlpatterns as tracker_me
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -16,9 +14,12 @@ urlpatterns = [
     path("api/v1/chain/", include("chain.api.urls")),
     path("api/v1/health/", include("registries.health.api.urls")),
     path("api/v1/tracker/", include("registries.tracker.api.urls")),
-    # issue 6 stand-in until issue 7 mounts every registry's me_urlpatterns: replace this line.
-    path("api/v1/me/", include((health_me + tracker_me, "me"))),
     path("explorer/", include("chain.explorer.urls")),
+    path("api/v1/me/", include("config.me")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]
+
+# Unknown URLs and failures outside the API's views answer problem+json too.
+handler404 = "registries.common.api.schema.not_found"
+handler500 = "registries.common.api.schema.server_error"

@@ -46,8 +46,17 @@ class BusinessRegistry(RegistryApplication):
 
     name = "business"
 
-    def register_company(self, registration: Registration, actor: str, today: date) -> str:
-        """Register a company; return its new 8-digit registry code."""
+    def register_company(
+        self,
+        registration: Registration,
+        actor: str,
+        today: date,
+        signatures: list[dict[str, str]] | None = None,
+    ) -> str:
+        """Register a company; return its new 8-digit registry code.
+
+        ``signatures``: the founders' verified signatures when they apply online.
+        """
         for _ in range(_CODE_ATTEMPTS):
             # Non-profit associations get codes starting with 8, companies with 1.
             kind = 8 if registration.legal_form == "MTÜ" else 1
@@ -64,6 +73,7 @@ class BusinessRegistry(RegistryApplication):
                 address=registration.address,
                 registered_on=today,
                 actor=actor,
+                signatures=signatures,
             )
             name = self._claim_name(company.name, code)
             try:
@@ -76,10 +86,16 @@ class BusinessRegistry(RegistryApplication):
             return code
         raise Conflict("no free registry code found; try again")
 
-    def change_board(self, code: str, members: list[str], actor: str) -> None:
-        """Replace the management board of a company."""
+    def change_board(
+        self,
+        code: str,
+        members: list[str],
+        actor: str,
+        signatures: list[dict[str, str]] | None = None,
+    ) -> None:
+        """Replace the management board of a company (``signatures``: signed online)."""
         company = self.company(code)
-        company.change_board(members, actor)
+        company.change_board(members, actor, signatures)
         self._save_company(company)
 
     def change_address(self, code: str, address: str, actor: str) -> None:

@@ -117,6 +117,8 @@ class Company(Aggregate):
         address: str
         registered_on: date
         actor: str
+        signatures: list[dict[str, str]] | None = None
+        """Founders' and board members' signatures when registered online (e-service)."""
 
     @event(Registered)
     def __init__(
@@ -130,6 +132,7 @@ class Company(Aggregate):
         address: str,
         registered_on: date,
         actor: str,
+        signatures: list[dict[str, str]] | None = None,
     ) -> None:
         self.registry_code = registry_code
         self.name = name
@@ -157,6 +160,7 @@ class Company(Aggregate):
         address: str,
         registered_on: date,
         actor: str,
+        signatures: list[dict[str, str]] | None = None,
     ) -> Company:
         """Check a registration against the Commercial Code and record it."""
         name = check_name(name, legal_form)
@@ -176,6 +180,7 @@ class Company(Aggregate):
             address=check_address(address),
             registered_on=registered_on,
             actor=actor,
+            signatures=signatures,
         )
 
     def _require_active(self, what: str) -> None:
@@ -187,6 +192,8 @@ class Company(Aggregate):
     class BoardChanged(Aggregate.Event):
         members: list[str]
         actor: str
+        signatures: list[dict[str, str]] | None = None
+        """The new members' and the applicant's signatures when changed online."""
 
     class AddressChanged(Aggregate.Event):
         address: str
@@ -213,16 +220,20 @@ class Company(Aggregate):
     class Deleted(Aggregate.Event):
         actor: str
 
-    def change_board(self, members: list[str], actor: str) -> None:
+    def change_board(
+        self, members: list[str], actor: str, signatures: list[dict[str, str]] | None = None
+    ) -> None:
         """Replace the management board."""
         self._require_active("change board")
         members = check_person_codes("board", members, at_least=1)
         if members == self.board:
             raise InvalidCommand("board: the new board is the same as the current one")
-        self._board_changed(members=members, actor=actor)
+        self._board_changed(members=members, actor=actor, signatures=signatures)
 
     @event(BoardChanged)
-    def _board_changed(self, members: list[str], actor: str) -> None:
+    def _board_changed(
+        self, members: list[str], actor: str, signatures: list[dict[str, str]] | None = None
+    ) -> None:
         self.board = members
 
     def change_address(self, address: str, actor: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
 
 
@@ -33,3 +34,90 @@ class LedgerLinked(models.Model):
 
     class Meta:
         abstract = True
+
+
+# Citizen e-services: sign-in, signed commands, idempotent POSTs ----------------------------
+
+
+class SignInChallenge(models.Model):
+    """A one-time nonce the server gave a person to sign when signing in."""
+
+    nonce = models.CharField(max_length=64, unique=True)
+    personal_code = models.CharField(max_length=11, db_index=True)
+    expires_at = models.DateTimeField()
+    used = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"sign-in challenge for {self.personal_code}"
+
+
+class SignInFailure(models.Model):
+    """One refused sign-in, kept for the per-account limit (ASVS V2.2.1)."""
+
+    personal_code = models.CharField(max_length=11)
+    at = models.DateTimeField(auto_now_add=True)
+    reason = models.CharField(max_length=200)
+
+    class Meta:
+        indexes = [models.Index(fields=["personal_code", "at"], name="signin_failure_recent")]
+
+    def __str__(self) -> str:
+        return f"{self.personal_code} at {self.at}: {self.reason}"
+
+
+class AccessToken(models.Model):
+    """A short-lived bearer token issued by e-ID sign-in; only its SHA-256 is stored."""
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
+    )
+    role = models.CharField(
+        max_length=60, blank=True, help_text="registry/role the token acts as; empty: citizen"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    expires_at = models.DateTimeField(db_index=True)
+
+    def __str__(self) -> str:
+        return f"token of {self.user_id} until {self.expires_at}"
+
+
+class UsedNonce(models.Model):
+    """A nonce a person has signed a command with; a second use is a replay."""
+
+    personal_code = models.CharField(max_length=11)
+    nonce = models.CharField(max_length=64)
+    used_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["personal_code", "nonce"], name="used_nonce_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.personal_code}: {self.nonce}"
+
+
+class IdempotentRequest(models.Model):
+    """The first answer to a POST sent with an ``Idempotency-Key``.
+
+    ``status`` is null while the first request is still running.
+    """
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    key = models.CharField(max_length=255)
+    method = models.CharField(max_length=10)
+    path = models.CharField(max_length=500)
+    body_hash = models.CharField(max_length=64)
+    status = models.IntegerField(null=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    body = models.BinaryField(default=b"")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.method} {self.path} [{self.key}]"

@@ -148,8 +148,17 @@ class PropertyRegistry(RegistryApplication):
             chain_id=settings.RIIK_CHAIN_ID,
         )
 
-    def transfer_ownership(self, cadastral_code: str, transfer: Transfer, actor: str) -> int:
+    def transfer_ownership(
+        self,
+        cadastral_code: str,
+        transfer: Transfer,
+        actor: str,
+        parties_signatures: list[dict[str, str]] | None = None,
+    ) -> int:
         """Record a notary-endorsed transfer of ownership; return the unit's new version.
+
+        ``parties_signatures``: the sellers' and buyers' verified signatures when
+        they applied online together with the notary.
 
         Nothing is written without a valid endorsement: a missing or malformed
         signature, a signer who is not a property notary, a signature by
@@ -172,6 +181,7 @@ class PropertyRegistry(RegistryApplication):
                 unit_version=transfer.unit_version,
                 endorsement=endorsement,
                 actor=actor,
+                parties_signatures=parties_signatures,
             )
             return unit.version
 

@@ -585,6 +585,8 @@ class LandUnit(Aggregate):
         signature: str
         chain_id: str
         actor: str
+        parties_signatures: list[dict[str, str]] | None = None
+        """The sellers' and buyers' signatures when they applied online (e-service)."""
 
     def transfer(
         self,
@@ -595,6 +597,7 @@ class LandUnit(Aggregate):
         unit_version: int,
         endorsement: Endorsement,
         actor: str,
+        parties_signatures: list[dict[str, str]] | None = None,
     ) -> None:
         """Transfer the sellers' whole shares to the buyers, as endorsed by a notary.
 
@@ -663,6 +666,7 @@ class LandUnit(Aggregate):
             signature=endorsement.signature.hex(),
             chain_id=endorsement.chain_id,
             actor=actor,
+            parties_signatures=parties_signatures,
         )
 
     @event(OwnershipTransferred)
@@ -678,6 +682,7 @@ class LandUnit(Aggregate):
         signature: str,
         chain_id: str,
         actor: str,
+        parties_signatures: list[dict[str, str]] | None = None,
     ) -> None:
         version = self.version + 1
         self.owners = {h.owner: h.share for h in holdings_from(owners)}

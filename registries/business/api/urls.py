@@ -2,10 +2,20 @@
 
 from django.urls import path
 
-from registries.business.api import views
+from registries.business.api import me, views
 
 app_name = "business"
 urlpatterns = [
+    path(
+        "e-services/companies/",
+        me.RegisterCompanyOnline.as_view(),
+        name="e-service-register-company",
+    ),
+    path(
+        "e-services/companies/<str:code>/board/",
+        me.ChangeMyBoard.as_view(),
+        name="e-service-change-board",
+    ),
     path("companies/", views.CompanyListView.as_view(), name="company-list"),
     path("companies/<str:code>/", views.CompanyDetailView.as_view(), name="company-detail"),
     path("companies/<str:code>/board/", views.BoardChangeView.as_view(), name="company-board"),
@@ -31,3 +41,6 @@ urlpatterns = [
     ),
     path("companies/<str:code>/deletion/", views.DeletionView.as_view(), name="company-deletion"),
 ]
+
+# Mounted at /api/v1/me/ by config.me (the signed-in citizen's own records).
+me_urlpatterns = [path("companies/", me.MyCompaniesView.as_view(), name="me-companies")]

@@ -18,6 +18,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from registries.common.api.roles import role_message, user_has_role
+from registries.common.api.tokens import token_allows_role
 
 
 class CommandPermission(BasePermission):
@@ -35,7 +36,7 @@ class CommandPermission(BasePermission):
             return False  # DRF answers 401 for an unauthenticated request
         role: tuple[str, str] | None = getattr(view, "command_role", None)
         if role:
-            if not user_has_role(user, *role):
+            if not (user_has_role(user, *role) and token_allows_role(request.auth, *role)):
                 self.message = role_message(*role)
                 return False
             return True

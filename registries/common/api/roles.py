@@ -22,10 +22,17 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from registries.common.api.tokens import token_allows_role
 from registries.common.errors import InvalidCommand
 from registries.identity.domain import article, check_role
 
-__all__ = ["RolePermission", "registry_role", "role_message", "user_has_role"]
+__all__ = [
+    "RolePermission",
+    "registry_role",
+    "request_has_role",
+    "role_message",
+    "user_has_role",
+]
 
 
 def role_message(registry: str, role: str) -> str:
@@ -44,6 +51,14 @@ def user_has_role(user: Any, registry: str, role: str) -> bool:
         return False
     code = official_code_of(user)
     return code is not None and has_role(code, registry, role)
+
+
+def request_has_role(request: Request, registry: str, role: str) -> bool:
+    """Whether the request's user holds ``role`` and its credentials may act as it
+    (a sign-in token acts only as the role it was issued for)."""
+    return user_has_role(request.user, registry, role) and token_allows_role(
+        request.auth, registry, role
+    )
 
 
 class RolePermission(BasePermission):
@@ -76,7 +91,9 @@ def registry_role(
                 raise NotAuthenticated()
             if allow_superuser and user.is_active and user.is_superuser:
                 return True
-            return user_has_role(user, registry, role)
+            return user_has_role(user, registry, role) and token_allows_role(
+                request.auth, registry, role
+            )
 
     RegistryRole.__name__ = RegistryRole.__qualname__ = f"{registry.title()}{role.title()}Role" + (
         "OrSuperuser" if allow_superuser else ""

@@ -313,17 +313,32 @@ class CaseFilterSerializer(serializers.Serializer[Any]):
         "CourtCaseStatus", ["open", "closed"], "open or closed", required=False, allow_blank=True
     )
     court_code = serializers.RegexField(
-        r"^[0-9]{8}$", required=False, help_text="Registry code of the court"
+        # Empty means not given, as for every query parameter.
+        r"^([0-9]{8})?$",
+        required=False,
+        allow_blank=True,
+        help_text="Registry code of the court",
     )
     page = serializers.IntegerField(required=False, min_value=1, help_text="Page number")
+
+
+@extend_schema_field(
+    {"type": "string", "pattern": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", "example": "2026-03-02"}
+)
+class OptionalDateField(serializers.DateField):
+    """A YYYY-MM-DD query parameter that may be sent empty (meaning: not given)."""
 
 
 class HearingFilterSerializer(serializers.Serializer[Any]):
     """Query parameters of the hearing calendar."""
 
-    date = serializers.DateField(required=False, help_text="Day of the hearings (default today)")
+    date = OptionalDateField(required=False, help_text="Day of the hearings (default today)")
     court_code = serializers.RegexField(
-        r"^[0-9]{8}$", required=False, help_text="Registry code of the court"
+        # Empty means not given, as for every query parameter.
+        r"^([0-9]{8})?$",
+        required=False,
+        allow_blank=True,
+        help_text="Registry code of the court",
     )
     page = serializers.IntegerField(required=False, min_value=1, help_text="Page number")
 

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from registries.court.api import views
+from registries.court.api import me, views
 
 app_name = "court"
 CASE = "cases/<str:number>/"
@@ -39,4 +39,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path(f"{CASE}closure/", views.ClosureView.as_view(), name="case-closure"),
     path("hearings/", views.HearingCalendarView.as_view(), name="hearing-calendar"),
+]
+
+# Mounted at /api/v1/me/ by config.me (the signed-in citizen's own records).
+me_urlpatterns: list[URLPattern | URLResolver] = [
+    path("court-cases/", me.MyCasesView.as_view(), name="me-court-cases")
 ]

@@ -46,7 +46,7 @@ from rest_framework.response import Response
 
 from registries.common.api import text_contains
 from registries.common.api.problems import problem_responses
-from registries.common.api.roles import registry_role, role_message, user_has_role
+from registries.common.api.roles import registry_role, request_has_role, role_message
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand, NotFound
 from registries.court.api.serializers import (
@@ -157,7 +157,7 @@ def sees_full_record(request: Request, record: CaseRecord) -> bool:
     code = official_code_of(user)
     if code is not None and record.parties.filter(code=code).exists():
         return True
-    return user_has_role(user, "court", "judge")
+    return request_has_role(request, "court", "judge")
 
 
 def tracked_page(view: Any) -> list[Any]:

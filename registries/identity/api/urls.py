@@ -2,10 +2,12 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from registries.identity.api import views
+from registries.identity.api import me, signin, views
 
 app_name = "identity"
 urlpatterns: list[URLPattern | URLResolver] = [
+    path("sign-in/challenge/", signin.ChallengeView.as_view(), name="sign-in-challenge"),
+    path("sign-in/", signin.SignInView.as_view(), name="sign-in"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
     path(
         "organisations/<str:code>/",
@@ -30,4 +32,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
     path("officials/", views.AppointmentView.as_view(), name="official-list"),
     path("officials/dismissal/", views.DismissalView.as_view(), name="official-dismissal"),
+]
+
+# Mounted at /api/v1/me/ by config.me (the signed-in citizen's own records).
+me_urlpatterns: list[URLPattern | URLResolver] = [
+    path("person/", me.MyPersonView.as_view(), name="me-person")
 ]

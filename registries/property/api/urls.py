@@ -2,10 +2,15 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from registries.property.api import views
+from registries.property.api import me, views
 
 app_name = "property"
 urlpatterns: list[URLPattern | URLResolver] = [
+    path(
+        "e-services/land-units/<str:code>/transfer/",
+        me.ApplyForTransfer.as_view(),
+        name="e-service-transfer",
+    ),
     path("land-units/", views.LandUnitListView.as_view(), name="land-unit-list"),
     path("land-units/<str:code>/", views.LandUnitDetailView.as_view(), name="land-unit-detail"),
     path(
@@ -43,4 +48,9 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.TransferMessageView.as_view(),
         name="land-unit-transfer-message",
     ),
+]
+
+# Mounted at /api/v1/me/ by config.me (the signed-in citizen's own records).
+me_urlpatterns: list[URLPattern | URLResolver] = [
+    path("properties/", me.MyPropertiesView.as_view(), name="me-properties")
 ]

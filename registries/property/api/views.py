@@ -38,7 +38,7 @@ from rest_framework.response import Response
 
 from registries.common.api import actor, text_contains
 from registries.common.api.problems import problem_responses
-from registries.common.api.roles import registry_role, role_message, user_has_role
+from registries.common.api.roles import registry_role, request_has_role, role_message
 from registries.common.application import running
 from registries.common.commands import issue
 from registries.common.errors import NotFound
@@ -108,14 +108,14 @@ class RegistrarOrEndorsingNotary(BasePermission):
         user = request.user
         if not (user and user.is_authenticated):
             raise NotAuthenticated()
-        if user_has_role(user, "property", "registrar"):
+        if request_has_role(request, "property", "registrar"):
             return True
         own = official_code_of(user)
         data = request.data if isinstance(request.data, dict) else {}
         return (
             own is not None
             and own == data.get("notary")
-            and user_has_role(user, "property", "notary")
+            and request_has_role(request, "property", "notary")
         )
 
 
@@ -126,7 +126,9 @@ def may_search_by_person(request: Request, code: str) -> bool:
         return False
     if official_code_of(user) == code:
         return True
-    return user_has_role(user, "property", "registrar") or user_has_role(user, "property", "notary")
+    return request_has_role(request, "property", "registrar") or request_has_role(
+        request, "property", "notary"
+    )
 
 
 # Helpers ---------------------------------------------------------------------------------

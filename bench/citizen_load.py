@@ -1,0 +1,189 @@
+"""Citizen API under load: locust against gunicorn on PostgreSQL (``make bench``).
+
+    python -m bench.citizen_load            # users 10, 25, 50; 30 s per step
+    python -m bench.citizen_load --quick    # users 5, 10; 8 s per step
+
+A scratch database ``riik_bench_citizen`` is created on the server in
+``RIIK_BENCH_POSTGRES_URL`` (and dropped after), seeded with citizens who hold
+e-ID keys and a company each, and served by ``gunicorn config.wsgi`` (2
+workers x 4 threads, throttling lifted). The load generator
+(:mod:`bench.citizen_locust`) steps the number of signed-in citizens up and
+records p50/p95/p99 and the error rate of the read and the write mix. The
+figures go into ``bench/results.json`` under ``citizen_api`` (the rest of the
+file is left as the ledger benchmark wrote it) and ``bench/plots/citizen_api.png``.
+
+Goals (issue 7): at 50 users, p95 < 50 ms for reads and < 200 ms for writes,
+no errors. A missed goal is a result, not a failure of the run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+from typing import Any
+
+from bench.postgres import ScratchDatabase, server_url
+from bench.progress import err_console
+from bench.report import write_results
+
+ROOT = Path(__file__).resolve().parent.parent
+GOALS_MS = {"read": 50.0, "write": 200.0}
+GOAL_USERS = 50
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_until_up(url: str, process: subprocess.Popen[bytes], timeout: float = 60.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError("gunicorn exited before serving")
+        try:
+            with urllib.request.urlopen(url + "/api/v1/chain/blocks/", timeout=2):
+                return
+        except OSError:
+            time.sleep(0.5)
+    raise RuntimeError(f"gunicorn did not answer at {url} within {timeout:.0f} s")
+
+
+def plot(path: Path, steps: list[dict[str, Any]]) -> None:
+    """p50/p95/p99 of reads and writes against the number of users, with the goals."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 4.2))
+    users = [step["users"] for step in steps]
+    for ax, kind in zip(axes, ("read", "write"), strict=True):
+        for quantile, style in (("p50_ms", "o-"), ("p95_ms", "s-"), ("p99_ms", "^-")):
+            ax.plot(users, [step[kind].get(quantile, float("nan")) for step in steps], style,
+                    label=quantile.removesuffix("_ms"))  # fmt: skip
+        ax.axhline(GOALS_MS[kind], color="grey", linestyle="--", label=f"p95 goal at {GOAL_USERS}")
+        ax.set_title(f"citizen {kind}s")
+        ax.set_xlabel("concurrent signed-in citizens")
+        ax.set_ylabel("latency (ms)")
+        ax.legend()
+    fig.suptitle("Citizen API under load: gunicorn on PostgreSQL (locust)")
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, metadata={"Software": None})
+    plt.close(fig)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmark; 0 when it ran (goals met or not), 1 when it could not."""
+    parser = argparse.ArgumentParser(prog="python -m bench.citizen_load")
+    parser.add_argument("--quick", action="store_true")
+    parser.add_argument("--users", default=None, help="comma-separated user counts")
+    parser.add_argument("--seconds", type=float, default=None)
+    parser.add_argument("--citizens", type=int, default=60)
+    parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench" / "citizen")
+    parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
+    parser.add_argument("--plots-dir", type=Path, default=ROOT / "bench" / "plots")
+    args = parser.parse_args(argv)
+    users = args.users or ("5,10" if args.quick else "10,25,50")
+    seconds = args.seconds or (8.0 if args.quick else 30.0)
+
+    # The machine may be shared: its load says how far the figures can be trusted.
+    load_before = os.getloadavg()[0]
+    shutil.rmtree(args.data_dir, ignore_errors=True)
+    args.data_dir.mkdir(parents=True)
+    scratch = ScratchDatabase(server_url(), name="riik_bench_citizen")
+    try:
+        database_url = scratch.create()
+    except Exception as error:  # psycopg.Error and OSError: the server is not there
+        err_console.print(f"PostgreSQL unreachable ({error}); citizen API benchmark skipped")
+        return 0
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RIIK_DATA_DIR")},
+        "DATABASE_URL": database_url,
+        "RIIK_DATA_DIR": str(args.data_dir),
+        "PYTHONPATH": str(ROOT),
+        "RIIK_LOG_LEVEL": "WARNING",
+        **{f"RIIK_THROTTLE_{scope}": "1000000/minute"
+           for scope in ("ANON", "USER", "SIGN_IN", "ME", "E_SERVICES")},
+    }  # fmt: skip
+    seed = args.data_dir / "seed.json"
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}"
+    server = None
+    try:
+        err_console.print(f"seeding {args.citizens} citizens into {scratch.name}")
+        subprocess.run(
+            [sys.executable, "-m", "bench.citizen_seed", "--citizens", str(args.citizens),
+             "--out", str(seed)],
+            cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"}, check=True,
+        )  # fmt: skip
+        server = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "2", "--threads", "4",
+             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+            cwd=ROOT, env=env,
+        )  # fmt: skip
+        _wait_until_up(url, server)
+        err_console.print(f"locust: users {users}, {seconds:.0f} s each, against {url}")
+        steps_file = args.data_dir / "steps.json"
+        subprocess.run(
+            [sys.executable, "-m", "bench.citizen_locust", "--host", url, "--seed", str(seed),
+             "--users", users, "--seconds", str(seconds), "--out", str(steps_file)],
+            cwd=ROOT, env=env, check=True,
+        )  # fmt: skip
+        steps: list[dict[str, Any]] = json.loads(steps_file.read_text())
+    except (subprocess.CalledProcessError, RuntimeError) as error:
+        err_console.print(f"citizen API benchmark failed: {error}")
+        return 1
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=30)
+        scratch.drop()
+
+    at_goal = next((s for s in steps if s["users"] == GOAL_USERS), None)
+    goals = None
+    if at_goal is not None:
+        goals = {
+            kind: at_goal[kind].get("p95_ms", float("inf")) < GOALS_MS[kind]
+            and at_goal[kind]["errors"] == 0
+            for kind in GOALS_MS
+        }
+    results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    results["citizen_api"] = {
+        "mode": "quick" if args.quick else "full",
+        "server": "gunicorn config.wsgi, 2 workers x 4 threads, PostgreSQL "
+        + (scratch.version or "?"),
+        "think_time_s": [0.5, 1.5],
+        "mix": "reads 9/10 (me/person, me/companies, company card), "
+        "writes 1/10 (register a company online, signed)",
+        "goals_p95_ms_at_50_users": GOALS_MS,
+        "goals_met": goals,
+        "load_average_1m": {"before": load_before, "after": os.getloadavg()[0]},
+        "steps": steps,
+    }
+    write_results(args.out, results)
+    plot(args.plots_dir / "citizen_api.png", steps)
+    for step in steps:
+        parts = []
+        for kind in ("read", "write"):
+            figures = step[kind]
+            parts.append(
+                f"{kind}: p50 {figures.get('p50_ms', 0):.1f} p95 {figures.get('p95_ms', 0):.1f} "
+                f"p99 {figures.get('p99_ms', 0):.1f} ms, errors {figures['error_rate']:.2%}"
+            )
+        err_console.print(f"{step['users']:>3} users  " + "  ".join(parts))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

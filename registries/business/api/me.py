@@ -1,0 +1,161 @@
+"""The business registry for the signed-in citizen.
+
+``/api/v1/me/companies/``: the companies I founded or whose board I sit on.
+E-services (``/api/v1/business/e-services/...``), each a signed command
+(:mod:`registries.common.api.signing`), fee-free:
+
+* register a company online: I am a founder; every founder and board member signs;
+* change my company's board: I sit on the board; I and every new member sign.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from django.urls import reverse
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from registries.business.api.serializers import (
+    BoardChangeSerializer,
+    CompanyDetailSerializer,
+    RegistrationSerializer,
+)
+from registries.business.api.views import checked_code, company_record, detail_response, validated
+from registries.business.application import BusinessRegistry, Registration
+from registries.business.models import CompanyPerson, CompanyRecord
+from registries.business.projections import PROJECTIONS
+from registries.common.api.me import ChainField, MyDataPermission, MyFeedPagination, my_code
+from registries.common.api.problems import problem_responses
+from registries.common.api.signing import SignedCommandMixin, signatures_field
+from registries.common.commands import issue
+
+REGISTRY = "business"
+
+
+class MyCompanySerializer(serializers.ModelSerializer[CompanyRecord]):
+    status = serializers.CharField(help_text="active, in_liquidation or deleted")
+    my_roles = serializers.SerializerMethodField(help_text="founder and/or board")
+    chain = ChainField()
+
+    class Meta:
+        model = CompanyRecord
+        fields = [
+            "registry_code",
+            "name",
+            "legal_form",
+            "status",
+            "share_capital_cents",
+            "address",
+            "registered_on",
+            "my_roles",
+            "chain",
+        ]
+
+    def get_my_roles(self, company: CompanyRecord) -> list[str]:
+        """My roles in this company."""
+        code = self.context["personal_code"]
+        return sorted({p.role for p in company.people.all() if p.personal_code == code})
+
+
+class MyCompaniesView(ListAPIView[CompanyRecord]):
+    """Companies I founded or whose management board I sit on."""
+
+    permission_classes = [MyDataPermission]
+    serializer_class = MyCompanySerializer
+    pagination_class = MyFeedPagination
+    throttle_scope = "me"
+
+    def get_queryset(self) -> QuerySet[CompanyRecord]:
+        code = my_code(self.request)
+        mine = CompanyPerson.objects.filter(personal_code=code).values("company_id")
+        return CompanyRecord.objects.filter(pk__in=mine).prefetch_related("people")
+
+    def get_serializer_context(self) -> dict[str, Any]:
+        return {**super().get_serializer_context(), "personal_code": my_code(self.request)}
+
+    @extend_schema(tags=["me"], summary="My companies and board seats, with chain proofs")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class SignedRegistrationSerializer(RegistrationSerializer):
+    """A company registration with every founder's and board member's signature."""
+
+    signatures = signatures_field()
+
+
+class SignedBoardChangeSerializer(BoardChangeSerializer):
+    """A new board with the signatures of the applicant and every new member."""
+
+    signatures = signatures_field()
+
+
+class RegisterCompanyOnline(SignedCommandMixin, GenericAPIView[CompanyRecord]):
+    """Register a company online (fee-free): the founders and board members sign."""
+
+    permission_classes = [MyDataPermission]
+    serializer_class = SignedRegistrationSerializer
+    throttle_scope = "e-services"
+    signed_registry = REGISTRY
+    signed_command = "register-company"
+
+    @extend_schema(
+        tags=["e-services"],
+        summary="Register a company online; every founder and board member signs",
+        responses={201: CompanyDetailSerializer, **problem_responses(400, 401, 403, 409, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        code = my_code(request)
+        data = validated(SignedRegistrationSerializer, request.data)
+        data.pop("signatures")
+        if code not in data["founders"]:
+            raise PermissionDenied("you can register online only a company you found yourself")
+        registration = Registration(**data)
+        today = timezone.localdate()
+        with self.verified(request, {*data["founders"], *data["board"]}) as signatures:
+            company = issue(
+                BusinessRegistry,
+                PROJECTIONS,
+                lambda app: app.register_company(registration, code, today, signatures),
+            )
+        location = request.build_absolute_uri(reverse("business:company-detail", args=[company]))
+        return detail_response(request, company, status.HTTP_201_CREATED, {"Location": location})
+
+
+class ChangeMyBoard(SignedCommandMixin, GenericAPIView[CompanyRecord]):
+    """Change the board of a company I sit on: I and every new member sign."""
+
+    permission_classes = [MyDataPermission]
+    serializer_class = SignedBoardChangeSerializer
+    throttle_scope = "e-services"
+    signed_registry = REGISTRY
+    signed_command = "change-board"
+
+    @extend_schema(
+        tags=["e-services"],
+        summary="Change my company's management board; I and every new member sign",
+        responses={200: CompanyDetailSerializer, **problem_responses(400, 401, 403, 404, 409, 429)},
+    )
+    def post(self, request: Request, code: str) -> Response:
+        me = my_code(request)
+        checked_code(code)
+        data = validated(SignedBoardChangeSerializer, request.data)
+        company = company_record(code)
+        board = {p.personal_code for p in company.people.all() if p.role == CompanyPerson.BOARD}
+        if me not in board:
+            raise PermissionDenied("only a member of the company's board may change it online")
+        members: list[str] = data["members"]
+        with self.verified(request, {me, *(set(members) - board)}) as signatures:
+            issue(
+                BusinessRegistry,
+                PROJECTIONS,
+                lambda app: app.change_board(code, members, me, signatures),
+            )
+        return detail_response(request, code)

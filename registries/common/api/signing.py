@@ -1,0 +1,212 @@
+"""Signed commands: citizen acts carry their signers' Ed25519 signatures onto the chain.
+
+A citizen e-service (found a company, change my board, a consent change...)
+takes, next to the command's fields, ``signatures``: one entry per person who
+must agree, each the hex Ed25519 signature of :func:`command_message` over the
+command's JSON fields exactly as sent (``signatures`` left out), under a fresh
+nonce of the signer's choosing. The server checks every signature against the
+signer's current, unrevoked e-ID key in the identity registry, spends each
+nonce once (a replay is refused) and passes the verified signatures to the
+command, which stores them in its event. The ledger entry commits to the
+event's payload, so the signatures are on the chain and anyone can check later
+that these people really signed this command.
+
+Using it in a view::
+
+    class MyCommandView(SignedCommandView):
+        signed_registry = "business"
+        signed_command = "register-company"
+        serializer_class = MyCommandSerializer      # includes SignaturesField
+
+        def post(self, request):
+            data = validated(MyCommandSerializer, request.data)
+            with self.verified(request, signers={...}) as signatures:
+                issue(..., lambda app: app.command(..., signatures=signatures))
+
+A bad signature, a revoked key, a missing signer or a replayed nonce is
+refused (400 or 409 problem+json) before anything is written; when the command
+itself is refused, the nonces are released again.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from rest_framework import serializers
+from rest_framework.request import Request
+
+from chain.encoding import NotCanonicalError, canonical
+from registries.common.api.serializers import StrictCharField
+from registries.common.errors import Conflict, InvalidCommand
+from registries.common.models import UsedNonce
+
+PURPOSE = "riik-command"
+FIELD = "signatures"
+
+
+class InvalidSignature(InvalidCommand):
+    """A signature that is missing, malformed or does not verify."""
+
+    title = "Invalid signature"
+    slug = "invalid-signature"
+
+
+class NonceReplayed(Conflict):
+    """A nonce the signer has already signed a command with."""
+
+    title = "Replayed nonce"
+    slug = "nonce-replayed"
+
+
+class SignatureSerializer(serializers.Serializer[Any]):
+    """One signer's signature over a command."""
+
+    personal_code = StrictCharField(help_text="Personal code of the signer")
+    nonce = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{16,64}$",
+        help_text="Fresh random nonce chosen by the signer (16-64 of A-Z a-z 0-9 _ -)",
+    )
+    signature = serializers.RegexField(
+        r"^[0-9a-f]{128}$", help_text="Ed25519 signature of the command message, lower-case hex"
+    )
+
+    class Meta:
+        ref_name = "CommandSignature"
+
+
+def signatures_field() -> SignatureSerializer:
+    """The ``signatures`` field of a signed command's serializer."""
+    return SignatureSerializer(  # type: ignore[call-arg]  # many=True takes max_length
+        many=True,
+        max_length=50,
+        help_text="Signatures of every person the command needs (see docs/citizen-api.md)",
+    )
+
+
+def command_message(
+    registry: str, command: str, payload: dict[str, Any], signer: str, nonce: str
+) -> bytes:
+    """The canonical bytes a signer signs for ``command`` with these fields."""
+    return canonical(
+        {
+            "purpose": PURPOSE,
+            "chain_id": settings.RIIK_CHAIN_ID,
+            "registry": registry,
+            "command": command,
+            "payload": payload,
+            "signer": signer,
+            "nonce": nonce,
+        }
+    )
+
+
+def signed_payload(data: Any) -> dict[str, Any]:
+    """The command's fields as sent, without ``signatures``: what the signers sign."""
+    if not isinstance(data, dict):
+        raise InvalidCommand("the command must be a JSON object")
+    return {key: value for key, value in data.items() if key != FIELD}
+
+
+def verify_signatures(
+    registry: str,
+    command: str,
+    payload: dict[str, Any],
+    signatures: list[dict[str, str]],
+    signers: Iterable[str],
+) -> list[dict[str, str]]:
+    """Check that exactly ``signers`` signed; return the signatures as the event stores them.
+
+    Each stored signature names the signer, the id of the key that made it
+    (so it can be checked after the key is rotated), the nonce and the hex
+    signature.
+    """
+    # Imported here: the identity services read Django models.
+    from registries.identity.domain import key_id_of
+    from registries.identity.services import current_public_key, verify_signature
+
+    required = set(signers)
+    given = [entry["personal_code"] for entry in signatures]
+    if len(set(given)) != len(given):
+        raise InvalidSignature(f"{FIELD}: each person signs once")
+    missing = sorted(required - set(given))
+    if missing:
+        raise InvalidSignature(f"{FIELD}: missing the signature of {', '.join(missing)}")
+    extra = sorted(set(given) - required)
+    if extra:
+        raise InvalidSignature(f"{FIELD}: {', '.join(extra)} is not a party to this command")
+    try:
+        canonical(payload)
+    except NotCanonicalError as error:
+        raise InvalidCommand(f"the command cannot be signed: {error}") from None
+    verified = []
+    for index, entry in enumerate(signatures):
+        code, nonce = entry["personal_code"], entry["nonce"]
+        key = current_public_key(code)
+        if key is None:
+            raise InvalidSignature(
+                f"{FIELD}.{index}: {code} has no current e-ID key (none registered or revoked)"
+            )
+        message = command_message(registry, command, payload, code, nonce)
+        if not verify_signature(code, message, bytes.fromhex(entry["signature"])):
+            raise InvalidSignature(
+                f"{FIELD}.{index}: the signature of {code} does not verify with their e-ID key"
+            )
+        verified.append(
+            {
+                "personal_code": code,
+                "key_id": key_id_of(key),
+                "nonce": nonce,
+                "signature": entry["signature"],
+            }
+        )
+    return verified
+
+
+@contextmanager
+def spent_nonces(signatures: list[dict[str, str]]) -> Iterator[None]:
+    """Spend the signatures' nonces; give them back if the command is refused."""
+    spent: list[int] = []
+    try:
+        for entry in signatures:
+            try:
+                with transaction.atomic():
+                    used = UsedNonce.objects.create(
+                        personal_code=entry["personal_code"], nonce=entry["nonce"]
+                    )
+            except IntegrityError:
+                raise NonceReplayed(
+                    f"{FIELD}: {entry['personal_code']} has already signed with nonce "
+                    f"{entry['nonce']!r}; sign again with a new nonce"
+                ) from None
+            spent.append(used.pk)
+        yield
+    except BaseException:
+        UsedNonce.objects.filter(pk__in=spent).delete()
+        raise
+
+
+class SignedCommandMixin:
+    """For views of signed commands: verify, spend nonces, hand over the signatures."""
+
+    signed_registry: str = ""
+    signed_command: str = ""
+
+    @contextmanager
+    def verified(self, request: Request, signers: Iterable[str]) -> Iterator[list[dict[str, str]]]:
+        """The verified signatures of exactly ``signers``, with their nonces spent."""
+        data = request.data
+        entries = SignatureSerializer(data=(data or {}).get(FIELD, []), many=True)
+        entries.is_valid(raise_exception=True)
+        signatures = verify_signatures(
+            self.signed_registry,
+            self.signed_command,
+            signed_payload(data),
+            [dict(entry) for entry in entries.validated_data],
+            signers,
+        )
+        with spent_nonces(signatures):
+            yield signatures

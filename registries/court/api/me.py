@@ -1,0 +1,58 @@
+"""``/api/v1/me/court-cases/``: the court cases I am a party to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers
+from rest_framework.generics import ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from registries.common.api.me import ChainField, MyDataPermission, MyFeedPagination, my_code
+from registries.court.models import PartyRecord
+
+
+class MyCaseSerializer(serializers.ModelSerializer[PartyRecord]):
+    number = serializers.CharField(source="case.number")
+    kind = serializers.CharField(source="case.kind")
+    title = serializers.CharField(source="case.title")
+    status = serializers.CharField(source="case.status")
+    opened_on = serializers.DateField(source="case.opened_on")
+    closed_on = serializers.DateField(source="case.closed_on", allow_null=True)
+    outcome = serializers.CharField(source="case.outcome")
+    my_role = serializers.CharField(source="role")
+    chain = ChainField(help_text="The entry that made me a party")
+
+    class Meta:
+        model = PartyRecord
+        fields = [
+            "number",
+            "kind",
+            "title",
+            "status",
+            "opened_on",
+            "closed_on",
+            "outcome",
+            "my_role",
+            "chain",
+        ]
+
+
+class MyCasesView(ListAPIView[PartyRecord]):
+    """Court cases I am a party to (also cases heard in camera: I am in them)."""
+
+    permission_classes = [MyDataPermission]
+    serializer_class = MyCaseSerializer
+    pagination_class = MyFeedPagination
+    throttle_scope = "me"
+
+    def get_queryset(self) -> QuerySet[PartyRecord]:
+        code = my_code(self.request)
+        return PartyRecord.objects.filter(code=code, party_kind="person").select_related("case")
+
+    @extend_schema(tags=["me"], summary="My court cases, with chain proofs")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)

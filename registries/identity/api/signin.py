@@ -1,0 +1,234 @@
+"""E-ID sign-in: challenge-response with the person's registered Ed25519 key.
+
+1. ``POST sign-in/challenge/`` with a personal code: the server answers a
+   one-time nonce and the exact ``message`` to sign (canonical JSON naming the
+   purpose, the chain, the person and the nonce). A challenge is issued for
+   any well-formed code, so the answer does not tell who is registered.
+2. ``POST sign-in/`` with the code, the nonce and the hex Ed25519 signature of
+   ``message``: checked against the person's current, unrevoked key in the
+   identity registry. The nonce is spent by the first attempt, right or
+   wrong. The answer is a short-lived bearer token for the Django user whose
+   username is the personal code (created on first sign-in). An official asks
+   for a token tied to one of their roles (``"role": "business/registrar"``).
+
+Every refusal is logged and counted; after ``RIIK_SIGN_IN_FAILURES_PER_HOUR``
+(100, ASVS V2.2.1) failures in an hour, the account's sign-ins are refused
+with 429 until the oldest failure is an hour old.
+"""
+
+from __future__ import annotations
+
+import logging
+import secrets
+from datetime import timedelta
+from typing import Any, NoReturn
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.authentication import BaseAuthentication
+from rest_framework.exceptions import AuthenticationFailed, PermissionDenied, Throttled
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from chain.encoding import canonical
+from registries.common.api.problems import problem_responses
+from registries.common.api.serializers import StrictCharField
+from registries.common.api.tokens import issue_token
+from registries.common.errors import InvalidCommand
+from registries.common.models import SignInChallenge, SignInFailure
+from registries.identity.api.views import checked_personal_code
+from registries.identity.domain import check_role
+from registries.identity.services import has_role, verify_signature
+
+log = logging.getLogger(__name__)
+
+TAGS = ["identity"]
+PURPOSE = "riik-sign-in"
+
+
+def sign_in_message(personal_code: str, nonce: str) -> bytes:
+    """The bytes a person signs to sign in with ``nonce``."""
+    return canonical(
+        {
+            "purpose": PURPOSE,
+            "chain_id": settings.RIIK_CHAIN_ID,
+            "personal_code": personal_code,
+            "nonce": nonce,
+        }
+    )
+
+
+class ChallengeRequestSerializer(serializers.Serializer[Any]):
+    personal_code = StrictCharField(help_text="Personal code (isikukood) of who signs in")
+
+
+class ChallengeSerializer(serializers.Serializer[Any]):
+    personal_code = serializers.CharField()
+    nonce = serializers.CharField(help_text="One-time nonce, valid until expires_at")
+    message = serializers.CharField(help_text="Sign exactly these UTF-8 bytes with your e-ID key")
+    expires_at = serializers.DateTimeField()
+
+
+class SignInSerializer(serializers.Serializer[Any]):
+    personal_code = StrictCharField()
+    nonce = StrictCharField(max_length=64)
+    signature = StrictCharField(
+        max_length=200, help_text="Ed25519 signature of the challenge's message, 128 hex digits"
+    )
+    role = StrictCharField(
+        required=False,
+        max_length=60,
+        help_text="Sign in as an official: registry/role, such as business/registrar",
+    )
+
+
+class TokenSerializer(serializers.Serializer[Any]):
+    token = serializers.CharField(help_text="Send as 'Authorization: Bearer <token>'")
+    token_type = serializers.CharField()
+    expires_at = serializers.DateTimeField()
+    personal_code = serializers.CharField()
+    role = serializers.CharField(help_text="registry/role the token acts as; empty for a citizen")
+
+
+def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
+
+
+def _check_not_locked(code: str) -> None:
+    """429 once the account has had the allowed number of failures this hour."""
+    since = timezone.now() - timedelta(hours=1)
+    recent = SignInFailure.objects.filter(personal_code=code, at__gt=since)
+    limit = settings.RIIK_SIGN_IN_FAILURES_PER_HOUR
+    if recent.count() >= limit:
+        oldest = recent.order_by("at").values_list("at", flat=True).first()
+        wait = (oldest + timedelta(hours=1) - timezone.now()).total_seconds() if oldest else 3600
+        log.warning("sign-in refused for %s: %d failures in the last hour", code, limit)
+        raise Throttled(
+            wait=max(1.0, wait),
+            detail=f"too many failed sign-ins for this account ({limit} an hour); try later",
+        )
+
+
+def _fail(code: str, reason: str, error: type[AuthenticationFailed | PermissionDenied]) -> NoReturn:
+    SignInFailure.objects.create(personal_code=code, reason=reason[:200])
+    log.warning("failed sign-in for %s: %s", code, reason)
+    raise error(reason)
+
+
+class NoCredentials(BaseAuthentication):
+    """Sign-in takes no credentials (an old token must not block a new sign-in);
+    refusals still answer 401 with a ``WWW-Authenticate: Bearer`` challenge."""
+
+    def authenticate(self, request: Request) -> None:
+        """Nobody is authenticated on the way in."""
+        return None
+
+    def authenticate_header(self, request: Request) -> str:
+        """The scheme that the issued token is used with."""
+        return 'Bearer realm="api"'
+
+
+class ChallengeView(APIView):
+    """Step 1 of e-ID sign-in: a one-time nonce to sign."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = [NoCredentials]
+    throttle_scope = "sign-in"
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Ask for a sign-in challenge",
+        request=ChallengeRequestSerializer,
+        responses={201: ChallengeSerializer, **problem_responses(400, 429)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        code = checked_personal_code(
+            _validated(ChallengeRequestSerializer, request.data)["personal_code"]
+        )
+        now = timezone.now()
+        SignInChallenge.objects.filter(expires_at__lt=now).delete()
+        nonce = secrets.token_urlsafe(32)
+        expires_at = now + timedelta(seconds=settings.RIIK_SIGN_IN_CHALLENGE_LIFETIME)
+        SignInChallenge.objects.create(nonce=nonce, personal_code=code, expires_at=expires_at)
+        body = {
+            "personal_code": code,
+            "nonce": nonce,
+            "message": sign_in_message(code, nonce).decode(),
+            "expires_at": expires_at,
+        }
+        return Response(ChallengeSerializer(body).data, status=status.HTTP_201_CREATED)
+
+
+class SignInView(APIView):
+    """Step 2 of e-ID sign-in: the signed challenge for a short-lived token."""
+
+    permission_classes = [AllowAny]
+    authentication_classes = [NoCredentials]
+    throttle_scope = "sign-in"
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Sign in with the signed challenge",
+        request=SignInSerializer,
+        responses={200: TokenSerializer, **problem_responses(400, 401, 403, 429)},
+        auth=[],
+    )
+    def post(self, request: Request) -> Response:
+        data = _validated(SignInSerializer, request.data)
+        code = checked_personal_code(data["personal_code"])
+        role = data.get("role", "")
+        if role:
+            registry, _, name = role.partition("/")
+            try:
+                check_role(registry, name)
+            except InvalidCommand as error:
+                raise serializers.ValidationError({"role": [str(error)]}) from None
+        _check_not_locked(code)
+        nonce = data["nonce"]
+        # Spend the nonce first: whatever follows, it never signs anyone in again.
+        spent = SignInChallenge.objects.filter(nonce=nonce, personal_code=code, used=False).update(
+            used=True
+        )
+        if not spent:
+            _fail(code, "unknown or already used sign-in nonce", AuthenticationFailed)
+        challenge = SignInChallenge.objects.get(nonce=nonce)
+        if challenge.expires_at <= timezone.now():
+            _fail(
+                code, "the sign-in challenge has expired; ask for a new one", AuthenticationFailed
+            )
+        try:
+            signature = bytes.fromhex(data["signature"])
+        except ValueError:
+            signature = b""
+        if len(signature) != 64:
+            _fail(code, "signature: must be 128 hex digits (64 bytes)", AuthenticationFailed)
+        if not verify_signature(code, sign_in_message(code, nonce), signature):
+            _fail(
+                code,
+                "the signature does not match the person's current e-ID key",
+                AuthenticationFailed,
+            )
+        if role and not has_role(code, *role.split("/", 1)):
+            _fail(code, f"you hold no current appointment as {role}", PermissionDenied)
+        user, created = get_user_model().objects.get_or_create(username=code)
+        if created:
+            user.set_unusable_password()
+            user.save(update_fields=["password"])
+        token, expires_at = issue_token(user, role)
+        log.info("signed in %s%s", code, f" as {role}" if role else "")
+        body = {
+            "token": token,
+            "token_type": "Bearer",
+            "expires_at": expires_at,
+            "personal_code": code,
+            "role": role,
+        }
+        return Response(TokenSerializer(body).data)

@@ -1,0 +1,122 @@
+"""The land register for the signed-in citizen.
+
+``/api/v1/me/properties/``: the land units I own, with their mortgages.
+E-service ``/api/v1/property/e-services/land-units/<code>/transfer/``: apply
+for a title transfer together with the notary: I am a seller, the notary's
+endorsement is in the application as for the registrar's endpoint, and every
+seller and buyer signs it (a signed command, :mod:`registries.common.api.signing`).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.exceptions import PermissionDenied
+from rest_framework.generics import GenericAPIView, ListAPIView
+from rest_framework.request import Request
+from rest_framework.response import Response
+
+from registries.common.api.me import ChainField, MyDataPermission, MyFeedPagination, my_code
+from registries.common.api.problems import problem_responses
+from registries.common.api.signing import SignedCommandMixin, signatures_field
+from registries.common.commands import issue
+from registries.property.api.serializers import LandUnitDetailSerializer, TransferInputSerializer
+from registries.property.api.views import detail_response, transfer_of, validated
+from registries.property.application import PropertyRegistry
+from registries.property.domain import PERSON, party_kind, validate_cadastral_code
+from registries.property.models import LandUnitRecord, MortgageRecord, OwnershipRecord
+from registries.property.projections import PROJECTIONS
+
+
+class MyMortgageSerializer(serializers.ModelSerializer[MortgageRecord]):
+    chain = ChainField()
+
+    class Meta:
+        model = MortgageRecord
+        fields = ["rank", "amount_cents", "creditor", "active", "chain"]
+
+
+class MyPropertySerializer(serializers.ModelSerializer[OwnershipRecord]):
+    cadastral_code = serializers.CharField(source="unit.cadastral_code")
+    address = serializers.CharField(source="unit.address")
+    area_m2 = serializers.IntegerField(source="unit.area_m2")
+    under_seizure = serializers.BooleanField(source="unit.under_seizure")
+    mortgages = MyMortgageSerializer(source="unit.mortgages", many=True)
+    chain = ChainField(help_text="The entry that made me an owner")
+
+    class Meta:
+        model = OwnershipRecord
+        fields = [
+            "cadastral_code",
+            "address",
+            "area_m2",
+            "share",
+            "under_seizure",
+            "mortgages",
+            "chain",
+        ]
+
+
+class MyPropertiesView(ListAPIView[OwnershipRecord]):
+    """Land units I own (part II of their title registers) and their mortgages."""
+
+    permission_classes = [MyDataPermission]
+    serializer_class = MyPropertySerializer
+    pagination_class = MyFeedPagination
+    throttle_scope = "me"
+
+    def get_queryset(self) -> QuerySet[OwnershipRecord]:
+        code = my_code(self.request)
+        return OwnershipRecord.objects.filter(owner_code=code).select_related("unit")
+
+    @extend_schema(tags=["me"], summary="My properties and their mortgages, with chain proofs")
+    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        return super().get(request, *args, **kwargs)
+
+
+class SignedTransferSerializer(TransferInputSerializer):
+    """A notary-endorsed transfer with the signatures of every seller and buyer."""
+
+    signatures = signatures_field()
+
+
+class ApplyForTransfer(SignedCommandMixin, GenericAPIView[LandUnitRecord]):
+    """Apply for a title transfer together with the notary; all parties sign."""
+
+    permission_classes = [MyDataPermission]
+    serializer_class = SignedTransferSerializer
+    throttle_scope = "e-services"
+    signed_registry = "property"
+    signed_command = "transfer-title"
+
+    @extend_schema(
+        tags=["e-services"],
+        summary="Apply for a title transfer with the notary's endorsement; all parties sign",
+        responses={
+            201: LandUnitDetailSerializer,
+            **problem_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    def post(self, request: Request, code: str) -> Response:
+        me = my_code(request)
+        code = validate_cadastral_code(code)
+        data = validated(SignedTransferSerializer, request.data)
+        if me not in data["sellers"]:
+            raise PermissionDenied("you can apply online only to transfer a unit you sell")
+        # Persons sign with their e-ID; a company party acts through its board (not online yet).
+        parties = {
+            party
+            for party in (*data["sellers"], *(buyer["owner"] for buyer in data["buyers"]))
+            if party_kind(party, "parties") == PERSON
+        }
+        transfer = transfer_of(data)
+        with self.verified(request, parties) as signatures:
+            issue(
+                PropertyRegistry,
+                PROJECTIONS,
+                lambda app: app.transfer_ownership(code, transfer, me, signatures),
+            )
+        return detail_response(request, code, status.HTTP_201_CREATED)

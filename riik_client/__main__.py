@@ -1,0 +1,134 @@
+"""``python -m riik_client``: sign in with an e-ID key file and use the citizen e-services.
+
+    python -m riik_client keygen mari.key
+    python -m riik_client --code 48501010002 --key mari.key me person --verify
+    python -m riik_client --code ... --key mari.key register-company --name "Mesi OÜ" \\
+        --legal-form OÜ --capital-cents 250000 --address "Tartu, Rüütli 1" \\
+        --founder 48501010002 --founder 38001010003 --board 48501010002 \\
+        --signer 38001010003=jaan.key
+
+See docs/citizen-api.md for the walkthrough.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+
+from riik_client.client import Client, ClientError, check_proof, load_key, new_key
+
+
+def _signer(text: str) -> tuple[str, Path]:
+    code, sep, path = text.partition("=")
+    if not sep or not code or not path:
+        raise argparse.ArgumentTypeError("expected PERSONAL_CODE=KEYFILE")
+    return code, Path(path)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m riik_client", description=__doc__.split("\n")[0]
+    )
+    parser.add_argument("--server", default=os.environ.get("RIIK_SERVER", "http://127.0.0.1:8000"))
+    parser.add_argument("--chain-id", default=os.environ.get("RIIK_CHAIN_ID", "riik-dev"))
+    parser.add_argument("--code", help="your personal code (isikukood)")
+    parser.add_argument("--key", type=Path, help="your e-ID key file (from keygen)")
+    parser.add_argument("--role", default="", help="sign in as an official: registry/role")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    keygen = commands.add_parser("keygen", help="make a new e-ID key file; print its public key")
+    keygen.add_argument("file", type=Path)
+
+    commands.add_parser("sign-in", help="sign in and print the token's expiry")
+
+    me = commands.add_parser("me", help="my data: person, companies, properties, court-cases")
+    me.add_argument("view", nargs="?", default="")
+    me.add_argument("--verify", action="store_true", help="check every inclusion proof locally")
+
+    register = commands.add_parser("register-company", help="register a company online")
+    register.add_argument("--name", required=True)
+    register.add_argument("--legal-form", required=True)
+    register.add_argument("--capital-cents", type=int, required=True)
+    register.add_argument("--address", required=True)
+    register.add_argument("--founder", action="append", required=True, default=[])
+    register.add_argument("--board", action="append", required=True, default=[])
+    register.add_argument(
+        "--signer", action="append", type=_signer, default=[], help="CODE=KEYFILE of a co-signer"
+    )
+
+    board = commands.add_parser("change-board", help="change my company's board")
+    board.add_argument("company")
+    board.add_argument("--member", action="append", required=True, default=[])
+    board.add_argument("--signer", action="append", type=_signer, default=[])
+    return parser
+
+
+def _chains(value: Any) -> list[dict[str, Any]]:
+    """Every ``chain`` object in an answer."""
+    if isinstance(value, dict):
+        found = [value["chain"]] if isinstance(value.get("chain"), dict) else []
+        for item in value.values():
+            found.extend(_chains(item))
+        return found
+    if isinstance(value, list):
+        return [chain for item in value for chain in _chains(item)]
+    return []
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run one command; 0 on success, 1 when the server refused, 2 on bad usage."""
+    args = _parser().parse_args(argv)
+    if args.command == "keygen":
+        print(new_key(args.file))
+        return 0
+    if not args.code or not args.key:
+        print("--code and --key are needed to sign in", file=sys.stderr)
+        return 2
+    key = load_key(args.key)
+    client = Client(args.server, args.chain_id)
+    try:
+        signed_in = client.sign_in(args.code, key, args.role)
+        result = _run(args, client, key)
+    except ClientError as error:
+        print(f"refused: {error}", file=sys.stderr)
+        return 1
+    if args.command == "sign-in":
+        result = {k: v for k, v in signed_in.items() if k != "token"}
+    print(json.dumps(result, indent=2, ensure_ascii=False))
+    if args.command == "me" and args.verify:
+        chains = _chains(result)
+        good = sum(check_proof(chain) for chain in chains)
+        print(f"inclusion proofs checked: {good}/{len(chains)} hold", file=sys.stderr)
+        return 0 if good == len(chains) else 1
+    return 0
+
+
+def _run(args: argparse.Namespace, client: Client, key: Ed25519PrivateKey) -> Any:
+    signers = [(args.code, key)] + [
+        (code, load_key(path)) for code, path in getattr(args, "signer", [])
+    ]
+    if args.command == "me":
+        return client.me(args.view)
+    if args.command == "register-company":
+        payload = {
+            "name": args.name,
+            "legal_form": args.legal_form,
+            "share_capital_cents": args.capital_cents,
+            "founders": args.founder,
+            "board": args.board,
+            "address": args.address,
+        }
+        return client.register_company(payload, signers)
+    if args.command == "change-board":
+        return client.change_board(args.company, args.member, signers)
+    return None
+
+
+if __name__ == "__main__":
+    sys.exit(main())

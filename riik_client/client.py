@@ -1,0 +1,208 @@
+"""HTTP client of the citizen API (standard library ``urllib`` and ``cryptography``)."""
+
+from __future__ import annotations
+
+import json
+import secrets
+import urllib.error
+import urllib.request
+import uuid
+from pathlib import Path
+from typing import Any
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import (
+    Encoding,
+    NoEncryption,
+    PrivateFormat,
+    PublicFormat,
+    load_pem_private_key,
+)
+
+from chain import merkle
+from chain.encoding import canonical
+
+
+class ClientError(Exception):
+    """The server refused a request; ``problem`` is its RFC 9457 problem document."""
+
+    def __init__(self, status: int, problem: dict[str, Any]) -> None:
+        super().__init__(f"{status} {problem.get('title', '')}: {problem.get('detail', problem)}")
+        self.status = status
+        self.problem = problem
+
+
+def new_key(path: Path) -> str:
+    """Write a new Ed25519 e-ID key (PKCS#8 PEM, owner-only); return its public key, hex."""
+    key = Ed25519PrivateKey.generate()
+    path.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
+    path.chmod(0o600)
+    return public_hex(key)
+
+
+def load_key(path: Path) -> Ed25519PrivateKey:
+    """The Ed25519 private key in a PEM file written by :func:`new_key`."""
+    key = load_pem_private_key(path.read_bytes(), password=None)
+    if not isinstance(key, Ed25519PrivateKey):
+        raise ValueError(f"{path} does not hold an Ed25519 key")
+    return key
+
+
+def public_hex(key: Ed25519PrivateKey) -> str:
+    """The raw public key, hex, as the identity registry records it."""
+    return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
+
+
+def command_message(
+    chain_id: str, registry: str, command: str, payload: dict[str, Any], signer: str, nonce: str
+) -> bytes:
+    """The bytes a signer signs (the server's ``registries.common.api.signing``)."""
+    return canonical(
+        {
+            "purpose": "riik-command",
+            "chain_id": chain_id,
+            "registry": registry,
+            "command": command,
+            "payload": payload,
+            "signer": signer,
+            "nonce": nonce,
+        }
+    )
+
+
+def sign_command(
+    key: Ed25519PrivateKey,
+    signer: str,
+    chain_id: str,
+    registry: str,
+    command: str,
+    payload: dict[str, Any],
+) -> dict[str, str]:
+    """One entry of a command's ``signatures``, under a fresh random nonce."""
+    nonce = secrets.token_urlsafe(24)
+    message = command_message(chain_id, registry, command, payload, signer, nonce)
+    return {"personal_code": signer, "nonce": nonce, "signature": key.sign(message).hex()}
+
+
+def check_proof(chain: dict[str, Any]) -> bool:
+    """Whether a /me record's inclusion proof holds (RFC 9162, checked locally)."""
+    proof = chain.get("proof")
+    if not proof:
+        return False
+    leaf_hash = merkle.leaf_hash(bytes.fromhex(proof["leaf"]))
+    return leaf_hash.hex() == proof["leaf_hash"] and merkle.verify_inclusion(
+        leaf_hash,
+        proof["leaf_index"],
+        proof["tree_size"],
+        [bytes.fromhex(node) for node in proof["audit_path"]],
+        bytes.fromhex(proof["root_hash"]),
+    )
+
+
+class Client:
+    """A citizen's session with a Riik server."""
+
+    def __init__(self, server: str, chain_id: str = "riik-dev", timeout: float = 30.0) -> None:
+        self.server = server.rstrip("/")
+        self.chain_id = chain_id
+        self.timeout = timeout
+        self.token: str | None = None
+        self.personal_code: str | None = None
+
+    def request(self, method: str, path: str, body: Any = None) -> Any:
+        """Send one request; return the decoded JSON answer or raise :class:`ClientError`.
+
+        Every POST carries a fresh ``Idempotency-Key``; a POST whose answer
+        was lost on the way is sent once more with the same key, so it takes
+        effect at most once.
+        """
+        headers = {"Accept": "application/json"}
+        data = None
+        if body is not None:
+            data = json.dumps(body).encode()
+            headers["Content-Type"] = "application/json"
+        if self.token:
+            headers["Authorization"] = f"Bearer {self.token}"
+        attempts = 1
+        if method == "POST":
+            headers["Idempotency-Key"] = str(uuid.uuid4())
+            attempts = 2
+        for attempt in range(attempts):
+            request = urllib.request.Request(  # noqa: S310 - the user names the server
+                self.server + path, data=data, headers=headers, method=method
+            )
+            try:
+                with urllib.request.urlopen(request, timeout=self.timeout) as response:  # noqa: S310
+                    return json.loads(response.read() or b"null")
+            except urllib.error.HTTPError as error:
+                text = error.read()
+                try:
+                    problem = json.loads(text)
+                except ValueError:
+                    problem = {"detail": text.decode(errors="replace")}
+                raise ClientError(error.code, problem) from None
+            except (urllib.error.URLError, TimeoutError):
+                if attempt + 1 == attempts:
+                    raise
+        raise AssertionError("unreachable")
+
+    def sign_in(self, personal_code: str, key: Ed25519PrivateKey, role: str = "") -> dict[str, Any]:
+        """E-ID sign-in: sign the server's challenge; keep the short-lived token."""
+        self.token = None
+        challenge = self.request(
+            "POST", "/api/v1/identity/sign-in/challenge/", {"personal_code": personal_code}
+        )
+        body = {
+            "personal_code": personal_code,
+            "nonce": challenge["nonce"],
+            "signature": key.sign(challenge["message"].encode()).hex(),
+        }
+        if role:
+            body["role"] = role
+        answer: dict[str, Any] = self.request("POST", "/api/v1/identity/sign-in/", body)
+        self.token = answer["token"]
+        self.personal_code = personal_code
+        return answer
+
+    def me(self, view: str = "") -> Any:
+        """``/api/v1/me/<view>``: my index, person, companies, properties, court-cases..."""
+        return self.request("GET", f"/api/v1/me/{view.strip('/') + '/' if view else ''}")
+
+    def signed_post(
+        self,
+        path: str,
+        registry: str,
+        command: str,
+        payload: dict[str, Any],
+        signers: list[tuple[str, Ed25519PrivateKey]],
+    ) -> Any:
+        """POST a signed command: every (personal code, key) in ``signers`` signs ``payload``."""
+        signatures = [
+            sign_command(key, code, self.chain_id, registry, command, payload)
+            for code, key in signers
+        ]
+        return self.request("POST", path, {**payload, "signatures": signatures})
+
+    def register_company(
+        self, payload: dict[str, Any], signers: list[tuple[str, Ed25519PrivateKey]]
+    ) -> Any:
+        """Register a company online; every founder and board member signs."""
+        return self.signed_post(
+            "/api/v1/business/e-services/companies/",
+            "business",
+            "register-company",
+            payload,
+            signers,
+        )
+
+    def change_board(
+        self, code: str, members: list[str], signers: list[tuple[str, Ed25519PrivateKey]]
+    ) -> Any:
+        """Change my company's board; I and every new member sign."""
+        return self.signed_post(
+            f"/api/v1/business/e-services/companies/{code}/board/",
+            "business",
+            "change-board",
+            {"members": members},
+            signers,
+        )

@@ -1,0 +1,191 @@
+"""/api/v1/me/: my records in every registry, each with a proof I can check; nobody else's."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from chain import merkle
+from chain.blocks.sealing import seal_pending
+from registries.common.api.me import chain_position
+from tests.registries.common.citizens import citizen, signature, signed_in
+from tests.registries.court import helpers as court
+from tests.registries.identity.helpers import token_client
+from tests.registries.property import helpers as property_helpers
+
+pytestmark = pytest.mark.usefixtures("event_store")
+
+ME = "/api/v1/me/"
+MY_LISTS = ["companies/", "properties/", "court-cases/"]
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_history() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def assert_checkable(chain: dict[str, Any]) -> None:
+    """The record's inclusion proof verifies against its root, as a citizen checks it."""
+    proof = chain["proof"]
+    assert proof is not None
+    assert merkle.leaf_hash(bytes.fromhex(proof["leaf"])).hex() == proof["leaf_hash"]
+    assert merkle.verify_inclusion(
+        bytes.fromhex(proof["leaf_hash"]),
+        proof["leaf_index"],
+        proof["tree_size"],
+        [bytes.fromhex(node) for node in proof["audit_path"]],
+        bytes.fromhex(proof["root_hash"]),
+    )
+    assert chain["seq"] == proof["leaf_index"] + 1
+
+
+@pytest.fixture
+def mari() -> dict[str, Any]:
+    """A citizen with a company, a land unit and a court case."""
+    code, key = citizen()
+    client = signed_in(code, key)
+    payload = {
+        "name": "Mari Mesi OÜ",
+        "legal_form": "OÜ",
+        "share_capital_cents": 250_000,
+        "founders": [code],
+        "board": [code],
+        "address": "Tartu, Rüütli 1",
+    }
+    body = {
+        **payload,
+        "signatures": [signature(key, code, "business", "register-company", payload)],
+    }
+    company = client.post("/api/v1/business/e-services/companies/", body, format="json")
+    assert company.status_code == 201, company.content
+    unit = property_helpers.register_unit([(code, "1/1")])
+    case = court.open_case()
+    court.add_party(case, code, "plaintiff")
+    return {
+        "code": code,
+        "client": client,
+        "company": company.json()["registry_code"],
+        "unit": unit,
+        "case": case.number,
+    }
+
+
+def test_index_links_every_registry_view(mari: dict[str, Any]) -> None:
+    body = mari["client"].get(ME).json()
+    assert body["personal_code"] == mari["code"]
+    assert {"person", "companies", "properties", "court-cases"} <= set(body["links"])
+
+
+def test_my_person_record_has_a_checkable_proof(mari: dict[str, Any]) -> None:
+    body = mari["client"].get(f"{ME}person/").json()
+    assert body["personal_code"] == mari["code"]
+    assert body["chain"]["level"] == "pending"
+    assert_checkable(body["chain"])
+    assert body["keys"][0]["status"] == "active"
+    assert_checkable(body["keys"][0]["chain"])
+
+
+def test_proof_is_against_the_block_once_sealed(mari: dict[str, Any]) -> None:
+    assert seal_pending() is not None
+    body = mari["client"].get(f"{ME}person/").json()
+    assert body["chain"]["block_height"] == 1
+    assert body["chain"]["level"] != "pending"
+    assert_checkable(body["chain"])
+
+
+def test_my_lists_show_my_records_with_proofs(mari: dict[str, Any]) -> None:
+    client = mari["client"]
+    companies = client.get(f"{ME}companies/").json()["results"]
+    assert [c["registry_code"] for c in companies] == [mari["company"]]
+    assert companies[0]["my_roles"] == ["board", "founder"]
+    properties = client.get(f"{ME}properties/").json()["results"]
+    assert [p["cadastral_code"] for p in properties] == [mari["unit"]]
+    cases = client.get(f"{ME}court-cases/").json()["results"]
+    assert [c["number"] for c in cases] == [mari["case"]]
+    for record in (*companies, *properties, *cases):
+        assert_checkable(record["chain"])
+
+
+def test_lists_are_cursor_paginated(mari: dict[str, Any]) -> None:
+    body = mari["client"].get(f"{ME}companies/").json()
+    assert set(body) == {"next", "previous", "results"}
+
+
+# IDOR: a second citizen reaches nothing of the first one's ---------------------------------
+
+
+@pytest.fixture
+def eve() -> APIClient:
+    code, key = citizen("Eve", "Võõras")
+    return signed_in(code, key)
+
+
+@pytest.mark.parametrize("view", MY_LISTS)
+def test_another_citizen_sees_none_of_my_records(
+    mari: dict[str, Any], eve: APIClient, view: str
+) -> None:
+    response = eve.get(f"{ME}{view}")
+    assert response.status_code == 200
+    assert response.json()["results"] == []
+    text = json.dumps(response.json())
+    for secret in (mari["code"], mari["company"], mari["unit"], mari["case"]):
+        assert secret not in text
+
+
+def test_another_citizen_gets_their_own_person_record(mari: dict[str, Any], eve: APIClient) -> None:
+    response = eve.get(f"{ME}person/")
+    assert response.status_code == 200
+    assert mari["code"] not in json.dumps(response.json())
+
+
+def test_changing_the_id_in_a_person_url_is_refused(mari: dict[str, Any], eve: APIClient) -> None:
+    response = eve.get(f"/api/v1/identity/persons/{mari['code']}/")
+    assert response.status_code in (403, 404)
+    assert mari["code"] not in response.content.decode().replace(
+        f"/api/v1/identity/persons/{mari['code']}/", ""
+    )
+
+
+def test_another_citizen_cannot_register_keys_for_me(mari: dict[str, Any], eve: APIClient) -> None:
+    response = eve.post(
+        f"/api/v1/identity/persons/{mari['code']}/keys/", {"public_key": "00" * 32}, format="json"
+    )
+    assert response.status_code == 403
+
+
+def test_another_citizen_cannot_change_my_board(mari: dict[str, Any], eve: APIClient) -> None:
+    response = eve.post(
+        f"/api/v1/business/e-services/companies/{mari['company']}/board/",
+        {"members": [mari["code"]], "signatures": []},
+        format="json",
+    )
+    assert response.status_code == 403
+
+
+@pytest.mark.parametrize("view", ["", "person/", *MY_LISTS])
+def test_anonymous_gets_401(view: str) -> None:
+    response = APIClient().get(f"{ME}{view}")
+    assert response.status_code == 401
+    assert response["Content-Type"] == "application/problem+json"
+
+
+def test_user_who_is_not_a_person_gets_403() -> None:
+    response = token_client("admin-robot").get(f"{ME}person/")
+    assert response.status_code == 403
+
+
+def test_pending_entry_has_no_proof_until_recorded() -> None:
+    assert chain_position("identity", None) == {
+        "registry": "identity",
+        "seq": None,
+        "block_height": None,
+        "level": "pending",
+        "proof": None,
+    }

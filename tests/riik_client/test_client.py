@@ -1,0 +1,96 @@
+"""The reference client over real HTTP against a live server: sign in, register, my data."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.core.cache import cache
+
+from riik_client import Client, ClientError, load_key, new_key
+from riik_client.__main__ import main
+from tests.registries.identity.helpers import person, run
+
+pytestmark = pytest.mark.usefixtures("event_store")
+
+
+@pytest.fixture(autouse=True)
+def _no_throttle_history() -> Iterator[None]:
+    cache.clear()
+    yield
+    cache.clear()
+
+
+def resident(tmp_path: Path, name: str) -> tuple[str, Path]:
+    """A person whose e-ID key the client made and the registrar registered."""
+    code = person(name, "Tamm")
+    key_file = tmp_path / f"{name}.key"
+    public = bytes.fromhex(new_key(key_file))
+    run(lambda app: app.register_key(code, public, "registrar"))
+    return code, key_file
+
+
+def test_founders_register_a_company_and_see_it_with_proofs(
+    live_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mari, mari_key = resident(tmp_path, "Mari")
+    jaan, jaan_key = resident(tmp_path, "Jaan")
+    common = ["--server", live_server.url, "--code", mari, "--key", str(mari_key)]
+    assert (
+        main(
+            [
+                *common,
+                "register-company",
+                "--name",
+                "Klient Mesi OÜ",
+                "--legal-form",
+                "OÜ",
+                "--capital-cents",
+                "250000",
+                "--address",
+                "Tartu, Rüütli 1",
+                "--founder",
+                mari,
+                "--founder",
+                jaan,
+                "--board",
+                mari,
+                "--signer",
+                f"{jaan}={jaan_key}",
+            ]
+        )
+        == 0
+    )
+    assert '"registry_code"' in capsys.readouterr().out
+    assert main([*common, "me", "companies", "--verify"]) == 0
+    captured = capsys.readouterr()
+    assert "Klient Mesi OÜ" in captured.out
+    assert "inclusion proofs checked: 1/1 hold" in captured.err
+
+
+def test_missing_co_signer_is_refused_with_the_problem(live_server: Any, tmp_path: Path) -> None:
+    mari, mari_key = resident(tmp_path, "Mari")
+    jaan, _ = resident(tmp_path, "Jaan")
+    client = Client(live_server.url)
+    client.sign_in(mari, load_key(mari_key))
+    payload = {
+        "name": "Üksi Mesi OÜ",
+        "legal_form": "OÜ",
+        "share_capital_cents": 250_000,
+        "founders": [mari, jaan],
+        "board": [mari],
+        "address": "Tartu, Rüütli 1",
+    }
+    with pytest.raises(ClientError) as refused:
+        client.register_company(payload, [(mari, load_key(mari_key))])
+    assert refused.value.status == 400
+    assert jaan in refused.value.problem["detail"]
+
+
+def test_wrong_key_file_cannot_sign_in(live_server: Any, tmp_path: Path) -> None:
+    mari, _ = resident(tmp_path, "Mari")
+    other = tmp_path / "other.key"
+    new_key(other)
+    assert main(["--server", live_server.url, "--code", mari, "--key", str(other), "sign-in"]) == 1
