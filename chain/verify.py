@@ -77,6 +77,9 @@ OPTIONAL_TIERS = {
     CITIZEN_TIER: ("citizens", "citizen_threshold", COSIGN_KIND),
 }
 """Tiers besides the supernodes a bundle may list; their certificates are optional."""
+CHAIN_LOG = "consensus"
+"""The chain's own log (chain.ledger.chainlog): its entries' payloads are checked too."""
+EVIDENCE_TOPIC = "chain.consensus.evidence:Equivocation"
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """Longest bundle line accepted (a line holds one record and its payload)."""
 
@@ -182,6 +185,8 @@ class Report:
     blocks that also carry a witness quorum."""
     level_runs: list[tuple[int, int, str]] = field(default_factory=list)
     """(first height, last height, level) of each run of blocks at one level."""
+    evidence: list[str] = field(default_factory=list)
+    """Equivocations proven by the chain log's evidence entries, described."""
 
     @property
     def entries(self) -> int:
@@ -228,6 +233,11 @@ class Report:
             lines.append(
                 f"levels: {runs}"
                 + ("" if committed is None else f"; {committed} blocks committed by the witnesses")
+            )
+        if self.evidence:
+            lines.append(
+                f"evidence: {len(self.evidence)} equivocations (both signed votes verified): "
+                + "; ".join(self.evidence[:_MAX_SAMPLES])
             )
         if self.ignored_signatures:
             lines.append(
@@ -597,9 +607,70 @@ class ChainVerifier:
                 _fail(f"{row.where}: prev_hash of the first entry must be zero")
             _fail(f"{row.where}: prev_hash does not match entry {row.seq - 1}")
 
+        if row.registry == CHAIN_LOG and row.topic == EVIDENCE_TOPIC:
+            self._check_evidence(row)
         log.frontier.append(leaf_hash(leaf))
         log.report.entries = row.seq
         log.report.head_hash = computed
+
+    def _check_evidence(self, row: EntryRow) -> None:
+        """An equivocation entry must prove itself: two votes of one member,
+        one slot, two blocks, both signatures valid under the member's key."""
+        where = f"{row.where}: evidence"
+        try:
+            record = json.loads(row.payload)
+        except ValueError:
+            _fail(f"{where}: payload is not JSON")
+        if not isinstance(record, Mapping) or record.get("kind") != "equivocation":
+            _fail(f"{where}: not an equivocation record")
+        votes = [record.get("vote"), record.get("conflicting")]
+        slots = set()
+        blocks = set()
+        for number, vote in enumerate(votes, start=1):
+            vote_where = f"{where}: vote {number}"
+            if not isinstance(vote, Mapping):
+                _fail(f"{vote_where}: malformed (not an object)")
+            chain_id = _get(vote, "chain_id", str, vote_where)
+            tier = _get(vote, "tier", str, vote_where)
+            kind = _get(vote, "kind", str, vote_where)
+            height = _get_int(vote, "height", vote_where)
+            vote_round = _get_int(vote, "round", vote_where)
+            signer = _get(vote, "signer", str, vote_where)
+            digest = (
+                ZERO_HASH
+                if vote.get("block_hash") is None
+                else _get_hex(vote, "block_hash", vote_where)
+            )
+            key_id = _get_hex(vote, "key_id", vote_where, size=4)
+            signature = _get_hex(vote, "signature", vote_where, size=64)
+            if chain_id != self._chain_id:
+                _fail(f"{vote_where}: signed for chain {chain_id!r}")
+            if vote.get("alg") != "ed25519":
+                _fail(f"{vote_where}: unsupported alg {vote.get('alg')!r}")
+            keys = self._keys if tier == SUPERNODE_TIER else self._tier_keys.get(tier, {})
+            key = keys.get((signer, key_id))
+            if key is None:
+                _fail(f"{vote_where}: {tier} {signer}+{key_id.hex()} is not a listed key")
+            message = vote_message(
+                chain_id=chain_id,
+                tier=tier,
+                kind=kind,
+                height=height,
+                round=vote_round,
+                block_hash=digest,
+            )
+            try:
+                key.verify(signature, message)
+            except InvalidSignature:
+                _fail(f"{vote_where}: invalid signature by {signer}")
+            slots.add((tier, kind, height, vote_round, signer))
+            blocks.add(digest)
+        if len(slots) != 1 or len(blocks) != 2:
+            _fail(f"{where}: the two votes do not fill one slot with different blocks")
+        ((tier, kind, height, vote_round, signer),) = slots
+        self.report.evidence.append(
+            f"{tier} {signer} {kind} at height {height} round {vote_round} ({row.where})"
+        )
 
     def block(self, record: Mapping[str, Any]) -> None:
         """Verify a block: header, hash, link, log roots, quorum and checkpoints."""
@@ -645,6 +716,10 @@ class ChainVerifier:
             if name not in self._logs:
                 _fail(f"{where}: logs name registry {name!r} not listed in the bundle header")
         for name, log in self._logs.items():
+            if name not in logs and log.report.entries == 0:
+                # A log added later (the chain log): blocks sealed before it
+                # existed do not name it, and it had nothing to commit to.
+                continue
             if name not in logs:
                 _fail(f"{where}: logs do not name registry {name}")
             entry_where = f"{where}: registry {name}"

@@ -215,6 +215,9 @@ class ConsensusEvidence(models.Model):
     reported_by = models.CharField(max_length=100)
     record = models.TextField(help_text="Evidence.to_record() as canonical JSON")
     recorded_at = models.CharField(max_length=32)
+    entry_seq = models.BigIntegerField(
+        null=True, help_text="Its entry in the chain's own log (registry 'consensus')"
+    )
 
     class Meta:
         app_label = "chain"
