@@ -585,12 +585,14 @@ def register_members() -> None:
             Validator.objects.get_or_create(
                 tier=tier,
                 name=key.name,
-                defaults={"public_key": key.public_key, "key_id": key_id, "added_at_height": 1},
+                key_id=key_id,
+                defaults={"public_key": key.public_key, "added_at_height": 1},
             )
             if tier == "supernode":
                 Supernode.objects.get_or_create(
                     name=key.name,
-                    defaults={"public_key": key.public_key, "key_id": key_id, "added_at_height": 1},
+                    key_id=key_id,
+                    defaults={"public_key": key.public_key, "added_at_height": 1},
                 )
 
 
