@@ -11,8 +11,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.conf import settings
 from django.core.management import call_command
 from django.db import transaction
+from django.test import override_settings
 
 from chain.blocks.finality import node_key
 from chain.blocks.sealing import seal_pending
@@ -20,9 +22,12 @@ from chain.consensus.crypto import Signer
 from chain.consensus.messages import Vote
 from chain.ledger import chainlog
 from chain.ledger.models import ConsensusEvent, LedgerEntry
+from tests.factories import register_company
 
 pytestmark = pytest.mark.django_db
 ROOT = Path(__file__).resolve().parents[3]
+REGISTRY_LOGS = [r for r in settings.RIIK_REGISTRIES if r != "consensus"]
+"""The registry logs alone: how a chain was sealed before the chain log existed."""
 
 
 def _vote(signer: Signer, digest: bytes, chain_id: str = "riik-dev") -> dict[str, Any]:
@@ -123,3 +128,34 @@ def test_evidence_by_a_key_the_chain_does_not_list_fails_verification(tmp_path: 
     assert db_code != 0
     assert "is not a listed key" in db_out
     assert "is not a listed key" in offline_out
+
+
+@pytest.mark.usefixtures("event_store")
+def test_a_chain_sealed_before_the_chain_log_existed_still_verifies_after_it(
+    tmp_path: Path,
+) -> None:
+    with override_settings(RIIK_REGISTRIES=REGISTRY_LOGS):
+        register_company()
+        old = seal_pending()
+    assert old is not None
+    assert not old.logs.filter(registry="consensus").exists()
+    _append(_equivocation(Signer.from_node_key(node_key())))
+    seal_pending()
+    db_code, db_out, offline_code, offline_out = _verify(tmp_path)
+    assert (db_code, offline_code) == (0, 0), db_out + offline_out
+    for output in (db_out, offline_out):
+        assert "blocks 1..2: 2 blocks" in output
+        assert "evidence: 1 equivocations" in output
+
+
+@pytest.mark.usefixtures("event_store")
+def test_a_block_leaving_out_the_chain_log_does_not_seal_its_entries(tmp_path: Path) -> None:
+    _append(_equivocation(Signer.from_node_key(node_key())))
+    with override_settings(RIIK_REGISTRIES=REGISTRY_LOGS):
+        register_company()
+        seal_pending()
+    db_code, db_out, offline_code, offline_out = _verify(tmp_path)
+    assert (db_code, offline_code) == (0, 0), db_out + offline_out
+    for output in (db_out, offline_out):
+        assert "tree size 0" in output.split("registry consensus:")[1].splitlines()[0]
+        assert "1 entries not yet in a block" in output
