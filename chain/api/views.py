@@ -296,8 +296,10 @@ class MemberKeys(APIView):
 def node_witness() -> Witness:
     """This node's C2SP witness of its own registry logs (trusting its supernodes)."""
     key = load_or_create_node_key(settings.RIIK_KEYS_DIR, f"{settings.RIIK_NODE_NAME}-witness")
+    # Current keys only: a key retired by a rotation must not sign new checkpoints.
     known = {
-        (s.name, bytes.fromhex(s.key_id)): bytes(s.public_key) for s in Supernode.objects.all()
+        (s.name, bytes.fromhex(s.key_id)): bytes(s.public_key)
+        for s in Supernode.objects.filter(until_height__isnull=True)
     }
     logs = {checkpoint_origin(registry): known for registry in settings.RIIK_REGISTRIES}
     state = WitnessState(settings.RIIK_DATA_DIR / "witness" / "state.json")

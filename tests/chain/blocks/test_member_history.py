@@ -138,3 +138,15 @@ def test_a_rotation_is_refused_while_other_supernodes_are_members(own_keys: Path
         call_command("chain", "rotate-key", stdout=io.StringIO())
     assert not LedgerEntry.objects.filter(registry="consensus").exists()
     assert not list(own_keys.glob("*.retired"))
+
+
+def test_the_node_witness_trusts_only_the_current_key_after_a_rotation(own_keys: Path) -> None:
+    from chain.api.views import node_witness
+
+    before = node_key()
+    _seal_one()
+    call_command("chain", "rotate-key", stdout=io.StringIO())
+    after = node_key()
+    trusted = node_witness().logs["riik.example/business"]
+    assert set(trusted) == {("supernode-1", after.key_id)}
+    assert ("supernode-1", before.key_id) not in trusted
