@@ -213,7 +213,16 @@ class SignedHeightAdmin(ReadOnlyAdmin):
 
 @admin.register(ConsensusEvidence)
 class ConsensusEvidenceAdmin(ReadOnlyAdmin):
-    list_display = ("kind", "signer", "tier", "vote_kind", "height", "round", "reported_by")
+    list_display = (
+        "kind",
+        "signer",
+        "tier",
+        "vote_kind",
+        "height",
+        "round",
+        "reported_by",
+        "entry_seq",
+    )
     list_filter = ("kind", "tier")
     search_fields = ("signer",)
     readonly_fields = (*list_display, "recorded_at", "record")

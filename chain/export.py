@@ -35,18 +35,17 @@ CHUNK = 2000
 
 def header_record() -> dict[str, Any]:
     """The bundle header: chain, registries and the supernodes' keys."""
-    supernodes = list(Supernode.objects.order_by("name"))
+    supernodes = list(Supernode.objects.order_by("name", "added_at_height"))
     return {
         "type": "header",
         "format": BUNDLE_FORMAT,
         "chain_id": settings.RIIK_CHAIN_ID,
         "origin_prefix": settings.RIIK_ORIGIN_PREFIX,
         "registries": sorted(settings.RIIK_REGISTRIES),
-        "supernodes": [
-            {"name": s.name, "public_key": bytes(s.public_key).hex(), "key_id": s.key_id}
-            for s in supernodes
-        ],
-        "quorum": quorum(len(supernodes)) if supernodes else 1,
+        "supernodes": [_member(s) for s in supernodes],
+        "quorum": quorum(len({s.name for s in supernodes if s.until_height is None}))
+        if supernodes
+        else 1,
         **_tier_lists(),
         "exported_at": timestamp(datetime.now(UTC)),
     }
@@ -59,18 +58,29 @@ def _tier_lists() -> dict[str, Any]:
         ("witness", "witnesses", "witness_quorum"),
         ("citizen", "citizens", "citizen_threshold"),
     ):
-        members = list(Validator.objects.filter(tier=tier).order_by("name"))
+        members = list(Validator.objects.filter(tier=tier).order_by("name", "added_at_height"))
         if not members:
             continue
-        listed[key] = [
-            {"name": v.name, "public_key": bytes(v.public_key).hex(), "key_id": v.key_id}
-            for v in members
-        ]
+        listed[key] = [_member(v) for v in members]
+        current = len({v.name for v in members if v.until_height is None})
         if tier == "witness":
-            listed[threshold_key] = quorum(len(members))
+            listed[threshold_key] = quorum(current)
         else:
-            listed[threshold_key] = max(1, min(settings.RIIK_CITIZEN_THRESHOLD, len(members)))
+            listed[threshold_key] = max(1, min(settings.RIIK_CITIZEN_THRESHOLD, current))
     return listed
+
+
+def _member(member: Supernode | Validator) -> dict[str, Any]:
+    """A member key with the heights it is valid for (the bundle's member history)."""
+    record: dict[str, Any] = {
+        "name": member.name,
+        "public_key": bytes(member.public_key).hex(),
+        "key_id": member.key_id,
+        "from_height": member.added_at_height,
+    }
+    if member.until_height is not None:
+        record["until_height"] = member.until_height
+    return record
 
 
 def _signatures(block: Block, tier: str, kind: str) -> list[dict[str, str | int]]:

@@ -77,6 +77,10 @@ OPTIONAL_TIERS = {
     CITIZEN_TIER: ("citizens", "citizen_threshold", COSIGN_KIND),
 }
 """Tiers besides the supernodes a bundle may list; their certificates are optional."""
+CHAIN_LOG = "consensus"
+"""The chain's own log (chain.ledger.chainlog): its entries' payloads are checked too."""
+EVIDENCE_TOPIC = "chain.consensus.evidence:Equivocation"
+ROTATE_TOPIC = "chain.consensus.membership:RotateKey"
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """Longest bundle line accepted (a line holds one record and its payload)."""
 
@@ -182,6 +186,11 @@ class Report:
     blocks that also carry a witness quorum."""
     level_runs: list[tuple[int, int, str]] = field(default_factory=list)
     """(first height, last height, level) of each run of blocks at one level."""
+    evidence: list[str] = field(default_factory=list)
+    """Equivocations proven by the chain log's evidence entries, described."""
+    rotations: list[str] = field(default_factory=list)
+    """Key rotations certified in the chain log, described."""
+    """Equivocations proven by the chain log's evidence entries, described."""
 
     @property
     def entries(self) -> int:
@@ -228,6 +237,16 @@ class Report:
             lines.append(
                 f"levels: {runs}"
                 + ("" if committed is None else f"; {committed} blocks committed by the witnesses")
+            )
+        if self.evidence:
+            lines.append(
+                f"evidence: {len(self.evidence)} equivocations (both signed votes verified): "
+                + "; ".join(self.evidence[:_MAX_SAMPLES])
+            )
+        if self.rotations:
+            lines.append(
+                f"membership: {len(self.rotations)} key rotations (certified by the "
+                "supernodes of their height): " + "; ".join(self.rotations[:_MAX_SAMPLES])
             )
         if self.ignored_signatures:
             lines.append(
@@ -287,6 +306,31 @@ def _get_hex(record: Mapping[str, Any], name: str, where: str, size: int | None 
     return data
 
 
+def _key_range(node: Mapping[str, Any], where: str) -> tuple[int, int | None]:
+    """A listed key's heights: ``from_height`` (default 1) to ``until_height`` (open)."""
+    start = _get_int(node, "from_height", where, minimum=1) if "from_height" in node else 1
+    until = node.get("until_height")
+    if until is None:
+        return start, None
+    end = _get_int(node, "until_height", where, minimum=start - 1)
+    return start, end
+
+
+def _in_range(span: tuple[int, int | None], height: int) -> bool:
+    start, end = span
+    return start <= height and (end is None or height <= end)
+
+
+def _disjoint(a: tuple[int, int | None], b: tuple[int, int | None]) -> bool:
+    (a_start, a_end), (b_start, b_end) = a, b
+    return (a_end is not None and a_end < b_start) or (b_end is not None and b_end < a_start)
+
+
+def _bft_quorum(members: int) -> int:
+    """``2F + 1`` of ``3F + 1`` members (as :func:`chain.blocks.finality.quorum`)."""
+    return members - (members - 1) // 3
+
+
 def _quorum_floor(count: int) -> int:
     """The least quorum accepted for ``count`` trusted supernodes.
 
@@ -334,6 +378,8 @@ class ChainVerifier:
         self._keys: dict[tuple[str, bytes], Ed25519PublicKey] = {}
         self._known_raw: dict[tuple[str, bytes], bytes] = {}
         self._tier_keys: dict[str, dict[tuple[str, bytes], Ed25519PublicKey]] = {}
+        self._ranges: dict[tuple[str, str, bytes], tuple[int, int | None]] = {}
+        self._history = False
         self._origin_prefix = ""
         self._chain_id = ""
         self._ended = False
@@ -370,6 +416,7 @@ class ChainVerifier:
         quorum = _get_int(header, "quorum", where, minimum=1)
 
         listed: dict[tuple[str, bytes], bytes] = {}
+        ranges: dict[tuple[str, bytes], tuple[int, int | None]] = {}
         for number, node in enumerate(supernodes, start=1):
             node_where = f"header: supernode {number}"
             if not isinstance(node, Mapping):
@@ -383,13 +430,17 @@ class ChainVerifier:
                 _fail(f"{node_where}: {exc}")
             if computed != kid:
                 _fail(f"header: supernode {name} key_id {kid.hex()} does not match its public key")
-            if any(known_name == name for known_name, _ in listed):
-                _fail(f"header: supernode {name} is listed twice")
+            span = _key_range(node, node_where)
+            for (known_name, _), known_span in ranges.items():
+                if known_name == name and not _disjoint(span, known_span):
+                    _fail(f"header: supernode {name} is listed twice")
             listed[(name, kid)] = public
-        if listed and quorum > len(listed):
-            _fail(f"header: quorum {quorum} exceeds the {len(listed)} supernodes listed")
-        if quorum < len(listed) // 2 + 1:
-            _fail(f"header: quorum {quorum} is not a majority of {len(listed)} supernodes")
+            ranges[(name, kid)] = span
+        current = len({name for name, _ in listed})
+        if listed and quorum > current:
+            _fail(f"header: quorum {quorum} exceeds the {current} supernodes listed")
+        if quorum < current // 2 + 1:
+            _fail(f"header: quorum {quorum} is not a majority of {current} supernodes")
 
         if self._trusted is None:
             known = listed
@@ -399,6 +450,12 @@ class ChainVerifier:
         if self._quorum_override is not None:
             quorum = self._quorum_override
         self._known_raw = known
+        # Member history (each key's height range) applies to the keys from
+        # the bundle; trusted keys given by the auditor are valid everywhere.
+        self._history = self._trusted is None and any(
+            "from_height" in node for node in supernodes if isinstance(node, Mapping)
+        )
+        self._ranges = {("supernode", name, kid): span for (name, kid), span in ranges.items()}
         try:
             self._keys = {k: Ed25519PublicKey.from_public_bytes(v) for k, v in known.items()}
         except ValueError as exc:
@@ -509,8 +566,11 @@ class ChainVerifier:
                 _fail(f"{node_where}: {exc}")
             if computed != kid:
                 _fail(f"header: {tier} {name} key_id {kid.hex()} does not match its public key")
-            if name in names:
-                _fail(f"header: {tier} {name} is listed twice")
+            span = _key_range(node, node_where)
+            for (known_tier, known_name, _), known_span in self._ranges.items():
+                if (known_tier, known_name) == (tier, name) and not _disjoint(span, known_span):
+                    _fail(f"header: {tier} {name} is listed twice")
+            self._ranges[(tier, name, kid)] = span
             names.add(name)
             try:
                 keys[(name, kid)] = Ed25519PublicKey.from_public_bytes(public)
@@ -597,9 +657,124 @@ class ChainVerifier:
                 _fail(f"{row.where}: prev_hash of the first entry must be zero")
             _fail(f"{row.where}: prev_hash does not match entry {row.seq - 1}")
 
+        if row.registry == CHAIN_LOG and row.topic == EVIDENCE_TOPIC:
+            self._check_evidence(row)
+        elif row.registry == CHAIN_LOG and row.topic == ROTATE_TOPIC:
+            self._check_rotation(row)
         log.frontier.append(leaf_hash(leaf))
         log.report.entries = row.seq
         log.report.head_hash = computed
+
+    def _check_rotation(self, row: EntryRow) -> None:
+        """A key rotation entry: certified by a quorum of the supernodes of the
+        height before it takes effect, and matching the header's member history."""
+        where = f"{row.where}: key rotation"
+        try:
+            record = json.loads(row.payload)
+        except ValueError:
+            _fail(f"{where}: payload is not JSON")
+        if not isinstance(record, Mapping):
+            _fail(f"{where}: not an object")
+        change = {k: v for k, v in record.items() if k != "certificate"}
+        certificate: list[Any] = _get(record, "certificate", list, where)
+        name = _get(change, "name", str, where)
+        new_kid = _get_hex(change, "key_id", where, size=4)
+        from_height = _get_int(change, "from_height", where, minimum=1)
+        if change.get("chain_id") != self._chain_id or change.get("tier") != SUPERNODE_TIER:
+            _fail(f"{where}: not a supernode rotation of this chain")
+        keys = self._keys_at(SUPERNODE_TIER, self._keys, from_height - 1)
+        message = canonical(change)
+        signers = set()
+        for item in certificate:
+            if not isinstance(item, Mapping) or item.get("alg") != "ed25519":
+                continue
+            signer, kid_hex, sig_hex = item.get("signer"), item.get("key_id"), item.get("signature")
+            if not (
+                isinstance(signer, str) and isinstance(kid_hex, str) and isinstance(sig_hex, str)
+            ):
+                continue
+            key = keys.get((signer, bytes.fromhex(kid_hex))) if _HEX.fullmatch(kid_hex) else None
+            if key is None or not _HEX.fullmatch(sig_hex):
+                continue
+            try:
+                key.verify(bytes.fromhex(sig_hex), message)
+            except InvalidSignature:
+                continue
+            signers.add(signer)
+        needed = _bft_quorum(len({n for n, _ in keys})) if self._history else self.report.quorum
+        if len(signers) < max(needed, 1):
+            _fail(f"{where}: {len(signers)} valid supernode signatures, {needed} needed")
+        if self._history:
+            span = self._ranges.get((SUPERNODE_TIER, name, new_kid))
+            if span is None or span[0] != from_height:
+                _fail(
+                    f"{where}: the header does not list {name}+{new_kid.hex()} from {from_height}"
+                )
+        self.report.rotations.append(
+            f"supernode {name} to key {new_kid.hex()} from block {from_height} ({row.where})"
+        )
+
+    def _check_evidence(self, row: EntryRow) -> None:
+        """An equivocation entry must prove itself: two votes of one member,
+        one slot, two blocks, both signatures valid under the member's key."""
+        where = f"{row.where}: evidence"
+        try:
+            record = json.loads(row.payload)
+        except ValueError:
+            _fail(f"{where}: payload is not JSON")
+        if not isinstance(record, Mapping) or record.get("kind") != "equivocation":
+            _fail(f"{where}: not an equivocation record")
+        votes = [record.get("vote"), record.get("conflicting")]
+        slots = set()
+        blocks = set()
+        for number, vote in enumerate(votes, start=1):
+            vote_where = f"{where}: vote {number}"
+            if not isinstance(vote, Mapping):
+                _fail(f"{vote_where}: malformed (not an object)")
+            chain_id = _get(vote, "chain_id", str, vote_where)
+            tier = _get(vote, "tier", str, vote_where)
+            kind = _get(vote, "kind", str, vote_where)
+            height = _get_int(vote, "height", vote_where)
+            vote_round = _get_int(vote, "round", vote_where)
+            signer = _get(vote, "signer", str, vote_where)
+            digest = (
+                ZERO_HASH
+                if vote.get("block_hash") is None
+                else _get_hex(vote, "block_hash", vote_where)
+            )
+            key_id = _get_hex(vote, "key_id", vote_where, size=4)
+            signature = _get_hex(vote, "signature", vote_where, size=64)
+            if chain_id != self._chain_id:
+                _fail(f"{vote_where}: signed for chain {chain_id!r}")
+            if vote.get("alg") != "ed25519":
+                _fail(f"{vote_where}: unsupported alg {vote.get('alg')!r}")
+            keys = self._keys if tier == SUPERNODE_TIER else self._tier_keys.get(tier, {})
+            key = self._keys_at(tier, keys, height).get((signer, key_id))
+            if key is None:
+                _fail(
+                    f"{vote_where}: {tier} {signer}+{key_id.hex()} is not a listed key "
+                    f"at height {height}"
+                )
+            message = vote_message(
+                chain_id=chain_id,
+                tier=tier,
+                kind=kind,
+                height=height,
+                round=vote_round,
+                block_hash=digest,
+            )
+            try:
+                key.verify(signature, message)
+            except InvalidSignature:
+                _fail(f"{vote_where}: invalid signature by {signer}")
+            slots.add((tier, kind, height, vote_round, signer))
+            blocks.add(digest)
+        if len(slots) != 1 or len(blocks) != 2:
+            _fail(f"{where}: the two votes do not fill one slot with different blocks")
+        ((tier, kind, height, vote_round, signer),) = slots
+        self.report.evidence.append(
+            f"{tier} {signer} {kind} at height {height} round {vote_round} ({row.where})"
+        )
 
     def block(self, record: Mapping[str, Any]) -> None:
         """Verify a block: header, hash, link, log roots, quorum and checkpoints."""
@@ -645,6 +820,10 @@ class ChainVerifier:
             if name not in self._logs:
                 _fail(f"{where}: logs name registry {name!r} not listed in the bundle header")
         for name, log in self._logs.items():
+            if name not in logs and log.report.entries == 0:
+                # A log added later (the chain log): blocks sealed before it
+                # existed do not name it, and it had nothing to commit to.
+                continue
             if name not in logs:
                 _fail(f"{where}: logs do not name registry {name}")
             entry_where = f"{where}: registry {name}"
@@ -677,11 +856,15 @@ class ChainVerifier:
                 if f"{tier}_certificate" in record
                 else []
             )
+            keys_now = self._keys_at(tier, keys, height)
             valid = self._valid_signers(
-                where, tier, kind, height, vote_round, computed_hash, tier_certificate, keys
+                where, tier, kind, height, vote_round, computed_hash, tier_certificate, keys_now
             )
             tier_counts.append(f"{len(valid)} {tier}")
-            if len(valid) >= report.tiers[tier][1]:
+            threshold = report.tiers[tier][1]
+            if self._history and tier == WITNESS_TIER:
+                threshold = _bft_quorum(len({name for name, _ in keys_now}))
+            if keys_now and len(valid) >= threshold:
                 if tier == WITNESS_TIER:
                     report.levels["committed"] = report.levels.get("committed", 0) + 1
                 else:
@@ -753,7 +936,12 @@ class ChainVerifier:
         digest: bytes,
         certificate: Sequence[Any],
     ) -> int:
-        """The number of distinct valid supernode signers; fails below the quorum."""
+        """The number of distinct valid supernode signers; fails below the quorum.
+
+        With a member history, only the keys valid at ``height`` count and the
+        quorum is that of the supernodes of that height.
+        """
+        keys = self._keys_at(SUPERNODE_TIER, self._keys, height)
         valid = self._valid_signers(
             where,
             SUPERNODE_TIER,
@@ -762,12 +950,26 @@ class ChainVerifier:
             vote_round,
             digest,
             certificate,
-            self._keys,
+            keys,
         )
         quorum = self.report.quorum
+        if self._history and self._quorum_override is None:
+            quorum = _bft_quorum(len({name for name, _ in keys}))
         if len(valid) < quorum:
             _fail(f"{where}: missing supernode quorum ({len(valid)} of {quorum} valid signatures)")
         return len(valid)
+
+    def _keys_at(
+        self, tier: str, keys: Mapping[tuple[str, bytes], Ed25519PublicKey], height: int
+    ) -> dict[tuple[str, bytes], Ed25519PublicKey]:
+        """The keys of ``tier`` valid at ``height`` (all of them without a history)."""
+        if not self._history:
+            return dict(keys)
+        return {
+            (name, kid): key
+            for (name, kid), key in keys.items()
+            if _in_range(self._ranges.get((tier, name, kid), (1, None)), height)
+        }
 
     def _valid_signers(
         self,

@@ -171,6 +171,8 @@ RIIK_CHAIN_ID = env("RIIK_CHAIN_ID", default="riik-dev")
 RIIK_ORIGIN_PREFIX = env("RIIK_ORIGIN_PREFIX", default="riik.example")
 RIIK_NODE_NAME = env("RIIK_NODE_NAME", default="supernode-1")
 RIIK_REGISTRIES = ["business", "court", "health", "identity", "property", "tracker"]
+# The chain's own log (evidence; chain.ledger.chainlog), sealed like a registry log.
+RIIK_REGISTRIES += ["consensus"]
 # Finalization: "local" (this node is the only supernode and signs every
 # block) or "devnet" (a development network: this one node holds the keys of
 # every witness, supernode and citizen and runs their chain.consensus state

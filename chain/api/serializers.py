@@ -7,8 +7,9 @@ from typing import Any
 
 from rest_framework import serializers
 
-from chain.blocks.models import Block
+from chain.blocks.models import Block, ConsensusEvidence
 from chain.blocks.status import signature_counts
+from chain.ledger.chainlog import CHAIN_LOG
 
 
 class BlockSummarySerializer(serializers.ModelSerializer[Block]):
@@ -122,3 +123,40 @@ class MemberKeysSerializer(serializers.Serializer[Any]):
     witnesses = serializers.ListField(child=serializers.CharField())
     citizens = serializers.ListField(child=serializers.CharField())
     witness = serializers.CharField(help_text="this node's tlog-witness cosigner vkey (type 0x04)")
+
+
+class EvidenceSerializer(serializers.ModelSerializer[ConsensusEvidence]):
+    """Proven equivocation: both signed votes and the chain log entry that holds them."""
+
+    entry = serializers.SerializerMethodField(
+        help_text="Its entry in the chain's own log: registry 'consensus' and seq; "
+        "prove it with the log's inclusion-proof endpoint"
+    )
+    votes = serializers.SerializerMethodField(
+        help_text="The two conflicting signed votes (same slot, different blocks)"
+    )
+
+    class Meta:
+        model = ConsensusEvidence
+        fields = [
+            "id",
+            "kind",
+            "signer",
+            "tier",
+            "vote_kind",
+            "height",
+            "round",
+            "reported_by",
+            "recorded_at",
+            "entry",
+            "votes",
+        ]
+
+    def get_entry(self, evidence: ConsensusEvidence) -> dict[str, Any] | None:
+        if evidence.entry_seq is None:
+            return None
+        return {"registry": CHAIN_LOG, "seq": evidence.entry_seq}
+
+    def get_votes(self, evidence: ConsensusEvidence) -> list[dict[str, Any]]:
+        record = json.loads(evidence.record)
+        return [record["vote"], record["conflicting"]]

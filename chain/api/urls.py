@@ -20,6 +20,8 @@ urlpatterns = [
         views.Receipt.as_view(),
         name="receipt",
     ),
+    path("evidence/", views.EvidenceList.as_view(), name="evidence-list"),
+    path("evidence/<int:pk>/", views.EvidenceDetail.as_view(), name="evidence-detail"),
     path("keys/", views.MemberKeys.as_view(), name="keys"),
     path("witness/add-checkpoint", views.AddCheckpoint.as_view(), name="add-checkpoint"),
 ]

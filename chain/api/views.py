@@ -25,11 +25,12 @@ from chain.api.serializers import (
     BlockSummarySerializer,
     CheckpointSerializer,
     ConsistencyProofSerializer,
+    EvidenceSerializer,
     InclusionProofSerializer,
     MemberKeysSerializer,
 )
 from chain.blocks.finality import checkpoint_origin
-from chain.blocks.models import Block, Checkpoint, Supernode, Validator
+from chain.blocks.models import Block, Checkpoint, ConsensusEvidence, Supernode, Validator
 from chain.blocks.status import ledger_status
 from chain.export import ReceiptError, receipt_record
 from chain.keys import load_or_create_node_key
@@ -59,6 +60,28 @@ class BlockDetail(generics.RetrieveAPIView[Block]):
     queryset = Block.objects.prefetch_related("signatures", "checkpoints")
     serializer_class = BlockDetailSerializer
     lookup_field = "height"
+    permission_classes = [AllowAny]
+
+
+class NewestEvidenceFirst(CursorPagination):
+    ordering = "-id"
+    page_size = 50
+
+
+class EvidenceList(generics.ListAPIView[ConsensusEvidence]):
+    """Proven equivocations, newest first (cursor-paginated feed)."""
+
+    queryset = ConsensusEvidence.objects.all()
+    serializer_class = EvidenceSerializer
+    pagination_class = NewestEvidenceFirst
+    permission_classes = [AllowAny]
+
+
+class EvidenceDetail(generics.RetrieveAPIView[ConsensusEvidence]):
+    """One proven equivocation with both signed votes and its chain log entry."""
+
+    queryset = ConsensusEvidence.objects.all()
+    serializer_class = EvidenceSerializer
     permission_classes = [AllowAny]
 
 
@@ -273,8 +296,10 @@ class MemberKeys(APIView):
 def node_witness() -> Witness:
     """This node's C2SP witness of its own registry logs (trusting its supernodes)."""
     key = load_or_create_node_key(settings.RIIK_KEYS_DIR, f"{settings.RIIK_NODE_NAME}-witness")
+    # Current keys only: a key retired by a rotation must not sign new checkpoints.
     known = {
-        (s.name, bytes.fromhex(s.key_id)): bytes(s.public_key) for s in Supernode.objects.all()
+        (s.name, bytes.fromhex(s.key_id)): bytes(s.public_key)
+        for s in Supernode.objects.filter(until_height__isnull=True)
     }
     logs = {checkpoint_origin(registry): known for registry in settings.RIIK_REGISTRIES}
     state = WitnessState(settings.RIIK_DATA_DIR / "witness" / "state.json")

@@ -95,6 +95,7 @@ from chain.consensus.supernode import SupernodeNode, supernode_timeouts
 from chain.consensus.witness import WitnessNode
 from chain.encoding import canonical, timestamp
 from chain.keys import NodeKey, load_or_create_node_key
+from chain.ledger import chainlog
 from chain.ledger.models import LedgerEntry, LedgerHead
 
 __all__ = [
@@ -584,12 +585,14 @@ def register_members() -> None:
             Validator.objects.get_or_create(
                 tier=tier,
                 name=key.name,
-                defaults={"public_key": key.public_key, "key_id": key_id, "added_at_height": 1},
+                key_id=key_id,
+                defaults={"public_key": key.public_key, "added_at_height": 1},
             )
             if tier == "supernode":
                 Supernode.objects.get_or_create(
                     name=key.name,
-                    defaults={"public_key": key.public_key, "key_id": key_id, "added_at_height": 1},
+                    key_id=key_id,
+                    defaults={"public_key": key.public_key, "added_at_height": 1},
                 )
 
 
@@ -735,7 +738,11 @@ def _record_final(membership: Any, payload: Mapping[str, Any]) -> None:
 
 
 def _record_evidence(membership: Any, sender: str, payload: Mapping[str, Any]) -> None:
-    """Store an equivocation once both of its votes verify and really conflict."""
+    """Store an equivocation once both of its votes verify and really conflict.
+
+    It becomes an entry of the chain's own log (:mod:`chain.ledger.chainlog`)
+    and a :class:`ConsensusEvidence` row for the admin, in one transaction.
+    """
     if payload.get("kind") != "equivocation" or payload.get("conflicting") is None:
         return
     vote = Vote.from_record(payload["vote"])
@@ -748,20 +755,38 @@ def _record_evidence(membership: Any, sender: str, payload: Mapping[str, Any]) -
     ):
         log.warning("unproven evidence from %s dropped", sender)
         return
-    ConsensusEvidence.objects.get_or_create(
+    record = {
+        "kind": "equivocation",
+        "vote": vote.to_record(),
+        "conflicting": other.to_record(),
+        "reported_by": sender,
+    }
+    slot = (vote.signer, vote.tier, vote.kind, vote.height, vote.round)
+    if ConsensusEvidence.objects.filter(
         kind="equivocation",
         signer=vote.signer,
         tier=vote.tier,
         vote_kind=vote.kind,
         height=vote.height,
         round=vote.round,
-        defaults={
-            "reported_by": sender,
-            "record": canonical(
-                {"kind": "equivocation", "vote": vote.to_record(), "conflicting": other.to_record()}
-            ).decode(),
-            "recorded_at": timestamp(datetime.now(UTC)),
-        },
+    ).exists():
+        return  # another node reported it first
+    register_members()  # the bundle header must list the keys that check it
+    # On the chain first (hash-chained, sealed, exported), then the admin's row.
+    entry = chainlog.append(
+        chainlog.event_id("equivocation", *slot), chainlog.EVIDENCE_TOPIC, record
+    )
+    ConsensusEvidence.objects.create(
+        kind="equivocation",
+        signer=vote.signer,
+        tier=vote.tier,
+        vote_kind=vote.kind,
+        height=vote.height,
+        round=vote.round,
+        reported_by=sender,
+        record=canonical(record).decode(),
+        recorded_at=entry.recorded_at,
+        entry_seq=entry.seq,
     )
 
 

@@ -80,14 +80,14 @@ class LocalSupernodeFinalizer:
 
     def register(self, height: int) -> Supernode:
         """Record this node's public key the first time it signs."""
-        supernode, _ = Supernode.objects.get_or_create(
-            name=self.key.name,
-            defaults={
-                "public_key": self.key.public_bytes,
-                "key_id": self.key.key_id.hex(),
-                "added_at_height": height,
-            },
-        )
+        supernode = Supernode.objects.filter(name=self.key.name, until_height__isnull=True).first()
+        if supernode is None:
+            supernode = Supernode.objects.create(
+                name=self.key.name,
+                public_key=self.key.public_bytes,
+                key_id=self.key.key_id.hex(),
+                added_at_height=height,
+            )
         if bytes(supernode.public_key) != self.key.public_bytes:
             msg = f"supernode {self.key.name} is registered with another key"
             raise RuntimeError(msg)
@@ -122,7 +122,7 @@ class LocalSupernodeFinalizer:
             )
             _sign_checkpoints(block, self.key)
             signed = block.signatures.filter(tier=SUPERNODE_TIER, kind=FINALIZE_KIND).count()
-            if signed >= quorum(Supernode.objects.count()):
+            if signed >= quorum(Supernode.objects.filter(until_height__isnull=True).count()):
                 block.level = FINAL
                 block.save(update_fields=["level"])
 
@@ -185,7 +185,7 @@ class DevnetFinalizer:
 
     def register(self, height: int) -> None:
         """Record every member's public key (supernodes also in :class:`Supernode`)."""
-        known = {(v.tier, v.name): v for v in Validator.objects.all()}
+        known = {(v.tier, v.name): v for v in Validator.objects.filter(until_height__isnull=True)}
         for tier, keys in self.tiers.items():
             for key in keys:
                 validator = known.get((tier, key.name))
@@ -327,6 +327,11 @@ _NETWORKS: dict[tuple[object, ...], DevnetNetwork] = {}
 @cache
 def _key(directory: str, name: str) -> NodeKey:
     return load_or_create_node_key(Path(directory), name)
+
+
+def forget_keys() -> None:
+    """Drop the keys loaded so far (after a key rotation replaced a key file)."""
+    _key.cache_clear()
 
 
 def node_key() -> NodeKey:

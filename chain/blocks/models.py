@@ -59,15 +59,18 @@ class BlockLog(models.Model):
 
 
 class Supernode(models.Model):
-    """A tier-1 node whose signatures make blocks final."""
+    """A tier-1 node's key, whose signatures make blocks final from ``added_at_height``
+    to ``until_height`` (open while the key is current; closed by a rotation)."""
 
-    name = models.CharField(max_length=100, unique=True)
+    name = models.CharField(max_length=100)
     public_key = models.BinaryField(max_length=32)
     key_id = models.CharField(max_length=8)
     added_at_height = models.BigIntegerField(default=1)
+    until_height = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         app_label = "chain"
+        constraints = [models.UniqueConstraint(fields=["name", "key_id"], name="supernode_key")]
 
     def __str__(self) -> str:
         return self.name
@@ -81,10 +84,13 @@ class Validator(models.Model):
     public_key = models.BinaryField(max_length=32)
     key_id = models.CharField(max_length=8)
     added_at_height = models.BigIntegerField(default=1)
+    until_height = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
         app_label = "chain"
-        constraints = [models.UniqueConstraint(fields=["tier", "name"], name="validator_unique")]
+        constraints = [
+            models.UniqueConstraint(fields=["tier", "name", "key_id"], name="validator_key")
+        ]
 
     def __str__(self) -> str:
         return f"{self.tier} {self.name}"
@@ -215,6 +221,9 @@ class ConsensusEvidence(models.Model):
     reported_by = models.CharField(max_length=100)
     record = models.TextField(help_text="Evidence.to_record() as canonical JSON")
     recorded_at = models.CharField(max_length=32)
+    entry_seq = models.BigIntegerField(
+        null=True, help_text="Its entry in the chain's own log (registry 'consensus')"
+    )
 
     class Meta:
         app_label = "chain"

@@ -86,3 +86,29 @@ class LedgerHead(models.Model):
 
     def __str__(self) -> str:
         return f"{self.registry} @ {self.size}"
+
+
+class ConsensusEvent(models.Model):
+    """A chain-level event (evidence, ...): the payload of one ``consensus`` log entry.
+
+    Laid out like an event store's events table (``<registry>_events``), so
+    export and verification read the chain log like any registry log; rows
+    are written by :mod:`chain.ledger.chainlog` with their ledger entry.
+    """
+
+    originator_id = models.UUIDField()
+    originator_version = models.BigIntegerField()
+    topic = models.TextField()
+    state = models.BinaryField(help_text="Canonical JSON of the event")
+
+    class Meta:
+        app_label = "chain"
+        db_table = "consensus_events"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["originator_id", "originator_version"], name="consensus_event_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.topic} {self.originator_id}"

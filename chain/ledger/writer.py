@@ -190,5 +190,9 @@ class LedgerWriter:
 
 
 def _row_values(row: Any) -> tuple[int, bytes, bytes]:
-    # sqlite3.Row and psycopg's dict rows both answer to column names.
+    # sqlite3.Row and psycopg's dict rows answer to column names; Django's
+    # cursor (the chain log, chain.ledger.chainlog) returns plain tuples.
+    if isinstance(row, tuple):
+        size, last_hash, frontier = row
+        return int(size), bytes(last_hash), bytes(frontier)
     return int(row["size"]), bytes(row["entry_hash"]), bytes(row["frontier"])

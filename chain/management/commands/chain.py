@@ -1,4 +1,5 @@
-"""``manage.py chain verify``, ``chain export --out FILE`` and ``chain receipt REGISTRY SEQ``."""
+"""``manage.py chain verify``, ``chain export --out FILE``, ``chain receipt REGISTRY SEQ``
+and ``chain rotate-key``."""
 
 from __future__ import annotations
 
@@ -56,11 +57,17 @@ class Command(BaseCommand):
         receipt.add_argument("registry", help="registry log, e.g. business")
         receipt.add_argument("seq", type=int, help="the record's ledger seq")
         receipt.add_argument("--out", help="file to write (default: standard output)")
+        sub.add_parser(
+            "rotate-key",
+            help="give this local supernode a new key from the next block on (a chain event)",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         show = not options.get("no_progress") and self.stderr.isatty()
         if options["action"] == "verify":
             self.verify(show)
+        elif options["action"] == "rotate-key":
+            self.rotate_key()
         elif options["action"] == "receipt":
             self.receipt(options["registry"], options["seq"], options["out"])
         else:
@@ -84,6 +91,18 @@ class Command(BaseCommand):
         for line in report.summary_lines():
             self.stdout.write(line)
         self.stdout.write("OK")
+
+    def rotate_key(self) -> None:
+        from chain.blocks.rotation import RotationError, rotate_local_key
+
+        try:
+            done = rotate_local_key()
+        except RotationError as error:
+            raise CommandError(f"key not rotated: {error}") from None
+        self.stdout.write(
+            f"{done.name}: key {done.old_key_id} -> {done.new_key_id} from block "
+            f"{done.from_height} (chain log consensus #{done.entry_seq})"
+        )
 
     def receipt(self, registry: str, seq: int, out: str | None) -> None:
         try:

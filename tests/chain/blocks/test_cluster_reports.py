@@ -6,6 +6,7 @@ block and evidence that proves nothing change nothing.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -28,6 +29,7 @@ from chain.consensus.crypto import Signer
 from chain.consensus.messages import Block as HeaderBlock
 from chain.consensus.messages import FinalBlock, QuorumCertificate, Vote
 from chain.encoding import ZERO_HASH
+from chain.ledger.models import ConsensusEvent, LedgerEntry
 
 CHAIN = "riik-test-cluster"
 SUPERNODES = [Signer.from_seed(f"supernode-{i}", b"reports") for i in range(1, 5)]
@@ -166,8 +168,20 @@ def test_equivocation_evidence_is_stored_once_with_both_signed_votes() -> None:
     )
 
 
+def test_equivocation_evidence_becomes_one_entry_of_the_chain_log() -> None:
+    second = _votes(WITNESSES[:1], "witness", "prevote", 3, b"\x01" * 32)[0]
+    record_report("witness-2", "evidence", _equivocation(second))
+    record_report("witness-3", "evidence", _equivocation(second))
+    entry = LedgerEntry.objects.get(registry="consensus")
+    assert ConsensusEvidence.objects.get().entry_seq == entry.seq == 1
+    payload = json.loads(bytes(ConsensusEvent.objects.get().state))
+    assert payload["conflicting"] == second.to_record()
+    assert payload["reported_by"] == "witness-2"
+
+
 def test_evidence_with_a_forged_second_vote_proves_nothing_and_is_dropped() -> None:
     second = _votes(WITNESSES[:1], "witness", "prevote", 3, b"\x01" * 32)[0]
     forged = Vote.from_record({**second.to_record(), "signature": "11" * 64})
     record_report("witness-2", "evidence", _equivocation(forged))
     assert not ConsensusEvidence.objects.exists()
+    assert not LedgerEntry.objects.filter(registry="consensus").exists()
