@@ -306,6 +306,22 @@ def _get_hex(record: Mapping[str, Any], name: str, where: str, size: int | None 
     return data
 
 
+def _entry_row(record: Mapping[str, Any], registry: str, seq: int, where: str) -> EntryRow:
+    """A ledger entry record of a bundle or receipt, checked field by field."""
+    return EntryRow(
+        registry=registry,
+        seq=seq,
+        originator_id=_get(record, "originator_id", str, where),
+        originator_version=_get_int(record, "originator_version", where),
+        topic=_get(record, "topic", str, where),
+        recorded_at=_get(record, "recorded_at", str, where),
+        payload_hash=_get_hex(record, "payload_hash", where),
+        prev_hash=_get_hex(record, "prev_hash", where),
+        entry_hash=_get_hex(record, "entry_hash", where),
+        payload=_get_hex(record, "payload", where, size=None),
+    )
+
+
 def _key_range(node: Mapping[str, Any], where: str) -> tuple[int, int | None]:
     """A listed key's heights: ``from_height`` (default 1) to ``until_height`` (open)."""
     start = _get_int(node, "from_height", where, minimum=1) if "from_height" in node else 1
@@ -611,20 +627,7 @@ class ChainVerifier:
             _get(record, "seq", int, where)
         assert isinstance(registry, str)
         assert isinstance(seq, int)
-        self._check_entry(
-            EntryRow(
-                registry=registry,
-                seq=seq,
-                originator_id=_get(record, "originator_id", str, where),
-                originator_version=_get_int(record, "originator_version", where),
-                topic=_get(record, "topic", str, where),
-                recorded_at=_get(record, "recorded_at", str, where),
-                payload_hash=_get_hex(record, "payload_hash", where),
-                prev_hash=_get_hex(record, "prev_hash", where),
-                entry_hash=_get_hex(record, "entry_hash", where),
-                payload=_get_hex(record, "payload", where, size=None),
-            )
-        )
+        self._check_entry(_entry_row(record, registry, seq, where))
 
     def entry_row(self, row: EntryRow) -> None:
         """Verify an entry already typed by its source (the database)."""
@@ -1112,18 +1115,7 @@ def verify_receipt(
         + ("keys from the receipt)" if report.keys_from_bundle else "trusted keys)")
     ]
 
-    row = EntryRow(
-        registry=registry,
-        seq=seq,
-        originator_id=_get(entry, "originator_id", str, where),
-        originator_version=_get_int(entry, "originator_version", where),
-        topic=_get(entry, "topic", str, where),
-        recorded_at=_get(entry, "recorded_at", str, where),
-        payload_hash=_get_hex(entry, "payload_hash", where),
-        prev_hash=_get_hex(entry, "prev_hash", where),
-        entry_hash=_get_hex(entry, "entry_hash", where),
-        payload=_get_hex(entry, "payload", where, size=None),
-    )
+    row = _entry_row(entry, registry, seq, where)
     if hashlib.sha256(row.payload).digest() != row.payload_hash:
         _fail(f"{where}: payload hash mismatch")
     leaf = entry_leaf(
