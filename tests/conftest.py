@@ -44,7 +44,7 @@ def _delete_flush(
     return [f"DELETE FROM {style.SQL_FIELD(self.quote_name(table))};" for table in tables]
 
 
-PostgresOperations.sql_flush = _delete_flush  # type: ignore[method-assign]
+PostgresOperations.sql_flush = _delete_flush  # type: ignore[method-assign,assignment]
 
 
 def _empty_event_tables() -> None:
