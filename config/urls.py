@@ -4,7 +4,6 @@ from django.contrib import admin
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/identity/", include("registries.identity.api.urls")),
