@@ -6,6 +6,10 @@
         --legal-form OÜ --capital-cents 250000 --address "Tartu, Rüütli 1" \\
         --founder 48501010002 --founder 38001010003 --board 48501010002 \\
         --signer 38001010003=jaan.key
+    python -m riik_client --code ... --key mari.key health consent close --provider 70000001
+    python -m riik_client --code ... --key mari.key health representative appoint 38001010003 \\
+        --signer 38001010003=jaan.key
+    python -m riik_client --code ... --key mari.key me health
 
 See docs/citizen-api.md for the walkthrough.
 """
@@ -47,7 +51,9 @@ def _parser() -> argparse.ArgumentParser:
 
     commands.add_parser("sign-in", help="sign in and print the token's expiry")
 
-    me = commands.add_parser("me", help="my data: person, companies, properties, court-cases")
+    me = commands.add_parser(
+        "me", help="my data: person, companies, properties, court-cases, health, data-tracker"
+    )
     me.add_argument("view", nargs="?", default="")
     me.add_argument("--verify", action="store_true", help="check every inclusion proof locally")
 
@@ -66,6 +72,18 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("company")
     board.add_argument("--member", action="append", required=True, default=[])
     board.add_argument("--signer", action="append", type=_signer, default=[])
+
+    health = commands.add_parser("health", help="my health e-services (signed)")
+    acts = health.add_subparsers(dest="health_command", required=True)
+    consent = acts.add_parser("consent", help="close or open my record to a hospital or to all")
+    consent.add_argument("action", choices=["close", "open"])
+    consent.add_argument("--provider", default="", help="hospital registry code (default: all)")
+    representative = acts.add_parser("representative", help="appoint or remove a representative")
+    representative.add_argument("action", choices=["appoint", "remove"])
+    representative.add_argument("representative", help="their personal code")
+    representative.add_argument(
+        "--signer", action="append", type=_signer, default=[], help="CODE=KEYFILE (appoint)"
+    )
     return parser
 
 
@@ -127,6 +145,12 @@ def _run(args: argparse.Namespace, client: Client, key: Ed25519PrivateKey) -> An
         return client.register_company(payload, signers)
     if args.command == "change-board":
         return client.change_board(args.company, args.member, signers)
+    if args.command == "health" and args.health_command == "consent":
+        return client.change_consent(args.action, args.provider, signers)
+    if args.command == "health" and args.action == "appoint":
+        return client.appoint_representative(args.representative, signers)
+    if args.command == "health":
+        return client.remove_representative(args.representative, signers)
     return None
 
 

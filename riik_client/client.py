@@ -206,3 +206,39 @@ class Client:
             {"members": members},
             signers,
         )
+
+    def change_consent(
+        self, action: str, provider: str, signers: list[tuple[str, Ed25519PrivateKey]]
+    ) -> Any:
+        """Close or open my health record to a hospital (``provider=""``: to all); I sign."""
+        return self.signed_post(
+            "/api/v1/me/health/consents/",
+            "health",
+            "change-consent",
+            {"action": action, "provider": provider},
+            signers,
+        )
+
+    def appoint_representative(
+        self, representative: str, signers: list[tuple[str, Ed25519PrivateKey]]
+    ) -> Any:
+        """Appoint a health representative; I and the representative (accepting) sign."""
+        return self.signed_post(
+            "/api/v1/me/health/representatives/",
+            "health",
+            "appoint-representative",
+            {"representative": representative},
+            signers,
+        )
+
+    def remove_representative(
+        self, representative: str, signers: list[tuple[str, Ed25519PrivateKey]]
+    ) -> Any:
+        """Remove a health representative; I sign."""
+        return self.signed_post(
+            "/api/v1/me/health/representatives/removal/",
+            "health",
+            "remove-representative",
+            {"representative": representative},
+            signers,
+        )

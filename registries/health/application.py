@@ -45,6 +45,8 @@ from registries.identity.models import AppointmentRecord, OrganisationRecord
 ATTEMPTS = 5
 SIGNATURE_LENGTH = 64
 T = TypeVar("T")
+# Verified signatures of a signed e-service (registries.common.api.signing).
+Signatures = list[dict[str, str]] | None
 
 
 class NotLicensed(RegistryError):
@@ -123,6 +125,18 @@ def parse_signature(signature: bytes | str) -> bytes:
             "signature: an entry needs the doctor's Ed25519 signature (64 bytes, 128 hex digits)"
         )
     return signature
+
+
+def signed(signatures: Signatures) -> dict[str, Any]:
+    """The signatures as a sealed value's field (nothing for an unsigned command)."""
+    return {} if signatures is None else {"signatures": signatures}
+
+
+def sealed_signatures(key_id: str, signatures: Signatures, actor: str) -> dict[str, str] | None:
+    """A signed command's signatures sealed with the patient's key, or None if unsigned."""
+    if signatures is None:
+        return None
+    return keystore.seal(key_id, signed(signatures), actor, "store the patient's signatures")
 
 
 class HealthRegistry(RegistryApplication):
@@ -264,16 +278,29 @@ class HealthRegistry(RegistryApplication):
 
     # Consent.
 
-    def close_access(self, patient: str, provider: str, actor: str) -> None:
-        """Close the patient's record to a provider (hospital), or to all with ``""``."""
-        self._consent(patient, provider, actor, close=True)
+    def close_access(
+        self, patient: str, provider: str, actor: str, signatures: Signatures = None
+    ) -> None:
+        """Close the patient's record to a provider (hospital), or to all with ``""``.
 
-    def open_access(self, patient: str, provider: str, actor: str) -> None:
+        ``signatures``: the verified signatures of a signed e-service, sealed
+        into the event with the patient's key (they name people).
+        """
+        self._consent(patient, provider, actor, signatures, close=True)
+
+    def open_access(
+        self, patient: str, provider: str, actor: str, signatures: Signatures = None
+    ) -> None:
         """Open the patient's record again to a provider, or to all with ``""``."""
-        self._consent(patient, provider, actor, close=False)
+        self._consent(patient, provider, actor, signatures, close=False)
 
-    def appoint_representative(self, patient: str, representative: str, actor: str) -> None:
-        """The patient appoints a person who may read their record for them."""
+    def appoint_representative(
+        self, patient: str, representative: str, actor: str, signatures: Signatures = None
+    ) -> None:
+        """The patient appoints a person who may read their record for them.
+
+        Signed by the patient and by the representative (who accepts).
+        """
         check_person(patient, "patient")
         check_person(representative, "representative")
         if representative == patient:
@@ -285,16 +312,27 @@ class HealthRegistry(RegistryApplication):
             lambda record, key_id: record.appoint_representative(
                 subject,
                 keystore.seal(
-                    key_id, {"representative": representative}, actor, "appoint a representative"
+                    key_id,
+                    {"representative": representative, **signed(signatures)},
+                    actor,
+                    "appoint a representative",
                 ),
                 actor,
             ),
         )
 
-    def remove_representative(self, patient: str, representative: str, actor: str) -> None:
+    def remove_representative(
+        self, patient: str, representative: str, actor: str, signatures: Signatures = None
+    ) -> None:
+        """The patient removes a representative (signed by the patient)."""
         check_person(patient, "patient")
         subject = keystore.subject_of(check_person(representative, "representative"))
-        self._existing(patient, lambda record: record.remove_representative(subject, actor))
+        self._existing(
+            patient,
+            lambda record: record.remove_representative(
+                subject, actor, sealed_signatures(record.key_id, signatures, actor)
+            ),
+        )
 
     # Erasure.
 
@@ -347,16 +385,19 @@ class HealthRegistry(RegistryApplication):
             )
         return key_id_of(key)
 
-    def _consent(self, patient: str, provider: str, actor: str, *, close: bool) -> None:
+    def _consent(
+        self, patient: str, provider: str, actor: str, signatures: Signatures, *, close: bool
+    ) -> None:
         check_person(patient, "patient")
         if provider != ALL_PROVIDERS:
             check_organisation(provider, "hospital", "provider")
 
         def decide(record: HealthRecord, key_id: str) -> None:
+            sealed = sealed_signatures(key_id, signatures, actor)
             if close:
-                record.close_access(provider, actor)
+                record.close_access(provider, actor, sealed)
             else:
-                record.open_access(provider, actor)
+                record.open_access(provider, actor, sealed)
 
         self._write(patient, actor, decide)
 

@@ -199,13 +199,18 @@ class HealthRecord(Aggregate):
         dispensed_on: date
         actor: str
 
+    # ``sealed`` of a consent change or removal: the patient's verified
+    # signatures (signed e-services); None on events written before them or by
+    # an official.
     class AccessClosed(Aggregate.Event):
         provider: str
         actor: str
+        sealed: dict[str, str] | None = None
 
     class AccessOpened(Aggregate.Event):
         provider: str
         actor: str
+        sealed: dict[str, str] | None = None
 
     class RepresentativeAppointed(Aggregate.Event):
         representative_subject: str
@@ -215,6 +220,7 @@ class HealthRecord(Aggregate):
     class RepresentativeRemoved(Aggregate.Event):
         representative_subject: str
         actor: str
+        sealed: dict[str, str] | None = None
 
     class Erased(Aggregate.Event):
         key_id: str
@@ -242,7 +248,7 @@ class HealthRecord(Aggregate):
             return False
         return not self.closed_to_all or provider in self.opened
 
-    def close_access(self, provider: str, actor: str) -> None:
+    def close_access(self, provider: str, actor: str, sealed: dict[str, str] | None = None) -> None:
         """Close the record to one provider, or to all (``provider=""``)."""
         self._live()
         if provider == ALL_PROVIDERS:
@@ -250,10 +256,10 @@ class HealthRecord(Aggregate):
         else:
             changes = self.allows(provider)
         if changes:  # closing what is closed records nothing
-            self._closed(provider, actor)
+            self._closed(provider, actor, sealed)
 
     @event(AccessClosed)
-    def _closed(self, provider: str, actor: str) -> None:
+    def _closed(self, provider: str, actor: str, sealed: dict[str, str] | None) -> None:
         if provider == ALL_PROVIDERS:
             self.closed_to_all = True
             self.opened.clear()
@@ -261,7 +267,7 @@ class HealthRecord(Aggregate):
             self.closed.add(provider)
             self.opened.discard(provider)
 
-    def open_access(self, provider: str, actor: str) -> None:
+    def open_access(self, provider: str, actor: str, sealed: dict[str, str] | None = None) -> None:
         """Open the record again to one provider, or to all (``provider=""``)."""
         self._live()
         if provider == ALL_PROVIDERS:
@@ -269,10 +275,10 @@ class HealthRecord(Aggregate):
         else:
             changes = not self.allows(provider)
         if changes:  # opening what is open records nothing
-            self._opened(provider, actor)
+            self._opened(provider, actor, sealed)
 
     @event(AccessOpened)
-    def _opened(self, provider: str, actor: str) -> None:
+    def _opened(self, provider: str, actor: str, sealed: dict[str, str] | None) -> None:
         if provider == ALL_PROVIDERS:
             self.closed_to_all = False
             self.closed.clear()
@@ -294,14 +300,18 @@ class HealthRecord(Aggregate):
     ) -> None:
         self.representatives.add(representative_subject)
 
-    def remove_representative(self, subject: str, actor: str) -> None:
+    def remove_representative(
+        self, subject: str, actor: str, sealed: dict[str, str] | None = None
+    ) -> None:
         self._live()
         if subject not in self.representatives:
             raise NotFound("representative: not the patient's representative")
-        self._representative_removed(subject, actor)
+        self._representative_removed(subject, actor, sealed)
 
     @event(RepresentativeRemoved)
-    def _representative_removed(self, representative_subject: str, actor: str) -> None:
+    def _representative_removed(
+        self, representative_subject: str, actor: str, sealed: dict[str, str] | None
+    ) -> None:
         self.representatives.discard(representative_subject)
 
     # Entries.

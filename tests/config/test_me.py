@@ -15,6 +15,7 @@ from chain.blocks.sealing import seal_pending
 from registries.common.api.me import chain_position
 from tests.registries.common.citizens import citizen, signature, signed_in
 from tests.registries.court import helpers as court
+from tests.registries.health import helpers as health
 from tests.registries.identity.helpers import token_client
 from tests.registries.property import helpers as property_helpers
 
@@ -189,3 +190,45 @@ def test_pending_entry_has_no_proof_until_recorded() -> None:
         "level": "pending",
         "proof": None,
     }
+
+
+# Health and the data tracker: another citizen (not a provider) learns nothing --------------
+
+
+def test_index_links_health_and_the_data_tracker(mari: dict[str, Any]) -> None:
+    links = mari["client"].get(ME).json()["links"]
+    assert {"health", "data-tracker"} <= set(links)
+
+
+@pytest.fixture
+def mari_health() -> dict[str, Any]:
+    """A patient with a diagnosis, whose record her doctor has read (tracked)."""
+    code, key = citizen()
+    doctor = health.doctor()
+    health.encounter(doctor, code, summary="Mari's private summary")
+    read = token_client(doctor.code).get(f"/api/v1/health/patients/{code}/")
+    assert read.status_code == 200, read.content
+    return {"code": code, "client": signed_in(code, key), "doctor": doctor.code}
+
+
+def test_another_citizen_cannot_read_my_health_record(
+    mari_health: dict[str, Any], eve: APIClient
+) -> None:
+    response = eve.get(f"/api/v1/health/patients/{mari_health['code']}/")
+    assert response.status_code in (403, 404)
+    assert "Mari's private summary" not in response.content.decode()
+    assert "J45" not in response.content.decode()
+
+
+@pytest.mark.parametrize("view", ["health/", "data-tracker/"])
+def test_another_citizen_sees_none_of_my_health_data_or_reads(
+    mari_health: dict[str, Any], eve: APIClient, view: str
+) -> None:
+    mine = mari_health["client"].get(f"{ME}{view}")
+    assert mine.status_code == 200, mine.content
+    assert mari_health["doctor"] in mine.content.decode()  # the doctor, or their read
+    response = eve.get(f"{ME}{view}")
+    text = response.content.decode()
+    assert response.status_code in (200, 404)
+    for secret in (mari_health["code"], mari_health["doctor"], "Mari's private summary"):
+        assert secret not in text

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -11,6 +12,7 @@ from django.core.cache import cache
 
 from riik_client import Client, ClientError, load_key, new_key
 from riik_client.__main__ import main
+from tests.registries.health import helpers as health
 from tests.registries.identity.helpers import person, run
 
 pytestmark = pytest.mark.usefixtures("event_store")
@@ -94,3 +96,30 @@ def test_wrong_key_file_cannot_sign_in(live_server: Any, tmp_path: Path) -> None
     other = tmp_path / "other.key"
     new_key(other)
     assert main(["--server", live_server.url, "--code", mari, "--key", str(other), "sign-in"]) == 1
+
+
+def test_a_patient_signs_consent_and_representative_changes_and_reads_them_back(
+    live_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mari, mari_key = resident(tmp_path, "Mari")
+    ema, ema_key = resident(tmp_path, "Ema")
+    hospital = health.hospital()
+    common = ["--server", live_server.url, "--code", mari, "--key", str(mari_key)]
+    assert main([*common, "health", "consent", "close", "--provider", hospital]) == 0
+    capsys.readouterr()
+    assert main([*common, "me", "health"]) == 0
+    assert json.loads(capsys.readouterr().out)["consents"] == [
+        {"provider": hospital, "state": "closed"}
+    ]
+    appoint = [*common, "health", "representative", "appoint", ema]
+    # Without the representative's signature the appointment is refused.
+    assert main(appoint) == 1
+    assert f"missing the signature of {ema}" in capsys.readouterr().err
+    assert main([*appoint, "--signer", f"{ema}={ema_key}"]) == 0
+    assert json.loads(capsys.readouterr().out)["representatives"] == [ema]
+    assert main([*common, "health", "representative", "remove", ema]) == 0
+    assert json.loads(capsys.readouterr().out)["representatives"] == []
+    assert main([*common, "health", "consent", "open"]) == 0
+    capsys.readouterr()
+    assert main([*common, "me", "data-tracker"]) == 0
+    assert "results" in json.loads(capsys.readouterr().out)

@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from registries.common.api.serializers import StrictCharField
+from registries.common.api.signing import signatures_field
 from registries.health.domain import MAX_DIAGNOSES, MAX_TEXT
 
 
@@ -115,6 +116,19 @@ class ConsentInSerializer(serializers.Serializer[Any]):
 
 class RepresentativeInSerializer(serializers.Serializer[Any]):
     representative = StrictCharField(max_length=11, help_text="Personal code")
+
+
+class SignedConsentSerializer(ConsentInSerializer):
+    """A consent change signed by the patient."""
+
+    signatures = signatures_field()
+
+
+class SignedRepresentativeSerializer(RepresentativeInSerializer):
+    """An appointment signed by the patient and the representative, or a removal
+    signed by the patient."""
+
+    signatures = signatures_field()
 
 
 class CreatedEntrySerializer(serializers.Serializer[Any]):

@@ -29,8 +29,8 @@ me_urlpatterns: list[URLPattern | URLResolver] = [
         name="me-health-representatives",
     ),
     path(
-        "health/representatives/<str:representative>/",
-        views.MyRepresentativeDetailView.as_view(),
-        name="me-health-representative",
+        "health/representatives/removal/",
+        views.MyRepresentativeRemovalView.as_view(),
+        name="me-health-representative-removal",
     ),
 ]

@@ -5,7 +5,8 @@
   tracked. Doctors also write encounters and prescriptions (signed),
   pharmacists list and dispense prescriptions, the ministry (health
   registrar) erases a record and lists emergency accesses.
-* ``/api/v1/me/health/`` -- the patient: their record, consent, representatives.
+* ``/api/v1/me/health/`` -- the patient: their record; consent changes and
+  representatives are signed commands (:mod:`registries.common.api.signing`).
 
 Every command goes through :func:`registries.common.commands.issue`; refused
 commands write nothing and answer with RFC 9457 problem+json.
@@ -30,11 +31,11 @@ from rest_framework.response import Response
 from registries.common.api import actor
 from registries.common.api.problems import problem_responses
 from registries.common.api.roles import registry_role
+from registries.common.api.signing import SignedCommandMixin
 from registries.common.application import running
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand
 from registries.health.api.serializers import (
-    ConsentInSerializer,
     CreatedEntrySerializer,
     DispensingInSerializer,
     EncounterInSerializer,
@@ -44,7 +45,8 @@ from registries.health.api.serializers import (
     PrescriptionInSerializer,
     PrescriptionOutSerializer,
     RecordOutSerializer,
-    RepresentativeInSerializer,
+    SignedConsentSerializer,
+    SignedRepresentativeSerializer,
 )
 from registries.health.application import HealthRegistry, check_person
 from registries.health.projections import PROJECTIONS
@@ -309,60 +311,76 @@ class MyHealthView(GenericAPIView[Any]):
 
 
 @extend_schema(tags=TAGS)
-class MyConsentView(GenericAPIView[Any]):
-    """Close or open my record to one provider or to all."""
+class MyConsentView(SignedCommandMixin, GenericAPIView[Any]):
+    """Close or open my record to one provider or to all; I sign."""
 
     permission_classes = [IsAuthenticated]
-    serializer_class = ConsentInSerializer
+    serializer_class = SignedConsentSerializer
+    throttle_scope = "e-services"
+    signed_registry = "health"
+    signed_command = "change-consent"
 
     @extend_schema(
-        summary="Close or open my record to a provider (empty provider: all)",
-        request=ConsentInSerializer,
-        responses={200: RecordOutSerializer, **problem_responses(400, 401, 403, 404, 410)},
+        summary="Close or open my record to a provider (empty provider: all); I sign",
+        request=SignedConsentSerializer,
+        responses={200: RecordOutSerializer, **problem_responses(400, 401, 403, 404, 409, 410)},
     )
     def post(self, request: Request) -> Response:
         code = person_code(request)
-        data = validated(ConsentInSerializer, request.data)
-        if data["action"] == "close":
-            run(lambda app: app.close_access(code, data["provider"], code))
-        else:
-            run(lambda app: app.open_access(code, data["provider"], code))
+        data = validated(SignedConsentSerializer, request.data)
+        command = (
+            HealthRegistry.close_access if data["action"] == "close" else HealthRegistry.open_access
+        )
+        with self.verified(request, {code}) as signatures:
+            run(lambda app: command(app, code, data["provider"], code, signatures))
         return Response(read_record(Reader(code=code, purpose="own record"), code))
 
 
 @extend_schema(tags=TAGS)
-class MyRepresentativeDetailView(GenericAPIView[Any]):
-    """Remove a representative."""
+class MyRepresentativeView(SignedCommandMixin, GenericAPIView[Any]):
+    """Appoint a representative who may read my record: I and they sign."""
 
     permission_classes = [IsAuthenticated]
-    serializer_class = RecordOutSerializer
+    serializer_class = SignedRepresentativeSerializer
+    throttle_scope = "e-services"
+    signed_registry = "health"
+    signed_command = "appoint-representative"
 
     @extend_schema(
-        summary="Remove a representative",
-        responses={200: RecordOutSerializer, **problem_responses(400, 401, 403, 404, 410)},
-    )
-    def delete(self, request: Request, representative: str) -> Response:
-        code = person_code(request)
-        run(lambda app: app.remove_representative(code, representative, code))
-        return Response(read_record(Reader(code=code, purpose="own record"), code))
-
-
-@extend_schema(tags=TAGS)
-class MyRepresentativeView(GenericAPIView[Any]):
-    """Appoint a representative who may read my record."""
-
-    permission_classes = [IsAuthenticated]
-    serializer_class = RepresentativeInSerializer
-
-    @extend_schema(
-        summary="Appoint a representative",
-        request=RepresentativeInSerializer,
+        summary="Appoint a representative; I and the representative (who accepts) sign",
+        request=SignedRepresentativeSerializer,
         responses={201: RecordOutSerializer, **problem_responses(400, 401, 403, 404, 409, 410)},
     )
     def post(self, request: Request) -> Response:
         code = person_code(request)
-        data = validated(RepresentativeInSerializer, request.data)
-        run(lambda app: app.appoint_representative(code, data["representative"], code))
+        data = validated(SignedRepresentativeSerializer, request.data)
+        representative = check_person(data["representative"], "representative")
+        with self.verified(request, {code, representative}) as signatures:
+            run(lambda app: app.appoint_representative(code, representative, code, signatures))
         return Response(
             read_record(Reader(code=code, purpose="own record"), code), status.HTTP_201_CREATED
         )
+
+
+@extend_schema(tags=TAGS)
+class MyRepresentativeRemovalView(SignedCommandMixin, GenericAPIView[Any]):
+    """Remove a representative: I sign (a POST, so the signatures travel in a body)."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = SignedRepresentativeSerializer
+    throttle_scope = "e-services"
+    signed_registry = "health"
+    signed_command = "remove-representative"
+
+    @extend_schema(
+        summary="Remove a representative; I sign",
+        request=SignedRepresentativeSerializer,
+        responses={200: RecordOutSerializer, **problem_responses(400, 401, 403, 404, 409, 410)},
+    )
+    def post(self, request: Request) -> Response:
+        code = person_code(request)
+        data = validated(SignedRepresentativeSerializer, request.data)
+        representative = check_person(data["representative"], "representative")
+        with self.verified(request, {code}) as signatures:
+            run(lambda app: app.remove_representative(code, representative, code, signatures))
+        return Response(read_record(Reader(code=code, purpose="own record"), code))

@@ -121,3 +121,22 @@ def prescription(
             )
         )
     )  # fmt: skip
+
+
+def e_id_key(code: str) -> Ed25519PrivateKey:
+    """Register a fresh e-ID key for the person ``code``; return it (to sign e-services)."""
+    key = Ed25519PrivateKey.generate()
+    identity.run(lambda a: a.register_key(code, identity.raw_public(key), "registrar"))
+    return key
+
+
+def signed(
+    payload: dict[str, Any], command: str, *signers: tuple[str, Ed25519PrivateKey]
+) -> dict[str, Any]:
+    """``payload`` with the ``signatures`` of a health e-service ``command``."""
+    from tests.registries.common.citizens import signature
+
+    return {
+        **payload,
+        "signatures": [signature(key, code, "health", command, payload) for code, key in signers],
+    }

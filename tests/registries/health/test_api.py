@@ -6,6 +6,7 @@ from datetime import timedelta
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.utils import timezone
 
 from registries.health.models import EntryRecord
@@ -34,19 +35,31 @@ def client(code: str) -> Any:
     return _users[code]
 
 
+def key(code: str) -> Ed25519PrivateKey:
+    """The person's e-ID key (registered on first use)."""
+    if code not in _keys:
+        _keys[code] = h.e_id_key(code)
+    return _keys[code]
+
+
 def consent(patient: str, action: str, provider: str = "") -> None:
+    payload = {"action": action, "provider": provider}
     response = client(patient).post(
-        "/api/v1/me/health/consents/", {"action": action, "provider": provider}, format="json"
+        "/api/v1/me/health/consents/",
+        h.signed(payload, "change-consent", (patient, key(patient))),
+        format="json",
     )
     assert response.status_code == 200, response.content
 
 
 _users: dict[str, Any] = {}
+_keys: dict[str, Ed25519PrivateKey] = {}
 
 
 @pytest.fixture(autouse=True)
 def _fresh_users() -> None:
     _users.clear()
+    _keys.clear()
 
 
 def test_a_doctor_reads_an_open_record_and_the_read_is_tracked() -> None:
@@ -137,13 +150,20 @@ def test_a_patient_cannot_read_another_patients_record_by_changing_the_code() ->
 def test_a_representative_reads_the_record() -> None:
     doctor, patient, parent = h.doctor(), h.patient(), h.patient("Ema", "Tamm")
     h.encounter(doctor, patient)
+    payload = {"representative": parent}
     response = client(patient).post(
-        "/api/v1/me/health/representatives/", {"representative": parent}, format="json"
+        "/api/v1/me/health/representatives/",
+        h.signed(payload, "appoint-representative", (patient, key(patient)), (parent, key(parent))),
+        format="json",
     )
     assert response.status_code == 201, response.content
     assert response.json()["representatives"] == [parent]
     assert client(parent).get(record_url(patient)).status_code == 200
-    removed = client(patient).delete(f"/api/v1/me/health/representatives/{parent}/")
+    removed = client(patient).post(
+        "/api/v1/me/health/representatives/removal/",
+        h.signed(payload, "remove-representative", (patient, key(patient))),
+        format="json",
+    )
     assert removed.status_code == 200, removed.content
     assert removed.json()["representatives"] == []
     problem(client(parent).get(record_url(patient)), 403)
