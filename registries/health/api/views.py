@@ -291,6 +291,11 @@ class EmergencyAccessView(ListModelMixin, GenericAPIView[ReadRecord]):
         return response
 
 
+# The patient's own acts name their actor by role: their personal code in the
+# event would tie the pseudonymous record to them in clear, even after erasure.
+THE_PATIENT = "patient"
+
+
 # The patient's own record (mounted under /api/v1/me/).
 
 
@@ -332,7 +337,7 @@ class MyConsentView(SignedCommandMixin, GenericAPIView[Any]):
             HealthRegistry.close_access if data["action"] == "close" else HealthRegistry.open_access
         )
         with self.verified(request, {code}) as signatures:
-            run(lambda app: command(app, code, data["provider"], code, signatures))
+            run(lambda app: command(app, code, data["provider"], THE_PATIENT, signatures))
         return Response(read_record(Reader(code=code, purpose="own record"), code))
 
 
@@ -356,7 +361,11 @@ class MyRepresentativeView(SignedCommandMixin, GenericAPIView[Any]):
         data = validated(SignedRepresentativeSerializer, request.data)
         representative = check_person(data["representative"], "representative")
         with self.verified(request, {code, representative}) as signatures:
-            run(lambda app: app.appoint_representative(code, representative, code, signatures))
+            run(
+                lambda app: app.appoint_representative(
+                    code, representative, THE_PATIENT, signatures
+                )
+            )
         return Response(
             read_record(Reader(code=code, purpose="own record"), code), status.HTTP_201_CREATED
         )
@@ -382,5 +391,7 @@ class MyRepresentativeRemovalView(SignedCommandMixin, GenericAPIView[Any]):
         data = validated(SignedRepresentativeSerializer, request.data)
         representative = check_person(data["representative"], "representative")
         with self.verified(request, {code}) as signatures:
-            run(lambda app: app.remove_representative(code, representative, code, signatures))
+            run(
+                lambda app: app.remove_representative(code, representative, THE_PATIENT, signatures)
+            )
         return Response(read_record(Reader(code=code, purpose="own record"), code))

@@ -68,6 +68,19 @@ def test_closing_my_record_stores_my_sealed_signature_that_verifies() -> None:
     key.public_key().verify(bytes.fromhex(stored["signature"]), message)
 
 
+def test_my_own_acts_do_not_name_me_in_the_clear_on_the_chain() -> None:
+    mari, key = citizen()
+    hospital = h.hospital()
+    body = h.signed(close(hospital), "change-consent", (mari, key))
+    assert signed_in(mari, key).post(CONSENTS, body, format="json").status_code == 200
+    closed = events(mari)[-1]
+    assert closed.actor == "patient"
+    # The stored bytes (what the ledger hashes) hold no personal code of mine.
+    stored = h.app().recorder.select_events(record_id(keystore.subject_of(mari)))
+    assert stored
+    assert all(mari.encode() not in event.state for event in stored)
+
+
 def test_a_consent_change_without_my_signature_writes_nothing() -> None:
     mari, key = citizen()
     response = signed_in(mari, key).post(CONSENTS, close(h.hospital()), format="json")
