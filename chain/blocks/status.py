@@ -30,20 +30,29 @@ class LedgerStatus:
         }
 
 
-def ledger_status(registry: str, seq: int | None) -> LedgerStatus:
-    """The first block whose log of ``registry`` includes entry ``seq``."""
-    if seq is None:
-        return LedgerStatus(registry, None, None, PENDING)
-    log = (
+def including_log(registry: str, seq: int) -> BlockLog | None:
+    """The log of the first block that includes entry ``seq`` of ``registry`` (with its block)."""
+    return (
         BlockLog.objects.filter(registry=registry, size__gte=seq)
         .order_by("size", "block_id")
         .select_related("block")
         .first()
     )
+
+
+def status_in(registry: str, seq: int | None, log: BlockLog | None) -> LedgerStatus:
+    """Where entry ``seq`` stands, given the log of the first block that includes it."""
+    if seq is None:
+        return LedgerStatus(registry, None, None, PENDING)
     if log is None:
         return LedgerStatus(registry, seq, None, PENDING)
     level = log.block.level if log.block.level != PROPOSED else "sealed"
     return LedgerStatus(registry, seq, log.block_id, level)
+
+
+def ledger_status(registry: str, seq: int | None) -> LedgerStatus:
+    """The first block whose log of ``registry`` includes entry ``seq``."""
+    return status_in(registry, seq, None if seq is None else including_log(registry, seq))
 
 
 def signature_counts(block: Block) -> dict[str, int]:

@@ -25,8 +25,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 
 from chain import merkle
-from chain.blocks.models import BlockLog
-from chain.blocks.status import ledger_status
+from chain.blocks.status import including_log, status_in
 from chain.ledger import proofs
 from chain.ledger.models import LedgerEntry
 
@@ -56,23 +55,25 @@ class MyFeedPagination(CursorPagination):
 
 def chain_position(registry: str, seq: int | None) -> dict[str, Any]:
     """Where ledger entry ``seq`` stands, with the inclusion proof a citizen checks."""
-    status = ledger_status(registry, seq)
-    body: dict[str, Any] = status.as_dict()
+    # One query finds the including block's log: its level, size and root.
+    log = None if seq is None else including_log(registry, seq)
+    body: dict[str, Any] = status_in(registry, seq, log).as_dict()
     body["proof"] = None
     if seq is None:
         return body
     entry = LedgerEntry.objects.filter(registry=registry, seq=seq).first()
     if entry is None:
         return body
-    if status.block_height is not None:
-        tree_size = BlockLog.objects.get(block_id=status.block_height, registry=registry).size
+    if log is not None:
+        tree_size, root = log.size, bytes(log.root)
     else:
         tree_size = proofs.log_size(registry)
+        root = proofs.tree_root(registry, tree_size)
     leaf = entry.leaf()
     body["proof"] = {
         "leaf_index": seq - 1,
         "tree_size": tree_size,
-        "root_hash": proofs.tree_root(registry, tree_size).hex(),
+        "root_hash": root.hex(),
         "leaf": leaf.hex(),
         "leaf_hash": merkle.leaf_hash(leaf).hex(),
         "audit_path": [node.hex() for node in proofs.inclusion_proof(registry, seq, tree_size)],
