@@ -9,12 +9,16 @@ not know about, are emptied around each test.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 from django.conf import settings
+from django.contrib.contenttypes.management import create_contenttypes
 from django.core.management.color import Style
+from django.core.management.commands import flush as flush_command
 from django.db import connection
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
+from django.db.models.signals import post_migrate
 
 from chain.ledger.sqlite import events_table
 from registries.common.application import stop_all
@@ -46,6 +50,31 @@ def _delete_flush(
 
 PostgresOperations.sql_flush = _delete_flush  # type: ignore[method-assign,assignment]
 
+# Content types and permissions are made once by ``migrate`` and never change
+# in a test: keep them through the flush after each transactional test, and
+# do not let that flush's post_migrate signal check them all again (it cost a
+# third of a second per test on PostgreSQL).
+STATIC_TABLES = frozenset({"django_content_type", "auth_permission"})
+
+
+def _flush_sql(
+    style: Style, connection: Any, reset_sequences: bool = True, allow_cascade: bool = False
+) -> list[str]:
+    tables = [
+        table
+        for table in connection.introspection.django_table_names(
+            only_existing=True, include_views=False
+        )
+        if table not in STATIC_TABLES
+    ]
+    statements: list[str] = connection.ops.sql_flush(
+        style, tables, reset_sequences=reset_sequences, allow_cascade=allow_cascade
+    )
+    return statements
+
+
+flush_command.sql_flush = _flush_sql  # type: ignore[attr-defined]
+
 
 def _empty_event_tables() -> None:
     existing = set(connection.introspection.table_names())
@@ -54,6 +83,13 @@ def _empty_event_tables() -> None:
             table = events_table(registry)
             if table in existing:
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _static_tables_kept(django_db_setup: None) -> None:
+    """After the test database is migrated, flushes leave the static tables alone."""
+    post_migrate.disconnect(dispatch_uid="django.contrib.auth.management.create_permissions")
+    post_migrate.disconnect(create_contenttypes)
 
 
 @pytest.fixture(scope="session", autouse=True)
