@@ -4,6 +4,10 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 EXTRAS ?= postgres,redis,rabbitmq,dev
 DEMO_COMPANIES ?= 200
+# make run: a devnet raising each block one level per beat tick (docs/adr/0040-*).
+RIIK_CONSENSUS ?= devnet
+RIIK_DEVNET_STEPWISE ?= 1
+RUN_ENV := RIIK_CONSENSUS=$(RIIK_CONSENSUS) RIIK_DEVNET_STEPWISE=$(RIIK_DEVNET_STEPWISE)
 
 .PHONY: install run test lint bench worker clean openapi
 
@@ -16,9 +20,9 @@ $(BIN)/.installed: pyproject.toml
 install: $(BIN)/.installed
 
 run: install
-	$(BIN)/python manage.py migrate --noinput
-	$(BIN)/python manage.py demo --if-empty --companies $(DEMO_COMPANIES)
-	$(BIN)/python manage.py serve 127.0.0.1:8000
+	$(RUN_ENV) $(BIN)/python manage.py migrate --noinput
+	$(RUN_ENV) $(BIN)/python manage.py demo --if-empty --companies $(DEMO_COMPANIES)
+	$(RUN_ENV) $(BIN)/python manage.py serve 127.0.0.1:8000
 
 test: install
 	$(BIN)/python -m pytest

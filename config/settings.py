@@ -185,6 +185,9 @@ RIIK_SUPERNODES = env.int("RIIK_SUPERNODES", default=4)
 RIIK_WITNESSES = env.int("RIIK_WITNESSES", default=4)
 RIIK_CITIZENS = env.int("RIIK_CITIZENS", default=3)
 RIIK_CITIZEN_THRESHOLD = env.int("RIIK_CITIZEN_THRESHOLD", default=2)
+# Devnet only: raise a block one level per beat tick (make run), so the admin
+# shows it committed, then final, then witnessed (docs/adr/0040).
+RIIK_DEVNET_STEPWISE = env.bool("RIIK_DEVNET_STEPWISE", default=False)
 RIIK_BLOCK_INTERVAL = env.float("RIIK_BLOCK_INTERVAL", default=2.0)
 # The cluster (chain.blocks.cluster, manage.py cluster): this worker's role
 # ("host" for the registry host, or a node tier: supernode, witness, citizen),

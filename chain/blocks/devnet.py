@@ -121,6 +121,17 @@ class RunResult:
     final: bool = False
 
 
+@dataclass
+class _Flight:
+    """A run stopped early: its block, the messages still in flight and its votes so far."""
+
+    block_hash: bytes
+    height: int
+    queue: deque[tuple[str, str, Message]]
+    result: RunResult
+    silenced: set[str]
+
+
 class DevnetNetwork:
     """Every member's node in memory, connected by a fault-free synchronous pump."""
 
@@ -165,6 +176,7 @@ class DevnetNetwork:
         self.nodes: dict[str, ChainNode] = {}
         self.height = 0
         self.prev_hash = b""
+        self.flight: _Flight | None = None
 
     def _build(
         self, name: str, propose: BlockBuilder, last_signed: tuple[int, bytes] | None
@@ -203,6 +215,10 @@ class DevnetNetwork:
             )
         )
 
+    def in_flight(self, block_hash: bytes) -> bool:
+        """True when a run on ``block_hash`` stopped early and can resume."""
+        return self.flight is not None and self.flight.block_hash == block_hash
+
     def reset(
         self, height: int, prev_hash: bytes, last_signed: Mapping[str, tuple[int, bytes]]
     ) -> None:
@@ -217,6 +233,7 @@ class DevnetNetwork:
             self.nodes[name] = node
         self.height, self.prev_hash = height, prev_hash
         self._started = False
+        self.flight = None
 
     def run(
         self,
@@ -225,18 +242,27 @@ class DevnetNetwork:
         *,
         persist: Callable[[str, SignedFinalize], bool],
         enough: Callable[[RunResult], bool],
+        stop_early: bool = False,
     ) -> RunResult:
         """Pump messages (and ticks) until ``enough`` or the tick budget is spent.
 
         ``persist`` is called for each supernode's :class:`SignedFinalize`
         before its messages leave; when it refuses, that node's messages
         are dropped and the node is treated as down for this run.
+
+        With ``stop_early`` the run stops as soon as ``enough`` holds, with
+        the rest of the messages still in flight; the next run on the same
+        block resumes from there (its votes so far included), so a caller
+        can take a block through the protocol one tier at a time.
         """
         self.header.header, self.header.hash = header, block_hash
-        result = RunResult()
-        queue: deque[tuple[str, str, Message]] = deque()
-        silenced: set[str] = set()
-        height = self.height
+        flight = self.flight
+        resumed = flight is not None and flight.block_hash == block_hash
+        if flight is None or not resumed:
+            flight = _Flight(block_hash, self.height, deque(), RunResult(), set())
+        self.flight = None
+        height = flight.height
+        result, queue, silenced = flight.result, flight.queue, flight.silenced
 
         def emit(name: str, out: Output) -> None:
             for decision in out.decisions:
@@ -263,13 +289,15 @@ class DevnetNetwork:
                     queue.append((name, dst, message))
 
         def pump() -> None:
-            while queue:
+            while queue and not (stop_early and enough(result)):
                 src, dst, message = queue.popleft()
                 node = self.nodes.get(dst)
                 if node is not None and dst not in silenced:
                     emit(dst, node.handle(src, message))
 
-        if self._started:
+        if resumed:
+            pass  # the nodes are mid-protocol; their messages wait in the queue
+        elif self._started:
             # The nodes entered this height when the previous block became
             # final, before its header existed, so the proposer had nothing
             # to propose; nobody voted here yet (ready_for), so each BFT node
@@ -295,6 +323,8 @@ class DevnetNetwork:
             for name, node in self.nodes.items()
             if name in self.groups[SUPERNODES] and name not in silenced
         )
+        if stop_early and enough(result):
+            self.flight = flight
         if result.final:
             self.height, self.prev_hash = height + 1, block_hash
         return result

@@ -23,6 +23,7 @@ from chain.blocks.models import (
     COMMITTED,
     FINAL,
     LEVEL_ORDER,
+    PROPOSED,
     WITNESSED,
     Block,
     BlockSignature,
@@ -48,6 +49,8 @@ TIER_KINDS = {
     CITIZEN_TIER: COSIGN_KIND,
 }
 """The signature kind that counts for each tier's certificate."""
+NEXT_TIER = {PROPOSED: WITNESS_TIER, COMMITTED: SUPERNODE_TIER, FINAL: CITIZEN_TIER}
+"""The tier whose certificate raises a block from each level to the next."""
 
 
 def quorum(members: int) -> int:
@@ -67,6 +70,9 @@ class Finalizer(Protocol):
     target_level: str
     """The level at which a block needs nothing more from this finalizer."""
 
+    stepwise: bool
+    """True when one :meth:`finalize` raises a block by at most one level."""
+
     def finalize(self, block: Block) -> None: ...
 
 
@@ -74,6 +80,7 @@ class LocalSupernodeFinalizer:
     """This node as the only supernode: signs the block and its checkpoints."""
 
     target_level = FINAL
+    stepwise = False
 
     def __init__(self, key: NodeKey) -> None:
         self.key = key
@@ -152,7 +159,11 @@ class DevnetFinalizer:
     was and the next :func:`~chain.blocks.sealing.finalize_pending` completes
     it. The nodes are kept per process (per database and chain) and rebuilt
     at the block's height on the last final block when missing. Members named
-    in ``down`` never run (tests of faults). It does not run nodes as
+    in ``down`` never run (tests of faults). With ``stepwise`` one
+    :meth:`finalize` takes the block one tier only (committed, then final,
+    then witnessed): the run stops once that tier's certificate is complete
+    and the messages still in flight wait in the nodes' network until the
+    next call, so each beat tick shows the next level. It does not run nodes as
     separate processes, through Celery or with a database each, so its
     certificates still prove only that this node holds every key. Never for
     production.
@@ -168,12 +179,14 @@ class DevnetFinalizer:
         citizens: list[NodeKey],
         citizen_threshold: int,
         down: frozenset[str] = frozenset(),
+        stepwise: bool = False,
     ) -> None:
         if not supernodes:
             raise ValueError("need at least one supernode")
         self.tiers = {WITNESS_TIER: witnesses, SUPERNODE_TIER: supernodes, CITIZEN_TIER: citizens}
         self.citizen_threshold = citizen_threshold
         self.down = frozenset(down)
+        self.stepwise = stepwise
 
     def thresholds(self) -> dict[str, int]:
         """Signatures each tier needs: 2f+1, 2F+1 and ``w``."""
@@ -245,7 +258,9 @@ class DevnetFinalizer:
             )
             _NETWORKS[cache_key] = net
         prev_hash = bytes(block.prev_hash)
-        if not net.ready_for(block.height, prev_hash):
+        if not net.in_flight(bytes(block.block_hash)) and not net.ready_for(
+            block.height, prev_hash
+        ):
             last_signed = {
                 s.node: (s.height, bytes(s.block_hash))
                 for s in SignedHeight.objects.filter(
@@ -271,16 +286,26 @@ class DevnetFinalizer:
                     name, decision.height, decision.block_hash
                 )
 
+            # The tier this run must complete: citizens for a full run, the
+            # next tier above the block's level for a stepwise one.
+            tier = NEXT_TIER[block.level] if self.stepwise else CITIZEN_TIER
+
             def enough(result: RunResult) -> bool:
-                cosigns = sum(1 for v in result.votes if v.tier == CITIZEN_TIER)
-                return cosigns >= needed[CITIZEN_TIER]
+                votes = sum(1 for v in result.votes if v.tier == tier)
+                return votes >= needed[tier]
 
             try:
-                result = net.run(json.loads(block.header), digest, persist=persist, enough=enough)
+                result = net.run(
+                    json.loads(block.header),
+                    digest,
+                    persist=persist,
+                    enough=enough,
+                    stop_early=tier != CITIZEN_TIER,
+                )
             except Exception:
                 _NETWORKS.clear()
                 raise
-            if not result.final:
+            if not result.final and not net.in_flight(digest):
                 _NETWORKS.clear()  # rebuilt from the database next time
             for vote in result.votes:
                 BlockSignature.objects.get_or_create(
@@ -352,6 +377,7 @@ def finalizer() -> Finalizer:
             supernodes=tier_keys(SUPERNODE_TIER, settings.RIIK_SUPERNODES),
             citizens=tier_keys(CITIZEN_TIER, settings.RIIK_CITIZENS),
             citizen_threshold=settings.RIIK_CITIZEN_THRESHOLD,
+            stepwise=settings.RIIK_DEVNET_STEPWISE,
         )
     if settings.RIIK_CONSENSUS == "cluster":
         msg = "in a cluster the nodes finalize blocks (chain.blocks.cluster), not this host"

@@ -80,15 +80,27 @@ def _propose() -> Block | None:
 
 
 def finalize_pending() -> int:
-    """Finalize every sealed block that is not final yet (after a crash, say)."""
+    """Finalize every sealed block that is not final yet (after a crash, say).
+
+    A stepwise finalizer raises only the lowest such block, by one level: the
+    members sign heights in order, so the next block waits for it. Returns
+    the number of blocks that were below the finalizer's target level.
+    """
     if settings.RIIK_CONSENSUS == CLUSTER:
         return 0  # the cluster's nodes finalize; their certificates come back as reports
     active = finalizer()
     below = LEVEL_ORDER[: LEVEL_ORDER.index(active.target_level)]
     pending = list(Block.objects.filter(level__in=below).order_by("height"))
-    for block in pending:
+    for block in pending[:1] if active.stepwise else pending:
         active.finalize(block)
     return len(pending)
+
+
+def finalize_all() -> None:
+    """Take every sealed block to the finalizer's target level, however many calls it needs."""
+    for _ in range(len(LEVEL_ORDER) * Block.objects.count()):
+        if not finalize_pending():
+            return
 
 
 def seal_pending() -> Block | None:
@@ -100,7 +112,9 @@ def seal_pending() -> Block | None:
     """
     if settings.RIIK_CONSENSUS == CLUSTER:
         return None
-    finalize_pending()
+    active = finalizer()
+    if finalize_pending() and active.stepwise:
+        return None  # stepwise: this tick raised an older block; the next block waits for it
     try:
         block = _propose()
     except IntegrityError:
@@ -111,6 +125,6 @@ def seal_pending() -> Block | None:
             # Fault injection for the reliability tests: a window in which a
             # worker can be killed between sealing and finalizing.
             time.sleep(settings.RIIK_FAULT_PAUSE_AFTER_SEAL)
-        finalizer().finalize(block)
+        active.finalize(block)
         block.refresh_from_db()
     return block

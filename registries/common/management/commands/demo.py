@@ -36,7 +36,7 @@ from rich.progress import (
 )
 from rich.table import Table
 
-from chain.blocks.sealing import seal_pending
+from chain.blocks.sealing import finalize_all, seal_pending
 from registries.business.demo import seed_companies
 from registries.common.projections import catch_up_all
 from registries.court.demo import seed_court
@@ -142,9 +142,14 @@ class Command(BaseCommand):
         console.print(f"Private keys of the notaries and key holders: {identity.keys_dir}")
 
     def _seal(self, console: Console) -> None:
-        """Seal the pending ledger entries into blocks."""
+        """Seal the pending ledger entries into blocks, each taken to its target level."""
         sealed = 0
         with console.status("Sealing blocks..."):
-            while sealed < MAX_BLOCKS and seal_pending() is not None:
+            # finalize_all: a stepwise devnet raises a block one level per call.
+            while sealed < MAX_BLOCKS:
+                finalize_all()
+                if seal_pending() is None:
+                    break
                 sealed += 1
+            finalize_all()
         console.print(f"Sealed {sealed} block(s).")
