@@ -44,6 +44,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--code", help="your personal code (isikukood)")
     parser.add_argument("--key", type=Path, help="your e-ID key file (from keygen)")
     parser.add_argument("--role", default="", help="sign in as an official: registry/role")
+    parser.add_argument(
+        "--for-organisation",
+        default="",
+        metavar="CODE",
+        help="sign in for a company whose board you sit on: its registry code",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     keygen = commands.add_parser("keygen", help="make a new e-ID key file; print its public key")
@@ -111,7 +117,7 @@ def main(argv: list[str] | None = None) -> int:
     key = load_key(args.key)
     client = Client(args.server, args.chain_id)
     try:
-        signed_in = client.sign_in(args.code, key, args.role)
+        signed_in = client.sign_in(args.code, key, args.role, args.for_organisation)
         result = _run(args, client, key)
     except ClientError as error:
         print(f"refused: {error}", file=sys.stderr)

@@ -146,8 +146,11 @@ class Client:
                     raise
         raise AssertionError("unreachable")
 
-    def sign_in(self, personal_code: str, key: Ed25519PrivateKey, role: str = "") -> dict[str, Any]:
-        """E-ID sign-in: sign the server's challenge; keep the short-lived token."""
+    def sign_in(
+        self, personal_code: str, key: Ed25519PrivateKey, role: str = "", organisation: str = ""
+    ) -> dict[str, Any]:
+        """E-ID sign-in: sign the server's challenge; keep the short-lived token
+        (acting as an official's ``role``, or for the company ``organisation``)."""
         self.token = None
         challenge = self.request(
             "POST", "/api/v1/identity/sign-in/challenge/", {"personal_code": personal_code}
@@ -159,6 +162,8 @@ class Client:
         }
         if role:
             body["role"] = role
+        if organisation:
+            body["organisation"] = organisation
         answer: dict[str, Any] = self.request("POST", "/api/v1/identity/sign-in/", body)
         self.token = answer["token"]
         self.personal_code = personal_code

@@ -75,6 +75,16 @@ class AccessToken(models.Model):
     role = models.CharField(
         max_length=60, blank=True, help_text="registry/role the token acts as; empty: citizen"
     )
+    organisation = models.CharField(
+        max_length=8,
+        blank=True,
+        help_text="Registry code of the company the token acts for; empty: a person",
+    )
+    signed_in_by = models.CharField(
+        max_length=11,
+        blank=True,
+        help_text="Personal code of the board member who signed in for the organisation",
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
 

@@ -123,3 +123,22 @@ def test_a_patient_signs_consent_and_representative_changes_and_reads_them_back(
     capsys.readouterr()
     assert main([*common, "me", "data-tracker"]) == 0
     assert "results" in json.loads(capsys.readouterr().out)
+
+
+def test_a_board_member_signs_in_for_the_company_and_reads_its_card(
+    live_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mari, mari_key = resident(tmp_path, "Mari")
+    jaan, jaan_key = resident(tmp_path, "Jaan")
+    common = ["--server", live_server.url, "--code", mari, "--key", str(mari_key)]
+    register = ["register-company", "--name", "Juhatus Mesi OÜ", "--legal-form", "OÜ"]
+    register += ["--capital-cents", "250000", "--address", "Tartu, Rüütli 1"]
+    register += ["--founder", mari, "--board", mari]
+    assert main([*common, *register]) == 0
+    company = json.loads(capsys.readouterr().out)["registry_code"]
+    assert main([*common, "--for-organisation", company, "me", "organisation"]) == 0
+    assert json.loads(capsys.readouterr().out)["registry_code"] == company
+    # Jaan is not on the board: refused with the problem's detail.
+    other = ["--server", live_server.url, "--code", jaan, "--key", str(jaan_key)]
+    assert main([*other, "--for-organisation", company, "sign-in"]) == 1
+    assert "not on the current management board" in capsys.readouterr().err

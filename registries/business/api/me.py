@@ -1,6 +1,7 @@
 """The business registry for the signed-in citizen.
 
 ``/api/v1/me/companies/``: the companies I founded or whose board I sit on.
+``/api/v1/me/organisation/``: with an organisation token, the company it acts for.
 E-services (``/api/v1/business/e-services/...``), each a signed command
 (:mod:`registries.common.api.signing`), fee-free:
 
@@ -34,6 +35,7 @@ from registries.business.projections import PROJECTIONS
 from registries.common.api.me import ChainField, MyDataPermission, MyFeedPagination, my_code
 from registries.common.api.problems import problem_responses
 from registries.common.api.signing import SignedCommandMixin, signatures_field
+from registries.common.api.tokens import acting_organisation
 from registries.common.commands import issue
 
 REGISTRY = "business"
@@ -83,6 +85,28 @@ class MyCompaniesView(ListAPIView[CompanyRecord]):
     @extend_schema(tags=["me"], summary="My companies and board seats, with chain proofs")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)
+
+
+class MyOrganisationView(GenericAPIView[CompanyRecord]):
+    """The company an organisation token acts for: its full registry card."""
+
+    permission_classes = [MyDataPermission]
+    serializer_class = CompanyDetailSerializer
+    throttle_scope = "me"
+
+    @extend_schema(
+        tags=["me"],
+        summary="The company I act for (an organisation token), with its annual reports",
+        responses={200: CompanyDetailSerializer, **problem_responses(401, 403, 429)},
+    )
+    def get(self, request: Request) -> Response:
+        organisation = acting_organisation(request)
+        if organisation is None:
+            raise PermissionDenied(
+                "only a token signed in for an organisation acts for one; "
+                "sign in with 'organisation': <registry code>"
+            )
+        return detail_response(request, organisation)
 
 
 class SignedRegistrationSerializer(RegistrationSerializer):

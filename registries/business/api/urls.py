@@ -43,4 +43,7 @@ urlpatterns = [
 ]
 
 # Mounted at /api/v1/me/ by config.me (the signed-in citizen's own records).
-me_urlpatterns = [path("companies/", me.MyCompaniesView.as_view(), name="me-companies")]
+me_urlpatterns = [
+    path("companies/", me.MyCompaniesView.as_view(), name="me-companies"),
+    path("organisation/", me.MyOrganisationView.as_view(), name="me-organisation"),
+]

@@ -37,8 +37,9 @@ from registries.business.application import BusinessRegistry, Registration
 from registries.business.domain import AnnualReport
 from registries.business.models import CompanyRecord
 from registries.business.projections import PROJECTIONS
-from registries.common.api import RegistryAPIView, actor, text_contains
+from registries.common.api import CommandPermission, RegistryAPIView, actor, text_contains
 from registries.common.api.problems import problem_responses
+from registries.common.api.tokens import acting_organisation
 from registries.common.codes import InvalidCodeError, validate_registry_code
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand, NotFound
@@ -232,10 +233,28 @@ class CapitalIncreaseView(CompanyCommandView):
         app.increase_capital(code, data["amount_cents"], who)
 
 
+class RegistrarOrTheCompany(CommandPermission):
+    """A business registrar, or a token acting for the company in the URL itself
+    (signed in by its board member): a company files only its own report."""
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        organisation = acting_organisation(request)
+        if organisation is None:
+            return super().has_permission(request, view)
+        if organisation != view.kwargs.get("code"):
+            self.message = (
+                f"a token for company {organisation} acts only for that company, not for another"
+            )
+            return False
+        return True
+
+
 @command_schema("File an annual report", AnnualReportFilingSerializer, created=True)
 class AnnualReportView(CompanyCommandView):
-    """File the annual report of a finished financial year."""
+    """File the annual report of a finished financial year (the registrar, or
+    the company itself through a board member's organisation token)."""
 
+    permission_classes = [RegistrarOrTheCompany]
     serializer_class = AnnualReportFilingSerializer
     success_status = status.HTTP_201_CREATED
 

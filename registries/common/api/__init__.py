@@ -18,7 +18,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
 from registries.common.api.roles import role_message, user_has_role
-from registries.common.api.tokens import token_allows_role
+from registries.common.api.tokens import acting_organisation, token_allows_role
 
 
 class CommandPermission(BasePermission):
@@ -58,8 +58,8 @@ class RegistryAPIView(GenericAPIView[Any]):
 
 
 def actor(request: Request) -> str:
-    """Who issues a command, as recorded in its events."""
-    return str(request.user.get_username())
+    """Who issues a command, as recorded in its events (a company by its registry code)."""
+    return acting_organisation(request) or str(request.user.get_username())
 
 
 def text_contains(field: str, text: str) -> Q:

@@ -5,6 +5,12 @@ its SHA-256, so a leaked table signs nobody in. Each token expires after
 ``RIIK_TOKEN_LIFETIME`` seconds and may be tied to one official role
 (``business/registrar``): such a token acts only as that official, a plain
 citizen token never acts as an official (:func:`token_allows_role`).
+
+A management-board member may sign in *for* their company: that token's user
+is the organisation's own account (``org-<registry code>``, never a personal
+code), so it acts only as the company (:func:`acting_organisation`), never as
+the person or as an official; and each use checks that the person still sits
+on the company's current board.
 """
 
 from __future__ import annotations
@@ -30,12 +36,52 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def issue_token(user: Any, role: str = "") -> tuple[str, datetime]:
-    """A new token for ``user`` (acting as ``role``, if given) and when it expires."""
+def issue_token(
+    user: Any, role: str = "", organisation: str = "", signed_in_by: str = ""
+) -> tuple[str, datetime]:
+    """A new token for ``user`` (acting as ``role``, or for ``organisation`` as
+    signed in by board member ``signed_in_by``, if given) and when it expires."""
     token = secrets.token_urlsafe(32)
     expires_at = timezone.now() + timedelta(seconds=settings.RIIK_TOKEN_LIFETIME)
-    AccessToken.objects.create(key_hash=_digest(token), user=user, role=role, expires_at=expires_at)
+    AccessToken.objects.create(
+        key_hash=_digest(token),
+        user=user,
+        role=role,
+        organisation=organisation,
+        signed_in_by=signed_in_by,
+        expires_at=expires_at,
+    )
     return token, expires_at
+
+
+def organisation_username(registry_code: str) -> str:
+    """The Django username an organisation's tokens act as (not a personal code)."""
+    return f"org-{registry_code}"
+
+
+def on_current_board(registry_code: str, personal_code: str) -> bool:
+    """Whether the person sits on the current management board of a company that
+    is not deleted (the business registry's read model)."""
+    # Imported here: common must load before the registries' models.
+    from registries.business.models import CompanyPerson
+
+    return (
+        CompanyPerson.objects.filter(
+            company__registry_code=registry_code,
+            role=CompanyPerson.BOARD,
+            personal_code=personal_code,
+        )
+        .exclude(company__status="deleted")
+        .exists()
+    )
+
+
+def acting_organisation(request: Request) -> str | None:
+    """The registry code of the company a request acts for (an organisation token)."""
+    auth = request.auth
+    if isinstance(auth, AccessToken) and auth.organisation:
+        return auth.organisation
+    return None
 
 
 def token_allows_role(auth: object, registry: str, role: str) -> bool:
@@ -68,6 +114,11 @@ class SignInTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed("unknown token; sign in again")
         if record.expires_at <= timezone.now():
             raise AuthenticationFailed("the token has expired; sign in again")
+        if record.organisation and not on_current_board(record.organisation, record.signed_in_by):
+            raise AuthenticationFailed(
+                f"the person who signed in is no longer on the management board of company "
+                f"{record.organisation}; this token no longer acts for it"
+            )
         return record.user, record
 
     def authenticate_header(self, request: Request) -> str:

@@ -47,6 +47,7 @@ from rest_framework.response import Response
 from registries.common.api import text_contains
 from registries.common.api.problems import problem_responses
 from registries.common.api.roles import registry_role, request_has_role, role_message
+from registries.common.api.tokens import acting_organisation
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand, NotFound
 from registries.court.api.serializers import (
@@ -111,18 +112,19 @@ class PublicReadJudgeWrite(BasePermission):
 
 
 class CitizenWithCode(BasePermission):
-    """An authenticated, active user whose username is their personal code."""
+    """An authenticated, active user whose username is their personal code, or a
+    token acting for an organisation (signed in by a board member)."""
 
     message = (
         "an appeal is filed by a party of the case, signed in with their personal code "
-        "as their username"
+        "or for their company"
     )
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user
         if not (user and user.is_authenticated):
             raise NotAuthenticated()
-        return bool(user.is_active) and official_code_of(user) is not None
+        return bool(user.is_active) and party_code(request) is not None
 
 
 # Helpers ----------------------------------------------------------------------------------------
@@ -149,12 +151,18 @@ def case_record(number: str) -> CaseRecord:
         raise NotFound(f"no case with number {number}") from None
 
 
+def party_code(request: Request) -> str | None:
+    """The code the caller is a party by: the company's registry code for an
+    organisation token, else the person's own personal code."""
+    return acting_organisation(request) or official_code_of(request.user)
+
+
 def sees_full_record(request: Request, record: CaseRecord) -> bool:
     """The case's own parties and the court registry's judges see its full record."""
     user = request.user
     if not (user and user.is_authenticated and user.is_active):
         return False
-    code = official_code_of(user)
+    code = party_code(request)
     if code is not None and record.parties.filter(code=code).exists():
         return True
     return request_has_role(request, "court", "judge")
@@ -421,7 +429,7 @@ class AppealView(GenericAPIView[CaseRecord]):
     def post(self, request: Request, number: str, judgment: int) -> Response:
         case_record(number)
         data = validated(AppealInputSerializer, request.data)
-        appellant = official_code_of(request.user)
+        appellant = party_code(request)
         assert appellant is not None  # CitizenWithCode
         today = timezone.localdate()
         run(lambda app: app.file_appeal(number, judgment, appellant, data["grounds"], today))

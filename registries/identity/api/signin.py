@@ -9,7 +9,9 @@
    identity registry. The nonce is spent by the first attempt, right or
    wrong. The answer is a short-lived bearer token for the Django user whose
    username is the personal code (created on first sign-in). An official asks
-   for a token tied to one of their roles (``"role": "business/registrar"``).
+   for a token tied to one of their roles (``"role": "business/registrar"``);
+   a management-board member asks for a token that acts for their company
+   (``"organisation": "<registry code>"``, see :mod:`registries.common.api.tokens`).
 
 Every refusal is logged and counted; after ``RIIK_SIGN_IN_FAILURES_PER_HOUR``
 (100, ASVS V2.2.1) failures in an hour, the account's sign-ins are refused
@@ -38,7 +40,8 @@ from rest_framework.views import APIView
 from chain.encoding import canonical
 from registries.common.api.problems import problem_responses
 from registries.common.api.serializers import StrictCharField
-from registries.common.api.tokens import issue_token
+from registries.common.api.tokens import issue_token, on_current_board, organisation_username
+from registries.common.codes import InvalidCodeError, validate_registry_code
 from registries.common.errors import InvalidCommand
 from registries.common.models import SignInChallenge, SignInFailure
 from registries.identity.api.views import checked_personal_code
@@ -85,6 +88,27 @@ class SignInSerializer(serializers.Serializer[Any]):
         max_length=60,
         help_text="Sign in as an official: registry/role, such as business/registrar",
     )
+    organisation = StrictCharField(
+        required=False,
+        max_length=8,
+        help_text="Sign in for a company whose management board you sit on: its registry code",
+    )
+
+    def validate_organisation(self, value: str) -> str:
+        """A well-formed registry code (8 digits with a check digit)."""
+        try:
+            validate_registry_code(value)
+        except InvalidCodeError as error:
+            raise serializers.ValidationError(str(error)) from None
+        return value
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        """A token acts either as an official or for an organisation, not both."""
+        if attrs.get("role") and attrs.get("organisation"):
+            raise serializers.ValidationError(
+                {"organisation": ["sign in either with a role or for an organisation, not both"]}
+            )
+        return attrs
 
 
 class TokenSerializer(serializers.Serializer[Any]):
@@ -93,6 +117,9 @@ class TokenSerializer(serializers.Serializer[Any]):
     expires_at = serializers.DateTimeField()
     personal_code = serializers.CharField()
     role = serializers.CharField(help_text="registry/role the token acts as; empty for a citizen")
+    organisation = serializers.CharField(
+        help_text="Registry code of the company the token acts for; empty for a person"
+    )
 
 
 def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
@@ -218,17 +245,33 @@ class SignInView(APIView):
             )
         if role and not has_role(code, *role.split("/", 1)):
             _fail(code, f"you hold no current appointment as {role}", PermissionDenied)
-        user, created = get_user_model().objects.get_or_create(username=code)
+        organisation = data.get("organisation", "")
+        if organisation and not on_current_board(organisation, code):
+            _fail(
+                code,
+                f"you are not on the current management board of company {organisation}",
+                PermissionDenied,
+            )
+        # An organisation token's user is the company's own account, so nothing
+        # it does can act as the person who signed in.
+        username = organisation_username(organisation) if organisation else code
+        user, created = get_user_model().objects.get_or_create(username=username)
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
-        token, expires_at = issue_token(user, role)
-        log.info("signed in %s%s", code, f" as {role}" if role else "")
+        token, expires_at = issue_token(user, role, organisation, code if organisation else "")
+        log.info(
+            "signed in %s%s%s",
+            code,
+            f" as {role}" if role else "",
+            f" for company {organisation}" if organisation else "",
+        )
         body = {
             "token": token,
             "token_type": "Bearer",
             "expires_at": expires_at,
             "personal_code": code,
             "role": role,
+            "organisation": organisation,
         }
         return Response(TokenSerializer(body).data)

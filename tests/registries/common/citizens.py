@@ -29,8 +29,11 @@ def challenge(client: APIClient, code: str) -> dict[str, Any]:
     return dict(response.json())
 
 
-def sign_in_response(client: APIClient, code: str, key: Ed25519PrivateKey, role: str = "") -> Any:
-    """Sign in with ``key`` over a fresh challenge; return the raw response."""
+def sign_in_response(
+    client: APIClient, code: str, key: Ed25519PrivateKey, role: str = "", organisation: str = ""
+) -> Any:
+    """Sign in with ``key`` over a fresh challenge (for ``organisation``, if given);
+    return the raw response."""
     body = challenge(client, code)
     data = {
         "personal_code": code,
@@ -39,13 +42,17 @@ def sign_in_response(client: APIClient, code: str, key: Ed25519PrivateKey, role:
     }
     if role:
         data["role"] = role
+    if organisation:
+        data["organisation"] = organisation
     return client.post(SIGN_IN, data, format="json")
 
 
-def signed_in(code: str, key: Ed25519PrivateKey, role: str = "") -> APIClient:
-    """A client holding a bearer token from e-ID sign-in."""
+def signed_in(
+    code: str, key: Ed25519PrivateKey, role: str = "", organisation: str = ""
+) -> APIClient:
+    """A client holding a bearer token from e-ID sign-in (for ``organisation``, if given)."""
     client = APIClient()
-    response = sign_in_response(client, code, key, role)
+    response = sign_in_response(client, code, key, role, organisation)
     assert response.status_code == 200, response.content
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {response.json()['token']}")
     return client
