@@ -39,7 +39,7 @@ fuzzed = hypothesis_settings(
     suppress_health_check=list(HealthCheck),
 )
 
-pytestmark = [pytest.mark.usefixtures("event_store"), pytest.mark.slow]
+pytestmark = [pytest.mark.usefixtures("event_store"), pytest.mark.slow, pytest.mark.fuzz]
 
 
 @pytest.fixture(autouse=True)
