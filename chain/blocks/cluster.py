@@ -392,7 +392,8 @@ class NodeRuntime:
         if not had_news and self._has_news() and self._idle():
             # Enter the height again so the proposer proposes what arrived.
             def reenter(node: ChainNode) -> Output:
-                node.height = 0  # type: ignore[attr-defined]
+                if isinstance(node, BftNode):
+                    node.height = 0
                 return node.start()
 
             self._run(reenter)
@@ -478,7 +479,7 @@ class NodeRuntime:
 
     def _save(self) -> None:
         node = self.node
-        state: dict[str, Any] = node.snapshot()  # type: ignore[attr-defined]
+        state = node.snapshot()
         state.pop("finals", None)  # kept block by block in NodeFinal
         if isinstance(node, BftNode) and node.sent_votes:
             last = max(node.sent_votes.values(), key=lambda v: (v.height, v.round, v.kind))

@@ -223,6 +223,10 @@ class ChainNode:
         self._helped: dict[str, int] = {}
         self._out = Output()
 
+    def snapshot(self) -> dict[str, Any]:
+        """The node's state as plain data, to keep across restarts (each tier's own)."""
+        raise NotImplementedError
+
     # -- driving the node --
 
     def start(self) -> Output:
