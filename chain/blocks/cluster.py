@@ -814,21 +814,17 @@ def _record_witnessed(membership: Any, payload: Mapping[str, Any]) -> None:
     _raise(block, WITNESSED)
 
 
-def node_summaries(paths: Iterable[Path]) -> list[dict[str, Any]]:
-    """Status rows read from nodes' SQLite databases (for ``manage.py cluster``)."""
-    import sqlite3
+def node_summaries(urls: Iterable[str]) -> list[dict[str, Any]]:
+    """Status rows read from nodes' own databases (for ``manage.py cluster``)."""
+    from chain.blocks.nodedb import read_rows
 
+    keys = ("name", "tier", "height", "last_final", "last_vote", "updated_at")
     rows = []
-    for path in paths:
-        try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.2) as db:
-                row = db.execute(
-                    "SELECT name, tier, height, last_final, last_vote, updated_at "
-                    "FROM chain_nodestate"
-                ).fetchone()
-        except sqlite3.Error:
-            row = None
-        if row is not None:
-            keys = ("name", "tier", "height", "last_final", "last_vote", "updated_at")
-            rows.append(dict(zip(keys, row, strict=True)))
+    for url in urls:
+        found = read_rows(
+            url,
+            "SELECT name, tier, height, last_final, last_vote, updated_at FROM chain_nodestate",
+        )
+        if found:
+            rows.append(dict(zip(keys, found[0], strict=True)))
     return rows
