@@ -197,6 +197,14 @@ RIIK_CLUSTER_PREFIX = env("RIIK_CLUSTER_PREFIX", default="riik")
 RIIK_GENESIS_FILE = env("RIIK_GENESIS_FILE", default="")
 RIIK_CLUSTER_TICK = env.float("RIIK_CLUSTER_TICK", default=0.2)
 RIIK_CLUSTER_TAKEOVER_TICKS = env.int("RIIK_CLUSTER_TAKEOVER_TICKS", default=30)
+if RIIK_CLUSTER_ROLE:
+    # A cluster worker handles a message every few milliseconds in one thread:
+    # it keeps its database connection (checked after errors) instead of
+    # opening one per message (Celery closes it after every task unless
+    # CELERY_DB_REUSE_MAX says otherwise) and one per tick.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    CELERY_DB_REUSE_MAX = 1000
 # Reliability tests only: seconds to pause between sealing and finalizing.
 RIIK_FAULT_PAUSE_AFTER_SEAL = env.float("RIIK_FAULT_PAUSE_AFTER_SEAL", default=0.0)
 
