@@ -197,6 +197,9 @@ RIIK_CLUSTER_PREFIX = env("RIIK_CLUSTER_PREFIX", default="riik")
 RIIK_GENESIS_FILE = env("RIIK_GENESIS_FILE", default="")
 RIIK_CLUSTER_TICK = env.float("RIIK_CLUSTER_TICK", default=0.2)
 RIIK_CLUSTER_TAKEOVER_TICKS = env.int("RIIK_CLUSTER_TAKEOVER_TICKS", default=30)
+# Each supernode challenges a random citizen's replica at every n-th final
+# height (0: never); the outcomes are stored by the host (StorageCheck).
+RIIK_CLUSTER_CHALLENGE_EVERY = env.int("RIIK_CLUSTER_CHALLENGE_EVERY", default=5)
 if RIIK_CLUSTER_ROLE:
     # A cluster worker handles a message every few milliseconds in one thread:
     # it keeps its database connection (checked after errors) instead of
