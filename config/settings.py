@@ -196,6 +196,9 @@ RIIK_CLUSTER_ROLE = env("RIIK_CLUSTER_ROLE", default="")
 RIIK_CLUSTER_PREFIX = env("RIIK_CLUSTER_PREFIX", default="riik")
 RIIK_GENESIS_FILE = env("RIIK_GENESIS_FILE", default="")
 RIIK_CLUSTER_TICK = env.float("RIIK_CLUSTER_TICK", default=0.2)
+# The registry host looks for new ledger entries to send the nodes this often
+# (one indexed query): a new entry waits for it before any node can propose.
+RIIK_CLUSTER_ANNOUNCE_EVERY = env.float("RIIK_CLUSTER_ANNOUNCE_EVERY", default=0.05)
 RIIK_CLUSTER_TAKEOVER_TICKS = env.int("RIIK_CLUSTER_TAKEOVER_TICKS", default=30)
 # Each supernode challenges a random citizen's replica at every n-th final
 # height (0: never); the outcomes are stored by the host (StorageCheck).

@@ -35,7 +35,8 @@ import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -139,9 +140,36 @@ def queue_of(name: str) -> str:
     return f"{settings.RIIK_CLUSTER_PREFIX}.{name}"
 
 
+_PRODUCER: list[Any] = []
+"""The broker producer of the batch being sent (:func:`_sending`), if any."""
+
+
+@contextmanager
+def _sending() -> Iterator[None]:
+    """Send a step's messages through one producer taken from the pool once."""
+    if _PRODUCER:
+        yield
+        return
+    with current_app.producer_or_acquire() as producer:
+        _PRODUCER.append(producer)
+        try:
+            yield
+        finally:
+            _PRODUCER.clear()
+
+
 def _send(task: str, name: str, *args: Any, expires: float | None = None) -> None:
+    # No argsrepr: Celery would otherwise render every vote and leaf list
+    # into the message headers, the largest cost of a send in a profile.
     current_app.send_task(
-        f"chain.tasks.{task}", args=list(args), queue=queue_of(name), expires=expires
+        f"chain.tasks.{task}",
+        args=list(args),
+        queue=queue_of(name),
+        expires=expires,
+        producer=_PRODUCER[0] if _PRODUCER else None,
+        argsrepr="",
+        kwargsrepr="",
+        ignore_result=True,
     )
 
 
@@ -423,14 +451,17 @@ class NodeRuntime:
             # Whatever the step changed in memory is rolled back in the database.
             self.node = self._restore()
             raise
-        for report in reports:
-            _send("cluster_report", HOST, self.name, *report)
-        for send in out.sends:
-            targets = self.groups.get(send.to, [send.to])
-            record = message_to_record(send.message)
-            for target in targets:
-                if target != self.name:
-                    _send("cluster_deliver", target, self.name, record)
+        if not reports and not out.sends:
+            return
+        with _sending():
+            for report in reports:
+                _send("cluster_report", HOST, self.name, *report)
+            for send in out.sends:
+                targets = self.groups.get(send.to, [send.to])
+                record = message_to_record(send.message)
+                for target in targets:
+                    if target != self.name:
+                        _send("cluster_deliver", target, self.name, record)
 
     def _persist(self, out: Output) -> list[tuple[str, dict[str, Any]]]:
         reports: list[tuple[str, dict[str, Any]]] = []
@@ -495,17 +526,18 @@ class NodeRuntime:
         elif isinstance(node, CitizenNode) and node.last.height:
             self._last_vote = f"cosign h{node.last.height}"
         cosigned = node.last.height if isinstance(node, CitizenNode) else None
-        NodeState.objects.update_or_create(
-            name=self.name,
-            defaults={
-                "tier": self.tier,
-                "state": json.dumps(state, sort_keys=True),
-                "height": getattr(node, "height", cosigned),
-                "last_final": node.last_final if cosigned is None else cosigned,
-                "last_vote": self._last_vote,
-                "updated_at": time.time(),
-            },
-        )
+        values = {
+            "tier": self.tier,
+            "state": json.dumps(state, sort_keys=True),
+            "height": getattr(node, "height", cosigned),
+            "last_final": node.last_final if cosigned is None else cosigned,
+            "last_vote": self._last_vote,
+            "updated_at": time.time(),
+        }
+        # One UPDATE per step (the row exists from the node's start), not a
+        # SELECT, a row lock and an UPDATE.
+        if not NodeState.objects.filter(name=self.name).update(**values):
+            NodeState.objects.create(name=self.name, **values)
 
 
 def _storage_report(checked: StorageChecked) -> dict[str, Any]:
@@ -576,8 +608,9 @@ def announce() -> int:
         while start < head.size:
             end = min(head.size, start + LEAF_BATCH)
             data = _leaf_data(head.registry, start, end)
-            for name in names:
-                _send("cluster_ledger", name, head.registry, start, data)
+            with _sending():
+                for name in names:
+                    _send("cluster_ledger", name, head.registry, start, data)
             sent += len(data)
             start = end
         _ANNOUNCED[head.registry] = start
@@ -618,15 +651,24 @@ def register_members() -> None:
 
 
 def _store_votes(block: Block, qc: QuorumCertificate) -> None:
-    for vote in qc.votes:
-        BlockSignature.objects.get_or_create(
-            block=block,
-            tier=vote.tier,
-            kind=vote.kind,
-            round=vote.round,
-            signer=vote.signer,
-            defaults={"key_id": vote.key_id.hex(), "alg": vote.alg, "signature": vote.signature},
-        )
+    # One INSERT; a vote stored already (another node's report) is skipped
+    # by the one_vote_per_node constraint.
+    BlockSignature.objects.bulk_create(
+        (
+            BlockSignature(
+                block=block,
+                tier=vote.tier,
+                kind=vote.kind,
+                round=vote.round,
+                signer=vote.signer,
+                key_id=vote.key_id.hex(),
+                alg=vote.alg,
+                signature=vote.signature,
+            )
+            for vote in qc.votes
+        ),
+        ignore_conflicts=True,
+    )
 
 
 def _store_block(header_block: HeaderBlock) -> Block:
@@ -748,15 +790,15 @@ def _record_final(membership: Any, payload: Mapping[str, Any]) -> None:
         block = _store_block(final.block)
     _store_votes(block, final.qc)
     origins = {r: (size, root) for r, (size, root) in final.block.logs().items()}
+    held = set(Checkpoint.objects.filter(block=block).values_list("registry", flat=True))
+    checkpoints = []
     for registry, note in dict(payload.get("checkpoints", {})).items():
-        if (
-            registry in origins
-            and not Checkpoint.objects.filter(block=block, registry=registry).exists()
-        ):
+        if registry in origins and registry not in held:
             size, root = origins[registry]
             body = notes.checkpoint_body(f"{settings.RIIK_ORIGIN_PREFIX}/{registry}", size, root)
             if str(note).startswith(body):
-                Checkpoint.objects.create(block=block, registry=registry, note=str(note))
+                checkpoints.append(Checkpoint(block=block, registry=registry, note=str(note)))
+    Checkpoint.objects.bulk_create(checkpoints)
     _raise(block, FINAL)
 
 
