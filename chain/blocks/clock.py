@@ -5,7 +5,8 @@ would cost a process and a queue round trip per tick for each of a dozen
 nodes; instead every cluster worker (``RIIK_CLUSTER_ROLE`` set) runs
 :class:`ClusterClock`, which calls the node's tick every
 ``RIIK_CLUSTER_TICK`` seconds (the host's ledger announcement every
-``RIIK_CLUSTER_ANNOUNCE_EVERY`` seconds) from the worker's event loop, between two tasks, in the same thread as the tasks (the worker runs
+``RIIK_CLUSTER_ANNOUNCE_EVERY`` seconds) from the worker's event loop,
+between two tasks, in the same thread as the tasks (the worker runs
 ``--pool=solo``), so a tick never races a message.
 """
 
