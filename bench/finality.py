@@ -209,8 +209,8 @@ def measure_cluster(args: argparse.Namespace) -> dict[str, Any]:
     cluster.start_all()
     try:
         deadline = time.monotonic() + 90
-        nodes = [n for n in cluster.nodes.values() if n.tier != "host"]
-        while len(node_summaries(n.database for n in nodes)) < len(nodes):
+        nodes = cluster.node_list()
+        while len(node_summaries(n.database_url for n in nodes)) < len(nodes):
             if time.monotonic() > deadline:
                 raise RuntimeError("cluster nodes did not start within 90 s")
             time.sleep(0.5)

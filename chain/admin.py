@@ -17,6 +17,7 @@ from chain.blocks.models import (
     Checkpoint,
     ConsensusEvidence,
     SignedHeight,
+    StorageCheck,
     Supernode,
     Validator,
 )
@@ -226,3 +227,22 @@ class ConsensusEvidenceAdmin(ReadOnlyAdmin):
     list_filter = ("kind", "tier")
     search_fields = ("signer",)
     readonly_fields = (*list_display, "recorded_at", "record")
+
+
+@admin.register(StorageCheck)
+class StorageCheckAdmin(ReadOnlyAdmin):
+    list_display = (
+        "citizen",
+        "challenger",
+        "registry",
+        "seq",
+        "height",
+        "answered",
+        "proof_valid",
+        "passed",
+        "reason",
+        "entry_seq",
+    )
+    list_filter = ("passed", "reason", "citizen")
+    search_fields = ("citizen", "challenger")
+    readonly_fields = (*list_display, "size", "nonce", "checked_at", "record")

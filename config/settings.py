@@ -196,7 +196,21 @@ RIIK_CLUSTER_ROLE = env("RIIK_CLUSTER_ROLE", default="")
 RIIK_CLUSTER_PREFIX = env("RIIK_CLUSTER_PREFIX", default="riik")
 RIIK_GENESIS_FILE = env("RIIK_GENESIS_FILE", default="")
 RIIK_CLUSTER_TICK = env.float("RIIK_CLUSTER_TICK", default=0.2)
+# The registry host looks for new ledger entries to send the nodes this often
+# (one indexed query): a new entry waits for it before any node can propose.
+RIIK_CLUSTER_ANNOUNCE_EVERY = env.float("RIIK_CLUSTER_ANNOUNCE_EVERY", default=0.05)
 RIIK_CLUSTER_TAKEOVER_TICKS = env.int("RIIK_CLUSTER_TAKEOVER_TICKS", default=30)
+# Each supernode challenges a random citizen's replica at every n-th final
+# height (0: never); the outcomes are stored by the host (StorageCheck).
+RIIK_CLUSTER_CHALLENGE_EVERY = env.int("RIIK_CLUSTER_CHALLENGE_EVERY", default=5)
+if RIIK_CLUSTER_ROLE:
+    # A cluster worker handles a message every few milliseconds in one thread:
+    # it keeps its database connection (checked after errors) instead of
+    # opening one per message (Celery closes it after every task unless
+    # CELERY_DB_REUSE_MAX says otherwise) and one per tick.
+    DATABASES["default"]["CONN_MAX_AGE"] = None
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    CELERY_DB_REUSE_MAX = 1000
 # Reliability tests only: seconds to pause between sealing and finalizing.
 RIIK_FAULT_PAUSE_AFTER_SEAL = env.float("RIIK_FAULT_PAUSE_AFTER_SEAL", default=0.0)
 

@@ -7,7 +7,7 @@ from typing import Any
 
 from rest_framework import serializers
 
-from chain.blocks.models import Block, ConsensusEvidence
+from chain.blocks.models import Block, ConsensusEvidence, StorageCheck
 from chain.blocks.status import signature_counts
 from chain.ledger.chainlog import CHAIN_LOG
 
@@ -160,3 +160,49 @@ class EvidenceSerializer(serializers.ModelSerializer[ConsensusEvidence]):
     def get_votes(self, evidence: ConsensusEvidence) -> list[dict[str, Any]]:
         record = json.loads(evidence.record)
         return [record["vote"], record["conflicting"]]
+
+
+class StorageCheckSerializer(serializers.ModelSerializer[StorageCheck]):
+    """A supernode's storage challenge of a citizen replica and its outcome."""
+
+    entry = serializers.SerializerMethodField(
+        help_text="A failed check's entry in the chain's own log: registry 'consensus' and seq"
+    )
+    challenge = serializers.SerializerMethodField(
+        help_text="The challenge (registry, seq, size, root, nonce) as the supernode sent it"
+    )
+    answer = serializers.SerializerMethodField(
+        help_text="The citizen's answer (leaf and inclusion proof), null when it did not answer"
+    )
+
+    class Meta:
+        model = StorageCheck
+        fields = [
+            "id",
+            "challenger",
+            "citizen",
+            "registry",
+            "seq",
+            "height",
+            "answered",
+            "proof_valid",
+            "passed",
+            "reason",
+            "checked_at",
+            "entry",
+            "challenge",
+            "answer",
+        ]
+
+    def get_entry(self, check: StorageCheck) -> dict[str, Any] | None:
+        if check.entry_seq is None:
+            return None
+        return {"registry": CHAIN_LOG, "seq": check.entry_seq}
+
+    def get_challenge(self, check: StorageCheck) -> dict[str, Any]:
+        challenge: dict[str, Any] = json.loads(check.record)["challenge"]
+        return challenge
+
+    def get_answer(self, check: StorageCheck) -> dict[str, Any] | None:
+        answer: dict[str, Any] | None = json.loads(check.record)["answer"]
+        return answer

@@ -22,6 +22,7 @@ urlpatterns = [
     ),
     path("evidence/", views.EvidenceList.as_view(), name="evidence-list"),
     path("evidence/<int:pk>/", views.EvidenceDetail.as_view(), name="evidence-detail"),
+    path("storage-checks/", views.StorageCheckList.as_view(), name="storage-check-list"),
     path("keys/", views.MemberKeys.as_view(), name="keys"),
     path("witness/add-checkpoint", views.AddCheckpoint.as_view(), name="add-checkpoint"),
 ]

@@ -28,9 +28,17 @@ from chain.api.serializers import (
     EvidenceSerializer,
     InclusionProofSerializer,
     MemberKeysSerializer,
+    StorageCheckSerializer,
 )
 from chain.blocks.finality import checkpoint_origin
-from chain.blocks.models import Block, Checkpoint, ConsensusEvidence, Supernode, Validator
+from chain.blocks.models import (
+    Block,
+    Checkpoint,
+    ConsensusEvidence,
+    StorageCheck,
+    Supernode,
+    Validator,
+)
 from chain.blocks.status import ledger_status
 from chain.export import ReceiptError, receipt_record
 from chain.keys import load_or_create_node_key
@@ -83,6 +91,32 @@ class EvidenceDetail(generics.RetrieveAPIView[ConsensusEvidence]):
     queryset = ConsensusEvidence.objects.all()
     serializer_class = EvidenceSerializer
     permission_classes = [AllowAny]
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter("citizen", str, description="Only this citizen's checks"),
+        OpenApiParameter("passed", bool, description="true: passed checks only; false: failed"),
+    ]
+)
+class StorageCheckList(generics.ListAPIView[StorageCheck]):
+    """Storage challenges of citizen replicas and their outcomes, newest first."""
+
+    serializer_class = StorageCheckSerializer
+    pagination_class = NewestEvidenceFirst
+    permission_classes = [AllowAny]
+
+    def get_queryset(self) -> Any:
+        checks = StorageCheck.objects.all()
+        citizen = self.request.query_params.get("citizen")
+        if citizen:
+            checks = checks.filter(citizen=citizen)
+        passed = self.request.query_params.get("passed")
+        if passed is not None:
+            if passed not in ("true", "false"):
+                raise ValidationError({"passed": ["must be true or false"]})
+            checks = checks.filter(passed=passed == "true")
+        return checks
 
 
 def _registry(name: str) -> str:

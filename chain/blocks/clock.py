@@ -3,9 +3,10 @@
 A beat process per node and a tick message per step through the broker
 would cost a process and a queue round trip per tick for each of a dozen
 nodes; instead every cluster worker (``RIIK_CLUSTER_ROLE`` set) runs
-:class:`ClusterClock`, which calls the node's tick (or the host's ledger
-announcement) every ``RIIK_CLUSTER_TICK`` seconds from the worker's event
-loop, between two tasks, in the same thread as the tasks (the worker runs
+:class:`ClusterClock`, which calls the node's tick every
+``RIIK_CLUSTER_TICK`` seconds (the host's ledger announcement every
+``RIIK_CLUSTER_ANNOUNCE_EVERY`` seconds) from the worker's event loop,
+between two tasks, in the same thread as the tasks (the worker runs
 ``--pool=solo``), so a tick never races a message.
 """
 
@@ -34,7 +35,12 @@ class ClusterClock(bootsteps.StartStopStep):
 
         if not settings.RIIK_CLUSTER_ROLE:
             return
-        self.tref = parent.timer.call_repeatedly(settings.RIIK_CLUSTER_TICK, self.tick, ())
+        period = (
+            settings.RIIK_CLUSTER_ANNOUNCE_EVERY
+            if settings.RIIK_CLUSTER_ROLE == "host"
+            else settings.RIIK_CLUSTER_TICK
+        )
+        self.tref = parent.timer.call_repeatedly(period, self.tick, ())
 
     def tick(self) -> None:
         """One step of the clock; an error is logged and the next tick comes anyway."""

@@ -31,10 +31,12 @@ height again when new leaves arrive so its proposer proposes at once.
 
 from __future__ import annotations
 
+import hashlib
 import json
 import logging
 import time
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -59,11 +61,12 @@ from chain.blocks.models import (
     NodeState,
     ReplicaLeaf,
     SignedHeight,
+    StorageCheck,
     Supernode,
     Validator,
 )
 from chain.consensus.bft import BftNode
-from chain.consensus.citizen import CitizenNode, Replica
+from chain.consensus.citizen import CitizenNode, Replica, verify_storage_proof
 from chain.consensus.crypto import Signer
 from chain.consensus.membership import VoteCheck
 from chain.consensus.messages import (
@@ -72,6 +75,8 @@ from chain.consensus.messages import (
     FinalBlock,
     MessageFormatError,
     QuorumCertificate,
+    StorageChallenge,
+    StorageProof,
     Vote,
     message_from_record,
     message_to_record,
@@ -88,6 +93,7 @@ from chain.consensus.node import (
     Finalized,
     Output,
     SignedFinalize,
+    StorageChecked,
     Timeouts,
     Witnessed,
 )
@@ -124,6 +130,8 @@ CLUSTER_TIMEOUTS = Timeouts(resend=15)
 nothing it acknowledged, so resends only cover a crashed receiver, and on a
 small machine every extra message delays the useful ones."""
 
+CHALLENGE_SEED_LABEL = b"riik storage-challenge seed"
+
 TIER_GROUP = {"supernode": SUPERNODES, "witness": WITNESSES, "citizen": CITIZENS}
 
 
@@ -132,9 +140,36 @@ def queue_of(name: str) -> str:
     return f"{settings.RIIK_CLUSTER_PREFIX}.{name}"
 
 
+_PRODUCER: list[Any] = []
+"""The broker producer of the batch being sent (:func:`_sending`), if any."""
+
+
+@contextmanager
+def _sending() -> Iterator[None]:
+    """Send a step's messages through one producer taken from the pool once."""
+    if _PRODUCER:
+        yield
+        return
+    with current_app.producer_or_acquire() as producer:
+        _PRODUCER.append(producer)
+        try:
+            yield
+        finally:
+            _PRODUCER.clear()
+
+
 def _send(task: str, name: str, *args: Any, expires: float | None = None) -> None:
+    # No argsrepr: Celery would otherwise render every vote and leaf list
+    # into the message headers, the largest cost of a send in a profile.
     current_app.send_task(
-        f"chain.tasks.{task}", args=list(args), queue=queue_of(name), expires=expires
+        f"chain.tasks.{task}",
+        args=list(args),
+        queue=queue_of(name),
+        expires=expires,
+        producer=_PRODUCER[0] if _PRODUCER else None,
+        argsrepr="",
+        kwargsrepr="",
+        ignore_result=True,
     )
 
 
@@ -271,6 +306,20 @@ class NodeRuntime:
                 self._need(registry)  # the host's leaves are late or were lost
         return all(self.leaves.root(r, size) == root for r, (size, root) in logs.items())
 
+    def _supernode_options(self) -> dict[str, Any]:
+        return {
+            "propose_block": self._build_header,
+            "check_header": self._check_header,
+            "log_source": _Source(self.leaves),
+            "timeouts": supernode_timeouts(
+                settings.RIIK_CLUSTER_TAKEOVER_TICKS, resend=CLUSTER_TIMEOUTS.resend
+            ),
+            "challenge_every": settings.RIIK_CLUSTER_CHALLENGE_EVERY,
+            # Secret to this node (its signature is deterministic and never
+            # sent), so citizens cannot tell which entries it will ask for.
+            "challenge_seed": hashlib.sha256(self.key.sign(CHALLENGE_SEED_LABEL)).digest(),
+        }
+
     def _restore(self) -> ChainNode:
         finals = [json.loads(f.record) for f in NodeFinal.objects.order_by("height")]
         saved = NodeState.objects.filter(name=self.name).first()
@@ -290,16 +339,7 @@ class NodeRuntime:
                     **common,
                 )
             if self.tier == "supernode":
-                node = SupernodeNode.restore(
-                    state,
-                    propose_block=self._build_header,
-                    check_header=self._check_header,
-                    log_source=_Source(self.leaves),
-                    timeouts=supernode_timeouts(
-                        settings.RIIK_CLUSTER_TAKEOVER_TICKS, resend=CLUSTER_TIMEOUTS.resend
-                    ),
-                    **common,
-                )
+                node = SupernodeNode.restore(state, **self._supernode_options(), **common)
                 signed = SignedHeight.objects.filter(node=self.name).first()
                 if signed is not None and (
                     node.last_signed is None or node.last_signed[0] < signed.height
@@ -321,16 +361,7 @@ class NodeRuntime:
                 **common,
             )
         if self.tier == "supernode":
-            return SupernodeNode(
-                name=self.name,
-                propose_block=self._build_header,
-                check_header=self._check_header,
-                log_source=_Source(self.leaves),
-                timeouts=supernode_timeouts(
-                    settings.RIIK_CLUSTER_TAKEOVER_TICKS, resend=CLUSTER_TIMEOUTS.resend
-                ),
-                **common,
-            )
+            return SupernodeNode(name=self.name, **self._supernode_options(), **common)
         return CitizenNode(name=self.name, source=_Source(self.leaves), **common)
 
     # -- inputs --
@@ -376,6 +407,9 @@ class NodeRuntime:
     def tick(self) -> None:
         """One step of this node's clock (skipped while a BFT node has nothing to do)."""
         if self._idle() and not self._has_news():
+            node = self.node
+            if isinstance(node, SupernodeNode) and node.open_challenges:
+                self._run(lambda _: node.tick_challenges())
             return
         self._run(lambda node: node.tick())
 
@@ -417,14 +451,17 @@ class NodeRuntime:
             # Whatever the step changed in memory is rolled back in the database.
             self.node = self._restore()
             raise
-        for report in reports:
-            _send("cluster_report", HOST, self.name, *report)
-        for send in out.sends:
-            targets = self.groups.get(send.to, [send.to])
-            record = message_to_record(send.message)
-            for target in targets:
-                if target != self.name:
-                    _send("cluster_deliver", target, self.name, record)
+        if not reports and not out.sends:
+            return
+        with _sending():
+            for report in reports:
+                _send("cluster_report", HOST, self.name, *report)
+            for send in out.sends:
+                targets = self.groups.get(send.to, [send.to])
+                record = message_to_record(send.message)
+                for target in targets:
+                    if target != self.name:
+                        _send("cluster_deliver", target, self.name, record)
 
     def _persist(self, out: Output) -> list[tuple[str, dict[str, Any]]]:
         reports: list[tuple[str, dict[str, Any]]] = []
@@ -456,6 +493,8 @@ class NodeRuntime:
                 reports.append(
                     ("witnessed", {"height": decision.height, "qc": decision.qc.to_record()})
                 )
+            elif isinstance(decision, StorageChecked) and decision.challenge is not None:
+                reports.append(("storage", _storage_report(decision)))
             elif isinstance(decision, Alarm):
                 log.error(
                     "%s: %s at %d: %s", self.name, decision.kind, decision.height, decision.detail
@@ -487,17 +526,30 @@ class NodeRuntime:
         elif isinstance(node, CitizenNode) and node.last.height:
             self._last_vote = f"cosign h{node.last.height}"
         cosigned = node.last.height if isinstance(node, CitizenNode) else None
-        NodeState.objects.update_or_create(
-            name=self.name,
-            defaults={
-                "tier": self.tier,
-                "state": json.dumps(state, sort_keys=True),
-                "height": getattr(node, "height", cosigned),
-                "last_final": node.last_final if cosigned is None else cosigned,
-                "last_vote": self._last_vote,
-                "updated_at": time.time(),
-            },
-        )
+        values = {
+            "tier": self.tier,
+            "state": json.dumps(state, sort_keys=True),
+            "height": getattr(node, "height", cosigned),
+            "last_final": node.last_final if cosigned is None else cosigned,
+            "last_vote": self._last_vote,
+            "updated_at": time.time(),
+        }
+        # One UPDATE per step (the row exists from the node's start), not a
+        # SELECT, a row lock and an UPDATE.
+        if not NodeState.objects.filter(name=self.name).update(**values):
+            NodeState.objects.create(name=self.name, **values)
+
+
+def _storage_report(checked: StorageChecked) -> dict[str, Any]:
+    assert checked.challenge is not None
+    return {
+        "citizen": checked.citizen,
+        "height": checked.height,
+        "ok": checked.ok,
+        "reason": checked.reason,
+        "challenge": checked.challenge.to_record(),
+        "answer": None if checked.answer is None else checked.answer.to_record(),
+    }
 
 
 _RUNTIME: NodeRuntime | None = None
@@ -556,8 +608,9 @@ def announce() -> int:
         while start < head.size:
             end = min(head.size, start + LEAF_BATCH)
             data = _leaf_data(head.registry, start, end)
-            for name in names:
-                _send("cluster_ledger", name, head.registry, start, data)
+            with _sending():
+                for name in names:
+                    _send("cluster_ledger", name, head.registry, start, data)
             sent += len(data)
             start = end
         _ANNOUNCED[head.registry] = start
@@ -598,15 +651,24 @@ def register_members() -> None:
 
 
 def _store_votes(block: Block, qc: QuorumCertificate) -> None:
-    for vote in qc.votes:
-        BlockSignature.objects.get_or_create(
-            block=block,
-            tier=vote.tier,
-            kind=vote.kind,
-            round=vote.round,
-            signer=vote.signer,
-            defaults={"key_id": vote.key_id.hex(), "alg": vote.alg, "signature": vote.signature},
-        )
+    # One INSERT; a vote stored already (another node's report) is skipped
+    # by the one_vote_per_node constraint.
+    BlockSignature.objects.bulk_create(
+        (
+            BlockSignature(
+                block=block,
+                tier=vote.tier,
+                kind=vote.kind,
+                round=vote.round,
+                signer=vote.signer,
+                key_id=vote.key_id.hex(),
+                alg=vote.alg,
+                signature=vote.signature,
+            )
+            for vote in qc.votes
+        ),
+        ignore_conflicts=True,
+    )
 
 
 def _store_block(header_block: HeaderBlock) -> Block:
@@ -658,6 +720,8 @@ def record_report(sender: str, kind: str, payload: Mapping[str, Any]) -> None:
             _record_witnessed(membership, payload)
         elif kind == "evidence":
             _record_evidence(membership, sender, payload)
+        elif kind == "storage":
+            _record_storage_check(membership, sender, payload)
 
 
 def _record_committed(membership: Any, payload: Mapping[str, Any]) -> None:
@@ -726,15 +790,15 @@ def _record_final(membership: Any, payload: Mapping[str, Any]) -> None:
         block = _store_block(final.block)
     _store_votes(block, final.qc)
     origins = {r: (size, root) for r, (size, root) in final.block.logs().items()}
+    held = set(Checkpoint.objects.filter(block=block).values_list("registry", flat=True))
+    checkpoints = []
     for registry, note in dict(payload.get("checkpoints", {})).items():
-        if (
-            registry in origins
-            and not Checkpoint.objects.filter(block=block, registry=registry).exists()
-        ):
+        if registry in origins and registry not in held:
             size, root = origins[registry]
             body = notes.checkpoint_body(f"{settings.RIIK_ORIGIN_PREFIX}/{registry}", size, root)
             if str(note).startswith(body):
-                Checkpoint.objects.create(block=block, registry=registry, note=str(note))
+                checkpoints.append(Checkpoint(block=block, registry=registry, note=str(note)))
+    Checkpoint.objects.bulk_create(checkpoints)
     _raise(block, FINAL)
 
 
@@ -791,6 +855,94 @@ def _record_evidence(membership: Any, sender: str, payload: Mapping[str, Any]) -
     )
 
 
+STORAGE_FAILURE_TOPIC = "chain.consensus.storage:FailedChallenge"
+"""Topic of a failed storage challenge in the chain's own log."""
+
+
+def _record_storage_check(membership: Any, sender: str, payload: Mapping[str, Any]) -> None:
+    """Store a supernode's storage challenge of a citizen and its outcome (idempotent).
+
+    The challenge must name the logs of a block final here, and the host
+    checks the citizen's answer itself: ``proof_valid`` is its own verdict,
+    not the supernode's. That a citizen did not answer is the challenger's
+    word (it asked again every resend period before giving up).
+    """
+    try:
+        height = int(payload["height"])
+        citizen = str(payload["citizen"])
+        challenge = StorageChallenge.from_record(payload["challenge"])
+        answer = (
+            None if payload.get("answer") is None else StorageProof.from_record(payload["answer"])
+        )
+    except (MessageFormatError, KeyError, TypeError, ValueError) as exc:
+        log.warning("malformed storage report from %s dropped: %s", sender, exc)
+        return
+    if sender not in membership.validator_set("supernode", height).names or (
+        citizen not in membership.validator_set("citizen", height).names
+    ):
+        log.warning("storage report of %s by %s: not members at %d", citizen, sender, height)
+        return
+    if StorageCheck.objects.filter(challenger=sender, nonce=challenge.nonce).exists():
+        return  # reported again after a restart
+    held = BlockLog.objects.filter(
+        block__height=height, block__level__in=[FINAL, WITNESSED], registry=challenge.registry
+    ).first()
+    if held is None or held.size != challenge.size or bytes(held.root) != challenge.root:
+        log.warning("storage challenge of %s by %s names no final log here", citizen, sender)
+        return
+    proof_valid = answer is not None and verify_storage_proof(challenge, answer)
+    if answer is None:
+        reason = "no answer"
+    elif not proof_valid:
+        reason = "bad proof"
+    else:
+        reason = ""
+    if bool(payload.get("ok")) != proof_valid:
+        log.warning("storage report of %s by %s disagrees with the host's check", citizen, sender)
+    record = {
+        "challenger": sender,
+        "citizen": citizen,
+        "height": height,
+        "challenge": challenge.to_record(),
+        "answer": None if answer is None else answer.to_record(),
+        "reason": reason,
+    }
+    check = StorageCheck.objects.create(
+        challenger=sender,
+        citizen=citizen,
+        registry=challenge.registry,
+        seq=challenge.seq,
+        size=challenge.size,
+        height=height,
+        nonce=challenge.nonce,
+        answered=answer is not None,
+        proof_valid=proof_valid,
+        passed=proof_valid,
+        reason=reason,
+        record=canonical(record).decode(),
+        checked_at=timestamp(datetime.now(UTC)),
+    )
+    if not check.passed:
+        check.entry_seq = log_failed_storage_check(record).seq
+        check.save(update_fields=["entry_seq"])
+
+
+def log_failed_storage_check(record: Mapping[str, Any]) -> LedgerEntry:
+    """A failed storage challenge as an entry of the chain's own log (in the caller's transaction).
+
+    Kept here, beside the cluster's reports, rather than in
+    :mod:`chain.ledger.chainlog`: the entry is the challenger's statement
+    (with the answer, checkable against the block's root), not a proof
+    signed by the citizen, so ``chain verify`` does not judge it.
+    """
+    challenge = record["challenge"]
+    return chainlog.append(
+        chainlog.event_id("storage", record["challenger"], challenge["nonce"]),
+        STORAGE_FAILURE_TOPIC,
+        record,
+    )
+
+
 def _record_witnessed(membership: Any, payload: Mapping[str, Any]) -> None:
     from chain.consensus.evidence import check_certificate
 
@@ -814,21 +966,17 @@ def _record_witnessed(membership: Any, payload: Mapping[str, Any]) -> None:
     _raise(block, WITNESSED)
 
 
-def node_summaries(paths: Iterable[Path]) -> list[dict[str, Any]]:
-    """Status rows read from nodes' SQLite databases (for ``manage.py cluster``)."""
-    import sqlite3
+def node_summaries(urls: Iterable[str]) -> list[dict[str, Any]]:
+    """Status rows read from nodes' own databases (for ``manage.py cluster``)."""
+    from chain.blocks.nodedb import read_rows
 
+    keys = ("name", "tier", "height", "last_final", "last_vote", "updated_at")
     rows = []
-    for path in paths:
-        try:
-            with sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=0.2) as db:
-                row = db.execute(
-                    "SELECT name, tier, height, last_final, last_vote, updated_at "
-                    "FROM chain_nodestate"
-                ).fetchone()
-        except sqlite3.Error:
-            row = None
-        if row is not None:
-            keys = ("name", "tier", "height", "last_final", "last_vote", "updated_at")
-            rows.append(dict(zip(keys, row, strict=True)))
+    for url in urls:
+        found = read_rows(
+            url,
+            "SELECT name, tier, height, last_final, last_vote, updated_at FROM chain_nodestate",
+        )
+        if found:
+            rows.append(dict(zip(keys, found[0], strict=True)))
     return rows

@@ -1,7 +1,9 @@
 """Starting a cluster's nodes as separate processes on one host.
 
 :class:`LocalCluster` gives every node a folder of its own under ``base``
-(its key, its SQLite database and log), writes the genesis file, and runs
+(its key and log) and a database of its own (a SQLite file in that folder,
+or, when the host runs on PostgreSQL, a PostgreSQL database per node:
+:mod:`chain.blocks.nodedb`), writes the genesis file, and runs
 each node as a Celery worker process on its own queue (its clock is
 :mod:`chain.blocks.clock`, inside the worker). The registry host is a worker too, on the
 database this process uses. ``manage.py cluster`` and the cluster test use
@@ -22,6 +24,7 @@ from celery import current_app
 from django.conf import settings
 from kombu import Exchange, Queue
 
+from chain.blocks import nodedb
 from chain.blocks.cluster import HOST
 from chain.blocks.genesis import write_genesis
 from chain.consensus.crypto import Signer
@@ -40,12 +43,14 @@ class NodeProcess:
     tier: str
     folder: Path
     queue: str
+    database_url: str = ""
+    """The node's own database (none for the host, which uses the application's)."""
     process: subprocess.Popen[bytes] | None = None
 
     @property
-    def database(self) -> Path:
-        """The node's own SQLite database."""
-        return self.folder / "node.sqlite3"
+    def storage(self) -> str:
+        """Where the node keeps its data, for status tables."""
+        return nodedb.storage_label(self.database_url) if self.database_url else "host database"
 
     @property
     def running(self) -> bool:
@@ -65,6 +70,8 @@ class LocalCluster:
     citizen_threshold: int = 2
     tick: float = 0.2
     host_env: dict[str, str] = field(default_factory=dict)
+    node_database_url_template: str = ""
+    """PostgreSQL URL of each node's database with ``{name}`` (default: beside the host's)."""
     nodes: dict[str, NodeProcess] = field(default_factory=dict)
 
     @property
@@ -72,9 +79,38 @@ class LocalCluster:
         """The genesis file every node loads."""
         return self.base / "genesis.json"
 
+    @property
+    def host_database_url(self) -> str:
+        """The registry host's database: ``host_env``'s, else this process's ``DATABASE_URL``."""
+        return self.host_env.get("DATABASE_URL") or os.environ.get("DATABASE_URL", "")
+
+    def database_template(self) -> str | None:
+        """PostgreSQL URL template of the nodes' databases; None for a SQLite file per node."""
+        template = self.node_database_url_template
+        if template:
+            if not nodedb.is_postgres(template) or "{name}" not in template:
+                raise ValueError(
+                    "the node database URL template must be a PostgreSQL URL with {name}"
+                )
+            return template
+        if nodedb.is_postgres(self.host_database_url):
+            return nodedb.default_template(self.host_database_url)
+        return None
+
+    def _database_url(self, folder: Path, name: str) -> str:
+        template = self.database_template()
+        if template is None:
+            return f"sqlite:///{folder / 'node.sqlite3'}"
+        return nodedb.node_url(template, name)
+
     def prepare(self) -> None:
-        """Keys, genesis and a migrated database for every node (kept when present)."""
+        """Keys, genesis and a migrated database for every node (kept when present).
+
+        A new genesis (a new folder) means new nodes: PostgreSQL databases
+        left by an earlier cluster under the same names are dropped first.
+        """
         self.base.mkdir(parents=True, exist_ok=True)
+        fresh = not self.genesis.exists()
         signers: dict[str, list[Signer]] = {}
         for tier, count in (
             ("supernode", self.supernodes),
@@ -87,7 +123,13 @@ class LocalCluster:
                 folder = self.base / name
                 key = load_or_create_node_key(folder / "keys", name)
                 signers[tier].append(Signer.from_node_key(key))
-                self.nodes[name] = NodeProcess(name, tier, folder, f"{self.prefix}.{name}")
+                self.nodes[name] = NodeProcess(
+                    name,
+                    tier,
+                    folder,
+                    f"{self.prefix}.{name}",
+                    database_url=self._database_url(folder, name),
+                )
         self.nodes[HOST] = NodeProcess(HOST, HOST, self.base / HOST, f"{self.prefix}.{HOST}")
         self.nodes[HOST].folder.mkdir(exist_ok=True)
         if not self.genesis.exists():
@@ -100,12 +142,43 @@ class LocalCluster:
                 citizen_threshold=min(self.citizen_threshold, self.citizens) or 1,
             )
         self.declare_queues()
+        template = self.database_template()
+        if template is None:
+            self._prepare_sqlite()
+        else:
+            self._prepare_postgres(nodedb.node_url(template, "template"), fresh)
+
+    def _prepare_sqlite(self) -> None:
         template = self.base / "template.sqlite3"
         if not template.exists():
+            self._migrate(f"sqlite:///{template}")
+        for node in self.node_list():
+            path = Path(nodedb.database_name(node.database_url))
+            if not path.exists():
+                shutil.copyfile(template, path)
+
+    def _prepare_postgres(self, template: str, fresh: bool) -> None:
+        if fresh:
+            self.drop_databases()
+        if not nodedb.database_exists(template):
+            nodedb.create_database(template)
             self._migrate(template)
-        for node in self.nodes.values():
-            if node.tier != HOST and not node.database.exists():
-                shutil.copyfile(template, node.database)
+        for node in self.node_list():
+            if not nodedb.database_exists(node.database_url):
+                nodedb.create_database(node.database_url, nodedb.database_name(template))
+
+    def drop_databases(self) -> None:
+        """Drop the nodes' PostgreSQL databases and their template (SQLite files stay)."""
+        template = self.database_template()
+        if template is None:
+            return
+        for node in self.node_list():
+            nodedb.drop_database(node.database_url)
+        nodedb.drop_database(nodedb.node_url(template, "template"))
+
+    def node_list(self) -> list[NodeProcess]:
+        """The consensus nodes, without the registry host."""
+        return [node for node in self.nodes.values() if node.tier != HOST]
 
     def declare_queues(self) -> None:
         """Declare every node's queue now, so no message sent before a node starts is lost."""
@@ -115,11 +188,11 @@ class LocalCluster:
                 exchange = Exchange(node.queue, type="direct")
                 Queue(node.queue, exchange, routing_key=node.queue)(channel).declare()
 
-    def _migrate(self, path: Path) -> None:
-        """An empty, migrated node database (once; copied for each node)."""
+    def _migrate(self, url: str) -> None:
+        """Migrate an empty node database (once, the template copied for each node)."""
         env = {
             **os.environ,
-            "DATABASE_URL": f"sqlite:///{path}",
+            "DATABASE_URL": url,
             "RIIK_DATA_DIR": str(self.base),
         }
         subprocess.run(
@@ -148,7 +221,7 @@ class LocalCluster:
             "RIIK_NODE_NAME": node.name,
             "RIIK_DATA_DIR": str(node.folder),
             "RIIK_KEYS_DIR": str(node.folder / "keys"),
-            "DATABASE_URL": f"sqlite:///{node.database}",
+            "DATABASE_URL": node.database_url,
         }
 
     def start(self, name: str) -> NodeProcess:

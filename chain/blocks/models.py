@@ -237,3 +237,42 @@ class ConsensusEvidence(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} by {self.signer} at {self.height}/{self.round}"
+
+
+class StorageCheck(models.Model):
+    """A supernode's storage challenge of a citizen's replica, and how it ended.
+
+    The supernode draws an entry of a final block's logs and asks a citizen
+    for it with its inclusion proof; it reports the outcome to the registry
+    host, which checks the answer's proof again against the block it holds
+    before storing this row. A failed check is also an entry of the chain's
+    own log (``entry_seq``).
+    """
+
+    challenger = models.CharField(max_length=100, help_text="Supernode that asked")
+    citizen = models.CharField(max_length=100, db_index=True, help_text="Replica challenged")
+    registry = models.CharField(max_length=32)
+    seq = models.BigIntegerField(help_text="Entry asked for")
+    size = models.BigIntegerField(help_text="Log size of the tree the proof must reach")
+    height = models.BigIntegerField(help_text="Final block the challenge was drawn from")
+    nonce = models.BigIntegerField()
+    answered = models.BooleanField()
+    proof_valid = models.BooleanField(help_text="The answer's inclusion proof verified")
+    passed = models.BooleanField(db_index=True)
+    reason = models.CharField(max_length=50, blank=True, default="")
+    record = models.TextField(help_text="Challenge and answer as canonical JSON")
+    checked_at = models.CharField(max_length=32, help_text="When the host recorded it")
+    entry_seq = models.BigIntegerField(
+        null=True, help_text="A failure's entry in the chain's own log (registry 'consensus')"
+    )
+
+    class Meta:
+        app_label = "chain"
+        ordering = ["-id"]
+        constraints = [
+            models.UniqueConstraint(fields=["challenger", "nonce"], name="storage_check_once")
+        ]
+
+    def __str__(self) -> str:
+        outcome = "passed" if self.passed else f"failed ({self.reason})"
+        return f"{self.citizen} {self.registry} #{self.seq}: {outcome}"

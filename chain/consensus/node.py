@@ -24,6 +24,8 @@ from chain.consensus.messages import (
     FinalBlock,
     Message,
     QuorumCertificate,
+    StorageChallenge,
+    StorageProof,
     SyncRequest,
 )
 from chain.encoding import ZERO_HASH
@@ -125,6 +127,11 @@ class StorageChecked:
     seq: int
     ok: bool
     reason: str = ""
+    height: int = 0
+    """The final block whose logs the challenge was drawn from."""
+    challenge: StorageChallenge | None = None
+    answer: StorageProof | None = None
+    """The citizen's answer (None when it did not answer): anyone can check it again."""
 
 
 @dataclass(frozen=True, slots=True)

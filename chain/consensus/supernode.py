@@ -63,6 +63,7 @@ from chain.consensus.node import (
     SUPERNODES,
     WITNESSES,
     Alarm,
+    Output,
     SignedFinalize,
     StorageChecked,
     Timeouts,
@@ -108,7 +109,10 @@ class SupernodeNode(BftNode):
         self.witnessed: dict[int, Witnessed] = {}
         self._cosigns: dict[int, dict[str, Vote]] = {}
         self._citizen_heights: dict[str, int] = {}
-        self._challenges: dict[int, tuple[str, StorageChallenge, int]] = {}
+        self._challenges: dict[int, tuple[str, StorageChallenge, int, int]] = {}
+        """Open challenges by nonce: (citizen, challenge, challenge tick issued, final height)."""
+        self._challenge_ticks = 0
+        """The challenges' own clock: it also runs while the BFT height is idle."""
         self._own_finalize: Vote | None = None
         self._witnesses_stalled = False
         super().__init__(
@@ -339,7 +343,7 @@ class SupernodeNode(BftNode):
         if self._own_finalize is not None:
             self._send(SUPERNODES, self._own_finalize)
         for nonce in sorted(self._challenges):
-            citizen, challenge, _ = self._challenges[nonce]
+            citizen, challenge, _, _ = self._challenges[nonce]
             self._send(citizen, challenge)
         latest = self.finals.get(self.last_final)
         if latest is not None:
@@ -453,7 +457,12 @@ class SupernodeNode(BftNode):
         challenge = new_challenge(rng, final.block.logs())
         if challenge is None:
             return
-        self._challenges[challenge.nonce] = (citizen, challenge, self.now)
+        self._challenges[challenge.nonce] = (
+            citizen,
+            challenge,
+            self._challenge_ticks,
+            final.height,
+        )
         self._send(citizen, challenge)
 
     def _on_storage_proof(self, src: str, answer: StorageProof) -> None:
@@ -461,22 +470,62 @@ class SupernodeNode(BftNode):
         if pending is None or pending[0] != src:
             return
         del self._challenges[answer.nonce]
-        _, challenge, _ = pending
+        _, challenge, _, height = pending
         ok = verify_storage_proof(challenge, answer)
         self._decide(
-            StorageChecked(src, challenge.registry, challenge.seq, ok, "" if ok else "bad proof")
+            StorageChecked(
+                src,
+                challenge.registry,
+                challenge.seq,
+                ok,
+                "" if ok else "bad proof",
+                height=height,
+                challenge=challenge,
+                answer=answer,
+            )
         )
+
+    @property
+    def open_challenges(self) -> int:
+        """Storage challenges sent and not yet answered or given up."""
+        return len(self._challenges)
+
+    def tick_challenges(self) -> Output:
+        """Advance only the storage challenges' clock, for a node idle at its height.
+
+        An idle chain does not tick its BFT clock (no round inflation), but a
+        citizen that does not answer must still be found out: the challenges
+        are sent again every resend period and given up after eight.
+        """
+        self._out = Output()
+        self._challenge_tick(resend=True)
+        return self._take()
 
     def _on_tick(self) -> None:
         super()._on_tick()
+        self._challenge_tick(resend=False)  # resent with the rest when stuck
+
+    def _challenge_tick(self, *, resend: bool) -> None:
+        self._challenge_ticks += 1
         expiry = 8 * self.timeouts.resend
         for nonce in sorted(self._challenges):
-            citizen, challenge, issued = self._challenges[nonce]
-            if self.now - issued > expiry:
+            citizen, challenge, issued, height = self._challenges[nonce]
+            age = self._challenge_ticks - issued
+            if age > expiry:
                 del self._challenges[nonce]
                 self._decide(
-                    StorageChecked(citizen, challenge.registry, challenge.seq, False, "no answer")
+                    StorageChecked(
+                        citizen,
+                        challenge.registry,
+                        challenge.seq,
+                        False,
+                        "no answer",
+                        height=height,
+                        challenge=challenge,
+                    )
                 )
+            elif resend and age % self.timeouts.resend == 0:
+                self._send(citizen, challenge)
 
     # -- persistence --
 

@@ -42,6 +42,16 @@ class Command(BaseCommand):
         )
         parser.add_argument("--tick", type=float, default=0.2, help="Seconds per node tick")
         parser.add_argument(
+            "--node-database-url-template",
+            default="",
+            help=(
+                "PostgreSQL URL of each node's own database, with {name} for the node's name "
+                "(default: a SQLite file per node when DATABASE_URL is SQLite, else a database "
+                "<hostdb>_node_<name> on the host's PostgreSQL server); created and migrated "
+                "when missing"
+            ),
+        )
+        parser.add_argument(
             "--seconds", type=float, default=0.0, help="Stop after this long (0: until Ctrl-C)"
         )
         parser.add_argument(
@@ -64,9 +74,15 @@ class Command(BaseCommand):
             citizens=options["citizens"],
             citizen_threshold=options["citizen_threshold"],
             tick=options["tick"],
+            node_database_url_template=options["node_database_url_template"],
         )
         console = Console()
-        console.print(f"preparing {len(cluster.nodes) or 'the'} nodes in {base} ...")
+        try:
+            template = cluster.database_template()
+        except ValueError as exc:
+            raise CommandError(str(exc)) from exc
+        where = "a SQLite file each" if template is None else f"PostgreSQL databases {template}"
+        console.print(f"preparing the nodes in {base} ({where}) ...")
         cluster.prepare()
         if options["prepare_only"]:
             console.print(f"prepared {len(cluster.nodes) - 1} nodes and {cluster.genesis}")
@@ -90,21 +106,29 @@ class Command(BaseCommand):
 
 
 def status_table(cluster: LocalCluster) -> Table:
-    """One row per node: tier, pid, queue, height, last final block and its level, last vote."""
+    """One row per node: tier, pid, queue, data, height, last final block, its level, last vote."""
     summaries = {
-        row["name"]: row
-        for row in node_summaries(n.database for n in cluster.nodes.values() if n.tier != HOST)
+        row["name"]: row for row in node_summaries(n.database_url for n in cluster.node_list())
     }
     levels = dict(Block.objects.values_list("height", "level"))
     table = Table(title=f"cluster {cluster.prefix}")
-    for column in ("node", "tier", "pid", "queue", "height", "final", "level", "last vote"):
+    columns = ("node", "tier", "pid", "queue", "data", "height", "final", "level", "last vote")
+    for column in columns:
         table.add_column(column)
     for node in cluster.nodes.values():
         pid = str(node.process.pid) if node.running and node.process else "down"
         if node.tier == HOST:
             top = max(levels, default=0)
             table.add_row(
-                node.name, "registry", pid, node.queue, str(top), "", levels.get(top, ""), ""
+                node.name,
+                "registry",
+                pid,
+                node.queue,
+                node.storage,
+                str(top),
+                "",
+                levels.get(top, ""),
+                "",
             )
             continue
         row = summaries.get(node.name, {})
@@ -114,6 +138,7 @@ def status_table(cluster: LocalCluster) -> Table:
             node.tier,
             pid,
             node.queue,
+            node.storage,
             str(row.get("height", "")),
             str(final),
             levels.get(final, ""),

@@ -1,14 +1,15 @@
 """A real cluster on the real broker: nodes as processes, kill -9, restart, catch up.
 
 4 supernodes, 4 witnesses and 2 citizens run as separate Celery worker
-processes, each with its own queue, key and SQLite database; the registry
-host's worker runs on the test database. Runs only with ``CELERY_BROKER_URL``.
+processes, each with its own queue, key and database (a SQLite file each, or,
+when the tests run on PostgreSQL, a PostgreSQL database each beside the test
+database, dropped afterwards); the registry host's worker runs on the test
+database. Runs only with ``CELERY_BROKER_URL``.
 """
 
 from __future__ import annotations
 
 import io
-import sqlite3
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -18,6 +19,7 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
+from chain.blocks import nodedb
 from chain.blocks.cluster import node_summaries
 from chain.blocks.launcher import LocalCluster
 from chain.blocks.models import FINAL, WITNESSED, Block, BlockLog, BlockSignature
@@ -44,9 +46,12 @@ def cluster(tmp_path: Path) -> Iterator[LocalCluster]:
         host_env={"DATABASE_URL": database_url()},
     )
     local.prepare()
-    local.start_all()
-    yield local
-    local.stop(timeout=5)
+    try:
+        local.start_all()
+        yield local
+    finally:
+        local.stop(timeout=5)
+        local.drop_databases()
 
 
 def _wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
@@ -72,9 +77,9 @@ def _write_for(seconds: float) -> int:
     return written
 
 
-def _node_chain(database: Path) -> list[tuple[int, bytes]]:
-    with sqlite3.connect(database) as db:
-        return list(db.execute("SELECT height, block_hash FROM chain_nodefinal ORDER BY height"))
+def _node_chain(url: str) -> list[tuple[int, bytes]]:
+    rows = nodedb.read_rows(url, "SELECT height, block_hash FROM chain_nodefinal ORDER BY height")
+    return [(int(height), bytes(block_hash)) for height, block_hash in rows]
 
 
 def _everything_final() -> bool:
@@ -103,7 +108,7 @@ def test_cluster_survives_kill_9_of_a_witness_and_a_supernode_and_every_node_cat
     bft_nodes = [n for n in cluster.nodes.values() if n.tier in ("witness", "supernode")]
 
     def caught_up() -> bool:
-        rows = node_summaries(n.database for n in bft_nodes)
+        rows = node_summaries(n.database_url for n in bft_nodes)
         return len(rows) == len(bft_nodes) and all(r["last_final"] >= top for r in rows)
 
     _wait_for(caught_up, 60, "the restarted nodes to catch up")
@@ -114,7 +119,7 @@ def test_cluster_survives_kill_9_of_a_witness_and_a_supernode_and_every_node_cat
     ]
     assert [h for h, _ in host_chain] == list(range(1, top + 1))
     for node in bft_nodes:
-        assert _node_chain(node.database)[:top] == host_chain, node.name
+        assert _node_chain(node.database_url)[:top] == host_chain, node.name
 
     # The citizens cosigned: most blocks reached witnessed, with two cosignatures each.
     _wait_for(
