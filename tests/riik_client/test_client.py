@@ -141,4 +141,4 @@ def test_a_board_member_signs_in_for_the_company_and_reads_its_card(
     # Jaan is not on the board: refused with the problem's detail.
     other = ["--server", live_server.url, "--code", jaan, "--key", str(jaan_key)]
     assert main([*other, "--for-organisation", company, "sign-in"]) == 1
-    assert "not on the current management board" in capsys.readouterr().err
+    assert "you do not represent organisation" in capsys.readouterr().err
