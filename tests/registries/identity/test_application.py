@@ -295,6 +295,11 @@ def test_seeding_the_population_registers_officials_and_writes_keys_privately(
         assert services.verify_signature(code, b"demo", private.sign(b"demo"))
     assert sorted(p.name for p in keys_dir.iterdir()) == sorted(f"{c}.pem" for c in seed.keyholders)
     assert all(not services.person_alive(code) for code in seed.deceased)
+    ((hospital, head),) = seed.representatives
+    assert hospital in seed.hospitals
+    assert head in seed.keyholders
+    (representation,) = RepresentativeRecord.objects.filter(person__personal_code=head)
+    assert representation.organisation_code == hospital
 
 
 def test_seeding_fewer_persons_than_officials_still_appoints_them_all(tmp_path: Path) -> None:
