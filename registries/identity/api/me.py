@@ -19,7 +19,7 @@ from rest_framework.response import Response
 
 from registries.common.api.me import ChainField, MyDataPermission, my_code
 from registries.common.api.problems import problem_responses
-from registries.identity.domain import ORGANISATION_KINDS
+from registries.identity.api.serializers import kind_field
 from registries.identity.models import (
     AppointmentRecord,
     OrganisationRecord,
@@ -82,9 +82,7 @@ class MyRepresentativeSerializer(serializers.ModelSerializer[RepresentativeRecor
 class MyOrganisationCardSerializer(serializers.ModelSerializer[OrganisationRecord]):
     """An organisation that is not a company, as its own token sees it."""
 
-    kind = serializers.ChoiceField(
-        choices=list(ORGANISATION_KINDS.items()), help_text="Kind of organisation"
-    )
+    kind = kind_field(read_only=True)
     representatives = serializers.SerializerMethodField(
         help_text="Who may sign in for it now (recorded by the identity registrar)"
     )

@@ -326,6 +326,7 @@ class RepresentativeListView(GenericAPIView[RepresentativeRecord]):
     pagination_class = None
 
     @extend_schema(
+        operation_id="identity_organisations_representatives_list",
         summary="An organisation's representatives, current first",
         responses={
             200: RepresentativeSerializer(many=True),
