@@ -245,7 +245,7 @@ def test_company_files_its_own_annual_report_but_not_another_companys(
     problem(
         client.post(f"/api/v1/business/companies/{other}/annual-reports/", REPORT, format="json"),
         403,
-        f"a token for company {company} acts only for that company",
+        f"a token for organisation {company} acts only for that organisation",
     )
     assert LedgerEntry.objects.count() == before
 

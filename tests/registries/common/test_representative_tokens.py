@@ -232,3 +232,26 @@ def test_a_company_known_only_to_the_identity_registry_has_no_representatives() 
         403,
         f"you do not represent organisation {company}",
     )
+
+
+def test_hospital_token_files_no_annual_report(
+    hospital_head: tuple[str, Ed25519PrivateKey, str],
+) -> None:
+    code, key, hospital = hospital_head
+    company = court.company()
+    client = signed_in(code, key, organisation=hospital)
+    report = {"year": 2025, "revenue_cents": 1, "net_profit_cents": 0, "employees": 1}
+    before = LedgerEntry.objects.count()
+    problem(
+        client.post(f"/api/v1/business/companies/{company}/annual-reports/", report, format="json"),
+        403,
+        f"a token for organisation {hospital} acts only for that organisation",
+    )
+    problem(
+        client.post(
+            f"/api/v1/business/companies/{hospital}/annual-reports/", report, format="json"
+        ),
+        404,
+        f"no company with registry code {hospital}",
+    )
+    assert LedgerEntry.objects.count() == before
