@@ -10,6 +10,7 @@
     python -m riik_client --code ... --key mari.key health representative appoint 38001010003 \\
         --signer 38001010003=jaan.key
     python -m riik_client --code ... --key mari.key me health
+    python -m riik_client --code ... --key peeter.key --for-organisation 70000014 me court-cases
 
 See docs/citizen-api.md for the walkthrough.
 """
@@ -48,7 +49,8 @@ def _parser() -> argparse.ArgumentParser:
         "--for-organisation",
         default="",
         metavar="CODE",
-        help="sign in for a company whose board you sit on: its registry code",
+        help="sign in for an organisation you represent (a company whose board you sit on, "
+        "or a court, hospital, ... whose representative you are): its registry code",
     )
     commands = parser.add_subparsers(dest="command", required=True)
 

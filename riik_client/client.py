@@ -150,7 +150,8 @@ class Client:
         self, personal_code: str, key: Ed25519PrivateKey, role: str = "", organisation: str = ""
     ) -> dict[str, Any]:
         """E-ID sign-in: sign the server's challenge; keep the short-lived token
-        (acting as an official's ``role``, or for the company ``organisation``)."""
+        (acting as an official's ``role``, or for ``organisation``, a company whose board
+        the person sits on or another organisation they represent)."""
         self.token = None
         challenge = self.request(
             "POST", "/api/v1/identity/sign-in/challenge/", {"personal_code": personal_code}

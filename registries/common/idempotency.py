@@ -3,7 +3,11 @@
 A client that may retry a POST sends a unique ``Idempotency-Key``. The first
 request runs and its answer is stored under (caller, key) with the method,
 path and a SHA-256 of the body; a repeat with the same method, path and body
-gets the stored answer (``Idempotent-Replayed: true``) and writes nothing. The
+gets the stored answer and writes nothing: the same status, body, content type
+and the headers that describe the result (:data:`REPLAYED_HEADERS`: Location,
+Content-Location, ETag, Link), marked ``Idempotent-Replayed: true`` (the
+draft leaves the marker open; this is the name common APIs use). Headers
+about this delivery (Date, throttling, CORS) are made afresh. The
 same key with another request is refused with 422, a repeat while the first
 is still running with 409, a malformed key with 400, all as problem+json.
 
@@ -31,6 +35,9 @@ from registries.common.api.problems import PROBLEM_MEDIA_TYPE, problem_type
 from registries.common.models import IdempotentRequest
 
 HEADER = "Idempotency-Key"
+REPLAYED = "Idempotent-Replayed"
+# Headers that belong to the result, so a replay must give them back as they were.
+REPLAYED_HEADERS = ("Location", "Content-Location", "ETag", "Link")
 _META = "HTTP_IDEMPOTENCY_KEY"
 # Printable ASCII without spaces, as an opaque token (a UUID fits).
 _KEY = re.compile(r"^[\x21-\x7e]{1,255}$")
@@ -104,7 +111,8 @@ class IdempotencyKeyMiddleware:
         record.status = response.status_code
         record.content_type = response.get("Content-Type", "")
         record.body = response.content
-        record.save(update_fields=["status", "content_type", "body"])
+        record.headers = {name: response[name] for name in REPLAYED_HEADERS if name in response}
+        record.save(update_fields=["status", "content_type", "body", "headers"])
         return response
 
     def _repeat(self, request: HttpRequest, user: Any, key: str, body_hash: str) -> HttpResponse:
@@ -131,5 +139,7 @@ class IdempotencyKeyMiddleware:
         response = HttpResponse(
             bytes(record.body), status=record.status, content_type=record.content_type or None
         )
-        response["Idempotent-Replayed"] = "true"
+        for name, value in record.headers.items():
+            response[name] = value
+        response[REPLAYED] = "true"
         return response

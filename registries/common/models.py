@@ -122,6 +122,9 @@ class IdempotentRequest(models.Model):
     status = models.IntegerField(null=True)
     content_type = models.CharField(max_length=100, blank=True)
     body = models.BinaryField(default=b"")
+    headers = models.JSONField(
+        default=dict, blank=True, help_text="Headers of the result replayed with it (Location, ...)"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:

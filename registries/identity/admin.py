@@ -5,8 +5,10 @@ shown read-only, each with its ledger seq, block and level and (for persons
 and organisations) its ledger history. Every change is a command issued
 through a form: register a person, change names, record a death, register,
 rotate and revoke e-ID keys, appoint and dismiss officials, register an
-organisation. A refused command shows the registry's message as a form error
-and writes nothing.
+organisation, appoint and remove an organisation's representatives (who may
+sign in for a court, hospital, ministry, ...; not for companies, whose
+management board in the business registry represents them). A refused command
+shows the registry's message as a form error and writes nothing.
 
 Who may act: identity registrars (a user whose username is their personal code
 and who holds the identity registrar appointment) and, to bootstrap the
@@ -36,9 +38,11 @@ from registries.common.api.serializers import ledger_history
 from registries.identity.application import IdentityRegistry
 from registries.identity.domain import (
     ACTIVE,
+    BOARD_REPRESENTED_KINDS,
     MAX_NAME_LENGTH,
     MAX_ORGANISATION_NAME_LENGTH,
     MAX_REASON_LENGTH,
+    MAX_TITLE_LENGTH,
     ORGANISATION_KINDS,
     REGISTRIES,
     REVOKED,
@@ -49,6 +53,7 @@ from registries.identity.models import (
     OrganisationRecord,
     PersonRecord,
     PublicKeyRecord,
+    RepresentativeRecord,
 )
 from registries.identity.projections import PROJECTIONS
 
@@ -166,6 +171,28 @@ class OrganisationForm(CommandForm):
     registry_code = forms.CharField(max_length=8, help_text="8 digits with the check digit.")
     name = forms.CharField(max_length=MAX_ORGANISATION_NAME_LENGTH)
     kind = forms.ChoiceField(choices=list(ORGANISATION_KINDS.items()))
+
+
+class RepresentativeForm(CommandForm):
+    personal_code = forms.CharField(max_length=11, help_text="Isikukood of the representative.")
+    title = forms.CharField(
+        max_length=MAX_TITLE_LENGTH,
+        help_text="In which capacity they represent it, such as 'chief executive' or "
+        "'chairman of the court'.",
+    )
+
+
+class NewRepresentativeForm(RepresentativeForm):
+    organisation_code = forms.CharField(
+        max_length=8, help_text="Registry code of the organisation (not a company)."
+    )
+    field_order = ["organisation_code", "personal_code", "title"]
+
+
+class RemoveRepresentativeForm(CommandForm):
+    confirm = forms.BooleanField(
+        label="End this representation (the person's tokens for the organisation stop working)"
+    )
 
 
 # Commands on a person -------------------------------------------------------------------------
@@ -413,8 +440,24 @@ class OrganisationRecordAdmin(IdentityAdmin):
     ordering = ["name", "registry_code"]
     add_form = OrganisationForm
     add_title = "Register organisation"
+    commands = {
+        "representative": RecordCommand(
+            "representative",
+            "Appoint representative",
+            RepresentativeForm,
+            lambda app, record, form, who: app.appoint_representative(
+                form.cleaned_data["personal_code"],
+                record.registry_code,
+                form.cleaned_data["title"],
+                who,
+            ),
+            "Representative appointed",
+            available=lambda record: record.kind not in BOARD_REPRESENTED_KINDS,
+        )
+    }
     fieldsets = [
         (None, {"fields": ["registry_code", "name", "kind"]}),
+        ("Representatives", {"fields": ["representatives_table"]}),
         ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
         ("Ledger history", {"fields": ["history_table"]}),
     ]
@@ -422,6 +465,7 @@ class OrganisationRecordAdmin(IdentityAdmin):
         "registry_code",
         "name",
         "kind",
+        "representatives_table",
         "ledger_seq",
         "block_height",
         "ledger_level",
@@ -446,6 +490,31 @@ class OrganisationRecordAdmin(IdentityAdmin):
 
     def added_record(self, result: object) -> OrganisationRecord:
         return OrganisationRecord.objects.get(registry_code=result)
+
+    @admin.display(description="representatives")
+    def representatives_table(self, record: OrganisationRecord) -> str:
+        if record.kind in BOARD_REPRESENTED_KINDS:
+            return html_table(
+                [], [], "a company is represented by its management board in the business registry"
+            )
+        rows = [
+            [
+                r.person.personal_code,
+                f"{r.person.first_name} {r.person.last_name}",
+                r.title,
+                "current" if r.active else "ended",
+                r.appointed_seq,
+                r.ended_seq or "-",
+            ]
+            for r in RepresentativeRecord.objects.select_related("person").filter(
+                organisation_code=record.registry_code
+            )
+        ]
+        return html_table(
+            ["personal code", "name", "title", "status", "appointed (seq)", "ended (seq)"],
+            rows,
+            "no representatives",
+        )
 
     @admin.display(description="ledger history")
     def history_table(self, record: OrganisationRecord) -> str:
@@ -593,3 +662,128 @@ class AppointmentRecordAdmin(IdentityAdmin):
             return "-"
         found = OrganisationRecord.objects.filter(registry_code=record.organisation_code).first()
         return str(found) if found is not None else record.organisation_code
+
+
+@admin.register(RepresentativeRecord)
+class RepresentativeRecordAdmin(IdentityAdmin):
+    """Representatives of organisations (not companies): appoint and remove through forms."""
+
+    list_display = [
+        "organisation_code",
+        "organisation",
+        "personal_code",
+        "person_name",
+        "title",
+        "active",
+        "appointed_seq",
+        "ended_seq",
+        "block_height",
+        "ledger_level",
+    ]
+    list_display_links = ["organisation_code", "personal_code"]
+    list_filter = ["active"]
+    list_select_related = ["person"]
+    search_fields = ["=organisation_code", "=person__personal_code"]  # see get_search_results
+    search_help_text = "An organisation's registry code, an exact personal code, or part of a name"
+    ordering = ["organisation_code", "-active", "-appointed_seq"]
+    add_form = NewRepresentativeForm
+    add_title = "Appoint representative"
+    commands = {
+        "removal": RecordCommand(
+            "removal",
+            "Remove",
+            RemoveRepresentativeForm,
+            lambda app, record, form, who: app.remove_representative(
+                record.person.personal_code, record.organisation_code, who
+            ),
+            "Representative removed",
+            available=lambda record: record.active,
+        )
+    }
+    fieldsets = [
+        (
+            None,
+            {
+                "fields": [
+                    "organisation_code",
+                    "organisation",
+                    "personal_code",
+                    "person_name",
+                    "title",
+                    "active",
+                ]
+            },
+        ),
+        (
+            "On the chain",
+            {
+                "fields": [
+                    "appointed_seq",
+                    "appointed_by",
+                    "ended_seq",
+                    "ended_by",
+                    "ledger_seq",
+                    "block_height",
+                    "ledger_level",
+                ]
+            },
+        ),
+    ]
+    readonly_fields = [
+        "organisation_code",
+        "organisation",
+        "personal_code",
+        "person_name",
+        "title",
+        "active",
+        "appointed_seq",
+        "appointed_by",
+        "ended_seq",
+        "ended_by",
+        "ledger_seq",
+        "block_height",
+        "ledger_level",
+    ]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[RepresentativeRecord], search_term: str
+    ) -> tuple[QuerySet[RepresentativeRecord], bool]:
+        term = " ".join(search_term.split())
+        if not term:
+            return queryset, False
+        if _DIGITS.match(term):
+            return queryset.filter(Q(person__personal_code=term) | Q(organisation_code=term)), False
+        matches = Q()
+        for word in term.split():
+            matches &= text_contains("person__first_name", word) | text_contains(
+                "person__last_name", word
+            )
+        return queryset.filter(matches), False
+
+    def add(self, app: Any, form: CommandForm, who: str) -> object:
+        data = form.cleaned_data
+        registry: IdentityRegistry = app
+        registry.appoint_representative(
+            data["personal_code"], data["organisation_code"], data["title"], who
+        )
+        return (data["organisation_code"], data["personal_code"])
+
+    def added_record(self, result: object) -> RepresentativeRecord:
+        assert isinstance(result, tuple)
+        organisation, code = (str(part) for part in result)
+        return RepresentativeRecord.objects.get(
+            organisation_code=organisation, person__personal_code=code, active=True
+        )
+
+    @admin.display(description="personal code", ordering="person__personal_code")
+    def personal_code(self, record: RepresentativeRecord) -> str:
+        return record.person.personal_code
+
+    @admin.display(description="name", ordering="person__last_name")
+    def person_name(self, record: RepresentativeRecord) -> str:
+        return f"{record.person.first_name} {record.person.last_name}"
+
+    @admin.display(description="organisation name")
+    def organisation(self, record: RepresentativeRecord) -> str:
+        found = OrganisationRecord.objects.filter(registry_code=record.organisation_code).first()
+        return found.name if found is not None else "-"

@@ -192,6 +192,23 @@ class IdentityRegistry(RegistryApplication):
         person.dismiss(registry, role, organisation_code or "", actor)
         self._save(person)
 
+    # Representatives of organisations.
+
+    def appoint_representative(
+        self, personal_code: str, organisation_code: str, title: str, actor: str
+    ) -> None:
+        """Record a living person as a representative of an organisation that is not a company."""
+        kind = self.organisation(organisation_code, "organisation_code").kind
+        person = self.person(personal_code)
+        person.appoint_representative(organisation_code, kind, title, actor)
+        self._save(person)
+
+    def remove_representative(self, personal_code: str, organisation_code: str, actor: str) -> None:
+        """End a person's representation of an organisation."""
+        person = self.person(personal_code)
+        person.remove_representative(organisation_code, actor)
+        self._save(person)
+
     # Helpers.
 
     def _person_id(self, code: str) -> UUID | None:

@@ -108,6 +108,8 @@ class IdentitySeed:
     pharmacists: list[str] = field(default_factory=list)
     health_registrars: list[str] = field(default_factory=list)
     auditors: list[str] = field(default_factory=list)
+    # (registry code, personal code): who signs in for an organisation that is not a company.
+    representatives: list[tuple[str, str]] = field(default_factory=list)
     keys_dir: Path = field(default_factory=Path)
 
     @property
@@ -261,6 +263,12 @@ def seed_identity(
                 seed.keyholders.append(code)
             if progress is not None:
                 progress(1)
+
+    # The first doctor (a key holder, appointed at the first hospital) also heads that
+    # hospital, so the demo has an organisation token to try ("organisation": its code).
+    head, hospital = seed.doctors[0], organisations_of["hospital"][0]
+    app.appoint_representative(head, hospital, "chief physician", ACTOR)
+    seed.representatives.append((hospital, head))
 
     for _ in range(max(persons, MIN_PERSONS) - MIN_PERSONS):
         code = _person(app, rng, today, adult=False)

@@ -13,6 +13,12 @@
 * :class:`Organisation`: a legal person or agency keyed by its 8-digit registry
   code. Registry codes are public, so its id is ``uuid5`` of the code.
 
+A person may be appointed a **representative** of an organisation that is not a
+company (the head of a court, hospital, ministry, ...): the identity registrar
+records it on the person, like an appointment, and it ends with a removal or
+the person's death. A company's representatives are its management board in
+the business registry, so the identity registry records none for companies.
+
 Roles of officials per registry (``ROLE_REGISTRIES``) and the kinds of
 organisations they may work for are rules of this module too.
 """
@@ -63,6 +69,10 @@ ROLE_ORGANISATION_KINDS: dict[str, frozenset[str]] = {
 MAX_NAME_LENGTH = 100
 MAX_ORGANISATION_NAME_LENGTH = 200
 MAX_REASON_LENGTH = 500
+MAX_TITLE_LENGTH = 100
+# Organisations of these kinds are represented by their management board in the
+# business registry, not by representatives recorded here.
+BOARD_REPRESENTED_KINDS = frozenset({"company"})
 PUBLIC_KEY_LENGTH = 32  # raw Ed25519
 
 # Key statuses: the one key in use; replaced by a newer key (old signatures
@@ -197,6 +207,27 @@ def check_role_organisation(role: str, organisation_code: str, kind: str) -> Non
         )
 
 
+def check_title(title: str) -> str:
+    """A representative's title (such as "chief executive"): one line of 1-100 characters."""
+    title = " ".join(title.split())
+    if not title:
+        raise InvalidCommand("title: say in which capacity the person represents the organisation")
+    if len(title) > MAX_TITLE_LENGTH:
+        raise InvalidCommand(f"title: at most {MAX_TITLE_LENGTH} characters")
+    if not any(ch.isalpha() for ch in title):
+        raise InvalidCommand("title: must contain letters")
+    return title
+
+
+def check_represented_kind(organisation_code: str, kind: str) -> None:
+    """Representatives are recorded here only for organisations that are not companies."""
+    if kind in BOARD_REPRESENTED_KINDS:
+        raise InvalidCommand(
+            f"organisation_code: {organisation_code} is a {ORGANISATION_KINDS[kind]}; a company is "
+            "represented by its management board in the business registry"
+        )
+
+
 # Aggregates -------------------------------------------------------------------------------
 
 
@@ -253,6 +284,8 @@ class Person(Aggregate):
         self.died_on: date | None = None
         self.keys: dict[str, PublicKey] = {}
         self.appointments: set[Appointment] = set()
+        # Registry codes of the organisations the person represents, with the title.
+        self.representations: dict[str, str] = {}
 
     @classmethod
     def register(
@@ -328,6 +361,7 @@ class Person(Aggregate):
             if key.status == ACTIVE:
                 self.keys[key_id] = replace(key, status=EXPIRED, valid_until=version)
         self.appointments = set()
+        self.representations = {}
 
     # e-ID keys.
 
@@ -469,6 +503,54 @@ class Person(Aggregate):
     @event(Dismissed)
     def _dismissed(self, registry: str, role: str, organisation_code: str, actor: str) -> None:
         self.appointments.discard(Appointment(registry, role, organisation_code))
+
+    # Representing organisations (not companies).
+
+    class RepresentativeAppointed(Aggregate.Event):
+        organisation_code: str
+        title: str
+        actor: str
+
+    class RepresentativeRemoved(Aggregate.Event):
+        organisation_code: str
+        actor: str
+
+    def appoint_representative(
+        self, organisation_code: str, organisation_kind: str, title: str, actor: str
+    ) -> None:
+        """Record that the person represents the organisation (of ``organisation_kind``)."""
+        checked_registry_code(organisation_code, "organisation_code")
+        check_represented_kind(organisation_code, organisation_kind)
+        title = check_title(title)
+        if not self.alive:
+            raise Conflict(
+                f"appoint representative: person {self.personal_code} died on {self.died_on}"
+            )
+        if organisation_code in self.representations:
+            raise Conflict(
+                f"appoint representative: person {self.personal_code} already represents "
+                f"{organisation_code} (as {self.representations[organisation_code]})"
+            )
+        self._representative_appointed(
+            organisation_code=organisation_code, title=title, actor=actor
+        )
+
+    @event(RepresentativeAppointed)
+    def _representative_appointed(self, organisation_code: str, title: str, actor: str) -> None:
+        self.representations[organisation_code] = title
+
+    def remove_representative(self, organisation_code: str, actor: str) -> None:
+        """End the person's representation of the organisation."""
+        checked_registry_code(organisation_code, "organisation_code")
+        if organisation_code not in self.representations:
+            raise NotFound(
+                f"person {self.personal_code} is not a representative of {organisation_code}"
+            )
+        self._representative_removed(organisation_code=organisation_code, actor=actor)
+
+    @event(RepresentativeRemoved)
+    def _representative_removed(self, organisation_code: str, actor: str) -> None:
+        del self.representations[organisation_code]
 
 
 class PersonCodeIndex(Aggregate):

@@ -18,6 +18,7 @@ from registries.identity.domain import (
     MAX_NAME_LENGTH,
     MAX_ORGANISATION_NAME_LENGTH,
     MAX_REASON_LENGTH,
+    MAX_TITLE_LENGTH,
     ORGANISATION_KINDS,
     REGISTRIES,
     ROLES,
@@ -133,3 +134,41 @@ class AppointmentRecord(LedgerLinked):
     def __str__(self) -> str:
         at = f" at {self.organisation_code}" if self.organisation_code else ""
         return f"{self.role} of {self.registry}{at}: {self.person.personal_code}"
+
+
+class RepresentativeRecord(LedgerLinked):
+    """A person's representation of an organisation that is not a company (current or ended).
+
+    A current record lets the person sign in for the organisation
+    (:mod:`registries.common.api.tokens`).
+    """
+
+    ledger_registry = "identity"
+
+    person = models.ForeignKey(
+        PersonRecord, on_delete=models.CASCADE, related_name="representations"
+    )
+    organisation_code = models.CharField(max_length=8)
+    title = models.CharField(max_length=MAX_TITLE_LENGTH)
+    active = models.BooleanField(default=True)
+    appointed_seq = models.BigIntegerField(help_text="Ledger seq of the appointment")
+    ended_seq = models.BigIntegerField(
+        null=True, blank=True, help_text="Ledger seq of the removal (or of the death)"
+    )
+    appointed_by = models.CharField(max_length=150, blank=True)
+    ended_by = models.CharField(max_length=150, blank=True)
+
+    class Meta:
+        ordering = ["organisation_code", "-active", "-appointed_seq"]
+        verbose_name = "organisation representative"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["person", "organisation_code"],
+                condition=models.Q(active=True),
+                name="identity_active_representative_unique",
+            )
+        ]
+        indexes = [models.Index(fields=["organisation_code", "active"])]
+
+    def __str__(self) -> str:
+        return f"{self.title} of {self.organisation_code}: {self.person.personal_code}"

@@ -16,6 +16,7 @@ from registries.identity.models import (
     OrganisationRecord,
     PersonRecord,
     PublicKeyRecord,
+    RepresentativeRecord,
 )
 
 
@@ -28,7 +29,7 @@ def _touch(event: Any, seq: int, **changes: Any) -> PersonRecord:
 
 
 class IdentityProjection(ReadModelProjection):
-    """Persons, their keys and appointments, and organisations."""
+    """Persons, their keys, appointments and representations, and organisations."""
 
     name = "identity-registry"
     application = IdentityRegistry
@@ -62,6 +63,9 @@ class IdentityProjection(ReadModelProjection):
             status=EXPIRED, valid_until_seq=seq, ledger_seq=seq
         )
         record.appointments.filter(active=True).update(
+            active=False, ended_seq=seq, ended_by=event.actor, ledger_seq=seq
+        )
+        record.representations.filter(active=True).update(
             active=False, ended_seq=seq, ended_by=event.actor, ledger_seq=seq
         )
 
@@ -130,6 +134,32 @@ class IdentityProjection(ReadModelProjection):
             role=event.role,
             organisation_code=event.organisation_code,
             active=True,
+        ).update(active=False, ended_seq=seq, ended_by=event.actor, ledger_seq=seq)
+
+    @process_event.register
+    def representative_appointed(
+        self, event: Person.RepresentativeAppointed, tracking: Tracking
+    ) -> None:
+        seq = _ledger_seq(event)
+        record = _touch(event, seq)
+        RepresentativeRecord.objects.create(
+            person=record,
+            organisation_code=event.organisation_code,
+            title=event.title,
+            active=True,
+            appointed_seq=seq,
+            appointed_by=event.actor,
+            ledger_seq=seq,
+        )
+
+    @process_event.register
+    def representative_removed(
+        self, event: Person.RepresentativeRemoved, tracking: Tracking
+    ) -> None:
+        seq = _ledger_seq(event)
+        record = _touch(event, seq)
+        record.representations.filter(
+            organisation_code=event.organisation_code, active=True
         ).update(active=False, ended_seq=seq, ended_by=event.actor, ledger_seq=seq)
 
     @process_event.register

@@ -16,6 +16,7 @@ from registries.common.api.me import chain_position
 from tests.registries.common.citizens import citizen, signature, signed_in
 from tests.registries.court import helpers as court
 from tests.registries.health import helpers as health
+from tests.registries.identity import helpers as identity
 from tests.registries.identity.helpers import token_client
 from tests.registries.property import helpers as property_helpers
 
@@ -71,6 +72,7 @@ def mari() -> dict[str, Any]:
     court.add_party(case, code, "plaintiff")
     return {
         "code": code,
+        "key": key,
         "client": client,
         "company": company.json()["registry_code"],
         "unit": unit,
@@ -168,6 +170,79 @@ def test_another_citizen_cannot_change_my_board(mari: dict[str, Any], eve: APICl
         format="json",
     )
     assert response.status_code == 403
+
+
+# Organisation tokens: the organisation's court cases, never the person's or another's ------
+
+
+@pytest.fixture
+def organisations(mari: dict[str, Any]) -> dict[str, Any]:
+    """Mari's company and a hospital, each a party to a case of its own, and a token for each."""
+    company_case = court.open_case(title="Unpaid invoices")
+    court.add_party(company_case, mari["company"], "defendant")
+    head, head_key = citizen("Peeter", "Juht")
+    hospital = identity.organisation("hospital", "Põhja Haigla")
+    identity.run(lambda app: app.appoint_representative(head, hospital, "director", "registrar"))
+    hospital_case = court.open_case(title="Malpractice claim")
+    court.add_party(hospital_case, hospital, "defendant")
+    court.add_party(hospital_case, mari["code"], "plaintiff")
+    return {
+        "company_case": company_case.number,
+        "hospital": hospital,
+        "hospital_case": hospital_case.number,
+        "company_client": signed_in(mari["code"], mari["key"], organisation=mari["company"]),
+        "hospital_client": signed_in(head, head_key, organisation=hospital),
+    }
+
+
+def case_numbers(client: APIClient) -> list[str]:
+    response = client.get(f"{ME}court-cases/")
+    assert response.status_code == 200, response.content
+    return [c["number"] for c in response.json()["results"]]
+
+
+def test_organisation_token_lists_the_organisations_cases_with_proofs(
+    mari: dict[str, Any], organisations: dict[str, Any]
+) -> None:
+    response = organisations["company_client"].get(f"{ME}court-cases/")
+    assert response.status_code == 200, response.content
+    (case,) = response.json()["results"]
+    assert (case["number"], case["title"], case["my_role"]) == (
+        organisations["company_case"],
+        "Unpaid invoices",
+        "defendant",
+    )
+    assert set(case["chain"]) == {"registry", "seq", "block_height", "level", "proof"}
+    assert case["chain"]["registry"] == "court"
+    assert_checkable(case["chain"])
+    assert case_numbers(organisations["hospital_client"]) == [organisations["hospital_case"]]
+
+
+def test_organisation_and_person_never_see_each_others_cases(
+    mari: dict[str, Any], organisations: dict[str, Any]
+) -> None:
+    # Mari's own token: her personal cases (her claim against the hospital), not her company's.
+    assert sorted(case_numbers(mari["client"])) == sorted(
+        [mari["case"], organisations["hospital_case"]]
+    )
+    # Her company's token: not her personal cases, not the hospital's.
+    text = json.dumps(organisations["company_client"].get(f"{ME}court-cases/").json())
+    for secret in (mari["case"], organisations["hospital_case"], organisations["hospital"]):
+        assert secret not in text
+    # The hospital's token: its case only, never the company's (nor Mari's other one).
+    text = json.dumps(organisations["hospital_client"].get(f"{ME}court-cases/").json())
+    for secret in (mari["case"], organisations["company_case"], mari["company"]):
+        assert secret not in text
+
+
+@pytest.mark.parametrize("view", ["person/", "companies/", "properties/"])
+def test_organisation_token_reads_no_personal_me_data(
+    mari: dict[str, Any], organisations: dict[str, Any], view: str
+) -> None:
+    for client in (organisations["company_client"], organisations["hospital_client"]):
+        response = client.get(f"{ME}{view}")
+        assert response.status_code == 403, response.content
+        assert mari["code"] not in response.content.decode()
 
 
 @pytest.mark.parametrize("view", ["", "person/", *MY_LISTS])

@@ -13,7 +13,7 @@ from django.core.cache import cache
 from riik_client import Client, ClientError, load_key, new_key
 from riik_client.__main__ import main
 from tests.registries.health import helpers as health
-from tests.registries.identity.helpers import person, run
+from tests.registries.identity.helpers import organisation, person, run
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -141,4 +141,18 @@ def test_a_board_member_signs_in_for_the_company_and_reads_its_card(
     # Jaan is not on the board: refused with the problem's detail.
     other = ["--server", live_server.url, "--code", jaan, "--key", str(jaan_key)]
     assert main([*other, "--for-organisation", company, "sign-in"]) == 1
-    assert "not on the current management board" in capsys.readouterr().err
+    assert "you do not represent organisation" in capsys.readouterr().err
+
+
+def test_a_hospital_representative_signs_in_for_the_hospital_and_reads_its_cases(
+    live_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    peeter, peeter_key = resident(tmp_path, "Peeter")
+    hospital = organisation("hospital", "Põhja Haigla")
+    run(lambda app: app.appoint_representative(peeter, hospital, "director", "registrar"))
+    common = ["--server", live_server.url, "--code", peeter, "--key", str(peeter_key)]
+    assert main([*common, "--for-organisation", hospital, "me", "organisation"]) == 0
+    card = json.loads(capsys.readouterr().out)
+    assert (card["kind"], card["representatives"][0]["title"]) == ("hospital", "director")
+    assert main([*common, "--for-organisation", hospital, "me", "court-cases", "--verify"]) == 0
+    assert json.loads(capsys.readouterr().out)["results"] == []

@@ -1,7 +1,9 @@
 """The business registry for the signed-in citizen.
 
 ``/api/v1/me/companies/``: the companies I founded or whose board I sit on.
-``/api/v1/me/organisation/``: with an organisation token, the company it acts for.
+``/api/v1/me/organisation/``: with an organisation token, the organisation it acts
+for: a company's registry card, or (a court, hospital, ministry, ...) the identity
+registry's card with its current representatives.
 E-services (``/api/v1/business/e-services/...``), each a signed command
 (:mod:`registries.common.api.signing`), fee-free:
 
@@ -16,9 +18,9 @@ from typing import Any
 from django.db.models import QuerySet
 from django.urls import reverse
 from django.utils import timezone
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import NotFound, PermissionDenied
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -37,6 +39,8 @@ from registries.common.api.problems import problem_responses
 from registries.common.api.signing import SignedCommandMixin, signatures_field
 from registries.common.api.tokens import acting_organisation
 from registries.common.commands import issue
+from registries.identity.api.me import MyOrganisationCardSerializer
+from registries.identity.models import OrganisationRecord
 
 REGISTRY = "business"
 
@@ -87,8 +91,16 @@ class MyCompaniesView(ListAPIView[CompanyRecord]):
         return super().get(request, *args, **kwargs)
 
 
+MY_ORGANISATION = PolymorphicProxySerializer(
+    component_name="MyOrganisation",
+    serializers=[CompanyDetailSerializer, MyOrganisationCardSerializer],
+    resource_type_field_name=None,
+)
+
+
 class MyOrganisationView(GenericAPIView[CompanyRecord]):
-    """The company an organisation token acts for: its full registry card."""
+    """The organisation a token acts for: a company's full registry card, or the
+    identity registry's card (with its current representatives) of any other."""
 
     permission_classes = [MyDataPermission]
     serializer_class = CompanyDetailSerializer
@@ -96,8 +108,9 @@ class MyOrganisationView(GenericAPIView[CompanyRecord]):
 
     @extend_schema(
         tags=["me"],
-        summary="The company I act for (an organisation token), with its annual reports",
-        responses={200: CompanyDetailSerializer, **problem_responses(401, 403, 429)},
+        summary="The organisation I act for (an organisation token): a company's card "
+        "with its annual reports, or another organisation's card with its representatives",
+        responses={200: MY_ORGANISATION, **problem_responses(401, 403, 404, 429)},
     )
     def get(self, request: Request) -> Response:
         organisation = acting_organisation(request)
@@ -106,7 +119,12 @@ class MyOrganisationView(GenericAPIView[CompanyRecord]):
                 "only a token signed in for an organisation acts for one; "
                 "sign in with 'organisation': <registry code>"
             )
-        return detail_response(request, organisation)
+        if CompanyRecord.objects.filter(registry_code=organisation).exists():
+            return detail_response(request, organisation)
+        record = OrganisationRecord.objects.filter(registry_code=organisation).first()
+        if record is None:
+            raise NotFound(f"no organisation with registry code {organisation}")
+        return Response(MyOrganisationCardSerializer(record).data)
 
 
 class SignedRegistrationSerializer(RegistrationSerializer):

@@ -243,7 +243,8 @@ class RegistrarOrTheCompany(CommandPermission):
             return super().has_permission(request, view)
         if organisation != view.kwargs.get("code"):
             self.message = (
-                f"a token for company {organisation} acts only for that company, not for another"
+                f"a token for organisation {organisation} acts only for that organisation, "
+                "not for another company"
             )
             return False
         return True

@@ -6,11 +6,13 @@ its SHA-256, so a leaked table signs nobody in. Each token expires after
 (``business/registrar``): such a token acts only as that official, a plain
 citizen token never acts as an official (:func:`token_allows_role`).
 
-A management-board member may sign in *for* their company: that token's user
-is the organisation's own account (``org-<registry code>``, never a personal
-code), so it acts only as the company (:func:`acting_organisation`), never as
-the person or as an official; and each use checks that the person still sits
-on the company's current board.
+A person may sign in *for* an organisation they represent: a company's
+management-board member (business registry) or a representative of another
+organisation (a court, hospital, ministry, ...) recorded by the identity
+registrar (:func:`represents`). That token's user is the organisation's own
+account (``org-<registry code>``, never a personal code), so it acts only as
+the organisation (:func:`acting_organisation`), never as the person or as an
+official; and each use checks that the person still represents it.
 """
 
 from __future__ import annotations
@@ -76,8 +78,27 @@ def on_current_board(registry_code: str, personal_code: str) -> bool:
     )
 
 
+def is_representative(registry_code: str, personal_code: str) -> bool:
+    """Whether the identity registry records the person as a current representative
+    of the organisation (one that is not a company)."""
+    from registries.identity.models import RepresentativeRecord
+
+    return RepresentativeRecord.objects.filter(
+        organisation_code=registry_code, person__personal_code=personal_code, active=True
+    ).exists()
+
+
+def represents(registry_code: str, personal_code: str) -> bool:
+    """Whether the person may act for the organisation now: a seat on its current
+    management board (a company) or a current representation recorded by the
+    identity registrar (any other organisation)."""
+    return on_current_board(registry_code, personal_code) or is_representative(
+        registry_code, personal_code
+    )
+
+
 def acting_organisation(request: Request) -> str | None:
-    """The registry code of the company a request acts for (an organisation token)."""
+    """The registry code of the organisation a request acts for (an organisation token)."""
     auth = request.auth
     if isinstance(auth, AccessToken) and auth.organisation:
         return auth.organisation
@@ -114,9 +135,9 @@ class SignInTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed("unknown token; sign in again")
         if record.expires_at <= timezone.now():
             raise AuthenticationFailed("the token has expired; sign in again")
-        if record.organisation and not on_current_board(record.organisation, record.signed_in_by):
+        if record.organisation and not represents(record.organisation, record.signed_in_by):
             raise AuthenticationFailed(
-                f"the person who signed in is no longer on the management board of company "
+                f"the person who signed in no longer represents organisation "
                 f"{record.organisation}; this token no longer acts for it"
             )
         return record.user, record

@@ -1,4 +1,9 @@
-"""``/api/v1/me/court-cases/``: the court cases I am a party to."""
+"""``/api/v1/me/court-cases/``: the court cases I am a party to.
+
+With a personal token: the cases the person is a party to. With a token signed
+in for an organisation (a company, court, hospital, ...): the cases the
+organisation is a party to, never the person's own.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +17,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registries.common.api.me import ChainField, MyDataPermission, MyFeedPagination, my_code
+from registries.common.api.tokens import acting_organisation
+from registries.court.domain import ORGANISATION, PERSON
 from registries.court.models import PartyRecord
 
 
@@ -42,7 +49,8 @@ class MyCaseSerializer(serializers.ModelSerializer[PartyRecord]):
 
 
 class MyCasesView(ListAPIView[PartyRecord]):
-    """Court cases I am a party to (also cases heard in camera: I am in them)."""
+    """Court cases I (or the organisation I act for) am a party to, also cases heard in
+    camera: I am in them."""
 
     permission_classes = [MyDataPermission]
     serializer_class = MyCaseSerializer
@@ -50,9 +58,17 @@ class MyCasesView(ListAPIView[PartyRecord]):
     throttle_scope = "me"
 
     def get_queryset(self) -> QuerySet[PartyRecord]:
-        code = my_code(self.request)
-        return PartyRecord.objects.filter(code=code, party_kind="person").select_related("case")
+        organisation = acting_organisation(self.request)
+        if organisation is not None:
+            parties = PartyRecord.objects.filter(code=organisation, party_kind=ORGANISATION)
+        else:
+            parties = PartyRecord.objects.filter(code=my_code(self.request), party_kind=PERSON)
+        return parties.select_related("case")
 
-    @extend_schema(tags=["me"], summary="My court cases, with chain proofs")
+    @extend_schema(
+        tags=["me"],
+        summary="My court cases (or my organisation's, with an organisation token), "
+        "with chain proofs",
+    )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
         return super().get(request, *args, **kwargs)

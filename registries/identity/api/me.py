@@ -1,10 +1,16 @@
-"""``/api/v1/me/person/``: the signed-in citizen's own population register record."""
+"""The identity registry for the signed-in caller.
+
+``/api/v1/me/person/``: the signed-in citizen's own population register record.
+:class:`MyOrganisationCardSerializer`: what ``/api/v1/me/organisation/`` shows
+a token acting for an organisation that is not a company (its register card and
+its current representatives).
+"""
 
 from __future__ import annotations
 
 from typing import Any
 
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.generics import GenericAPIView
@@ -13,7 +19,14 @@ from rest_framework.response import Response
 
 from registries.common.api.me import ChainField, MyDataPermission, my_code
 from registries.common.api.problems import problem_responses
-from registries.identity.models import AppointmentRecord, PersonRecord, PublicKeyRecord
+from registries.identity.api.serializers import kind_field
+from registries.identity.models import (
+    AppointmentRecord,
+    OrganisationRecord,
+    PersonRecord,
+    PublicKeyRecord,
+    RepresentativeRecord,
+)
 
 
 class MyKeySerializer(serializers.ModelSerializer[PublicKeyRecord]):
@@ -54,6 +67,37 @@ class MyPersonSerializer(serializers.ModelSerializer[PersonRecord]):
             "appointments",
             "chain",
         ]
+
+
+class MyRepresentativeSerializer(serializers.ModelSerializer[RepresentativeRecord]):
+    first_name = serializers.CharField(source="person.first_name")
+    last_name = serializers.CharField(source="person.last_name")
+    chain = ChainField(help_text="The entry that appointed the representative")
+
+    class Meta:
+        model = RepresentativeRecord
+        fields = ["first_name", "last_name", "title", "chain"]
+
+
+class MyOrganisationCardSerializer(serializers.ModelSerializer[OrganisationRecord]):
+    """An organisation that is not a company, as its own token sees it."""
+
+    kind = kind_field(read_only=True)
+    representatives = serializers.SerializerMethodField(
+        help_text="Who may sign in for it now (recorded by the identity registrar)"
+    )
+    chain = ChainField()
+
+    class Meta:
+        model = OrganisationRecord
+        fields = ["registry_code", "name", "kind", "representatives", "chain"]
+
+    @extend_schema_field(MyRepresentativeSerializer(many=True))
+    def get_representatives(self, record: OrganisationRecord) -> Any:
+        current = RepresentativeRecord.objects.select_related("person").filter(
+            organisation_code=record.registry_code, active=True
+        )
+        return MyRepresentativeSerializer(current, many=True).data
 
 
 class MyPersonView(GenericAPIView[PersonRecord]):

@@ -21,6 +21,7 @@ from registries.identity.domain import (
     MAX_NAME_LENGTH,
     MAX_ORGANISATION_NAME_LENGTH,
     MAX_REASON_LENGTH,
+    MAX_TITLE_LENGTH,
     ORGANISATION_KINDS,
     REGISTRIES,
     ROLES,
@@ -30,6 +31,7 @@ from registries.identity.models import (
     OrganisationRecord,
     PersonRecord,
     PublicKeyRecord,
+    RepresentativeRecord,
 )
 
 REGISTRY = "identity"
@@ -215,6 +217,35 @@ class OfficialSerializer(serializers.ModelSerializer[AppointmentRecord]):
         ]
 
 
+class RepresentativeSerializer(serializers.ModelSerializer[RepresentativeRecord]):
+    """A person's representation of an organisation, current or ended (for registrars)."""
+
+    personal_code = serializers.CharField(source="person.personal_code", read_only=True)
+    first_name = serializers.CharField(source="person.first_name", read_only=True)
+    last_name = serializers.CharField(source="person.last_name", read_only=True)
+    ledger = serializers.SerializerMethodField()
+
+    class Meta:
+        model = RepresentativeRecord
+        fields = [
+            "organisation_code",
+            "personal_code",
+            "first_name",
+            "last_name",
+            "title",
+            "active",
+            "appointed_seq",
+            "appointed_by",
+            "ended_seq",
+            "ended_by",
+            "ledger",
+        ]
+
+    @extend_schema_field(LedgerStatusSerializer)
+    def get_ledger(self, record: RepresentativeRecord) -> dict[str, object]:
+        return ledger_status(REGISTRY, record.ledger_seq).as_dict()
+
+
 # Commands ----------------------------------------------------------------------------
 
 
@@ -283,4 +314,14 @@ class AppointmentSerializer(serializers.Serializer[Any]):
         allow_null=True,
         default=None,
         help_text="Registry code of the organisation the official works for (optional)",
+    )
+
+
+class RepresentativeAppointmentSerializer(serializers.Serializer[Any]):
+    """Appointing a person a representative of an organisation that is not a company."""
+
+    personal_code = _personal_code("Personal code of the representative")
+    title = StrictCharField(
+        max_length=MAX_TITLE_LENGTH,
+        help_text="In which capacity the person represents it, such as 'chief executive'",
     )

@@ -10,8 +10,9 @@
    wrong. The answer is a short-lived bearer token for the Django user whose
    username is the personal code (created on first sign-in). An official asks
    for a token tied to one of their roles (``"role": "business/registrar"``);
-   a management-board member asks for a token that acts for their company
-   (``"organisation": "<registry code>"``, see :mod:`registries.common.api.tokens`).
+   a company's management-board member or a representative of another
+   organisation asks for a token that acts for it (``"organisation": "<registry
+   code>"``, see :mod:`registries.common.api.tokens`).
 
 Every refusal is logged and counted; after ``RIIK_SIGN_IN_FAILURES_PER_HOUR``
 (100, ASVS V2.2.1) failures in an hour, the account's sign-ins are refused
@@ -40,7 +41,7 @@ from rest_framework.views import APIView
 from chain.encoding import canonical
 from registries.common.api.problems import problem_responses
 from registries.common.api.serializers import StrictCharField
-from registries.common.api.tokens import issue_token, on_current_board, organisation_username
+from registries.common.api.tokens import issue_token, organisation_username, represents
 from registries.common.codes import InvalidCodeError, validate_registry_code
 from registries.common.errors import InvalidCommand
 from registries.common.models import SignInChallenge, SignInFailure
@@ -91,7 +92,8 @@ class SignInSerializer(serializers.Serializer[Any]):
     organisation = StrictCharField(
         required=False,
         max_length=8,
-        help_text="Sign in for a company whose management board you sit on: its registry code",
+        help_text="Sign in for an organisation you represent (a company whose management board "
+        "you sit on, or another organisation whose representative you are): its registry code",
     )
 
     def validate_organisation(self, value: str) -> str:
@@ -118,7 +120,7 @@ class TokenSerializer(serializers.Serializer[Any]):
     personal_code = serializers.CharField()
     role = serializers.CharField(help_text="registry/role the token acts as; empty for a citizen")
     organisation = serializers.CharField(
-        help_text="Registry code of the company the token acts for; empty for a person"
+        help_text="Registry code of the organisation the token acts for; empty for a person"
     )
 
 
@@ -246,13 +248,15 @@ class SignInView(APIView):
         if role and not has_role(code, *role.split("/", 1)):
             _fail(code, f"you hold no current appointment as {role}", PermissionDenied)
         organisation = data.get("organisation", "")
-        if organisation and not on_current_board(organisation, code):
+        if organisation and not represents(organisation, code):
             _fail(
                 code,
-                f"you are not on the current management board of company {organisation}",
+                f"you do not represent organisation {organisation}: you are neither on the "
+                "current management board of such a company (business registry) nor its "
+                "representative in the identity registry",
                 PermissionDenied,
             )
-        # An organisation token's user is the company's own account, so nothing
+        # An organisation token's user is the organisation's own account, so nothing
         # it does can act as the person who signed in.
         username = organisation_username(organisation) if organisation else code
         user, created = get_user_model().objects.get_or_create(username=username)
@@ -264,7 +268,7 @@ class SignInView(APIView):
             "signed in %s%s%s",
             code,
             f" as {role}" if role else "",
-            f" for company {organisation}" if organisation else "",
+            f" for organisation {organisation}" if organisation else "",
         )
         body = {
             "token": token,

@@ -14,6 +14,21 @@ urlpatterns: list[URLPattern | URLResolver] = [
         views.OrganisationDetailView.as_view(),
         name="organisation-detail",
     ),
+    path(
+        "organisations/<str:code>/representatives/",
+        views.RepresentativeListView.as_view(),
+        name="organisation-representatives",
+    ),
+    path(
+        "organisations/<str:code>/representatives/<str:personal_code>/",
+        views.RepresentativeDetailView.as_view(),
+        name="organisation-representative",
+    ),
+    path(
+        "organisations/<str:code>/representatives/<str:personal_code>/removal/",
+        views.RepresentativeRemovalView.as_view(),
+        name="organisation-representative-removal",
+    ),
     path("persons/", views.PersonListView.as_view(), name="person-list"),
     path("persons/me/", views.MyPersonView.as_view(), name="person-me"),
     path("persons/<str:code>/", views.PersonDetailView.as_view(), name="person-detail"),

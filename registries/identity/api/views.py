@@ -5,6 +5,8 @@
   look up a person by code; a citizen (username = their personal code) sees
   only themselves (``persons/me/`` or ``persons/<own code>/``). Anyone else
   gets 403 whether or not the code exists, so they learn nothing.
+* An organisation's representatives (who may sign in for a court, hospital,
+  ministry, ...) are seen, appointed and removed by identity registrars only.
 * Commands need the identity registrar role (``registry_role("identity",
   "registrar")``). To bootstrap the registry a Django superuser may act as a
   registrar too. Key commands may also be issued by the citizen on their own
@@ -49,9 +51,16 @@ from registries.identity.api.serializers import (
     PersonRegistrationSerializer,
     PersonSerializer,
     PublicKeyInputSerializer,
+    RepresentativeAppointmentSerializer,
+    RepresentativeSerializer,
 )
 from registries.identity.application import IdentityRegistry
-from registries.identity.models import AppointmentRecord, OrganisationRecord, PersonRecord
+from registries.identity.models import (
+    AppointmentRecord,
+    OrganisationRecord,
+    PersonRecord,
+    RepresentativeRecord,
+)
 from registries.identity.projections import PROJECTIONS
 from registries.identity.services import is_official, official_code_of
 
@@ -72,6 +81,13 @@ ORGANISATION_CODE_PARAMETER = OpenApiParameter(
     OpenApiParameter.PATH,
     pattern=r"^[0-9]{8}$",
     description="8-digit registry code of the organisation (with its check digit)",
+)
+PERSON_CODE_PARAMETER_OF = OpenApiParameter(
+    "personal_code",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    pattern=r"^[0-9]{11}$",
+    description="Personal identification code (isikukood) of the representative",
 )
 KEY_ID_PARAMETER = OpenApiParameter(
     "key_id",
@@ -277,6 +293,115 @@ class OrganisationDetailView(GenericAPIView[OrganisationRecord]):
     )
     def get(self, request: Request, code: str) -> Response:
         return Response(OrganisationDetailSerializer(organisation_record(code)).data)
+
+
+# Representatives of organisations ---------------------------------------------------------------
+
+
+def representative_record(organisation_code: str, personal_code: str) -> RepresentativeRecord:
+    """The person's latest representation of the organisation (404 if there was none)."""
+    found = (
+        RepresentativeRecord.objects.select_related("person")
+        .filter(organisation_code=organisation_code, person__personal_code=personal_code)
+        .order_by("-appointed_seq")
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"person {personal_code} has never represented {organisation_code}")
+    return found
+
+
+def representative_url(request: Request, organisation_code: str, personal_code: str) -> str:
+    return request.build_absolute_uri(
+        reverse("identity:organisation-representative", args=[organisation_code, personal_code])
+    )
+
+
+@extend_schema(tags=TAGS, parameters=[ORGANISATION_CODE_PARAMETER])
+class RepresentativeListView(GenericAPIView[RepresentativeRecord]):
+    """An organisation's representatives, current and past; appoint one (identity registrars)."""
+
+    permission_classes = [IdentityRegistrar]
+    serializer_class = RepresentativeSerializer
+    pagination_class = None
+
+    @extend_schema(
+        operation_id="identity_organisations_representatives_list",
+        summary="An organisation's representatives, current first",
+        responses={
+            200: RepresentativeSerializer(many=True),
+            **problem_responses(400, 401, 403, 404, 429),
+        },
+    )
+    def get(self, request: Request, code: str) -> Response:
+        organisation_record(code)
+        records = RepresentativeRecord.objects.select_related("person").filter(
+            organisation_code=code
+        )
+        return Response(RepresentativeSerializer(records, many=True).data)
+
+    @extend_schema(
+        summary="Appoint a representative of an organisation that is not a company",
+        request=RepresentativeAppointmentSerializer,
+        responses={
+            201: RepresentativeSerializer,
+            **problem_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    def post(self, request: Request, code: str) -> Response:
+        checked_registry_code(code)
+        data = validated(RepresentativeAppointmentSerializer, request.data)
+        person = data["personal_code"]
+        who = actor(request)
+        issue(
+            IdentityRegistry,
+            PROJECTIONS,
+            lambda app: app.appoint_representative(person, code, data["title"], who),
+        )
+        body = RepresentativeSerializer(representative_record(code, person)).data
+        location = representative_url(request, code, person)
+        return Response(body, status=status.HTTP_201_CREATED, headers={"Location": location})
+
+
+@extend_schema(tags=TAGS, parameters=[ORGANISATION_CODE_PARAMETER, PERSON_CODE_PARAMETER_OF])
+class RepresentativeDetailView(GenericAPIView[RepresentativeRecord]):
+    """A person's latest representation of an organisation (identity registrars)."""
+
+    permission_classes = [IdentityRegistrar]
+    serializer_class = RepresentativeSerializer
+
+    @extend_schema(
+        summary="A person's representation of an organisation",
+        responses={200: RepresentativeSerializer, **problem_responses(400, 401, 403, 404, 429)},
+    )
+    def get(self, request: Request, code: str, personal_code: str) -> Response:
+        checked_registry_code(code)
+        checked_personal_code(personal_code)
+        return Response(RepresentativeSerializer(representative_record(code, personal_code)).data)
+
+
+@extend_schema(tags=TAGS, parameters=[ORGANISATION_CODE_PARAMETER, PERSON_CODE_PARAMETER_OF])
+class RepresentativeRemovalView(GenericAPIView[RepresentativeRecord]):
+    """End a person's representation of an organisation (identity registrars)."""
+
+    permission_classes = [IdentityRegistrar]
+    serializer_class = RepresentativeSerializer
+
+    @extend_schema(
+        summary="Remove a representative of an organisation",
+        request=None,
+        responses={200: RepresentativeSerializer, **problem_responses(400, 401, 403, 404, 429)},
+    )
+    def post(self, request: Request, code: str, personal_code: str) -> Response:
+        checked_registry_code(code)
+        checked_personal_code(personal_code)
+        who = actor(request)
+        issue(
+            IdentityRegistry,
+            PROJECTIONS,
+            lambda app: app.remove_representative(personal_code, code, who),
+        )
+        return Response(RepresentativeSerializer(representative_record(code, personal_code)).data)
 
 
 # Persons ---------------------------------------------------------------------------------------

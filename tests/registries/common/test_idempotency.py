@@ -7,12 +7,23 @@ from collections.abc import Iterator
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse
+from django.test import RequestFactory
 from rest_framework.test import APIClient
 
 from chain.ledger.models import LedgerEntry
+from registries.common.idempotency import IdempotencyKeyMiddleware
 from registries.common.models import IdempotentRequest
 from tests.registries.common.citizens import citizen, signed_in
-from tests.registries.identity.helpers import new_code, official, raw_public, run, token_client
+from tests.registries.identity.helpers import (
+    new_code,
+    official,
+    organisation,
+    raw_public,
+    run,
+    token_client,
+    user_for,
+)
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -139,3 +150,78 @@ def test_bearer_token_callers_are_remembered() -> None:
     assert client.post(PERSONS, data, format="json", HTTP_IDEMPOTENCY_KEY="b").status_code == 201
     assert client.post(PERSONS, data, format="json", HTTP_IDEMPOTENCY_KEY="b").status_code == 201
     assert entries() == before + 2
+
+
+# Replayed headers ---------------------------------------------------------------------------------
+
+
+def test_replay_gives_back_the_same_status_location_and_body_and_writes_nothing(
+    registrar: APIClient,
+) -> None:
+    data = registration(new_code())
+    first = registrar.post(PERSONS, data, format="json", HTTP_IDEMPOTENCY_KEY="loc-1")
+    assert first.status_code == 201
+    assert first["Location"].endswith(f"{PERSONS}{data['personal_code']}/")
+    assert "Idempotent-Replayed" not in first
+    before = entries()
+    again = registrar.post(PERSONS, data, format="json", HTTP_IDEMPOTENCY_KEY="loc-1")
+    assert (again.status_code, again["Location"], again["Content-Type"]) == (
+        first.status_code,
+        first["Location"],
+        first["Content-Type"],
+    )
+    assert again.content == first.content
+    assert again["Idempotent-Replayed"] == "true"
+    assert entries() == before
+    assert IdempotentRequest.objects.get(key="loc-1").headers == {"Location": first["Location"]}
+
+
+def test_replayed_representative_appointment_keeps_its_location(registrar: APIClient) -> None:
+    code = run(lambda app: app.register_person(new_code(), "Peeter", "Juht", "registrar"))
+    hospital = organisation("hospital", "Põhja Haigla")
+    url = f"/api/v1/identity/organisations/{hospital}/representatives/"
+    data = {"personal_code": code, "title": "chief executive"}
+    first = registrar.post(url, data, format="json", HTTP_IDEMPOTENCY_KEY="rep-1")
+    assert first.status_code == 201, first.content
+    before = entries()
+    again = registrar.post(url, data, format="json", HTTP_IDEMPOTENCY_KEY="rep-1")
+    assert (again.status_code, again["Location"]) == (201, first["Location"])
+    assert again.content == first.content
+    assert entries() == before
+    # Without the key the same appointment is a conflict: the replay really wrote nothing.
+    assert registrar.post(url, data, format="json").status_code == 409
+
+
+def test_only_the_headers_that_describe_the_result_are_stored_and_replayed() -> None:
+    user = user_for("replay-robot")
+    calls: list[HttpRequest] = []
+
+    def view(request: HttpRequest) -> HttpResponse:
+        calls.append(request)
+        response = HttpResponse(b'{"ok": true}', status=201, content_type="application/json")
+        response["Location"] = "https://riik.example/api/v1/things/1/"
+        response["Content-Location"] = "https://riik.example/api/v1/things/1/"
+        response["ETag"] = '"v1"'
+        response["Link"] = '<https://riik.example/api/v1/things/>; rel="collection"'
+        response["X-Debug-Note"] = "first run only"
+        response["Set-Cookie"] = "session=abc"
+        return response
+
+    middleware = IdempotencyKeyMiddleware(view)
+
+    def post() -> HttpResponse:
+        request = RequestFactory().post(
+            "/api/v1/things/", b"{}", content_type="application/json", HTTP_IDEMPOTENCY_KEY="h-1"
+        )
+        request.user = user
+        return middleware(request)
+
+    first = post()
+    again = post()
+    assert len(calls) == 1
+    for name in ("Location", "Content-Location", "ETag", "Link"):
+        assert again[name] == first[name], name
+    assert "X-Debug-Note" not in again
+    assert "Set-Cookie" not in again
+    assert again["Idempotent-Replayed"] == "true"
+    assert (again.status_code, again.content) == (201, first.content)

@@ -101,7 +101,7 @@ def test_a_person_not_on_the_board_is_refused_and_the_failure_counted(
     problem(
         sign_in_response(APIClient(), outsider, key, organisation=company),
         403,
-        f"you are not on the current management board of company {company}",
+        f"you do not represent organisation {company}",
     )
     assert not AccessToken.objects.exists()
     assert SignInFailure.objects.filter(personal_code=outsider).count() == 1
@@ -116,7 +116,7 @@ def test_a_founder_who_left_the_board_is_refused(
     problem(
         sign_in_response(APIClient(), code, key, organisation=company),
         403,
-        "not on the current management board",
+        "you do not represent organisation",
     )
 
 
@@ -128,7 +128,7 @@ def test_malformed_or_unknown_organisation_and_role_with_organisation_are_refuse
     problem(
         sign_in_response(APIClient(), code, key, organisation="10000018"),
         403,
-        "not on the current management board of company 10000018",
+        "you do not represent organisation 10000018",
     )
     problem(
         sign_in_response(APIClient(), code, key, role="court/judge", organisation=company),
@@ -152,13 +152,13 @@ def test_token_stops_working_when_the_person_leaves_the_board(
     problem(
         client.get("/api/v1/me/organisation/"),
         401,
-        f"no longer on the management board of company {company}",
+        f"no longer represents organisation {company}",
     )
     before = LedgerEntry.objects.count()
     problem(
         client.post(f"/api/v1/business/companies/{company}/annual-reports/", REPORT, format="json"),
         401,
-        "no longer on the management board",
+        "no longer represents organisation",
     )
     assert LedgerEntry.objects.count() == before
 
@@ -245,7 +245,7 @@ def test_company_files_its_own_annual_report_but_not_another_companys(
     problem(
         client.post(f"/api/v1/business/companies/{other}/annual-reports/", REPORT, format="json"),
         403,
-        f"a token for company {company} acts only for that company",
+        f"a token for organisation {company} acts only for that organisation",
     )
     assert LedgerEntry.objects.count() == before
 

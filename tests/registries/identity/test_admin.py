@@ -11,9 +11,15 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from chain.ledger.models import LedgerEntry
+from registries.common.api.tokens import is_representative
 from registries.common.codes import registry_code
 from registries.identity import services
-from registries.identity.models import AppointmentRecord, OrganisationRecord, PersonRecord
+from registries.identity.models import (
+    AppointmentRecord,
+    OrganisationRecord,
+    PersonRecord,
+    RepresentativeRecord,
+)
 from tests.registries.identity.helpers import (
     new_code,
     official,
@@ -280,3 +286,84 @@ def test_the_admin_index_shows_the_identity_registry_to_its_registrars(
     for link in [PERSONS, ORGANISATIONS, OFFICIALS]:
         assert f'href="{link}"' in html
     assert "Identity registry" not in clerk.get("/admin/").content.decode()
+
+
+REPRESENTATIVES = "/admin/identity/representativerecord/"
+
+
+def test_representatives_are_appointed_on_the_organisation_page_and_removed_by_form(
+    registrar: Client,
+) -> None:
+    hospital = organisation("hospital", "Põhja Haigla")
+    code = person("Peeter", "Peaarst")
+    page = registrar.get(f"{ORGANISATIONS}{hospital}/change/").content.decode()
+    appoint = f"{ORGANISATIONS}{hospital}/command/representative/"
+    assert appoint in page
+    assert "no representatives" in page
+    before = entries()
+    response = registrar.post(appoint, {"personal_code": code, "title": "   "})
+    assert response.status_code == 200
+    assert "title" in response.context["form"].errors
+    assert entries() == before
+    response = registrar.post(appoint, {"personal_code": code, "title": "chief executive"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert is_representative(hospital, code)
+    page = registrar.get(f"{ORGANISATIONS}{hospital}/change/").content.decode()
+    assert "Peeter Peaarst" in page
+    assert "chief executive" in page
+
+    representation = RepresentativeRecord.objects.get(person__personal_code=code)
+    html = registrar.get(REPRESENTATIVES, {"q": "peaarst"}).content.decode()
+    assert code in html
+    assert "Põhja Haigla" in html
+    removal = f"{REPRESENTATIVES}{representation.pk}/command/removal/"
+    assert (
+        removal in registrar.get(f"{REPRESENTATIVES}{representation.pk}/change/").content.decode()
+    )
+    assert "confirm" in registrar.post(removal, {}).context["form"].errors
+    assert registrar.post(removal, {"confirm": "on"}).status_code == 302
+    representation.refresh_from_db()
+    assert not representation.active
+    assert not is_representative(hospital, code)
+
+
+def test_a_company_page_offers_no_representative_form_and_the_add_form_refuses_it(
+    registrar: Client,
+) -> None:
+    company = organisation("company", "Pagar OÜ")
+    code = person()
+    page = registrar.get(f"{ORGANISATIONS}{company}/change/").content.decode()
+    assert "/command/representative/" not in page
+    assert "represented by its management board" in page
+    before = entries()
+    response = registrar.post(
+        f"{REPRESENTATIVES}add/",
+        {"organisation_code": company, "personal_code": code, "title": "director"},
+    )
+    assert response.status_code == 200
+    assert "represented by its management board" in str(
+        response.context["form"].errors["organisation_code"]
+    )
+    assert entries() == before
+    court = organisation("court", "Tartu Maakohus")
+    response = registrar.post(
+        f"{REPRESENTATIVES}add/",
+        {"organisation_code": court, "personal_code": code, "title": "chairman of the court"},
+    )
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert is_representative(court, code)
+
+
+def test_staff_without_the_identity_registrar_role_cannot_appoint_representatives(
+    clerk: Client,
+) -> None:
+    court = organisation("court")
+    code = person()
+    before = entries()
+    assert clerk.get(REPRESENTATIVES).status_code == 403
+    response = clerk.post(
+        f"{ORGANISATIONS}{court}/command/representative/",
+        {"personal_code": code, "title": "chairman of the court"},
+    )
+    assert response.status_code == 403
+    assert entries() == before

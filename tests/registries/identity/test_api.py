@@ -481,3 +481,107 @@ def test_the_schema_documents_the_identity_endpoints(anonymous: APIClient) -> No
         "/api/v1/identity/organisations/{code}/",
     ]:
         assert f"{path}:" in schema, path
+
+
+# Representatives of organisations --------------------------------------------------------------
+
+
+def test_registrar_appoints_lists_and_removes_a_representative(registrar: APIClient) -> None:
+    code = register(registrar, first_name="Peeter", last_name="Peaarst")["personal_code"]
+    hospital = organisation("hospital", "Põhja Haigla")
+    url = f"{BASE}organisations/{hospital}/representatives/"
+    response = registrar.post(
+        url, {"personal_code": code, "title": "chief executive"}, format="json"
+    )
+    assert response.status_code == 201, response.content
+    assert response["Location"] == f"http://testserver{url}{code}/"
+    body = response.json()
+    assert (body["personal_code"], body["first_name"], body["title"], body["active"]) == (
+        code,
+        "Peeter",
+        "chief executive",
+        True,
+    )
+    assert body["ledger"]["seq"] == body["appointed_seq"]
+    assert registrar.get(response["Location"]).json() == body
+    assert [r["personal_code"] for r in registrar.get(url).json()] == [code]
+
+    before = entries()
+    problem = assert_problem(
+        registrar.post(url, {"personal_code": code, "title": "director"}, format="json"),
+        409,
+        "conflict",
+    )
+    assert "already represents" in problem["detail"]
+    assert entries() == before
+
+    removed = registrar.post(f"{url}{code}/removal/", format="json")
+    assert removed.status_code == 200, removed.content
+    assert removed.json()["active"] is False
+    assert removed.json()["ended_seq"] > removed.json()["appointed_seq"]
+    assert_problem(registrar.post(f"{url}{code}/removal/", format="json"), 404, "not-found")
+
+
+def test_representative_commands_are_refused_with_problems(registrar: APIClient) -> None:
+    code = register(registrar)["personal_code"]
+    company = organisation("company", "Pagar OÜ")
+    court = organisation("court")
+    before = entries()
+    problem = assert_problem(
+        registrar.post(
+            f"{BASE}organisations/{company}/representatives/",
+            {"personal_code": code, "title": "director"},
+            format="json",
+        ),
+        400,
+        "invalid-command",
+    )
+    assert "represented by its management board" in problem["detail"]
+    unknown = registry_code(999_997, 7)
+    assert_problem(
+        registrar.post(
+            f"{BASE}organisations/{unknown}/representatives/",
+            {"personal_code": code, "title": "director"},
+            format="json",
+        ),
+        404,
+        "not-found",
+    )
+    assert_problem(
+        registrar.post(
+            f"{BASE}organisations/1234/representatives/",
+            {"personal_code": code, "title": "director"},
+            format="json",
+        ),
+        400,
+        "invalid-registry-code",
+    )
+    assert_problem(
+        registrar.post(
+            f"{BASE}organisations/{court}/representatives/",
+            {"personal_code": code, "title": ""},
+            format="json",
+        ),
+        400,
+        "validation-error",
+    )
+    assert_problem(
+        registrar.get(f"{BASE}organisations/{court}/representatives/{code}/"), 404, "not-found"
+    )
+    assert entries() == before
+
+
+def test_only_identity_registrars_see_or_appoint_representatives(anonymous: APIClient) -> None:
+    court = organisation("court")
+    code = person()
+    url = f"{BASE}organisations/{court}/representatives/"
+    data = {"personal_code": code, "title": "chairman of the court"}
+    others = (token_client(code), token_client(official("business", "registrar")))
+    before = entries()
+    assert_problem(anonymous.get(url), 401, "not-authenticated")
+    assert_problem(anonymous.post(url, data, format="json"), 401, "not-authenticated")
+    for other in others:
+        assert_problem(other.get(url), 403, "permission-denied")
+        assert_problem(other.post(url, data, format="json"), 403, "permission-denied")
+        assert_problem(other.post(f"{url}{code}/removal/"), 403, "permission-denied")
+    assert entries() == before

@@ -23,7 +23,12 @@ from registries.identity import services
 from registries.identity.application import IdentityRegistry, code_pepper
 from registries.identity.demo import MIN_PERSONS, seed_identity
 from registries.identity.domain import person_code_digest, person_code_index_id
-from registries.identity.models import AppointmentRecord, OrganisationRecord, PersonRecord
+from registries.identity.models import (
+    AppointmentRecord,
+    OrganisationRecord,
+    PersonRecord,
+    RepresentativeRecord,
+)
 from tests.registries.identity.helpers import new_code, organisation, person, raw_public, run
 
 pytestmark = pytest.mark.usefixtures("event_store")
@@ -290,6 +295,11 @@ def test_seeding_the_population_registers_officials_and_writes_keys_privately(
         assert services.verify_signature(code, b"demo", private.sign(b"demo"))
     assert sorted(p.name for p in keys_dir.iterdir()) == sorted(f"{c}.pem" for c in seed.keyholders)
     assert all(not services.person_alive(code) for code in seed.deceased)
+    ((hospital, head),) = seed.representatives
+    assert hospital in seed.hospitals
+    assert head in seed.keyholders
+    (representation,) = RepresentativeRecord.objects.filter(person__personal_code=head)
+    assert representation.organisation_code == hospital
 
 
 def test_seeding_fewer_persons_than_officials_still_appoints_them_all(tmp_path: Path) -> None:
@@ -298,3 +308,40 @@ def test_seeding_fewer_persons_than_officials_still_appoints_them_all(tmp_path: 
     assert len(seed.people) == MIN_PERSONS
     assert PersonRecord.objects.count() == 0  # the caller catches up
     assert services.person_exists(seed.judges[0])
+
+
+def test_representatives_are_recorded_for_existing_organisations_that_are_not_companies() -> None:
+    code = person()
+    hospital = organisation("hospital", "Põhja Haigla")
+    company = organisation("company", "Pagar OÜ")
+    before = written()
+    with pytest.raises(NotFound, match="no organisation with registry code"):
+        app().appoint_representative(code, registry_code(999_998, 7), "director", "registrar")
+    with pytest.raises(InvalidCommand, match="management board in the business registry"):
+        app().appoint_representative(code, company, "director", "registrar")
+    with pytest.raises(NotFound, match="no person"):
+        app().appoint_representative(new_code(), hospital, "director", "registrar")
+    assert written() == before
+    run(lambda a: a.appoint_representative(code, hospital, "chief executive", "registrar"))
+    (record,) = RepresentativeRecord.objects.filter(person__personal_code=code)
+    assert (record.organisation_code, record.title, record.active) == (
+        hospital,
+        "chief executive",
+        True,
+    )
+    assert record.appointed_by == "registrar"
+    assert app().person(code).representations == {hospital: "chief executive"}  # reloaded
+    run(lambda a: a.remove_representative(code, hospital, "registrar-2"))
+    record.refresh_from_db()
+    assert not record.active
+    assert (record.ended_by, record.ended_seq) == ("registrar-2", record.ledger_seq)
+    assert record.ended_seq is not None
+    assert record.ended_seq > record.appointed_seq
+
+
+def test_death_ends_representations_in_the_read_model() -> None:
+    code = person()
+    court = organisation("court", "Tartu Maakohus")
+    run(lambda a: a.appoint_representative(code, court, "chairman of the court", "registrar"))
+    run(lambda a: a.record_death(code, date(2025, 1, 1), "registrar", TODAY))
+    assert not RepresentativeRecord.objects.get(person__personal_code=code).active

@@ -306,3 +306,50 @@ def test_organisation_registration_checks_code_name_and_kind() -> None:
         )
     with pytest.raises(InvalidCommand, match="kind: 'castle' is not one of"):
         Organisation.register(registry_code=code, name="X", kind="castle", actor="registrar")
+
+
+# Representatives of organisations ------------------------------------------------------------
+
+
+def test_a_person_represents_an_organisation_until_removed() -> None:
+    person = register()
+    hospital = registry_code(7, kind_digit=7)
+    person.appoint_representative(hospital, "hospital", "  chief   executive ", "registrar")
+    assert person.representations == {hospital: "chief executive"}
+    with pytest.raises(Conflict, match=f"already represents {hospital} \\(as chief executive\\)"):
+        person.appoint_representative(hospital, "hospital", "director", "registrar")
+    person.remove_representative(hospital, "registrar")
+    assert person.representations == {}
+    with pytest.raises(NotFound, match=f"is not a representative of {hospital}"):
+        person.remove_representative(hospital, "registrar")
+
+
+def test_a_company_gets_no_representatives_here() -> None:
+    with pytest.raises(InvalidCommand, match="represented by its management board"):
+        register().appoint_representative(registry_code(8), "company", "director", "registrar")
+
+
+@pytest.mark.parametrize(
+    ("code", "title", "message"),
+    [
+        ("1234", "director", "organisation_code: "),
+        (registry_code(9), "   ", "title: say in which capacity"),
+        (registry_code(9), "x" * 101, "title: at most 100 characters"),
+        (registry_code(9), "42", "title: must contain letters"),
+    ],
+)
+def test_a_representation_needs_a_valid_code_and_title(code: str, title: str, message: str) -> None:
+    person = register()
+    with pytest.raises(InvalidCommand, match=message):
+        person.appoint_representative(code, "court", title, "registrar")
+    assert person.representations == {}
+
+
+def test_death_ends_representations_and_a_dead_person_cannot_represent() -> None:
+    person = register()
+    court = registry_code(10, kind_digit=7)
+    person.appoint_representative(court, "court", "chairman of the court", "registrar")
+    person.record_death(date(2025, 1, 2), "registrar", TODAY)
+    assert person.representations == {}
+    with pytest.raises(Conflict, match="died"):
+        person.appoint_representative(court, "court", "chairman of the court", "registrar")

@@ -139,6 +139,8 @@ class Command(BaseCommand):
                 token, _ = Token.objects.get_or_create(user=user)
                 table.add_row(registry, role, code, token.key)
         console.print(table)
+        for organisation, code in identity.representatives:
+            console.print(f"{code} signs in for organisation {organisation} (its representative)")
         console.print(f"Private keys of the notaries and key holders: {identity.keys_dir}")
 
     def _seal(self, console: Console) -> None:
