@@ -27,7 +27,7 @@ import secrets
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import cast
+from typing import Any, cast
 
 from django.conf import settings
 from django.db import transaction
@@ -57,6 +57,7 @@ from chain.memberlog import (
 )
 
 __all__ = [
+    "Entry",
     "MembershipCommandError",
     "Recorded",
     "adopt",
@@ -65,6 +66,7 @@ __all__ = [
     "entries",
     "era_start",
     "held_tiers",
+    "last_block",
     "record_cluster_genesis",
     "record_genesis",
     "recorded_log",
@@ -96,8 +98,39 @@ class Recorded:
 # --- reading the recorded membership --------------------------------------------
 
 
-def entries() -> list[tuple[int, dict[str, object]]]:
-    """The membership entries of the chain log, ``(seq, payload)`` in log order."""
+@dataclass(frozen=True)
+class Entry:
+    """One membership entry of the chain log, as stored."""
+
+    seq: int
+    record: dict[str, Any]
+
+    @property
+    def change(self) -> dict[str, Any]:
+        """The change record (``type`` and its fields)."""
+        change = self.record.get("change")
+        return change if isinstance(change, dict) else {}
+
+    @property
+    def kind(self) -> str:
+        """The change's type, e.g. ``rotate-key``."""
+        return str(self.change.get("type", ""))
+
+    @property
+    def signers(self) -> tuple[str, ...]:
+        """The supernodes whose votes the certificate holds (checked on replay)."""
+        votes = self.record.get("certificate")
+        return tuple(
+            sorted(
+                {str(v.get("signer")) for v in votes if isinstance(v, dict)}
+                if isinstance(votes, list)
+                else ()
+            )
+        )
+
+
+def entries() -> list[Entry]:
+    """The membership entries of the chain log, in log order."""
     seqs = dict(
         LedgerEntry.objects.filter(registry=chainlog.CHAIN_LOG, topic=MEMBERSHIP_TOPIC).values_list(
             "originator_id", "seq"
@@ -106,18 +139,27 @@ def entries() -> list[tuple[int, dict[str, object]]]:
     states = ConsensusEvent.objects.filter(
         originator_id__in=list(seqs), originator_version=1
     ).values_list("originator_id", "state")
-    return sorted((seqs[originator], json.loads(bytes(state))) for originator, state in states)
+    return sorted(
+        (Entry(seqs[originator], json.loads(bytes(state))) for originator, state in states),
+        key=lambda entry: entry.seq,
+    )
 
 
 def recorded_log() -> MemberLog:
     """The member lists replayed from the chain log (not ``started`` before a genesis)."""
     log = MemberLog(settings.RIIK_CHAIN_ID)
-    for seq, record in entries():
-        log.apply(record, f"registry {chainlog.CHAIN_LOG} seq {seq}")
+    for entry in entries():
+        where = f"registry {chainlog.CHAIN_LOG} seq {entry.seq}"
+        try:
+            log.apply(entry.record, where)
+        except MemberLogError as error:
+            # Only a tampered log gets here: nothing is signed on top of it.
+            raise MemberLogError(f"{where}: {error}") from None
     return log
 
 
-def _last_block() -> int:
+def last_block() -> int:
+    """The height of the last sealed block (0 before the first)."""
     return Block.objects.order_by("-height").values_list("height", flat=True).first() or 0
 
 
@@ -173,7 +215,7 @@ def _append(
     )
     if sync:
         _sync_rows(log, before, log.history())
-    last = _last_block()
+    last = last_block()
     if change["type"] != "genesis" and last >= from_height:
         # A block sealed meanwhile would already need the new lists (a
         # genesis is recorded by the finalizer of its first block).
@@ -331,7 +373,7 @@ def adopt(
         .values_list("height", flat=True)
         .first()
     )
-    start = pending if pending is not None else _last_block() + 1
+    start = pending if pending is not None else last_block() + 1
     previous = start - 1
     signers = {
         (key.name, key.key_id): Signer.from_node_key(key)
@@ -345,14 +387,8 @@ def adopt(
 def era_start() -> int:
     """The first block of the latest genesis (1 before any): blocks below it were
     finalized by the members of an earlier consensus mode."""
-    genesis = [record for _, record in entries() if _change_type(record) == "genesis"]
-    start = genesis[-1].get("from_height") if genesis else 1
-    return start if isinstance(start, int) else 1
-
-
-def _change_type(record: Mapping[str, object]) -> object:
-    change = record.get("change")
-    return change.get("type") if isinstance(change, Mapping) else None
+    starts = [entry.record.get("from_height") for entry in entries() if entry.kind == "genesis"]
+    return starts[-1] if starts and isinstance(starts[-1], int) else 1
 
 
 def record_cluster_genesis(path: str) -> Recorded | None:
@@ -435,12 +471,12 @@ def _begin() -> MemberLog:
     if not _recorded():
         from chain.blocks.finality import finalizer
 
-        finalizer().register(_last_block() + 1)
+        finalizer().register(last_block() + 1)
     return recorded_log()
 
 
 def _record_change(log: MemberLog, change: Mapping[str, object]) -> Recorded:
-    height, start = log.next_height(_last_block())
+    height, start = log.next_height(last_block())
     return _append(log, change, height, start, _votes(change, height, _signers(log, height)))
 
 
@@ -516,14 +552,15 @@ def rotate_key(tier: str, name: str, public_key: bytes | None = None) -> Recorde
     (the old one is kept as ``<name>.<old key id>.retired``).
     """
     checked = _check_tier(tier)
-    if settings.RIIK_CONSENSUS == "cluster":
-        _begin()
     directory = Path(settings.RIIK_KEYS_DIR)
     try:
         path = key_path(directory, name)
     except KeyFileError as error:
         raise MembershipCommandError(str(error)) from None
     _final_up_to_now()
+    with transaction.atomic():
+        if name not in _begin().members[tier]:
+            raise MembershipCommandError(f"{tier} {name} does not exist")
     staged: Path | None = None
     old_key_id = ""
     if public_key is None:
