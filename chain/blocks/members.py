@@ -20,6 +20,7 @@ the genesis only.
 
 from __future__ import annotations
 
+import copy
 import json
 import logging
 import os
@@ -30,7 +31,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import QuerySet
 
 from chain.blocks.models import FINAL, LEVEL_ORDER, Block, Supernode, Validator
@@ -145,16 +146,34 @@ def entries() -> list[Entry]:
     )
 
 
+_REPLAYED: dict[tuple[str, str], tuple[tuple[tuple[int, str], ...], MemberLog]] = {}
+"""The last replay per (database, chain) and the entries it replayed: the host
+asks for the lists at every proposal and finalization, and the entries'
+signatures need checking only when they changed."""
+
+
 def recorded_log() -> MemberLog:
-    """The member lists replayed from the chain log (not ``started`` before a genesis)."""
+    """The member lists replayed from the chain log (not ``started`` before a genesis).
+
+    A copy: the caller may apply a change to it without touching the cache.
+    """
+    found = entries()
+    key = (str(connection.settings_dict["NAME"]), settings.RIIK_CHAIN_ID)
+    # The canonical payloads identify the entries (a rolled-back entry's seq may
+    # be reused by another).
+    replayed = tuple((entry.seq, json.dumps(entry.record, sort_keys=True)) for entry in found)
+    cached = _REPLAYED.get(key)
+    if cached is not None and cached[0] == replayed:
+        return copy.deepcopy(cached[1])
     log = MemberLog(settings.RIIK_CHAIN_ID)
-    for entry in entries():
+    for entry in found:
         where = f"registry {chainlog.CHAIN_LOG} seq {entry.seq}"
         try:
             log.apply(entry.record, where)
         except MemberLogError as error:
             # Only a tampered log gets here: nothing is signed on top of it.
             raise MemberLogError(f"{where}: {error}") from None
+    _REPLAYED[key] = (replayed, copy.deepcopy(log))
     return log
 
 
