@@ -5,10 +5,13 @@ Nothing here can be edited: the chain changes only by sealing.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from chain.blocks.models import (
     Block,
@@ -22,7 +25,9 @@ from chain.blocks.models import (
     Validator,
 )
 from chain.blocks.status import ledger_status, signature_counts
-from chain.ledger.models import LedgerEntry
+from chain.ledger.chainlog import CHAIN_LOG
+from chain.ledger.models import LedgerEntry, MembershipEntry
+from chain.memberlog import MEMBERSHIP_TOPIC
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -246,3 +251,53 @@ class StorageCheckAdmin(ReadOnlyAdmin):
     list_filter = ("passed", "reason", "citizen")
     search_fields = ("citizen", "challenger")
     readonly_fields = (*list_display, "size", "nonce", "checked_at", "record")
+
+
+@admin.register(MembershipEntry)
+class MembershipEntryAdmin(ReadOnlyAdmin):
+    """Membership changes of the chain log with the supernode votes certifying them."""
+
+    list_display = ["seq", "change_type", "height", "from_height", "signers", "block_height"]
+    ordering = ["-seq"]
+    readonly_fields = fields = (
+        "seq",
+        "change_type",
+        "height",
+        "from_height",
+        "signers",
+        "recorded_at",
+        "block_height",
+        "level",
+        "payload_json",
+    )
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[MembershipEntry]:
+        return super().get_queryset(request).filter(registry=CHAIN_LOG, topic=MEMBERSHIP_TOPIC)
+
+    @admin.display(description="change")
+    def change_type(self, entry: MembershipEntry) -> str:
+        return str(entry.payload["change"]["type"])
+
+    @admin.display(description="certified at height")
+    def height(self, entry: MembershipEntry) -> int:
+        return int(entry.payload["height"])
+
+    @admin.display(description="from block")
+    def from_height(self, entry: MembershipEntry) -> int:
+        return int(entry.payload["from_height"])
+
+    @admin.display(description="certified by")
+    def signers(self, entry: MembershipEntry) -> str:
+        return ", ".join(sorted({vote["signer"] for vote in entry.payload["certificate"]}))
+
+    @admin.display(description="sealed in block")
+    def block_height(self, entry: MembershipEntry) -> int | None:
+        return ledger_status(entry.registry, entry.seq).block_height
+
+    @admin.display(description="level")
+    def level(self, entry: MembershipEntry) -> str:
+        return ledger_status(entry.registry, entry.seq).level
+
+    @admin.display(description="entry (change and quorum certificate)")
+    def payload_json(self, entry: MembershipEntry) -> str:
+        return format_html("<pre>{}</pre>", json.dumps(entry.payload, indent=1, sort_keys=True))

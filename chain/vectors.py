@@ -28,6 +28,7 @@ from chain.encoding import (
     entry_leaf,
     vote_message,
 )
+from chain.memberlog import MemberLog, change_digest, entry_record
 from chain.verify import RECEIPT_FORMAT
 
 CHAIN_ID = "riik-vectors"
@@ -74,6 +75,83 @@ def _entries(count: int) -> list[dict[str, Any]]:
         )
         prev = this
     return entries
+
+
+def _certified(
+    change: dict[str, Any],
+    height: int,
+    from_height: int,
+    signers: list[tuple[str, Ed25519PrivateKey, bytes]],
+) -> dict[str, Any]:
+    """A membership entry (chain-format §15): the change, its digest, the vote
+    message the supernodes sign and the payload stored in the chain log."""
+    digest = change_digest(change)
+    message = vote_message(
+        chain_id=CHAIN_ID,
+        tier="supernode",
+        kind="membership",
+        height=height,
+        round=0,
+        block_hash=digest,
+    )
+    votes = [
+        {
+            "chain_id": CHAIN_ID,
+            "tier": "supernode",
+            "kind": "membership",
+            "height": height,
+            "round": 0,
+            "block_hash": digest.hex(),
+            "signer": name,
+            "key_id": notes.key_id(name, public).hex(),
+            "alg": "ed25519",
+            "signature": private.sign(message).hex(),
+        }
+        for name, private, public in signers
+    ]
+    record = entry_record(
+        chain_id=CHAIN_ID, change=change, height=height, from_height=from_height, certificate=votes
+    )
+    return {
+        "canonical_change": canonical(change).decode("utf-8"),
+        "change_digest": digest.hex(),
+        "vote_message": message.decode("utf-8"),
+        "payload": canonical(record).decode("utf-8"),
+    }
+
+
+def _membership(supernodes: list[tuple[str, Ed25519PrivateKey, bytes]]) -> dict[str, Any]:
+    """A genesis of the four supernodes and a rotation of supernode-2's key at height 1
+    certified by three of them, with the key ranges their replay gives."""
+    genesis = {
+        "type": "genesis",
+        "supernodes": [{"name": n, "public_key": p.hex()} for n, _, p in supernodes],
+        "witnesses": [],
+        "citizens": [],
+        "citizen_threshold": 1,
+        "board_size": 4,
+        "epoch_length": 1,
+    }
+    _, _, rotated = _key("supernode-2 rotated")
+    rotation = {
+        "type": "rotate-key",
+        "tier": "supernode",
+        "name": "supernode-2",
+        "public_key": rotated.hex(),
+    }
+    entries = [_certified(genesis, 0, 1, supernodes), _certified(rotation, 1, 2, supernodes[:3])]
+    log = MemberLog(CHAIN_ID)
+    for number, item in enumerate(entries, start=1):
+        log.apply(json.loads(item["payload"]), f"registry consensus seq {number}")
+    return {
+        "topic": "chain.consensus.membership:ChangeCertificate",
+        "entries": entries,
+        "key_ranges": [
+            {"tier": tier, "name": name, "key_id": kid.hex(), "from": start, "until": end}
+            for (tier, name, kid), spans in sorted(log.history().items())
+            for start, end in spans
+        ],
+    }
 
 
 def vectors() -> dict[str, Any]:
@@ -219,6 +297,7 @@ def vectors() -> dict[str, Any]:
             ).items()
         },
         "receipt": receipt,
+        "membership": _membership(supernodes),
     }
 
 

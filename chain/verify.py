@@ -1,8 +1,8 @@
 """Standalone chain verifier: ``python -m chain.verify BUNDLE`` or ``RECEIPT``.
 
 Standard library and ``cryptography`` only; imports the pure modules
-``chain.encoding``, ``chain.merkle`` and ``chain.notes`` and never Django, so an
-auditor can run it on an exported bundle without the application.
+``chain.encoding``, ``chain.memberlog``, ``chain.merkle`` and ``chain.notes`` and
+never Django, so an auditor can run it on an exported bundle without the application.
 
 The checking itself is the streaming class :class:`ChainVerifier`, fed record
 by record (``start(header)``, then ``entry(record)`` / ``block(record)`` in
@@ -44,6 +44,7 @@ from chain.encoding import (
     entry_leaf,
     vote_message,
 )
+from chain.memberlog import MEMBERSHIP_TOPIC, MemberLog, MemberLogError
 from chain.merkle import EMPTY_ROOT, MerkleFrontier, leaf_hash, verify_inclusion
 
 __all__ = [
@@ -189,8 +190,13 @@ class Report:
     evidence: list[str] = field(default_factory=list)
     """Equivocations proven by the chain log's evidence entries, described."""
     rotations: list[str] = field(default_factory=list)
-    """Key rotations certified in the chain log, described."""
-    """Equivocations proven by the chain log's evidence entries, described."""
+    """Key rotations certified in the chain log (the format before ADR 0044), described."""
+    membership: list[str] = field(default_factory=list)
+    """Membership changes certified in the chain log, described."""
+    membership_unchecked: int = 0
+    """Membership changes of a range bundle whose member lists start before its anchor."""
+    history_checked: bool = False
+    """True when the header's member history was matched against the membership changes."""
 
     @property
     def entries(self) -> int:
@@ -247,6 +253,18 @@ class Report:
             lines.append(
                 f"membership: {len(self.rotations)} key rotations (certified by the "
                 "supernodes of their height): " + "; ".join(self.rotations[:_MAX_SAMPLES])
+            )
+        if self.membership:
+            lines.append(
+                f"membership: {len(self.membership)} changes certified by a supernode quorum"
+                + ("; the header's member history matches them" if self.history_checked else "")
+                + ": "
+                + "; ".join(self.membership[:_MAX_SAMPLES])
+            )
+        if self.membership_unchecked:
+            lines.append(
+                f"membership: {self.membership_unchecked} changes not checked (their member "
+                "lists start before the range)"
             )
         if self.ignored_signatures:
             lines.append(
@@ -394,7 +412,8 @@ class ChainVerifier:
         self._keys: dict[tuple[str, bytes], Ed25519PublicKey] = {}
         self._known_raw: dict[tuple[str, bytes], bytes] = {}
         self._tier_keys: dict[str, dict[tuple[str, bytes], Ed25519PublicKey]] = {}
-        self._ranges: dict[tuple[str, str, bytes], tuple[int, int | None]] = {}
+        self._ranges: dict[tuple[str, str, bytes], list[tuple[int, int | None]]] = {}
+        self._members = MemberLog("")
         self._history = False
         self._origin_prefix = ""
         self._chain_id = ""
@@ -432,7 +451,7 @@ class ChainVerifier:
         quorum = _get_int(header, "quorum", where, minimum=1)
 
         listed: dict[tuple[str, bytes], bytes] = {}
-        ranges: dict[tuple[str, bytes], tuple[int, int | None]] = {}
+        ranges: dict[tuple[str, bytes], list[tuple[int, int | None]]] = {}
         for number, node in enumerate(supernodes, start=1):
             node_where = f"header: supernode {number}"
             if not isinstance(node, Mapping):
@@ -447,11 +466,11 @@ class ChainVerifier:
             if computed != kid:
                 _fail(f"header: supernode {name} key_id {kid.hex()} does not match its public key")
             span = _key_range(node, node_where)
-            for (known_name, _), known_span in ranges.items():
-                if known_name == name and not _disjoint(span, known_span):
+            for (known_name, _), known_spans in ranges.items():
+                if known_name == name and not all(_disjoint(span, k) for k in known_spans):
                     _fail(f"header: supernode {name} is listed twice")
             listed[(name, kid)] = public
-            ranges[(name, kid)] = span
+            ranges.setdefault((name, kid), []).append(span)
         current = len({name for name, _ in listed})
         if listed and quorum > current:
             _fail(f"header: quorum {quorum} exceeds the {current} supernodes listed")
@@ -471,7 +490,7 @@ class ChainVerifier:
         self._history = self._trusted is None and any(
             "from_height" in node for node in supernodes if isinstance(node, Mapping)
         )
-        self._ranges = {("supernode", name, kid): span for (name, kid), span in ranges.items()}
+        self._ranges = {("supernode", name, kid): spans for (name, kid), spans in ranges.items()}
         try:
             self._keys = {k: Ed25519PublicKey.from_public_bytes(v) for k, v in known.items()}
         except ValueError as exc:
@@ -482,6 +501,7 @@ class ChainVerifier:
                 tiers[tier] = self._tier(header, tier, list_key, threshold_key)
         self._tier_keys = {tier: keys for tier, (keys, _) in tiers.items()}
         self._chain_id = chain_id
+        self._members = MemberLog(chain_id)
         self._origin_prefix = origin_prefix
         self._logs = {name: _Log(RegistryReport(name)) for name in sorted(registries)}
         self._report = Report(
@@ -583,10 +603,12 @@ class ChainVerifier:
             if computed != kid:
                 _fail(f"header: {tier} {name} key_id {kid.hex()} does not match its public key")
             span = _key_range(node, node_where)
-            for (known_tier, known_name, _), known_span in self._ranges.items():
-                if (known_tier, known_name) == (tier, name) and not _disjoint(span, known_span):
+            for (known_tier, known_name, _), known_spans in self._ranges.items():
+                if (known_tier, known_name) == (tier, name) and not all(
+                    _disjoint(span, known) for known in known_spans
+                ):
                     _fail(f"header: {tier} {name} is listed twice")
-            self._ranges[(tier, name, kid)] = span
+            self._ranges.setdefault((tier, name, kid), []).append(span)
             names.add(name)
             try:
                 keys[(name, kid)] = Ed25519PublicKey.from_public_bytes(public)
@@ -664,9 +686,54 @@ class ChainVerifier:
             self._check_evidence(row)
         elif row.registry == CHAIN_LOG and row.topic == ROTATE_TOPIC:
             self._check_rotation(row)
+        elif row.registry == CHAIN_LOG and row.topic == MEMBERSHIP_TOPIC:
+            self._check_membership(row)
         log.frontier.append(leaf_hash(leaf))
         log.report.entries = row.seq
         log.report.head_hash = computed
+
+    def _check_membership(self, row: EntryRow) -> None:
+        """A certified membership change: replayed on the member lists of the entries
+        before it, its certificate checked against the supernodes valid at its height."""
+        try:
+            record = json.loads(row.payload)
+        except ValueError:
+            _fail(f"{row.where}: membership change payload is not JSON")
+        if not isinstance(record, Mapping):
+            _fail(f"{row.where}: membership change is not an object")
+        change = record.get("change")
+        kind = change.get("type") if isinstance(change, Mapping) else None
+        if (
+            self.report.anchor_height is not None
+            and not self._members.started
+            and kind != "genesis"
+        ):
+            # A range bundle lacks the entries before its anchor: the member
+            # lists this change applies to are unknown here.
+            self.report.membership_unchecked += 1
+            return
+        before = self._members.history()
+        try:
+            description = self._members.apply(record, row.where)
+        except MemberLogError as exc:
+            _fail(f"{row.where}: {exc}")
+        except notes.NoteError as exc:
+            _fail(f"{row.where}: malformed membership change ({exc})")
+        if self._history and self.report.anchor_height is None:
+            problem = self._members.compare_change(self._ranges, before)
+            if problem is not None:
+                _fail(problem)
+        self.report.membership.append(description)
+
+    def _check_member_history(self) -> None:
+        """The header's member history must be the one the membership entries certify."""
+        report = self.report
+        if not (self._members.started and self._history and report.anchor_height is None):
+            return
+        problem = self._members.compare(self._ranges)
+        if problem is not None:
+            _fail(problem)
+        report.history_checked = True
 
     def _check_rotation(self, row: EntryRow) -> None:
         """A key rotation entry: certified by a quorum of the supernodes of the
@@ -708,8 +775,8 @@ class ChainVerifier:
         if len(signers) < max(needed, 1):
             _fail(f"{where}: {len(signers)} valid supernode signatures, {needed} needed")
         if self._history:
-            span = self._ranges.get((SUPERNODE_TIER, name, new_kid))
-            if span is None or span[0] != from_height:
+            spans = self._ranges.get((SUPERNODE_TIER, name, new_kid), [])
+            if not any(span[0] == from_height for span in spans):
                 _fail(
                     f"{where}: the header does not list {name}+{new_kid.hex()} from {from_height}"
                 )
@@ -915,6 +982,7 @@ class ChainVerifier:
         report = self.report
         if require_end and not self._ended:
             _fail("bundle: truncated (no end record)")
+        self._check_member_history()
         return report
 
     # -- internals --
@@ -971,7 +1039,9 @@ class ChainVerifier:
         return {
             (name, kid): key
             for (name, kid), key in keys.items()
-            if _in_range(self._ranges.get((tier, name, kid), (1, None)), height)
+            if any(
+                _in_range(span, height) for span in self._ranges.get((tier, name, kid), [(1, None)])
+            )
         }
 
     def _valid_signers(

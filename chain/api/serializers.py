@@ -8,8 +8,9 @@ from typing import Any
 from rest_framework import serializers
 
 from chain.blocks.models import Block, ConsensusEvidence, StorageCheck
-from chain.blocks.status import signature_counts
+from chain.blocks.status import ledger_status, signature_counts
 from chain.ledger.chainlog import CHAIN_LOG
+from chain.ledger.models import MembershipEntry
 
 
 class BlockSummarySerializer(serializers.ModelSerializer[Block]):
@@ -206,3 +207,69 @@ class StorageCheckSerializer(serializers.ModelSerializer[StorageCheck]):
     def get_answer(self, check: StorageCheck) -> dict[str, Any] | None:
         answer: dict[str, Any] | None = json.loads(check.record)["answer"]
         return answer
+
+
+class MembershipEntrySerializer(serializers.ModelSerializer[MembershipEntry]):
+    """A membership change of the chain log with the supernode votes that certify it."""
+
+    type = serializers.SerializerMethodField(
+        help_text="genesis, register-enterprise, delegate-vote, elect-board, rotate-key "
+        "or revoke-key"
+    )
+    height = serializers.SerializerMethodField(
+        help_text="The height whose supernodes certify the change (their votes name it)"
+    )
+    from_height = serializers.SerializerMethodField(
+        help_text="The first block the change applies to (the next epoch's first)"
+    )
+    change = serializers.SerializerMethodField(help_text="The change record the votes sign")
+    certificate = serializers.SerializerMethodField(
+        help_text="Supernode votes of kind 'membership' over SHA-256 of the canonical "
+        "change, each naming signer, alg and key_id"
+    )
+    entry = serializers.SerializerMethodField(
+        help_text="Registry 'consensus' and seq; prove it with the inclusion-proof endpoint"
+    )
+    block = serializers.SerializerMethodField(help_text="The block that seals it, if any")
+    level = serializers.SerializerMethodField(help_text="That block's level")
+
+    class Meta:
+        model = MembershipEntry
+        fields = [
+            "seq",
+            "type",
+            "height",
+            "from_height",
+            "change",
+            "certificate",
+            "recorded_at",
+            "entry",
+            "block",
+            "level",
+        ]
+
+    def get_type(self, entry: MembershipEntry) -> str:
+        return str(entry.payload["change"]["type"])
+
+    def get_height(self, entry: MembershipEntry) -> int:
+        return int(entry.payload["height"])
+
+    def get_from_height(self, entry: MembershipEntry) -> int:
+        return int(entry.payload["from_height"])
+
+    def get_change(self, entry: MembershipEntry) -> dict[str, Any]:
+        change: dict[str, Any] = entry.payload["change"]
+        return change
+
+    def get_certificate(self, entry: MembershipEntry) -> list[dict[str, Any]]:
+        votes: list[dict[str, Any]] = entry.payload["certificate"]
+        return votes
+
+    def get_entry(self, entry: MembershipEntry) -> dict[str, Any]:
+        return {"registry": CHAIN_LOG, "seq": entry.seq}
+
+    def get_block(self, entry: MembershipEntry) -> int | None:
+        return ledger_status(CHAIN_LOG, entry.seq).block_height
+
+    def get_level(self, entry: MembershipEntry) -> str:
+        return ledger_status(CHAIN_LOG, entry.seq).level

@@ -23,6 +23,8 @@ urlpatterns = [
     path("evidence/", views.EvidenceList.as_view(), name="evidence-list"),
     path("evidence/<int:pk>/", views.EvidenceDetail.as_view(), name="evidence-detail"),
     path("storage-checks/", views.StorageCheckList.as_view(), name="storage-check-list"),
+    path("membership/", views.MembershipList.as_view(), name="membership-list"),
+    path("membership/<int:seq>/", views.MembershipDetail.as_view(), name="membership-detail"),
     path("keys/", views.MemberKeys.as_view(), name="keys"),
     path("witness/add-checkpoint", views.AddCheckpoint.as_view(), name="add-checkpoint"),
 ]

@@ -28,6 +28,7 @@ from chain.api.serializers import (
     EvidenceSerializer,
     InclusionProofSerializer,
     MemberKeysSerializer,
+    MembershipEntrySerializer,
     StorageCheckSerializer,
 )
 from chain.blocks.finality import checkpoint_origin
@@ -43,7 +44,9 @@ from chain.blocks.status import ledger_status
 from chain.export import ReceiptError, receipt_record
 from chain.keys import load_or_create_node_key
 from chain.ledger import proofs
-from chain.ledger.models import LedgerEntry
+from chain.ledger.chainlog import CHAIN_LOG
+from chain.ledger.models import LedgerEntry, MembershipEntry
+from chain.memberlog import MEMBERSHIP_TOPIC
 from chain.verify import VerificationFailure
 from chain.witness import Witness, WitnessError, WitnessState
 
@@ -117,6 +120,36 @@ class StorageCheckList(generics.ListAPIView[StorageCheck]):
                 raise ValidationError({"passed": ["must be true or false"]})
             checks = checks.filter(passed=passed == "true")
         return checks
+
+
+class NewestEntriesFirst(CursorPagination):
+    ordering = "-seq"
+    page_size = 50
+
+
+MEMBERSHIP_ENTRIES = MembershipEntry.objects.filter(registry=CHAIN_LOG, topic=MEMBERSHIP_TOPIC)
+
+
+class MembershipList(generics.ListAPIView[MembershipEntry]):
+    """Membership changes certified by a supernode quorum, newest first (cursor feed).
+
+    The genesis, enterprise registrations, delegated votes, board elections,
+    key rotations and revocations, each with the votes that certify it.
+    """
+
+    queryset = MEMBERSHIP_ENTRIES
+    serializer_class = MembershipEntrySerializer
+    pagination_class = NewestEntriesFirst
+    permission_classes = [AllowAny]
+
+
+class MembershipDetail(generics.RetrieveAPIView[MembershipEntry]):
+    """One membership change, by its seq in the chain log (registry ``consensus``)."""
+
+    queryset = MEMBERSHIP_ENTRIES
+    serializer_class = MembershipEntrySerializer
+    lookup_field = "seq"
+    permission_classes = [AllowAny]
 
 
 def _registry(name: str) -> str:

@@ -47,6 +47,7 @@ from django.db import transaction
 
 from chain import merkle, notes
 from chain.blocks.genesis import load_membership, members
+from chain.blocks.members import record_cluster_genesis
 from chain.blocks.models import (
     COMMITTED,
     FINAL,
@@ -629,8 +630,10 @@ def answer_need(node: str, registry: str, start: int) -> None:
 
 
 def register_members() -> None:
-    """Record the genesis members' keys beside the blocks (idempotent)."""
+    """Record the genesis members' keys beside the blocks and the genesis in the
+    chain log (idempotent)."""
     listed = members(_genesis())
+    record_cluster_genesis(_genesis())
     if Validator.objects.count() == sum(len(keys) for keys in listed.values()):
         return
     for tier, keys in listed.items():

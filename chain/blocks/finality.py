@@ -18,6 +18,7 @@ from django.conf import settings
 from django.db import connection, transaction
 
 from chain import notes
+from chain.blocks import members
 from chain.blocks.devnet import DevnetNetwork, RunResult
 from chain.blocks.models import (
     COMMITTED,
@@ -36,6 +37,7 @@ from chain.consensus.node import SignedFinalize
 from chain.encoding import vote_message
 from chain.keys import NodeKey, load_or_create_node_key
 from chain.ledger import proofs
+from chain.memberlog import MemberLog
 
 SUPERNODE_TIER = "supernode"
 FINALIZE_KIND = "finalize"
@@ -73,6 +75,10 @@ class Finalizer(Protocol):
     stepwise: bool
     """True when one :meth:`finalize` raises a block by at most one level."""
 
+    def register(self, height: int) -> MemberLog | None:
+        """Check (or, on a new chain, record) the members that sign block ``height``;
+        the recorded membership, or None when it is not recorded yet."""
+
     def finalize(self, block: Block) -> None: ...
 
 
@@ -85,7 +91,24 @@ class LocalSupernodeFinalizer:
     def __init__(self, key: NodeKey) -> None:
         self.key = key
 
-    def register(self, height: int) -> Supernode:
+    def register(self, height: int) -> MemberLog | None:
+        """Check this node's key is a member at ``height``; on a chain with no recorded
+        membership, record its key and the genesis of it as the single supernode."""
+        tiers = {SUPERNODE_TIER: [self.key]}
+        log = members.adopt(tiers, 1, height)
+        if log is None:
+            self.create_row(height)
+            members.record_genesis(tiers, 1)
+            return None
+        if (self.key.name, self.key.key_id) not in log.keys_at(SUPERNODE_TIER, height):
+            msg = (
+                f"supernode {self.key.name} key {self.key.key_id.hex()} is not a recorded "
+                f"member at height {height}"
+            )
+            raise RuntimeError(msg)
+        return log
+
+    def create_row(self, height: int) -> Supernode:
         """Record this node's public key the first time it signs."""
         supernode = Supernode.objects.filter(name=self.key.name, until_height__isnull=True).first()
         if supernode is None:
@@ -185,19 +208,25 @@ class DevnetFinalizer:
             raise ValueError("need at least one supernode")
         self.tiers = {WITNESS_TIER: witnesses, SUPERNODE_TIER: supernodes, CITIZEN_TIER: citizens}
         self.citizen_threshold = citizen_threshold
+        self.sizes: dict[str, int] = {}
         self.down = frozenset(down)
         self.stepwise = stepwise
 
     def thresholds(self) -> dict[str, int]:
         """Signatures each tier needs: 2f+1, 2F+1 and ``w``."""
+        sizes = self.sizes or {tier: len(keys) for tier, keys in self.tiers.items()}
         return {
-            WITNESS_TIER: quorum(len(self.tiers[WITNESS_TIER])),
-            SUPERNODE_TIER: quorum(len(self.tiers[SUPERNODE_TIER])),
+            WITNESS_TIER: quorum(sizes[WITNESS_TIER]),
+            SUPERNODE_TIER: quorum(sizes[SUPERNODE_TIER]),
             CITIZEN_TIER: self.citizen_threshold,
         }
 
-    def register(self, height: int) -> None:
-        """Record every member's public key (supernodes also in :class:`Supernode`)."""
+    def register(self, height: int) -> MemberLog | None:
+        """The recorded membership at ``height``; on a chain without one, record every
+        member's public key (supernodes also in :class:`Supernode`) and their genesis."""
+        log = members.adopt(self.tiers, self.citizen_threshold, height)
+        if log is not None:
+            return log
         known = {(v.tier, v.name): v for v in Validator.objects.filter(until_height__isnull=True)}
         for tier, keys in self.tiers.items():
             for key in keys:
@@ -214,7 +243,14 @@ class DevnetFinalizer:
                     msg = f"{tier} {key.name} is registered with another key"
                     raise RuntimeError(msg)
         for key in self.tiers[SUPERNODE_TIER]:
-            LocalSupernodeFinalizer(key).register(height)
+            LocalSupernodeFinalizer(key).create_row(height)
+        members.record_genesis(self.tiers, self.citizen_threshold)
+        return None
+
+    def follow(self, log: MemberLog, height: int) -> None:
+        """Run the recorded members of ``height`` whose keys this process holds
+        (the witnesses are the elected board); quorums count every member."""
+        self.tiers, self.sizes = members.held_tiers(log, height)
 
     def may_finalize(self, name: str, height: int, digest: bytes) -> bool:
         """Persist "``name`` signed ``digest`` at ``height``", or refuse a conflicting vote."""
@@ -276,7 +312,11 @@ class DevnetFinalizer:
             block = Block.objects.select_for_update().get(height=block.height)
             if block.level == WITNESSED:
                 return
-            self.register(block.height)
+            log = self.register(block.height)
+            if log is not None:
+                if block.height < log.era_from:
+                    return  # finalized by the members of an earlier consensus mode
+                self.follow(log, block.height)
             needed = self.thresholds()
             digest = bytes(block.block_hash)
             net = self.network(block)

@@ -89,7 +89,10 @@ class Validator(models.Model):
     class Meta:
         app_label = "chain"
         constraints = [
-            models.UniqueConstraint(fields=["tier", "name", "key_id"], name="validator_key")
+            # A board member re-elected with the same key has one row per term.
+            models.UniqueConstraint(
+                fields=["tier", "name", "key_id", "added_at_height"], name="validator_key_term"
+            )
         ]
 
     def __str__(self) -> str:

@@ -18,7 +18,8 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from chain import merkle
-from chain.blocks.finality import finalizer, node_key
+from chain.blocks import members
+from chain.blocks.finality import Finalizer, finalizer, node_key
 from chain.blocks.models import LEVEL_ORDER, Block, BlockLog
 from chain.encoding import ZERO_HASH, block_hash, canonical, timestamp
 from chain.ledger.models import LedgerHead
@@ -43,7 +44,7 @@ def current_logs() -> dict[str, tuple[int, bytes]]:
     return logs
 
 
-def _propose() -> Block | None:
+def _propose(active: Finalizer | None = None) -> Block | None:
     with transaction.atomic():
         last = Block.objects.order_by("-height").first()
         logs = current_logs()
@@ -56,6 +57,10 @@ def _propose() -> Block | None:
             if all(size == sealed.get(registry, 0) for registry, (size, _) in logs.items()):
                 return None
             height, prev_hash = last.height + 1, bytes(last.block_hash)
+        # A genesis (or a consensus-mode switch) the finalizer records for this
+        # block is sealed in it.
+        (active or finalizer()).register(height)
+        logs = current_logs()
         header = {
             "chain_id": settings.RIIK_CHAIN_ID,
             "height": height,
@@ -90,7 +95,10 @@ def finalize_pending() -> int:
         return 0  # the cluster's nodes finalize; their certificates come back as reports
     active = finalizer()
     below = LEVEL_ORDER[: LEVEL_ORDER.index(active.target_level)]
-    pending = list(Block.objects.filter(level__in=below).order_by("height"))
+    # Blocks of an earlier consensus mode keep the level its members gave them.
+    pending = list(
+        Block.objects.filter(level__in=below, height__gte=members.era_start()).order_by("height")
+    )
     for block in pending[:1] if active.stepwise else pending:
         active.finalize(block)
     return len(pending)
@@ -116,7 +124,7 @@ def seal_pending() -> Block | None:
     if finalize_pending() and active.stepwise:
         return None  # stepwise: this tick raised an older block; the next block waits for it
     try:
-        block = _propose()
+        block = _propose(active)
     except IntegrityError:
         log.info("another sealer took this height")
         return None

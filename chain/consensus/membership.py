@@ -23,15 +23,14 @@ from __future__ import annotations
 
 import bisect
 import enum
-import hashlib
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeAlias
 
-from chain import notes
+from chain import memberlog, notes
 from chain.consensus.crypto import ALG, SignatureVerifier, Signer
 from chain.consensus.messages import TIERS, Tier, Vote
-from chain.encoding import canonical
+from chain.memberlog import elect_board
 
 __all__ = [
     "AddMember",
@@ -413,7 +412,7 @@ MembershipChange: TypeAlias = (
 
 def change_digest(change: MembershipChange) -> bytes:
     """SHA-256 of the canonical change record: the "block hash" its votes sign."""
-    return hashlib.sha256(canonical(change.record())).digest()
+    return memberlog.change_digest(change.record())
 
 
 @dataclass(frozen=True, slots=True)
@@ -447,24 +446,6 @@ def certify_change(
         for signer in signers
     )
     return ChangeCertificate(change, height, votes)
-
-
-def elect_board(
-    delegations: Mapping[str, str], candidates: Iterable[str], size: int
-) -> tuple[str, ...]:
-    """The ``size`` candidates with the most delegated votes, ties broken by name.
-
-    Only registered candidates count; a candidate without votes is never
-    elected. The result is sorted by name (the proposer order).
-    """
-    eligible = set(candidates)
-    tally: dict[str, int] = {}
-    for voter in sorted(delegations):
-        candidate = delegations[voter]
-        if voter in eligible and candidate in eligible:
-            tally[candidate] = tally.get(candidate, 0) + 1
-    ranked = sorted(tally.items(), key=lambda item: (-item[1], item[0]))
-    return tuple(sorted(name for name, _ in ranked[:size]))
 
 
 @dataclass

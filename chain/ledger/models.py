@@ -6,6 +6,10 @@ reads them. Rows are never updated or deleted by the application (the head is
 a cache of the log's right edge, rebuilt by ``chain verify`` checks).
 """
 
+import json
+from functools import cached_property
+from typing import Any
+
 from django.db import models
 
 from chain.encoding import entry_leaf
@@ -112,3 +116,23 @@ class ConsensusEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.topic} {self.originator_id}"
+
+
+class MembershipEntry(LedgerEntry):
+    """A membership change of the chain log (its entries of topic
+    ``chain.consensus.membership:ChangeCertificate``), for the admin and the API."""
+
+    class Meta:
+        proxy = True
+        app_label = "chain"
+        verbose_name = "membership change"
+        verbose_name_plural = "membership changes"
+
+    @cached_property
+    def payload(self) -> dict[str, Any]:
+        """The entry's payload: the change, its heights and its quorum certificate."""
+        event = ConsensusEvent.objects.get(
+            originator_id=self.originator_id, originator_version=self.originator_version
+        )
+        payload: dict[str, Any] = json.loads(bytes(event.state))
+        return payload

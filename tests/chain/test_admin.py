@@ -7,6 +7,8 @@ from django.contrib.auth import get_user_model
 from django.test import Client
 
 from chain.blocks.sealing import seal_pending
+from chain.ledger.models import LedgerEntry
+from chain.memberlog import MEMBERSHIP_TOPIC
 from tests.factories import register_company
 
 pytestmark = pytest.mark.usefixtures("event_store")
@@ -46,3 +48,17 @@ def test_non_staff_users_do_not_see_the_chain_admin() -> None:
     client = Client()
     client.force_login(user)
     assert client.get("/admin/chain/block/").status_code == 302
+
+
+def test_staff_see_membership_changes_with_their_certificates(staff_client: Client) -> None:
+    register_company()
+    seal_pending()
+    listing = staff_client.get("/admin/chain/membershipentry/")
+    assert listing.status_code == 200
+    assert b"genesis" in listing.content
+    assert b"supernode-1" in listing.content
+    entry = LedgerEntry.objects.get(registry="consensus", topic=MEMBERSHIP_TOPIC)
+    detail = staff_client.get(f"/admin/chain/membershipentry/{entry.pk}/change/")
+    assert detail.status_code == 200
+    assert b"&quot;kind&quot;: &quot;membership&quot;" in detail.content
+    assert staff_client.post(f"/admin/chain/membershipentry/{entry.pk}/delete/").status_code == 403

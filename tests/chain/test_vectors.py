@@ -7,6 +7,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from chain import merkle, notes
 from chain.vectors import render
 from chain.verify import main, verify_receipt
@@ -59,3 +61,27 @@ def test_the_vector_proofs_and_signatures_verify() -> None:
     assert (
         notes.verify_cosignature(body, line, cosigned["witness"], public) == cosigned["timestamp"]
     )
+
+
+def test_the_vector_membership_entries_replay_to_their_key_ranges() -> None:
+    from chain.memberlog import MemberLog, MemberLogError
+
+    membership = json.loads(FILE.read_text(encoding="utf-8"))["membership"]
+    log = MemberLog("riik-vectors")
+    payloads = [json.loads(entry["payload"]) for entry in membership["entries"]]
+    for payload in payloads:
+        log.apply(payload)
+    ranges = [
+        (r["tier"], r["name"], bytes.fromhex(r["key_id"]), r["from"], r["until"])
+        for r in membership["key_ranges"]
+    ]
+    assert ranges == [
+        (tier, name, kid, start, end)
+        for (tier, name, kid), spans in sorted(log.history().items())
+        for start, end in spans
+    ]
+    forged = MemberLog("riik-vectors")
+    forged.apply(payloads[0])
+    payloads[1]["certificate"][0]["signature"] = "00" * 64
+    with pytest.raises(MemberLogError, match=r"\(2 of 3 valid signatures\)"):
+        forged.apply(payloads[1])

@@ -59,7 +59,8 @@ class Command(BaseCommand):
         receipt.add_argument("--out", help="file to write (default: standard output)")
         sub.add_parser(
             "rotate-key",
-            help="give this local supernode a new key from the next block on (a chain event)",
+            help="give this node's supernode key a successor from the next block on, "
+            "certified by a supernode quorum (a chain event)",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -93,15 +94,18 @@ class Command(BaseCommand):
         self.stdout.write("OK")
 
     def rotate_key(self) -> None:
-        from chain.blocks.rotation import RotationError, rotate_local_key
+        from chain.blocks.finality import node_key
+        from chain.blocks.members import MembershipCommandError, rotate_key
 
+        old = node_key()
         try:
-            done = rotate_local_key()
-        except RotationError as error:
+            done = rotate_key("supernode", old.name)
+        except MembershipCommandError as error:
             raise CommandError(f"key not rotated: {error}") from None
         self.stdout.write(
-            f"{done.name}: key {done.old_key_id} -> {done.new_key_id} from block "
-            f"{done.from_height} (chain log consensus #{done.entry_seq})"
+            f"{old.name}: key {old.key_id.hex()} -> {node_key().key_id.hex()} from block "
+            f"{done.from_height} (chain log consensus #{done.seq}, certified by "
+            f"{', '.join(done.signers)})"
         )
 
     def receipt(self, registry: str, seq: int, out: str | None) -> None:

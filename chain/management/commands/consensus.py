@@ -1,12 +1,16 @@
-"""``manage.py consensus simulate``: seeded fault-injection runs of the consensus.
+"""``manage.py consensus simulate`` and the membership changes of the chain.
 
-The logic lives in the pure :mod:`chain.consensus.simulator`; this command
-only parses options, spreads seeds over processes, shows progress and
-prints the summary. Run ``i`` uses seed ``--seed + i``, so any failing run
-is reproduced with ``--seed <its seed> --runs 1``.
+``simulate``: seeded fault-injection runs of the consensus. The logic lives
+in the pure :mod:`chain.consensus.simulator`; this command only parses
+options, spreads seeds over processes, shows progress and prints the
+summary. Run ``i`` uses seed ``--seed + i``, so any failing run is
+reproduced with ``--seed <its seed> --runs 1``. Exit status: 0 when every
+run was safe and, where liveness was expected (at most F supernodes faulty),
+live; 1 otherwise.
 
-Exit status: 0 when every run was safe and, where liveness was expected (at
-most F supernodes faulty), live; 1 otherwise.
+``members``, ``register-enterprise``, ``delegate``, ``elect-board``,
+``rotate-key`` and ``revoke-key``: show the member lists or record a change,
+certified by a supernode quorum, in the chain log (:mod:`chain.blocks.members`).
 """
 
 from __future__ import annotations
@@ -49,10 +53,26 @@ def run_seeds(config: SimConfig, seeds: Sequence[int], jobs: int = 1) -> Iterato
         yield from pool.map(simulate_many, [config] * len(chunks), chunks)
 
 
-class Command(BaseCommand):
-    """``consensus simulate`` (the only action for now)."""
+def _hex_option(value: str | None, option: str, size: int) -> bytes | None:
+    """The bytes of a hex option, or a clear error."""
+    if value is None:
+        return None
+    try:
+        raw = bytes.fromhex(value)
+    except ValueError:
+        raw = b""
+    if len(raw) != size or value != raw.hex():
+        raise CommandError(f"{option} must be {2 * size} lowercase hex digits, not {value!r}")
+    return raw
 
-    help = "Run the consensus under seeded faults and check safety and liveness."
+
+class Command(BaseCommand):
+    """``consensus simulate`` and the membership actions."""
+
+    help = (
+        "Run the consensus under seeded faults; show or change the members "
+        "(changes are certified by a supernode quorum and recorded in the chain log)."
+    )
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         """The ``simulate`` subcommand and its options."""
@@ -82,7 +102,106 @@ class Command(BaseCommand):
         simulate.add_argument("--json", action="store_true", help="print one JSON object only")
         simulate.add_argument("--no-progress", action="store_true")
 
+        sub.add_parser("members", help="the recorded member lists and membership changes")
+        register = sub.add_parser(
+            "register-enterprise", help="register an enterprise (a voter and board candidate)"
+        )
+        register.add_argument("name", help="the enterprise's node name, e.g. bank-1")
+        register.add_argument(
+            "--public-key",
+            help="its Ed25519 public key (64 hex digits; default: the key file "
+            "RIIK_KEYS_DIR/NAME.pem, created if missing)",
+        )
+        delegate = sub.add_parser(
+            "delegate", help="record an enterprise's vote for a board candidate"
+        )
+        delegate.add_argument("voter")
+        delegate.add_argument("candidate")
+        sub.add_parser(
+            "elect-board",
+            help="record the board the delegated votes elect, from the next epoch",
+        )
+        rotate = sub.add_parser("rotate-key", help="give a member a new key from the next epoch")
+        rotate.add_argument("tier", help="supernode, witness or citizen")
+        rotate.add_argument("name")
+        rotate.add_argument(
+            "--public-key",
+            help="the new public key (64 hex digits; default: a new key replacing the "
+            "member's key file in RIIK_KEYS_DIR)",
+        )
+        revoke = sub.add_parser("revoke-key", help="stop a member's key from the next epoch")
+        revoke.add_argument("tier", help="supernode, witness or citizen")
+        revoke.add_argument("name")
+        revoke.add_argument("--key-id", help="the key to revoke (8 hex digits; default: current)")
+
     def handle(self, *args: Any, **options: Any) -> None:
+        """Dispatch on the action."""
+        if options["action"] == "simulate":
+            self.simulate(options)
+        elif options["action"] == "members":
+            self.members()
+        else:
+            self.change(options)
+
+    def change(self, options: dict[str, Any]) -> None:
+        """Record one membership change and say what was recorded."""
+        from chain.blocks import members
+
+        action = options["action"]
+        try:
+            if action == "register-enterprise":
+                done = members.register_enterprise(
+                    options["name"], _hex_option(options["public_key"], "--public-key", 32)
+                )
+            elif action == "delegate":
+                done = members.delegate(options["voter"], options["candidate"])
+            elif action == "elect-board":
+                done = members.elect_board()
+            elif action == "rotate-key":
+                done = members.rotate_key(
+                    options["tier"],
+                    options["name"],
+                    _hex_option(options["public_key"], "--public-key", 32),
+                )
+            else:
+                done = members.revoke_key(
+                    options["tier"], options["name"], _hex_option(options["key_id"], "--key-id", 4)
+                )
+        except members.MembershipCommandError as error:
+            raise CommandError(f"{action} not recorded: {error}") from None
+        self.stdout.write(done.description)
+        self.stdout.write(
+            f"certified at height {done.height} by {', '.join(done.signers)}; "
+            f"applies from block {done.from_height}"
+        )
+
+    def members(self) -> None:
+        """Print the member lists the recorded changes give and the changes themselves."""
+        from chain.blocks import members
+
+        entries = members.entries()
+        if not entries:
+            self.stdout.write("no membership recorded yet (the first block records the genesis)")
+            return
+        log = members.recorded_log()
+        last = members.last_block()
+        for tier in ("supernode", "witness", "citizen"):
+            keys = log.keys_at(tier, last + 1)
+            listed = ", ".join(f"{name}+{kid.hex()}" for name, kid in sorted(keys)) or "none"
+            label = "witness board" if tier == "witness" else f"{tier}s"
+            self.stdout.write(f"{label} from block {last + 1}: {listed}")
+        enterprises = ", ".join(sorted(log.members["witness"])) or "none"
+        self.stdout.write(f"enterprises: {enterprises}")
+        votes = ", ".join(f"{v} -> {c}" for v, c in sorted(log.delegations.items())) or "none"
+        self.stdout.write(f"delegated votes: {votes}; they elect: {', '.join(log.elect()) or '-'}")
+        for entry in entries:
+            self.stdout.write(
+                f"consensus seq {entry.seq}: {entry.kind} certified at height "
+                f"{entry.record['height']} by {', '.join(entry.signers)}, "
+                f"from block {entry.record['from_height']}"
+            )
+
+    def simulate(self, options: dict[str, Any]) -> None:
         """Run the seeds, print the summary, fail when a run was unsafe or not live."""
         config = SimConfig(
             witnesses=options["witnesses"],

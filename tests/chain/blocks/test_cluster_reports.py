@@ -29,7 +29,9 @@ from chain.consensus.crypto import Signer
 from chain.consensus.messages import Block as HeaderBlock
 from chain.consensus.messages import FinalBlock, QuorumCertificate, Vote
 from chain.encoding import ZERO_HASH
+from chain.ledger.chainlog import EVIDENCE_TOPIC
 from chain.ledger.models import ConsensusEvent, LedgerEntry
+from chain.memberlog import MEMBERSHIP_TOPIC
 
 CHAIN = "riik-test-cluster"
 SUPERNODES = [Signer.from_seed(f"supernode-{i}", b"reports") for i in range(1, 5)]
@@ -48,7 +50,7 @@ def genesis(tmp_path: Path, db: None) -> Iterator[None]:
         citizens=CITIZENS,
         citizen_threshold=2,
     )
-    with override_settings(RIIK_GENESIS_FILE=str(path)):
+    with override_settings(RIIK_GENESIS_FILE=str(path), RIIK_CHAIN_ID=CHAIN):
         yield
 
 
@@ -172,9 +174,10 @@ def test_equivocation_evidence_becomes_one_entry_of_the_chain_log() -> None:
     second = _votes(WITNESSES[:1], "witness", "prevote", 3, b"\x01" * 32)[0]
     record_report("witness-2", "evidence", _equivocation(second))
     record_report("witness-3", "evidence", _equivocation(second))
-    entry = LedgerEntry.objects.get(registry="consensus")
-    assert ConsensusEvidence.objects.get().entry_seq == entry.seq == 1
-    payload = json.loads(bytes(ConsensusEvent.objects.get().state))
+    entry = LedgerEntry.objects.get(registry="consensus", topic=EVIDENCE_TOPIC)
+    # Entry 1 is the genesis, recorded with the members' keys the evidence is checked by.
+    assert ConsensusEvidence.objects.get().entry_seq == entry.seq == 2
+    payload = json.loads(bytes(ConsensusEvent.objects.get(topic=EVIDENCE_TOPIC).state))
     assert payload["conflicting"] == second.to_record()
     assert payload["reported_by"] == "witness-2"
 
@@ -184,4 +187,18 @@ def test_evidence_with_a_forged_second_vote_proves_nothing_and_is_dropped() -> N
     forged = Vote.from_record({**second.to_record(), "signature": "11" * 64})
     record_report("witness-2", "evidence", _equivocation(forged))
     assert not ConsensusEvidence.objects.exists()
-    assert not LedgerEntry.objects.filter(registry="consensus").exists()
+    assert not LedgerEntry.objects.filter(registry="consensus", topic=EVIDENCE_TOPIC).exists()
+
+
+def test_the_genesis_file_becomes_the_first_entry_of_the_chain_log_with_its_votes() -> None:
+    block = _header()
+    final = _final(_votes(SUPERNODES[:3], "supernode", "finalize", 1, block.hash))
+    record_report("supernode-1", "final", final)
+    record_report("supernode-2", "final", final)  # recorded once
+    entry = LedgerEntry.objects.get(registry="consensus", topic=MEMBERSHIP_TOPIC)
+    payload = json.loads(bytes(ConsensusEvent.objects.get(topic=MEMBERSHIP_TOPIC).state))
+    assert entry.seq == 1
+    assert (payload["height"], payload["from_height"]) == (0, 1)
+    assert payload["change"]["type"] == "genesis"
+    assert [m["name"] for m in payload["change"]["supernodes"]] == [s.name for s in SUPERNODES]
+    assert {vote["signer"] for vote in payload["certificate"]} == {s.name for s in SUPERNODES}

@@ -88,6 +88,7 @@ def test_a_rotated_local_key_keeps_both_verifiers_passing(tmp_path: Path, own_ke
     after = node_key()
     assert after.public_bytes != before.public_bytes
     assert f"key {before.key_id.hex()} -> {after.key_id.hex()} from block 3" in out.getvalue()
+    assert "(chain log consensus #2, certified by supernode-1)" in out.getvalue()
     assert (own_keys / f"supernode-1.{before.key_id.hex()}.retired").exists()
     third = _seal_one()
     assert {s.signer: s.key_id for s in BlockSignature.objects.filter(block_id=third)} == {
@@ -111,7 +112,9 @@ def test_a_rotated_local_key_keeps_both_verifiers_passing(tmp_path: Path, own_ke
         },
     ]
     for output in (db_out, offline_out):
-        assert "membership: 1 key rotations" in output
+        assert "membership: 2 changes certified by a supernode quorum" in output
+        assert "the header's member history matches them" in output
+        assert f"supernode supernode-1 signs with key {after.key_id.hex()} from block 3" in output
         assert "levels: 1..3 final" in output
 
 
@@ -128,16 +131,19 @@ def test_a_block_signed_by_the_old_key_after_its_range_fails_verification(
     assert db_code != 0
     assert offline_code != 0
     for output in (db_out, offline_out):
-        assert "registry consensus seq 1: key rotation: the header does not list" in output
+        assert "header: supernode supernode-1+" in output
+        assert "but registry consensus seq 2 (rotate-key) ended it at block 1" in output
 
 
 def test_a_rotation_is_refused_while_other_supernodes_are_members(own_keys: Path) -> None:
     with override_settings(RIIK_CONSENSUS="devnet"):
         _seal_one()
-    with pytest.raises(CommandError, match="quorum certificate"):
+    with pytest.raises(CommandError, match=r"not certified by a supernode quorum \(1 of 3"):
         call_command("chain", "rotate-key", stdout=io.StringIO())
-    assert not LedgerEntry.objects.filter(registry="consensus").exists()
+    # Only the devnet's genesis is in the chain log; the key files are untouched.
+    assert LedgerEntry.objects.filter(registry="consensus").count() == 1
     assert not list(own_keys.glob("*.retired"))
+    assert not list(own_keys.glob(".*.next"))
 
 
 def test_the_node_witness_trusts_only_the_current_key_after_a_rotation(own_keys: Path) -> None:

@@ -103,12 +103,14 @@ def test_sealed_evidence_passes_chain_verify_and_the_offline_verifier(tmp_path: 
     _append(_equivocation(Signer.from_node_key(node_key())))
     block = seal_pending()
     assert block is not None
-    assert block.logs.get(registry="consensus").size == 1
+    # The evidence and the genesis the block's supernode recorded for it.
+    assert block.logs.get(registry="consensus").size == 2
     db_code, db_out, offline_code, offline_out = _verify(tmp_path)
     assert (db_code, offline_code) == (0, 0), db_out + offline_out
     for output in (db_out, offline_out):
         assert "evidence: 1 equivocations" in output
-        assert "registry consensus: 1 entries" in output
+        assert "registry consensus: 2 entries" in output
+        assert "genesis from block 1: 1 supernodes" in output
 
 
 def test_evidence_with_a_forged_vote_fails_both_verifiers_naming_the_entry(tmp_path: Path) -> None:
@@ -158,4 +160,4 @@ def test_a_block_leaving_out_the_chain_log_does_not_seal_its_entries(tmp_path: P
     assert (db_code, offline_code) == (0, 0), db_out + offline_out
     for output in (db_out, offline_out):
         assert "tree size 0" in output.split("registry consensus:")[1].splitlines()[0]
-        assert "1 entries not yet in a block" in output
+        assert "2 entries not yet in a block" in output  # the evidence and the genesis
