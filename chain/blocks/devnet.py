@@ -5,7 +5,9 @@ to bring a sealed block through the protocol: in-memory witness, supernode
 and citizen nodes (keys from ``RIIK_KEYS_DIR``, a genesis membership of those
 members) exchange their messages over a fault-free synchronous pump until the
 block is committed, final and cosigned, or a tick budget runs out. The votes
-the nodes send are collected so that the finalizer stores exactly them.
+the nodes send are collected so that the finalizer stores exactly them, and
+so are the outcomes of the supernodes' storage challenges (``challenge_every``)
+of the citizens' replicas, which the citizens fill from ``log_source``.
 
 The sealed block was built by this node before the protocol runs, so its
 header names this node as ``proposer``, not a witness: the devnet nodes

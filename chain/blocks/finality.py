@@ -177,7 +177,11 @@ class DevnetFinalizer:
     sealed header (2f+1 precommits: ``committed``), the supernodes finalize it
     (2F+1: ``final``; each persists its last signed height in
     :class:`SignedHeight` before its vote leaves and never signs a second
-    block at one height) and the citizens cosign it (``w``: ``witnessed``).
+    block at one height) and the citizens cosign it (``w``: ``witnessed``)
+    once their replicas, read from the ledger, hash to its roots. Every
+    ``challenge_every``-th final height each supernode challenges a
+    citizen's replica; the outcomes are recorded as a cluster host records
+    them (:func:`chain.blocks.storage.record_storage_check`).
     The votes the nodes actually sent are stored as :class:`BlockSignature`
     rows, all in one transaction per block, so a crash leaves the block as it
     was and the next :func:`~chain.blocks.sealing.finalize_pending` completes
