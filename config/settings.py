@@ -188,6 +188,9 @@ RIIK_CITIZEN_THRESHOLD = env.int("RIIK_CITIZEN_THRESHOLD", default=2)
 # Devnet only: raise a block one level per beat tick (make run), so the admin
 # shows it committed, then final, then witnessed (docs/adr/0040).
 RIIK_DEVNET_STEPWISE = env.bool("RIIK_DEVNET_STEPWISE", default=False)
+# Devnet only: each supernode challenges a random citizen's replica at every
+# n-th final height (0: never), recorded like the cluster's (StorageCheck).
+RIIK_DEVNET_CHALLENGE_EVERY = env.int("RIIK_DEVNET_CHALLENGE_EVERY", default=5)
 RIIK_BLOCK_INTERVAL = env.float("RIIK_BLOCK_INTERVAL", default=2.0)
 # The cluster (chain.blocks.cluster, manage.py cluster): this worker's role
 # ("host" for the registry host, or a node tier: supernode, witness, citizen),

@@ -13,7 +13,7 @@ from collections.abc import Collection, Mapping
 from django.db import connection
 
 from chain import merkle
-from chain.ledger.models import LedgerHead
+from chain.ledger.models import LedgerEntry, LedgerHead
 
 
 class ProofError(ValueError):
@@ -78,3 +78,25 @@ def tree_root(registry: str, tree_size: int) -> bytes:
     if not 0 <= tree_size <= log_size(registry):
         raise ProofError(f"registry {registry}: no tree of size {tree_size}")
     return merkle.root_from_store(tree_size, subtree_fetcher(registry))
+
+
+def leaves(registry: str, start: int, end: int) -> list[bytes]:
+    """Raw leaf data of entries ``start + 1 .. end`` (a replica's copy of the log)."""
+    if start == end >= 0:
+        return []  # nothing new: most logs at most blocks, so no query
+    if not 0 <= start <= end <= log_size(registry):
+        raise ProofError(f"registry {registry}: no entries {start + 1}..{end}")
+    rows = (
+        LedgerEntry.objects.filter(registry=registry, seq__gt=start, seq__lte=end)
+        .only(
+            "registry",
+            "seq",
+            "originator_id",
+            "originator_version",
+            "topic",
+            "recorded_at",
+            "payload_hash",
+        )
+        .order_by("seq")
+    )
+    return [row.leaf() for row in rows]
