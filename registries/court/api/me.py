@@ -11,7 +11,13 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.common.api.me import ChainField, MyDataPermission, MyFeedPagination, my_code
+from registries.common.api.me import (
+    ChainField,
+    ChainPositionsMixin,
+    MyDataPermission,
+    MyFeedPagination,
+    my_code,
+)
 from registries.court.models import PartyRecord
 
 
@@ -41,7 +47,7 @@ class MyCaseSerializer(serializers.ModelSerializer[PartyRecord]):
         ]
 
 
-class MyCasesView(ListAPIView[PartyRecord]):
+class MyCasesView(ChainPositionsMixin[PartyRecord], ListAPIView[PartyRecord]):
     """Court cases I am a party to (also cases heard in camera: I am in them)."""
 
     permission_classes = [MyDataPermission]
