@@ -115,7 +115,9 @@ def catch_up(projection_class: type[ReadModelProjection]) -> int:
                 event = app.mapper.to_domain_event(notification)
                 projection.process_event(event, Tracking(app.name, notification.id))
             if fresh:
-                view.insert_tracking(Tracking(app.name, fresh[-1].id))
+                # The row is locked and ``fresh`` lies beyond it: move it on.
+                position.notification_id = fresh[-1].id
+                position.save(update_fields=["notification_id"])
             applied += len(fresh)
         if len(notifications) < BATCH_SIZE:
             # That was all the log held when it was read (a command's caller
