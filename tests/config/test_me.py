@@ -263,7 +263,7 @@ def register_online(client: APIClient, code: str, key: Any, name: str) -> str:
 
 @pytest.fixture
 def founder() -> dict[str, Any]:
-    """A citizen with three e-ID keys (two rotated away), two appointments and four
+    """A citizen with four e-ID keys (three rotated away), two appointments and four
     companies: two sealed into a block, two still pending."""
     code, _ = citizen()
     for _ in range(3):
@@ -329,11 +329,11 @@ def test_a_company_card_costs_five_queries_however_long_its_history(
 ) -> None:
     code = founder["companies"][0]
     for street in ("Lossi 1", "Lossi 2", "Lossi 3"):
-        issue(
-            BusinessRegistry,
-            BUSINESS,
-            lambda app, s=street: app.change_address(code, f"Tartu, {s}", "registrar"),
-        )
+
+        def move(app: BusinessRegistry, street: str = street) -> None:
+            app.change_address(code, f"Tartu, {street}", "registrar")
+
+        issue(BusinessRegistry, BUSINESS, move)
     # Token, company, people, annual reports, then the history with its blocks.
     with django_assert_max_num_queries(5):
         card = founder["client"].get(f"/api/v1/business/companies/{code}/").json()
