@@ -200,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"p99 {figures.get('p99_ms', 0):.1f} ms, errors {figures['error_rate']:.2%}"
             )
         err_console.print(f"{step['users']:>3} users  " + "  ".join(parts))
+        for kind in ("read", "write"):
+            for message, count in step[kind].get("error_kinds", {}).items():
+                err_console.print(f"     {kind} error x{count}: {message}")
     return 0
 
 
