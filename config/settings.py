@@ -108,6 +108,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(RIIK_DATA_DIR / env("RIIK_TEST_DB_NAME", default="test-riik.sqlite3")),
     }
+else:
+    # Each server thread keeps its PostgreSQL connection between requests:
+    # opening one costs milliseconds and a server process per request. It is
+    # checked before reuse, so a restarted server is not an error. (SQLite is
+    # the embedded mode's runserver, a thread per request: nothing to keep.)
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("RIIK_DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
