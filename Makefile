@@ -32,8 +32,10 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 
+# The finality run adds the cluster when CELERY_BROKER_URL names a broker.
 bench: install
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.finality
 	$(BIN)/python -m bench.citizen_load
 
 # The committed OpenAPI schema (tests/config/test_openapi.py fails when it is stale).
