@@ -47,7 +47,7 @@ from django.db import transaction
 
 from chain import merkle, notes
 from chain.blocks.genesis import load_membership, members
-from chain.blocks.members import record_cluster_genesis
+from chain.blocks.members import record_cluster_genesis, serialize_with_sealing
 from chain.blocks.models import (
     COMMITTED,
     FINAL,
@@ -715,6 +715,8 @@ def record_report(sender: str, kind: str, payload: Mapping[str, Any]) -> None:
         log.warning("report from unknown node %r dropped", sender)
         return
     with transaction.atomic():
+        if kind in ("committed", "final"):
+            serialize_with_sealing()  # a block stored here is ordered with membership changes
         if kind == "committed":
             _record_committed(membership, payload)
         elif kind == "final":

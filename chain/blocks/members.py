@@ -74,6 +74,7 @@ __all__ = [
     "register_enterprise",
     "revoke_key",
     "rotate_key",
+    "serialize_with_sealing",
 ]
 
 TIERS = ("supernode", "witness", "citizen")
@@ -175,6 +176,25 @@ def recorded_log() -> MemberLog:
             raise MemberLogError(f"{where}: {error}") from None
     _REPLAYED[key] = (replayed, copy.deepcopy(log))
     return log
+
+
+SEALING_LOCK = 0x7269696B_6D656D62
+"""PostgreSQL advisory lock key (``riikmemb``) shared by sealing and recording."""
+
+
+def serialize_with_sealing() -> None:
+    """Take the lock that orders membership changes and new blocks (until commit).
+
+    A change applies from the block after the last one; sealing a block and
+    recording a change in the same moment could otherwise each read the same
+    last block, and the block would miss the change it must already obey.
+    On PostgreSQL both take this transaction-scoped advisory lock first; on
+    SQLite every transaction is IMMEDIATE and holds the write lock already.
+    Must run inside ``transaction.atomic()``.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALING_LOCK])
 
 
 def last_block() -> int:
@@ -482,6 +502,7 @@ def _signers(log: MemberLog, height: int) -> list[Signer]:
 
 def _begin() -> MemberLog:
     """The recorded membership, this node's genesis recorded first when there is none."""
+    serialize_with_sealing()
     if settings.RIIK_CONSENSUS == "cluster":
         raise MembershipCommandError(
             "a cluster host holds no supernode key: the nodes would have to collect the "
