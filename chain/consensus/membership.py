@@ -492,12 +492,10 @@ def change_from_record(record: Mapping[str, Any]) -> MembershipChange:
 
 
 def certificate_of_entry(record: Mapping[str, Any]) -> ChangeCertificate:
-    """The certified change of a chain-log membership entry (:func:`chain.memberlog.entry_record`)."""
+    """The certified change of a chain-log membership entry (``memberlog.entry_record``)."""
     try:
         votes = tuple(Vote.from_record(vote) for vote in record["certificate"])
-        return ChangeCertificate(
-            change_from_record(record["change"]), int(record["height"]), votes
-        )
+        return ChangeCertificate(change_from_record(record["change"]), int(record["height"]), votes)
     except (KeyError, TypeError, ValueError) as exc:
         raise MembershipError(f"malformed membership entry: {exc!r}") from exc
 

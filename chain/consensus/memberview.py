@@ -163,9 +163,12 @@ class MemberView:
         found: list[tuple[int, bytes]] = []
         for record in self.entries:
             change = record.get("change", {})
-            if change.get("tier") == tier and change.get("name") == name:
-                if change.get("type") == "rotate-key":
-                    found.append((int(record["from_height"]), bytes.fromhex(change["public_key"])))
+            if (change.get("type"), change.get("tier"), change.get("name")) == (
+                "rotate-key",
+                tier,
+                name,
+            ):
+                found.append((int(record["from_height"]), bytes.fromhex(change["public_key"])))
         return found
 
     def answer(self, proposal: MemberProposal, signer: Signer, started: int) -> VoteAnswer:
