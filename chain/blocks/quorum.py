@@ -167,6 +167,16 @@ def _pending(change: Mapping[str, Any], last: int) -> members.Entry | None:
     return None
 
 
+def _applied_log(last: int) -> MemberLog:
+    """The lists the entries applied up to block ``last + 1`` give (pending ones left out)."""
+    log = MemberLog(settings.RIIK_CHAIN_ID)
+    for entry in members.entries():
+        from_height = entry.record.get("from_height")
+        if entry.kind == "genesis" or (isinstance(from_height, int) and from_height <= last):
+            log.apply(entry.record, f"consensus seq {entry.seq}")
+    return log
+
+
 def record_by_quorum(
     build: Callable[[MemberLog], Mapping[str, object]], timeout: float = members.DEFAULT_TIMEOUT
 ) -> members.Recorded:
@@ -188,9 +198,17 @@ def record_by_quorum(
                 raise members.MembershipCommandError(
                     "the cluster's genesis is not recorded (RIIK_GENESIS_FILE is for another chain)"
                 )
-            change = dict(build(log))
             last = members.last_block()
-            entry = _pending(change, last)
+            try:
+                change = dict(build(log))
+            except members.MembershipCommandError:
+                # Refused on the lists with the pending changes: a re-proposal
+                # of one of them (a registration, say) returns it instead.
+                entry = _pending(build(_applied_log(last)), last)
+                if entry is None:
+                    raise
+            else:
+                entry = _pending(change, last)
             if entry is not None:
                 return members.Recorded(
                     entry.seq,
