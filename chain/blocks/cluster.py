@@ -107,6 +107,7 @@ from chain.encoding import canonical, timestamp
 from chain.keys import NodeKey, load_next_key, load_or_create_node_key
 from chain.ledger import chainlog
 from chain.ledger.models import LedgerEntry, LedgerHead
+from chain.memberlog import change_digest
 
 __all__ = [
     "HOST",
@@ -135,6 +136,10 @@ nothing it acknowledged, so resends only cover a crashed receiver, and on a
 small machine every extra message delays the useful ones."""
 
 CHALLENGE_SEED_LABEL = b"riik storage-challenge seed"
+
+HOLD_GRACE = 5.0
+"""Seconds a supernode waits for a voted change beyond the proposal's expiry
+(the host's and the node's clocks may differ by that much)."""
 
 TIER_GROUP = {"supernode": SUPERNODES, "witness": WITNESSES, "citizen": CITIZENS}
 
@@ -279,6 +284,9 @@ class NodeRuntime:
         self.leaves = _Leaves()
         self._last_need = 0.0
         self._last_vote = ""
+        self._promises: dict[bytes, tuple[int, float]] = {}
+        """Changes this supernode voted for: their first block and how long it holds it."""
+        self._deferred: list[tuple[str, Mapping[str, Any]]] = []
         self.node = self._restore()
 
     # -- membership --
@@ -354,6 +362,8 @@ class NodeRuntime:
         self.keys = self._keys()
         self.signer = self._key_ring()
         self.node.signer = self.signer
+        self._resolve(self.view.entries[held:])
+        self._held()  # what waited for these entries is handled now
 
     def member_proposal(self, record: Mapping[str, Any], reply_to: str) -> None:
         """The host proposes a membership change: answer with this supernode's vote."""
@@ -366,7 +376,38 @@ class NodeRuntime:
             answer = VoteAnswer(self.name, None, f"{self.name} is no supernode")
         else:
             answer = self.view.answer(proposal, self.signer, self._started())
+        if answer.vote is not None:
+            # Until the entry arrives (or the host can no longer record it),
+            # this node takes no step at or after its first block.
+            self._promises[answer.vote.block_hash or b""] = (
+                proposal.from_height,
+                proposal.expires_at + HOLD_GRACE,
+            )
         reply(reply_to, answer.to_record())
+
+    def _hold(self) -> int | None:
+        """The first block of a change this node voted for and has not received yet."""
+        now = time.time()
+        for digest, (_, until) in list(self._promises.items()):
+            if until < now:
+                log.warning("%s: a change it voted for was not recorded in time", self.name)
+                del self._promises[digest]
+        held = [start for start, _ in self._promises.values()]
+        return min(held) if held else None
+
+    def _held(self) -> bool:
+        hold = self._hold()
+        if hold is None and self._deferred:
+            deferred, self._deferred = self._deferred, []
+            for src, record in deferred:
+                self.deliver(src, record)
+        return hold is not None and self._started() >= hold
+
+    def _resolve(self, records: Iterable[Mapping[str, Any]]) -> None:
+        for record in records:
+            change = record.get("change")
+            if isinstance(change, Mapping):
+                self._promises.pop(change_digest(change), None)
 
     # -- building the state machine --
 
@@ -503,10 +544,16 @@ class NodeRuntime:
         if src not in self.groups[ALL] or src == self.name:
             log.warning("%s: message from unknown sender %r dropped", self.name, src)
             return
+        if self._held():
+            self._deferred.append((src, record))
+            return
         self._run(lambda node: node.handle(src, message))
 
     def tick(self) -> None:
-        """One step of this node's clock (skipped while a BFT node has nothing to do)."""
+        """One step of this node's clock (skipped while a BFT node has nothing to do,
+        or while it waits for a membership entry it voted for)."""
+        if self._held():
+            return
         if self._idle() and not self._has_news():
             node = self.node
             if isinstance(node, SupernodeNode) and node.open_challenges:

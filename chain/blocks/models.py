@@ -193,7 +193,8 @@ class NodeFinal(models.Model):
 
 
 class NodeMemberEntry(models.Model):
-    """A membership entry a cluster node verified and applied (position 0: the genesis)."""
+    """A membership entry a cluster node verified and applied (from position 1: the
+    genesis, position 0, comes from its genesis file)."""
 
     position = models.IntegerField(primary_key=True)
     record = models.TextField(help_text="the chain-log entry's payload as canonical JSON")

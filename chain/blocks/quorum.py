@@ -224,7 +224,8 @@ def record_by_quorum(
         # Every node first gets the entries recorded so far: a supernode votes
         # only on the lists the host has.
         push_entries(groups()[ALL], records)
-        proposal = MemberProposal(log.chain_id, change, height, start, len(records))
+        expires_at = time.time() + max(deadline - time.monotonic(), 0.1)
+        proposal = MemberProposal(log.chain_id, change, height, start, len(records), expires_at)
         votes, refusals = _collect(log, proposal, supernodes, max(deadline - time.monotonic(), 0.1))
         needed = log.quorum_at(height)
         if len(votes) >= needed:
@@ -232,14 +233,17 @@ def record_by_quorum(
                 members.serialize_with_sealing()
                 current = members.recorded_log()
                 moved = _records() != records or members.last_block() >= start
-                if not moved:
+                # After expires_at the supernodes that voted stop holding their
+                # blocks from ``start`` for this entry: too late to record it.
+                if not moved and time.time() < expires_at:
                     done = members._append(current, change, height, start, list(votes.values()))
                     transaction.on_commit(lambda: push_entries(groups()[ALL]))
                     return done
-            if time.monotonic() < deadline:
+            if moved and time.monotonic() < deadline:
                 continue  # a block or another change came first: propose at the new height
             raise members.MembershipCommandError(
-                "blocks or other changes kept coming while the votes were collected; run it again"
+                f"no quorum recorded within {timeout:g} s (blocks or other changes came "
+                "in while the votes were collected); run it again"
             )
         reasons = "; ".join(f"{name}: {why}" for name, why in sorted(refusals.items()))
         if len(supernodes) - len(refusals) < needed:
@@ -254,10 +258,10 @@ def record_by_quorum(
 
 
 def node_view(genesis: str, stored: Sequence[Mapping[str, Any]]) -> MemberView:
-    """A node's view: its genesis file's entry, then the entries it stored."""
+    """A node's view: its genesis file's entry, then the entries it stored (after it)."""
     view = MemberView(genesis_entry(genesis))
     try:
-        view.apply([view.entries[0], *stored[1:]])
+        view.apply([view.entries[0], *stored])
     except MemberViewError as error:
         # Its own database: only a tampered one gets here.
         raise RuntimeError(f"stored membership entries do not replay: {error}") from None

@@ -55,6 +55,8 @@ class MemberProposal:
     from_height: int
     entries: int
     """How many membership entries (the genesis included) the host has recorded."""
+    expires_at: float = 0.0
+    """Unix time after which the host records nothing on these votes."""
 
     def to_record(self) -> dict[str, Any]:
         """JSON-native form (a task argument)."""
@@ -64,6 +66,7 @@ class MemberProposal:
             "height": self.height,
             "from_height": self.from_height,
             "entries": self.entries,
+            "expires_at": self.expires_at,
         }
 
     @classmethod
@@ -78,6 +81,7 @@ class MemberProposal:
             height=int(record["height"]),
             from_height=int(record["from_height"]),
             entries=int(record["entries"]),
+            expires_at=float(record.get("expires_at", 0.0)),
         )
 
 

@@ -16,6 +16,7 @@ import pytest
 from django.db import connection
 from django.test import override_settings
 
+from chain import encoding
 from chain.blocks import members, sealing
 from chain.blocks.finality import forget_keys
 from chain.blocks.models import Block
@@ -47,7 +48,7 @@ def test_a_block_sealed_while_a_change_is_recorded_never_misses_the_change(
     sealing.seal_pending()
     register_company()  # something for the racing sealer to seal
     recorded = threading.Event()
-    real_hash = sealing.block_hash
+    real_hash = encoding.block_hash
 
     def slow_hash(header: Any) -> bytes:
         # The sealer has read the last block and the logs: give a change the

@@ -8,12 +8,14 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from chain.blocks import nodedb
+from chain.blocks.genesis import EPOCH_LENGTH
 from chain.blocks.launcher import LocalCluster
-from chain.blocks.models import FINAL, WITNESSED, Block
+from chain.blocks.models import FINAL, WITNESSED, Block, BlockLog
+from chain.ledger.models import LedgerHead
 from tests.factories import database_url, register_company
 
 
-def running_cluster(tmp_path: Path, **options: int) -> Iterator[LocalCluster]:
+def running_cluster(tmp_path: Path, epoch_length: int = EPOCH_LENGTH) -> Iterator[LocalCluster]:
     """4 supernodes, 4 witnesses, 2 citizens on queues of their own, stopped afterwards."""
     # Queues of their own, so no message of another run reaches these nodes.
     local = LocalCluster(
@@ -24,7 +26,7 @@ def running_cluster(tmp_path: Path, **options: int) -> Iterator[LocalCluster]:
         citizens=2,
         citizen_threshold=2,
         host_env={"DATABASE_URL": database_url()},
-        **options,
+        epoch_length=epoch_length,
     )
     local.prepare()
     try:
@@ -65,3 +67,10 @@ def node_chain(url: str) -> list[tuple[int, bytes]]:
     """(height, hash) of every final block in a node's own database."""
     rows = nodedb.read_rows(url, "SELECT height, block_hash FROM chain_nodefinal ORDER BY height")
     return [(int(height), bytes(block_hash)) for height, block_hash in rows]
+
+
+def everything_final() -> bool:
+    """True when the host's last final block holds every business entry."""
+    head = LedgerHead.objects.get(registry="business").size
+    top = Block.objects.filter(level__in=[FINAL, WITNESSED]).order_by("-height").first()
+    return top is not None and BlockLog.objects.get(block=top, registry="business").size == head

@@ -19,9 +19,9 @@ from django.core.management import call_command
 
 from chain.blocks.cluster import node_summaries
 from chain.blocks.launcher import LocalCluster
-from chain.blocks.models import FINAL, WITNESSED, Block, BlockLog, BlockSignature
-from chain.ledger.models import LedgerHead
+from chain.blocks.models import WITNESSED, Block, BlockSignature
 from tests.chain.cluster.support import (
+    everything_final,
     final_height,
     node_chain,
     running_cluster,
@@ -41,12 +41,6 @@ def cluster(tmp_path: Path) -> Iterator[LocalCluster]:
     yield from running_cluster(tmp_path)
 
 
-def _everything_final() -> bool:
-    head = LedgerHead.objects.get(registry="business").size
-    top = Block.objects.filter(level__in=[FINAL, WITNESSED]).order_by("-height").first()
-    return top is not None and BlockLog.objects.get(block=top, registry="business").size == head
-
-
 def test_cluster_survives_kill_9_of_a_witness_and_a_supernode_and_every_node_catches_up(
     cluster: LocalCluster,
 ) -> None:
@@ -62,7 +56,7 @@ def test_cluster_survives_kill_9_of_a_witness_and_a_supernode_and_every_node_cat
     cluster.start("witness-2")
     cluster.start("supernode-3")
     write_for(6)
-    wait_for(_everything_final, 60, "every entry in a final block")
+    wait_for(everything_final, 60, "every entry in a final block")
     top = final_height()
     bft_nodes = [n for n in cluster.nodes.values() if n.tier in ("witness", "supernode")]
 

@@ -5,13 +5,15 @@ the broker, applied by every node from the next epoch.
 test_cluster.py). The operator rotates witness-1's key, registers an
 enterprise and elects a board of three; the supernodes certify each change,
 the host records it, and the blocks of the next epoch are signed by the new
-board with witness-1's new key. Runs only with ``CELERY_BROKER_URL``.
+board with witness-1's new key (witness-2, on the board, is killed and
+restarted after the changes). Runs only with ``CELERY_BROKER_URL``.
 """
 
 from __future__ import annotations
 
 import io
 import json
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -27,6 +29,7 @@ from chain.blocks.models import Block, BlockSignature
 from chain.consensus.memberview import MemberProposal
 from chain.keys import NodeKey, next_key_path
 from tests.chain.cluster.support import (
+    everything_final,
     final_height,
     node_chain,
     running_cluster,
@@ -111,8 +114,15 @@ def test_changes_certified_by_the_supernode_nodes_apply_from_the_next_epoch(
     for entry in recorded[1:]:
         assert len(entry.signers) >= 3  # 2F+1 of the 4 supernodes
 
-    write_for(3)
-    wait_for(lambda: final_height() >= start + 1, 90, "final blocks of the next epoch")
+    # A board member restarted after the changes replays them from its database.
+    cluster.kill("witness-2")
+    cluster.start("witness-2")
+    # An idle chain makes no blocks: write until the next epoch has final blocks.
+    deadline = time.monotonic() + 90
+    while final_height() < start + 1:
+        assert time.monotonic() < deadline, f"no final block after {start} within 90 s"
+        write_for(1)
+    wait_for(everything_final, 30, "every entry in a final block")
     top = final_height()
     precommits = BlockSignature.objects.filter(tier="witness", kind="precommit")
     before = set(precommits.filter(block__height__lt=start).values_list("signer", "key_id"))
@@ -130,8 +140,13 @@ def test_changes_certified_by_the_supernode_nodes_apply_from_the_next_epoch(
         applied = sorted(json.loads(record)["change"]["type"] for (record,) in rows)
         assert applied == sorted(e.kind for e in recorded[1:]), node.name  # genesis: its file
         if node.tier != "citizen":
-            wait_for(lambda url=node.database_url: len(node_chain(url)) >= top, 30, f"{node.name}")
-            assert node_chain(node.database_url)[:top] == host_chain, node.name
+            url = node.database_url
+
+            def caught_up(url: str = url) -> bool:
+                return len(node_chain(url)) >= top
+
+            wait_for(caught_up, 30, f"{node.name} to hold block {top}")
+            assert node_chain(url)[:top] == host_chain, node.name
     result = verify_both(tmp_path / "verify")
     assert result.db_code == 0, result.db_out
     assert result.offline_code == 0, result.offline_out
