@@ -372,6 +372,8 @@ class NodeRuntime:
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("%s: malformed membership proposal: %s", self.name, exc)
             return
+        if proposal.expires_at and proposal.expires_at < time.time():
+            return  # the host stopped waiting: no vote, no hold, no reply queue left behind
         if self.tier != "supernode":
             answer = VoteAnswer(self.name, None, f"{self.name} is no supernode")
         else:

@@ -96,6 +96,14 @@ def test_a_supernode_holds_the_changes_first_block_until_the_entry_arrives(
     assert NodeMemberEntry.objects.count() == 1
 
 
+def test_an_expired_proposal_gets_no_vote_and_no_hold(keys: dict[str, Any]) -> None:
+    node = cluster.NodeRuntime(keys["supernode"][0], "supernode")
+    change = DelegateVote("witness-1", "witness-2").record()
+    node.member_proposal(MemberProposal(CHAIN, change, 1, 6, 1, time.time() - 1).to_record(), "q")
+    assert keys["answers"] == []
+    assert node._promises == {}
+
+
 def test_a_witness_refuses_to_vote_on_a_membership_change(keys: dict[str, Any]) -> None:
     node = cluster.NodeRuntime(keys["witness"][0], "witness")
     proposal = MemberProposal(CHAIN, DelegateVote("witness-1", "witness-2").record(), 1, 6, 1)
