@@ -4,9 +4,11 @@
     python -m bench.citizen_load --quick    # users 5, 10; 8 s per step
 
 A scratch database ``riik_bench_citizen`` is created on the server in
-``RIIK_BENCH_POSTGRES_URL`` (and dropped after), seeded with citizens who hold
-e-ID keys and a company each, and served by ``gunicorn config.wsgi`` (2
-workers x 4 threads, throttling lifted). The load generator
+``RIIK_BENCH_POSTGRES_URL`` (and dropped after; ``--database-url`` uses an
+existing empty database instead), seeded with citizens who hold e-ID keys and
+a company each, and served by ``gunicorn config.wsgi`` (``--workers`` 2 x
+``--threads`` 4, throttling lifted) while :mod:`bench.citizen_beat` seals
+blocks beside it, as a deployment's beat does. The load generator
 (:mod:`bench.citizen_locust`) steps the number of signed-in citizens up and
 records p50/p95/p99 and the error rate of the read and the write mix. The
 figures go into ``bench/results.json`` under ``citizen_api`` (the rest of the
@@ -30,13 +32,14 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from bench.postgres import ScratchDatabase, server_url
+from bench.postgres import ScratchDatabase, server_url, server_version
 from bench.progress import err_console
 from bench.report import write_results
 
 ROOT = Path(__file__).resolve().parent.parent
 GOALS_MS = {"read": 50.0, "write": 200.0}
 GOAL_USERS = 50
+WORKERS, THREADS = 2, 4
 
 
 def _free_port() -> int:
@@ -93,6 +96,14 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=ROOT / "var" / "bench" / "citizen")
     parser.add_argument("--out", type=Path, default=ROOT / "bench" / "results.json")
     parser.add_argument("--plots-dir", type=Path, default=ROOT / "bench" / "plots")
+    parser.add_argument("--workers", type=int, default=WORKERS, help="gunicorn worker processes")
+    parser.add_argument("--threads", type=int, default=THREADS, help="gunicorn threads per worker")
+    parser.add_argument(
+        "--database-url",
+        default=None,
+        help="an existing, empty PostgreSQL database to use as is (left with the bench's data) "
+        "instead of creating and dropping riik_bench_citizen",
+    )
     args = parser.parse_args(argv)
     users = args.users or ("5,10" if args.quick else "10,25,50")
     seconds = args.seconds or (8.0 if args.quick else 30.0)
@@ -101,9 +112,11 @@ def main(argv: list[str] | None = None) -> int:
     load_before = os.getloadavg()[0]
     shutil.rmtree(args.data_dir, ignore_errors=True)
     args.data_dir.mkdir(parents=True)
-    scratch = ScratchDatabase(server_url(), name="riik_bench_citizen")
+    scratch = ScratchDatabase(args.database_url or server_url(), name="riik_bench_citizen")
     try:
-        database_url = scratch.create()
+        database_url = args.database_url or scratch.create()
+        if args.database_url:
+            scratch.version = server_version(args.database_url)
     except Exception as error:  # psycopg.Error and OSError: the server is not there
         err_console.print(f"PostgreSQL unreachable ({error}); citizen API benchmark skipped")
         return 0
@@ -119,7 +132,7 @@ def main(argv: list[str] | None = None) -> int:
     seed = args.data_dir / "seed.json"
     port = _free_port()
     url = f"http://127.0.0.1:{port}"
-    server = None
+    server = beat = None
     try:
         err_console.print(f"seeding {args.citizens} citizens into {scratch.name}")
         subprocess.run(
@@ -128,10 +141,12 @@ def main(argv: list[str] | None = None) -> int:
             cwd=ROOT, env={**env, "DJANGO_SETTINGS_MODULE": "config.settings"}, check=True,
         )  # fmt: skip
         server = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", "2", "--threads", "4",
-             "--bind", f"127.0.0.1:{port}", "--log-level", "warning"],
+            [sys.executable, "-m", "gunicorn", "config.wsgi", "--workers", str(args.workers),
+             "--threads", str(args.threads), "--bind", f"127.0.0.1:{port}",
+             "--log-level", "warning"],
             cwd=ROOT, env=env,
         )  # fmt: skip
+        beat = subprocess.Popen([sys.executable, "-m", "bench.citizen_beat"], cwd=ROOT, env=env)
         _wait_until_up(url, server)
         err_console.print(f"locust: users {users}, {seconds:.0f} s each, against {url}")
         steps_file = args.data_dir / "steps.json"
@@ -145,10 +160,12 @@ def main(argv: list[str] | None = None) -> int:
         err_console.print(f"citizen API benchmark failed: {error}")
         return 1
     finally:
-        if server is not None:
-            server.terminate()
-            server.wait(timeout=30)
-        scratch.drop()
+        for process in (server, beat):
+            if process is not None:
+                process.terminate()
+                process.wait(timeout=30)
+        if not args.database_url:
+            scratch.drop()
 
     at_goal = next((s for s in steps if s["users"] == GOAL_USERS), None)
     goals = None
@@ -161,8 +178,9 @@ def main(argv: list[str] | None = None) -> int:
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
     results["citizen_api"] = {
         "mode": "quick" if args.quick else "full",
-        "server": "gunicorn config.wsgi, 2 workers x 4 threads, PostgreSQL "
-        + (scratch.version or "?"),
+        "server": f"gunicorn config.wsgi, {args.workers} workers x {args.threads} threads, "
+        f"PostgreSQL {scratch.version or '?'}; blocks sealed every "
+        f"{env.get('RIIK_BLOCK_INTERVAL', '2')} s beside it",
         "think_time_s": [0.5, 1.5],
         "mix": "reads 9/10 (me/person, me/companies, company card), "
         "writes 1/10 (register a company online, signed)",
@@ -182,6 +200,9 @@ def main(argv: list[str] | None = None) -> int:
                 f"p99 {figures.get('p99_ms', 0):.1f} ms, errors {figures['error_rate']:.2%}"
             )
         err_console.print(f"{step['users']:>3} users  " + "  ".join(parts))
+        for kind in ("read", "write"):
+            for message, count in step[kind].get("error_kinds", {}).items():
+                err_console.print(f"     {kind} error x{count}: {message}")
     return 0
 
 

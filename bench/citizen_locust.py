@@ -7,7 +7,8 @@ Each simulated citizen signs in with their e-ID key once, then, with a think
 time of 0.5-1.5 s between requests, reads their own data (9 in 10 requests:
 ``/me/person/``, ``/me/companies/``, a company's public card) or registers a
 company online as a signed command (1 in 10). The user count steps up; per
-step it records p50/p95/p99 and the error rate of reads and of writes.
+step it records p50/p95/p99 and the error rate of reads and of writes, with the
+most frequent error messages.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import argparse
 import itertools
 import json
 import secrets
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +34,7 @@ _next_citizen = itertools.count()
 _names = itertools.count()
 _samples: dict[str, list[float]] = {"read": [], "write": []}
 _errors: dict[str, int] = {"read": 0, "write": 0}
+_error_kinds: dict[str, Counter[str]] = {"read": Counter(), "write": Counter()}
 
 
 @events.request.add_listener  # type: ignore[untyped-decorator]
@@ -41,6 +44,7 @@ def _record(name: str, response_time: float, exception: Any, **kwargs: Any) -> N
         return  # sign-in is set-up, not part of the mix
     if exception is not None:
         _errors[kind] += 1
+        _error_kinds[kind][f"{name.split(': ', 1)[-1]}: {str(exception)[:120]}"] += 1
     else:
         _samples[kind].append(response_time / 1000)
 
@@ -140,6 +144,7 @@ def main() -> None:
         for kind in _samples:
             _samples[kind].clear()
             _errors[kind] = 0
+            _error_kinds[kind].clear()
         gevent.sleep(args.seconds)
         runner.quit()
         step: dict[str, Any] = {"users": users, "seconds": args.seconds}
@@ -150,6 +155,7 @@ def main() -> None:
                 "requests": count,
                 "errors": _errors[kind],
                 "error_rate": _errors[kind] / count if count else 0.0,
+                "error_kinds": dict(_error_kinds[kind].most_common(5)),
                 "per_s": count / args.seconds,
             }
         steps.append(step)

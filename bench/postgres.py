@@ -44,3 +44,10 @@ class ScratchDatabase:
     def drop(self) -> None:
         with self._connect() as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)')
+
+
+def server_version(url: str) -> str:
+    """The PostgreSQL version of the server at ``url``."""
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        row = conn.execute("SHOW server_version").fetchone()
+    return str(row[0]) if row else "unknown"

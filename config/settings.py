@@ -108,6 +108,13 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {
         "NAME": str(RIIK_DATA_DIR / env("RIIK_TEST_DB_NAME", default="test-riik.sqlite3")),
     }
+else:
+    # Each server thread keeps its PostgreSQL connection between requests:
+    # opening one costs milliseconds and a server process per request. It is
+    # checked before reuse, so a restarted server is not an error. (SQLite is
+    # the embedded mode's runserver, a thread per request: nothing to keep.)
+    DATABASES["default"]["CONN_MAX_AGE"] = env.int("RIIK_DB_CONN_MAX_AGE", default=60)
+    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -188,6 +195,9 @@ RIIK_CITIZEN_THRESHOLD = env.int("RIIK_CITIZEN_THRESHOLD", default=2)
 # Devnet only: raise a block one level per beat tick (make run), so the admin
 # shows it committed, then final, then witnessed (docs/adr/0040).
 RIIK_DEVNET_STEPWISE = env.bool("RIIK_DEVNET_STEPWISE", default=False)
+# Devnet only: each supernode challenges a random citizen's replica at every
+# n-th final height (0: never), recorded like the cluster's (StorageCheck).
+RIIK_DEVNET_CHALLENGE_EVERY = env.int("RIIK_DEVNET_CHALLENGE_EVERY", default=5)
 RIIK_BLOCK_INTERVAL = env.float("RIIK_BLOCK_INTERVAL", default=2.0)
 # The cluster (chain.blocks.cluster, manage.py cluster): this worker's role
 # ("host" for the registry host, or a node tier: supernode, witness, citizen),

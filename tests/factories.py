@@ -18,10 +18,13 @@ def person() -> str:
     return personal_code(date(1985, 3, 14), "F", next(_serials) % 1000)
 
 
-def register_company(name: str | None = None, legal_form: str = "OÜ") -> str:
-    """Register a company through the business registry; return its code."""
+def register_company(
+    name: str | None = None, legal_form: str = "OÜ", app: BusinessRegistry | None = None
+) -> str:
+    """Register a company through the business registry (``app``, by default the
+    process's running one); return its code."""
     founder = person()
-    return running(BusinessRegistry).register_company(
+    return (app or running(BusinessRegistry)).register_company(
         Registration(
             name=name or f"Katse {uuid4().hex[:10]} {legal_form}",
             legal_form=legal_form,

@@ -31,7 +31,6 @@ height again when new leaves arrive so its proposer proposes at once.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import time
@@ -63,13 +62,13 @@ from chain.blocks.models import (
     NodeState,
     ReplicaLeaf,
     SignedHeight,
-    StorageCheck,
     Supernode,
     Validator,
 )
 from chain.blocks.quorum import host_membership, node_view, push_entries, reply
+from chain.blocks.storage import challenge_seed, record_storage_check, storage_report
 from chain.consensus.bft import BftNode
-from chain.consensus.citizen import CitizenNode, Replica, verify_storage_proof
+from chain.consensus.citizen import CitizenNode, Replica
 from chain.consensus.crypto import KeyRing, Signer
 from chain.consensus.membership import VoteCheck
 from chain.consensus.memberview import MemberProposal, MemberViewError, VoteAnswer
@@ -79,8 +78,6 @@ from chain.consensus.messages import (
     FinalBlock,
     MessageFormatError,
     QuorumCertificate,
-    StorageChallenge,
-    StorageProof,
     Vote,
     message_from_record,
     message_to_record,
@@ -134,8 +131,6 @@ CLUSTER_TIMEOUTS = Timeouts(resend=15)
 """Own messages are sent again every 15 ticks (3 s), not 6: a broker loses
 nothing it acknowledged, so resends only cover a crashed receiver, and on a
 small machine every extra message delays the useful ones."""
-
-CHALLENGE_SEED_LABEL = b"riik storage-challenge seed"
 
 HOLD_GRACE = 5.0
 """Seconds a supernode waits for a voted change beyond the proposal's expiry
@@ -459,9 +454,7 @@ class NodeRuntime:
                 settings.RIIK_CLUSTER_TAKEOVER_TICKS, resend=CLUSTER_TIMEOUTS.resend
             ),
             "challenge_every": settings.RIIK_CLUSTER_CHALLENGE_EVERY,
-            # Secret to this node (its signature is deterministic and never
-            # sent), so citizens cannot tell which entries it will ask for.
-            "challenge_seed": hashlib.sha256(self.key.sign(CHALLENGE_SEED_LABEL)).digest(),
+            "challenge_seed": challenge_seed(self.key),
         }
 
     def _restore(self) -> ChainNode:
@@ -644,7 +637,7 @@ class NodeRuntime:
                     ("witnessed", {"height": decision.height, "qc": decision.qc.to_record()})
                 )
             elif isinstance(decision, StorageChecked) and decision.challenge is not None:
-                reports.append(("storage", _storage_report(decision)))
+                reports.append(("storage", storage_report(decision)))
             elif isinstance(decision, Alarm):
                 log.error(
                     "%s: %s at %d: %s", self.name, decision.kind, decision.height, decision.detail
@@ -689,18 +682,6 @@ class NodeRuntime:
         # SELECT, a row lock and an UPDATE.
         if not NodeState.objects.filter(name=self.name).update(**values):
             NodeState.objects.create(name=self.name, **values)
-
-
-def _storage_report(checked: StorageChecked) -> dict[str, Any]:
-    assert checked.challenge is not None
-    return {
-        "citizen": checked.citizen,
-        "height": checked.height,
-        "ok": checked.ok,
-        "reason": checked.reason,
-        "challenge": checked.challenge.to_record(),
-        "answer": None if checked.answer is None else checked.answer.to_record(),
-    }
 
 
 _RUNTIME: NodeRuntime | None = None
@@ -887,7 +868,7 @@ def record_report(sender: str, kind: str, payload: Mapping[str, Any]) -> None:
         elif kind == "evidence":
             _record_evidence(membership, sender, payload)
         elif kind == "storage":
-            _record_storage_check(membership, sender, payload)
+            record_storage_check(membership, sender, payload)
 
 
 def _record_committed(membership: Any, payload: Mapping[str, Any]) -> None:
@@ -1018,94 +999,6 @@ def _record_evidence(membership: Any, sender: str, payload: Mapping[str, Any]) -
         record=canonical(record).decode(),
         recorded_at=entry.recorded_at,
         entry_seq=entry.seq,
-    )
-
-
-STORAGE_FAILURE_TOPIC = "chain.consensus.storage:FailedChallenge"
-"""Topic of a failed storage challenge in the chain's own log."""
-
-
-def _record_storage_check(membership: Any, sender: str, payload: Mapping[str, Any]) -> None:
-    """Store a supernode's storage challenge of a citizen and its outcome (idempotent).
-
-    The challenge must name the logs of a block final here, and the host
-    checks the citizen's answer itself: ``proof_valid`` is its own verdict,
-    not the supernode's. That a citizen did not answer is the challenger's
-    word (it asked again every resend period before giving up).
-    """
-    try:
-        height = int(payload["height"])
-        citizen = str(payload["citizen"])
-        challenge = StorageChallenge.from_record(payload["challenge"])
-        answer = (
-            None if payload.get("answer") is None else StorageProof.from_record(payload["answer"])
-        )
-    except (MessageFormatError, KeyError, TypeError, ValueError) as exc:
-        log.warning("malformed storage report from %s dropped: %s", sender, exc)
-        return
-    if sender not in membership.validator_set("supernode", height).names or (
-        citizen not in membership.validator_set("citizen", height).names
-    ):
-        log.warning("storage report of %s by %s: not members at %d", citizen, sender, height)
-        return
-    if StorageCheck.objects.filter(challenger=sender, nonce=challenge.nonce).exists():
-        return  # reported again after a restart
-    held = BlockLog.objects.filter(
-        block__height=height, block__level__in=[FINAL, WITNESSED], registry=challenge.registry
-    ).first()
-    if held is None or held.size != challenge.size or bytes(held.root) != challenge.root:
-        log.warning("storage challenge of %s by %s names no final log here", citizen, sender)
-        return
-    proof_valid = answer is not None and verify_storage_proof(challenge, answer)
-    if answer is None:
-        reason = "no answer"
-    elif not proof_valid:
-        reason = "bad proof"
-    else:
-        reason = ""
-    if bool(payload.get("ok")) != proof_valid:
-        log.warning("storage report of %s by %s disagrees with the host's check", citizen, sender)
-    record = {
-        "challenger": sender,
-        "citizen": citizen,
-        "height": height,
-        "challenge": challenge.to_record(),
-        "answer": None if answer is None else answer.to_record(),
-        "reason": reason,
-    }
-    check = StorageCheck.objects.create(
-        challenger=sender,
-        citizen=citizen,
-        registry=challenge.registry,
-        seq=challenge.seq,
-        size=challenge.size,
-        height=height,
-        nonce=challenge.nonce,
-        answered=answer is not None,
-        proof_valid=proof_valid,
-        passed=proof_valid,
-        reason=reason,
-        record=canonical(record).decode(),
-        checked_at=timestamp(datetime.now(UTC)),
-    )
-    if not check.passed:
-        check.entry_seq = log_failed_storage_check(record).seq
-        check.save(update_fields=["entry_seq"])
-
-
-def log_failed_storage_check(record: Mapping[str, Any]) -> LedgerEntry:
-    """A failed storage challenge as an entry of the chain's own log (in the caller's transaction).
-
-    Kept here, beside the cluster's reports, rather than in
-    :mod:`chain.ledger.chainlog`: the entry is the challenger's statement
-    (with the answer, checkable against the block's root), not a proof
-    signed by the citizen, so ``chain verify`` does not judge it.
-    """
-    challenge = record["challenge"]
-    return chainlog.append(
-        chainlog.event_id("storage", record["challenger"], challenge["nonce"]),
-        STORAGE_FAILURE_TOPIC,
-        record,
     )
 
 

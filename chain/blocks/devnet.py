@@ -5,7 +5,9 @@ to bring a sealed block through the protocol: in-memory witness, supernode
 and citizen nodes (keys from ``RIIK_KEYS_DIR``, a genesis membership of those
 members) exchange their messages over a fault-free synchronous pump until the
 block is committed, final and cosigned, or a tick budget runs out. The votes
-the nodes send are collected so that the finalizer stores exactly them.
+the nodes send are collected so that the finalizer stores exactly them, and
+so are the outcomes of the supernodes' storage challenges (``challenge_every``)
+of the citizens' replicas, which the citizens fill from ``log_source``.
 
 The sealed block was built by this node before the protocol runs, so its
 header names this node as ``proposer``, not a witness: the devnet nodes
@@ -39,6 +41,7 @@ from chain.consensus.node import (
     ChainNode,
     Output,
     SignedFinalize,
+    StorageChecked,
     Timeouts,
 )
 from chain.consensus.supernode import SupernodeNode, supernode_timeouts
@@ -119,6 +122,8 @@ class RunResult:
 
     votes: list[Vote] = field(default_factory=list)
     final: bool = False
+    storage_checks: list[tuple[str, StorageChecked]] = field(default_factory=list)
+    """(challenger, outcome) of the storage challenges that ended in this run (not earlier)."""
 
 
 @dataclass
@@ -145,9 +150,13 @@ class DevnetNetwork:
         citizen_threshold: int,
         log_source: Any,
         down: frozenset[str] = frozenset(),
+        challenge_every: int = 0,
+        challenge_seeds: Mapping[str, bytes] | None = None,
     ) -> None:
         self.chain_id = chain_id
         self.down = down
+        self.challenge_every = challenge_every
+        self.challenge_seeds = dict(challenge_seeds or {})
         self.header = _Header()
         signers = {
             tier: [Signer.from_node_key(k) for k in keys]
@@ -198,9 +207,13 @@ class DevnetNetwork:
                 log_source=self.log_source,
                 timeouts=supernode_timeouts(TAKEOVER_TICKS),
                 last_signed=last_signed,
+                challenge_every=self.challenge_every,
+                challenge_seed=self.challenge_seeds.get(name, b""),
                 **common,
             )
-        return CitizenNode(**common)
+        # Each citizen keeps its replica in memory, filled from the same
+        # source as the cosign requests' proofs (see _LedgerSource).
+        return CitizenNode(source=self.log_source, **common)
 
     def ready_for(self, height: int, prev_hash: bytes) -> bool:
         """True when the nodes wait at ``height`` on the final block ``prev_hash``, unvoted."""
@@ -263,11 +276,14 @@ class DevnetNetwork:
         self.flight = None
         height = flight.height
         result, queue, silenced = flight.result, flight.queue, flight.silenced
+        result.storage_checks = []  # those of a resumed run's first part were stored then
 
         def emit(name: str, out: Output) -> None:
             for decision in out.decisions:
                 if isinstance(decision, SignedFinalize) and not persist(name, decision):
                     silenced.add(name)
+                elif isinstance(decision, StorageChecked) and decision.challenge is not None:
+                    result.storage_checks.append((name, decision))
             for evidence in out.evidence:
                 log.warning("devnet: %s reported %s", name, evidence)
             if name in silenced:

@@ -33,6 +33,7 @@ from chain.blocks.models import (
     Supernode,
     Validator,
 )
+from chain.blocks.storage import challenge_seed, record_storage_check, storage_report
 from chain.consensus.node import SignedFinalize
 from chain.encoding import vote_message
 from chain.keys import NodeKey, load_or_create_node_key
@@ -176,7 +177,11 @@ class DevnetFinalizer:
     sealed header (2f+1 precommits: ``committed``), the supernodes finalize it
     (2F+1: ``final``; each persists its last signed height in
     :class:`SignedHeight` before its vote leaves and never signs a second
-    block at one height) and the citizens cosign it (``w``: ``witnessed``).
+    block at one height) and the citizens cosign it (``w``: ``witnessed``)
+    once their replicas, read from the ledger, hash to its roots. Every
+    ``challenge_every``-th final height each supernode challenges a
+    citizen's replica; the outcomes are recorded as a cluster host records
+    them (:func:`chain.blocks.storage.record_storage_check`).
     The votes the nodes actually sent are stored as :class:`BlockSignature`
     rows, all in one transaction per block, so a crash leaves the block as it
     was and the next :func:`~chain.blocks.sealing.finalize_pending` completes
@@ -203,6 +208,7 @@ class DevnetFinalizer:
         citizen_threshold: int,
         down: frozenset[str] = frozenset(),
         stepwise: bool = False,
+        challenge_every: int = 0,
     ) -> None:
         if not supernodes:
             raise ValueError("need at least one supernode")
@@ -211,6 +217,7 @@ class DevnetFinalizer:
         self.sizes: dict[str, int] = {}
         self.down = frozenset(down)
         self.stepwise = stepwise
+        self.challenge_every = challenge_every
 
     def thresholds(self) -> dict[str, int]:
         """Signatures each tier needs: 2f+1, 2F+1 and ``w``."""
@@ -280,6 +287,7 @@ class DevnetFinalizer:
             members,
             self.citizen_threshold,
             self.down,
+            self.challenge_every,
         )
         net = _NETWORKS.get(cache_key)
         if net is None:
@@ -291,6 +299,8 @@ class DevnetFinalizer:
                 citizen_threshold=self.citizen_threshold,
                 log_source=_LedgerSource(),
                 down=self.down,
+                challenge_every=self.challenge_every,
+                challenge_seeds={k.name: challenge_seed(k) for k in self.tiers[SUPERNODE_TIER]},
             )
             _NETWORKS[cache_key] = net
         prev_hash = bytes(block.prev_hash)
@@ -360,26 +370,41 @@ class DevnetFinalizer:
                         "signature": vote.signature,
                     },
                 )
-            if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(COMMITTED):
-                if self._count(block, WITNESS_TIER) < needed[WITNESS_TIER]:
-                    return
-                block.level = COMMITTED
-            if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(FINAL):
-                _sign_checkpoints(block, self.tiers[SUPERNODE_TIER][0])
-                if self._count(block, SUPERNODE_TIER) < needed[SUPERNODE_TIER]:
-                    block.save(update_fields=["level"])
-                    return
-                block.level = FINAL
-            if self._count(block, CITIZEN_TIER) >= needed[CITIZEN_TIER]:
-                block.level = WITNESSED
-            block.save(update_fields=["level"])
+            self._raise_level(block, needed)
+            # Recorded as the cluster's host records a supernode's report: the
+            # challenged block is final by now, and the answer is checked again.
+            for challenger, checked in result.storage_checks:
+                record_storage_check(net.membership, challenger, storage_report(checked))
+
+    def _raise_level(self, block: Block, needed: dict[str, int]) -> None:
+        """Raise ``block`` as far as its stored certificates reach (in the caller's transaction)."""
+        if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(COMMITTED):
+            if self._count(block, WITNESS_TIER) < needed[WITNESS_TIER]:
+                return
+            block.level = COMMITTED
+        if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(FINAL):
+            _sign_checkpoints(block, self.tiers[SUPERNODE_TIER][0])
+            if self._count(block, SUPERNODE_TIER) < needed[SUPERNODE_TIER]:
+                block.save(update_fields=["level"])
+                return
+            block.level = FINAL
+        if self._count(block, CITIZEN_TIER) >= needed[CITIZEN_TIER]:
+            block.level = WITNESSED
+        block.save(update_fields=["level"])
 
 
 class _LedgerSource:
-    """The ledger's consistency proofs, for the devnet supernodes' cosign requests."""
+    """The ledger's consistency proofs (for the devnet supernodes' cosign requests) and
+    leaves (for the devnet citizens' replicas).
+
+    The devnet citizens fill their replicas from the host's own database, not
+    from a copy of their own: they still check every new leaf against the
+    root of the final block they cosign, so a replica that does not hash to
+    it is refused, but it is not an independent copy of the data.
+    """
 
     def leaves(self, registry: str, start: int, end: int) -> list[bytes]:
-        raise NotImplementedError("devnet citizens keep no replica")
+        return proofs.leaves(registry, start, end)
 
     def consistency_proof(self, registry: str, old_size: int, new_size: int) -> list[bytes]:
         return proofs.consistency_proof(registry, old_size, new_size)
@@ -418,6 +443,7 @@ def finalizer() -> Finalizer:
             citizens=tier_keys(CITIZEN_TIER, settings.RIIK_CITIZENS),
             citizen_threshold=settings.RIIK_CITIZEN_THRESHOLD,
             stepwise=settings.RIIK_DEVNET_STEPWISE,
+            challenge_every=settings.RIIK_DEVNET_CHALLENGE_EVERY,
         )
     if settings.RIIK_CONSENSUS == "cluster":
         msg = "in a cluster the nodes finalize blocks (chain.blocks.cluster), not this host"

@@ -52,7 +52,10 @@ class BlockLog(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["block", "registry"], name="block_log_unique")
         ]
-        indexes = [models.Index(fields=["registry", "size"], name="block_log_size")]
+        # The first block whose log holds entry n: the first row from (registry,
+        # size >= n) in (size, block) order, read straight off this index
+        # however many blocks repeat the size of a quiet registry's log.
+        indexes = [models.Index(fields=["registry", "size", "block"], name="block_log_first")]
 
     def __str__(self) -> str:
         return f"{self.block_id}/{self.registry}@{self.size}"

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
+from typing import Any
+from uuid import UUID
 
-from django.db.models import Count
+from django.db import connection
+from django.db.models import Count, OuterRef, QuerySet, Subquery
 
+from chain import merkle
 from chain.blocks.finality import TIER_KINDS
 from chain.blocks.models import PROPOSED, Block, BlockLog
+from chain.encoding import entry_leaf
+from chain.ledger import proofs
+from chain.ledger.models import LedgerEntry, LedgerHead
 
 PENDING = "pending"
 
@@ -53,6 +61,118 @@ def status_in(registry: str, seq: int | None, log: BlockLog | None) -> LedgerSta
 def ledger_status(registry: str, seq: int | None) -> LedgerStatus:
     """The first block whose log of ``registry`` includes entry ``seq``."""
     return status_in(registry, seq, None if seq is None else including_log(registry, seq))
+
+
+def with_blocks(entries: QuerySet[LedgerEntry], *fields: str) -> list[dict[str, Any]]:
+    """``fields`` of each of ``entries``, with the first block that includes it, in one query.
+
+    Each row also has ``block_height`` and ``block_level``, both null while the
+    entry is pending. The level is read with the entries, so it is current.
+    """
+    first = BlockLog.objects.filter(
+        registry=OuterRef("registry"), size__gte=OuterRef("seq")
+    ).order_by("size", "block_id")
+    annotated = entries.annotate(
+        block_height=Subquery(first.values("block_id")[:1]),
+        block_level=Subquery(first.values("block__level")[:1]),
+    )
+    return list(annotated.values(*fields, "block_height", "block_level"))
+
+
+def status_at(registry: str, seq: int, height: int | None, level: str | None) -> LedgerStatus:
+    """The status of entry ``seq`` whose first including block (if any) is at ``height``."""
+    if height is None or level is None:
+        return LedgerStatus(registry, seq, None, PENDING)
+    return LedgerStatus(registry, seq, height, "sealed" if level == PROPOSED else level)
+
+
+def ledger_statuses(registry: str, seqs: Collection[int]) -> dict[int, LedgerStatus]:
+    """Where each entry ``seq`` of ``registry`` stands, in one query (absent entries left out)."""
+    if not seqs:
+        return {}
+    rows = with_blocks(LedgerEntry.objects.filter(registry=registry, seq__in=seqs), "seq")
+    return {
+        row["seq"]: status_at(registry, row["seq"], row["block_height"], row["block_level"])
+        for row in rows
+    }
+
+
+@dataclass(frozen=True)
+class Inclusion:
+    """An entry's status and its RFC 9162 inclusion proof: against the log of the
+    first block that includes it, or against the whole log while it is pending."""
+
+    seq: int
+    status: LedgerStatus
+    leaf: bytes
+    tree_size: int
+    root: bytes
+    audit_path: list[bytes]
+
+
+def _inclusion_rows(registry: str, seqs: Collection[int]) -> list[tuple[Any, ...]]:
+    # Hand-written SQL: the same as with_blocks(..., proof=True) with joins in
+    # place of four correlated subqueries, and about ten times cheaper to
+    # build than the ORM's (this runs on every /me read).
+    entry, head = LedgerEntry._meta.db_table, LedgerHead._meta.db_table
+    log, block = BlockLog._meta.db_table, Block._meta.db_table
+    marks = ", ".join(["%s"] * len(seqs))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT e.seq, e.originator_id, e.originator_version, e.topic, e.recorded_at, "
+            "e.payload_hash, l.block_id, b.level, l.size, l.root, h.size "
+            f"FROM {entry} e "
+            f"LEFT JOIN {log} l ON l.id = (SELECT f.id FROM {log} f "
+            "WHERE f.registry = e.registry AND f.size >= e.seq "
+            "ORDER BY f.size, f.block_id LIMIT 1) "
+            f"LEFT JOIN {block} b ON b.height = l.block_id "
+            f"LEFT JOIN {head} h ON h.registry = e.registry "
+            f"WHERE e.registry = %s AND e.seq IN ({marks})",
+            [registry, *seqs],
+        )
+        rows: list[tuple[Any, ...]] = cursor.fetchall()
+        return rows
+
+
+def inclusions(registry: str, seqs: Collection[int]) -> dict[int, Inclusion]:
+    """Status and inclusion proof of each entry ``seq`` of ``registry``, in two queries.
+
+    One query reads the entries with their blocks (levels as they are now)
+    and the log's current size; one reads every stored subtree hash that all
+    the proofs (and the roots of pending entries) need. Entries the log does
+    not have are left out.
+    """
+    if not seqs:
+        return {}
+    rows = _inclusion_rows(registry, seqs)
+    # A pending entry is proven against the whole log as it stands now.
+    trees = {row[0]: (row[8], row[9]) if row[8] is not None else (row[10], None) for row in rows}
+    ranges = [(0, size) for size, root in trees.values() if root is None]
+    ranges += [
+        r for seq, (size, _) in trees.items() for r in merkle.inclusion_ranges(seq - 1, size)
+    ]
+    store = proofs.subtree_store(registry, ranges)
+    found = {}
+    for seq, originator, version, topic, recorded_at, payload_hash, height, level, *_ in rows:
+        size, root = trees[seq]
+        found[seq] = Inclusion(
+            seq=seq,
+            status=status_at(registry, seq, height, level),
+            leaf=entry_leaf(
+                registry=registry,
+                seq=seq,
+                # SQLite keeps a UUID as 32 hex digits, PostgreSQL as a UUID.
+                originator_id=str(UUID(str(originator))),
+                originator_version=version,
+                topic=topic,
+                recorded_at=recorded_at,
+                payload_hash=bytes(payload_hash),
+            ),
+            tree_size=size,
+            root=merkle.root_from_store(size, store) if root is None else bytes(root),
+            audit_path=merkle.proof_from_store(merkle.inclusion_ranges(seq - 1, size), store),
+        )
+    return found
 
 
 def signature_counts(block: Block) -> dict[str, int]:

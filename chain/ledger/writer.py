@@ -7,6 +7,7 @@ two is the parameter placeholder and how a UUID column takes its value.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 from typing import Any
@@ -36,8 +37,11 @@ def insert_with_ledger(
         try:
             notification_ids = insert()
         except BaseException as error:
-            ledger.forget()
             retry = isinstance(error, IntegrityError) and is_ledger_conflict(error)
+            if retry:
+                ledger.conflicted()
+            else:
+                ledger.forget()
             if attempt == 2 or not retry:
                 raise
             continue
@@ -57,7 +61,17 @@ class LedgerWriter:
     next seq collides with an existing entry, the transaction fails on the
     unique (registry, seq), and the recorder retries once with the head read
     from the database.
+
+    Several processes writing one log (gunicorn workers, Celery workers) would
+    collide on nearly every save, each collision a wasted transaction under
+    the table lock (and, when PostgreSQL reports it as an aborted pipeline,
+    the event store's 0.2 s retry pause). So after a collision, or a retry
+    the event store made without us, the writer reads the head from the
+    database on every save for ``SHARED_SECONDS``, as long as it keeps finding
+    other processes' entries there, then trusts its memory again.
     """
+
+    SHARED_SECONDS = 30.0
 
     def __init__(
         self,
@@ -74,6 +88,8 @@ class LedgerWriter:
         # statement does not exist").
         self.execute_options = execute_options or {}
         self._known_head: LogHead | None = None
+        # Until then (time.monotonic()), read the head on every save.
+        self._shared_until = 0.0
         self._pending = threading.local()
         self._lock = threading.Lock()
         p = self.placeholder = placeholder
@@ -169,14 +185,35 @@ class LedgerWriter:
         with self._lock:
             self._known_head = None
 
+    def conflicted(self) -> None:
+        """Another process moved the head: forget it and read it on every save for a while."""
+        self.forget()
+        with self._lock:
+            self._shared_until = time.monotonic() + self.SHARED_SECONDS
+
     def _start_head(self, cursor: Any) -> LogHead:
+        # A pending head left by this thread means the event store retried a
+        # failed attempt without telling us (PostgreSQL reports a collision in
+        # its pipeline as aborted, which it retries itself): a collision too.
+        retried = getattr(self._pending, "head", None) is not None
         # Check the known head out: while this transaction is open, another
         # thread reads the head from the database (after the lock, so it sees
         # our commit) instead of appending to a head we are about to move.
         with self._lock:
             known, self._known_head = self._known_head, None
-        if known is not None:
+            if retried:
+                self._shared_until = time.monotonic() + self.SHARED_SECONDS
+            trusted = time.monotonic() >= self._shared_until
+        if known is not None and trusted:
             return known
+        head = self._read_head(cursor)
+        if known is not None and head.size != known.size:
+            # Another process is still writing this log: keep reading.
+            with self._lock:
+                self._shared_until = time.monotonic() + self.SHARED_SECONDS
+        return head
+
+    def _read_head(self, cursor: Any) -> LogHead:
         cursor.execute(self.select_head, (self.registry,), **self.execute_options)
         row = cursor.fetchone()
         if row is None:

@@ -92,6 +92,8 @@ def touch(model: type[Record], event: Any, seq: int, **changes: Any) -> Record:
 def catch_up(projection_class: type[ReadModelProjection]) -> int:
     """Apply every event the projection has not seen yet; return how many.
 
+    Events recorded while it runs may be left to the next catch-up.
+
     Safe to call from several processes at once: each batch re-reads the
     position under a row lock before applying anything.
     """
@@ -113,8 +115,14 @@ def catch_up(projection_class: type[ReadModelProjection]) -> int:
                 event = app.mapper.to_domain_event(notification)
                 projection.process_event(event, Tracking(app.name, notification.id))
             if fresh:
-                view.insert_tracking(Tracking(app.name, fresh[-1].id))
+                # The row is locked and ``fresh`` lies beyond it: move it on.
+                position.notification_id = fresh[-1].id
+                position.save(update_fields=["notification_id"])
             applied += len(fresh)
+        if len(notifications) < BATCH_SIZE:
+            # That was all the log held when it was read (a command's caller
+            # has its events in it): no need to ask again.
+            return applied
 
 
 def all_projections() -> list[type[ReadModelProjection]]:

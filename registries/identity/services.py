@@ -37,6 +37,7 @@ __all__ = [
     "person_alive",
     "person_exists",
     "public_key_at",
+    "signed_by",
     "verify_signature",
 ]
 
@@ -148,8 +149,15 @@ def verify_signature(personal_code: str, message: bytes, signature: bytes) -> bo
     if not isinstance(message, bytes | bytearray) or not isinstance(signature, bytes | bytearray):
         return False
     key = current_public_key(personal_code)
-    if key is None:
-        return False
+    return key is not None and signed_by(key, message, signature)
+
+
+def signed_by(key: bytes, message: bytes, signature: bytes) -> bool:
+    """Whether ``signature`` is the Ed25519 signature of ``message`` by raw public ``key``.
+
+    For a caller that already holds the signer's current key (from
+    :func:`current_public_key`); never raises for malformed input.
+    """
     try:
         Ed25519PublicKey.from_public_bytes(key).verify(bytes(signature), bytes(message))
     except (InvalidSignature, ValueError, TypeError):

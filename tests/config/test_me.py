@@ -7,17 +7,22 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from chain import merkle
+from chain.blocks.models import WITNESSED, Block
 from chain.blocks.sealing import seal_pending
+from registries.business.application import BusinessRegistry
+from registries.business.projections import PROJECTIONS as BUSINESS
 from registries.common.api.me import chain_position
+from registries.common.commands import issue
 from tests.registries.common.citizens import citizen, signature, signed_in
 from tests.registries.court import helpers as court
 from tests.registries.health import helpers as health
 from tests.registries.identity import helpers as identity
-from tests.registries.identity.helpers import token_client
+from tests.registries.identity.helpers import raw_public, run, token_client
 from tests.registries.property import helpers as property_helpers
 
 pytestmark = pytest.mark.usefixtures("event_store")
@@ -307,3 +312,107 @@ def test_another_citizen_sees_none_of_my_health_data_or_reads(
     assert response.status_code in (200, 404)
     for secret in (mari_health["code"], mari_health["doctor"], "Mari's private summary"):
         assert secret not in text
+
+
+# Cost: a /me read is a fixed number of queries, however many records it shows -------------
+
+
+def register_online(client: APIClient, code: str, key: Any, name: str) -> str:
+    """Register a company online as its only founder; return its registry code."""
+    payload = {
+        "name": name,
+        "legal_form": "OÜ",
+        "share_capital_cents": 250_000,
+        "founders": [code],
+        "board": [code],
+        "address": "Tartu, Rüütli 1",
+    }
+    body = {
+        **payload,
+        "signatures": [signature(key, code, "business", "register-company", payload)],
+    }
+    response = client.post("/api/v1/business/e-services/companies/", body, format="json")
+    assert response.status_code == 201, response.content
+    return str(response.json()["registry_code"])
+
+
+@pytest.fixture
+def founder() -> dict[str, Any]:
+    """A citizen with four e-ID keys (three rotated away), two appointments and four
+    companies: two sealed into a block, two still pending."""
+    code, _ = citizen()
+    for _ in range(3):
+        key_now = Ed25519PrivateKey.generate()
+        run(lambda app, k=key_now: app.rotate_key(code, raw_public(k), "registrar"))
+    for registry, role in (("business", "registrar"), ("property", "notary")):
+        run(lambda app, r=registry, o=role: app.appoint_official(code, r, o, None, "registrar"))
+    client = signed_in(code, key_now)
+    companies = [register_online(client, code, key_now, f"Asutaja {n} OÜ") for n in range(2)]
+    assert seal_pending() is not None
+    companies += [register_online(client, code, key_now, f"Asutaja {n} OÜ") for n in (2, 3)]
+    return {"code": code, "client": client, "companies": companies}
+
+
+def test_my_person_record_costs_six_queries_however_many_keys(
+    founder: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    # Token, person, keys, appointments; then every chain position in two.
+    with django_assert_max_num_queries(6):
+        body = founder["client"].get(f"{ME}person/").json()
+    assert len(body["keys"]) == 4
+    assert len(body["appointments"]) == 2
+    for record in (body, *body["keys"], *body["appointments"]):
+        assert_checkable(record["chain"])
+
+
+def test_my_companies_cost_four_queries_however_many(
+    founder: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    # Token, my companies with my roles, then every chain position in two.
+    with django_assert_max_num_queries(4):
+        companies = founder["client"].get(f"{ME}companies/").json()["results"]
+    assert sorted(c["registry_code"] for c in companies) == sorted(founder["companies"])
+    heights = [c["chain"]["block_height"] for c in companies]
+    assert heights.count(None) == 2  # two pending, two in the block
+    for company in companies:
+        assert company["my_roles"] == ["board", "founder"]
+        assert_checkable(company["chain"])
+
+
+def test_a_batched_position_equals_the_position_of_the_record_alone(
+    founder: dict[str, Any],
+) -> None:
+    companies = founder["client"].get(f"{ME}companies/").json()["results"]
+    for company in companies:
+        alone = chain_position("business", company["chain"]["seq"])
+        assert company["chain"] == alone
+
+
+def test_the_level_shown_is_the_blocks_level_now(founder: dict[str, Any]) -> None:
+    client = founder["client"]
+    before = client.get(f"{ME}companies/").json()["results"]
+    sealed = [c["chain"] for c in before if c["chain"]["block_height"] is not None]
+    assert sealed
+    Block.objects.filter(height=sealed[0]["block_height"]).update(level=WITNESSED)
+    after = client.get(f"{ME}companies/").json()["results"]
+    levels = {c["chain"]["seq"]: c["chain"]["level"] for c in after}
+    assert {levels[chain["seq"]] for chain in sealed} == {WITNESSED}
+
+
+def test_a_company_card_costs_five_queries_however_long_its_history(
+    founder: dict[str, Any], django_assert_max_num_queries: Any
+) -> None:
+    code = founder["companies"][0]
+    for street in ("Lossi 1", "Lossi 2", "Lossi 3"):
+
+        def move(app: BusinessRegistry, street: str = street) -> None:
+            app.change_address(code, f"Tartu, {street}", "registrar")
+
+        issue(BusinessRegistry, BUSINESS, move)
+    # Token, company, people, annual reports, then the history with its blocks.
+    with django_assert_max_num_queries(5):
+        card = founder["client"].get(f"/api/v1/business/companies/{code}/").json()
+    assert [entry["event"] for entry in card["history"]][-3:] == ["AddressChanged"] * 3
+    assert card["ledger"]["seq"] == card["history"][-1]["seq"]
+    assert card["ledger"]["level"] == "pending"
+    assert card["history"][0]["level"] != "pending"

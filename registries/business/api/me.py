@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
@@ -34,7 +34,13 @@ from registries.business.api.views import checked_code, company_record, detail_r
 from registries.business.application import BusinessRegistry, Registration
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
-from registries.common.api.me import ChainField, MyDataPermission, MyFeedPagination, my_code
+from registries.common.api.me import (
+    ChainField,
+    ChainPositionsMixin,
+    MyDataPermission,
+    MyFeedPagination,
+    my_code,
+)
 from registries.common.api.problems import problem_responses
 from registries.common.api.signing import SignedCommandMixin, signatures_field
 from registries.common.api.tokens import acting_organisation
@@ -64,13 +70,16 @@ class MyCompanySerializer(serializers.ModelSerializer[CompanyRecord]):
             "chain",
         ]
 
-    def get_my_roles(self, company: CompanyRecord) -> list[str]:
-        """My roles in this company."""
-        code = self.context["personal_code"]
-        return sorted({p.role for p in company.people.all() if p.personal_code == code})
+    def get_my_roles(self, company: Any) -> list[str]:
+        """My roles in this company (annotated by :class:`MyCompaniesView`)."""
+        roles = (
+            (CompanyPerson.BOARD, company.i_am_board),
+            (CompanyPerson.FOUNDER, company.i_found),
+        )
+        return [role for role, mine in roles if mine]
 
 
-class MyCompaniesView(ListAPIView[CompanyRecord]):
+class MyCompaniesView(ChainPositionsMixin[CompanyRecord], ListAPIView[CompanyRecord]):
     """Companies I founded or whose management board I sit on."""
 
     permission_classes = [MyDataPermission]
@@ -80,11 +89,12 @@ class MyCompaniesView(ListAPIView[CompanyRecord]):
 
     def get_queryset(self) -> QuerySet[CompanyRecord]:
         code = my_code(self.request)
-        mine = CompanyPerson.objects.filter(personal_code=code).values("company_id")
-        return CompanyRecord.objects.filter(pk__in=mine).prefetch_related("people")
-
-    def get_serializer_context(self) -> dict[str, Any]:
-        return {**super().get_serializer_context(), "personal_code": my_code(self.request)}
+        mine = CompanyPerson.objects.filter(personal_code=code)
+        # My roles come with the companies, in the same query.
+        return CompanyRecord.objects.filter(pk__in=mine.values("company_id")).annotate(
+            i_found=Exists(mine.filter(company=OuterRef("pk"), role=CompanyPerson.FOUNDER)),
+            i_am_board=Exists(mine.filter(company=OuterRef("pk"), role=CompanyPerson.BOARD)),
+        )
 
     @extend_schema(tags=["me"], summary="My companies and board seats, with chain proofs")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -120,9 +120,30 @@ class CompanyDetailSerializer(CompanySummarySerializer):
     def get_board(self, record: CompanyRecord) -> list[str]:
         return self._people(record, CompanyPerson.BOARD)
 
+    @extend_schema_field(LedgerStatusSerializer)
+    def get_ledger(self, record: CompanyRecord) -> dict[str, object]:
+        # The latest entry is nearly always the company's own last event: its
+        # history already says where it stands.
+        for entry in self._history(record):
+            if entry["seq"] == record.ledger_seq:
+                return {
+                    "registry": REGISTRY,
+                    "seq": entry["seq"],
+                    "block_height": entry["block_height"],
+                    "level": entry["level"],
+                }
+        return super().get_ledger(record)
+
     @extend_schema_field(HistoryEntrySerializer(many=True))
     def get_history(self, record: CompanyRecord) -> list[dict[str, Any]]:
-        return ledger_history(REGISTRY, record.aggregate_id)
+        return self._history(record)
+
+    def _history(self, record: CompanyRecord) -> list[dict[str, Any]]:
+        """The company's ledger history, read once per serialization."""
+        histories: dict[str, list[dict[str, Any]]] = self.__dict__.setdefault("_histories", {})
+        if record.registry_code not in histories:
+            histories[record.registry_code] = ledger_history(REGISTRY, record.aggregate_id)
+        return histories[record.registry_code]
 
 
 class CompanyFilterSerializer(serializers.Serializer[Any]):

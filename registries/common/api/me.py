@@ -15,19 +15,23 @@ and the beat catches up the rest, so a read does not pay for catching up.
 
 from __future__ import annotations
 
-from typing import Any
+from collections import defaultdict
+from collections.abc import Iterable
+from typing import Any, TypeVar
 
+from django.db.models import Model
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 
 from chain import merkle
-from chain.blocks.status import including_log, status_in
-from chain.ledger import proofs
-from chain.ledger.models import LedgerEntry
+from chain.blocks.status import Inclusion, inclusions, ledger_status
+
+M = TypeVar("M", bound=Model)
 
 
 def my_code(request: Request) -> str:
@@ -57,32 +61,44 @@ class MyFeedPagination(CursorPagination):
     page_size = 50
 
 
+def _position(registry: str, seq: int | None, found: Inclusion | None) -> dict[str, Any]:
+    if found is None:
+        # No ledger entry (yet): its status, and no proof.
+        return {**ledger_status(registry, seq).as_dict(), "proof": None}
+    return {
+        **found.status.as_dict(),
+        "proof": {
+            "leaf_index": found.seq - 1,
+            "tree_size": found.tree_size,
+            "root_hash": found.root.hex(),
+            "leaf": found.leaf.hex(),
+            "leaf_hash": merkle.leaf_hash(found.leaf).hex(),
+            "audit_path": [node.hex() for node in found.audit_path],
+        },
+    }
+
+
+def chain_positions(records: Iterable[Any]) -> dict[tuple[str, int | None], dict[str, Any]]:
+    """The ``chain`` position of each record, keyed by (ledger registry, ledger seq).
+
+    Two queries per registry, however many records: one for the entries with
+    their blocks and levels, one for every subtree hash their proofs need.
+    """
+    wanted: dict[str, set[int]] = defaultdict(set)
+    for record in records:
+        if record.ledger_seq is not None:
+            wanted[record.ledger_registry].add(record.ledger_seq)
+    positions: dict[tuple[str, int | None], dict[str, Any]] = {}
+    for registry, seqs in wanted.items():
+        found = inclusions(registry, seqs)
+        for seq in seqs:
+            positions[registry, seq] = _position(registry, seq, found.get(seq))
+    return positions
+
+
 def chain_position(registry: str, seq: int | None) -> dict[str, Any]:
     """Where ledger entry ``seq`` stands, with the inclusion proof a citizen checks."""
-    # One query finds the including block's log: its level, size and root.
-    log = None if seq is None else including_log(registry, seq)
-    body: dict[str, Any] = status_in(registry, seq, log).as_dict()
-    body["proof"] = None
-    if seq is None:
-        return body
-    entry = LedgerEntry.objects.filter(registry=registry, seq=seq).first()
-    if entry is None:
-        return body
-    if log is not None:
-        tree_size, root = log.size, bytes(log.root)
-    else:
-        tree_size = proofs.log_size(registry)
-        root = proofs.tree_root(registry, tree_size)
-    leaf = entry.leaf()
-    body["proof"] = {
-        "leaf_index": seq - 1,
-        "tree_size": tree_size,
-        "root_hash": root.hex(),
-        "leaf": leaf.hex(),
-        "leaf_hash": merkle.leaf_hash(leaf).hex(),
-        "audit_path": [node.hex() for node in proofs.inclusion_proof(registry, seq, tree_size)],
-    }
-    return body
+    return _position(registry, seq, None if seq is None else inclusions(registry, [seq]).get(seq))
 
 
 class ProofSerializer(serializers.Serializer[Any]):
@@ -118,5 +134,36 @@ class ChainField(serializers.Field):  # type: ignore[type-arg]
         super().__init__(**kwargs)
 
     def to_representation(self, value: Any) -> dict[str, Any]:
-        """The position of the record's latest ledger entry."""
-        return chain_position(value.ledger_registry, value.ledger_seq)
+        """The position of the record's latest ledger entry.
+
+        Read from the serializer context's ``chain_positions`` when the view
+        batched them (:class:`ChainPositionsMixin`), else on its own.
+        """
+        key = (value.ledger_registry, value.ledger_seq)
+        batched: dict[tuple[str, int | None], dict[str, Any]] = self.context.get(
+            "chain_positions", {}
+        )
+        if key in batched:
+            return batched[key]
+        return chain_position(*key)
+
+
+class ChainPositionsMixin(GenericAPIView[M]):
+    """A view that finds the ``chain`` positions of every record it shows at once.
+
+    :meth:`chain_records` names the records of what one response serializes
+    (by default the record, or the page of records, itself; a view whose
+    records nest others with a ``chain`` adds those).
+    """
+
+    def chain_records(self, instance: Any) -> Iterable[Any]:
+        """Every record with a ``chain`` field in ``instance`` (a record or a page of them)."""
+        return instance if isinstance(instance, list | tuple) else [instance]
+
+    def get_serializer(self, *args: Any, **kwargs: Any) -> Any:
+        """The serializer, with the positions of the records it will show in its context."""
+        if args:
+            context = kwargs.get("context") or self.get_serializer_context()
+            positions = chain_positions(self.chain_records(args[0]))
+            kwargs["context"] = {**context, "chain_positions": positions}
+        return super().get_serializer(*args, **kwargs)

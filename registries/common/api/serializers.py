@@ -9,7 +9,7 @@ from uuid import UUID
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chain.blocks.status import ledger_status
+from chain.blocks.status import status_at, with_blocks
 from chain.ledger.models import LedgerEntry
 
 
@@ -85,19 +85,21 @@ def event_name(topic: str) -> str:
 def ledger_history(registry: str, aggregate_id: UUID) -> list[dict[str, Any]]:
     """An aggregate's ledger entries, oldest first, each with its block and level.
 
-    The aggregate id itself is not included (a person's id is not public).
+    One query, however long the history. The aggregate id itself is not
+    included (a person's id is not public).
     """
     entries = LedgerEntry.objects.filter(registry=registry, originator_id=aggregate_id)
     history = []
-    for entry in entries.order_by("seq"):
-        status = ledger_status(registry, entry.seq)
+    fields = ("seq", "topic", "originator_version", "recorded_at", "entry_hash")
+    for entry in with_blocks(entries.order_by("seq"), *fields):
+        status = status_at(registry, entry["seq"], entry["block_height"], entry["block_level"])
         history.append(
             {
-                "seq": entry.seq,
-                "event": event_name(entry.topic),
-                "originator_version": entry.originator_version,
-                "recorded_at": entry.recorded_at,
-                "entry_hash": bytes(entry.entry_hash).hex(),
+                "seq": entry["seq"],
+                "event": event_name(entry["topic"]),
+                "originator_version": entry["originator_version"],
+                "recorded_at": entry["recorded_at"],
+                "entry_hash": bytes(entry["entry_hash"]).hex(),
                 "block_height": status.block_height,
                 "level": status.level,
             }

@@ -126,7 +126,7 @@ def verify_signatures(
     """
     # Imported here: the identity services read Django models.
     from registries.identity.domain import key_id_of
-    from registries.identity.services import current_public_key, verify_signature
+    from registries.identity.services import current_public_key, signed_by
 
     required = set(signers)
     given = [entry["personal_code"] for entry in signatures]
@@ -151,7 +151,7 @@ def verify_signatures(
                 f"{FIELD}.{index}: {code} has no current e-ID key (none registered or revoked)"
             )
         message = command_message(registry, command, payload, code, nonce)
-        if not verify_signature(code, message, bytes.fromhex(entry["signature"])):
+        if not signed_by(key, message, bytes.fromhex(entry["signature"])):
             raise InvalidSignature(
                 f"{FIELD}.{index}: the signature of {code} does not verify with their e-ID key"
             )

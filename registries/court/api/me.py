@@ -16,7 +16,13 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.common.api.me import ChainField, MyDataPermission, MyFeedPagination, my_code
+from registries.common.api.me import (
+    ChainField,
+    ChainPositionsMixin,
+    MyDataPermission,
+    MyFeedPagination,
+    my_code,
+)
 from registries.common.api.tokens import acting_organisation
 from registries.court.domain import ORGANISATION, PERSON
 from registries.court.models import PartyRecord
@@ -48,7 +54,7 @@ class MyCaseSerializer(serializers.ModelSerializer[PartyRecord]):
         ]
 
 
-class MyCasesView(ListAPIView[PartyRecord]):
+class MyCasesView(ChainPositionsMixin[PartyRecord], ListAPIView[PartyRecord]):
     """Court cases I (or the organisation I act for) am a party to, also cases heard in
     camera: I am in them."""
 

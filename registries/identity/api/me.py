@@ -10,14 +10,19 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
-from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.common.api.me import ChainField, MyDataPermission, my_code
+from registries.common.api.me import (
+    ChainField,
+    ChainPositionsMixin,
+    MyDataPermission,
+    my_code,
+)
 from registries.common.api.problems import problem_responses
 from registries.identity.api.serializers import kind_field
 from registries.identity.models import (
@@ -100,7 +105,7 @@ class MyOrganisationCardSerializer(serializers.ModelSerializer[OrganisationRecor
         return MyRepresentativeSerializer(current, many=True).data
 
 
-class MyPersonView(GenericAPIView[PersonRecord]):
+class MyPersonView(ChainPositionsMixin[PersonRecord]):
     """My record in the population register, my e-ID keys and my appointments."""
 
     permission_classes = [MyDataPermission]
@@ -114,11 +119,21 @@ class MyPersonView(GenericAPIView[PersonRecord]):
     )
     def get(self, request: Request) -> Response:
         code = my_code(request)
+        # The models' default orderings sort by person first, a join that one
+        # person's keys and appointments do not need.
+        keys = Prefetch("keys", PublicKeyRecord.objects.order_by("valid_from_seq"))
+        appointments = Prefetch(
+            "appointments", AppointmentRecord.objects.order_by("registry", "role", "-appointed_seq")
+        )
         record: Any = (
-            PersonRecord.objects.prefetch_related("keys", "appointments")
+            PersonRecord.objects.prefetch_related(keys, appointments)
             .filter(personal_code=code)
             .first()
         )
         if record is None:
             raise NotFound("the population register has no record of you")
-        return Response(MyPersonSerializer(record).data)
+        return Response(self.get_serializer(record).data)
+
+    def chain_records(self, instance: Any) -> list[Any]:
+        """My person record, my keys and my appointments."""
+        return [instance, *instance.keys.all(), *instance.appointments.all()]

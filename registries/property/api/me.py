@@ -19,7 +19,13 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.common.api.me import ChainField, MyDataPermission, MyFeedPagination, my_code
+from registries.common.api.me import (
+    ChainField,
+    ChainPositionsMixin,
+    MyDataPermission,
+    MyFeedPagination,
+    my_code,
+)
 from registries.common.api.problems import problem_responses
 from registries.common.api.signing import SignedCommandMixin, signatures_field
 from registries.common.commands import issue
@@ -60,7 +66,7 @@ class MyPropertySerializer(serializers.ModelSerializer[OwnershipRecord]):
         ]
 
 
-class MyPropertiesView(ListAPIView[OwnershipRecord]):
+class MyPropertiesView(ChainPositionsMixin[OwnershipRecord], ListAPIView[OwnershipRecord]):
     """Land units I own (part II of their title registers) and their mortgages."""
 
     permission_classes = [MyDataPermission]
@@ -70,7 +76,15 @@ class MyPropertiesView(ListAPIView[OwnershipRecord]):
 
     def get_queryset(self) -> QuerySet[OwnershipRecord]:
         code = my_code(self.request)
-        return OwnershipRecord.objects.filter(owner_code=code).select_related("unit")
+        return (
+            OwnershipRecord.objects.filter(owner_code=code)
+            .select_related("unit")
+            .prefetch_related("unit__mortgages")
+        )
+
+    def chain_records(self, instance: Any) -> list[Any]:
+        """My ownerships and the mortgages on their units."""
+        return [record for own in instance for record in (own, *own.unit.mortgages.all())]
 
     @extend_schema(tags=["me"], summary="My properties and their mortgages, with chain proofs")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:

@@ -20,6 +20,7 @@ from chain import merkle
 from chain.blocks import cluster
 from chain.blocks.genesis import write_genesis
 from chain.blocks.models import StorageCheck
+from chain.blocks.storage import STORAGE_FAILURE_TOPIC
 from chain.consensus.citizen import Replica, answer_challenge
 from chain.consensus.crypto import Signer
 from chain.consensus.messages import Block as HeaderBlock
@@ -153,7 +154,7 @@ def test_a_citizen_answering_with_the_entry_and_its_proof_is_recorded_as_passed(
     )
     assert (check.answered, check.proof_valid, check.passed) == (True, True, True)
     assert check.entry_seq is None
-    assert not LedgerEntry.objects.filter(topic=cluster.STORAGE_FAILURE_TOPIC).exists()
+    assert not LedgerEntry.objects.filter(topic=STORAGE_FAILURE_TOPIC).exists()
 
 
 @pytest.mark.parametrize("fault", ["wrong entry", "bad proof"])
@@ -175,8 +176,8 @@ def test_a_citizen_answering_with_a_wrong_entry_or_a_bad_proof_is_recorded_as_fa
     check = _report_to_host(supernode)
     assert (check.answered, check.proof_valid, check.passed) == (True, False, False)
     assert check.reason == "bad proof"
-    entry = LedgerEntry.objects.get(topic=cluster.STORAGE_FAILURE_TOPIC)
-    assert entry.topic == cluster.STORAGE_FAILURE_TOPIC
+    entry = LedgerEntry.objects.get(topic=STORAGE_FAILURE_TOPIC)
+    assert entry.topic == STORAGE_FAILURE_TOPIC
     assert check.entry_seq == entry.seq
 
 

@@ -171,6 +171,20 @@ def test_proofs_for_positions_the_log_does_not_have_are_refused() -> None:
         proofs.consistency_proof("business", 1, 5)
 
 
+def test_leaves_of_a_range_hash_to_the_logs_root_and_beyond_the_log_are_refused() -> None:
+    for _ in range(3):
+        register_company()
+    size = proofs.log_size("business")
+    leaves = proofs.leaves("business", 0, size)
+    assert merkle.root_hash(leaves) == proofs.tree_root("business", size)
+    assert proofs.leaves("business", 2, size) == leaves[2:]
+    assert proofs.leaves("business", size, size) == []
+    with pytest.raises(proofs.ProofError):
+        proofs.leaves("business", 1, size + 1)
+    with pytest.raises(proofs.ProofError):
+        proofs.leaves("business", 2, 1)
+
+
 def test_a_write_by_another_process_is_noticed_and_the_save_retried() -> None:
     register_company()  # this process now knows the head of the log
     script = (

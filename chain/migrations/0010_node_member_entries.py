@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chain", "0008_membership_entries"),
+        ("chain", "0009_block_log_first"),
     ]
 
     operations = [

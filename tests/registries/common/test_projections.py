@@ -1,0 +1,36 @@
+"""Catching up a projection: every event once, in batches, and the position moved with them."""
+
+from __future__ import annotations
+
+import pytest
+
+from registries.business.application import BusinessRegistry
+from registries.business.models import CompanyRecord
+from registries.business.projections import CompanyProjection
+from registries.common import projections
+from registries.common.application import running
+from registries.common.models import ProjectionPosition
+from tests.factories import register_company
+
+pytestmark = pytest.mark.usefixtures("event_store")
+
+
+def position() -> int:
+    return ProjectionPosition.objects.get(
+        projection=CompanyProjection.name, application=BusinessRegistry.name
+    ).notification_id
+
+
+@pytest.mark.parametrize("batch", [3, 4, 500])
+def test_catch_up_applies_every_event_once_in_batches(
+    monkeypatch: pytest.MonkeyPatch, batch: int
+) -> None:
+    monkeypatch.setattr(projections, "BATCH_SIZE", batch)
+    codes = [register_company() for _ in range(3)]  # a company and its name claim each
+    assert projections.catch_up(CompanyProjection) == 6
+    assert sorted(CompanyRecord.objects.values_list("registry_code", flat=True)) == sorted(codes)
+    assert position() == running(BusinessRegistry).recorder.max_notification_id()
+    assert projections.catch_up(CompanyProjection) == 0
+    register_company()
+    assert projections.catch_up(CompanyProjection) == 2
+    assert CompanyRecord.objects.count() == 4
