@@ -28,7 +28,15 @@ from cryptography.hazmat.primitives.serialization import (
 
 from chain import notes
 
-__all__ = ["KeyFileError", "NodeKey", "key_path", "load_node_key", "load_or_create_node_key"]
+__all__ = [
+    "KeyFileError",
+    "NodeKey",
+    "key_path",
+    "load_next_key",
+    "load_node_key",
+    "load_or_create_node_key",
+    "next_key_path",
+]
 
 
 class KeyFileError(ValueError):
@@ -107,7 +115,29 @@ def key_path(directory: Path, name: str) -> Path:
 
 def load_node_key(directory: Path, name: str) -> NodeKey:
     """Load an existing key; raise :class:`KeyFileError` if absent or unreadable."""
-    path = key_path(directory, name)
+    return _read_key(key_path(directory, name), name)
+
+
+def next_key_path(directory: Path, name: str, key_id: bytes) -> Path:
+    """Where a cluster node keeps the key a rotation gives it: ``<name>.<key id>.pem``.
+
+    The operator writes it there before the rotation is recorded; the node
+    signs with it from the first block the rotation applies to.
+    """
+    _check_name(name)
+    return Path(directory) / f"{name}.{key_id.hex()}.pem"
+
+
+def load_next_key(directory: Path, name: str, key_id: bytes) -> NodeKey | None:
+    """The rotated key ``key_id`` of ``name`` (None when its file is absent or another key)."""
+    path = next_key_path(directory, name, key_id)
+    if not path.exists():
+        return None
+    key = _read_key(path, name)
+    return key if key.key_id == key_id else None
+
+
+def _read_key(path: Path, name: str) -> NodeKey:
     try:
         data = path.read_bytes()
     except OSError as exc:

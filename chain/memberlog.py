@@ -18,6 +18,7 @@ bundle header's member history must match (:meth:`MemberLog.compare`).
 
 from __future__ import annotations
 
+import copy
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -243,6 +244,27 @@ class MemberLog:
         that does not match the votes...). A failed entry may leave the log
         half-applied: callers discard it.
         """
+        return self._apply(record, where, certified=True)
+
+    def check_change(self, change: Mapping[str, Any], height: int, from_height: int) -> str:
+        """Whether ``change``, certified at ``height``, would be accepted next.
+
+        The rules of :meth:`apply` except the certificate (a supernode checks
+        this before it signs its vote), on a copy: this log is unchanged.
+        Returns the change's description or raises :class:`MemberLogError`.
+        """
+        record = entry_record(
+            chain_id=self.chain_id,
+            change=change,
+            height=height,
+            from_height=from_height,
+            certificate=[],
+        )
+        if _field(change, "type", str) == "genesis":
+            raise MemberLogError("a genesis is not proposed as a change")
+        return copy.deepcopy(self)._apply(record, "this change", certified=False)
+
+    def _apply(self, record: Mapping[str, Any], where: str, *, certified: bool) -> str:
         chain_id = _field(record, "chain_id", str)
         change = _field(record, "change", Mapping)
         kind = _field(change, "type", str)
@@ -280,20 +302,31 @@ class MemberLog:
             self._certified(kind, digest, height, certificate, listed)
             description = self._genesis(change, from_height, where, label)
         else:
-            self._certified(kind, digest, height, certificate, self.keys_at("supernode", height))
+            if certified:
+                supernodes = self.keys_at("supernode", height)
+                self._certified(kind, digest, height, certificate, supernodes)
             description = self._change(kind, change, from_height, where, label)
         self.last_height = height
         return description
 
-    def _certified(
+    def valid_signers(
+        self, change: Mapping[str, Any], height: int, certificate: Sequence[Any]
+    ) -> set[str]:
+        """The supernodes valid at ``height`` whose votes in ``certificate`` certify ``change``."""
+        keys = self.keys_at("supernode", height)
+        return self._signers(change_digest(change), height, certificate, keys)
+
+    def quorum_at(self, height: int) -> int:
+        """Membership votes needed at ``height``: 2F+1 of the supernodes valid there."""
+        return max(bft_quorum(len({name for name, _ in self.keys_at("supernode", height)})), 1)
+
+    def _signers(
         self,
-        kind: str,
         digest: bytes,
         height: int,
         certificate: Sequence[Any],
         keys: Mapping[tuple[str, bytes], bytes],
-    ) -> None:
-        """Fail unless a quorum of ``keys``' members signed ``digest`` at ``height``."""
+    ) -> set[str]:
         message = vote_message(
             chain_id=self.chain_id,
             tier="supernode",
@@ -315,6 +348,18 @@ class MemberLog:
             except (InvalidSignature, ValueError):
                 continue
             signers.add(signer)
+        return signers
+
+    def _certified(
+        self,
+        kind: str,
+        digest: bytes,
+        height: int,
+        certificate: Sequence[Any],
+        keys: Mapping[tuple[str, bytes], bytes],
+    ) -> None:
+        """Fail unless a quorum of ``keys``' members signed ``digest`` at ``height``."""
+        signers = self._signers(digest, height, certificate, keys)
         needed = max(bft_quorum(len({name for name, _ in keys})), 1)
         if len(signers) < needed:
             raise MemberLogError(

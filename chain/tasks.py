@@ -58,3 +58,15 @@ def cluster_need(node: str, registry: str, start: int) -> None:
 def cluster_report(sender: str, kind: str, payload: dict[str, Any]) -> None:
     """Host: a node reports a committed, final or witnessed block, or evidence."""
     cluster.record_report(sender, kind, payload)
+
+
+@shared_task(name="chain.tasks.cluster_membership", ignore_result=True)
+def cluster_membership(records: list[dict[str, Any]]) -> None:
+    """The host's certified membership entries (genesis first): apply those not held."""
+    cluster.runtime().membership_entries(records)
+
+
+@shared_task(name="chain.tasks.cluster_member_propose", ignore_result=True)
+def cluster_member_propose(proposal: dict[str, Any], reply_to: str) -> None:
+    """The host proposes a membership change: a supernode answers with its vote."""
+    cluster.runtime().member_proposal(proposal, reply_to)

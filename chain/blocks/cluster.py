@@ -45,8 +45,8 @@ from django.conf import settings
 from django.db import transaction
 
 from chain import merkle, notes
-from chain.blocks.genesis import load_membership, members
-from chain.blocks.members import record_cluster_genesis
+from chain.blocks.genesis import members
+from chain.blocks.members import entries, record_cluster_genesis, serialize_with_sealing
 from chain.blocks.models import (
     COMMITTED,
     FINAL,
@@ -58,17 +58,20 @@ from chain.blocks.models import (
     Checkpoint,
     ConsensusEvidence,
     NodeFinal,
+    NodeMemberEntry,
     NodeState,
     ReplicaLeaf,
     SignedHeight,
     Supernode,
     Validator,
 )
+from chain.blocks.quorum import host_membership, node_view, push_entries, reply
 from chain.blocks.storage import challenge_seed, record_storage_check, storage_report
 from chain.consensus.bft import BftNode
 from chain.consensus.citizen import CitizenNode, Replica
-from chain.consensus.crypto import Signer
+from chain.consensus.crypto import KeyRing, Signer
 from chain.consensus.membership import VoteCheck
+from chain.consensus.memberview import MemberProposal, MemberViewError, VoteAnswer
 from chain.consensus.messages import (
     FINALIZE_ROUND,
     BlockRequest,
@@ -98,9 +101,10 @@ from chain.consensus.node import (
 from chain.consensus.supernode import SupernodeNode, supernode_timeouts
 from chain.consensus.witness import WitnessNode
 from chain.encoding import canonical, timestamp
-from chain.keys import NodeKey, load_or_create_node_key
+from chain.keys import NodeKey, load_next_key, load_or_create_node_key
 from chain.ledger import chainlog
 from chain.ledger.models import LedgerEntry, LedgerHead
+from chain.memberlog import change_digest
 
 __all__ = [
     "HOST",
@@ -127,6 +131,10 @@ CLUSTER_TIMEOUTS = Timeouts(resend=15)
 """Own messages are sent again every 15 ticks (3 s), not 6: a broker loses
 nothing it acknowledged, so resends only cover a crashed receiver, and on a
 small machine every extra message delays the useful ones."""
+
+HOLD_GRACE = 5.0
+"""Seconds a supernode waits for a voted change beyond the proposal's expiry
+(the host's and the node's clocks may differ by that much)."""
 
 TIER_GROUP = {"supernode": SUPERNODES, "witness": WITNESSES, "citizen": CITIZENS}
 
@@ -167,6 +175,13 @@ def _send(task: str, name: str, *args: Any, expires: float | None = None) -> Non
         kwargsrepr="",
         ignore_result=True,
     )
+
+
+def send_batch(task: str, names: Iterable[str], *args: Any, expires: float | None = None) -> None:
+    """Send the task ``chain.tasks.<task>`` with ``args`` to each of ``names``' queues."""
+    with _sending():
+        for name in names:
+            _send(task, name, *args, expires=expires)
 
 
 def _genesis() -> str:
@@ -254,14 +269,142 @@ class NodeRuntime:
         self.key = key
         self.name = key.name
         self.tier = tier
-        self.signer = Signer.from_node_key(key)
-        self.membership = load_membership(_genesis())
+        stored = [json.loads(row.record) for row in NodeMemberEntry.objects.order_by("position")]
+        self.view = node_view(_genesis(), stored)
+        self.membership = self.view.membership
         self.chain_id = self.membership.chain_id
+        self.keys = self._keys()
+        self.signer: Signer = self._key_ring()
         self.groups = groups()
         self.leaves = _Leaves()
         self._last_need = 0.0
         self._last_vote = ""
+        self._promises: dict[bytes, tuple[int, float]] = {}
+        """Changes this supernode voted for: their first block and how long it holds it."""
+        self._deferred: list[tuple[str, Mapping[str, Any]]] = []
         self.node = self._restore()
+
+    # -- membership --
+
+    def _keys(self) -> list[tuple[int, NodeKey]]:
+        """This node's keys, each from the first block it signs (rotations certified)."""
+        keys = [(1, self.key)]
+        for start, public in self.view.key_starts(self.tier, self.name):
+            key_id = notes.key_id(self.name, public)
+            if key_id == keys[-1][1].key_id:
+                continue
+            key = load_next_key(Path(settings.RIIK_KEYS_DIR), self.name, key_id)
+            if key is None:
+                log.error(
+                    "%s: no private key %s for blocks from %d (RIIK_KEYS_DIR/%s.%s.pem)",
+                    self.name,
+                    key_id.hex(),
+                    start,
+                    self.name,
+                    key_id.hex(),
+                )
+                continue
+            keys.append((start, key))
+        return keys
+
+    def _key_ring(self) -> Signer:
+        if len(self.keys) == 1:
+            return Signer.from_node_key(self.key)
+        return KeyRing([(start, Signer.from_node_key(key)) for start, key in self.keys])
+
+    def _key_at(self, height: int) -> NodeKey:
+        chosen = self.keys[0][1]
+        for start, key in self.keys:
+            if start <= height:
+                chosen = key
+        return chosen
+
+    def _started(self) -> int:
+        """The highest block height this node has begun to vote on."""
+        node = self.node
+        if isinstance(node, CitizenNode):
+            return node.last.height
+        return max(getattr(node, "height", 0), node.last_final)
+
+    def membership_entries(self, records: list[dict[str, Any]]) -> None:
+        """The host's membership entries: verify and apply those this node lacks."""
+        held = len(self.view.entries)
+        try:
+            self.view.apply(records)
+        except MemberViewError as error:
+            # Never sign on lists this node cannot verify; what came before stays.
+            log.error("%s: membership entry refused: %s", self.name, error)
+        with transaction.atomic():
+            NodeMemberEntry.objects.bulk_create(
+                (
+                    NodeMemberEntry(position=i, record=canonical(record).decode())
+                    for i, record in enumerate(self.view.entries)
+                    if i >= held
+                ),
+                ignore_conflicts=True,
+            )
+        if len(self.view.entries) == held:
+            return
+        started = self._started()
+        for record in self.view.entries[held:]:
+            if int(record["from_height"]) <= started:
+                log.error(
+                    "%s: a membership change applies from block %s, this node is at %d",
+                    self.name,
+                    record["from_height"],
+                    started,
+                )
+        self.keys = self._keys()
+        self.signer = self._key_ring()
+        self.node.signer = self.signer
+        self._resolve(self.view.entries[held:])
+        self._held()  # what waited for these entries is handled now
+
+    def member_proposal(self, record: Mapping[str, Any], reply_to: str) -> None:
+        """The host proposes a membership change: answer with this supernode's vote."""
+        try:
+            proposal = MemberProposal.from_record(record)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("%s: malformed membership proposal: %s", self.name, exc)
+            return
+        if proposal.expires_at and proposal.expires_at < time.time():
+            return  # the host stopped waiting: no vote, no hold, no reply queue left behind
+        if self.tier != "supernode":
+            answer = VoteAnswer(self.name, None, f"{self.name} is no supernode")
+        else:
+            answer = self.view.answer(proposal, self.signer, self._started())
+        if answer.vote is not None:
+            # Until the entry arrives (or the host can no longer record it),
+            # this node takes no step at or after its first block.
+            self._promises[answer.vote.block_hash or b""] = (
+                proposal.from_height,
+                proposal.expires_at + HOLD_GRACE,
+            )
+        reply(reply_to, answer.to_record())
+
+    def _hold(self) -> int | None:
+        """The first block of a change this node voted for and has not received yet."""
+        now = time.time()
+        for digest, (_, until) in list(self._promises.items()):
+            if until < now:
+                log.warning("%s: a change it voted for was not recorded in time", self.name)
+                del self._promises[digest]
+        held = [start for start, _ in self._promises.values()]
+        return min(held) if held else None
+
+    def _held(self) -> bool:
+        hold = self._hold()
+        if hold is None and self._deferred:
+            deferred, self._deferred = self._deferred, []
+            for src, record in deferred:
+                self.deliver(src, record)
+        return hold is not None and self._started() >= hold
+
+    def _resolve(self, records: Iterable[Mapping[str, Any]]) -> None:
+        for record in records:
+            change = record.get("change")
+            if isinstance(change, Mapping):
+                self._promises.pop(change_digest(change), None)
 
     # -- building the state machine --
 
@@ -396,10 +539,16 @@ class NodeRuntime:
         if src not in self.groups[ALL] or src == self.name:
             log.warning("%s: message from unknown sender %r dropped", self.name, src)
             return
+        if self._held():
+            self._deferred.append((src, record))
+            return
         self._run(lambda node: node.handle(src, message))
 
     def tick(self) -> None:
-        """One step of this node's clock (skipped while a BFT node has nothing to do)."""
+        """One step of this node's clock (skipped while a BFT node has nothing to do,
+        or while it waits for a membership entry it voted for)."""
+        if self._held():
+            return
         if self._idle() and not self._has_news():
             node = self.node
             if isinstance(node, SupernodeNode) and node.open_challenges:
@@ -502,8 +651,9 @@ class NodeRuntime:
 
     def _final_report(self, final: FinalBlock) -> dict[str, Any]:
         """The final block and this supernode's signed checkpoints of its logs."""
+        key = self._key_at(final.height)
         checkpoints = {
-            registry: self.key.sign_note(
+            registry: key.sign_note(
                 notes.checkpoint_body(f"{settings.RIIK_ORIGIN_PREFIX}/{registry}", size, root)
             )
             for registry, (size, root) in final.block.logs().items()
@@ -576,9 +726,18 @@ def _leaf_data(registry: str, start: int, end: int) -> list[str]:
     ]
 
 
+_ANNOUNCED_MEMBERS: list[int] = [0]
+"""How many membership entries this host process already sent to every node."""
+
+
 def announce() -> int:
-    """Send every node the ledger leaves written since the last announcement."""
+    """Send every node the ledger leaves written since the last announcement,
+    and the membership entries when new ones were recorded."""
     names = groups()[ALL]
+    recorded = [entry.record for entry in entries()]
+    if len(recorded) > _ANNOUNCED_MEMBERS[0]:
+        push_entries(names, recorded)
+        _ANNOUNCED_MEMBERS[0] = len(recorded)
     sent = 0
     for head in LedgerHead.objects.all():
         start = _ANNOUNCED.get(head.registry)
@@ -615,7 +774,9 @@ def register_members() -> None:
     chain log (idempotent)."""
     listed = members(_genesis())
     record_cluster_genesis(_genesis())
-    if Validator.objects.count() == sum(len(keys) for keys in listed.values()):
+    # Recorded changes only add rows (or close them): once every genesis key
+    # has its row there are at least as many.
+    if Validator.objects.count() >= sum(len(keys) for keys in listed.values()):
         return
     for tier, keys in listed.items():
         for key in keys:
@@ -691,11 +852,13 @@ def record_report(sender: str, kind: str, payload: Mapping[str, Any]) -> None:
     Every certificate is checked against the genesis membership before
     anything is stored: a forged report changes nothing.
     """
-    membership = load_membership(_genesis())
+    membership = host_membership(_genesis())
     if sender not in groups()[ALL]:
         log.warning("report from unknown node %r dropped", sender)
         return
     with transaction.atomic():
+        if kind in ("committed", "final"):
+            serialize_with_sealing()  # a block stored here is ordered with membership changes
         if kind == "committed":
             _record_committed(membership, payload)
         elif kind == "final":

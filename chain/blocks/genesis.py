@@ -29,8 +29,9 @@ __all__ = ["TIERS", "load_membership", "members", "write_genesis"]
 
 TIERS = ("supernode", "witness", "citizen")
 
-EPOCH_LENGTH = 10**12
-"""Epochs never end in a cluster started from a genesis file (no elections yet)."""
+EPOCH_LENGTH = 100
+"""Blocks per epoch of a cluster by default: a membership change certified in
+one epoch applies from the first block of the next (``cluster --epoch-length``)."""
 
 
 def write_genesis(
@@ -41,6 +42,7 @@ def write_genesis(
     witnesses: Sequence[Signer],
     citizens: Sequence[Signer],
     citizen_threshold: int,
+    epoch_length: int = EPOCH_LENGTH,
 ) -> None:
     """Write a genesis listing these members, signed by every supernode."""
     change = Genesis(
@@ -49,7 +51,7 @@ def write_genesis(
         citizens=tuple(MemberKey.of(s) for s in citizens),
         citizen_threshold=citizen_threshold,
         board_size=len(witnesses),
-        epoch_length=EPOCH_LENGTH,
+        epoch_length=epoch_length,
     )
     cert = certify_change(chain_id, change, 0, supernodes)
     record = {

@@ -26,7 +26,7 @@ from kombu import Exchange, Queue
 
 from chain.blocks import nodedb
 from chain.blocks.cluster import HOST
-from chain.blocks.genesis import write_genesis
+from chain.blocks.genesis import EPOCH_LENGTH, write_genesis
 from chain.consensus.crypto import Signer
 from chain.keys import load_or_create_node_key
 
@@ -69,6 +69,8 @@ class LocalCluster:
     citizens: int = 3
     citizen_threshold: int = 2
     tick: float = 0.2
+    epoch_length: int = EPOCH_LENGTH
+    """Blocks per epoch: membership changes apply from the next epoch's first block."""
     host_env: dict[str, str] = field(default_factory=dict)
     node_database_url_template: str = ""
     """PostgreSQL URL of each node's database with ``{name}`` (default: beside the host's)."""
@@ -140,6 +142,7 @@ class LocalCluster:
                 witnesses=signers["witness"],
                 citizens=signers["citizen"],
                 citizen_threshold=min(self.citizen_threshold, self.citizens) or 1,
+                epoch_length=self.epoch_length,
             )
         self.declare_queues()
         template = self.database_template()

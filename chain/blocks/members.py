@@ -14,8 +14,8 @@ change, in the same transaction.
 
 The quorum is collected in this process: in ``local`` mode the node's own
 key (the single supernode is its own quorum), in ``devnet`` every supernode
-key this process holds. A cluster host holds no supernode key, so it records
-the genesis only.
+key this process holds. A cluster host holds no supernode key: the supernode
+nodes certify its changes over the broker (:mod:`chain.blocks.quorum`).
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, cast
@@ -74,9 +74,12 @@ __all__ = [
     "register_enterprise",
     "revoke_key",
     "rotate_key",
+    "serialize_with_sealing",
 ]
 
 TIERS = ("supernode", "witness", "citizen")
+DEFAULT_TIMEOUT = 30.0
+"""Seconds a cluster's supernodes have to certify an operator's change."""
 logger = logging.getLogger(__name__)
 
 
@@ -175,6 +178,25 @@ def recorded_log() -> MemberLog:
             raise MemberLogError(f"{where}: {error}") from None
     _REPLAYED[key] = (replayed, copy.deepcopy(log))
     return log
+
+
+SEALING_LOCK = 0x7269696B_6D656D62
+"""PostgreSQL advisory lock key (``riikmemb``) shared by sealing and recording."""
+
+
+def serialize_with_sealing() -> None:
+    """Take the lock that orders membership changes and new blocks (until commit).
+
+    A change applies from the block after the last one; sealing a block and
+    recording a change in the same moment could otherwise each read the same
+    last block, and the block would miss the change it must already obey.
+    On PostgreSQL both take this transaction-scoped advisory lock first; on
+    SQLite every transaction is IMMEDIATE and holds the write lock already.
+    Must run inside ``transaction.atomic()``.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALING_LOCK])
 
 
 def last_block() -> int:
@@ -482,11 +504,7 @@ def _signers(log: MemberLog, height: int) -> list[Signer]:
 
 def _begin() -> MemberLog:
     """The recorded membership, this node's genesis recorded first when there is none."""
-    if settings.RIIK_CONSENSUS == "cluster":
-        raise MembershipCommandError(
-            "a cluster host holds no supernode key: the nodes would have to collect the "
-            "quorum certificate (not supported yet); only the genesis is recorded"
-        )
+    serialize_with_sealing()
     if not _recorded():
         from chain.blocks.finality import finalizer
 
@@ -499,41 +517,61 @@ def _record_change(log: MemberLog, change: Mapping[str, object]) -> Recorded:
     return _append(log, change, height, start, _votes(change, height, _signers(log, height)))
 
 
+Build = Callable[[MemberLog], Mapping[str, object]]
+"""Makes a change of the recorded lists (raising :class:`MembershipCommandError`)."""
+
+
+def _record(build: Build, timeout: float) -> Recorded:
+    """Record the change ``build`` makes: certified by this process's supernode
+    keys, or in a cluster by the supernode nodes (:mod:`chain.blocks.quorum`)."""
+    if settings.RIIK_CONSENSUS == "cluster":
+        from chain.blocks.quorum import record_by_quorum
+
+        return record_by_quorum(build, timeout)
+    with transaction.atomic():
+        log = _begin()
+        return _record_change(log, build(log))
+
+
 def _check_tier(tier: str) -> Tier:
     if tier not in TIERS:
         raise MembershipCommandError(f"unknown tier {tier!r} (one of {', '.join(TIERS)})")
     return cast(Tier, tier)
 
 
-def register_enterprise(name: str, public_key: bytes | None = None) -> Recorded:
+def register_enterprise(
+    name: str, public_key: bytes | None = None, *, timeout: float = DEFAULT_TIMEOUT
+) -> Recorded:
     """Register an enterprise (a voter and board candidate) with its public key.
 
     Without ``public_key`` the enterprise's key is this process's key file
     ``RIIK_KEYS_DIR/<name>.pem`` (created if missing), so a devnet can run it.
+    ``timeout``: seconds a cluster's supernodes have to certify it.
     """
-    with transaction.atomic():
-        log = _begin()
+
+    def build(log: MemberLog) -> Mapping[str, object]:
         if name in log.members["witness"]:
             raise MembershipCommandError(f"enterprise {name} is already registered")
-        if public_key is None:
+        key = public_key
+        if key is None:
             try:
-                public_key = load_or_create_node_key(settings.RIIK_KEYS_DIR, name).public_bytes
+                key = load_or_create_node_key(settings.RIIK_KEYS_DIR, name).public_bytes
             except KeyFileError as error:
                 raise MembershipCommandError(str(error)) from None
-        return _record_change(log, RegisterEnterprise(name, public_key).record())
+        return RegisterEnterprise(name, key).record()
+
+    return _record(build, timeout)
 
 
-def delegate(voter: str, candidate: str) -> Recorded:
+def delegate(voter: str, candidate: str, *, timeout: float = DEFAULT_TIMEOUT) -> Recorded:
     """Record that enterprise ``voter`` gives its vote to ``candidate`` (the latest counts)."""
-    with transaction.atomic():
-        log = _begin()
-        return _record_change(log, DelegateVote(voter, candidate).record())
+    return _record(lambda log: DelegateVote(voter, candidate).record(), timeout)
 
 
-def elect_board() -> Recorded:
+def elect_board(*, timeout: float = DEFAULT_TIMEOUT) -> Recorded:
     """Record the board the delegated votes elect (top ``board_size``), from the next epoch."""
-    with transaction.atomic():
-        log = _begin()
+
+    def build(log: MemberLog) -> Mapping[str, object]:
         board = log.elect()
         if not board:
             raise MembershipCommandError(
@@ -544,7 +582,9 @@ def elect_board() -> Recorded:
                 f"the delegated votes elect the current board ({', '.join(board)}): "
                 "nothing to record"
             )
-        return _record_change(log, ElectBoard(board).record())
+        return ElectBoard(board).record()
+
+    return _record(build, timeout)
 
 
 def _final_up_to_now() -> None:
@@ -563,14 +603,32 @@ def _final_up_to_now() -> None:
         )
 
 
-def rotate_key(tier: str, name: str, public_key: bytes | None = None) -> Recorded:
+def rotate_key(
+    tier: str, name: str, public_key: bytes | None = None, *, timeout: float = DEFAULT_TIMEOUT
+) -> Recorded:
     """Give a member a new key from the next epoch on, certified by a supernode quorum.
 
     Without ``public_key`` a new key is generated for a member whose key
     file this process holds, and replaces that file once the change commits
-    (the old one is kept as ``<name>.<old key id>.retired``).
+    (the old one is kept as ``<name>.<old key id>.retired``). A cluster host
+    holds no member keys: its operator gives the new public key, and the
+    node reads the private key from ``RIIK_KEYS_DIR/<name>.<new key id>.pem``.
     """
     checked = _check_tier(tier)
+
+    def build(log: MemberLog) -> Mapping[str, object]:
+        if name not in log.members[tier]:
+            raise MembershipCommandError(f"{tier} {name} does not exist")
+        assert public_key is not None
+        return RotateKey(checked, name, public_key).record()
+
+    if settings.RIIK_CONSENSUS == "cluster":
+        if public_key is None:
+            raise MembershipCommandError(
+                f"a cluster host holds no member keys: give {name}'s new public key "
+                f"(its node reads the private key from RIIK_KEYS_DIR/{name}.<key id>.pem)"
+            )
+        return _record(build, timeout)
     directory = Path(settings.RIIK_KEYS_DIR)
     try:
         path = key_path(directory, name)
@@ -601,7 +659,7 @@ def rotate_key(tier: str, name: str, public_key: bytes | None = None) -> Recorde
     try:
         with transaction.atomic():
             log = _begin()
-            done = _record_change(log, RotateKey(checked, name, public_key).record())
+            done = _record_change(log, build(log))
             if staged is not None:
                 retired = directory / f"{name}.{old_key_id}.retired"
                 ready = staged
@@ -621,15 +679,19 @@ def _swap_key_files(path: Path, retired: Path, staged: Path) -> None:
     forget_keys()
 
 
-def revoke_key(tier: str, name: str, key_id: bytes | None = None) -> Recorded:
+def revoke_key(
+    tier: str, name: str, key_id: bytes | None = None, *, timeout: float = DEFAULT_TIMEOUT
+) -> Recorded:
     """Stop a member's key (its current one by default) from signing from the next epoch on."""
     checked = _check_tier(tier)
-    with transaction.atomic():
-        log = _begin()
+
+    def build(log: MemberLog) -> Mapping[str, object]:
         member = log.members[tier].get(name)
         if member is None:
             raise MembershipCommandError(f"{tier} {name} does not exist")
         kid = key_id if key_id is not None else member.key_id
         if kid is None:
             raise MembershipCommandError(f"{tier} {name} has no current key")
-        return _record_change(log, RevokeKey(checked, name, kid).record())
+        return RevokeKey(checked, name, kid).record()
+
+    return _record(build, timeout)

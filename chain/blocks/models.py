@@ -195,6 +195,20 @@ class NodeFinal(models.Model):
         return f"final block {self.height}"
 
 
+class NodeMemberEntry(models.Model):
+    """A membership entry a cluster node verified and applied (from position 1: the
+    genesis, position 0, comes from its genesis file)."""
+
+    position = models.IntegerField(primary_key=True)
+    record = models.TextField(help_text="the chain-log entry's payload as canonical JSON")
+
+    class Meta:
+        app_label = "chain"
+
+    def __str__(self) -> str:
+        return f"membership entry {self.position}"
+
+
 class ReplicaLeaf(models.Model):
     """A cluster node's copy of one registry log entry's leaf, as the registry host sent it."""
 

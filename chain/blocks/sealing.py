@@ -46,6 +46,7 @@ def current_logs() -> dict[str, tuple[int, bytes]]:
 
 def _propose(active: Finalizer | None = None) -> Block | None:
     with transaction.atomic():
+        members.serialize_with_sealing()
         last = Block.objects.order_by("-height").first()
         logs = current_logs()
         if last is None:

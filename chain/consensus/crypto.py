@@ -14,7 +14,7 @@ key and is checked for real.
 from __future__ import annotations
 
 import hashlib
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from functools import lru_cache
 
 from cryptography.exceptions import InvalidSignature
@@ -27,7 +27,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from chain import notes
 from chain.keys import NodeKey
 
-__all__ = ["ALG", "SignatureVerifier", "Signer", "public_key_object"]
+__all__ = ["ALG", "KeyRing", "SignatureVerifier", "Signer", "public_key_object"]
 
 ALG = "ed25519"
 """The only signature algorithm the consensus accepts (named in every vote)."""
@@ -72,8 +72,41 @@ class Signer:
         """The 64-byte Ed25519 signature of ``message``."""
         return self._private.sign(message)
 
+    def at(self, height: int) -> Signer:
+        """The signer of votes at ``height``: this one (a :class:`KeyRing` picks)."""
+        return self
+
     def __repr__(self) -> str:
         return f"Signer({self.name!r}, key_id={self.key_id.hex()})"
+
+
+class KeyRing(Signer):
+    """A member's keys, each from the first block a certified rotation gave it.
+
+    Votes name their height, so a node that rotated its key signs the blocks
+    before the change with the old key and those from the change on with the
+    new one, whatever order it signs them in.
+    """
+
+    __slots__ = ("_ring",)
+
+    def __init__(self, keys: Sequence[tuple[int, Signer]]) -> None:
+        if not keys:
+            raise ValueError("a key ring holds at least one key")
+        ring = sorted(keys, key=lambda item: item[0])
+        if len({signer.name for _, signer in ring}) != 1:
+            raise ValueError("a key ring holds the keys of one member")
+        first = ring[0][1]
+        super().__init__(first.name, first._private)
+        self._ring = ring
+
+    def at(self, height: int) -> Signer:
+        """The newest key whose first block is at or before ``height``."""
+        chosen = self._ring[0][1]
+        for start, signer in self._ring:
+            if start <= height:
+                chosen = signer
+        return chosen
 
 
 class SignatureVerifier:

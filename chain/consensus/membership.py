@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import bisect
 import enum
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal, TypeAlias
 
@@ -52,7 +52,9 @@ __all__ = [
     "ValidatorSet",
     "VoteCheck",
     "bft_quorum",
+    "certificate_of_entry",
     "certify_change",
+    "change_from_record",
     "elect_board",
     "max_faulty",
 ]
@@ -446,6 +448,56 @@ def certify_change(
         for signer in signers
     )
     return ChangeCertificate(change, height, votes)
+
+
+def _record_keys(record: Mapping[str, Any], name: str) -> tuple[MemberKey, ...]:
+    return tuple(
+        MemberKey(str(item["name"]), bytes.fromhex(str(item["public_key"])))
+        for item in record[name]
+    )
+
+
+def change_from_record(record: Mapping[str, Any]) -> MembershipChange:
+    """The change a record of ``record()`` describes (a chain-log entry's ``change``).
+
+    Raises :class:`MembershipError` when the record is malformed.
+    """
+    try:
+        kind = record["type"]
+        if kind == "genesis":
+            return Genesis(
+                supernodes=_record_keys(record, "supernodes"),
+                witnesses=_record_keys(record, "witnesses"),
+                citizens=_record_keys(record, "citizens"),
+                citizen_threshold=int(record["citizen_threshold"]),
+                board_size=int(record["board_size"]),
+                epoch_length=int(record["epoch_length"]),
+            )
+        if kind == "register-enterprise":
+            return RegisterEnterprise(str(record["name"]), bytes.fromhex(record["public_key"]))
+        if kind == "delegate-vote":
+            return DelegateVote(str(record["voter"]), str(record["candidate"]))
+        if kind == "elect-board":
+            return ElectBoard(tuple(str(name) for name in record["board"]))
+        tier = record["tier"]
+        if tier not in TIERS:
+            raise MembershipError(f"unknown tier {tier!r}")
+        if kind == "rotate-key":
+            return RotateKey(tier, str(record["name"]), bytes.fromhex(record["public_key"]))
+        if kind == "revoke-key":
+            return RevokeKey(tier, str(record["name"]), bytes.fromhex(record["key_id"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MembershipError(f"malformed membership change: {exc!r}") from exc
+    raise MembershipError(f"unknown membership change {kind!r}")
+
+
+def certificate_of_entry(record: Mapping[str, Any]) -> ChangeCertificate:
+    """The certified change of a chain-log membership entry (``memberlog.entry_record``)."""
+    try:
+        votes = tuple(Vote.from_record(vote) for vote in record["certificate"])
+        return ChangeCertificate(change_from_record(record["change"]), int(record["height"]), votes)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise MembershipError(f"malformed membership entry: {exc!r}") from exc
 
 
 @dataclass

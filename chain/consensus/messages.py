@@ -159,7 +159,9 @@ class Vote:
         round: int,
         block_hash: bytes | None,
     ) -> Vote:
-        """A vote by ``signer``, signed over :func:`chain.encoding.vote_message`."""
+        """A vote by ``signer`` (its key for ``height``), signed over
+        :func:`chain.encoding.vote_message`."""
+        signer = signer.at(height)
         message = vote_message(
             chain_id=chain_id,
             tier=tier,

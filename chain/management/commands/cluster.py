@@ -14,6 +14,7 @@ from rich.live import Live
 from rich.table import Table
 
 from chain.blocks.cluster import HOST, node_summaries
+from chain.blocks.genesis import EPOCH_LENGTH
 from chain.blocks.launcher import LocalCluster
 from chain.blocks.models import Block
 
@@ -42,6 +43,12 @@ class Command(BaseCommand):
         )
         parser.add_argument("--tick", type=float, default=0.2, help="Seconds per node tick")
         parser.add_argument(
+            "--epoch-length",
+            type=int,
+            default=EPOCH_LENGTH,
+            help="Blocks per epoch of a new genesis: membership changes apply from the next epoch",
+        )
+        parser.add_argument(
             "--node-database-url-template",
             default="",
             help=(
@@ -63,6 +70,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if not settings.CELERY_BROKER_URL:
             raise CommandError("manage.py cluster needs CELERY_BROKER_URL (RabbitMQ or Redis)")
+        if options["epoch_length"] < 1:
+            raise CommandError("--epoch-length must be at least 1")
         if options["supernodes"] < 1 or options["witnesses"] < 1:
             raise CommandError("a cluster needs at least one supernode and one witness")
         base = Path(options["dir"] or settings.RIIK_DATA_DIR / "cluster")
@@ -74,6 +83,7 @@ class Command(BaseCommand):
             citizens=options["citizens"],
             citizen_threshold=options["citizen_threshold"],
             tick=options["tick"],
+            epoch_length=options["epoch_length"],
             node_database_url_template=options["node_database_url_template"],
         )
         console = Console()

@@ -117,7 +117,7 @@ class Command(BaseCommand):
         )
         delegate.add_argument("voter")
         delegate.add_argument("candidate")
-        sub.add_parser(
+        elect = sub.add_parser(
             "elect-board",
             help="record the board the delegated votes elect, from the next epoch",
         )
@@ -133,6 +133,13 @@ class Command(BaseCommand):
         revoke.add_argument("tier", help="supernode, witness or citizen")
         revoke.add_argument("name")
         revoke.add_argument("--key-id", help="the key to revoke (8 hex digits; default: current)")
+        for change in (register, delegate, elect, rotate, revoke):
+            change.add_argument(
+                "--timeout",
+                type=float,
+                default=30.0,
+                help="in a cluster: seconds to wait for the supernodes' quorum (default 30)",
+            )
 
     def handle(self, *args: Any, **options: Any) -> None:
         """Dispatch on the action."""
@@ -148,24 +155,33 @@ class Command(BaseCommand):
         from chain.blocks import members
 
         action = options["action"]
+        timeout = options["timeout"]
+        if not timeout > 0:
+            raise CommandError("--timeout must be a positive number of seconds")
         try:
             if action == "register-enterprise":
                 done = members.register_enterprise(
-                    options["name"], _hex_option(options["public_key"], "--public-key", 32)
+                    options["name"],
+                    _hex_option(options["public_key"], "--public-key", 32),
+                    timeout=timeout,
                 )
             elif action == "delegate":
-                done = members.delegate(options["voter"], options["candidate"])
+                done = members.delegate(options["voter"], options["candidate"], timeout=timeout)
             elif action == "elect-board":
-                done = members.elect_board()
+                done = members.elect_board(timeout=timeout)
             elif action == "rotate-key":
                 done = members.rotate_key(
                     options["tier"],
                     options["name"],
                     _hex_option(options["public_key"], "--public-key", 32),
+                    timeout=timeout,
                 )
             else:
                 done = members.revoke_key(
-                    options["tier"], options["name"], _hex_option(options["key_id"], "--key-id", 4)
+                    options["tier"],
+                    options["name"],
+                    _hex_option(options["key_id"], "--key-id", 4),
+                    timeout=timeout,
                 )
         except members.MembershipCommandError as error:
             raise CommandError(f"{action} not recorded: {error}") from None

@@ -10,21 +10,24 @@ database. Runs only with ``CELERY_BROKER_URL``.
 from __future__ import annotations
 
 import io
-import time
-import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from chain.blocks import nodedb
 from chain.blocks.cluster import node_summaries
 from chain.blocks.launcher import LocalCluster
-from chain.blocks.models import FINAL, WITNESSED, Block, BlockLog, BlockSignature
-from chain.ledger.models import LedgerHead
-from tests.factories import database_url, register_company
+from chain.blocks.models import WITNESSED, Block, BlockSignature
+from tests.chain.cluster.support import (
+    everything_final,
+    final_height,
+    node_chain,
+    running_cluster,
+    wait_for,
+    write_for,
+)
 
 pytestmark = [
     pytest.mark.broker,
@@ -35,83 +38,33 @@ pytestmark = [
 
 @pytest.fixture
 def cluster(tmp_path: Path) -> Iterator[LocalCluster]:
-    # Queues of their own, so no message of another run reaches these nodes.
-    local = LocalCluster(
-        base=tmp_path / "cluster",
-        prefix=f"riik-test-{uuid.uuid4().hex[:8]}",
-        supernodes=4,
-        witnesses=4,
-        citizens=2,
-        citizen_threshold=2,
-        host_env={"DATABASE_URL": database_url()},
-    )
-    local.prepare()
-    try:
-        local.start_all()
-        yield local
-    finally:
-        local.stop(timeout=5)
-        local.drop_databases()
-
-
-def _wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        if condition():
-            return
-        time.sleep(0.3)
-    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
-
-
-def _final_height() -> int:
-    block = Block.objects.filter(level__in=[FINAL, WITNESSED]).order_by("-height").first()
-    return block.height if block else 0
-
-
-def _write_for(seconds: float) -> int:
-    end, written = time.monotonic() + seconds, 0
-    while time.monotonic() < end:
-        register_company()
-        written += 1
-        time.sleep(0.2)
-    return written
-
-
-def _node_chain(url: str) -> list[tuple[int, bytes]]:
-    rows = nodedb.read_rows(url, "SELECT height, block_hash FROM chain_nodefinal ORDER BY height")
-    return [(int(height), bytes(block_hash)) for height, block_hash in rows]
-
-
-def _everything_final() -> bool:
-    head = LedgerHead.objects.get(registry="business").size
-    top = Block.objects.filter(level__in=[FINAL, WITNESSED]).order_by("-height").first()
-    return top is not None and BlockLog.objects.get(block=top, registry="business").size == head
+    yield from running_cluster(tmp_path)
 
 
 def test_cluster_survives_kill_9_of_a_witness_and_a_supernode_and_every_node_catches_up(
     cluster: LocalCluster,
 ) -> None:
-    _write_for(3)
-    _wait_for(lambda: _final_height() >= 1, 60, "the first final block")
+    write_for(3)
+    wait_for(lambda: final_height() >= 1, 60, "the first final block")
 
     cluster.kill("witness-2")
     cluster.kill("supernode-3")
-    before = _final_height()
-    _write_for(8)
-    _wait_for(lambda: _final_height() > before + 2, 30, "finality without the killed nodes")
+    before = final_height()
+    write_for(8)
+    wait_for(lambda: final_height() > before + 2, 30, "finality without the killed nodes")
 
     cluster.start("witness-2")
     cluster.start("supernode-3")
-    _write_for(6)
-    _wait_for(_everything_final, 60, "every entry in a final block")
-    top = _final_height()
+    write_for(6)
+    wait_for(everything_final, 60, "every entry in a final block")
+    top = final_height()
     bft_nodes = [n for n in cluster.nodes.values() if n.tier in ("witness", "supernode")]
 
     def caught_up() -> bool:
         rows = node_summaries(n.database_url for n in bft_nodes)
         return len(rows) == len(bft_nodes) and all(r["last_final"] >= top for r in rows)
 
-    _wait_for(caught_up, 60, "the restarted nodes to catch up")
+    wait_for(caught_up, 60, "the restarted nodes to catch up")
 
     host_chain = [
         (b.height, bytes(b.block_hash))
@@ -119,10 +72,10 @@ def test_cluster_survives_kill_9_of_a_witness_and_a_supernode_and_every_node_cat
     ]
     assert [h for h, _ in host_chain] == list(range(1, top + 1))
     for node in bft_nodes:
-        assert _node_chain(node.database_url)[:top] == host_chain, node.name
+        assert node_chain(node.database_url)[:top] == host_chain, node.name
 
     # The citizens cosigned: most blocks reached witnessed, with two cosignatures each.
-    _wait_for(
+    wait_for(
         lambda: Block.objects.filter(level=WITNESSED).count() >= top - 1, 30, "citizen cosigns"
     )
     witnessed = Block.objects.filter(level=WITNESSED).first()

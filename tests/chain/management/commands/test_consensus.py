@@ -158,12 +158,18 @@ def test_bad_input_is_refused_with_a_clear_error_and_records_nothing(
     assert _changes() == before
 
 
-def test_a_cluster_host_records_no_change_it_cannot_certify(own_keys: Path) -> None:
+def test_a_cluster_host_rotates_no_key_it_does_not_hold(own_keys: Path) -> None:
     with (
         override_settings(RIIK_CONSENSUS="cluster"),
-        pytest.raises(CommandError, match="a cluster host holds no supernode key"),
+        pytest.raises(CommandError, match="a cluster host holds no member keys"),
     ):
-        consensus("register-enterprise", "bank-1", "--public-key", "ab" * 32)
+        consensus("rotate-key", "witness", "witness-1")
+    assert _changes() == 0
+
+
+def test_a_timeout_that_is_not_positive_is_refused(own_keys: Path) -> None:
+    with pytest.raises(CommandError, match="--timeout must be a positive number"):
+        consensus("delegate", "bank-1", "bank-1", "--timeout", "0")
     assert _changes() == 0
 
 

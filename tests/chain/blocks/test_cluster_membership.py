@@ -1,0 +1,144 @@
+"""A cluster node's side of membership changes: its vote on a proposal, the
+hold on the change's first block, and the certified entries it applies and
+keeps across a restart."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from django.test import override_settings
+
+from chain.blocks import cluster, quorum
+from chain.blocks.genesis import write_genesis
+from chain.blocks.models import NodeMemberEntry
+from chain.consensus.crypto import Signer
+from chain.consensus.membership import DelegateVote, MembershipChange, RotateKey, certify_change
+from chain.consensus.memberview import MemberProposal
+from chain.consensus.messages import Vote, message_to_record
+from chain.consensus.supernode import SupernodeNode
+from chain.keys import NodeKey, load_or_create_node_key, next_key_path
+from chain.memberlog import entry_record
+
+CHAIN = "riik-member-test"
+EPOCH = 5
+
+
+@pytest.fixture
+def keys(tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
+    directory = tmp_path / "keys"
+    found: dict[str, Any] = {
+        tier: [load_or_create_node_key(directory, f"{tier}-{i}") for i in range(1, 5)]
+        for tier in ("supernode", "witness")
+    }
+    path = tmp_path / "genesis.json"
+    write_genesis(
+        path,
+        CHAIN,
+        supernodes=[Signer.from_node_key(k) for k in found["supernode"]],
+        witnesses=[Signer.from_node_key(k) for k in found["witness"]],
+        citizens=[],
+        citizen_threshold=1,
+        epoch_length=EPOCH,
+    )
+    answers: list[dict[str, Any]] = []
+    monkeypatch.setattr(cluster, "_send", lambda *args, **kw: None)
+    monkeypatch.setattr(cluster, "reply", lambda queue, answer: answers.append(answer))
+    found.update(dir=directory, genesis=quorum.genesis_entry(str(path)), answers=answers)
+    with override_settings(RIIK_GENESIS_FILE=str(path), RIIK_KEYS_DIR=directory):
+        yield found
+
+
+def _entry(keys: dict[str, Any], change: MembershipChange, signers: int = 4) -> dict[str, Any]:
+    supernodes = [Signer.from_node_key(k) for k in keys["supernode"][:signers]]
+    cert = certify_change(CHAIN, change, 1, supernodes)
+    return entry_record(
+        chain_id=CHAIN,
+        change=change.record(),
+        height=1,
+        from_height=EPOCH + 1,
+        certificate=[vote.to_record() for vote in cert.votes],
+    )
+
+
+def test_a_supernode_holds_the_changes_first_block_until_the_entry_arrives(
+    keys: dict[str, Any],
+) -> None:
+    node = cluster.NodeRuntime(keys["supernode"][0], "supernode")
+    change = DelegateVote("witness-1", "witness-2")
+    proposal = MemberProposal(CHAIN, change.record(), 1, EPOCH + 1, 1, time.time() + 30)
+    node.member_proposal(proposal.to_record(), "replies")
+    (answer,) = keys["answers"]
+    assert answer["reason"] == ""
+    assert answer["vote"]["kind"] == "membership"
+    assert not node._held()  # still before the change's first block
+    assert isinstance(node.node, SupernodeNode)
+    node.node.height = EPOCH + 1
+    assert node._held()
+    witness = Signer.from_node_key(keys["witness"][1])
+    vote = Vote.sign(
+        witness,
+        chain_id=CHAIN,
+        tier="witness",
+        kind="prevote",
+        height=EPOCH + 1,
+        round=0,
+        block_hash=None,
+    )
+    node.deliver("witness-2", message_to_record(vote))
+    assert len(node._deferred) == 1  # not handled with the old lists
+    node.membership_entries([keys["genesis"], _entry(keys, change)])
+    assert not node._held()
+    assert node._deferred == []
+    assert NodeMemberEntry.objects.count() == 1
+
+
+def test_an_expired_proposal_gets_no_vote_and_no_hold(keys: dict[str, Any]) -> None:
+    node = cluster.NodeRuntime(keys["supernode"][0], "supernode")
+    change = DelegateVote("witness-1", "witness-2").record()
+    node.member_proposal(MemberProposal(CHAIN, change, 1, 6, 1, time.time() - 1).to_record(), "q")
+    assert keys["answers"] == []
+    assert node._promises == {}
+
+
+def test_a_witness_refuses_to_vote_on_a_membership_change(keys: dict[str, Any]) -> None:
+    node = cluster.NodeRuntime(keys["witness"][0], "witness")
+    proposal = MemberProposal(CHAIN, DelegateVote("witness-1", "witness-2").record(), 1, 6, 1)
+    node.member_proposal(proposal.to_record(), "replies")
+    assert keys["answers"] == [
+        {"signer": "witness-1", "vote": None, "reason": "witness-1 is no supernode"}
+    ]
+
+
+def test_a_rotation_of_its_own_key_signs_from_its_first_block_and_survives_a_restart(
+    keys: dict[str, Any],
+) -> None:
+    old = keys["witness"][0]
+    new = NodeKey.generate("witness-1")
+    next_key_path(keys["dir"], "witness-1", new.key_id).write_bytes(new.pem())
+    node = cluster.NodeRuntime(old, "witness")
+    node.membership_entries(
+        [keys["genesis"], _entry(keys, RotateKey("witness", "witness-1", new.public_bytes))]
+    )
+    for runtime in (node, cluster.NodeRuntime(old, "witness")):
+        assert runtime.signer.at(EPOCH).key_id == old.key_id
+        assert runtime.signer.at(EPOCH + 1).key_id == new.key_id
+        assert runtime.node.signer is runtime.signer
+        board = runtime.membership.validator_set("witness", EPOCH + 1).member("witness-1")
+        assert board is not None
+        assert [k.key_id for k in board.keys if k.valid_at(1)] == [new.key_id]
+    assert runtime._key_at(EPOCH + 1).key_id == new.key_id
+
+
+def test_an_entry_without_a_supernode_quorum_is_neither_applied_nor_stored(
+    keys: dict[str, Any],
+) -> None:
+    node = cluster.NodeRuntime(keys["witness"][0], "witness")
+    forged = _entry(keys, DelegateVote("witness-1", "witness-2"), signers=2)
+    node.membership_entries([keys["genesis"], forged])
+    assert len(node.view.entries) == 1
+    assert not NodeMemberEntry.objects.exists()
+    assert node.membership.delegations(EPOCH + 1) == {}

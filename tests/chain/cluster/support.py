@@ -1,0 +1,76 @@
+"""Running a local cluster in the broker tests: its fixture body and polling helpers."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from chain.blocks import nodedb
+from chain.blocks.genesis import EPOCH_LENGTH
+from chain.blocks.launcher import LocalCluster
+from chain.blocks.models import FINAL, WITNESSED, Block, BlockLog
+from chain.ledger.models import LedgerHead
+from tests.factories import database_url, register_company
+
+
+def running_cluster(tmp_path: Path, epoch_length: int = EPOCH_LENGTH) -> Iterator[LocalCluster]:
+    """4 supernodes, 4 witnesses, 2 citizens on queues of their own, stopped afterwards."""
+    # Queues of their own, so no message of another run reaches these nodes.
+    local = LocalCluster(
+        base=tmp_path / "cluster",
+        prefix=f"riik-test-{uuid.uuid4().hex[:8]}",
+        supernodes=4,
+        witnesses=4,
+        citizens=2,
+        citizen_threshold=2,
+        host_env={"DATABASE_URL": database_url()},
+        epoch_length=epoch_length,
+    )
+    local.prepare()
+    try:
+        local.start_all()
+        yield local
+    finally:
+        local.stop(timeout=5)
+        local.drop_databases()
+
+
+def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:
+    """Poll ``condition`` until it holds, or fail naming ``what``."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if condition():
+            return
+        time.sleep(0.3)
+    raise AssertionError(f"timed out after {seconds}s waiting for {what}")
+
+
+def final_height() -> int:
+    """The host's highest final (or witnessed) block."""
+    block = Block.objects.filter(level__in=[FINAL, WITNESSED]).order_by("-height").first()
+    return block.height if block else 0
+
+
+def write_for(seconds: float) -> int:
+    """Register companies for ``seconds``; returns how many."""
+    end, written = time.monotonic() + seconds, 0
+    while time.monotonic() < end:
+        register_company()
+        written += 1
+        time.sleep(0.2)
+    return written
+
+
+def node_chain(url: str) -> list[tuple[int, bytes]]:
+    """(height, hash) of every final block in a node's own database."""
+    rows = nodedb.read_rows(url, "SELECT height, block_hash FROM chain_nodefinal ORDER BY height")
+    return [(int(height), bytes(block_hash)) for height, block_hash in rows]
+
+
+def everything_final() -> bool:
+    """True when the host's last final block holds every business entry."""
+    head = LedgerHead.objects.get(registry="business").size
+    top = Block.objects.filter(level__in=[FINAL, WITNESSED]).order_by("-height").first()
+    return top is not None and BlockLog.objects.get(block=top, registry="business").size == head
