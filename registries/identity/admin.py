@@ -15,7 +15,7 @@ and who holds the identity registrar appointment) and, to bootstrap the
 registry, Django superusers. Persons and appointments are personal data:
 besides those two only staff granted Django's ``view_*`` permission see them.
 The person pages show what a registrar needs (code, names, birth date, sex,
-death, keys, appointments), never the aggregate id.
+death, keys, appointments, representations), never the aggregate id.
 """
 
 from __future__ import annotations
@@ -335,6 +335,7 @@ class PersonRecordAdmin(IdentityAdmin):
         (None, {"fields": ["personal_code", "first_name", "last_name", "born", "sex", "status"]}),
         ("e-ID keys", {"fields": ["keys_table"]}),
         ("Appointments as an official", {"fields": ["appointments_table"]}),
+        ("Representative of organisations", {"fields": ["representations_table"]}),
         ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
         ("Ledger history", {"fields": ["history_table"]}),
     ]
@@ -347,6 +348,7 @@ class PersonRecordAdmin(IdentityAdmin):
         "status",
         "keys_table",
         "appointments_table",
+        "representations_table",
         "ledger_seq",
         "block_height",
         "ledger_level",
@@ -417,6 +419,31 @@ class PersonRecordAdmin(IdentityAdmin):
             ["registry", "role", "organisation", "status", "appointed (seq)", "ended (seq)"],
             rows,
             "not an official",
+        )
+
+    @admin.display(description="representations")
+    def representations_table(self, record: PersonRecord) -> str:
+        representations = list(record.representations.all())
+        names = dict(
+            OrganisationRecord.objects.filter(
+                registry_code__in={r.organisation_code for r in representations}
+            ).values_list("registry_code", "name")
+        )
+        rows: list[list[Any]] = [
+            [
+                r.organisation_code,
+                names.get(r.organisation_code, "-"),
+                r.title,
+                "current" if r.active else "ended",
+                r.appointed_seq,
+                r.ended_seq or "-",
+            ]
+            for r in representations
+        ]
+        return html_table(
+            ["organisation", "name", "title", "status", "appointed (seq)", "ended (seq)"],
+            rows,
+            "represents no organisation",
         )
 
     @admin.display(description="ledger history")

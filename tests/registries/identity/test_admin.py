@@ -102,6 +102,26 @@ def test_person_page_is_read_only_shows_keys_roles_history_and_no_aggregate_id(
     assert command_url(code, "register-key") not in html  # it has an active key
 
 
+def test_person_page_shows_the_persons_representations(registrar: Client) -> None:
+    code = person("Peeter", "Peaarst")
+    assert (
+        "represents no organisation"
+        in registrar.get(f"{PERSONS}{record(code).pk}/change/").content.decode()
+    )
+    hospital = organisation("hospital", "Põhja Haigla")
+    court = organisation("court", "Harju Maakohus")
+    run(lambda app: app.appoint_representative(code, hospital, "chief executive", "r"))
+    run(lambda app: app.appoint_representative(code, court, "chairman", "r"))
+    run(lambda app: app.remove_representative(code, court, "r"))
+    html = registrar.get(f"{PERSONS}{record(code).pk}/change/").content.decode()
+    assert "Representative of organisations" in html
+    for shown in [hospital, "Põhja Haigla", "chief executive", court, "Harju Maakohus"]:
+        assert f"<td>{shown}</td>" in html, shown
+    assert "<td>current</td>" in html
+    assert "<td>ended</td>" in html
+    assert "represents no organisation" not in html
+
+
 def test_read_models_cannot_be_edited_or_deleted_directly(registrar: Client) -> None:
     code = person()
     before = entries()
