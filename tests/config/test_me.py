@@ -257,13 +257,16 @@ def test_organisation_and_person_never_see_each_others_cases(
 
 
 @pytest.mark.parametrize("view", ["person/", "companies/", "properties/"])
-def test_organisation_token_reads_no_personal_me_data(
+def test_organisation_token_reads_no_personal_me_data_and_is_told_what_it_reads(
     mari: dict[str, Any], organisations: dict[str, Any], view: str
 ) -> None:
     for client in (organisations["company_client"], organisations["hospital_client"]):
         response = client.get(f"{ME}{view}")
         assert response.status_code == 403, response.content
         assert mari["code"] not in response.content.decode()
+        detail = response.json()["detail"]
+        assert "/api/v1/me/organisation/" in detail
+        assert "/api/v1/me/court-cases/" in detail
 
 
 @pytest.mark.parametrize("view", ["", "person/", *MY_LISTS])
