@@ -387,3 +387,29 @@ def test_staff_without_the_identity_registrar_role_cannot_appoint_representative
     )
     assert response.status_code == 403
     assert entries() == before
+
+
+@pytest.mark.parametrize("page", [OFFICIALS, REPRESENTATIVES])
+def test_appointments_and_representatives_are_found_by_either_code_and_show_their_tenure(
+    registrar: Client, page: str
+) -> None:
+    hospital = organisation("hospital", "Põhja Haigla")
+    code = person("Peeter", "Peaarst")
+    other = person("Ülle", "Õde")
+    for who in (code, other):
+        if page == OFFICIALS:
+            run(lambda app, w=who: app.appoint_official(w, "health", "doctor", hospital, "r"))
+        else:
+            run(lambda app, w=who: app.appoint_representative(w, hospital, "head", "r"))
+    for term, shown in [(code, {code}), (hospital, {code, other}), ("peaarst", {code})]:
+        html = registrar.get(page, {"q": term}).content.decode()
+        assert {c for c in (code, other) if c in html} == shown, term
+    pk = (
+        (AppointmentRecord if page == OFFICIALS else RepresentativeRecord)
+        .objects.get(person__personal_code=code)
+        .pk
+    )
+    html = registrar.get(f"{page}{pk}/change/").content.decode()
+    assert "On the chain" in html
+    assert "Peeter Peaarst" in html
+    assert 'name="_save"' not in html
