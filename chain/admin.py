@@ -276,19 +276,19 @@ class MembershipEntryAdmin(ReadOnlyAdmin):
 
     @admin.display(description="change")
     def change_type(self, entry: MembershipEntry) -> str:
-        return str(entry.payload["change"]["type"])
+        return entry.summary.type
 
     @admin.display(description="certified at height")
     def height(self, entry: MembershipEntry) -> int:
-        return int(entry.payload["height"])
+        return entry.summary.height
 
     @admin.display(description="from block")
     def from_height(self, entry: MembershipEntry) -> int:
-        return int(entry.payload["from_height"])
+        return entry.summary.from_height
 
     @admin.display(description="certified by")
     def signers(self, entry: MembershipEntry) -> str:
-        return ", ".join(sorted({vote["signer"] for vote in entry.payload["certificate"]}))
+        return ", ".join(entry.summary.signers)
 
     @admin.display(description="sealed in block")
     def block_height(self, entry: MembershipEntry) -> int | None:

@@ -249,13 +249,13 @@ class MembershipEntrySerializer(serializers.ModelSerializer[MembershipEntry]):
         ]
 
     def get_type(self, entry: MembershipEntry) -> str:
-        return str(entry.payload["change"]["type"])
+        return entry.summary.type
 
     def get_height(self, entry: MembershipEntry) -> int:
-        return int(entry.payload["height"])
+        return entry.summary.height
 
     def get_from_height(self, entry: MembershipEntry) -> int:
-        return int(entry.payload["from_height"])
+        return entry.summary.from_height
 
     def get_change(self, entry: MembershipEntry) -> dict[str, Any]:
         change: dict[str, Any] = entry.payload["change"]

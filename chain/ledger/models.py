@@ -7,6 +7,7 @@ a cache of the log's right edge, rebuilt by ``chain verify`` checks).
 """
 
 import json
+from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
@@ -118,6 +119,17 @@ class ConsensusEvent(models.Model):
         return f"{self.topic} {self.originator_id}"
 
 
+@dataclass(frozen=True)
+class MembershipSummary:
+    """What a membership entry is at a glance: its change type, the height whose
+    supernodes certify it, the first block it applies to and who signed (sorted)."""
+
+    type: str
+    height: int
+    from_height: int
+    signers: tuple[str, ...]
+
+
 class MembershipEntry(LedgerEntry):
     """A membership change of the chain log (its entries of topic
     ``chain.consensus.membership:ChangeCertificate``), for the admin and the API."""
@@ -136,3 +148,14 @@ class MembershipEntry(LedgerEntry):
         )
         payload: dict[str, Any] = json.loads(bytes(event.state))
         return payload
+
+    @cached_property
+    def summary(self) -> MembershipSummary:
+        """The entry's type, heights and certifying supernodes, as the admin and API show them."""
+        payload = self.payload
+        return MembershipSummary(
+            type=str(payload["change"]["type"]),
+            height=int(payload["height"]),
+            from_height=int(payload["from_height"]),
+            signers=tuple(sorted({vote["signer"] for vote in payload["certificate"]})),
+        )

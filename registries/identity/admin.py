@@ -15,7 +15,7 @@ and who holds the identity registrar appointment) and, to bootstrap the
 registry, Django superusers. Persons and appointments are personal data:
 besides those two only staff granted Django's ``view_*`` permission see them.
 The person pages show what a registrar needs (code, names, birth date, sex,
-death, keys, appointments), never the aggregate id.
+death, keys, appointments, representations), never the aggregate id.
 """
 
 from __future__ import annotations
@@ -309,6 +309,62 @@ class IdentityAdmin(CommandAdmin):
         return can_act_in_identity(request)
 
 
+# When a person's relation to a registry or organisation began and ended, and its ledger entry.
+_TENURE_FIELDS = [
+    "appointed_seq",
+    "appointed_by",
+    "ended_seq",
+    "ended_by",
+    "ledger_seq",
+    "block_height",
+    "ledger_level",
+]
+
+
+class PersonRelationAdmin(IdentityAdmin):
+    """Base of the admins of a person's appointments and representations: both are
+    found by a person's or organisation's code or the person's name, and show when
+    the relation began and ended on the chain after the fields of ``relation_fields``."""
+
+    relation_fields: list[str] = []
+    list_select_related = ["person"]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The relation's own fields, then its tenure on the chain."""
+        return [
+            (None, {"fields": self.relation_fields}),
+            ("On the chain", {"fields": _TENURE_FIELDS}),
+        ]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        """Every field: records change only through commands."""
+        return [*self.relation_fields, *_TENURE_FIELDS]
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
+    ) -> tuple[QuerySet[Any], bool]:
+        """An exact personal or organisation code, or parts of the person's names in any case."""
+        term = " ".join(search_term.split())
+        if not term:
+            return queryset, False
+        if _DIGITS.match(term):
+            return queryset.filter(Q(person__personal_code=term) | Q(organisation_code=term)), False
+        matches = Q()
+        for word in term.split():
+            matches &= text_contains("person__first_name", word) | text_contains(
+                "person__last_name", word
+            )
+        return queryset.filter(matches), False
+
+    @admin.display(description="personal code", ordering="person__personal_code")
+    def personal_code(self, record: AppointmentRecord | RepresentativeRecord) -> str:
+        return record.person.personal_code
+
+    @admin.display(description="name", ordering="person__last_name")
+    def person_name(self, record: AppointmentRecord | RepresentativeRecord) -> str:
+        return f"{record.person.first_name} {record.person.last_name}"
+
+
 @admin.register(PersonRecord)
 class PersonRecordAdmin(IdentityAdmin):
     """Persons: read-only records; changes only through command forms."""
@@ -335,6 +391,7 @@ class PersonRecordAdmin(IdentityAdmin):
         (None, {"fields": ["personal_code", "first_name", "last_name", "born", "sex", "status"]}),
         ("e-ID keys", {"fields": ["keys_table"]}),
         ("Appointments as an official", {"fields": ["appointments_table"]}),
+        ("Representative of organisations", {"fields": ["representations_table"]}),
         ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
         ("Ledger history", {"fields": ["history_table"]}),
     ]
@@ -347,6 +404,7 @@ class PersonRecordAdmin(IdentityAdmin):
         "status",
         "keys_table",
         "appointments_table",
+        "representations_table",
         "ledger_seq",
         "block_height",
         "ledger_level",
@@ -417,6 +475,31 @@ class PersonRecordAdmin(IdentityAdmin):
             ["registry", "role", "organisation", "status", "appointed (seq)", "ended (seq)"],
             rows,
             "not an official",
+        )
+
+    @admin.display(description="representations")
+    def representations_table(self, record: PersonRecord) -> str:
+        representations = list(record.representations.all())
+        names = dict(
+            OrganisationRecord.objects.filter(
+                registry_code__in={r.organisation_code for r in representations}
+            ).values_list("registry_code", "name")
+        )
+        rows: list[list[Any]] = [
+            [
+                r.organisation_code,
+                names.get(r.organisation_code, "-"),
+                r.title,
+                "current" if r.active else "ended",
+                r.appointed_seq,
+                r.ended_seq or "-",
+            ]
+            for r in representations
+        ]
+        return html_table(
+            ["organisation", "name", "title", "status", "appointed (seq)", "ended (seq)"],
+            rows,
+            "represents no organisation",
         )
 
     @admin.display(description="ledger history")
@@ -526,7 +609,7 @@ class OrganisationRecordAdmin(IdentityAdmin):
 
 
 @admin.register(AppointmentRecord)
-class AppointmentRecordAdmin(IdentityAdmin):
+class AppointmentRecordAdmin(PersonRelationAdmin):
     """Officials: appointments by registry and role; appoint and dismiss through forms."""
 
     list_display = [
@@ -543,7 +626,6 @@ class AppointmentRecordAdmin(IdentityAdmin):
     ]
     list_display_links = ["personal_code", "person_name"]
     list_filter = ["active", "registry", "role"]
-    list_select_related = ["person"]
     search_fields = ["=person__personal_code", "person__last_name"]  # see get_search_results
     search_help_text = "An exact personal code, part of a name, or an organisation's registry code"
     ordering = ["registry", "role", "person__last_name", "-appointed_seq"]
@@ -565,65 +647,14 @@ class AppointmentRecordAdmin(IdentityAdmin):
             available=lambda record: record.active,
         )
     }
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "personal_code",
-                    "person_name",
-                    "registry",
-                    "role",
-                    "organisation",
-                    "active",
-                ]
-            },
-        ),
-        (
-            "On the chain",
-            {
-                "fields": [
-                    "appointed_seq",
-                    "appointed_by",
-                    "ended_seq",
-                    "ended_by",
-                    "ledger_seq",
-                    "block_height",
-                    "ledger_level",
-                ]
-            },
-        ),
-    ]
-    readonly_fields = [
+    relation_fields = [
         "personal_code",
         "person_name",
         "registry",
         "role",
         "organisation",
         "active",
-        "appointed_seq",
-        "appointed_by",
-        "ended_seq",
-        "ended_by",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
     ]
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[AppointmentRecord], search_term: str
-    ) -> tuple[QuerySet[AppointmentRecord], bool]:
-        term = " ".join(search_term.split())
-        if not term:
-            return queryset, False
-        if _DIGITS.match(term):
-            return queryset.filter(Q(person__personal_code=term) | Q(organisation_code=term)), False
-        matches = Q()
-        for word in term.split():
-            matches &= text_contains("person__first_name", word) | text_contains(
-                "person__last_name", word
-            )
-        return queryset.filter(matches), False
 
     def add(self, app: Any, form: CommandForm, who: str) -> object:
         data = form.cleaned_data
@@ -648,14 +679,6 @@ class AppointmentRecordAdmin(IdentityAdmin):
             active=True,
         )
 
-    @admin.display(description="personal code", ordering="person__personal_code")
-    def personal_code(self, record: AppointmentRecord) -> str:
-        return record.person.personal_code
-
-    @admin.display(description="name", ordering="person__last_name")
-    def person_name(self, record: AppointmentRecord) -> str:
-        return f"{record.person.first_name} {record.person.last_name}"
-
     @admin.display(description="organisation")
     def organisation(self, record: AppointmentRecord) -> str:
         if not record.organisation_code:
@@ -665,7 +688,7 @@ class AppointmentRecordAdmin(IdentityAdmin):
 
 
 @admin.register(RepresentativeRecord)
-class RepresentativeRecordAdmin(IdentityAdmin):
+class RepresentativeRecordAdmin(PersonRelationAdmin):
     """Representatives of organisations (not companies): appoint and remove through forms."""
 
     list_display = [
@@ -682,7 +705,6 @@ class RepresentativeRecordAdmin(IdentityAdmin):
     ]
     list_display_links = ["organisation_code", "personal_code"]
     list_filter = ["active"]
-    list_select_related = ["person"]
     search_fields = ["=organisation_code", "=person__personal_code"]  # see get_search_results
     search_help_text = "An organisation's registry code, an exact personal code, or part of a name"
     ordering = ["organisation_code", "-active", "-appointed_seq"]
@@ -700,65 +722,14 @@ class RepresentativeRecordAdmin(IdentityAdmin):
             available=lambda record: record.active,
         )
     }
-    fieldsets = [
-        (
-            None,
-            {
-                "fields": [
-                    "organisation_code",
-                    "organisation",
-                    "personal_code",
-                    "person_name",
-                    "title",
-                    "active",
-                ]
-            },
-        ),
-        (
-            "On the chain",
-            {
-                "fields": [
-                    "appointed_seq",
-                    "appointed_by",
-                    "ended_seq",
-                    "ended_by",
-                    "ledger_seq",
-                    "block_height",
-                    "ledger_level",
-                ]
-            },
-        ),
-    ]
-    readonly_fields = [
+    relation_fields = [
         "organisation_code",
         "organisation",
         "personal_code",
         "person_name",
         "title",
         "active",
-        "appointed_seq",
-        "appointed_by",
-        "ended_seq",
-        "ended_by",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
     ]
-
-    def get_search_results(
-        self, request: HttpRequest, queryset: QuerySet[RepresentativeRecord], search_term: str
-    ) -> tuple[QuerySet[RepresentativeRecord], bool]:
-        term = " ".join(search_term.split())
-        if not term:
-            return queryset, False
-        if _DIGITS.match(term):
-            return queryset.filter(Q(person__personal_code=term) | Q(organisation_code=term)), False
-        matches = Q()
-        for word in term.split():
-            matches &= text_contains("person__first_name", word) | text_contains(
-                "person__last_name", word
-            )
-        return queryset.filter(matches), False
 
     def add(self, app: Any, form: CommandForm, who: str) -> object:
         data = form.cleaned_data
@@ -774,14 +745,6 @@ class RepresentativeRecordAdmin(IdentityAdmin):
         return RepresentativeRecord.objects.get(
             organisation_code=organisation, person__personal_code=code, active=True
         )
-
-    @admin.display(description="personal code", ordering="person__personal_code")
-    def personal_code(self, record: RepresentativeRecord) -> str:
-        return record.person.personal_code
-
-    @admin.display(description="name", ordering="person__last_name")
-    def person_name(self, record: RepresentativeRecord) -> str:
-        return f"{record.person.first_name} {record.person.last_name}"
 
     @admin.display(description="organisation name")
     def organisation(self, record: RepresentativeRecord) -> str:

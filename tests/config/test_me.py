@@ -100,6 +100,22 @@ def test_my_person_record_has_a_checkable_proof(mari: dict[str, Any]) -> None:
     assert_checkable(body["keys"][0]["chain"])
 
 
+def test_my_person_record_lists_my_current_representations(mari: dict[str, Any]) -> None:
+    code = mari["code"]
+    hospital = identity.organisation("hospital", "Põhja Haigla")
+    court_code = identity.organisation("court", "Harju Maakohus")
+    run(lambda app: app.appoint_representative(code, hospital, "chief executive", "registrar"))
+    run(lambda app: app.appoint_representative(code, court_code, "chairman", "registrar"))
+    run(lambda app: app.remove_representative(code, court_code, "registrar"))
+    body = mari["client"].get(f"{ME}person/").json()
+    shown = [
+        (r["organisation_code"], r["organisation_name"], r["title"])
+        for r in body["representations"]
+    ]
+    assert shown == [(hospital, "Põhja Haigla", "chief executive")]
+    assert_checkable(body["representations"][0]["chain"])
+
+
 def test_proof_is_against_the_block_once_sealed(mari: dict[str, Any]) -> None:
     assert seal_pending() is not None
     body = mari["client"].get(f"{ME}person/").json()
@@ -241,13 +257,16 @@ def test_organisation_and_person_never_see_each_others_cases(
 
 
 @pytest.mark.parametrize("view", ["person/", "companies/", "properties/"])
-def test_organisation_token_reads_no_personal_me_data(
+def test_organisation_token_reads_no_personal_me_data_and_is_told_what_it_reads(
     mari: dict[str, Any], organisations: dict[str, Any], view: str
 ) -> None:
     for client in (organisations["company_client"], organisations["hospital_client"]):
         response = client.get(f"{ME}{view}")
         assert response.status_code == 403, response.content
         assert mari["code"] not in response.content.decode()
+        detail = response.json()["detail"]
+        assert "/api/v1/me/organisation/" in detail
+        assert "/api/v1/me/court-cases/" in detail
 
 
 @pytest.mark.parametrize("view", ["", "person/", *MY_LISTS])
@@ -338,14 +357,17 @@ def register_online(client: APIClient, code: str, key: Any, name: str) -> str:
 
 @pytest.fixture
 def founder() -> dict[str, Any]:
-    """A citizen with four e-ID keys (three rotated away), two appointments and four
-    companies: two sealed into a block, two still pending."""
+    """A citizen with four e-ID keys (three rotated away), two appointments, two
+    representations and four companies: two sealed into a block, two still pending."""
     code, _ = citizen()
     for _ in range(3):
         key_now = Ed25519PrivateKey.generate()
         run(lambda app, k=key_now: app.rotate_key(code, raw_public(k), "registrar"))
     for registry, role in (("business", "registrar"), ("property", "notary")):
         run(lambda app, r=registry, o=role: app.appoint_official(code, r, o, None, "registrar"))
+    for kind, name in (("hospital", "Põhja Haigla"), ("court", "Harju Maakohus")):
+        where = identity.organisation(kind, name)
+        run(lambda app, w=where: app.appoint_representative(code, w, "chairman", "registrar"))
     client = signed_in(code, key_now)
     companies = [register_online(client, code, key_now, f"Asutaja {n} OÜ") for n in range(2)]
     assert seal_pending() is not None
@@ -353,15 +375,16 @@ def founder() -> dict[str, Any]:
     return {"code": code, "client": client, "companies": companies}
 
 
-def test_my_person_record_costs_six_queries_however_many_keys(
+def test_my_person_record_costs_seven_queries_however_many_keys(
     founder: dict[str, Any], django_assert_max_num_queries: Any
 ) -> None:
-    # Token, person, keys, appointments; then every chain position in two.
-    with django_assert_max_num_queries(6):
+    # Token, person, keys, appointments, representations; then every chain position in two.
+    with django_assert_max_num_queries(7):
         body = founder["client"].get(f"{ME}person/").json()
     assert len(body["keys"]) == 4
     assert len(body["appointments"]) == 2
-    for record in (body, *body["keys"], *body["appointments"]):
+    assert len(body["representations"]) == 2
+    for record in (body, *body["keys"], *body["appointments"], *body["representations"]):
         assert_checkable(record["chain"])
 
 

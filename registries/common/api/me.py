@@ -42,10 +42,10 @@ def my_code(request: Request) -> str:
         raise NotAuthenticated()
     code = official_code_of(request.user)
     if code is None:
-        # An organisation token's user is the company's account: never the person's data.
+        # An organisation token's user is the organisation's account: never the person's data.
         raise PermissionDenied(
             "only a person signed in with their personal code has this /me data "
-            "(an organisation token reads /api/v1/me/organisation/)"
+            "(an organisation token reads /api/v1/me/organisation/ and /api/v1/me/court-cases/)"
         )
     return code
 

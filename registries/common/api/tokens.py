@@ -116,21 +116,50 @@ def token_allows_role(auth: object, registry: str, role: str) -> bool:
     return auth.role == f"{registry}/{role}"
 
 
+# Where the first check of a request's bearer token keeps its outcome, on the HttpRequest.
+_CHECKED = "_riik_bearer_checked"
+
+
 class SignInTokenAuthentication(BaseAuthentication):
-    """``Authorization: Bearer <token>`` with a token from e-ID sign-in."""
+    """``Authorization: Bearer <token>`` with a token from e-ID sign-in.
+
+    A request's token is checked once: the idempotency middleware authenticates
+    a POST to scope its key before the view does, and each wraps the same
+    HttpRequest, so the view takes the outcome (the user, or the refusal) the
+    first check found for that very header.
+    """
 
     def authenticate(self, request: Request) -> tuple[Any, AccessToken] | None:
         """The token's user, or None when the request carries no bearer token."""
-        parts = get_authorization_header(request).split()
+        header = get_authorization_header(request)
+        parts = header.split()
         if not parts or parts[0].lower() != KEYWORD.lower().encode():
             return None
+        http = request._request
+        checked: tuple[bytes, tuple[Any, AccessToken] | str] | None = getattr(http, _CHECKED, None)
+        if checked is None or checked[0] != header:
+            try:
+                outcome: tuple[Any, AccessToken] | str = self._check(parts)
+            except AuthenticationFailed as refused:
+                outcome = str(refused.detail)
+            checked = (header, outcome)
+            setattr(http, _CHECKED, checked)
+        if isinstance(checked[1], str):
+            raise AuthenticationFailed(checked[1])
+        return checked[1]
+
+    def _check(self, parts: list[bytes]) -> tuple[Any, AccessToken]:
         if len(parts) != 2:
             raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
         try:
             token = parts[1].decode("ascii")
         except UnicodeDecodeError:
             raise AuthenticationFailed("the token is not ASCII") from None
-        record = AccessToken.objects.select_related("user").filter(key_hash=_digest(token)).first()
+        try:
+            # get(), not first(): the hash is unique, and an ORDER BY only costs compiling.
+            record = AccessToken.objects.select_related("user").get(key_hash=_digest(token))
+        except AccessToken.DoesNotExist:
+            record = None
         if record is None or not record.user.is_active:
             raise AuthenticationFailed("unknown token; sign in again")
         if record.expires_at <= timezone.now():

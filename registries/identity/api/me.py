@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch
+from django.db.models import OuterRef, Prefetch, Subquery
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -53,9 +53,26 @@ class MyAppointmentSerializer(serializers.ModelSerializer[AppointmentRecord]):
         fields = ["registry", "role", "active", "chain"]
 
 
+class MyRepresentationSerializer(serializers.ModelSerializer[RepresentativeRecord]):
+    organisation_name = serializers.CharField(
+        allow_null=True, help_text="The organisation's name in the register"
+    )
+    chain = ChainField(help_text="The entry that appointed me")
+
+    class Meta:
+        model = RepresentativeRecord
+        fields = ["organisation_code", "organisation_name", "title", "chain"]
+
+
 class MyPersonSerializer(serializers.ModelSerializer[PersonRecord]):
     keys = MyKeySerializer(many=True, read_only=True)
     appointments = MyAppointmentSerializer(many=True, read_only=True)
+    representations = MyRepresentationSerializer(
+        source="current_representations",
+        many=True,
+        read_only=True,
+        help_text="The organisations I may sign in for now (recorded by the identity registrar)",
+    )
     sex = serializers.CharField(help_text="M or F")
     chain = ChainField()
 
@@ -70,6 +87,7 @@ class MyPersonSerializer(serializers.ModelSerializer[PersonRecord]):
             "died_on",
             "keys",
             "appointments",
+            "representations",
             "chain",
         ]
 
@@ -106,7 +124,7 @@ class MyOrganisationCardSerializer(serializers.ModelSerializer[OrganisationRecor
 
 
 class MyPersonView(ChainPositionsMixin[PersonRecord]):
-    """My record in the population register, my e-ID keys and my appointments."""
+    """My record in the population register, my e-ID keys, appointments and representations."""
 
     permission_classes = [MyDataPermission]
     serializer_class = MyPersonSerializer
@@ -114,7 +132,10 @@ class MyPersonView(ChainPositionsMixin[PersonRecord]):
 
     @extend_schema(
         tags=["me"],
-        summary="My person record, e-ID keys and appointments, each with its chain proof",
+        summary=(
+            "My person record, e-ID keys, appointments and representations, "
+            "each with its chain proof"
+        ),
         responses={200: MyPersonSerializer, **problem_responses(401, 403, 404, 429)},
     )
     def get(self, request: Request) -> Response:
@@ -125,8 +146,22 @@ class MyPersonView(ChainPositionsMixin[PersonRecord]):
         appointments = Prefetch(
             "appointments", AppointmentRecord.objects.order_by("registry", "role", "-appointed_seq")
         )
+        # The organisation's name rides along as a subquery: one query for all of them.
+        representations = Prefetch(
+            "representations",
+            RepresentativeRecord.objects.filter(active=True)
+            .annotate(
+                organisation_name=Subquery(
+                    OrganisationRecord.objects.filter(
+                        registry_code=OuterRef("organisation_code")
+                    ).values("name")
+                )
+            )
+            .order_by("organisation_code"),
+            to_attr="current_representations",
+        )
         record: Any = (
-            PersonRecord.objects.prefetch_related(keys, appointments)
+            PersonRecord.objects.prefetch_related(keys, appointments, representations)
             .filter(personal_code=code)
             .first()
         )
@@ -135,5 +170,10 @@ class MyPersonView(ChainPositionsMixin[PersonRecord]):
         return Response(self.get_serializer(record).data)
 
     def chain_records(self, instance: Any) -> list[Any]:
-        """My person record, my keys and my appointments."""
-        return [instance, *instance.keys.all(), *instance.appointments.all()]
+        """My person record, my keys, my appointments and my current representations."""
+        return [
+            instance,
+            *instance.keys.all(),
+            *instance.appointments.all(),
+            *instance.current_representations,
+        ]

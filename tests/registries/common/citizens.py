@@ -12,6 +12,8 @@ from chain.encoding import canonical
 from tests.registries.identity.helpers import person, raw_public, run
 
 SIGN_IN = "/api/v1/identity/sign-in/"
+MY_ORGANISATION = "/api/v1/me/organisation/"
+PROBLEM = "application/problem+json"
 
 
 def citizen(first: str = "Mari", last: str = "Tamm") -> tuple[str, Ed25519PrivateKey]:
@@ -75,3 +77,33 @@ def signature(
         }
     )
     return {"personal_code": code, "nonce": nonce, "signature": key.sign(message).hex()}
+
+
+def problem(response: Any, status: int, detail: str) -> dict[str, Any]:
+    """The problem+json body of ``response``, which has ``status`` and mentions ``detail``."""
+    assert response.status_code == status, response.content
+    assert response["Content-Type"] == PROBLEM
+    body: dict[str, Any] = response.json()
+    assert detail in str(body), body
+    return body
+
+
+def not_a_representative(code: str, key: Ed25519PrivateKey, organisation: str) -> dict[str, Any]:
+    """Signing in for ``organisation`` is refused: the person does not represent it (403)."""
+    return problem(
+        sign_in_response(APIClient(), code, key, organisation=organisation),
+        403,
+        f"you do not represent organisation {organisation}",
+    )
+
+
+def acting_for(code: str, key: Ed25519PrivateKey, organisation: str) -> APIClient:
+    """A client signed in for ``organisation``, whose token reads the organisation's card."""
+    client = signed_in(code, key, organisation=organisation)
+    assert client.get(MY_ORGANISATION).status_code == 200
+    return client
+
+
+def no_longer_acting_for(client: APIClient, organisation: str) -> None:
+    """The client's organisation token has stopped working (401 on its card)."""
+    problem(client.get(MY_ORGANISATION), 401, f"no longer represents organisation {organisation}")

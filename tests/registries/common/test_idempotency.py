@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.core.cache import cache
+from django.db import connection
 from django.http import HttpRequest, HttpResponse
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from chain.ledger.models import LedgerEntry
@@ -28,13 +27,6 @@ from tests.registries.identity.helpers import (
 pytestmark = pytest.mark.usefixtures("event_store")
 
 PERSONS = "/api/v1/identity/persons/"
-
-
-@pytest.fixture(autouse=True)
-def _no_throttle_history() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 @pytest.fixture
@@ -150,6 +142,51 @@ def test_bearer_token_callers_are_remembered() -> None:
     assert client.post(PERSONS, data, format="json", HTTP_IDEMPOTENCY_KEY="b").status_code == 201
     assert client.post(PERSONS, data, format="json", HTTP_IDEMPOTENCY_KEY="b").status_code == 201
     assert entries() == before + 2
+
+
+def registrar_signed_in() -> APIClient:
+    """A client with an identity registrar's e-ID sign-in (bearer) token."""
+    code = official("identity", "registrar")
+    key = Ed25519PrivateKey.generate()
+    run(lambda app: app.register_key(code, raw_public(key), "registrar"))
+    return signed_in(code, key, role="identity/registrar")
+
+
+def test_a_post_with_a_key_checks_the_bearer_token_once() -> None:
+    client = registrar_signed_in()
+    with CaptureQueriesContext(connection) as queries:
+        response = client.post(
+            PERSONS, registration(new_code()), format="json", HTTP_IDEMPOTENCY_KEY="once"
+        )
+    assert response.status_code == 201, response.content
+    lookups = [q["sql"] for q in queries.captured_queries if "common_accesstoken" in q["sql"]]
+    assert len(lookups) == 1, lookups
+
+
+def test_another_bearer_caller_with_the_same_key_and_body_gets_its_own_answer() -> None:
+    one, two = registrar_signed_in(), registrar_signed_in()
+    data = registration(new_code())
+    first = one.post(PERSONS, data, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    assert first.status_code == 201, first.content
+    before = entries()
+    # Run, not replayed: the person is registered already, so the second caller is refused.
+    second = two.post(PERSONS, data, format="json", HTTP_IDEMPOTENCY_KEY="shared")
+    assert second.status_code == 409, second.content
+    assert "already registered" in second.json()["detail"]
+    assert "Idempotent-Replayed" not in second
+    assert entries() == before
+    assert IdempotentRequest.objects.filter(key="shared").count() == 2
+
+
+def test_an_unknown_bearer_token_with_a_key_is_refused_and_nothing_is_stored() -> None:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION="Bearer not-a-token")
+    response = client.post(
+        PERSONS, registration(new_code()), format="json", HTTP_IDEMPOTENCY_KEY="unknown"
+    )
+    assert response.status_code == 401
+    assert "unknown token" in response.json()["detail"]
+    assert not IdempotentRequest.objects.exists()
 
 
 # Replayed headers ---------------------------------------------------------------------------------

@@ -3,13 +3,11 @@ and the token acts only as that company, only while they sit on its board."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
@@ -20,20 +18,20 @@ from registries.business.projections import PROJECTIONS
 from registries.common.application import running
 from registries.common.commands import issue
 from registries.common.models import AccessToken, SignInFailure
-from tests.registries.common.citizens import citizen, sign_in_response, signed_in
+from tests.registries.common.citizens import (
+    acting_for,
+    citizen,
+    no_longer_acting_for,
+    not_a_representative,
+    problem,
+    sign_in_response,
+    signed_in,
+)
 from tests.registries.court import helpers as court
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
-PROBLEM = "application/problem+json"
 REPORT = {"year": 2025, "revenue_cents": 1_000_000, "net_profit_cents": 20_000, "employees": 3}
-
-
-@pytest.fixture(autouse=True)
-def _no_throttle_history() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
 
 
 def business(command: Any) -> Any:
@@ -54,14 +52,6 @@ def company_with_board(*board: str) -> str:
     return str(
         business(lambda app: app.register_company(registration, "registrar", date(2024, 3, 1)))
     )
-
-
-def problem(response: Any, status: int, detail: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert detail in str(body), body
-    return body
 
 
 @pytest.fixture
@@ -98,11 +88,7 @@ def test_a_person_not_on_the_board_is_refused_and_the_failure_counted(
 ) -> None:
     _, _, company = member
     outsider, key = citizen("Võõras", "Inimene")
-    problem(
-        sign_in_response(APIClient(), outsider, key, organisation=company),
-        403,
-        f"you do not represent organisation {company}",
-    )
+    not_a_representative(outsider, key, company)
     assert not AccessToken.objects.exists()
     assert SignInFailure.objects.filter(personal_code=outsider).count() == 1
 
@@ -113,11 +99,7 @@ def test_a_founder_who_left_the_board_is_refused(
     code, key, company = member
     successor, _ = citizen("Uus", "Juht")
     business(lambda app: app.change_board(company, [successor], "registrar"))
-    problem(
-        sign_in_response(APIClient(), code, key, organisation=company),
-        403,
-        "you do not represent organisation",
-    )
+    not_a_representative(code, key, company)
 
 
 def test_malformed_or_unknown_organisation_and_role_with_organisation_are_refused(
@@ -125,11 +107,7 @@ def test_malformed_or_unknown_organisation_and_role_with_organisation_are_refuse
 ) -> None:
     code, key, company = member
     problem(sign_in_response(APIClient(), code, key, organisation="1234"), 400, "organisation")
-    problem(
-        sign_in_response(APIClient(), code, key, organisation="10000018"),
-        403,
-        "you do not represent organisation 10000018",
-    )
+    not_a_representative(code, key, "10000018")
     problem(
         sign_in_response(APIClient(), code, key, role="court/judge", organisation=company),
         400,
@@ -145,15 +123,10 @@ def test_token_stops_working_when_the_person_leaves_the_board(
     member: tuple[str, Ed25519PrivateKey, str],
 ) -> None:
     code, key, company = member
-    client = signed_in(code, key, organisation=company)
-    assert client.get("/api/v1/me/organisation/").status_code == 200
+    client = acting_for(code, key, company)
     successor, _ = citizen("Uus", "Juht")
     business(lambda app: app.change_board(company, [successor], "registrar"))
-    problem(
-        client.get("/api/v1/me/organisation/"),
-        401,
-        f"no longer represents organisation {company}",
-    )
+    no_longer_acting_for(client, company)
     before = LedgerEntry.objects.count()
     problem(
         client.post(f"/api/v1/business/companies/{company}/annual-reports/", REPORT, format="json"),

@@ -5,40 +5,29 @@ the representation lasts, and never with the person's official powers."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.core.cache import cache
 from django.utils import timezone
 from rest_framework.test import APIClient
 
 from chain.ledger.models import LedgerEntry
 from registries.common.models import AccessToken, SignInFailure
-from tests.registries.common.citizens import citizen, sign_in_response, signed_in
+from tests.registries.common.citizens import (
+    PROBLEM,
+    acting_for,
+    citizen,
+    no_longer_acting_for,
+    not_a_representative,
+    problem,
+    sign_in_response,
+    signed_in,
+)
 from tests.registries.court import helpers as court
 from tests.registries.identity.helpers import organisation, run
 
 pytestmark = pytest.mark.usefixtures("event_store")
-
-PROBLEM = "application/problem+json"
-
-
-@pytest.fixture(autouse=True)
-def _no_throttle_history() -> Iterator[None]:
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def problem(response: Any, status: int, detail: str) -> dict[str, Any]:
-    assert response.status_code == status, response.content
-    assert response["Content-Type"] == PROBLEM
-    body: dict[str, Any] = response.json()
-    assert detail in str(body), body
-    return body
 
 
 def representative(kind: str, name: str, title: str) -> tuple[str, Ed25519PrivateKey, str]:
@@ -103,11 +92,7 @@ def test_a_person_who_does_not_represent_the_organisation_is_refused(
 ) -> None:
     _, _, hospital = hospital_head
     outsider, key = citizen("Võõras", "Inimene")
-    body = problem(
-        sign_in_response(APIClient(), outsider, key, organisation=hospital),
-        403,
-        f"you do not represent organisation {hospital}",
-    )
+    body = not_a_representative(outsider, key, hospital)
     assert body["status"] == 403
     assert body["type"].endswith("/permission-denied")
     assert not AccessToken.objects.exists()
@@ -119,11 +104,7 @@ def test_a_representative_of_one_organisation_is_refused_for_another(
 ) -> None:
     code, key, _ = hospital_head
     other = organisation("pharmacy", "Raeapteek")
-    problem(
-        sign_in_response(APIClient(), code, key, organisation=other),
-        403,
-        f"you do not represent organisation {other}",
-    )
+    not_a_representative(code, key, other)
     assert not AccessToken.objects.exists()
 
 
@@ -134,20 +115,11 @@ def test_token_stops_working_when_the_representative_is_removed(
     hospital_head: tuple[str, Ed25519PrivateKey, str],
 ) -> None:
     code, key, hospital = hospital_head
-    client = signed_in(code, key, organisation=hospital)
-    assert client.get("/api/v1/me/organisation/").status_code == 200
+    client = acting_for(code, key, hospital)
     run(lambda app: app.remove_representative(code, hospital, "registrar"))
-    problem(
-        client.get("/api/v1/me/organisation/"),
-        401,
-        f"no longer represents organisation {hospital}",
-    )
+    no_longer_acting_for(client, hospital)
     problem(client.get("/api/v1/me/court-cases/"), 401, "no longer represents")
-    problem(
-        sign_in_response(APIClient(), code, key, organisation=hospital),
-        403,
-        f"you do not represent organisation {hospital}",
-    )
+    not_a_representative(code, key, hospital)
 
 
 def test_token_stops_working_when_the_representative_dies(
@@ -227,11 +199,7 @@ def test_a_company_known_only_to_the_identity_registry_has_no_representatives() 
     # A company acts only through its board in the business registry.
     code, key = citizen("Mati", "Mees")
     company = organisation("company", "Pagar OÜ")
-    problem(
-        sign_in_response(APIClient(), code, key, organisation=company),
-        403,
-        f"you do not represent organisation {company}",
-    )
+    not_a_representative(code, key, company)
 
 
 def test_hospital_token_files_no_annual_report(

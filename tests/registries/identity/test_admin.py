@@ -102,6 +102,26 @@ def test_person_page_is_read_only_shows_keys_roles_history_and_no_aggregate_id(
     assert command_url(code, "register-key") not in html  # it has an active key
 
 
+def test_person_page_shows_the_persons_representations(registrar: Client) -> None:
+    code = person("Peeter", "Peaarst")
+    assert (
+        "represents no organisation"
+        in registrar.get(f"{PERSONS}{record(code).pk}/change/").content.decode()
+    )
+    hospital = organisation("hospital", "Põhja Haigla")
+    court = organisation("court", "Harju Maakohus")
+    run(lambda app: app.appoint_representative(code, hospital, "chief executive", "r"))
+    run(lambda app: app.appoint_representative(code, court, "chairman", "r"))
+    run(lambda app: app.remove_representative(code, court, "r"))
+    html = registrar.get(f"{PERSONS}{record(code).pk}/change/").content.decode()
+    assert "Representative of organisations" in html
+    for shown in [hospital, "Põhja Haigla", "chief executive", court, "Harju Maakohus"]:
+        assert f"<td>{shown}</td>" in html, shown
+    assert "<td>current</td>" in html
+    assert "<td>ended</td>" in html
+    assert "represents no organisation" not in html
+
+
 def test_read_models_cannot_be_edited_or_deleted_directly(registrar: Client) -> None:
     code = person()
     before = entries()
@@ -367,3 +387,29 @@ def test_staff_without_the_identity_registrar_role_cannot_appoint_representative
     )
     assert response.status_code == 403
     assert entries() == before
+
+
+@pytest.mark.parametrize("page", [OFFICIALS, REPRESENTATIVES])
+def test_appointments_and_representatives_are_found_by_either_code_and_show_their_tenure(
+    registrar: Client, page: str
+) -> None:
+    hospital = organisation("hospital", "Põhja Haigla")
+    code = person("Peeter", "Peaarst")
+    other = person("Ülle", "Õde")
+    for who in (code, other):
+        if page == OFFICIALS:
+            run(lambda app, w=who: app.appoint_official(w, "health", "doctor", hospital, "r"))
+        else:
+            run(lambda app, w=who: app.appoint_representative(w, hospital, "head", "r"))
+    for term, shown in [(code, {code}), (hospital, {code, other}), ("peaarst", {code})]:
+        html = registrar.get(page, {"q": term}).content.decode()
+        assert {c for c in (code, other) if c in html} == shown, term
+    pk = (
+        (AppointmentRecord if page == OFFICIALS else RepresentativeRecord)
+        .objects.get(person__personal_code=code)
+        .pk
+    )
+    html = registrar.get(f"{page}{pk}/change/").content.decode()
+    assert "On the chain" in html
+    assert "Peeter Peaarst" in html
+    assert 'name="_save"' not in html
