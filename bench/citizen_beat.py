@@ -12,6 +12,7 @@ as in production, until it is terminated.
 
 from __future__ import annotations
 
+import os
 import signal
 import threading
 from types import FrameType
@@ -21,6 +22,7 @@ import django
 
 def main() -> None:
     """Seal every block interval until SIGTERM."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
     django.setup()
     from django.conf import settings
 

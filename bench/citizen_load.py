@@ -156,6 +156,9 @@ def main(argv: list[str] | None = None) -> int:
             cwd=ROOT, env=env, check=True,
         )  # fmt: skip
         steps: list[dict[str, Any]] = json.loads(steps_file.read_text())
+        if beat.poll() is not None:
+            # Without the beat nothing is sealed: the figures would not be production's.
+            raise RuntimeError(f"the sealing beat exited early (code {beat.returncode})")
     except (subprocess.CalledProcessError, RuntimeError) as error:
         err_console.print(f"citizen API benchmark failed: {error}")
         return 1
