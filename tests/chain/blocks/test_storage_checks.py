@@ -49,6 +49,12 @@ def keys(tmp_path: Path) -> dict[str, list[NodeKey]]:
     }
 
 
+class RecordingSupernode(cluster.NodeRuntime):
+    """A supernode's runtime that also keeps what it sent, for the tests to read."""
+
+    sent: list[tuple[str, str, tuple[Any, ...]]]
+
+
 @pytest.fixture
 def supernode(
     tmp_path: Path, db: None, keys: dict[str, list[NodeKey]], monkeypatch: pytest.MonkeyPatch
@@ -70,9 +76,9 @@ def supernode(
     with override_settings(
         RIIK_GENESIS_FILE=str(path), RIIK_CHAIN_ID=CHAIN, RIIK_CLUSTER_CHALLENGE_EVERY=1
     ):
-        node = cluster.NodeRuntime(keys["supernode"][0], "supernode")
+        node = RecordingSupernode(keys["supernode"][0], "supernode")
         node.start()
-        setattr(node, "sent", sent)  # noqa: B010 - what the node sent, for the tests
+        node.sent = sent
         yield node
 
 
