@@ -95,12 +95,13 @@ def push_entries(names: Sequence[str], records: Sequence[Mapping[str, Any]] | No
 
 def reply(queue: str, answer: Mapping[str, Any]) -> None:
     """A node's answer to a proposal, on the proposal's own reply queue."""
+    # Published to the default exchange without declaring the queue: an answer
+    # that comes after the host gave up finds no queue and is dropped, rather
+    # than re-creating a queue nobody will read.
     with current_app.connection_for_write() as connection:
-        replies = connection.SimpleQueue(queue)
-        try:
-            replies.put(dict(answer))
-        finally:
-            replies.close()
+        connection.Producer(serializer="json").publish(
+            dict(answer), exchange="", routing_key=queue, retry=True
+        )
 
 
 def _collect(
@@ -147,8 +148,11 @@ def _collect(
                 else:
                     refusals[signer] = str(answer.get("reason") or "an invalid vote")
         finally:
-            replies.queue.delete()
+            # Stop consuming before deleting the queue: RabbitMQ cancels the
+            # consumers of a deleted queue, and a cancel arriving while the
+            # client cancels too is an error (ConsumerCancelled).
             replies.close()
+            replies.queue.delete()
     return votes, refusals
 
 
