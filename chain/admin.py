@@ -25,9 +25,8 @@ from chain.blocks.models import (
     Validator,
 )
 from chain.blocks.status import ledger_status, signature_counts
-from chain.ledger.chainlog import CHAIN_LOG
 from chain.ledger.models import LedgerEntry, MembershipEntry
-from chain.memberlog import MEMBERSHIP_TOPIC
+from chain.protocol import CHAIN_LOG, MEMBERSHIP_TOPIC
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]

@@ -19,7 +19,6 @@ from uuid import UUID
 from django.conf import settings
 from django.db import connection
 
-from chain.blocks.finality import TIER_KINDS, quorum
 from chain.blocks.models import FINAL, LEVEL_ORDER, Block, BlockLog, Supernode, Validator
 from chain.blocks.status import ledger_status
 from chain.encoding import ZERO_HASH, timestamp
@@ -28,6 +27,7 @@ from chain.ledger.proofs import inclusion_proof, subtree_fetcher
 from chain.ledger.proofs import tree_root as tree_root_of
 from chain.ledger.sqlite import events_table
 from chain.merkle import MerkleFrontier
+from chain.protocol import TIER_KINDS, quorum
 from chain.verify import BUNDLE_FORMAT, RECEIPT_FORMAT, EntryRow, VerificationFailure
 
 CHUNK = 2000

@@ -30,6 +30,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from chain import notes
 from chain.encoding import canonical, vote_message
+from chain.protocol import MEMBERSHIP_TOPIC, quorum
 
 __all__ = [
     "CHANGE_TYPES",
@@ -38,15 +39,11 @@ __all__ = [
     "MemberLog",
     "MemberLogError",
     "Span",
-    "bft_quorum",
     "change_digest",
     "effective_height",
     "elect_board",
     "entry_record",
 ]
-
-MEMBERSHIP_TOPIC = "chain.consensus.membership:ChangeCertificate"
-"""Topic of a certified membership change in the chain log (registry ``consensus``)."""
 
 MEMBERSHIP_KIND = "membership"
 """The vote kind of a membership certificate."""
@@ -70,11 +67,6 @@ KeyName = tuple[str, str, bytes]
 
 class MemberLogError(ValueError):
     """An entry that cannot be accepted; the message says why."""
-
-
-def bft_quorum(size: int) -> int:
-    """Votes needed among ``size`` members: ``size - f`` with ``size >= 3f + 1``."""
-    return size - max(0, (size - 1) // 3)
 
 
 def change_digest(change: Mapping[str, Any]) -> bytes:
@@ -318,7 +310,7 @@ class MemberLog:
 
     def quorum_at(self, height: int) -> int:
         """Membership votes needed at ``height``: 2F+1 of the supernodes valid there."""
-        return max(bft_quorum(len({name for name, _ in self.keys_at("supernode", height)})), 1)
+        return max(quorum(len({name for name, _ in self.keys_at("supernode", height)})), 1)
 
     def _signers(
         self,
@@ -360,7 +352,7 @@ class MemberLog:
     ) -> None:
         """Fail unless a quorum of ``keys``' members signed ``digest`` at ``height``."""
         signers = self._signers(digest, height, certificate, keys)
-        needed = max(bft_quorum(len({name for name, _ in keys})), 1)
+        needed = max(quorum(len({name for name, _ in keys})), 1)
         if len(signers) < needed:
             raise MemberLogError(
                 f"{kind} not certified by a supernode quorum "

@@ -34,7 +34,7 @@ from typing import IO, Any, NamedTuple, NoReturn
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from chain import notes
+from chain import notes, protocol
 from chain.encoding import (
     ZERO_HASH,
     NotCanonicalError,
@@ -44,8 +44,20 @@ from chain.encoding import (
     entry_leaf,
     vote_message,
 )
-from chain.memberlog import MEMBERSHIP_TOPIC, MemberLog, MemberLogError
+from chain.memberlog import MemberLog, MemberLogError
 from chain.merkle import EMPTY_ROOT, MerkleFrontier, leaf_hash, verify_inclusion
+from chain.protocol import (
+    CHAIN_LOG,
+    CITIZEN_TIER,
+    COSIGN_KIND,
+    EVIDENCE_TOPIC,
+    FINALIZE_KIND,
+    MEMBERSHIP_TOPIC,
+    PRECOMMIT_KIND,
+    ROTATE_TOPIC,
+    SUPERNODE_TIER,
+    WITNESS_TIER,
+)
 
 __all__ = [
     "BUNDLE_FORMAT",
@@ -66,22 +78,12 @@ __all__ = [
 
 BUNDLE_FORMAT = "riik-bundle/1"
 RECEIPT_FORMAT = "riik-receipt/1"
-SUPERNODE_TIER = "supernode"
-FINALIZE_KIND = "finalize"
-WITNESS_TIER = "witness"
-PRECOMMIT_KIND = "precommit"
-CITIZEN_TIER = "citizen"
-COSIGN_KIND = "cosign"
 OPTIONAL_TIERS = {
     # tier: (header list, header threshold, signature kind)
     WITNESS_TIER: ("witnesses", "witness_quorum", PRECOMMIT_KIND),
     CITIZEN_TIER: ("citizens", "citizen_threshold", COSIGN_KIND),
 }
 """Tiers besides the supernodes a bundle may list; their certificates are optional."""
-CHAIN_LOG = "consensus"
-"""The chain's own log (chain.ledger.chainlog): its entries' payloads are checked too."""
-EVIDENCE_TOPIC = "chain.consensus.evidence:Equivocation"
-ROTATE_TOPIC = "chain.consensus.membership:RotateKey"
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """Longest bundle line accepted (a line holds one record and its payload)."""
 
@@ -360,19 +362,6 @@ def _disjoint(a: tuple[int, int | None], b: tuple[int, int | None]) -> bool:
     return (a_end is not None and a_end < b_start) or (b_end is not None and b_end < a_start)
 
 
-def _bft_quorum(members: int) -> int:
-    """``2F + 1`` of ``3F + 1`` members (as :func:`chain.blocks.finality.quorum`)."""
-    return members - (members - 1) // 3
-
-
-def _quorum_floor(count: int) -> int:
-    """The least quorum accepted for ``count`` trusted supernodes.
-
-    ``count - F`` with ``F = (count - 1) // 3`` faulty: 2F+1 when count = 3F+1.
-    """
-    return count - (count - 1) // 3
-
-
 @dataclass
 class _Log:
     report: RegistryReport
@@ -481,7 +470,7 @@ class ChainVerifier:
             known = listed
         else:
             known = dict(self._trusted)
-            quorum = max(quorum, _quorum_floor(len({name for name, _ in known})))
+            quorum = max(quorum, protocol.quorum(len({name for name, _ in known})))
         if self._quorum_override is not None:
             quorum = self._quorum_override
         self._known_raw = known
@@ -771,7 +760,7 @@ class ChainVerifier:
             except InvalidSignature:
                 continue
             signers.add(signer)
-        needed = _bft_quorum(len({n for n, _ in keys})) if self._history else self.report.quorum
+        needed = protocol.quorum(len({n for n, _ in keys})) if self._history else self.report.quorum
         if len(signers) < max(needed, 1):
             _fail(f"{where}: {len(signers)} valid supernode signatures, {needed} needed")
         if self._history:
@@ -933,7 +922,7 @@ class ChainVerifier:
             tier_counts.append(f"{len(valid)} {tier}")
             threshold = report.tiers[tier][1]
             if self._history and tier == WITNESS_TIER:
-                threshold = _bft_quorum(len({name for name, _ in keys_now}))
+                threshold = protocol.quorum(len({name for name, _ in keys_now}))
             if keys_now and len(valid) >= threshold:
                 if tier == WITNESS_TIER:
                     report.levels["committed"] = report.levels.get("committed", 0) + 1
@@ -1025,7 +1014,7 @@ class ChainVerifier:
         )
         quorum = self.report.quorum
         if self._history and self._quorum_override is None:
-            quorum = _bft_quorum(len({name for name, _ in keys}))
+            quorum = protocol.quorum(len({name for name, _ in keys}))
         if len(valid) < quorum:
             _fail(f"{where}: missing supernode quorum ({len(valid)} of {quorum} valid signatures)")
         return len(valid)

@@ -9,8 +9,8 @@ from rest_framework import serializers
 
 from chain.blocks.models import Block, ConsensusEvidence, StorageCheck
 from chain.blocks.status import ledger_status, signature_counts
-from chain.ledger.chainlog import CHAIN_LOG
 from chain.ledger.models import MembershipEntry
+from chain.protocol import CHAIN_LOG
 
 
 class BlockSummarySerializer(serializers.ModelSerializer[Block]):

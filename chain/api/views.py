@@ -44,9 +44,8 @@ from chain.blocks.status import ledger_status
 from chain.export import ReceiptError, receipt_record
 from chain.keys import load_or_create_node_key
 from chain.ledger import proofs
-from chain.ledger.chainlog import CHAIN_LOG
 from chain.ledger.models import LedgerEntry, MembershipEntry
-from chain.memberlog import MEMBERSHIP_TOPIC
+from chain.protocol import CHAIN_LOG, MEMBERSHIP_TOPIC
 from chain.verify import VerificationFailure
 from chain.witness import Witness, WitnessError, WitnessState
 

@@ -105,6 +105,7 @@ from chain.keys import NodeKey, load_next_key, load_or_create_node_key
 from chain.ledger import chainlog
 from chain.ledger.models import LedgerEntry, LedgerHead
 from chain.memberlog import change_digest
+from chain.protocol import EVIDENCE_TOPIC
 
 __all__ = [
     "HOST",
@@ -985,9 +986,7 @@ def _record_evidence(membership: Any, sender: str, payload: Mapping[str, Any]) -
         return  # another node reported it first
     register_members()  # the bundle header must list the keys that check it
     # On the chain first (hash-chained, sealed, exported), then the admin's row.
-    entry = chainlog.append(
-        chainlog.event_id("equivocation", *slot), chainlog.EVIDENCE_TOPIC, record
-    )
+    entry = chainlog.append(chainlog.event_id("equivocation", *slot), EVIDENCE_TOPIC, record)
     ConsensusEvidence.objects.create(
         kind="equivocation",
         signer=vote.signer,

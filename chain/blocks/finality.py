@@ -39,27 +39,17 @@ from chain.encoding import vote_message
 from chain.keys import NodeKey, load_or_create_node_key
 from chain.ledger import proofs
 from chain.memberlog import MemberLog
+from chain.protocol import (
+    CITIZEN_TIER,
+    FINALIZE_KIND,
+    SUPERNODE_TIER,
+    TIER_KINDS,
+    WITNESS_TIER,
+    quorum,
+)
 
-SUPERNODE_TIER = "supernode"
-FINALIZE_KIND = "finalize"
-WITNESS_TIER = "witness"
-PRECOMMIT_KIND = "precommit"
-CITIZEN_TIER = "citizen"
-COSIGN_KIND = "cosign"
-TIER_KINDS = {
-    WITNESS_TIER: PRECOMMIT_KIND,
-    SUPERNODE_TIER: FINALIZE_KIND,
-    CITIZEN_TIER: COSIGN_KIND,
-}
-"""The signature kind that counts for each tier's certificate."""
 NEXT_TIER = {PROPOSED: WITNESS_TIER, COMMITTED: SUPERNODE_TIER, FINAL: CITIZEN_TIER}
 """The tier whose certificate raises a block from each level to the next."""
-
-
-def quorum(members: int) -> int:
-    """Signatures needed among ``members = 3F + 1`` supernodes: ``2F + 1``."""
-    faulty = (members - 1) // 3
-    return members - faulty
 
 
 def checkpoint_origin(registry: str) -> str:

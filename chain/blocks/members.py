@@ -50,12 +50,12 @@ from chain.keys import KeyFileError, NodeKey, key_path, load_node_key, load_or_c
 from chain.ledger import chainlog
 from chain.ledger.models import ConsensusEvent, LedgerEntry
 from chain.memberlog import (
-    MEMBERSHIP_TOPIC,
     MemberLog,
     MemberLogError,
     change_digest,
     entry_record,
 )
+from chain.protocol import CHAIN_LOG, MEMBERSHIP_TOPIC
 
 __all__ = [
     "Entry",
@@ -136,7 +136,7 @@ class Entry:
 def entries() -> list[Entry]:
     """The membership entries of the chain log, in log order."""
     seqs = dict(
-        LedgerEntry.objects.filter(registry=chainlog.CHAIN_LOG, topic=MEMBERSHIP_TOPIC).values_list(
+        LedgerEntry.objects.filter(registry=CHAIN_LOG, topic=MEMBERSHIP_TOPIC).values_list(
             "originator_id", "seq"
         )
     )
@@ -170,7 +170,7 @@ def recorded_log() -> MemberLog:
         return copy.deepcopy(cached[1])
     log = MemberLog(settings.RIIK_CHAIN_ID)
     for entry in found:
-        where = f"registry {chainlog.CHAIN_LOG} seq {entry.seq}"
+        where = f"registry {CHAIN_LOG} seq {entry.seq}"
         try:
             log.apply(entry.record, where)
         except MemberLogError as error:
@@ -269,7 +269,7 @@ def _append(
         height,
         from_height,
         tuple(sorted({str(vote["signer"]) for vote in votes})),
-        description.replace("this change", f"registry {chainlog.CHAIN_LOG} seq {entry.seq}"),
+        description.replace("this change", f"registry {CHAIN_LOG} seq {entry.seq}"),
     )
 
 
@@ -335,7 +335,7 @@ def _create_row(
 
 
 def _recorded() -> bool:
-    return LedgerEntry.objects.filter(registry=chainlog.CHAIN_LOG, topic=MEMBERSHIP_TOPIC).exists()
+    return LedgerEntry.objects.filter(registry=CHAIN_LOG, topic=MEMBERSHIP_TOPIC).exists()
 
 
 def _genesis_change(

@@ -11,11 +11,11 @@ from django.db import connection
 from django.db.models import Count, OuterRef, QuerySet, Subquery
 
 from chain import merkle
-from chain.blocks.finality import TIER_KINDS
 from chain.blocks.models import PROPOSED, Block, BlockLog
 from chain.encoding import entry_leaf
 from chain.ledger import proofs
 from chain.ledger.models import LedgerEntry, LedgerHead
+from chain.protocol import TIER_KINDS
 
 PENDING = "pending"
 

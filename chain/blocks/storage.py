@@ -25,6 +25,7 @@ from chain.encoding import canonical, timestamp
 from chain.keys import NodeKey
 from chain.ledger import chainlog
 from chain.ledger.models import LedgerEntry
+from chain.protocol import STORAGE_FAILURE_TOPIC
 
 __all__ = [
     "STORAGE_FAILURE_TOPIC",
@@ -37,9 +38,6 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 CHALLENGE_SEED_LABEL = b"riik storage-challenge seed"
-
-STORAGE_FAILURE_TOPIC = "chain.consensus.storage:FailedChallenge"
-"""Topic of a failed storage challenge in the chain's own log."""
 
 
 def challenge_seed(key: NodeKey) -> bytes:

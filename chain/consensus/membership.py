@@ -29,8 +29,9 @@ from typing import Any, Literal, TypeAlias
 
 from chain import memberlog, notes
 from chain.consensus.crypto import ALG, SignatureVerifier, Signer
-from chain.consensus.messages import TIERS, Tier, Vote
+from chain.consensus.messages import Tier, Vote
 from chain.memberlog import elect_board
+from chain.protocol import TIERS, max_faulty, quorum
 
 __all__ = [
     "AddMember",
@@ -51,27 +52,11 @@ __all__ = [
     "SetCitizenThreshold",
     "ValidatorSet",
     "VoteCheck",
-    "bft_quorum",
     "certificate_of_entry",
     "certify_change",
     "change_from_record",
     "elect_board",
-    "max_faulty",
 ]
-
-
-def max_faulty(size: int) -> int:
-    """Faulty members a BFT group of ``size`` tolerates: ``f`` with ``size >= 3f + 1``."""
-    return max(0, (size - 1) // 3)
-
-
-def bft_quorum(size: int) -> int:
-    """Votes needed among ``size`` members: ``size - f`` (``2f + 1`` when ``size = 3f + 1``).
-
-    The same formula as ``chain.blocks.finality.quorum`` and the verifier's
-    floor, so a certificate the consensus accepts is one the verifier accepts.
-    """
-    return size - max_faulty(size)
 
 
 class VoteCheck(enum.Enum):
@@ -153,7 +138,7 @@ class ValidatorSet:
         self.names: tuple[str, ...] = tuple(self._members)
         size = len(self.names)
         if threshold is None:
-            self.quorum = bft_quorum(size)
+            self.quorum = quorum(size)
             self.max_faulty = max_faulty(size)
         else:
             if not 1 <= threshold <= max(size, 1):

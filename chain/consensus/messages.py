@@ -18,10 +18,11 @@ from __future__ import annotations
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Literal, TypeAlias, cast
+from typing import Any, TypeAlias, cast
 
 from chain.consensus.crypto import ALG, Signer
 from chain.encoding import ZERO_HASH, block_hash, canonical, vote_message
+from chain.protocol import FINALIZE_ROUND, KINDS, TIERS, Kind, Tier
 
 __all__ = [
     "FINALIZE_ROUND",
@@ -49,22 +50,9 @@ __all__ = [
     "message_type",
 ]
 
-Tier = Literal["witness", "supernode", "citizen"]
-Kind = Literal["proposal", "prevote", "precommit", "finalize", "cosign", "membership"]
-TIERS: tuple[Tier, ...] = ("witness", "supernode", "citizen")
-KINDS: tuple[Kind, ...] = ("proposal", "prevote", "precommit", "finalize", "cosign", "membership")
 
 NIL_HASH = ZERO_HASH
 """What a nil vote signs as its block hash: 32 zero bytes."""
-
-FINALIZE_ROUND = 0
-"""The round of every ``finalize`` and ``cosign`` vote.
-
-A supernode signs at most one block per height, whatever round its BFT
-decided in, so the round adds nothing; fixing it at 0 makes every honest
-supernode's finalize vote for a block sign the same bytes, so they form one
-certificate (the block record's ``round`` in a bundle is this round).
-"""
 
 
 class MessageFormatError(ValueError):

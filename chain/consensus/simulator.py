@@ -54,7 +54,7 @@ from chain.consensus.bft import BftNode
 from chain.consensus.citizen import CitizenNode, Replica
 from chain.consensus.crypto import SignatureVerifier, Signer
 from chain.consensus.evidence import Evidence, check_certificate, verify_evidence
-from chain.consensus.membership import genesis_membership, max_faulty
+from chain.consensus.membership import genesis_membership
 from chain.consensus.messages import (
     FINALIZE_ROUND,
     Block,
@@ -85,6 +85,7 @@ from chain.consensus.node import (
 )
 from chain.consensus.supernode import SupernodeNode, supernode_timeouts
 from chain.consensus.witness import WitnessNode
+from chain.protocol import max_faulty
 
 __all__ = [
     "BEHAVIOURS",

@@ -22,12 +22,7 @@ from eventsourcing.persistence import StoredEvent
 from chain.encoding import canonical
 from chain.ledger.models import LedgerEntry
 from chain.ledger.writer import LedgerWriter
-
-CHAIN_LOG = "consensus"
-"""The registry name of the chain's own log (listed in ``RIIK_REGISTRIES``)."""
-
-EVIDENCE_TOPIC = "chain.consensus.evidence:Equivocation"
-"""Topic of an equivocation record in the chain log."""
+from chain.protocol import CHAIN_LOG
 
 _NAMESPACE = UUID("6f1d3c1e-8a53-4d4b-9a5c-2f0f3e7b9d10")
 

@@ -8,7 +8,7 @@ from django.test import Client
 
 from chain.blocks.sealing import seal_pending
 from chain.ledger.models import LedgerEntry
-from chain.memberlog import MEMBERSHIP_TOPIC
+from chain.protocol import MEMBERSHIP_TOPIC
 from tests.factories import register_company
 
 pytestmark = pytest.mark.usefixtures("event_store")

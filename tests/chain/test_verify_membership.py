@@ -22,7 +22,8 @@ from chain.consensus.messages import Tier, Vote
 from chain.encoding import vote_message
 from chain.keys import NodeKey
 from chain.ledger import chainlog
-from chain.memberlog import MEMBERSHIP_TOPIC, change_digest, entry_record
+from chain.memberlog import change_digest, entry_record
+from chain.protocol import MEMBERSHIP_TOPIC
 from tests.chain.verifiers import verify_both
 from tests.factories import register_company
 

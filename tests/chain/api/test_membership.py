@@ -10,6 +10,7 @@ from chain.blocks import members
 from chain.blocks.finality import node_key
 from chain.blocks.sealing import seal_pending
 from chain.ledger import chainlog
+from chain.protocol import EVIDENCE_TOPIC
 from tests.factories import register_company
 
 pytestmark = pytest.mark.usefixtures("event_store")
@@ -49,7 +50,7 @@ def test_membership_changes_are_listed_newest_first_with_their_certificates() ->
 
 def test_other_chain_log_entries_are_not_membership_changes() -> None:
     with transaction.atomic():
-        entry = chainlog.append(chainlog.event_id("other"), chainlog.EVIDENCE_TOPIC, {"k": 1})
+        entry = chainlog.append(chainlog.event_id("other"), EVIDENCE_TOPIC, {"k": 1})
     response = APIClient().get(f"{URL}{entry.seq}/")
     assert response.status_code == 404
     assert response["Content-Type"].startswith("application/problem+json")

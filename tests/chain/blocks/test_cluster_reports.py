@@ -29,9 +29,8 @@ from chain.consensus.crypto import Signer
 from chain.consensus.messages import Block as HeaderBlock
 from chain.consensus.messages import FinalBlock, QuorumCertificate, Vote
 from chain.encoding import ZERO_HASH
-from chain.ledger.chainlog import EVIDENCE_TOPIC
 from chain.ledger.models import ConsensusEvent, LedgerEntry
-from chain.memberlog import MEMBERSHIP_TOPIC
+from chain.protocol import EVIDENCE_TOPIC, MEMBERSHIP_TOPIC
 
 CHAIN = "riik-test-cluster"
 SUPERNODES = [Signer.from_seed(f"supernode-{i}", b"reports") for i in range(1, 5)]

@@ -21,9 +21,9 @@ from chain import merkle
 from chain.blocks import devnet, finality
 from chain.blocks.models import FINAL, WITNESSED, Block, StorageCheck
 from chain.blocks.sealing import seal_pending
-from chain.blocks.storage import STORAGE_FAILURE_TOPIC
 from chain.consensus.citizen import CitizenNode, Replica
 from chain.ledger.models import LedgerEntry
+from chain.protocol import STORAGE_FAILURE_TOPIC
 from chain.verify import main as verify_main
 from tests.factories import register_company
 

@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
-from chain.blocks.finality import TIER_KINDS, DevnetFinalizer, finalizer, tier_keys
+from chain.blocks.finality import DevnetFinalizer, finalizer, tier_keys
 from chain.blocks.models import (
     COMMITTED,
     FINAL,
@@ -28,6 +28,7 @@ from chain.blocks.models import (
 from chain.blocks.sealing import _propose, finalize_pending, seal_pending
 from chain.blocks.status import ledger_status, signature_counts
 from chain.encoding import vote_message
+from chain.protocol import TIER_KINDS
 from chain.verify import main as verify_main
 from tests.factories import register_company
 

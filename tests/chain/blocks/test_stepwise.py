@@ -7,9 +7,10 @@ from django.core.management import call_command
 from django.test import override_settings
 
 from chain.blocks import finality
-from chain.blocks.finality import TIER_KINDS, finalizer
+from chain.blocks.finality import finalizer
 from chain.blocks.models import COMMITTED, FINAL, WITNESSED, Block, BlockSignature
 from chain.blocks.sealing import finalize_all, seal_pending
+from chain.protocol import TIER_KINDS
 from tests.factories import register_company
 
 pytestmark = pytest.mark.usefixtures("event_store")

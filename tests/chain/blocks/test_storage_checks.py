@@ -20,7 +20,6 @@ from chain import merkle
 from chain.blocks import cluster
 from chain.blocks.genesis import write_genesis
 from chain.blocks.models import StorageCheck
-from chain.blocks.storage import STORAGE_FAILURE_TOPIC
 from chain.consensus.citizen import Replica, answer_challenge
 from chain.consensus.crypto import Signer
 from chain.consensus.messages import Block as HeaderBlock
@@ -36,6 +35,7 @@ from chain.consensus.messages import (
 from chain.encoding import ZERO_HASH
 from chain.keys import NodeKey, load_or_create_node_key
 from chain.ledger.models import LedgerEntry
+from chain.protocol import STORAGE_FAILURE_TOPIC
 
 CHAIN = "riik-storage-test"
 LEAVES = [f"entry {i}".encode() for i in range(1, 8)]

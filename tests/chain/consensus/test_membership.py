@@ -24,10 +24,8 @@ from chain.consensus.membership import (
     SetCitizenThreshold,
     ValidatorSet,
     VoteCheck,
-    bft_quorum,
     certify_change,
     elect_board,
-    max_faulty,
 )
 from tests.chain.consensus.helpers import CHAIN, C, S, W, membership, signer, vote
 
@@ -42,15 +40,6 @@ def apply(
     mem: Membership, change: MembershipChange, height: int, signers: list[Signer] | None = None
 ) -> int:
     return mem.apply(certify_change(CHAIN, change, height, signers or S[:3]))
-
-
-@pytest.mark.parametrize(
-    ("size", "faulty", "quorum"),
-    [(1, 0, 1), (3, 0, 3), (4, 1, 3), (5, 1, 4), (7, 2, 5), (10, 3, 7)],
-)
-def test_quorum_is_2f_plus_1_of_3f_plus_1(size: int, faulty: int, quorum: int) -> None:
-    assert max_faulty(size) == faulty
-    assert bft_quorum(size) == quorum
 
 
 def test_proposer_is_round_robin_by_height_plus_round_over_names() -> None:

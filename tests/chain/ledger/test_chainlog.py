@@ -22,6 +22,7 @@ from chain.consensus.crypto import Signer
 from chain.consensus.messages import Vote
 from chain.ledger import chainlog
 from chain.ledger.models import ConsensusEvent, LedgerEntry
+from chain.protocol import EVIDENCE_TOPIC
 from tests.factories import register_company
 
 pytestmark = pytest.mark.django_db
@@ -51,7 +52,7 @@ def _equivocation(signer: Signer, *, forge_second: bool = False) -> dict[str, An
 
 def _append(record: dict[str, Any], name: str = "a") -> LedgerEntry:
     with transaction.atomic():
-        return chainlog.append(chainlog.event_id(name), chainlog.EVIDENCE_TOPIC, record)
+        return chainlog.append(chainlog.event_id(name), EVIDENCE_TOPIC, record)
 
 
 def _verify(tmp_path: Path) -> tuple[int, str, int, str]:

@@ -15,7 +15,7 @@ from chain.blocks.finality import forget_keys, tier_keys
 from chain.blocks.models import BlockSignature, Validator
 from chain.blocks.sealing import seal_pending
 from chain.ledger.models import LedgerEntry
-from chain.memberlog import MEMBERSHIP_TOPIC
+from chain.protocol import MEMBERSHIP_TOPIC
 from tests.chain.verifiers import verify_both
 from tests.factories import register_company
 

@@ -1,0 +1,97 @@
+"""The protocol's vocabulary: tiers, vote kinds, quorums and the chain log's topics.
+
+The one definition that sealing, the consensus state machines, the membership
+log and the standalone verifier all use, so that a certificate the nodes
+accept is exactly one the verifier accepts. Pure: no Django, no I/O, stdlib
+only (the verifier copies this file as it is).
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+__all__ = [
+    "CHAIN_LOG",
+    "CITIZEN_TIER",
+    "COSIGN_KIND",
+    "EVIDENCE_TOPIC",
+    "FINALIZE_KIND",
+    "FINALIZE_ROUND",
+    "KINDS",
+    "MEMBERSHIP_TOPIC",
+    "PRECOMMIT_KIND",
+    "PREVOTE_KIND",
+    "PROPOSAL_KIND",
+    "ROTATE_TOPIC",
+    "STORAGE_FAILURE_TOPIC",
+    "SUPERNODE_TIER",
+    "TIERS",
+    "TIER_KINDS",
+    "WITNESS_TIER",
+    "Kind",
+    "Tier",
+    "max_faulty",
+    "quorum",
+]
+
+Tier = Literal["witness", "supernode", "citizen"]
+Kind = Literal["proposal", "prevote", "precommit", "finalize", "cosign", "membership"]
+
+WITNESS_TIER: Final = "witness"
+"""Tier 2: the elected board of enterprise witnesses (``committed``)."""
+SUPERNODE_TIER: Final = "supernode"
+"""Tier 1: the government supernodes (``final``)."""
+CITIZEN_TIER: Final = "citizen"
+"""Tier 3: citizen nodes that cosign checkpoints (``witnessed``)."""
+TIERS: Final[tuple[Tier, ...]] = (WITNESS_TIER, SUPERNODE_TIER, CITIZEN_TIER)
+
+PROPOSAL_KIND: Final = "proposal"
+PREVOTE_KIND: Final = "prevote"
+PRECOMMIT_KIND: Final = "precommit"
+FINALIZE_KIND: Final = "finalize"
+COSIGN_KIND: Final = "cosign"
+KINDS: Final[tuple[Kind, ...]] = (
+    PROPOSAL_KIND,
+    PREVOTE_KIND,
+    PRECOMMIT_KIND,
+    FINALIZE_KIND,
+    COSIGN_KIND,
+    "membership",
+)
+
+TIER_KINDS: Final[dict[str, str]] = {
+    WITNESS_TIER: PRECOMMIT_KIND,
+    SUPERNODE_TIER: FINALIZE_KIND,
+    CITIZEN_TIER: COSIGN_KIND,
+}
+"""The signature kind that counts for each tier's certificate of a block."""
+
+FINALIZE_ROUND: Final = 0
+"""The round of every ``finalize`` and ``cosign`` vote.
+
+A supernode signs at most one block per height, whatever round its BFT
+decided in, so the round adds nothing; fixing it at 0 makes every honest
+supernode's finalize vote for a block sign the same bytes, so they form one
+certificate (the block record's ``round`` in a bundle is this round).
+"""
+
+CHAIN_LOG: Final = "consensus"
+"""The registry name of the chain's own log (listed in ``RIIK_REGISTRIES``)."""
+EVIDENCE_TOPIC: Final = "chain.consensus.evidence:Equivocation"
+"""Topic of an equivocation record in the chain log."""
+MEMBERSHIP_TOPIC: Final = "chain.consensus.membership:ChangeCertificate"
+"""Topic of a certified membership change in the chain log."""
+ROTATE_TOPIC: Final = "chain.consensus.membership:RotateKey"
+"""Topic of a single supernode's key rotation in the chain log (before ADR 0044)."""
+STORAGE_FAILURE_TOPIC: Final = "chain.consensus.storage:FailedChallenge"
+"""Topic of a failed storage challenge of a citizen replica in the chain log."""
+
+
+def max_faulty(size: int) -> int:
+    """Faulty members a BFT group of ``size`` tolerates: ``f`` with ``size >= 3f + 1``."""
+    return max(0, (size - 1) // 3)
+
+
+def quorum(size: int) -> int:
+    """Votes needed among ``size`` members: ``size - f`` (``2f + 1`` when ``size = 3f + 1``)."""
+    return size - max_faulty(size)
