@@ -9,7 +9,7 @@ RIIK_CONSENSUS ?= devnet
 RIIK_DEVNET_STEPWISE ?= 1
 RUN_ENV := RIIK_CONSENSUS=$(RIIK_CONSENSUS) RIIK_DEVNET_STEPWISE=$(RIIK_DEVNET_STEPWISE)
 
-.PHONY: install run test lint bench worker clean openapi
+.PHONY: install run test test-fast lint bench worker clean openapi
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -26,6 +26,10 @@ run: install
 
 test: install
 	$(BIN)/python -m pytest
+
+# The inner loop: tests that need no database, no broker and no long runs.
+test-fast: install
+	$(BIN)/python -m pytest -m "not database and not slow and not broker and not postgres and not fuzz"
 
 lint: install
 	$(BIN)/ruff check .
