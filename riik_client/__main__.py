@@ -12,6 +12,9 @@
     python -m riik_client --code ... --key mari.key health representative appoint 38001010003 \\
         --signer 38001010003=jaan.key
     python -m riik_client --code ... --key mari.key me health
+    python -m riik_client --code NOTARY --key notary.key --role property/notary \\
+        notary endorse 78401:101:0010 --seller 48501010002 --buyer 38001010003=1/1 \\
+        --price-cents 12000000 --yes
     python -m riik_client --code ... --key peeter.key --for-organisation 70000014 me court-cases
 
 See docs/citizen-api.md for the walkthrough.
@@ -37,6 +40,13 @@ def _signer(text: str) -> tuple[str, Path]:
     if not sep or not code or not path:
         raise argparse.ArgumentTypeError("expected PERSONAL_CODE=KEYFILE")
     return code, Path(path)
+
+
+def _holding(text: str) -> dict[str, str]:
+    code, sep, share = text.partition("=")
+    if not sep or not code or not share:
+        raise argparse.ArgumentTypeError("expected CODE=SHARE, such as 38001010003=1/2")
+    return {"owner": code, "share": share}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -101,6 +111,24 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("company")
     board.add_argument("--member", action="append", required=True, default=[])
     board.add_argument("--signer", action="append", type=_signer, default=[])
+
+    notary = commands.add_parser("notary", help="a notary's endorsements (sign in as notary)")
+    notary_acts = notary.add_subparsers(dest="notary_command", required=True)
+    endorse = notary_acts.add_parser(
+        "endorse", help="show what you sign for a title transfer, then sign and file it"
+    )
+    endorse.add_argument("land_unit", help="cadastral code, such as 78401:101:0010")
+    endorse.add_argument("--seller", action="append", required=True, default=[])
+    endorse.add_argument(
+        "--buyer", action="append", type=_holding, required=True, default=[], help="CODE=SHARE"
+    )
+    endorse.add_argument("--price-cents", type=int, required=True)
+    endorse.add_argument(
+        "--unit-version", type=int, help="the unit's version you sign (default: its current one)"
+    )
+    endorse.add_argument(
+        "--yes", action="store_true", help="sign and file; without it, only show what you sign"
+    )
 
     health = commands.add_parser("health", help="my health e-services (signed)")
     acts = health.add_subparsers(dest="health_command", required=True)
@@ -228,6 +256,8 @@ def _run(
         return client.register_company(payload, signers)
     if args.command == "change-board":
         return client.change_board(args.company, args.member, signers)
+    if args.command == "notary":
+        return _endorse(args, client, signers[0])
     if args.command == "health" and args.health_command == "consent":
         return client.change_consent(args.action, args.provider, signers)
     if args.command == "health" and args.action == "appoint":
@@ -235,6 +265,29 @@ def _run(
     if args.command == "health":
         return client.remove_representative(args.representative, signers)
     return None
+
+
+def _endorse(
+    args: argparse.Namespace, client: Client, notary: tuple[str, Ed25519PrivateKey]
+) -> Any:
+    """``notary endorse``: the exact bytes are shown first; filed only with ``--yes``."""
+    code, key = notary
+    terms: dict[str, Any] = {
+        "sellers": args.seller,
+        "buyers": args.buyer,
+        "price_cents": args.price_cents,
+    }
+    if args.unit_version is not None:
+        terms["unit_version"] = args.unit_version
+    base = f"/api/v1/property/land-units/{args.land_unit}"
+    signed = client.request("POST", f"{base}/transfer-message/", terms)
+    print(f"You sign, for land unit {args.land_unit}:", file=sys.stderr)
+    print(f"  {signed['message']}", file=sys.stderr)
+    if not args.yes:
+        return {"filed": False, "message": signed["message"], "hint": "add --yes to sign and file"}
+    signature = key.sign(bytes.fromhex(signed["message_hex"])).hex()
+    body = {**terms, "unit_version": signed["unit_version"], "notary": code, "signature": signature}
+    return client.request("POST", f"{base}/transfers/", body)
 
 
 if __name__ == "__main__":
