@@ -24,7 +24,7 @@ from chain.blocks.models import Supernode
 from chain.blocks.sealing import seal_pending
 from chain.export import receipt_record
 from chain.verify import VerificationFailure, verify_receipt
-from tests.chain.test_tamper import (
+from tests.chain.verify.test_tamper import (
     _build_chain,
     alter_a_block_signature,
     delete_an_entry,
@@ -35,7 +35,7 @@ from tests.chain.test_tamper import (
 from tests.factories import register_company
 
 pytestmark = pytest.mark.usefixtures("event_store")
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 def _receipt(tmp_path: Path, seq: int) -> Path:

@@ -28,7 +28,7 @@ from registries.common.application import running
 from tests.factories import register_company
 
 pytestmark = pytest.mark.usefixtures("event_store")
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 EVENTS = events_table("business")
 
 

@@ -1,4 +1,4 @@
-"""The standalone chain verifier (chain/verify.py) on real, small bundles."""
+"""The standalone chain verifier (the chain/verify package) on real, small bundles."""
 
 from __future__ import annotations
 
@@ -16,19 +16,18 @@ import pytest
 
 from chain.keys import NodeKey
 from chain.notes import checkpoint_body
-from tests.chain import bundle_factory as bf
-
-from chain.verify import (  # isort: skip
+from chain.verify import (
     BundleFormatError,
     ChainVerifier,
     VerificationFailure,
-    _Progress,
     iter_bundle,
     main,
     verify_stream,
 )
+from chain.verify.cli import _Progress
+from tests.chain import bundle_factory as bf
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def run(bundle: bf.Bundle, trusted: list[str] | None = None) -> Any:
