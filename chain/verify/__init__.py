@@ -10,10 +10,11 @@ The checking itself is the streaming class :class:`ChainVerifier`
 feeds it from a JSON Lines file; ``manage.py chain verify`` feeds it the same
 records straight from the database. The roles of the other modules:
 :mod:`~chain.verify.records` (formats, failures, typed fields),
-:mod:`~chain.verify.certificates` (member keys, block certificates,
-checkpoints), :mod:`~chain.verify.chainlog` (evidence, key rotations,
-membership changes), :mod:`~chain.verify.receipts`, :mod:`~chain.verify.report`
-and :mod:`~chain.verify.cli`.
+:mod:`~chain.verify.header` (the chain and its member keys),
+:mod:`~chain.verify.certificates` (block certificates and checkpoints),
+:mod:`~chain.verify.chainlog` (evidence, key rotations, membership changes),
+:mod:`~chain.verify.receipts`, :mod:`~chain.verify.report` and
+:mod:`~chain.verify.cli`.
 
 It raises :class:`VerificationFailure` at the first bad item, naming it, e.g.
 ``registry business seq 1234: payload hash mismatch`` or
@@ -66,6 +67,7 @@ STANDALONE_FILES = (
     "chain/verify/certificates.py",
     "chain/verify/chainlog.py",
     "chain/verify/cli.py",
+    "chain/verify/header.py",
     "chain/verify/receipts.py",
     "chain/verify/records.py",
     "chain/verify/report.py",

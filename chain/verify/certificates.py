@@ -1,10 +1,9 @@
-"""Member keys and what they sign: block certificates and registry checkpoints.
+"""Block certificates and registry checkpoints, checked against the member keys.
 
-A bundle header lists each tier's member keys (the supernodes, and when
-present the witnesses and citizens) with the heights each key may sign for;
-:func:`read_members` is the one reader of these lists. :class:`Certificates`
-checks a block's tier certificates (distinct valid signers, the supernode
-quorum) and its signed checkpoints against the keys valid at its height.
+:class:`Certificates` holds each tier's keys as the bundle header lists them
+(:func:`chain.verify.header.read_header`) and checks a block's tier
+certificates (distinct valid signers, the supernode quorum) and its signed
+checkpoints against the keys valid at the block's height.
 """
 
 from __future__ import annotations
@@ -19,27 +18,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from chain import notes, protocol
 from chain.encoding import vote_message
-from chain.protocol import CITIZEN_TIER, SUPERNODE_TIER, TIER_KINDS, WITNESS_TIER
-from chain.verify.records import fail, get, get_hex, get_int
+from chain.protocol import SUPERNODE_TIER, TIER_KINDS
+from chain.verify.records import fail
 from chain.verify.report import MAX_SAMPLES, Report
 
-__all__ = [
-    "HEX",
-    "OPTIONAL_TIERS",
-    "Certificates",
-    "KeyRef",
-    "Members",
-    "Span",
-    "read_members",
-    "read_tier",
-]
-
-OPTIONAL_TIERS = {
-    # tier: (header list, header threshold)
-    WITNESS_TIER: ("witnesses", "witness_quorum"),
-    CITIZEN_TIER: ("citizens", "citizen_threshold"),
-}
-"""Tiers besides the supernodes a bundle may list; their certificates are optional."""
+__all__ = ["HEX", "Certificates", "KeyRef", "Span"]
 
 HEX = re.compile(r"(?:[0-9a-f]{2})*")
 """Lowercase hex, as signatures and key ids are written."""
@@ -50,91 +33,9 @@ Span = tuple[int, int | None]
 """The heights a key may sign for: ``from_height`` to ``until_height`` (None: open)."""
 
 
-@dataclass(frozen=True)
-class Members:
-    """One tier's keys as a header lists them, with each key's heights."""
-
-    publics: dict[KeyRef, bytes]
-    spans: dict[KeyRef, list[Span]]
-    dated: bool
-    """True when some key states its ``from_height`` (the header has a member history)."""
-
-    @property
-    def names(self) -> set[str]:
-        """The members listed (a member with several keys counts once)."""
-        return {name for name, _ in self.publics}
-
-
-def read_members(items: Sequence[Any], tier: str) -> Members:
-    """A header's list of ``tier`` member keys, each checked against its key id.
-
-    A member may be listed once per key, with heights that do not overlap.
-    """
-    publics: dict[KeyRef, bytes] = {}
-    spans: dict[KeyRef, list[Span]] = {}
-    for number, node in enumerate(items, start=1):
-        node_where = f"header: {tier} {number}"
-        if not isinstance(node, Mapping):
-            fail(f"{node_where}: malformed record (not an object)")
-        name = get(node, "name", str, node_where)
-        public = get_hex(node, "public_key", node_where)
-        kid = get_hex(node, "key_id", node_where, size=4)
-        try:
-            computed = notes.key_id(name, public)
-        except notes.NoteError as exc:
-            fail(f"{node_where}: {exc}")
-        if computed != kid:
-            fail(f"header: {tier} {name} key_id {kid.hex()} does not match its public key")
-        span = _key_range(node, node_where)
-        for (known_name, _), known_spans in spans.items():
-            if known_name == name and not all(_disjoint(span, known) for known in known_spans):
-                fail(f"header: {tier} {name} is listed twice")
-        publics[(name, kid)] = public
-        spans.setdefault((name, kid), []).append(span)
-    dated = any("from_height" in node for node in items if isinstance(node, Mapping))
-    return Members(publics, spans, dated)
-
-
-def read_tier(
-    header: Mapping[str, Any], tier: str
-) -> tuple[Members, dict[KeyRef, Ed25519PublicKey], int]:
-    """The members, keys and threshold of an optional tier listed in the header."""
-    list_key, threshold_key = OPTIONAL_TIERS[tier]
-    items: list[Any] = get(header, list_key, list, "header")
-    threshold = get_int(header, threshold_key, "header", minimum=1)
-    members = read_members(items, tier)
-    keys: dict[KeyRef, Ed25519PublicKey] = {}
-    for (name, kid), public in members.publics.items():
-        try:
-            keys[(name, kid)] = Ed25519PublicKey.from_public_bytes(public)
-        except ValueError as exc:
-            fail(f"header: {tier} {name} public key is not a valid Ed25519 key ({exc})")
-    if threshold > len(members.names):
-        fail(
-            f"header: {threshold_key} {threshold} exceeds the {len(members.names)} "
-            f"{list_key} listed"
-        )
-    return members, keys, threshold
-
-
-def _key_range(node: Mapping[str, Any], where: str) -> Span:
-    """A listed key's heights: ``from_height`` (default 1) to ``until_height`` (open)."""
-    start = get_int(node, "from_height", where, minimum=1) if "from_height" in node else 1
-    until = node.get("until_height")
-    if until is None:
-        return start, None
-    end = get_int(node, "until_height", where, minimum=start - 1)
-    return start, end
-
-
 def _in_range(span: Span, height: int) -> bool:
     start, end = span
     return start <= height and (end is None or height <= end)
-
-
-def _disjoint(a: Span, b: Span) -> bool:
-    (a_start, a_end), (b_start, b_end) = a, b
-    return (a_end is not None and a_end < b_start) or (b_end is not None and b_end < a_start)
 
 
 @dataclass

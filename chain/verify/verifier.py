@@ -13,31 +13,14 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from chain import notes, protocol
 from chain.encoding import ZERO_HASH, NotCanonicalError, block_hash
 from chain.merkle import MerkleFrontier, leaf_hash
-from chain.protocol import SUPERNODE_TIER, WITNESS_TIER
-from chain.verify.certificates import (
-    OPTIONAL_TIERS,
-    Certificates,
-    KeyRef,
-    Members,
-    read_members,
-    read_tier,
-)
+from chain.protocol import WITNESS_TIER
+from chain.verify.certificates import Certificates
 from chain.verify.chainlog import ChainLog
-from chain.verify.records import (
-    BUNDLE_FORMAT,
-    EntryRow,
-    checked_leaf,
-    entry_row,
-    fail,
-    get,
-    get_hex,
-    get_int,
-)
+from chain.verify.header import read_header
+from chain.verify.records import EntryRow, checked_leaf, entry_row, fail, get, get_hex, get_int
 from chain.verify.report import RegistryReport, Report
 
 __all__ = ["ChainVerifier"]
@@ -104,78 +87,11 @@ class ChainVerifier:
         """Check the bundle header and set up the per-registry state."""
         if self._report is not None:
             fail("bundle: a second header record")
-        where = "header"
-        if header.get("format") != BUNDLE_FORMAT:
-            found = header.get("format")
-            fail(f"header: unsupported format {found!r}, expected {BUNDLE_FORMAT!r}")
-        chain_id: str = get(header, "chain_id", str, where)
-        origin_prefix: str = get(header, "origin_prefix", str, where)
-        if not origin_prefix:
-            fail("header: malformed record (field 'origin_prefix' is empty)")
-        registries: list[Any] = get(header, "registries", list, where)
-        for registry in registries:
-            if not isinstance(registry, str) or not registry:
-                fail("header: registry names must be non-empty strings")
-        if len(set(registries)) != len(registries):
-            fail("header: registry names are not unique")
-        supernodes: list[Any] = get(header, "supernodes", list, where)
-        quorum = get_int(header, "quorum", where, minimum=1)
-
-        listed = read_members(supernodes, SUPERNODE_TIER)
-        current = len(listed.names)
-        if listed.publics and quorum > current:
-            fail(f"header: quorum {quorum} exceeds the {current} supernodes listed")
-        if quorum < current // 2 + 1:
-            fail(f"header: quorum {quorum} is not a majority of {current} supernodes")
-
-        known: dict[KeyRef, bytes]
-        if self._trusted is None:
-            known = listed.publics
-        else:
-            known = dict(self._trusted)
-            quorum = max(quorum, protocol.quorum(len({name for name, _ in known})))
-        if self._quorum_override is not None:
-            quorum = self._quorum_override
-        try:
-            keys = {k: Ed25519PublicKey.from_public_bytes(v) for k, v in known.items()}
-        except ValueError as exc:
-            fail(f"header: a supernode public key is not a valid Ed25519 key ({exc})")
-        spans = {(SUPERNODE_TIER, name, kid): s for (name, kid), s in listed.spans.items()}
-        tiers: dict[str, tuple[Members, dict[KeyRef, Ed25519PublicKey], int]] = {}
-        for tier, (list_key, _) in OPTIONAL_TIERS.items():
-            if list_key in header:
-                tiers[tier] = read_tier(header, tier)
-                spans.update(
-                    {(tier, name, kid): s for (name, kid), s in tiers[tier][0].spans.items()}
-                )
-        self._logs = {name: _Log(RegistryReport(name)) for name in sorted(registries)}
-        self._report = Report(
-            chain_id=chain_id,
-            origin_prefix=origin_prefix,
-            registries={name: log.report for name, log in self._logs.items()},
-            supernodes=tuple(sorted({name for name, _ in known})),
-            quorum=quorum,
-            keys_from_bundle=self._trusted is None,
-            tiers={
-                tier: (tuple(sorted(members.names)), threshold)
-                for tier, (members, _, threshold) in tiers.items()
-            },
-        )
-        self._certificates = Certificates(
-            chain_id=chain_id,
-            origin_prefix=origin_prefix,
-            registries=frozenset(self._logs),
-            report=self._report,
-            supernodes=keys,
-            checkpoint_keys=known,
-            tiers={tier: tier_keys for tier, (_, tier_keys, _) in tiers.items()},
-            spans=spans,
-            # Member history (each key's height range) applies to the keys from
-            # the bundle; trusted keys given by the auditor are valid everywhere.
-            history=self._trusted is None and listed.dated,
-            fixed_quorum=self._quorum_override is not None,
-        )
-        self._chain_log = ChainLog(self._certificates)
+        certificates = read_header(header, self._trusted, self._quorum_override)
+        self._certificates = certificates
+        self._report = certificates.report
+        self._chain_log = ChainLog(certificates)
+        self._logs = {name: _Log(log) for name, log in certificates.report.registries.items()}
         if "anchor" in header:
             self._start_at_anchor(header)
 
