@@ -60,7 +60,6 @@ class ChainVerifier:
         self._on_block = on_block
         self._trusted = None if trusted_keys is None else notes.known_keys(trusted_keys)
         self._quorum_override = quorum
-        self._report: Report | None = None
         self._certificates: Certificates | None = None
         self._chain_log: ChainLog | None = None
         self._logs: dict[str, _Log] = {}
@@ -72,9 +71,7 @@ class ChainVerifier:
     @property
     def report(self) -> Report:
         """The report so far (valid after :meth:`start`)."""
-        if self._report is None:
-            raise RuntimeError("ChainVerifier.start() has not been called")
-        return self._report
+        return self.certificates.report
 
     @property
     def certificates(self) -> Certificates:
@@ -85,11 +82,10 @@ class ChainVerifier:
 
     def start(self, header: Mapping[str, Any]) -> None:
         """Check the bundle header and set up the per-registry state."""
-        if self._report is not None:
+        if self._certificates is not None:
             fail("bundle: a second header record")
         certificates = read_header(header, self._trusted, self._quorum_override)
         self._certificates = certificates
-        self._report = certificates.report
         self._chain_log = ChainLog(certificates)
         self._logs = {name: _Log(log) for name, log in certificates.report.registries.items()}
         if "anchor" in header:
@@ -362,7 +358,7 @@ class ChainVerifier:
         return report
 
     def _check_open(self) -> None:
-        if self._report is None:
+        if self._certificates is None:
             fail("bundle: records before the header")
         if self._ended:
             fail("bundle: record after the end record")
