@@ -70,6 +70,7 @@ class _Progress:
         self.shown = True
 
     def clear(self) -> None:
+        """Erase the indicator line, so that output starts on a clean line."""
         if self.shown:
             self.stream.write("\r" + " " * 60 + "\r")
             self.stream.flush()

@@ -28,11 +28,14 @@ __all__ = ["ChainVerifier"]
 
 @dataclass
 class _Log:
+    """One registry while it is read: its report and the Merkle frontier of its entries."""
+
     report: RegistryReport
     frontier: MerkleFrontier = field(default_factory=MerkleFrontier)
 
     @property
     def next_seq(self) -> int:
+        """The seq the next entry of this registry must have."""
         return self.report.entries + 1
 
 
