@@ -59,6 +59,9 @@ __all__ = [
 ]
 
 
+# --- the quorum this process collects -------------------------------------------
+
+
 def _signers(log: MemberLog, height: int) -> list[Signer]:
     """The supernode quorum this process can collect for a change at ``height``."""
     if consensus_mode().single_supernode:
