@@ -265,7 +265,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 if RIIK_CLUSTER_ROLE and RIIK_CLUSTER_ROLE != "host":
     # A node's worker has no registries to seal or project (its clock is
-    # chain.blocks.clock, not beat).
+    # chain.blocks.cluster.clock, not beat).
     CELERY_BEAT_SCHEDULE = {}
 
 LOGGING = {

@@ -13,8 +13,8 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
-from chain.blocks.finality import forget_keys, node_key, tier_keys
 from chain.blocks.models import Block, BlockSignature, Supernode, Validator
+from chain.blocks.nodekeys import forget_keys, node_key, tier_keys
 from chain.blocks.sealing import seal_pending
 from chain.consensus.crypto import Signer
 from chain.consensus.membership import ElectBoard, RegisterEnterprise, RotateKey

@@ -25,9 +25,7 @@ from chain.consensus.membership import (
 )
 from chain.consensus.messages import Vote
 
-__all__ = ["TIERS", "load_membership", "members", "write_genesis"]
-
-TIERS = ("supernode", "witness", "citizen")
+__all__ = ["load_membership", "members", "read_genesis", "write_genesis"]
 
 EPOCH_LENGTH = 100
 """Blocks per epoch of a cluster by default: a membership change certified in

@@ -3,9 +3,9 @@
 :class:`LocalCluster` gives every node a folder of its own under ``base``
 (its key and log) and a database of its own (a SQLite file in that folder,
 or, when the host runs on PostgreSQL, a PostgreSQL database per node:
-:mod:`chain.blocks.nodedb`), writes the genesis file, and runs
+:mod:`chain.blocks.cluster.nodedb`), writes the genesis file, and runs
 each node as a Celery worker process on its own queue (its clock is
-:mod:`chain.blocks.clock`, inside the worker). The registry host is a worker too, on the
+:mod:`chain.blocks.cluster.clock`, inside the worker). The registry host is a worker too, on the
 database this process uses. ``manage.py cluster`` and the cluster test use
 it; ``deploy/`` runs the same workers under systemd or compose instead.
 """
@@ -24,15 +24,15 @@ from celery import current_app
 from django.conf import settings
 from kombu import Exchange, Queue
 
-from chain.blocks import nodedb
-from chain.blocks.cluster import HOST
-from chain.blocks.genesis import EPOCH_LENGTH, write_genesis
+from chain.blocks.cluster import nodedb
+from chain.blocks.cluster.genesis import EPOCH_LENGTH, write_genesis
+from chain.blocks.cluster.transport import HOST
 from chain.consensus.crypto import Signer
 from chain.keys import load_or_create_node_key
 
 __all__ = ["LocalCluster", "NodeProcess"]
 
-ROOT = Path(__file__).resolve().parents[2]
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @dataclass

@@ -1,4 +1,4 @@
-"""Membership changes certified by a supernode quorum, recorded in the chain log.
+"""The membership store: certified membership changes as entries of the chain log.
 
 Every change of the member lists is an entry of the chain's own log
 (:mod:`chain.ledger.chainlog`, topic :data:`~chain.memberlog.MEMBERSHIP_TOPIC`)
@@ -12,41 +12,28 @@ the verifier runs), and the member rows beside the blocks (``Supernode``,
 ``Validator``: the bundle header's member history) follow each recorded
 change, in the same transaction.
 
-The quorum is collected in this process: in ``local`` mode the node's own
-key (the single supernode is its own quorum), in ``devnet`` every supernode
-key this process holds. A cluster host holds no supernode key: the supernode
-nodes certify its changes over the broker (:mod:`chain.blocks.quorum`).
+This module reads and writes those entries; the operator's changes that
+collect the quorum for them are :mod:`chain.blocks.membercommands`.
 """
 
 from __future__ import annotations
 
 import copy
 import json
-import logging
-import os
-import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from pathlib import Path
-from typing import Any, cast
+from typing import Any
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 from django.db.models import QuerySet
 
 from chain.blocks.models import FINAL, LEVEL_ORDER, Block, Supernode, Validator
+from chain.blocks.nodekeys import held_keys
 from chain.consensus.crypto import Signer
-from chain.consensus.membership import (
-    DelegateVote,
-    ElectBoard,
-    Genesis,
-    MemberKey,
-    RegisterEnterprise,
-    RevokeKey,
-    RotateKey,
-)
-from chain.consensus.messages import Tier, Vote
-from chain.keys import KeyFileError, NodeKey, key_path, load_node_key, load_or_create_node_key
+from chain.consensus.membership import Genesis, MemberKey
+from chain.consensus.messages import Vote
+from chain.keys import NodeKey
 from chain.ledger import chainlog
 from chain.ledger.models import ConsensusEvent, LedgerEntry
 from chain.memberlog import (
@@ -58,29 +45,21 @@ from chain.memberlog import (
 from chain.protocol import CHAIN_LOG, MEMBERSHIP_TOPIC
 
 __all__ = [
+    "SEALING_LOCK",
     "Entry",
     "MembershipCommandError",
     "Recorded",
     "adopt",
-    "delegate",
-    "elect_board",
+    "append_change",
+    "certify",
     "entries",
     "era_start",
-    "held_tiers",
+    "is_recorded",
     "last_block",
-    "record_cluster_genesis",
     "record_genesis",
     "recorded_log",
-    "register_enterprise",
-    "revoke_key",
-    "rotate_key",
     "serialize_with_sealing",
 ]
-
-TIERS = ("supernode", "witness", "citizen")
-DEFAULT_TIMEOUT = 30.0
-"""Seconds a cluster's supernodes have to certify an operator's change."""
-logger = logging.getLogger(__name__)
 
 
 class MembershipCommandError(RuntimeError):
@@ -207,9 +186,10 @@ def last_block() -> int:
 # --- recording ------------------------------------------------------------------
 
 
-def _votes(
+def certify(
     change: Mapping[str, object], height: int, signers: Sequence[Signer]
 ) -> list[dict[str, object]]:
+    """The ``membership`` votes of ``signers`` on ``change`` at ``height``, as records."""
     digest = change_digest(change)
     return [
         Vote.sign(
@@ -225,7 +205,7 @@ def _votes(
     ]
 
 
-def _append(
+def append_change(
     log: MemberLog,
     change: Mapping[str, object],
     height: int,
@@ -334,7 +314,8 @@ def _create_row(
 # --- the genesis ----------------------------------------------------------------
 
 
-def _recorded() -> bool:
+def is_recorded() -> bool:
+    """True once a membership entry (the genesis first) is in the chain log."""
     return LedgerEntry.objects.filter(registry=CHAIN_LOG, topic=MEMBERSHIP_TOPIC).exists()
 
 
@@ -373,17 +354,17 @@ def record_genesis(
     Called by a finalizer after it registered its members' rows, inside the
     transaction of the block it signs; a no-op when a genesis is recorded.
     """
-    if _recorded():
+    if is_recorded():
         return None
     change = _genesis_change(tiers, citizen_threshold)
     start = _first_height(tiers)
     signers = [Signer.from_node_key(key) for key in tiers["supernode"]]
-    return _append(
+    return append_change(
         MemberLog(settings.RIIK_CHAIN_ID),
         change,
         start - 1,
         start,
-        _votes(change, start - 1, signers),
+        certify(change, start - 1, signers),
         sync=False,
     )
 
@@ -400,7 +381,7 @@ def adopt(
     whose keys this process holds and by the incoming ones; without that
     quorum it raises :class:`MembershipCommandError` and nothing is signed.
     """
-    if not _recorded():
+    if not is_recorded():
         return None
     log = recorded_log()
     known = {name for members in log.members.values() for name in members}
@@ -418,10 +399,10 @@ def adopt(
     previous = start - 1
     signers = {
         (key.name, key.key_id): Signer.from_node_key(key)
-        for key in [*_held_keys(log, "supernode", previous), *tiers["supernode"]]
+        for key in [*held_keys(log, "supernode", previous), *tiers["supernode"]]
     }
     change = _genesis_change(tiers, citizen_threshold)
-    _append(log, change, previous, start, _votes(change, previous, list(signers.values())))
+    append_change(log, change, previous, start, certify(change, previous, list(signers.values())))
     return log
 
 
@@ -430,268 +411,3 @@ def era_start() -> int:
     finalized by the members of an earlier consensus mode."""
     starts = [entry.record.get("from_height") for entry in entries() if entry.kind == "genesis"]
     return starts[-1] if starts and isinstance(starts[-1], int) else 1
-
-
-def record_cluster_genesis(path: str) -> Recorded | None:
-    """Record a cluster's genesis file (its supernodes' votes included), once.
-
-    The cluster host calls this where it registers the genesis members'
-    rows (:func:`chain.blocks.cluster.register_members`), in its transaction.
-    """
-    from chain.blocks.genesis import read_genesis
-
-    if _recorded():
-        return None
-    chain_id, certificate = read_genesis(Path(path))
-    if chain_id != settings.RIIK_CHAIN_ID:
-        # Its votes would not verify in this chain's bundles; the blocks the
-        # nodes sign name the genesis's chain too, which the verifier reports.
-        logger.warning(
-            "genesis file is for chain %r, not RIIK_CHAIN_ID %r: not recorded",
-            chain_id,
-            settings.RIIK_CHAIN_ID,
-        )
-        return None
-    return _append(
-        MemberLog(chain_id),
-        certificate.change.record(),
-        certificate.height,
-        certificate.height + 1,
-        [vote.to_record() for vote in certificate.votes],
-        sync=False,
-    )
-
-
-# --- the keys this process holds ------------------------------------------------
-
-
-def _held_keys(log: MemberLog, tier: str, height: int) -> list[NodeKey]:
-    """The keys of ``tier`` valid at ``height`` whose key files are in ``RIIK_KEYS_DIR``."""
-    held = []
-    for name, kid in sorted(log.keys_at(tier, height)):
-        try:
-            if not key_path(settings.RIIK_KEYS_DIR, name).exists():
-                continue
-            key = load_node_key(settings.RIIK_KEYS_DIR, name)
-        except KeyFileError:
-            continue
-        if key.key_id == kid:
-            held.append(key)
-    return held
-
-
-def held_tiers(log: MemberLog, height: int) -> tuple[dict[str, list[NodeKey]], dict[str, int]]:
-    """For the devnet: the keys it holds of each tier's members at ``height`` (the
-    witnesses are the board) and each tier's full size, for the quorums."""
-    keys = {tier: _held_keys(log, tier, height) for tier in TIERS}
-    sizes = {tier: len({name for name, _ in log.keys_at(tier, height)}) for tier in TIERS}
-    return keys, sizes
-
-
-def _signers(log: MemberLog, height: int) -> list[Signer]:
-    """The supernode quorum this process can collect for a change at ``height``."""
-    if settings.RIIK_CONSENSUS == "local":
-        from chain.blocks.finality import node_key
-
-        own = node_key()
-        valid = (own.name, own.key_id) in log.keys_at("supernode", height)
-        return [Signer.from_node_key(own)] if valid else []
-    return [Signer.from_node_key(key) for key in _held_keys(log, "supernode", height)]
-
-
-# --- operator changes -----------------------------------------------------------
-
-
-def _begin() -> MemberLog:
-    """The recorded membership, this node's genesis recorded first when there is none."""
-    serialize_with_sealing()
-    if not _recorded():
-        from chain.blocks.finality import finalizer
-
-        finalizer().register(last_block() + 1)
-    return recorded_log()
-
-
-def _record_change(log: MemberLog, change: Mapping[str, object]) -> Recorded:
-    height, start = log.next_height(last_block())
-    return _append(log, change, height, start, _votes(change, height, _signers(log, height)))
-
-
-Build = Callable[[MemberLog], Mapping[str, object]]
-"""Makes a change of the recorded lists (raising :class:`MembershipCommandError`)."""
-
-
-def _record(build: Build, timeout: float) -> Recorded:
-    """Record the change ``build`` makes: certified by this process's supernode
-    keys, or in a cluster by the supernode nodes (:mod:`chain.blocks.quorum`)."""
-    if settings.RIIK_CONSENSUS == "cluster":
-        from chain.blocks.quorum import record_by_quorum
-
-        return record_by_quorum(build, timeout)
-    with transaction.atomic():
-        log = _begin()
-        return _record_change(log, build(log))
-
-
-def _check_tier(tier: str) -> Tier:
-    if tier not in TIERS:
-        raise MembershipCommandError(f"unknown tier {tier!r} (one of {', '.join(TIERS)})")
-    return cast(Tier, tier)
-
-
-def register_enterprise(
-    name: str, public_key: bytes | None = None, *, timeout: float = DEFAULT_TIMEOUT
-) -> Recorded:
-    """Register an enterprise (a voter and board candidate) with its public key.
-
-    Without ``public_key`` the enterprise's key is this process's key file
-    ``RIIK_KEYS_DIR/<name>.pem`` (created if missing), so a devnet can run it.
-    ``timeout``: seconds a cluster's supernodes have to certify it.
-    """
-
-    def build(log: MemberLog) -> Mapping[str, object]:
-        if name in log.members["witness"]:
-            raise MembershipCommandError(f"enterprise {name} is already registered")
-        key = public_key
-        if key is None:
-            try:
-                key = load_or_create_node_key(settings.RIIK_KEYS_DIR, name).public_bytes
-            except KeyFileError as error:
-                raise MembershipCommandError(str(error)) from None
-        return RegisterEnterprise(name, key).record()
-
-    return _record(build, timeout)
-
-
-def delegate(voter: str, candidate: str, *, timeout: float = DEFAULT_TIMEOUT) -> Recorded:
-    """Record that enterprise ``voter`` gives its vote to ``candidate`` (the latest counts)."""
-    return _record(lambda log: DelegateVote(voter, candidate).record(), timeout)
-
-
-def elect_board(*, timeout: float = DEFAULT_TIMEOUT) -> Recorded:
-    """Record the board the delegated votes elect (top ``board_size``), from the next epoch."""
-
-    def build(log: MemberLog) -> Mapping[str, object]:
-        board = log.elect()
-        if not board:
-            raise MembershipCommandError(
-                "no delegated votes between registered enterprises: the board would be empty"
-            )
-        if board == log.board:
-            raise MembershipCommandError(
-                f"the delegated votes elect the current board ({', '.join(board)}): "
-                "nothing to record"
-            )
-        return ElectBoard(board).record()
-
-    return _record(build, timeout)
-
-
-def _final_up_to_now() -> None:
-    """Sign every sealed block with the current keys first, or refuse."""
-    from chain.blocks.sealing import finalize_all
-
-    finalize_all()
-    pending = (
-        Block.objects.filter(level__in=LEVEL_ORDER[: LEVEL_ORDER.index(FINAL)])
-        .order_by("height")
-        .first()
-    )
-    if pending is not None:
-        raise MembershipCommandError(
-            f"block {pending.height} is not final yet: the current keys must sign it first"
-        )
-
-
-def rotate_key(
-    tier: str, name: str, public_key: bytes | None = None, *, timeout: float = DEFAULT_TIMEOUT
-) -> Recorded:
-    """Give a member a new key from the next epoch on, certified by a supernode quorum.
-
-    Without ``public_key`` a new key is generated for a member whose key
-    file this process holds, and replaces that file once the change commits
-    (the old one is kept as ``<name>.<old key id>.retired``). A cluster host
-    holds no member keys: its operator gives the new public key, and the
-    node reads the private key from ``RIIK_KEYS_DIR/<name>.<new key id>.pem``.
-    """
-    checked = _check_tier(tier)
-
-    def build(log: MemberLog) -> Mapping[str, object]:
-        if name not in log.members[tier]:
-            raise MembershipCommandError(f"{tier} {name} does not exist")
-        assert public_key is not None
-        return RotateKey(checked, name, public_key).record()
-
-    if settings.RIIK_CONSENSUS == "cluster":
-        if public_key is None:
-            raise MembershipCommandError(
-                f"a cluster host holds no member keys: give {name}'s new public key "
-                f"(its node reads the private key from RIIK_KEYS_DIR/{name}.<key id>.pem)"
-            )
-        return _record(build, timeout)
-    directory = Path(settings.RIIK_KEYS_DIR)
-    try:
-        path = key_path(directory, name)
-    except KeyFileError as error:
-        raise MembershipCommandError(str(error)) from None
-    _final_up_to_now()
-    with transaction.atomic():
-        if name not in _begin().members[tier]:
-            raise MembershipCommandError(f"{tier} {name} does not exist")
-    staged: Path | None = None
-    old_key_id = ""
-    if public_key is None:
-        if not path.exists():
-            raise MembershipCommandError(
-                f"this process holds no key of {name}: give its new public key"
-            )
-        old_key_id = load_node_key(directory, name).key_id.hex()
-        new = NodeKey.generate(name)
-        public_key = new.public_bytes
-        # The new key is on disk before the change commits and moved into
-        # place only after: a crash in between leaves the old key with the old lists.
-        staged = directory / f".{name}.{secrets.token_hex(8)}.next"
-        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(new.pem())
-            handle.flush()
-            os.fsync(handle.fileno())
-    try:
-        with transaction.atomic():
-            log = _begin()
-            done = _record_change(log, build(log))
-            if staged is not None:
-                retired = directory / f"{name}.{old_key_id}.retired"
-                ready = staged
-                transaction.on_commit(lambda: _swap_key_files(path, retired, ready))
-    except BaseException:
-        if staged is not None:
-            staged.unlink(missing_ok=True)
-        raise
-    return done
-
-
-def _swap_key_files(path: Path, retired: Path, staged: Path) -> None:
-    from chain.blocks.finality import forget_keys
-
-    os.replace(path, retired)
-    os.replace(staged, path)
-    forget_keys()
-
-
-def revoke_key(
-    tier: str, name: str, key_id: bytes | None = None, *, timeout: float = DEFAULT_TIMEOUT
-) -> Recorded:
-    """Stop a member's key (its current one by default) from signing from the next epoch on."""
-    checked = _check_tier(tier)
-
-    def build(log: MemberLog) -> Mapping[str, object]:
-        member = log.members[tier].get(name)
-        if member is None:
-            raise MembershipCommandError(f"{tier} {name} does not exist")
-        kid = key_id if key_id is not None else member.key_id
-        if kid is None:
-            raise MembershipCommandError(f"{tier} {name} has no current key")
-        return RevokeKey(checked, name, kid).record()
-
-    return _record(build, timeout)

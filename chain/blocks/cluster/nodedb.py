@@ -11,6 +11,7 @@ node (``CREATE DATABASE ... TEMPLATE``), as it copies a migrated SQLite file.
 from __future__ import annotations
 
 import sqlite3
+from collections.abc import Iterable
 from contextlib import closing
 from typing import Any
 from urllib.parse import unquote, urlsplit
@@ -25,6 +26,7 @@ __all__ = [
     "default_template",
     "drop_database",
     "is_postgres",
+    "node_summaries",
     "node_url",
     "read_rows",
     "storage_label",
@@ -117,3 +119,17 @@ def read_rows(url: str, query: str) -> list[tuple[Any, ...]]:
             return list(db.execute(query).fetchall())
     except sqlite3.Error:
         return []
+
+
+def node_summaries(urls: Iterable[str]) -> list[dict[str, Any]]:
+    """Status rows read from nodes' own databases (for ``manage.py cluster``)."""
+    keys = ("name", "tier", "height", "last_final", "last_vote", "updated_at")
+    rows = []
+    for url in urls:
+        found = read_rows(
+            url,
+            "SELECT name, tier, height, last_final, last_vote, updated_at FROM chain_nodestate",
+        )
+        if found:
+            rows.append(dict(zip(keys, found[0], strict=True)))
+    return rows

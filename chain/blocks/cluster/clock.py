@@ -31,6 +31,8 @@ class ClusterClock(bootsteps.StartStopStep):
 
     def start(self, parent: Any) -> None:
         """Schedule the tick when this worker runs a cluster node or host."""
+        # Imported here, not at the top: config/celery.py imports this module
+        # to register the bootstep before Django's settings are configured.
         from django.conf import settings
 
         if not settings.RIIK_CLUSTER_ROLE:
@@ -44,6 +46,8 @@ class ClusterClock(bootsteps.StartStopStep):
 
     def tick(self) -> None:
         """One step of the clock; an error is logged and the next tick comes anyway."""
+        # Imported here: Django (and so chain.tasks and its models) is set up
+        # only after Celery loaded this bootstep (see start()).
         from django.db import close_old_connections
 
         from chain.tasks import cluster_tick

@@ -1,17 +1,19 @@
 """Membership changes in a cluster: a supernode quorum collected over the broker.
 
 A cluster host holds no supernode key. An operator's change (``manage.py
-consensus register-enterprise ...`` with ``RIIK_CONSENSUS=cluster``) is
+consensus register-enterprise ...`` on a cluster host) is
 proposed to the supernodes valid at its height (task
 ``chain.tasks.cluster_member_propose``); each checks it against its own
 membership view and the replay's rules
 (:meth:`chain.consensus.memberview.MemberView.answer`) and answers with its
 signed ``membership`` vote, or why it refuses, on a reply queue of this
 proposal. Once 2F+1 valid votes are in, the change is recorded exactly as in
-``local`` or ``devnet`` mode (:func:`chain.blocks.members._append`, which
+``local`` or ``devnet`` mode (:func:`chain.blocks.memberstore.append_change`, which
 checks the certificate again) and the entries are pushed to every node
 (``chain.tasks.cluster_membership``), which verifies and applies them
-(:meth:`chain.blocks.cluster.NodeRuntime.membership_entries`).
+(:meth:`chain.blocks.cluster.node.NodeRuntime.membership_entries`). A
+supernode that voted holds the change's first block until the entry
+arrives (:func:`answer_proposal`).
 
 The votes are collected outside any transaction (no lock is held while
 waiting); the recording transaction then takes the sealing lock and records
@@ -21,7 +23,7 @@ in meanwhile, otherwise it proposes again while time is left.
 
 from __future__ import annotations
 
-import json
+import logging
 import time
 import uuid
 from collections.abc import Callable, Mapping, Sequence
@@ -32,21 +34,37 @@ from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
-from chain.blocks import members
-from chain.blocks.genesis import load_membership, read_genesis
-from chain.consensus.membership import Membership
-from chain.consensus.memberview import MemberProposal, MemberView, MemberViewError
+from chain.blocks import memberstore
+from chain.blocks.cluster import transport
+from chain.blocks.cluster.genesis import read_genesis
+from chain.blocks.cluster.host import entry_records, push_entries, register_members
+from chain.consensus.crypto import Signer
+from chain.consensus.memberview import MemberProposal, MemberView, MemberViewError, VoteAnswer
 from chain.consensus.node import ALL
 from chain.memberlog import MemberLog, change_digest, entry_record
 
 __all__ = [
+    "DEFAULT_TIMEOUT",
+    "HOLD_GRACE",
+    "Build",
+    "answer_proposal",
     "genesis_entry",
-    "host_membership",
     "node_view",
-    "push_entries",
     "record_by_quorum",
-    "reply",
 ]
+
+log = logging.getLogger(__name__)
+
+DEFAULT_TIMEOUT = 30.0
+"""Seconds a cluster's supernodes have to certify an operator's change."""
+
+HOLD_GRACE = 5.0
+"""Seconds a supernode waits for a voted change beyond the proposal's expiry
+(the host's and the node's clocks may differ by that much)."""
+
+Build = Callable[[MemberLog], Mapping[str, object]]
+"""Makes a change of the recorded lists (raising
+:class:`~chain.blocks.memberstore.MembershipCommandError`)."""
 
 
 def genesis_entry(path: str) -> dict[str, Any]:
@@ -61,56 +79,11 @@ def genesis_entry(path: str) -> dict[str, Any]:
     )
 
 
-def _records() -> list[dict[str, Any]]:
-    return [entry.record for entry in members.entries()]
-
-
-_HOST_VIEW: dict[str, tuple[str, Membership]] = {}
-
-
-def host_membership(genesis: str) -> Membership:
-    """The member lists the host checks reports against: the genesis file's
-    and every membership change recorded since (verified again on replay)."""
-    records = _records()
-    if not records:
-        return load_membership(genesis)
-    key = json.dumps(records, sort_keys=True)
-    cached = _HOST_VIEW.get(genesis)
-    if cached is not None and cached[0] == key:
-        return cached[1]
-    view = MemberView(records[0])
-    view.apply(records)
-    _HOST_VIEW[genesis] = (key, view.membership)
-    return view.membership
-
-
-def push_entries(names: Sequence[str], records: Sequence[Mapping[str, Any]] | None = None) -> None:
-    """Send every recorded membership entry to ``names`` (each applies those it lacks)."""
-    from chain.blocks.cluster import send_batch
-
-    records = _records() if records is None else records
-    if records:
-        send_batch("cluster_membership", names, [dict(record) for record in records])
-
-
-def reply(queue: str, answer: Mapping[str, Any]) -> None:
-    """A node's answer to a proposal, on the proposal's own reply queue."""
-    # Published to the default exchange without declaring the queue: an answer
-    # that comes after the host gave up finds no queue and is dropped, rather
-    # than re-creating a queue nobody will read.
-    with current_app.connection_for_write() as connection:
-        connection.Producer(serializer="json").publish(
-            dict(answer), exchange="", routing_key=queue, retry=True
-        )
-
-
 def _collect(
     log: MemberLog, proposal: MemberProposal, supernodes: Sequence[str], timeout: float
 ) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
     """Propose to ``supernodes`` and gather their answers until a quorum, every
     answer or the timeout: (valid votes by signer, refusals by signer)."""
-    from chain.blocks.cluster import send_batch
-
     needed = log.quorum_at(proposal.height)
     votes: dict[str, dict[str, Any]] = {}
     refusals: dict[str, str] = {}
@@ -119,7 +92,7 @@ def _collect(
     with current_app.connection_for_write() as connection:
         replies = connection.SimpleQueue(queue)
         try:
-            send_batch(
+            transport.send_batch(
                 "cluster_member_propose",
                 supernodes,
                 proposal.to_record(),
@@ -156,10 +129,10 @@ def _collect(
     return votes, refusals
 
 
-def _pending(change: Mapping[str, Any], last: int) -> members.Entry | None:
+def _pending(change: Mapping[str, Any], last: int) -> memberstore.Entry | None:
     """The entry of the same change recorded already and not applied yet, if any."""
     digest = change_digest(change)
-    for entry in members.entries():
+    for entry in memberstore.entries():
         from_height = entry.record.get("from_height")
         if (
             entry.kind != "genesis"
@@ -174,38 +147,34 @@ def _pending(change: Mapping[str, Any], last: int) -> members.Entry | None:
 def _applied_log(last: int) -> MemberLog:
     """The lists the entries applied up to block ``last + 1`` give (pending ones left out)."""
     log = MemberLog(settings.RIIK_CHAIN_ID)
-    for entry in members.entries():
+    for entry in memberstore.entries():
         from_height = entry.record.get("from_height")
         if entry.kind == "genesis" or (isinstance(from_height, int) and from_height <= last):
             log.apply(entry.record, f"consensus seq {entry.seq}")
     return log
 
 
-def record_by_quorum(
-    build: Callable[[MemberLog], Mapping[str, object]], timeout: float = members.DEFAULT_TIMEOUT
-) -> members.Recorded:
+def record_by_quorum(build: Build, timeout: float = DEFAULT_TIMEOUT) -> memberstore.Recorded:
     """Record the change ``build`` makes of the recorded lists, certified by the
-    cluster's supernodes; raises :class:`~chain.blocks.members.MembershipCommandError`
+    cluster's supernodes; raises :class:`~chain.blocks.memberstore.MembershipCommandError`
     when they refuse it or no quorum answers within ``timeout`` seconds.
 
     Idempotent: the same change recorded already and not applied yet is
     returned as it is, not recorded twice.
     """
-    from chain.blocks.cluster import groups, register_members
-
     deadline = time.monotonic() + timeout
     while True:
         with transaction.atomic():
             register_members()  # the genesis is the first entry
-            log = members.recorded_log()
+            log = memberstore.recorded_log()
             if not log.started:
-                raise members.MembershipCommandError(
+                raise memberstore.MembershipCommandError(
                     "the cluster's genesis is not recorded (RIIK_GENESIS_FILE is for another chain)"
                 )
-            last = members.last_block()
+            last = memberstore.last_block()
             try:
                 change = dict(build(log))
-            except members.MembershipCommandError:
+            except memberstore.MembershipCommandError:
                 # Refused on the lists with the pending changes: a re-proposal
                 # of one of them (a registration, say) returns it instead.
                 entry = _pending(build(_applied_log(last)), last)
@@ -214,7 +183,7 @@ def record_by_quorum(
             else:
                 entry = _pending(change, last)
             if entry is not None:
-                return members.Recorded(
+                return memberstore.Recorded(
                     entry.seq,
                     entry.kind,
                     int(entry.record["height"]),
@@ -223,39 +192,43 @@ def record_by_quorum(
                     f"already recorded as consensus seq {entry.seq}: not recorded again",
                 )
             height, start = log.next_height(last)
-            records = _records()
+            records = entry_records()
         supernodes = sorted({name for name, _ in log.keys_at("supernode", height)})
         # Every node first gets the entries recorded so far: a supernode votes
         # only on the lists the host has.
-        push_entries(groups()[ALL], records)
+        push_entries(transport.groups()[ALL], records)
         expires_at = time.time() + max(deadline - time.monotonic(), 0.1)
         proposal = MemberProposal(log.chain_id, change, height, start, len(records), expires_at)
         votes, refusals = _collect(log, proposal, supernodes, max(deadline - time.monotonic(), 0.1))
         needed = log.quorum_at(height)
         if len(votes) >= needed:
             with transaction.atomic():
-                members.serialize_with_sealing()
-                current = members.recorded_log()
-                moved = _records() != records or members.last_block() >= start
+                memberstore.serialize_with_sealing()
+                current = memberstore.recorded_log()
+                moved = [
+                    entry.record for entry in memberstore.entries()
+                ] != records or memberstore.last_block() >= start
                 # After expires_at the supernodes that voted stop holding their
                 # blocks from ``start`` for this entry: too late to record it.
                 if not moved and time.time() < expires_at:
-                    done = members._append(current, change, height, start, list(votes.values()))
-                    transaction.on_commit(lambda: push_entries(groups()[ALL]))
+                    done = memberstore.append_change(
+                        current, change, height, start, list(votes.values())
+                    )
+                    transaction.on_commit(lambda: push_entries(transport.groups()[ALL]))
                     return done
             if moved and time.monotonic() < deadline:
                 continue  # a block or another change came first: propose at the new height
-            raise members.MembershipCommandError(
+            raise memberstore.MembershipCommandError(
                 f"no quorum recorded within {timeout:g} s (blocks or other changes came "
                 "in while the votes were collected); run it again"
             )
         reasons = "; ".join(f"{name}: {why}" for name, why in sorted(refusals.items()))
         if len(supernodes) - len(refusals) < needed:
-            raise members.MembershipCommandError(
+            raise memberstore.MembershipCommandError(
                 f"refused by the supernodes ({len(votes)} of {needed} votes): {reasons}"
             )
         silent = ", ".join(n for n in supernodes if n not in votes and n not in refusals)
-        raise members.MembershipCommandError(
+        raise memberstore.MembershipCommandError(
             f"no supernode quorum within {timeout:g} s ({len(votes)} of {needed} votes; "
             f"no answer from {silent or 'nobody'}{'; ' + reasons if reasons else ''})"
         )
@@ -270,3 +243,30 @@ def node_view(genesis: str, stored: Sequence[Mapping[str, Any]]) -> MemberView:
         # Its own database: only a tampered one gets here.
         raise RuntimeError(f"stored membership entries do not replay: {error}") from None
     return view
+
+
+def answer_proposal(
+    record: Mapping[str, Any],
+    *,
+    name: str,
+    tier: str,
+    view: MemberView,
+    signer: Signer,
+    started: int,
+) -> tuple[VoteAnswer, tuple[int, float]] | None:
+    """A node's answer to the host's proposal ``record`` and the hold its vote
+    promises: the change's first block, and until when the node waits for the
+    entry. None for a malformed or expired proposal (no vote, no hold, no reply).
+    """
+    try:
+        proposal = MemberProposal.from_record(record)
+    except (KeyError, TypeError, ValueError) as exc:
+        log.warning("%s: malformed membership proposal: %s", name, exc)
+        return None
+    if proposal.expires_at and proposal.expires_at < time.time():
+        return None  # the host stopped waiting: no vote, no hold, no reply queue left behind
+    if tier != "supernode":
+        answer = VoteAnswer(name, None, f"{name} is no supernode")
+    else:
+        answer = view.answer(proposal, signer, started)
+    return answer, (proposal.from_height, proposal.expires_at + HOLD_GRACE)
