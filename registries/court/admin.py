@@ -46,7 +46,7 @@ from registries.court.domain import (
 )
 from registries.court.models import CaseRecord, EnforcementRecord
 from registries.court.projections import PROJECTIONS
-from registries.tracker.services import track_court_read
+from registries.court.reading import track_court_read
 
 _CASE_NUMBER = re.compile(r"^[1-3]-[0-9]{2}-[0-9]+$")
 _DIGITS = re.compile(r"^[0-9]+$")

@@ -70,8 +70,8 @@ from registries.court.application import CourtRegistry
 from registries.court.domain import Order, check_case_number
 from registries.court.models import CaseRecord, HearingRecord
 from registries.court.projections import PROJECTIONS
+from registries.court.reading import track_court_read
 from registries.identity.services import official_code_of
-from registries.tracker.services import track_court_read
 
 TAGS = ["court"]
 # Reads that are public: a token or session is accepted but not needed.
