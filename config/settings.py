@@ -56,11 +56,13 @@ INSTALLED_APPS = [
     "chain",
     "registries.common",
     "registries.identity",
+    "registries.access",
     "registries.business",
     "registries.property",
     "registries.court",
     "registries.health",
     "registries.tracker",
+    "registries.country",
 ]
 
 MIDDLEWARE = [
@@ -141,7 +143,7 @@ STATIC_ROOT = RIIK_DATA_DIR / "static"
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
-        "registries.common.api.tokens.SignInTokenAuthentication",
+        "registries.access.tokens.SignInTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],

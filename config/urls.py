@@ -15,6 +15,7 @@ urlpatterns = [
     path("", start_page, name="start"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("api/v1/identity/", include("registries.access.urls")),
     path("api/v1/identity/", include("registries.identity.api.urls")),
     path("api/v1/business/", include("registries.business.api.urls")),
     path("api/v1/property/", include("registries.property.api.urls")),
@@ -23,7 +24,7 @@ urlpatterns = [
     path("api/v1/health/", include("registries.health.api.urls")),
     path("api/v1/tracker/", include("registries.tracker.api.urls")),
     path("explorer/", include("chain.explorer.urls")),
-    path("api/v1/me/", include("config.me")),
+    path("api/v1/me/", include("registries.access.me_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="api-docs"),
 ]

@@ -55,7 +55,7 @@ def public_hex(key: Ed25519PrivateKey) -> str:
 def command_message(
     chain_id: str, registry: str, command: str, payload: dict[str, Any], signer: str, nonce: str
 ) -> bytes:
-    """The bytes a signer signs (the server's ``registries.common.api.signing``)."""
+    """The bytes a signer signs (the server's ``registries.access.signing``)."""
     return canonical(
         {
             "purpose": "riik-command",

@@ -23,13 +23,13 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.html import format_html_join
 
+from registries.access.roles import user_has_role
 from registries.business.application import BusinessRegistry, Registration
 from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH, AnnualReport
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
 from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
 from registries.common.api import text_contains
-from registries.common.api.roles import user_has_role
 from registries.common.api.serializers import ledger_history
 
 REGISTRAR = ("business", "registrar")

@@ -5,3 +5,11 @@ class BusinessConfig(AppConfig):
     name = "registries.business"
     label = "business"
     verbose_name = "Business registry"
+
+    def ready(self) -> None:
+        """Let the members of a company's management board act for it."""
+        # Imported here: apps.py loads before the models, which the board check reads.
+        from registries.access.representation import register
+        from registries.business.representation import on_current_board
+
+        register(on_current_board)

@@ -29,9 +29,9 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from registries.access.roles import user_has_role
 from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
 from registries.common.api import text_contains
-from registries.common.api.roles import user_has_role
 from registries.common.api.serializers import ledger_history
 from registries.court.application import CourtRegistry
 from registries.court.domain import (
@@ -46,7 +46,7 @@ from registries.court.domain import (
 )
 from registries.court.models import CaseRecord, EnforcementRecord
 from registries.court.projections import PROJECTIONS
-from registries.tracker.services import track_court_read
+from registries.court.reading import track_court_read
 
 _CASE_NUMBER = re.compile(r"^[1-3]-[0-9]{2}-[0-9]+$")
 _DIGITS = re.compile(r"^[0-9]+$")

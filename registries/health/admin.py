@@ -16,8 +16,8 @@ from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import HttpRequest, HttpResponse
 
+from registries.access.roles import user_has_role
 from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
-from registries.common.api.roles import user_has_role
 from registries.common.errors import NotFound
 from registries.health.application import HealthRegistry
 from registries.health.models import PatientRecord

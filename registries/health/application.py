@@ -45,7 +45,7 @@ from registries.identity.models import AppointmentRecord, OrganisationRecord
 ATTEMPTS = 5
 SIGNATURE_LENGTH = 64
 T = TypeVar("T")
-# Verified signatures of a signed e-service (registries.common.api.signing).
+# Verified signatures of a signed e-service (registries.access.signing).
 Signatures = list[dict[str, str]] | None
 
 

@@ -31,9 +31,9 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 
+from registries.access.roles import user_has_role
 from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
 from registries.common.api import text_contains
-from registries.common.api.roles import user_has_role
 from registries.common.api.serializers import ledger_history
 from registries.identity.application import IdentityRegistry
 from registries.identity.domain import (

@@ -140,7 +140,7 @@ class RepresentativeRecord(LedgerLinked):
     """A person's representation of an organisation that is not a company (current or ended).
 
     A current record lets the person sign in for the organisation
-    (:mod:`registries.common.api.tokens`).
+    (:mod:`registries.access.representation`).
     """
 
     ledger_registry = "identity"

@@ -25,6 +25,7 @@ from registries.identity.models import (
     OrganisationRecord,
     PersonRecord,
     PublicKeyRecord,
+    RepresentativeRecord,
 )
 from registries.identity.projections import PROJECTIONS
 
@@ -32,6 +33,7 @@ __all__ = [
     "current_public_key",
     "has_role",
     "is_official",
+    "is_representative",
     "official_code_of",
     "organisation_exists",
     "person_alive",
@@ -171,3 +173,11 @@ def official_code_of(user: Any) -> str | None:
         return None
     username = user.get_username() if hasattr(user, "get_username") else None
     return username if _valid_personal_code(username) else None
+
+
+def is_representative(registry_code: str, personal_code: str) -> bool:
+    """Whether the identity registry records the person as a current representative
+    of the organisation (one that is not a company)."""
+    return RepresentativeRecord.objects.filter(
+        organisation_code=registry_code, person__personal_code=personal_code, active=True
+    ).exists()

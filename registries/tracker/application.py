@@ -17,7 +17,6 @@ from eventsourcing.application import AggregateNotFoundError
 
 from registries.common.application import RegistryApplication
 from registries.common.errors import InvalidCommand, NotFound
-from registries.court.models import JudgmentRecord
 from registries.tracker.domain import (
     SALT_BYTES,
     CovertRead,
@@ -27,6 +26,7 @@ from registries.tracker.domain import (
     covert_read_id,
     read_record,
 )
+from registries.tracker.investigations import court
 from registries.tracker.models import SealedCovertRead
 
 
@@ -103,9 +103,7 @@ class TrackerRegistry(RegistryApplication):
     ) -> None:
         """Disclose a covert read to its persons, released by a final judgment of the case."""
         commitment = check_commitment(commitment)
-        if not JudgmentRecord.objects.filter(
-            case__number=case_number, number=judgment, status="final"
-        ).exists():
+        if not court().releases(case_number, judgment):
             raise InvalidCommand(
                 f"judgment: case {case_number} has no final judgment number {judgment} "
                 "that could release a covert read"

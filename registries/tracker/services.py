@@ -3,8 +3,9 @@
 A registry whose endpoint or admin page shows a person's health or court data
 calls :func:`record_read` once per request, after deciding whether the read
 is allowed, with the personal codes whose data was (or would have been)
-shown. The reader's own data is not tracked. A read under a covert
-investigation (:func:`investigation_of`) is only committed to the chain.
+shown (the court's reads: :mod:`registries.court.reading`). The reader's own
+data is not tracked. A read under a covert investigation
+(:func:`investigation_of`) is only committed to the chain.
 """
 
 from __future__ import annotations
@@ -17,11 +18,9 @@ from django.utils import timezone
 
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand
-from registries.court.domain import check_case_number
-from registries.court.models import CaseRecord, PartyRecord
-from registries.identity.services import official_code_of
 from registries.tracker.application import TrackerRegistry
 from registries.tracker.domain import ALLOWED, MAX_SUBJECTS, check_text
+from registries.tracker.investigations import court
 from registries.tracker.projections import PROJECTIONS
 
 PURPOSE_PARAMETER = "purpose"
@@ -43,11 +42,12 @@ def investigation_of(params: Any) -> str:
     number = params.get(INVESTIGATION_PARAMETER, "") if params is not None else ""
     if not number:
         return ""
+    cases = court()
     try:
-        check_case_number(number)
+        cases.check_case_number(number)
     except InvalidCommand as error:
         raise InvalidCommand(f"{INVESTIGATION_PARAMETER}: {error}") from None
-    if not CaseRecord.objects.filter(number=number, kind="criminal").exists():
+    if not cases.is_criminal_case(number):
         raise InvalidCommand(
             f"{INVESTIGATION_PARAMETER}: no criminal case {number}: a covert read is made "
             "under a criminal case that can later release it"
@@ -130,25 +130,4 @@ def _record(
         )
 
 
-def track_court_read(user: Any, cases: Iterable[CaseRecord], what: str, params: Any) -> bool:
-    """Record that ``user`` read these cases: their natural-person parties are the subjects.
-
-    Anonymous reads of the public register are not tracked (no one to name).
-    """
-    if not (user and user.is_authenticated):
-        return False
-    reader = official_code_of(user) or str(user.get_username())
-    subjects = PartyRecord.objects.filter(
-        case__in=[case.pk for case in cases], party_kind="person"
-    ).values_list("code", flat=True)
-    return record_read(
-        reader=reader,
-        subjects=list(subjects),
-        registry="court",
-        what=what,
-        purpose=purpose_of(params, "court proceedings"),
-        investigation=investigation_of(params),
-    )
-
-
-__all__ = ["investigation_of", "purpose_of", "record_read", "track_court_read"]
+__all__ = ["investigation_of", "purpose_of", "record_read"]

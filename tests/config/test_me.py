@@ -14,11 +14,11 @@ from rest_framework.test import APIClient
 from chain import merkle
 from chain.blocks.models import WITNESSED, Block
 from chain.blocks.sealing import seal_pending
+from registries.access.me import chain_position
 from registries.business.application import BusinessRegistry
 from registries.business.projections import PROJECTIONS as BUSINESS
-from registries.common.api.me import chain_position
 from registries.common.commands import issue
-from tests.registries.common.citizens import citizen, signature, signed_in
+from tests.registries.access.citizens import citizen, signature, signed_in
 from tests.registries.court import helpers as court
 from tests.registries.health import helpers as health
 from tests.registries.identity import helpers as identity

@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, Phase
 from hypothesis import settings as hypothesis_settings
 
 from config.wsgi import application
-from tests.registries.common.citizens import citizen, sign_in_response
+from tests.registries.access.citizens import citizen, sign_in_response
 
 SCHEMA = schemathesis.openapi.from_path(Path(django_settings.BASE_DIR) / "docs" / "openapi.yaml")
 SCHEMA.app = application

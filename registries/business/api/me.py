@@ -5,7 +5,7 @@
 for: a company's registry card, or (a court, hospital, ministry, ...) the identity
 registry's card with its current representatives.
 E-services (``/api/v1/business/e-services/...``), each a signed command
-(:mod:`registries.common.api.signing`), fee-free:
+(:mod:`registries.access.signing`), fee-free:
 
 * register a company online: I am a founder; every founder and board member signs;
 * change my company's board: I sit on the board; I and every new member sign.
@@ -25,6 +25,15 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from registries.access.me import (
+    ChainField,
+    ChainPositionsMixin,
+    MyDataPermission,
+    MyFeedPagination,
+    my_code,
+)
+from registries.access.signing import SignedCommandMixin, signatures_field
+from registries.access.tokens import acting_organisation
 from registries.business.api.serializers import (
     BoardChangeSerializer,
     CompanyDetailSerializer,
@@ -34,16 +43,7 @@ from registries.business.api.views import checked_code, company_record, detail_r
 from registries.business.application import BusinessRegistry, Registration
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
-from registries.common.api.me import (
-    ChainField,
-    ChainPositionsMixin,
-    MyDataPermission,
-    MyFeedPagination,
-    my_code,
-)
 from registries.common.api.problems import problem_responses
-from registries.common.api.signing import SignedCommandMixin, signatures_field
-from registries.common.api.tokens import acting_organisation
 from registries.common.commands import issue
 from registries.identity.api.me import MyOrganisationCardSerializer
 from registries.identity.models import OrganisationRecord

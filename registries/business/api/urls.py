@@ -42,7 +42,7 @@ urlpatterns = [
     path("companies/<str:code>/deletion/", views.DeletionView.as_view(), name="company-deletion"),
 ]
 
-# Mounted at /api/v1/me/ by config.me (the signed-in citizen's own records).
+# Mounted at /api/v1/me/ by registries.access.me_urls (the signed-in citizen's own records).
 me_urlpatterns = [
     path("companies/", me.MyCompaniesView.as_view(), name="me-companies"),
     path("organisation/", me.MyOrganisationView.as_view(), name="me-organisation"),

@@ -21,6 +21,8 @@ from rest_framework.mixins import ListModelMixin
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from registries.access.permissions import CommandPermission, RegistryAPIView
+from registries.access.tokens import acting_organisation, actor
 from registries.business.api.serializers import (
     AddressChangeSerializer,
     AnnualReportFilingSerializer,
@@ -37,9 +39,8 @@ from registries.business.application import BusinessRegistry, Registration
 from registries.business.domain import AnnualReport
 from registries.business.models import CompanyRecord
 from registries.business.projections import PROJECTIONS
-from registries.common.api import CommandPermission, RegistryAPIView, actor, text_contains
+from registries.common.api import text_contains
 from registries.common.api.problems import problem_responses
-from registries.common.api.tokens import acting_organisation
 from registries.common.codes import InvalidCodeError, validate_registry_code
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand, NotFound

@@ -16,14 +16,14 @@ from rest_framework.generics import ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.common.api.me import (
+from registries.access.me import (
     ChainField,
     ChainPositionsMixin,
     MyDataPermission,
     MyFeedPagination,
     my_code,
 )
-from registries.common.api.tokens import acting_organisation
+from registries.access.tokens import acting_organisation
 from registries.court.domain import ORGANISATION, PERSON
 from registries.court.models import PartyRecord
 

@@ -41,7 +41,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("hearings/", views.HearingCalendarView.as_view(), name="hearing-calendar"),
 ]
 
-# Mounted at /api/v1/me/ by config.me (the signed-in citizen's own records).
+# Mounted at /api/v1/me/ by registries.access.me_urls (the signed-in citizen's own records).
 me_urlpatterns: list[URLPattern | URLResolver] = [
     path("court-cases/", me.MyCasesView.as_view(), name="me-court-cases")
 ]

@@ -44,10 +44,10 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from registries.access.roles import registry_role, request_has_role, role_message
+from registries.access.tokens import acting_organisation
 from registries.common.api import text_contains
 from registries.common.api.problems import problem_responses
-from registries.common.api.roles import registry_role, request_has_role, role_message
-from registries.common.api.tokens import acting_organisation
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand, NotFound
 from registries.court.api.serializers import (
@@ -70,8 +70,8 @@ from registries.court.application import CourtRegistry
 from registries.court.domain import Order, check_case_number
 from registries.court.models import CaseRecord, HearingRecord
 from registries.court.projections import PROJECTIONS
+from registries.court.reading import track_court_read
 from registries.identity.services import official_code_of
-from registries.tracker.services import track_court_read
 
 TAGS = ["court"]
 # Reads that are public: a token or session is accepted but not needed.

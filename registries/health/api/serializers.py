@@ -6,8 +6,8 @@ from typing import Any
 
 from rest_framework import serializers
 
+from registries.access.signing import signatures_field
 from registries.common.api.serializers import StrictCharField
-from registries.common.api.signing import signatures_field
 from registries.health.domain import MAX_DIAGNOSES, MAX_TEXT
 
 

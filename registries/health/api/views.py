@@ -28,10 +28,10 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.common.api import actor
+from registries.access.roles import registry_role
+from registries.access.signing import SignedCommandMixin
+from registries.access.tokens import actor
 from registries.common.api.problems import problem_responses
-from registries.common.api.roles import registry_role
-from registries.common.api.signing import SignedCommandMixin
 from registries.common.application import running
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand

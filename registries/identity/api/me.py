@@ -17,7 +17,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.common.api.me import (
+from registries.access.me import (
     ChainField,
     ChainPositionsMixin,
     MyDataPermission,

@@ -2,12 +2,10 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from registries.identity.api import me, signin, views
+from registries.identity.api import me, views
 
 app_name = "identity"
 urlpatterns: list[URLPattern | URLResolver] = [
-    path("sign-in/challenge/", signin.ChallengeView.as_view(), name="sign-in-challenge"),
-    path("sign-in/", signin.SignInView.as_view(), name="sign-in"),
     path("organisations/", views.OrganisationListView.as_view(), name="organisation-list"),
     path(
         "organisations/<str:code>/",
@@ -49,7 +47,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("officials/dismissal/", views.DismissalView.as_view(), name="official-dismissal"),
 ]
 
-# Mounted at /api/v1/me/ by config.me (the signed-in citizen's own records).
+# Mounted at /api/v1/me/ by registries.access.me_urls (the signed-in citizen's own records).
 me_urlpatterns: list[URLPattern | URLResolver] = [
     path("person/", me.MyPersonView.as_view(), name="me-person")
 ]

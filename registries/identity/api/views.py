@@ -32,9 +32,10 @@ from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.common.api import actor, text_contains
+from registries.access.roles import registry_role, role_message
+from registries.access.tokens import actor
+from registries.common.api import text_contains
 from registries.common.api.problems import problem_responses
-from registries.common.api.roles import registry_role, role_message
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand, NotFound

@@ -4,7 +4,7 @@
 E-service ``/api/v1/property/e-services/land-units/<code>/transfer/``: apply
 for a title transfer together with the notary: I am a seller, the notary's
 endorsement is in the application as for the registrar's endpoint, and every
-seller and buyer signs it (a signed command, :mod:`registries.common.api.signing`).
+seller and buyer signs it (a signed command, :mod:`registries.access.signing`).
 """
 
 from __future__ import annotations
@@ -19,15 +19,15 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.common.api.me import (
+from registries.access.me import (
     ChainField,
     ChainPositionsMixin,
     MyDataPermission,
     MyFeedPagination,
     my_code,
 )
+from registries.access.signing import SignedCommandMixin, signatures_field
 from registries.common.api.problems import problem_responses
-from registries.common.api.signing import SignedCommandMixin, signatures_field
 from registries.common.commands import issue
 from registries.property.api.serializers import LandUnitDetailSerializer, TransferInputSerializer
 from registries.property.api.views import detail_response, transfer_of, validated

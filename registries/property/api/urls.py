@@ -50,7 +50,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     ),
 ]
 
-# Mounted at /api/v1/me/ by config.me (the signed-in citizen's own records).
+# Mounted at /api/v1/me/ by registries.access.me_urls (the signed-in citizen's own records).
 me_urlpatterns: list[URLPattern | URLResolver] = [
     path("properties/", me.MyPropertiesView.as_view(), name="me-properties")
 ]

@@ -20,9 +20,9 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.common.api import actor
+from registries.access.roles import registry_role
+from registries.access.tokens import actor
 from registries.common.api.problems import problem_responses
-from registries.common.api.roles import registry_role
 from registries.common.commands import issue
 from registries.identity.services import official_code_of
 from registries.tracker.api.serializers import (

@@ -14,12 +14,12 @@ from django.db import connection
 
 from chain.blocks.models import Block
 from chain.ledger.models import LedgerEntry
+from registries.access.roles import user_has_role
 from registries.business.application import BusinessRegistry, Registration
 from registries.business.demo import seed_companies
 from registries.business.domain import AnnualReport, company_id
 from registries.business.models import CompanyRecord
 from registries.business.projections import PROJECTIONS, CompanyProjection
-from registries.common.api.roles import user_has_role
 from registries.common.application import running
 from registries.common.codes import personal_code, validate_registry_code
 from registries.common.commands import issue

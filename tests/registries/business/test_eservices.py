@@ -17,7 +17,7 @@ from registries.business.domain import company_id
 from registries.common.application import running
 from registries.common.models import UsedNonce
 from registries.identity.domain import key_id_of
-from tests.registries.common.citizens import citizen, signature, signed_in
+from tests.registries.access.citizens import citizen, signature, signed_in
 from tests.registries.identity.helpers import raw_public, run
 
 pytestmark = pytest.mark.usefixtures("event_store")

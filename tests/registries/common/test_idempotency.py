@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from chain.ledger.models import LedgerEntry
 from registries.common.idempotency import IdempotencyKeyMiddleware
 from registries.common.models import IdempotentRequest
-from tests.registries.common.citizens import citizen, signed_in
+from tests.registries.access.citizens import citizen, signed_in
 from tests.registries.identity.helpers import (
     new_code,
     official,

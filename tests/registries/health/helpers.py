@@ -134,7 +134,7 @@ def signed(
     payload: dict[str, Any], command: str, *signers: tuple[str, Ed25519PrivateKey]
 ) -> dict[str, Any]:
     """``payload`` with the ``signatures`` of a health e-service ``command``."""
-    from tests.registries.common.citizens import signature
+    from tests.registries.access.citizens import signature
 
     return {
         **payload,

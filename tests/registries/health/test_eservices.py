@@ -10,11 +10,11 @@ import pytest
 from django.core.cache import cache
 
 from chain.ledger.models import LedgerEntry
-from registries.common.api.signing import command_message
+from registries.access.signing import command_message
 from registries.health import keystore
 from registries.health.domain import record_id
 from registries.identity.domain import key_id_of
-from tests.registries.common.citizens import citizen, signed_in
+from tests.registries.access.citizens import citizen, signed_in
 from tests.registries.health import helpers as h
 from tests.registries.identity.helpers import raw_public, run
 

@@ -11,7 +11,6 @@ from django.contrib.auth.models import Permission
 from django.test import Client
 
 from chain.ledger.models import LedgerEntry
-from registries.common.api.tokens import is_representative
 from registries.common.codes import registry_code
 from registries.identity import services
 from registries.identity.models import (
@@ -20,6 +19,7 @@ from registries.identity.models import (
     PersonRecord,
     RepresentativeRecord,
 )
+from registries.identity.services import is_representative
 from tests.registries.identity.helpers import (
     new_code,
     official,

@@ -12,7 +12,7 @@ from chain.ledger.models import LedgerEntry
 from registries.common.application import running
 from registries.property.application import PropertyRegistry
 from registries.property.domain import land_unit_id
-from tests.registries.common.citizens import citizen, signature, signed_in
+from tests.registries.access.citizens import citizen, signature, signed_in
 from tests.registries.property import helpers
 
 pytestmark = pytest.mark.usefixtures("event_store")

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
-from registries.common.api.roles import registry_role, role_message, user_has_role
+from registries.access.roles import registry_role, role_message, user_has_role
 from tests.registries.identity.helpers import new_code, official, person, run, user_for
 
 pytestmark = pytest.mark.usefixtures("event_store")

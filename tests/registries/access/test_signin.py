@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from config import settings as project_settings
 from registries.common.models import AccessToken, SignInChallenge, SignInFailure
 from registries.identity.domain import key_id_of
-from tests.registries.common.citizens import (
+from tests.registries.access.citizens import (
     SIGN_IN,
     challenge,
     citizen,
@@ -146,7 +146,7 @@ def test_lockout_trips_at_the_limit_and_is_logged(
     code, key = citizen()
     wrong = Ed25519PrivateKey.generate()
     client = APIClient()
-    with caplog.at_level(logging.WARNING, logger="registries.identity.api.signin"):
+    with caplog.at_level(logging.WARNING, logger="registries.access.signin"):
         for _ in range(3):
             assert sign_in_response(client, code, wrong).status_code == 401
         locked = sign_in_response(client, code, key)

@@ -18,7 +18,7 @@ from registries.business.projections import PROJECTIONS
 from registries.common.application import running
 from registries.common.commands import issue
 from registries.common.models import AccessToken, SignInFailure
-from tests.registries.common.citizens import (
+from tests.registries.access.citizens import (
     acting_for,
     citizen,
     no_longer_acting_for,

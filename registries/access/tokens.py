@@ -9,10 +9,11 @@ citizen token never acts as an official (:func:`token_allows_role`).
 A person may sign in *for* an organisation they represent: a company's
 management-board member (business registry) or a representative of another
 organisation (a court, hospital, ministry, ...) recorded by the identity
-registrar (:func:`represents`). That token's user is the organisation's own
-account (``org-<registry code>``, never a personal code), so it acts only as
-the organisation (:func:`acting_organisation`), never as the person or as an
-official; and each use checks that the person still represents it.
+registrar (:mod:`registries.access.representation`). That token's user is the
+organisation's own account (``org-<registry code>``, never a personal code), so
+it acts only as the organisation (:func:`acting_organisation`), never as the
+person or as an official; and each use checks that the person still represents
+it.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
+from registries.access.representation import represents
 from registries.common.models import AccessToken
 
 KEYWORD = "Bearer"
@@ -61,48 +63,17 @@ def organisation_username(registry_code: str) -> str:
     return f"org-{registry_code}"
 
 
-def on_current_board(registry_code: str, personal_code: str) -> bool:
-    """Whether the person sits on the current management board of a company that
-    is not deleted (the business registry's read model)."""
-    # Imported here: common must load before the registries' models.
-    from registries.business.models import CompanyPerson
-
-    return (
-        CompanyPerson.objects.filter(
-            company__registry_code=registry_code,
-            role=CompanyPerson.BOARD,
-            personal_code=personal_code,
-        )
-        .exclude(company__status="deleted")
-        .exists()
-    )
-
-
-def is_representative(registry_code: str, personal_code: str) -> bool:
-    """Whether the identity registry records the person as a current representative
-    of the organisation (one that is not a company)."""
-    from registries.identity.models import RepresentativeRecord
-
-    return RepresentativeRecord.objects.filter(
-        organisation_code=registry_code, person__personal_code=personal_code, active=True
-    ).exists()
-
-
-def represents(registry_code: str, personal_code: str) -> bool:
-    """Whether the person may act for the organisation now: a seat on its current
-    management board (a company) or a current representation recorded by the
-    identity registrar (any other organisation)."""
-    return on_current_board(registry_code, personal_code) or is_representative(
-        registry_code, personal_code
-    )
-
-
 def acting_organisation(request: Request) -> str | None:
     """The registry code of the organisation a request acts for (an organisation token)."""
     auth = request.auth
     if isinstance(auth, AccessToken) and auth.organisation:
         return auth.organisation
     return None
+
+
+def actor(request: Request) -> str:
+    """Who issues a command, as recorded in its events (a company by its registry code)."""
+    return acting_organisation(request) or str(request.user.get_username())
 
 
 def token_allows_role(auth: object, registry: str, role: str) -> bool:
@@ -179,7 +150,7 @@ class SignInTokenAuthentication(BaseAuthentication):
 class SignInTokenScheme(OpenApiAuthenticationExtension):  # type: ignore[no-untyped-call]
     """The bearer scheme in the OpenAPI schema."""
 
-    target_class = "registries.common.api.tokens.SignInTokenAuthentication"
+    target_class = "registries.access.tokens.SignInTokenAuthentication"
     name = "eidToken"
 
     def get_security_definition(self, auto_schema: Any) -> dict[str, str]:

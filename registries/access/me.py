@@ -30,14 +30,13 @@ from rest_framework.request import Request
 
 from chain import merkle
 from chain.blocks.status import Inclusion, inclusions, ledger_status
+from registries.identity.services import official_code_of
 
 M = TypeVar("M", bound=Model)
 
 
 def my_code(request: Request) -> str:
     """The signed-in citizen's personal code (401 anonymous, 403 not a person)."""
-    from registries.identity.services import official_code_of
-
     if not (request.user and request.user.is_authenticated):
         raise NotAuthenticated()
     code = official_code_of(request.user)

@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 
 from chain.ledger.models import LedgerEntry
 from registries.common.models import AccessToken, SignInFailure
-from tests.registries.common.citizens import (
+from tests.registries.access.citizens import (
     PROBLEM,
     acting_for,
     citizen,

@@ -22,9 +22,10 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from registries.common.api.tokens import token_allows_role
+from registries.access.tokens import token_allows_role
 from registries.common.errors import InvalidCommand
 from registries.identity.domain import article, check_role
+from registries.identity.services import has_role, official_code_of
 
 __all__ = [
     "RolePermission",
@@ -42,9 +43,6 @@ def role_message(registry: str, role: str) -> str:
 
 def user_has_role(user: Any, registry: str, role: str) -> bool:
     """Whether a Django user is an active official holding ``role`` in ``registry``."""
-    # Imported here: the services read the identity read models (Django models).
-    from registries.identity.services import has_role, official_code_of
-
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if not getattr(user, "is_active", False):

@@ -12,7 +12,7 @@
    for a token tied to one of their roles (``"role": "business/registrar"``);
    a company's management-board member or a representative of another
    organisation asks for a token that acts for it (``"organisation": "<registry
-   code>"``, see :mod:`registries.common.api.tokens`).
+   code>"``, see :mod:`registries.access.representation`).
 
 Every refusal is logged and counted; after ``RIIK_SIGN_IN_FAILURES_PER_HOUR``
 (100, ASVS V2.2.1) failures in an hour, the account's sign-ins are refused
@@ -39,9 +39,10 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chain.encoding import canonical
+from registries.access.representation import represents
+from registries.access.tokens import issue_token, organisation_username
 from registries.common.api.problems import problem_responses
 from registries.common.api.serializers import StrictCharField
-from registries.common.api.tokens import issue_token, organisation_username, represents
 from registries.common.codes import InvalidCodeError, validate_registry_code
 from registries.common.errors import InvalidCommand
 from registries.common.models import SignInChallenge, SignInFailure

@@ -1,4 +1,4 @@
-"""Fixtures of the common API tests."""
+"""Fixtures of the registries' tests."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.common.api.me import MyDataPermission, my_code
+from registries.access.me import MyDataPermission, my_code
 from registries.common.api.problems import problem_responses
 
 

@@ -43,6 +43,8 @@ from chain.encoding import NotCanonicalError, canonical
 from registries.common.api.serializers import StrictCharField
 from registries.common.errors import Conflict, InvalidCommand
 from registries.common.models import UsedNonce
+from registries.identity.domain import key_id_of
+from registries.identity.services import current_public_key, signed_by
 
 PURPOSE = "riik-command"
 FIELD = "signatures"
@@ -124,10 +126,6 @@ def verify_signatures(
     (so it can be checked after the key is rotated), the nonce and the hex
     signature.
     """
-    # Imported here: the identity services read Django models.
-    from registries.identity.domain import key_id_of
-    from registries.identity.services import current_public_key, signed_by
-
     required = set(signers)
     given = [entry["personal_code"] for entry in signatures]
     if len(set(given)) != len(given):

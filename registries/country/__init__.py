@@ -1,0 +1,1 @@
+"""The synthetic country: ``manage.py demo`` seeds every registry (the top of the registries)."""

@@ -1,0 +1,59 @@
+"""The tracked reads of court data, and the cases covert reads rest on.
+
+Every read of a court case by a signed-in person -- in the API or the admin --
+is recorded on the data tracker's chain with the case's natural-person
+parties as its subjects (:func:`track_court_read`, through
+:func:`registries.tracker.services.record_read`). The court also answers the
+tracker's questions about covert investigations (:class:`CourtInvestigations`,
+registered in :class:`registries.court.apps.CourtConfig`): a covert read is
+made under a criminal case and released by a final judgment of it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+from registries.court.domain import check_case_number
+from registries.court.models import CaseRecord, JudgmentRecord, PartyRecord
+from registries.identity.services import official_code_of
+from registries.tracker.services import investigation_of, purpose_of, record_read
+
+
+class CourtInvestigations:
+    """The court registry's answers to the tracker about covert investigations."""
+
+    def check_case_number(self, number: str) -> str:
+        """A well-formed case number, or InvalidCommand saying why not."""
+        return check_case_number(number)
+
+    def is_criminal_case(self, number: str) -> bool:
+        """Whether the register holds a criminal case with this number."""
+        return CaseRecord.objects.filter(number=number, kind="criminal").exists()
+
+    def releases(self, case_number: str, judgment: int) -> bool:
+        """Whether the case has a final judgment with this number."""
+        return JudgmentRecord.objects.filter(
+            case__number=case_number, number=judgment, status="final"
+        ).exists()
+
+
+def track_court_read(user: Any, cases: Iterable[CaseRecord], what: str, params: Any) -> bool:
+    """Record that ``user`` read these cases: their natural-person parties are the subjects.
+
+    Anonymous reads of the public register are not tracked (no one to name).
+    """
+    if not (user and user.is_authenticated):
+        return False
+    reader = official_code_of(user) or str(user.get_username())
+    subjects = PartyRecord.objects.filter(
+        case__in=[case.pk for case in cases], party_kind="person"
+    ).values_list("code", flat=True)
+    return record_read(
+        reader=reader,
+        subjects=list(subjects),
+        registry="court",
+        what=what,
+        purpose=purpose_of(params, "court proceedings"),
+        investigation=investigation_of(params),
+    )
