@@ -97,11 +97,14 @@ class RegistryApplication(Application[UUID]):
         transcoder.register(DateAsISO())
 
     def find(self, kind: type[A], aggregate_id: UUID) -> A | None:
-        """The aggregate with this id, or None if nothing was ever recorded for it."""
+        """The ``kind`` of aggregate with this id, or None if nothing was ever recorded for it."""
         try:
-            found: A = self.repository.get(aggregate_id)
+            found: Aggregate = self.repository.get(aggregate_id)
         except AggregateNotFoundError:
             return None
+        if not isinstance(found, kind):
+            msg = f"aggregate {aggregate_id} is a {type(found).__name__}, not a {kind.__name__}"
+            raise TypeError(msg)
         return found
 
     def get(self, ref: Ref[A]) -> A:
@@ -138,10 +141,10 @@ class RegistryApplication(Application[UUID]):
 
         When its save loses an optimistic-concurrency race (another command
         saved one of its aggregates first) nothing was written, and it is run
-        again on the new state, :data:`ATTEMPTS` times in all; then
-        :class:`~registries.common.errors.Conflict` names ``what`` was contended.
-        For commands that save more than one aggregate; :meth:`update` is the
-        common case of one.
+        again on the new state, :data:`ATTEMPTS` times in all; then it is refused
+        with a :class:`~registries.common.errors.Conflict` naming ``what``.
+        Commands that save more than one aggregate use it directly;
+        :meth:`update` is the common case of one.
         """
         for _ in range(ATTEMPTS):
             try:
