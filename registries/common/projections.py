@@ -98,7 +98,8 @@ class ReadModelProjection(Projection[DjangoTrackingRecorder]):
         self._seqs: dict[tuple[UUID, int], int] = {}
 
     def process_event(self, domain_event: Any, tracking: Tracking) -> None:
-        """Apply one event of the batch; the batch's last tracking is recorded for it."""
+        """Apply one event (the library's entry point); :meth:`process_batch` records
+        the tracking of the batch's last event, which covers this one."""
         self.apply(domain_event)
 
     @abstractmethod
