@@ -61,6 +61,7 @@ from chain.protocol import (
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "PAYLOADS_OMITTED",
     "RECEIPT_FORMAT",
     "BundleFormatError",
     "ChainVerifier",
@@ -78,6 +79,9 @@ __all__ = [
 
 BUNDLE_FORMAT = "riik-bundle/1"
 RECEIPT_FORMAT = "riik-receipt/1"
+PAYLOADS_OMITTED = "omitted"
+"""``"payloads"`` of a public bundle's header or a public receipt: the registry events'
+payload bytes are left out (DESIGN §8), so their payload hashes cannot be re-hashed."""
 OPTIONAL_TIERS = {
     # tier: (header list, header threshold, signature kind)
     WITNESS_TIER: ("witnesses", "witness_quorum", PRECOMMIT_KIND),
@@ -199,6 +203,8 @@ class Report:
     """Membership changes of a range bundle whose member lists start before its anchor."""
     history_checked: bool = False
     """True when the header's member history was matched against the membership changes."""
+    payloads_omitted: int = 0
+    """Entries of a public bundle read without their payload (payload hash not re-hashed)."""
 
     @property
     def entries(self) -> int:
@@ -278,6 +284,12 @@ class Report:
                 f"{self.unknown_checkpoint_signatures} checkpoint signatures by keys other "
                 "than the supernodes were not checked"
             )
+        if self.payloads_omitted:
+            lines.append(
+                f"payloads: omitted from this public bundle; the payload hashes of "
+                f"{self.payloads_omitted} entries were not re-hashed (their envelopes, entry "
+                "hashes, chaining, roots and signatures were checked)"
+            )
         lines.append(
             f"total: {self.entries} entries, {self.blocks} blocks"
             + ("" if self.complete else " (no end record checked)")
@@ -326,8 +338,26 @@ def _get_hex(record: Mapping[str, Any], name: str, where: str, size: int | None 
     return data
 
 
-def _entry_row(record: Mapping[str, Any], registry: str, seq: int, where: str) -> EntryRow:
-    """A ledger entry record of a bundle or receipt, checked field by field."""
+def _payloads_omitted(record: Mapping[str, Any], where: str) -> bool:
+    """Whether a bundle header or receipt says it is public: payloads left out."""
+    if "payloads" not in record:
+        return False
+    if record["payloads"] != PAYLOADS_OMITTED:
+        _fail(f"{where}: malformed record (field 'payloads' must be {PAYLOADS_OMITTED!r})")
+    return True
+
+
+def _entry_row(
+    record: Mapping[str, Any], registry: str, seq: int, where: str, *, public: bool = False
+) -> EntryRow:
+    """A ledger entry record of a bundle or receipt, checked field by field.
+
+    In a ``public`` bundle or receipt an entry may come without its payload
+    (then ``payload`` is empty and the caller does not re-hash it), except in
+    the chain's own log, whose evidence and membership payloads are public
+    and are needed to check them.
+    """
+    omitted = public and "payload" not in record and registry != CHAIN_LOG
     return EntryRow(
         registry=registry,
         seq=seq,
@@ -338,7 +368,7 @@ def _entry_row(record: Mapping[str, Any], registry: str, seq: int, where: str) -
         payload_hash=_get_hex(record, "payload_hash", where),
         prev_hash=_get_hex(record, "prev_hash", where),
         entry_hash=_get_hex(record, "entry_hash", where),
-        payload=_get_hex(record, "payload", where, size=None),
+        payload=b"" if omitted else _get_hex(record, "payload", where, size=None),
     )
 
 
@@ -408,6 +438,7 @@ class ChainVerifier:
         self._chain_id = ""
         self._ended = False
         self._entry_records = 0
+        self._public = False
 
     # -- public API --
 
@@ -438,6 +469,7 @@ class ChainVerifier:
             _fail("header: registry names are not unique")
         supernodes: list[Any] = _get(header, "supernodes", list, where)
         quorum = _get_int(header, "quorum", where, minimum=1)
+        self._public = _payloads_omitted(header, where)
 
         listed: dict[tuple[str, bytes], bytes] = {}
         ranges: dict[tuple[str, bytes], list[tuple[int, int | None]]] = {}
@@ -638,7 +670,8 @@ class ChainVerifier:
             _get(record, "seq", int, where)
         assert isinstance(registry, str)
         assert isinstance(seq, int)
-        self._check_entry(_entry_row(record, registry, seq, where))
+        row = _entry_row(record, registry, seq, where, public=self._public)
+        self._check_entry(row, rehash="payload" in record)
 
     def entry_row(self, row: EntryRow) -> None:
         """Verify an entry already typed by its source (the database)."""
@@ -646,13 +679,15 @@ class ChainVerifier:
         self._entry_records += 1
         self._check_entry(row)
 
-    def _check_entry(self, row: EntryRow) -> None:
+    def _check_entry(self, row: EntryRow, *, rehash: bool = True) -> None:
         log = self._logs.get(row.registry)
         if log is None:
             _fail(f"{row.where}: registry not listed in the bundle header")
         if row.seq != log.next_seq:
             _fail(f"{row.where}: expected seq {log.next_seq}")
-        if hashlib.sha256(row.payload).digest() != row.payload_hash:
+        if not rehash:
+            self.report.payloads_omitted += 1
+        elif hashlib.sha256(row.payload).digest() != row.payload_hash:
             _fail(f"{row.where}: payload hash mismatch")
         leaf = entry_leaf(
             registry=row.registry,
@@ -1174,8 +1209,9 @@ def verify_receipt(
         + ("keys from the receipt)" if report.keys_from_bundle else "trusted keys)")
     ]
 
-    row = _entry_row(entry, registry, seq, where)
-    if hashlib.sha256(row.payload).digest() != row.payload_hash:
+    row = _entry_row(entry, registry, seq, where, public=_payloads_omitted(receipt, "receipt"))
+    rehash = "payload" in entry
+    if rehash and hashlib.sha256(row.payload).digest() != row.payload_hash:
         _fail(f"{where}: payload hash mismatch")
     leaf = entry_leaf(
         registry=row.registry,
@@ -1188,7 +1224,12 @@ def verify_receipt(
     )
     if entry_hash(row.prev_hash, leaf) != row.entry_hash:
         _fail(f"{where}: entry hash mismatch")
-    lines.append(f"{where}: payload hash and entry hash OK ({row.topic})")
+    lines.append(
+        f"{where}: payload hash and entry hash OK ({row.topic})"
+        if rehash
+        else f"{where}: entry hash OK ({row.topic}); public receipt: the payload is omitted, "
+        "so its payload hash was not re-hashed"
+    )
 
     header: Mapping[str, Any] = _get(block, "header", Mapping, "receipt block")
     height = _get_int(header, "height", "receipt block", minimum=1)
