@@ -27,7 +27,7 @@ from eventsourcing.domain import Aggregate, event
 from chain.encoding import canonical
 from registries.common.errors import Conflict, InvalidCommand
 
-REGISTRIES = ("health", "court")
+REGISTRIES = ("health", "court", "identity")
 ALLOWED = "allowed"
 REFUSED = "refused"
 OUTCOMES = (ALLOWED, REFUSED)
