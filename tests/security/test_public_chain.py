@@ -27,12 +27,16 @@ from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from chain.blocks.models import Block, ConsensusEvidence
+from chain.blocks.sealing import seal_pending
 from chain.ledger.models import LedgerEntry, MembershipEntry
+from chain.verify import verify_receipt
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.court.api.serializers import shows_person_codes
 from registries.court.models import CaseRecord, PartyRecord
 from registries.identity.models import OrganisationRecord, PersonRecord
 from registries.property.models import LandUnitRecord, OwnershipRecord, TransferRecord
+from tests.registries.court.helpers import add_party, open_case
+from tests.registries.identity.helpers import person, token_client
 
 pytestmark = pytest.mark.usefixtures("event_store")
 SCHEMA = Path(__file__).resolve().parents[2] / "docs" / "openapi.yaml"
@@ -52,12 +56,12 @@ class Secret:
 def _secrets() -> list[Secret]:
     """Personal code, full name and birth date of every seeded person."""
     found = []
-    for person in PersonRecord.objects.all():
-        code = person.personal_code
+    for record in PersonRecord.objects.all():
+        code = record.personal_code
         found += [
             Secret(code, code, "personal code"),
-            Secret(code, f"{person.first_name} {person.last_name}", "name"),
-            Secret(code, person.born.isoformat(), "birth date"),
+            Secret(code, f"{record.first_name} {record.last_name}", "name"),
+            Secret(code, record.born.isoformat(), "birth date"),
         ]
     return found
 
@@ -213,3 +217,28 @@ def test_no_anonymous_endpoint_shows_a_persons_data() -> None:
                         leaks.append(f"{where}: {secret.what} of {secret.code}")
     assert fetched > 100
     assert not leaks, f"{len(leaks)} leaks, e.g.:\n" + "\n".join(sorted(set(leaks))[:40])
+
+
+def test_the_subject_of_an_entry_gets_its_full_receipt_through_me_and_no_one_else() -> None:
+    accused = person("Mari", "Tamm")
+    case = open_case("criminal", title="Theft")
+    add_party(case, accused, "accused")
+    seal_pending()
+    case_id = CaseRecord.objects.get(number=case.number).aggregate_id
+    seq = (
+        LedgerEntry.objects.filter(registry="court", originator_id=case_id).order_by("-seq")[0].seq
+    )
+    url = f"/api/v1/me/receipts/court/{seq}/"
+    assert APIClient().get(url).status_code == 401
+    stranger = token_client(person("Jaan", "Kask")).get(url)
+    assert stranger.status_code == 403
+    assert stranger.json()["detail"] == f"registry court entry {seq} is not about you"
+    citizen = token_client(accused)
+    mine = citizen.get(url)
+    assert mine.status_code == 200, mine.content
+    receipt = mine.json()
+    assert accused in bytes.fromhex(receipt["entry"]["payload"]).decode()
+    assert "payload hash and entry hash OK" in verify_receipt(receipt)[1]
+    public = APIClient().get(f"/api/v1/chain/logs/court/entries/{seq}/receipt/").json()
+    assert "payload" not in public["entry"]
+    assert citizen.get("/api/v1/me/receipts/court/9999/").status_code == 404
