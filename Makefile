@@ -9,7 +9,7 @@ RIIK_CONSENSUS ?= devnet
 RIIK_DEVNET_STEPWISE ?= 1
 RUN_ENV := RIIK_CONSENSUS=$(RIIK_CONSENSUS) RIIK_DEVNET_STEPWISE=$(RIIK_DEVNET_STEPWISE)
 
-.PHONY: install run test lint bench worker clean openapi
+.PHONY: install run test test-fast lint bench worker clean openapi messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
+# The inner loop: tests that need no database, no broker and no long runs.
+test-fast: install
+	$(BIN)/python -m pytest -m "not database and not slow and not broker and not postgres and not fuzz"
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -41,6 +45,12 @@ bench: install
 # The committed OpenAPI schema (tests/config/test_openapi.py fails when it is stale).
 openapi: install
 	$(BIN)/python manage.py spectacular --validate --fail-on-warn --file docs/openapi.yaml
+
+# The Estonian catalog: extract marked strings (needs gettext), translate the
+# new entries in locale/et/LC_MESSAGES/django.po, then compile it.
+messages: install
+	$(BIN)/python manage.py makemessages -l et --no-location --ignore=.venv --ignore=var --ignore=tests --ignore=bench
+	$(BIN)/python manage.py compilemessages -l et
 
 # Scaled mode: a Celery worker with the beat, on the broker in CELERY_BROKER_URL.
 worker: install

@@ -9,7 +9,7 @@ the time from "command accepted" to "a final block holds its ledger entry":
   machines is counted and timed, so the share of finality spent verifying
   signatures is measured, not estimated;
 * **cluster** (needs ``CELERY_BROKER_URL``): 4 supernodes, 4 witnesses and
-  2 citizens as separate worker processes (:class:`chain.blocks.launcher.LocalCluster`),
+  2 citizens as separate worker processes (:class:`chain.blocks.cluster.launcher.LocalCluster`),
   the registry host's worker on this run's database; finality is seen when
   the host has stored the block's supernode certificate.
 
@@ -193,8 +193,8 @@ def measure_cluster(args: argparse.Namespace) -> dict[str, Any]:
     """4 supernodes, 4 witnesses, 2 citizens as worker processes on the broker."""
     from django.conf import settings
 
-    from chain.blocks.cluster import node_summaries
-    from chain.blocks.launcher import LocalCluster
+    from chain.blocks.cluster.launcher import LocalCluster
+    from chain.blocks.cluster.nodedb import node_summaries
     from chain.blocks.models import Block
 
     cluster = LocalCluster(

@@ -1,7 +1,7 @@
 """Membership changes as entries of the chain's own log: their bytes, replay and checks.
 
 Pure: the standard library, ``cryptography`` and :mod:`chain.encoding` /
-:mod:`chain.notes` only, so the registry host (:mod:`chain.blocks.members`,
+:mod:`chain.notes` only, so the registry host (:mod:`chain.blocks.memberstore`,
 which records the changes) and the standalone verifier (:mod:`chain.verify`)
 replay the same entries with the same rules and can never disagree.
 

@@ -7,7 +7,10 @@ from typing import Any
 from celery import shared_task
 from django.conf import settings
 
-from chain.blocks import cluster
+from chain.blocks.cluster.host import announce, answer_need
+from chain.blocks.cluster.node import runtime
+from chain.blocks.cluster.reports import record_report
+from chain.blocks.cluster.transport import HOST
 from chain.blocks.sealing import finalize_pending, seal_pending
 
 
@@ -30,43 +33,43 @@ def finalize_blocks() -> int:
 @shared_task(name="chain.tasks.cluster_deliver", ignore_result=True)
 def cluster_deliver(src: str, record: dict[str, Any]) -> None:
     """A consensus message from node ``src`` to this worker's node."""
-    cluster.runtime().deliver(src, record)
+    runtime().deliver(src, record)
 
 
 @shared_task(name="chain.tasks.cluster_tick", ignore_result=True)
 def cluster_tick() -> None:
     """One step of this worker's clock: a node's tick, or the host's ledger announcement."""
-    if settings.RIIK_CLUSTER_ROLE == cluster.HOST:
-        cluster.announce()
+    if settings.RIIK_CLUSTER_ROLE == HOST:
+        announce()
     else:
-        cluster.runtime().tick()
+        runtime().tick()
 
 
 @shared_task(name="chain.tasks.cluster_ledger", ignore_result=True)
 def cluster_ledger(registry: str, start: int, leaves: list[str]) -> None:
     """New ledger leaves (hex) of ``registry`` after entry ``start``, from the host."""
-    cluster.runtime().ledger(registry, start, [bytes.fromhex(leaf) for leaf in leaves])
+    runtime().ledger(registry, start, [bytes.fromhex(leaf) for leaf in leaves])
 
 
 @shared_task(name="chain.tasks.cluster_need", ignore_result=True)
 def cluster_need(node: str, registry: str, start: int) -> None:
     """Host: node ``node`` misses the leaves of ``registry`` after ``start``."""
-    cluster.answer_need(node, registry, start)
+    answer_need(node, registry, start)
 
 
 @shared_task(name="chain.tasks.cluster_report", ignore_result=True)
 def cluster_report(sender: str, kind: str, payload: dict[str, Any]) -> None:
     """Host: a node reports a committed, final or witnessed block, or evidence."""
-    cluster.record_report(sender, kind, payload)
+    record_report(sender, kind, payload)
 
 
 @shared_task(name="chain.tasks.cluster_membership", ignore_result=True)
 def cluster_membership(records: list[dict[str, Any]]) -> None:
     """The host's certified membership entries (genesis first): apply those not held."""
-    cluster.runtime().membership_entries(records)
+    runtime().membership_entries(records)
 
 
 @shared_task(name="chain.tasks.cluster_member_propose", ignore_result=True)
 def cluster_member_propose(proposal: dict[str, Any], reply_to: str) -> None:
     """The host proposes a membership change: a supernode answers with its vote."""
-    cluster.runtime().member_proposal(proposal, reply_to)
+    runtime().member_proposal(proposal, reply_to)

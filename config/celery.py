@@ -9,7 +9,7 @@ import os
 
 from celery import Celery
 
-from chain.blocks.clock import ClusterClock
+from chain.blocks.cluster.clock import ClusterClock
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 

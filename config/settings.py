@@ -66,6 +66,8 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
+    # Estonian or English, from the language switch's cookie or Accept-Language.
+    "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
@@ -80,13 +82,14 @@ WSGI_APPLICATION = "config.wsgi.application"
 TEMPLATES = [
     {
         "BACKEND": "django.template.backends.django.DjangoTemplates",
-        "DIRS": [],
+        "DIRS": [BASE_DIR / "config" / "templates"],
         "APP_DIRS": True,
         "OPTIONS": {
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "config.frontdoor.official_name",
             ],
         },
     },
@@ -124,7 +127,11 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
+# English stays the fallback for clients that name no language (scripts, the
+# API's existing users); browsers asking for Estonian get Estonian.
 LANGUAGE_CODE = "en"
+LANGUAGES = [("et", "Eesti"), ("en", "English")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
 TIME_ZONE = "Europe/Tallinn"
 USE_I18N = True
 USE_TZ = True
@@ -258,7 +265,7 @@ CELERY_BEAT_SCHEDULE = {
 }
 if RIIK_CLUSTER_ROLE and RIIK_CLUSTER_ROLE != "host":
     # A node's worker has no registries to seal or project (its clock is
-    # chain.blocks.clock, not beat).
+    # chain.blocks.cluster.clock, not beat).
     CELERY_BEAT_SCHEDULE = {}
 
 LOGGING = {

@@ -2,9 +2,18 @@
 
 from django.contrib import admin
 from django.urls import include, path
+from django.utils.translation import gettext_lazy as _
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from config.frontdoor import start_page
+
+admin.site.site_header = _("Riik registers")
+admin.site.site_title = _("Riik")
+admin.site.index_title = _("Registers")
+
 urlpatterns = [
+    path("", start_page, name="start"),
+    path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("api/v1/identity/", include("registries.identity.api.urls")),
     path("api/v1/business/", include("registries.business.api.urls")),

@@ -1,7 +1,9 @@
 """``python -m riik_client``: sign in with an e-ID key file and use the citizen e-services.
 
     python -m riik_client keygen mari.key
-    python -m riik_client --code 48501010002 --key mari.key me person --verify
+    python -m riik_client keys pin supernodes.txt
+    python -m riik_client --code 48501010002 --key mari.key me person --verify \\
+        --trusted-keys supernodes.txt
     python -m riik_client --code ... --key mari.key register-company --name "Mesi OÜ" \\
         --legal-form OÜ --capital-cents 250000 --address "Tartu, Rüütli 1" \\
         --founder 48501010002 --founder 38001010003 --board 48501010002 \\
@@ -10,6 +12,9 @@
     python -m riik_client --code ... --key mari.key health representative appoint 38001010003 \\
         --signer 38001010003=jaan.key
     python -m riik_client --code ... --key mari.key me health
+    python -m riik_client --code NOTARY --key notary.key --role property/notary \\
+        notary endorse 78401:101:0010 --seller 48501010002 --buyer 38001010003=1/1 \\
+        --price-cents 12000000 --yes
     python -m riik_client --code ... --key peeter.key --for-organisation 70000014 me court-cases
 
 See docs/citizen-api.md for the walkthrough.
@@ -26,7 +31,8 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from riik_client.client import Client, ClientError, check_proof, load_key, new_key
+from riik_client.client import Client, ClientError, load_key, new_key
+from riik_client.proving import PinnedKeys, prove, read_pinned_keys, write_pinned_keys
 
 
 def _signer(text: str) -> tuple[str, Path]:
@@ -34,6 +40,13 @@ def _signer(text: str) -> tuple[str, Path]:
     if not sep or not code or not path:
         raise argparse.ArgumentTypeError("expected PERSONAL_CODE=KEYFILE")
     return code, Path(path)
+
+
+def _holding(text: str) -> dict[str, str]:
+    code, sep, share = text.partition("=")
+    if not sep or not code or not share:
+        raise argparse.ArgumentTypeError("expected CODE=SHARE, such as 38001010003=1/2")
+    return {"owner": code, "share": share}
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -57,13 +70,31 @@ def _parser() -> argparse.ArgumentParser:
     keygen = commands.add_parser("keygen", help="make a new e-ID key file; print its public key")
     keygen.add_argument("file", type=Path)
 
+    keys = commands.add_parser("keys", help="pin the supernodes' keys that --verify trusts")
+    keys_commands = keys.add_subparsers(dest="keys_command", required=True)
+    pin = keys_commands.add_parser(
+        "pin", help="fetch the supernodes' keys, print their fingerprints, write them to FILE"
+    )
+    pin.add_argument("file", type=Path)
+    pin.add_argument("--replace", action="store_true", help="replace a file pinned before")
+
     commands.add_parser("sign-in", help="sign in and print the token's expiry")
 
     me = commands.add_parser(
         "me", help="my data: person, companies, properties, court-cases, health, data-tracker"
     )
     me.add_argument("view", nargs="?", default="")
-    me.add_argument("--verify", action="store_true", help="check every inclusion proof locally")
+    me.add_argument(
+        "--verify",
+        action="store_true",
+        help="prove each record against a block certified by the pinned supernode keys",
+    )
+    me.add_argument(
+        "--trusted-keys",
+        type=Path,
+        default=os.environ.get("RIIK_TRUSTED_KEYS") or None,
+        help="the supernode keys pinned with `keys pin` (default: $RIIK_TRUSTED_KEYS)",
+    )
 
     register = commands.add_parser("register-company", help="register a company online")
     register.add_argument("--name", required=True)
@@ -80,6 +111,24 @@ def _parser() -> argparse.ArgumentParser:
     board.add_argument("company")
     board.add_argument("--member", action="append", required=True, default=[])
     board.add_argument("--signer", action="append", type=_signer, default=[])
+
+    notary = commands.add_parser("notary", help="a notary's endorsements (sign in as notary)")
+    notary_acts = notary.add_subparsers(dest="notary_command", required=True)
+    endorse = notary_acts.add_parser(
+        "endorse", help="show what you sign for a title transfer, then sign and file it"
+    )
+    endorse.add_argument("land_unit", help="cadastral code, such as 78401:101:0010")
+    endorse.add_argument("--seller", action="append", required=True, default=[])
+    endorse.add_argument(
+        "--buyer", action="append", type=_holding, required=True, default=[], help="CODE=SHARE"
+    )
+    endorse.add_argument("--price-cents", type=int, required=True)
+    endorse.add_argument(
+        "--unit-version", type=int, help="the unit's version you sign (default: its current one)"
+    )
+    endorse.add_argument(
+        "--yes", action="store_true", help="sign and file; without it, only show what you sign"
+    )
 
     health = commands.add_parser("health", help="my health e-services (signed)")
     acts = health.add_subparsers(dest="health_command", required=True)
@@ -108,37 +157,91 @@ def _chains(value: Any) -> list[dict[str, Any]]:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run one command; 0 on success, 1 when the server refused, 2 on bad usage."""
+    """Run one command: 0 on success, 1 when refused or not proved, 2 on bad usage."""
     args = _parser().parse_args(argv)
     if args.command == "keygen":
         print(new_key(args.file))
         return 0
+    if args.command == "keys":
+        return _pin_keys(Client(args.server, args.chain_id), args.file, args.replace)
     if not args.code or not args.key:
         print("--code and --key are needed to sign in", file=sys.stderr)
         return 2
-    key = load_key(args.key)
+    try:
+        key = load_key(args.key)
+        signers = [(args.code, key)] + [
+            (code, load_key(path)) for code, path in getattr(args, "signer", [])
+        ]
+        trusted = getattr(args, "trusted_keys", None)
+        pinned = read_pinned_keys(trusted) if trusted else {}
+    except (OSError, ValueError) as error:
+        print(f"cannot read it: {error}", file=sys.stderr)
+        return 2
     client = Client(args.server, args.chain_id)
     try:
         signed_in = client.sign_in(args.code, key, args.role, args.for_organisation)
-        result = _run(args, client, key)
+        result = _run(args, client, signers)
+        if args.command == "sign-in":
+            result = {k: v for k, v in signed_in.items() if k != "token"}
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        if args.command == "me" and args.verify:
+            return _verify(client, result, pinned)
     except ClientError as error:
         print(f"refused: {error}", file=sys.stderr)
         return 1
-    if args.command == "sign-in":
-        result = {k: v for k, v in signed_in.items() if k != "token"}
-    print(json.dumps(result, indent=2, ensure_ascii=False))
-    if args.command == "me" and args.verify:
-        chains = _chains(result)
-        good = sum(check_proof(chain) for chain in chains)
-        print(f"inclusion proofs checked: {good}/{len(chains)} hold", file=sys.stderr)
-        return 0 if good == len(chains) else 1
     return 0
 
 
-def _run(args: argparse.Namespace, client: Client, key: Ed25519PrivateKey) -> Any:
-    signers = [(args.code, key)] + [
-        (code, load_key(path)) for code, path in getattr(args, "signer", [])
-    ]
+def _pin_keys(client: Client, file: Path, replace: bool) -> int:
+    """``keys pin``: trust on first use, said plainly, with fingerprints to compare."""
+    if file.exists() and not replace:
+        print(f"{file} exists: pass --replace to pin the server's keys anew", file=sys.stderr)
+        return 2
+    try:
+        keys = client.request("GET", "/api/v1/chain/keys/")["supernodes"]
+    except ClientError as error:
+        print(f"refused: {error}", file=sys.stderr)
+        return 1
+    before = set(read_pinned_keys(file)) if file.exists() else set()
+    write_pinned_keys(file, keys, client.server)
+    print(f"pinned {len(keys)} supernode keys from {client.server} in {file}:")
+    for name, key_id in sorted(read_pinned_keys(file)):
+        change = "" if not before or (name, key_id) in before else "  (new)"
+        print(f"  {name}  key id {key_id.hex()}{change}")
+    print(
+        "Compare these with the supernode keys the state publishes: pinning trusts this "
+        "server once, so that later answers can be checked against these keys."
+    )
+    return 0
+
+
+def _verify(client: Client, result: Any, pinned: PinnedKeys) -> int:
+    """Prove each record of a /me answer; 0 only when every one is proved."""
+    positions = _chains(result)
+    blocks: dict[int, Any] = {}
+
+    def block_at(height: int) -> Any:
+        if height not in blocks:
+            blocks[height] = client.request("GET", f"/api/v1/chain/blocks/{height}/")
+        return blocks[height]
+
+    findings = [prove(position, block_at, pinned, client.chain_id) for position in positions]
+    for finding in findings:
+        print(finding.line(), file=sys.stderr)
+    proved = sum(finding.proved for finding in findings)
+    if not findings:
+        print("nothing to verify: the answer has no records on the chain", file=sys.stderr)
+    else:
+        print(
+            f"proved {proved} of {len(findings)} records against pinned supernode keys",
+            file=sys.stderr,
+        )
+    return 0 if findings and proved == len(findings) else 1
+
+
+def _run(
+    args: argparse.Namespace, client: Client, signers: list[tuple[str, Ed25519PrivateKey]]
+) -> Any:
     if args.command == "me":
         return client.me(args.view)
     if args.command == "register-company":
@@ -153,6 +256,8 @@ def _run(args: argparse.Namespace, client: Client, key: Ed25519PrivateKey) -> An
         return client.register_company(payload, signers)
     if args.command == "change-board":
         return client.change_board(args.company, args.member, signers)
+    if args.command == "notary":
+        return _endorse(args, client, signers[0])
     if args.command == "health" and args.health_command == "consent":
         return client.change_consent(args.action, args.provider, signers)
     if args.command == "health" and args.action == "appoint":
@@ -160,6 +265,29 @@ def _run(args: argparse.Namespace, client: Client, key: Ed25519PrivateKey) -> An
     if args.command == "health":
         return client.remove_representative(args.representative, signers)
     return None
+
+
+def _endorse(
+    args: argparse.Namespace, client: Client, notary: tuple[str, Ed25519PrivateKey]
+) -> Any:
+    """``notary endorse``: the exact bytes are shown first; filed only with ``--yes``."""
+    code, key = notary
+    terms: dict[str, Any] = {
+        "sellers": args.seller,
+        "buyers": args.buyer,
+        "price_cents": args.price_cents,
+    }
+    if args.unit_version is not None:
+        terms["unit_version"] = args.unit_version
+    base = f"/api/v1/property/land-units/{args.land_unit}"
+    signed = client.request("POST", f"{base}/transfer-message/", terms)
+    print(f"You sign, for land unit {args.land_unit}:", file=sys.stderr)
+    print(f"  {signed['message']}", file=sys.stderr)
+    if not args.yes:
+        return {"filed": False, "message": signed["message"], "hint": "add --yes to sign and file"}
+    signature = key.sign(bytes.fromhex(signed["message_hex"])).hex()
+    body = {**terms, "unit_version": signed["unit_version"], "notary": code, "signature": signature}
+    return client.request("POST", f"{base}/transfers/", body)
 
 
 if __name__ == "__main__":

@@ -19,7 +19,6 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_private_key,
 )
 
-from chain import merkle
 from chain.encoding import canonical
 
 
@@ -82,21 +81,6 @@ def sign_command(
     nonce = secrets.token_urlsafe(24)
     message = command_message(chain_id, registry, command, payload, signer, nonce)
     return {"personal_code": signer, "nonce": nonce, "signature": key.sign(message).hex()}
-
-
-def check_proof(chain: dict[str, Any]) -> bool:
-    """Whether a /me record's inclusion proof holds (RFC 9162, checked locally)."""
-    proof = chain.get("proof")
-    if not proof:
-        return False
-    leaf_hash = merkle.leaf_hash(bytes.fromhex(proof["leaf"]))
-    return leaf_hash.hex() == proof["leaf_hash"] and merkle.verify_inclusion(
-        leaf_hash,
-        proof["leaf_index"],
-        proof["tree_size"],
-        [bytes.fromhex(node) for node in proof["audit_path"]],
-        bytes.fromhex(proof["root_hash"]),
-    )
 
 
 class Client:

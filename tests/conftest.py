@@ -85,18 +85,33 @@ def _empty_event_tables() -> None:
                 cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
 
 
-@pytest.fixture(scope="session", autouse=True)
-def _static_tables_kept(django_db_setup: None) -> None:
-    """After the test database is migrated, flushes leave the static tables alone."""
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup: None) -> Iterator[None]:
+    """The test database, migrated once; flushes then leave the static tables alone.
+
+    Pure tests never request it, so they run without creating a database.
+    """
     post_migrate.disconnect(dispatch_uid="django.contrib.auth.management.create_permissions")
     post_migrate.disconnect(create_contenttypes)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _close_event_store_at_end(django_db_setup: None) -> Iterator[None]:
-    # Pools must be closed before the test database is dropped.
     yield
+    # Pools must be closed before the test database is dropped.
     stop_all()
+
+
+DATABASE_FIXTURES = frozenset(
+    {"db", "transactional_db", "django_db_setup", "live_server", "client", "admin_client"}
+)
+"""Fixtures that need the test database: a test using one is marked ``database``."""
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test that needs the database, so ``make test-fast`` can leave them out."""
+    for item in items:
+        needs_db = item.get_closest_marker("django_db") is not None or bool(
+            DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
+        )
+        if needs_db:
+            item.add_marker(pytest.mark.database)
 
 
 @pytest.fixture

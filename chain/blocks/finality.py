@@ -10,16 +10,15 @@ the devnet runs the consensus state machines of every member in this process
 from __future__ import annotations
 
 import json
-from functools import cache
-from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
 from django.db import connection, transaction
 
 from chain import notes
-from chain.blocks import members
+from chain.blocks import memberstore
 from chain.blocks.devnet import DevnetNetwork, RunResult
+from chain.blocks.mode import ConsensusMode, consensus_mode
 from chain.blocks.models import (
     COMMITTED,
     FINAL,
@@ -33,10 +32,11 @@ from chain.blocks.models import (
     Supernode,
     Validator,
 )
+from chain.blocks.nodekeys import held_tiers, node_key, tier_keys
 from chain.blocks.storage import challenge_seed, record_storage_check, storage_report
 from chain.consensus.node import SignedFinalize
 from chain.encoding import vote_message
-from chain.keys import NodeKey, load_or_create_node_key
+from chain.keys import NodeKey
 from chain.ledger import proofs
 from chain.memberlog import MemberLog
 from chain.protocol import (
@@ -86,10 +86,10 @@ class LocalSupernodeFinalizer:
         """Check this node's key is a member at ``height``; on a chain with no recorded
         membership, record its key and the genesis of it as the single supernode."""
         tiers = {SUPERNODE_TIER: [self.key]}
-        log = members.adopt(tiers, 1, height)
+        log = memberstore.adopt(tiers, 1, height)
         if log is None:
             self.create_row(height)
-            members.record_genesis(tiers, 1)
+            memberstore.record_genesis(tiers, 1)
             return None
         if (self.key.name, self.key.key_id) not in log.keys_at(SUPERNODE_TIER, height):
             msg = (
@@ -221,7 +221,7 @@ class DevnetFinalizer:
     def register(self, height: int) -> MemberLog | None:
         """The recorded membership at ``height``; on a chain without one, record every
         member's public key (supernodes also in :class:`Supernode`) and their genesis."""
-        log = members.adopt(self.tiers, self.citizen_threshold, height)
+        log = memberstore.adopt(self.tiers, self.citizen_threshold, height)
         if log is not None:
             return log
         known = {(v.tier, v.name): v for v in Validator.objects.filter(until_height__isnull=True)}
@@ -241,13 +241,13 @@ class DevnetFinalizer:
                     raise RuntimeError(msg)
         for key in self.tiers[SUPERNODE_TIER]:
             LocalSupernodeFinalizer(key).create_row(height)
-        members.record_genesis(self.tiers, self.citizen_threshold)
+        memberstore.record_genesis(self.tiers, self.citizen_threshold)
         return None
 
     def follow(self, log: MemberLog, height: int) -> None:
         """Run the recorded members of ``height`` whose keys this process holds
         (the witnesses are the elected board); quorums count every member."""
-        self.tiers, self.sizes = members.held_tiers(log, height)
+        self.tiers, self.sizes = held_tiers(log, height)
 
     def may_finalize(self, name: str, height: int, digest: bytes) -> bool:
         """Persist "``name`` signed ``digest`` at ``height``", or refuse a conflicting vote."""
@@ -404,29 +404,10 @@ _NETWORKS: dict[tuple[object, ...], DevnetNetwork] = {}
 """The devnet nodes of this process, per (database, chain, members...)."""
 
 
-@cache
-def _key(directory: str, name: str) -> NodeKey:
-    return load_or_create_node_key(Path(directory), name)
-
-
-def forget_keys() -> None:
-    """Drop the keys loaded so far (after a key rotation replaced a key file)."""
-    _key.cache_clear()
-
-
-def node_key() -> NodeKey:
-    """This node's key, generated into ``RIIK_KEYS_DIR`` on first use."""
-    return _key(str(settings.RIIK_KEYS_DIR), settings.RIIK_NODE_NAME)
-
-
-def tier_keys(tier: str, count: int) -> list[NodeKey]:
-    """Keys of the simulated members ``<tier>-1`` .. ``<tier>-<count>``."""
-    return [_key(str(settings.RIIK_KEYS_DIR), f"{tier}-{i}") for i in range(1, count + 1)]
-
-
 def finalizer() -> Finalizer:
-    """The finalizer this node runs (``RIIK_CONSENSUS``: ``local`` or ``devnet``)."""
-    if settings.RIIK_CONSENSUS == "devnet":
+    """The finalizer this host runs in its consensus mode (:mod:`chain.blocks.mode`)."""
+    mode = consensus_mode()
+    if mode is ConsensusMode.DEVNET:
         return DevnetFinalizer(
             witnesses=tier_keys(WITNESS_TIER, settings.RIIK_WITNESSES),
             supernodes=tier_keys(SUPERNODE_TIER, settings.RIIK_SUPERNODES),
@@ -435,13 +416,7 @@ def finalizer() -> Finalizer:
             stepwise=settings.RIIK_DEVNET_STEPWISE,
             challenge_every=settings.RIIK_DEVNET_CHALLENGE_EVERY,
         )
-    if settings.RIIK_CONSENSUS == "cluster":
+    if not mode.host_seals:
         msg = "in a cluster the nodes finalize blocks (chain.blocks.cluster), not this host"
         raise RuntimeError(msg)
-    if settings.RIIK_CONSENSUS != "local":
-        msg = (
-            "RIIK_CONSENSUS must be 'local', 'devnet' or 'cluster', "
-            f"not {settings.RIIK_CONSENSUS!r}"
-        )
-        raise ValueError(msg)
     return LocalSupernodeFinalizer(node_key())

@@ -18,16 +18,15 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 
 from chain import merkle
-from chain.blocks import members
-from chain.blocks.finality import Finalizer, finalizer, node_key
+from chain.blocks import memberstore
+from chain.blocks.finality import Finalizer, finalizer
+from chain.blocks.mode import consensus_mode
 from chain.blocks.models import LEVEL_ORDER, Block, BlockLog
+from chain.blocks.nodekeys import node_key
 from chain.encoding import ZERO_HASH, block_hash, canonical, timestamp
 from chain.ledger.models import LedgerHead
 
 log = logging.getLogger(__name__)
-
-CLUSTER = "cluster"
-"""``RIIK_CONSENSUS`` of a registry host whose blocks come from a cluster (chain.blocks.cluster)."""
 
 
 def current_logs() -> dict[str, tuple[int, bytes]]:
@@ -46,7 +45,7 @@ def current_logs() -> dict[str, tuple[int, bytes]]:
 
 def _propose(active: Finalizer | None = None) -> Block | None:
     with transaction.atomic():
-        members.serialize_with_sealing()
+        memberstore.serialize_with_sealing()
         last = Block.objects.order_by("-height").first()
         logs = current_logs()
         if last is None:
@@ -92,14 +91,13 @@ def finalize_pending() -> int:
     members sign heights in order, so the next block waits for it. Returns
     the number of blocks that were below the finalizer's target level.
     """
-    if settings.RIIK_CONSENSUS == CLUSTER:
+    if not consensus_mode().host_seals:
         return 0  # the cluster's nodes finalize; their certificates come back as reports
     active = finalizer()
     below = LEVEL_ORDER[: LEVEL_ORDER.index(active.target_level)]
     # Blocks of an earlier consensus mode keep the level its members gave them.
-    pending = list(
-        Block.objects.filter(level__in=below, height__gte=members.era_start()).order_by("height")
-    )
+    era = memberstore.era_start()
+    pending = list(Block.objects.filter(level__in=below, height__gte=era).order_by("height"))
     for block in pending[:1] if active.stepwise else pending:
         active.finalize(block)
     return len(pending)
@@ -116,10 +114,10 @@ def seal_pending() -> Block | None:
     """Seal the entries no block holds yet into the next block and finalize it.
 
     Returns the new block, or None when there was nothing to seal or another
-    sealer took this height. In a cluster (``RIIK_CONSENSUS=cluster``) the
+    sealer took this height. In a cluster (:mod:`chain.blocks.mode`) the
     witnesses build the blocks, so this host seals nothing.
     """
-    if settings.RIIK_CONSENSUS == CLUSTER:
+    if not consensus_mode().host_seals:
         return None
     active = finalizer()
     if finalize_pending() and active.stepwise:

@@ -111,13 +111,14 @@ def read_record(reader: Reader, patient: str) -> dict[str, Any]:
             "only the patient, their representative or a doctor licensed at a provider "
             "(name it with ?provider=) may read a health record"
         )
-    if allows(record, provider):
-        _track(reader, patient, f"{what} (for provider {provider})", ALLOWED, emergency=False)
-        return opened(record, patient, reader.code, emergency=False)
-    if reader.emergency_reason:
+    # A stated emergency is recorded and flagged as one even where consent would
+    # have allowed the read: the reason is what the patient and ministry review.
+    emergency = bool(reader.emergency_reason)
+    if emergency:
         check_text(reader.emergency_reason, "emergency_reason")
-        _track(reader, patient, f"{what} (for provider {provider})", ALLOWED, emergency=True)
-        return opened(record, patient, reader.code, emergency=True)
+    if emergency or allows(record, provider):
+        _track(reader, patient, f"{what} (for provider {provider})", ALLOWED, emergency=emergency)
+        return opened(record, patient, reader.code, emergency=emergency)
     _track(reader, patient, f"{what} (for provider {provider})", REFUSED, emergency=False)
     raise ReadRefused(
         f"the patient has closed their record to provider {provider}; in an emergency, "

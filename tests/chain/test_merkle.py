@@ -2,7 +2,7 @@
 
 Three independent sources of truth:
 
-* the golden vectors of transparency-dev/merkle in shared/testdata/merkle;
+* the golden vectors of transparency-dev/merkle, vendored in tests/data/merkle;
 * a reference implementation below, written straight from the RFC text with
   list slicing and sharing no code with the module;
 * pymerkle, a third-party implementation (GPL, test-only).
@@ -40,7 +40,7 @@ from chain.merkle import (
     verify_inclusion,
 )
 
-TESTDATA = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "merkle"
+TESTDATA = Path(__file__).resolve().parents[1] / "data" / "merkle"
 GOLDEN_FILES = sorted(TESTDATA.glob("*/**/*.json"))
 EXPECTED_GOLDEN_CASES = 196
 

@@ -10,6 +10,7 @@ from typing import Any
 import pytest
 from django.core.cache import cache
 
+from chain.blocks.sealing import seal_pending
 from riik_client import Client, ClientError, load_key, new_key
 from riik_client.__main__ import main
 from tests.registries.health import helpers as health
@@ -66,10 +67,24 @@ def test_founders_register_a_company_and_see_it_with_proofs(
         == 0
     )
     assert '"registry_code"' in capsys.readouterr().out
-    assert main([*common, "me", "companies", "--verify"]) == 0
+    # Not yet in a block: the proof holds only against the server's own root,
+    # and the client says so instead of reporting success.
+    assert main([*common, "me", "companies", "--verify"]) == 1
     captured = capsys.readouterr()
     assert "Klient Mesi OÜ" in captured.out
-    assert "inclusion proofs checked: 1/1 hold" in captured.err
+    assert "NOT PROVED - not yet in a final block" in captured.err
+    assert "proved 0 of 1 records" in captured.err
+    # Final, and checked against the supernode keys pinned beforehand.
+    seal_pending()
+    pins = tmp_path / "supernodes.txt"
+    assert main(["--server", live_server.url, "keys", "pin", str(pins)]) == 0
+    assert "pinned 1 supernode keys" in capsys.readouterr().out
+    assert main([*common, "me", "companies", "--verify", "--trusted-keys", str(pins)]) == 0
+    captured = capsys.readouterr()
+    assert "PROVED - in block 1, final by 1 pinned supernodes (quorum 1)" in captured.err
+    assert "proved 1 of 1 records against pinned supernode keys" in captured.err
+    # A pin file is not silently replaced.
+    assert main(["--server", live_server.url, "keys", "pin", str(pins)]) == 2
 
 
 def test_missing_co_signer_is_refused_with_the_problem(live_server: Any, tmp_path: Path) -> None:
@@ -154,5 +169,7 @@ def test_a_hospital_representative_signs_in_for_the_hospital_and_reads_its_cases
     assert main([*common, "--for-organisation", hospital, "me", "organisation"]) == 0
     card = json.loads(capsys.readouterr().out)
     assert (card["kind"], card["representatives"][0]["title"]) == ("hospital", "director")
-    assert main([*common, "--for-organisation", hospital, "me", "court-cases", "--verify"]) == 0
-    assert json.loads(capsys.readouterr().out)["results"] == []
+    assert main([*common, "--for-organisation", hospital, "me", "court-cases", "--verify"]) == 1
+    captured = capsys.readouterr()
+    assert json.loads(captured.out)["results"] == []
+    assert "nothing to verify" in captured.err

@@ -111,8 +111,9 @@ class Command(BaseCommand):
         self.stdout.write("OK")
 
     def rotate_key(self) -> None:
-        from chain.blocks.finality import node_key
-        from chain.blocks.members import MembershipCommandError, rotate_key
+        from chain.blocks.membercommands import rotate_key
+        from chain.blocks.memberstore import MembershipCommandError
+        from chain.blocks.nodekeys import node_key
 
         old = node_key()
         try:

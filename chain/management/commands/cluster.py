@@ -13,9 +13,10 @@ from rich.console import Console
 from rich.live import Live
 from rich.table import Table
 
-from chain.blocks.cluster import HOST, node_summaries
-from chain.blocks.genesis import EPOCH_LENGTH
-from chain.blocks.launcher import LocalCluster
+from chain.blocks.cluster.genesis import EPOCH_LENGTH
+from chain.blocks.cluster.launcher import LocalCluster
+from chain.blocks.cluster.nodedb import node_summaries
+from chain.blocks.cluster.transport import HOST
 from chain.blocks.models import Block
 
 

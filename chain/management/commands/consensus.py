@@ -10,7 +10,7 @@ live; 1 otherwise.
 
 ``members``, ``register-enterprise``, ``delegate``, ``elect-board``,
 ``rotate-key`` and ``revoke-key``: show the member lists or record a change,
-certified by a supernode quorum, in the chain log (:mod:`chain.blocks.members`).
+certified by a supernode quorum, in the chain log (:mod:`chain.blocks.membercommands`).
 """
 
 from __future__ import annotations
@@ -152,7 +152,8 @@ class Command(BaseCommand):
 
     def change(self, options: dict[str, Any]) -> None:
         """Record one membership change and say what was recorded."""
-        from chain.blocks import members
+        from chain.blocks import membercommands
+        from chain.blocks.memberstore import MembershipCommandError
 
         action = options["action"]
         timeout = options["timeout"]
@@ -160,30 +161,32 @@ class Command(BaseCommand):
             raise CommandError("--timeout must be a positive number of seconds")
         try:
             if action == "register-enterprise":
-                done = members.register_enterprise(
+                done = membercommands.register_enterprise(
                     options["name"],
                     _hex_option(options["public_key"], "--public-key", 32),
                     timeout=timeout,
                 )
             elif action == "delegate":
-                done = members.delegate(options["voter"], options["candidate"], timeout=timeout)
+                done = membercommands.delegate(
+                    options["voter"], options["candidate"], timeout=timeout
+                )
             elif action == "elect-board":
-                done = members.elect_board(timeout=timeout)
+                done = membercommands.elect_board(timeout=timeout)
             elif action == "rotate-key":
-                done = members.rotate_key(
+                done = membercommands.rotate_key(
                     options["tier"],
                     options["name"],
                     _hex_option(options["public_key"], "--public-key", 32),
                     timeout=timeout,
                 )
             else:
-                done = members.revoke_key(
+                done = membercommands.revoke_key(
                     options["tier"],
                     options["name"],
                     _hex_option(options["key_id"], "--key-id", 4),
                     timeout=timeout,
                 )
-        except members.MembershipCommandError as error:
+        except MembershipCommandError as error:
             raise CommandError(f"{action} not recorded: {error}") from None
         self.stdout.write(done.description)
         self.stdout.write(
@@ -193,14 +196,14 @@ class Command(BaseCommand):
 
     def members(self) -> None:
         """Print the member lists the recorded changes give and the changes themselves."""
-        from chain.blocks import members
+        from chain.blocks import memberstore
 
-        entries = members.entries()
+        entries = memberstore.entries()
         if not entries:
             self.stdout.write("no membership recorded yet (the first block records the genesis)")
             return
-        log = members.recorded_log()
-        last = members.last_block()
+        log = memberstore.recorded_log()
+        last = memberstore.last_block()
         for tier in ("supernode", "witness", "citizen"):
             keys = log.keys_at(tier, last + 1)
             listed = ", ".join(f"{name}+{kid.hex()}" for name, kid in sorted(keys)) or "none"

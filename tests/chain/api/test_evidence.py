@@ -11,8 +11,8 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from chain import merkle
-from chain.blocks.cluster import record_report
-from chain.blocks.genesis import write_genesis
+from chain.blocks.cluster.genesis import write_genesis
+from chain.blocks.cluster.reports import record_report
 from chain.consensus.crypto import Signer
 from chain.consensus.messages import Vote
 from chain.ledger.models import LedgerEntry

@@ -6,8 +6,8 @@ import pytest
 from django.db import transaction
 from rest_framework.test import APIClient
 
-from chain.blocks import members
-from chain.blocks.finality import node_key
+from chain.blocks import membercommands
+from chain.blocks.nodekeys import node_key
 from chain.blocks.sealing import seal_pending
 from chain.ledger import chainlog
 from chain.protocol import EVIDENCE_TOPIC
@@ -20,7 +20,7 @@ URL = "/api/v1/chain/membership/"
 def test_membership_changes_are_listed_newest_first_with_their_certificates() -> None:
     register_company()
     seal_pending()
-    members.register_enterprise("bank-1", b"\xab" * 32)
+    membercommands.register_enterprise("bank-1", b"\xab" * 32)
     listed = APIClient().get(URL).json()["results"]
     assert [(e["seq"], e["type"]) for e in listed] == [
         (2, "register-enterprise"),

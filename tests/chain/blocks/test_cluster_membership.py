@@ -12,8 +12,9 @@ from typing import Any
 import pytest
 from django.test import override_settings
 
-from chain.blocks import cluster, quorum
-from chain.blocks.genesis import write_genesis
+from chain.blocks.cluster import quorum, transport
+from chain.blocks.cluster.genesis import write_genesis
+from chain.blocks.cluster.node import NodeRuntime
 from chain.blocks.models import NodeMemberEntry
 from chain.consensus.crypto import Signer
 from chain.consensus.membership import DelegateVote, MembershipChange, RotateKey, certify_change
@@ -45,8 +46,8 @@ def keys(tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch) -> Iterator[
         epoch_length=EPOCH,
     )
     answers: list[dict[str, Any]] = []
-    monkeypatch.setattr(cluster, "_send", lambda *args, **kw: None)
-    monkeypatch.setattr(cluster, "reply", lambda queue, answer: answers.append(answer))
+    monkeypatch.setattr(transport, "send", lambda *args, **kw: None)
+    monkeypatch.setattr(transport, "reply", lambda queue, answer: answers.append(answer))
     found.update(dir=directory, genesis=quorum.genesis_entry(str(path)), answers=answers)
     with override_settings(RIIK_GENESIS_FILE=str(path), RIIK_KEYS_DIR=directory):
         yield found
@@ -67,7 +68,7 @@ def _entry(keys: dict[str, Any], change: MembershipChange, signers: int = 4) -> 
 def test_a_supernode_holds_the_changes_first_block_until_the_entry_arrives(
     keys: dict[str, Any],
 ) -> None:
-    node = cluster.NodeRuntime(keys["supernode"][0], "supernode")
+    node = NodeRuntime(keys["supernode"][0], "supernode")
     change = DelegateVote("witness-1", "witness-2")
     proposal = MemberProposal(CHAIN, change.record(), 1, EPOCH + 1, 1, time.time() + 30)
     node.member_proposal(proposal.to_record(), "replies")
@@ -97,7 +98,7 @@ def test_a_supernode_holds_the_changes_first_block_until_the_entry_arrives(
 
 
 def test_an_expired_proposal_gets_no_vote_and_no_hold(keys: dict[str, Any]) -> None:
-    node = cluster.NodeRuntime(keys["supernode"][0], "supernode")
+    node = NodeRuntime(keys["supernode"][0], "supernode")
     change = DelegateVote("witness-1", "witness-2").record()
     node.member_proposal(MemberProposal(CHAIN, change, 1, 6, 1, time.time() - 1).to_record(), "q")
     assert keys["answers"] == []
@@ -105,7 +106,7 @@ def test_an_expired_proposal_gets_no_vote_and_no_hold(keys: dict[str, Any]) -> N
 
 
 def test_a_witness_refuses_to_vote_on_a_membership_change(keys: dict[str, Any]) -> None:
-    node = cluster.NodeRuntime(keys["witness"][0], "witness")
+    node = NodeRuntime(keys["witness"][0], "witness")
     proposal = MemberProposal(CHAIN, DelegateVote("witness-1", "witness-2").record(), 1, 6, 1)
     node.member_proposal(proposal.to_record(), "replies")
     assert keys["answers"] == [
@@ -119,11 +120,11 @@ def test_a_rotation_of_its_own_key_signs_from_its_first_block_and_survives_a_res
     old = keys["witness"][0]
     new = NodeKey.generate("witness-1")
     next_key_path(keys["dir"], "witness-1", new.key_id).write_bytes(new.pem())
-    node = cluster.NodeRuntime(old, "witness")
+    node = NodeRuntime(old, "witness")
     node.membership_entries(
         [keys["genesis"], _entry(keys, RotateKey("witness", "witness-1", new.public_bytes))]
     )
-    for runtime in (node, cluster.NodeRuntime(old, "witness")):
+    for runtime in (node, NodeRuntime(old, "witness")):
         assert runtime.signer.at(EPOCH).key_id == old.key_id
         assert runtime.signer.at(EPOCH + 1).key_id == new.key_id
         assert runtime.node.signer is runtime.signer
@@ -136,7 +137,7 @@ def test_a_rotation_of_its_own_key_signs_from_its_first_block_and_survives_a_res
 def test_an_entry_without_a_supernode_quorum_is_neither_applied_nor_stored(
     keys: dict[str, Any],
 ) -> None:
-    node = cluster.NodeRuntime(keys["witness"][0], "witness")
+    node = NodeRuntime(keys["witness"][0], "witness")
     forged = _entry(keys, DelegateVote("witness-1", "witness-2"), signers=2)
     node.membership_entries([keys["genesis"], forged])
     assert len(node.view.entries) == 1

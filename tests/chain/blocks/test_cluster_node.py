@@ -10,8 +10,9 @@ import pytest
 from django.test import override_settings
 
 from chain import merkle
-from chain.blocks import cluster
-from chain.blocks.genesis import write_genesis
+from chain.blocks.cluster import transport
+from chain.blocks.cluster.genesis import write_genesis
+from chain.blocks.cluster.node import NodeRuntime
 from chain.blocks.models import ReplicaLeaf
 from chain.consensus.crypto import Signer
 from chain.consensus.messages import BlockRequest
@@ -35,10 +36,10 @@ def witness(tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch) -> Iterat
     )
     sent: list[tuple[str, str, tuple[Any, ...]]] = []
     monkeypatch.setattr(
-        cluster, "_send", lambda task, to, *args, **kw: sent.append((task, to, args))
+        transport, "send", lambda task, to, *args, **kw: sent.append((task, to, args))
     )
     with override_settings(RIIK_GENESIS_FILE=str(path)):
-        node = cluster.NodeRuntime(keys["witness"][0], "witness")
+        node = NodeRuntime(keys["witness"][0], "witness")
         setattr(node, "sent", sent)  # noqa: B010 - what the node sent, for the tests
         yield node
 

@@ -15,8 +15,8 @@ import pytest
 from django.test import override_settings
 
 from chain import merkle
-from chain.blocks.cluster import record_report
-from chain.blocks.genesis import write_genesis
+from chain.blocks.cluster.genesis import write_genesis
+from chain.blocks.cluster.reports import record_report
 from chain.blocks.models import (
     FINAL,
     WITNESSED,

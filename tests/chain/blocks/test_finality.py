@@ -13,7 +13,7 @@ from django.core.management import call_command
 from django.test import Client, override_settings
 from rest_framework.test import APIClient
 
-from chain.blocks.finality import DevnetFinalizer, finalizer, tier_keys
+from chain.blocks.finality import DevnetFinalizer, finalizer
 from chain.blocks.models import (
     COMMITTED,
     FINAL,
@@ -25,6 +25,7 @@ from chain.blocks.models import (
     Supernode,
     Validator,
 )
+from chain.blocks.nodekeys import tier_keys
 from chain.blocks.sealing import _propose, finalize_pending, seal_pending
 from chain.blocks.status import ledger_status, signature_counts
 from chain.encoding import vote_message

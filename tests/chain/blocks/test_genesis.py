@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from chain.blocks.genesis import load_membership, members, write_genesis
+from chain.blocks.cluster.genesis import load_membership, members, write_genesis
 from chain.consensus.crypto import Signer
 from chain.consensus.membership import MembershipError
 

@@ -14,8 +14,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from chain.blocks.finality import forget_keys, node_key
 from chain.blocks.models import BlockSignature, Supernode
+from chain.blocks.nodekeys import forget_keys, node_key
 from chain.blocks.sealing import seal_pending
 from chain.ledger.models import LedgerEntry
 from tests.factories import register_company

@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from django.test import override_settings
 
-from chain.blocks import members
-from chain.blocks.finality import forget_keys, node_key
+from chain.blocks import membercommands, memberstore
 from chain.blocks.models import Supernode, Validator
+from chain.blocks.nodekeys import forget_keys, node_key
 from chain.blocks.sealing import seal_pending
 from chain.ledger.models import LedgerEntry
 from tests.factories import register_company
@@ -32,7 +32,7 @@ def test_the_first_block_seals_the_genesis_of_its_supernode() -> None:
     register_company()
     block = seal_pending()
     assert block is not None
-    (entry,) = members.entries()
+    (entry,) = memberstore.entries()
     assert (entry.kind, entry.record["height"], entry.record["from_height"]) == ("genesis", 0, 1)
     assert entry.signers == ("supernode-1",)
     assert block.logs.get(registry="consensus").size == entry.seq == 1
@@ -42,11 +42,11 @@ def test_the_first_block_seals_the_genesis_of_its_supernode() -> None:
 def test_the_member_rows_follow_each_recorded_change() -> None:
     register_company()
     seal_pending()
-    bank = members.register_enterprise("bank-1", b"\xab" * 32)
+    bank = membercommands.register_enterprise("bank-1", b"\xab" * 32)
     assert (bank.height, bank.from_height) == (1, 2)
     assert not Validator.objects.exists()  # registered, not on the board
-    members.delegate("bank-1", "bank-1")
-    members.elect_board()
+    membercommands.delegate("bank-1", "bank-1")
+    membercommands.elect_board()
     (row,) = Validator.objects.all()
     assert (row.tier, row.name, row.added_at_height, row.until_height) == (
         "witness",
@@ -54,7 +54,7 @@ def test_the_member_rows_follow_each_recorded_change() -> None:
         2,
         None,
     )
-    members.revoke_key("witness", "bank-1")
+    membercommands.revoke_key("witness", "bank-1")
     # Elected and revoked for the same next block: the key never signs, its row goes.
     assert not Validator.objects.exists()
     own = node_key()
@@ -66,9 +66,9 @@ def test_the_member_rows_follow_each_recorded_change() -> None:
 def test_the_replay_hands_out_copies() -> None:
     register_company()
     seal_pending()
-    first = members.recorded_log()
+    first = memberstore.recorded_log()
     first.members["witness"].clear()
     first.board = ("nobody",)
-    again = members.recorded_log()
+    again = memberstore.recorded_log()
     assert again.board == ()
     assert again.started

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from django.db import connection
 
-from chain.blocks import nodedb
-from chain.blocks.launcher import LocalCluster
+from chain.blocks.cluster import nodedb
+from chain.blocks.cluster.launcher import LocalCluster
 from tests.factories import database_url
 
 

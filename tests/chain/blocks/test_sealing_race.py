@@ -17,9 +17,9 @@ from django.db import connection
 from django.test import override_settings
 
 from chain import encoding
-from chain.blocks import members, sealing
-from chain.blocks.finality import forget_keys
+from chain.blocks import membercommands, memberstore, sealing
 from chain.blocks.models import Block
+from chain.blocks.nodekeys import forget_keys
 from tests.factories import register_company
 
 pytestmark = [
@@ -44,7 +44,7 @@ def test_a_block_sealed_while_a_change_is_recorded_never_misses_the_change(
 ) -> None:
     register_company()
     sealing.seal_pending()
-    members.register_enterprise("bank-1", b"\xab" * 32)
+    membercommands.register_enterprise("bank-1", b"\xab" * 32)
     sealing.seal_pending()
     register_company()  # something for the racing sealer to seal
     recorded = threading.Event()
@@ -58,7 +58,7 @@ def test_a_block_sealed_while_a_change_is_recorded_never_misses_the_change(
 
     monkeypatch.setattr(sealing, "block_hash", slow_hash)
     errors: list[BaseException] = []
-    done: list[members.Recorded] = []
+    done: list[memberstore.Recorded] = []
 
     def seal() -> None:
         try:
@@ -70,7 +70,7 @@ def test_a_block_sealed_while_a_change_is_recorded_never_misses_the_change(
 
     def record() -> None:
         try:
-            done.append(members.delegate("bank-1", "bank-1"))
+            done.append(membercommands.delegate("bank-1", "bank-1"))
         except BaseException as error:
             errors.append(error)
         finally:
@@ -85,7 +85,7 @@ def test_a_block_sealed_while_a_change_is_recorded_never_misses_the_change(
     recorder.join()
     assert not errors
     (change,) = done
-    entry = next(e for e in members.entries() if e.kind == "delegate-vote")
+    entry = next(e for e in memberstore.entries() if e.kind == "delegate-vote")
     # Every block the change applies to holds its entry in its chain log.
     for block in Block.objects.filter(height__gte=change.from_height):
         assert block.logs.get(registry="consensus").size >= entry.seq, block.height

@@ -17,8 +17,10 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from chain import merkle
-from chain.blocks import cluster
-from chain.blocks.genesis import write_genesis
+from chain.blocks.cluster import transport
+from chain.blocks.cluster.genesis import write_genesis
+from chain.blocks.cluster.node import CLUSTER_TIMEOUTS, NodeRuntime
+from chain.blocks.cluster.reports import record_report
 from chain.blocks.models import StorageCheck
 from chain.consensus.citizen import Replica, answer_challenge
 from chain.consensus.crypto import Signer
@@ -49,7 +51,7 @@ def keys(tmp_path: Path) -> dict[str, list[NodeKey]]:
     }
 
 
-class RecordingSupernode(cluster.NodeRuntime):
+class RecordingSupernode(NodeRuntime):
     """A supernode's runtime that also keeps what it sent, for the tests to read."""
 
     sent: list[tuple[str, str, tuple[Any, ...]]]
@@ -71,7 +73,7 @@ def supernode(
     )
     sent: list[tuple[str, str, tuple[Any, ...]]] = []
     monkeypatch.setattr(
-        cluster, "_send", lambda task, to, *args, **kw: sent.append((task, to, args))
+        transport, "send", lambda task, to, *args, **kw: sent.append((task, to, args))
     )
     with override_settings(
         RIIK_GENESIS_FILE=str(path), RIIK_CHAIN_ID=CHAIN, RIIK_CLUSTER_CHALLENGE_EVERY=1
@@ -119,7 +121,7 @@ def _registries() -> list[str]:
 def _challenged(supernode: Any, keys: dict[str, list[NodeKey]]) -> tuple[str, StorageChallenge]:
     """Make block 1 final at the host and at the supernode; the challenge it sent."""
     final = _final(keys)
-    cluster.record_report("supernode-2", "final", {"final": final.to_record(), "checkpoints": {}})
+    record_report("supernode-2", "final", {"final": final.to_record(), "checkpoints": {}})
     supernode.ledger("business", 0, LEAVES)
     supernode.deliver("supernode-2", message_to_record(final))
     challenges = [
@@ -138,8 +140,8 @@ def _report_to_host(supernode: Any) -> StorageCheck:
     reports = [args for task, _, args in supernode.sent if task == "cluster_report"]
     storage = [args for args in reports if args[1] == "storage"]
     assert len(storage) == 1
-    cluster.record_report(*storage[0])
-    cluster.record_report(*storage[0])  # reported again: recorded once
+    record_report(*storage[0])
+    record_report(*storage[0])  # reported again: recorded once
     return StorageCheck.objects.get()
 
 
@@ -193,7 +195,7 @@ def test_a_citizen_that_does_not_answer_is_recorded_as_failed_even_while_the_cha
     citizen, challenge = _challenged(supernode, keys)
     assert supernode._idle()
     assert not supernode._has_news()
-    resend = cluster.CLUSTER_TIMEOUTS.resend
+    resend = CLUSTER_TIMEOUTS.resend
     for _ in range(8 * resend + 1):
         supernode.tick()
     sent = [
@@ -225,8 +227,8 @@ def test_a_report_naming_a_root_that_is_not_final_at_the_host_is_dropped(
         "challenge": forged.to_record(),
         "answer": None,
     }
-    cluster.record_report("supernode-1", "storage", payload)
-    cluster.record_report("witness-1", "storage", {**payload, "challenge": challenge.to_record()})
+    record_report("supernode-1", "storage", payload)
+    record_report("witness-1", "storage", {**payload, "challenge": challenge.to_record()})
     assert not StorageCheck.objects.exists()
 
 

@@ -7,9 +7,9 @@ import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-from chain.blocks import nodedb
-from chain.blocks.genesis import EPOCH_LENGTH
-from chain.blocks.launcher import LocalCluster
+from chain.blocks.cluster import nodedb
+from chain.blocks.cluster.genesis import EPOCH_LENGTH
+from chain.blocks.cluster.launcher import LocalCluster
 from chain.blocks.models import FINAL, WITNESSED, Block, BlockLog
 from chain.ledger.models import LedgerHead
 from tests.factories import database_url, register_company

@@ -17,8 +17,8 @@ import pytest
 from django.conf import settings
 from django.core.management import call_command
 
-from chain.blocks.cluster import node_summaries
-from chain.blocks.launcher import LocalCluster
+from chain.blocks.cluster.launcher import LocalCluster
+from chain.blocks.cluster.nodedb import node_summaries
 from chain.blocks.models import WITNESSED, Block, BlockSignature
 from tests.chain.cluster.support import (
     everything_final,

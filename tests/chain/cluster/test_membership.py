@@ -23,8 +23,9 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.test import override_settings
 
-from chain.blocks import members, nodedb, quorum
-from chain.blocks.launcher import LocalCluster
+from chain.blocks import memberstore
+from chain.blocks.cluster import nodedb, quorum
+from chain.blocks.cluster.launcher import LocalCluster
 from chain.blocks.models import Block, BlockSignature
 from chain.consensus.memberview import MemberProposal
 from chain.keys import NodeKey, next_key_path
@@ -87,17 +88,17 @@ def test_changes_certified_by_the_supernode_nodes_apply_from_the_next_epoch(
     with pytest.raises(CommandError, match="witness bank-9 does not exist"):
         _operator(cluster, "revoke-key", "witness", "bank-9")
     # The nodes check a proposal against their own view and the rules too.
-    log = members.recorded_log()
-    height, start = log.next_height(members.last_block())
+    log = memberstore.recorded_log()
+    height, start = log.next_height(memberstore.last_block())
     bad = {"type": "revoke-key", "tier": "witness", "name": "bank-9", "key_id": "00" * 4}
-    proposal = MemberProposal(log.chain_id, bad, height, start, len(members.entries()))
+    proposal = MemberProposal(log.chain_id, bad, height, start, len(memberstore.entries()))
     supernodes = [f"supernode-{i}" for i in range(1, 5)]
     with override_settings(RIIK_CLUSTER_PREFIX=cluster.prefix):
         votes, refusals = quorum._collect(log, proposal, supernodes, 15)
     assert votes == {}
     assert refusals == {name: "witness bank-9 does not exist" for name in supernodes}
 
-    recorded = members.entries()
+    recorded = memberstore.entries()
     assert [e.kind for e in recorded] == [
         "genesis",
         "rotate-key",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import replace
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -31,6 +32,7 @@ def batch(config: SimConfig, seeds: range, jobs: int = 1) -> Summary:
     return summary
 
 
+@pytest.mark.slow
 def test_500_seeded_runs_of_the_default_fault_mix_are_safe_and_live() -> None:
     started = time.perf_counter()
     # Two processes (the CI machine has two cores); the result does not depend on it.

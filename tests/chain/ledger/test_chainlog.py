@@ -16,7 +16,7 @@ from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
 
-from chain.blocks.finality import node_key
+from chain.blocks.nodekeys import node_key
 from chain.blocks.sealing import seal_pending
 from chain.consensus.crypto import Signer
 from chain.consensus.messages import Vote

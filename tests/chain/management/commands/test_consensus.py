@@ -11,8 +11,8 @@ import pytest
 from django.core.management import CommandError, call_command
 from django.test import override_settings
 
-from chain.blocks.finality import forget_keys, tier_keys
 from chain.blocks.models import BlockSignature, Validator
+from chain.blocks.nodekeys import forget_keys, tier_keys
 from chain.blocks.sealing import seal_pending
 from chain.ledger.models import LedgerEntry
 from chain.protocol import MEMBERSHIP_TOPIC

@@ -11,8 +11,9 @@ from django.core.management import call_command
 from django.db import connection
 
 from chain import notes
-from chain.blocks.finality import checkpoint_origin, node_key
+from chain.blocks.finality import checkpoint_origin
 from chain.blocks.models import Block, BlockLog, Checkpoint
+from chain.blocks.nodekeys import node_key
 from chain.blocks.sealing import seal_pending
 from chain.ledger.proofs import log_size
 from registries.business.application import BusinessRegistry

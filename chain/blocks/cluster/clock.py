@@ -1,0 +1,66 @@
+"""A cluster node's clock: a timer in its worker's own event loop.
+
+A beat process per node and a tick message per step through the broker
+would cost a process and a queue round trip per tick for each of a dozen
+nodes; instead every cluster worker (``RIIK_CLUSTER_ROLE`` set) runs
+:class:`ClusterClock`, which calls the node's tick every
+``RIIK_CLUSTER_TICK`` seconds (the host's ledger announcement every
+``RIIK_CLUSTER_ANNOUNCE_EVERY`` seconds) from the worker's event loop,
+between two tasks, in the same thread as the tasks (the worker runs
+``--pool=solo``), so a tick never races a message.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from celery import bootsteps
+
+log = logging.getLogger(__name__)
+
+
+class ClusterClock(bootsteps.StartStopStep):
+    """Worker bootstep: the node's tick on the worker's timer."""
+
+    requires = ("celery.worker.components:Timer",)
+
+    def __init__(self, parent: Any, **kwargs: Any) -> None:
+        super().__init__(parent, **kwargs)
+        self.tref: Any = None
+
+    def start(self, parent: Any) -> None:
+        """Schedule the tick when this worker runs a cluster node or host."""
+        # Imported here, not at the top: config/celery.py imports this module
+        # to register the bootstep before Django's settings are configured.
+        from django.conf import settings
+
+        if not settings.RIIK_CLUSTER_ROLE:
+            return
+        period = (
+            settings.RIIK_CLUSTER_ANNOUNCE_EVERY
+            if settings.RIIK_CLUSTER_ROLE == "host"
+            else settings.RIIK_CLUSTER_TICK
+        )
+        self.tref = parent.timer.call_repeatedly(period, self.tick, ())
+
+    def tick(self) -> None:
+        """One step of the clock; an error is logged and the next tick comes anyway."""
+        # Imported here: Django (and so chain.tasks and its models) is set up
+        # only after Celery loaded this bootstep (see start()).
+        from django.db import close_old_connections
+
+        from chain.tasks import cluster_tick
+
+        try:
+            cluster_tick()
+        except Exception:
+            log.exception("cluster tick failed")
+        finally:
+            close_old_connections()
+
+    def stop(self, parent: Any) -> None:
+        """Cancel the tick."""
+        if self.tref is not None:
+            self.tref.cancel()
+            self.tref = None

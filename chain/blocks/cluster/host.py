@@ -1,0 +1,197 @@
+"""The registry host's side of a cluster: what it sends the nodes and the members it knows.
+
+The host (the application's own database, with the ledger) sends every node
+the new ledger leaves (``cluster_ledger``, every
+``RIIK_CLUSTER_ANNOUNCE_EVERY`` seconds) and the certified membership
+entries (``cluster_membership``), answers a node that missed leaves
+(``cluster_need``), records the genesis file's members beside the blocks,
+and keeps the member lists it checks the nodes' reports against
+(:mod:`chain.blocks.cluster.reports`).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+
+from chain import notes
+from chain.blocks import memberstore
+from chain.blocks.cluster import transport
+from chain.blocks.cluster.genesis import load_membership, members, read_genesis
+from chain.blocks.models import FINAL, WITNESSED, BlockLog, Supernode, Validator
+from chain.consensus.membership import Membership
+from chain.consensus.memberview import MemberView
+from chain.consensus.node import ALL
+from chain.encoding import entry_leaf
+from chain.ledger.models import LedgerEntry, LedgerHead
+from chain.memberlog import MemberLog
+
+__all__ = [
+    "announce",
+    "answer_need",
+    "entry_records",
+    "host_membership",
+    "push_entries",
+    "record_cluster_genesis",
+    "register_members",
+]
+
+log = logging.getLogger(__name__)
+
+LEAF_BATCH = 2000
+"""Leaves sent in one ledger message."""
+
+
+def entry_records() -> list[dict[str, Any]]:
+    """The recorded membership entries, in log order (what every node replays)."""
+    return [entry.record for entry in memberstore.entries()]
+
+
+_ANNOUNCED: dict[str, int] = {}
+"""Per registry, the ledger size this host process already sent to every node."""
+
+
+def _leaf_data(registry: str, start: int, end: int) -> list[str]:
+    rows = LedgerEntry.objects.filter(registry=registry, seq__gt=start, seq__lte=end).order_by(
+        "seq"
+    )
+    return [
+        entry_leaf(
+            registry=row.registry,
+            seq=row.seq,
+            originator_id=str(row.originator_id),
+            originator_version=row.originator_version,
+            topic=row.topic,
+            recorded_at=row.recorded_at,
+            payload_hash=bytes(row.payload_hash),
+        ).hex()
+        for row in rows
+    ]
+
+
+_ANNOUNCED_MEMBERS: list[int] = [0]
+"""How many membership entries this host process already sent to every node."""
+
+
+def announce() -> int:
+    """Send every node the ledger leaves written since the last announcement,
+    and the membership entries when new ones were recorded."""
+    names = transport.groups()[ALL]
+    recorded = entry_records()
+    if len(recorded) > _ANNOUNCED_MEMBERS[0]:
+        push_entries(names, recorded)
+        _ANNOUNCED_MEMBERS[0] = len(recorded)
+    sent = 0
+    for head in LedgerHead.objects.all():
+        start = _ANNOUNCED.get(head.registry)
+        if start is None:
+            final = BlockLog.objects.filter(
+                registry=head.registry, block__level__in=[FINAL, WITNESSED]
+            )
+            start = max(final.values_list("size", flat=True), default=0)
+        while start < head.size:
+            end = min(head.size, start + LEAF_BATCH)
+            data = _leaf_data(head.registry, start, end)
+            with transport.sending():
+                for name in names:
+                    transport.send("cluster_ledger", name, head.registry, start, data)
+            sent += len(data)
+            start = end
+        _ANNOUNCED[head.registry] = start
+    return sent
+
+
+def answer_need(node: str, registry: str, start: int) -> None:
+    """Send ``node`` the leaves of ``registry`` after ``start`` that it missed."""
+    if node not in transport.groups()[ALL] or registry not in settings.RIIK_REGISTRIES:
+        return
+    head = LedgerHead.objects.filter(registry=registry).first()
+    if head is None or start >= head.size:
+        return
+    end = min(head.size, start + LEAF_BATCH)
+    transport.send("cluster_ledger", node, registry, start, _leaf_data(registry, start, end))
+
+
+def register_members() -> None:
+    """Record the genesis members' keys beside the blocks and the genesis in the
+    chain log (idempotent)."""
+    listed = members(transport.genesis_path())
+    record_cluster_genesis(transport.genesis_path())
+    # Recorded changes only add rows (or close them): once every genesis key
+    # has its row there are at least as many.
+    if Validator.objects.count() >= sum(len(keys) for keys in listed.values()):
+        return
+    for tier, keys in listed.items():
+        for key in keys:
+            key_id = notes.key_id(key.name, key.public_key).hex()
+            Validator.objects.get_or_create(
+                tier=tier,
+                name=key.name,
+                key_id=key_id,
+                defaults={"public_key": key.public_key, "added_at_height": 1},
+            )
+            if tier == "supernode":
+                Supernode.objects.get_or_create(
+                    name=key.name,
+                    key_id=key_id,
+                    defaults={"public_key": key.public_key, "added_at_height": 1},
+                )
+
+
+def record_cluster_genesis(path: str) -> memberstore.Recorded | None:
+    """Record a cluster's genesis file (its supernodes' votes included), once.
+
+    Called where the genesis members' rows are registered
+    (:func:`register_members`), in that transaction.
+    """
+    if memberstore.is_recorded():
+        return None
+    chain_id, certificate = read_genesis(Path(path))
+    if chain_id != settings.RIIK_CHAIN_ID:
+        # Its votes would not verify in this chain's bundles; the blocks the
+        # nodes sign name the genesis's chain too, which the verifier reports.
+        log.warning(
+            "genesis file is for chain %r, not RIIK_CHAIN_ID %r: not recorded",
+            chain_id,
+            settings.RIIK_CHAIN_ID,
+        )
+        return None
+    return memberstore.append_change(
+        MemberLog(chain_id),
+        certificate.change.record(),
+        certificate.height,
+        certificate.height + 1,
+        [vote.to_record() for vote in certificate.votes],
+        sync=False,
+    )
+
+
+_HOST_VIEW: dict[str, tuple[str, Membership]] = {}
+
+
+def host_membership(genesis: str) -> Membership:
+    """The member lists the host checks reports against: the genesis file's
+    and every membership change recorded since (verified again on replay)."""
+    records = entry_records()
+    if not records:
+        return load_membership(genesis)
+    key = json.dumps(records, sort_keys=True)
+    cached = _HOST_VIEW.get(genesis)
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    view = MemberView(records[0])
+    view.apply(records)
+    _HOST_VIEW[genesis] = (key, view.membership)
+    return view.membership
+
+
+def push_entries(names: Sequence[str], records: Sequence[Mapping[str, Any]] | None = None) -> None:
+    """Send every recorded membership entry to ``names`` (each applies those it lacks)."""
+    records = entry_records() if records is None else records
+    if records:
+        transport.send_batch("cluster_membership", names, [dict(record) for record in records])

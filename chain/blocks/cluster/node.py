@@ -1,0 +1,474 @@
+"""A cluster node's runtime: its state machine in a Celery worker, persist before send.
+
+Each node (supernode, witness or citizen) is a Celery worker consuming its
+own queue, with its own key (``RIIK_KEYS_DIR``) and its own database, where
+it keeps its consensus state (:class:`~chain.blocks.models.NodeState`), its
+last signed height (:class:`SignedHeight`: a supernode never signs two
+blocks at one height, across restarts too), its replica of the chain
+(:class:`NodeFinal`) and of the registry logs' leaves
+(:mod:`chain.blocks.cluster.replica`). :class:`NodeRuntime` is the thin
+adapter between the tasks of :mod:`chain.tasks` and the pure nodes of
+:mod:`chain.consensus`:
+
+* every input (a message, a tick of :mod:`chain.blocks.cluster.clock`, new
+  leaves) is handled in one database transaction that stores the node's
+  decisions and new state, and only after it commits do the node's messages
+  and reports leave (:mod:`chain.blocks.cluster.transport`). Tasks are
+  acknowledged late: a node killed with ``kill -9`` gets the input again
+  after its restart, and the state machines ignore what they have seen;
+* a witness proposer builds the block from its replica, the other nodes
+  check the header's log roots against theirs;
+* a supernode answers the host's membership proposals and holds the
+  change's first block until the entry arrives
+  (:mod:`chain.blocks.cluster.quorum`).
+
+An idle chain (no entry since the last final block) makes no empty blocks:
+a BFT node with nothing new does not advance its clock, and enters the
+height again when new leaves arrive so its proposer proposes at once.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections.abc import Callable, Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from chain import notes
+from chain.blocks.cluster import transport
+from chain.blocks.cluster.quorum import answer_proposal, node_view
+from chain.blocks.cluster.replica import LeafSource, Leaves
+from chain.blocks.cluster.transport import HOST, TIER_GROUP
+from chain.blocks.models import NodeFinal, NodeMemberEntry, NodeState, SignedHeight
+from chain.blocks.nodekeys import key_at, rotated_keys, signer_of
+from chain.blocks.storage import challenge_seed, storage_report
+from chain.consensus.bft import BftNode
+from chain.consensus.citizen import CitizenNode, Replica
+from chain.consensus.crypto import Signer
+from chain.consensus.memberview import MemberViewError
+from chain.consensus.messages import (
+    BlockRequest,
+    FinalBlock,
+    MessageFormatError,
+    message_from_record,
+    message_to_record,
+)
+from chain.consensus.node import (
+    ALL,
+    Alarm,
+    ChainNode,
+    Committed,
+    Finalized,
+    Output,
+    SignedFinalize,
+    StorageChecked,
+    Timeouts,
+    Witnessed,
+)
+from chain.consensus.supernode import SupernodeNode, supernode_timeouts
+from chain.consensus.witness import WitnessNode
+from chain.encoding import canonical
+from chain.keys import NodeKey, load_or_create_node_key
+from chain.memberlog import change_digest
+
+__all__ = ["CLUSTER_TIMEOUTS", "NodeRuntime", "runtime"]
+
+log = logging.getLogger(__name__)
+
+NEED_EVERY = 2.0
+"""Seconds between two requests of a node for leaves it missed."""
+
+CLUSTER_TIMEOUTS = Timeouts(resend=15)
+"""Own messages are sent again every 15 ticks (3 s), not 6: a broker loses
+nothing it acknowledged, so resends only cover a crashed receiver, and on a
+small machine every extra message delays the useful ones."""
+
+
+def _final_logs(node: ChainNode) -> dict[str, int]:
+    if node.last_final < 1:
+        return {}
+    return {r: size for r, (size, _) in node.finals[node.last_final].block.logs().items()}
+
+
+class NodeRuntime:
+    """One node of this worker: its state machine, restored from and saved to its database."""
+
+    def __init__(self, key: NodeKey, tier: str) -> None:
+        self.key = key
+        self.name = key.name
+        self.tier = tier
+        stored = [json.loads(row.record) for row in NodeMemberEntry.objects.order_by("position")]
+        self.view = node_view(transport.genesis_path(), stored)
+        self.membership = self.view.membership
+        self.chain_id = self.membership.chain_id
+        self.keys = rotated_keys(key, self.view, tier)
+        self.signer: Signer = signer_of(self.keys)
+        self.groups = transport.groups()
+        self.leaves = Leaves()
+        self._last_need = 0.0
+        self._last_vote = ""
+        self._promises: dict[bytes, tuple[int, float]] = {}
+        """Changes this supernode voted for: their first block and how long it holds it."""
+        self._deferred: list[tuple[str, Mapping[str, Any]]] = []
+        self.node = self._restore()
+
+    # -- membership --
+
+    def _key_at(self, height: int) -> NodeKey:
+        return key_at(self.keys, height)
+
+    def _started(self) -> int:
+        """The highest block height this node has begun to vote on."""
+        node = self.node
+        if isinstance(node, CitizenNode):
+            return node.last.height
+        return max(getattr(node, "height", 0), node.last_final)
+
+    def membership_entries(self, records: list[dict[str, Any]]) -> None:
+        """The host's membership entries: verify and apply those this node lacks."""
+        held = len(self.view.entries)
+        try:
+            self.view.apply(records)
+        except MemberViewError as error:
+            # Never sign on lists this node cannot verify; what came before stays.
+            log.error("%s: membership entry refused: %s", self.name, error)
+        with transaction.atomic():
+            NodeMemberEntry.objects.bulk_create(
+                (
+                    NodeMemberEntry(position=i, record=canonical(record).decode())
+                    for i, record in enumerate(self.view.entries)
+                    if i >= held
+                ),
+                ignore_conflicts=True,
+            )
+        if len(self.view.entries) == held:
+            return
+        started = self._started()
+        for record in self.view.entries[held:]:
+            if int(record["from_height"]) <= started:
+                log.error(
+                    "%s: a membership change applies from block %s, this node is at %d",
+                    self.name,
+                    record["from_height"],
+                    started,
+                )
+        self.keys = rotated_keys(self.key, self.view, self.tier)
+        self.signer = signer_of(self.keys)
+        self.node.signer = self.signer
+        self._resolve(self.view.entries[held:])
+        self._held()  # what waited for these entries is handled now
+
+    def member_proposal(self, record: Mapping[str, Any], reply_to: str) -> None:
+        """The host proposes a membership change: answer with this supernode's vote."""
+        answered = answer_proposal(
+            record,
+            name=self.name,
+            tier=self.tier,
+            view=self.view,
+            signer=self.signer,
+            started=self._started(),
+        )
+        if answered is None:
+            return
+        answer, hold = answered
+        if answer.vote is not None:
+            # Until the entry arrives (or the host can no longer record it),
+            # this node takes no step at or after its first block.
+            self._promises[answer.vote.block_hash or b""] = hold
+        transport.reply(reply_to, answer.to_record())
+
+    def _hold(self) -> int | None:
+        """The first block of a change this node voted for and has not received yet."""
+        now = time.time()
+        for digest, (_, until) in list(self._promises.items()):
+            if until < now:
+                log.warning("%s: a change it voted for was not recorded in time", self.name)
+                del self._promises[digest]
+        held = [start for start, _ in self._promises.values()]
+        return min(held) if held else None
+
+    def _held(self) -> bool:
+        hold = self._hold()
+        if hold is None and self._deferred:
+            deferred, self._deferred = self._deferred, []
+            for src, record in deferred:
+                self.deliver(src, record)
+        return hold is not None and self._started() >= hold
+
+    def _resolve(self, records: Iterable[Mapping[str, Any]]) -> None:
+        for record in records:
+            change = record.get("change")
+            if isinstance(change, Mapping):
+                self._promises.pop(change_digest(change), None)
+
+    # -- building the state machine --
+
+    def _build_header(self, request: BlockRequest) -> dict[str, Any]:
+        """The proposer's block: every registry log as this node's replica holds it."""
+        if not self._has_news():
+            # Nothing to seal: no proposal (an idle chain makes no empty blocks).
+            raise MessageFormatError("no new ledger entries to propose")
+        return self.leaves.header(request)
+
+    def _check_header(self, header: Mapping[str, Any]) -> bool:
+        """A header is valid when its logs are prefixes of this node's replica."""
+        return self.leaves.check_header(header, self._need)
+
+    def _supernode_options(self) -> dict[str, Any]:
+        return {
+            "propose_block": self._build_header,
+            "check_header": self._check_header,
+            "log_source": LeafSource(self.leaves),
+            "timeouts": supernode_timeouts(
+                settings.RIIK_CLUSTER_TAKEOVER_TICKS, resend=CLUSTER_TIMEOUTS.resend
+            ),
+            "challenge_every": settings.RIIK_CLUSTER_CHALLENGE_EVERY,
+            "challenge_seed": challenge_seed(self.key),
+        }
+
+    def _restore(self) -> ChainNode:
+        finals = [json.loads(f.record) for f in NodeFinal.objects.order_by("height")]
+        saved = NodeState.objects.filter(name=self.name).first()
+        common: dict[str, Any] = {
+            "chain_id": self.chain_id,
+            "membership": self.membership,
+            "signer": self.signer,
+        }
+        if saved is not None:
+            state = {**json.loads(saved.state), "finals": finals}
+            if self.tier == "witness":
+                return WitnessNode.restore(
+                    state,
+                    propose_block=self._build_header,
+                    check_header=self._check_header,
+                    timeouts=CLUSTER_TIMEOUTS,
+                    **common,
+                )
+            if self.tier == "supernode":
+                node = SupernodeNode.restore(state, **self._supernode_options(), **common)
+                signed = SignedHeight.objects.filter(node=self.name).first()
+                if signed is not None and (
+                    node.last_signed is None or node.last_signed[0] < signed.height
+                ):
+                    node.last_signed = (signed.height, bytes(signed.block_hash))
+                return node
+            citizen = CitizenNode.restore(state, source=LeafSource(self.leaves), **common)
+            citizen._restore_base(state)
+            citizen.replica = Replica(
+                {r: self.leaves.leaves_of(r, 0, size) for r, (size, _) in citizen.last.logs.items()}
+            )
+            return citizen
+        if self.tier == "witness":
+            return WitnessNode(
+                name=self.name,
+                propose_block=self._build_header,
+                check_header=self._check_header,
+                timeouts=CLUSTER_TIMEOUTS,
+                **common,
+            )
+        if self.tier == "supernode":
+            return SupernodeNode(name=self.name, **self._supernode_options(), **common)
+        return CitizenNode(name=self.name, source=LeafSource(self.leaves), **common)
+
+    # -- inputs --
+
+    def _has_news(self) -> bool:
+        sealed = _final_logs(self.node) if hasattr(self, "node") else {}
+        return any(self.leaves.size(r) > sealed.get(r, 0) for r in settings.RIIK_REGISTRIES)
+
+    def _idle(self) -> bool:
+        node = self.node
+        return (
+            isinstance(node, BftNode)
+            and node.height == node.last_final + 1
+            and node.decision is None
+            and not node.sent_votes
+            and not node.sent_proposals
+            and node.round == 0
+            and all(
+                r.proposal is None and not r.prevotes and not r.precommits
+                for r in node.rounds.values()
+            )
+            and not getattr(node, "_witness_commits", None)
+        )
+
+    def start(self) -> None:
+        """The first input after the worker started (or restarted)."""
+        self._run(lambda node: node.start())
+        with transaction.atomic():
+            self._save()  # the node shows in status tables from its start
+
+    def deliver(self, src: str, record: Mapping[str, Any]) -> None:
+        """A message from ``src``; malformed messages change nothing."""
+        try:
+            message = message_from_record(record)
+        except (MessageFormatError, KeyError, TypeError, ValueError) as exc:
+            log.warning("%s: malformed message from %s: %s", self.name, src, exc)
+            return
+        if src not in self.groups[ALL] or src == self.name:
+            log.warning("%s: message from unknown sender %r dropped", self.name, src)
+            return
+        if self._held():
+            self._deferred.append((src, record))
+            return
+        self._run(lambda node: node.handle(src, message))
+
+    def tick(self) -> None:
+        """One step of this node's clock (skipped while a BFT node has nothing to do,
+        or while it waits for a membership entry it voted for)."""
+        if self._held():
+            return
+        if self._idle() and not self._has_news():
+            node = self.node
+            if isinstance(node, SupernodeNode) and node.open_challenges:
+                self._run(lambda _: node.tick_challenges())
+            return
+        self._run(lambda node: node.tick())
+
+    def ledger(self, registry: str, start: int, data: list[bytes]) -> None:
+        """New leaves of ``registry`` from the host, after entry ``start``."""
+        if registry not in settings.RIIK_REGISTRIES:
+            return
+        had_news = self._has_news()
+        with transaction.atomic():
+            complete = self.leaves.add(registry, start, data)
+        if not complete:
+            self._need(registry)
+            return
+        if not had_news and self._has_news() and self._idle():
+            # Enter the height again so the proposer proposes what arrived.
+            def reenter(node: ChainNode) -> Output:
+                if isinstance(node, BftNode):
+                    node.height = 0
+                return node.start()
+
+            self._run(reenter)
+
+    def _need(self, registry: str) -> None:
+        now = time.monotonic()
+        if now - self._last_need >= NEED_EVERY:
+            self._last_need = now
+            transport.send("cluster_need", HOST, self.name, registry, self.leaves.size(registry))
+
+    # -- one step: persist, then send --
+
+    def _run(self, step: Callable[[ChainNode], Output]) -> None:
+        try:
+            with transaction.atomic():
+                out = step(self.node)
+                # Nothing said, nothing to keep: what the node only heard is
+                # heard again from the sender's resend timer after a crash.
+                reports = self._persist(out) if out else []
+        except BaseException:
+            # Whatever the step changed in memory is rolled back in the database.
+            self.node = self._restore()
+            raise
+        if not reports and not out.sends:
+            return
+        with transport.sending():
+            for report in reports:
+                transport.send("cluster_report", HOST, self.name, *report)
+            for send in out.sends:
+                targets = self.groups.get(send.to, [send.to])
+                record = message_to_record(send.message)
+                for target in targets:
+                    if target != self.name:
+                        transport.send("cluster_deliver", target, self.name, record)
+
+    def _persist(self, out: Output) -> list[tuple[str, dict[str, Any]]]:
+        reports: list[tuple[str, dict[str, Any]]] = []
+        for decision in out.decisions:
+            if isinstance(decision, SignedFinalize):
+                SignedHeight.objects.update_or_create(
+                    node=self.name,
+                    defaults={"height": decision.height, "block_hash": decision.block_hash},
+                )
+            elif isinstance(decision, Finalized):
+                final = decision.final
+                NodeFinal.objects.get_or_create(
+                    height=final.height,
+                    defaults={
+                        "block_hash": final.block.hash,
+                        "record": canonical(final.to_record()).decode(),
+                    },
+                )
+                if self.tier == "supernode":
+                    reports.append(("final", self._final_report(final)))
+            elif isinstance(decision, Committed) and self.tier == "witness":
+                reports.append(
+                    (
+                        "committed",
+                        {"block": decision.block.to_record(), "qc": decision.qc.to_record()},
+                    )
+                )
+            elif isinstance(decision, Witnessed):
+                reports.append(
+                    ("witnessed", {"height": decision.height, "qc": decision.qc.to_record()})
+                )
+            elif isinstance(decision, StorageChecked) and decision.challenge is not None:
+                reports.append(("storage", storage_report(decision)))
+            elif isinstance(decision, Alarm):
+                log.error(
+                    "%s: %s at %d: %s", self.name, decision.kind, decision.height, decision.detail
+                )
+        for evidence in out.evidence:
+            log.warning("%s: evidence %s", self.name, evidence.kind)
+            if evidence.attributable:
+                reports.append(("evidence", evidence.to_record()))
+        self._save()
+        return reports
+
+    def _final_report(self, final: FinalBlock) -> dict[str, Any]:
+        """The final block and this supernode's signed checkpoints of its logs."""
+        key = self._key_at(final.height)
+        checkpoints = {
+            registry: key.sign_note(
+                notes.checkpoint_body(f"{settings.RIIK_ORIGIN_PREFIX}/{registry}", size, root)
+            )
+            for registry, (size, root) in final.block.logs().items()
+        }
+        return {"final": final.to_record(), "checkpoints": checkpoints}
+
+    def _save(self) -> None:
+        node = self.node
+        state = node.snapshot()
+        state.pop("finals", None)  # kept block by block in NodeFinal
+        if isinstance(node, BftNode) and node.sent_votes:
+            last = max(node.sent_votes.values(), key=lambda v: (v.height, v.round, v.kind))
+            self._last_vote = f"{last.kind} h{last.height} r{last.round}"
+        elif isinstance(node, CitizenNode) and node.last.height:
+            self._last_vote = f"cosign h{node.last.height}"
+        cosigned = node.last.height if isinstance(node, CitizenNode) else None
+        values = {
+            "tier": self.tier,
+            "state": json.dumps(state, sort_keys=True),
+            "height": getattr(node, "height", cosigned),
+            "last_final": node.last_final if cosigned is None else cosigned,
+            "last_vote": self._last_vote,
+            "updated_at": time.time(),
+        }
+        # One UPDATE per step (the row exists from the node's start), not a
+        # SELECT, a row lock and an UPDATE.
+        if not NodeState.objects.filter(name=self.name).update(**values):
+            NodeState.objects.create(name=self.name, **values)
+
+
+_RUNTIME: NodeRuntime | None = None
+
+
+def runtime() -> NodeRuntime:
+    """This worker's node, restored from its database and started on first use."""
+    global _RUNTIME
+    if _RUNTIME is None:
+        tier = settings.RIIK_CLUSTER_ROLE
+        if tier not in TIER_GROUP:
+            raise RuntimeError(f"RIIK_CLUSTER_ROLE {tier!r} is not a node tier")
+        key = load_or_create_node_key(Path(settings.RIIK_KEYS_DIR), settings.RIIK_NODE_NAME)
+        _RUNTIME = NodeRuntime(key, tier)
+        _RUNTIME.start()
+    return _RUNTIME

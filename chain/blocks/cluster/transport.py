@@ -1,0 +1,111 @@
+"""The cluster's transport: Celery tasks on one broker queue per node.
+
+A message between nodes, a report to the registry host and a ledger push
+are each the task ``chain.tasks.<task>`` sent to the receiver's queue
+``<RIIK_CLUSTER_PREFIX>.<name>``; the members a group destination names
+(``witnesses``, ``supernodes``, ``citizens``, ``all``) are the genesis
+file's. A supernode's answer to a membership proposal goes to the
+proposal's own reply queue instead (:func:`reply`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from typing import Any
+
+from celery import current_app
+from django.conf import settings
+
+from chain.blocks.cluster.genesis import members
+from chain.consensus.node import ALL, CITIZENS, SUPERNODES, WITNESSES
+
+__all__ = [
+    "HOST",
+    "TIER_GROUP",
+    "genesis_path",
+    "groups",
+    "queue_of",
+    "reply",
+    "send",
+    "send_batch",
+    "sending",
+]
+
+HOST = "host"
+"""The registry host's name in queue names and reports."""
+
+TIER_GROUP = {"supernode": SUPERNODES, "witness": WITNESSES, "citizen": CITIZENS}
+
+
+def queue_of(name: str) -> str:
+    """The queue a node (or ``host``) consumes."""
+    return f"{settings.RIIK_CLUSTER_PREFIX}.{name}"
+
+
+_PRODUCER: list[Any] = []
+"""The broker producer of the batch being sent (:func:`sending`), if any."""
+
+
+@contextmanager
+def sending() -> Iterator[None]:
+    """Send a step's messages through one producer taken from the pool once."""
+    if _PRODUCER:
+        yield
+        return
+    with current_app.producer_or_acquire() as producer:
+        _PRODUCER.append(producer)
+        try:
+            yield
+        finally:
+            _PRODUCER.clear()
+
+
+def send(task: str, name: str, *args: Any, expires: float | None = None) -> None:
+    """Send the task ``chain.tasks.<task>`` with ``args`` to ``name``'s queue."""
+    # No argsrepr: Celery would otherwise render every vote and leaf list
+    # into the message headers, the largest cost of a send in a profile.
+    current_app.send_task(
+        f"chain.tasks.{task}",
+        args=list(args),
+        queue=queue_of(name),
+        expires=expires,
+        producer=_PRODUCER[0] if _PRODUCER else None,
+        argsrepr="",
+        kwargsrepr="",
+        ignore_result=True,
+    )
+
+
+def send_batch(task: str, names: Iterable[str], *args: Any, expires: float | None = None) -> None:
+    """Send the task ``chain.tasks.<task>`` with ``args`` to each of ``names``' queues."""
+    with sending():
+        for name in names:
+            send(task, name, *args, expires=expires)
+
+
+def genesis_path() -> str:
+    """The cluster's genesis file (``RIIK_GENESIS_FILE``)."""
+    path = settings.RIIK_GENESIS_FILE
+    if not path:
+        raise RuntimeError("RIIK_GENESIS_FILE names no genesis file")
+    return str(path)
+
+
+def groups() -> dict[str, list[str]]:
+    """Member names by group destination (``witnesses``, ``supernodes``, ``citizens``, ``all``)."""
+    by_tier = members(genesis_path())
+    result = {TIER_GROUP[tier]: [m.name for m in keys] for tier, keys in by_tier.items()}
+    result[ALL] = [n for group in (WITNESSES, SUPERNODES, CITIZENS) for n in result[group]]
+    return result
+
+
+def reply(queue: str, answer: Mapping[str, Any]) -> None:
+    """A node's answer to a proposal, on the proposal's own reply queue."""
+    # Published to the default exchange without declaring the queue: an answer
+    # that comes after the host gave up finds no queue and is dropped, rather
+    # than re-creating a queue nobody will read.
+    with current_app.connection_for_write() as connection:
+        connection.Producer(serializer="json").publish(
+            dict(answer), exchange="", routing_key=queue, retry=True
+        )

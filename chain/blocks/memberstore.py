@@ -1,0 +1,413 @@
+"""The membership store: certified membership changes as entries of the chain log.
+
+Every change of the member lists is an entry of the chain's own log
+(:mod:`chain.ledger.chainlog`, topic :data:`~chain.memberlog.MEMBERSHIP_TOPIC`)
+carrying the change and the supernode votes certifying it: the genesis (the
+first member lists, recorded when the first block is signed, or the
+cluster's genesis file), a switch of consensus mode (a new genesis certified
+by the outgoing supernodes too), enterprise registration, delegated votes,
+the board election, key rotation and revocation. The current lists are the
+replay of these entries (:class:`~chain.memberlog.MemberLog`, the same code
+the verifier runs), and the member rows beside the blocks (``Supernode``,
+``Validator``: the bundle header's member history) follow each recorded
+change, in the same transaction.
+
+This module reads and writes those entries; the operator's changes that
+collect the quorum for them are :mod:`chain.blocks.membercommands`.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import QuerySet
+
+from chain.blocks.models import FINAL, LEVEL_ORDER, Block, Supernode, Validator
+from chain.blocks.nodekeys import held_keys
+from chain.consensus.crypto import Signer
+from chain.consensus.membership import Genesis, MemberKey
+from chain.consensus.messages import Vote
+from chain.keys import NodeKey
+from chain.ledger import chainlog
+from chain.ledger.models import ConsensusEvent, LedgerEntry
+from chain.memberlog import (
+    MemberLog,
+    MemberLogError,
+    change_digest,
+    entry_record,
+)
+from chain.protocol import CHAIN_LOG, MEMBERSHIP_TOPIC
+
+__all__ = [
+    "SEALING_LOCK",
+    "Entry",
+    "MembershipCommandError",
+    "Recorded",
+    "adopt",
+    "append_change",
+    "certify",
+    "entries",
+    "era_start",
+    "is_recorded",
+    "last_block",
+    "record_genesis",
+    "recorded_log",
+    "serialize_with_sealing",
+]
+
+
+class MembershipCommandError(RuntimeError):
+    """A membership change that was refused; nothing was recorded (see the message)."""
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """A change appended to the chain log: its entry, heights and signers."""
+
+    seq: int
+    kind: str
+    height: int
+    from_height: int
+    signers: tuple[str, ...]
+    description: str
+
+
+# --- reading the recorded membership --------------------------------------------
+
+
+@dataclass(frozen=True)
+class Entry:
+    """One membership entry of the chain log, as stored."""
+
+    seq: int
+    record: dict[str, Any]
+
+    @property
+    def change(self) -> dict[str, Any]:
+        """The change record (``type`` and its fields)."""
+        change = self.record.get("change")
+        return change if isinstance(change, dict) else {}
+
+    @property
+    def kind(self) -> str:
+        """The change's type, e.g. ``rotate-key``."""
+        return str(self.change.get("type", ""))
+
+    @property
+    def signers(self) -> tuple[str, ...]:
+        """The supernodes whose votes the certificate holds (checked on replay)."""
+        votes = self.record.get("certificate")
+        return tuple(
+            sorted(
+                {str(v.get("signer")) for v in votes if isinstance(v, dict)}
+                if isinstance(votes, list)
+                else ()
+            )
+        )
+
+
+def entries() -> list[Entry]:
+    """The membership entries of the chain log, in log order."""
+    seqs = dict(
+        LedgerEntry.objects.filter(registry=CHAIN_LOG, topic=MEMBERSHIP_TOPIC).values_list(
+            "originator_id", "seq"
+        )
+    )
+    states = ConsensusEvent.objects.filter(
+        originator_id__in=list(seqs), originator_version=1
+    ).values_list("originator_id", "state")
+    return sorted(
+        (Entry(seqs[originator], json.loads(bytes(state))) for originator, state in states),
+        key=lambda entry: entry.seq,
+    )
+
+
+_REPLAYED: dict[tuple[str, str], tuple[tuple[tuple[int, str], ...], MemberLog]] = {}
+"""The last replay per (database, chain) and the entries it replayed: the host
+asks for the lists at every proposal and finalization, and the entries'
+signatures need checking only when they changed."""
+
+
+def recorded_log() -> MemberLog:
+    """The member lists replayed from the chain log (not ``started`` before a genesis).
+
+    A copy: the caller may apply a change to it without touching the cache.
+    """
+    found = entries()
+    key = (str(connection.settings_dict["NAME"]), settings.RIIK_CHAIN_ID)
+    # The canonical payloads identify the entries (a rolled-back entry's seq may
+    # be reused by another).
+    replayed = tuple((entry.seq, json.dumps(entry.record, sort_keys=True)) for entry in found)
+    cached = _REPLAYED.get(key)
+    if cached is not None and cached[0] == replayed:
+        return copy.deepcopy(cached[1])
+    log = MemberLog(settings.RIIK_CHAIN_ID)
+    for entry in found:
+        where = f"registry {CHAIN_LOG} seq {entry.seq}"
+        try:
+            log.apply(entry.record, where)
+        except MemberLogError as error:
+            # Only a tampered log gets here: nothing is signed on top of it.
+            raise MemberLogError(f"{where}: {error}") from None
+    _REPLAYED[key] = (replayed, copy.deepcopy(log))
+    return log
+
+
+SEALING_LOCK = 0x7269696B_6D656D62
+"""PostgreSQL advisory lock key (``riikmemb``) shared by sealing and recording."""
+
+
+def serialize_with_sealing() -> None:
+    """Take the lock that orders membership changes and new blocks (until commit).
+
+    A change applies from the block after the last one; sealing a block and
+    recording a change in the same moment could otherwise each read the same
+    last block, and the block would miss the change it must already obey.
+    On PostgreSQL both take this transaction-scoped advisory lock first; on
+    SQLite every transaction is IMMEDIATE and holds the write lock already.
+    Must run inside ``transaction.atomic()``.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [SEALING_LOCK])
+
+
+def last_block() -> int:
+    """The height of the last sealed block (0 before the first)."""
+    return Block.objects.order_by("-height").values_list("height", flat=True).first() or 0
+
+
+# --- recording ------------------------------------------------------------------
+
+
+def certify(
+    change: Mapping[str, object], height: int, signers: Sequence[Signer]
+) -> list[dict[str, object]]:
+    """The ``membership`` votes of ``signers`` on ``change`` at ``height``, as records."""
+    digest = change_digest(change)
+    return [
+        Vote.sign(
+            signer,
+            chain_id=settings.RIIK_CHAIN_ID,
+            tier="supernode",
+            kind="membership",
+            height=height,
+            round=0,
+            block_hash=digest,
+        ).to_record()
+        for signer in signers
+    ]
+
+
+def append_change(
+    log: MemberLog,
+    change: Mapping[str, object],
+    height: int,
+    from_height: int,
+    votes: Sequence[Mapping[str, object]],
+    *,
+    sync: bool = True,
+) -> Recorded:
+    """Check the change on ``log``, append its entry and update the member rows.
+
+    Must run inside ``transaction.atomic()``.
+    """
+    record = entry_record(
+        chain_id=settings.RIIK_CHAIN_ID,
+        change=change,
+        height=height,
+        from_height=from_height,
+        certificate=votes,
+    )
+    before = log.history()
+    try:
+        description = log.apply(record, "this change")
+    except MemberLogError as error:
+        raise MembershipCommandError(str(error)) from None
+    digest = change_digest(change).hex()
+    entry = chainlog.append(
+        chainlog.event_id("membership", height, digest), MEMBERSHIP_TOPIC, record
+    )
+    if sync:
+        _sync_rows(log, before, log.history())
+    last = last_block()
+    if change["type"] != "genesis" and last >= from_height:
+        # A block sealed meanwhile would already need the new lists (a
+        # genesis is recorded by the finalizer of its first block).
+        raise MembershipCommandError(
+            f"block {last} was sealed while the change was recorded; run it again"
+        )
+    return Recorded(
+        entry.seq,
+        str(change["type"]),
+        height,
+        from_height,
+        tuple(sorted({str(vote["signer"]) for vote in votes})),
+        description.replace("this change", f"registry {CHAIN_LOG} seq {entry.seq}"),
+    )
+
+
+def _sync_rows(
+    log: MemberLog,
+    before: Mapping[tuple[str, str, bytes], tuple[tuple[int, int | None], ...]],
+    after: Mapping[tuple[str, str, bytes], tuple[tuple[int, int | None], ...]],
+) -> None:
+    """Make the member rows state the key ranges the change gave (the header's history).
+
+    A change only opens ranges, closes open ones, or drops a range it opened
+    in the same epoch (never signed for), so rows are created, closed or deleted.
+    """
+    mirror = Validator.objects.filter(tier="supernode").exists()
+    for (tier, name, kid), spans in after.items():
+        old = dict(before.get((tier, name, kid), ()))
+        for start, end in spans:
+            if start not in old:
+                public = log.public_key(tier, name, kid)
+                assert public is not None
+                _create_row(tier, name, public, kid.hex(), start, end, mirror)
+            elif old[start] != end:
+                for rows in _rows(tier, name, kid.hex(), mirror):
+                    rows.filter(until_height__isnull=True).update(until_height=end)
+    for (tier, name, kid), spans in before.items():
+        kept = {start for start, _ in after.get((tier, name, kid), ())}
+        for start, _ in spans:
+            if start not in kept:
+                for rows in _rows(tier, name, kid.hex(), mirror):
+                    rows.filter(added_at_height=start).delete()
+
+
+def _rows(
+    tier: str, name: str, key_id: str, mirror: bool
+) -> list[QuerySet[Supernode] | QuerySet[Validator]]:
+    """The rows of one key: ``Supernode`` (and its ``Validator`` mirror) or ``Validator``."""
+    validators = Validator.objects.filter(tier=tier, name=name, key_id=key_id)
+    if tier != "supernode":
+        return [validators]
+    supernodes = Supernode.objects.filter(name=name, key_id=key_id)
+    return [supernodes, validators] if mirror else [supernodes]
+
+
+def _create_row(
+    tier: str, name: str, public: bytes, key_id: str, start: int, end: int | None, mirror: bool
+) -> None:
+    if tier == "supernode":
+        Supernode.objects.create(
+            name=name, public_key=public, key_id=key_id, added_at_height=start, until_height=end
+        )
+    if tier != "supernode" or mirror:
+        Validator.objects.create(
+            tier=tier,
+            name=name,
+            public_key=public,
+            key_id=key_id,
+            added_at_height=start,
+            until_height=end,
+        )
+
+
+# --- the genesis ----------------------------------------------------------------
+
+
+def is_recorded() -> bool:
+    """True once a membership entry (the genesis first) is in the chain log."""
+    return LedgerEntry.objects.filter(registry=CHAIN_LOG, topic=MEMBERSHIP_TOPIC).exists()
+
+
+def _genesis_change(
+    tiers: Mapping[str, Sequence[NodeKey]], citizen_threshold: int
+) -> dict[str, object]:
+    """The genesis of these members; epochs of one block (a change applies to the next)."""
+    citizens = tiers.get("citizen", ())
+    return Genesis(
+        supernodes=tuple(MemberKey(k.name, k.public_bytes) for k in tiers["supernode"]),
+        witnesses=tuple(MemberKey(k.name, k.public_bytes) for k in tiers.get("witness", ())),
+        citizens=tuple(MemberKey(k.name, k.public_bytes) for k in citizens),
+        citizen_threshold=max(1, min(citizen_threshold, len(citizens))),
+        board_size=settings.RIIK_WITNESSES,
+        epoch_length=1,
+    ).record()
+
+
+def _first_height(tiers: Mapping[str, Sequence[NodeKey]]) -> int:
+    """The first block every listed key signs for, from the rows the finalizer made."""
+    heights = [1]
+    for tier, keys in tiers.items():
+        for key in keys:
+            rows = _rows(tier, key.name, key.key_id.hex(), mirror=False)[0]
+            heights += rows.filter(until_height__isnull=True).values_list(
+                "added_at_height", flat=True
+            )
+    return max(heights)
+
+
+def record_genesis(
+    tiers: Mapping[str, Sequence[NodeKey]], citizen_threshold: int
+) -> Recorded | None:
+    """Record the first member lists (signed by all their supernodes), once.
+
+    Called by a finalizer after it registered its members' rows, inside the
+    transaction of the block it signs; a no-op when a genesis is recorded.
+    """
+    if is_recorded():
+        return None
+    change = _genesis_change(tiers, citizen_threshold)
+    start = _first_height(tiers)
+    signers = [Signer.from_node_key(key) for key in tiers["supernode"]]
+    return append_change(
+        MemberLog(settings.RIIK_CHAIN_ID),
+        change,
+        start - 1,
+        start,
+        certify(change, start - 1, signers),
+        sync=False,
+    )
+
+
+def adopt(
+    tiers: Mapping[str, Sequence[NodeKey]], citizen_threshold: int, height: int
+) -> MemberLog | None:
+    """The recorded membership a finalizer signs block ``height`` with (None before a genesis).
+
+    When these members include one the recorded lists never had (the
+    consensus mode was switched), a new genesis of them is recorded first,
+    from the first block that is not final yet, certified by the outgoing
+    supernodes of the block before it
+    whose keys this process holds and by the incoming ones; without that
+    quorum it raises :class:`MembershipCommandError` and nothing is signed.
+    """
+    if not is_recorded():
+        return None
+    log = recorded_log()
+    known = {name for members in log.members.values() for name in members}
+    if all(key.name in known for keys in tiers.values() for key in keys):
+        return log
+    # The switch applies from the first block the outgoing members have not
+    # made final: blocks they finalized keep their certificates and lists.
+    pending = (
+        Block.objects.filter(level__in=LEVEL_ORDER[: LEVEL_ORDER.index(FINAL)])
+        .order_by("height")
+        .values_list("height", flat=True)
+        .first()
+    )
+    start = pending if pending is not None else last_block() + 1
+    previous = start - 1
+    signers = {
+        (key.name, key.key_id): Signer.from_node_key(key)
+        for key in [*held_keys(log, "supernode", previous), *tiers["supernode"]]
+    }
+    change = _genesis_change(tiers, citizen_threshold)
+    append_change(log, change, previous, start, certify(change, previous, list(signers.values())))
+    return log
+
+
+def era_start() -> int:
+    """The first block of the latest genesis (1 before any): blocks below it were
+    finalized by the members of an earlier consensus mode."""
+    starts = [entry.record.get("from_height") for entry in entries() if entry.kind == "genesis"]
+    return starts[-1] if starts and isinstance(starts[-1], int) else 1

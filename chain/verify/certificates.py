@@ -1,0 +1,210 @@
+"""Block certificates and registry checkpoints, checked against the member keys.
+
+:class:`Certificates` holds each tier's keys as the bundle header lists them
+(:func:`chain.verify.header.read_header`) and checks a block's tier
+certificates (distinct valid signers, the supernode quorum) and its signed
+checkpoints against the keys valid at the block's height.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+
+from chain import notes, protocol
+from chain.encoding import vote_message
+from chain.protocol import SUPERNODE_TIER, TIER_KINDS
+from chain.verify.records import fail
+from chain.verify.report import MAX_SAMPLES, Report
+
+__all__ = ["HEX", "Certificates", "KeyRef", "Span"]
+
+HEX = re.compile(r"(?:[0-9a-f]{2})*")
+"""Lowercase hex, as signatures and key ids are written."""
+
+KeyRef = tuple[str, bytes]
+"""(member name, key id) of one listed key."""
+Span = tuple[int, int | None]
+"""The heights a key may sign for: ``from_height`` to ``until_height`` (None: open)."""
+
+
+def _in_range(span: Span, height: int) -> bool:
+    start, end = span
+    return start <= height and (end is None or height <= end)
+
+
+@dataclass
+class Certificates:
+    """The keys of each tier, and the checks of the signatures made with them.
+
+    ``spans`` holds each listed key's heights by (tier, name, key id); with
+    ``history`` only the keys valid at a block's height count for it.
+    Signatures that do not count are tallied in ``report`` (never a failure).
+    """
+
+    chain_id: str
+    origin_prefix: str
+    registries: Collection[str]
+    report: Report
+    supernodes: dict[KeyRef, Ed25519PublicKey]
+    checkpoint_keys: dict[KeyRef, bytes]
+    """The supernodes' raw public keys, as :func:`chain.notes.open_note` takes them."""
+    tiers: dict[str, dict[KeyRef, Ed25519PublicKey]]
+    spans: dict[tuple[str, str, bytes], list[Span]]
+    history: bool
+    fixed_quorum: bool
+    """True when the caller set the quorum: the member history does not change it."""
+
+    def keys(self, tier: str) -> dict[KeyRef, Ed25519PublicKey]:
+        """Every listed key of ``tier``."""
+        return self.supernodes if tier == SUPERNODE_TIER else self.tiers.get(tier, {})
+
+    def keys_at(self, tier: str, height: int) -> dict[KeyRef, Ed25519PublicKey]:
+        """The keys of ``tier`` valid at ``height`` (all of them without a history)."""
+        keys = self.keys(tier)
+        if not self.history:
+            return dict(keys)
+        return {
+            (name, kid): key
+            for (name, kid), key in keys.items()
+            if any(
+                _in_range(span, height) for span in self.spans.get((tier, name, kid), [(1, None)])
+            )
+        }
+
+    def check_quorum(
+        self,
+        where: str,
+        height: int,
+        vote_round: int,
+        digest: bytes,
+        certificate: Sequence[Any],
+    ) -> int:
+        """The number of distinct valid supernode signers; fails below the quorum.
+
+        With a member history, only the keys valid at ``height`` count and the
+        quorum is that of the supernodes of that height.
+        """
+        keys = self.keys_at(SUPERNODE_TIER, height)
+        valid = self.valid_signers(
+            where, SUPERNODE_TIER, height, vote_round, digest, certificate, keys
+        )
+        quorum = self.report.quorum
+        if self.history and not self.fixed_quorum:
+            quorum = protocol.quorum(len({name for name, _ in keys}))
+        if len(valid) < quorum:
+            fail(f"{where}: missing supernode quorum ({len(valid)} of {quorum} valid signatures)")
+        return len(valid)
+
+    def valid_signers(
+        self,
+        where: str,
+        tier: str,
+        height: int,
+        vote_round: int,
+        digest: bytes,
+        certificate: Sequence[Any],
+        keys: Mapping[KeyRef, Ed25519PublicKey],
+    ) -> set[str]:
+        """Distinct signers of ``certificate`` with a valid vote of ``tier``'s kind."""
+        kind = TIER_KINDS[tier]
+        messages: dict[int, bytes] = {}
+        prefix = "" if tier == SUPERNODE_TIER else f"{tier} "
+        valid: set[str] = set()
+        for number, item in enumerate(certificate, start=1):
+            if not isinstance(item, Mapping):
+                self._ignore(f"{where}: {prefix}signature {number} is not an object")
+                continue
+            signer = item.get("signer")
+            kid_hex = item.get("key_id")
+            alg = item.get("alg")
+            sig_hex = item.get("signature")
+            label = f"{where}: {prefix}signature {number} by {signer}+{kid_hex}"
+            if not (
+                isinstance(signer, str)
+                and isinstance(kid_hex, str)
+                and isinstance(sig_hex, str)
+                and re.fullmatch("[0-9a-f]{8}", kid_hex)
+                and HEX.fullmatch(sig_hex)
+            ):
+                self._ignore(f"{label}: malformed")
+                continue
+            # Each signature names the round it was cast in (a block committed
+            # in round 1 carries round-1 precommits); the block's round is the
+            # default for bundles written before signatures carried one.
+            sig_round = item.get("round", vote_round)
+            if not isinstance(sig_round, int) or isinstance(sig_round, bool) or sig_round < 0:
+                self._ignore(f"{label}: malformed round")
+                continue
+            if alg != "ed25519":
+                self._ignore(f"{label}: unsupported alg {alg!r}")
+                continue
+            key = keys.get((signer, bytes.fromhex(kid_hex)))
+            if key is None:
+                self._ignore(f"{label}: unknown key")
+                continue
+            if sig_round not in messages:
+                messages[sig_round] = vote_message(
+                    chain_id=self.chain_id,
+                    tier=tier,
+                    kind=kind,
+                    height=height,
+                    round=sig_round,
+                    block_hash=digest,
+                )
+            try:
+                key.verify(bytes.fromhex(sig_hex), messages[sig_round])
+            except (InvalidSignature, ValueError):
+                self._ignore(f"{label}: invalid signature")
+                continue
+            valid.add(signer)
+        return valid
+
+    def check_checkpoints(
+        self, where: str, sizes: Mapping[str, tuple[int, bytes]], checkpoints: Mapping[str, Any]
+    ) -> None:
+        """Each registry's signed checkpoint must state the block's size and root."""
+        for name in sorted(checkpoints):
+            if name not in self.registries:
+                fail(f"{where}: checkpoint for registry {name!r} not listed in the bundle header")
+        for name, (size, root) in sizes.items():
+            cp_where = f"{where}: checkpoint for {name}"
+            note = checkpoints.get(name)
+            if note is None:
+                fail(f"{cp_where}: missing")
+            if not isinstance(note, str):
+                fail(f"{cp_where}: malformed note (not a string)")
+            try:
+                opened = notes.open_note(note, self.checkpoint_keys)
+            except notes.NoteError as exc:
+                fail(f"{cp_where}: malformed note ({exc})")
+            if opened.invalid:
+                fail(f"{cp_where}: bad signature")
+            if not opened.verified:
+                fail(f"{cp_where}: no valid supernode signature")
+            self.report.unknown_checkpoint_signatures += len(opened.unknown)
+            try:
+                checkpoint = notes.parse_checkpoint(opened.body)
+            except notes.NoteError as exc:
+                fail(f"{cp_where}: malformed checkpoint ({exc})")
+            origin = f"{self.origin_prefix}/{name}"
+            if checkpoint.origin != origin:
+                fail(f"{cp_where}: origin {checkpoint.origin!r} is not {origin!r}")
+            if checkpoint.size != size or checkpoint.root != root:
+                fail(
+                    f"{cp_where}: size {checkpoint.size} root {checkpoint.root.hex()} "
+                    f"do not match the block (size {size} root {root.hex()})"
+                )
+            if opened.body != notes.checkpoint_body(origin, size, root):
+                fail(f"{cp_where}: unexpected extension lines")
+
+    def _ignore(self, description: str) -> None:
+        report = self.report
+        report.ignored_signatures += 1
+        if len(report.ignored_samples) < MAX_SAMPLES:
+            report.ignored_samples.append(description)

@@ -1,0 +1,201 @@
+"""The chain's own log (registry ``consensus``): entries that must prove themselves.
+
+An equivocation record carries two signed votes; a key rotation (the format
+before ADR 0044) and a membership change carry a supernode certificate. Each
+is checked when its entry is read, against the member keys of its height;
+membership changes are replayed by :class:`chain.memberlog.MemberLog`, the
+same code the registry host records them with, and the header's member
+history must be the one they certify.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.exceptions import InvalidSignature
+
+from chain import notes, protocol
+from chain.encoding import ZERO_HASH, canonical, vote_message
+from chain.memberlog import MemberLog, MemberLogError
+from chain.protocol import CHAIN_LOG, EVIDENCE_TOPIC, MEMBERSHIP_TOPIC, ROTATE_TOPIC, SUPERNODE_TIER
+from chain.verify.certificates import HEX, Certificates
+from chain.verify.records import EntryRow, fail, get, get_hex, get_int
+from chain.verify.report import Report
+
+__all__ = ["ChainLog"]
+
+
+class ChainLog:
+    """Checks of the chain log's entries, fed in log order by :meth:`check`."""
+
+    def __init__(self, certificates: Certificates) -> None:
+        self.certificates = certificates
+        self.members = MemberLog(certificates.chain_id)
+
+    @property
+    def report(self) -> Report:
+        """The verification's report, where the checked entries are described."""
+        return self.certificates.report
+
+    def check(self, row: EntryRow) -> None:
+        """Check ``row`` if it is an evidence, rotation or membership entry."""
+        if row.registry != CHAIN_LOG:
+            return
+        if row.topic == EVIDENCE_TOPIC:
+            self._check_evidence(row)
+        elif row.topic == ROTATE_TOPIC:
+            self._check_rotation(row)
+        elif row.topic == MEMBERSHIP_TOPIC:
+            self._check_membership(row)
+
+    def finish(self) -> None:
+        """The header's member history must be the one the membership entries certify."""
+        report = self.report
+        history = self.certificates.history
+        if not (self.members.started and history and report.anchor_height is None):
+            return
+        problem = self.members.compare(self.certificates.spans)
+        if problem is not None:
+            fail(problem)
+        report.history_checked = True
+
+    def _check_membership(self, row: EntryRow) -> None:
+        """A certified membership change: replayed on the member lists of the entries
+        before it, its certificate checked against the supernodes valid at its height."""
+        try:
+            record = json.loads(row.payload)
+        except ValueError:
+            fail(f"{row.where}: membership change payload is not JSON")
+        if not isinstance(record, Mapping):
+            fail(f"{row.where}: membership change is not an object")
+        change = record.get("change")
+        kind = change.get("type") if isinstance(change, Mapping) else None
+        if self.report.anchor_height is not None and not self.members.started and kind != "genesis":
+            # A range bundle lacks the entries before its anchor: the member
+            # lists this change applies to are unknown here.
+            self.report.membership_unchecked += 1
+            return
+        before = self.members.history()
+        try:
+            description = self.members.apply(record, row.where)
+        except MemberLogError as exc:
+            fail(f"{row.where}: {exc}")
+        except notes.NoteError as exc:
+            fail(f"{row.where}: malformed membership change ({exc})")
+        if self.certificates.history and self.report.anchor_height is None:
+            problem = self.members.compare_change(self.certificates.spans, before)
+            if problem is not None:
+                fail(problem)
+        self.report.membership.append(description)
+
+    def _check_rotation(self, row: EntryRow) -> None:
+        """A key rotation entry: certified by a quorum of the supernodes of the
+        height before it takes effect, and matching the header's member history."""
+        where = f"{row.where}: key rotation"
+        try:
+            record = json.loads(row.payload)
+        except ValueError:
+            fail(f"{where}: payload is not JSON")
+        if not isinstance(record, Mapping):
+            fail(f"{where}: not an object")
+        change = {k: v for k, v in record.items() if k != "certificate"}
+        certificate: list[Any] = get(record, "certificate", list, where)
+        name = get(change, "name", str, where)
+        new_kid = get_hex(change, "key_id", where, size=4)
+        from_height = get_int(change, "from_height", where, minimum=1)
+        chain_id = self.certificates.chain_id
+        if change.get("chain_id") != chain_id or change.get("tier") != SUPERNODE_TIER:
+            fail(f"{where}: not a supernode rotation of this chain")
+        keys = self.certificates.keys_at(SUPERNODE_TIER, from_height - 1)
+        message = canonical(change)
+        signers = set()
+        for item in certificate:
+            if not isinstance(item, Mapping) or item.get("alg") != "ed25519":
+                continue
+            signer, kid_hex, sig_hex = item.get("signer"), item.get("key_id"), item.get("signature")
+            if not (
+                isinstance(signer, str) and isinstance(kid_hex, str) and isinstance(sig_hex, str)
+            ):
+                continue
+            key = keys.get((signer, bytes.fromhex(kid_hex))) if HEX.fullmatch(kid_hex) else None
+            if key is None or not HEX.fullmatch(sig_hex):
+                continue
+            try:
+                key.verify(bytes.fromhex(sig_hex), message)
+            except InvalidSignature:
+                continue
+            signers.add(signer)
+        history = self.certificates.history
+        needed = protocol.quorum(len({n for n, _ in keys})) if history else self.report.quorum
+        if len(signers) < max(needed, 1):
+            fail(f"{where}: {len(signers)} valid supernode signatures, {needed} needed")
+        if history:
+            spans = self.certificates.spans.get((SUPERNODE_TIER, name, new_kid), [])
+            if not any(span[0] == from_height for span in spans):
+                fail(f"{where}: the header does not list {name}+{new_kid.hex()} from {from_height}")
+        self.report.rotations.append(
+            f"supernode {name} to key {new_kid.hex()} from block {from_height} ({row.where})"
+        )
+
+    def _check_evidence(self, row: EntryRow) -> None:
+        """An equivocation entry must prove itself: two votes of one member,
+        one slot, two blocks, both signatures valid under the member's key."""
+        where = f"{row.where}: evidence"
+        try:
+            record = json.loads(row.payload)
+        except ValueError:
+            fail(f"{where}: payload is not JSON")
+        if not isinstance(record, Mapping) or record.get("kind") != "equivocation":
+            fail(f"{where}: not an equivocation record")
+        votes = [record.get("vote"), record.get("conflicting")]
+        slots = set()
+        blocks = set()
+        for number, vote in enumerate(votes, start=1):
+            vote_where = f"{where}: vote {number}"
+            if not isinstance(vote, Mapping):
+                fail(f"{vote_where}: malformed (not an object)")
+            chain_id = get(vote, "chain_id", str, vote_where)
+            tier = get(vote, "tier", str, vote_where)
+            kind = get(vote, "kind", str, vote_where)
+            height = get_int(vote, "height", vote_where)
+            vote_round = get_int(vote, "round", vote_where)
+            signer = get(vote, "signer", str, vote_where)
+            digest = (
+                ZERO_HASH
+                if vote.get("block_hash") is None
+                else get_hex(vote, "block_hash", vote_where)
+            )
+            key_id = get_hex(vote, "key_id", vote_where, size=4)
+            signature = get_hex(vote, "signature", vote_where, size=64)
+            if chain_id != self.certificates.chain_id:
+                fail(f"{vote_where}: signed for chain {chain_id!r}")
+            if vote.get("alg") != "ed25519":
+                fail(f"{vote_where}: unsupported alg {vote.get('alg')!r}")
+            key = self.certificates.keys_at(tier, height).get((signer, key_id))
+            if key is None:
+                fail(
+                    f"{vote_where}: {tier} {signer}+{key_id.hex()} is not a listed key "
+                    f"at height {height}"
+                )
+            message = vote_message(
+                chain_id=chain_id,
+                tier=tier,
+                kind=kind,
+                height=height,
+                round=vote_round,
+                block_hash=digest,
+            )
+            try:
+                key.verify(signature, message)
+            except InvalidSignature:
+                fail(f"{vote_where}: invalid signature by {signer}")
+            slots.add((tier, kind, height, vote_round, signer))
+            blocks.add(digest)
+        if len(slots) != 1 or len(blocks) != 2:
+            fail(f"{where}: the two votes do not fill one slot with different blocks")
+        ((tier, kind, height, vote_round, signer),) = slots
+        self.report.evidence.append(
+            f"{tier} {signer} {kind} at height {height} round {vote_round} ({row.where})"
+        )
