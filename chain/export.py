@@ -6,6 +6,11 @@
 the two can never disagree. Entries are read in keyset-paginated chunks and
 joined with their stored events, so memory stays constant on any log size.
 The record layout is written down in docs/chain-format.md.
+
+A public bundle or receipt (``public=True``) leaves out the payload bytes of
+every registry event (DESIGN §8: the chain proves, it does not publish);
+only the chain's own log keeps them, its evidence and membership changes
+being public. Full ones are for operators and auditors.
 """
 
 from __future__ import annotations
@@ -27,8 +32,14 @@ from chain.ledger.proofs import inclusion_proof, subtree_fetcher
 from chain.ledger.proofs import tree_root as tree_root_of
 from chain.ledger.sqlite import events_table
 from chain.merkle import MerkleFrontier
-from chain.protocol import TIER_KINDS, quorum
-from chain.verify import BUNDLE_FORMAT, RECEIPT_FORMAT, EntryRow, VerificationFailure
+from chain.protocol import CHAIN_LOG, TIER_KINDS, quorum
+from chain.verify import (
+    BUNDLE_FORMAT,
+    PAYLOADS_OMITTED,
+    RECEIPT_FORMAT,
+    EntryRow,
+    VerificationFailure,
+)
 
 CHUNK = 2000
 
@@ -137,6 +148,18 @@ def entry_records(registry: str, after: int, upto: int | None) -> Iterator[Entry
         after = rows[-1][0]
 
 
+def public_entry(row: EntryRow) -> dict[str, Any]:
+    """The ``entry`` record of a public bundle: no payload bytes of a registry event.
+
+    The chain log's entries keep theirs: evidence and membership changes are
+    public, and the verifier needs them to check the certificates.
+    """
+    record = row.record()
+    if row.registry != CHAIN_LOG:
+        del record["payload"]
+    return record
+
+
 def _uuid_text(value: object) -> str:
     # PostgreSQL hands back a UUID; Django's SQLite UUIDField stores 32 hex digits.
     if isinstance(value, UUID):
@@ -230,7 +253,7 @@ def _anchor(height: int, registries: Iterable[str], tiers: Iterable[str]) -> dic
 
 
 def bundle_records(
-    from_height: int | None = None, to_height: int | None = None
+    from_height: int | None = None, to_height: int | None = None, *, public: bool = False
 ) -> Iterator[dict[str, Any] | EntryRow]:
     """Every record of the chain, in bundle order, ending with the ``end`` record.
 
@@ -238,8 +261,9 @@ def bundle_records(
     bundle form), everything else as bundle records. With ``from_height`` the
     bundle starts after an anchor (the previous block and the logs' frontiers,
     in the header); with ``to_height`` it stops after that block and leaves
-    out the entries not yet sealed. Raises :class:`RangeError` for a range
-    the chain does not have.
+    out the entries not yet sealed. A ``public`` bundle says so in its header
+    (``"payloads": "omitted"``) and its entries come as :func:`public_entry`
+    records. Raises :class:`RangeError` for a range the chain does not have.
     """
     first = 1 if from_height is None else from_height
     last_height = Block.objects.order_by("-height").values_list("height", flat=True).first() or 0
@@ -251,6 +275,8 @@ def bundle_records(
     if first > max(last_height, 1):
         raise RangeError(f"no block {first} (the chain has blocks 1..{last_height})")
     header = header_record()
+    if public:
+        header["payloads"] = PAYLOADS_OMITTED
     tiers = [
         tier for tier, key in (("witness", "witnesses"), ("citizen", "citizens")) if key in header
     ]
@@ -272,7 +298,7 @@ def bundle_records(
         for registry in registries:
             for record in entry_records(registry, sizes[registry], logs.get(registry, 0)):
                 entries += 1
-                yield record
+                yield public_entry(record) if public else record
             sizes[registry] = logs.get(registry, 0)
         blocks += 1
         yield block_record(block, tiers)
@@ -280,7 +306,7 @@ def bundle_records(
         for registry in registries:
             for record in entry_records(registry, sizes[registry], None):
                 entries += 1
-                yield record
+                yield public_entry(record) if public else record
     yield {"type": "end", "entries": entries, "blocks": blocks}
 
 
@@ -311,21 +337,27 @@ class ReceiptError(LookupError):
         self.status = status
 
 
-def receipt_record(registry: str, seq: int) -> dict[str, Any]:
-    """A citizen's finality receipt of entry ``seq`` of ``registry``.
-
-    One small JSON object that ``python -m chain.verify`` checks offline: the
-    entry with its payload, its inclusion proof in the first block that holds
-    it, that block's header, tier certificates and checkpoint, and the member
-    keys needed to check them (so it still verifies after keys rotate). The
-    layout is in docs/chain-format.md.
-    """
+def ledger_row(registry: str, seq: int) -> EntryRow:
+    """Entry ``seq`` of a registry log with its payload (:class:`ReceiptError` if none)."""
     if registry not in settings.RIIK_REGISTRIES:
         raise ReceiptError(f"no registry log named {registry!r}")
     rows = list(entry_records(registry, seq - 1, seq)) if seq >= 1 else []
     if not rows or rows[0].seq != seq:
         raise ReceiptError(f"registry {registry} has no entry {seq}")
-    (row,) = rows
+    return rows[0]
+
+
+def receipt_record(registry: str, seq: int, *, public: bool = False) -> dict[str, Any]:
+    """A finality receipt of entry ``seq`` of ``registry``.
+
+    One small JSON object that ``python -m chain.verify`` checks offline: the
+    entry with its payload, its inclusion proof in the first block that holds
+    it, that block's header, tier certificates and checkpoint, and the member
+    keys needed to check them (so it still verifies after keys rotate). A
+    ``public`` receipt leaves out the payload of a registry event and says so
+    (``"payloads": "omitted"``). The layout is in docs/chain-format.md.
+    """
+    row = ledger_row(registry, seq)
     if seq > 1:
         previous = LedgerEntry.objects.filter(registry=registry, seq=seq - 1).first()
         if previous is None or bytes(previous.entry_hash) != row.prev_hash:
@@ -362,9 +394,9 @@ def receipt_record(registry: str, seq: int) -> dict[str, Any]:
         )
         if key in header
     }
-    entry = row.record()
+    entry = public_entry(row) if public else row.record()
     entry.pop("type")
-    return {
+    receipt: dict[str, Any] = {
         "format": RECEIPT_FORMAT,
         "chain_id": settings.RIIK_CHAIN_ID,
         "origin_prefix": settings.RIIK_ORIGIN_PREFIX,
@@ -378,3 +410,6 @@ def receipt_record(registry: str, seq: int) -> dict[str, Any]:
         },
         "block": record,
     }
+    if "payload" not in entry:
+        receipt["payloads"] = PAYLOADS_OMITTED
+    return receipt

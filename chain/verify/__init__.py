@@ -28,6 +28,7 @@ from chain.verify.cli import main, read_trusted_keys
 from chain.verify.receipts import verify_receipt
 from chain.verify.records import (
     BUNDLE_FORMAT,
+    PAYLOADS_OMITTED,
     RECEIPT_FORMAT,
     BundleFormatError,
     EntryRow,
@@ -39,6 +40,7 @@ from chain.verify.verifier import ChainVerifier
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "PAYLOADS_OMITTED",
     "RECEIPT_FORMAT",
     "STANDALONE_FILES",
     "BundleFormatError",

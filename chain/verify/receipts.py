@@ -18,6 +18,7 @@ from chain.verify.records import (
     get_hex,
     get_int,
     lowercase_hex,
+    payloads_omitted,
 )
 from chain.verify.verifier import ChainVerifier
 
@@ -60,9 +61,15 @@ def verify_receipt(
         + ("keys from the receipt)" if report.keys_from_bundle else "trusted keys)")
     ]
 
-    row = entry_row(entry, registry, seq, where)
-    leaf = checked_leaf(row)
-    lines.append(f"{where}: payload hash and entry hash OK ({row.topic})")
+    row = entry_row(entry, registry, seq, where, public=payloads_omitted(receipt, "receipt"))
+    rehash = "payload" in entry
+    leaf = checked_leaf(row, rehash=rehash)
+    lines.append(
+        f"{where}: payload hash and entry hash OK ({row.topic})"
+        if rehash
+        else f"{where}: entry hash OK ({row.topic}); public receipt: the payload is omitted, "
+        "so its payload hash was not re-hashed"
+    )
 
     header: Mapping[str, Any] = get(block, "header", Mapping, "receipt block")
     height = get_int(header, "height", "receipt block", minimum=1)

@@ -20,7 +20,16 @@ from chain.protocol import WITNESS_TIER
 from chain.verify.certificates import Certificates
 from chain.verify.chainlog import ChainLog
 from chain.verify.header import read_header
-from chain.verify.records import EntryRow, checked_leaf, entry_row, fail, get, get_hex, get_int
+from chain.verify.records import (
+    EntryRow,
+    checked_leaf,
+    entry_row,
+    fail,
+    get,
+    get_hex,
+    get_int,
+    payloads_omitted,
+)
 from chain.verify.report import RegistryReport, Report
 
 __all__ = ["ChainVerifier"]
@@ -68,6 +77,7 @@ class ChainVerifier:
         self._logs: dict[str, _Log] = {}
         self._ended = False
         self._entry_records = 0
+        self._public = False
 
     # -- public API --
 
@@ -88,6 +98,7 @@ class ChainVerifier:
         if self._certificates is not None:
             fail("bundle: a second header record")
         certificates = read_header(header, self._trusted, self._quorum_override)
+        self._public = payloads_omitted(header, "header")
         self._certificates = certificates
         self._chain_log = ChainLog(certificates)
         self._logs = {name: _Log(log) for name, log in certificates.report.registries.items()}
@@ -189,7 +200,8 @@ class ChainVerifier:
             get(record, "seq", int, where)
         assert isinstance(registry, str)
         assert isinstance(seq, int)
-        self._check_entry(entry_row(record, registry, seq, where))
+        row = entry_row(record, registry, seq, where, public=self._public)
+        self._check_entry(row, rehash="payload" in record)
 
     def entry_row(self, row: EntryRow) -> None:
         """Verify an entry already typed by its source (the database)."""
@@ -197,13 +209,15 @@ class ChainVerifier:
         self._entry_records += 1
         self._check_entry(row)
 
-    def _check_entry(self, row: EntryRow) -> None:
+    def _check_entry(self, row: EntryRow, *, rehash: bool = True) -> None:
         log = self._logs.get(row.registry)
         if log is None:
             fail(f"{row.where}: registry not listed in the bundle header")
         if row.seq != log.next_seq:
             fail(f"{row.where}: expected seq {log.next_seq}")
-        leaf = checked_leaf(row)
+        leaf = checked_leaf(row, rehash=rehash)
+        if not rehash:
+            self.report.payloads_omitted += 1
         if row.prev_hash != log.report.head_hash:
             if row.seq == 1:
                 fail(f"{row.where}: prev_hash of the first entry must be zero")

@@ -106,3 +106,45 @@ def test_the_verifier_reports_what_it_checked_per_block(
     assert block_lines[0].startswith("block 1: final; hash, link, roots (business 2,")
     assert block_lines[0].endswith("checkpoints and 1 supernode signatures OK")
     assert "registry business: 13 entries" in out
+
+
+def test_a_public_export_has_no_event_payloads_and_verifies_saying_so(tmp_path: Path) -> None:
+    _four_blocks()
+    bundle = _export(tmp_path, "--public")
+    records = [json.loads(line) for line in bundle.read_text().splitlines()]
+    assert records[0]["payloads"] == "omitted"
+    entries = [r for r in records if r["type"] == "entry"]
+    assert entries
+    assert all("payload" not in r for r in entries if r["registry"] != "consensus")
+    assert all("payload" in r for r in entries if r["registry"] == "consensus")
+    result = subprocess.run(
+        [sys.executable, "-m", "chain.verify", str(bundle)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    registry_entries = sum(1 for r in entries if r["registry"] != "consensus")
+    assert (
+        f"payloads: omitted from this public bundle; the payload hashes of {registry_entries} "
+        "entries were not re-hashed"
+    ) in result.stdout
+
+
+def test_a_bundle_without_payloads_that_does_not_say_it_is_public_fails(tmp_path: Path) -> None:
+    _four_blocks()
+    bundle = _export(tmp_path, "--public")
+    lines = bundle.read_text().splitlines()
+    header = json.loads(lines[0])
+    del header["payloads"]
+    lines[0] = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    bundle.write_text("\n".join(lines) + "\n")
+    with pytest.raises(VerificationFailure, match="field 'payload' missing"):
+        verify_bundle(bundle)
+    header["payloads"] = "some"
+    lines[0] = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    bundle.write_text("\n".join(lines) + "\n")
+    with pytest.raises(VerificationFailure, match="field 'payloads' must be 'omitted'"):
+        verify_bundle(bundle)
