@@ -1,11 +1,12 @@
 """What the registries' admins share: read-only read models changed only by command forms.
 
 A registry's admin subclasses :class:`CommandAdmin` for each read model and
-names its application, projections, the command forms it offers on a record
-(:class:`RecordCommand`) and, optionally, the form that adds a record (a
-registration). Records are never edited or deleted directly; a refused
-command shows the registry's message on the form (on the field it names) and
-writes nothing. Who may issue commands is the subclass's :meth:`can_act`.
+names its catalog (:mod:`registries.common.catalog`), the target whose
+commands it offers on a record as buttons and forms, and, optionally, the
+command whose form adds a record (a registration). Records are never edited
+or deleted directly; a refused command shows the registry's message on the
+form (on the field it names) and writes nothing. Who may issue commands is
+the subclass's :meth:`can_act`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from django.utils.html import format_html, format_html_join
 
 from chain.blocks.status import LedgerStatus, ledger_status
 from registries.common.application import RegistryApplication
+from registries.common.catalog import Catalog, Command, Target
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
 from registries.common.projections import ReadModelProjection
@@ -45,6 +47,11 @@ class CommandForm(forms.Form):
     """
 
     field_aliases: ClassVar[dict[str, str]] = {}
+
+    def command_data(self) -> dict[str, Any]:
+        """The command's data in the API's words (the cleaned data, unless a form
+        asks in other units, such as euros for cents)."""
+        return dict(self.cleaned_data)
 
     def __init__(self, *args: Any, record: Any = None, **kwargs: Any) -> None:
         self.record = record
@@ -78,6 +85,18 @@ class RecordCommand:
     available: Callable[[Any], bool] = field(default=lambda record: True)
 
 
+def _record_command(command: Command, target: Target) -> RecordCommand:
+    """A catalog command as an admin form on a record: the form's data and the record's key."""
+
+    def run(app: Any, record: Any, form: CommandForm, who: str) -> object:
+        return command.run(app, {**form.command_data(), **target.key(record, who)}, who)
+
+    assert command.form is not None  # Catalog.on() offers commands with a form only
+    return RecordCommand(
+        command.name, command.title, command.form, run, command.done, command.available
+    )
+
+
 def html_table(headers: list[str], rows: list[list[Any]], empty: str) -> str:
     """A small HTML table for a read-only admin field (cells are escaped)."""
     if not rows:
@@ -102,7 +121,28 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     commands: ClassVar[dict[str, RecordCommand]] = {}
     add_form: ClassVar[type[CommandForm] | None] = None
     add_title: ClassVar[str] = ""
+    catalog: ClassVar[Catalog | None] = None
+    target: ClassVar[Target | None] = None
+    registration: ClassVar[str] = ""
     actions = None
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        """Generate the record commands and the add form from the registry's catalog."""
+        super().__init_subclass__(**kwargs)
+        catalog = cls.__dict__.get("catalog")
+        if catalog is None:
+            return
+        cls.application = catalog.application
+        cls.projections = list(catalog.projections)
+        if cls.target is not None:
+            cls.commands = {
+                name: _record_command(command, cls.target)
+                for name, command in catalog.on(cls.target).items()
+            }
+        if cls.registration:
+            registration = catalog[cls.registration]
+            cls.add_form = registration.form
+            cls.add_title = registration.title
 
     # Who may act.
 
@@ -227,7 +267,9 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     def add(self, app: Any, form: CommandForm, who: str) -> object:
         """Issue the command of the add form; return what names the new record."""
-        raise NotImplementedError
+        if self.catalog is None or not self.registration:
+            raise NotImplementedError
+        return self.catalog[self.registration].run(app, form.command_data(), who)
 
     def added_record(self, result: object) -> Any:
         """The read model of the record the add form created."""

@@ -30,10 +30,11 @@ from registries.business.api.serializers import (
     CompanyDetailSerializer,
     RegistrationSerializer,
 )
-from registries.business.api.views import checked_code, company_record, detail_response, validated
+from registries.business.api.views import checked_code, company_record, detail_response
 from registries.business.application import BusinessRegistry, Registration
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
+from registries.common.api import validated
 from registries.common.api.me import (
     ChainField,
     ChainPositionsMixin,

@@ -1,60 +1,49 @@
-"""What every registry's REST API shares: the command permission and the view base.
+"""What every registry's REST API shares: public reads, checked input, the actor.
 
 Reads are public (or narrowed by the registry's own views); commands need an
-authenticated official holding the view's ``command_role`` in the identity
-registry (such as the business registrar). Anonymous callers get 401,
-everyone else without the role 403, both as problem+json.
+authenticated official holding the command's role in the identity registry
+(such as the business registrar). Anonymous callers get 401, everyone else
+without the role 403, both as problem+json. The commands themselves are
+generated from each registry's catalog (:mod:`registries.common.catalog`).
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, ClassVar
+from typing import Any
 
 from django.db import connection
 from django.db.models import Q
-from rest_framework.generics import GenericAPIView
+from rest_framework import serializers
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 
-from registries.common.api.roles import role_message, user_has_role
-from registries.common.api.tokens import acting_organisation, token_allows_role
+from registries.common.api.tokens import acting_organisation
+
+# How OpenAPI documents a public read: a token or session is accepted but not needed.
+PUBLIC: Any = [{"tokenAuth": []}, {"cookieAuth": []}, {}]
 
 
-class CommandPermission(BasePermission):
-    """Safe methods for everyone; commands need the view's ``command_role``
-    (an official's role in the identity registry, e.g. business registrar) or,
-    for views without one, its Django ``command_permission``."""
+def public_read(write: type[BasePermission]) -> type[BasePermission]:
+    """A DRF permission class: reads for everyone, every other method needs ``write``."""
 
-    message = "You do not have the permission to issue commands in this registry."
+    class PublicRead(BasePermission):
+        message: str = getattr(write, "message", "You do not have permission to do this.")
 
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        user = request.user
-        if not (user and user.is_authenticated):
-            return False  # DRF answers 401 for an unauthenticated request
-        role: tuple[str, str] | None = getattr(view, "command_role", None)
-        if role:
-            if not (user_has_role(user, *role) and token_allows_role(request.auth, *role)):
-                self.message = role_message(*role)
-                return False
-            return True
-        required: str | None = getattr(view, "command_permission", None)
-        if not required:
-            return False
-        if not user.has_perm(required):
-            self.message = f"Issuing this command needs the permission {required!r}."
-            return False
-        return True
+        def has_permission(self, request: Request, view: Any) -> bool:
+            if request.method in SAFE_METHODS:
+                return True
+            return bool(write().has_permission(request, view))
+
+    PublicRead.__name__ = PublicRead.__qualname__ = f"PublicReadAnd{write.__name__}"
+    return PublicRead
 
 
-class RegistryAPIView(GenericAPIView[Any]):
-    """Base of registry endpoints that accept commands (POST)."""
-
-    permission_classes = [CommandPermission]
-    command_role: ClassVar[tuple[str, str] | None] = None
-    command_permission: ClassVar[str] = ""
+def validated(serializer_class: type[serializers.BaseSerializer[Any]], data: Any) -> dict[str, Any]:
+    """The data after the serializer's checks (a 400 problem listing the fields if not)."""
+    serializer = serializer_class(data=data)
+    serializer.is_valid(raise_exception=True)
+    return dict(serializer.validated_data)
 
 
 def actor(request: Request) -> str:
@@ -74,4 +63,4 @@ def text_contains(field: str, text: str) -> Q:
     return Q(**{f"{field}__icontains": text})
 
 
-__all__ = ["CommandPermission", "RegistryAPIView", "actor", "text_contains"]
+__all__ = ["PUBLIC", "actor", "public_read", "text_contains", "validated"]

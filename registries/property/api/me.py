@@ -19,6 +19,7 @@ from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from registries.common.api import validated
 from registries.common.api.me import (
     ChainField,
     ChainPositionsMixin,
@@ -30,7 +31,7 @@ from registries.common.api.problems import problem_responses
 from registries.common.api.signing import SignedCommandMixin, signatures_field
 from registries.common.commands import issue
 from registries.property.api.serializers import LandUnitDetailSerializer, TransferInputSerializer
-from registries.property.api.views import detail_response, transfer_of, validated
+from registries.property.api.views import detail_response, transfer_of
 from registries.property.application import PropertyRegistry
 from registries.property.domain import PERSON, party_kind, validate_cadastral_code
 from registries.property.models import LandUnitRecord, MortgageRecord, OwnershipRecord
