@@ -12,6 +12,8 @@ registrars (a role in the identity registry) see and use the forms.
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
@@ -159,5 +161,5 @@ class CompanyRecordAdmin(CommandAdmin):
         ]
         return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
 
-    def added_record(self, result: object) -> CompanyRecord:
+    def added_record(self, result: object, data: dict[str, Any]) -> CompanyRecord:
         return CompanyRecord.objects.get(registry_code=result)

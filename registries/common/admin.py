@@ -129,7 +129,7 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def __init_subclass__(cls, **kwargs: Any) -> None:
         """Generate the record commands and the add form from the registry's catalog."""
         super().__init_subclass__(**kwargs)
-        catalog = cls.__dict__.get("catalog")
+        catalog = cls.catalog
         if catalog is None:
             return
         cls.application = catalog.application
@@ -265,14 +265,15 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             form.add_registry_error(error)
             return False, None
 
-    def add(self, app: Any, form: CommandForm, who: str) -> object:
+    def add(self, app: Any, data: dict[str, Any], who: str) -> object:
         """Issue the command of the add form; return what names the new record."""
         if self.catalog is None or not self.registration:
             raise NotImplementedError
-        return self.catalog[self.registration].run(app, form.command_data(), who)
+        return self.catalog[self.registration].run(app, data, who)
 
-    def added_record(self, result: object) -> Any:
-        """The read model of the record the add form created."""
+    def added_record(self, result: object, data: dict[str, Any]) -> Any:
+        """The read model of the record the add form created (``result`` is what
+        the command returned, ``data`` what it was given)."""
         raise NotImplementedError
 
     def add_view(
@@ -284,9 +285,10 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         form = self.add_form(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             who = request.user.get_username()
-            ok, result = self.issue_from(form, lambda app: self.add(app, form, who))
+            data = form.command_data()
+            ok, result = self.issue_from(form, lambda app: self.add(app, data, who))
             if ok:
-                record = self.added_record(result)
+                record = self.added_record(result, data)
                 self.log_addition(request, record, f"{self.add_title} (registry command)")
                 messages.success(
                     request, f"{self.add_title}: {record} (ledger seq {record.ledger_seq})."

@@ -100,12 +100,13 @@ class Command:
     ``name`` is the admin's URL slug (``.../command/<name>/``) and ``title``
     the admin's button label and form title. ``input`` is the API's request
     body (None: no body); ``route`` the API path after the target's (empty:
-    the target's own path) and ``url_name`` its URL name (empty: the command
-    has no API route). ``form`` is the admin's form (None: no admin form) and
-    ``done`` its success message; ``available(record)`` says whether the
-    admin offers the command on a record. ``caller(request)`` adds what the
-    caller contributes to the API's data (such as the doctor's own code),
-    ``actor(request)`` names who issues it in the events.
+    the target's own path), ``url_name`` its URL name (empty: the command has
+    no API route) and ``reply`` what it answers. ``form`` is the admin's form
+    (None: no admin form) and ``done`` its success message;
+    ``available(record)`` says whether the admin offers the command on a
+    record. ``caller(request)`` adds what the caller contributes to the API's
+    data (such as the doctor's own code), ``actor(request)`` names who issues
+    it in the events.
     """
 
     name: str
@@ -113,7 +114,7 @@ class Command:
     target: Target
     run: Run
     permission: type[BasePermission]
-    reply: Reply
+    reply: Reply | None = None
     input: type[serializers.BaseSerializer[Any]] | None = None
     route: str = ""
     url_name: str = ""
@@ -175,6 +176,9 @@ class Catalog:
     ) -> type[GenericAPIView[Any]]:
         """The DRF view that issues ``command`` on POST (joined to the ``read`` view, if any)."""
         catalog = self
+        reply = command.reply
+        if reply is None:
+            raise ValueError(f"command {command.name!r} has an API route but no reply")
 
         # No docstring on purpose: drf-spectacular would publish it as the
         # description of every command.
@@ -183,7 +187,6 @@ class Catalog:
             body = validated(command.input, request.data) if command.input is not None else {}
             data = {**body, **keys, **command.caller(request)}
             result = catalog.issue(command, data, command.actor(request))
-            reply = command.reply
             headers = None
             if reply.location is not None:
                 headers = {"Location": reply.location(request, data, result)}
@@ -196,14 +199,14 @@ class Catalog:
             parameters=[*command.target.parameters, *command.parameters],
             request=command.input,
             responses={
-                command.status: command.reply.serializer,
+                command.status: reply.serializer,
                 **problem_responses(*command.problems),
             },
         )
         namespace: dict[str, Any] = {"post": schema(post), "__doc__": None}
         if read is None:
             namespace["permission_classes"] = [command.permission]
-            namespace["serializer_class"] = command.input or command.reply.serializer
+            namespace["serializer_class"] = command.input or reply.serializer
             base: type[GenericAPIView[Any]] = GenericAPIView
         else:
             namespace["get_permissions"] = _by_method(read, command)

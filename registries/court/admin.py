@@ -150,7 +150,7 @@ class CaseRecordAdmin(CommandAdmin):
             return queryset.filter(Q(parties__code=term) | Q(court_code=term)).distinct(), False
         return queryset.filter(text_contains("title", term)), False
 
-    def added_record(self, result: object) -> CaseRecord:
+    def added_record(self, result: object, data: dict[str, Any]) -> CaseRecord:
         return CaseRecord.objects.get(number=result)
 
     # Read-only tables.

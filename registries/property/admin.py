@@ -116,7 +116,7 @@ class LandUnitRecordAdmin(CommandAdmin):
         )
         return queryset.filter(matches).distinct(), True
 
-    def added_record(self, result: object) -> LandUnitRecord:
+    def added_record(self, result: object, data: dict[str, Any]) -> LandUnitRecord:
         return LandUnitRecord.objects.get(cadastral_code=result)
 
     # Columns and read-only fields.
