@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from django import forms
@@ -26,13 +25,11 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from chain.blocks.status import LedgerStatus, ledger_status
-from registries.common.application import RegistryApplication
 from registries.common.catalog import Catalog, Command, Target
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
-from registries.common.projections import ReadModelProjection
 
-__all__ = ["CommandAdmin", "CommandForm", "RecordCommand", "html_table"]
+__all__ = ["CommandAdmin", "CommandForm", "html_table"]
 
 _FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.+)$", re.DOTALL)
 
@@ -69,34 +66,6 @@ class CommandForm(forms.Form):
         self.add_error(None, message)
 
 
-@dataclass(frozen=True)
-class RecordCommand:
-    """A command on one record, offered as a button and a form on its admin page.
-
-    ``run(app, record, form, who)`` issues the command; ``available(record)``
-    says whether the button is shown for this record.
-    """
-
-    slug: str
-    title: str
-    form: type[CommandForm]
-    run: Callable[[Any, Any, Any, str], object]
-    done: str
-    available: Callable[[Any], bool] = field(default=lambda record: True)
-
-
-def _record_command(command: Command, target: Target) -> RecordCommand:
-    """A catalog command as an admin form on a record: the form's data and the record's key."""
-
-    def run(app: Any, record: Any, form: CommandForm, who: str) -> object:
-        return command.run(app, {**form.command_data(), **target.key(record, who)}, who)
-
-    assert command.form is not None  # Catalog.on() offers commands with a form only
-    return RecordCommand(
-        command.name, command.title, command.form, run, command.done, command.available
-    )
-
-
 def html_table(headers: list[str], rows: list[list[Any]], empty: str) -> str:
     """A small HTML table for a read-only admin field (cells are escaped)."""
     if not rows:
@@ -113,36 +82,23 @@ def html_table(headers: list[str], rows: list[list[Any]], empty: str) -> str:
 class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """A read model in the admin: listed and shown read-only, changed by commands only."""
 
-    application: ClassVar[type[RegistryApplication]]
-    projections: ClassVar[list[type[ReadModelProjection]]]
+    catalog: ClassVar[Catalog]
+    target: ClassVar[Target | None] = None
+    registration: ClassVar[str] = ""
     command_template: ClassVar[str] = "admin/common/command_form.html"
     change_form_template = "admin/common/record_change_form.html"
     change_list_template = "admin/common/record_change_list.html"
-    commands: ClassVar[dict[str, RecordCommand]] = {}
-    add_form: ClassVar[type[CommandForm] | None] = None
-    add_title: ClassVar[str] = ""
-    catalog: ClassVar[Catalog | None] = None
-    target: ClassVar[Target | None] = None
-    registration: ClassVar[str] = ""
     actions = None
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        """Generate the record commands and the add form from the registry's catalog."""
-        super().__init_subclass__(**kwargs)
-        catalog = cls.catalog
-        if catalog is None:
-            return
-        cls.application = catalog.application
-        cls.projections = list(catalog.projections)
-        if cls.target is not None:
-            cls.commands = {
-                name: _record_command(command, cls.target)
-                for name, command in catalog.on(cls.target).items()
-            }
-        if cls.registration:
-            registration = catalog[cls.registration]
-            cls.add_form = registration.form
-            cls.add_title = registration.title
+    @property
+    def record_commands(self) -> dict[str, Command]:
+        """The commands offered on one record, by name (buttons and forms)."""
+        return self.catalog.on(self.target) if self.target is not None else {}
+
+    @property
+    def add_command(self) -> Command | None:
+        """The command whose form adds a record (a registration), if any."""
+        return self.catalog[self.registration] if self.registration else None
 
     # Who may act.
 
@@ -165,7 +121,7 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return super().has_view_permission(request, obj) or self._can_act(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return self.add_form is not None and self._can_act(request)
+        return self.add_command is not None and self._can_act(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -220,7 +176,8 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        extra_context = {**(extra_context or {}), "add_title": self.add_title}
+        add_title = self.add_command.title if self.add_command is not None else ""
+        extra_context = {**(extra_context or {}), "add_title": add_title}
         return super().changelist_view(request, extra_context)
 
     def change_view(
@@ -234,8 +191,8 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         record = self.get_object(request, unquote(object_id))
         if record is not None and self._can_act(request):
             extra_context["record_commands"] = [
-                (command.title, self.command_url(record, command.slug))
-                for command in self.commands.values()
+                (command.title, self.command_url(record, command.name))
+                for command in self.record_commands.values()
                 if command.available(record)
             ]
         return super().change_view(request, object_id, form_url, extra_context)
@@ -260,16 +217,10 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> tuple[bool, object | None]:
         """Issue a command; on refusal put the registry's message on the form."""
         try:
-            return True, issue(self.application, self.projections, run)
+            return True, issue(self.catalog.application, self.catalog.projections, run)
         except RegistryError as error:
             form.add_registry_error(error)
             return False, None
-
-    def add(self, app: Any, data: dict[str, Any], who: str) -> object:
-        """Issue the command of the add form; return what names the new record."""
-        if self.catalog is None or not self.registration:
-            raise NotImplementedError
-        return self.catalog[self.registration].run(app, data, who)
 
     def added_record(self, result: object, data: dict[str, Any]) -> Any:
         """The read model of the record the add form created (``result`` is what
@@ -280,29 +231,30 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         self, request: HttpRequest, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
         """The add form (a registration or an appointment): the only way to add records."""
-        if self.add_form is None or not self._can_act(request):
+        spec = self.add_command
+        if spec is None or spec.form is None or not self._can_act(request):
             raise PermissionDenied
-        form = self.add_form(request.POST if request.method == "POST" else None)
+        form = spec.form(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             who = request.user.get_username()
             data = form.command_data()
-            ok, result = self.issue_from(form, lambda app: self.add(app, data, who))
+            ok, result = self.issue_from(form, lambda app: spec.run(app, data, who))
             if ok:
                 record = self.added_record(result, data)
-                self.log_addition(request, record, f"{self.add_title} (registry command)")
+                self.log_addition(request, record, f"{spec.title} (registry command)")
                 messages.success(
-                    request, f"{self.add_title}: {record} (ledger seq {record.ledger_seq})."
+                    request, f"{spec.title}: {record} (ledger seq {record.ledger_seq})."
                 )
                 return HttpResponseRedirect(self.change_url(record))
-        return self.render_command_form(request, form, self.add_title, None, self.changelist_url())
+        return self.render_command_form(request, form, spec.title, None, self.changelist_url())
 
     def command_view(self, request: HttpRequest, object_id: str, command: str) -> HttpResponse:
         """A command form for one record."""
         if not self._can_act(request):
             raise PermissionDenied
-        spec = self.commands.get(command)
+        spec = self.record_commands.get(command)
         record = self.get_object(request, unquote(object_id))
-        if spec is None or record is None:
+        if spec is None or spec.form is None or self.target is None or record is None:
             raise Http404("No such record or command")
         # An unavailable command offers no form, but a form posted from a stale
         # page goes to the registry, whose refusal explains what changed.
@@ -311,7 +263,11 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         form = spec.form(request.POST if request.method == "POST" else None, record=record)
         if request.method == "POST" and form.is_valid():
             who = request.user.get_username()
-            ok, _ = self.issue_from(form, lambda app: spec.run(app, record, form, who))
+            target = self.target
+            ok, _ = self.issue_from(
+                form,
+                lambda app: spec.run(app, {**form.command_data(), **target.key(record, who)}, who),
+            )
             if ok:
                 record.refresh_from_db()
                 self.log_change(request, record, f"{spec.title} (registry command)")
