@@ -19,9 +19,9 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
-from registries.business.commands import COMMANDS, COMPANY, euros
+from registries.business.commands import COMMANDS, COMPANY
 from registries.business.models import CompanyPerson, CompanyRecord
-from registries.common.admin import CommandAdmin, html_table
+from registries.common.admin import CommandAdmin, euros, html_table
 from registries.common.api import text_contains
 from registries.common.api.roles import user_has_role
 from registries.common.api.serializers import ledger_history

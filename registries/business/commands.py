@@ -11,7 +11,6 @@ line); each hands the command the API's data.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
@@ -24,6 +23,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from registries.business.api.serializers import (
+    MAX_CENTS,
     AddressChangeSerializer,
     AnnualReportFilingSerializer,
     BoardChangeSerializer,
@@ -44,11 +44,9 @@ from registries.business.application import BusinessRegistry, Registration
 from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH, AnnualReport
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
-from registries.common.admin import CommandForm
+from registries.common.admin import CodesField, CommandForm, EuroField, to_cents
 from registries.common.api.tokens import acting_organisation
 from registries.common.catalog import Catalog, Command, Reply, Target
-
-MAX_EUROS = Decimal("10000000000000")  # 10**15 cents, as the API allows
 
 
 class RegistrarOrTheCompany(BasePermission):
@@ -70,44 +68,9 @@ class RegistrarOrTheCompany(BasePermission):
         return True
 
 
-def euros(cents: int) -> str:
-    """``250000`` -> ``2 500.00 €``."""
-    return f"{Decimal(cents) / 100:,.2f}".replace(",", "\u202f") + " €"
-
-
-def to_cents(amount: Decimal) -> int:
-    """Euros with at most two decimals, as whole cents."""
-    return int((amount * 100).to_integral_value())
-
-
-# Form fields -----------------------------------------------------------------
-
-
-class PersonalCodesField(forms.CharField):
-    """Personal codes, one per line (commas and spaces also separate them)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3, "cols": 24}))
-        kwargs.setdefault("help_text", "Personal codes (isikukood), one per line.")
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return "\n".join(value)
-        return value
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        return [code for code in re.split(r"[\s,;]+", text) if code]
-
-
-class EuroField(forms.DecimalField):
-    """An amount in euros with at most two decimals."""
-
-    def __init__(self, *, min_value: Decimal = Decimal(0), **kwargs: Any) -> None:
-        super().__init__(
-            max_digits=16, decimal_places=2, min_value=min_value, max_value=MAX_EUROS, **kwargs
-        )
+def personal_codes_field(**kwargs: Any) -> CodesField:
+    """Personal codes, one per line."""
+    return CodesField(rows=3, help_text="Personal codes (isikukood), one per line.", **kwargs)
 
 
 # The admin's forms ------------------------------------------------------------------
@@ -120,9 +83,11 @@ class RegistrationForm(CommandForm):
     legal_form = forms.ChoiceField(
         choices=[(form, f"{form}: {meaning}") for form, meaning in LEGAL_FORMS.items()]
     )
-    share_capital_euros = EuroField(label="Share capital (€)", initial=Decimal("2500.00"))
-    founders = PersonalCodesField()
-    board = PersonalCodesField(label="Management board")
+    share_capital_euros = EuroField(
+        max_cents=MAX_CENTS, label="Share capital (€)", initial=Decimal("2500.00")
+    )
+    founders = personal_codes_field()
+    board = personal_codes_field(label="Management board")
     address = forms.CharField(max_length=300)
 
     field_aliases = {"share_capital_cents": "share_capital_euros"}
@@ -143,7 +108,7 @@ class AddressForm(CommandForm):
 
 
 class BoardForm(CommandForm):
-    members = PersonalCodesField(label="New management board")
+    members = personal_codes_field(label="New management board")
     field_aliases = {"board": "members"}
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -155,7 +120,9 @@ class BoardForm(CommandForm):
 
 
 class CapitalForm(CommandForm):
-    amount_euros = EuroField(min_value=Decimal("0.01"), label="Increase by (€)")
+    amount_euros = EuroField(
+        max_cents=MAX_CENTS, min_value=Decimal("0.01"), label="Increase by (€)"
+    )
     field_aliases = {"amount_cents": "amount_euros"}
 
     def command_data(self) -> dict[str, Any]:
@@ -164,8 +131,10 @@ class CapitalForm(CommandForm):
 
 class AnnualReportForm(CommandForm):
     year = forms.IntegerField(min_value=1900, max_value=9999, label="Financial year")
-    revenue_euros = EuroField(label="Revenue (€)")
-    net_profit_euros = EuroField(min_value=-MAX_EUROS, label="Net profit (€)")
+    revenue_euros = EuroField(max_cents=MAX_CENTS, label="Revenue (€)")
+    net_profit_euros = EuroField(
+        max_cents=MAX_CENTS, min_value=-Decimal(MAX_CENTS) / 100, label="Net profit (€)"
+    )
     employees = forms.IntegerField(min_value=0, max_value=10_000_000)
     field_aliases = {
         "revenue_cents": "revenue_euros",

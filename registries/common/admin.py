@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django import forms
@@ -29,7 +30,15 @@ from registries.common.catalog import Catalog, Command, Target
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
 
-__all__ = ["CommandAdmin", "CommandForm", "html_table"]
+__all__ = [
+    "CodesField",
+    "CommandAdmin",
+    "CommandForm",
+    "EuroField",
+    "euros",
+    "html_table",
+    "to_cents",
+]
 
 _FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.+)$", re.DOTALL)
 
@@ -64,6 +73,46 @@ class CommandForm(forms.Form):
                 self.add_error(name, match.group(2))
                 return
         self.add_error(None, message)
+
+
+def euros(cents: int) -> str:
+    """``250000`` -> ``2 500.00 €``."""
+    return f"{Decimal(cents) / 100:,.2f}".replace(",", "\u202f") + " €"
+
+
+def to_cents(amount: Decimal) -> int:
+    """Euros with at most two decimals, as whole cents (what the API takes)."""
+    return int((amount * 100).to_integral_value())
+
+
+class EuroField(forms.DecimalField):
+    """An amount in euros with at most two decimals, up to ``max_cents`` (the API's limit)."""
+
+    def __init__(self, *, max_cents: int, min_value: Decimal = Decimal(0), **kwargs: Any) -> None:
+        super().__init__(
+            max_digits=16,
+            decimal_places=2,
+            min_value=min_value,
+            max_value=Decimal(max_cents) / 100,
+            **kwargs,
+        )
+
+
+class CodesField(forms.CharField):
+    """Personal or registry codes, one per line (commas and spaces also separate them)."""
+
+    def __init__(self, *, rows: int = 2, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows, "cols": 24}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [code for code in re.split(r"[\s,;]+", text) if code]
 
 
 def html_table(headers: list[str], rows: list[list[Any]], empty: str) -> str:

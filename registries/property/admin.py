@@ -24,12 +24,12 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
-from registries.common.admin import CommandAdmin, html_table
+from registries.common.admin import CommandAdmin, euros, html_table
 from registries.common.api import text_contains
 from registries.common.api.roles import user_has_role
 from registries.common.api.serializers import ledger_history
 from registries.property.api.serializers import signed_message
-from registries.property.commands import COMMANDS, UNIT, euros
+from registries.property.commands import COMMANDS, UNIT
 from registries.property.models import LandUnitRecord
 
 

@@ -27,7 +27,7 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from registries.common.admin import CommandForm
+from registries.common.admin import CodesField, CommandForm, EuroField, euros, to_cents
 from registries.common.api.roles import request_has_role
 from registries.common.catalog import Catalog, Command, Reply, Target
 from registries.identity.services import official_code_of
@@ -63,7 +63,6 @@ from registries.property.domain import (
 from registries.property.models import LandUnitRecord
 from registries.property.projections import PROJECTIONS
 
-MAX_EUROS = Decimal(MAX_CENTS) / 100
 _SEPARATORS = re.compile(r"[\s,;:=]+")
 
 NUMBER_PARAMETER = OpenApiParameter(
@@ -97,16 +96,6 @@ class RegistrarOrEndorsingNotary(BasePermission):
         )
 
 
-def euros(cents: int) -> str:
-    """``250000`` -> ``2 500.00 €``."""
-    return f"{Decimal(cents) / 100:,.2f}".replace(",", "\u202f") + " €"
-
-
-def to_cents(amount: Decimal) -> int:
-    """Euros with at most two decimals, as whole cents."""
-    return int((amount * 100).to_integral_value())
-
-
 def owner_shares(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
     """Owners with shares as the API writes them."""
     return [{"owner": owner, "share": share} for owner, share in pairs]
@@ -118,18 +107,6 @@ def removable_restrictions(record: LandUnitRecord) -> list[Any]:
 
 
 # Form fields ---------------------------------------------------------------------------------
-
-
-class CodesField(forms.CharField):
-    """Personal or registry codes, one per line (commas and spaces also separate them)."""
-
-    def __init__(self, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 2, "cols": 24}))
-        super().__init__(**kwargs)
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        return [code for code in re.split(r"[\s,;]+", text) if code]
 
 
 class HoldingsField(forms.CharField):
@@ -157,15 +134,6 @@ class HoldingsField(forms.CharField):
                 )
             pairs.append((parts[0], parts[1]))
         return pairs
-
-
-class EuroField(forms.DecimalField):
-    """An amount in euros with at most two decimals."""
-
-    def __init__(self, *, min_value: Decimal = Decimal(0), **kwargs: Any) -> None:
-        super().__init__(
-            max_digits=16, decimal_places=2, min_value=min_value, max_value=MAX_EUROS, **kwargs
-        )
 
 
 # The admin's forms ---------------------------------------------------------------------------
@@ -219,7 +187,7 @@ class RemoveRestrictionForm(CommandForm):
 
 
 class MortgageForm(CommandForm):
-    amount_euros = EuroField(min_value=Decimal("0.01"), label="Amount (€)")
+    amount_euros = EuroField(max_cents=MAX_CENTS, min_value=Decimal("0.01"), label="Amount (€)")
     creditor = forms.CharField(max_length=8, help_text="Registry code of the creditor (a bank).")
     field_aliases = {"amount_cents": "amount_euros"}
 
@@ -247,7 +215,7 @@ class TransferForm(CommandForm):
         help_text="Who receives which share of the whole unit, one per line "
         "(“<code> <share>”); the shares add up to the sellers' shares."
     )
-    price_euros = EuroField(label="Price (€)")
+    price_euros = EuroField(max_cents=MAX_CENTS, label="Price (€)")
     unit_version = forms.IntegerField(
         min_value=1, help_text="The unit's version the notary signed (the current one)."
     )
