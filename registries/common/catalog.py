@@ -18,7 +18,7 @@ the caller contributes (``caller``), or the admin form's
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -139,9 +139,6 @@ class Catalog:
     projections: Sequence[type[ReadModelProjection]]
     commands: Sequence[Command]
 
-    def __iter__(self) -> Iterator[Command]:
-        return iter(self.commands)
-
     def __getitem__(self, name: str) -> Command:
         for command in self.commands:
             if command.name == name:
@@ -163,12 +160,18 @@ class Catalog:
         (a search whose POST registers a record): the command's POST joins it.
         """
         patterns = []
+        joined = set()
         for command in self.commands:
             if not command.url_name:
                 continue
             route = command.target.route + command.route
             view = self.view(command, reads.get(route))
+            joined.add(route)
             patterns.append(path(route, view.as_view(), name=command.url_name))
+        # A read view whose path no command has would silently vanish from the API.
+        unjoined = set(reads) - joined
+        if unjoined:
+            raise ValueError(f"no command at the paths of the read views {sorted(unjoined)}")
         return patterns
 
     def view(
