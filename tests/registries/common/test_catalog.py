@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from rest_framework.generics import GenericAPIView
 from rest_framework.permissions import AllowAny
@@ -18,7 +20,7 @@ from registries.tracker.commands import COMMANDS as TRACKER
 CATALOGS = [BUSINESS, COURT, HEALTH, IDENTITY, PROPERTY, TRACKER]
 
 
-class Search(GenericAPIView[object]):
+class Search(GenericAPIView[Any]):
     """A read view."""
 
     permission_classes = [AllowAny]
