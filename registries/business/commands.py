@@ -37,6 +37,7 @@ from registries.business.api.views import (
     CODE_PARAMETER,
     TAGS,
     BusinessRegistrar,
+    PublicReadRegistrarWrite,
     checked_code,
     company_body,
 )
@@ -45,6 +46,7 @@ from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH, AnnualRepor
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
 from registries.common.admin import CodesField, CommandForm, EuroField, to_cents
+from registries.common.api import public_read
 from registries.common.api.tokens import acting_organisation
 from registries.common.catalog import Catalog, Command, Reply, Target
 
@@ -197,7 +199,12 @@ CARD = Reply(
 def _on_company(**declaration: Any) -> Command:
     """A registrar's command on one company, answered with its registry card."""
     return Command(
-        **{"target": COMPANY, "permission": BusinessRegistrar, "reply": CARD, **declaration}
+        **{
+            "target": COMPANY,
+            "permission": PublicReadRegistrarWrite,
+            "reply": CARD,
+            **declaration,
+        }
     )
 
 
@@ -209,7 +216,7 @@ COMMANDS = Catalog(
             name="register",
             title="Register company",
             target=COMPANIES,
-            permission=BusinessRegistrar,
+            permission=PublicReadRegistrarWrite,
             reply=REGISTERED,
             input=RegistrationSerializer,
             url_name="company-list",
@@ -266,7 +273,7 @@ COMMANDS = Catalog(
         _on_company(
             name="annual-report",
             title="File annual report",
-            permission=RegistrarOrTheCompany,
+            permission=public_read(RegistrarOrTheCompany),
             input=AnnualReportFilingSerializer,
             route="annual-reports/",
             url_name="company-annual-reports",

@@ -42,7 +42,7 @@ from registries.court.api.serializers import (
 from registries.court.api.views import (
     NUMBER_PARAMETER,
     TAGS,
-    CourtJudge,
+    PublicReadJudgeWrite,
     case_body,
     case_record,
     party_code,
@@ -289,7 +289,7 @@ def _on_case(**declaration: Any) -> Command:
     return Command(
         **{
             "target": CASE,
-            "permission": CourtJudge,
+            "permission": PublicReadJudgeWrite,
             "reply": CARD,
             "actor": who,
             **declaration,
@@ -305,7 +305,7 @@ COMMANDS = Catalog(
             name="open",
             title="Open case",
             target=CASES,
-            permission=CourtJudge,
+            permission=PublicReadJudgeWrite,
             reply=OPENED,
             actor=who,
             input=CaseOpeningSerializer,

@@ -33,7 +33,11 @@ def public_read(write: type[BasePermission]) -> type[BasePermission]:
         def has_permission(self, request: Request, view: Any) -> bool:
             if request.method in SAFE_METHODS:
                 return True
-            return bool(write().has_permission(request, view))
+            permission = write()
+            allowed = bool(permission.has_permission(request, view))
+            # A refusal says what ``write`` said (its message may name the case).
+            self.message = getattr(permission, "message", self.message)
+            return allowed
 
     PublicRead.__name__ = PublicRead.__qualname__ = f"PublicReadAnd{write.__name__}"
     return PublicRead
