@@ -19,7 +19,9 @@ from registries.common.api.serializers import (
     StrictCharField,
     StrictIntegerField,
     enum_field,
+    history_entry_serializer,
     ledger_history,
+    ledger_status_serializer,
 )
 from registries.court.domain import (
     ALL_PARTY_ROLES,
@@ -58,27 +60,16 @@ def shows_person_codes(case: CaseRecord) -> bool:
 # Read side ------------------------------------------------------------------------------------
 
 
-class CourtLedgerStatusSerializer(serializers.Serializer[Any]):
-    """Where a record's latest event stands on the chain."""
-
-    registry = serializers.CharField()
-    seq = serializers.IntegerField(allow_null=True, help_text="Court ledger seq of the event")
-    block_height = serializers.IntegerField(
-        allow_null=True, help_text="First block that includes it (null while pending)"
-    )
-    level = serializers.CharField(help_text="pending, sealed, committed, final or witnessed")
+CourtLedgerStatusSerializer = ledger_status_serializer(
+    "CourtLedgerStatus", seq_help="Court ledger seq of the event"
+)
 
 
-class CourtHistoryEntrySerializer(serializers.Serializer[Any]):
-    """One event of a case on the court's ledger."""
-
-    seq = serializers.IntegerField()
-    event = serializers.CharField(help_text="Event name, such as Opened or JudgmentRecorded")
-    originator_version = serializers.IntegerField()
-    recorded_at = serializers.CharField()
-    entry_hash = serializers.CharField(help_text="Hex SHA-256 of the chained entry")
-    block_height = serializers.IntegerField(allow_null=True)
-    level = serializers.CharField()
+CourtHistoryEntrySerializer = history_entry_serializer(
+    "CourtHistoryEntry",
+    "One event of a case on the court's ledger.",
+    "Opened or JudgmentRecorded",
+)
 
 
 class CaseSummarySerializer(serializers.ModelSerializer[CaseRecord]):

@@ -15,7 +15,13 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import ledger_status
-from registries.common.api.serializers import StrictCharField, enum_field, ledger_history
+from registries.common.api.serializers import (
+    StrictCharField,
+    enum_field,
+    history_entry_serializer,
+    ledger_history,
+    ledger_status_serializer,
+)
 from registries.identity.domain import (
     KEY_STATUSES,
     MAX_NAME_LENGTH,
@@ -54,32 +60,15 @@ def role_field(**kwargs: Any) -> serializers.ChoiceField:
     return enum_field("IdentityOfficialRole", list(ROLES), "An official's role", **kwargs)
 
 
-class LedgerStatusSerializer(serializers.Serializer[Any]):
-    """Where a record's latest event stands on the chain."""
-
-    registry = serializers.CharField()
-    seq = serializers.IntegerField(allow_null=True, help_text="Ledger seq of the latest event")
-    block_height = serializers.IntegerField(
-        allow_null=True, help_text="First block that includes it (null while pending)"
-    )
-    level = serializers.CharField(help_text="pending, sealed, committed, final or witnessed")
-
-    class Meta:
-        ref_name = "IdentityLedgerStatus"
+LedgerStatusSerializer = ledger_status_serializer("IdentityLedgerStatus")
 
 
-class HistoryEntrySerializer(serializers.Serializer[Any]):
-    """One event of a record on the identity ledger."""
-
-    seq = serializers.IntegerField()
-    event = serializers.CharField(help_text="Event name, such as Registered or KeyRotated")
-    recorded_at = serializers.CharField()
-    entry_hash = serializers.CharField(help_text="Hex SHA-256 of the chained entry")
-    block_height = serializers.IntegerField(allow_null=True)
-    level = serializers.CharField()
-
-    class Meta:
-        ref_name = "IdentityHistoryEntry"
+HistoryEntrySerializer = history_entry_serializer(
+    "IdentityHistoryEntry",
+    "One event of a record on the identity ledger.",
+    "Registered or KeyRotated",
+    version_help=None,
+)
 
 
 class PublicKeySerializer(serializers.ModelSerializer[PublicKeyRecord]):
