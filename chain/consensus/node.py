@@ -59,7 +59,10 @@ SYNC_BATCH = 8
 """Final blocks sent in answer to one sync request."""
 
 FUTURE_BUFFER = 512
-"""Messages for the next height kept until the node gets there."""
+"""Messages for later heights kept until the node gets there (final blocks, and in all)."""
+
+FUTURE_SHARE = 64
+"""Of those, the most one sender may fill (so a flood evicts nobody else's)."""
 
 
 @dataclass(frozen=True, slots=True)
