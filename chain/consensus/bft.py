@@ -59,6 +59,7 @@ from chain.consensus.messages import (
     MessageFormatError,
     Proposal,
     QuorumCertificate,
+    SyncRequest,
     Tier,
     Vote,
 )
@@ -269,9 +270,13 @@ class BftNode(ChainNode):
     # -- inputs --
 
     def _on_start(self) -> None:
-        if self.height != self.last_final + 1:
-            self._enter_height()
+        if self.height <= self.last_final:
+            self._enter_height()  # the state is older than the final chain
             return
+        if self.height > self.last_final + 1:
+            # The signing state outlived the final chain (a lost write): it
+            # is kept, and the final blocks in between are fetched.
+            self._send(self.group, SyncRequest(self.last_final + 1))
         if self.decision is None and not self.rounds and not self.sent_votes:
             self._start_round(self.round)
             self._process()
@@ -797,7 +802,8 @@ class BftNode(ChainNode):
         self._resend_extra()
 
     def _after_final(self, final: FinalBlock) -> None:
-        self._enter_height()
+        if self.last_final >= self.height:
+            self._enter_height()
 
     # -- persistence --
 

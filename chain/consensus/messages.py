@@ -102,6 +102,12 @@ def _hex(value: Any, name: str, size: int | None = None) -> bytes:
     return data
 
 
+def _nonzero(block_hash: bytes) -> bytes:
+    if block_hash == NIL_HASH:
+        raise MessageFormatError("a nil vote has block_hash null, not zero bytes")
+    return block_hash
+
+
 def _hex_field(record: Mapping[str, Any], name: str, size: int | None = None) -> bytes:
     return _hex(_field(record, name, str), name, size)
 
@@ -227,9 +233,14 @@ class Vote:
         return (self.chain_id, self.tier, self.kind, self.height, self.round, self.signer)
 
     @property
-    def statement(self) -> tuple[bytes | None, int | None, bytes | None]:
-        """What the vote says in its slot: the block (and a proposal's round and certificate)."""
-        return (self.block_hash, self.pol_round, self.justification_hash)
+    def statement(self) -> tuple[bytes, int | None, bytes | None]:
+        """What the signature says in the slot: the block (and a proposal's round and certificate).
+
+        As signed: a nil vote says 32 zero bytes, so a nil vote relabelled as
+        a vote for the all-zero hash says the same thing, not another.
+        """
+        block = NIL_HASH if self.block_hash is None else self.block_hash
+        return (block, self.pol_round, self.justification_hash)
 
     def signed_bytes(self) -> bytes:
         """Exactly the bytes the signature covers."""
@@ -312,7 +323,7 @@ class Vote:
             kind=cast(Kind, kind),
             height=_int(record, "height"),
             round=_int(record, "round"),
-            block_hash=None if raw_hash is None else _hex(raw_hash, "block_hash", 32),
+            block_hash=None if raw_hash is None else _nonzero(_hex(raw_hash, "block_hash", 32)),
             signer=_field(record, "signer", str),
             key_id=_hex_field(record, "key_id", 4),
             signature=_hex_field(record, "signature"),

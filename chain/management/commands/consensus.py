@@ -27,7 +27,9 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from chain.consensus.simulator import RunReport, SimConfig, Summary, simulate_many
+from chain.consensus.simulator.checker import RunReport, Summary
+from chain.consensus.simulator.faults import SimConfig
+from chain.consensus.simulator.runner import simulate_many
 
 CHUNK = 20
 """Most seeds per unit of work handed to a worker process."""

@@ -8,7 +8,15 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from chain.consensus.messages import Proposal, Vote, message_from_record, message_to_record
+import pytest
+
+from chain.consensus.messages import (
+    MessageFormatError,
+    Proposal,
+    Vote,
+    message_from_record,
+    message_to_record,
+)
 from chain.consensus.node import FUTURE_SHARE
 from chain.consensus.witness import WitnessNode
 from tests.chain.consensus.helpers import (
@@ -103,6 +111,18 @@ def test_a_relay_cannot_strip_the_witness_certificate_from_a_takeover_proposal()
     assert [(e.kind, e.sender) for e in out.evidence] == [("invalid-signature", "supernode-4")]
     out = feed(node, [justified], src="supernode-3")
     assert [v.block_hash for v in votes_of(out, "prevote")] == [A.hash]
+
+
+def test_a_nil_vote_relabelled_as_the_zero_hash_frames_nobody() -> None:
+    """Found by the adversary search: both sign the same bytes, so they say the same."""
+    node = in_round_1()
+    nil = vote(W[1], "prevote", 1, 1, None)
+    out = feed(node, [nil, replace(nil, block_hash=bytes(32))], src="witness-4")
+    assert not [e for e in out.evidence if e.kind == "equivocation"]
+    record = message_to_record(nil)
+    record["body"]["block_hash"] = bytes(32).hex()
+    with pytest.raises(MessageFormatError):
+        message_from_record(record)
 
 
 def junk(round: int) -> Vote:
