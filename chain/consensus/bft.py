@@ -399,6 +399,9 @@ class BftNode(ChainNode):
             mark = (self.height, self.round, self.step, self.last_final)
             if mark == self._progress_mark:
                 self._resend()
+                if self.height > self.last_final + 1:
+                    # Still missing final blocks below the signing state's height.
+                    self._send(self.group, SyncRequest(self.last_final + 1))
             self._progress_mark = mark
 
     # -- the state machine --

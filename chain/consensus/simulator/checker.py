@@ -272,6 +272,10 @@ class Summary:
                 }
             )
 
+    def refused_total(self) -> int:
+        """Messages refused over all runs (bad signatures, replays, wrong tiers)."""
+        return sum(self.refused.values())
+
     @property
     def ok(self) -> bool:
         """No safety violation, and no liveness failure where liveness was expected."""

@@ -291,6 +291,8 @@ class Simulation:
                 keep = False
                 snapshot = {}
         node = self._new_node(name, snapshot or None, keep)
+        if down.crash.rollback is not None:
+            node.now = int(down.snapshot.get("now", 0))  # a clock is not rolled back
         self.nodes[name] = node
         self._emit(name, node.start())
 

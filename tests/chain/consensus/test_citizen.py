@@ -338,3 +338,13 @@ def test_a_restarted_citizen_still_refuses_what_it_refused() -> None:
         ],
     )
     assert "split view" in decisions(out, Alarm)[0].detail
+
+
+def test_proofs_broken_on_the_way_are_no_split_view() -> None:
+    """Found by the adversary search: proofs are not signed, so a relay can break them."""
+    node = citizen()
+    feed(node, [request(FINALS[0], 0)])
+    broken = replace(request(FINALS[1], 1), proofs={})
+    out = feed(node, [broken], src="supernode-2")
+    assert not decisions(out, Alarm)
+    assert [v.height for v in cosignatures(out)] == [2]
