@@ -18,6 +18,7 @@ from chain.consensus.simulator.faults import (
     Crash,
     FaultPlan,
     Partition,
+    Policy,
     SimConfig,
     node_names,
 )
@@ -128,3 +129,20 @@ def test_a_longer_guided_search_with_citizens_finds_nothing() -> None:
     summary = summed(config, reports)
     assert summary.safety_violations == 0, summary.failures
     assert summary.liveness_failures == 0, summary.failures
+
+
+def test_the_relay_race_of_issue_15_does_not_stall_the_chain() -> None:
+    """Honest messages take 3 ticks, the adversary's rewritten copies 1: it relays everything."""
+    config = SimConfig(citizens=0, target_height=6)
+    plan = FaultPlan(
+        gst=0,
+        behaviours={"witness-2": "adversary", "supernode-2": "adversary"},
+        max_delay=3,
+        max_delay_after_gst=3,
+        policy=Policy(withhold=0.0, tamper=1.0, relay=1.0, replay=0.0, slow=1.0),
+    )
+    report = simulate(config, 15, plan)
+    assert report.safety_violations == []
+    assert report.liveness_failure is None
+    assert report.final_height == 6
+    assert report.refused.get("invalid-signature", 0) > 0, "the rewritten copies were refused"
