@@ -25,12 +25,10 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from chain import notes
+from chain.certificates import Signature, count_certificate, quorum_at
 from chain.encoding import canonical, vote_message
-from chain.protocol import MEMBERSHIP_TOPIC, quorum
+from chain.protocol import FIXED_ROUNDS, MEMBERSHIP_TOPIC
 
 __all__ = [
     "CHANGE_TYPES",
@@ -310,7 +308,7 @@ class MemberLog:
 
     def quorum_at(self, height: int) -> int:
         """Membership votes needed at ``height``: 2F+1 of the supernodes valid there."""
-        return max(quorum(len({name for name, _ in self.keys_at("supernode", height)})), 1)
+        return quorum_at(self.keys_at("supernode", height))
 
     def _signers(
         self,
@@ -319,28 +317,30 @@ class MemberLog:
         certificate: Sequence[Any],
         keys: Mapping[tuple[str, bytes], bytes],
     ) -> set[str]:
-        message = vote_message(
-            chain_id=self.chain_id,
-            tier="supernode",
-            kind=MEMBERSHIP_KIND,
-            height=height,
-            round=0,
-            block_hash=digest,
+        def message(vote_round: int) -> bytes:
+            return vote_message(
+                chain_id=self.chain_id,
+                tier="supernode",
+                kind=MEMBERSHIP_KIND,
+                height=height,
+                round=vote_round,
+                block_hash=digest,
+            )
+
+        signatures = [
+            Signature(
+                vote["signer"],
+                bytes.fromhex(vote["key_id"]),
+                vote["round"],
+                bytes.fromhex(vote["signature"]),
+            )
+            for vote in certificate
+            if isinstance(vote, Mapping) and _is_vote(vote, self.chain_id, height, digest)
+        ]
+        tally = count_certificate(
+            signatures, keys, message, fixed_round=FIXED_ROUNDS[MEMBERSHIP_KIND]
         )
-        signers: set[str] = set()
-        for vote in certificate:
-            if not isinstance(vote, Mapping) or not _is_vote(vote, self.chain_id, height, digest):
-                continue
-            signer, kid, signature = vote["signer"], vote["key_id"], vote["signature"]
-            public = keys.get((signer, bytes.fromhex(kid)))
-            if public is None:
-                continue
-            try:
-                Ed25519PublicKey.from_public_bytes(public).verify(bytes.fromhex(signature), message)
-            except (InvalidSignature, ValueError):
-                continue
-            signers.add(signer)
-        return signers
+        return set(tally.signers)
 
     def _certified(
         self,
@@ -352,7 +352,7 @@ class MemberLog:
     ) -> None:
         """Fail unless a quorum of ``keys``' members signed ``digest`` at ``height``."""
         signers = self._signers(digest, height, certificate, keys)
-        needed = max(quorum(len({name for name, _ in keys})), 1)
+        needed = quorum_at(keys)
         if len(signers) < needed:
             raise MemberLogError(
                 f"{kind} not certified by a supernode quorum "

@@ -13,12 +13,12 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from chain import notes, protocol
+from chain import notes
+from chain.certificates import OFF_ROUND, Signature, count_certificate, quorum_at
 from chain.encoding import vote_message
-from chain.protocol import SUPERNODE_TIER, TIER_KINDS
+from chain.protocol import FIXED_ROUNDS, SUPERNODE_TIER, TIER_KINDS
 from chain.verify.records import fail
 from chain.verify.report import MAX_SAMPLES, Report
 
@@ -96,7 +96,7 @@ class Certificates:
         )
         quorum = self.report.quorum
         if self.history and not self.fixed_quorum:
-            quorum = protocol.quorum(len({name for name, _ in keys}))
+            quorum = quorum_at(keys)
         if len(valid) < quorum:
             fail(f"{where}: missing supernode quorum ({len(valid)} of {quorum} valid signatures)")
         return len(valid)
@@ -111,11 +111,17 @@ class Certificates:
         certificate: Sequence[Any],
         keys: Mapping[KeyRef, Ed25519PublicKey],
     ) -> set[str]:
-        """Distinct signers of ``certificate`` with a valid vote of ``tier``'s kind."""
+        """Distinct signers of ``certificate`` with a valid vote of ``tier``'s kind,
+        counted by the one rule of :func:`chain.certificates.count_certificate`.
+
+        A finalize vote validly signed in another round than
+        :data:`~chain.protocol.FINALIZE_ROUND` fails the block: no node signs
+        one, so it is forged or its signer broke the protocol.
+        """
         kind = TIER_KINDS[tier]
-        messages: dict[int, bytes] = {}
         prefix = "" if tier == SUPERNODE_TIER else f"{tier} "
-        valid: set[str] = set()
+        labels: dict[int, str] = {}
+        signatures: list[Signature] = []
         for number, item in enumerate(certificate, start=1):
             if not isinstance(item, Mapping):
                 self._ignore(f"{where}: {prefix}signature {number} is not an object")
@@ -144,26 +150,38 @@ class Certificates:
             if alg != "ed25519":
                 self._ignore(f"{label}: unsupported alg {alg!r}")
                 continue
-            key = keys.get((signer, bytes.fromhex(kid_hex)))
-            if key is None:
-                self._ignore(f"{label}: unknown key")
-                continue
-            if sig_round not in messages:
-                messages[sig_round] = vote_message(
-                    chain_id=self.chain_id,
-                    tier=tier,
-                    kind=kind,
-                    height=height,
-                    round=sig_round,
-                    block_hash=digest,
-                )
-            try:
-                key.verify(bytes.fromhex(sig_hex), messages[sig_round])
-            except (InvalidSignature, ValueError):
-                self._ignore(f"{label}: invalid signature")
-                continue
-            valid.add(signer)
-        return valid
+            signature = Signature(signer, bytes.fromhex(kid_hex), sig_round, bytes.fromhex(sig_hex))
+            labels[id(signature)] = label
+            signatures.append(signature)
+
+        def message(sig_round: int) -> bytes:
+            return vote_message(
+                chain_id=self.chain_id,
+                tier=tier,
+                kind=kind,
+                height=height,
+                round=sig_round,
+                block_hash=digest,
+            )
+
+        fixed = FIXED_ROUNDS.get(kind)
+        tally = count_certificate(signatures, keys, message, fixed_round=fixed)
+        for refusal in tally.refused:
+            label = labels[id(refusal.signature)]
+            if refusal.reason == OFF_ROUND:
+                if refusal.verified and tier == SUPERNODE_TIER:
+                    fail(
+                        f"{label}: {kind} signed in round {refusal.signature.round}; "
+                        f"nodes sign only round {fixed}"
+                    )
+                self._ignore(f"{label}: round {refusal.signature.round}, not {fixed}")
+            else:
+                self._ignore(f"{label}: {refusal.reason}")
+        for name in sorted(tally.other_rounds - tally.signers):
+            # One round per certificate: these votes are valid but of a round
+            # that does not count for this certificate.
+            self._ignore(f"{where}: {prefix}{name}'s {kind} of another round than {tally.round}")
+        return set(tally.signers)
 
     def check_checkpoints(
         self, where: str, sizes: Mapping[str, tuple[int, bytes]], checkpoints: Mapping[str, Any]
