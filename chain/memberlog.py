@@ -171,6 +171,8 @@ class MemberLog:
         self.epoch_length = 1
         self.board_size = 0
         self.citizen_threshold = 1
+        self.thresholds: list[tuple[int, int]] = []
+        """(first block, citizen threshold) of each genesis, in order."""
         self.genesis_from: int | None = None
         """The first block of the first genesis (None before the genesis)."""
         self.era_from = 0
@@ -199,6 +201,15 @@ class MemberLog:
                 if public is not None:
                     result[(name, kid)] = public
         return result
+
+    def citizen_threshold_at(self, height: int) -> int:
+        """The citizen threshold of the latest genesis whose first block is at or
+        before ``height`` (the current one before any genesis)."""
+        threshold = self.citizen_threshold
+        for start, value in self.thresholds:
+            if start <= height:
+                threshold = value
+        return threshold
 
     def history(self) -> dict[KeyName, tuple[tuple[int, int | None], ...]]:
         """A snapshot of every key's ranges (what the host's member rows must say)."""
@@ -402,6 +413,7 @@ class MemberLog:
         self.epoch_length = epoch_length
         self.board_size = board_size
         self.citizen_threshold = threshold
+        self.thresholds.append((start, threshold))
         if first:
             self.genesis_from = start
         self.era_from = start
@@ -497,15 +509,23 @@ class MemberLog:
         self,
         header: Mapping[KeyName, Sequence[tuple[int, int | None]]],
         before: Mapping[KeyName, tuple[tuple[int, int | None], ...]],
+        *,
+        complete: bool = True,
     ) -> str | None:
         """The first range the last change (``before`` is :meth:`history` before
-        it) ended or started that the header's member history does not state."""
+        it) ended or started that the header's member history does not state.
+
+        ``complete``: the header states every key's heights; when False only
+        the keys it states are matched (a key it leaves out is no mismatch).
+        """
         # Ended ranges first: a header keeping a revoked key valid is the worse lie.
         for key, spans in sorted(self.spans.items()):
             old = dict(before.get(key, ()))
             listed = header.get(key, ())
             for span in spans:
                 ended = span.start in old and old[span.start] is None and span.end is not None
+                if not complete and key not in header:
+                    continue
                 if ended and not any(span.lists(start, end) for start, end in listed):
                     shown = ", ".join(_text(start, end) for start, end in listed) or "none"
                     return (
@@ -515,6 +535,8 @@ class MemberLog:
         for key, spans in sorted(self.spans.items()):
             old = dict(before.get(key, ()))
             listed = header.get(key, ())
+            if not complete and key not in header:
+                continue
             for span in spans:
                 if span.start not in old and not any(
                     start == span.start or (span.adopted and start <= span.start)
@@ -523,9 +545,18 @@ class MemberLog:
                     return f"{_label(key)} is not listed from block {span.start} ({span.opened_by})"
         return None
 
-    def compare(self, header: Mapping[KeyName, Sequence[tuple[int, int | None]]]) -> str | None:
+    def compare(
+        self,
+        header: Mapping[KeyName, Sequence[tuple[int, int | None]]],
+        *,
+        complete: bool = True,
+    ) -> str | None:
         """The first difference between a bundle header's member history and the
         ranges the entries certify, or None when they match.
+
+        ``complete``: the header states every key's heights; when False a
+        certified range it leaves out is no mismatch (each range it states
+        must still be certified).
 
         Ranges that end before the first genesis (keys of a chain whose
         membership was recorded later) are not compared.
@@ -557,6 +588,8 @@ class MemberLog:
                 )
         for (tier, name, kid), spans in sorted(self.spans.items()):
             listed = header.get((tier, name, kid), ())
+            if not complete and not listed:
+                continue
             for span in spans:
                 if not any(span.lists(start, end) for start, end in listed):
                     return (

@@ -16,9 +16,9 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
-from chain import notes, protocol
+from chain import notes
 from chain.encoding import ZERO_HASH, canonical, vote_message
-from chain.memberlog import MemberLog, MemberLogError
+from chain.memberlog import MemberLogError
 from chain.protocol import CHAIN_LOG, EVIDENCE_TOPIC, MEMBERSHIP_TOPIC, ROTATE_TOPIC, SUPERNODE_TIER
 from chain.verify.certificates import HEX, Certificates
 from chain.verify.records import EntryRow, fail, get, get_hex, get_int
@@ -32,7 +32,7 @@ class ChainLog:
 
     def __init__(self, certificates: Certificates) -> None:
         self.certificates = certificates
-        self.members = MemberLog(certificates.chain_id)
+        self.members = certificates.members
 
     @property
     def report(self) -> Report:
@@ -51,12 +51,17 @@ class ChainLog:
             self._check_membership(row)
 
     def finish(self) -> None:
-        """The header's member history must be the one the membership entries certify."""
+        """The ranges the header states must be the ones the membership entries certify.
+
+        The blocks were checked with the history the entries certify; the
+        header's lists are only a cross-check (a header without heights, or
+        with some, is matched on what it states).
+        """
         report = self.report
-        history = self.certificates.history
-        if not (self.members.started and history and report.anchor_height is None):
+        listed = self.certificates.listed
+        if not (self.members.started and listed and report.anchor_height is None):
             return
-        problem = self.members.compare(self.certificates.spans)
+        problem = self.members.compare(listed, complete=self.certificates.complete)
         if problem is not None:
             fail(problem)
         report.history_checked = True
@@ -84,8 +89,17 @@ class ChainLog:
             fail(f"{row.where}: {exc}")
         except notes.NoteError as exc:
             fail(f"{row.where}: malformed membership change ({exc})")
-        if self.certificates.history and self.report.anchor_height is None:
-            problem = self.members.compare_change(self.certificates.spans, before)
+        last = self.report.last_height
+        start = record["from_height"]
+        if last is not None and start <= last and self.members.history() != before:
+            # The blocks from ``start`` were already checked without this
+            # change: the host records a change before the block it applies to.
+            fail(f"{row.where}: {kind} takes effect from block {start}, but follows block {last}")
+        listed = self.certificates.listed
+        if listed and self.report.anchor_height is None:
+            problem = self.members.compare_change(
+                listed, before, complete=self.certificates.complete
+            )
             if problem is not None:
                 fail(problem)
         self.report.membership.append(description)
@@ -127,12 +141,11 @@ class ChainLog:
             except InvalidSignature:
                 continue
             signers.add(signer)
-        history = self.certificates.history
-        needed = protocol.quorum(len({n for n, _ in keys})) if history else self.report.quorum
+        needed = self.certificates.threshold_at(SUPERNODE_TIER, from_height - 1, keys)
         if len(signers) < max(needed, 1):
             fail(f"{where}: {len(signers)} valid supernode signatures, {needed} needed")
-        if history:
-            spans = self.certificates.spans.get((SUPERNODE_TIER, name, new_kid), [])
+        if self.certificates.history:
+            spans = self.certificates.listed.get((SUPERNODE_TIER, name, new_kid), [])
             if not any(span[0] == from_height for span in spans):
                 fail(f"{where}: the header does not list {name}+{new_kid.hex()} from {from_height}")
         self.report.rotations.append(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from chain import notes
+from chain.verify.header import parse_trusted_key
 from chain.verify.receipts import verify_receipt
 from chain.verify.records import RECEIPT_FORMAT, BundleFormatError, VerificationFailure
 from chain.verify.stream import MAX_LINE_BYTES, json_or_none, verify_stream
@@ -24,7 +25,9 @@ __all__ = ["main", "read_trusted_keys"]
 
 
 def read_trusted_keys(path: str | os.PathLike[str]) -> list[str]:
-    """Read verifier key strings, one per line (blank lines and ``#`` comments skipped).
+    """Read verifier key strings, one per line (blank lines and ``#`` comments skipped),
+    each optionally followed by ``heights=A-B`` or ``heights=A-`` (the blocks
+    that key is trusted for; none: every block).
 
     Raises :class:`BundleFormatError` naming the bad line.
     """
@@ -38,7 +41,7 @@ def read_trusted_keys(path: str | os.PathLike[str]) -> list[str]:
         if not line or line.startswith("#"):
             continue
         try:
-            notes.parse_verifier_key(line)
+            parse_trusted_key(line)
         except notes.NoteError as exc:
             raise BundleFormatError(f"{path} line {number}: {exc}") from exc
         keys.append(line)
