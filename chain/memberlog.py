@@ -19,6 +19,7 @@ bundle header's member history must match (:meth:`MemberLog.compare`).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -511,20 +512,26 @@ class MemberLog:
         before: Mapping[KeyName, tuple[tuple[int, int | None], ...]],
         *,
         complete: bool = True,
+        horizon: int | None = None,
     ) -> str | None:
         """The first range the last change (``before`` is :meth:`history` before
         it) ended or started that the header's member history does not state.
 
         ``complete``: the header states every key's heights; when False only
         the keys it states are matched (a key it leaves out is no mismatch).
+        ``horizon``: the last block read before the change; a range it ends
+        after that block or starts after the next one is left to
+        :meth:`compare` (a range bundle's header stops at its last block).
         """
+        last = horizon if horizon is not None else _FAR
         # Ended ranges first: a header keeping a revoked key valid is the worse lie.
         for key, spans in sorted(self.spans.items()):
             old = dict(before.get(key, ()))
             listed = header.get(key, ())
             for span in spans:
-                ended = span.start in old and old[span.start] is None and span.end is not None
-                if not complete and key not in header:
+                end_of = span.end
+                ended = span.start in old and old[span.start] is None and end_of is not None
+                if (not complete and key not in header) or (end_of is not None and end_of > last):
                     continue
                 if ended and not any(span.lists(start, end) for start, end in listed):
                     shown = ", ".join(_text(start, end) for start, end in listed) or "none"
@@ -538,6 +545,8 @@ class MemberLog:
             if not complete and key not in header:
                 continue
             for span in spans:
+                if span.start > last + 1:
+                    continue
                 if span.start not in old and not any(
                     start == span.start or (span.adopted and start <= span.start)
                     for start, _ in listed
@@ -550,9 +559,14 @@ class MemberLog:
         header: Mapping[KeyName, Sequence[tuple[int, int | None]]],
         *,
         complete: bool = True,
+        horizon: int | None = None,
     ) -> str | None:
         """The first difference between a bundle header's member history and the
         ranges the entries certify, or None when they match.
+
+        ``horizon``: the bundle's last block; both sides are compared up to it
+        only (a range starting after it is left out, one ending at or after
+        it is compared as open), so a range bundle's header may stop there.
 
         ``complete``: the header states every key's heights; when False a
         certified range it leaves out is no mismatch (each range it states
@@ -562,9 +576,13 @@ class MemberLog:
         membership was recorded later) are not compared.
         """
         first = self.genesis_from or 1
+        certified = self.spans
+        if horizon is not None:
+            header = {key: _clip(ranges, horizon) for key, ranges in header.items()}
+            certified = {key: _clip_spans(spans, horizon) for key, spans in self.spans.items()}
         for (tier, name, kid), ranges in sorted(header.items()):
             label = f"header: {tier} {name}+{kid.hex()}"
-            expected = self.spans.get((tier, name, kid), [])
+            expected = certified.get((tier, name, kid), [])
             for start, end in sorted(ranges, key=lambda r: r[0]):
                 if end is not None and end < first:
                     continue
@@ -581,12 +599,12 @@ class MemberLog:
                         f"{label} listed for blocks {_text(start, end)}, but "
                         f"{ends[0].closed_by} ended it at block {ends[0].end}"
                     )
-                certified = "; ".join(f"{s.text()} ({s.opened_by})" for s in expected)
+                given = "; ".join(f"{s.text()} ({s.opened_by})" for s in expected)
                 return (
                     f"{label} listed for blocks {_text(start, end)}, but the certified "
-                    f"entries give {certified}"
+                    f"entries give {given}"
                 )
-        for (tier, name, kid), spans in sorted(self.spans.items()):
+        for (tier, name, kid), spans in sorted(certified.items()):
             listed = header.get((tier, name, kid), ())
             if not complete and not listed:
                 continue
@@ -600,6 +618,30 @@ class MemberLog:
 
 
 # --- field helpers ------------------------------------------------------------
+
+_FAR = 2**63
+"""A height beyond any block (no horizon)."""
+
+
+def _clip(ranges: Sequence[tuple[int, int | None]], horizon: int) -> list[tuple[int, int | None]]:
+    """``ranges`` up to block ``horizon``: later ones dropped, ends from it on opened."""
+    return [
+        (start, None if end is not None and end >= horizon else end)
+        for start, end in ranges
+        if start <= horizon
+    ]
+
+
+def _clip_spans(spans: Sequence[Span], horizon: int) -> list[Span]:
+    """The certified ``spans`` up to block ``horizon``, as :func:`_clip` cuts a header's."""
+    clipped = []
+    for span in spans:
+        if span.start > horizon:
+            continue
+        if span.end is not None and span.end >= horizon:
+            span = dataclasses.replace(span, end=None, closed_by=None)
+        clipped.append(span)
+    return clipped
 
 
 def _field(record: Mapping[str, Any], name: str, kind: type) -> Any:

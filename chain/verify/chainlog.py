@@ -61,7 +61,9 @@ class ChainLog:
         listed = self.certificates.listed
         if not (self.members.started and listed and report.anchor_height is None):
             return
-        problem = self.members.compare(listed, complete=self.certificates.complete)
+        problem = self.members.compare(
+            listed, complete=self.certificates.complete, horizon=report.last_height
+        )
         if problem is not None:
             fail(problem)
         report.history_checked = True
@@ -98,7 +100,7 @@ class ChainLog:
         listed = self.certificates.listed
         if listed and self.report.anchor_height is None:
             problem = self.members.compare_change(
-                listed, before, complete=self.certificates.complete
+                listed, before, complete=self.certificates.complete, horizon=last or 0
             )
             if problem is not None:
                 fail(problem)
