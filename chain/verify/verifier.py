@@ -84,6 +84,10 @@ class ChainVerifier:
             raise RuntimeError("ChainVerifier.start() has not been called")
         return self._certificates
 
+    def frontier(self, registry: str) -> MerkleFrontier:
+        """The Merkle frontier of the entries of ``registry`` verified so far."""
+        return self._logs[registry].frontier
+
     def start(self, header: Mapping[str, Any]) -> None:
         """Check the bundle header and set up the per-registry state."""
         if self._certificates is not None:
