@@ -112,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--trusted-keys",
         metavar="FILE",
-        help="file of C2SP verifier keys (name+keyid+key), one per line: the supernode "
+        help="file of C2SP verifier keys (name+keyid+key), one per line, each optionally "
+        "followed by heights=A-B or heights=A- (the blocks it is trusted for): the supernode "
         "keys to trust instead of those listed in the bundle header",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only OK or FAIL")
