@@ -17,6 +17,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from chain import notes
+from chain.certificates import quorum_at
 from chain.encoding import ZERO_HASH, canonical, vote_message
 from chain.memberlog import MemberLogError
 from chain.protocol import CHAIN_LOG, EVIDENCE_TOPIC, MEMBERSHIP_TOPIC, ROTATE_TOPIC, SUPERNODE_TIER
@@ -85,6 +86,7 @@ class ChainLog:
             self.report.membership_unchecked += 1
             return
         before = self.members.history()
+        first = not self.members.started
         try:
             description = self.members.apply(record, row.where)
         except MemberLogError as exc:
@@ -94,9 +96,13 @@ class ChainLog:
         last = self.report.last_height
         start = record["from_height"]
         if last is not None and start <= last and self.members.history() != before:
-            # The blocks from ``start`` were already checked without this
-            # change: the host records a change before the block it applies to.
-            fail(f"{row.where}: {kind} takes effect from block {start}, but follows block {last}")
+            if not first:
+                # The blocks from ``start`` were already checked without this
+                # change: the host records a change before the block it applies to.
+                fail(
+                    f"{row.where}: {kind} takes effect from block {start}, but follows block {last}"
+                )
+            self._check_adopted(row.where, start, last)
         listed = self.certificates.listed
         if listed and self.report.anchor_height is None:
             problem = self.members.compare_change(
@@ -105,6 +111,38 @@ class ChainLog:
             if problem is not None:
                 fail(problem)
         self.report.membership.append(description)
+
+    def _check_adopted(self, where: str, start: int, last: int) -> None:
+        """A first genesis read after blocks it covers (a chain whose membership
+        was recorded after its first blocks): blocks ``start .. last`` were
+        checked with the header's supernode keys, so those must be exactly the
+        keys it certifies, and the quorum they were held to at least its own."""
+        certificates = self.certificates
+        if certificates.trusted:
+            return
+        certified = self.members.keys_at(SUPERNODE_TIER, start)
+        used = {
+            ref: public
+            for ref, public in certificates.checkpoint_keys.items()
+            if not certificates.history
+            or any(
+                begin <= last and (end is None or end >= start)
+                for begin, end in certificates.spans.get((SUPERNODE_TIER, *ref), [(1, None)])
+            )
+        }
+        for name, kid in sorted(used.keys() ^ certified.keys()):
+            fail(
+                f"{where}: the genesis covers blocks {start}..{last}, checked before it with "
+                f"the header's supernode keys, but {name}+{kid.hex()} is "
+                + ("not certified by it" if (name, kid) in used else "not in the header")
+            )
+        if not (certificates.history or certificates.fixed_quorum):
+            needed = quorum_at(certified)
+            if self.report.quorum < needed:
+                fail(
+                    f"{where}: the genesis covers blocks {start}..{last}, checked before it "
+                    f"with the header's quorum {self.report.quorum}, below its {needed}"
+                )
 
     def _check_rotation(self, row: EntryRow) -> None:
         """A key rotation entry: certified by a quorum of the supernodes of the

@@ -53,7 +53,45 @@ def _rotated_chain() -> NodeKey:
     return old
 
 
-def _genesis_entry(keys: list[NodeKey]) -> bytes:
+def certified_entry(
+    change: dict[str, Any], signers: list[NodeKey], height: int, from_height: int
+) -> bytes:
+    """The chain-log payload of ``change`` certified by ``signers`` at ``height``."""
+    digest = change_digest(change)
+    message = vote_message(
+        chain_id=bf.CHAIN_ID,
+        tier="supernode",
+        kind="membership",
+        height=height,
+        round=0,
+        block_hash=digest,
+    )
+    votes = [
+        {
+            "chain_id": bf.CHAIN_ID,
+            "tier": "supernode",
+            "kind": "membership",
+            "height": height,
+            "round": 0,
+            "block_hash": digest.hex(),
+            "signer": k.name,
+            "key_id": k.key_id.hex(),
+            "alg": "ed25519",
+            "signature": k.sign(message).hex(),
+        }
+        for k in signers
+    ]
+    record = entry_record(
+        chain_id=bf.CHAIN_ID,
+        change=change,
+        height=height,
+        from_height=from_height,
+        certificate=votes,
+    )
+    return canonical(record)
+
+
+def genesis_entry(keys: list[NodeKey]) -> bytes:
     """A genesis of ``keys`` certified by all of them at height 0 (from block 1)."""
     change = {
         "type": "genesis",
@@ -64,34 +102,7 @@ def _genesis_entry(keys: list[NodeKey]) -> bytes:
         "board_size": 0,
         "epoch_length": 1,
     }
-    digest = change_digest(change)
-    message = vote_message(
-        chain_id=bf.CHAIN_ID,
-        tier="supernode",
-        kind="membership",
-        height=0,
-        round=0,
-        block_hash=digest,
-    )
-    votes = [
-        {
-            "chain_id": bf.CHAIN_ID,
-            "tier": "supernode",
-            "kind": "membership",
-            "height": 0,
-            "round": 0,
-            "block_hash": digest.hex(),
-            "signer": k.name,
-            "key_id": k.key_id.hex(),
-            "alg": "ed25519",
-            "signature": k.sign(message).hex(),
-        }
-        for k in keys
-    ]
-    record = entry_record(
-        chain_id=bf.CHAIN_ID, change=change, height=0, from_height=1, certificate=votes
-    )
-    return canonical(record)
+    return certified_entry(change, keys, 0, 1)
 
 
 def test_a_header_without_history_cannot_bring_its_own_signers() -> None:
@@ -101,7 +112,7 @@ def test_a_header_without_history_cannot_bring_its_own_signers() -> None:
     members = bf.make_keys(4)
     forgers = bf.make_keys(9, "forger")
     bundle = bf.build_bundle(
-        {"business": [b"event"], CHAIN_LOG: [_genesis_entry(members)]},
+        {"business": [b"event"], CHAIN_LOG: [genesis_entry(members)]},
         [{"business": 1, CHAIN_LOG: 1}],
         keys=forgers,
         quorum=5,
@@ -115,7 +126,7 @@ def test_a_header_without_history_cannot_bring_its_own_signers() -> None:
 def test_a_header_without_history_verifies_by_the_entries() -> None:
     members = bf.make_keys(4)
     bundle = bf.build_bundle(
-        {"business": [b"event"], CHAIN_LOG: [_genesis_entry(members)]},
+        {"business": [b"event"], CHAIN_LOG: [genesis_entry(members)]},
         [{"business": 1, CHAIN_LOG: 1}],
         keys=members,
         topics={(CHAIN_LOG, 1): MEMBERSHIP_TOPIC},
