@@ -17,7 +17,7 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 
 from chain import notes
-from chain.certificates import quorum_at
+from chain.certificates import Signature, count_certificate, quorum_at
 from chain.encoding import ZERO_HASH, canonical, vote_message
 from chain.memberlog import MemberLogError
 from chain.protocol import CHAIN_LOG, EVIDENCE_TOPIC, MEMBERSHIP_TOPIC, ROTATE_TOPIC, SUPERNODE_TIER
@@ -164,23 +164,23 @@ class ChainLog:
             fail(f"{where}: not a supernode rotation of this chain")
         keys = self.certificates.keys_at(SUPERNODE_TIER, from_height - 1)
         message = canonical(change)
-        signers = set()
+        signatures = []
         for item in certificate:
             if not isinstance(item, Mapping) or item.get("alg") != "ed25519":
                 continue
             signer, kid_hex, sig_hex = item.get("signer"), item.get("key_id"), item.get("signature")
-            if not (
-                isinstance(signer, str) and isinstance(kid_hex, str) and isinstance(sig_hex, str)
+            if (
+                isinstance(signer, str)
+                and isinstance(kid_hex, str)
+                and isinstance(sig_hex, str)
+                and HEX.fullmatch(kid_hex)
+                and HEX.fullmatch(sig_hex)
             ):
-                continue
-            key = keys.get((signer, bytes.fromhex(kid_hex))) if HEX.fullmatch(kid_hex) else None
-            if key is None or not HEX.fullmatch(sig_hex):
-                continue
-            try:
-                key.verify(bytes.fromhex(sig_hex), message)
-            except InvalidSignature:
-                continue
-            signers.add(signer)
+                # The format before ADR 0044 signs the change itself, in no round.
+                signatures.append(
+                    Signature(signer, bytes.fromhex(kid_hex), 0, bytes.fromhex(sig_hex))
+                )
+        signers = count_certificate(signatures, keys, lambda _: message, fixed_round=0).signers
         needed = self.certificates.threshold_at(SUPERNODE_TIER, from_height - 1, keys)
         if len(signers) < max(needed, 1):
             fail(f"{where}: {len(signers)} valid supernode signatures, {needed} needed")

@@ -7,9 +7,11 @@ from typing import Any
 
 import pytest
 
+from chain import notes
 from chain.certificates import OFF_ROUND, Signature, count_certificate, quorum_at
-from chain.encoding import block_hash, vote_message
+from chain.encoding import block_hash, canonical, vote_message
 from chain.keys import NodeKey
+from chain.protocol import CHAIN_LOG, ROTATE_TOPIC
 from chain.verify import ChainVerifier, Report, VerificationFailure, verify_stream
 from tests.chain import bundle_factory as bf
 
@@ -122,3 +124,46 @@ def test_count_certificate_takes_the_best_round_and_counts_signers_once() -> Non
 def test_quorum_counts_only_members_with_a_key_at_that_height() -> None:
     assert quorum_at([("a", b"1"), ("a", b"2"), ("b", b"3"), ("c", b"4"), ("d", b"5")]) == 3
     assert quorum_at([]) == 1
+
+
+def _legacy_rotation(keys: list[NodeKey], signers: list[NodeKey]) -> bytes:
+    new = bf.make_keys(1, "supernode-new")[0]
+    change = {
+        "change": "rotate-key",
+        "chain_id": bf.CHAIN_ID,
+        "tier": "supernode",
+        "name": keys[0].name,
+        "old_key_id": keys[0].key_id.hex(),
+        "public_key": new.public_bytes.hex(),
+        "key_id": notes.key_id(keys[0].name, new.public_bytes).hex(),
+        "from_height": 2,
+    }
+    signed = canonical(change)
+    certificate = [
+        {
+            "signer": k.name,
+            "key_id": k.key_id.hex(),
+            "alg": "ed25519",
+            "signature": k.sign(signed).hex(),
+        }
+        for k in signers
+    ]
+    return canonical({**change, "certificate": certificate})
+
+
+@pytest.mark.parametrize(("count", "error"), [(3, None), (2, "2 valid supernode signatures")])
+def test_a_key_rotation_of_the_old_format_counts_distinct_valid_signers(
+    count: int, error: str | None
+) -> None:
+    keys = bf.make_keys(4)
+    signers = keys[:count] + keys[:1]  # a signer listed twice counts once
+    bundle = bf.build_bundle(
+        {"business": [b"one"], CHAIN_LOG: [_legacy_rotation(keys, signers)]},
+        [{"business": 1, CHAIN_LOG: 1}],
+        keys=keys,
+        topics={(CHAIN_LOG, 1): ROTATE_TOPIC},
+    )
+    if error is None:
+        assert len(_run(bundle).rotations) == 1
+    else:
+        assert error in _failure(bundle)
