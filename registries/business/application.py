@@ -20,9 +20,10 @@ from registries.business.domain import (
     company_id,
     company_name_id,
 )
-from registries.common.application import Ref, RegistryApplication
+from registries.common.application import Ref, RegistryApplication, running
 from registries.common.codes import InvalidCodeError, registry_code, validate_registry_code
 from registries.common.errors import Conflict, InvalidCommand
+from registries.identity import services as identity
 
 # Fresh registry codes are drawn at random; a code already taken is drawn again.
 _CODE_DRAWS = 20
@@ -38,6 +39,11 @@ class Registration:
     founders: list[str]
     board: list[str]
     address: str
+
+
+def company_registered(code: str) -> bool:
+    """Whether the business registry holds a company with this registry code."""
+    return company_id(code) in running(BusinessRegistry).repository
 
 
 class BusinessRegistry(RegistryApplication):
@@ -56,6 +62,8 @@ class BusinessRegistry(RegistryApplication):
 
         ``signatures``: the founders' verified signatures when they apply online.
         """
+        identity.require_people(registration.founders, "founders", alive=True)
+        identity.require_people(registration.board, "board", alive=True)
 
         def attempt() -> str:
             code = self._free_code(registration.legal_form)
@@ -86,6 +94,7 @@ class BusinessRegistry(RegistryApplication):
         signatures: list[dict[str, str]] | None = None,
     ) -> None:
         """Replace the management board of a company (``signatures``: signed online)."""
+        identity.require_people(members, "board", alive=True)
         self.update(
             self._company(code), lambda company: company.change_board(members, actor, signatures)
         )

@@ -17,8 +17,8 @@ from django.utils import timezone
 from registries.business.application import BusinessRegistry, Registration
 from registries.business.domain import AnnualReport
 from registries.common.application import running
-from registries.common.codes import personal_code
 from registries.common.errors import Conflict
+from registries.identity import services as identity
 
 ACTOR = "demo"
 
@@ -142,19 +142,9 @@ def _address(rng: random.Random) -> str:
     return f"{rng.choice(streets)} {number}{flat}, {rng.choice(postcodes)} {city}"
 
 
-def _person(rng: random.Random) -> str:
-    born = date(1945, 1, 1) + timedelta(days=rng.randint(0, 365 * 58))
-    return personal_code(born, rng.choice("MF"), rng.randint(0, 999))
-
-
-def _people(rng: random.Random, low: int, high: int) -> list[str]:
-    people: list[str] = []
-    wanted = rng.randint(low, high)
-    while len(people) < wanted:
-        code = _person(rng)
-        if code not in people:
-            people.append(code)
-    return people
+def _people(rng: random.Random, low: int, high: int, living: list[str]) -> list[str]:
+    """Some living people of the population register (founders and board members must be)."""
+    return rng.sample(living, min(rng.randint(low, high), len(living)))
 
 
 def _capital_cents(rng: random.Random, legal_form: str) -> int:
@@ -165,7 +155,9 @@ def _capital_cents(rng: random.Random, legal_form: str) -> int:
     return 0
 
 
-def _register(app: BusinessRegistry, rng: random.Random, today: date) -> tuple[str, date]:
+def _register(
+    app: BusinessRegistry, rng: random.Random, today: date, living: list[str]
+) -> tuple[str, date]:
     """Register one company under a fresh name; return its code and registration day."""
     registered_on = today - timedelta(days=rng.randint(30, 365 * 20))
     legal_form = rng.choice(_FORMS)
@@ -177,8 +169,8 @@ def _register(app: BusinessRegistry, rng: random.Random, today: date) -> tuple[s
             name=name,
             legal_form=legal_form,
             share_capital_cents=_capital_cents(rng, legal_form),
-            founders=_people(rng, 1, 3),
-            board=_people(rng, 1, 3),
+            founders=_people(rng, 1, 3, living),
+            board=_people(rng, 1, 3, living),
             address=_address(rng),
         )
         try:
@@ -190,13 +182,18 @@ def _register(app: BusinessRegistry, rng: random.Random, today: date) -> tuple[s
 
 
 def _live_a_life(
-    app: BusinessRegistry, rng: random.Random, code: str, registered_on: date, today: date
+    app: BusinessRegistry,
+    rng: random.Random,
+    code: str,
+    registered_on: date,
+    today: date,
+    living: list[str],
 ) -> None:
     """Some of what happens to a company after registration."""
     if rng.random() < 0.2:
         app.change_address(code, _address(rng), ACTOR)
     if rng.random() < 0.15:
-        app.change_board(code, _people(rng, 1, 3), ACTOR)
+        app.change_board(code, _people(rng, 1, 3, living), ACTOR)
     if rng.random() < 0.3:
         app.increase_capital(code, rng.choice([1_000, 5_000, 10_000, 50_000]) * 100, ACTOR)
     if rng.random() < 0.7:
@@ -226,14 +223,19 @@ def seed_companies(
     """Register ``count`` companies with a plausible history; return their codes.
 
     ``progress(n)`` is called after each company with ``n=1``. The read models
-    are not caught up here (the caller does it once at the end).
+    are not caught up here (the caller does it once at the end). Founders and
+    board members are drawn from the living people of the population register.
     """
     app = running(BusinessRegistry)
     today = timezone.localdate()
+    living = identity.living_persons()
+    if not living:
+        msg = "the population register holds no living person to found a company"
+        raise RuntimeError(msg)
     codes = []
     for _ in range(count):
-        code, registered_on = _register(app, rng, today)
-        _live_a_life(app, rng, code, registered_on, today)
+        code, registered_on = _register(app, rng, today, living)
+        _live_a_life(app, rng, code, registered_on, today, living)
         codes.append(code)
         if progress is not None:
             progress(1)

@@ -9,19 +9,19 @@ Who acts is ``actor``, a personal code. Besides the case's own rules (only
 its judge records judgments, appeals only by parties, ...) the registry checks
 with the identity registry that judges' commands come from a person holding an
 active judge appointment of the court registry, that a newly assigned judge is
-one, and that every party exists: a person in the population register, an
-organisation in the identity registry or (companies are registered there, not
-in identity) in the business registry.
+one, and that every party and court exists, by the registries' one rule
+(:func:`registries.identity.services.require_party`): a person in the
+population register, an organisation in the identity registry or a company in
+the business registry.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from registries.common.application import Ref, RegistryApplication, running
+from registries.common.application import Ref, RegistryApplication
 from registries.common.errors import InvalidCommand
 from registries.court.domain import (
-    PERSON,
     Case,
     CaseDocket,
     NotAllowed,
@@ -30,8 +30,8 @@ from registries.court.domain import (
     check_case_number,
     check_kind,
     docket_id,
-    party_kind,
 )
+from registries.identity import services as identity
 
 REGISTRY = "court"
 JUDGE = "judge"
@@ -39,28 +39,7 @@ JUDGE = "judge"
 
 def is_judge(code: str) -> bool:
     """Whether ``code`` holds an active judge appointment of the court registry."""
-    # Imported here: the identity services read Django models.
-    from registries.identity.services import has_role
-
-    return has_role(code, REGISTRY, JUDGE)
-
-
-def party_exists(code: str) -> bool:
-    """A person in the population register, or an organisation in identity or business."""
-    from registries.business.application import BusinessRegistry
-    from registries.business.domain import company_id
-    from registries.identity.services import organisation_exists, person_exists
-
-    if party_kind(code) == PERSON:
-        return person_exists(code)
-    return organisation_exists(code) or company_id(code) in running(BusinessRegistry).repository
-
-
-def court_exists(code: str) -> bool:
-    """Whether the identity registry knows the court (an organisation) by this code."""
-    from registries.identity.services import organisation_exists
-
-    return organisation_exists(code)
+    return identity.has_role(code, REGISTRY, JUDGE)
 
 
 class CourtRegistry(RegistryApplication):
@@ -85,8 +64,7 @@ class CourtRegistry(RegistryApplication):
         check_kind(kind)
         if not is_judge(judge):
             raise InvalidCommand(f"judge: {judge} is not a judge of the court registry")
-        if not court_exists(court_code):
-            raise InvalidCommand(f"court_code: no court with registry code {court_code}")
+        identity.require_organisation(court_code, "court_code", kind="court")
         docket = Ref(
             CaseDocket,
             docket_id(kind, today.year),
@@ -117,13 +95,8 @@ class CourtRegistry(RegistryApplication):
     def add_party(self, number: str, code: str, role: str, actor: str) -> None:
         """Add a party (person or organisation) to a case."""
         self._require_judge_role(actor)
-
-        def decide(case: Case) -> None:
-            case.add_party(code, role, actor)
-            if not party_exists(code):
-                raise InvalidCommand(f"code: nobody with the code {code} is registered")
-
-        self.update(self._case(number), decide)
+        identity.require_party(code, "code")
+        self.update(self._case(number), lambda case: case.add_party(code, role, actor))
 
     def close_case(self, number: str, outcome: str, actor: str, today: date) -> None:
         """Close a case whose judgments are all final or set aside."""
@@ -214,4 +187,4 @@ class CourtRegistry(RegistryApplication):
         return Ref(Case, case_id(number), f"case with number {number}")
 
 
-__all__ = ["CourtRegistry", "court_exists", "is_judge", "party_exists"]
+__all__ = ["CourtRegistry", "is_judge"]

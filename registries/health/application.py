@@ -23,8 +23,7 @@ from typing import Any, TypeVar
 from django.conf import settings
 
 from registries.common.application import Ref, RegistryApplication
-from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
-from registries.common.errors import InvalidCommand, NotFound, RegistryError
+from registries.common.errors import InvalidCommand, NotFound, RegistryError, UnknownParty
 from registries.health import keystore
 from registries.health.domain import (
     ALL_PROVIDERS,
@@ -40,7 +39,7 @@ from registries.health.domain import (
 )
 from registries.identity import services as identity
 from registries.identity.domain import key_id_of
-from registries.identity.models import AppointmentRecord, OrganisationRecord
+from registries.identity.models import AppointmentRecord
 
 SIGNATURE_LENGTH = 64
 T = TypeVar("T")
@@ -65,31 +64,20 @@ class InvalidEndorsement(RegistryError):
 
 
 def check_person(code: object, field: str) -> str:
-    """A valid personal code of a registered person."""
-    if not isinstance(code, str):
-        raise InvalidCommand(f"{field}: a personal code is text of 11 digits")
+    """A registered person whose health record the command addresses.
+
+    The registries' one rule (:func:`registries.identity.services.require_person`),
+    except that an unknown person's record is, like any record, not found (404).
+    """
     try:
-        validate_personal_code(code)
-    except InvalidCodeError as error:
-        raise InvalidCommand(f"{field}: {error}") from None
-    if not identity.person_exists(code):
-        raise NotFound(f"{field}: no person with personal code {code} in the population register")
-    return code
+        return identity.require_person(code, field)
+    except UnknownParty as unknown:
+        raise NotFound(unknown.message or str(unknown)) from None
 
 
 def check_organisation(code: object, kind: str, field: str) -> str:
     """A registered organisation of this kind (hospital, pharmacy)."""
-    if not isinstance(code, str):
-        raise InvalidCommand(f"{field}: a registry code is text of 8 digits")
-    try:
-        validate_registry_code(code)
-    except InvalidCodeError as error:
-        raise InvalidCommand(f"{field}: {error}") from None
-    if not identity.organisation_exists(code):
-        raise NotFound(f"{field}: no organisation with registry code {code}")
-    if not OrganisationRecord.objects.filter(registry_code=code, kind=kind).exists():
-        raise InvalidCommand(f"{field}: the organisation {code} is not a {kind}")
-    return code
+    return identity.require_organisation(code, field, kind=kind)
 
 
 def licensed_at(person: str, role: str, organisation: str) -> bool:

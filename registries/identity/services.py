@@ -12,14 +12,17 @@ valid personal code *is* that person (:func:`official_code_of`).
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
+from registries.common.errors import InvalidCommand, UnknownParty
 from registries.common.projections import catch_up
-from registries.identity.domain import ACTIVE, REVOKED
+from registries.common.texts import N_, Message
+from registries.identity.domain import ACTIVE, ORGANISATION_KINDS, REVOKED
 from registries.identity.models import (
     AppointmentRecord,
     OrganisationRecord,
@@ -34,16 +37,28 @@ __all__ = [
     "has_role",
     "is_official",
     "is_representative",
+    "living_persons",
+    "names_of",
     "official_code_of",
     "organisation_exists",
     "person_alive",
     "person_exists",
     "public_key_at",
+    "register_organisations",
+    "require_organisation",
+    "require_party",
+    "require_people",
+    "require_person",
     "signed_by",
     "verify_signature",
 ]
 
 log = logging.getLogger(__name__)
+
+OrganisationRegister = Callable[[str], bool]
+"""``registry code -> bool``: whether a register above identity holds the organisation."""
+
+_organisation_registers: list[OrganisationRegister] = []
 
 
 def _fresh() -> None:
@@ -75,6 +90,16 @@ def person_alive(personal_code: str) -> bool:
         return False
     _fresh()
     return PersonRecord.objects.filter(personal_code=personal_code, died_on=None).exists()
+
+
+def living_persons() -> list[str]:
+    """The personal codes of every living person of the population register, in order."""
+    _fresh()
+    return list(
+        PersonRecord.objects.filter(died_on=None)
+        .order_by("personal_code")
+        .values_list("personal_code", flat=True)
+    )
 
 
 def organisation_exists(registry_code: str) -> bool:
@@ -181,3 +206,113 @@ def is_representative(registry_code: str, personal_code: str) -> bool:
     return RepresentativeRecord.objects.filter(
         organisation_code=registry_code, person__personal_code=personal_code, active=True
     ).exists()
+
+
+def register_organisations(register: OrganisationRegister) -> None:
+    """Also count an organisation as existing when ``register`` holds it (the business
+    registry's companies); registered in the registry's ``AppConfig.ready()``."""
+    if register not in _organisation_registers:
+        _organisation_registers.append(register)
+
+
+# The one rule for every person or organisation a command names ------------------------
+
+
+def require_person(code: object, field: str, *, alive: bool = False) -> str:
+    """``code`` of a person the population register holds (and, if ``alive``, not dead).
+
+    Raises :class:`InvalidCommand` for a malformed code and :class:`UnknownParty`
+    (400, naming ``field`` and the code) for an unknown or, where it matters, a
+    deceased person. Every registry checks the people its commands name here.
+    """
+    if not isinstance(code, str):
+        raise InvalidCommand(f"{field}: a personal code is text of 11 digits")
+    try:
+        validate_personal_code(code)
+    except InvalidCodeError as error:
+        raise InvalidCommand(f"{field}: {error}") from None
+    _fresh()
+    found = PersonRecord.objects.filter(personal_code=code).values_list("died_on").first()
+    if found is None:
+        raise UnknownParty(
+            Message(
+                N_("{field}: no person with personal code {code} in the population register"),
+                {"field": field, "code": code},
+            )
+        )
+    if alive and found[0] is not None:
+        raise UnknownParty(
+            Message(N_("{field}: the person {code} is deceased"), {"field": field, "code": code})
+        )
+    return code
+
+
+def require_people(codes: Iterable[object], field: str, *, alive: bool = False) -> None:
+    """:func:`require_person` for each of ``codes`` (founders, board members)."""
+    for code in codes:
+        require_person(code, field, alive=alive)
+
+
+def require_organisation(code: object, field: str, kind: str | None = None) -> str:
+    """``code`` of a registered organisation (of ``kind``, when given).
+
+    The identity registry's organisations, and those a register above it holds
+    (:func:`register_organisations`: the business registry's companies).
+    """
+    if not isinstance(code, str):
+        raise InvalidCommand(f"{field}: a registry code is text of 8 digits")
+    try:
+        validate_registry_code(code)
+    except InvalidCodeError as error:
+        raise InvalidCommand(f"{field}: {error}") from None
+    _fresh()
+    recorded = OrganisationRecord.objects.filter(registry_code=code).values_list("kind").first()
+    elsewhere = recorded is None and any(register(code) for register in _organisation_registers)
+    if recorded is None and not elsewhere:
+        what = ORGANISATION_KINDS[kind] if kind else "organisation"
+        raise UnknownParty(
+            Message(
+                N_("{field}: no {what} with registry code {code}"),
+                {"field": field, "what": what, "code": code},
+            )
+        )
+    actual = recorded[0] if recorded is not None else "company"
+    if kind is not None and actual != kind:
+        raise InvalidCommand(
+            Message(
+                N_("{field}: the organisation {code} is not a {kind}"),
+                {"field": field, "code": code, "kind": ORGANISATION_KINDS[kind]},
+            )
+        )
+    return code
+
+
+def require_party(code: object, field: str, *, alive: bool = False) -> str:
+    """A person (11-digit personal code) or an organisation (8-digit registry code)."""
+    if isinstance(code, str) and len(code) == 11:
+        return require_person(code, field, alive=alive)
+    return require_organisation(code, field)
+
+
+def names_of(codes: Iterable[str]) -> dict[str, str]:
+    """The names of these persons and organisations by code, in two queries for any number.
+
+    Codes the identity registry does not know are left out: the caller shows
+    the bare code. Only for codes whose holder the viewer may see.
+    """
+    wanted = {code for code in codes if isinstance(code, str)}
+    if not wanted:
+        return {}
+    _fresh()
+    names = {
+        code: f"{first} {last}"
+        for code, first, last in PersonRecord.objects.filter(
+            personal_code__in=[code for code in wanted if len(code) == 11]
+        ).values_list("personal_code", "first_name", "last_name")
+    }
+    names.update(
+        OrganisationRecord.objects.filter(
+            registry_code__in=[code for code in wanted if len(code) == 8]
+        ).values_list("registry_code", "name")
+    )
+    return names

@@ -38,7 +38,7 @@ from django.conf import settings
 
 from chain.ledger.models import LedgerEntry
 from registries.common.application import Ref, RegistryApplication
-from registries.common.errors import Conflict, InvalidCommand
+from registries.common.errors import Conflict, InvalidCommand, UnknownParty
 from registries.identity import services as identity
 from registries.identity.domain import key_id_of
 from registries.property.domain import (
@@ -49,7 +49,6 @@ from registries.property.domain import (
     Holding,
     InvalidEndorsement,
     LandUnit,
-    UnknownParty,
     check_cents,
     check_holdings,
     land_unit_id,
@@ -228,8 +227,7 @@ class PropertyRegistry(RegistryApplication):
     ) -> int:
         """Enter a mortgage in part IV; return its rank (order of recording)."""
         party_kind(creditor, "creditor")
-        if not identity.organisation_exists(creditor):
-            raise UnknownParty(f"creditor: no organisation with registry code {creditor}")
+        identity.require_organisation(creditor, "creditor")
         return self._update(
             cadastral_code, lambda unit: unit.register_mortgage(amount_cents, creditor, actor)
         )
@@ -288,17 +286,9 @@ class PropertyRegistry(RegistryApplication):
 
     @staticmethod
     def _check_party(code: str, field: str) -> None:
-        if party_kind(code, field) == PERSON:
-            if not identity.person_exists(code):
-                raise UnknownParty(
-                    f"{field}: no person with personal code {code} in the population register"
-                )
-            if not identity.person_alive(code):
-                raise UnknownParty(
-                    f"{field}: the person {code} is deceased and cannot acquire property"
-                )
-        elif not identity.organisation_exists(code):
-            raise UnknownParty(f"{field}: no organisation with registry code {code}")
+        # A deceased person cannot acquire property.
+        party_kind(code, field)
+        identity.require_party(code, field, alive=True)
 
     def _check_beneficiary(self, beneficiary: str) -> None:
         """A servitude or usufruct benefits a person, an organisation or another land unit."""
@@ -314,10 +304,7 @@ class PropertyRegistry(RegistryApplication):
         """Check the notary's signature of ``message`` with the identity registry."""
         if party_kind(notary, "notary") != PERSON:
             raise InvalidCommand("notary: a notary is a person: give their personal code")
-        if not identity.person_exists(notary):
-            raise UnknownParty(
-                f"notary: no person with personal code {notary} in the population register"
-            )
+        identity.require_person(notary, "notary")
         if not identity.has_role(notary, "property", "notary"):
             raise InvalidEndorsement(
                 f"notary: {notary} is not a notary of the property registry; "

@@ -116,13 +116,6 @@ class InvalidShares(InvalidCommand):
     slug = "invalid-shares"
 
 
-class UnknownParty(InvalidCommand):
-    """An owner, buyer, creditor or notary that the identity registry does not know."""
-
-    title = "Unknown person or organisation"
-    slug = "unknown-party"
-
-
 class InvalidEndorsement(RegistryError):
     """The notary's endorsement of a transfer does not hold (nothing is written)."""
 
@@ -889,7 +882,6 @@ __all__ = [
     "Restriction",
     "StaleEndorsement",
     "UnderSeizure",
-    "UnknownParty",
     "check_holdings",
     "endorsement_holds",
     "format_share",

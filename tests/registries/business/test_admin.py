@@ -13,16 +13,13 @@ from chain.ledger.models import LedgerEntry
 from registries.business.application import BusinessRegistry, Registration
 from registries.business.models import CompanyRecord
 from registries.business.projections import PROJECTIONS
-from registries.common.codes import personal_code
 from registries.common.commands import issue
+from tests.registries.business.helpers import BOARD, FOUNDER, OTHER
 from tests.registries.identity.helpers import official
 
-pytestmark = pytest.mark.usefixtures("event_store")
+pytestmark = pytest.mark.usefixtures("event_store", "people")
 
 ADMIN = "/admin/business/companyrecord/"
-FOUNDER = personal_code(date(1980, 5, 17), "M", 12)
-BOARD = personal_code(date(1975, 2, 3), "F", 7)
-OTHER = personal_code(date(1990, 12, 31), "F", 250)
 
 
 def staff_client(username: str, *codenames: str) -> Client:

@@ -19,18 +19,17 @@ from registries.business.application import BusinessRegistry, Registration
 from registries.business.domain import Company, company_id
 from registries.business.projections import PROJECTIONS
 from registries.common.application import running
-from registries.common.codes import personal_code, validate_personal_code
+from registries.common.codes import validate_personal_code
 from registries.common.commands import issue
 from registries.identity.models import AppointmentRecord
-from tests.registries.identity.helpers import official
+from tests.registries.business.helpers import BOARD, FOUNDER, OTHER
+from tests.registries.identity.helpers import official, person
+from tests.registries.identity.helpers import run as run_identity
 
-pytestmark = pytest.mark.usefixtures("event_store")
+pytestmark = pytest.mark.usefixtures("event_store", "people")
 
 BASE = "/api/v1/business/companies/"
 PROBLEM = "application/problem+json"
-FOUNDER = personal_code(date(1980, 5, 17), "M", 12)
-BOARD = personal_code(date(1975, 2, 3), "F", 7)
-OTHER = personal_code(date(1990, 12, 31), "F", 250)
 
 
 @pytest.fixture(autouse=True)
@@ -136,6 +135,39 @@ def test_malformed_registry_code_in_a_command_is_a_400_problem_and_writes_nothin
     before = entries()
     response = registrar.post(f"{BASE}1000001x/address/", {"address": "Lai 1"}, format="json")
     assert "8 digits" in assert_problem(response, 400, "invalid-registry-code")["detail"]
+    assert entries() == before
+
+
+def test_a_founder_or_board_member_must_be_a_living_person_of_the_population_register(
+    registrar: APIClient,
+) -> None:
+    """Issue 16: a valid but unregistered personal code was accepted as founder."""
+    stranger = "39001011237"
+    deceased = person("Ants", "Surnud")
+    run_identity(lambda app: app.record_death(deceased, date(2024, 1, 1), "registrar"))
+    before = entries()
+    problem = assert_problem(
+        registrar.post(BASE, body(founders=[FOUNDER, stranger]), format="json"),
+        400,
+        "unknown-party",
+    )
+    assert problem["detail"] == (
+        f"founders: no person with personal code {stranger} in the population register"
+    )
+    assert problem["errors"] == {"founders": [problem["detail"].removeprefix("founders: ")]}
+    problem = assert_problem(
+        registrar.post(BASE, body(board=[deceased]), format="json"), 400, "unknown-party"
+    )
+    assert problem["detail"] == f"board: the person {deceased} is deceased"
+    assert entries() == before
+    code = register(registrar)["registry_code"]
+    before = entries()
+    problem = assert_problem(
+        registrar.post(f"{BASE}{code}/board/", {"members": [stranger]}, format="json"),
+        400,
+        "unknown-party",
+    )
+    assert stranger in problem["detail"]
     assert entries() == before
 
 

@@ -21,17 +21,16 @@ from registries.business.domain import AnnualReport, company_id
 from registries.business.models import CompanyRecord
 from registries.business.projections import PROJECTIONS, CompanyProjection
 from registries.common.application import running
-from registries.common.codes import personal_code, validate_registry_code
+from registries.common.codes import validate_registry_code
 from registries.common.commands import issue
 from registries.common.errors import Conflict, InvalidCommand, NotFound
 from registries.common.projections import catch_up
 from registries.identity.models import AppointmentRecord
+from tests.registries.business.helpers import BOARD, FOUNDER
 
-pytestmark = pytest.mark.usefixtures("event_store")
+pytestmark = pytest.mark.usefixtures("event_store", "people")
 
 TODAY = date(2025, 6, 1)
-FOUNDER = personal_code(date(1980, 5, 17), "M", 12)
-BOARD = personal_code(date(1975, 2, 3), "F", 7)
 
 
 def registration(name: str = "Põhjarannik OÜ", **changes: object) -> Registration:

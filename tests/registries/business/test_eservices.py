@@ -20,7 +20,7 @@ from registries.identity.domain import key_id_of
 from tests.registries.access.citizens import citizen, signature, signed_in
 from tests.registries.identity.helpers import raw_public, run
 
-pytestmark = pytest.mark.usefixtures("event_store")
+pytestmark = pytest.mark.usefixtures("event_store", "people")
 
 REGISTER = "/api/v1/business/e-services/companies/"
 

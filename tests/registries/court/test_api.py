@@ -387,8 +387,8 @@ def test_bad_input_is_a_problem_and_writes_nothing() -> None:
             format="json",
         ),
         400,
-        "invalid-command",
-        "nobody with the code",
+        "unknown-party",
+        "code: no person with personal code",
     )
     body = assert_problem(
         judge_client.post(
@@ -437,8 +437,8 @@ def test_bad_input_is_a_problem_and_writes_nothing() -> None:
             format="json",
         ),
         400,
-        "invalid-command",
-        "no court with registry code",
+        "unknown-party",
+        "court_code: no court with registry code",
     )
     assert court_entries() == before
 

@@ -8,7 +8,7 @@ import pytest
 
 from chain.ledger.models import LedgerEntry
 from registries.common.codes import registry_code
-from registries.common.errors import Conflict, InvalidCommand, NotFound
+from registries.common.errors import Conflict, InvalidCommand, NotFound, UnknownParty
 from registries.court.domain import NotAllowed, Order
 from registries.court.models import AppealRecord, CaseRecord, HearingRecord, JudgmentRecord
 from tests.registries.court.helpers import (
@@ -65,7 +65,7 @@ def test_only_a_judge_opens_a_case_and_assigns_a_judge() -> None:
     with pytest.raises(InvalidCommand, match=f"judge: {registrar} is not a judge"):
         run(lambda a: a.open_case("civil", where, registrar, "x", True, who, TODAY))
     unknown = registry_code(999_001, kind_digit=7)
-    with pytest.raises(InvalidCommand, match=f"court_code: no court with registry code {unknown}"):
+    with pytest.raises(UnknownParty, match=f"court_code: no court with registry code {unknown}"):
         run(lambda a: a.open_case("civil", unknown, who, "x", True, who, TODAY))
     assert court_entries() == 0
 
@@ -78,10 +78,13 @@ def test_parties_must_exist_in_identity_or_the_business_registry() -> None:
     add_party(case, firm, "creditor")
     before = court_entries()
     unknown_person = identity.new_code()
-    with pytest.raises(InvalidCommand, match=f"code: nobody with the code {unknown_person}"):
+    with pytest.raises(
+        UnknownParty, match=f"code: no person with personal code {unknown_person} in the"
+    ):
         add_party(case, unknown_person, "defendant")
-    with pytest.raises(InvalidCommand, match="nobody with the code"):
-        add_party(case, registry_code(999_002), "defendant")
+    unknown = registry_code(999_002)
+    with pytest.raises(UnknownParty, match=f"code: no organisation with registry code {unknown}"):
+        add_party(case, unknown, "defendant")
     assert court_entries() == before
     parties = CaseRecord.objects.get(number=case.number).parties.all()
     assert [(p.code, p.party_kind, p.role) for p in parties] == [

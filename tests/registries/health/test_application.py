@@ -6,7 +6,8 @@ from datetime import timedelta
 
 import pytest
 
-from registries.common.errors import NotFound
+from registries.common.codes import registry_code
+from registries.common.errors import InvalidCommand, NotFound, UnknownParty
 from registries.health.application import InvalidEndorsement, NotLicensed
 from registries.health.domain import (
     AlreadyDispensed,
@@ -122,6 +123,22 @@ def test_an_unknown_patient_is_not_found() -> None:
     doctor = h.doctor()
     with pytest.raises(NotFound, match="no person"):
         h.encounter(doctor, identity.new_code())
+
+
+def test_the_pharmacy_named_must_be_a_registered_pharmacy() -> None:
+    doctor, patient = h.doctor(), h.patient()
+    pharmacist, _ = h.pharmacist()
+    number = h.prescription(doctor, patient)
+    unknown = registry_code(999_004, kind_digit=7)
+    with pytest.raises(UnknownParty, match=f"pharmacy: no pharmacy with registry code {unknown}"):
+        h.run(lambda a: a.dispense(patient, number, unknown, pharmacist, h.ISSUED, pharmacist))
+    with pytest.raises(
+        InvalidCommand, match=f"the organisation {doctor.hospital} is not a pharmacy"
+    ):
+        h.run(
+            lambda a: a.dispense(patient, number, doctor.hospital, pharmacist, h.ISSUED, pharmacist)
+        )
+    assert not EntryRecord.objects.exclude(dispensed_on=None).exists()
 
 
 def test_an_erased_record_takes_no_more_entries() -> None:

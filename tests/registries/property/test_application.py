@@ -13,7 +13,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.db import connection
 
 from chain.ledger.models import LedgerEntry
-from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
+from registries.common.errors import (
+    Conflict,
+    InvalidCommand,
+    NotFound,
+    RegistryError,
+    UnknownParty,
+)
 from registries.identity import services as identity_services
 from registries.property.application import PropertyRegistry, Transfer
 from registries.property.domain import (
@@ -24,7 +30,6 @@ from registries.property.domain import (
     NotAnOwner,
     StaleEndorsement,
     UnderSeizure,
-    UnknownParty,
     endorsement_holds,
     land_unit_id,
 )
