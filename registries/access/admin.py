@@ -24,6 +24,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 
 from chain.blocks.status import LedgerStatus, ledger_status
 from registries.access.catalog import Catalog, Command, Target
@@ -65,7 +66,8 @@ class CommandForm(forms.Form):
 
     def add_registry_error(self, error: RegistryError) -> None:
         """Show a refused command's message on its field, or on the whole form."""
-        message = str(error) or error.title
+        message = error.message.translated(gettext) if error.message else str(error)
+        message = message or gettext(error.title)
         match = _FIELD_PREFIX.match(message)
         if match:
             name = self.field_aliases.get(match.group(1), match.group(1))
@@ -225,7 +227,7 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        add_title = self.add_command.title if self.add_command is not None else ""
+        add_title = gettext(self.add_command.title) if self.add_command is not None else ""
         extra_context = {**(extra_context or {}), "add_title": add_title}
         return super().changelist_view(request, extra_context)
 
@@ -240,7 +242,7 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         record = self.get_object(request, unquote(object_id))
         if record is not None and self._can_act(request):
             extra_context["record_commands"] = [
-                (command.title, self.command_url(record, command.name))
+                (gettext(command.title), self.command_url(record, command.name))
                 for command in self.record_commands.values()
                 if command.available(record)
             ]
@@ -292,10 +294,12 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 record = self.added_record(result, data)
                 self.log_addition(request, record, f"{spec.title} (registry command)")
                 messages.success(
-                    request, f"{spec.title}: {record} (ledger seq {record.ledger_seq})."
+                    request, f"{gettext(spec.title)}: {record} (ledger seq {record.ledger_seq})."
                 )
                 return HttpResponseRedirect(self.change_url(record))
-        return self.render_command_form(request, form, spec.title, None, self.changelist_url())
+        return self.render_command_form(
+            request, form, gettext(spec.title), None, self.changelist_url()
+        )
 
     def command_view(self, request: HttpRequest, object_id: str, command: str) -> HttpResponse:
         """A command form for one record."""
@@ -322,4 +326,6 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 self.log_change(request, record, f"{spec.title} (registry command)")
                 messages.success(request, f"{spec.done} (ledger seq {record.ledger_seq}).")
                 return HttpResponseRedirect(self.change_url(record))
-        return self.render_command_form(request, form, spec.title, record, self.change_url(record))
+        return self.render_command_form(
+            request, form, gettext(spec.title), record, self.change_url(record)
+        )

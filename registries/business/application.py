@@ -23,6 +23,7 @@ from registries.business.domain import (
 from registries.common.application import Ref, RegistryApplication, running
 from registries.common.codes import InvalidCodeError, registry_code, validate_registry_code
 from registries.common.errors import Conflict, InvalidCommand
+from registries.common.texts import N_, Message
 from registries.identity import services as identity
 
 # Fresh registry codes are drawn at random; a code already taken is drawn again.
@@ -144,8 +145,12 @@ class BusinessRegistry(RegistryApplication):
         try:
             validate_registry_code(code)
         except InvalidCodeError as error:
-            raise InvalidCommand(str(error)) from None
-        return Ref(Company, company_id(code), f"company with registry code {code}")
+            raise InvalidCommand(error.message) from None
+        return Ref(
+            Company,
+            company_id(code),
+            Message(N_("company with registry code {code}"), {"code": code}),
+        )
 
     @staticmethod
     def _name(name: str) -> Ref[CompanyName]:

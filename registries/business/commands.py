@@ -49,6 +49,7 @@ from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH, AnnualRepor
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
 from registries.common.api import public_read
+from registries.common.texts import N_
 
 
 class RegistrarOrTheCompany(BasePermission):
@@ -214,7 +215,7 @@ COMMANDS = Catalog(
     [
         Command(
             name="register",
-            title="Register company",
+            title=N_("Register company"),
             target=COMPANIES,
             permission=PublicReadRegistrarWrite,
             reply=REGISTERED,
@@ -230,7 +231,7 @@ COMMANDS = Catalog(
         ),
         _on_company(
             name="address",
-            title="Change address",
+            title=N_("Change address"),
             input=AddressChangeSerializer,
             route="address/",
             url_name="company-address",
@@ -243,7 +244,7 @@ COMMANDS = Catalog(
         ),
         _on_company(
             name="board",
-            title="Change board",
+            title=N_("Change board"),
             input=BoardChangeSerializer,
             route="board/",
             url_name="company-board",
@@ -256,7 +257,7 @@ COMMANDS = Catalog(
         ),
         _on_company(
             name="capital",
-            title="Increase capital",
+            title=N_("Increase capital"),
             input=CapitalIncreaseSerializer,
             route="capital-increases/",
             url_name="company-capital-increases",
@@ -272,7 +273,7 @@ COMMANDS = Catalog(
         ),
         _on_company(
             name="annual-report",
-            title="File annual report",
+            title=N_("File annual report"),
             permission=public_read(RegistrarOrTheCompany),
             input=AnnualReportFilingSerializer,
             route="annual-reports/",
@@ -300,7 +301,7 @@ COMMANDS = Catalog(
         ),
         _on_company(
             name="liquidation",
-            title="Enter liquidation",
+            title=N_("Enter liquidation"),
             input=LiquidationSerializer,
             route="liquidation/",
             url_name="company-liquidation",
@@ -313,7 +314,7 @@ COMMANDS = Catalog(
         ),
         _on_company(
             name="deletion",
-            title="Delete company",
+            title=N_("Delete company"),
             input=DeletionSerializer,
             route="deletion/",
             url_name="company-deletion",

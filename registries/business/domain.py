@@ -18,6 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from registries.common.codes import InvalidCodeError, validate_personal_code
 from registries.common.errors import Conflict, InvalidCommand
+from registries.common.texts import on_field
 
 LEGAL_FORMS = {
     "OÜ": "private limited company (osaühing)",
@@ -63,7 +64,7 @@ def check_person_codes(role: str, codes: list[str], *, at_least: int) -> list[st
         try:
             validate_personal_code(code)
         except InvalidCodeError as error:
-            raise InvalidCommand(f"{role}: {error}") from None
+            raise InvalidCommand(on_field(role, error.message)) from None
     return list(codes)
 
 

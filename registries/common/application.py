@@ -30,6 +30,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from chain.ledger.persistence import event_store_env
 from registries.common.errors import Conflict, NotFound
+from registries.common.texts import N_, Message
 
 __all__ = ["ATTEMPTS", "Ref", "RegistryApplication", "running", "stop_all"]
 
@@ -53,14 +54,17 @@ class Ref(Generic[A]):
 
     kind: type[A]
     id: UUID
-    what: str
+    what: str | Message
     field: str = ""
     new: Callable[[], A] | None = None
 
     def not_found(self) -> NotFound:
         """The refusal for a command on an aggregate that does not exist."""
-        prefix = f"{self.field}: " if self.field else ""
-        return NotFound(f"{prefix}no {self.what}")
+        if self.field:
+            return NotFound(
+                Message(N_("{field}: no {what}"), {"field": self.field, "what": self.what})
+            )
+        return NotFound(Message(N_("no {what}"), {"what": self.what}))
 
 
 class DateAsISO(Transcoding):
@@ -136,7 +140,7 @@ class RegistryApplication(Application[UUID]):
 
         return self.retrying(attempt, ref.what)
 
-    def retrying(self, attempt: Callable[[], T], what: str) -> T:
+    def retrying(self, attempt: Callable[[], T], what: str | Message) -> T:
         """Run ``attempt`` (load, decide, save) under the one concurrency policy.
 
         When its save loses an optimistic-concurrency race (another command
@@ -151,7 +155,12 @@ class RegistryApplication(Application[UUID]):
                 return attempt()
             except EventStoreConflict:
                 continue
-        raise Conflict(f"the {what} was changed by other commands at the same time; try again")
+        raise Conflict(
+            Message(
+                N_("the {what} was changed by other commands at the same time; try again"),
+                {"what": what},
+            )
+        )
 
     def create(self, *aggregates: Aggregate, taken: str) -> None:
         """Save new aggregates whose ids derive from a code or a name, refused at once

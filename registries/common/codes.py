@@ -10,13 +10,20 @@ from __future__ import annotations
 import re
 from datetime import date
 
+from registries.common.texts import N_, Message
+
 _FIRST_WEIGHTS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 1)
 _SECOND_WEIGHTS = (3, 4, 5, 6, 7, 8, 9, 1, 2, 3)
 _CENTURY = {1: 1800, 2: 1800, 3: 1900, 4: 1900, 5: 2000, 6: 2000, 7: 2100, 8: 2100}
 
 
 class InvalidCodeError(ValueError):
-    """A code that is not a valid identification code; the message says why."""
+    """A code that is not a valid identification code; the message says why
+    (``message``: the same, to be shown in the reader's language)."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(str(message))
+        self.message = message
 
 
 def check_digit(digits: str) -> int:
@@ -35,25 +42,40 @@ def check_digit(digits: str) -> int:
 def validate_personal_code(code: str) -> date:
     """Check an isikukood and return the birth date it encodes."""
     if not re.fullmatch(r"[0-9]{11}", code):
-        raise InvalidCodeError(f"personal code {code!r} must be exactly 11 digits")
+        raise InvalidCodeError(
+            Message(N_("personal code {code!r} must be exactly 11 digits"), {"code": code})
+        )
     first = int(code[0])
     if first not in _CENTURY:
-        raise InvalidCodeError(f"personal code {code}: first digit must be 1-8 (century and sex)")
+        raise InvalidCodeError(
+            Message(
+                N_("personal code {code}: first digit must be 1-8 (century and sex)"),
+                {"code": code},
+            )
+        )
     try:
         born = date(_CENTURY[first] + int(code[1:3]), int(code[3:5]), int(code[5:7]))
     except ValueError:
-        raise InvalidCodeError(f"personal code {code}: birth date does not exist") from None
+        raise InvalidCodeError(
+            Message(N_("personal code {code}: birth date does not exist"), {"code": code})
+        ) from None
     if check_digit(code[:10]) != int(code[10]):
-        raise InvalidCodeError(f"personal code {code}: check digit is wrong")
+        raise InvalidCodeError(
+            Message(N_("personal code {code}: check digit is wrong"), {"code": code})
+        )
     return born
 
 
 def validate_registry_code(code: str) -> str:
     """Check an 8-digit registry code of a legal person and return it."""
     if not re.fullmatch(r"[0-9]{8}", code):
-        raise InvalidCodeError(f"registry code {code!r} must be exactly 8 digits")
+        raise InvalidCodeError(
+            Message(N_("registry code {code!r} must be exactly 8 digits"), {"code": code})
+        )
     if check_digit(code[:7]) != int(code[7]):
-        raise InvalidCodeError(f"registry code {code}: check digit is wrong")
+        raise InvalidCodeError(
+            Message(N_("registry code {code}: check digit is wrong"), {"code": code})
+        )
     return code
 
 

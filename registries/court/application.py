@@ -21,6 +21,7 @@ from datetime import date, datetime
 
 from registries.common.application import Ref, RegistryApplication
 from registries.common.errors import InvalidCommand
+from registries.common.texts import N_, Message
 from registries.court.domain import (
     Case,
     CaseDocket,
@@ -184,7 +185,9 @@ class CourtRegistry(RegistryApplication):
     @staticmethod
     def _case(number: str) -> Ref[Case]:
         check_case_number(number)
-        return Ref(Case, case_id(number), f"case with number {number}")
+        return Ref(
+            Case, case_id(number), Message(N_("case with number {number}"), {"number": number})
+        )
 
 
 __all__ = ["CourtRegistry", "is_judge"]

@@ -27,6 +27,7 @@ from rest_framework.request import Request
 
 from registries.access.admin import CommandForm
 from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.common.texts import N_
 from registries.court.api.serializers import (
     AppealDecisionSerializer,
     AppealInputSerializer,
@@ -303,7 +304,7 @@ COMMANDS = Catalog(
     [
         Command(
             name="open",
-            title="Open case",
+            title=N_("Open case"),
             target=CASES,
             permission=PublicReadJudgeWrite,
             reply=OPENED,
@@ -326,7 +327,7 @@ COMMANDS = Catalog(
         ),
         _on_case(
             name="add-party",
-            title="Add party",
+            title=N_("Add party"),
             input=PartyInputSerializer,
             route="parties/",
             url_name="case-parties",
@@ -341,7 +342,7 @@ COMMANDS = Catalog(
         ),
         _on_case(
             name="schedule-hearing",
-            title="Schedule hearing",
+            title=N_("Schedule hearing"),
             input=HearingInputSerializer,
             route="hearings/",
             url_name="case-hearings",
@@ -356,7 +357,7 @@ COMMANDS = Catalog(
         ),
         _on_case(
             name="reschedule-hearing",
-            title="Reschedule hearing",
+            title=N_("Reschedule hearing"),
             input=HearingInputSerializer,
             route="hearings/<int:hearing>/rescheduling/",
             url_name="hearing-rescheduling",
@@ -376,7 +377,7 @@ COMMANDS = Catalog(
         ),
         _on_case(
             name="cancel-hearing",
-            title="Cancel hearing",
+            title=N_("Cancel hearing"),
             input=HearingCancellationSerializer,
             route="hearings/<int:hearing>/cancellation/",
             url_name="hearing-cancellation",
@@ -391,7 +392,7 @@ COMMANDS = Catalog(
         ),
         _on_case(
             name="record-judgment",
-            title="Record judgment",
+            title=N_("Record judgment"),
             input=JudgmentInputSerializer,
             route="judgments/",
             url_name="case-judgments",
@@ -406,7 +407,7 @@ COMMANDS = Catalog(
         ),
         _on_case(
             name="declare-final",
-            title="Declare judgment final",
+            title=N_("Declare judgment final"),
             input=FinalitySerializer,
             route="judgments/<int:judgment>/finality/",
             url_name="judgment-finality",
@@ -421,7 +422,7 @@ COMMANDS = Catalog(
         ),
         _on_case(
             name="appeal",
-            title="Appeal judgment",
+            title=N_("Appeal judgment"),
             permission=CitizenWithCode,
             input=AppealInputSerializer,
             route="judgments/<int:judgment>/appeals/",
@@ -441,7 +442,7 @@ COMMANDS = Catalog(
         ),
         _on_case(
             name="decide-appeal",
-            title="Decide appeal",
+            title=N_("Decide appeal"),
             input=AppealDecisionSerializer,
             route="appeals/<int:appeal>/decision/",
             url_name="appeal-decision",
@@ -461,7 +462,7 @@ COMMANDS = Catalog(
         ),
         _on_case(
             name="close",
-            title="Close case",
+            title=N_("Close case"),
             input=ClosureSerializer,
             route="closure/",
             url_name="case-closure",

@@ -41,6 +41,7 @@ from eventsourcing.domain import Aggregate, event
 
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
 from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
+from registries.common.texts import N_, on_field
 
 CIVIL = "civil"
 CRIMINAL = "criminal"
@@ -116,7 +117,7 @@ class NotAllowed(RegistryError):
     """The actor may not issue this command (not the case's judge, not a party)."""
 
     status = 403
-    title = "Not allowed"
+    title = N_("Not allowed")
     slug = "not-allowed"
 
 
@@ -170,7 +171,7 @@ def party_kind(code: str) -> str:
             return PERSON
         validate_registry_code(code)
     except InvalidCodeError as error:
-        raise InvalidCommand(f"code: {error}") from None
+        raise InvalidCommand(on_field("code", error.message)) from None
     return ORGANISATION
 
 
@@ -441,11 +442,11 @@ class Case(Aggregate):
         try:
             validate_registry_code(court_code)
         except InvalidCodeError as error:
-            raise InvalidCommand(f"court_code: {error}") from None
+            raise InvalidCommand(on_field("court_code", error.message)) from None
         try:
             validate_personal_code(judge)
         except InvalidCodeError as error:
-            raise InvalidCommand(f"judge: {error}") from None
+            raise InvalidCommand(on_field("judge", error.message)) from None
         return cls(
             number=number,
             kind=kind,

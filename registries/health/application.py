@@ -24,6 +24,7 @@ from django.conf import settings
 
 from registries.common.application import Ref, RegistryApplication
 from registries.common.errors import InvalidCommand, NotFound, RegistryError, UnknownParty
+from registries.common.texts import N_, Message
 from registries.health import keystore
 from registries.health.domain import (
     ALL_PROVIDERS,
@@ -51,7 +52,7 @@ class NotLicensed(RegistryError):
     """The caller is not a licensed doctor or pharmacist of the organisation named."""
 
     status = 403
-    title = "Not a licensed provider"
+    title = N_("Not a licensed provider")
     slug = "not-licensed"
 
 
@@ -59,7 +60,7 @@ class InvalidEndorsement(RegistryError):
     """The doctor's signature of the entry does not hold (nothing is written)."""
 
     status = 403
-    title = "The provider's endorsement does not hold"
+    title = N_("The provider's endorsement does not hold")
     slug = "invalid-endorsement"
 
 
@@ -391,7 +392,7 @@ class HealthRegistry(RegistryApplication):
         return Ref(
             HealthRecord,
             record_id(keystore.subject_of(patient)),
-            f"health record for {patient}",
+            Message(N_("health record for {patient}"), {"patient": patient}),
             field="patient",
             new=None if opened_by is None else partial(HealthRegistry._opened, patient, opened_by),
         )

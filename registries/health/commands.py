@@ -18,6 +18,7 @@ from rest_framework import status
 from registries.access.admin import CommandForm
 from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.common.errors import NotFound
+from registries.common.texts import N_
 from registries.health.api.serializers import (
     CreatedEntrySerializer,
     DispensingInSerializer,
@@ -58,7 +59,7 @@ COMMANDS = Catalog(
     [
         Command(
             name="encounter",
-            title="Record encounter",
+            title=N_("Record encounter"),
             target=PATIENT,
             permission=Doctor,
             reply=CREATED_ENTRY,
@@ -85,7 +86,7 @@ COMMANDS = Catalog(
         ),
         Command(
             name="prescription",
-            title="Issue prescription",
+            title=N_("Issue prescription"),
             target=PATIENT,
             permission=Doctor,
             reply=CREATED_ENTRY,
@@ -110,7 +111,7 @@ COMMANDS = Catalog(
         ),
         Command(
             name="dispensing",
-            title="Dispense prescription",
+            title=N_("Dispense prescription"),
             target=PATIENT,
             permission=Pharmacist,
             reply=Reply(
@@ -138,7 +139,7 @@ COMMANDS = Catalog(
         ),
         Command(
             name="erase",
-            title="Erase (crypto-shred)",
+            title=N_("Erase (crypto-shred)"),
             target=PATIENT,
             permission=Ministry,
             reply=Reply(

@@ -27,6 +27,7 @@ from eventsourcing.domain import Aggregate, event
 
 from chain.encoding import canonical
 from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
+from registries.common.texts import N_
 
 ENCOUNTER = "encounter"
 PRESCRIPTION = "prescription"
@@ -42,7 +43,7 @@ _NAMESPACE = uuid5(NAMESPACE_URL, "https://riik.example/health")
 class InvalidDiagnosisCode(InvalidCommand):
     """A diagnosis that is not an ICD-10 code."""
 
-    title = "Invalid ICD-10 code"
+    title = N_("Invalid ICD-10 code")
     slug = "invalid-icd10-code"
 
 
@@ -50,17 +51,17 @@ class RecordErased(RegistryError):
     """The record was erased (crypto-shredded): nothing more is written to it."""
 
     status = 410
-    title = "The health record has been erased"
+    title = N_("The health record has been erased")
     slug = "erased"
 
 
 class PrescriptionExpired(Conflict):
-    title = "The prescription has expired"
+    title = N_("The prescription has expired")
     slug = "prescription-expired"
 
 
 class AlreadyDispensed(Conflict):
-    title = "The prescription has already been dispensed"
+    title = N_("The prescription has already been dispensed")
     slug = "already-dispensed"
 
 

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from chain.encoding import canonical
 from registries.common.errors import RegistryError
+from registries.common.texts import N_
 from registries.health.models import KeyAccess, PersonKey
 
 NONCE_BYTES = 12
@@ -42,7 +43,7 @@ class DataErased(RegistryError):
     """The person's key was destroyed: their health data can no longer be read."""
 
     status = 410
-    title = "The person's health data has been erased"
+    title = N_("The person's health data has been erased")
     slug = "erased"
 
 

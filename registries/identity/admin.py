@@ -27,6 +27,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext
 
 from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
@@ -271,10 +272,21 @@ class PersonRecordAdmin(IdentityAdmin):
     @admin.display(description="ledger history")
     def history_table(self, record: PersonRecord) -> str:
         rows = [
-            [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
+            [
+                h["seq"],
+                h["event"],
+                h["label"],
+                h["recorded_at"],
+                h["block_height"] or "-",
+                h["level"],
+            ]
             for h in ledger_history("identity", record.aggregate_id)
         ]
-        return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
+        return html_table(
+            ["seq", "event", gettext("what happened"), "recorded at", "block", "level"],
+            rows,
+            "no entries",
+        )
 
 
 @admin.register(OrganisationRecord)
@@ -346,10 +358,21 @@ class OrganisationRecordAdmin(IdentityAdmin):
     @admin.display(description="ledger history")
     def history_table(self, record: OrganisationRecord) -> str:
         rows = [
-            [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
+            [
+                h["seq"],
+                h["event"],
+                h["label"],
+                h["recorded_at"],
+                h["block_height"] or "-",
+                h["level"],
+            ]
             for h in ledger_history("identity", record.aggregate_id)
         ]
-        return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
+        return html_table(
+            ["seq", "event", gettext("what happened"), "recorded at", "block", "level"],
+            rows,
+            "no entries",
+        )
 
 
 @admin.register(AppointmentRecord)

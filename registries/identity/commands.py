@@ -32,6 +32,7 @@ from rest_framework.request import Request
 
 from registries.access.admin import CommandForm
 from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.common.texts import N_
 from registries.identity.api.serializers import (
     AppointmentSerializer,
     DeathSerializer,
@@ -357,7 +358,7 @@ COMMANDS = Catalog(
     [
         Command(
             name="register-person",
-            title="Register person",
+            title=N_("Register person"),
             target=PERSONS,
             permission=IdentityRegistrar,
             reply=PERSON_REGISTERED,
@@ -374,7 +375,7 @@ COMMANDS = Catalog(
         ),
         _on_person(
             name="name",
-            title="Change names",
+            title=N_("Change names"),
             input=NameChangeSerializer,
             route="name/",
             url_name="person-name",
@@ -389,7 +390,7 @@ COMMANDS = Catalog(
         ),
         _on_person(
             name="death",
-            title="Record death",
+            title=N_("Record death"),
             input=DeathSerializer,
             route="death/",
             url_name="person-death",
@@ -402,7 +403,7 @@ COMMANDS = Catalog(
         ),
         _on_person(
             name="register-key",
-            title="Register key",
+            title=N_("Register key"),
             permission=KeyHolderOrRegistrar,
             input=PublicKeyInputSerializer,
             route="keys/",
@@ -419,7 +420,7 @@ COMMANDS = Catalog(
         ),
         _on_person(
             name="rotate-key",
-            title="Rotate key",
+            title=N_("Rotate key"),
             permission=KeyHolderOrRegistrar,
             input=PublicKeyInputSerializer,
             route="keys/rotation/",
@@ -434,7 +435,7 @@ COMMANDS = Catalog(
         ),
         _on_person(
             name="revoke-key",
-            title="Revoke key",
+            title=N_("Revoke key"),
             permission=KeyHolderOrRegistrar,
             input=KeyRevocationSerializer,
             route="keys/<str:key_id>/revocation/",
@@ -451,7 +452,7 @@ COMMANDS = Catalog(
         ),
         _on_person(
             name="appoint",
-            title="Appoint as official",
+            title=N_("Appoint as official"),
             form=AppointForm,
             done="Appointed",
             available=lambda record: record.alive,
@@ -459,7 +460,7 @@ COMMANDS = Catalog(
         ),
         Command(
             name="register-organisation",
-            title="Register organisation",
+            title=N_("Register organisation"),
             target=ORGANISATIONS,
             permission=IdentityRegistrar,
             reply=ORGANISATION_REGISTERED,
@@ -475,7 +476,7 @@ COMMANDS = Catalog(
         ),
         Command(
             name="representative",
-            title="Appoint representative",
+            title=N_("Appoint representative"),
             target=ORGANISATION,
             permission=IdentityRegistrar,
             reply=NEW_REPRESENTATION,
@@ -491,7 +492,7 @@ COMMANDS = Catalog(
         ),
         Command(
             name="appoint-representative",
-            title="Appoint representative",
+            title=N_("Appoint representative"),
             target=REPRESENTATIVES,
             permission=IdentityRegistrar,
             form=NewRepresentativeForm,
@@ -499,7 +500,7 @@ COMMANDS = Catalog(
         ),
         Command(
             name="removal",
-            title="Remove",
+            title=N_("Remove"),
             target=REPRESENTATIVE,
             permission=IdentityRegistrar,
             reply=REPRESENTATION,
@@ -517,7 +518,7 @@ COMMANDS = Catalog(
         ),
         Command(
             name="appoint-official",
-            title="Appoint official",
+            title=N_("Appoint official"),
             target=OFFICIALS,
             permission=IdentityRegistrar,
             reply=OFFICIAL,
@@ -531,7 +532,7 @@ COMMANDS = Catalog(
         ),
         Command(
             name="dismissal",
-            title="Dismiss",
+            title=N_("Dismiss"),
             target=APPOINTMENT,
             permission=IdentityRegistrar,
             reply=OFFICIAL,

@@ -21,7 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
 from registries.common.errors import InvalidCommand, UnknownParty
 from registries.common.projections import catch_up
-from registries.common.texts import N_, Message
+from registries.common.texts import N_, Message, on_field
 from registries.identity.domain import ACTIVE, ORGANISATION_KINDS, REVOKED
 from registries.identity.models import (
     AppointmentRecord,
@@ -230,7 +230,7 @@ def require_person(code: object, field: str, *, alive: bool = False) -> str:
     try:
         validate_personal_code(code)
     except InvalidCodeError as error:
-        raise InvalidCommand(f"{field}: {error}") from None
+        raise InvalidCommand(on_field(field, error.message)) from None
     _fresh()
     found = PersonRecord.objects.filter(personal_code=code).values_list("died_on").first()
     if found is None:
@@ -264,16 +264,22 @@ def require_organisation(code: object, field: str, kind: str | None = None) -> s
     try:
         validate_registry_code(code)
     except InvalidCodeError as error:
-        raise InvalidCommand(f"{field}: {error}") from None
+        raise InvalidCommand(on_field(field, error.message)) from None
     _fresh()
     recorded = OrganisationRecord.objects.filter(registry_code=code).values_list("kind").first()
     elsewhere = recorded is None and any(register(code) for register in _organisation_registers)
     if recorded is None and not elsewhere:
-        what = ORGANISATION_KINDS[kind] if kind else "organisation"
+        if kind is None:
+            raise UnknownParty(
+                Message(
+                    N_("{field}: no organisation with registry code {code}"),
+                    {"field": field, "code": code},
+                )
+            )
         raise UnknownParty(
             Message(
-                N_("{field}: no {what} with registry code {code}"),
-                {"field": field, "what": what, "code": code},
+                N_("{field}: no {kind} with registry code {code}"),
+                {"field": field, "kind": ORGANISATION_KINDS[kind], "code": code},
             )
         )
     actual = recorded[0] if recorded is not None else "company"

@@ -23,6 +23,7 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
+from django.utils.translation import gettext
 
 from registries.access.admin import CommandAdmin, euros, html_table
 from registries.access.roles import user_has_role
@@ -206,7 +207,18 @@ class LandUnitRecordAdmin(CommandAdmin):
     @admin.display(description="ledger history")
     def history_table(self, record: LandUnitRecord) -> str:
         rows = [
-            [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
+            [
+                h["seq"],
+                h["event"],
+                h["label"],
+                h["recorded_at"],
+                h["block_height"] or "-",
+                h["level"],
+            ]
             for h in ledger_history("property", record.aggregate_id)
         ]
-        return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
+        return html_table(
+            ["seq", "event", gettext("what happened"), "recorded at", "block", "level"],
+            rows,
+            "no entries",
+        )

@@ -39,6 +39,7 @@ from django.conf import settings
 from chain.ledger.models import LedgerEntry
 from registries.common.application import Ref, RegistryApplication
 from registries.common.errors import Conflict, InvalidCommand, UnknownParty
+from registries.common.texts import N_, Message
 from registries.identity import services as identity
 from registries.identity.domain import key_id_of
 from registries.property.domain import (
@@ -258,7 +259,11 @@ class PropertyRegistry(RegistryApplication):
     @staticmethod
     def _unit(cadastral_code: str) -> Ref[LandUnit]:
         code = validate_cadastral_code(cadastral_code)
-        return Ref(LandUnit, land_unit_id(code), f"land unit with cadastral code {code}")
+        return Ref(
+            LandUnit,
+            land_unit_id(code),
+            Message(N_("land unit with cadastral code {code}"), {"code": code}),
+        )
 
     def _update(self, cadastral_code: str, decide: Callable[[LandUnit], T]) -> T:
         """:meth:`update` the unit; a refusal citing an earlier event names its ledger seq."""

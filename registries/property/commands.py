@@ -30,6 +30,7 @@ from rest_framework.request import Request
 from registries.access.admin import CodesField, CommandForm, EuroField, euros, to_cents
 from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.access.roles import request_has_role
+from registries.common.texts import N_
 from registries.identity.services import official_code_of
 from registries.property.api.serializers import (
     DescriptionChangeSerializer,
@@ -286,7 +287,7 @@ COMMANDS = Catalog(
     [
         Command(
             name="register",
-            title="Register land unit",
+            title=N_("Register land unit"),
             target=UNITS,
             permission=PropertyRegistrar,
             reply=REGISTERED,
@@ -307,7 +308,7 @@ COMMANDS = Catalog(
         ),
         _on_unit(
             name="description",
-            title="Change description",
+            title=N_("Change description"),
             input=DescriptionChangeSerializer,
             route="description/",
             url_name="land-unit-description",
@@ -321,7 +322,7 @@ COMMANDS = Catalog(
         ),
         _on_unit(
             name="transfer",
-            title="Transfer ownership (notary-endorsed)",
+            title=N_("Transfer ownership (notary-endorsed)"),
             permission=RegistrarOrEndorsingNotary,
             input=TransferInputSerializer,
             route="transfers/",
@@ -345,7 +346,7 @@ COMMANDS = Catalog(
         ),
         _on_unit(
             name="restriction",
-            title="Add restriction",
+            title=N_("Add restriction"),
             input=RestrictionInputSerializer,
             route="restrictions/",
             url_name="land-unit-restrictions",
@@ -360,7 +361,7 @@ COMMANDS = Catalog(
         ),
         _on_unit(
             name="remove-restriction",
-            title="Remove restriction",
+            title=N_("Remove restriction"),
             input=EmptyCommandSerializer,
             route="restrictions/<int:number>/removal/",
             url_name="land-unit-restriction-removal",
@@ -374,7 +375,7 @@ COMMANDS = Catalog(
         ),
         _on_unit(
             name="mortgage",
-            title="Add mortgage",
+            title=N_("Add mortgage"),
             input=MortgageInputSerializer,
             route="mortgages/",
             url_name="land-unit-mortgages",
@@ -392,7 +393,7 @@ COMMANDS = Catalog(
         ),
         _on_unit(
             name="release-mortgage",
-            title="Release mortgage",
+            title=N_("Release mortgage"),
             input=EmptyCommandSerializer,
             route="mortgages/<int:rank>/release/",
             url_name="land-unit-mortgage-release",

@@ -45,6 +45,7 @@ from eventsourcing.domain import Aggregate, event
 from chain.encoding import canonical
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
 from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
+from registries.common.texts import N_, on_field
 
 # Intended purposes of land (katastriüksuse sihtotstarbed).
 PURPOSES = {
@@ -105,14 +106,14 @@ _NAMESPACE = uuid5(NAMESPACE_URL, "https://riik.example/property")
 class InvalidCadastralCode(InvalidCommand):
     """A cadastral code not in the ``78401:101:0010`` form."""
 
-    title = "Malformed cadastral code"
+    title = N_("Malformed cadastral code")
     slug = "invalid-cadastral-code"
 
 
 class InvalidShares(InvalidCommand):
     """Shares that are malformed or do not add up to exactly one."""
 
-    title = "Shares do not add up to one"
+    title = N_("Shares do not add up to one")
     slug = "invalid-shares"
 
 
@@ -120,14 +121,14 @@ class InvalidEndorsement(RegistryError):
     """The notary's endorsement of a transfer does not hold (nothing is written)."""
 
     status = 403
-    title = "The notary's endorsement does not hold"
+    title = N_("The notary's endorsement does not hold")
     slug = "invalid-endorsement"
 
 
 class UnderSeizure(Conflict):
     """The unit carries a seizure note: no transfer, no new mortgage."""
 
-    title = "The land unit is under seizure"
+    title = N_("The land unit is under seizure")
     slug = "under-seizure"
 
 
@@ -153,14 +154,14 @@ class EarlierEvent(Conflict):
 class NotAnOwner(EarlierEvent):
     """A seller who does not (or no longer) own the unit."""
 
-    title = "The seller does not own this land unit"
+    title = N_("The seller does not own this land unit")
     slug = "not-an-owner"
 
 
 class StaleEndorsement(EarlierEvent):
     """A notary signed an earlier state of the unit: the signature cannot be replayed."""
 
-    title = "The endorsement is for an earlier state of the land unit"
+    title = N_("The endorsement is for an earlier state of the land unit")
     slug = "stale-endorsement"
 
 
@@ -206,7 +207,7 @@ def party_kind(code: str, field: str) -> str:
             validate_registry_code(code)
             return ORGANISATION
     except InvalidCodeError as error:
-        raise InvalidCommand(f"{field}: {error}") from None
+        raise InvalidCommand(on_field(field, error.message)) from None
     raise InvalidCommand(
         f"{field}: {code!r} is neither a personal code (11 digits) "
         "nor a registry code of an organisation (8 digits)"

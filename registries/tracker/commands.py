@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.access.roles import registry_role
+from registries.common.texts import N_
 from registries.tracker.api.serializers import CommitmentSerializer, DisclosureSerializer
 from registries.tracker.api.views import TAGS
 from registries.tracker.application import TrackerRegistry
@@ -23,7 +24,7 @@ COMMANDS = Catalog(
     [
         Command(
             name="disclosure",
-            title="Disclose covert read",
+            title=N_("Disclose covert read"),
             target=COVERT_READ,
             permission=registry_role("court", "judge"),
             reply=Reply(

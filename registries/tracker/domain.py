@@ -27,6 +27,7 @@ from eventsourcing.domain import Aggregate, event
 
 from chain.encoding import canonical
 from registries.common.errors import Conflict, InvalidCommand
+from registries.common.texts import N_
 
 REGISTRIES = ("health", "court", "identity")
 ALLOWED = "allowed"
@@ -42,7 +43,7 @@ _NAMESPACE = uuid5(NAMESPACE_URL, "https://riik.example/tracker")
 class CommitmentMismatch(InvalidCommand):
     """A disclosed record that does not hash to the commitment on the chain."""
 
-    title = "The disclosed record does not match the commitment"
+    title = N_("The disclosed record does not match the commitment")
     slug = "commitment-mismatch"
 
 

@@ -31,6 +31,7 @@ from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
 from registries.common.codes import InvalidCodeError, validate_registry_code
 from registries.common.errors import InvalidCommand, NotFound
+from registries.common.texts import N_, Message
 
 TAGS = ["business"]
 BusinessRegistrar = registry_role("business", "registrar")
@@ -49,7 +50,7 @@ CODE_PARAMETER = OpenApiParameter(
 class InvalidRegistryCode(InvalidCommand):
     """A registry code that is not 8 digits or whose check digit is wrong."""
 
-    title = "Malformed registry code"
+    title = N_("Malformed registry code")
     slug = "invalid-registry-code"
 
 
@@ -58,7 +59,7 @@ def checked_code(code: str) -> str:
     try:
         return validate_registry_code(code)
     except InvalidCodeError as error:
-        raise InvalidRegistryCode(str(error)) from None
+        raise InvalidRegistryCode(error.message) from None
 
 
 def company_record(code: str) -> CompanyRecord:
@@ -69,7 +70,9 @@ def company_record(code: str) -> CompanyRecord:
             registry_code=code
         )
     except CompanyRecord.DoesNotExist:
-        raise NotFound(f"no company with registry code {code}") from None
+        raise NotFound(
+            Message(N_("no company with registry code {code}"), {"code": code})
+        ) from None
 
 
 def company_body(request: Request, code: str) -> Any:

@@ -17,6 +17,13 @@ as a last resort, unexpected failures into one JSON shape::
 
 ``errors`` (field -> messages) is present for validation errors only; nested
 fields are named with dots (``founders.0``).
+
+Titles and details answer in the request's language (``Accept-Language: et``,
+chosen by Django's ``LocaleMiddleware``), English otherwise: titles and fixed
+texts are marked in the pure code (:func:`~registries.common.texts.N_`) and
+translated here; a refusal made from a :class:`~registries.common.texts.Message`
+is translated and then formatted; any other detail stays in English. ``type``
+and the field names in ``errors`` never change with the language.
 """
 
 from __future__ import annotations
@@ -30,6 +37,7 @@ from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiResponse
 from rest_framework import exceptions, serializers
 from rest_framework.renderers import JSONRenderer
@@ -38,6 +46,7 @@ from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
 from registries.common.errors import InvalidCommand, RegistryError
+from registries.common.texts import N_
 
 log = logging.getLogger(__name__)
 
@@ -46,16 +55,16 @@ PROBLEM_BASE = "https://riik.example/problems/"
 
 # DRF exception code -> (slug, title)
 _DRF_PROBLEMS: dict[str, tuple[str, str]] = {
-    "invalid": ("validation-error", "Invalid request data"),
-    "parse_error": ("malformed-request", "Malformed request body"),
-    "authentication_failed": ("authentication-failed", "Authentication failed"),
-    "not_authenticated": ("not-authenticated", "Authentication required"),
-    "permission_denied": ("permission-denied", "Permission denied"),
-    "not_found": ("not-found", "Not found"),
-    "method_not_allowed": ("method-not-allowed", "Method not allowed"),
-    "not_acceptable": ("not-acceptable", "Not acceptable"),
-    "unsupported_media_type": ("unsupported-media-type", "Unsupported media type"),
-    "throttled": ("throttled", "Too many requests"),
+    "invalid": ("validation-error", N_("Invalid request data")),
+    "parse_error": ("malformed-request", N_("Malformed request body")),
+    "authentication_failed": ("authentication-failed", N_("Authentication failed")),
+    "not_authenticated": ("not-authenticated", N_("Authentication required")),
+    "permission_denied": ("permission-denied", N_("Permission denied")),
+    "not_found": ("not-found", N_("Not found")),
+    "method_not_allowed": ("method-not-allowed", N_("Method not allowed")),
+    "not_acceptable": ("not-acceptable", N_("Not acceptable")),
+    "unsupported_media_type": ("unsupported-media-type", N_("Unsupported media type")),
+    "throttled": ("throttled", N_("Too many requests")),
 }
 _FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.+)$", re.DOTALL)
 
@@ -138,7 +147,7 @@ def _summary(errors: dict[str, list[str]]) -> str:
     for field, messages in errors.items():
         label = "" if field == api_settings.NON_FIELD_ERRORS_KEY else f"{field}: "
         parts.extend(label + message for message in messages)
-    return "; ".join(parts) or "The request data is invalid."
+    return "; ".join(parts) or gettext("The request data is invalid.")
 
 
 def _problem(
@@ -152,7 +161,7 @@ def _problem(
 ) -> Response:
     body: dict[str, Any] = {
         "type": problem_type(slug),
-        "title": title,
+        "title": gettext(title),
         "status": status,
         "detail": detail,
         "instance": request.path if request is not None else "",
@@ -167,7 +176,11 @@ def _problem(
 
 
 def _registry_problem(request: Any, exc: RegistryError) -> Response:
-    detail = str(exc) or exc.title
+    if exc.message is not None:
+        detail = exc.message.translated(gettext)
+    else:
+        # A fixed text marked where it was raised is in the catalog; any other stays English.
+        detail = gettext(str(exc)) if str(exc) else gettext(exc.title)
     errors = None
     if isinstance(exc, InvalidCommand):
         match = _FIELD_PREFIX.match(detail)
@@ -180,7 +193,7 @@ def _api_problem(request: Any, exc: exceptions.APIException) -> Response:
     code = exc.default_code
     if isinstance(exc, exceptions.ValidationError):
         code = "invalid"
-    slug, title = _DRF_PROBLEMS.get(code, (code.replace("_", "-"), "Request failed"))
+    slug, title = _DRF_PROBLEMS.get(code, (code.replace("_", "-"), N_("Request failed")))
     headers: dict[str, str] = {}
     if getattr(exc, "auth_header", None):
         headers["WWW-Authenticate"] = exc.auth_header  # type: ignore[attr-defined]
@@ -191,7 +204,8 @@ def _api_problem(request: Any, exc: exceptions.APIException) -> Response:
         errors = flatten_errors(exc.detail)
         return _problem(request, exc.status_code, slug, title, _summary(errors), errors, headers)
     detail = exc.detail
-    text = _summary(flatten_errors(detail)) if isinstance(detail, list | dict) else str(detail)
+    # DRF's own details come translated; a fixed text marked elsewhere is in the catalog.
+    text = _summary(flatten_errors(detail)) if isinstance(detail, list | dict) else gettext(detail)
     return _problem(request, exc.status_code, slug, title, text, headers=headers)
 
 
@@ -222,6 +236,6 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         request,
         500,
         "internal-error",
-        "Internal error",
-        "The server failed to handle this request; it has been logged.",
+        N_("Internal error"),
+        gettext("The server failed to handle this request; it has been logged."),
     )

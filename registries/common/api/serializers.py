@@ -6,11 +6,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import status_at, with_blocks
 from chain.ledger.models import LedgerEntry
+from registries.common.texts import EVENT_LABELS
 
 
 def json_kind(value: Any) -> str:
@@ -113,6 +115,9 @@ def history_entry_serializer(
         "__module__": __name__,
         "seq": serializers.IntegerField(),
         "event": serializers.CharField(help_text=f"Event name, such as {events}"),
+        "label": serializers.CharField(
+            help_text="What the event is called, in the request's language (Accept-Language)"
+        ),
     }
     if version_help is not None:
         fields["originator_version"] = serializers.IntegerField(help_text=version_help or None)
@@ -133,6 +138,13 @@ def event_name(topic: str) -> str:
     return topic.rsplit(":", 1)[-1].rsplit(".", 1)[-1]
 
 
+def event_label(topic: str) -> str:
+    """What a person reads for the event of ``topic``, in the active language
+    (``registries.business.domain:Company.AddressChanged`` -> ``Address changed``)."""
+    label = EVENT_LABELS.get(topic.rsplit(":", 1)[-1])
+    return gettext(label) if label is not None else event_name(topic)
+
+
 def ledger_history(registry: str, aggregate_id: UUID) -> list[dict[str, Any]]:
     """An aggregate's ledger entries, oldest first, each with its block and level.
 
@@ -148,6 +160,7 @@ def ledger_history(registry: str, aggregate_id: UUID) -> list[dict[str, Any]]:
             {
                 "seq": entry["seq"],
                 "event": event_name(entry["topic"]),
+                "label": event_label(entry["topic"]),
                 "originator_version": entry["originator_version"],
                 "recorded_at": entry["recorded_at"],
                 "entry_hash": bytes(entry["entry_hash"]).hex(),

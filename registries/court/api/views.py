@@ -41,6 +41,7 @@ from registries.access.tokens import acting_organisation
 from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
 from registries.common.errors import InvalidCommand, NotFound
+from registries.common.texts import N_, Message
 from registries.court.api.serializers import (
     CalendarHearingSerializer,
     CaseDetailSerializer,
@@ -73,7 +74,7 @@ PublicReadJudgeWrite = public_read(CourtJudge)
 class InvalidCaseNumber(InvalidCommand):
     """A case number that is not of the form 2-25-1234."""
 
-    title = "Malformed case number"
+    title = N_("Malformed case number")
     slug = "invalid-case-number"
 
 
@@ -88,7 +89,7 @@ def case_record(number: str) -> CaseRecord:
             "parties", "hearings", "judgments", "appeals"
         ).get(number=number)
     except CaseRecord.DoesNotExist:
-        raise NotFound(f"no case with number {number}") from None
+        raise NotFound(Message(N_("no case with number {number}"), {"number": number})) from None
 
 
 def party_code(request: Request) -> str | None:

@@ -34,6 +34,7 @@ from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
 from registries.common.errors import InvalidCommand, NotFound
+from registries.common.texts import N_
 from registries.identity.api.serializers import (
     OfficialSerializer,
     OrganisationDetailSerializer,
@@ -107,14 +108,14 @@ class PersonReader(BasePermission):
 class InvalidPersonalCode(InvalidCommand):
     """A personal code that is malformed: the message says which part is wrong."""
 
-    title = "Malformed personal code"
+    title = N_("Malformed personal code")
     slug = "invalid-personal-code"
 
 
 class InvalidRegistryCode(InvalidCommand):
     """A registry code that is not 8 digits or whose check digit is wrong."""
 
-    title = "Malformed registry code"
+    title = N_("Malformed registry code")
     slug = "invalid-registry-code"
 
 
@@ -123,7 +124,7 @@ def checked_personal_code(code: str) -> str:
     try:
         validate_personal_code(code)
     except InvalidCodeError as error:
-        raise InvalidPersonalCode(str(error)) from None
+        raise InvalidPersonalCode(error.message) from None
     return code
 
 
@@ -132,7 +133,7 @@ def checked_registry_code(code: str) -> str:
     try:
         return validate_registry_code(code)
     except InvalidCodeError as error:
-        raise InvalidRegistryCode(str(error)) from None
+        raise InvalidRegistryCode(error.message) from None
 
 
 def person_record(code: str) -> PersonRecord:
