@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
@@ -26,6 +26,7 @@ from registries.business.commands import COMMANDS, COMPANY
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.common.api import text_contains
 from registries.common.api.serializers import ledger_history
+from registries.identity.services import name_of
 
 
 @admin.register(CompanyRecord)
@@ -111,7 +112,13 @@ class CompanyRecordAdmin(CommandAdmin):
         return user_has_role(request.user, "business", "registrar")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CompanyRecord]:
-        return super().get_queryset(request).prefetch_related("people", "annual_reports")
+        # Each person's name comes with them, in the same query as the codes.
+        people = CompanyPerson.objects.annotate(name=name_of("personal_code"))
+        return (
+            super()
+            .get_queryset(request)
+            .prefetch_related(Prefetch("people", queryset=people), "annual_reports")
+        )
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[CompanyRecord], search_term: str
@@ -133,8 +140,9 @@ class CompanyRecordAdmin(CommandAdmin):
 
     @staticmethod
     def _people(record: CompanyRecord, role: str) -> str:
-        codes = [p.personal_code for p in record.people.all() if p.role == role]
-        return format_html_join(", ", "{}", ((c,) for c in codes)) or "-"
+        people = [vars(p) for p in record.people.all() if p.role == role]
+        shown = ((p["personal_code"], p.get("name") or "") for p in people)
+        return format_html_join(", ", "{} {}", shown) or "-"
 
     @admin.display(description="founders")
     def founders(self, record: CompanyRecord) -> str:

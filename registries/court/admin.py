@@ -28,6 +28,7 @@ from django.contrib.admin.utils import unquote
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
+from django.utils.translation import gettext
 
 from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
@@ -36,6 +37,7 @@ from registries.common.api.serializers import ledger_history
 from registries.court.commands import CASE, COMMANDS
 from registries.court.models import CaseRecord, EnforcementRecord
 from registries.court.reading import track_court_read
+from registries.identity.services import names_of
 
 _CASE_NUMBER = re.compile(r"^[1-3]-[0-9]{2}-[0-9]+$")
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -157,10 +159,14 @@ class CaseRecordAdmin(CommandAdmin):
 
     @admin.display(description="parties")
     def parties_table(self, record: CaseRecord) -> str:
+        parties = list(record.parties.all())
+        names = names_of(p.code for p in parties)  # one query for the page's parties
         rows: list[list[Any]] = [
-            [p.role, p.party_kind, p.code, p.ledger_seq] for p in record.parties.all()
+            [p.role, p.party_kind, p.code, names.get(p.code, ""), p.ledger_seq] for p in parties
         ]
-        return html_table(["role", "kind", "code", "ledger seq"], rows, "no parties")
+        return html_table(
+            ["role", "kind", "code", gettext("name"), "ledger seq"], rows, "no parties"
+        )
 
     @admin.display(description="hearings")
     def hearings_table(self, record: CaseRecord) -> str:

@@ -1,8 +1,10 @@
 """What other registries ask the identity registry (the contract they build against).
 
-Every function first catches up the identity read models (so a person, key or
-appointment recorded a moment ago is seen) and then reads them with the Django
-ORM. None of them writes an event. Malformed codes are simply unknown: the
+Every function a command decides on first catches up the identity read models
+(so a person, key or appointment recorded a moment ago is seen) and then reads
+them with the Django ORM; the helpers that only show names beside codes
+(:func:`names_of`, :func:`name_of`, :func:`workplaces_of`) read them as
+they stand. None of them writes an event. Malformed codes are simply unknown: the
 functions answer ``False``/``None`` rather than raise.
 
 Riik identifies officials the Estonian way: a Django user whose username is a
@@ -17,6 +19,8 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
+from django.db.models import OuterRef, Subquery, Value
+from django.db.models.functions import Coalesce, Concat
 
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
 from registries.common.errors import InvalidCommand, UnknownParty
@@ -38,6 +42,7 @@ __all__ = [
     "is_official",
     "is_representative",
     "living_persons",
+    "name_of",
     "names_of",
     "official_code_of",
     "organisation_exists",
@@ -51,6 +56,7 @@ __all__ = [
     "require_person",
     "signed_by",
     "verify_signature",
+    "workplaces_of",
 ]
 
 log = logging.getLogger(__name__)
@@ -301,24 +307,66 @@ def require_party(code: object, field: str, *, alive: bool = False) -> str:
 
 
 def names_of(codes: Iterable[str]) -> dict[str, str]:
-    """The names of these persons and organisations by code, in two queries for any number.
+    """The names of these persons and organisations by code: one query for any number
+    of people (and one for any number of organisations).
 
     Codes the identity registry does not know are left out: the caller shows
     the bare code. Only for codes whose holder the viewer may see.
     """
     wanted = {code for code in codes if isinstance(code, str)}
-    if not wanted:
-        return {}
-    _fresh()
+    people = [code for code in wanted if len(code) == 11]
+    organisations = [code for code in wanted if len(code) == 8]
+    # Shown, not decided on: the read models as they stand (no catch-up queries).
     names = {
         code: f"{first} {last}"
-        for code, first, last in PersonRecord.objects.filter(
-            personal_code__in=[code for code in wanted if len(code) == 11]
-        ).values_list("personal_code", "first_name", "last_name")
+        for code, first, last in (
+            PersonRecord.objects.filter(personal_code__in=people).values_list(
+                "personal_code", "first_name", "last_name"
+            )
+            if people
+            else []
+        )
     }
-    names.update(
-        OrganisationRecord.objects.filter(
-            registry_code__in=[code for code in wanted if len(code) == 8]
-        ).values_list("registry_code", "name")
-    )
+    if organisations:
+        names.update(
+            OrganisationRecord.objects.filter(registry_code__in=organisations).values_list(
+                "registry_code", "name"
+            )
+        )
     return names
+
+
+def name_of(code_field: str) -> Coalesce:
+    """The name of the person or organisation whose code is in ``code_field`` of the
+    outer query, as an annotation: names beside codes in the same query, however
+    many rows (None for a code the identity registry does not know)."""
+    person = (
+        PersonRecord.objects.filter(personal_code=OuterRef(code_field))
+        .annotate(full_name=Concat("first_name", Value(" "), "last_name"))
+        .values("full_name")[:1]
+    )
+    organisation = OrganisationRecord.objects.filter(registry_code=OuterRef(code_field)).values(
+        "name"
+    )[:1]
+    return Coalesce(Subquery(person), Subquery(organisation))
+
+
+def workplaces_of(codes: Iterable[str], registry: str) -> dict[str, str]:
+    """The organisation (registry code) where each of these officials works for
+    ``registry`` (a doctor's hospital, a judge's court), by personal code, in one query.
+
+    The latest appointment counts, ended or not: a read made years ago was made
+    there. Officials with no organisation are left out.
+    """
+    wanted = [code for code in codes if isinstance(code, str) and len(code) == 11]
+    if not wanted:
+        return {}
+    workplaces: dict[str, str] = {}
+    for code, organisation in (
+        AppointmentRecord.objects.filter(person__personal_code__in=wanted, registry=registry)
+        .exclude(organisation_code="")
+        .order_by("appointed_seq")
+        .values_list("person__personal_code", "organisation_code")
+    ):
+        workplaces[code] = organisation  # the latest appointment wins
+    return workplaces

@@ -20,7 +20,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 from django.utils.translation import gettext
@@ -29,9 +29,10 @@ from registries.access.admin import CommandAdmin, euros, html_table
 from registries.access.roles import user_has_role
 from registries.common.api import text_contains
 from registries.common.api.serializers import ledger_history
+from registries.identity.services import name_of
 from registries.property.api.serializers import signed_message
 from registries.property.commands import COMMANDS, UNIT
-from registries.property.models import LandUnitRecord
+from registries.property.models import LandUnitRecord, OwnershipRecord
 
 
 def can_act_in_property(request: HttpRequest) -> bool:
@@ -101,7 +102,9 @@ class LandUnitRecordAdmin(CommandAdmin):
         return can_act_in_property(request)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LandUnitRecord]:
-        return super().get_queryset(request).prefetch_related("owners")
+        # Each owner's name comes with them, in the same query as the codes.
+        owners = OwnershipRecord.objects.annotate(name=name_of("owner_code"))
+        return super().get_queryset(request).prefetch_related(Prefetch("owners", queryset=owners))
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[LandUnitRecord], search_term: str
@@ -124,16 +127,19 @@ class LandUnitRecordAdmin(CommandAdmin):
 
     @admin.display(description="owners")
     def owner_codes(self, record: LandUnitRecord) -> str:
-        return format_html_join(
-            ", ", "{} ({})", ((o.owner_code, o.share) for o in record.owners.all())
-        )
+        owners = [vars(o) for o in record.owners.all()]
+        shown = ((o["owner_code"], o.get("name") or "", o["share"]) for o in owners)
+        return format_html_join(", ", "{} {} ({})", shown)
 
     @admin.display(description="owners and shares")
     def owners_table(self, record: LandUnitRecord) -> str:
         rows: list[list[Any]] = [
-            [o.owner_code, o.owner_kind, o.share, o.ledger_seq] for o in record.owners.all()
+            [o["owner_code"], o.get("name") or "", o["owner_kind"], o["share"], o["ledger_seq"]]
+            for o in (vars(o) for o in record.owners.all())
         ]
-        return html_table(["owner", "kind", "share", "since (seq)"], rows, "no owners")
+        return html_table(
+            ["owner", gettext("name"), "kind", "share", "since (seq)"], rows, "no owners"
+        )
 
     @admin.display(description="restrictions and encumbrances")
     def restrictions_table(self, record: LandUnitRecord) -> str:

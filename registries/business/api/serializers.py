@@ -22,7 +22,9 @@ from registries.common.api.serializers import (
     history_entry_serializer,
     ledger_history,
     ledger_status_serializer,
+    names_field,
 )
+from registries.identity.services import names_of
 
 REGISTRY = "business"
 # Large enough for any real company, small enough that sums fit a 64-bit column.
@@ -87,6 +89,7 @@ class CompanyDetailSerializer(CompanySummarySerializer):
 
     founders = serializers.SerializerMethodField()
     board = serializers.SerializerMethodField()
+    names = serializers.SerializerMethodField()
     annual_reports = AnnualReportSerializer(many=True, read_only=True)
     history = serializers.SerializerMethodField()
 
@@ -95,6 +98,7 @@ class CompanyDetailSerializer(CompanySummarySerializer):
             *CompanySummarySerializer.Meta.fields,
             "founders",
             "board",
+            "names",
             "annual_reports",
             "liquidation_reason",
             "liquidation_cause",
@@ -112,6 +116,14 @@ class CompanyDetailSerializer(CompanySummarySerializer):
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_board(self, record: CompanyRecord) -> list[str]:
         return self._people(record, CompanyPerson.BOARD)
+
+    @extend_schema_field(names_field("the founders and board members (public, as their codes)"))
+    def get_names(self, record: CompanyRecord) -> dict[str, str]:
+        """The founders' and board members' names beside their codes."""
+        people = [vars(person) for person in record.people.all()]
+        if all("name" in person for person in people):  # fetched with the people
+            return {p["personal_code"]: p["name"] for p in people if p["name"]}
+        return names_of(p["personal_code"] for p in people)
 
     @extend_schema_field(LedgerStatusSerializer)
     def get_ledger(self, record: CompanyRecord) -> dict[str, object]:

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import Prefetch, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -26,12 +26,13 @@ from registries.business.api.serializers import (
     CompanyFilterSerializer,
     CompanySummarySerializer,
 )
-from registries.business.models import CompanyRecord
+from registries.business.models import CompanyPerson, CompanyRecord
 from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
 from registries.common.codes import InvalidCodeError, validate_registry_code
 from registries.common.errors import InvalidCommand, NotFound
 from registries.common.texts import N_, Message
+from registries.identity.services import name_of
 
 TAGS = ["business"]
 BusinessRegistrar = registry_role("business", "registrar")
@@ -66,9 +67,11 @@ def company_record(code: str) -> CompanyRecord:
     """The read model of the company with this code: 400 if malformed, 404 if unknown."""
     checked_code(code)
     try:
-        return CompanyRecord.objects.prefetch_related("people", "annual_reports").get(
-            registry_code=code
-        )
+        # The people's names come with them, in the same query (the card's names).
+        people = CompanyPerson.objects.annotate(name=name_of("personal_code"))
+        return CompanyRecord.objects.prefetch_related(
+            Prefetch("people", queryset=people), "annual_reports"
+        ).get(registry_code=code)
     except CompanyRecord.DoesNotExist:
         raise NotFound(
             Message(N_("no company with registry code {code}"), {"code": code})

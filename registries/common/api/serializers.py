@@ -169,3 +169,13 @@ def ledger_history(registry: str, aggregate_id: UUID) -> list[dict[str, Any]]:
             }
         )
     return history
+
+
+def names_field(whose: str) -> serializers.DictField:
+    """The schema of a card's ``names``: code -> name of the people and organisations
+    it shows (``whose``), beside their codes."""
+    return serializers.DictField(
+        child=serializers.CharField(),
+        help_text=f"Names by personal or registry code: {whose} (codes unknown to the "
+        "identity registry are left out)",
+    )

@@ -22,6 +22,7 @@ from registries.common.api.serializers import (
     history_entry_serializer,
     ledger_history,
     ledger_status_serializer,
+    names_field,
 )
 from registries.court.domain import (
     ALL_PARTY_ROLES,
@@ -42,6 +43,7 @@ from registries.court.models import (
     JudgmentRecord,
     PartyRecord,
 )
+from registries.identity.services import names_of
 
 REGISTRY = "court"
 
@@ -188,6 +190,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
     enforcement = serializers.SerializerMethodField()
     outcome = serializers.CharField()
     full_record = serializers.SerializerMethodField()
+    names = serializers.SerializerMethodField()
     history = serializers.SerializerMethodField()
 
     class Meta(CaseSummarySerializer.Meta):
@@ -201,6 +204,7 @@ class CaseDetailSerializer(CaseSummarySerializer):
             "appeals",
             "enforcement",
             "full_record",
+            "names",
             "history",
         ]
 
@@ -214,6 +218,20 @@ class CaseDetailSerializer(CaseSummarySerializer):
         if kind != PERSON or self._full() or shows_person_codes(record):
             return code
         return None
+
+    @extend_schema_field(
+        names_field(
+            "the court, the parties whose codes this answer shows and, in the full record, "
+            "the judge (a name is shown only where its code is)"
+        )
+    )
+    def get_names(self, record: CaseRecord) -> dict[str, str]:
+        """The names beside the codes this answer shows, and no other."""
+        shown: list[str | None] = [record.court_code]
+        shown += [self._person_code(record, p.code, p.party_kind) for p in record.parties.all()]
+        if self._full():
+            shown.append(record.judge_code)
+        return names_of(code for code in shown if code is not None)
 
     @extend_schema_field(serializers.BooleanField())
     def get_full_record(self, record: CaseRecord) -> bool:

@@ -83,7 +83,7 @@ def case_record(number: str) -> CaseRecord:
     try:
         check_case_number(number)
     except InvalidCommand as error:
-        raise InvalidCaseNumber(str(error)) from None
+        raise InvalidCaseNumber(error.message or str(error)) from None
     try:
         return CaseRecord.objects.prefetch_related(
             "parties", "hearings", "judgments", "appeals"

@@ -23,7 +23,9 @@ from registries.common.api.serializers import (
     history_entry_serializer,
     ledger_history,
     ledger_status_serializer,
+    names_field,
 )
+from registries.identity.services import names_of
 from registries.property.domain import (
     MAX_ADDRESS_LENGTH,
     MAX_AREA_M2,
@@ -280,6 +282,7 @@ class LandUnitDetailSerializer(serializers.ModelSerializer[LandUnitRecord]):
     part_iii = serializers.SerializerMethodField()
     part_iv = serializers.SerializerMethodField()
     transfers = TransferSerializer(many=True, read_only=True)
+    names = serializers.SerializerMethodField()
     ledger = serializers.SerializerMethodField()
     history = serializers.SerializerMethodField()
 
@@ -294,9 +297,25 @@ class LandUnitDetailSerializer(serializers.ModelSerializer[LandUnitRecord]):
             "part_iii",
             "part_iv",
             "transfers",
+            "names",
             "ledger",
             "history",
         ]
+
+    @extend_schema_field(
+        names_field(
+            "the owners, beneficiaries, creditors and the transfers' parties and notaries "
+            "(public in the land register, as their codes)"
+        )
+    )
+    def get_names(self, record: LandUnitRecord) -> dict[str, str]:
+        """The names of everyone the title register shows, beside their codes."""
+        codes = [o.owner_code for o in record.owners.all()]
+        codes += [r.beneficiary for r in record.restrictions.all()]
+        codes += [m.creditor for m in record.mortgages.all()]
+        for transfer in record.transfers.all():
+            codes += [*transfer.sellers, *(b["owner"] for b in transfer.buyers), transfer.notary]
+        return names_of(codes)
 
     @extend_schema_field(PartOneSerializer)
     def get_part_i(self, record: LandUnitRecord) -> dict[str, Any]:

@@ -33,6 +33,7 @@ from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
 from registries.common.application import running
 from registries.common.errors import NotFound
+from registries.common.texts import N_, Message
 from registries.identity.services import official_code_of
 from registries.property.api.serializers import (
     LandUnitDetailSerializer,
@@ -83,7 +84,9 @@ def land_unit_record(code: str) -> LandUnitRecord:
             "owners", "restrictions", "mortgages", "transfers"
         ).get(cadastral_code=code)
     except LandUnitRecord.DoesNotExist:
-        raise NotFound(f"no land unit with cadastral code {code}") from None
+        raise NotFound(
+            Message(N_("no land unit with cadastral code {code}"), {"code": code})
+        ) from None
 
 
 def holdings(items: list[dict[str, str]]) -> list[tuple[str, str]]:

@@ -270,3 +270,12 @@ def test_an_unknown_command_or_company_is_404(registrar: Client) -> None:
     record = company()
     assert registrar.get(command_url(record, "merge")).status_code == 404
     assert registrar.get(f"{ADMIN}10000018/command/address/").status_code == 404
+
+
+def test_the_change_page_names_the_founders_and_board_beside_their_codes(
+    registrar: Client,
+) -> None:
+    record = company()
+    html = registrar.get(f"{ADMIN}{record.pk}/change/").content.decode()
+    assert f"{FOUNDER} Mari Tamm" in html
+    assert f"{BOARD} Kati Kask" in html

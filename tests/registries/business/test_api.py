@@ -495,3 +495,12 @@ def test_detail_history_shows_ledger_seq_block_and_level(
     history = anonymous.get(f"{BASE}{code}/").json()["history"]
     assert (history[0]["block_height"], history[0]["level"]) == (1, "final")
     assert (history[1]["block_height"], history[1]["level"]) == (None, "pending")
+
+
+def test_the_card_names_its_founders_and_board_beside_their_codes(
+    registrar: APIClient, anonymous: APIClient
+) -> None:
+    code = register(registrar, founders=[FOUNDER, OTHER])["registry_code"]
+    card = anonymous.get(f"{BASE}{code}/").json()
+    assert card["founders"] == [FOUNDER, OTHER]  # the codes stay as they were
+    assert card["names"] == {FOUNDER: "Mari Tamm", BOARD: "Kati Kask", OTHER: "Liis Saar"}

@@ -237,3 +237,14 @@ def test_a_pharmacist_lists_and_dispenses_but_not_an_expired_prescription() -> N
     )
     assert "expired on" in body["detail"]
     assert EntryRecord.objects.get(number=expired).dispensed_on is None
+
+
+def test_my_data_tracker_names_the_doctor_and_the_hospital() -> None:
+    doctor, patient = h.doctor(), h.patient()
+    h.encounter(doctor, patient)
+    assert client(doctor.code).get(record_url(patient)).status_code == 200
+    (read,) = client(patient).get("/api/v1/me/data-tracker/").json()["results"]
+    assert read["reader_code"] == doctor.code
+    assert read["reader_name"] == "Jaan Kask"
+    assert read["reader_organisation"] == doctor.hospital
+    assert read["reader_organisation_name"] == "Tartu Ülikooli Kliinikum"
