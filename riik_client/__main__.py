@@ -16,6 +16,7 @@
         notary endorse 78401:101:0010 --seller 48501010002 --buyer 38001010003=1/1 \\
         --price-cents 12000000 --yes
     python -m riik_client --code ... --key peeter.key --for-organisation 70000014 me court-cases
+    python -m riik_client --lang et --code ... --key mari.key me person  # problems in Estonian
 
 See docs/citizen-api.md for the walkthrough.
 """
@@ -55,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--server", default=os.environ.get("RIIK_SERVER", "http://127.0.0.1:8000"))
     parser.add_argument("--chain-id", default=os.environ.get("RIIK_CHAIN_ID", "riik-dev"))
+    parser.add_argument(
+        "--lang",
+        choices=["en", "et"],
+        default="",
+        help="the language of the server's answers, such as why a command was refused "
+        "(et: Estonian; default: English)",
+    )
     parser.add_argument("--code", help="your personal code (isikukood)")
     parser.add_argument("--key", type=Path, help="your e-ID key file (from keygen)")
     parser.add_argument("--role", default="", help="sign in as an official: registry/role")
@@ -163,7 +171,9 @@ def main(argv: list[str] | None = None) -> int:
         print(new_key(args.file))
         return 0
     if args.command == "keys":
-        return _pin_keys(Client(args.server, args.chain_id), args.file, args.replace)
+        return _pin_keys(
+            Client(args.server, args.chain_id, language=args.lang), args.file, args.replace
+        )
     if not args.code or not args.key:
         print("--code and --key are needed to sign in", file=sys.stderr)
         return 2
@@ -177,7 +187,7 @@ def main(argv: list[str] | None = None) -> int:
     except (OSError, ValueError) as error:
         print(f"cannot read it: {error}", file=sys.stderr)
         return 2
-    client = Client(args.server, args.chain_id)
+    client = Client(args.server, args.chain_id, language=args.lang)
     try:
         signed_in = client.sign_in(args.code, key, args.role, args.for_organisation)
         result = _run(args, client, signers)

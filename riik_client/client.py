@@ -86,10 +86,14 @@ def sign_command(
 class Client:
     """A citizen's session with a Riik server."""
 
-    def __init__(self, server: str, chain_id: str = "riik-dev", timeout: float = 30.0) -> None:
+    def __init__(
+        self, server: str, chain_id: str = "riik-dev", timeout: float = 30.0, language: str = ""
+    ) -> None:
         self.server = server.rstrip("/")
         self.chain_id = chain_id
         self.timeout = timeout
+        # Sent as Accept-Language: the server's problems come in it (none: English).
+        self.language = language
         self.token: str | None = None
         self.personal_code: str | None = None
 
@@ -101,6 +105,8 @@ class Client:
         effect at most once.
         """
         headers = {"Accept": "application/json"}
+        if self.language:
+            headers["Accept-Language"] = self.language
         data = None
         if body is not None:
             data = json.dumps(body).encode()

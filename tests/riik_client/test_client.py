@@ -11,6 +11,7 @@ import pytest
 from django.core.cache import cache
 
 from chain.blocks.sealing import seal_pending
+from registries.common.codes import registry_code
 from riik_client import Client, ClientError, load_key, new_key
 from riik_client.__main__ import main
 from tests.registries.health import helpers as health
@@ -173,3 +174,20 @@ def test_a_hospital_representative_signs_in_for_the_hospital_and_reads_its_cases
     captured = capsys.readouterr()
     assert json.loads(captured.out)["results"] == []
     assert "nothing to verify" in captured.err
+
+
+def test_lang_et_prints_the_servers_problem_in_estonian(
+    live_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    mari, mari_key = resident(tmp_path, "Mari")
+    common = ["--server", live_server.url, "--code", mari, "--key", str(mari_key)]
+    unknown = registry_code(999_005, kind_digit=7)
+    consent = ["health", "consent", "close", "--provider", unknown]
+    assert main(["--lang", "et", *common, *consent]) == 1
+    refused = capsys.readouterr().err
+    assert "Tundmatu isik või asutus" in refused
+    assert f"provider: registrikoodiga {unknown} asutust" in refused
+    assert main([*common, *consent]) == 1
+    refused = capsys.readouterr().err
+    assert "Unknown person or organisation" in refused
+    assert f"provider: no hospital with registry code {unknown}" in refused
