@@ -7,9 +7,17 @@ from pathlib import Path
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse, HttpResponseBase
 from django.shortcuts import render
+from django.utils.translation import gettext, gettext_noop
 from django.views.static import serve
 
 STATIC = Path(__file__).resolve().parent / "static"
+# What explorer.js shows besides the API's answers, handed to it in the reader's language.
+TEXTS = {
+    "updated": gettext_noop("updated"),
+    "no_blocks": gettext_noop("no blocks yet"),
+    "cannot_load": gettext_noop("cannot load blocks:"),
+    "verifying": gettext_noop("verifying…"),
+}
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -17,7 +25,11 @@ def index(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "explorer/index.html",
-        {"registries": sorted(settings.RIIK_REGISTRIES), "chain_id": settings.RIIK_CHAIN_ID},
+        {
+            "registries": sorted(settings.RIIK_REGISTRIES),
+            "chain_id": settings.RIIK_CHAIN_ID,
+            "texts": {name: gettext(text) for name, text in TEXTS.items()},
+        },
     )
 
 

@@ -11,6 +11,9 @@ const API = "/api/v1/chain";
 const POLL_MS = 2000;
 const utf8 = new TextEncoder();
 let receipt = null;
+// The page's texts in the reader's language, given by the server (explorer.views.TEXTS);
+// the verifier's findings stay in the format's English, as chain.verify prints them.
+const TEXTS = JSON.parse(document.getElementById("explorer-texts").textContent);
 
 // --- bytes -------------------------------------------------------------------
 
@@ -237,9 +240,11 @@ async function refreshBlocks() {
         return row;
       }),
     );
-    status.textContent = page.results.length ? `updated ${new Date().toLocaleTimeString()}` : "no blocks yet";
+    status.textContent = page.results.length
+      ? `${TEXTS.updated} ${new Date().toLocaleTimeString()}`
+      : TEXTS.no_blocks;
   } catch (error) {
-    status.textContent = `cannot load blocks: ${error.message}`;
+    status.textContent = `${TEXTS.cannot_load} ${error.message}`;
   }
 }
 
@@ -297,7 +302,7 @@ async function verifyClicked() {
   const checks = document.getElementById("checks");
   checks.replaceChildren();
   verdict.className = "";
-  verdict.textContent = "verifying…";
+  verdict.textContent = TEXTS.verifying;
   localStorage.setItem("riik-trusted-keys", document.getElementById("trusted-keys").value);
   try {
     verdict.textContent = await verifyReceipt(receipt, (line) => checks.append(el("li", line)));

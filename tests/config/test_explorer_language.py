@@ -1,0 +1,34 @@
+"""The explorer page in Estonian when asked, in English otherwise (its headings and
+the texts its script shows)."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from django.test import Client
+
+
+def _texts(html: str) -> dict[str, str]:
+    match = re.search(r'<script id="explorer-texts" type="application/json">(.*?)</script>', html)
+    assert match is not None
+    texts: dict[str, str] = json.loads(match.group(1))
+    return texts
+
+
+def test_the_explorer_speaks_estonian_when_asked() -> None:
+    html = Client(HTTP_ACCEPT_LANGUAGE="et").get("/explorer/").content.decode()
+    assert '<html lang="et">' in html
+    assert "<h1>Riigi ahela uurija</h1>" in html
+    assert "<h2>Viimased plokid</h2>" in html
+    assert "<h2>Otsi kirjet</h2>" in html
+    assert "Kontrolli oma brauseris" in html
+    assert _texts(html)["no_blocks"] == "plokke veel ei ole"
+
+
+def test_the_explorer_speaks_english_by_default() -> None:
+    html = Client().get("/explorer/").content.decode()
+    assert '<html lang="en">' in html
+    assert "<h1>Riik chain explorer</h1>" in html
+    assert "<h2>Latest blocks</h2>" in html
+    assert _texts(html)["no_blocks"] == "no blocks yet"
