@@ -1,9 +1,9 @@
 """Texts a person reads, marked for translation without Django.
 
-Pure code (domains, errors) marks its fixed texts with :func:`N_`: xgettext
-extracts ``N_("...")`` into the Estonian catalog (``N_`` is one of its default
-Python keywords), and the edge that shows the text (problem+json, the admin)
-translates it with Django's ``gettext``. A text with values is a
+Pure code (domains, errors) marks its fixed texts with :func:`N_`: ``manage.py
+makemessages`` extracts ``N_("...")`` into the Estonian catalog (the project's
+command names the keyword to xgettext), and the edge that shows the text
+(problem+json, the admin) translates it with Django's ``gettext``. A text with values is a
 :class:`Message`: its template is marked and translated, then formatted.
 """
 
