@@ -23,6 +23,7 @@ from registries.common.api.serializers import (
     ledger_history,
     ledger_status_serializer,
     names_field,
+    shows_names,
 )
 from registries.identity.services import names_of
 
@@ -120,6 +121,8 @@ class CompanyDetailSerializer(CompanySummarySerializer):
     @extend_schema_field(names_field("the founders and board members (public, as their codes)"))
     def get_names(self, record: CompanyRecord) -> dict[str, str]:
         """The founders' and board members' names beside their codes."""
+        if not shows_names(self):
+            return {}
         people = [vars(person) for person in record.people.all()]
         if all("name" in person for person in people):  # fetched with the people
             return {p["personal_code"]: p["name"] for p in people if p["name"]}

@@ -173,9 +173,18 @@ def ledger_history(registry: str, aggregate_id: UUID) -> list[dict[str, Any]]:
 
 def names_field(whose: str) -> serializers.DictField:
     """The schema of a card's ``names``: code -> name of the people and organisations
-    it shows (``whose``), beside their codes."""
+    it shows (``whose``), beside their codes, for a signed-in viewer."""
     return serializers.DictField(
         child=serializers.CharField(),
-        help_text=f"Names by personal or registry code: {whose} (codes unknown to the "
-        "identity registry are left out)",
+        help_text=f"Names by personal or registry code: {whose}. Only for a signed-in "
+        "caller (empty for anonymous ones); codes unknown to the identity registry are "
+        "left out",
     )
+
+
+def shows_names(serializer: serializers.BaseSerializer[Any]) -> bool:
+    """Whether the caller may read names beside the codes: a signed-in caller. An
+    anonymous reader of the public registers sees the codes only (tests/security)."""
+    request = serializer.context.get("request")
+    user = getattr(request, "user", None)
+    return bool(user is not None and user.is_authenticated)

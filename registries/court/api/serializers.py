@@ -23,6 +23,7 @@ from registries.common.api.serializers import (
     ledger_history,
     ledger_status_serializer,
     names_field,
+    shows_names,
 )
 from registries.court.domain import (
     ALL_PARTY_ROLES,
@@ -227,6 +228,8 @@ class CaseDetailSerializer(CaseSummarySerializer):
     )
     def get_names(self, record: CaseRecord) -> dict[str, str]:
         """The names beside the codes this answer shows, and no other."""
+        if not shows_names(self):
+            return {}
         shown: list[str | None] = [record.court_code]
         shown += [self._person_code(record, p.code, p.party_kind) for p in record.parties.all()]
         if self._full():

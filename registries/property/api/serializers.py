@@ -24,6 +24,7 @@ from registries.common.api.serializers import (
     ledger_history,
     ledger_status_serializer,
     names_field,
+    shows_names,
 )
 from registries.identity.services import names_of
 from registries.property.domain import (
@@ -310,6 +311,8 @@ class LandUnitDetailSerializer(serializers.ModelSerializer[LandUnitRecord]):
     )
     def get_names(self, record: LandUnitRecord) -> dict[str, str]:
         """The names of everyone the title register shows, beside their codes."""
+        if not shows_names(self):
+            return {}
         codes = [o.owner_code for o in record.owners.all()]
         codes += [r.beneficiary for r in record.restrictions.all()]
         codes += [m.creditor for m in record.mortgages.all()]

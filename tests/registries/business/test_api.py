@@ -501,6 +501,9 @@ def test_the_card_names_its_founders_and_board_beside_their_codes(
     registrar: APIClient, anonymous: APIClient
 ) -> None:
     code = register(registrar, founders=[FOUNDER, OTHER])["registry_code"]
-    card = anonymous.get(f"{BASE}{code}/").json()
+    card = registrar.get(f"{BASE}{code}/").json()
     assert card["founders"] == [FOUNDER, OTHER]  # the codes stay as they were
     assert card["names"] == {FOUNDER: "Mari Tamm", BOARD: "Kati Kask", OTHER: "Liis Saar"}
+    # An anonymous reader of the public register sees the codes, not the names.
+    public = anonymous.get(f"{BASE}{code}/").json()
+    assert (public["founders"], public["names"]) == ([FOUNDER, OTHER], {})
