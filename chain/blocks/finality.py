@@ -13,7 +13,7 @@ import json
 from typing import Protocol
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
 from chain import notes
 from chain.blocks import memberstore
@@ -33,6 +33,7 @@ from chain.blocks.models import (
     Validator,
 )
 from chain.blocks.nodekeys import held_tiers, node_key, tier_keys
+from chain.blocks.signstate import durable_atomic
 from chain.blocks.storage import challenge_seed, record_storage_check, storage_report
 from chain.consensus.node import SignedFinalize
 from chain.encoding import vote_message
@@ -116,7 +117,7 @@ class LocalSupernodeFinalizer:
 
     def finalize(self, block: Block) -> None:
         """Sign ``block`` and its checkpoints; mark it final once a quorum signed."""
-        with transaction.atomic():
+        with durable_atomic():
             block = Block.objects.select_for_update().get(height=block.height)
             if LEVEL_ORDER.index(block.level) >= LEVEL_ORDER.index(FINAL):
                 return
@@ -308,7 +309,7 @@ class DevnetFinalizer:
 
     def finalize(self, block: Block) -> None:
         """Run the protocol on ``block``, store its votes and raise its level."""
-        with transaction.atomic():
+        with durable_atomic():
             block = Block.objects.select_for_update().get(height=block.height)
             if block.level == WITNESSED:
                 return

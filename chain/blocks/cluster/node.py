@@ -46,6 +46,7 @@ from chain.blocks.cluster.replica import LeafSource, Leaves
 from chain.blocks.cluster.transport import HOST, TIER_GROUP
 from chain.blocks.models import NodeFinal, NodeMemberEntry, NodeState, SignedHeight
 from chain.blocks.nodekeys import key_at, rotated_keys, signer_of
+from chain.blocks.signstate import durable_atomic
 from chain.blocks.storage import challenge_seed, storage_report
 from chain.consensus.bft import BftNode
 from chain.consensus.citizen import CitizenNode, Replica
@@ -359,7 +360,8 @@ class NodeRuntime:
 
     def _run(self, step: Callable[[ChainNode], Output]) -> None:
         try:
-            with transaction.atomic():
+            # The signing state must be on disk before the signature leaves.
+            with durable_atomic():
                 out = step(self.node)
                 # Nothing said, nothing to keep: what the node only heard is
                 # heard again from the sender's resend timer after a crash.
