@@ -15,8 +15,8 @@ from typing import Protocol
 from django.conf import settings
 from django.db import connection
 
-from chain import notes
 from chain.blocks import memberstore
+from chain.blocks.checkpoints import sign_checkpoints
 from chain.blocks.devnet import DevnetNetwork, RunResult
 from chain.blocks.mode import ConsensusMode, consensus_mode
 from chain.blocks.models import (
@@ -27,7 +27,6 @@ from chain.blocks.models import (
     WITNESSED,
     Block,
     BlockSignature,
-    Checkpoint,
     SignedHeight,
     Supernode,
     Validator,
@@ -51,11 +50,6 @@ from chain.protocol import (
 
 NEXT_TIER = {PROPOSED: WITNESS_TIER, COMMITTED: SUPERNODE_TIER, FINAL: CITIZEN_TIER}
 """The tier whose certificate raises a block from each level to the next."""
-
-
-def checkpoint_origin(registry: str) -> str:
-    """The C2SP origin line of a registry log, e.g. ``riik.example/business``."""
-    return f"{settings.RIIK_ORIGIN_PREFIX}/{registry}"
 
 
 class Finalizer(Protocol):
@@ -142,19 +136,11 @@ class LocalSupernodeFinalizer:
                     "signature": self.key.sign(message),
                 },
             )
-            _sign_checkpoints(block, self.key)
+            sign_checkpoints(block, [self.key])
             signed = block.signatures.filter(tier=SUPERNODE_TIER, kind=FINALIZE_KIND).count()
             if signed >= quorum(Supernode.objects.filter(until_height__isnull=True).count()):
                 block.level = FINAL
                 block.save(update_fields=["level"])
-
-
-def _sign_checkpoints(block: Block, key: NodeKey) -> None:
-    for log in block.logs.all():
-        body = notes.checkpoint_body(checkpoint_origin(log.registry), log.size, bytes(log.root))
-        Checkpoint.objects.get_or_create(
-            block=block, registry=log.registry, defaults={"note": key.sign_note(body)}
-        )
 
 
 class DevnetFinalizer:
@@ -373,8 +359,15 @@ class DevnetFinalizer:
             if self._count(block, WITNESS_TIER) < needed[WITNESS_TIER]:
                 return
             block.level = COMMITTED
+        # Every supernode whose finalize vote the block holds cosigns its
+        # checkpoints: published with the same quorum that makes it final.
+        signers = set(
+            block.signatures.filter(tier=SUPERNODE_TIER, kind=FINALIZE_KIND).values_list(
+                "signer", flat=True
+            )
+        )
+        sign_checkpoints(block, [k for k in self.tiers[SUPERNODE_TIER] if k.name in signers])
         if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(FINAL):
-            _sign_checkpoints(block, self.tiers[SUPERNODE_TIER][0])
             if self._count(block, SUPERNODE_TIER) < needed[SUPERNODE_TIER]:
                 block.save(update_fields=["level"])
                 return

@@ -40,6 +40,7 @@ from django.conf import settings
 from django.db import transaction
 
 from chain import notes
+from chain.blocks.checkpoints import checkpoint_origin
 from chain.blocks.cluster import transport
 from chain.blocks.cluster.quorum import answer_proposal, node_view
 from chain.blocks.cluster.replica import LeafSource, Leaves
@@ -429,9 +430,7 @@ class NodeRuntime:
         """The final block and this supernode's signed checkpoints of its logs."""
         key = self._key_at(final.height)
         checkpoints = {
-            registry: key.sign_note(
-                notes.checkpoint_body(f"{settings.RIIK_ORIGIN_PREFIX}/{registry}", size, root)
-            )
+            registry: key.sign_note(notes.checkpoint_body(checkpoint_origin(registry), size, root))
             for registry, (size, root) in final.block.logs().items()
         }
         return {"final": final.to_record(), "checkpoints": checkpoints}
