@@ -108,7 +108,11 @@ class Member:
 
 
 class ValidatorSet:
-    """One tier's members at one epoch: quorum, proposer order and vote checks."""
+    """One tier's members at one epoch: quorum, proposer order and vote checks.
+
+    ``names``, ``len()``, the quorum and the proposer order count only the
+    members with a key valid at the epoch (docs/consensus.md, Membership).
+    """
 
     __slots__ = (
         "_members",
@@ -135,7 +139,13 @@ class ValidatorSet:
         self.tier = tier
         self.epoch = epoch
         self._members = {member.name: member for member in sorted(members, key=lambda m: m.name)}
-        self.names: tuple[str, ...] = tuple(self._members)
+        # n counts only the members holding a key valid at this epoch: a
+        # revoked key signs nothing, so counting it would leave a board of
+        # four with two revoked unable ever to reach three votes. A revoked
+        # member stays known, so its vote is an unknown key, not a stranger's.
+        self.names: tuple[str, ...] = tuple(
+            name for name, member in self._members.items() if member.current_key(epoch) is not None
+        )
         size = len(self.names)
         if threshold is None:
             self.quorum = quorum(size)
@@ -592,7 +602,8 @@ class Membership:
             threshold = None
         else:
             members = list(state.citizens.values())
-            threshold = min(state.citizen_threshold, len(members)) if members else None
+            signing = sum(1 for m in members if m.current_key(epoch) is not None)
+            threshold = min(state.citizen_threshold, signing) if signing else None
         result = ValidatorSet(
             chain_id=self.chain_id,
             tier=tier,
