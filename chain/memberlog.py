@@ -30,7 +30,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from chain import notes
 from chain.encoding import canonical, vote_message
-from chain.protocol import MEMBERSHIP_TOPIC, quorum
+from chain.protocol import (
+    ACTIVATION_DELAY,
+    MEMBERSHIP_TOPIC,
+    activation_height,
+    epoch_start,
+    quorum,
+)
 
 __all__ = [
     "CHANGE_TYPES",
@@ -76,9 +82,9 @@ def change_digest(change: Mapping[str, Any]) -> bytes:
 
 def effective_height(height: int, epoch_length: int) -> int:
     """The first block of the epoch after the one of ``height``: where a change
-    certified at ``height`` takes effect (height 0 is in epoch 0)."""
-    epoch = 0 if height <= 0 else (height - 1) // epoch_length
-    return (epoch + 1) * epoch_length + 1
+    certified at ``height`` takes effect (height 0 is in epoch 0), the first
+    epoch start :data:`~chain.protocol.ACTIVATION_DELAY` blocks after it."""
+    return epoch_start(max(height, 1) + ACTIVATION_DELAY, epoch_length)
 
 
 def elect_board(
@@ -178,6 +184,8 @@ class MemberLog:
         self.era_from = 0
         """The first block of the latest genesis."""
         self.last_height = 0
+        self.last_start = 0
+        """The first block of the latest change (a later change never applies before it)."""
         self.changes = 0
 
     # -- queries --
@@ -227,8 +235,19 @@ class MemberLog:
 
     # -- replay --
 
-    def apply(self, record: Mapping[str, Any], where: str = "membership change") -> str:
+    def apply(
+        self,
+        record: Mapping[str, Any],
+        where: str = "membership change",
+        sealed_at: int | None = None,
+    ) -> str:
         """Check and apply one entry's payload; return a description of the change.
+
+        ``sealed_at`` is the height of the final block that seals the entry
+        (None when the caller does not know it: the entry is taken as on
+        time). An entry sealed after its ``from_height`` applies from
+        :func:`chain.protocol.activation_height` instead: the blocks decided
+        before it are never judged with its lists.
 
         Raises :class:`MemberLogError` (naming the problem) when the entry is
         malformed, not certified by a quorum of the supernodes valid at its
@@ -236,7 +255,7 @@ class MemberLog:
         that does not match the votes...). A failed entry may leave the log
         half-applied: callers discard it.
         """
-        return self._apply(record, where, certified=True)
+        return self._apply(record, where, certified=True, sealed_at=sealed_at)
 
     def check_change(self, change: Mapping[str, Any], height: int, from_height: int) -> str:
         """Whether ``change``, certified at ``height``, would be accepted next.
@@ -256,7 +275,14 @@ class MemberLog:
             raise MemberLogError("a genesis is not proposed as a change")
         return copy.deepcopy(self)._apply(record, "this change", certified=False)
 
-    def _apply(self, record: Mapping[str, Any], where: str, *, certified: bool) -> str:
+    def _apply(
+        self,
+        record: Mapping[str, Any],
+        where: str,
+        *,
+        certified: bool,
+        sealed_at: int | None = None,
+    ) -> str:
         chain_id = _field(record, "chain_id", str)
         change = _field(record, "change", Mapping)
         kind = _field(change, "type", str)
@@ -297,7 +323,13 @@ class MemberLog:
             if certified:
                 supernodes = self.keys_at("supernode", height)
                 self._certified(kind, digest, height, certificate, supernodes)
-            description = self._change(kind, change, from_height, where, label)
+            # Never before an earlier entry's first block: changes take
+            # effect in log order, even when an earlier one was deferred.
+            start = max(
+                activation_height(from_height, sealed_at, self.epoch_length), self.last_start
+            )
+            description = self._change(kind, change, start, where, label)
+            self.last_start = start
         self.last_height = height
         return description
 
@@ -405,6 +437,7 @@ class MemberLog:
         if first:
             self.genesis_from = start
         self.era_from = start
+        self.last_start = start
         return (
             f"genesis from block {start}: {len(lists['supernode'])} supernodes, "
             f"{len(lists['witness'])} witnesses, {len(lists['citizen'])} citizens ({where})"
