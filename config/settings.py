@@ -255,6 +255,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registries.common.tasks.catch_up_projections",
         "schedule": timedelta(seconds=RIIK_BLOCK_INTERVAL),
     },
+    "purge-idempotent-requests": {
+        "task": "registries.common.tasks.purge_idempotent_requests",
+        "schedule": timedelta(hours=1),
+    },
 }
 if RIIK_CLUSTER_ROLE and RIIK_CLUSTER_ROLE != "host":
     # A node's worker has no registries to seal or project (its clock is
@@ -273,3 +277,5 @@ RIIK_SIGN_IN_CHALLENGE_LIFETIME = env.int("RIIK_SIGN_IN_CHALLENGE_LIFETIME", def
 RIIK_TOKEN_LIFETIME = env.int("RIIK_TOKEN_LIFETIME", default=900)
 # ASVS V2.2.1: at most this many failed sign-ins per account per hour.
 RIIK_SIGN_IN_FAILURES_PER_HOUR = env.int("RIIK_SIGN_IN_FAILURES_PER_HOUR", default=100)
+# Seconds an Idempotency-Key answer is replayed; older rows are purged hourly.
+RIIK_IDEMPOTENCY_TTL = env.int("RIIK_IDEMPOTENCY_TTL", default=86400)
