@@ -131,7 +131,18 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = RIIK_DATA_DIR / "static"
 
+# Hostile input (DESIGN §9): the largest request body and the deepest JSON
+# the API reads; larger is 413, deeper is 400 (registries/common/api/parsers.py).
+RIIK_MAX_REQUEST_BYTES = env.int("RIIK_MAX_REQUEST_BYTES", default=1024 * 1024)
+RIIK_MAX_JSON_DEPTH = env.int("RIIK_MAX_JSON_DEPTH", default=20)
+DATA_UPLOAD_MAX_MEMORY_SIZE = RIIK_MAX_REQUEST_BYTES
+
 REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": [
+        "registries.common.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "rest_framework.authentication.TokenAuthentication",
         "registries.common.api.tokens.SignInTokenAuthentication",

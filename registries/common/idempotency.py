@@ -105,6 +105,13 @@ def _caller(request: HttpRequest) -> Any | None:
     return user if user is not None and user.is_authenticated else None
 
 
+def _declared_length(request: HttpRequest) -> int:
+    try:
+        return int(request.META.get("CONTENT_LENGTH") or 0)
+    except ValueError:
+        return 0
+
+
 def _request_hash(request: HttpRequest) -> str:
     digest = hashlib.sha256()
     for part in (b"POST", request.path.encode(), request.body):
@@ -133,7 +140,8 @@ class IdempotencyKeyMiddleware:
                 f"{HEADER} must be 1 to 255 printable ASCII characters without spaces",
             )
         user = _caller(request)
-        if user is None:
+        if user is None or _declared_length(request) > settings.RIIK_MAX_REQUEST_BYTES:
+            # An oversize body is never read here: the API refuses it (413).
             return self.get_response(request)
         caller = caller_hash(user.get_username())
         request_hash = _request_hash(request)

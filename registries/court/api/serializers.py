@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import ledger_status
+from registries.common.api.dates import RegistryDateField, RegistryDateTimeField
 from registries.common.api.serializers import (
     StrictCharField,
     StrictIntegerField,
@@ -325,7 +326,7 @@ class CaseFilterSerializer(serializers.Serializer[Any]):
 @extend_schema_field(
     {"type": "string", "pattern": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", "example": "2026-03-02"}
 )
-class OptionalDateField(serializers.DateField):
+class OptionalDateField(RegistryDateField):
     """A YYYY-MM-DD query parameter that may be sent empty (meaning: not given)."""
 
 
@@ -389,7 +390,7 @@ class PartyInputSerializer(serializers.Serializer[Any]):
 class HearingInputSerializer(serializers.Serializer[Any]):
     """When and where a hearing takes place."""
 
-    starts_at = serializers.DateTimeField(help_text="ISO 8601 with time zone")
+    starts_at = RegistryDateTimeField(help_text="ISO 8601 with time zone")
     room = StrictCharField(max_length=MAX_ROOM_LENGTH)
 
 
@@ -404,7 +405,7 @@ class JudgmentInputSerializer(serializers.Serializer[Any]):
 
     kind = enum_field("CourtJudgmentKind", list(JUDGMENT_KINDS), "Kind of judgment")
     summary = StrictCharField(max_length=MAX_TEXT_LENGTH)
-    given_on = serializers.DateField(
+    given_on = RegistryDateField(
         required=False, help_text="Date of the judgment (default today; not in the future)"
     )
     company_code = StrictCharField(

@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import ledger_status
+from registries.common.api.dates import RegistryDateField
 from registries.common.api.serializers import StrictCharField, enum_field, ledger_history
 from registries.identity.domain import (
     KEY_STATUSES,
@@ -271,7 +272,7 @@ class NameChangeSerializer(serializers.Serializer[Any]):
 class DeathSerializer(serializers.Serializer[Any]):
     """The day a person died."""
 
-    died_on = serializers.DateField(help_text="YYYY-MM-DD")
+    died_on = RegistryDateField(help_text="YYYY-MM-DD")
 
 
 class PublicKeyInputSerializer(serializers.Serializer[Any]):
