@@ -115,6 +115,11 @@ else:
     # the embedded mode's runserver, a thread per request: nothing to keep.)
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("RIIK_DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL: the event store's connection pool, ONE per process and shared by
+# every registry; at most size + overflow connections besides Django's own
+# (one per thread). Sizing: docs/guide-operator.md.
+RIIK_DB_POOL_SIZE = env.int("RIIK_DB_POOL_SIZE", default=4)
+RIIK_DB_POOL_OVERFLOW = env.int("RIIK_DB_POOL_OVERFLOW", default=4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
