@@ -42,6 +42,29 @@ RIIK_HEALTH_MASTER_KEY = _secret("RIIK_HEALTH_MASTER_KEY", "health_master_key")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
+# Where this node runs: "development" (the default: plain HTTP on a laptop) or
+# "production" (behind a TLS-terminating reverse proxy, deploy/): HTTPS only,
+# HSTS, secure cookies. `manage.py check --deploy` is clean for the template
+# deploy/riik.env.example (tests/security).
+RIIK_ENVIRONMENT = env("RIIK_ENVIRONMENT", default="development")
+if RIIK_ENVIRONMENT not in ("development", "production"):
+    msg = f"RIIK_ENVIRONMENT must be development or production, not {RIIK_ENVIRONMENT!r}"
+    raise ValueError(msg)
+PRODUCTION = RIIK_ENVIRONMENT == "production"
+SECURE_SSL_REDIRECT = PRODUCTION
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_HSTS_SECONDS = env.int("RIIK_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+# The proxies in front of this node (addresses or networks, comma-separated):
+# only from them are X-Forwarded-For (registries.common.clients.client_ip)
+# and X-Forwarded-Proto believed. Without any, both headers are ignored.
+RIIK_TRUSTED_PROXIES = env.list("RIIK_TRUSTED_PROXIES", default=[])
+# Django cannot check who set X-Forwarded-Proto: the server listens on
+# 127.0.0.1 behind the proxy (deploy/systemd), which is what makes it true.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if RIIK_TRUSTED_PROXIES else None
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -159,9 +182,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "registries.common.api.problems.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "registries.common.api.throttles.AnonRateThrottle",
+        "registries.common.api.throttles.UserRateThrottle",
+        "registries.common.api.throttles.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("RIIK_THROTTLE_ANON", default="600/minute"),
