@@ -24,11 +24,11 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 
 from chain import merkle
+from chain.api.pagination import CursorPagination
 from chain.blocks.status import Inclusion, inclusions, ledger_status
 
 M = TypeVar("M", bound=Model)

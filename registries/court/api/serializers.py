@@ -22,6 +22,7 @@ from registries.common.api.serializers import (
     enum_field,
     ledger_history,
 )
+from registries.common.api.text import visible_text
 from registries.court.domain import (
     ALL_PARTY_ROLES,
     APPEAL_DECISIONS,
@@ -371,7 +372,9 @@ class CaseOpeningSerializer(serializers.Serializer[Any]):
         help_text="Personal code of the assigned judge (default: you)",
     )
     title = StrictCharField(
-        max_length=MAX_TITLE_LENGTH, help_text="What the case is about (public; no personal data)"
+        max_length=MAX_TITLE_LENGTH,
+        validators=[visible_text],
+        help_text="What the case is about (public; no personal data)",
     )
     public = serializers.BooleanField(
         default=True, help_text="False for a case heard in camera (summaries not public)"

@@ -17,6 +17,7 @@ from rest_framework import serializers
 from chain.blocks.status import ledger_status
 from registries.common.api.dates import RegistryDateField
 from registries.common.api.serializers import StrictCharField, enum_field, ledger_history
+from registries.common.api.text import visible_text
 from registries.identity.domain import (
     KEY_STATUSES,
     MAX_NAME_LENGTH,
@@ -258,15 +259,15 @@ class PersonRegistrationSerializer(serializers.Serializer[Any]):
     """Registering a person: birth date and sex come from the personal code."""
 
     personal_code = _personal_code()
-    first_name = StrictCharField(max_length=MAX_NAME_LENGTH)
-    last_name = StrictCharField(max_length=MAX_NAME_LENGTH)
+    first_name = StrictCharField(max_length=MAX_NAME_LENGTH, validators=[visible_text])
+    last_name = StrictCharField(max_length=MAX_NAME_LENGTH, validators=[visible_text])
 
 
 class NameChangeSerializer(serializers.Serializer[Any]):
     """A person's new names."""
 
-    first_name = StrictCharField(max_length=MAX_NAME_LENGTH)
-    last_name = StrictCharField(max_length=MAX_NAME_LENGTH)
+    first_name = StrictCharField(max_length=MAX_NAME_LENGTH, validators=[visible_text])
+    last_name = StrictCharField(max_length=MAX_NAME_LENGTH, validators=[visible_text])
 
 
 class DeathSerializer(serializers.Serializer[Any]):
@@ -298,7 +299,7 @@ class OrganisationRegistrationSerializer(serializers.Serializer[Any]):
     """Registering an organisation under its registry code."""
 
     registry_code = StrictCharField(max_length=8, help_text="8-digit registry code")
-    name = StrictCharField(max_length=MAX_ORGANISATION_NAME_LENGTH)
+    name = StrictCharField(max_length=MAX_ORGANISATION_NAME_LENGTH, validators=[visible_text])
     kind = kind_field()
 
 
@@ -324,5 +325,6 @@ class RepresentativeAppointmentSerializer(serializers.Serializer[Any]):
     personal_code = _personal_code("Personal code of the representative")
     title = StrictCharField(
         max_length=MAX_TITLE_LENGTH,
+        validators=[visible_text],
         help_text="In which capacity the person represents it, such as 'chief executive'",
     )
