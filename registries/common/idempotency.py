@@ -17,8 +17,9 @@ running with 409, a malformed key with 400, all as problem+json.
 The caller is stored as a keyed hash of their username (a personal code for
 a person), so that :func:`forget_person` finds a person's rows when the person
 is erased without the code being stored. Rows expire after
-``RIIK_IDEMPOTENCY_TTL`` seconds: an expired row is neither replayed nor
-refused, and :func:`purge_expired` (a beat task) deletes them.
+``RIIK_IDEMPOTENCY_TTL`` seconds: :func:`purge_expired` deletes them before
+every remembered POST (so an expired row is never replayed) and hourly from
+beat (so a quiet node keeps none either).
 
 Only authenticated callers' requests are remembered: an anonymous POST (the
 sign-in endpoints) must never hand its answer, such as a token, to whoever
@@ -145,11 +146,9 @@ class IdempotencyKeyMiddleware:
             return self.get_response(request)
         caller = caller_hash(user.get_username())
         request_hash = _request_hash(request)
-        # An expired row is forgotten now rather than at the next purge, so
-        # that it is never replayed past its lifetime.
-        IdempotentRequest.objects.filter(
-            caller=caller, key=key, created_at__lt=_expired_before()
-        ).delete()
+        # Expired rows go now, not only at the hourly purge: one is never
+        # replayed past its lifetime, and the embedded mode (no beat) purges too.
+        purge_expired()
         try:
             with transaction.atomic():
                 record = IdempotentRequest.objects.create(
