@@ -19,23 +19,22 @@ bundle header's member history must match (:meth:`MemberLog.compare`).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from chain import notes
+from chain.certificates import Signature, count_certificate, quorum_at
 from chain.encoding import canonical, vote_message
 from chain.protocol import (
     ACTIVATION_DELAY,
+    FIXED_ROUNDS,
     MEMBERSHIP_TOPIC,
     activation_height,
     epoch_start,
-    quorum,
 )
 
 __all__ = [
@@ -179,6 +178,8 @@ class MemberLog:
         self.epoch_length = 1
         self.board_size = 0
         self.citizen_threshold = 1
+        self.thresholds: list[tuple[int, int]] = []
+        """(first block, citizen threshold) of each genesis, in order."""
         self.genesis_from: int | None = None
         """The first block of the first genesis (None before the genesis)."""
         self.era_from = 0
@@ -209,6 +210,15 @@ class MemberLog:
                 if public is not None:
                     result[(name, kid)] = public
         return result
+
+    def citizen_threshold_at(self, height: int) -> int:
+        """The citizen threshold of the latest genesis whose first block is at or
+        before ``height`` (the current one before any genesis)."""
+        threshold = self.citizen_threshold
+        for start, value in self.thresholds:
+            if start <= height:
+                threshold = value
+        return threshold
 
     def history(self) -> dict[KeyName, tuple[tuple[int, int | None], ...]]:
         """A snapshot of every key's ranges (what the host's member rows must say)."""
@@ -342,7 +352,7 @@ class MemberLog:
 
     def quorum_at(self, height: int) -> int:
         """Membership votes needed at ``height``: 2F+1 of the supernodes valid there."""
-        return max(quorum(len({name for name, _ in self.keys_at("supernode", height)})), 1)
+        return quorum_at(self.keys_at("supernode", height))
 
     def _signers(
         self,
@@ -351,28 +361,30 @@ class MemberLog:
         certificate: Sequence[Any],
         keys: Mapping[tuple[str, bytes], bytes],
     ) -> set[str]:
-        message = vote_message(
-            chain_id=self.chain_id,
-            tier="supernode",
-            kind=MEMBERSHIP_KIND,
-            height=height,
-            round=0,
-            block_hash=digest,
+        def message(vote_round: int) -> bytes:
+            return vote_message(
+                chain_id=self.chain_id,
+                tier="supernode",
+                kind=MEMBERSHIP_KIND,
+                height=height,
+                round=vote_round,
+                block_hash=digest,
+            )
+
+        signatures = [
+            Signature(
+                vote["signer"],
+                bytes.fromhex(vote["key_id"]),
+                vote["round"],
+                bytes.fromhex(vote["signature"]),
+            )
+            for vote in certificate
+            if isinstance(vote, Mapping) and _is_vote(vote, self.chain_id, height, digest)
+        ]
+        tally = count_certificate(
+            signatures, keys, message, fixed_round=FIXED_ROUNDS[MEMBERSHIP_KIND]
         )
-        signers: set[str] = set()
-        for vote in certificate:
-            if not isinstance(vote, Mapping) or not _is_vote(vote, self.chain_id, height, digest):
-                continue
-            signer, kid, signature = vote["signer"], vote["key_id"], vote["signature"]
-            public = keys.get((signer, bytes.fromhex(kid)))
-            if public is None:
-                continue
-            try:
-                Ed25519PublicKey.from_public_bytes(public).verify(bytes.fromhex(signature), message)
-            except (InvalidSignature, ValueError):
-                continue
-            signers.add(signer)
-        return signers
+        return set(tally.signers)
 
     def _certified(
         self,
@@ -384,7 +396,7 @@ class MemberLog:
     ) -> None:
         """Fail unless a quorum of ``keys``' members signed ``digest`` at ``height``."""
         signers = self._signers(digest, height, certificate, keys)
-        needed = max(quorum(len({name for name, _ in keys})), 1)
+        needed = quorum_at(keys)
         if len(signers) < needed:
             raise MemberLogError(
                 f"{kind} not certified by a supernode quorum "
@@ -434,6 +446,7 @@ class MemberLog:
         self.epoch_length = epoch_length
         self.board_size = board_size
         self.citizen_threshold = threshold
+        self.thresholds.append((start, threshold))
         if first:
             self.genesis_from = start
         self.era_from = start
@@ -530,15 +543,29 @@ class MemberLog:
         self,
         header: Mapping[KeyName, Sequence[tuple[int, int | None]]],
         before: Mapping[KeyName, tuple[tuple[int, int | None], ...]],
+        *,
+        complete: bool = True,
+        horizon: int | None = None,
     ) -> str | None:
         """The first range the last change (``before`` is :meth:`history` before
-        it) ended or started that the header's member history does not state."""
+        it) ended or started that the header's member history does not state.
+
+        ``complete``: the header states every key's heights; when False only
+        the keys it states are matched (a key it leaves out is no mismatch).
+        ``horizon``: the last block read before the change; a range it ends
+        after that block or starts after the next one is left to
+        :meth:`compare` (a range bundle's header stops at its last block).
+        """
+        last = horizon if horizon is not None else _FAR
         # Ended ranges first: a header keeping a revoked key valid is the worse lie.
         for key, spans in sorted(self.spans.items()):
             old = dict(before.get(key, ()))
             listed = header.get(key, ())
             for span in spans:
-                ended = span.start in old and old[span.start] is None and span.end is not None
+                end_of = span.end
+                ended = span.start in old and old[span.start] is None and end_of is not None
+                if (not complete and key not in header) or (end_of is not None and end_of > last):
+                    continue
                 if ended and not any(span.lists(start, end) for start, end in listed):
                     shown = ", ".join(_text(start, end) for start, end in listed) or "none"
                     return (
@@ -548,7 +575,11 @@ class MemberLog:
         for key, spans in sorted(self.spans.items()):
             old = dict(before.get(key, ()))
             listed = header.get(key, ())
+            if not complete and key not in header:
+                continue
             for span in spans:
+                if span.start > last + 1:
+                    continue
                 if span.start not in old and not any(
                     start == span.start or (span.adopted and start <= span.start)
                     for start, _ in listed
@@ -556,17 +587,35 @@ class MemberLog:
                     return f"{_label(key)} is not listed from block {span.start} ({span.opened_by})"
         return None
 
-    def compare(self, header: Mapping[KeyName, Sequence[tuple[int, int | None]]]) -> str | None:
+    def compare(
+        self,
+        header: Mapping[KeyName, Sequence[tuple[int, int | None]]],
+        *,
+        complete: bool = True,
+        horizon: int | None = None,
+    ) -> str | None:
         """The first difference between a bundle header's member history and the
         ranges the entries certify, or None when they match.
+
+        ``horizon``: the bundle's last block; both sides are compared up to it
+        only (a range starting after it is left out, one ending at or after
+        it is compared as open), so a range bundle's header may stop there.
+
+        ``complete``: the header states every key's heights; when False a
+        certified range it leaves out is no mismatch (each range it states
+        must still be certified).
 
         Ranges that end before the first genesis (keys of a chain whose
         membership was recorded later) are not compared.
         """
         first = self.genesis_from or 1
+        certified = self.spans
+        if horizon is not None:
+            header = {key: _clip(ranges, horizon) for key, ranges in header.items()}
+            certified = {key: _clip_spans(spans, horizon) for key, spans in self.spans.items()}
         for (tier, name, kid), ranges in sorted(header.items()):
             label = f"header: {tier} {name}+{kid.hex()}"
-            expected = self.spans.get((tier, name, kid), [])
+            expected = certified.get((tier, name, kid), [])
             for start, end in sorted(ranges, key=lambda r: r[0]):
                 if end is not None and end < first:
                     continue
@@ -583,13 +632,15 @@ class MemberLog:
                         f"{label} listed for blocks {_text(start, end)}, but "
                         f"{ends[0].closed_by} ended it at block {ends[0].end}"
                     )
-                certified = "; ".join(f"{s.text()} ({s.opened_by})" for s in expected)
+                given = "; ".join(f"{s.text()} ({s.opened_by})" for s in expected)
                 return (
                     f"{label} listed for blocks {_text(start, end)}, but the certified "
-                    f"entries give {certified}"
+                    f"entries give {given}"
                 )
-        for (tier, name, kid), spans in sorted(self.spans.items()):
+        for (tier, name, kid), spans in sorted(certified.items()):
             listed = header.get((tier, name, kid), ())
+            if not complete and not listed:
+                continue
             for span in spans:
                 if not any(span.lists(start, end) for start, end in listed):
                     return (
@@ -600,6 +651,30 @@ class MemberLog:
 
 
 # --- field helpers ------------------------------------------------------------
+
+_FAR = 2**63
+"""A height beyond any block (no horizon)."""
+
+
+def _clip(ranges: Sequence[tuple[int, int | None]], horizon: int) -> list[tuple[int, int | None]]:
+    """``ranges`` up to block ``horizon``: later ones dropped, ends from it on opened."""
+    return [
+        (start, None if end is not None and end >= horizon else end)
+        for start, end in ranges
+        if start <= horizon
+    ]
+
+
+def _clip_spans(spans: Sequence[Span], horizon: int) -> list[Span]:
+    """The certified ``spans`` up to block ``horizon``, as :func:`_clip` cuts a header's."""
+    clipped = []
+    for span in spans:
+        if span.start > horizon:
+            continue
+        if span.end is not None and span.end >= horizon:
+            span = dataclasses.replace(span, end=None, closed_by=None)
+        clipped.append(span)
+    return clipped
 
 
 def _field(record: Mapping[str, Any], name: str, kind: type) -> Any:

@@ -18,6 +18,7 @@ __all__ = [
     "EVIDENCE_TOPIC",
     "FINALIZE_KIND",
     "FINALIZE_ROUND",
+    "FIXED_ROUNDS",
     "KINDS",
     "MEMBERSHIP_TOPIC",
     "PRECOMMIT_KIND",
@@ -76,6 +77,16 @@ A supernode signs at most one block per height, whatever round its BFT
 decided in, so the round adds nothing; fixing it at 0 makes every honest
 supernode's finalize vote for a block sign the same bytes, so they form one
 certificate (the block record's ``round`` in a bundle is this round).
+"""
+
+FIXED_ROUNDS: Final[dict[str, int]] = {
+    FINALIZE_KIND: FINALIZE_ROUND,
+    COSIGN_KIND: FINALIZE_ROUND,
+    "membership": 0,
+}
+"""The kinds signed in one fixed round only; a vote of another round never counts.
+
+Precommits (and prevotes) carry the BFT round they were cast in instead.
 """
 
 CHAIN_LOG: Final = "consensus"

@@ -33,8 +33,8 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chain import notes
+from chain.certificates import quorum_at
 from chain.merkle import verify_consistency
-from chain.protocol import quorum
 
 MAX_PROOF_LINES = 63
 """The most consistency proof lines a request may carry (C2SP)."""
@@ -104,8 +104,8 @@ class SignerQuorum:
 
     ``keys`` are the supernode keys valid at that height (``(name, key id) ->
     public key``); a checkpoint is published, and cosigned by a witness, only
-    with valid signatures of 2F+1 of their members (:func:`chain.protocol.quorum`
-    of the members with a valid key there).
+    with valid signatures of 2F+1 of their members
+    (:func:`chain.certificates.quorum_at`, the one certificate rule).
     """
 
     keys: Mapping[tuple[str, bytes], bytes]
@@ -113,7 +113,7 @@ class SignerQuorum:
     @property
     def needed(self) -> int:
         """2F+1 of the members holding a key valid at the height (at least one)."""
-        return max(quorum(len({name for name, _ in self.keys})), 1)
+        return quorum_at(self.keys)
 
     def signers(self, note: str) -> tuple[str, ...]:
         """The members whose signature of ``note`` verifies (each once)."""

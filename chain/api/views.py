@@ -17,7 +17,6 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import APIException, NotAuthenticated, NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
@@ -26,6 +25,7 @@ from rest_framework.views import APIView
 
 from chain import merkle, notes
 from chain.api.hooks import is_auditor, payload_read, subjects_of
+from chain.api.pagination import CursorPagination
 from chain.api.serializers import (
     BlockDetailSerializer,
     BlockSummarySerializer,
