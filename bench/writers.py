@@ -88,7 +88,9 @@ def _writer(
     )
     from registries.business.application import BusinessRegistry
 
-    apps = {"ledger": BusinessRegistry(), "bare": BareBusinessRegistry(bare_env(data_dir))}
+    # The tables exist (_prepare): writers issuing the same DDL at once fail.
+    env = {**bare_env(data_dir), "CREATE_TABLE": "n"}
+    apps = {"ledger": BusinessRegistry(), "bare": BareBusinessRegistry(env)}
     serial = number * 10_000_000
     try:
         for app in apps.values():
