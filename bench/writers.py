@@ -22,11 +22,14 @@ import json
 import multiprocessing
 import os
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from multiprocessing.synchronize import Barrier
 from pathlib import Path
 from typing import Any
+
+import psycopg
 
 from bench import BENCH_DIR, DEFAULT_DATA_DIR
 from bench.stats import median
@@ -116,6 +119,59 @@ def _writer(
             app.close()
 
 
+class WaitSampler(threading.Thread):
+    """Samples ``pg_stat_activity`` while the writers run (every ``interval`` s).
+
+    A sample is one backend in a transaction on a business events table; it
+    is told apart by the table of its last statement (``barebusiness_events``
+    is the bare application). Counted per application: backends waiting for
+    a lock, and backends idle in a transaction (waiting for their client,
+    which, for the one holding the table lock, stalls every other writer).
+    """
+
+    QUERY = (
+        "SELECT state, wait_event_type, query FROM pg_stat_activity "
+        "WHERE datname = current_database() AND pid <> pg_backend_pid() "
+        "AND state IN ('active', 'idle in transaction')"
+    )
+
+    def __init__(self, database_url: str, interval: float = 0.02) -> None:
+        super().__init__(daemon=True)
+        self.database_url = database_url
+        self.interval = interval
+        self.stopped = threading.Event()
+        self.counts = {
+            kind: {"samples": 0, "lock_waits": 0, "idle_in_transaction": 0} for kind in KINDS
+        }
+
+    def run(self) -> None:
+        with psycopg.connect(self.database_url, autocommit=True) as conn:
+            while not self.stopped.wait(self.interval):
+                for state, wait_type, query in conn.execute(self.QUERY).fetchall():
+                    text = str(query)
+                    if "barebusiness" in text:
+                        counts = self.counts["bare"]
+                    elif "business_events" in text or "ledger_" in text:
+                        counts = self.counts["ledger"]
+                    else:
+                        continue
+                    counts["samples"] += 1
+                    counts["lock_waits"] += wait_type == "Lock"
+                    counts["idle_in_transaction"] += state == "idle in transaction"
+
+    def shares(self) -> dict[str, dict[str, float]]:
+        """Per application: the share of samples waiting on a lock and idle in a transaction."""
+        return {
+            kind: {
+                "samples": counts["samples"],
+                "lock_wait_share": counts["lock_waits"] / max(1, counts["samples"]),
+                "idle_in_transaction_share": counts["idle_in_transaction"]
+                / max(1, counts["samples"]),
+            }
+            for kind, counts in self.counts.items()
+        }
+
+
 def measure(
     writers: int, rounds: int, seconds: float, database_url: str, data_dir: Path
 ) -> dict[str, Any]:
@@ -132,10 +188,14 @@ def measure(
     ]
     for process in processes:
         process.start()
+    sampler = WaitSampler(database_url)
+    sampler.start()
     totals: dict[tuple[int, str], int] = {}
     for _ in range(writers * rounds * len(KINDS)):
         round_number, kind, commands = results.get(timeout=600)
         totals[round_number, kind] = totals.get((round_number, kind), 0) + commands
+    sampler.stopped.set()
+    sampler.join()
     for process in processes:
         process.join(timeout=60)
         if process.exitcode != 0:
@@ -150,6 +210,7 @@ def measure(
         "ledger_median_commands_per_s": median(rates["ledger"]),
         "bare_median_commands_per_s": median(rates["bare"]),
         "ratio": median(rates["ledger"]) / median(rates["bare"]),
+        "pg_stat_activity": sampler.shares(),
     }
 
 
@@ -218,8 +279,8 @@ def _parser() -> argparse.ArgumentParser:
         help="an existing PostgreSQL database (its business logs are written to)",
     )
     parser.add_argument("--writers", default="1,2,4,8", help="comma-separated process counts")
-    parser.add_argument("--rounds", type=int, default=3)
-    parser.add_argument("--seconds", type=float, default=4.0, help="per round and application")
+    parser.add_argument("--rounds", type=int, default=8)
+    parser.add_argument("--seconds", type=float, default=1.5, help="per round and application")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR / "writers")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.json")
     parser.add_argument("--plots-dir", type=Path, default=BENCH_DIR / "plots")
