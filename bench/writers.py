@@ -21,6 +21,8 @@ import argparse
 import json
 import multiprocessing
 import os
+import shutil
+import sqlite3
 import sys
 import threading
 import time
@@ -39,8 +41,12 @@ GOAL_RATIO = 0.85
 KINDS = ("ledger", "bare")
 
 
-def _configure(database_url: str, data_dir: Path) -> None:
-    os.environ["DATABASE_URL"] = database_url
+def _configure(database_url: str | None, data_dir: Path) -> None:
+    # No URL: the embedded SQLite file under ``data_dir``.
+    if database_url:
+        os.environ["DATABASE_URL"] = database_url
+    else:
+        os.environ.pop("DATABASE_URL", None)
     os.environ["RIIK_DATA_DIR"] = str(data_dir)
     os.environ.pop("RIIK_KEYS_DIR", None)
     os.environ.pop("CELERY_BROKER_URL", None)
@@ -214,13 +220,53 @@ def measure(
     }
 
 
-def figures(measured: Sequence[dict[str, Any]], server: str) -> list[dict[str, Any]]:
+def _sqlite_writer(companies: int, rounds: int, data_dir: Path, results: Any) -> None:
+    """Figure 1's interleaved rounds (:func:`bench.throughput.run`) on a fresh SQLite file."""
+    _configure(None, data_dir)
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from bench import throughput
+    from bench.plan import QUICK
+
+    call_command("migrate", verbosity=0, interactive=False)
+    plan = QUICK.with_overrides(companies=companies, rounds=rounds)
+    results.put(throughput.run(plan, data_dir, lambda commands: None))
+
+
+def measure_sqlite(companies: int, rounds: int, data_dir: Path) -> dict[str, Any]:
+    """One SQLite writer (the embedded default), ledger vs bare, in a process of its own."""
+    shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir.mkdir(parents=True)
+    context = multiprocessing.get_context("spawn")
+    results = context.Queue()
+    process = context.Process(target=_sqlite_writer, args=(companies, rounds, data_dir, results))
+    process.start()
+    measured: dict[str, Any] = results.get(timeout=900)
+    process.join(timeout=60)
+    return {
+        "writers": 1,
+        "rounds": measured["rounds"],
+        "companies_per_round": measured["companies_per_round"],
+        "ledger_rounds_commands_per_s": measured["ledger"]["rounds_commands_per_s"],
+        "bare_rounds_commands_per_s": measured["bare"]["rounds_commands_per_s"],
+        "ledger_median_commands_per_s": measured["ledger"]["median_commands_per_s"],
+        "bare_median_commands_per_s": measured["bare"]["median_commands_per_s"],
+        "ratio": measured["ratio"],
+    }
+
+
+def figures(
+    measured: Sequence[dict[str, Any]], server: str, backend: str = "postgres"
+) -> list[dict[str, Any]]:
     """``results.json`` figures, one per writer count, with the goal judged."""
     return [
         {
             "id": "writers_commands_per_s",
             "figure": 6,
-            "backend": "postgres",
+            "backend": backend,
             "writers": data["writers"],
             "title": f"Commands/s with {data['writers']} writer processes: ledger vs bare",
             "value": {"median_commands_per_s": data["ledger_median_commands_per_s"]},
@@ -232,13 +278,17 @@ def figures(measured: Sequence[dict[str, Any]], server: str) -> list[dict[str, A
             "ratio_of": "ledger / bare (medians of per-round throughput of all writers)",
             "goal": f">= {GOAL_RATIO}",
             "pass": data["ratio"] >= GOAL_RATIO,
-            "details": {**data, "postgresql": server},
+            "details": {**data, "database": server},
         }
         for data in measured
     ]
 
 
-def plot(directory: Path, measured: Sequence[dict[str, Any]]) -> Path:
+def plot(
+    directory: Path,
+    measured: Sequence[dict[str, Any]],
+    sqlite_measured: Sequence[dict[str, Any]] = (),
+) -> Path:
     """Ledger and bare commands/s and their ratio against the writer count."""
     import matplotlib
 
@@ -256,7 +306,9 @@ def plot(directory: Path, measured: Sequence[dict[str, Any]]) -> Path:
     rates.set_ylabel("commands/s (median round)")
     rates.set_title("PostgreSQL, all writers together")
     rates.legend()
-    ratios.plot(counts, [d["ratio"] for d in measured], "o-", label="ledger / bare")
+    ratios.plot(counts, [d["ratio"] for d in measured], "o-", label="PostgreSQL ledger / bare")
+    for data in sqlite_measured:
+        ratios.plot([data["writers"]], [data["ratio"]], "s", label="SQLite ledger / bare")
     ratios.axhline(GOAL_RATIO, color="grey", linestyle="--", label=f"goal {GOAL_RATIO}")
     ratios.set_xscale("log", base=2)
     ratios.set_xticks(counts, [str(c) for c in counts])
@@ -281,6 +333,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--writers", default="1,2,4,8", help="comma-separated process counts")
     parser.add_argument("--rounds", type=int, default=8)
     parser.add_argument("--seconds", type=float, default=1.5, help="per round and application")
+    parser.add_argument(
+        "--sqlite-companies",
+        type=int,
+        default=1200,
+        help="SQLite, one writer: companies per application (0: skip SQLite)",
+    )
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR / "writers")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.json")
     parser.add_argument("--plots-dir", type=Path, default=BENCH_DIR / "plots")
@@ -303,24 +361,35 @@ def main(argv: Sequence[str] | None = None) -> int:
             file=sys.stderr,
         )
         measured.append(data)
+    sqlite_measured = []
+    if args.sqlite_companies:
+        sqlite_measured.append(
+            measure_sqlite(args.sqlite_companies, args.rounds, data_dir / "sqlite")
+        )
+        print(f"sqlite, 1 writer: ratio {sqlite_measured[0]['ratio']:.3f}", file=sys.stderr)
     if args.no_merge:
-        print(json.dumps(measured, indent=2))
+        print(json.dumps({"postgres": measured, "sqlite": sqlite_measured}, indent=2))
         return 0
     from bench.machine import machine_info
     from bench.report import write_results
 
     results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
     kept = [f for f in results.get("figures", []) if f["id"] != "writers_commands_per_s"]
-    results["figures"] = kept + figures(measured, server)
+    results["figures"] = (
+        kept
+        + figures(measured, f"PostgreSQL {server}")
+        + figures(sqlite_measured, f"SQLite {sqlite3.sqlite_version}", "sqlite")
+    )
     results.setdefault("plan", {})["writers"] = {
         "counts": [data["writers"] for data in measured],
         "rounds": args.rounds,
+        "sqlite_companies": args.sqlite_companies,
         "seconds": args.seconds,
         "machine": {**machine_info(), "postgresql": server},
         "load_average_at_end": os.getloadavg(),
     }
     write_results(args.out, results)
-    plot(args.plots_dir, measured)
+    plot(args.plots_dir, measured, sqlite_measured)
     return 0
 
 
