@@ -42,12 +42,12 @@ def test_prepared_entries_are_the_appended_entries_without_their_places() -> Non
         for version, topic in enumerate(AWKWARD_TOPICS, start=1)
     ]
     recorded_at = "2026-12-07T17:00:00.000001Z"
-    head = LogHead.empty()
-    appended, _ = append_entries("business", head, events[:1], recorded_at)
-    entries, _ = append_entries("business", head, events, recorded_at)
+    entries, _ = append_entries("business", LogHead.empty(), events, recorded_at)
     prepared = prepare_entries("business", events, recorded_at)
     assert prepared.payload_hashes == [entry.payload_hash for entry in entries]
     assert prepared.originator_ids == [event.originator_id for event in events]
+    assert prepared.originator_versions == [1, 2, 3]
+    assert prepared.topics == AWKWARD_TOPICS
     for template, entry in zip(prepared.templates, entries, strict=True):
         assert template.leaf(entry.seq) == entry_leaf(
             registry="business",
@@ -58,4 +58,3 @@ def test_prepared_entries_are_the_appended_entries_without_their_places() -> Non
             recorded_at=recorded_at,
             payload_hash=entry.payload_hash,
         )
-    assert [entry.seq for entry in appended + entries] == [1, 2, 3, 4]
