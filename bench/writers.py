@@ -331,8 +331,8 @@ def _parser() -> argparse.ArgumentParser:
         help="an existing PostgreSQL database (its business logs are written to)",
     )
     parser.add_argument("--writers", default="1,2,4,8", help="comma-separated process counts")
-    parser.add_argument("--rounds", type=int, default=8)
-    parser.add_argument("--seconds", type=float, default=1.5, help="per round and application")
+    parser.add_argument("--rounds", type=int, default=24)
+    parser.add_argument("--seconds", type=float, default=0.5, help="per round and application")
     parser.add_argument(
         "--sqlite-companies",
         type=int,
