@@ -40,7 +40,7 @@ from rest_framework.views import APIView
 
 from chain.encoding import canonical
 from registries.access.representation import represents
-from registries.access.tokens import issue_token, organisation_username
+from registries.access.tokens import current_key_id, issue_token, organisation_username
 from registries.common.api.problems import problem_responses
 from registries.common.api.serializers import StrictCharField
 from registries.common.codes import InvalidCodeError, validate_registry_code
@@ -264,7 +264,12 @@ class SignInView(APIView):
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
-        token, expires_at = issue_token(user, role, organisation, code if organisation else "")
+        key_id = current_key_id(code)
+        if key_id is None:  # revoked between the signature check and here
+            _fail(code, "the person has no current e-ID key", AuthenticationFailed)
+        token, expires_at = issue_token(
+            user, key_id, role, organisation, code if organisation else ""
+        )
         log.info(
             "signed in %s%s%s",
             code,

@@ -12,8 +12,14 @@ organisation (a court, hospital, ministry, ...) recorded by the identity
 registrar (:mod:`registries.access.representation`). That token's user is the
 organisation's own account (``org-<registry code>``, never a personal code), so
 it acts only as the organisation (:func:`acting_organisation`), never as the
-person or as an official; and each use checks that the person still represents
-it.
+person or as an official.
+
+A stolen token is no permanent takeover. Every use re-checks that the person who
+signed in is alive and that the e-ID key the sign-in was signed with is still
+their current, unrevoked key (:func:`current_key_id`): a revoked ("compromised")
+or rotated key, or a recorded death, ends every token of that person at once.
+An organisation token also ends for good the first time its person is found no
+longer to represent the organisation; a later re-appointment needs a new sign-in.
 """
 
 from __future__ import annotations
@@ -32,6 +38,8 @@ from rest_framework.request import Request
 
 from registries.access.representation import represents
 from registries.common.models import AccessToken
+from registries.identity.domain import key_id_of
+from registries.identity.services import current_public_key
 
 KEYWORD = "Bearer"
 
@@ -40,11 +48,19 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def current_key_id(personal_code: str) -> str | None:
+    """The id of the person's current, unrevoked e-ID key; None when they have none
+    (never registered, revoked) or have died."""
+    key = current_public_key(personal_code)
+    return key_id_of(key) if key is not None else None
+
+
 def issue_token(
-    user: Any, role: str = "", organisation: str = "", signed_in_by: str = ""
+    user: Any, key_id: str, role: str = "", organisation: str = "", signed_in_by: str = ""
 ) -> tuple[str, datetime]:
-    """A new token for ``user`` (acting as ``role``, or for ``organisation`` as
-    signed in by board member ``signed_in_by``, if given) and when it expires."""
+    """A new token for ``user``, signed in with the e-ID key ``key_id`` (acting as
+    ``role``, or for ``organisation`` as signed in by its representative
+    ``signed_in_by``, if given), and when it expires."""
     token = secrets.token_urlsafe(32)
     expires_at = timezone.now() + timedelta(seconds=settings.RIIK_TOKEN_LIFETIME)
     AccessToken.objects.create(
@@ -53,6 +69,7 @@ def issue_token(
         role=role,
         organisation=organisation,
         signed_in_by=signed_in_by,
+        key_id=key_id,
         expires_at=expires_at,
     )
     return token, expires_at
@@ -135,12 +152,32 @@ class SignInTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed("unknown token; sign in again")
         if record.expires_at <= timezone.now():
             raise AuthenticationFailed("the token has expired; sign in again")
-        if record.organisation and not represents(record.organisation, record.signed_in_by):
-            raise AuthenticationFailed(
-                f"the person who signed in no longer represents organisation "
-                f"{record.organisation}; this token no longer acts for it"
-            )
+        if record.ended:
+            raise AuthenticationFailed(record.ended)
+        refusal = self._ended_because(record)
+        if refusal:
+            # Kept, not just refused: neither a re-appointment nor a key does the token
+            # revive; the person signs in again.
+            record.ended = refusal
+            record.save(update_fields=["ended"])
+            raise AuthenticationFailed(refusal)
         return record.user, record
+
+    @staticmethod
+    def _ended_because(record: AccessToken) -> str:
+        """Why a token has ended at this use, or "" while it still acts."""
+        if record.organisation and not represents(record.organisation, record.signed_in_by):
+            return (
+                f"the person who signed in no longer represents organisation "
+                f"{record.organisation}; this token no longer acts for it; sign in again"
+            )
+        person = record.signed_in_by or str(record.user.get_username())
+        if not record.key_id or current_key_id(person) != record.key_id:
+            return (
+                "the e-ID key this token was signed in with is no longer the person's current "
+                "key (revoked, replaced, or the person has died); sign in again"
+            )
+        return ""
 
     def authenticate_header(self, request: Request) -> str:
         """Makes DRF answer 401 (not 403) to requests without credentials."""
