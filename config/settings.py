@@ -152,9 +152,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "registries.common.api.problems.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "registries.access.throttles.AnonymousRateThrottle",
+        "registries.access.throttles.UserOrAddressRateThrottle",
+        "registries.access.throttles.ScopeRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("RIIK_THROTTLE_ANON", default="600/minute"),
@@ -282,3 +282,6 @@ RIIK_SIGN_IN_CHALLENGE_LIFETIME = env.int("RIIK_SIGN_IN_CHALLENGE_LIFETIME", def
 RIIK_TOKEN_LIFETIME = env.int("RIIK_TOKEN_LIFETIME", default=900)
 # ASVS V2.2.1: at most this many failed sign-ins per account per hour.
 RIIK_SIGN_IN_FAILURES_PER_HOUR = env.int("RIIK_SIGN_IN_FAILURES_PER_HOUR", default=100)
+# Proxies (addresses or CIDR networks) whose X-Forwarded-For names the client
+# (registries/access/addresses.py); none by default: the peer is the client.
+RIIK_TRUSTED_PROXIES = env.list("RIIK_TRUSTED_PROXIES", default=[])
