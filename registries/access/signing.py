@@ -2,14 +2,17 @@
 
 A citizen e-service (found a company, change my board, a consent change...)
 takes, next to the command's fields, ``signatures``: one entry per person who
-must agree, each the hex Ed25519 signature of :func:`command_message` over the
-command's JSON fields exactly as sent (``signatures`` left out), under a fresh
-nonce of the signer's choosing. The server checks every signature against the
-signer's current, unrevoked e-ID key in the identity registry, spends each
-nonce once (a replay is refused) and passes the verified signatures to the
-command, which stores them in its event. The ledger entry commits to the
-event's payload, so the signatures are on the chain and anyone can check later
-that these people really signed this command.
+must agree, each the hex Ed25519 signature of :func:`command_message`, which
+names the command, its target (the object the request acts on: the URL's name
+and arguments as routed, :func:`request_target`) and the command's JSON fields
+exactly as sent (``signatures`` left out), under a fresh nonce of the signer's
+choosing. A signature therefore cannot be moved to another object (a board
+change meant for company A sent to company B), another command or another body.
+The server checks every signature against the signer's current, unrevoked e-ID
+key in the identity registry, spends each nonce once (a replay is refused) and
+passes the verified signatures to the command, which stores them in its event.
+The ledger entry commits to the event's payload, so the signatures are on the
+chain and anyone can check later that these people really signed this command.
 
 Using it in a view::
 
@@ -90,20 +93,39 @@ def signatures_field() -> SignatureSerializer:
 
 
 def command_message(
-    registry: str, command: str, payload: dict[str, Any], signer: str, nonce: str
+    registry: str,
+    command: str,
+    target: dict[str, Any],
+    payload: dict[str, Any],
+    signer: str,
+    nonce: str,
 ) -> bytes:
-    """The canonical bytes a signer signs for ``command`` with these fields."""
+    """The canonical bytes a signer signs for ``command`` on ``target`` with these fields."""
     return canonical(
         {
             "purpose": PURPOSE,
             "chain_id": settings.RIIK_CHAIN_ID,
             "registry": registry,
             "command": command,
+            "target": target,
             "payload": payload,
             "signer": signer,
             "nonce": nonce,
         }
     )
+
+
+def request_target(request: Request) -> dict[str, Any]:
+    """What a signed request acts on: its URL's name (with namespace) and its
+    arguments exactly as routed, e.g. ``{"name": "business:e-service-change-board",
+    "kwargs": {"code": "12345678"}}``."""
+    match = request.resolver_match
+    if match is None:
+        raise InvalidCommand("a signed command must be sent to a routed URL")
+    return {
+        "name": match.view_name,
+        "kwargs": {name: str(value) for name, value in match.kwargs.items()},
+    }
 
 
 def signed_payload(data: Any) -> dict[str, Any]:
@@ -116,6 +138,7 @@ def signed_payload(data: Any) -> dict[str, Any]:
 def verify_signatures(
     registry: str,
     command: str,
+    target: dict[str, Any],
     payload: dict[str, Any],
     signatures: list[dict[str, str]],
     signers: Iterable[str],
@@ -148,7 +171,7 @@ def verify_signatures(
             raise InvalidSignature(
                 f"{FIELD}.{index}: {code} has no current e-ID key (none registered or revoked)"
             )
-        message = command_message(registry, command, payload, code, nonce)
+        message = command_message(registry, command, target, payload, code, nonce)
         if not signed_by(key, message, bytes.fromhex(entry["signature"])):
             raise InvalidSignature(
                 f"{FIELD}.{index}: the signature of {code} does not verify with their e-ID key"
@@ -202,6 +225,7 @@ class SignedCommandMixin:
         signatures = verify_signatures(
             self.signed_registry,
             self.signed_command,
+            request_target(request),
             signed_payload(data),
             [dict(entry) for entry in entries.validated_data],
             signers,
