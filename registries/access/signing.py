@@ -210,6 +210,47 @@ def spent_nonces(signatures: list[dict[str, str]]) -> Iterator[None]:
         raise
 
 
+@contextmanager
+def verified_signatures(
+    request: Request,
+    registry: str,
+    command: str,
+    signers: Iterable[str],
+    payload: dict[str, Any] | None = None,
+) -> Iterator[list[dict[str, str]]]:
+    """The verified signatures of exactly ``signers`` of ``command`` on the request's
+    target over ``payload`` (the request's body without ``signatures`` unless given),
+    with their nonces spent (given back if the block raises)."""
+    data = request.data
+    entries = SignatureSerializer(data=(data or {}).get(FIELD, []), many=True)
+    entries.is_valid(raise_exception=True)
+    signatures = verify_signatures(
+        registry,
+        command,
+        request_target(request),
+        signed_payload(data) if payload is None else payload,
+        [dict(entry) for entry in entries.validated_data],
+        signers,
+    )
+    with spent_nonces(signatures):
+        yield signatures
+
+
+@contextmanager
+def require_signature_by_current_key(
+    request: Request, personal_code: str, command: str, payload: dict[str, Any]
+) -> Iterator[dict[str, str]]:
+    """The person's own signature of identity ``command`` on the request's target over
+    ``payload``, made with their current, unrevoked e-ID key; its nonce spent.
+
+    For acts that change the person's keys (register another key, rotate): a stolen
+    token alone must not let anyone put their own key in. A person without a current
+    key (revoked, or none yet) is refused (400); only a registrar can help them.
+    """
+    with verified_signatures(request, "identity", command, {personal_code}, payload) as (signed,):
+        yield signed
+
+
 class SignedCommandMixin:
     """For views of signed commands: verify, spend nonces, hand over the signatures."""
 
@@ -219,16 +260,7 @@ class SignedCommandMixin:
     @contextmanager
     def verified(self, request: Request, signers: Iterable[str]) -> Iterator[list[dict[str, str]]]:
         """The verified signatures of exactly ``signers``, with their nonces spent."""
-        data = request.data
-        entries = SignatureSerializer(data=(data or {}).get(FIELD, []), many=True)
-        entries.is_valid(raise_exception=True)
-        signatures = verify_signatures(
-            self.signed_registry,
-            self.signed_command,
-            request_target(request),
-            signed_payload(data),
-            [dict(entry) for entry in entries.validated_data],
-            signers,
-        )
-        with spent_nonces(signatures):
+        with verified_signatures(
+            request, self.signed_registry, self.signed_command, signers
+        ) as signatures:
             yield signatures
