@@ -168,6 +168,12 @@ class Client:
         self.personal_code = personal_code
         return answer
 
+    def sign_out(self) -> None:
+        """End the token held (``POST /api/v1/identity/sign-out/``); forget it."""
+        if self.token:
+            self.request("POST", "/api/v1/identity/sign-out/")
+        self.token = None
+
     def me(self, view: str = "") -> Any:
         """``/api/v1/me/<view>``: my index, person, companies, properties, court-cases..."""
         return self.request("GET", f"/api/v1/me/{view.strip('/') + '/' if view else ''}")

@@ -13,6 +13,7 @@
    a company's management-board member or a representative of another
    organisation asks for a token that acts for it (``"organisation": "<registry
    code>"``, see :mod:`registries.access.representation`).
+3. ``POST sign-out/`` with the token ends it at once (204); it never acts again.
 
 Every refusal is logged. A refused answer to a real, unspent challenge is
 also counted against the person *and the client address it came from*
@@ -38,7 +39,7 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied, Throttled
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -46,12 +47,18 @@ from rest_framework.views import APIView
 from chain.encoding import canonical
 from registries.access.addresses import client_address
 from registries.access.representation import represents
-from registries.access.tokens import current_key_id, issue_token, organisation_username
+from registries.access.tokens import (
+    SignInTokenAuthentication,
+    current_key_id,
+    end_token,
+    issue_token,
+    organisation_username,
+)
 from registries.common.api.problems import problem_responses
 from registries.common.api.serializers import StrictCharField
 from registries.common.codes import InvalidCodeError, validate_registry_code
 from registries.common.errors import InvalidCommand
-from registries.common.models import SignInChallenge, SignInFailure
+from registries.common.models import AccessToken, SignInChallenge, SignInFailure
 from registries.identity.api.views import checked_personal_code
 from registries.identity.domain import check_role
 from registries.identity.services import has_role, verify_signature
@@ -307,3 +314,25 @@ class SignInView(APIView):
             "organisation": organisation,
         }
         return Response(TokenSerializer(body).data)
+
+
+class SignOutView(APIView):
+    """Ends the sign-in token the request is made with."""
+
+    permission_classes = [IsAuthenticated]
+    authentication_classes = [SignInTokenAuthentication]
+    throttle_scope = "sign-in"
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Sign out: end the token this request is made with",
+        request=None,
+        responses={204: None, **problem_responses(401, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        token = request.auth
+        if not isinstance(token, AccessToken):  # only SignInTokenAuthentication lets it in
+            raise AuthenticationFailed("sign out with the sign-in token itself")
+        end_token(token, "signed out; sign in again")
+        log.info("signed out %s", request.user.get_username())
+        return Response(status=status.HTTP_204_NO_CONTENT)

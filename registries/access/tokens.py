@@ -78,6 +78,12 @@ def issue_token(
     return token, expires_at
 
 
+def end_token(token: AccessToken, why: str) -> None:
+    """End ``token`` for good; each later use is refused with ``why``."""
+    token.ended = why
+    token.save(update_fields=["ended"])
+
+
 def organisation_username(registry_code: str) -> str:
     """The Django username an organisation's tokens act as (not a personal code)."""
     return f"org-{registry_code}"
@@ -179,8 +185,7 @@ class SignInTokenAuthentication(BaseAuthentication):
         if refusal:
             # Kept, not just refused: neither a re-appointment nor a key does the token
             # revive; the person signs in again.
-            record.ended = refusal
-            record.save(update_fields=["ended"])
+            end_token(record, refusal)
             raise AuthenticationFailed(refusal)
         return record.user, record
 
