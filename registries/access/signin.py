@@ -46,7 +46,7 @@ from rest_framework.views import APIView
 
 from chain.encoding import canonical
 from registries.access.addresses import client_address
-from registries.access.representation import represents
+from registries.access.representation import representation_of
 from registries.access.tokens import (
     SignInTokenAuthentication,
     current_key_id,
@@ -277,7 +277,8 @@ class SignInView(APIView):
         if role and not has_role(code, *role.split("/", 1)):
             _fail(code, address, f"you hold no current appointment as {role}", PermissionDenied)
         organisation = data.get("organisation", "")
-        if organisation and not represents(organisation, code):
+        representation = representation_of(organisation, code) if organisation else ""
+        if representation is None:
             _fail(
                 code,
                 address,
@@ -297,7 +298,7 @@ class SignInView(APIView):
         if key_id is None:  # revoked between the signature check and here
             _fail(code, address, "the person has no current e-ID key", AuthenticationFailed)
         token, expires_at = issue_token(
-            user, key_id, role, organisation, code if organisation else ""
+            user, key_id, role, organisation, code if organisation else "", representation
         )
         log.info(
             "signed in %s%s%s",

@@ -18,8 +18,9 @@ A stolen token is no permanent takeover. Every use re-checks that the person who
 signed in is alive and that the e-ID key the sign-in was signed with is still
 their current, unrevoked key (:func:`current_key_id`): a revoked ("compromised")
 or rotated key, or a recorded death, ends every token of that person at once.
-An organisation token also ends for good the first time its person is found no
-longer to represent the organisation; a later re-appointment needs a new sign-in.
+An organisation token ends for good when the representation it was signed in
+under ends (:func:`registries.access.representation.representation_of`); a later
+re-appointment is a new representation and needs a new sign-in.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from rest_framework.authentication import BaseAuthentication, get_authorization_
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from registries.access.representation import represents
+from registries.access.representation import representation_of
 from registries.common.models import AccessToken
 from registries.identity.domain import ACTIVE, key_id_of
 from registries.identity.models import PublicKeyRecord
@@ -59,11 +60,16 @@ def current_key_id(personal_code: str) -> str | None:
 
 
 def issue_token(
-    user: Any, key_id: str, role: str = "", organisation: str = "", signed_in_by: str = ""
+    user: Any,
+    key_id: str,
+    role: str = "",
+    organisation: str = "",
+    signed_in_by: str = "",
+    representation: str = "",
 ) -> tuple[str, datetime]:
     """A new token for ``user``, signed in with the e-ID key ``key_id`` (acting as
     ``role``, or for ``organisation`` as signed in by its representative
-    ``signed_in_by``, if given), and when it expires."""
+    ``signed_in_by`` under ``representation``, if given), and when it expires."""
     token = secrets.token_urlsafe(32)
     expires_at = timezone.now() + timedelta(seconds=settings.RIIK_TOKEN_LIFETIME)
     AccessToken.objects.create(
@@ -72,6 +78,7 @@ def issue_token(
         role=role,
         organisation=organisation,
         signed_in_by=signed_in_by,
+        representation=representation,
         key_id=key_id,
         expires_at=expires_at,
     )
@@ -192,7 +199,9 @@ class SignInTokenAuthentication(BaseAuthentication):
     @staticmethod
     def _ended_because(record: AccessToken) -> str:
         """Why a token has ended at this use, or "" while it still acts."""
-        if record.organisation and not represents(record.organisation, record.signed_in_by):
+        if record.organisation and record.representation != representation_of(
+            record.organisation, record.signed_in_by
+        ):
             return (
                 f"the person who signed in no longer represents organisation "
                 f"{record.organisation}; this token no longer acts for it; sign in again"

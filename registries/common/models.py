@@ -96,6 +96,11 @@ class AccessToken(models.Model):
         blank=True,
         help_text="Id of the e-ID key the sign-in was signed with; the token ends with it",
     )
+    representation = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Representation an organisation token was signed in under; ends with it",
+    )
     ended = models.CharField(
         max_length=300, blank=True, help_text="Why the token ended for good; empty: it still acts"
     )

@@ -38,6 +38,7 @@ from registries.identity.projections import PROJECTIONS
 __all__ = [
     "acting_only_as",
     "current_public_key",
+    "current_representation",
     "has_role",
     "is_official",
     "is_representative",
@@ -212,6 +213,16 @@ def official_code_of(user: Any) -> str | None:
 def is_representative(registry_code: str, personal_code: str) -> bool:
     """Whether the identity registry records the person as a current representative
     of the organisation (one that is not a company)."""
-    return RepresentativeRecord.objects.filter(
-        organisation_code=registry_code, person__personal_code=personal_code, active=True
-    ).exists()
+    return current_representation(registry_code, personal_code) is not None
+
+
+def current_representation(registry_code: str, personal_code: str) -> int | None:
+    """The id of the person's current representation of the organisation as the
+    identity registry records it (each appointment its own), or None."""
+    return (
+        RepresentativeRecord.objects.filter(
+            organisation_code=registry_code, person__personal_code=personal_code, active=True
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )

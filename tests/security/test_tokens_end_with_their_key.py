@@ -71,3 +71,14 @@ def test_an_organisation_token_does_not_come_back_on_reappointment() -> None:
     run(lambda app: app.appoint_representative(code, hospital, "chief executive", "registrar"))
     problem(client.get(CARD), 401, "sign in again")
     assert acting_for(code, key, hospital).get(CARD).status_code == 200
+
+
+def test_an_organisation_token_unused_meanwhile_does_not_come_back_on_reappointment() -> None:
+    code, key = citizen("Peeter", "Juht")
+    hospital = organisation("hospital", "Põhja Haigla")
+    run(lambda app: app.appoint_representative(code, hospital, "chief executive", "registrar"))
+    client = acting_for(code, key, hospital)
+    run(lambda app: app.remove_representative(code, hospital, "registrar"))
+    run(lambda app: app.appoint_representative(code, hospital, "chief executive", "registrar"))
+    problem(client.get(CARD), 401, "no longer represents")
+    assert acting_for(code, key, hospital).get(CARD).status_code == 200
