@@ -146,8 +146,9 @@ def verify_signatures(
     """Check that exactly ``signers`` signed; return the signatures as the event stores them.
 
     Each stored signature names the signer, the id of the key that made it
-    (so it can be checked after the key is rotated), the nonce and the hex
-    signature.
+    (so it can be checked after the key is rotated), the target it was made
+    for (its canonical JSON), the nonce and the hex signature: everything but the event's own
+    command and payload that :func:`command_message` needs to check it later.
     """
     required = set(signers)
     given = [entry["personal_code"] for entry in signatures]
@@ -180,6 +181,7 @@ def verify_signatures(
             {
                 "personal_code": code,
                 "key_id": key_id_of(key),
+                "target": canonical(target).decode(),
                 "nonce": nonce,
                 "signature": entry["signature"],
             }

@@ -3,6 +3,7 @@ current e-ID key (what registering or rotating a key will require)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import pytest
@@ -60,6 +61,7 @@ def test_a_signature_by_the_current_key_passes_and_spends_its_nonce() -> None:
     request = key_request(code, signed_body(key, code, payload))
     with require_signature_by_current_key(request, code, COMMAND, payload) as signed:
         assert signed["key_id"] == key_id_of(raw_public(key))
+        assert json.loads(signed["target"]) == request_target(request)
     assert UsedNonce.objects.filter(personal_code=code).count() == 1
     with (
         pytest.raises(NonceReplayed),
