@@ -144,7 +144,7 @@ STATIC_ROOT = RIIK_DATA_DIR / "static"
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "registries.access.api_tokens.ExpiringTokenAuthentication",
         "registries.access.tokens.SignInTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -282,6 +282,8 @@ LOGGING = {
 # Citizen e-services (docs/citizen-api.md): e-ID sign-in and its tokens.
 RIIK_SIGN_IN_CHALLENGE_LIFETIME = env.int("RIIK_SIGN_IN_CHALLENGE_LIFETIME", default=120)
 RIIK_TOKEN_LIFETIME = env.int("RIIK_TOKEN_LIFETIME", default=900)
+# Officials' static API tokens (rest_framework.authtoken) expire after this many seconds.
+RIIK_API_TOKEN_LIFETIME = env.int("RIIK_API_TOKEN_LIFETIME", default=8 * 3600)
 # ASVS V2.2.1: at most this many failed sign-ins per account per hour.
 RIIK_SIGN_IN_FAILURES_PER_HOUR = env.int("RIIK_SIGN_IN_FAILURES_PER_HOUR", default=100)
 # Proxies (addresses or CIDR networks) whose X-Forwarded-For names the client
