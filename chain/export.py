@@ -6,6 +6,11 @@
 the two can never disagree. Entries are read in keyset-paginated chunks and
 joined with their stored events, so memory stays constant on any log size.
 The record layout is written down in docs/chain-format.md.
+
+A public bundle or receipt (``public=True``) leaves out the payload bytes of
+every registry event (DESIGN §8: the chain proves, it does not publish);
+only the chain's own log keeps them, its evidence and membership changes
+being public. Full ones are for operators and auditors.
 """
 
 from __future__ import annotations
@@ -24,11 +29,16 @@ from chain.blocks.status import ledger_status
 from chain.encoding import ZERO_HASH, timestamp
 from chain.ledger.models import LedgerEntry, LedgerHead
 from chain.ledger.proofs import inclusion_proof, subtree_fetcher
-from chain.ledger.proofs import tree_root as tree_root_of
 from chain.ledger.sqlite import events_table
 from chain.merkle import MerkleFrontier
-from chain.protocol import TIER_KINDS, quorum
-from chain.verify import BUNDLE_FORMAT, RECEIPT_FORMAT, EntryRow, VerificationFailure
+from chain.protocol import CHAIN_LOG, TIER_KINDS, quorum
+from chain.verify import (
+    BUNDLE_FORMAT,
+    PAYLOADS_OMITTED,
+    RECEIPT_FORMAT,
+    EntryRow,
+    VerificationFailure,
+)
 
 CHUNK = 2000
 
@@ -137,6 +147,18 @@ def entry_records(registry: str, after: int, upto: int | None) -> Iterator[Entry
         after = rows[-1][0]
 
 
+def public_entry(row: EntryRow) -> dict[str, Any]:
+    """The ``entry`` record of a public bundle: no payload bytes of a registry event.
+
+    The chain log's entries keep theirs: evidence and membership changes are
+    public, and the verifier needs them to check the certificates.
+    """
+    record = row.record()
+    if row.registry != CHAIN_LOG:
+        del record["payload"]
+    return record
+
+
 def _uuid_text(value: object) -> str:
     # PostgreSQL hands back a UUID; Django's SQLite UUIDField stores 32 hex digits.
     if isinstance(value, UUID):
@@ -182,9 +204,15 @@ def unlinked_events(registry: str) -> int:
     return int(count)
 
 
-def check_storage(registry: str, entries: int, last_entry_hash: bytes) -> None:
+def check_storage(
+    registry: str, entries: int, last_entry_hash: bytes, frontier: MerkleFrontier
+) -> None:
     """Database-only checks after the log itself verified: every stored event
-    has its ledger entry, and the cached head agrees with the log."""
+    has its ledger entry, and the cached head agrees with the log.
+
+    ``frontier`` is the verified log's Merkle frontier; a head or stored
+    subtree that disagrees is named by the first entries it misstates.
+    """
     unlinked = unlinked_events(registry)
     if unlinked:
         raise VerificationFailure(
@@ -196,12 +224,28 @@ def check_storage(registry: str, entries: int, last_entry_hash: bytes) -> None:
         raise VerificationFailure(
             f"registry {registry}: ledger head says size {size} but the log has {entries} entries"
         )
-    if head is not None:
-        frontier = MerkleFrontier.from_bytes(head.size, bytes(head.frontier))
-        if bytes(head.entry_hash) != last_entry_hash or frontier.root() != tree_root_of(
-            registry, size
-        ):
-            raise VerificationFailure(f"registry {registry}: ledger head does not match the log")
+    if head is None:
+        return
+    if bytes(head.entry_hash) != last_entry_hash:
+        raise VerificationFailure(
+            f"registry {registry} seq {size}: the ledger head's entry_hash is not the entry's"
+        )
+    stored = MerkleFrontier.from_bytes(head.size, bytes(head.frontier))
+    subtrees = MerkleFrontier.from_store(size, subtree_fetcher(registry))
+    first = 1
+    for bit in reversed(range(size.bit_length())):
+        if not size >> bit & 1:
+            continue
+        # The frontier's hashes are the perfect subtrees left to right.
+        index = (size >> bit).bit_count() - 1
+        last = first + (1 << bit) - 1
+        for what, cached in (("ledger head", stored), ("stored Merkle subtrees", subtrees)):
+            if cached.hashes[index] != frontier.hashes[index]:
+                raise VerificationFailure(
+                    f"registry {registry} seq {first}..{last}: the {what} hash of these "
+                    "entries does not match the log"
+                )
+        first = last + 1
 
 
 class RangeError(ValueError):
@@ -230,7 +274,7 @@ def _anchor(height: int, registries: Iterable[str], tiers: Iterable[str]) -> dic
 
 
 def bundle_records(
-    from_height: int | None = None, to_height: int | None = None
+    from_height: int | None = None, to_height: int | None = None, *, public: bool = False
 ) -> Iterator[dict[str, Any] | EntryRow]:
     """Every record of the chain, in bundle order, ending with the ``end`` record.
 
@@ -238,8 +282,9 @@ def bundle_records(
     bundle form), everything else as bundle records. With ``from_height`` the
     bundle starts after an anchor (the previous block and the logs' frontiers,
     in the header); with ``to_height`` it stops after that block and leaves
-    out the entries not yet sealed. Raises :class:`RangeError` for a range
-    the chain does not have.
+    out the entries not yet sealed. A ``public`` bundle says so in its header
+    (``"payloads": "omitted"``) and its entries come as :func:`public_entry`
+    records. Raises :class:`RangeError` for a range the chain does not have.
     """
     first = 1 if from_height is None else from_height
     last_height = Block.objects.order_by("-height").values_list("height", flat=True).first() or 0
@@ -251,6 +296,8 @@ def bundle_records(
     if first > max(last_height, 1):
         raise RangeError(f"no block {first} (the chain has blocks 1..{last_height})")
     header = header_record()
+    if public:
+        header["payloads"] = PAYLOADS_OMITTED
     tiers = [
         tier for tier, key in (("witness", "witnesses"), ("citizen", "citizens")) if key in header
     ]
@@ -272,7 +319,7 @@ def bundle_records(
         for registry in registries:
             for record in entry_records(registry, sizes[registry], logs.get(registry, 0)):
                 entries += 1
-                yield record
+                yield public_entry(record) if public else record
             sizes[registry] = logs.get(registry, 0)
         blocks += 1
         yield block_record(block, tiers)
@@ -280,7 +327,7 @@ def bundle_records(
         for registry in registries:
             for record in entry_records(registry, sizes[registry], None):
                 entries += 1
-                yield record
+                yield public_entry(record) if public else record
     yield {"type": "end", "entries": entries, "blocks": blocks}
 
 
@@ -311,21 +358,27 @@ class ReceiptError(LookupError):
         self.status = status
 
 
-def receipt_record(registry: str, seq: int) -> dict[str, Any]:
-    """A citizen's finality receipt of entry ``seq`` of ``registry``.
-
-    One small JSON object that ``python -m chain.verify`` checks offline: the
-    entry with its payload, its inclusion proof in the first block that holds
-    it, that block's header, tier certificates and checkpoint, and the member
-    keys needed to check them (so it still verifies after keys rotate). The
-    layout is in docs/chain-format.md.
-    """
+def ledger_row(registry: str, seq: int) -> EntryRow:
+    """Entry ``seq`` of a registry log with its payload (:class:`ReceiptError` if none)."""
     if registry not in settings.RIIK_REGISTRIES:
         raise ReceiptError(f"no registry log named {registry!r}")
     rows = list(entry_records(registry, seq - 1, seq)) if seq >= 1 else []
     if not rows or rows[0].seq != seq:
         raise ReceiptError(f"registry {registry} has no entry {seq}")
-    (row,) = rows
+    return rows[0]
+
+
+def receipt_record(registry: str, seq: int, *, public: bool = False) -> dict[str, Any]:
+    """A finality receipt of entry ``seq`` of ``registry``.
+
+    One small JSON object that ``python -m chain.verify`` checks offline: the
+    entry with its payload, its inclusion proof in the first block that holds
+    it, that block's header, tier certificates and checkpoint, and the member
+    keys needed to check them (so it still verifies after keys rotate). A
+    ``public`` receipt leaves out the payload of a registry event and says so
+    (``"payloads": "omitted"``). The layout is in docs/chain-format.md.
+    """
+    row = ledger_row(registry, seq)
     if seq > 1:
         previous = LedgerEntry.objects.filter(registry=registry, seq=seq - 1).first()
         if previous is None or bytes(previous.entry_hash) != row.prev_hash:
@@ -362,9 +415,9 @@ def receipt_record(registry: str, seq: int) -> dict[str, Any]:
         )
         if key in header
     }
-    entry = row.record()
+    entry = public_entry(row) if public else row.record()
     entry.pop("type")
-    return {
+    receipt: dict[str, Any] = {
         "format": RECEIPT_FORMAT,
         "chain_id": settings.RIIK_CHAIN_ID,
         "origin_prefix": settings.RIIK_ORIGIN_PREFIX,
@@ -378,3 +431,6 @@ def receipt_record(registry: str, seq: int) -> dict[str, Any]:
         },
         "block": record,
     }
+    if "payload" not in entry:
+        receipt["payloads"] = PAYLOADS_OMITTED
+    return receipt

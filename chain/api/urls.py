@@ -20,6 +20,11 @@ urlpatterns = [
         views.Receipt.as_view(),
         name="receipt",
     ),
+    path(
+        "logs/<str:registry>/entries/<int:seq>/receipt/full/",
+        views.FullReceipt.as_view(),
+        name="full-receipt",
+    ),
     path("evidence/", views.EvidenceList.as_view(), name="evidence-list"),
     path("evidence/<int:pk>/", views.EvidenceDetail.as_view(), name="evidence-detail"),
     path("storage-checks/", views.StorageCheckList.as_view(), name="storage-check-list"),

@@ -1,4 +1,9 @@
-"""Auditor endpoints: blocks, checkpoints, proofs from stored subtrees, receipts, a witness."""
+"""Auditor endpoints: blocks, checkpoints, proofs from stored subtrees, receipts, a witness.
+
+Everything here is public except :class:`FullReceipt`: envelopes, proofs,
+block headers, certificates, checkpoints, membership and evidence, never a
+registry event's payload bytes (DESIGN §8; the rules in :mod:`chain.api.hooks`).
+"""
 
 from __future__ import annotations
 
@@ -11,15 +16,16 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
-from rest_framework.exceptions import APIException, NotFound, ValidationError
-from rest_framework.pagination import CursorPagination
-from rest_framework.permissions import AllowAny
+from rest_framework.exceptions import APIException, NotAuthenticated, NotFound, ValidationError
+from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.renderers import BaseRenderer, JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chain import merkle, notes
+from chain.api.hooks import is_auditor, payload_read, subjects_of
+from chain.api.pagination import CursorPagination
 from chain.api.serializers import (
     BlockDetailSerializer,
     BlockSummarySerializer,
@@ -31,23 +37,22 @@ from chain.api.serializers import (
     MembershipEntrySerializer,
     StorageCheckSerializer,
 )
-from chain.blocks.finality import checkpoint_origin
+from chain.blocks.checkpoints import checkpoint_origin, head_quorums, latest_published
 from chain.blocks.models import (
     Block,
-    Checkpoint,
     ConsensusEvidence,
     StorageCheck,
     Supernode,
     Validator,
 )
 from chain.blocks.status import ledger_status
-from chain.export import ReceiptError, receipt_record
+from chain.export import ReceiptError, ledger_row, receipt_record
 from chain.keys import load_or_create_node_key
 from chain.ledger import proofs
 from chain.ledger.models import LedgerEntry, MembershipEntry
 from chain.protocol import CHAIN_LOG, MEMBERSHIP_TOPIC
-from chain.verify import VerificationFailure
-from chain.witness import Witness, WitnessError, WitnessState
+from chain.verify import EntryRow, VerificationFailure
+from chain.witness import SignerQuorum, Witness, WitnessError, WitnessState
 
 
 class NewestBlocksFirst(CursorPagination):
@@ -291,14 +296,16 @@ class LatestCheckpoint(APIView):
     )
     def get(self, request: Request, registry: str) -> Response:
         registry = _registry(registry)
-        checkpoints = Checkpoint.objects.filter(registry=registry).select_related("block")
         raw = request.query_params.get("height")
-        if raw is not None:
-            checkpoints = checkpoints.filter(block_id=_size_param(request, "height"))
-        checkpoint = checkpoints.order_by("-block_id").first()
+        height = None if raw is None else _size_param(request, "height")
+        # Only a checkpoint cosigned by a supernode quorum is served
+        # (chain.blocks.checkpoints); the view's docstring is the schema's text.
+        checkpoint = latest_published(registry, height)
         if checkpoint is None:
             where = f"at block {raw}" if raw is not None else "yet"
-            raise NotFound(f"registry {registry} has no signed checkpoint {where}")
+            raise NotFound(
+                f"registry {registry} has no checkpoint signed by a supernode quorum {where}"
+            )
         log = checkpoint.block.logs.get(registry=registry)
         body = {
             "registry": registry,
@@ -311,27 +318,94 @@ class LatestCheckpoint(APIView):
         return Response(CheckpointSerializer(body).data)
 
 
+def entry_or_problem(registry: str, seq: int) -> EntryRow:
+    """Entry ``seq`` of a registry log with its payload, or the API's 404."""
+    try:
+        return ledger_row(_registry(registry), seq)
+    except ReceiptError as error:
+        raise NotFound(str(error)) from None
+
+
+def receipt_or_problem(registry: str, seq: int, *, public: bool) -> dict[str, Any]:
+    """The receipt of entry ``seq``, or the API's 404 / 409 saying why there is none."""
+    try:
+        return receipt_record(_registry(registry), seq, public=public)
+    except ReceiptError as error:
+        if error.status == 409:
+            raise Conflict(str(error)) from None
+        raise NotFound(str(error)) from None
+    except VerificationFailure as failure:
+        raise Conflict(failure.message) from None
+
+
+RECEIPT_RESPONSES = {
+    404: OpenApiResponse(description="no such registry or entry"),
+    409: OpenApiResponse(description="the entry is not in a final block yet"),
+}
+
+
 class Receipt(APIView):
-    """A record's finality receipt: check it offline with ``python -m chain.verify``."""
+    """A record's public finality receipt: check it offline with ``python -m chain.verify``.
+
+    It carries the entry's envelope and payload hash, not the payload of a
+    registry event (``"payloads": "omitted"``): the verifier checks all the
+    rest and says the payload was not re-hashed. The record's subject gets it
+    with the payload at ``/api/v1/me/receipts/``, an auditor at ``full/``.
+    """
 
     permission_classes = [AllowAny]
 
     @extend_schema(
         responses={
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="riik-receipt/1"),
-            404: OpenApiResponse(description="no such registry or entry"),
-            409: OpenApiResponse(description="the entry is not in a final block yet"),
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="riik-receipt/1, public"),
+            **RECEIPT_RESPONSES,
         }
     )
     def get(self, request: Request, registry: str, seq: int) -> Response:
-        try:
-            return Response(receipt_record(_registry(registry), seq))
-        except ReceiptError as error:
-            if error.status == 409:
-                raise Conflict(str(error)) from None
-            raise NotFound(str(error)) from None
-        except VerificationFailure as failure:
-            raise Conflict(failure.message) from None
+        return Response(receipt_or_problem(registry, seq, public=True))
+
+
+class AuditorOfTheLog(BasePermission):
+    """An auditor of the registry log in the URL (401 anonymous, 403 anyone else)."""
+
+    message = "only an auditor of this registry may have its payloads"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        if not (request.user and request.user.is_authenticated):
+            raise NotAuthenticated()
+        return is_auditor(request, str(view.kwargs["registry"]))
+
+
+class FullReceipt(APIView):
+    """A finality receipt with the event's payload, for an auditor of its registry.
+
+    A tracked read: before it is answered, the data tracker records it for
+    every person the entry is about (``?purpose=`` states why; the default is
+    "audit of the chain").
+    """
+
+    permission_classes = [AuditorOfTheLog]
+
+    @extend_schema(
+        parameters=[OpenApiParameter("purpose", str, description="Why the auditor reads it")],
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="riik-receipt/1, full"),
+            401: OpenApiResponse(description="not signed in"),
+            403: OpenApiResponse(description="not an auditor of this registry"),
+            **RECEIPT_RESPONSES,
+        },
+    )
+    def get(self, request: Request, registry: str, seq: int) -> Response:
+        receipt = receipt_or_problem(registry, seq, public=False)
+        row = entry_or_problem(registry, seq)
+        payload_read.send(
+            sender=FullReceipt,
+            request=request,
+            row=row,
+            subjects=subjects_of(row),
+            what=f"full receipt of {registry} ledger entry {seq}",
+        )
+        return Response(receipt)
 
 
 class MemberKeys(APIView):
@@ -360,7 +434,8 @@ class MemberKeys(APIView):
 
 
 def node_witness() -> Witness:
-    """This node's C2SP witness of its own registry logs (trusting its supernodes)."""
+    """This node's C2SP witness of its own registry logs: it cosigns a checkpoint
+    only with signatures of a quorum of the supernodes valid at its block."""
     key = load_or_create_node_key(settings.RIIK_KEYS_DIR, f"{settings.RIIK_NODE_NAME}-witness")
     # Current keys only: a key retired by a rotation must not sign new checkpoints.
     known = {
@@ -368,8 +443,13 @@ def node_witness() -> Witness:
         for s in Supernode.objects.filter(until_height__isnull=True)
     }
     logs = {checkpoint_origin(registry): known for registry in settings.RIIK_REGISTRIES}
+    registries = {checkpoint_origin(registry): registry for registry in settings.RIIK_REGISTRIES}
+
+    def quorum_of(checkpoint: notes.Checkpoint) -> list[SignerQuorum]:
+        return head_quorums(registries[checkpoint.origin], checkpoint.size, checkpoint.root)
+
     state = WitnessState(settings.RIIK_DATA_DIR / "witness" / "state.json")
-    return Witness(key.name, key.private_key, logs, state)
+    return Witness(key.name, key.private_key, logs, state, quorum_of)
 
 
 class AddCheckpoint(APIView):

@@ -12,9 +12,11 @@ from collections.abc import Mapping
 from typing import Any, NamedTuple, NoReturn
 
 from chain.encoding import entry_hash, entry_leaf
+from chain.protocol import CHAIN_LOG
 
 __all__ = [
     "BUNDLE_FORMAT",
+    "PAYLOADS_OMITTED",
     "RECEIPT_FORMAT",
     "BundleFormatError",
     "EntryRow",
@@ -26,10 +28,14 @@ __all__ = [
     "get_hex",
     "get_int",
     "lowercase_hex",
+    "payloads_omitted",
 ]
 
 BUNDLE_FORMAT = "riik-bundle/1"
 RECEIPT_FORMAT = "riik-receipt/1"
+PAYLOADS_OMITTED = "omitted"
+"""``"payloads"`` of a public bundle's header or a public receipt: the registry events'
+payload bytes are left out (DESIGN §8), so their payload hashes cannot be re-hashed."""
 
 
 class VerificationFailure(Exception):
@@ -118,8 +124,26 @@ def get_hex(record: Mapping[str, Any], name: str, where: str, size: int | None =
     return data
 
 
-def entry_row(record: Mapping[str, Any], registry: str, seq: int, where: str) -> EntryRow:
-    """A ledger entry record of a bundle or receipt, checked field by field."""
+def payloads_omitted(record: Mapping[str, Any], where: str) -> bool:
+    """Whether a bundle header or receipt says it is public: payloads left out."""
+    if "payloads" not in record:
+        return False
+    if record["payloads"] != PAYLOADS_OMITTED:
+        fail(f"{where}: malformed record (field 'payloads' must be {PAYLOADS_OMITTED!r})")
+    return True
+
+
+def entry_row(
+    record: Mapping[str, Any], registry: str, seq: int, where: str, *, public: bool = False
+) -> EntryRow:
+    """A ledger entry record of a bundle or receipt, checked field by field.
+
+    In a ``public`` bundle or receipt an entry may come without its payload
+    (then ``payload`` is empty and the caller does not re-hash it), except in
+    the chain's own log, whose evidence and membership payloads are public
+    and are needed to check them.
+    """
+    omitted = public and "payload" not in record and registry != CHAIN_LOG
     return EntryRow(
         registry=registry,
         seq=seq,
@@ -130,13 +154,14 @@ def entry_row(record: Mapping[str, Any], registry: str, seq: int, where: str) ->
         payload_hash=get_hex(record, "payload_hash", where),
         prev_hash=get_hex(record, "prev_hash", where),
         entry_hash=get_hex(record, "entry_hash", where),
-        payload=get_hex(record, "payload", where, size=None),
+        payload=b"" if omitted else get_hex(record, "payload", where, size=None),
     )
 
 
-def checked_leaf(row: EntryRow) -> bytes:
-    """The entry's Merkle leaf, once its payload hash and entry hash are checked."""
-    if hashlib.sha256(row.payload).digest() != row.payload_hash:
+def checked_leaf(row: EntryRow, *, rehash: bool = True) -> bytes:
+    """The entry's Merkle leaf, once its payload hash (unless the payload was left
+    out: ``rehash`` False) and entry hash are checked."""
+    if rehash and hashlib.sha256(row.payload).digest() != row.payload_hash:
         fail(f"{row.where}: payload hash mismatch")
     leaf = entry_leaf(
         registry=row.registry,

@@ -76,6 +76,8 @@ class Report:
     """Membership changes of a range bundle whose member lists start before its anchor."""
     history_checked: bool = False
     """True when the header's member history was matched against the membership changes."""
+    payloads_omitted: int = 0
+    """Entries of a public bundle read without their payload (payload hash not re-hashed)."""
 
     @property
     def entries(self) -> int:
@@ -156,6 +158,12 @@ class Report:
             lines.append(
                 f"{self.unknown_checkpoint_signatures} checkpoint signatures by keys other "
                 "than the supernodes were not checked"
+            )
+        if self.payloads_omitted:
+            lines.append(
+                f"payloads: omitted from this public bundle; the payload hashes of "
+                f"{self.payloads_omitted} entries were not re-hashed (their envelopes, entry "
+                "hashes, chaining, roots and signatures were checked)"
             )
         lines.append(
             f"total: {self.entries} entries, {self.blocks} blocks"

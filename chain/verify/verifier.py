@@ -13,14 +13,22 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chain import notes, protocol
 from chain.encoding import ZERO_HASH, NotCanonicalError, block_hash
 from chain.merkle import MerkleFrontier, leaf_hash
 from chain.protocol import WITNESS_TIER
 from chain.verify.certificates import Certificates
 from chain.verify.chainlog import ChainLog
-from chain.verify.header import read_header
-from chain.verify.records import EntryRow, checked_leaf, entry_row, fail, get, get_hex, get_int
+from chain.verify.header import parse_trusted_keys, read_header
+from chain.verify.records import (
+    EntryRow,
+    checked_leaf,
+    entry_row,
+    fail,
+    get,
+    get_hex,
+    get_int,
+    payloads_omitted,
+)
 from chain.verify.report import RegistryReport, Report
 
 __all__ = ["ChainVerifier"]
@@ -42,7 +50,9 @@ class _Log:
 class ChainVerifier:
     """Streaming verifier of one chain: feed records in bundle order.
 
-    ``trusted_keys``: C2SP verifier key strings of the supernodes to trust. When
+    ``trusted_keys``: C2SP verifier key strings of the supernodes to trust, each
+    optionally followed by ``heights=A-B`` (or ``A-``: open), the blocks it is
+    trusted for (:func:`~chain.verify.header.parse_trusted_key`). When
     omitted, the supernode keys listed in the header are used (they are then
     only as trustworthy as the bundle itself). ``quorum``: override the number
     of distinct supernode signatures a block needs; by default the header's,
@@ -61,13 +71,14 @@ class ChainVerifier:
         on_block: Callable[[str], None] | None = None,
     ) -> None:
         self._on_block = on_block
-        self._trusted = None if trusted_keys is None else notes.known_keys(trusted_keys)
+        self._trusted = None if trusted_keys is None else parse_trusted_keys(trusted_keys)
         self._quorum_override = quorum
         self._certificates: Certificates | None = None
         self._chain_log: ChainLog | None = None
         self._logs: dict[str, _Log] = {}
         self._ended = False
         self._entry_records = 0
+        self._public = False
 
     # -- public API --
 
@@ -83,11 +94,16 @@ class ChainVerifier:
             raise RuntimeError("ChainVerifier.start() has not been called")
         return self._certificates
 
+    def frontier(self, registry: str) -> MerkleFrontier:
+        """The Merkle frontier of the entries of ``registry`` verified so far."""
+        return self._logs[registry].frontier
+
     def start(self, header: Mapping[str, Any]) -> None:
         """Check the bundle header and set up the per-registry state."""
         if self._certificates is not None:
             fail("bundle: a second header record")
         certificates = read_header(header, self._trusted, self._quorum_override)
+        self._public = payloads_omitted(header, "header")
         self._certificates = certificates
         self._chain_log = ChainLog(certificates)
         self._logs = {name: _Log(log) for name, log in certificates.report.registries.items()}
@@ -152,7 +168,9 @@ class ChainVerifier:
         certificates.check_quorum(
             where, height, vote_round, digest, get(record, "certificate", list, where)
         )
-        certificates.check_checkpoints(where, sizes, get(record, "checkpoints", Mapping, where))
+        certificates.check_checkpoints(
+            where, height, sizes, get(record, "checkpoints", Mapping, where)
+        )
         report.anchor_height = height
         report.anchored_entries = sum(size for size, _ in sizes.values())
         report.last_height = height
@@ -189,7 +207,8 @@ class ChainVerifier:
             get(record, "seq", int, where)
         assert isinstance(registry, str)
         assert isinstance(seq, int)
-        self._check_entry(entry_row(record, registry, seq, where))
+        row = entry_row(record, registry, seq, where, public=self._public)
+        self._check_entry(row, rehash="payload" in record)
 
     def entry_row(self, row: EntryRow) -> None:
         """Verify an entry already typed by its source (the database)."""
@@ -197,13 +216,15 @@ class ChainVerifier:
         self._entry_records += 1
         self._check_entry(row)
 
-    def _check_entry(self, row: EntryRow) -> None:
+    def _check_entry(self, row: EntryRow, *, rehash: bool = True) -> None:
         log = self._logs.get(row.registry)
         if log is None:
             fail(f"{row.where}: registry not listed in the bundle header")
         if row.seq != log.next_seq:
             fail(f"{row.where}: expected seq {log.next_seq}")
-        leaf = checked_leaf(row)
+        leaf = checked_leaf(row, rehash=rehash)
+        if not rehash:
+            self.report.payloads_omitted += 1
         if row.prev_hash != log.report.head_hash:
             if row.seq == 1:
                 fail(f"{row.where}: prev_hash of the first entry must be zero")
@@ -256,7 +277,7 @@ class ChainVerifier:
         sizes = self._block_logs(where, height, logs)
         certificates = self.certificates
         signed = certificates.check_quorum(where, height, vote_round, computed_hash, certificate)
-        certificates.check_checkpoints(where, sizes, checkpoints)
+        certificates.check_checkpoints(where, height, sizes, checkpoints)
         level = "final"
         tier_counts: list[str] = []
         for tier in certificates.tiers:
@@ -270,9 +291,7 @@ class ChainVerifier:
                 where, tier, height, vote_round, computed_hash, tier_certificate, keys_now
             )
             tier_counts.append(f"{len(valid)} {tier}")
-            threshold = report.tiers[tier][1]
-            if certificates.history and tier == WITNESS_TIER:
-                threshold = protocol.quorum(len({name for name, _ in keys_now}))
+            threshold = certificates.threshold_at(tier, height, keys_now)
             if keys_now and len(valid) >= threshold:
                 if tier == WITNESS_TIER:
                     report.levels["committed"] = report.levels.get("committed", 0) + 1

@@ -20,16 +20,22 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.db.models import Model
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from chain import merkle
+from chain.api.hooks import subjects_of
+from chain.api.pagination import CursorPagination
+from chain.api.views import RECEIPT_RESPONSES, entry_or_problem, receipt_or_problem
 from chain.blocks.status import Inclusion, inclusions, ledger_status
+from registries.common.api.problems import problem_responses
 from registries.identity.services import official_code_of
 
 M = TypeVar("M", bound=Model)
@@ -166,3 +172,30 @@ class ChainPositionsMixin(GenericAPIView[M]):
             positions = chain_positions(self.chain_records(args[0]))
             kwargs["context"] = {**context, "chain_positions": positions}
         return super().get_serializer(*args, **kwargs)
+
+
+class MyReceiptView(APIView):
+    """The finality receipt of a ledger entry about me, with its payload (DESIGN §8).
+
+    The public receipt (``/api/v1/chain/.../receipt/``) leaves the payload
+    out; the entry's subject (a person the registry names for it: the
+    person, a case's party, the patient, ...) gets it here. Anyone else: 403.
+    """
+
+    permission_classes = [MyDataPermission]
+    throttle_scope = "me"
+
+    @extend_schema(
+        tags=["me"],
+        summary="My record's finality receipt, payload included",
+        responses={
+            200: OpenApiResponse(OpenApiTypes.OBJECT, description="riik-receipt/1, full"),
+            **problem_responses(401, 403, 429),
+            **RECEIPT_RESPONSES,
+        },
+    )
+    def get(self, request: Request, registry: str, seq: int) -> Response:
+        code = my_code(request)
+        if code not in subjects_of(entry_or_problem(registry, seq)):
+            raise PermissionDenied(f"registry {registry} entry {seq} is not about you")
+        return Response(receipt_or_problem(registry, seq, public=False))

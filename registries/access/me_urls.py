@@ -19,7 +19,7 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.access.me import MyDataPermission, my_code
+from registries.access.me import MyDataPermission, MyReceiptView, my_code
 from registries.common.api.problems import problem_responses
 
 
@@ -68,5 +68,6 @@ class MyIndexView(GenericAPIView[Any]):
 _PATTERNS = registry_me_patterns()
 urlpatterns: list[URLPattern | URLResolver] = [
     path("", MyIndexView.as_view(), name="me"),
+    path("receipts/<str:registry>/<int:seq>/", MyReceiptView.as_view(), name="me-receipt"),
     *_PATTERNS,
 ]

@@ -17,7 +17,7 @@
 
 Every refusal is logged. A refused answer to a real, unspent challenge is
 also counted against the person *and the client address it came from*
-(:func:`registries.access.addresses.client_address`): after
+(:func:`registries.common.clients.client_ip`): after
 ``RIIK_SIGN_IN_FAILURES_PER_HOUR`` (100, ASVS V2.2.1) such failures in an hour,
 that address's sign-ins for that person are refused with 429 until the oldest
 failure is an hour old. A junk or spent nonce is refused without counting, so
@@ -30,6 +30,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
+from ipaddress import ip_address
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -45,7 +46,6 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chain.encoding import canonical
-from registries.access.addresses import client_address
 from registries.access.representation import representation_of
 from registries.access.tokens import (
     SignInTokenAuthentication,
@@ -56,6 +56,7 @@ from registries.access.tokens import (
 )
 from registries.common.api.problems import problem_responses
 from registries.common.api.serializers import StrictCharField
+from registries.common.clients import client_ip
 from registries.common.codes import InvalidCodeError, validate_registry_code
 from registries.common.errors import InvalidCommand
 from registries.common.models import AccessToken, SignInChallenge, SignInFailure
@@ -142,6 +143,16 @@ def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -
     serializer = serializer_class(data=data)
     serializer.is_valid(raise_exception=True)
     return dict(serializer.validated_data)
+
+
+def _client_address(request: Request) -> str:
+    """The client's address as sign-in failures keep it; "" if a trusted proxy
+    forwarded something that is not an address."""
+    address = client_ip(request)
+    try:
+        return str(ip_address(address))
+    except ValueError:
+        return ""
 
 
 def _check_not_locked(code: str, address: str) -> None:
@@ -240,7 +251,7 @@ class SignInView(APIView):
                 check_role(registry, name)
             except InvalidCommand as error:
                 raise serializers.ValidationError({"role": [str(error)]}) from None
-        address = client_address(request._request)
+        address = _client_address(request)
         _check_not_locked(code, address)
         nonce = data["nonce"]
         # Spend the nonce first: whatever follows, it never signs anyone in again.

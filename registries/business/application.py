@@ -1,7 +1,8 @@
 """Commands of the business registry.
 
 Each command loads what it needs, lets the aggregates decide, and saves the
-new events together with their ledger entries in one transaction. A refused
+new events together with their ledger entries in one transaction, under the
+registries' one write path (:mod:`registries.common.application`). A refused
 command raises a :class:`~registries.common.errors.RegistryError` and writes
 nothing.
 """
@@ -12,8 +13,6 @@ import secrets
 from dataclasses import dataclass
 from datetime import date
 
-from eventsourcing.application import AggregateNotFoundError
-
 from registries.business.domain import (
     AnnualReport,
     Company,
@@ -21,12 +20,12 @@ from registries.business.domain import (
     company_id,
     company_name_id,
 )
-from registries.common.application import EventStoreConflict, RegistryApplication
+from registries.common.application import Ref, RegistryApplication
 from registries.common.codes import InvalidCodeError, registry_code, validate_registry_code
-from registries.common.errors import Conflict, InvalidCommand, NotFound
+from registries.common.errors import Conflict, InvalidCommand
 
-# Fresh registry codes are drawn at random; a collision is retried.
-_CODE_ATTEMPTS = 20
+# Fresh registry codes are drawn at random; a code already taken is drawn again.
+_CODE_DRAWS = 20
 
 
 @dataclass(frozen=True)
@@ -57,12 +56,9 @@ class BusinessRegistry(RegistryApplication):
 
         ``signatures``: the founders' verified signatures when they apply online.
         """
-        for _ in range(_CODE_ATTEMPTS):
-            # Non-profit associations get codes starting with 8, companies with 1.
-            kind = 8 if registration.legal_form == "MTÜ" else 1
-            code = registry_code(secrets.randbelow(1_000_000), kind_digit=kind)
-            if self._exists(code):
-                continue
+
+        def attempt() -> str:
+            code = self._free_code(registration.legal_form)
             company = Company.register(
                 registry_code=code,
                 name=registration.name,
@@ -75,16 +71,12 @@ class BusinessRegistry(RegistryApplication):
                 actor=actor,
                 signatures=signatures,
             )
-            name = self._claim_name(company.name, code)
-            try:
-                self.save(company, name)
-            except EventStoreConflict:
-                # Another registration took the name or the code meanwhile.
-                if self._name_taken_by_other(company.name, code):
-                    raise Conflict(f"name: {company.name!r} is already registered") from None
-                continue
+            # Lost to a registration that took the name meanwhile: decided
+            # again, the claim is refused; one that took the code: drawn again.
+            self.save(company, self._claimed_name(company.name, code))
             return code
-        raise Conflict("no free registry code found; try again")
+
+        return self.retrying(attempt, f"business name {registration.name!r}")
 
     def change_board(
         self,
@@ -94,78 +86,76 @@ class BusinessRegistry(RegistryApplication):
         signatures: list[dict[str, str]] | None = None,
     ) -> None:
         """Replace the management board of a company (``signatures``: signed online)."""
-        company = self.company(code)
-        company.change_board(members, actor, signatures)
-        self._save_company(company)
+        self.update(
+            self._company(code), lambda company: company.change_board(members, actor, signatures)
+        )
 
     def change_address(self, code: str, address: str, actor: str) -> None:
         """Change a company's registered address."""
-        company = self.company(code)
-        company.change_address(address, actor)
-        self._save_company(company)
+        self.update(self._company(code), lambda company: company.change_address(address, actor))
 
     def increase_capital(self, code: str, amount_cents: int, actor: str) -> None:
         """Increase a company's share capital."""
-        company = self.company(code)
-        company.increase_capital(amount_cents, actor)
-        self._save_company(company)
+        self.update(
+            self._company(code), lambda company: company.increase_capital(amount_cents, actor)
+        )
 
     def file_annual_report(self, code: str, report: AnnualReport, actor: str, today: date) -> None:
         """File a company's annual report (once per financial year)."""
-        company = self.company(code)
-        company.file_annual_report(report, actor, today)
-        self._save_company(company)
+        self.update(
+            self._company(code), lambda company: company.file_annual_report(report, actor, today)
+        )
 
     def enter_liquidation(self, code: str, reason: str, actor: str, cause: str = "") -> None:
         """Put a company into liquidation; ``cause`` names the ordering event
         of another registry (repeating the same cause changes nothing)."""
-        company = self.company(code)
-        company.enter_liquidation(reason, actor, cause)
-        if company.pending_events:
-            self._save_company(company)
+        self.update(
+            self._company(code), lambda company: company.enter_liquidation(reason, actor, cause)
+        )
 
     def delete_company(self, code: str, actor: str) -> None:
         """Delete a liquidated company and release its name."""
-        company = self.company(code)
-        company.delete(actor)
-        name: CompanyName = self.repository.get(company_name_id(company.name))
-        name.release()
-        self._save_company(company, name)
+        ref = self._company(code)
+
+        def attempt() -> None:
+            company = self.get(ref)
+            company.delete(actor)
+            name = self.get(self._name(company.name))
+            name.release()
+            self.save(company, name)
+
+        self.retrying(attempt, ref.what)
 
     def company(self, code: str) -> Company:
         """The company with this registry code (validated), or NotFound."""
+        return self.get(self._company(code))
+
+    @staticmethod
+    def _company(code: str) -> Ref[Company]:
         try:
             validate_registry_code(code)
         except InvalidCodeError as error:
             raise InvalidCommand(str(error)) from None
-        try:
-            company: Company = self.repository.get(company_id(code))
-        except AggregateNotFoundError:
-            raise NotFound(f"no company with registry code {code}") from None
-        return company
+        return Ref(Company, company_id(code), f"company with registry code {code}")
 
-    def _exists(self, code: str) -> bool:
-        return company_id(code) in self.repository
+    @staticmethod
+    def _name(name: str) -> Ref[CompanyName]:
+        return Ref(CompanyName, company_name_id(name), f"business name {name!r}")
 
-    def _claim_name(self, name: str, code: str) -> CompanyName:
-        try:
-            existing: CompanyName = self.repository.get(company_name_id(name))
-        except AggregateNotFoundError:
+    def _free_code(self, legal_form: str) -> str:
+        """A registry code no company has yet."""
+        # Non-profit associations get codes starting with 8, companies with 1.
+        kind = 8 if legal_form == "MTÜ" else 1
+        for _ in range(_CODE_DRAWS):
+            code = registry_code(secrets.randbelow(1_000_000), kind_digit=kind)
+            if company_id(code) not in self.repository:
+                return code
+        raise Conflict("no free registry code found; try again")
+
+    def _claimed_name(self, name: str, code: str) -> CompanyName:
+        """The name's index entry, claimed for ``code`` (Conflict if a live company has it)."""
+        existing = self.find(CompanyName, company_name_id(name))
+        if existing is None:
             return CompanyName.claim_new(name, code)
         existing.claim(name, code)
         return existing
-
-    def _name_taken_by_other(self, name: str, code: str) -> bool:
-        try:
-            existing: CompanyName = self.repository.get(company_name_id(name))
-        except AggregateNotFoundError:
-            return False
-        return existing.company_code not in (None, code)
-
-    def _save_company(self, *aggregates: Company | CompanyName) -> None:
-        try:
-            self.save(*aggregates)
-        except EventStoreConflict:
-            raise Conflict(
-                "the company was changed by another command at the same time; try again"
-            ) from None

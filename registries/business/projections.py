@@ -5,21 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.persistence import Tracking
 
 from registries.business.application import BusinessRegistry
 from registries.business.domain import Company
 from registries.business.models import AnnualReportRecord, CompanyPerson, CompanyRecord
-from registries.common.projections import ReadModelProjection, touch
-from registries.common.projections import ledger_seq as common_ledger_seq
-
-
-def _ledger_seq(event: Any) -> int:
-    return common_ledger_seq(BusinessRegistry.name, event)
-
-
-def _touch(event: Any, **changes: Any) -> CompanyRecord:
-    return touch(CompanyRecord, event, _ledger_seq(event), **changes)
+from registries.common.projections import ReadModelProjection
 
 
 class CompanyProjection(ReadModelProjection):
@@ -29,11 +19,11 @@ class CompanyProjection(ReadModelProjection):
     application = BusinessRegistry
 
     @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+    def apply(self, event: Any) -> None:
         """Events not shown in these read models are only tracked."""
 
-    @process_event.register
-    def registered(self, event: Company.Registered, tracking: Tracking) -> None:
+    @apply.register
+    def registered(self, event: Company.Registered) -> None:
         record = CompanyRecord.objects.create(
             registry_code=event.registry_code,
             aggregate_id=event.originator_id,
@@ -43,7 +33,7 @@ class CompanyProjection(ReadModelProjection):
             address=event.address,
             registered_on=event.registered_on,
             version=event.originator_version,
-            ledger_seq=_ledger_seq(event),
+            ledger_seq=self.seq(event),
         )
         CompanyPerson.objects.bulk_create(
             [
@@ -56,9 +46,9 @@ class CompanyProjection(ReadModelProjection):
             ]
         )
 
-    @process_event.register
-    def board_changed(self, event: Company.BoardChanged, tracking: Tracking) -> None:
-        record = _touch(event)
+    @apply.register
+    def board_changed(self, event: Company.BoardChanged) -> None:
+        record = self.touch(CompanyRecord, event)
         record.people.filter(role=CompanyPerson.BOARD).delete()
         CompanyPerson.objects.bulk_create(
             [
@@ -67,17 +57,17 @@ class CompanyProjection(ReadModelProjection):
             ]
         )
 
-    @process_event.register
-    def address_changed(self, event: Company.AddressChanged, tracking: Tracking) -> None:
-        _touch(event, address=event.address)
+    @apply.register
+    def address_changed(self, event: Company.AddressChanged) -> None:
+        self.touch(CompanyRecord, event, address=event.address)
 
-    @process_event.register
-    def capital_increased(self, event: Company.CapitalIncreased, tracking: Tracking) -> None:
-        _touch(event, share_capital_cents=event.share_capital_cents)
+    @apply.register
+    def capital_increased(self, event: Company.CapitalIncreased) -> None:
+        self.touch(CompanyRecord, event, share_capital_cents=event.share_capital_cents)
 
-    @process_event.register
-    def annual_report_filed(self, event: Company.AnnualReportFiled, tracking: Tracking) -> None:
-        record = _touch(event)
+    @apply.register
+    def annual_report_filed(self, event: Company.AnnualReportFiled) -> None:
+        record = self.touch(CompanyRecord, event)
         AnnualReportRecord.objects.create(
             company=record,
             year=event.year,
@@ -87,18 +77,19 @@ class CompanyProjection(ReadModelProjection):
             ledger_seq=record.ledger_seq,
         )
 
-    @process_event.register
-    def liquidation_entered(self, event: Company.LiquidationEntered, tracking: Tracking) -> None:
-        _touch(
+    @apply.register
+    def liquidation_entered(self, event: Company.LiquidationEntered) -> None:
+        self.touch(
+            CompanyRecord,
             event,
             status="in_liquidation",
             liquidation_reason=event.reason,
             liquidation_cause=event.cause,
         )
 
-    @process_event.register
-    def deleted(self, event: Company.Deleted, tracking: Tracking) -> None:
-        _touch(event, status="deleted")
+    @apply.register
+    def deleted(self, event: Company.Deleted) -> None:
+        self.touch(CompanyRecord, event, status="deleted")
 
 
 PROJECTIONS: list[type[ReadModelProjection]] = [CompanyProjection]

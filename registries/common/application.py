@@ -1,21 +1,66 @@
-"""The base of every registry's eventsourcing application."""
+"""The base of every registry's eventsourcing application, and its one write path.
+
+A command names the aggregate it acts on with a :class:`Ref` (its class, id
+and what the registry's users call it) and goes through
+:meth:`RegistryApplication.update`: load, let the aggregate decide (record
+events or refuse), save the events with their ledger entries in one
+transaction. The one concurrency policy: when another command saved the
+aggregate first (the event store's optimistic version check, a lost race), the
+command is decided again on the new state, up to :data:`ATTEMPTS` times, and
+then refused with :class:`~registries.common.errors.Conflict`. A new aggregate
+whose id is already taken (a code or name already registered) is a uniqueness
+clash, not a race: :meth:`RegistryApplication.create` refuses it at once.
+"""
 
 from __future__ import annotations
 
 import os
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
-from typing import TypeVar
+from typing import Generic, TypeVar
 from uuid import UUID
 
 from django.db import connections
-from eventsourcing.application import Application
+from eventsourcing.application import AggregateNotFoundError, Application
+from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError as EventStoreConflict
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from chain.ledger.persistence import event_store_env
+from registries.common.errors import Conflict, NotFound
 
-__all__ = ["EventStoreConflict", "RegistryApplication", "running", "stop_all"]
+__all__ = ["ATTEMPTS", "Ref", "RegistryApplication", "running", "stop_all"]
+
+ATTEMPTS = 3
+"""How often a command is decided in all when it keeps losing version races."""
+
+A = TypeVar("A", bound=Aggregate)
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Ref(Generic[A]):
+    """One aggregate as a command names it.
+
+    ``what`` is how the registry's users know it (``company with registry code
+    12345678``): a missing one is ``NotFound("no <what>")``, prefixed with the
+    command's ``field`` when there is one. ``new`` starts the aggregate when the
+    command is the first for it (a docket, a health record); without it a
+    missing aggregate is not found.
+    """
+
+    kind: type[A]
+    id: UUID
+    what: str
+    field: str = ""
+    new: Callable[[], A] | None = None
+
+    def not_found(self) -> NotFound:
+        """The refusal for a command on an aggregate that does not exist."""
+        prefix = f"{self.field}: " if self.field else ""
+        return NotFound(f"{prefix}no {self.what}")
 
 
 class DateAsISO(Transcoding):
@@ -50,6 +95,76 @@ class RegistryApplication(Application[UUID]):
         """Add calendar dates to the library's transcodings."""
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def find(self, kind: type[A], aggregate_id: UUID) -> A | None:
+        """The ``kind`` of aggregate with this id, or None if nothing was ever recorded for it."""
+        try:
+            found: Aggregate = self.repository.get(aggregate_id)
+        except AggregateNotFoundError:
+            return None
+        if not isinstance(found, kind):
+            msg = f"aggregate {aggregate_id} is a {type(found).__name__}, not a {kind.__name__}"
+            raise TypeError(msg)
+        return found
+
+    def get(self, ref: Ref[A]) -> A:
+        """The aggregate ``ref`` names (or a new one, if it says how to start it);
+        otherwise :class:`~registries.common.errors.NotFound`."""
+        found = self.find(ref.kind, ref.id)
+        if found is not None:
+            return found
+        if ref.new is None:
+            raise ref.not_found()
+        return ref.new()
+
+    def update(self, ref: Ref[A], decide: Callable[[A], T]) -> T:
+        """Load the aggregate, let ``decide`` record its events, save them; return
+        what ``decide`` returned.
+
+        ``decide`` refuses by raising a
+        :class:`~registries.common.errors.RegistryError`; recording nothing (an
+        idempotent repetition) saves nothing. A lost race is decided again
+        (:meth:`retrying`).
+        """
+
+        def attempt() -> T:
+            aggregate = self.get(ref)
+            result = decide(aggregate)
+            if aggregate.pending_events:
+                self.save(aggregate)
+            return result
+
+        return self.retrying(attempt, ref.what)
+
+    def retrying(self, attempt: Callable[[], T], what: str) -> T:
+        """Run ``attempt`` (load, decide, save) under the one concurrency policy.
+
+        When its save loses an optimistic-concurrency race (another command
+        saved one of its aggregates first) nothing was written, and it is run
+        again on the new state, :data:`ATTEMPTS` times in all; then it is refused
+        with a :class:`~registries.common.errors.Conflict` naming ``what``.
+        Commands that save more than one aggregate use it directly;
+        :meth:`update` is the common case of one.
+        """
+        for _ in range(ATTEMPTS):
+            try:
+                return attempt()
+            except EventStoreConflict:
+                continue
+        raise Conflict(f"the {what} was changed by other commands at the same time; try again")
+
+    def create(self, *aggregates: Aggregate, taken: str) -> None:
+        """Save new aggregates whose ids derive from a code or a name, refused at once
+        if the event store refuses them.
+
+        A new aggregate's id taken meanwhile (the same code registered by a
+        concurrent command) is a uniqueness clash, not a race to decide again:
+        :class:`~registries.common.errors.Conflict` with ``taken``, no retry.
+        """
+        try:
+            self.save(*aggregates)
+        except EventStoreConflict:
+            raise Conflict(taken) from None
 
 
 App = TypeVar("App", bound=RegistryApplication)

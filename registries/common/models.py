@@ -128,28 +128,31 @@ class UsedNonce(models.Model):
 
 
 class IdempotentRequest(models.Model):
-    """The first answer to a POST sent with an ``Idempotency-Key``.
+    """How the first POST sent with an ``Idempotency-Key`` was answered.
 
-    ``status`` is null while the first request is still running.
+    It keeps no personal data in clear (docs/privacy.md): the caller is a keyed
+    hash of their username, the request a SHA-256, the answer only its status
+    and the headers that locate the result; never its body. ``status`` is null
+    while the first request is still running.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    caller = models.CharField(
+        max_length=64, help_text="Keyed hash (HMAC-SHA256) of the caller's username"
+    )
     key = models.CharField(max_length=255)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    body_hash = models.CharField(max_length=64)
+    request_hash = models.CharField(
+        max_length=64, help_text="SHA-256 of the method, path and body of the first request"
+    )
     status = models.IntegerField(null=True)
-    content_type = models.CharField(max_length=100, blank=True)
-    body = models.BinaryField(default=b"")
     headers = models.JSONField(
         default=dict, blank=True, help_text="Headers of the result replayed with it (Location, ...)"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_unique")
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotent_request_unique")
         ]
 
     def __str__(self) -> str:
-        return f"{self.method} {self.path} [{self.key}]"
+        return f"[{self.key}] -> {self.status}"

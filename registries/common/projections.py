@@ -1,19 +1,30 @@
 """Read models kept by following a registry's notification log, exactly once.
 
-The tracking position lives in a Django table and commits in the same Django
-transaction as the read-model rows it covers, so a crash between the two can
-neither skip nor repeat an event.
+Built on eventsourcing's projection contract: a :class:`ReadModelProjection`
+is the library's ``Projection`` whose view is a ``TrackingRecorder`` on the
+Django ORM (:class:`DjangoTrackingRecorder`). The runner (:func:`catch_up`)
+applies the log in batches: the batch's read-model rows and its tracking
+position commit in one Django transaction, so a crash between the two can
+neither skip nor repeat an event. The library's own ``ProjectionRunner``
+follows a live subscription in threads of its own; a command's caller needs
+its effect in the read models before the response instead (read-your-writes,
+:func:`registries.common.commands.issue`), hence this synchronous catch-up.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from abc import abstractmethod
+from collections.abc import Callable, Sequence
+from functools import reduce
 from importlib import import_module
+from operator import or_
 from types import ModuleType
 from typing import Any, ClassVar, TypeVar
+from uuid import UUID
 
 from django.apps import apps
 from django.db import transaction
+from django.db.models import Q
 from eventsourcing.persistence import IntegrityError, Tracking, TrackingRecorder
 from eventsourcing.projection import Projection
 
@@ -23,18 +34,22 @@ from registries.common.models import LedgerLinked, ProjectionPosition
 
 BATCH_SIZE = 500
 
+Record = TypeVar("Record", bound=LedgerLinked)
+
 
 class DjangoTrackingRecorder(TrackingRecorder):
-    """eventsourcing tracking recorder on the Django ORM, for one projection."""
+    """eventsourcing tracking recorder on the Django ORM, for one projection (or process)."""
 
     def __init__(self, projection: str) -> None:
         self.projection = projection
 
     def insert_tracking(self, tracking: Tracking) -> None:
-        """Record the position; must run inside the read-model transaction."""
-        position, _ = ProjectionPosition.objects.select_for_update().get_or_create(
-            projection=self.projection, application=tracking.application_name
-        )
+        """Record the position; must run inside the read-model transaction.
+
+        The library's contract: a position not beyond the recorded one is an
+        ``IntegrityError`` (another runner got there first).
+        """
+        position = self._locked(tracking.application_name)
         if tracking.notification_id <= position.notification_id:
             msg = f"{self.projection} already processed notification {tracking.notification_id}"
             raise IntegrityError(msg)
@@ -52,41 +67,88 @@ class DjangoTrackingRecorder(TrackingRecorder):
         )
         return position or None
 
+    def locked_tracking_id(self, application_name: str) -> int:
+        """The last notification id processed, read under a row lock held until the
+        transaction ends (0 before the first): the runner then applies only what
+        lies beyond it, and no other runner can move it meanwhile."""
+        return int(self._locked(application_name).notification_id)
+
+    def _locked(self, application_name: str) -> ProjectionPosition:
+        position, _ = ProjectionPosition.objects.select_for_update().get_or_create(
+            projection=self.projection, application=application_name
+        )
+        return position
+
 
 class ReadModelProjection(Projection[DjangoTrackingRecorder]):
     """Base of the registries' projections.
 
-    Subclasses define ``process_event`` as a ``singledispatchmethod`` with one
-    handler per event class; the runner (:func:`catch_up`) opens the
-    transaction and records the tracking, so handlers only update read models.
+    The library's ``process_event(event, tracking)`` calls :meth:`apply`, which
+    each projection defines as a ``singledispatchmethod`` with one handler
+    ``(self, event)`` per event class. Handlers only update read models: the
+    runner opens the transaction, :meth:`process_batch` records the tracking.
+    A handler finds its event's ledger seq with :meth:`seq` (looked up once
+    for the whole batch) and marks the aggregate's record with :meth:`touch`.
     """
 
     application: ClassVar[type[RegistryApplication]]
 
+    def __init__(self, view: DjangoTrackingRecorder) -> None:
+        super().__init__(view)
+        self._seqs: dict[tuple[UUID, int], int] = {}
 
-def ledger_seq(registry: str, event: Any) -> int:
-    """The ledger seq of a stored event (written in the same transaction, so it exists)."""
-    seq: int = LedgerEntry.objects.values_list("seq", flat=True).get(
-        registry=registry,
-        originator_id=event.originator_id,
-        originator_version=event.originator_version,
+    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+        """Apply one event (the library's entry point); :meth:`process_batch` records
+        the tracking of the batch's last event, which covers this one."""
+        self.apply(domain_event)
+
+    @abstractmethod
+    def apply(self, event: Any) -> None:
+        """Update the read models for one event (events not shown are only tracked)."""
+
+    def process_batch(self, batch: Sequence[tuple[Any, Tracking]]) -> None:
+        """Apply consecutive events of the log and record the last one's tracking;
+        inside the runner's transaction."""
+        self._seqs = ledger_seqs(self.application.name, [event for event, _ in batch])
+        for event, tracking in batch:
+            self.process_event(event, tracking)
+        self.view.insert_tracking(batch[-1][1])
+
+    def seq(self, event: Any) -> int:
+        """The ledger seq of an event of the batch being applied."""
+        return self._seqs[(event.originator_id, event.originator_version)]
+
+    def touch(self, model: type[Record], event: Any, **changes: Any) -> Record:
+        """Apply ``changes`` to the read model of the event's aggregate and mark it
+        with the event's version and ledger seq."""
+        record = model._default_manager.get(aggregate_id=event.originator_id)
+        # Every read model keeps the version of the aggregate it shows.
+        for field, value in {**changes, "version": event.originator_version}.items():
+            setattr(record, field, value)
+        record.ledger_seq = self.seq(event)
+        record.save()
+        return record
+
+
+def ledger_seqs(registry: str, events: Sequence[Any]) -> dict[tuple[UUID, int], int]:
+    """The ledger seqs of stored events, in one query, by (originator id, version).
+
+    Each entry was written in its event's transaction, so every event has one.
+    """
+    if not events:
+        return {}
+    versions: dict[UUID, list[int]] = {}
+    for event in events:
+        versions.setdefault(event.originator_id, []).append(event.originator_version)
+    # One disjunct per aggregate, each answered by the (registry, id, version) index.
+    wanted = reduce(
+        or_,
+        (Q(originator_id=i, originator_version__in=v) for i, v in versions.items()),
     )
-    return seq
-
-
-Record = TypeVar("Record", bound=LedgerLinked)
-
-
-def touch(model: type[Record], event: Any, seq: int, **changes: Any) -> Record:
-    """Apply ``changes`` to the read model of the event's aggregate and mark it
-    with the event's version and ledger seq."""
-    record = model._default_manager.get(aggregate_id=event.originator_id)
-    # Every read model keeps the version of the aggregate it shows.
-    for field, value in {**changes, "version": event.originator_version}.items():
-        setattr(record, field, value)
-    record.ledger_seq = seq
-    record.save()
-    return record
+    rows = LedgerEntry.objects.filter(wanted, registry=registry).values_list(
+        "originator_id", "originator_version", "seq"
+    )
+    return {(originator_id, version): seq for originator_id, version, seq in rows}
 
 
 def catch_up(projection_class: type[ReadModelProjection]) -> int:
@@ -107,17 +169,12 @@ def catch_up(projection_class: type[ReadModelProjection]) -> int:
         if not notifications:
             return applied
         with transaction.atomic():
-            position, _ = ProjectionPosition.objects.select_for_update().get_or_create(
-                projection=projection_class.name, application=app.name
-            )
-            fresh = [n for n in notifications if n.id > position.notification_id]
-            for notification in fresh:
-                event = app.mapper.to_domain_event(notification)
-                projection.process_event(event, Tracking(app.name, notification.id))
+            position = view.locked_tracking_id(app.name)
+            fresh = [n for n in notifications if n.id > position]
             if fresh:
-                # The row is locked and ``fresh`` lies beyond it: move it on.
-                position.notification_id = fresh[-1].id
-                position.save(update_fields=["notification_id"])
+                projection.process_batch(
+                    [(app.mapper.to_domain_event(n), Tracking(app.name, n.id)) for n in fresh]
+                )
             applied += len(fresh)
         if len(notifications) < BATCH_SIZE:
             # That was all the log held when it was read (a command's caller

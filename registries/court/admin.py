@@ -4,7 +4,8 @@ Cases are listed, searched (case number, a party's code, part of the title)
 and filtered (kind, status, public, court), and shown read-only with their
 parties, hearings, judgments, appeals, what their final judgments did in other
 registries, the case's ledger seq, block and level and its ledger history.
-Every change is a command issued through a form: open a case, add a party,
+Every change is a command issued through a form generated from the catalog
+(``registries.court.commands``): open a case, add a party,
 schedule, reschedule or cancel a hearing, record a judgment, declare it
 final, decide an appeal, close the case. A refused command shows the
 registry's message as a form error and writes nothing.
@@ -22,30 +23,18 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
 from django.utils import timezone
 
+from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
-from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
 from registries.common.api import text_contains
 from registries.common.api.serializers import ledger_history
-from registries.court.application import CourtRegistry
-from registries.court.domain import (
-    ALL_PARTY_ROLES,
-    APPEAL_DECISIONS,
-    CASE_KINDS,
-    JUDGMENT_KINDS,
-    MAX_ROOM_LENGTH,
-    MAX_TEXT_LENGTH,
-    MAX_TITLE_LENGTH,
-    Order,
-)
+from registries.court.commands import CASE, COMMANDS
 from registries.court.models import CaseRecord, EnforcementRecord
-from registries.court.projections import PROJECTIONS
 from registries.court.reading import track_court_read
 
 _CASE_NUMBER = re.compile(r"^[1-3]-[0-9]{2}-[0-9]+$")
@@ -58,283 +47,13 @@ def can_act_in_court(request: HttpRequest) -> bool:
     return bool(user.is_authenticated and user.is_active) and user_has_role(user, "court", "judge")
 
 
-def _text_area(max_length: int = MAX_TEXT_LENGTH, **kwargs: Any) -> forms.CharField:
-    return forms.CharField(
-        max_length=max_length, widget=forms.Textarea(attrs={"rows": 3}), **kwargs
-    )
-
-
-def _datetime_field(**kwargs: Any) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Local time (Europe/Tallinn).",
-        **kwargs,
-    )
-
-
-# Forms -------------------------------------------------------------------------------------------
-
-
-class CaseOpeningForm(CommandForm):
-    kind = forms.ChoiceField(choices=list(CASE_KINDS.items()))
-    court_code = forms.CharField(max_length=8, help_text="Registry code of the court.")
-    judge = forms.CharField(
-        max_length=11,
-        required=False,
-        help_text="Personal code of the assigned judge (empty: yourself).",
-    )
-    title = forms.CharField(
-        max_length=MAX_TITLE_LENGTH, help_text="Public: what the case is about, no personal data."
-    )
-    public = forms.BooleanField(
-        required=False, initial=True, help_text="Untick for a case heard in camera."
-    )
-
-
-class PartyForm(CommandForm):
-    code = forms.CharField(
-        max_length=11, help_text="Personal code (11 digits) or registry code (8 digits)."
-    )
-    role = forms.ChoiceField(choices=[(r, r) for r in ALL_PARTY_ROLES])
-
-
-class HearingForm(CommandForm):
-    starts_at = _datetime_field(label="Starts at")
-    room = forms.CharField(max_length=MAX_ROOM_LENGTH)
-
-
-def _choices(field: forms.Field) -> forms.ChoiceField:
-    assert isinstance(field, forms.ChoiceField)
-    return field
-
-
-class RescheduleForm(HearingForm):
-    hearing = forms.TypedChoiceField(coerce=int)
-    field_order = ["hearing", "starts_at", "room"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        hearings = self.record.hearings.filter(status="scheduled") if self.record else []
-        _choices(self.fields["hearing"]).choices = [
-            (h.number, f"{h.number}: {timezone.localtime(h.starts_at):%Y-%m-%d %H:%M}, {h.room}")
-            for h in hearings
-        ]
-
-
-class CancelHearingForm(CommandForm):
-    hearing = forms.TypedChoiceField(coerce=int)
-    reason = _text_area()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        hearings = self.record.hearings.filter(status="scheduled") if self.record else []
-        _choices(self.fields["hearing"]).choices = [
-            (h.number, f"{h.number}: {timezone.localtime(h.starts_at):%Y-%m-%d %H:%M}, {h.room}")
-            for h in hearings
-        ]
-
-
-class JudgmentForm(CommandForm):
-    kind = forms.ChoiceField(choices=[(k, k) for k in JUDGMENT_KINDS])
-    summary = _text_area()
-    given_on = forms.DateField(
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Date of the judgment (empty: today).",
-    )
-    company_code = forms.CharField(
-        max_length=8, required=False, help_text="Insolvency: registry code of the debtor company."
-    )
-    cadastral_code = forms.CharField(
-        max_length=14, required=False, help_text="Seizure order or lift: e.g. 78401:101:0010."
-    )
-    lifts = forms.IntegerField(
-        min_value=1, required=False, help_text="Seizure lift: number of the seizure-order judgment."
-    )
-
-    def order(self) -> Order:
-        data = self.cleaned_data
-        return Order(
-            kind=data["kind"],
-            summary=data["summary"],
-            given_on=data["given_on"] or timezone.localdate(),
-            company_code=data["company_code"] or "",
-            cadastral_code=data["cadastral_code"] or "",
-            lifts=data["lifts"] or 0,
-        )
-
-
-class FinalityForm(CommandForm):
-    judgment = forms.TypedChoiceField(coerce=int)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        judgments = self.record.judgments.filter(status="appealable") if self.record else []
-        _choices(self.fields["judgment"]).choices = [
-            (j.number, f"{j.number}: {j.kind}, appeal deadline {j.appeal_deadline:%Y-%m-%d}")
-            for j in judgments
-        ]
-
-
-class AppealDecisionForm(CommandForm):
-    appeal = forms.TypedChoiceField(coerce=int)
-    decision = forms.ChoiceField(
-        choices=[(d, d) for d in APPEAL_DECISIONS],
-        help_text="dismissed: the judgment stands; allowed: it is set aside.",
-    )
-    summary = _text_area()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        appeals = self.record.appeals.filter(status="pending") if self.record else []
-        _choices(self.fields["appeal"]).choices = [
-            (a.number, f"{a.number}: against judgment {a.judgment}, filed {a.filed_on:%Y-%m-%d}")
-            for a in appeals
-        ]
-
-
-class ClosureForm(CommandForm):
-    outcome = _text_area()
-
-
-# Commands on a case ----------------------------------------------------------------------------
-
-
-def _open(record: CaseRecord) -> bool:
-    return record.status == "open"
-
-
-def _has_scheduled_hearing(record: CaseRecord) -> bool:
-    return _open(record) and record.hearings.filter(status="scheduled").exists()
-
-
-def _has_appealable_judgment(record: CaseRecord) -> bool:
-    return _open(record) and record.judgments.filter(status="appealable").exists()
-
-
-def _has_pending_appeal(record: CaseRecord) -> bool:
-    return _open(record) and record.appeals.filter(status="pending").exists()
-
-
-def _today() -> Any:
-    return timezone.localdate()
-
-
-def _judgment_order(form: CommandForm) -> Order:
-    assert isinstance(form, JudgmentForm)
-    return form.order()
-
-
-CASE_COMMANDS = {
-    command.slug: command
-    for command in [
-        RecordCommand(
-            "add-party",
-            "Add party",
-            PartyForm,
-            lambda app, record, form, who: app.add_party(
-                record.number, form.cleaned_data["code"], form.cleaned_data["role"], who
-            ),
-            "Party added",
-            available=_open,
-        ),
-        RecordCommand(
-            "schedule-hearing",
-            "Schedule hearing",
-            HearingForm,
-            lambda app, record, form, who: app.schedule_hearing(
-                record.number,
-                form.cleaned_data["starts_at"],
-                form.cleaned_data["room"],
-                who,
-                _today(),
-            ),
-            "Hearing scheduled",
-            available=_open,
-        ),
-        RecordCommand(
-            "reschedule-hearing",
-            "Reschedule hearing",
-            RescheduleForm,
-            lambda app, record, form, who: app.reschedule_hearing(
-                record.number,
-                form.cleaned_data["hearing"],
-                form.cleaned_data["starts_at"],
-                form.cleaned_data["room"],
-                who,
-                _today(),
-            ),
-            "Hearing rescheduled",
-            available=_has_scheduled_hearing,
-        ),
-        RecordCommand(
-            "cancel-hearing",
-            "Cancel hearing",
-            CancelHearingForm,
-            lambda app, record, form, who: app.cancel_hearing(
-                record.number, form.cleaned_data["hearing"], form.cleaned_data["reason"], who
-            ),
-            "Hearing cancelled",
-            available=_has_scheduled_hearing,
-        ),
-        RecordCommand(
-            "record-judgment",
-            "Record judgment",
-            JudgmentForm,
-            lambda app, record, form, who: app.record_judgment(
-                record.number, _judgment_order(form), who, _today()
-            ),
-            "Judgment recorded",
-            available=_open,
-        ),
-        RecordCommand(
-            "declare-final",
-            "Declare judgment final",
-            FinalityForm,
-            lambda app, record, form, who: app.declare_final(
-                record.number, form.cleaned_data["judgment"], who, _today()
-            ),
-            "Judgment declared final",
-            available=_has_appealable_judgment,
-        ),
-        RecordCommand(
-            "decide-appeal",
-            "Decide appeal",
-            AppealDecisionForm,
-            lambda app, record, form, who: app.decide_appeal(
-                record.number,
-                form.cleaned_data["appeal"],
-                form.cleaned_data["decision"],
-                form.cleaned_data["summary"],
-                who,
-                _today(),
-            ),
-            "Appeal decided",
-            available=_has_pending_appeal,
-        ),
-        RecordCommand(
-            "close",
-            "Close case",
-            ClosureForm,
-            lambda app, record, form, who: app.close_case(
-                record.number, form.cleaned_data["outcome"], who, _today()
-            ),
-            "Case closed",
-            available=_open,
-        ),
-    ]
-}
-
-
 @admin.register(CaseRecord)
 class CaseRecordAdmin(CommandAdmin):
     """Court cases: read-only records; changes only through command forms."""
 
-    application = CourtRegistry
-    projections = PROJECTIONS
-    commands = CASE_COMMANDS
-    add_form = CaseOpeningForm
-    add_title = "Open case"
+    catalog = COMMANDS
+    target = CASE
+    registration = "open"
     list_per_page = 50
 
     def change_view(
@@ -431,20 +150,7 @@ class CaseRecordAdmin(CommandAdmin):
             return queryset.filter(Q(parties__code=term) | Q(court_code=term)).distinct(), False
         return queryset.filter(text_contains("title", term)), False
 
-    def add(self, app: Any, form: CommandForm, who: str) -> object:
-        data = form.cleaned_data
-        registry: CourtRegistry = app
-        return registry.open_case(
-            data["kind"],
-            data["court_code"],
-            data["judge"] or who,
-            data["title"],
-            data["public"],
-            who,
-            _today(),
-        )
-
-    def added_record(self, result: object) -> CaseRecord:
+    def added_record(self, result: object, data: dict[str, Any]) -> CaseRecord:
         return CaseRecord.objects.get(number=result)
 
     # Read-only tables.

@@ -1,7 +1,8 @@
 """Commands of the court registry.
 
 Each command loads the case, lets it decide, and saves the new events with
-their ledger entries in one transaction; a refused command raises a
+their ledger entries in one transaction, under the registries' one write path
+(:mod:`registries.common.application`); a refused command raises a
 :class:`~registries.common.errors.RegistryError` and writes nothing.
 
 Who acts is ``actor``, a personal code. Besides the case's own rules (only
@@ -17,10 +18,8 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from eventsourcing.application import AggregateNotFoundError
-
-from registries.common.application import EventStoreConflict, RegistryApplication, running
-from registries.common.errors import Conflict, InvalidCommand, NotFound
+from registries.common.application import Ref, RegistryApplication, running
+from registries.common.errors import InvalidCommand
 from registries.court.domain import (
     PERSON,
     Case,
@@ -36,8 +35,6 @@ from registries.court.domain import (
 
 REGISTRY = "court"
 JUDGE = "judge"
-# Two openings of one kind at once collide on the docket and one retries.
-_OPEN_ATTEMPTS = 20
 
 
 def is_judge(code: str) -> bool:
@@ -90,9 +87,18 @@ class CourtRegistry(RegistryApplication):
             raise InvalidCommand(f"judge: {judge} is not a judge of the court registry")
         if not court_exists(court_code):
             raise InvalidCommand(f"court_code: no court with registry code {court_code}")
-        for _ in range(_OPEN_ATTEMPTS):
-            docket = self._docket(kind, today.year)
-            number = docket.next_number()
+        docket = Ref(
+            CaseDocket,
+            docket_id(kind, today.year),
+            f"docket of {kind} cases of {today.year}",
+            new=lambda: CaseDocket(kind=kind, year=today.year),
+        )
+
+        def attempt() -> str:
+            # Two openings of one kind at once collide on the docket: the
+            # loser is given the next serial when decided again.
+            serials = self.get(docket)
+            number = serials.next_number()
             case = Case.open(
                 number=number,
                 kind=kind,
@@ -103,28 +109,26 @@ class CourtRegistry(RegistryApplication):
                 opened_on=today,
                 actor=actor,
             )
-            try:
-                self.save(docket, case)
-            except EventStoreConflict:
-                continue  # another opening took this serial
+            self.save(serials, case)
             return number
-        raise Conflict("no free case number found; try again")
+
+        return self.retrying(attempt, docket.what)
 
     def add_party(self, number: str, code: str, role: str, actor: str) -> None:
         """Add a party (person or organisation) to a case."""
         self._require_judge_role(actor)
-        case = self.case(number)
-        case.add_party(code, role, actor)
-        if not party_exists(code):
-            raise InvalidCommand(f"code: nobody with the code {code} is registered")
-        self._save(case)
+
+        def decide(case: Case) -> None:
+            case.add_party(code, role, actor)
+            if not party_exists(code):
+                raise InvalidCommand(f"code: nobody with the code {code} is registered")
+
+        self.update(self._case(number), decide)
 
     def close_case(self, number: str, outcome: str, actor: str, today: date) -> None:
         """Close a case whose judgments are all final or set aside."""
         self._require_judge_role(actor)
-        case = self.case(number)
-        case.close(outcome, actor, today)
-        self._save(case)
+        self.update(self._case(number), lambda case: case.close(outcome, actor, today))
 
     # Hearings.
 
@@ -133,10 +137,9 @@ class CourtRegistry(RegistryApplication):
     ) -> int:
         """Schedule a hearing; return its number in the case."""
         self._require_judge_role(actor)
-        case = self.case(number)
-        hearing = case.schedule_hearing(starts_at, room, actor, today)
-        self._save(case)
-        return hearing
+        return self.update(
+            self._case(number), lambda case: case.schedule_hearing(starts_at, room, actor, today)
+        )
 
     def reschedule_hearing(
         self,
@@ -149,62 +152,54 @@ class CourtRegistry(RegistryApplication):
     ) -> None:
         """Move a scheduled hearing."""
         self._require_judge_role(actor)
-        case = self.case(number)
-        case.reschedule_hearing(hearing, starts_at, room, actor, today)
-        self._save(case)
+        self.update(
+            self._case(number),
+            lambda case: case.reschedule_hearing(hearing, starts_at, room, actor, today),
+        )
 
     def cancel_hearing(self, number: str, hearing: int, reason: str, actor: str) -> None:
         """Cancel a scheduled hearing."""
         self._require_judge_role(actor)
-        case = self.case(number)
-        case.cancel_hearing(hearing, reason, actor)
-        self._save(case)
+        self.update(self._case(number), lambda case: case.cancel_hearing(hearing, reason, actor))
 
     # Judgments and appeals.
 
     def record_judgment(self, number: str, order: Order, actor: str, today: date) -> int:
         """Record a judgment; return its number in the case."""
         self._require_judge_role(actor)
-        case = self.case(number)
-        judgment = case.record_judgment(order, actor, today)
-        self._save(case)
-        return judgment
+        return self.update(
+            self._case(number), lambda case: case.record_judgment(order, actor, today)
+        )
 
     def declare_final(self, number: str, judgment: int, actor: str, today: date) -> None:
         """Declare a judgment final once its appeal deadline has passed unappealed."""
         self._require_judge_role(actor)
-        case = self.case(number)
-        case.declare_final(judgment, actor, today)
-        self._save(case)
+        self.update(self._case(number), lambda case: case.declare_final(judgment, actor, today))
 
     def file_appeal(
         self, number: str, judgment: int, appellant: str, grounds: str, today: date
     ) -> int:
         """A party (by personal code) appeals a judgment; return the appeal's number."""
-        case = self.case(number)
-        appeal = case.file_appeal(judgment, appellant, grounds, today, actor=appellant)
-        self._save(case)
-        return appeal
+        return self.update(
+            self._case(number),
+            lambda case: case.file_appeal(judgment, appellant, grounds, today, actor=appellant),
+        )
 
     def decide_appeal(
         self, number: str, appeal: int, decision: str, summary: str, actor: str, today: date
     ) -> None:
         """Decide an appeal (a judge other than the case's own)."""
         self._require_judge_role(actor)
-        case = self.case(number)
-        case.decide_appeal(appeal, decision, summary, actor, today)
-        self._save(case)
+        self.update(
+            self._case(number),
+            lambda case: case.decide_appeal(appeal, decision, summary, actor, today),
+        )
 
     # Lookups.
 
     def case(self, number: str) -> Case:
         """The case with this number (validated), or NotFound."""
-        check_case_number(number)
-        try:
-            case: Case = self.repository.get(case_id(number))
-        except AggregateNotFoundError:
-            raise NotFound(f"no case with number {number}") from None
-        return case
+        return self.get(self._case(number))
 
     # Helpers.
 
@@ -213,20 +208,10 @@ class CourtRegistry(RegistryApplication):
         if not is_judge(actor):
             raise NotAllowed("only a judge of the court registry may do this")
 
-    def _docket(self, kind: str, year: int) -> CaseDocket:
-        try:
-            docket: CaseDocket = self.repository.get(docket_id(kind, year))
-        except AggregateNotFoundError:
-            return CaseDocket(kind=kind, year=year)
-        return docket
-
-    def _save(self, case: Case) -> None:
-        try:
-            self.save(case)
-        except EventStoreConflict:
-            raise Conflict(
-                f"case {case.number} was changed by another command at the same time; try again"
-            ) from None
+    @staticmethod
+    def _case(number: str) -> Ref[Case]:
+        check_case_number(number)
+        return Ref(Case, case_id(number), f"case with number {number}")
 
 
 __all__ = ["CourtRegistry", "court_exists", "is_judge", "party_exists"]

@@ -9,10 +9,8 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.persistence import Tracking
 
-from registries.common.projections import ReadModelProjection, touch
-from registries.common.projections import ledger_seq as common_ledger_seq
+from registries.common.projections import ReadModelProjection
 from registries.court.application import CourtRegistry
 from registries.court.domain import CLOSED_REASON, Case
 from registries.court.models import (
@@ -24,14 +22,6 @@ from registries.court.models import (
 )
 
 
-def ledger_seq(event: Any) -> int:
-    return common_ledger_seq(CourtRegistry.name, event)
-
-
-def _touch(event: Any, seq: int, **changes: Any) -> CaseRecord:
-    return touch(CaseRecord, event, seq, **changes)
-
-
 class CaseProjection(ReadModelProjection):
     """Cases with their parties, hearings, judgments and appeals."""
 
@@ -39,11 +29,11 @@ class CaseProjection(ReadModelProjection):
     application = CourtRegistry
 
     @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+    def apply(self, event: Any) -> None:
         """Events not shown in these read models (the dockets) are only tracked."""
 
-    @process_event.register
-    def opened(self, event: Case.Opened, tracking: Tracking) -> None:
+    @apply.register
+    def opened(self, event: Case.Opened) -> None:
         CaseRecord.objects.create(
             number=event.number,
             aggregate_id=event.originator_id,
@@ -54,13 +44,13 @@ class CaseProjection(ReadModelProjection):
             public=event.public,
             opened_on=event.opened_on,
             version=event.originator_version,
-            ledger_seq=ledger_seq(event),
+            ledger_seq=self.seq(event),
         )
 
-    @process_event.register
-    def party_added(self, event: Case.PartyAdded, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def party_added(self, event: Case.PartyAdded) -> None:
+        seq = self.seq(event)
+        record = self.touch(CaseRecord, event)
         PartyRecord.objects.create(
             case=record,
             code=event.code,
@@ -69,10 +59,10 @@ class CaseProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def hearing_scheduled(self, event: Case.HearingScheduled, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def hearing_scheduled(self, event: Case.HearingScheduled) -> None:
+        seq = self.seq(event)
+        record = self.touch(CaseRecord, event)
         HearingRecord.objects.create(
             case=record,
             number=event.hearing,
@@ -82,26 +72,26 @@ class CaseProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def hearing_rescheduled(self, event: Case.HearingRescheduled, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def hearing_rescheduled(self, event: Case.HearingRescheduled) -> None:
+        seq = self.seq(event)
+        record = self.touch(CaseRecord, event)
         record.hearings.filter(number=event.hearing).update(
             starts_at=event.starts_at, room=event.room, ledger_seq=seq
         )
 
-    @process_event.register
-    def hearing_cancelled(self, event: Case.HearingCancelled, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def hearing_cancelled(self, event: Case.HearingCancelled) -> None:
+        seq = self.seq(event)
+        record = self.touch(CaseRecord, event)
         record.hearings.filter(number=event.hearing).update(
             status="cancelled", cancel_reason=event.reason, ledger_seq=seq
         )
 
-    @process_event.register
-    def judgment_recorded(self, event: Case.JudgmentRecorded, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def judgment_recorded(self, event: Case.JudgmentRecorded) -> None:
+        seq = self.seq(event)
+        record = self.touch(CaseRecord, event)
         JudgmentRecord.objects.create(
             case=record,
             number=event.judgment,
@@ -116,10 +106,10 @@ class CaseProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def appeal_filed(self, event: Case.AppealFiled, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def appeal_filed(self, event: Case.AppealFiled) -> None:
+        seq = self.seq(event)
+        record = self.touch(CaseRecord, event)
         AppealRecord.objects.create(
             case=record,
             number=event.appeal,
@@ -131,10 +121,10 @@ class CaseProjection(ReadModelProjection):
         )
         record.judgments.filter(number=event.judgment).update(status="appealed", ledger_seq=seq)
 
-    @process_event.register
-    def appeal_decided(self, event: Case.AppealDecided, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def appeal_decided(self, event: Case.AppealDecided) -> None:
+        seq = self.seq(event)
+        record = self.touch(CaseRecord, event)
         record.appeals.filter(number=event.appeal).update(
             status=event.decision,
             decided_on=event.decided_on,
@@ -143,10 +133,10 @@ class CaseProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def judgment_final(self, event: Case.JudgmentBecameFinal, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def judgment_final(self, event: Case.JudgmentBecameFinal) -> None:
+        seq = self.seq(event)
+        record = self.touch(CaseRecord, event)
         record.judgments.filter(number=event.judgment).update(
             status="final",
             final_on=event.final_on,
@@ -155,20 +145,20 @@ class CaseProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def judgment_set_aside(self, event: Case.JudgmentSetAside, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def judgment_set_aside(self, event: Case.JudgmentSetAside) -> None:
+        seq = self.seq(event)
+        record = self.touch(CaseRecord, event)
         record.judgments.filter(number=event.judgment).update(status="set_aside", ledger_seq=seq)
         record.appeals.filter(judgment=event.judgment, status="pending").update(
             status="moot", ledger_seq=seq
         )
 
-    @process_event.register
-    def closed(self, event: Case.Closed, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = _touch(
-            event, seq, status="closed", closed_on=event.closed_on, outcome=event.outcome
+    @apply.register
+    def closed(self, event: Case.Closed) -> None:
+        seq = self.seq(event)
+        record = self.touch(
+            CaseRecord, event, status="closed", closed_on=event.closed_on, outcome=event.outcome
         )
         record.hearings.filter(number__in=event.cancelled_hearings).update(
             status="cancelled", cancel_reason=CLOSED_REASON, ledger_seq=seq

@@ -4,25 +4,23 @@ No health content is shown anywhere here: the list shows record ids, counts
 and consent flags; a record's page shows its consents and its entries'
 metadata (numbers, kinds, providers, doctors, dates). Opening a record's page
 is a read of the patient's data and is recorded by the data tracker. The one
-command is erasure (crypto-shredding), for health registrars.
+command is erasure (crypto-shredding), for health registrars, from the
+catalog (``registries.health.commands``).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import unquote
 from django.http import HttpRequest, HttpResponse
 
+from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
-from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
-from registries.common.errors import NotFound
-from registries.health.application import HealthRegistry
+from registries.health.commands import COMMANDS, PATIENT
 from registries.health.models import PatientRecord
-from registries.health.projections import PROJECTIONS
-from registries.health.reading import patient_code_of, track_admin_read
+from registries.health.reading import track_admin_read
 
 
 def can_act_in_health(request: HttpRequest) -> bool:
@@ -33,36 +31,12 @@ def can_act_in_health(request: HttpRequest) -> bool:
     )
 
 
-class ErasureForm(CommandForm):
-    reason = forms.CharField(
-        max_length=2000, widget=forms.Textarea, help_text="Why the record is erased"
-    )
-
-
-def _erase(app: HealthRegistry, record: PatientRecord, form: Any, who: str) -> None:
-    patient = patient_code_of(record, who, "erasure")
-    if patient is None:
-        raise NotFound("the record's key is already destroyed")
-    app.erase(patient, form.cleaned_data["reason"], who)
-
-
 @admin.register(PatientRecord)
 class PatientRecordAdmin(CommandAdmin):
     """Patients' records: metadata only, every page view tracked."""
 
-    application = HealthRegistry
-    projections = PROJECTIONS
-    change_form_template = "admin/health/patientrecord/change_form.html"
-    commands = {
-        "erase": RecordCommand(
-            "erase",
-            "Erase (crypto-shred)",
-            ErasureForm,
-            _erase,
-            "Record erased: the patient's key is destroyed",
-            available=lambda record: not record.erased,
-        )
-    }
+    catalog = COMMANDS
+    target = PATIENT
     list_display = [
         "__str__",
         "entries",

@@ -17,14 +17,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
+from functools import partial
 from typing import Any, TypeVar
 
 from django.conf import settings
-from eventsourcing.application import AggregateNotFoundError
 
-from registries.common.application import EventStoreConflict, RegistryApplication
+from registries.common.application import Ref, RegistryApplication
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
-from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
+from registries.common.errors import InvalidCommand, NotFound, RegistryError
 from registries.health import keystore
 from registries.health.domain import (
     ALL_PROVIDERS,
@@ -42,7 +42,6 @@ from registries.identity import services as identity
 from registries.identity.domain import key_id_of
 from registries.identity.models import AppointmentRecord, OrganisationRecord
 
-ATTEMPTS = 5
 SIGNATURE_LENGTH = 64
 T = TypeVar("T")
 # Verified signatures of a signed e-service (registries.access.signing).
@@ -148,11 +147,7 @@ class HealthRegistry(RegistryApplication):
 
     def record(self, patient: str) -> HealthRecord | None:
         """The patient's record, or None if nothing was ever written for them."""
-        try:
-            found: HealthRecord = self.repository.get(record_id(keystore.subject_of(patient)))
-        except AggregateNotFoundError:
-            return None
-        return found
+        return self.find(HealthRecord, record_id(keystore.subject_of(patient)))
 
     def record_version(self, patient: str) -> int:
         """The version a doctor signs for the next entry (0 before the first)."""
@@ -346,12 +341,12 @@ class HealthRegistry(RegistryApplication):
         """
         check_person(patient, "patient")
         reason = check_text(reason, "reason")
-        record = self.record(patient)
-        if record is None:
-            raise NotFound(f"patient: no health record for {patient}")
-        if not record.erased:
-            record.erase(reason, actor)
-            self.save(record)
+
+        def decide(record: HealthRecord) -> None:
+            if not record.erased:
+                record.erase(reason, actor)
+
+        self.update(self._patient_record(patient), decide)
         keystore.destroy(patient, actor, f"erasure: {reason}")
 
     # Helpers.
@@ -401,34 +396,46 @@ class HealthRegistry(RegistryApplication):
 
         self._write(patient, actor, decide)
 
+    @staticmethod
+    def _patient_record(patient: str, opened_by: str | None = None) -> Ref[HealthRecord]:
+        """The patient's record: opened by ``opened_by`` if there is none yet, if given;
+        otherwise it must exist."""
+        return Ref(
+            HealthRecord,
+            record_id(keystore.subject_of(patient)),
+            f"health record for {patient}",
+            field="patient",
+            new=None if opened_by is None else partial(HealthRegistry._opened, patient, opened_by),
+        )
+
+    @staticmethod
+    def _opened(patient: str, actor: str) -> HealthRecord:
+        key_id = keystore.key_for(patient, actor, "open a health record")
+        return HealthRecord(
+            subject=keystore.subject_of(patient),
+            key_id=key_id,
+            sealed=keystore.seal(key_id, {"patient": patient}, actor, "open a record"),
+            actor=actor,
+        )
+
     def _write(self, patient: str, actor: str, decide: Callable[[HealthRecord, str], T]) -> T:
-        """Load (or open) the patient's record, decide, save; retry after a lost race."""
-        for _ in range(ATTEMPTS):
-            record = self.record(patient)
-            if record is None:
-                key_id = keystore.key_for(patient, actor, "open a health record")
-                record = HealthRecord(
-                    subject=keystore.subject_of(patient),
-                    key_id=key_id,
-                    sealed=keystore.seal(key_id, {"patient": patient}, actor, "open a record"),
-                    actor=actor,
-                )
-            if record.erased:  # before anything is sealed with the destroyed key
-                raise RecordErased("the patient's health record has been erased")
-            result = decide(record, record.key_id)
-            if not record.pending_events:
-                return result
-            try:
-                self.save(record)
-            except EventStoreConflict:
-                continue
-            return result
-        raise Conflict("the health record was changed by other commands at the same time; retry")
+        """Update the patient's record, opened by ``actor`` with their first entry."""
+        return self.update(
+            self._patient_record(patient, opened_by=actor),
+            lambda record: decide(self._unerased(record), record.key_id),
+        )
 
     def _existing(self, patient: str, decide: Callable[[HealthRecord], T]) -> T:
-        if self.record(patient) is None:
-            raise NotFound(f"patient: no health record for {patient}")
-        return self._write(patient, "", lambda record, key_id: decide(record))
+        """Update the patient's record, which must exist."""
+        return self.update(
+            self._patient_record(patient), lambda record: decide(self._unerased(record))
+        )
+
+    @staticmethod
+    def _unerased(record: HealthRecord) -> HealthRecord:
+        if record.erased:  # before anything is sealed with the destroyed key
+            raise RecordErased("the patient's health record has been erased")
+        return record
 
 
 __all__ = ["HealthRegistry", "InvalidEndorsement", "NotLicensed", "licensed_at"]

@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.persistence import Tracking
 
-from registries.common.projections import ReadModelProjection, touch
-from registries.common.projections import ledger_seq as common_ledger_seq
+from registries.common.projections import ReadModelProjection
 from registries.health.application import HealthRegistry
 from registries.health.domain import ALL_PROVIDERS, ENCOUNTER, PRESCRIPTION, HealthRecord
 from registries.health.models import (
@@ -19,10 +17,6 @@ from registries.health.models import (
 )
 
 
-def ledger_seq(event: Any) -> int:
-    return common_ledger_seq(HealthRegistry.name, event)
-
-
 class RecordProjection(ReadModelProjection):
     """Patients' records, consents, representatives and entries."""
 
@@ -30,24 +24,24 @@ class RecordProjection(ReadModelProjection):
     application = HealthRegistry
 
     @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+    def apply(self, event: Any) -> None:
         """Every health event has a handler."""
 
-    @process_event.register
-    def opened(self, event: HealthRecord.Opened, tracking: Tracking) -> None:
+    @apply.register
+    def opened(self, event: HealthRecord.Opened) -> None:
         PatientRecord.objects.create(
             aggregate_id=event.originator_id,
             subject=event.subject,
             key_id=event.key_id,
             sealed_patient=event.sealed,
             version=event.originator_version,
-            ledger_seq=ledger_seq(event),
+            ledger_seq=self.seq(event),
         )
 
-    @process_event.register
-    def encounter(self, event: HealthRecord.EncounterRecorded, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = touch(PatientRecord, event, seq, entries=event.number)
+    @apply.register
+    def encounter(self, event: HealthRecord.EncounterRecorded) -> None:
+        seq = self.seq(event)
+        record = self.touch(PatientRecord, event, entries=event.number)
         EntryRecord.objects.create(
             record=record,
             number=event.number,
@@ -59,10 +53,10 @@ class RecordProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def prescription(self, event: HealthRecord.PrescriptionIssued, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = touch(PatientRecord, event, seq, entries=event.number)
+    @apply.register
+    def prescription(self, event: HealthRecord.PrescriptionIssued) -> None:
+        seq = self.seq(event)
+        record = self.touch(PatientRecord, event, entries=event.number)
         EntryRecord.objects.create(
             record=record,
             number=event.number,
@@ -75,34 +69,34 @@ class RecordProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def dispensed(self, event: HealthRecord.PrescriptionDispensed, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = touch(PatientRecord, event, seq)
+    @apply.register
+    def dispensed(self, event: HealthRecord.PrescriptionDispensed) -> None:
+        seq = self.seq(event)
+        record = self.touch(PatientRecord, event)
         EntryRecord.objects.filter(record=record, number=event.number).update(
             dispensed_on=event.dispensed_on, pharmacy=event.pharmacy, ledger_seq=seq
         )
 
-    @process_event.register
-    def closed(self, event: HealthRecord.AccessClosed, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
+    @apply.register
+    def closed(self, event: HealthRecord.AccessClosed) -> None:
+        seq = self.seq(event)
         if event.provider == ALL_PROVIDERS:
-            record = touch(PatientRecord, event, seq, closed_to_all=True)
+            record = self.touch(PatientRecord, event, closed_to_all=True)
             record.consents.filter(state="opened").delete()
             return
-        record = touch(PatientRecord, event, seq)
+        record = self.touch(PatientRecord, event)
         ConsentRecord.objects.update_or_create(
             record=record, provider=event.provider, defaults={"state": "closed", "ledger_seq": seq}
         )
 
-    @process_event.register
-    def reopened(self, event: HealthRecord.AccessOpened, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
+    @apply.register
+    def reopened(self, event: HealthRecord.AccessOpened) -> None:
+        seq = self.seq(event)
         if event.provider == ALL_PROVIDERS:
-            record = touch(PatientRecord, event, seq, closed_to_all=False)
+            record = self.touch(PatientRecord, event, closed_to_all=False)
             record.consents.all().delete()
             return
-        record = touch(PatientRecord, event, seq)
+        record = self.touch(PatientRecord, event)
         if record.closed_to_all:
             ConsentRecord.objects.update_or_create(
                 record=record,
@@ -112,27 +106,23 @@ class RecordProjection(ReadModelProjection):
         else:
             record.consents.filter(provider=event.provider).delete()
 
-    @process_event.register
-    def representative(
-        self, event: HealthRecord.RepresentativeAppointed, tracking: Tracking
-    ) -> None:
-        seq = ledger_seq(event)
-        record = touch(PatientRecord, event, seq)
+    @apply.register
+    def representative(self, event: HealthRecord.RepresentativeAppointed) -> None:
+        seq = self.seq(event)
+        record = self.touch(PatientRecord, event)
         RepresentativeRecord.objects.create(
             record=record, subject=event.representative_subject, sealed=event.sealed, ledger_seq=seq
         )
 
-    @process_event.register
-    def representative_removed(
-        self, event: HealthRecord.RepresentativeRemoved, tracking: Tracking
-    ) -> None:
-        record = touch(PatientRecord, event, ledger_seq(event))
+    @apply.register
+    def representative_removed(self, event: HealthRecord.RepresentativeRemoved) -> None:
+        record = self.touch(PatientRecord, event)
         record.representatives.filter(subject=event.representative_subject).delete()
 
-    @process_event.register
-    def erased(self, event: HealthRecord.Erased, tracking: Tracking) -> None:
-        seq = ledger_seq(event)
-        record = touch(PatientRecord, event, seq, erased=True, erased_seq=seq, sealed_patient=None)
+    @apply.register
+    def erased(self, event: HealthRecord.Erased) -> None:
+        seq = self.seq(event)
+        record = self.touch(PatientRecord, event, erased=True, erased_seq=seq, sealed_patient=None)
         # The ciphertext cannot be opened any more; drop it from the read models anyway.
         record.entry_set.update(sealed=None)
         record.representatives.all().delete()

@@ -3,7 +3,8 @@
 Persons, organisations and officials' appointments are listed, searched and
 shown read-only, each with its ledger seq, block and level and (for persons
 and organisations) its ledger history. Every change is a command issued
-through a form: register a person, change names, record a death, register,
+through a form generated from the catalog (``registries.identity.commands``):
+register a person, change names, record a death, register,
 rotate and revoke e-ID keys, appoint and dismiss officials, register an
 organisation, appoint and remove an organisation's representatives (who may
 sign in for a court, hospital, ministry, ...; not for companies, whose
@@ -20,42 +21,31 @@ death, keys, appointments, representations), never the aggregate id.
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from typing import Any
 
-from django import forms
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
-from django.utils import timezone
 
+from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
-from registries.common.admin import CommandAdmin, CommandForm, RecordCommand, html_table
 from registries.common.api import text_contains
 from registries.common.api.serializers import ledger_history
-from registries.identity.application import IdentityRegistry
-from registries.identity.domain import (
-    ACTIVE,
-    BOARD_REPRESENTED_KINDS,
-    MAX_NAME_LENGTH,
-    MAX_ORGANISATION_NAME_LENGTH,
-    MAX_REASON_LENGTH,
-    MAX_TITLE_LENGTH,
-    ORGANISATION_KINDS,
-    REGISTRIES,
-    REVOKED,
-    ROLES,
+from registries.identity.commands import (
+    APPOINTMENT,
+    COMMANDS,
+    ORGANISATION,
+    PERSON,
+    REPRESENTATIVE,
 )
+from registries.identity.domain import BOARD_REPRESENTED_KINDS
 from registries.identity.models import (
     AppointmentRecord,
     OrganisationRecord,
     PersonRecord,
-    PublicKeyRecord,
     RepresentativeRecord,
 )
-from registries.identity.projections import PROJECTIONS
 
 _DIGITS = re.compile(r"^[0-9]+$")
 
@@ -66,221 +56,6 @@ def can_act_in_identity(request: HttpRequest) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     return bool(user.is_superuser) or user_has_role(user, "identity", "registrar")
-
-
-def parse_public_key(text: str) -> bytes:
-    """A raw 32-byte key written as 64 hex digits or as base64."""
-    text = "".join(text.split())
-    if re.fullmatch(r"[0-9a-fA-F]{64}", text):
-        return bytes.fromhex(text)
-    try:
-        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        raw = b""
-    if len(raw) != 32:
-        msg = "An Ed25519 public key is 32 bytes: 64 hex digits or 44 base64 characters."
-        raise forms.ValidationError(msg)
-    return raw
-
-
-def _registry_choices() -> list[tuple[str, str]]:
-    return [(r, r) for r in REGISTRIES]
-
-
-def _role_choices() -> list[tuple[str, str]]:
-    return [(r, r) for r in ROLES]
-
-
-# Forms ---------------------------------------------------------------------------------------
-
-
-class PersonRegistrationForm(CommandForm):
-    personal_code = forms.CharField(
-        max_length=11, help_text="Isikukood; birth date and sex are taken from it."
-    )
-    first_name = forms.CharField(max_length=MAX_NAME_LENGTH)
-    last_name = forms.CharField(max_length=MAX_NAME_LENGTH)
-
-
-class NameForm(CommandForm):
-    first_name = forms.CharField(max_length=MAX_NAME_LENGTH)
-    last_name = forms.CharField(max_length=MAX_NAME_LENGTH)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.record is not None:
-            self.fields["first_name"].initial = self.record.first_name
-            self.fields["last_name"].initial = self.record.last_name
-
-
-class DeathForm(CommandForm):
-    died_on = forms.DateField(label="Date of death", widget=forms.DateInput(attrs={"type": "date"}))
-
-
-class KeyForm(CommandForm):
-    public_key = forms.CharField(
-        max_length=200,
-        label="Ed25519 public key",
-        help_text="The raw 32-byte public key as 64 hex digits or base64.",
-    )
-
-    def clean_public_key(self) -> bytes:
-        return parse_public_key(self.cleaned_data["public_key"])
-
-
-class RevokeKeyForm(CommandForm):
-    key_id = forms.ChoiceField(label="Key")
-    reason = forms.CharField(max_length=MAX_REASON_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        keys: QuerySet[PublicKeyRecord] = (
-            self.record.keys.exclude(status=REVOKED)
-            if self.record is not None
-            else PublicKeyRecord.objects.none()
-        )
-        key_field = self.fields["key_id"]
-        assert isinstance(key_field, forms.ChoiceField)
-        key_field.choices = [(k.key_id, f"{k.key_id} ({k.status})") for k in keys]
-
-
-class AppointForm(CommandForm):
-    registry = forms.ChoiceField(choices=_registry_choices)
-    role = forms.ChoiceField(
-        choices=_role_choices,
-        help_text="registrar: identity, business, property, health (ministry); judge: court; "
-        "notary: property; doctor, pharmacist: health; auditor: any registry",
-    )
-    organisation_code = forms.CharField(
-        max_length=8,
-        required=False,
-        help_text="Registry code of the organisation the official works for (optional).",
-    )
-
-
-class AppointmentForm(AppointForm):
-    personal_code = forms.CharField(max_length=11, help_text="Isikukood of the official.")
-    field_order = ["personal_code", "registry", "role", "organisation_code"]
-
-
-class DismissForm(CommandForm):
-    confirm = forms.BooleanField(label="End this appointment")
-
-
-class OrganisationForm(CommandForm):
-    registry_code = forms.CharField(max_length=8, help_text="8 digits with the check digit.")
-    name = forms.CharField(max_length=MAX_ORGANISATION_NAME_LENGTH)
-    kind = forms.ChoiceField(choices=list(ORGANISATION_KINDS.items()))
-
-
-class RepresentativeForm(CommandForm):
-    personal_code = forms.CharField(max_length=11, help_text="Isikukood of the representative.")
-    title = forms.CharField(
-        max_length=MAX_TITLE_LENGTH,
-        help_text="In which capacity they represent it, such as 'chief executive' or "
-        "'chairman of the court'.",
-    )
-
-
-class NewRepresentativeForm(RepresentativeForm):
-    organisation_code = forms.CharField(
-        max_length=8, help_text="Registry code of the organisation (not a company)."
-    )
-    field_order = ["organisation_code", "personal_code", "title"]
-
-
-class RemoveRepresentativeForm(CommandForm):
-    confirm = forms.BooleanField(
-        label="End this representation (the person's tokens for the organisation stop working)"
-    )
-
-
-# Commands on a person -------------------------------------------------------------------------
-
-
-def _has_active_key(record: PersonRecord) -> bool:
-    return record.keys.filter(status=ACTIVE).exists()
-
-
-def _has_unrevoked_key(record: PersonRecord) -> bool:
-    return record.keys.exclude(status=REVOKED).exists()
-
-
-PERSON_COMMANDS = {
-    command.slug: command
-    for command in [
-        RecordCommand(
-            "name",
-            "Change names",
-            NameForm,
-            lambda app, record, form, who: app.change_name(
-                record.personal_code,
-                form.cleaned_data["first_name"],
-                form.cleaned_data["last_name"],
-                who,
-            ),
-            "Names changed",
-            available=lambda record: record.alive,
-        ),
-        RecordCommand(
-            "death",
-            "Record death",
-            DeathForm,
-            lambda app, record, form, who: app.record_death(
-                record.personal_code, form.cleaned_data["died_on"], who, timezone.localdate()
-            ),
-            "Death recorded",
-            available=lambda record: record.alive,
-        ),
-        RecordCommand(
-            "register-key",
-            "Register key",
-            KeyForm,
-            lambda app, record, form, who: app.register_key(
-                record.personal_code, form.cleaned_data["public_key"], who
-            ),
-            "Key registered",
-            available=lambda record: record.alive and not _has_active_key(record),
-        ),
-        RecordCommand(
-            "rotate-key",
-            "Rotate key",
-            KeyForm,
-            lambda app, record, form, who: app.rotate_key(
-                record.personal_code, form.cleaned_data["public_key"], who
-            ),
-            "Key rotated",
-            available=lambda record: record.alive and _has_active_key(record),
-        ),
-        RecordCommand(
-            "revoke-key",
-            "Revoke key",
-            RevokeKeyForm,
-            lambda app, record, form, who: app.revoke_key(
-                record.personal_code,
-                form.cleaned_data["key_id"],
-                form.cleaned_data["reason"],
-                who,
-            ),
-            "Key revoked",
-            available=_has_unrevoked_key,
-        ),
-        RecordCommand(
-            "appoint",
-            "Appoint as official",
-            AppointForm,
-            lambda app, record, form, who: app.appoint_official(
-                record.personal_code,
-                form.cleaned_data["registry"],
-                form.cleaned_data["role"],
-                form.cleaned_data["organisation_code"] or None,
-                who,
-            ),
-            "Appointed",
-            available=lambda record: record.alive,
-        ),
-    ]
-}
 
 
 class AliveFilter(admin.SimpleListFilter):
@@ -301,8 +76,7 @@ class AliveFilter(admin.SimpleListFilter):
 class IdentityAdmin(CommandAdmin):
     """Base of the identity registry's admins."""
 
-    application = IdentityRegistry
-    projections = PROJECTIONS
+    catalog = COMMANDS
     list_per_page = 50
 
     def can_act(self, request: HttpRequest) -> bool:
@@ -384,9 +158,8 @@ class PersonRecordAdmin(IdentityAdmin):
     search_fields = ["=personal_code", "first_name", "last_name"]  # see get_search_results
     search_help_text = "An exact personal code, or part of a first or last name"
     ordering = ["last_name", "first_name", "personal_code"]
-    commands = PERSON_COMMANDS
-    add_form = PersonRegistrationForm
-    add_title = "Register person"
+    target = PERSON
+    registration = "register-person"
     fieldsets = [
         (None, {"fields": ["personal_code", "first_name", "last_name", "born", "sex", "status"]}),
         ("e-ID keys", {"fields": ["keys_table"]}),
@@ -426,14 +199,7 @@ class PersonRecordAdmin(IdentityAdmin):
             matches &= text_contains("first_name", word) | text_contains("last_name", word)
         return queryset.filter(matches), False
 
-    def add(self, app: Any, form: CommandForm, who: str) -> object:
-        data = form.cleaned_data
-        registry: IdentityRegistry = app
-        return registry.register_person(
-            data["personal_code"], data["first_name"], data["last_name"], who
-        )
-
-    def added_record(self, result: object) -> PersonRecord:
+    def added_record(self, result: object, data: dict[str, Any]) -> PersonRecord:
         return PersonRecord.objects.get(personal_code=result)
 
     @admin.display(description="status")
@@ -521,23 +287,8 @@ class OrganisationRecordAdmin(IdentityAdmin):
     search_fields = ["name", "=registry_code"]  # see get_search_results
     search_help_text = "Part of the name, or an exact registry code"
     ordering = ["name", "registry_code"]
-    add_form = OrganisationForm
-    add_title = "Register organisation"
-    commands = {
-        "representative": RecordCommand(
-            "representative",
-            "Appoint representative",
-            RepresentativeForm,
-            lambda app, record, form, who: app.appoint_representative(
-                form.cleaned_data["personal_code"],
-                record.registry_code,
-                form.cleaned_data["title"],
-                who,
-            ),
-            "Representative appointed",
-            available=lambda record: record.kind not in BOARD_REPRESENTED_KINDS,
-        )
-    }
+    target = ORGANISATION
+    registration = "register-organisation"
     fieldsets = [
         (None, {"fields": ["registry_code", "name", "kind"]}),
         ("Representatives", {"fields": ["representatives_table"]}),
@@ -564,14 +315,7 @@ class OrganisationRecordAdmin(IdentityAdmin):
             return queryset, False
         return queryset.filter(text_contains("name", term) | Q(registry_code=term)), False
 
-    def add(self, app: Any, form: CommandForm, who: str) -> object:
-        data = form.cleaned_data
-        registry: IdentityRegistry = app
-        return registry.register_organisation(
-            data["registry_code"], data["name"], data["kind"], who
-        )
-
-    def added_record(self, result: object) -> OrganisationRecord:
+    def added_record(self, result: object, data: dict[str, Any]) -> OrganisationRecord:
         return OrganisationRecord.objects.get(registry_code=result)
 
     @admin.display(description="representatives")
@@ -629,24 +373,8 @@ class AppointmentRecordAdmin(PersonRelationAdmin):
     search_fields = ["=person__personal_code", "person__last_name"]  # see get_search_results
     search_help_text = "An exact personal code, part of a name, or an organisation's registry code"
     ordering = ["registry", "role", "person__last_name", "-appointed_seq"]
-    add_form = AppointmentForm
-    add_title = "Appoint official"
-    commands = {
-        "dismissal": RecordCommand(
-            "dismissal",
-            "Dismiss",
-            DismissForm,
-            lambda app, record, form, who: app.dismiss_official(
-                record.person.personal_code,
-                record.registry,
-                record.role,
-                record.organisation_code or None,
-                who,
-            ),
-            "Official dismissed",
-            available=lambda record: record.active,
-        )
-    }
+    target = APPOINTMENT
+    registration = "appoint-official"
     relation_fields = [
         "personal_code",
         "person_name",
@@ -656,26 +384,12 @@ class AppointmentRecordAdmin(PersonRelationAdmin):
         "active",
     ]
 
-    def add(self, app: Any, form: CommandForm, who: str) -> object:
-        data = form.cleaned_data
-        registry: IdentityRegistry = app
-        registry.appoint_official(
-            data["personal_code"],
-            data["registry"],
-            data["role"],
-            data["organisation_code"] or None,
-            who,
-        )
-        return (data["personal_code"], data["registry"], data["role"], data["organisation_code"])
-
-    def added_record(self, result: object) -> AppointmentRecord:
-        assert isinstance(result, tuple)
-        code, registry, role, organisation = (str(part) for part in result)
+    def added_record(self, result: object, data: dict[str, Any]) -> AppointmentRecord:
         return AppointmentRecord.objects.get(
-            person__personal_code=code,
-            registry=registry,
-            role=role,
-            organisation_code=organisation or "",
+            person__personal_code=data["personal_code"],
+            registry=data["registry"],
+            role=data["role"],
+            organisation_code=data["organisation_code"] or "",
             active=True,
         )
 
@@ -708,20 +422,8 @@ class RepresentativeRecordAdmin(PersonRelationAdmin):
     search_fields = ["=organisation_code", "=person__personal_code"]  # see get_search_results
     search_help_text = "An organisation's registry code, an exact personal code, or part of a name"
     ordering = ["organisation_code", "-active", "-appointed_seq"]
-    add_form = NewRepresentativeForm
-    add_title = "Appoint representative"
-    commands = {
-        "removal": RecordCommand(
-            "removal",
-            "Remove",
-            RemoveRepresentativeForm,
-            lambda app, record, form, who: app.remove_representative(
-                record.person.personal_code, record.organisation_code, who
-            ),
-            "Representative removed",
-            available=lambda record: record.active,
-        )
-    }
+    target = REPRESENTATIVE
+    registration = "appoint-representative"
     relation_fields = [
         "organisation_code",
         "organisation",
@@ -731,19 +433,9 @@ class RepresentativeRecordAdmin(PersonRelationAdmin):
         "active",
     ]
 
-    def add(self, app: Any, form: CommandForm, who: str) -> object:
-        data = form.cleaned_data
-        registry: IdentityRegistry = app
-        registry.appoint_representative(
-            data["personal_code"], data["organisation_code"], data["title"], who
-        )
-        return (data["organisation_code"], data["personal_code"])
-
-    def added_record(self, result: object) -> RepresentativeRecord:
-        assert isinstance(result, tuple)
-        organisation, code = (str(part) for part in result)
+    def added_record(self, result: object, data: dict[str, Any]) -> RepresentativeRecord:
         return RepresentativeRecord.objects.get(
-            organisation_code=organisation, person__personal_code=code, active=True
+            organisation_code=data["code"], person__personal_code=data["personal_code"], active=True
         )
 
     @admin.display(description="organisation name")

@@ -1,7 +1,8 @@
 """Commands of the identity registry (population register, organisations, officials, keys).
 
 Each command loads what it needs, lets the aggregates decide, and saves the
-new events together with their ledger entries in one transaction. A refused
+new events together with their ledger entries in one transaction, under the
+registries' one write path (:mod:`registries.common.application`). A refused
 command raises a :class:`~registries.common.errors.RegistryError` and writes
 nothing.
 
@@ -24,10 +25,9 @@ from uuid import UUID
 
 from django.conf import settings
 from django.utils import timezone
-from eventsourcing.application import AggregateNotFoundError
 
-from registries.common.application import EventStoreConflict, RegistryApplication
-from registries.common.errors import Conflict, NotFound
+from registries.common.application import Ref, RegistryApplication
+from registries.common.errors import Conflict
 from registries.identity.domain import (
     Organisation,
     Person,
@@ -78,8 +78,9 @@ class IdentityRegistry(RegistryApplication):
         """Register a person under a personal code; return the code."""
         checked_personal_code(code)
         digest = person_code_digest(code, self.pepper)
+        taken = f"personal_code: a person with personal code {code} is already registered"
         if person_code_index_id(digest) in self.repository:
-            raise self._duplicate(code)
+            raise Conflict(taken)
         person = Person.register(
             personal_code=code,
             first_name=first_name,
@@ -87,53 +88,38 @@ class IdentityRegistry(RegistryApplication):
             actor=actor,
             today=today or timezone.localdate(),
         )
-        index = PersonCodeIndex.claim(digest, person.id)
-        try:
-            self.save(person, index)
-        except EventStoreConflict:
-            raise self._duplicate(code) from None  # registered concurrently
+        # The index id clashes with a concurrent registration of the same code.
+        self.create(person, PersonCodeIndex.claim(digest, person.id), taken=taken)
         return code
 
     def change_name(self, code: str, first_name: str, last_name: str, actor: str) -> None:
         """Record a person's new names."""
-        person = self.person(code)
-        person.change_name(first_name, last_name, actor)
-        self._save(person)
+        self.update(
+            self._person(code), lambda person: person.change_name(first_name, last_name, actor)
+        )
 
     def record_death(self, code: str, died_on: date, actor: str, today: date | None = None) -> None:
         """Record a person's death."""
-        person = self.person(code)
-        person.record_death(died_on, actor, today or timezone.localdate())
-        self._save(person)
+        on = today or timezone.localdate()
+        self.update(self._person(code), lambda person: person.record_death(died_on, actor, on))
 
     def register_key(self, code: str, public_key: bytes, actor: str) -> str:
         """Register a person's Ed25519 public key (32 raw bytes); return its key id."""
-        person = self.person(code)
-        key_id = person.register_key(public_key, actor)
-        self._save(person)
-        return key_id
+        return self.update(
+            self._person(code), lambda person: person.register_key(public_key, actor)
+        )
 
     def rotate_key(self, code: str, new_key: bytes, actor: str) -> str:
         """Replace a person's active key; return the new key id."""
-        person = self.person(code)
-        key_id = person.rotate_key(new_key, actor)
-        self._save(person)
-        return key_id
+        return self.update(self._person(code), lambda person: person.rotate_key(new_key, actor))
 
     def revoke_key(self, code: str, key_id: str, reason: str, actor: str) -> None:
         """Revoke one of a person's keys."""
-        person = self.person(code)
-        person.revoke_key(key_id, reason, actor)
-        self._save(person)
+        self.update(self._person(code), lambda person: person.revoke_key(key_id, reason, actor))
 
     def person(self, code: str) -> Person:
         """The person with this personal code (validated), or NotFound."""
-        checked_personal_code(code)
-        person_id = self._person_id(code)
-        if person_id is None:
-            raise NotFound(f"no person with personal code {code}")
-        person: Person = self.repository.get(person_id)
-        return person
+        return self.get(self._person(code))
 
     def person_exists(self, code: str) -> bool:
         """Whether a person with this (valid) code is registered (the event store's view)."""
@@ -144,22 +130,18 @@ class IdentityRegistry(RegistryApplication):
     def register_organisation(self, code: str, name: str, kind: str, actor: str) -> str:
         """Register an organisation under its registry code; return the code."""
         organisation = Organisation.register(registry_code=code, name=name, kind=kind, actor=actor)
+        taken = f"registry_code: organisation {code} is already registered"
         if organisation.id in self.repository:
-            raise Conflict(f"registry_code: organisation {code} is already registered")
-        try:
-            self.save(organisation)
-        except EventStoreConflict:
-            raise Conflict(f"registry_code: organisation {code} is already registered") from None
+            raise Conflict(taken)
+        self.create(organisation, taken=taken)
         return code
 
     def organisation(self, code: str, field: str = "registry_code") -> Organisation:
         """The organisation with this registry code (validated), or NotFound."""
         checked_registry_code(code, field)
-        try:
-            organisation: Organisation = self.repository.get(organisation_id(code))
-        except AggregateNotFoundError:
-            raise NotFound(f"no organisation with registry code {code}") from None
-        return organisation
+        return self.get(
+            Ref(Organisation, organisation_id(code), f"organisation with registry code {code}")
+        )
 
     # Officials.
 
@@ -175,9 +157,12 @@ class IdentityRegistry(RegistryApplication):
         kind = None
         if organisation_code:
             kind = self.organisation(organisation_code, "organisation_code").kind
-        person = self.person(personal_code)
-        person.appoint(registry, role, organisation_code or "", actor, organisation_kind=kind)
-        self._save(person)
+        self.update(
+            self._person(personal_code),
+            lambda person: person.appoint(
+                registry, role, organisation_code or "", actor, organisation_kind=kind
+            ),
+        )
 
     def dismiss_official(
         self,
@@ -188,9 +173,10 @@ class IdentityRegistry(RegistryApplication):
         actor: str,
     ) -> None:
         """End a person's appointment as an official."""
-        person = self.person(personal_code)
-        person.dismiss(registry, role, organisation_code or "", actor)
-        self._save(person)
+        self.update(
+            self._person(personal_code),
+            lambda person: person.dismiss(registry, role, organisation_code or "", actor),
+        )
 
     # Representatives of organisations.
 
@@ -199,37 +185,33 @@ class IdentityRegistry(RegistryApplication):
     ) -> None:
         """Record a living person as a representative of an organisation that is not a company."""
         kind = self.organisation(organisation_code, "organisation_code").kind
-        person = self.person(personal_code)
-        person.appoint_representative(organisation_code, kind, title, actor)
-        self._save(person)
+        self.update(
+            self._person(personal_code),
+            lambda person: person.appoint_representative(organisation_code, kind, title, actor),
+        )
 
     def remove_representative(self, personal_code: str, organisation_code: str, actor: str) -> None:
         """End a person's representation of an organisation."""
-        person = self.person(personal_code)
-        person.remove_representative(organisation_code, actor)
-        self._save(person)
+        self.update(
+            self._person(personal_code),
+            lambda person: person.remove_representative(organisation_code, actor),
+        )
 
     # Helpers.
 
+    def _person(self, code: str) -> Ref[Person]:
+        """The person with this personal code (validated), found through the code index."""
+        checked_personal_code(code)
+        what = f"person with personal code {code}"
+        index = self.get(Ref(PersonCodeIndex, self._index_id(code), what))
+        return Ref(Person, index.person_id, what)
+
     def _person_id(self, code: str) -> UUID | None:
-        index_id = person_code_index_id(person_code_digest(code, self.pepper))
-        try:
-            index: PersonCodeIndex = self.repository.get(index_id)
-        except AggregateNotFoundError:
-            return None
-        return index.person_id
+        index = self.find(PersonCodeIndex, self._index_id(code))
+        return index.person_id if index is not None else None
 
-    @staticmethod
-    def _duplicate(code: str) -> Conflict:
-        return Conflict(f"personal_code: a person with personal code {code} is already registered")
-
-    def _save(self, person: Person) -> None:
-        try:
-            self.save(person)
-        except EventStoreConflict:
-            raise Conflict(
-                "the person was changed by another command at the same time; try again"
-            ) from None
+    def _index_id(self, code: str) -> UUID:
+        return person_code_index_id(person_code_digest(code, self.pepper))
 
 
 __all__ = ["IdentityRegistry", "code_pepper"]

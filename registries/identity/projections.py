@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.persistence import Tracking
 
-from registries.common.projections import ReadModelProjection, touch
-from registries.common.projections import ledger_seq as common_ledger_seq
+from registries.common.projections import ReadModelProjection
 from registries.identity.application import IdentityRegistry
 from registries.identity.domain import ACTIVE, EXPIRED, REVOKED, ROTATED, Organisation, Person
 from registries.identity.models import (
@@ -20,14 +18,6 @@ from registries.identity.models import (
 )
 
 
-def _ledger_seq(event: Any) -> int:
-    return common_ledger_seq(IdentityRegistry.name, event)
-
-
-def _touch(event: Any, seq: int, **changes: Any) -> PersonRecord:
-    return touch(PersonRecord, event, seq, **changes)
-
-
 class IdentityProjection(ReadModelProjection):
     """Persons, their keys, appointments and representations, and organisations."""
 
@@ -35,11 +25,11 @@ class IdentityProjection(ReadModelProjection):
     application = IdentityRegistry
 
     @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+    def apply(self, event: Any) -> None:
         """Events not shown in these read models (the code index) are only tracked."""
 
-    @process_event.register
-    def person_registered(self, event: Person.Registered, tracking: Tracking) -> None:
+    @apply.register
+    def person_registered(self, event: Person.Registered) -> None:
         PersonRecord.objects.create(
             personal_code=event.personal_code,
             aggregate_id=event.originator_id,
@@ -48,17 +38,17 @@ class IdentityProjection(ReadModelProjection):
             born=event.born,
             sex=event.sex,
             version=event.originator_version,
-            ledger_seq=_ledger_seq(event),
+            ledger_seq=self.seq(event),
         )
 
-    @process_event.register
-    def name_changed(self, event: Person.NameChanged, tracking: Tracking) -> None:
-        _touch(event, _ledger_seq(event), first_name=event.first_name, last_name=event.last_name)
+    @apply.register
+    def name_changed(self, event: Person.NameChanged) -> None:
+        self.touch(PersonRecord, event, first_name=event.first_name, last_name=event.last_name)
 
-    @process_event.register
-    def death_recorded(self, event: Person.DeathRecorded, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq, died_on=event.died_on)
+    @apply.register
+    def death_recorded(self, event: Person.DeathRecorded) -> None:
+        seq = self.seq(event)
+        record = self.touch(PersonRecord, event, died_on=event.died_on)
         record.keys.filter(status=ACTIVE).update(
             status=EXPIRED, valid_until_seq=seq, ledger_seq=seq
         )
@@ -69,10 +59,10 @@ class IdentityProjection(ReadModelProjection):
             active=False, ended_seq=seq, ended_by=event.actor, ledger_seq=seq
         )
 
-    @process_event.register
-    def key_registered(self, event: Person.KeyRegistered, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def key_registered(self, event: Person.KeyRegistered) -> None:
+        seq = self.seq(event)
+        record = self.touch(PersonRecord, event)
         PublicKeyRecord.objects.create(
             person=record,
             key_id=event.key_id,
@@ -82,10 +72,10 @@ class IdentityProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def key_rotated(self, event: Person.KeyRotated, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def key_rotated(self, event: Person.KeyRotated) -> None:
+        seq = self.seq(event)
+        record = self.touch(PersonRecord, event)
         record.keys.filter(key_id=event.old_key_id).update(
             status=ROTATED, valid_until_seq=seq, ledger_seq=seq
         )
@@ -98,10 +88,10 @@ class IdentityProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def key_revoked(self, event: Person.KeyRevoked, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def key_revoked(self, event: Person.KeyRevoked) -> None:
+        seq = self.seq(event)
+        record = self.touch(PersonRecord, event)
         key = record.keys.get(key_id=event.key_id)
         key.status = REVOKED
         key.revoked_reason = event.reason
@@ -110,10 +100,10 @@ class IdentityProjection(ReadModelProjection):
         key.ledger_seq = seq
         key.save()
 
-    @process_event.register
-    def appointed(self, event: Person.Appointed, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def appointed(self, event: Person.Appointed) -> None:
+        seq = self.seq(event)
+        record = self.touch(PersonRecord, event)
         AppointmentRecord.objects.create(
             person=record,
             registry=event.registry,
@@ -125,10 +115,10 @@ class IdentityProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def dismissed(self, event: Person.Dismissed, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def dismissed(self, event: Person.Dismissed) -> None:
+        seq = self.seq(event)
+        record = self.touch(PersonRecord, event)
         record.appointments.filter(
             registry=event.registry,
             role=event.role,
@@ -136,12 +126,10 @@ class IdentityProjection(ReadModelProjection):
             active=True,
         ).update(active=False, ended_seq=seq, ended_by=event.actor, ledger_seq=seq)
 
-    @process_event.register
-    def representative_appointed(
-        self, event: Person.RepresentativeAppointed, tracking: Tracking
-    ) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def representative_appointed(self, event: Person.RepresentativeAppointed) -> None:
+        seq = self.seq(event)
+        record = self.touch(PersonRecord, event)
         RepresentativeRecord.objects.create(
             person=record,
             organisation_code=event.organisation_code,
@@ -152,25 +140,23 @@ class IdentityProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def representative_removed(
-        self, event: Person.RepresentativeRemoved, tracking: Tracking
-    ) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def representative_removed(self, event: Person.RepresentativeRemoved) -> None:
+        seq = self.seq(event)
+        record = self.touch(PersonRecord, event)
         record.representations.filter(
             organisation_code=event.organisation_code, active=True
         ).update(active=False, ended_seq=seq, ended_by=event.actor, ledger_seq=seq)
 
-    @process_event.register
-    def organisation_registered(self, event: Organisation.Registered, tracking: Tracking) -> None:
+    @apply.register
+    def organisation_registered(self, event: Organisation.Registered) -> None:
         OrganisationRecord.objects.create(
             registry_code=event.registry_code,
             aggregate_id=event.originator_id,
             name=event.name,
             kind=event.kind,
             version=event.originator_version,
-            ledger_seq=_ledger_seq(event),
+            ledger_seq=self.seq(event),
         )
 
 

@@ -8,8 +8,9 @@ nothing.
 **Legal rank by order of arrival.** Commands on one unit are serialised by the
 event store's version check: of two commands that loaded the same version,
 the one saved first wins and is first in the ledger; the other's save fails
-with a version conflict, and it is then decided again on the new state (up to
-:data:`ATTEMPTS` times). A transfer that lost to another transfer is thus
+with a version conflict, and it is then decided again on the new state (the
+registries' one write path, :meth:`~registries.common.application.RegistryApplication.update`).
+A transfer that lost to another transfer is thus
 refused with the reason, naming the winner's ledger seq ("the seller ... no
 longer owns the unit ...: transferred at ledger seq N"); mortgages take their
 rank in the order they are saved.
@@ -34,11 +35,10 @@ from uuid import UUID
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
-from eventsourcing.application import AggregateNotFoundError
 
 from chain.ledger.models import LedgerEntry
-from registries.common.application import EventStoreConflict, RegistryApplication
-from registries.common.errors import Conflict, InvalidCommand, NotFound
+from registries.common.application import Ref, RegistryApplication
+from registries.common.errors import Conflict, InvalidCommand
 from registries.identity import services as identity
 from registries.identity.domain import key_id_of
 from registries.property.domain import (
@@ -58,9 +58,6 @@ from registries.property.domain import (
     transfer_message,
     validate_cadastral_code,
 )
-
-ATTEMPTS = 5
-"""How often a command is decided again after losing a version race."""
 
 T = TypeVar("T")
 
@@ -111,13 +108,11 @@ class PropertyRegistry(RegistryApplication):
             owners=list(owners),
             actor=actor,
         )
+        taken = f"cadastral_code: the land unit {code} is already registered"
         if unit.id in self.repository:
-            raise self._already_registered(code)
+            raise Conflict(taken)
         self._check_parties(unit.holdings(), "owners")
-        try:
-            self.save(unit)
-        except EventStoreConflict:
-            raise self._already_registered(code) from None  # registered concurrently
+        self.create(unit, taken=taken)
         return code
 
     def change_description(
@@ -247,12 +242,7 @@ class PropertyRegistry(RegistryApplication):
 
     def land_unit(self, cadastral_code: str) -> LandUnit:
         """The land unit with this cadastral code (validated), or NotFound."""
-        code = validate_cadastral_code(cadastral_code)
-        try:
-            unit: LandUnit = self.repository.get(land_unit_id(code))
-        except AggregateNotFoundError:
-            raise NotFound(f"no land unit with cadastral code {code}") from None
-        return unit
+        return self.get(self._unit(cadastral_code))
 
     def ledger_seq(self, unit_id: UUID, version: int) -> int | None:
         """The ledger seq of the unit's event of this version (None if not stored)."""
@@ -267,37 +257,29 @@ class PropertyRegistry(RegistryApplication):
 
     # Helpers.
 
+    @staticmethod
+    def _unit(cadastral_code: str) -> Ref[LandUnit]:
+        code = validate_cadastral_code(cadastral_code)
+        return Ref(LandUnit, land_unit_id(code), f"land unit with cadastral code {code}")
+
     def _update(self, cadastral_code: str, decide: Callable[[LandUnit], T]) -> T:
-        """Load, decide, save; after losing a version race decide again on the new state."""
-        for _ in range(ATTEMPTS):
-            unit = self.land_unit(cadastral_code)
+        """:meth:`update` the unit; a refusal citing an earlier event names its ledger seq."""
+
+        def located(unit: LandUnit) -> T:
             try:
-                result = decide(unit)
+                return decide(unit)
             except EarlierEvent as refusal:
                 seq = self.ledger_seq(unit.id, refusal.version)
                 if seq is None:
                     raise
                 raise refusal.located(seq) from None
-            if not unit.pending_events:
-                return result  # an idempotent repetition: nothing to record
-            try:
-                self.save(unit)
-            except EventStoreConflict:
-                continue  # another command on this unit was saved first
-            return result
-        raise Conflict(
-            f"the land unit {cadastral_code} was changed by other commands at the same time; "
-            "try again"
-        )
+
+        return self.update(self._unit(cadastral_code), located)
 
     @staticmethod
     def _buyers(transfer: Transfer) -> list[Holding]:
         # The total is checked against the sellers' shares by the aggregate.
         return check_holdings(transfer.buyers, "buyers", total=None)
-
-    @staticmethod
-    def _already_registered(code: str) -> Conflict:
-        return Conflict(f"cadastral_code: the land unit {code} is already registered")
 
     def _check_parties(self, holdings: Iterable[Holding], field: str) -> None:
         """Every owner or buyer is a living person or a registered organisation."""
@@ -357,4 +339,4 @@ class PropertyRegistry(RegistryApplication):
         return Endorsement(notary, key_id_of(key), signature, settings.RIIK_CHAIN_ID)
 
 
-__all__ = ["ATTEMPTS", "PropertyRegistry", "Transfer"]
+__all__ = ["PropertyRegistry", "Transfer"]

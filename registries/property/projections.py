@@ -5,10 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.persistence import Tracking
 
-from registries.common.projections import ReadModelProjection, touch
-from registries.common.projections import ledger_seq as common_ledger_seq
+from registries.common.projections import ReadModelProjection
 from registries.property.application import PropertyRegistry
 from registries.property.domain import SEIZURE, LandUnit, party_kind, seizure_description
 from registries.property.models import (
@@ -18,14 +16,6 @@ from registries.property.models import (
     RestrictionRecord,
     TransferRecord,
 )
-
-
-def _ledger_seq(event: Any) -> int:
-    return common_ledger_seq(PropertyRegistry.name, event)
-
-
-def _touch(event: Any, seq: int, **changes: Any) -> LandUnitRecord:
-    return touch(LandUnitRecord, event, seq, **changes)
 
 
 def _set_owners(record: LandUnitRecord, owners: list[dict[str, str]], seq: int) -> None:
@@ -58,12 +48,12 @@ class LandUnitProjection(ReadModelProjection):
     application = PropertyRegistry
 
     @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+    def apply(self, event: Any) -> None:
         """Events not shown in these read models are only tracked."""
 
-    @process_event.register
-    def registered(self, event: LandUnit.Registered, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
+    @apply.register
+    def registered(self, event: LandUnit.Registered) -> None:
+        seq = self.seq(event)
         record = LandUnitRecord.objects.create(
             cadastral_code=event.cadastral_code,
             aggregate_id=event.originator_id,
@@ -75,22 +65,20 @@ class LandUnitProjection(ReadModelProjection):
         )
         _set_owners(record, event.owners, seq)
 
-    @process_event.register
-    def description_changed(self, event: LandUnit.DescriptionChanged, tracking: Tracking) -> None:
-        _touch(
+    @apply.register
+    def description_changed(self, event: LandUnit.DescriptionChanged) -> None:
+        self.touch(
+            LandUnitRecord,
             event,
-            _ledger_seq(event),
             area_m2=event.area_m2,
             purpose=event.purpose,
             address=event.address,
         )
 
-    @process_event.register
-    def ownership_transferred(
-        self, event: LandUnit.OwnershipTransferred, tracking: Tracking
-    ) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def ownership_transferred(self, event: LandUnit.OwnershipTransferred) -> None:
+        seq = self.seq(event)
+        record = self.touch(LandUnitRecord, event)
         _set_owners(record, event.owners, seq)
         TransferRecord.objects.create(
             unit=record,
@@ -106,10 +94,10 @@ class LandUnitProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def restriction_added(self, event: LandUnit.RestrictionAdded, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def restriction_added(self, event: LandUnit.RestrictionAdded) -> None:
+        seq = self.seq(event)
+        record = self.touch(LandUnitRecord, event)
         RestrictionRecord.objects.create(
             unit=record,
             number=event.number,
@@ -119,16 +107,16 @@ class LandUnitProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def restriction_removed(self, event: LandUnit.RestrictionRemoved, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def restriction_removed(self, event: LandUnit.RestrictionRemoved) -> None:
+        seq = self.seq(event)
+        record = self.touch(LandUnitRecord, event)
         record.restrictions.filter(number=event.number).update(active=False, removed_seq=seq)
 
-    @process_event.register
-    def seizure_noted(self, event: LandUnit.SeizureNoted, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def seizure_noted(self, event: LandUnit.SeizureNoted) -> None:
+        seq = self.seq(event)
+        record = self.touch(LandUnitRecord, event)
         RestrictionRecord.objects.create(
             unit=record,
             number=event.number,
@@ -141,19 +129,19 @@ class LandUnitProjection(ReadModelProjection):
         )
         _refresh_seizure(record)
 
-    @process_event.register
-    def seizure_lifted(self, event: LandUnit.SeizureLifted, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def seizure_lifted(self, event: LandUnit.SeizureLifted) -> None:
+        seq = self.seq(event)
+        record = self.touch(LandUnitRecord, event)
         record.restrictions.filter(number=event.number).update(
             active=False, removed_seq=seq, removed_cause=event.cause
         )
         _refresh_seizure(record)
 
-    @process_event.register
-    def mortgage_registered(self, event: LandUnit.MortgageRegistered, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def mortgage_registered(self, event: LandUnit.MortgageRegistered) -> None:
+        seq = self.seq(event)
+        record = self.touch(LandUnitRecord, event)
         MortgageRecord.objects.create(
             unit=record,
             rank=event.rank,
@@ -162,10 +150,10 @@ class LandUnitProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def mortgage_released(self, event: LandUnit.MortgageReleased, tracking: Tracking) -> None:
-        seq = _ledger_seq(event)
-        record = _touch(event, seq)
+    @apply.register
+    def mortgage_released(self, event: LandUnit.MortgageReleased) -> None:
+        seq = self.seq(event)
+        record = self.touch(LandUnitRecord, event)
         record.mortgages.filter(rank=event.rank).update(active=False, released_seq=seq)
 
 

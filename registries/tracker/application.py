@@ -13,9 +13,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from eventsourcing.application import AggregateNotFoundError
-
-from registries.common.application import RegistryApplication
+from registries.common.application import Ref, RegistryApplication
 from registries.common.errors import InvalidCommand, NotFound
 from registries.tracker.domain import (
     SALT_BYTES,
@@ -108,16 +106,18 @@ class TrackerRegistry(RegistryApplication):
                 f"judgment: case {case_number} has no final judgment number {judgment} "
                 "that could release a covert read"
             )
-        try:
-            read: CovertRead = self.repository.get(covert_read_id(commitment))
-        except AggregateNotFoundError:
-            raise NotFound(f"no covert read with commitment {commitment}") from None
-        sealed = SealedCovertRead.objects.filter(commitment=commitment).first()
-        if sealed is None:
-            raise NotFound(f"the record of covert read {commitment} is not held (disclosed?)")
-        read.disclose(sealed.record, bytes.fromhex(sealed.salt), case_number, judgment, actor)
-        self.save(read)
-        sealed.delete()  # now on the chain in full
+
+        def decide(read: CovertRead) -> SealedCovertRead:
+            sealed = SealedCovertRead.objects.filter(commitment=commitment).first()
+            if sealed is None:
+                raise NotFound(f"the record of covert read {commitment} is not held (disclosed?)")
+            read.disclose(sealed.record, bytes.fromhex(sealed.salt), case_number, judgment, actor)
+            return sealed
+
+        ref = Ref(
+            CovertRead, covert_read_id(commitment), f"covert read with commitment {commitment}"
+        )
+        self.update(ref, decide).delete()  # now on the chain in full
 
 
 __all__ = ["TrackerRegistry", "covert_read_id"]

@@ -1,7 +1,8 @@
 """The data tracker's aggregates and events (pure: no Django, no I/O).
 
 Every read of a person's health or court data by someone other than the
-person is recorded here, allowed or refused:
+person, and every auditor's read of an identity, court or health event on the
+chain, is recorded here, allowed or refused:
 
 * :class:`DataRead` -- one read, in the open: who read whose data, in which
   registry, what, why (purpose), whether it was refused and whether it was an
@@ -27,7 +28,7 @@ from eventsourcing.domain import Aggregate, event
 from chain.encoding import canonical
 from registries.common.errors import Conflict, InvalidCommand
 
-REGISTRIES = ("health", "court")
+REGISTRIES = ("health", "court", "identity")
 ALLOWED = "allowed"
 REFUSED = "refused"
 OUTCOMES = (ALLOWED, REFUSED)

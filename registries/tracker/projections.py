@@ -6,9 +6,8 @@ from datetime import datetime
 from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
-from eventsourcing.persistence import Tracking
 
-from registries.common.projections import ReadModelProjection, ledger_seq
+from registries.common.projections import ReadModelProjection
 from registries.tracker.application import TrackerRegistry
 from registries.tracker.domain import CovertRead, DataRead
 from registries.tracker.models import CovertCommitmentRecord, ReadRecord
@@ -42,16 +41,16 @@ class ReadProjection(ReadModelProjection):
     application = TrackerRegistry
 
     @singledispatchmethod
-    def process_event(self, domain_event: Any, tracking: Tracking) -> None:
+    def apply(self, event: Any) -> None:
         """Every tracker event has a handler."""
 
-    @process_event.register
-    def recorded(self, event: DataRead.Recorded, tracking: Tracking) -> None:
-        _lines(event, event.record, ledger_seq(TrackerRegistry.name, event))
+    @apply.register
+    def recorded(self, event: DataRead.Recorded) -> None:
+        _lines(event, event.record, self.seq(event))
 
-    @process_event.register
-    def committed(self, event: CovertRead.Committed, tracking: Tracking) -> None:
-        seq = ledger_seq(TrackerRegistry.name, event)
+    @apply.register
+    def committed(self, event: CovertRead.Committed) -> None:
+        seq = self.seq(event)
         CovertCommitmentRecord.objects.create(
             aggregate_id=event.originator_id,
             commitment=event.commitment,
@@ -61,9 +60,9 @@ class ReadProjection(ReadModelProjection):
             ledger_seq=seq,
         )
 
-    @process_event.register
-    def disclosed(self, event: CovertRead.Disclosed, tracking: Tracking) -> None:
-        seq = ledger_seq(TrackerRegistry.name, event)
+    @apply.register
+    def disclosed(self, event: CovertRead.Disclosed) -> None:
+        seq = self.seq(event)
         CovertCommitmentRecord.objects.filter(aggregate_id=event.originator_id).update(
             disclosed=True, version=event.originator_version, ledger_seq=seq
         )

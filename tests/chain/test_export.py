@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import override_settings
 
+from chain.blocks.nodekeys import forget_keys
 from chain.blocks.sealing import seal_pending
 from chain.verify import VerificationFailure, main, verify_bundle
 from registries.business.application import BusinessRegistry
@@ -106,3 +108,67 @@ def test_the_verifier_reports_what_it_checked_per_block(
     assert block_lines[0].startswith("block 1: final; hash, link, roots (business 2,")
     assert block_lines[0].endswith("checkpoints and 1 supernode signatures OK")
     assert "registry business: 13 entries" in out
+
+
+def test_a_public_export_has_no_event_payloads_and_verifies_saying_so(tmp_path: Path) -> None:
+    _four_blocks()
+    bundle = _export(tmp_path, "--public")
+    records = [json.loads(line) for line in bundle.read_text().splitlines()]
+    assert records[0]["payloads"] == "omitted"
+    entries = [r for r in records if r["type"] == "entry"]
+    assert entries
+    assert all("payload" not in r for r in entries if r["registry"] != "consensus")
+    assert all("payload" in r for r in entries if r["registry"] == "consensus")
+    result = subprocess.run(
+        [sys.executable, "-m", "chain.verify", str(bundle)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    registry_entries = sum(1 for r in entries if r["registry"] != "consensus")
+    assert (
+        f"payloads: omitted from this public bundle; the payload hashes of {registry_entries} "
+        "entries were not re-hashed"
+    ) in result.stdout
+
+
+def test_a_bundle_without_payloads_that_does_not_say_it_is_public_fails(tmp_path: Path) -> None:
+    _four_blocks()
+    bundle = _export(tmp_path, "--public")
+    lines = bundle.read_text().splitlines()
+    header = json.loads(lines[0])
+    del header["payloads"]
+    lines[0] = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    bundle.write_text("\n".join(lines) + "\n")
+    with pytest.raises(VerificationFailure, match="field 'payload' missing"):
+        verify_bundle(bundle)
+    header["payloads"] = "some"
+    lines[0] = json.dumps(header, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    bundle.write_text("\n".join(lines) + "\n")
+    with pytest.raises(VerificationFailure, match="field 'payloads' must be 'omitted'"):
+        verify_bundle(bundle)
+
+
+def test_a_range_up_to_a_block_before_a_rotation_verifies_offline(tmp_path: Path) -> None:
+    # Two rotations: the second, certified at block 2, takes effect from block
+    # 3 and is sealed in block 3, so a bundle up to block 2 lacks its entry
+    # while its header states the key history beyond block 2.
+    with override_settings(RIIK_KEYS_DIR=tmp_path / "keys"):
+        forget_keys()
+        try:
+            for _ in range(2):
+                register_company()
+                seal_pending()
+                call_command("chain", "rotate-key", stdout=io.StringIO())
+            register_company()
+            seal_pending()
+        finally:
+            forget_keys()
+    bundle = _export(tmp_path, "--to-height", "2")
+    header = json.loads(bundle.read_text().splitlines()[0])
+    assert max(member["from_height"] for member in header["supernodes"]) == 3
+    report = verify_bundle(bundle)
+    assert (report.last_height, report.history_checked) == (2, True)

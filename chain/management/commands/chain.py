@@ -1,5 +1,10 @@
-"""``manage.py chain verify``, ``chain export --out FILE``, ``chain receipt REGISTRY SEQ``
-and ``chain rotate-key``."""
+"""``manage.py chain verify``, ``chain export --out FILE [--public]``, ``chain receipt
+REGISTRY SEQ [--public]`` and ``chain rotate-key``.
+
+Without ``--public`` an export or receipt carries the registry events' payloads:
+that is for the operator at the command line (and what an auditor is handed);
+``--public`` leaves them out, so the file can be published (DESIGN §8).
+"""
 
 from __future__ import annotations
 
@@ -51,12 +56,18 @@ class Command(BaseCommand):
             "--from-height", type=int, help="first block (the bundle starts after its predecessor)"
         )
         export.add_argument("--to-height", type=int, help="last block (unsealed entries left out)")
+        export.add_argument(
+            "--public",
+            action="store_true",
+            help="leave out the registry events' payloads (a bundle anyone may have)",
+        )
         receipt = sub.add_parser(
             "receipt", help="write a record's finality receipt (checked by python -m chain.verify)"
         )
         receipt.add_argument("registry", help="registry log, e.g. business")
         receipt.add_argument("seq", type=int, help="the record's ledger seq")
         receipt.add_argument("--out", help="file to write (default: standard output)")
+        receipt.add_argument("--public", action="store_true", help="leave out the event's payload")
         sub.add_parser(
             "rotate-key",
             help="give this node's supernode key a successor from the next block on, "
@@ -70,9 +81,15 @@ class Command(BaseCommand):
         elif options["action"] == "rotate-key":
             self.rotate_key()
         elif options["action"] == "receipt":
-            self.receipt(options["registry"], options["seq"], options["out"])
+            self.receipt(options["registry"], options["seq"], options["out"], options["public"])
         else:
-            self.export(Path(options["out"]), show, options["from_height"], options["to_height"])
+            self.export(
+                Path(options["out"]),
+                show,
+                options["from_height"],
+                options["to_height"],
+                options["public"],
+            )
 
     def verify(self, show: bool) -> None:
         verifier = ChainVerifier()
@@ -85,7 +102,7 @@ class Command(BaseCommand):
                         progress.advance(task, PROGRESS_STEP)
                 report = verifier.finish(require_end=True)
             for registry, log in report.registries.items():
-                check_storage(registry, log.entries, log.head_hash)
+                check_storage(registry, log.entries, log.head_hash, verifier.frontier(registry))
         except VerificationFailure as failure:
             self.stderr.write(f"FAIL: {failure}")
             raise SystemExit(1) from None
@@ -109,9 +126,10 @@ class Command(BaseCommand):
             f"{', '.join(done.signers)})"
         )
 
-    def receipt(self, registry: str, seq: int, out: str | None) -> None:
+    def receipt(self, registry: str, seq: int, out: str | None, public: bool) -> None:
         try:
-            text = json.dumps(receipt_record(registry, seq), indent=1, sort_keys=True)
+            receipt = receipt_record(registry, seq, public=public)
+            text = json.dumps(receipt, indent=1, sort_keys=True)
         except (ReceiptError, VerificationFailure) as error:
             raise CommandError(f"no receipt: {error}") from None
         if out is None:
@@ -120,10 +138,17 @@ class Command(BaseCommand):
         Path(out).write_text(text + "\n", encoding="utf-8")
         self.stdout.write(f"wrote {out}")
 
-    def export(self, out: Path, show: bool, from_height: int | None, to_height: int | None) -> None:
+    def export(
+        self,
+        out: Path,
+        show: bool,
+        from_height: int | None,
+        to_height: int | None,
+        public: bool,
+    ) -> None:
         partial = out.with_name(out.name + ".partial")
         try:
-            records = bundle_records(from_height, to_height)
+            records = bundle_records(from_height, to_height, public=public)
             header = next(records)  # checks the range before anything is written
             with partial.open("wb") as stream, _progress(show) as progress:
                 task = progress.add_task("exporting", total=total_items(from_height, to_height))

@@ -39,10 +39,11 @@ from registries.business.api.serializers import (
     CompanyDetailSerializer,
     RegistrationSerializer,
 )
-from registries.business.api.views import checked_code, company_record, detail_response, validated
+from registries.business.api.views import checked_code, company_record, detail_response
 from registries.business.application import BusinessRegistry, Registration
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
+from registries.common.api import validated
 from registries.common.api.problems import problem_responses
 from registries.common.commands import issue
 from registries.identity.api.me import MyOrganisationCardSerializer

@@ -16,7 +16,14 @@ from rest_framework import serializers
 from chain.blocks.status import ledger_status
 from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH
 from registries.business.models import AnnualReportRecord, CompanyPerson, CompanyRecord
-from registries.common.api.serializers import StrictCharField, StrictIntegerField, ledger_history
+from registries.common.api.serializers import (
+    StrictCharField,
+    StrictIntegerField,
+    history_entry_serializer,
+    ledger_history,
+    ledger_status_serializer,
+)
+from registries.common.api.text import visible_text
 
 REGISTRY = "business"
 # Large enough for any real company, small enough that sums fit a 64-bit column.
@@ -35,15 +42,7 @@ def _personal_codes(help_text: str) -> serializers.ListField:
 # Read side ----------------------------------------------------------------
 
 
-class LedgerStatusSerializer(serializers.Serializer[Any]):
-    """Where a record's latest event stands on the chain."""
-
-    registry = serializers.CharField()
-    seq = serializers.IntegerField(allow_null=True, help_text="Ledger seq of the latest event")
-    block_height = serializers.IntegerField(
-        allow_null=True, help_text="First block that includes it (null while pending)"
-    )
-    level = serializers.CharField(help_text="pending, sealed, committed, final or witnessed")
+LedgerStatusSerializer = ledger_status_serializer("LedgerStatus")
 
 
 class AnnualReportSerializer(serializers.ModelSerializer[AnnualReportRecord]):
@@ -54,16 +53,11 @@ class AnnualReportSerializer(serializers.ModelSerializer[AnnualReportRecord]):
         fields = ["year", "revenue_cents", "net_profit_cents", "employees", "ledger_seq"]
 
 
-class HistoryEntrySerializer(serializers.Serializer[Any]):
-    """One event of a company on its registry's ledger."""
-
-    seq = serializers.IntegerField()
-    event = serializers.CharField(help_text="Event name, such as Registered or AddressChanged")
-    originator_version = serializers.IntegerField()
-    recorded_at = serializers.CharField()
-    entry_hash = serializers.CharField(help_text="Hex SHA-256 of the chained entry")
-    block_height = serializers.IntegerField(allow_null=True)
-    level = serializers.CharField()
+HistoryEntrySerializer = history_entry_serializer(
+    "HistoryEntry",
+    "One event of a company on its registry's ledger.",
+    "Registered or AddressChanged",
+)
 
 
 class CompanySummarySerializer(serializers.ModelSerializer[CompanyRecord]):
@@ -172,7 +166,9 @@ class CompanyFilterSerializer(serializers.Serializer[Any]):
 class RegistrationSerializer(serializers.Serializer[Any]):
     """An application to register a company."""
 
-    name = StrictCharField(max_length=MAX_NAME_LENGTH, help_text="Must show the legal form")
+    name = StrictCharField(
+        max_length=MAX_NAME_LENGTH, validators=[visible_text], help_text="Must show the legal form"
+    )
     legal_form = serializers.ChoiceField(choices=list(LEGAL_FORMS))
     share_capital_cents = StrictIntegerField(min_value=0, max_value=MAX_CENTS)
     founders = _personal_codes("Personal codes of the founders")

@@ -3,6 +3,7 @@
 from django.urls import path
 
 from registries.business.api import me, views
+from registries.business.commands import COMMANDS
 
 app_name = "business"
 urlpatterns = [
@@ -16,30 +17,9 @@ urlpatterns = [
         me.ChangeMyBoard.as_view(),
         name="e-service-change-board",
     ),
-    path("companies/", views.CompanyListView.as_view(), name="company-list"),
     path("companies/<str:code>/", views.CompanyDetailView.as_view(), name="company-detail"),
-    path("companies/<str:code>/board/", views.BoardChangeView.as_view(), name="company-board"),
-    path(
-        "companies/<str:code>/address/",
-        views.AddressChangeView.as_view(),
-        name="company-address",
-    ),
-    path(
-        "companies/<str:code>/capital-increases/",
-        views.CapitalIncreaseView.as_view(),
-        name="company-capital-increases",
-    ),
-    path(
-        "companies/<str:code>/annual-reports/",
-        views.AnnualReportView.as_view(),
-        name="company-annual-reports",
-    ),
-    path(
-        "companies/<str:code>/liquidation/",
-        views.LiquidationView.as_view(),
-        name="company-liquidation",
-    ),
-    path("companies/<str:code>/deletion/", views.DeletionView.as_view(), name="company-deletion"),
+    # The registrars' commands; registration joins the search at companies/.
+    *COMMANDS.urlpatterns(reads={"companies/": views.CompanyListView}),
 ]
 
 # Mounted at /api/v1/me/ by registries.access.me_urls (the signed-in citizen's own records).

@@ -1,5 +1,5 @@
 """Serializer pieces every registry's API uses: strict JSON fields, named
-enums, and a record's ledger history."""
+enums, and where a record stands on the chain (its ledger status and history)."""
 
 from __future__ import annotations
 
@@ -75,6 +75,57 @@ def enum_field(
         extend_schema_field(schema, component_name=component)(field_class)
         _ENUM_FIELDS[component] = field_class
     return field_class(choices=choices, **kwargs)
+
+
+def ledger_status_serializer(
+    component: str, seq_help: str = "Ledger seq of the latest event"
+) -> type[serializers.Serializer[Any]]:
+    """The serializer of where a registry's record stands on the chain, documented
+    as the OpenAPI component ``component`` (each registry keeps its own name)."""
+    fields: dict[str, Any] = {
+        "__doc__": "Where a record's latest event stands on the chain.",
+        "__module__": __name__,
+        "registry": serializers.CharField(),
+        "seq": serializers.IntegerField(allow_null=True, help_text=seq_help),
+        "block_height": serializers.IntegerField(
+            allow_null=True, help_text="First block that includes it (null while pending)"
+        ),
+        "level": serializers.CharField(help_text="pending, sealed, committed, final or witnessed"),
+        "Meta": type("Meta", (), {"ref_name": component}),
+    }
+    return type(f"{component}Serializer", (serializers.Serializer,), fields)
+
+
+def history_entry_serializer(
+    component: str,
+    description: str,
+    events: str,
+    *,
+    version_help: str | None = "",
+) -> type[serializers.Serializer[Any]]:
+    """The serializer of one event of a record on a registry's ledger (what
+    :func:`ledger_history` returns), documented as the OpenAPI component
+    ``component``: ``description`` says whose, ``events`` names examples;
+    ``version_help=None`` leaves out the originator version (the identity
+    registry does not publish it)."""
+    fields: dict[str, Any] = {
+        "__doc__": description,
+        "__module__": __name__,
+        "seq": serializers.IntegerField(),
+        "event": serializers.CharField(help_text=f"Event name, such as {events}"),
+    }
+    if version_help is not None:
+        fields["originator_version"] = serializers.IntegerField(help_text=version_help or None)
+    fields.update(
+        {
+            "recorded_at": serializers.CharField(),
+            "entry_hash": serializers.CharField(help_text="Hex SHA-256 of the chained entry"),
+            "block_height": serializers.IntegerField(allow_null=True),
+            "level": serializers.CharField(),
+            "Meta": type("Meta", (), {"ref_name": component}),
+        }
+    )
+    return type(f"{component}Serializer", (serializers.Serializer,), fields)
 
 
 def event_name(topic: str) -> str:

@@ -15,12 +15,16 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import ledger_status
+from registries.common.api.dates import RegistryDateField, RegistryDateTimeField
 from registries.common.api.serializers import (
     StrictCharField,
     StrictIntegerField,
     enum_field,
+    history_entry_serializer,
     ledger_history,
+    ledger_status_serializer,
 )
+from registries.common.api.text import visible_text
 from registries.court.domain import (
     ALL_PARTY_ROLES,
     APPEAL_DECISIONS,
@@ -58,27 +62,16 @@ def shows_person_codes(case: CaseRecord) -> bool:
 # Read side ------------------------------------------------------------------------------------
 
 
-class CourtLedgerStatusSerializer(serializers.Serializer[Any]):
-    """Where a record's latest event stands on the chain."""
-
-    registry = serializers.CharField()
-    seq = serializers.IntegerField(allow_null=True, help_text="Court ledger seq of the event")
-    block_height = serializers.IntegerField(
-        allow_null=True, help_text="First block that includes it (null while pending)"
-    )
-    level = serializers.CharField(help_text="pending, sealed, committed, final or witnessed")
+CourtLedgerStatusSerializer = ledger_status_serializer(
+    "CourtLedgerStatus", seq_help="Court ledger seq of the event"
+)
 
 
-class CourtHistoryEntrySerializer(serializers.Serializer[Any]):
-    """One event of a case on the court's ledger."""
-
-    seq = serializers.IntegerField()
-    event = serializers.CharField(help_text="Event name, such as Opened or JudgmentRecorded")
-    originator_version = serializers.IntegerField()
-    recorded_at = serializers.CharField()
-    entry_hash = serializers.CharField(help_text="Hex SHA-256 of the chained entry")
-    block_height = serializers.IntegerField(allow_null=True)
-    level = serializers.CharField()
+CourtHistoryEntrySerializer = history_entry_serializer(
+    "CourtHistoryEntry",
+    "One event of a case on the court's ledger.",
+    "Opened or JudgmentRecorded",
+)
 
 
 class CaseSummarySerializer(serializers.ModelSerializer[CaseRecord]):
@@ -325,7 +318,7 @@ class CaseFilterSerializer(serializers.Serializer[Any]):
 @extend_schema_field(
     {"type": "string", "pattern": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", "example": "2026-03-02"}
 )
-class OptionalDateField(serializers.DateField):
+class OptionalDateField(RegistryDateField):
     """A YYYY-MM-DD query parameter that may be sent empty (meaning: not given)."""
 
 
@@ -370,7 +363,9 @@ class CaseOpeningSerializer(serializers.Serializer[Any]):
         help_text="Personal code of the assigned judge (default: you)",
     )
     title = StrictCharField(
-        max_length=MAX_TITLE_LENGTH, help_text="What the case is about (public; no personal data)"
+        max_length=MAX_TITLE_LENGTH,
+        validators=[visible_text],
+        help_text="What the case is about (public; no personal data)",
     )
     public = serializers.BooleanField(
         default=True, help_text="False for a case heard in camera (summaries not public)"
@@ -389,7 +384,7 @@ class PartyInputSerializer(serializers.Serializer[Any]):
 class HearingInputSerializer(serializers.Serializer[Any]):
     """When and where a hearing takes place."""
 
-    starts_at = serializers.DateTimeField(help_text="ISO 8601 with time zone")
+    starts_at = RegistryDateTimeField(help_text="ISO 8601 with time zone")
     room = StrictCharField(max_length=MAX_ROOM_LENGTH)
 
 
@@ -404,7 +399,7 @@ class JudgmentInputSerializer(serializers.Serializer[Any]):
 
     kind = enum_field("CourtJudgmentKind", list(JUDGMENT_KINDS), "Kind of judgment")
     summary = StrictCharField(max_length=MAX_TEXT_LENGTH)
-    given_on = serializers.DateField(
+    given_on = RegistryDateField(
         required=False, help_text="Date of the judgment (default today; not in the future)"
     )
     company_code = StrictCharField(

@@ -4,21 +4,16 @@
 from django.urls import URLPattern, URLResolver, path
 
 from registries.health.api import views
+from registries.health.commands import COMMANDS
 
 app_name = "health"
 PATIENT = "patients/<str:code>/"
 urlpatterns: list[URLPattern | URLResolver] = [
     path(PATIENT, views.PatientRecordView.as_view(), name="patient-record"),
     path(f"{PATIENT}entry-message/", views.EntryMessageView.as_view(), name="entry-message"),
-    path(f"{PATIENT}encounters/", views.EncounterView.as_view(), name="encounters"),
-    path(f"{PATIENT}prescriptions/", views.PrescriptionView.as_view(), name="prescriptions"),
-    path(
-        f"{PATIENT}prescriptions/<int:number>/dispensing/",
-        views.DispensingView.as_view(),
-        name="dispensing",
-    ),
-    path(f"{PATIENT}erasure/", views.ErasureView.as_view(), name="erasure"),
     path("emergency-accesses/", views.EmergencyAccessView.as_view(), name="emergency-accesses"),
+    # The commands; issuing a prescription joins the pharmacists' list at prescriptions/.
+    *COMMANDS.urlpatterns(reads={f"{PATIENT}prescriptions/": views.PrescriptionView}),
 ]
 me_urlpatterns: list[URLPattern | URLResolver] = [
     path("health/", views.MyHealthView.as_view(), name="me-health"),

@@ -6,10 +6,13 @@
   pharmacists list and dispense prescriptions, the ministry (health
   registrar) erases a record and lists emergency accesses.
 * ``/api/v1/me/health/`` -- the patient: their record; consent changes and
-  representatives are signed commands (:mod:`registries.common.api.signing`).
+  representatives are signed commands (:mod:`registries.access.signing`).
 
-Every command goes through :func:`registries.common.commands.issue`; refused
-commands write nothing and answer with RFC 9457 problem+json.
+The doctors', pharmacists' and ministry's commands are declared in
+``registries.health.commands`` and join these routes through the catalog
+(``api/urls.py``). Every command goes through
+:func:`registries.common.commands.issue`; refused commands write nothing and
+answer with RFC 9457 problem+json.
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
@@ -30,18 +33,14 @@ from rest_framework.response import Response
 
 from registries.access.roles import registry_role
 from registries.access.signing import SignedCommandMixin
-from registries.access.tokens import actor
+from registries.common.api import validated
 from registries.common.api.problems import problem_responses
 from registries.common.application import running
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand
 from registries.health.api.serializers import (
-    CreatedEntrySerializer,
-    DispensingInSerializer,
-    EncounterInSerializer,
     EntryMessageInSerializer,
     EntryMessageOutSerializer,
-    ErasureInSerializer,
     PrescriptionInSerializer,
     PrescriptionOutSerializer,
     RecordOutSerializer,
@@ -85,12 +84,6 @@ def person_code(request: Request) -> str:
     if code is None:
         raise PermissionDenied("sign in as a person: your username is your personal code")
     return code
-
-
-def validated(serializer_class: type[serializers.BaseSerializer[Any]], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def reader_of(request: Request, default_purpose: str) -> Reader:
@@ -160,30 +153,6 @@ class EntryMessageView(GenericAPIView[Any]):
 
 
 @extend_schema(tags=TAGS, parameters=[CODE])
-class EncounterView(GenericAPIView[Any]):
-    """Record an encounter with diagnoses (doctors, endorsed by their signature)."""
-
-    permission_classes = [Doctor]
-    serializer_class = EncounterInSerializer
-
-    @extend_schema(
-        summary="Record an encounter (doctors)",
-        request=EncounterInSerializer,
-        responses={201: CreatedEntrySerializer, **problem_responses(400, 401, 403, 404, 410)},
-    )
-    def post(self, request: Request, code: str) -> Response:
-        data = validated(EncounterInSerializer, request.data)
-        doctor = person_code(request)
-        number = run(
-            lambda app: app.record_encounter(
-                code, data["provider"], doctor, data["summary"], data["diagnoses"],
-                data["occurred_on"], data["signature"], actor(request),
-            )
-        )  # fmt: skip
-        return Response({"number": number}, status.HTTP_201_CREATED)
-
-
-@extend_schema(tags=TAGS, parameters=[CODE])
 class PrescriptionView(GenericAPIView[Any]):
     """Prescriptions: pharmacists list those that can be dispensed, doctors issue them."""
 
@@ -202,65 +171,6 @@ class PrescriptionView(GenericAPIView[Any]):
         reader = reader_of(request, "dispensing")
         found = read_prescriptions(reader, check_person(code, "code"), timezone.localdate())
         return Response(PrescriptionOutSerializer(found, many=True).data)
-
-    @extend_schema(
-        summary="Issue a prescription (doctors)",
-        request=PrescriptionInSerializer,
-        responses={201: CreatedEntrySerializer, **problem_responses(400, 401, 403, 404, 410)},
-    )
-    def post(self, request: Request, code: str) -> Response:
-        if not Doctor().has_permission(request, self):
-            raise PermissionDenied(Doctor.message)
-        data = validated(PrescriptionInSerializer, request.data)
-        doctor = person_code(request)
-        number = run(
-            lambda app: app.issue_prescription(
-                code, data["provider"], doctor, data["medicine"], data["dosage"],
-                data["issued_on"], data["expires_on"], data["signature"], actor(request),
-            )
-        )  # fmt: skip
-        return Response({"number": number}, status.HTTP_201_CREATED)
-
-
-@extend_schema(tags=TAGS, parameters=[CODE])
-class DispensingView(GenericAPIView[Any]):
-    """Dispense a prescription (pharmacists)."""
-
-    permission_classes = [Pharmacist]
-    serializer_class = DispensingInSerializer
-
-    @extend_schema(
-        summary="Dispense a prescription (pharmacists)",
-        request=DispensingInSerializer,
-        responses={200: DispensingInSerializer, **problem_responses(400, 401, 403, 404, 409)},
-    )
-    def post(self, request: Request, code: str, number: int) -> Response:
-        data = validated(DispensingInSerializer, request.data)
-        pharmacist = person_code(request)
-        run(
-            lambda app: app.dispense(
-                code, number, data["pharmacy"], pharmacist, timezone.localdate(), actor(request)
-            )
-        )
-        return Response({"number": number, "dispensed_on": timezone.localdate()})
-
-
-@extend_schema(tags=TAGS, parameters=[CODE])
-class ErasureView(GenericAPIView[Any]):
-    """Erase a patient's health data by destroying their key (the ministry)."""
-
-    permission_classes = [Ministry]
-    serializer_class = ErasureInSerializer
-
-    @extend_schema(
-        summary="Erase a patient's health data (crypto-shredding; the ministry)",
-        request=ErasureInSerializer,
-        responses={200: ErasureInSerializer, **problem_responses(400, 401, 403, 404, 410)},
-    )
-    def post(self, request: Request, code: str) -> Response:
-        data = validated(ErasureInSerializer, request.data)
-        run(lambda app: app.erase(code, data["reason"], actor(request)))
-        return Response({"erased": True, "reason": data["reason"]})
 
 
 @extend_schema(tags=TAGS)

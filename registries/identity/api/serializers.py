@@ -15,7 +15,15 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import ledger_status
-from registries.common.api.serializers import StrictCharField, enum_field, ledger_history
+from registries.common.api.dates import RegistryDateField
+from registries.common.api.serializers import (
+    StrictCharField,
+    enum_field,
+    history_entry_serializer,
+    ledger_history,
+    ledger_status_serializer,
+)
+from registries.common.api.text import visible_text
 from registries.identity.domain import (
     KEY_STATUSES,
     MAX_NAME_LENGTH,
@@ -54,32 +62,15 @@ def role_field(**kwargs: Any) -> serializers.ChoiceField:
     return enum_field("IdentityOfficialRole", list(ROLES), "An official's role", **kwargs)
 
 
-class LedgerStatusSerializer(serializers.Serializer[Any]):
-    """Where a record's latest event stands on the chain."""
-
-    registry = serializers.CharField()
-    seq = serializers.IntegerField(allow_null=True, help_text="Ledger seq of the latest event")
-    block_height = serializers.IntegerField(
-        allow_null=True, help_text="First block that includes it (null while pending)"
-    )
-    level = serializers.CharField(help_text="pending, sealed, committed, final or witnessed")
-
-    class Meta:
-        ref_name = "IdentityLedgerStatus"
+LedgerStatusSerializer = ledger_status_serializer("IdentityLedgerStatus")
 
 
-class HistoryEntrySerializer(serializers.Serializer[Any]):
-    """One event of a record on the identity ledger."""
-
-    seq = serializers.IntegerField()
-    event = serializers.CharField(help_text="Event name, such as Registered or KeyRotated")
-    recorded_at = serializers.CharField()
-    entry_hash = serializers.CharField(help_text="Hex SHA-256 of the chained entry")
-    block_height = serializers.IntegerField(allow_null=True)
-    level = serializers.CharField()
-
-    class Meta:
-        ref_name = "IdentityHistoryEntry"
+HistoryEntrySerializer = history_entry_serializer(
+    "IdentityHistoryEntry",
+    "One event of a record on the identity ledger.",
+    "Registered or KeyRotated",
+    version_help=None,
+)
 
 
 class PublicKeySerializer(serializers.ModelSerializer[PublicKeyRecord]):
@@ -257,21 +248,21 @@ class PersonRegistrationSerializer(serializers.Serializer[Any]):
     """Registering a person: birth date and sex come from the personal code."""
 
     personal_code = _personal_code()
-    first_name = StrictCharField(max_length=MAX_NAME_LENGTH)
-    last_name = StrictCharField(max_length=MAX_NAME_LENGTH)
+    first_name = StrictCharField(max_length=MAX_NAME_LENGTH, validators=[visible_text])
+    last_name = StrictCharField(max_length=MAX_NAME_LENGTH, validators=[visible_text])
 
 
 class NameChangeSerializer(serializers.Serializer[Any]):
     """A person's new names."""
 
-    first_name = StrictCharField(max_length=MAX_NAME_LENGTH)
-    last_name = StrictCharField(max_length=MAX_NAME_LENGTH)
+    first_name = StrictCharField(max_length=MAX_NAME_LENGTH, validators=[visible_text])
+    last_name = StrictCharField(max_length=MAX_NAME_LENGTH, validators=[visible_text])
 
 
 class DeathSerializer(serializers.Serializer[Any]):
     """The day a person died."""
 
-    died_on = serializers.DateField(help_text="YYYY-MM-DD")
+    died_on = RegistryDateField(help_text="YYYY-MM-DD")
 
 
 class PublicKeyInputSerializer(serializers.Serializer[Any]):
@@ -297,7 +288,7 @@ class OrganisationRegistrationSerializer(serializers.Serializer[Any]):
     """Registering an organisation under its registry code."""
 
     registry_code = StrictCharField(max_length=8, help_text="8-digit registry code")
-    name = StrictCharField(max_length=MAX_ORGANISATION_NAME_LENGTH)
+    name = StrictCharField(max_length=MAX_ORGANISATION_NAME_LENGTH, validators=[visible_text])
     kind = kind_field()
 
 
@@ -323,5 +314,6 @@ class RepresentativeAppointmentSerializer(serializers.Serializer[Any]):
     personal_code = _personal_code("Personal code of the representative")
     title = StrictCharField(
         max_length=MAX_TITLE_LENGTH,
+        validators=[visible_text],
         help_text="In which capacity the person represents it, such as 'chief executive'",
     )

@@ -27,10 +27,11 @@ from registries.access.me import (
     my_code,
 )
 from registries.access.signing import SignedCommandMixin, signatures_field
+from registries.common.api import validated
 from registries.common.api.problems import problem_responses
 from registries.common.commands import issue
 from registries.property.api.serializers import LandUnitDetailSerializer, TransferInputSerializer
-from registries.property.api.views import detail_response, transfer_of, validated
+from registries.property.api.views import detail_response, transfer_of
 from registries.property.application import PropertyRegistry
 from registries.property.domain import PERSON, party_kind, validate_cadastral_code
 from registries.property.models import LandUnitRecord, MortgageRecord, OwnershipRecord

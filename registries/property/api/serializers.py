@@ -20,7 +20,9 @@ from registries.common.api.serializers import (
     StrictCharField,
     StrictIntegerField,
     enum_field,
+    history_entry_serializer,
     ledger_history,
+    ledger_status_serializer,
 )
 from registries.property.domain import (
     MAX_ADDRESS_LENGTH,
@@ -88,33 +90,15 @@ def signed_message(record: TransferRecord) -> str:
 # Read side ------------------------------------------------------------------------------
 
 
-class LedgerStatusSerializer(serializers.Serializer[Any]):
-    """Where a record's latest event stands on the chain."""
-
-    registry = serializers.CharField()
-    seq = serializers.IntegerField(allow_null=True, help_text="Ledger seq of the latest event")
-    block_height = serializers.IntegerField(
-        allow_null=True, help_text="First block that includes it (null while pending)"
-    )
-    level = serializers.CharField(help_text="pending, sealed, committed, final or witnessed")
-
-    class Meta:
-        ref_name = "PropertyLedgerStatus"
+LedgerStatusSerializer = ledger_status_serializer("PropertyLedgerStatus")
 
 
-class HistoryEntrySerializer(serializers.Serializer[Any]):
-    """One event of a land unit on the property ledger."""
-
-    seq = serializers.IntegerField()
-    event = serializers.CharField(help_text="Event name, such as Registered or SeizureNoted")
-    originator_version = serializers.IntegerField(help_text="The unit's version it made")
-    recorded_at = serializers.CharField()
-    entry_hash = serializers.CharField(help_text="Hex SHA-256 of the chained entry")
-    block_height = serializers.IntegerField(allow_null=True)
-    level = serializers.CharField()
-
-    class Meta:
-        ref_name = "PropertyHistoryEntry"
+HistoryEntrySerializer = history_entry_serializer(
+    "PropertyHistoryEntry",
+    "One event of a land unit on the property ledger.",
+    "Registered or SeizureNoted",
+    version_help="The unit's version it made",
+)
 
 
 class OwnerSerializer(serializers.ModelSerializer[OwnershipRecord]):

@@ -5,66 +5,47 @@
   and ``transfer-message/``, which returns the canonical bytes a notary signs.
   Searching by a person's code (``?owner=<personal code>``) is for property
   officials and for that person only; by an organisation's code it is public.
-* Commands on the register (register a unit, change part I, enter and remove
-  part III entries, enter and release mortgages) need the property registrar
-  role (``registry_role("property", "registrar")``).
-* A transfer of ownership carries the notary's signature. It may be submitted
-  by a property registrar (who files the notary-signed deed) or by the
-  endorsing notary themselves (the caller's personal code equals ``notary``);
-  either way the signature is what makes it valid, not the caller.
-* Seizure notes are not an API command: only the court registry's process
-  writes them (``PropertyRegistry.note_seizure``/``lift_seizure``).
+* The commands on the register (``registries.property.commands``) join
+  these routes through the catalog (``api/urls.py``): they need the property
+  registrar role, a transfer may also come from its endorsing notary.
 
-Every command is issued through :func:`registries.common.commands.issue`, so
-the answer already shows its effect. Errors are RFC 9457 problem documents.
+Errors are RFC 9457 problem documents.
 """
 
 from __future__ import annotations
 
-from typing import Any, ClassVar
+from typing import Any
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
-from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import serializers, status
+from rest_framework import status
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
-from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission
+from rest_framework.permissions import AllowAny
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.access.roles import registry_role, request_has_role, role_message
-from registries.access.tokens import actor
-from registries.common.api import text_contains
+from registries.access.roles import registry_role, request_has_role
+from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
 from registries.common.application import running
-from registries.common.commands import issue
 from registries.common.errors import NotFound
 from registries.identity.services import official_code_of
 from registries.property.api.serializers import (
-    DescriptionChangeSerializer,
-    EmptyCommandSerializer,
     LandUnitDetailSerializer,
     LandUnitFilterSerializer,
-    LandUnitRegistrationSerializer,
     LandUnitSummarySerializer,
-    MortgageInputSerializer,
-    RestrictionInputSerializer,
-    TransferInputSerializer,
     TransferMessageInputSerializer,
     TransferMessageSerializer,
 )
 from registries.property.application import PropertyRegistry, Transfer
 from registries.property.domain import PERSON, party_kind, validate_cadastral_code
 from registries.property.models import LandUnitRecord
-from registries.property.projections import PROJECTIONS
 
 TAGS = ["property"]
-# Reads that are public: a token or session is accepted but not needed.
-PUBLIC: Any = [{"tokenAuth": []}, {"cookieAuth": []}, {}]
 
 CODE_PARAMETER = OpenApiParameter(
     "code",
@@ -73,51 +54,10 @@ CODE_PARAMETER = OpenApiParameter(
     pattern=r"^[0-9]{5}:[0-9]{3}:[0-9]{4}$",
     description="Cadastral code of the land unit, such as 78401:101:0010",
 )
-NUMBER_PARAMETER = OpenApiParameter(
-    "number", OpenApiTypes.INT, OpenApiParameter.PATH, description="Part III entry number"
-)
-RANK_PARAMETER = OpenApiParameter(
-    "rank", OpenApiTypes.INT, OpenApiParameter.PATH, description="Rank of the mortgage"
-)
 
 PropertyRegistrar = registry_role("property", "registrar")
-
-
-# Permissions ----------------------------------------------------------------------------
-
-
-class PublicReadRegistrarWrite(BasePermission):
-    """Reads for everyone; commands for property registrars."""
-
-    message = role_message("property", "registrar")
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        if request.method in SAFE_METHODS:
-            return True
-        return PropertyRegistrar().has_permission(request, view)
-
-
-class RegistrarOrEndorsingNotary(BasePermission):
-    """A property registrar, or the notary who endorsed the transfer (``notary`` in the body)."""
-
-    message = (
-        "only a registrar of the property registry, or the notary who endorsed the "
-        "transfer, may submit it"
-    )
-
-    def has_permission(self, request: Request, view: Any) -> bool:
-        user = request.user
-        if not (user and user.is_authenticated):
-            raise NotAuthenticated()
-        if request_has_role(request, "property", "registrar"):
-            return True
-        own = official_code_of(user)
-        data = request.data if isinstance(request.data, dict) else {}
-        return (
-            own is not None
-            and own == data.get("notary")
-            and request_has_role(request, "property", "notary")
-        )
+# Reads for everyone; the registrars' commands join the search (registration).
+PublicReadRegistrarWrite = public_read(PropertyRegistrar)
 
 
 def may_search_by_person(request: Request, code: str) -> bool:
@@ -146,30 +86,18 @@ def land_unit_record(code: str) -> LandUnitRecord:
         raise NotFound(f"no land unit with cadastral code {code}") from None
 
 
-def validated(serializer_class: type[serializers.BaseSerializer[Any]], data: Any) -> dict[str, Any]:
-    """The data after the serializer's checks (a 400 problem listing the fields if not)."""
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
-
-
 def holdings(items: list[dict[str, str]]) -> list[tuple[str, str]]:
     return [(item["owner"], item["share"]) for item in items]
 
 
-def detail_response(
-    request: Request,
-    code: str,
-    status_code: int = status.HTTP_200_OK,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    """The unit's title register, as every command answers."""
-    body = LandUnitDetailSerializer(land_unit_record(code), context={"request": request}).data
-    return Response(body, status=status_code, headers=headers)
+def unit_body(request: Request, code: str) -> Any:
+    """The unit's title register, as the detail view and every command answer."""
+    return LandUnitDetailSerializer(land_unit_record(code), context={"request": request}).data
 
 
-def unit_url(request: Request, code: str) -> str:
-    return request.build_absolute_uri(reverse("property:land-unit-detail", args=[code]))
+def detail_response(request: Request, code: str, status_code: int = status.HTTP_200_OK) -> Response:
+    """The unit's title register as a response (the detail view, the e-services)."""
+    return Response(unit_body(request, code), status=status_code)
 
 
 # Land units -------------------------------------------------------------------------------
@@ -221,33 +149,6 @@ class LandUnitListView(ListModelMixin, GenericAPIView[LandUnitRecord]):
     def get(self, request: Request) -> Response:
         return self.list(request)
 
-    @extend_schema(
-        summary="Register a land unit with its first owners",
-        request=LandUnitRegistrationSerializer,
-        responses={
-            201: LandUnitDetailSerializer,
-            **problem_responses(400, 401, 403, 409, 429),
-        },
-    )
-    def post(self, request: Request) -> Response:
-        data = validated(LandUnitRegistrationSerializer, request.data)
-        who = actor(request)
-        code = issue(
-            PropertyRegistry,
-            PROJECTIONS,
-            lambda app: app.register_land_unit(
-                data["cadastral_code"],
-                data["area_m2"],
-                data["purpose"],
-                data["address"],
-                holdings(data["owners"]),
-                who,
-            ),
-        )
-        return detail_response(
-            request, code, status.HTTP_201_CREATED, {"Location": unit_url(request, code)}
-        )
-
 
 @extend_schema(tags=TAGS, parameters=[CODE_PARAMETER])
 class LandUnitDetailView(GenericAPIView[LandUnitRecord]):
@@ -263,150 +164,6 @@ class LandUnitDetailView(GenericAPIView[LandUnitRecord]):
     )
     def get(self, request: Request, code: str) -> Response:
         return detail_response(request, code)
-
-
-class UnitCommandView(GenericAPIView[LandUnitRecord]):
-    """Base of the registrars' commands on one unit: POST the command's data."""
-
-    permission_classes = [PropertyRegistrar]
-    success_status: ClassVar[int] = status.HTTP_200_OK
-
-    def execute(
-        self, app: PropertyRegistry, code: str, data: dict[str, Any], who: str, **kwargs: Any
-    ) -> None:
-        raise NotImplementedError
-
-    def post(self, request: Request, code: str, **kwargs: Any) -> Response:
-        validate_cadastral_code(code)
-        data = validated(self.get_serializer_class(), request.data)
-        who = actor(request)
-        issue(
-            PropertyRegistry,
-            PROJECTIONS,
-            lambda app: self.execute(app, code, data, who, **kwargs),
-        )
-        return detail_response(request, code, self.success_status)
-
-
-def command_schema(
-    summary: str,
-    request: type[serializers.Serializer[Any]],
-    *,
-    created: bool = False,
-    extra: list[OpenApiParameter] | None = None,
-    description: str = "",
-) -> Any:
-    """OpenAPI documentation of a command on one unit."""
-    return extend_schema(
-        tags=TAGS,
-        summary=summary,
-        description=description or None,
-        parameters=[CODE_PARAMETER, *(extra or [])],
-        request=request,
-        responses={
-            (201 if created else 200): LandUnitDetailSerializer,
-            **problem_responses(400, 401, 403, 404, 409, 429),
-        },
-    )
-
-
-@command_schema("Change part I: area, intended purpose, address", DescriptionChangeSerializer)
-class DescriptionView(UnitCommandView):
-    """Change the description of a land unit."""
-
-    serializer_class = DescriptionChangeSerializer
-
-    def execute(
-        self, app: PropertyRegistry, code: str, data: dict[str, Any], who: str, **kwargs: Any
-    ) -> None:
-        app.change_description(code, data["area_m2"], data["purpose"], data["address"], who)
-
-
-@command_schema(
-    "Enter a restriction or encumbrance in part III", RestrictionInputSerializer, created=True
-)
-class RestrictionView(UnitCommandView):
-    """Enter a servitude, usufruct, right of pre-emption, ... in part III."""
-
-    serializer_class = RestrictionInputSerializer
-    success_status = status.HTTP_201_CREATED
-
-    def execute(
-        self, app: PropertyRegistry, code: str, data: dict[str, Any], who: str, **kwargs: Any
-    ) -> None:
-        app.add_restriction(code, data["kind"], data["description"], data["beneficiary"], who)
-
-
-@command_schema(
-    "Remove a part III entry (not a seizure note)",
-    EmptyCommandSerializer,
-    extra=[NUMBER_PARAMETER],
-)
-class RestrictionRemovalView(UnitCommandView):
-    """Delete a restriction from part III."""
-
-    serializer_class = EmptyCommandSerializer
-
-    def execute(
-        self, app: PropertyRegistry, code: str, data: dict[str, Any], who: str, **kwargs: Any
-    ) -> None:
-        app.remove_restriction(code, int(kwargs["number"]), who)
-
-
-@command_schema(
-    "Enter a mortgage in part IV (ranked by order of recording)",
-    MortgageInputSerializer,
-    created=True,
-)
-class MortgageView(UnitCommandView):
-    """Enter a mortgage; it ranks after every mortgage recorded on the unit before it."""
-
-    serializer_class = MortgageInputSerializer
-    success_status = status.HTTP_201_CREATED
-
-    def execute(
-        self, app: PropertyRegistry, code: str, data: dict[str, Any], who: str, **kwargs: Any
-    ) -> None:
-        app.add_mortgage(code, data["amount_cents"], data["creditor"], who)
-
-
-@command_schema("Release a mortgage", EmptyCommandSerializer, extra=[RANK_PARAMETER])
-class MortgageReleaseView(UnitCommandView):
-    """Delete a mortgage from part IV; the others keep their ranks."""
-
-    serializer_class = EmptyCommandSerializer
-
-    def execute(
-        self, app: PropertyRegistry, code: str, data: dict[str, Any], who: str, **kwargs: Any
-    ) -> None:
-        app.release_mortgage(code, int(kwargs["rank"]), who)
-
-
-@command_schema(
-    "Transfer ownership with a notary's endorsement",
-    TransferInputSerializer,
-    created=True,
-    description=(
-        "Submitted by a property registrar or by the endorsing notary. `signature` is the "
-        "notary's Ed25519 signature of the canonical message that `transfer-message/` returns "
-        "for the same sellers, buyers, price and `unit_version`. Nothing is written unless the "
-        "signer is a property notary, the signature verifies with their current e-ID key, "
-        "`unit_version` is the unit's current version, the sellers own the unit and no seizure "
-        "note stands. Of two conflicting transfers the one earlier in the ledger wins; the "
-        "other gets 409 naming the winner's ledger seq."
-    ),
-)
-class TransferView(UnitCommandView):
-    """Transfer ownership of a land unit, endorsed by a notary."""
-
-    permission_classes = [RegistrarOrEndorsingNotary]
-    serializer_class = TransferInputSerializer
-    success_status = status.HTTP_201_CREATED
-
-    def execute(
-        self, app: PropertyRegistry, code: str, data: dict[str, Any], who: str, **kwargs: Any
-    ) -> None:
-        app.transfer_ownership(code, transfer_of(data), who)
 
 
 def transfer_of(data: dict[str, Any]) -> Transfer:

@@ -4,15 +4,12 @@ list in ``me_urlpatterns`` (mounted under ``/api/v1/me/``)."""
 from django.urls import URLPattern, URLResolver, path
 
 from registries.tracker.api import views
+from registries.tracker.commands import COMMANDS
 
 app_name = "tracker"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("covert-reads/", views.CovertReadListView.as_view(), name="covert-read-list"),
-    path(
-        "covert-reads/<str:commitment>/disclosure/",
-        views.DisclosureView.as_view(),
-        name="covert-read-disclosure",
-    ),
+    *COMMANDS.urlpatterns(reads={}),
 ]
 me_urlpatterns: list[URLPattern | URLResolver] = [
     path("data-tracker/", views.MyDataReadsView.as_view(), name="me-data-tracker"),

@@ -4,12 +4,11 @@
   their health or court data, where, when, why, refused or not, emergency
   accesses flagged, covert reads once a court has disclosed them.
 * ``/api/v1/tracker/covert-reads/`` -- judges: the commitments of covert
-  reads (no person, no record) and their disclosure by a final judgment.
+  reads (no person, no record); their disclosure by a final judgment is the
+  tracker's command (``registries.tracker.commands``).
 """
 
 from __future__ import annotations
-
-from typing import Any
 
 from django.db.models import QuerySet
 from drf_spectacular.utils import extend_schema
@@ -21,18 +20,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registries.access.roles import registry_role
-from registries.access.tokens import actor
 from registries.common.api.problems import problem_responses
-from registries.common.commands import issue
 from registries.identity.services import official_code_of
 from registries.tracker.api.serializers import (
     CommitmentSerializer,
-    DisclosureSerializer,
     ReadSerializer,
 )
-from registries.tracker.application import TrackerRegistry
 from registries.tracker.models import CovertCommitmentRecord, ReadRecord
-from registries.tracker.projections import PROJECTIONS
 
 TAGS = ["tracker"]
 
@@ -80,30 +74,3 @@ class CovertReadListView(ListModelMixin, GenericAPIView[CovertCommitmentRecord])
     )
     def get(self, request: Request) -> Response:
         return self.list(request)
-
-
-@extend_schema(tags=TAGS)
-class DisclosureView(GenericAPIView[Any]):
-    """Disclose a covert read, released by a final judgment of its case (judges)."""
-
-    permission_classes = [registry_role("court", "judge")]
-    serializer_class = DisclosureSerializer
-
-    @extend_schema(
-        summary="Disclose a covert read to its persons",
-        request=DisclosureSerializer,
-        responses={200: CommitmentSerializer, **problem_responses(400, 401, 403, 404, 409, 429)},
-    )
-    def post(self, request: Request, commitment: str) -> Response:
-        serializer = DisclosureSerializer(data=request.data)
-        serializer.is_valid(raise_exception=True)
-        data = serializer.validated_data
-        issue(
-            TrackerRegistry,
-            PROJECTIONS,
-            lambda app: app.disclose_covert_read(
-                commitment, data["case_number"], data["judgment"], actor(request)
-            ),
-        )
-        record = CovertCommitmentRecord.objects.get(commitment=commitment)
-        return Response(CommitmentSerializer(record).data)

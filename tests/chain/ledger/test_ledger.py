@@ -96,7 +96,7 @@ def test_a_refused_save_writes_neither_events_nor_ledger_entries() -> None:
     head_before = bytes(LedgerHead.objects.get(registry="business").entry_hash)
     stale.change_address("Narva, Peetri plats 1", "registrar")
     with pytest.raises(Conflict):
-        app._save_company(stale)
+        app.create(stale, taken="the company was changed meanwhile")
     assert LedgerEntry.objects.count() == before
     assert bytes(LedgerHead.objects.get(registry="business").entry_hash) == head_before
     _assert_log_is_whole("business")

@@ -74,6 +74,27 @@ def test_a_receipt_verifies_offline_and_says_what_it_checked(tmp_path: Path) -> 
     assert "registry business seq 7: final in block 2" in output
 
 
+def test_a_public_receipt_verifies_offline_and_says_the_payload_was_not_re_hashed(
+    tmp_path: Path,
+) -> None:
+    _build_chain()
+    out = tmp_path / "public.json"
+    call_command(
+        "chain", "receipt", "business", "7", "--public", "--out", str(out), stdout=io.StringIO()
+    )
+    receipt = json.loads(out.read_text())
+    assert receipt["payloads"] == "omitted"
+    assert "payload" not in receipt["entry"]
+    code, output = _verify(out)
+    assert code == 0, output
+    assert ("registry business seq 7: entry hash OK (registries.business.domain:") in output
+    assert "public receipt: the payload is omitted, so its payload hash was not re-hashed" in output
+    assert "registry business seq 7: final in block 2" in output
+    receipt["entry"]["payload_hash"] = "00" * 32
+    with pytest.raises(VerificationFailure, match="registry business seq 7: entry hash mismatch"):
+        verify_receipt(receipt)
+
+
 def test_a_receipt_still_verifies_against_old_trusted_keys_after_the_node_key_changes(
     tmp_path: Path,
 ) -> None:

@@ -2,9 +2,15 @@
 
 from __future__ import annotations
 
-import pytest
+from unittest.mock import ANY
 
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from chain.ledger.models import LedgerEntry
 from registries.business.application import BusinessRegistry
+from registries.business.domain import company_id
 from registries.business.models import CompanyRecord
 from registries.business.projections import CompanyProjection
 from registries.common import projections
@@ -34,3 +40,20 @@ def test_catch_up_applies_every_event_once_in_batches(
     register_company()
     assert projections.catch_up(CompanyProjection) == 2
     assert CompanyRecord.objects.count() == 4
+
+
+def test_a_batch_looks_up_its_ledger_seqs_in_one_query() -> None:
+    codes = [register_company() for _ in range(5)]
+    app = running(BusinessRegistry)
+    for code in codes:
+        app.change_address(code, "Tartu, Raekoja plats 1", "registrar")
+    with CaptureQueriesContext(connection) as queries:
+        assert projections.catch_up(CompanyProjection) == 15
+    assert [q["sql"] for q in queries if "ledger_entry" in q["sql"]] == [ANY]
+    seqs = dict(CompanyRecord.objects.values_list("registry_code", "ledger_seq"))
+    assert seqs == {
+        code: LedgerEntry.objects.get(
+            registry="business", originator_id=company_id(code), originator_version=2
+        ).seq
+        for code in codes
+    }

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("common", "0004_idempotent_response_headers"),
+        ("common", "0005_idempotency_without_personal_data"),
     ]
 
     operations = [

@@ -1,18 +1,19 @@
 """What the registries' admins share: read-only read models changed only by command forms.
 
 A registry's admin subclasses :class:`CommandAdmin` for each read model and
-names its application, projections, the command forms it offers on a record
-(:class:`RecordCommand`) and, optionally, the form that adds a record (a
-registration). Records are never edited or deleted directly; a refused
-command shows the registry's message on the form (on the field it names) and
-writes nothing. Who may issue commands is the subclass's :meth:`can_act`.
+names its catalog (:mod:`registries.access.catalog`), the target whose
+commands it offers on a record as buttons and forms, and, optionally, the
+command whose form adds a record (a registration). Records are never edited
+or deleted directly; a refused command shows the registry's message on the
+form (on the field it names) and writes nothing. Who may issue commands is
+the subclass's :meth:`can_act`.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any, ClassVar
 
 from django import forms
@@ -25,12 +26,19 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 
 from chain.blocks.status import LedgerStatus, ledger_status
-from registries.common.application import RegistryApplication
+from registries.access.catalog import Catalog, Command, Target
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
-from registries.common.projections import ReadModelProjection
 
-__all__ = ["CommandAdmin", "CommandForm", "RecordCommand", "html_table"]
+__all__ = [
+    "CodesField",
+    "CommandAdmin",
+    "CommandForm",
+    "EuroField",
+    "euros",
+    "html_table",
+    "to_cents",
+]
 
 _FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.+)$", re.DOTALL)
 
@@ -45,6 +53,11 @@ class CommandForm(forms.Form):
     """
 
     field_aliases: ClassVar[dict[str, str]] = {}
+
+    def command_data(self) -> dict[str, Any]:
+        """The command's data in the API's words (the cleaned data, unless a form
+        asks in other units, such as euros for cents)."""
+        return dict(self.cleaned_data)
 
     def __init__(self, *args: Any, record: Any = None, **kwargs: Any) -> None:
         self.record = record
@@ -62,20 +75,44 @@ class CommandForm(forms.Form):
         self.add_error(None, message)
 
 
-@dataclass(frozen=True)
-class RecordCommand:
-    """A command on one record, offered as a button and a form on its admin page.
+def euros(cents: int) -> str:
+    """``250000`` -> ``2 500.00 €``."""
+    return f"{Decimal(cents) / 100:,.2f}".replace(",", "\u202f") + " €"
 
-    ``run(app, record, form, who)`` issues the command; ``available(record)``
-    says whether the button is shown for this record.
-    """
 
-    slug: str
-    title: str
-    form: type[CommandForm]
-    run: Callable[[Any, Any, Any, str], object]
-    done: str
-    available: Callable[[Any], bool] = field(default=lambda record: True)
+def to_cents(amount: Decimal) -> int:
+    """Euros with at most two decimals, as whole cents (what the API takes)."""
+    return int((amount * 100).to_integral_value())
+
+
+class EuroField(forms.DecimalField):
+    """An amount in euros with at most two decimals, up to ``max_cents`` (the API's limit)."""
+
+    def __init__(self, *, max_cents: int, min_value: Decimal = Decimal(0), **kwargs: Any) -> None:
+        super().__init__(
+            max_digits=16,
+            decimal_places=2,
+            min_value=min_value,
+            max_value=Decimal(max_cents) / 100,
+            **kwargs,
+        )
+
+
+class CodesField(forms.CharField):
+    """Personal or registry codes, one per line (commas and spaces also separate them)."""
+
+    def __init__(self, *, rows: int = 2, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows, "cols": 24}))
+        super().__init__(**kwargs)
+
+    def prepare_value(self, value: Any) -> Any:
+        if isinstance(value, list | tuple):
+            return "\n".join(value)
+        return value
+
+    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        return [code for code in re.split(r"[\s,;]+", text) if code]
 
 
 def html_table(headers: list[str], rows: list[list[Any]], empty: str) -> str:
@@ -94,15 +131,23 @@ def html_table(headers: list[str], rows: list[list[Any]], empty: str) -> str:
 class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     """A read model in the admin: listed and shown read-only, changed by commands only."""
 
-    application: ClassVar[type[RegistryApplication]]
-    projections: ClassVar[list[type[ReadModelProjection]]]
+    catalog: ClassVar[Catalog]
+    target: ClassVar[Target | None] = None
+    registration: ClassVar[str] = ""
     command_template: ClassVar[str] = "admin/common/command_form.html"
     change_form_template = "admin/common/record_change_form.html"
     change_list_template = "admin/common/record_change_list.html"
-    commands: ClassVar[dict[str, RecordCommand]] = {}
-    add_form: ClassVar[type[CommandForm] | None] = None
-    add_title: ClassVar[str] = ""
     actions = None
+
+    @property
+    def record_commands(self) -> dict[str, Command]:
+        """The commands offered on one record, by name (buttons and forms)."""
+        return self.catalog.on(self.target) if self.target is not None else {}
+
+    @property
+    def add_command(self) -> Command | None:
+        """The command whose form adds a record (a registration), if any."""
+        return self.catalog[self.registration] if self.registration else None
 
     # Who may act.
 
@@ -125,7 +170,7 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return super().has_view_permission(request, obj) or self._can_act(request)
 
     def has_add_permission(self, request: HttpRequest) -> bool:
-        return self.add_form is not None and self._can_act(request)
+        return self.add_command is not None and self._can_act(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
         return False
@@ -180,7 +225,8 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     def changelist_view(
         self, request: HttpRequest, extra_context: dict[str, Any] | None = None
     ) -> HttpResponse:
-        extra_context = {**(extra_context or {}), "add_title": self.add_title}
+        add_title = self.add_command.title if self.add_command is not None else ""
+        extra_context = {**(extra_context or {}), "add_title": add_title}
         return super().changelist_view(request, extra_context)
 
     def change_view(
@@ -194,8 +240,8 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         record = self.get_object(request, unquote(object_id))
         if record is not None and self._can_act(request):
             extra_context["record_commands"] = [
-                (command.title, self.command_url(record, command.slug))
-                for command in self.commands.values()
+                (command.title, self.command_url(record, command.name))
+                for command in self.record_commands.values()
                 if command.available(record)
             ]
         return super().change_view(request, object_id, form_url, extra_context)
@@ -220,45 +266,44 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> tuple[bool, object | None]:
         """Issue a command; on refusal put the registry's message on the form."""
         try:
-            return True, issue(self.application, self.projections, run)
+            return True, issue(self.catalog.application, self.catalog.projections, run)
         except RegistryError as error:
             form.add_registry_error(error)
             return False, None
 
-    def add(self, app: Any, form: CommandForm, who: str) -> object:
-        """Issue the command of the add form; return what names the new record."""
-        raise NotImplementedError
-
-    def added_record(self, result: object) -> Any:
-        """The read model of the record the add form created."""
+    def added_record(self, result: object, data: dict[str, Any]) -> Any:
+        """The read model of the record the add form created (``result`` is what
+        the command returned, ``data`` what it was given)."""
         raise NotImplementedError
 
     def add_view(
         self, request: HttpRequest, form_url: str = "", extra_context: Any = None
     ) -> HttpResponse:
         """The add form (a registration or an appointment): the only way to add records."""
-        if self.add_form is None or not self._can_act(request):
+        spec = self.add_command
+        if spec is None or spec.form is None or not self._can_act(request):
             raise PermissionDenied
-        form = self.add_form(request.POST if request.method == "POST" else None)
+        form = spec.form(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             who = request.user.get_username()
-            ok, result = self.issue_from(form, lambda app: self.add(app, form, who))
+            data = form.command_data()
+            ok, result = self.issue_from(form, lambda app: spec.run(app, data, who))
             if ok:
-                record = self.added_record(result)
-                self.log_addition(request, record, f"{self.add_title} (registry command)")
+                record = self.added_record(result, data)
+                self.log_addition(request, record, f"{spec.title} (registry command)")
                 messages.success(
-                    request, f"{self.add_title}: {record} (ledger seq {record.ledger_seq})."
+                    request, f"{spec.title}: {record} (ledger seq {record.ledger_seq})."
                 )
                 return HttpResponseRedirect(self.change_url(record))
-        return self.render_command_form(request, form, self.add_title, None, self.changelist_url())
+        return self.render_command_form(request, form, spec.title, None, self.changelist_url())
 
     def command_view(self, request: HttpRequest, object_id: str, command: str) -> HttpResponse:
         """A command form for one record."""
         if not self._can_act(request):
             raise PermissionDenied
-        spec = self.commands.get(command)
+        spec = self.record_commands.get(command)
         record = self.get_object(request, unquote(object_id))
-        if spec is None or record is None:
+        if spec is None or spec.form is None or self.target is None or record is None:
             raise Http404("No such record or command")
         # An unavailable command offers no form, but a form posted from a stale
         # page goes to the registry, whose refusal explains what changed.
@@ -267,7 +312,11 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         form = spec.form(request.POST if request.method == "POST" else None, record=record)
         if request.method == "POST" and form.is_valid():
             who = request.user.get_username()
-            ok, _ = self.issue_from(form, lambda app: spec.run(app, record, form, who))
+            target = self.target
+            ok, _ = self.issue_from(
+                form,
+                lambda app: spec.run(app, {**form.command_data(), **target.key(record, who)}, who),
+            )
             if ok:
                 record.refresh_from_db()
                 self.log_change(request, record, f"{spec.title} (registry command)")

@@ -1,0 +1,328 @@
+"""The business registry's commands, each declared once for the API and the admin.
+
+Business registrars (a role in the identity registry) register companies,
+change their board and address, increase their capital, file annual reports,
+put companies into liquidation and delete them. A company files its own
+annual report too, through a board member's organisation token.
+
+The admin's forms ask in the ministry's words (euros, personal codes one per
+line); each hands the command the API's data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.urls import reverse
+from django.utils import timezone
+from rest_framework import status
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from registries.access.admin import CodesField, CommandForm, EuroField, to_cents
+from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.access.tokens import acting_organisation
+from registries.business.api.serializers import (
+    MAX_CENTS,
+    AddressChangeSerializer,
+    AnnualReportFilingSerializer,
+    BoardChangeSerializer,
+    CapitalIncreaseSerializer,
+    CompanyDetailSerializer,
+    DeletionSerializer,
+    LiquidationSerializer,
+    RegistrationSerializer,
+)
+from registries.business.api.views import (
+    CODE_PARAMETER,
+    TAGS,
+    BusinessRegistrar,
+    PublicReadRegistrarWrite,
+    checked_code,
+    company_body,
+)
+from registries.business.application import BusinessRegistry, Registration
+from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH, AnnualReport
+from registries.business.models import CompanyPerson, CompanyRecord
+from registries.business.projections import PROJECTIONS
+from registries.common.api import public_read
+
+
+class RegistrarOrTheCompany(BasePermission):
+    """A business registrar, or a token acting for the company in the URL itself
+    (signed in by its board member): a company files only its own report."""
+
+    message = BusinessRegistrar.message
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        organisation = acting_organisation(request)
+        if organisation is None:
+            return BusinessRegistrar().has_permission(request, view)
+        if organisation != view.kwargs.get("code"):
+            self.message = (
+                f"a token for organisation {organisation} acts only for that organisation, "
+                "not for another company"
+            )
+            return False
+        return True
+
+
+def personal_codes_field(**kwargs: Any) -> CodesField:
+    """Personal codes, one per line."""
+    return CodesField(rows=3, help_text="Personal codes (isikukood), one per line.", **kwargs)
+
+
+# The admin's forms ------------------------------------------------------------------
+
+
+class RegistrationForm(CommandForm):
+    name = forms.CharField(
+        max_length=MAX_NAME_LENGTH, help_text="Must show the legal form, e.g. “Põhjarannik OÜ”."
+    )
+    legal_form = forms.ChoiceField(
+        choices=[(form, f"{form}: {meaning}") for form, meaning in LEGAL_FORMS.items()]
+    )
+    share_capital_euros = EuroField(
+        max_cents=MAX_CENTS, label="Share capital (€)", initial=Decimal("2500.00")
+    )
+    founders = personal_codes_field()
+    board = personal_codes_field(label="Management board")
+    address = forms.CharField(max_length=300)
+
+    field_aliases = {"share_capital_cents": "share_capital_euros"}
+
+    def command_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["share_capital_cents"] = to_cents(data.pop("share_capital_euros"))
+        return data
+
+
+class AddressForm(CommandForm):
+    address = forms.CharField(max_length=300, label="New address")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.record is not None:
+            self.fields["address"].initial = self.record.address
+
+
+class BoardForm(CommandForm):
+    members = personal_codes_field(label="New management board")
+    field_aliases = {"board": "members"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.record is not None:
+            self.fields["members"].initial = [
+                p.personal_code for p in self.record.people.filter(role=CompanyPerson.BOARD)
+            ]
+
+
+class CapitalForm(CommandForm):
+    amount_euros = EuroField(
+        max_cents=MAX_CENTS, min_value=Decimal("0.01"), label="Increase by (€)"
+    )
+    field_aliases = {"amount_cents": "amount_euros"}
+
+    def command_data(self) -> dict[str, Any]:
+        return {"amount_cents": to_cents(self.cleaned_data["amount_euros"])}
+
+
+class AnnualReportForm(CommandForm):
+    year = forms.IntegerField(min_value=1900, max_value=9999, label="Financial year")
+    revenue_euros = EuroField(max_cents=MAX_CENTS, label="Revenue (€)")
+    net_profit_euros = EuroField(
+        max_cents=MAX_CENTS, min_value=-Decimal(MAX_CENTS) / 100, label="Net profit (€)"
+    )
+    employees = forms.IntegerField(min_value=0, max_value=10_000_000)
+    field_aliases = {
+        "revenue_cents": "revenue_euros",
+        "net_profit_cents": "net_profit_euros",
+    }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["year"].initial = timezone.localdate().year - 1
+
+    def command_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "year": data["year"],
+            "revenue_cents": to_cents(data["revenue_euros"]),
+            "net_profit_cents": to_cents(data["net_profit_euros"]),
+            "employees": data["employees"],
+        }
+
+
+class LiquidationForm(CommandForm):
+    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class DeletionForm(CommandForm):
+    confirm = forms.BooleanField(
+        label="Delete the company from the registry and release its name",
+    )
+
+
+# The catalog ---------------------------------------------------------------------------
+
+
+def _statuses(*statuses: str) -> Callable[[CompanyRecord], bool]:
+    """Offer a command only to companies in one of these statuses."""
+    return lambda record: record.status in statuses
+
+
+COMPANIES = Target(route="companies/", tags=TAGS)
+COMPANY = Target(
+    route="companies/<str:code>/",
+    tags=TAGS,
+    parameters=(CODE_PARAMETER,),
+    check=lambda code: checked_code(code),
+    key=lambda record, who: {"code": record.registry_code},
+)
+REGISTERED = Reply(
+    CompanyDetailSerializer,
+    lambda request, data, code: company_body(request, str(code)),
+    location=lambda request, data, code: request.build_absolute_uri(
+        reverse("business:company-detail", args=[code])
+    ),
+)
+# Every command on a company answers with its registry card.
+CARD = Reply(
+    CompanyDetailSerializer, lambda request, data, result: company_body(request, data["code"])
+)
+
+
+def _on_company(**declaration: Any) -> Command:
+    """A registrar's command on one company, answered with its registry card."""
+    return Command(
+        **{
+            "target": COMPANY,
+            "permission": PublicReadRegistrarWrite,
+            "reply": CARD,
+            **declaration,
+        }
+    )
+
+
+COMMANDS = Catalog(
+    BusinessRegistry,
+    PROJECTIONS,
+    [
+        Command(
+            name="register",
+            title="Register company",
+            target=COMPANIES,
+            permission=PublicReadRegistrarWrite,
+            reply=REGISTERED,
+            input=RegistrationSerializer,
+            url_name="company-list",
+            summary="Register a company",
+            status=status.HTTP_201_CREATED,
+            problems=(400, 401, 403, 409, 429),
+            form=RegistrationForm,
+            run=lambda app, data, who: app.register_company(
+                Registration(**data), who, timezone.localdate()
+            ),
+        ),
+        _on_company(
+            name="address",
+            title="Change address",
+            input=AddressChangeSerializer,
+            route="address/",
+            url_name="company-address",
+            summary="Change the registered address",
+            description="Move a company's registered address.",
+            form=AddressForm,
+            done="Address changed",
+            available=_statuses("active"),
+            run=lambda app, data, who: app.change_address(data["code"], data["address"], who),
+        ),
+        _on_company(
+            name="board",
+            title="Change board",
+            input=BoardChangeSerializer,
+            route="board/",
+            url_name="company-board",
+            summary="Replace the management board",
+            description="Replace the management board of a company.",
+            form=BoardForm,
+            done="Management board changed",
+            available=_statuses("active"),
+            run=lambda app, data, who: app.change_board(data["code"], data["members"], who),
+        ),
+        _on_company(
+            name="capital",
+            title="Increase capital",
+            input=CapitalIncreaseSerializer,
+            route="capital-increases/",
+            url_name="company-capital-increases",
+            summary="Increase the share capital",
+            description="Increase a company's share capital.",
+            status=status.HTTP_201_CREATED,
+            form=CapitalForm,
+            done="Share capital increased",
+            available=_statuses("active"),
+            run=lambda app, data, who: app.increase_capital(
+                data["code"], data["amount_cents"], who
+            ),
+        ),
+        _on_company(
+            name="annual-report",
+            title="File annual report",
+            permission=public_read(RegistrarOrTheCompany),
+            input=AnnualReportFilingSerializer,
+            route="annual-reports/",
+            url_name="company-annual-reports",
+            summary="File an annual report",
+            description=(
+                "File the annual report of a finished financial year (the registrar, or\n"
+                "the company itself through a board member's organisation token)."
+            ),
+            status=status.HTTP_201_CREATED,
+            form=AnnualReportForm,
+            done="Annual report filed",
+            available=_statuses("active", "in_liquidation"),
+            run=lambda app, data, who: app.file_annual_report(
+                data["code"],
+                AnnualReport(
+                    year=data["year"],
+                    revenue_cents=data["revenue_cents"],
+                    net_profit_cents=data["net_profit_cents"],
+                    employees=data["employees"],
+                ),
+                who,
+                timezone.localdate(),
+            ),
+        ),
+        _on_company(
+            name="liquidation",
+            title="Enter liquidation",
+            input=LiquidationSerializer,
+            route="liquidation/",
+            url_name="company-liquidation",
+            summary="Put the company into liquidation",
+            description="Put an active company into liquidation.",
+            form=LiquidationForm,
+            done="Company entered liquidation",
+            available=_statuses("active"),
+            run=lambda app, data, who: app.enter_liquidation(data["code"], data["reason"], who),
+        ),
+        _on_company(
+            name="deletion",
+            title="Delete company",
+            input=DeletionSerializer,
+            route="deletion/",
+            url_name="company-deletion",
+            summary="Delete a liquidated company",
+            description="Delete a company in liquidation and release its name.",
+            form=DeletionForm,
+            done="Company deleted",
+            available=_statuses("in_liquidation"),
+            run=lambda app, data, who: app.delete_company(data["code"], who),
+        ),
+    ],
+)

@@ -1,0 +1,555 @@
+"""The identity registry's commands, each declared once for the API and the admin.
+
+Identity registrars (and, to bootstrap the registry, Django superusers)
+register persons and organisations, change names, record deaths, register,
+rotate and revoke e-ID keys, appoint and dismiss officials, and appoint and
+remove the representatives of organisations that are not companies (a
+company's management board in the business registry represents it). A
+citizen registers, rotates and revokes their own keys too.
+
+Some commands have two ways in from the admin: appointing an official from
+the person's page or from the officials' list, appointing a representative
+from the organisation's page or from the representatives' list. Each way is a
+command of its own here, sharing one application call.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from typing import Any
+
+from django import forms
+from django.db.models import QuerySet
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from registries.access.admin import CommandForm
+from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.identity.api.serializers import (
+    AppointmentSerializer,
+    DeathSerializer,
+    KeyRevocationSerializer,
+    NameChangeSerializer,
+    OfficialSerializer,
+    OrganisationDetailSerializer,
+    OrganisationRegistrationSerializer,
+    PersonRegistrationSerializer,
+    PersonSerializer,
+    PublicKeyInputSerializer,
+    RepresentativeAppointmentSerializer,
+    RepresentativeSerializer,
+)
+from registries.identity.api.views import (
+    ORGANISATION_CODE_PARAMETER,
+    PERSON_CODE_PARAMETER,
+    PERSON_CODE_PARAMETER_OF,
+    TAGS,
+    IdentityRegistrar,
+    checked_personal_code,
+    checked_registry_code,
+    official_body,
+    organisation_record,
+    person_body,
+    representative_record,
+)
+from registries.identity.application import IdentityRegistry
+from registries.identity.domain import (
+    ACTIVE,
+    BOARD_REPRESENTED_KINDS,
+    MAX_NAME_LENGTH,
+    MAX_ORGANISATION_NAME_LENGTH,
+    MAX_REASON_LENGTH,
+    MAX_TITLE_LENGTH,
+    ORGANISATION_KINDS,
+    REGISTRIES,
+    REVOKED,
+    ROLES,
+)
+from registries.identity.models import PersonRecord, PublicKeyRecord
+from registries.identity.projections import PROJECTIONS
+from registries.identity.services import official_code_of
+
+KEY_ID_PARAMETER = OpenApiParameter(
+    "key_id",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    pattern=r"^[0-9a-f]{16}$",
+    description="Key id: first 8 bytes of SHA-256 of the raw public key, hex",
+)
+
+
+class KeyHolderOrRegistrar(BasePermission):
+    """The citizen on their own keys, or an identity registrar (or superuser)."""
+
+    message = "only the key holder or a registrar of the identity registry may do this"
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            raise NotAuthenticated()
+        own = official_code_of(user)
+        if own is not None and user.is_active and own == view.kwargs.get("code"):
+            return True
+        return IdentityRegistrar().has_permission(request, view)
+
+
+def parse_public_key(text: str) -> bytes:
+    """A raw 32-byte key written as 64 hex digits or as base64."""
+    text = "".join(text.split())
+    if re.fullmatch(r"[0-9a-fA-F]{64}", text):
+        return bytes.fromhex(text)
+    try:
+        raw = base64.b64decode(text + "=" * (-len(text) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        raw = b""
+    if len(raw) != 32:
+        msg = "An Ed25519 public key is 32 bytes: 64 hex digits or 44 base64 characters."
+        raise forms.ValidationError(msg)
+    return raw
+
+
+def _registry_choices() -> list[tuple[str, str]]:
+    return [(r, r) for r in REGISTRIES]
+
+
+def _role_choices() -> list[tuple[str, str]]:
+    return [(r, r) for r in ROLES]
+
+
+# The admin's forms ---------------------------------------------------------------------------
+
+
+class PersonRegistrationForm(CommandForm):
+    personal_code = forms.CharField(
+        max_length=11, help_text="Isikukood; birth date and sex are taken from it."
+    )
+    first_name = forms.CharField(max_length=MAX_NAME_LENGTH)
+    last_name = forms.CharField(max_length=MAX_NAME_LENGTH)
+
+
+class NameForm(CommandForm):
+    first_name = forms.CharField(max_length=MAX_NAME_LENGTH)
+    last_name = forms.CharField(max_length=MAX_NAME_LENGTH)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.record is not None:
+            self.fields["first_name"].initial = self.record.first_name
+            self.fields["last_name"].initial = self.record.last_name
+
+
+class DeathForm(CommandForm):
+    died_on = forms.DateField(label="Date of death", widget=forms.DateInput(attrs={"type": "date"}))
+
+
+class KeyForm(CommandForm):
+    public_key = forms.CharField(
+        max_length=200,
+        label="Ed25519 public key",
+        help_text="The raw 32-byte public key as 64 hex digits or base64.",
+    )
+
+    def clean_public_key(self) -> bytes:
+        return parse_public_key(self.cleaned_data["public_key"])
+
+
+class RevokeKeyForm(CommandForm):
+    key_id = forms.ChoiceField(label="Key")
+    reason = forms.CharField(max_length=MAX_REASON_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        keys: QuerySet[PublicKeyRecord] = (
+            self.record.keys.exclude(status=REVOKED)
+            if self.record is not None
+            else PublicKeyRecord.objects.none()
+        )
+        key_field = self.fields["key_id"]
+        assert isinstance(key_field, forms.ChoiceField)
+        key_field.choices = [(k.key_id, f"{k.key_id} ({k.status})") for k in keys]
+
+
+class AppointForm(CommandForm):
+    registry = forms.ChoiceField(choices=_registry_choices)
+    role = forms.ChoiceField(
+        choices=_role_choices,
+        help_text="registrar: identity, business, property, health (ministry); judge: court; "
+        "notary: property; doctor, pharmacist: health; auditor: any registry",
+    )
+    organisation_code = forms.CharField(
+        max_length=8,
+        required=False,
+        help_text="Registry code of the organisation the official works for (optional).",
+    )
+
+
+class AppointmentForm(AppointForm):
+    personal_code = forms.CharField(max_length=11, help_text="Isikukood of the official.")
+    field_order = ["personal_code", "registry", "role", "organisation_code"]
+
+
+class DismissForm(CommandForm):
+    confirm = forms.BooleanField(label="End this appointment")
+
+
+class OrganisationForm(CommandForm):
+    registry_code = forms.CharField(max_length=8, help_text="8 digits with the check digit.")
+    name = forms.CharField(max_length=MAX_ORGANISATION_NAME_LENGTH)
+    kind = forms.ChoiceField(choices=list(ORGANISATION_KINDS.items()))
+
+
+class RepresentativeForm(CommandForm):
+    personal_code = forms.CharField(max_length=11, help_text="Isikukood of the representative.")
+    title = forms.CharField(
+        max_length=MAX_TITLE_LENGTH,
+        help_text="In which capacity they represent it, such as 'chief executive' or "
+        "'chairman of the court'.",
+    )
+
+
+class NewRepresentativeForm(RepresentativeForm):
+    organisation_code = forms.CharField(
+        max_length=8, help_text="Registry code of the organisation (not a company)."
+    )
+    field_order = ["organisation_code", "personal_code", "title"]
+
+    def command_data(self) -> dict[str, Any]:
+        data = dict(self.cleaned_data)
+        data["code"] = data.pop("organisation_code")
+        return data
+
+
+class RemoveRepresentativeForm(CommandForm):
+    confirm = forms.BooleanField(
+        label="End this representation (the person's tokens for the organisation stop working)"
+    )
+
+
+# When the admin offers a command ---------------------------------------------------------------
+
+
+def _has_active_key(record: PersonRecord) -> bool:
+    return record.keys.filter(status=ACTIVE).exists()
+
+
+def _has_unrevoked_key(record: PersonRecord) -> bool:
+    return record.keys.exclude(status=REVOKED).exists()
+
+
+# The application calls that more than one command makes -----------------------------------------
+
+
+def _appoint(app: IdentityRegistry, data: dict[str, Any], who: str) -> None:
+    app.appoint_official(
+        data["personal_code"],
+        data["registry"],
+        data["role"],
+        data.get("organisation_code") or None,
+        who,
+    )
+
+
+def _appoint_representative(app: IdentityRegistry, data: dict[str, Any], who: str) -> None:
+    app.appoint_representative(data["personal_code"], data["code"], data["title"], who)
+
+
+# The catalog -----------------------------------------------------------------------------------
+
+
+ORGANISATIONS = Target(route="organisations/", tags=TAGS)
+ORGANISATION = Target(
+    route="organisations/<str:code>/",
+    tags=TAGS,
+    parameters=(ORGANISATION_CODE_PARAMETER,),
+    check=lambda code: checked_registry_code(code),
+    key=lambda record, who: {"code": record.registry_code},
+)
+REPRESENTATIVES = Target(route="organisations/<str:code>/representatives/", tags=TAGS)
+REPRESENTATIVE = Target(
+    route="organisations/<str:code>/representatives/<str:personal_code>/",
+    tags=TAGS,
+    parameters=(ORGANISATION_CODE_PARAMETER, PERSON_CODE_PARAMETER_OF),
+    check=lambda code, personal_code: (
+        checked_registry_code(code),
+        checked_personal_code(personal_code),
+    ),
+    key=lambda record, who: {
+        "code": record.organisation_code,
+        "personal_code": record.person.personal_code,
+    },
+)
+PERSONS = Target(route="persons/", tags=TAGS)
+PERSON = Target(
+    route="persons/<str:code>/",
+    tags=TAGS,
+    parameters=(PERSON_CODE_PARAMETER,),
+    check=lambda code, **ids: checked_personal_code(code),
+    key=lambda record, who: {"code": record.personal_code},
+)
+OFFICIALS = Target(route="officials/", tags=TAGS)
+APPOINTMENT = Target(
+    route="officials/",
+    tags=TAGS,
+    key=lambda record, who: {
+        "personal_code": record.person.personal_code,
+        "registry": record.registry,
+        "role": record.role,
+        "organisation_code": record.organisation_code or None,
+    },
+)
+
+ORGANISATION_REGISTERED = Reply(
+    OrganisationDetailSerializer,
+    lambda request, data, code: OrganisationDetailSerializer(organisation_record(str(code))).data,
+    location=lambda request, data, code: request.build_absolute_uri(
+        reverse("identity:organisation-detail", args=[code])
+    ),
+)
+REPRESENTATION = Reply(
+    RepresentativeSerializer,
+    lambda request, data, result: (
+        RepresentativeSerializer(representative_record(data["code"], data["personal_code"])).data
+    ),
+)
+NEW_REPRESENTATION = Reply(
+    REPRESENTATION.serializer,
+    REPRESENTATION.body,
+    location=lambda request, data, result: request.build_absolute_uri(
+        reverse("identity:organisation-representative", args=[data["code"], data["personal_code"]])
+    ),
+)
+PERSON_REGISTERED = Reply(
+    PersonSerializer,
+    lambda request, data, code: person_body(request, str(code)),
+    location=lambda request, data, code: request.build_absolute_uri(
+        reverse("identity:person-detail", args=[code])
+    ),
+)
+# Every command on a person answers with their record.
+PERSON_RECORD = Reply(
+    PersonSerializer, lambda request, data, result: person_body(request, data["code"])
+)
+OFFICIAL = Reply(OfficialSerializer, lambda request, data, result: official_body(data))
+
+
+def _on_person(**declaration: Any) -> Command:
+    """A registrar's command on one person, answered with their record."""
+    return Command(
+        **{
+            "target": PERSON,
+            "permission": IdentityRegistrar,
+            "reply": PERSON_RECORD,
+            **declaration,
+        }
+    )
+
+
+COMMANDS = Catalog(
+    IdentityRegistry,
+    PROJECTIONS,
+    [
+        Command(
+            name="register-person",
+            title="Register person",
+            target=PERSONS,
+            permission=IdentityRegistrar,
+            reply=PERSON_REGISTERED,
+            input=PersonRegistrationSerializer,
+            url_name="person-list",
+            summary="Register a person",
+            description="Register persons in the population register (identity registrars).",
+            status=status.HTTP_201_CREATED,
+            problems=(400, 401, 403, 409, 429),
+            form=PersonRegistrationForm,
+            run=lambda app, data, who: app.register_person(
+                data["personal_code"], data["first_name"], data["last_name"], who
+            ),
+        ),
+        _on_person(
+            name="name",
+            title="Change names",
+            input=NameChangeSerializer,
+            route="name/",
+            url_name="person-name",
+            summary="Change a person's names",
+            description="Record a person's new names.",
+            form=NameForm,
+            done="Names changed",
+            available=lambda record: record.alive,
+            run=lambda app, data, who: app.change_name(
+                data["code"], data["first_name"], data["last_name"], who
+            ),
+        ),
+        _on_person(
+            name="death",
+            title="Record death",
+            input=DeathSerializer,
+            route="death/",
+            url_name="person-death",
+            summary="Record a person's death",
+            description="Record a person's death: appointments end, the active key expires.",
+            form=DeathForm,
+            done="Death recorded",
+            available=lambda record: record.alive,
+            run=lambda app, data, who: app.record_death(data["code"], data["died_on"], who),
+        ),
+        _on_person(
+            name="register-key",
+            title="Register key",
+            permission=KeyHolderOrRegistrar,
+            input=PublicKeyInputSerializer,
+            route="keys/",
+            url_name="person-keys",
+            summary="Register a person's e-ID public key",
+            description=(
+                "Register the first key (or a new one after revocation); the key holder may do it."
+            ),
+            status=status.HTTP_201_CREATED,
+            form=KeyForm,
+            done="Key registered",
+            available=lambda record: record.alive and not _has_active_key(record),
+            run=lambda app, data, who: app.register_key(data["code"], data["public_key"], who),
+        ),
+        _on_person(
+            name="rotate-key",
+            title="Rotate key",
+            permission=KeyHolderOrRegistrar,
+            input=PublicKeyInputSerializer,
+            route="keys/rotation/",
+            url_name="person-key-rotation",
+            summary="Rotate a person's e-ID key",
+            description="Replace the active key; the old key stays verifiable for old signatures.",
+            status=status.HTTP_201_CREATED,
+            form=KeyForm,
+            done="Key rotated",
+            available=lambda record: record.alive and _has_active_key(record),
+            run=lambda app, data, who: app.rotate_key(data["code"], data["public_key"], who),
+        ),
+        _on_person(
+            name="revoke-key",
+            title="Revoke key",
+            permission=KeyHolderOrRegistrar,
+            input=KeyRevocationSerializer,
+            route="keys/<str:key_id>/revocation/",
+            url_name="person-key-revocation",
+            summary="Revoke one of a person's keys",
+            description="Revoke a key: nothing verifies against it any more.",
+            parameters=(KEY_ID_PARAMETER,),
+            form=RevokeKeyForm,
+            done="Key revoked",
+            available=_has_unrevoked_key,
+            run=lambda app, data, who: app.revoke_key(
+                data["code"], str(data["key_id"]).lower(), data["reason"], who
+            ),
+        ),
+        _on_person(
+            name="appoint",
+            title="Appoint as official",
+            form=AppointForm,
+            done="Appointed",
+            available=lambda record: record.alive,
+            run=lambda app, data, who: _appoint(app, {**data, "personal_code": data["code"]}, who),
+        ),
+        Command(
+            name="register-organisation",
+            title="Register organisation",
+            target=ORGANISATIONS,
+            permission=IdentityRegistrar,
+            reply=ORGANISATION_REGISTERED,
+            input=OrganisationRegistrationSerializer,
+            url_name="organisation-list",
+            summary="Register an organisation",
+            status=status.HTTP_201_CREATED,
+            problems=(400, 401, 403, 409, 429),
+            form=OrganisationForm,
+            run=lambda app, data, who: app.register_organisation(
+                data["registry_code"], data["name"], data["kind"], who
+            ),
+        ),
+        Command(
+            name="representative",
+            title="Appoint representative",
+            target=ORGANISATION,
+            permission=IdentityRegistrar,
+            reply=NEW_REPRESENTATION,
+            input=RepresentativeAppointmentSerializer,
+            route="representatives/",
+            url_name="organisation-representatives",
+            summary="Appoint a representative of an organisation that is not a company",
+            status=status.HTTP_201_CREATED,
+            form=RepresentativeForm,
+            done="Representative appointed",
+            available=lambda record: record.kind not in BOARD_REPRESENTED_KINDS,
+            run=_appoint_representative,
+        ),
+        Command(
+            name="appoint-representative",
+            title="Appoint representative",
+            target=REPRESENTATIVES,
+            permission=IdentityRegistrar,
+            form=NewRepresentativeForm,
+            run=_appoint_representative,
+        ),
+        Command(
+            name="removal",
+            title="Remove",
+            target=REPRESENTATIVE,
+            permission=IdentityRegistrar,
+            reply=REPRESENTATION,
+            route="removal/",
+            url_name="organisation-representative-removal",
+            summary="Remove a representative of an organisation",
+            description="End a person's representation of an organisation (identity registrars).",
+            problems=(400, 401, 403, 404, 429),
+            form=RemoveRepresentativeForm,
+            done="Representative removed",
+            available=lambda record: record.active,
+            run=lambda app, data, who: app.remove_representative(
+                data["personal_code"], data["code"], who
+            ),
+        ),
+        Command(
+            name="appoint-official",
+            title="Appoint official",
+            target=OFFICIALS,
+            permission=IdentityRegistrar,
+            reply=OFFICIAL,
+            input=AppointmentSerializer,
+            url_name="official-list",
+            summary="Appoint an official",
+            description="Appoint an official (identity registrars).",
+            status=status.HTTP_201_CREATED,
+            form=AppointmentForm,
+            run=_appoint,
+        ),
+        Command(
+            name="dismissal",
+            title="Dismiss",
+            target=APPOINTMENT,
+            permission=IdentityRegistrar,
+            reply=OFFICIAL,
+            input=AppointmentSerializer,
+            route="dismissal/",
+            url_name="official-dismissal",
+            summary="Dismiss an official",
+            description="Dismiss an official (identity registrars).",
+            form=DismissForm,
+            done="Official dismissed",
+            available=lambda record: record.active,
+            run=lambda app, data, who: app.dismiss_official(
+                data["personal_code"],
+                data["registry"],
+                data["role"],
+                data.get("organisation_code") or None,
+                who,
+            ),
+        ),
+    ],
+)

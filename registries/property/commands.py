@@ -1,0 +1,408 @@
+"""The land register's commands, each declared once for the API and the admin.
+
+Property registrars register land units, change part I, enter and remove part
+III entries and enter and release mortgages. A transfer of ownership carries
+the notary's signature: a property registrar files the notary-signed deed, or
+the endorsing notary submits it themselves (the caller's personal code equals
+``notary``); either way the signature is what makes it valid, not the caller.
+Seizure notes are no command here: only the court registry's process writes
+them (``PropertyRegistry.note_seizure``/``lift_seizure``).
+
+The admin's forms ask in the ministry's words (euros, one owner per line, a
+choice of the unit's entries); each hands the command the API's data.
+"""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.urls import reverse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter
+from rest_framework import status
+from rest_framework.exceptions import NotAuthenticated
+from rest_framework.permissions import BasePermission
+from rest_framework.request import Request
+
+from registries.access.admin import CodesField, CommandForm, EuroField, euros, to_cents
+from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.access.roles import request_has_role
+from registries.identity.services import official_code_of
+from registries.property.api.serializers import (
+    DescriptionChangeSerializer,
+    EmptyCommandSerializer,
+    LandUnitDetailSerializer,
+    LandUnitRegistrationSerializer,
+    MortgageInputSerializer,
+    RestrictionInputSerializer,
+    TransferInputSerializer,
+)
+from registries.property.api.views import (
+    CODE_PARAMETER,
+    TAGS,
+    PropertyRegistrar,
+    holdings,
+    transfer_of,
+    unit_body,
+)
+from registries.property.application import PropertyRegistry
+from registries.property.domain import (
+    MAX_ADDRESS_LENGTH,
+    MAX_AREA_M2,
+    MAX_CENTS,
+    MAX_REFERENCE_LENGTH,
+    MAX_TEXT_LENGTH,
+    PURPOSES,
+    RESTRICTION_KINDS,
+    SEIZURE,
+    validate_cadastral_code,
+)
+from registries.property.models import LandUnitRecord
+from registries.property.projections import PROJECTIONS
+
+_SEPARATORS = re.compile(r"[\s,;:=]+")
+
+NUMBER_PARAMETER = OpenApiParameter(
+    "number", OpenApiTypes.INT, OpenApiParameter.PATH, description="Part III entry number"
+)
+RANK_PARAMETER = OpenApiParameter(
+    "rank", OpenApiTypes.INT, OpenApiParameter.PATH, description="Rank of the mortgage"
+)
+
+
+class RegistrarOrEndorsingNotary(BasePermission):
+    """A property registrar, or the notary who endorsed the transfer (``notary`` in the body)."""
+
+    message = (
+        "only a registrar of the property registry, or the notary who endorsed the "
+        "transfer, may submit it"
+    )
+
+    def has_permission(self, request: Request, view: Any) -> bool:
+        user = request.user
+        if not (user and user.is_authenticated):
+            raise NotAuthenticated()
+        if request_has_role(request, "property", "registrar"):
+            return True
+        own = official_code_of(user)
+        data = request.data if isinstance(request.data, dict) else {}
+        return (
+            own is not None
+            and own == data.get("notary")
+            and request_has_role(request, "property", "notary")
+        )
+
+
+def owner_shares(pairs: list[tuple[str, str]]) -> list[dict[str, str]]:
+    """Owners with shares as the API writes them."""
+    return [{"owner": owner, "share": share} for owner, share in pairs]
+
+
+def removable_restrictions(record: LandUnitRecord) -> list[Any]:
+    """Part III entries a registrar may remove (seizure notes only the court lifts)."""
+    return list(record.restrictions.filter(active=True).exclude(kind=SEIZURE))
+
+
+# Form fields ---------------------------------------------------------------------------------
+
+
+class HoldingsField(forms.CharField):
+    """Owners with shares, one per line: ``<code> <numerator>/<denominator>``."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": 3, "cols": 40}))
+        kwargs.setdefault(
+            "help_text",
+            "One owner per line: a personal code (11 digits) or registry code (8 digits) and "
+            "an exact share, e.g. “38001085718 1/2”.",
+        )
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> list[tuple[str, str]]:  # type: ignore[override]
+        text = super().to_python(value) or ""
+        pairs = []
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.strip():
+                continue
+            parts = [p for p in _SEPARATORS.split(line.strip()) if p]
+            if len(parts) != 2:
+                raise forms.ValidationError(
+                    f"Line {number}: write a code and a share such as 1/2, separated by a space."
+                )
+            pairs.append((parts[0], parts[1]))
+        return pairs
+
+
+# The admin's forms ---------------------------------------------------------------------------
+
+
+class LandUnitForm(CommandForm):
+    cadastral_code = forms.CharField(max_length=14, help_text="Such as 78401:101:0010.")
+    area_m2 = forms.IntegerField(min_value=1, max_value=MAX_AREA_M2, label="Area (m²)")
+    purpose = forms.ChoiceField(choices=list(PURPOSES.items()))
+    address = forms.CharField(max_length=MAX_ADDRESS_LENGTH)
+    owners = HoldingsField()
+
+    def command_data(self) -> dict[str, Any]:
+        return {**self.cleaned_data, "owners": owner_shares(self.cleaned_data["owners"])}
+
+
+class DescriptionForm(CommandForm):
+    area_m2 = forms.IntegerField(min_value=1, max_value=MAX_AREA_M2, label="Area (m²)")
+    purpose = forms.ChoiceField(choices=list(PURPOSES.items()))
+    address = forms.CharField(max_length=MAX_ADDRESS_LENGTH)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.record is not None:
+            for name in ("area_m2", "purpose", "address"):
+                self.fields[name].initial = getattr(self.record, name)
+
+
+class RestrictionForm(CommandForm):
+    kind = forms.ChoiceField(choices=list(RESTRICTION_KINDS.items()))
+    description = forms.CharField(
+        max_length=MAX_TEXT_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
+    )
+    beneficiary = forms.CharField(
+        max_length=MAX_REFERENCE_LENGTH,
+        required=False,
+        help_text="Personal code, registry code or another unit's cadastral code (optional; "
+        "required for a usufruct).",
+    )
+
+
+class RemoveRestrictionForm(CommandForm):
+    number = forms.TypedChoiceField(coerce=int, label="Part III entry")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["number"]
+        assert isinstance(field, forms.ChoiceField)
+        entries = removable_restrictions(self.record) if self.record is not None else []
+        field.choices = [(r.number, f"{r.number}: {r.kind}: {r.description[:60]}") for r in entries]
+
+
+class MortgageForm(CommandForm):
+    amount_euros = EuroField(max_cents=MAX_CENTS, min_value=Decimal("0.01"), label="Amount (€)")
+    creditor = forms.CharField(max_length=8, help_text="Registry code of the creditor (a bank).")
+    field_aliases = {"amount_cents": "amount_euros"}
+
+    def command_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {"amount_cents": to_cents(data["amount_euros"]), "creditor": data["creditor"]}
+
+
+class ReleaseMortgageForm(CommandForm):
+    rank = forms.TypedChoiceField(coerce=int, label="Mortgage")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["rank"]
+        assert isinstance(field, forms.ChoiceField)
+        mortgages = self.record.mortgages.filter(active=True) if self.record is not None else []
+        field.choices = [
+            (m.rank, f"rank {m.rank}: {euros(m.amount_cents)} to {m.creditor}") for m in mortgages
+        ]
+
+
+class TransferForm(CommandForm):
+    sellers = CodesField(help_text="Codes of the owners who give up their whole shares.")
+    buyers = HoldingsField(
+        help_text="Who receives which share of the whole unit, one per line "
+        "(“<code> <share>”); the shares add up to the sellers' shares."
+    )
+    price_euros = EuroField(max_cents=MAX_CENTS, label="Price (€)")
+    unit_version = forms.IntegerField(
+        min_value=1, help_text="The unit's version the notary signed (the current one)."
+    )
+    notary = forms.CharField(max_length=11, help_text="Personal code of the endorsing notary.")
+    signature = forms.CharField(
+        max_length=200,
+        widget=forms.Textarea(attrs={"rows": 2, "cols": 70}),
+        help_text="The notary's Ed25519 signature (128 hex digits or base64) of the canonical "
+        "transfer message: POST the same terms to /api/v1/property/land-units/<code>/"
+        "transfer-message/ to see the exact bytes.",
+    )
+    field_aliases = {"price_cents": "price_euros"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.record is not None:
+            self.fields["unit_version"].initial = self.record.version
+            self.fields["sellers"].initial = "\n".join(
+                self.record.owners.values_list("owner_code", flat=True)
+            )
+
+    def command_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "sellers": data["sellers"],
+            "buyers": owner_shares(data["buyers"]),
+            "price_cents": to_cents(data["price_euros"]),
+            "unit_version": data["unit_version"],
+            "notary": data["notary"],
+            "signature": data["signature"],
+        }
+
+
+# The catalog ---------------------------------------------------------------------------------
+
+
+UNITS = Target(route="land-units/", tags=TAGS)
+UNIT = Target(
+    route="land-units/<str:code>/",
+    tags=TAGS,
+    parameters=(CODE_PARAMETER,),
+    check=lambda code, **ids: validate_cadastral_code(code),
+    key=lambda record, who: {"code": record.cadastral_code},
+)
+# Every command answers with the unit's title register.
+REGISTERED = Reply(
+    LandUnitDetailSerializer,
+    lambda request, data, code: unit_body(request, str(code)),
+    location=lambda request, data, code: request.build_absolute_uri(
+        reverse("property:land-unit-detail", args=[code])
+    ),
+)
+TITLE_REGISTER = Reply(
+    LandUnitDetailSerializer, lambda request, data, result: unit_body(request, data["code"])
+)
+
+
+def _on_unit(**declaration: Any) -> Command:
+    """A registrar's command on one land unit, answered with its title register."""
+    return Command(
+        **{"target": UNIT, "permission": PropertyRegistrar, "reply": TITLE_REGISTER, **declaration}
+    )
+
+
+COMMANDS = Catalog(
+    PropertyRegistry,
+    PROJECTIONS,
+    [
+        Command(
+            name="register",
+            title="Register land unit",
+            target=UNITS,
+            permission=PropertyRegistrar,
+            reply=REGISTERED,
+            input=LandUnitRegistrationSerializer,
+            url_name="land-unit-list",
+            summary="Register a land unit with its first owners",
+            status=status.HTTP_201_CREATED,
+            problems=(400, 401, 403, 409, 429),
+            form=LandUnitForm,
+            run=lambda app, data, who: app.register_land_unit(
+                data["cadastral_code"],
+                data["area_m2"],
+                data["purpose"],
+                data["address"],
+                holdings(data["owners"]),
+                who,
+            ),
+        ),
+        _on_unit(
+            name="description",
+            title="Change description",
+            input=DescriptionChangeSerializer,
+            route="description/",
+            url_name="land-unit-description",
+            summary="Change part I: area, intended purpose, address",
+            description="Change the description of a land unit.",
+            form=DescriptionForm,
+            done="Part I changed",
+            run=lambda app, data, who: app.change_description(
+                data["code"], data["area_m2"], data["purpose"], data["address"], who
+            ),
+        ),
+        _on_unit(
+            name="transfer",
+            title="Transfer ownership (notary-endorsed)",
+            permission=RegistrarOrEndorsingNotary,
+            input=TransferInputSerializer,
+            route="transfers/",
+            url_name="land-unit-transfers",
+            summary="Transfer ownership with a notary's endorsement",
+            description=(
+                "Submitted by a property registrar or by the endorsing notary. `signature` is "
+                "the notary's Ed25519 signature of the canonical message that "
+                "`transfer-message/` returns for the same sellers, buyers, price and "
+                "`unit_version`. Nothing is written unless the signer is a property notary, the "
+                "signature verifies with their current e-ID key, `unit_version` is the unit's "
+                "current version, the sellers own the unit and no seizure note stands. Of two "
+                "conflicting transfers the one earlier in the ledger wins; the other gets 409 "
+                "naming the winner's ledger seq."
+            ),
+            status=status.HTTP_201_CREATED,
+            form=TransferForm,
+            done="Ownership transferred",
+            available=lambda record: not record.under_seizure,
+            run=lambda app, data, who: app.transfer_ownership(data["code"], transfer_of(data), who),
+        ),
+        _on_unit(
+            name="restriction",
+            title="Add restriction",
+            input=RestrictionInputSerializer,
+            route="restrictions/",
+            url_name="land-unit-restrictions",
+            summary="Enter a restriction or encumbrance in part III",
+            description="Enter a servitude, usufruct, right of pre-emption, ... in part III.",
+            status=status.HTTP_201_CREATED,
+            form=RestrictionForm,
+            done="Restriction entered in part III",
+            run=lambda app, data, who: app.add_restriction(
+                data["code"], data["kind"], data["description"], data["beneficiary"], who
+            ),
+        ),
+        _on_unit(
+            name="remove-restriction",
+            title="Remove restriction",
+            input=EmptyCommandSerializer,
+            route="restrictions/<int:number>/removal/",
+            url_name="land-unit-restriction-removal",
+            summary="Remove a part III entry (not a seizure note)",
+            description="Delete a restriction from part III.",
+            parameters=(NUMBER_PARAMETER,),
+            form=RemoveRestrictionForm,
+            done="Restriction removed from part III",
+            available=lambda record: bool(removable_restrictions(record)),
+            run=lambda app, data, who: app.remove_restriction(data["code"], data["number"], who),
+        ),
+        _on_unit(
+            name="mortgage",
+            title="Add mortgage",
+            input=MortgageInputSerializer,
+            route="mortgages/",
+            url_name="land-unit-mortgages",
+            summary="Enter a mortgage in part IV (ranked by order of recording)",
+            description=(
+                "Enter a mortgage; it ranks after every mortgage recorded on the unit before it."
+            ),
+            status=status.HTTP_201_CREATED,
+            form=MortgageForm,
+            done="Mortgage entered in part IV",
+            available=lambda record: not record.under_seizure,
+            run=lambda app, data, who: app.add_mortgage(
+                data["code"], data["amount_cents"], data["creditor"], who
+            ),
+        ),
+        _on_unit(
+            name="release-mortgage",
+            title="Release mortgage",
+            input=EmptyCommandSerializer,
+            route="mortgages/<int:rank>/release/",
+            url_name="land-unit-mortgage-release",
+            summary="Release a mortgage",
+            description="Delete a mortgage from part IV; the others keep their ranks.",
+            parameters=(RANK_PARAMETER,),
+            form=ReleaseMortgageForm,
+            done="Mortgage released",
+            available=lambda record: record.mortgages.filter(active=True).exists(),
+            run=lambda app, data, who: app.release_mortgage(data["code"], data["rank"], who),
+        ),
+    ],
+)
