@@ -96,6 +96,8 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A request with an e-ID sign-in token acts only in the token's role.
+    "registries.access.middleware.TokenRoleMiddleware",
     "registries.common.idempotency.IdempotencyKeyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -181,7 +183,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "registries.access.api_tokens.ExpiringTokenAuthentication",
         "registries.access.tokens.SignInTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -323,6 +325,8 @@ LOGGING = {
 # Citizen e-services (docs/citizen-api.md): e-ID sign-in and its tokens.
 RIIK_SIGN_IN_CHALLENGE_LIFETIME = env.int("RIIK_SIGN_IN_CHALLENGE_LIFETIME", default=120)
 RIIK_TOKEN_LIFETIME = env.int("RIIK_TOKEN_LIFETIME", default=900)
+# Officials' static API tokens (rest_framework.authtoken) expire after this many seconds.
+RIIK_API_TOKEN_LIFETIME = env.int("RIIK_API_TOKEN_LIFETIME", default=8 * 3600)
 # ASVS V2.2.1: at most this many failed sign-ins per account per hour.
 RIIK_SIGN_IN_FAILURES_PER_HOUR = env.int("RIIK_SIGN_IN_FAILURES_PER_HOUR", default=100)
 # Seconds an Idempotency-Key answer is replayed; older rows are purged hourly.

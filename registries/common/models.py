@@ -52,14 +52,20 @@ class SignInChallenge(models.Model):
 
 
 class SignInFailure(models.Model):
-    """One refused sign-in, kept for the per-account limit (ASVS V2.2.1)."""
+    """One refused answer to a real sign-in challenge, kept for the back-off of that
+    person from that client address (ASVS V2.2.1); a junk nonce is never counted."""
 
     personal_code = models.CharField(max_length=11)
+    address = models.GenericIPAddressField(
+        null=True, help_text="Client address the attempt came from (see RIIK_TRUSTED_PROXIES)"
+    )
     at = models.DateTimeField(auto_now_add=True)
     reason = models.CharField(max_length=200)
 
     class Meta:
-        indexes = [models.Index(fields=["personal_code", "at"], name="signin_failure_recent")]
+        indexes = [
+            models.Index(fields=["personal_code", "address", "at"], name="signin_failure_recent")
+        ]
 
     def __str__(self) -> str:
         return f"{self.personal_code} at {self.at}: {self.reason}"
@@ -84,6 +90,19 @@ class AccessToken(models.Model):
         max_length=11,
         blank=True,
         help_text="Personal code of the board member who signed in for the organisation",
+    )
+    key_id = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="Id of the e-ID key the sign-in was signed with; the token ends with it",
+    )
+    representation = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Representation an organisation token was signed in under; ends with it",
+    )
+    ended = models.CharField(
+        max_length=300, blank=True, help_text="Why the token ended for good; empty: it still acts"
     )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
