@@ -32,6 +32,7 @@ from rest_framework.request import Request
 
 from registries.access.admin import CommandForm
 from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.access.signing import require_signature_by_current_key, signed_payload
 from registries.identity.api.serializers import (
     AppointmentSerializer,
     DeathSerializer,
@@ -98,6 +99,30 @@ class KeyHolderOrRegistrar(BasePermission):
         if own is not None and user.is_active and own == view.kwargs.get("code"):
             return True
         return IdentityRegistrar().has_permission(request, view)
+
+
+def _key_holder_signing(command: str) -> type[BasePermission]:
+    """A key holder changing their own keys signs the act with their current key.
+
+    A stolen bearer token alone must not let anyone put their own key in
+    (issue 14, item 4). An identity registrar acting in person needs no such
+    signature: a lost or revoked card leaves no current key to sign with.
+    """
+
+    class KeyHolderSigning(KeyHolderOrRegistrar):
+        def has_permission(self, request: Request, view: Any) -> bool:
+            if not super().has_permission(request, view):
+                return False
+            if IdentityRegistrar().has_permission(request, view):
+                return True
+            code = view.kwargs["code"]
+            with require_signature_by_current_key(
+                request, code, command, signed_payload(request.data)
+            ):
+                return True
+
+    KeyHolderSigning.__name__ = KeyHolderSigning.__qualname__ = f"KeyHolderSigning{command}"
+    return KeyHolderSigning
 
 
 def parse_public_key(text: str) -> bytes:
@@ -403,7 +428,7 @@ COMMANDS = Catalog(
         _on_person(
             name="register-key",
             title="Register key",
-            permission=KeyHolderOrRegistrar,
+            permission=_key_holder_signing("register-key"),
             input=PublicKeyInputSerializer,
             route="keys/",
             url_name="person-keys",
@@ -420,7 +445,7 @@ COMMANDS = Catalog(
         _on_person(
             name="rotate-key",
             title="Rotate key",
-            permission=KeyHolderOrRegistrar,
+            permission=_key_holder_signing("rotate-key"),
             input=PublicKeyInputSerializer,
             route="keys/rotation/",
             url_name="person-key-rotation",
