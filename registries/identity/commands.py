@@ -180,8 +180,9 @@ class AppointForm(CommandForm):
     registry = forms.ChoiceField(choices=_registry_choices)
     role = forms.ChoiceField(
         choices=_role_choices,
-        help_text="registrar: identity, business, property, health (ministry); judge: court; "
-        "notary: property; doctor, pharmacist: health; auditor: any registry",
+        help_text="registrar: identity, business, property, health (ministry); "
+        "judge, investigator: court; notary: property; doctor, pharmacist: health; "
+        "auditor: any registry",
     )
     organisation_code = forms.CharField(
         max_length=8,

@@ -38,11 +38,14 @@ from registries.common.codes import InvalidCodeError, validate_personal_code, va
 from registries.common.errors import Conflict, InvalidCommand, NotFound
 
 REGISTRIES = ("identity", "business", "property", "health", "court")
-ROLES = ("registrar", "judge", "notary", "doctor", "pharmacist", "auditor")
+ROLES = ("registrar", "judge", "investigator", "notary", "doctor", "pharmacist", "auditor")
 # In which registries each role acts.
 ROLE_REGISTRIES: dict[str, frozenset[str]] = {
     "registrar": frozenset({"identity", "business", "property", "health"}),
     "judge": frozenset({"court"}),
+    # Investigators read covertly the data of the parties of criminal cases (no police
+    # registry yet: the court's cases are what their investigations rest on).
+    "investigator": frozenset({"court"}),
     "notary": frozenset({"property"}),
     "doctor": frozenset({"health"}),
     "pharmacist": frozenset({"health"}),
