@@ -241,7 +241,7 @@ class PersonRecordAdmin(IdentityAdmin):
                 a.registry,
                 a.role,
                 a.organisation_code or "-",
-                "current" if a.active else "ended",
+                "current" if a.active else "awaiting confirmation" if a.pending else "ended",
                 a.appointed_seq,
                 a.ended_seq or "-",
             ]
