@@ -212,14 +212,14 @@ def patient_code_of(record: PatientRecord, actor: str, purpose: str) -> str | No
     return code
 
 
-def track_admin_read(record: PatientRecord, reader: str) -> None:
-    """A ministry official opened the record's admin page (metadata only): tracked."""
-    patient = patient_code_of(record, reader, "track an admin read")
-    if patient is not None:
-        _track(
-            Reader(code=reader, purpose="supervision (admin)"),
-            patient,
-            "health record metadata (admin)",
-            ALLOWED,
-            emergency=False,
-        )
+def track_admin_read(records: list[PatientRecord], reader: str, what: str) -> None:
+    """A ministry official saw these records in the admin (metadata only): one tracked
+    read of their patients (those not erased)."""
+    patients = [patient_code_of(record, reader, "track an admin read") for record in records]
+    record_read(
+        reader=reader,
+        subjects=[code for code in patients if code is not None],
+        registry="health",
+        what=what,
+        purpose="supervision (admin)",
+    )

@@ -2,7 +2,8 @@
 
 Identity registrars (and, to bootstrap the registry, Django superusers)
 register persons and organisations, change names, record deaths, register,
-rotate and revoke e-ID keys, appoint and dismiss officials, and appoint and
+rotate and revoke e-ID keys, appoint, confirm (four eyes) and dismiss
+officials, and appoint and
 remove the representatives of organisations that are not companies (a
 company's management board in the business registry represents it). A
 citizen registers, rotates and revokes their own keys too.
@@ -205,8 +206,9 @@ class AppointForm(CommandForm):
     registry = forms.ChoiceField(choices=_registry_choices)
     role = forms.ChoiceField(
         choices=_role_choices,
-        help_text="registrar: identity, business, property, health (ministry); judge: court; "
-        "notary: property; doctor, pharmacist: health; auditor: any registry",
+        help_text="registrar: identity, business, property, health (ministry); "
+        "judge, investigator: court; notary: property; doctor, pharmacist: health; "
+        "auditor: any registry",
     )
     organisation_code = forms.CharField(
         max_length=8,
@@ -221,7 +223,13 @@ class AppointmentForm(AppointForm):
 
 
 class DismissForm(CommandForm):
-    confirm = forms.BooleanField(label="End this appointment")
+    confirm = forms.BooleanField(label="End this appointment (or withdraw the proposal)")
+
+
+class ConfirmAppointmentForm(CommandForm):
+    confirm = forms.BooleanField(
+        label="I confirm this appointment (four eyes: I did not propose it and it is not mine)"
+    )
 
 
 class OrganisationForm(CommandForm):
@@ -549,10 +557,44 @@ COMMANDS = Catalog(
             input=AppointmentSerializer,
             url_name="official-list",
             summary="Appoint an official",
-            description="Appoint an official (identity registrars).",
+            description=(
+                "Appoint an official (identity registrars). An appointment to a role that reads "
+                "persons' health or court data is only proposed (active: false) until a second "
+                "identity registrar confirms it (officials/confirmation/). Nobody appoints "
+                "themselves (403 self-appointment)."
+            ),
             status=status.HTTP_201_CREATED,
             form=AppointmentForm,
             run=_appoint,
+        ),
+        Command(
+            name="confirmation",
+            title="Confirm appointment",
+            target=APPOINTMENT,
+            permission=IdentityRegistrar,
+            reply=OFFICIAL,
+            input=AppointmentSerializer,
+            route="confirmation/",
+            url_name="official-confirmation",
+            summary="Confirm a proposed appointment (a second identity registrar)",
+            description=(
+                "An appointment to a role that reads persons' health or court data (any role of "
+                "the health and court registries, and auditors) is only proposed by the registrar "
+                "who appoints; it takes effect when a different identity registrar confirms it "
+                "(four eyes, 409 four-eyes). Nobody confirms their own appointment (403 "
+                "self-appointment)."
+            ),
+            problems=(400, 401, 403, 404, 409, 429),
+            form=ConfirmAppointmentForm,
+            done="Appointment confirmed",
+            available=lambda record: record.pending,
+            run=lambda app, data, who: app.confirm_appointment(
+                data["personal_code"],
+                data["registry"],
+                data["role"],
+                data.get("organisation_code") or None,
+                who,
+            ),
         ),
         Command(
             name="dismissal",
@@ -564,10 +606,13 @@ COMMANDS = Catalog(
             route="dismissal/",
             url_name="official-dismissal",
             summary="Dismiss an official",
-            description="Dismiss an official (identity registrars).",
+            description=(
+                "Dismiss an official, or withdraw an appointment awaiting confirmation "
+                "(identity registrars)."
+            ),
             form=DismissForm,
             done="Official dismissed",
-            available=lambda record: record.active,
+            available=lambda record: record.active or record.pending,
             run=lambda app, data, who: app.dismiss_official(
                 data["personal_code"],
                 data["registry"],

@@ -29,6 +29,7 @@ from registries.court.domain import (
     ALL_PARTY_ROLES,
     APPEAL_DECISIONS,
     CASE_KINDS,
+    COVERT_REGISTRIES,
     CRIMINAL,
     JUDGMENT_KINDS,
     MAX_ROOM_LENGTH,
@@ -379,6 +380,31 @@ class PartyInputSerializer(serializers.Serializer[Any]):
         max_length=11, help_text="Personal code (11 digits) or registry code (8 digits)"
     )
     role = enum_field("CourtPartyRole", list(ALL_PARTY_ROLES), "Role of a party in a case")
+
+
+class CovertAccessInputSerializer(serializers.Serializer[Any]):
+    """Whose data in which registries may be read covertly under the case."""
+
+    persons = serializers.ListField(
+        child=StrictCharField(max_length=11),
+        min_length=1,
+        max_length=200,
+        help_text="Personal codes of parties of the case",
+    )
+    registries = serializers.ListField(
+        child=enum_field(
+            "CourtCovertRegistry", list(COVERT_REGISTRIES), "A registry whose data is read"
+        ),
+        min_length=1,
+        max_length=len(COVERT_REGISTRIES),
+    )
+
+
+class CovertAccessSerializer(CovertAccessInputSerializer):
+    """A covert access authorised under a case (the answer shows no case card: reading the
+    card would be a tracked read of the parties, telling them of the authorisation)."""
+
+    number = StrictCharField(max_length=20, help_text="The criminal case")
 
 
 class HearingInputSerializer(serializers.Serializer[Any]):

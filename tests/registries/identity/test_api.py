@@ -346,6 +346,8 @@ def test_appoint_and_dismiss_an_official(registrar: APIClient) -> None:
     body = {"personal_code": code, "registry": "court", "role": "judge", "organisation_code": court}
     response = registrar.post(f"{BASE}officials/", body, format="json")
     assert response.status_code == 201
+    second = token_client(official("identity", "registrar"))  # four eyes
+    assert second.post(f"{BASE}officials/confirmation/", body, format="json").status_code == 200
     assert services.has_role(code, "court", "judge")
     roles = registrar.get(f"{PERSONS}{code}/").json()["roles"]
     assert [(r["registry"], r["role"], r["organisation_code"]) for r in roles] == [
