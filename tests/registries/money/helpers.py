@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from rest_framework.test import APIClient
 
 from registries.access.signing import command_message
 from registries.common.application import running
@@ -17,6 +18,7 @@ from registries.money.domain import ISSUE, Payment
 from registries.money.models import WalletRecord
 from registries.money.projections import PROJECTIONS
 from registries.money.quorum import collect
+from tests.registries.access.citizens import signed_in
 from tests.registries.identity import helpers as identity
 
 _acts = itertools.count(1)
@@ -99,3 +101,23 @@ def signed(payer: Citizen, payload: dict[str, Any], command: str = "pay") -> dic
 
 def new_payment_id() -> str:
     return f"pay-{next(_payments):06d}-{secrets.token_hex(4)}"
+
+
+def official_of(organisation: str) -> Citizen:
+    """A person with an e-ID key who represents ``organisation`` in the identity registry."""
+    person = citizen("Pankur", "Raha")
+    identity.run(
+        lambda app: app.appoint_representative(person.code, organisation, "Board", "registrar")
+    )
+    return person
+
+
+def bank_client(organisation: str) -> APIClient:
+    """A client signed in for ``organisation`` by one of its representatives."""
+    official = official_of(organisation)
+    return signed_in(official.code, official.key, organisation=organisation)
+
+
+def citizen_client(person: Citizen) -> APIClient:
+    """A client signed in as the person."""
+    return signed_in(person.code, person.key)
