@@ -31,7 +31,6 @@ from registries.money.domain import (
     ACTS,
     ORGANISATION,
     PERSON,
-    ActNotCertified,
     Payment,
     Settled,
     Supply,
@@ -111,8 +110,6 @@ class MoneyRegistry(RegistryApplication):
         check_bank(central_bank, "central_bank", CENTRAL_BANK)
         check_bank(wallet, "wallet")
         message = self.act_message(act, act_id, wallet, amount_cents)
-        if not certificate.votes:
-            raise ActNotCertified("certificate: no supernode signed the act")
         verify(message, certificate)
         supply_ref = Ref(Supply, Supply.create_id(), "money supply", new=Supply)
         wallet_ref = self.wallet(wallet, "wallet")
@@ -121,13 +118,7 @@ class MoneyRegistry(RegistryApplication):
             supply = self.get(supply_ref)
             target = self.get(wallet_ref)
             supply.record(
-                act,
-                act_id,
-                target,
-                amount_cents,
-                certificate.height,
-                certificate=certificate.votes,
-                actor=actor,
+                act, act_id, target, amount_cents, certificate.height, certificate.votes, actor
             )
             self.save(supply, target)
 

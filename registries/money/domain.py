@@ -229,18 +229,25 @@ class Supply(Aggregate):
         self.acts[act_id] = self.version
 
     def record(
-        self, act: str, act_id: str, target: Wallet, amount_cents: int, height: int, **proof: Any
+        self,
+        act: str,
+        act_id: str,
+        target: Wallet,
+        amount_cents: int,
+        height: int,
+        certificate: list[dict[str, Any]],
+        actor: str,
     ) -> None:
         """Record a certified act and its effect on ``target`` (a bank's wallet).
 
-        ``proof`` holds the ``certificate`` and the ``actor``. A redemption
-        never takes more than the wallet holds.
+        ``certificate`` holds the supernode votes the application checked at
+        ``height``. A redemption never takes more than the wallet holds.
         """
         self.check_new_act(act_id)
         check_cents(amount_cents)
         target.check_open("wallet")
         if act == ISSUE:
-            self._issued(act_id, target.holder, amount_cents, height, **proof)
+            self._issued(act_id, target.holder, amount_cents, height, certificate, actor)
             target._issued(act_id, amount_cents)
         else:
             if target.balance_cents < amount_cents:
@@ -248,7 +255,7 @@ class Supply(Aggregate):
                     f"amount_cents: the wallet of {target.holder} holds "
                     f"{target.balance_cents} cents, less than {amount_cents}"
                 )
-            self._redeemed(act_id, target.holder, amount_cents, height, **proof)
+            self._redeemed(act_id, target.holder, amount_cents, height, certificate, actor)
             target._redeemed(act_id, amount_cents)
 
 
@@ -311,7 +318,7 @@ class Wallet(Aggregate):
     @property
     def is_person(self) -> bool:
         """Whether a person holds it (the holding limit applies to persons only)."""
-        return len(self.holder) == 11
+        return holder_kind(self.holder) == PERSON
 
     def check_open(self, field: str) -> None:
         """Refuse a command on a closed wallet."""

@@ -44,7 +44,7 @@ def wallets(*holders: str) -> dict[str, Wallet]:
 
 
 def fund(supply: Supply, wallet: Wallet, cents: int, act_id: str = "act-1") -> None:
-    supply.record(ISSUE, act_id, wallet, cents, 1, certificate=[], actor="cb")
+    supply.record(ISSUE, act_id, wallet, cents, 1, [], "cb")
 
 
 def payment(pid: str, payer: str, payee: str, cents: int) -> Payment:
@@ -89,12 +89,12 @@ def test_issue_and_redeem_change_the_supply_and_the_bank_wallet() -> None:
     supply = Supply()
     found = wallets(BANK)
     fund(supply, found[BANK], 1_000)
-    supply.record(REDEEM, "act-2", found[BANK], 400, 1, certificate=[], actor="cb")
+    supply.record(REDEEM, "act-2", found[BANK], 400, 1, [], "cb")
     assert supply.total_cents == found[BANK].balance_cents == 600
     with pytest.raises(Conflict, match="act-2"):
-        supply.record(REDEEM, "act-2", found[BANK], 1, 1, certificate=[], actor="cb")
+        supply.record(REDEEM, "act-2", found[BANK], 1, 1, [], "cb")
     with pytest.raises(InsufficientFunds):
-        supply.record(REDEEM, "act-3", found[BANK], 601, 1, certificate=[], actor="cb")
+        supply.record(REDEEM, "act-3", found[BANK], 601, 1, [], "cb")
     books(supply, found)
 
 
