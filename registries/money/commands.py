@@ -57,13 +57,13 @@ def act(kind: str) -> Any:
         app.record_act(
             kind,
             data["act_id"],
-            data["holder"],
+            data["code"],
             data["amount_cents"],
             certificate_of(data),
             central,
             who,
         )
-        return data["holder"]
+        return data["code"]
 
     return run
 
@@ -131,11 +131,11 @@ class RedeemForm(ActForm):
 
 WALLETS = Target(route="wallets/", tags=TAGS)
 WALLET = Target(
-    route="wallets/<str:holder>/",
+    route="wallets/<str:code>/",
     tags=TAGS,
     parameters=(HOLDER_PARAMETER,),
-    check=lambda holder, **ids: holder_kind(holder),
-    key=lambda record, who: {"holder": record.holder},
+    check=lambda code, **ids: holder_kind(code),
+    key=lambda record, who: {"code": record.holder},
 )
 OPENED = Reply(
     WalletDetailSerializer,
@@ -145,7 +145,7 @@ OPENED = Reply(
     ),
 )
 WALLET_REPLY = Reply(
-    WalletDetailSerializer, lambda request, data, result: wallet_body(request, data["holder"])
+    WalletDetailSerializer, lambda request, data, result: wallet_body(request, data["code"])
 )
 
 
@@ -185,9 +185,7 @@ COMMANDS = Catalog(
             form=CloseWalletForm,
             done="Wallet closed",
             available=lambda record: bool(record.open and record.balance_cents == 0),
-            run=lambda app, data, who: app.close_wallet(
-                data["holder"], official_of(who, BANK), who
-            ),
+            run=lambda app, data, who: app.close_wallet(data["code"], official_of(who, BANK), who),
         ),
         Command(
             name="linked-bank",
@@ -203,7 +201,7 @@ COMMANDS = Catalog(
             done="Linked bank set",
             available=lambda record: bool(record.open and record.holder != record.bank),
             run=lambda app, data, who: app.set_linked_bank(
-                data["holder"], official_of(who, BANK), data["bank"], who
+                data["code"], official_of(who, BANK), data["bank"], who
             ),
         ),
         Command(

@@ -15,6 +15,8 @@ from registries.money.models import ActRecord, PaymentRecord, WalletRecord
 
 
 class ActSerializer(serializers.ModelSerializer[ActRecord]):
+    """A central bank act as the public sees it (not who issued it: a person's code)."""
+
     class Meta:
         model = ActRecord
         fields = [
@@ -24,7 +26,6 @@ class ActSerializer(serializers.ModelSerializer[ActRecord]):
             "amount_cents",
             "height",
             "certificate",
-            "actor",
             "ledger_seq",
         ]
 

@@ -10,7 +10,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("e-services/payments/", me.Pay.as_view(), name="e-service-pay"),
     path("supply/", views.SupplyView.as_view(), name="supply"),
     path("supply/act-certificate/", views.ActCertificateView.as_view(), name="act-certificate"),
-    path("wallets/<str:holder>/", views.WalletDetailView.as_view(), name="wallet-detail"),
+    path("wallets/<str:code>/", views.WalletDetailView.as_view(), name="wallet-detail"),
     # The banks' and the central bank's commands; opening a wallet joins the list.
     *COMMANDS.urlpatterns(reads={"wallets/": views.WalletListView}),
 ]

@@ -49,7 +49,7 @@ TAGS = ["money"]
 LATEST = 50
 
 HOLDER_PARAMETER = OpenApiParameter(
-    "holder",
+    "code",
     OpenApiTypes.STR,
     OpenApiParameter.PATH,
     pattern=r"^([0-9]{11}|[0-9]{8})$",
@@ -190,9 +190,9 @@ class WalletDetailView(GenericAPIView[WalletRecord]):
         parameters=[HOLDER_PARAMETER],
         responses={200: WalletDetailSerializer, **problem_responses(400, 401, 403, 404, 429)},
     )
-    def get(self, request: Request, holder: str) -> Response:
-        holder_kind(holder)
-        if not WalletRecord.objects.filter(holder=holder, bank=my_bank(request)).exists():
+    def get(self, request: Request, code: str) -> Response:
+        holder_kind(code)
+        if not WalletRecord.objects.filter(holder=code, bank=my_bank(request)).exists():
             # Not "forbidden": whether someone has a wallet elsewhere is not this bank's to know.
-            raise NotFound(f"holder: no wallet of {holder} at your bank")
-        return Response(wallet_body(request, holder))
+            raise NotFound(f"holder: no wallet of {code} at your bank")
+        return Response(wallet_body(request, code))
