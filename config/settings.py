@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "registries.court",
     "registries.health",
     "registries.tracker",
+    "registries.money",
     "registries.country",
 ]
 
@@ -227,7 +228,7 @@ SPECTACULAR_SETTINGS = {
 RIIK_CHAIN_ID = env("RIIK_CHAIN_ID", default="riik-dev")
 RIIK_ORIGIN_PREFIX = env("RIIK_ORIGIN_PREFIX", default="riik.example")
 RIIK_NODE_NAME = env("RIIK_NODE_NAME", default="supernode-1")
-RIIK_REGISTRIES = ["business", "court", "health", "identity", "property", "tracker"]
+RIIK_REGISTRIES = ["business", "court", "health", "identity", "money", "property", "tracker"]
 # The chain's own log (evidence; chain.ledger.chainlog), sealed like a registry log.
 RIIK_REGISTRIES += ["consensus"]
 # Finalization: "local" (this node is the only supernode and signs every
@@ -331,3 +332,7 @@ RIIK_API_TOKEN_LIFETIME = env.int("RIIK_API_TOKEN_LIFETIME", default=8 * 3600)
 RIIK_SIGN_IN_FAILURES_PER_HOUR = env.int("RIIK_SIGN_IN_FAILURES_PER_HOUR", default=100)
 # Seconds an Idempotency-Key answer is replayed; older rows are purged hourly.
 RIIK_IDEMPOTENCY_TTL = env.int("RIIK_IDEMPOTENCY_TTL", default=86400)
+
+# Money (docs/money.md): the most a person's wallet holds; an incoming payment's
+# excess moves on to the person's linked bank (the waterfall).
+RIIK_MONEY_HOLDING_LIMIT_CENTS = env.int("RIIK_MONEY_HOLDING_LIMIT_CENTS", default=300000)

@@ -259,3 +259,17 @@ class Client:
             {"representative": representative},
             signers,
         )
+
+    def pay(
+        self, payee: str, amount_cents: int, payment_id: str, payer: tuple[str, Ed25519PrivateKey]
+    ) -> Any:
+        """Pay from my wallet; I sign the payment id, payee and amount. Sending the same
+        ``payment_id`` again answers the same payment (nothing moves twice)."""
+        return self.signed_post(
+            "/api/v1/money/e-services/payments/",
+            "money",
+            "pay",
+            target("money:e-service-pay"),
+            {"payment_id": payment_id, "payee": payee, "amount_cents": amount_cents},
+            [payer],
+        )

@@ -69,6 +69,7 @@ ORGANISATION_KINDS = {
     "ngo": "non-profit association",
     "state_agency": "state agency",
     "bank": "bank",
+    "central_bank": "central bank",
     "notary_office": "notary office",
     "hospital": "hospital",
     "pharmacy": "pharmacy",

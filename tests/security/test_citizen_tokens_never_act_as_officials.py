@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from tests.registries.access.citizens import signed_in
 from tests.registries.court import helpers as court
 from tests.registries.health import helpers as health
-from tests.registries.identity.helpers import official, person, raw_public, run
+from tests.registries.identity.helpers import appoint, official, person, raw_public, run
 from tests.registries.property import helpers as property_helpers
 
 pytestmark = pytest.mark.usefixtures("event_store")
@@ -110,5 +110,5 @@ def test_a_citizen_token_of_an_official_does_not_read_as_one(what: str) -> None:
 def test_a_token_for_another_role_does_not_read_as_this_one(what: str) -> None:
     who = OFFICIALS[what]()
     other = "health/pharmacist" if who.role != "health/pharmacist" else "court/judge"
-    run(lambda app: app.appoint_official(who.code, *other.split("/"), None, "registrar"))
+    appoint(who.code, *other.split("/"))
     assert not reads_as_official(signed_in(who.code, who.key, role=other), who.url)

@@ -26,6 +26,7 @@ from tests.registries.access.citizens import (
     signed_in,
 )
 from tests.registries.health import helpers as health
+from tests.registries.money import helpers as money
 from tests.registries.property import helpers as property_helpers
 
 pytestmark = pytest.mark.usefixtures("event_store")
@@ -137,6 +138,16 @@ def remove_representative_case() -> Case:
     return Case(client, {}, payload, [(mari, key)], {})
 
 
+def payment_case() -> Case:
+    mari, key = citizen()
+    jaan, _ = citizen("Jaan", "Kask")
+    bank = money.bank()
+    money.wallet(mari, bank, cents=10_000)
+    money.wallet(jaan, bank)
+    payload = {"payment_id": money.new_payment_id(), "payee": jaan, "amount_cents": 2_500}
+    return Case(signed_in(mari, key), {}, payload, [(mari, key)], {})
+
+
 CASES: dict[str, Callable[[], Case]] = {
     "business:e-service-register-company": register_company_case,
     "business:e-service-change-board": change_board_case,
@@ -144,6 +155,7 @@ CASES: dict[str, Callable[[], Case]] = {
     "me-health-consents": consent_case,
     "me-health-representatives": appoint_representative_case,
     "me-health-representative-removal": remove_representative_case,
+    "money:e-service-pay": payment_case,
 }
 ENDPOINTS = dict(signed_endpoints())
 
