@@ -73,6 +73,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "registries.access.admin_signin.SessionRoleMiddleware",
     "registries.common.idempotency.IdempotencyKeyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -282,3 +283,6 @@ RIIK_SIGN_IN_CHALLENGE_LIFETIME = env.int("RIIK_SIGN_IN_CHALLENGE_LIFETIME", def
 RIIK_TOKEN_LIFETIME = env.int("RIIK_TOKEN_LIFETIME", default=900)
 # ASVS V2.2.1: at most this many failed sign-ins per account per hour.
 RIIK_SIGN_IN_FAILURES_PER_HOUR = env.int("RIIK_SIGN_IN_FAILURES_PER_HOUR", default=100)
+# Officials sign in to the admin with their e-ID key (ADR 0059); passwords only
+# for a break-glass superuser, and only while this is on.
+RIIK_ADMIN_PASSWORDS = env.bool("RIIK_ADMIN_PASSWORDS", default=False)

@@ -10,6 +10,11 @@ Anonymous callers get 401 (problem+json), everyone else without the role 403
 with a message such as "only a judge of the court registry may do this". The
 admin uses :func:`user_has_role` for the same check.
 
+An official signs in to the admin with their e-ID for one role
+(:mod:`registries.access.admin_signin`); the session keeps it under
+:data:`SESSION_ROLE` and the user of every request of that session carries it
+as ``session_role``, so :func:`user_has_role` honours that role alone.
+
 ``allow_superuser=True`` lets a Django superuser act as well: the identity
 registry needs it to bootstrap (someone must appoint the first registrar).
 """
@@ -28,6 +33,7 @@ from registries.identity.domain import article, check_role
 from registries.identity.services import has_role, official_code_of
 
 __all__ = [
+    "SESSION_ROLE",
     "RolePermission",
     "registry_role",
     "request_has_role",
@@ -36,16 +42,24 @@ __all__ = [
 ]
 
 
+SESSION_ROLE = "riik_role"
+"""Session key of the ``registry/role`` an official chose when signing in to the admin."""
+
+
 def role_message(registry: str, role: str) -> str:
     """``only a judge of the court registry may do this``."""
     return f"only {article(role)} of the {registry} registry may do this"
 
 
 def user_has_role(user: Any, registry: str, role: str) -> bool:
-    """Whether a Django user is an active official holding ``role`` in ``registry``."""
+    """Whether a Django user is an active official holding ``role`` in ``registry``
+    (and, in an admin session bound to a role, whether it is that role)."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if not getattr(user, "is_active", False):
+        return False
+    bound = getattr(user, "session_role", "")
+    if bound and bound != f"{registry}/{role}":
         return False
     code = official_code_of(user)
     return code is not None and has_role(code, registry, role)

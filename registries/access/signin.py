@@ -152,6 +152,40 @@ def _fail(code: str, reason: str, error: type[AuthenticationFailed | PermissionD
     raise error(reason)
 
 
+def check_signed_challenge(code: str, nonce: str, signature_hex: str, role: str = "") -> None:
+    """Check a signed sign-in challenge (and, if given, the ``registry/role`` claimed).
+
+    Spends the nonce; raises ``Throttled`` for a locked account,
+    ``AuthenticationFailed`` for a bad, stale or foreign signature and
+    ``PermissionDenied`` for a role the person does not hold. The API's sign-in
+    and the admin's (:mod:`registries.access.admin_signin`) both call it.
+    """
+    _check_not_locked(code)
+    # Spend the nonce first: whatever follows, it never signs anyone in again.
+    spent = SignInChallenge.objects.filter(nonce=nonce, personal_code=code, used=False).update(
+        used=True
+    )
+    if not spent:
+        _fail(code, "unknown or already used sign-in nonce", AuthenticationFailed)
+    challenge = SignInChallenge.objects.get(nonce=nonce)
+    if challenge.expires_at <= timezone.now():
+        _fail(code, "the sign-in challenge has expired; ask for a new one", AuthenticationFailed)
+    try:
+        signature = bytes.fromhex(signature_hex)
+    except ValueError:
+        signature = b""
+    if len(signature) != 64:
+        _fail(code, "signature: must be 128 hex digits (64 bytes)", AuthenticationFailed)
+    if not verify_signature(code, sign_in_message(code, nonce), signature):
+        _fail(
+            code,
+            "the signature does not match the person's current e-ID key",
+            AuthenticationFailed,
+        )
+    if role and not has_role(code, *role.split("/", 1)):
+        _fail(code, f"you hold no current appointment as {role}", PermissionDenied)
+
+
 class NoCredentials(BaseAuthentication):
     """Sign-in takes no credentials (an old token must not block a new sign-in);
     refusals still answer 401 with a ``WWW-Authenticate: Bearer`` challenge."""
@@ -221,33 +255,7 @@ class SignInView(APIView):
                 check_role(registry, name)
             except InvalidCommand as error:
                 raise serializers.ValidationError({"role": [str(error)]}) from None
-        _check_not_locked(code)
-        nonce = data["nonce"]
-        # Spend the nonce first: whatever follows, it never signs anyone in again.
-        spent = SignInChallenge.objects.filter(nonce=nonce, personal_code=code, used=False).update(
-            used=True
-        )
-        if not spent:
-            _fail(code, "unknown or already used sign-in nonce", AuthenticationFailed)
-        challenge = SignInChallenge.objects.get(nonce=nonce)
-        if challenge.expires_at <= timezone.now():
-            _fail(
-                code, "the sign-in challenge has expired; ask for a new one", AuthenticationFailed
-            )
-        try:
-            signature = bytes.fromhex(data["signature"])
-        except ValueError:
-            signature = b""
-        if len(signature) != 64:
-            _fail(code, "signature: must be 128 hex digits (64 bytes)", AuthenticationFailed)
-        if not verify_signature(code, sign_in_message(code, nonce), signature):
-            _fail(
-                code,
-                "the signature does not match the person's current e-ID key",
-                AuthenticationFailed,
-            )
-        if role and not has_role(code, *role.split("/", 1)):
-            _fail(code, f"you hold no current appointment as {role}", PermissionDenied)
+        check_signed_challenge(code, data["nonce"], data["signature"], role)
         organisation = data.get("organisation", "")
         if organisation and not represents(organisation, code):
             _fail(
