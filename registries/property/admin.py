@@ -284,6 +284,7 @@ class TransferApplicationRecordAdmin(CommandAdmin):
         "message",
         "notary",
         "status",
+        "transfer",
         "ledger_seq",
         "block_height",
         "ledger_level",
@@ -359,7 +360,9 @@ class TransferApplicationRecordAdmin(CommandAdmin):
         messages.success(
             request, f"Transfer of {code} endorsed and filed (ledger seq {unit.ledger_seq})."
         )
-        return HttpResponseRedirect(reverse("admin:property_landunitrecord_change", args=[code]))
+        return HttpResponseRedirect(
+            reverse("admin:property_transferapplicationrecord_change", args=[record.pk])
+        )
 
     # Columns and read-only fields.
 
@@ -384,6 +387,16 @@ class TransferApplicationRecordAdmin(CommandAdmin):
         return (
             f"no longer endorsable: the unit changed since (filed at version "
             f"{record.unit_version}, now version {record.unit.version})"
+        )
+
+    @admin.display(description="the endorsed transfer on the chain")
+    def transfer(self, record: TransferApplicationRecord) -> str:
+        filed = record.unit.transfers.filter(version=record.transfer_version).first()
+        if filed is None:
+            return "-"
+        where = self.ledger_status_of(filed)
+        return (
+            f"ledger seq {filed.ledger_seq}, block {where.block_height or '-'}, level {where.level}"
         )
 
     @admin.display(description="what the notary signs, in words")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from html import unescape
 from pathlib import Path
@@ -10,18 +9,19 @@ from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client, override_settings
 
 from registries.identity.domain import key_id_of
+from tests.config.browser import page, sign_in_in_browser
 from tests.registries.access.citizens import citizen
 from tests.registries.identity.helpers import raw_public, run, user_for
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
 LOGIN = "/admin/login/"
+__all__ = ["page"]  # the browser fixture
 CHALLENGE = "/api/v1/identity/sign-in/challenge/"
 
 
@@ -121,44 +121,6 @@ def test_break_glass_passwords_sign_in_a_superuser_but_never_an_official() -> No
 
 
 # In the browser: the page signs the challenge with the key file (WebCrypto).
-
-playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
-CHROMIUM = shutil.which("chromium") or (
-    "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
-)
-FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
-
-
-@pytest.fixture
-def page(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
-    """A headless Chromium page, 1400 px wide, in English."""
-    if CHROMIUM is None:
-        pytest.skip("no Chromium (apt-get install chromium)")
-    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
-    with playwright_api.sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=FLAGS)
-        context = browser.new_context(locale="en-GB", viewport={"width": 1400, "height": 900})
-        yield context.new_page()
-        browser.close()
-
-
-def key_file(tmp_path: Path, key: Ed25519PrivateKey) -> Path:
-    """The key as ``riik_client keygen`` writes it: PKCS#8 PEM."""
-    path = tmp_path / "key.pem"
-    path.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
-    return path
-
-
-def sign_in_in_browser(
-    page: Any, url: str, code: str, role: str, key: Ed25519PrivateKey, tmp_path: Path
-) -> None:
-    """Fill the login page and sign with the key file, as an official would."""
-    page.goto(f"{url}{LOGIN}")
-    page.fill("#id_personal_code", code)
-    page.select_option("#id_role", role)
-    page.set_input_files("#id_key_file", str(key_file(tmp_path, key)))
-    page.click("#e-id-submit")
-    page.wait_for_load_state("networkidle")
 
 
 def test_an_official_signs_in_in_the_browser_with_the_key_file(
