@@ -391,9 +391,9 @@ class TransferApplicationRecordAdmin(CommandAdmin):
 
     @admin.display(description="the endorsed transfer on the chain")
     def transfer(self, record: TransferApplicationRecord) -> str:
-        filed = record.unit.transfers.filter(version=record.transfer_version).first()
-        if filed is None:
+        if record.transfer_version is None:
             return "-"
+        filed = record.unit.transfers.get(version=record.transfer_version)
         where = self.ledger_status_of(filed)
         return (
             f"ledger seq {filed.ledger_seq}, block {where.block_height or '-'}, level {where.level}"
