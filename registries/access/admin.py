@@ -239,12 +239,23 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         extra_context = dict(extra_context or {})
         record = self.get_object(request, unquote(object_id))
         if record is not None and self._can_act(request):
-            extra_context["record_commands"] = [
-                (command.title, self.command_url(record, command.name))
-                for command in self.record_commands.values()
-                if command.available(record)
-            ]
+            extra_context["record_commands"] = self.offered(request, record)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def offered(self, request: HttpRequest, record: Any) -> list[tuple[str, str, str]]:
+        """The record's commands this user may issue, as (title, URL, when): a command
+        available now has its URL; one that becomes possible later has none, and
+        says from when."""
+        who = request.user.get_username()
+        offered = []
+        for command in self.record_commands.values():
+            if not command.may(record, who):
+                continue
+            if command.available(record):
+                offered.append((command.title, self.command_url(record, command.name), ""))
+            elif when := command.not_yet(record):
+                offered.append((command.title, "", when))
+        return offered
 
     def render_command_form(
         self, request: HttpRequest, form: CommandForm, title: str, record: Any, cancel_url: str
@@ -307,8 +318,11 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             raise Http404("No such record or command")
         # An unavailable command offers no form, but a form posted from a stale
         # page goes to the registry, whose refusal explains what changed.
-        if request.method != "POST" and not spec.available(record):
-            raise Http404("This command is not available for this record")
+        if request.method != "POST":
+            if not spec.may(record, request.user.get_username()):
+                raise PermissionDenied(f"{spec.title}: you may not issue this command on {record}")
+            if not spec.available(record):
+                raise Http404("This command is not available for this record")
         form = spec.form(request.POST if request.method == "POST" else None, record=record)
         if request.method == "POST" and form.is_valid():
             who = request.user.get_username()
