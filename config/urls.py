@@ -33,5 +33,6 @@ urlpatterns = [
 ]
 
 # Unknown URLs and failures outside the API's views answer problem+json too.
+handler403 = "config.frontdoor.permission_denied"
 handler404 = "registries.common.api.schema.not_found"
 handler500 = "registries.common.api.schema.server_error"

@@ -27,6 +27,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.utils.html import format_html
 
 from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
@@ -208,9 +209,11 @@ class PersonRecordAdmin(IdentityAdmin):
 
     @admin.display(description="keys")
     def keys_table(self, record: PersonRecord) -> str:
+        # The public key in full beside its id: what `riik_client keygen` prints.
         rows: list[list[Any]] = [
             [
                 k.key_id,
+                format_html('<code class="public-key">{}</code>', k.public_key),
                 k.status,
                 k.valid_from_seq,
                 k.valid_until_seq or "-",
@@ -219,7 +222,14 @@ class PersonRecordAdmin(IdentityAdmin):
             for k in record.keys.all()
         ]
         return html_table(
-            ["key id", "status", "valid from seq", "valid until seq", "revocation reason"],
+            [
+                "key id",
+                "public key (hex)",
+                "status",
+                "valid from seq",
+                "valid until seq",
+                "revocation reason",
+            ],
             rows,
             "no keys registered",
         )
