@@ -209,13 +209,20 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             *super().get_urls(),
         ]
 
+    def record_key(self, record: Any) -> str:
+        """The record's key in this admin's URLs (its primary key, unless a public
+        code names it better)."""
+        return str(record.pk)
+
     def change_url(self, record: Any) -> str:
         info = self.opts.app_label, self.opts.model_name
-        return reverse("admin:{}_{}_change".format(*info), args=[quote(record.pk)])
+        return reverse("admin:{}_{}_change".format(*info), args=[quote(self.record_key(record))])
 
     def command_url(self, record: Any, slug: str) -> str:
         info = self.opts.app_label, self.opts.model_name
-        return reverse("admin:{}_{}_command".format(*info), args=[quote(record.pk), slug])
+        return reverse(
+            "admin:{}_{}_command".format(*info), args=[quote(self.record_key(record)), slug]
+        )
 
     def changelist_url(self) -> str:
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
@@ -267,6 +274,7 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "subtitle": str(record) if record is not None else None,
             "form": form,
             "original": record,
+            "original_url": self.change_url(record) if record is not None else "",
             "cancel_url": cancel_url,
             "has_view_permission": True,
         }

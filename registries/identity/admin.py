@@ -25,8 +25,11 @@ import re
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import quote
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
 from django.utils.html import format_html
 
 from registries.access.admin import CommandAdmin, html_table
@@ -140,9 +143,23 @@ class PersonRelationAdmin(IdentityAdmin):
         return f"{record.person.first_name} {record.person.last_name}"
 
 
+class PersonChangeList(ChangeList):
+    """Links each person by their personal code, not an internal number."""
+
+    def url_for_result(self, result: Any) -> str:
+        return reverse(
+            "admin:identity_personrecord_change",
+            args=[quote(result.personal_code)],
+            current_app=self.model_admin.admin_site.name,
+        )
+
+
 @admin.register(PersonRecord)
 class PersonRecordAdmin(IdentityAdmin):
-    """Persons: read-only records; changes only through command forms."""
+    """Persons: read-only records, found in URLs by their personal code; changes only
+    through command forms."""
+
+    change_form_template = "admin/identity/personrecord/change_form.html"
 
     list_display = [
         "personal_code",
@@ -202,6 +219,18 @@ class PersonRecordAdmin(IdentityAdmin):
 
     def added_record(self, result: object, data: dict[str, Any]) -> PersonRecord:
         return PersonRecord.objects.get(personal_code=result)
+
+    def record_key(self, record: PersonRecord) -> str:
+        return record.personal_code
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> PersonRecord | None:
+        """The person with this personal code (the key of person URLs)."""
+        return self.get_queryset(request).filter(personal_code=object_id).first()
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return PersonChangeList
 
     @admin.display(description="status")
     def status(self, record: PersonRecord) -> str:

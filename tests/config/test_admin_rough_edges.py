@@ -125,7 +125,7 @@ def test_annual_report_level_column_and_key_page(
     assert level.is_visible()
 
 
-def test_a_person_page_shows_the_public_key_and_its_id(
+def test_a_person_page_is_found_by_personal_code_and_shows_the_public_key_and_its_id(
     live_server: Any, page: Any, tmp_path: Path
 ) -> None:
     code, key = with_key("identity", "registrar")
@@ -133,9 +133,15 @@ def test_a_person_page_shows_the_public_key_and_its_id(
     sign_in_in_browser(page, live_server.url, code, "identity/registrar", key, tmp_path)
     page.goto(f"{live_server.url}/admin/identity/personrecord/?q={code}")
     page.locator("#result_list tbody tr a").first.click()
+    page.wait_for_load_state("networkidle")
+    assert f"/admin/identity/personrecord/{code}/change/" in page.url
     keys = page.locator(".field-keys_table")
     assert key_id_of(public) in keys.inner_text()
     assert page.locator(".field-keys_table code.public-key").inner_text() == public.hex()
+    page.click("a.historylink")
+    page.wait_for_load_state("networkidle")
+    assert f"/admin/identity/personrecord/{code}/history/" in page.url
+    assert code in page.locator("#content").inner_text()
 
 
 def test_a_health_registrar_finds_a_patients_record_by_personal_code(
