@@ -79,6 +79,7 @@ def _parser() -> argparse.ArgumentParser:
     pin.add_argument("--replace", action="store_true", help="replace a file pinned before")
 
     commands.add_parser("sign-in", help="sign in and print the token's expiry")
+    commands.add_parser("sign-out", help="sign in and out again: check the key, leave no token")
 
     me = commands.add_parser(
         "me", help="my data: person, companies, properties, court-cases, health, data-tracker"
@@ -183,6 +184,9 @@ def main(argv: list[str] | None = None) -> int:
         result = _run(args, client, signers)
         if args.command == "sign-in":
             result = {k: v for k, v in signed_in.items() if k != "token"}
+        if args.command == "sign-out":
+            client.sign_out()
+            result = {"personal_code": args.code, "signed_out": True}
         print(json.dumps(result, indent=2, ensure_ascii=False))
         if args.command == "me" and args.verify:
             return _verify(client, result, pinned)

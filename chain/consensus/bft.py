@@ -20,7 +20,17 @@ Adaptations, each safe because the safety argument rests only on counting
   valid block with that hash will do (the block may arrive through another
   round's proposal, a proof-of-lock or a peer's commit certificate).
 * A proposal carries the 2f+1 prevotes of its ``pol_round`` (the
-  proof-of-lock), so a receiver that lost them can still accept it.
+  proof-of-lock), so a receiver that lost them can still accept it. The
+  proposer signs ``pol_round`` and the digest of the witness certificate it
+  re-proposes (a receiver acts on both, so a relay must not change them);
+  the proof-of-lock is not signed by the proposer (a receiver only waits
+  for it), so every copy of a proposal is read for the votes it carries,
+  each checked on its own (see :meth:`BftNode._on_proposal`).
+* Nothing is allocated for a message before its signer's membership and
+  signature are checked. Votes and proposals for rounds beyond the next one
+  are held, one round per member, until f+1 members are that far ahead (the
+  evidence Tendermint's line 55 asks for); messages for a later height are
+  buffered in a share per sender, so one sender's flood evicts nobody else's.
 * Own votes are resent every ``Timeouts.resend`` ticks and nodes behind
   catch up through final-block sync: the paper assumes gossip that
   eventually delivers every message, a network that drops does not.
@@ -49,10 +59,11 @@ from chain.consensus.messages import (
     MessageFormatError,
     Proposal,
     QuorumCertificate,
+    SyncRequest,
     Tier,
     Vote,
 )
-from chain.consensus.node import FUTURE_BUFFER, ChainNode, Timeouts
+from chain.consensus.node import FUTURE_BUFFER, FUTURE_SHARE, ChainNode, Timeouts
 
 __all__ = ["DECIDED", "PRECOMMIT", "PREVOTE", "PROPOSE", "BftNode", "BlockBuilder", "Candidate"]
 
@@ -178,6 +189,7 @@ class BftNode(ChainNode):
         )
         self.propose_block = propose_block
         self._future: list[tuple[str, Message]] = []
+        self._future_shares: dict[str, int] = {}
         self._reset_height(1)
 
     # -- state of one height --
@@ -200,6 +212,8 @@ class BftNode(ChainNode):
         self._timer_seq = 0
         self._next_resend = self.now + self.timeouts.resend
         self._progress_mark: tuple[int, int, int, int] = (-1, -1, -1, -1)
+        self._ahead: dict[str, tuple[int, dict[str, tuple[str, Proposal | Vote]]]] = {}
+        """Per member: its highest round beyond the next one, and what it sent there by kind."""
 
     @property
     def validators(self) -> ValidatorSet:
@@ -256,9 +270,13 @@ class BftNode(ChainNode):
     # -- inputs --
 
     def _on_start(self) -> None:
-        if self.height != self.last_final + 1:
-            self._enter_height()
+        if self.height <= self.last_final:
+            self._enter_height()  # the state is older than the final chain
             return
+        if self.height > self.last_final + 1:
+            # The signing state outlived the final chain (a lost write): it
+            # is kept, and the final blocks in between are fetched.
+            self._send(self.group, SyncRequest(self.last_final + 1))
         if self.decision is None and not self.rounds and not self.sent_votes:
             self._start_round(self.round)
             self._process()
@@ -361,8 +379,12 @@ class BftNode(ChainNode):
 
     def _buffer(self, src: str, message: Message) -> None:
         # Messages of the next height often arrive before the final block of
-        # this one; keeping them saves a round of resends.
-        if len(self._future) < FUTURE_BUFFER:
+        # this one; keeping them saves a round of resends. They cannot be
+        # checked yet (the next height's members may differ), so each sender
+        # gets a share: a flood fills only the flooder's.
+        share = self._future_shares.get(src, 0)
+        if share < FUTURE_SHARE and len(self._future) < FUTURE_BUFFER:
+            self._future_shares[src] = share + 1
             self._future.append((src, message))
 
     def _on_tick(self) -> None:
@@ -377,6 +399,9 @@ class BftNode(ChainNode):
             mark = (self.height, self.round, self.step, self.last_final)
             if mark == self._progress_mark:
                 self._resend()
+                if self.height > self.last_final + 1:
+                    # Still missing final blocks below the signing state's height.
+                    self._send(self.group, SyncRequest(self.last_final + 1))
             self._progress_mark = mark
 
     # -- the state machine --
@@ -386,13 +411,13 @@ class BftNode(ChainNode):
         self._entered_height()
         self._start_round(0)
         self._process()
-        pending, self._future = self._future, []
+        pending, self._future, self._future_shares = self._future, [], {}
         for src, message in pending:
             height = _message_height(message)
             if height is None or height < self.height:
                 continue
             if height > self.height:
-                self._future.append((src, message))
+                self._buffer(src, message)
                 continue
             self._on_message(src, message)
 
@@ -487,12 +512,24 @@ class BftNode(ChainNode):
 
     def _add_vote(self, src: str, vote: Vote) -> bool:
         """Verify and record a prevote or precommit of the current height; True when new."""
+        state = self.rounds.get(vote.round)
+        if state is not None:
+            by_value = state.prevote_for if vote.kind == "prevote" else state.precommit_for
+            if vote.signer in by_value.get(vote.block_hash, ()):
+                return False  # a duplicate
+        # Membership and signature first: nothing is allocated for junk.
+        if not self._check(vote, src):
+            return False
+        if vote.round > self.round + 1:
+            return self._hold_ahead(src, vote)
+        return self._accept_vote(src, vote)
+
+    def _accept_vote(self, src: str, vote: Vote) -> bool:
+        """Record a checked vote; evidence when it contradicts one held; True when new."""
         state = self._round(vote.round)
         first = state.prevotes if vote.kind == "prevote" else state.precommits
         by_value = state.prevote_for if vote.kind == "prevote" else state.precommit_for
         if vote.signer in by_value.get(vote.block_hash, ()):
-            return False  # a duplicate
-        if not self._check(vote, src):
             return False
         existing = first.get(vote.signer)
         if existing is not None:
@@ -501,6 +538,43 @@ class BftNode(ChainNode):
                 self._evidence(evidence)
         self._record_vote(vote)
         return True
+
+    def _hold_ahead(self, src: str, message: Proposal | Vote) -> bool:
+        """Keep a checked message of a round beyond the next: only each member's highest round.
+
+        A member can sign rounds without end; holding one round per member
+        bounds the memory, and is all line 55 needs to count.
+        """
+        vote = message.vote if isinstance(message, Proposal) else message
+        held = self._ahead.get(vote.signer)
+        if held is None or vote.round > held[0]:
+            self._ahead[vote.signer] = (vote.round, {vote.kind: (src, message)})
+            return True
+        if vote.round == held[0] and vote.kind not in held[1]:
+            held[1][vote.kind] = (src, message)
+            return True
+        return False
+
+    def _ahead_round(self) -> int:
+        """The highest round at least f+1 members have reached beyond the next one (-1: none)."""
+        skip = self.validators.skip_threshold
+        rounds = sorted((held[0] for held in self._ahead.values()), reverse=True)
+        return rounds[skip - 1] if len(rounds) >= skip else -1
+
+    def _release_ahead(self) -> bool:
+        """Move held messages whose round is now current or next into the round state."""
+        ready = sorted(name for name, held in self._ahead.items() if held[0] <= self.round + 1)
+        for name in ready:
+            _, messages = self._ahead.pop(name)
+            for kind in sorted(messages):
+                src, message = messages[kind]
+                if isinstance(message, Proposal):
+                    state = self.rounds.get(message.round)
+                    if state is None or state.proposal is None:
+                        self._accept_proposal(src, message)
+                else:
+                    self._accept_vote(src, message)
+        return bool(ready)
 
     def _record_vote(self, vote: Vote) -> None:
         state = self._round(vote.round)
@@ -521,6 +595,14 @@ class BftNode(ChainNode):
                 self._commit_candidates.append((vote.round, vote.block_hash))
 
     def _on_proposal(self, src: str, proposal: Proposal) -> None:
+        """A proposal of the current height (lines 22, 28, 36 and 49 act on it).
+
+        The first validly signed copy of a round's proposal is the round's
+        proposal. Another copy of the same signed statement is read for its
+        proof-of-lock, each vote checked on its own (a relay may have
+        stripped it from the first); a validly signed copy that says
+        something else is the proposer's equivocation.
+        """
         round = proposal.round
         vote = proposal.vote
         if vote.kind != "proposal" or vote.tier != self.tier or not self._may_propose(round):
@@ -529,44 +611,62 @@ class BftNode(ChainNode):
             return
         if vote.block_hash != proposal.block.hash or not -1 <= proposal.pol_round < round:
             return
-        state = self._round(round)
-        if state.proposal is not None:
-            if state.proposal.vote.block_hash != vote.block_hash and self._check(vote, src):
-                evidence = conflict(state.proposal.vote, vote, src)
+        if not proposal.justification_signed:
+            self._evidence(
+                Evidence("invalid-signature", vote, None, src, "justification not the one signed")
+            )
+            return
+        state = self.rounds.get(round)
+        held = None if state is None else state.proposal
+        if state is not None and held is not None:
+            if held.vote.same_statement(vote):
+                self._accept_pol(src, proposal)
+                self._process()
+            elif self._check(vote, src):
+                evidence = conflict(held.vote, vote, src)
                 if evidence is not None:
                     self._evidence(evidence)
             return
         if not self._check(vote, src):
             return
-        if proposal.pol is not None and proposal.pol_round >= 0:
-            for pol_vote in proposal.pol.votes:
-                if (
-                    pol_vote.kind == "prevote"
-                    and pol_vote.tier == self.tier
-                    and pol_vote.height == self.height
-                    and pol_vote.round == proposal.pol_round
-                    and pol_vote.block_hash == proposal.block.hash
-                ):
-                    self._add_vote(src, pol_vote)
-                else:
-                    # Signed for another height, round or block than the
-                    # proposal it arrives in: a replay, never counted.
-                    self._evidence(
-                        Evidence(
-                            "replay",
-                            pol_vote,
-                            None,
-                            src,
-                            "proof-of-lock vote for another statement",
-                        )
-                    )
+        if round > self.round + 1:
+            self._hold_ahead(src, proposal)
+        else:
+            self._accept_proposal(src, proposal)
+        self._process()
+
+    def _accept_proposal(self, src: str, proposal: Proposal) -> None:
+        """Make a checked proposal its round's proposal."""
+        state = self._round(proposal.round)
+        self._accept_pol(src, proposal)
         state.proposal = proposal
         state.candidate = Candidate(proposal.block, proposal.justification)
         state.pol_round = proposal.pol_round
         state.signers.add(proposal.proposer)
         if self._is_valid(state.candidate):
             self.blocks.setdefault(state.candidate.hash, state.candidate)
-        self._process()
+
+    def _accept_pol(self, src: str, proposal: Proposal) -> None:
+        """Count the proof-of-lock prevotes a proposal carries, each checked on its own."""
+        if proposal.pol is None or proposal.pol_round < 0:
+            return
+        for pol_vote in proposal.pol.votes:
+            if (
+                pol_vote.kind == "prevote"
+                and pol_vote.tier == self.tier
+                and pol_vote.height == self.height
+                and pol_vote.round == proposal.pol_round
+                and pol_vote.block_hash == proposal.block.hash
+            ):
+                self._add_vote(src, pol_vote)
+            else:
+                # Signed for another height, round or block than the
+                # proposal it arrives in: a replay, never counted.
+                self._evidence(
+                    Evidence(
+                        "replay", pol_vote, None, src, "proof-of-lock vote for another statement"
+                    )
+                )
 
     def _process(self) -> None:
         """Apply the "upon" rules until none fires."""
@@ -627,6 +727,12 @@ class BftNode(ChainNode):
                     self._start_round(later)
                     changed = True
                     break
+            ahead = self._ahead_round()
+            if ahead > self.round:
+                self._start_round(ahead)
+                changed = True
+            if self._release_ahead():
+                changed = True
             if not changed:
                 return
 
@@ -699,7 +805,8 @@ class BftNode(ChainNode):
         self._resend_extra()
 
     def _after_final(self, final: FinalBlock) -> None:
-        self._enter_height()
+        if self.last_final >= self.height:
+            self._enter_height()
 
     # -- persistence --
 

@@ -4,16 +4,31 @@ Pure: no Django, no I/O, no global randomness (a storage challenge takes the
 ``random.Random`` it draws from as an argument).
 
 **Cosigning.** A citizen cosigns a final block (vote tier ``citizen``, kind
-``cosign``) only after checking, for every registry log the block commits
-to, that the new ``(size, root)`` extends the last one it cosigned: the
-consistency proof must verify with :func:`chain.merkle.verify_consistency`.
-A smaller size is a rollback, an equal size with another root or a failing
-proof a split view: both are refused, which is the point of a witness (tail
-truncation is only detectable against a checkpoint held elsewhere). The
-request names the sizes it proves from; when they are not the citizen's,
-the citizen answers with its own (as the C2SP tlog-witness protocol answers
-409) and the requester sends the right proofs. A block is **witnessed** with
-``w`` cosignatures (the supernodes count them).
+``cosign``) only when it is consistent with everything the citizen has
+cosigned, in two ways:
+
+* *Ancestry.* The citizen keeps the chain of final blocks (headers and
+  certificates) from height 1 to the block it last cosigned or fetched; a
+  block at ``h + 1`` must name the block it holds at ``h`` as ``prev_hash``.
+  A gap is filled by asking the requester for the final blocks in between
+  (:class:`SyncRequest`), each checked and linked in turn; the request waits
+  until then. A certified block that contradicts the held chain (another
+  block at a height it holds) is equivocation evidence against the
+  supernodes that signed both and an alarm; one whose parent is not the held
+  block is refused with an alarm.
+* *Logs.* For every registry log the block commits to, the new ``(size,
+  root)`` extends the last one it cosigned: the consistency proof must verify
+  with :func:`chain.merkle.verify_consistency`. A smaller size is a
+  rollback, an equal size with another root or a failing proof a split
+  view: both are refused, which is the point of a witness (tail truncation
+  is only detectable against a checkpoint held elsewhere). The request
+  names the sizes it proves from; when they are not the citizen's, the
+  citizen answers with its own (as the C2SP tlog-witness protocol answers
+  409) and the requester sends the right proofs.
+
+So a cosignature at height h implies every checkpoint the citizen cosigned
+before it: those blocks are ancestors of h, and each log at h extends them.
+A block is **witnessed** with ``w`` cosignatures (the supernodes count them).
 
 **Storage challenges.** A challenger draws a random entry from a seeded RNG;
 the replica answers with the entry's leaf bytes and inclusion proof; the
@@ -35,9 +50,11 @@ from chain.consensus.messages import (
     FINALIZE_ROUND,
     CosignConflict,
     CosignRequest,
+    FinalBlock,
     MessageFormatError,
     StorageChallenge,
     StorageProof,
+    SyncRequest,
     Vote,
 )
 from chain.consensus.node import SUPERNODES, Alarm, ChainNode, Cosigned, Timeouts
@@ -194,6 +211,8 @@ class CitizenNode(ChainNode):
         self.replica = replica if replica is not None else Replica()
         self.last = CosignState()
         self._last_vote: Vote | None = None
+        self._waiting: tuple[str, CosignRequest] | None = None
+        """The highest request that waits for the final blocks before it."""
 
     def _on_message(self, src: str, message: Any) -> None:
         if isinstance(message, CosignRequest):
@@ -209,40 +228,99 @@ class CitizenNode(ChainNode):
     def _on_cosign_request(self, src: str, request: CosignRequest) -> None:
         final = request.final
         height = final.qc.height
-        if height < self.last.height:
-            return  # stale: a later checkpoint was already cosigned
-        if height == self.last.height and final.block.hash == self.last.block_hash:
-            if self._last_vote is not None:
-                self._send(src, self._last_vote)
-            return
-        if not self.check_final(final, src):
+        known = None
+        if height <= self.last_final:
+            known = self.finals.get(height)
+            if known is None:
+                return  # below the history this citizen holds (it started later)
+            if known.block.hash != final.block.hash:
+                if self.check_final(final, src):
+                    self._conflicting_final(known, final, src)
+                return
+            if height < self.last.height:
+                return  # stale: a later checkpoint was already cosigned
+            if height == self.last.height:
+                if self._last_vote is not None:
+                    self._send(src, self._last_vote)
+                return
+            # Fetched to fill a gap and not cosigned yet: check the logs below.
+        elif not self.check_final(final, src):
             return  # not final: nothing to witness (and nothing proven against anyone)
-        if height == self.last.height:
-            self._refuse(height, "split view: another final block at the height already cosigned")
+        elif height > self.last_final + 1:
+            if self._proves_from_other_sizes(request):
+                self._send(src, CosignConflict(self.last.height, self.last.sizes()))
+                return
+            if self._waiting is None or self._waiting[1].final.qc.height <= height:
+                self._waiting = (src, request)
+            self._request_sync(src)
             return
+        elif final.block.prev_hash != self.last_final_hash:
+            self._refuse_unlinked(final)
+            return
+        if self._waiting is not None and self._waiting[1].final.qc.height <= height:
+            self._waiting = None
+        if self._cosign(src, request) and known is None:
+            self._adopt_final(final)
+
+    def _refuse_unlinked(self, final: FinalBlock) -> None:
+        self._decide(
+            Alarm(
+                "broken-final-chain",
+                final.height,
+                f"final block {final.height} does not extend the final block "
+                f"{self.last_final} this citizen holds",
+            )
+        )
+
+    def _after_final(self, final: FinalBlock) -> None:
+        waiting = self._waiting
+        if waiting is None:
+            return
+        src, request = waiting
+        if request.final.qc.height <= self.last_final + 1:
+            self._waiting = None
+            self._on_cosign_request(src, request)
+        else:
+            # Progress since the last request: ask for the next batch at once.
+            self._send(src, SyncRequest(self.last_final + 1))
+
+    def _proves_from_other_sizes(self, request: CosignRequest) -> bool:
+        """True when the request's proofs start from sizes this citizen did not cosign."""
+        mine = self.last.sizes()
+        header_logs = request.final.block.header.get("logs")
+        registries = header_logs if isinstance(header_logs, Mapping) else {}
+        claimed = {registry: request.old_sizes.get(registry, 0) for registry in registries}
+        return any(claimed.get(r, 0) != size for r, size in mine.items()) or any(
+            size != mine.get(r, 0) for r, size in claimed.items()
+        )
+
+    def _cosign(self, src: str, request: CosignRequest) -> bool:
+        """Check the logs of a block linked to the held chain; cosign it. True when cosigned."""
+        final = request.final
+        height = final.qc.height
         try:
             logs = final.block.logs()
         except MessageFormatError as exc:
             self._refuse(height, f"malformed logs: {exc}")
-            return
-        mine = self.last.sizes()
-        claimed = {registry: request.old_sizes.get(registry, 0) for registry in logs}
-        if any(claimed.get(r, 0) != size for r, size in mine.items()) or any(
-            size != mine.get(r, 0) for r, size in claimed.items()
-        ):
-            self._send(src, CosignConflict(self.last.height, mine))
-            return
+            return False
+        if self._proves_from_other_sizes(request):
+            self._send(src, CosignConflict(self.last.height, self.last.sizes()))
+            return False
         reason = check_consistency(self.last.logs, logs, request.proofs)
+        if reason is not None and self.source is not None:
+            # The proofs are not signed: a relay may have broken them. A
+            # proof from the citizen's own source is checked on its own merits.
+            reason = check_consistency(self.last.logs, logs, self._own_proofs(logs))
         if reason is not None:
             self._refuse(height, reason)
-            return
+            return False
         if self.source is not None:
             reason = self._replicate(logs)
             if reason is not None:
                 self._refuse(height, reason)
-                return
+                return False
         if self.signer is None:
-            return
+            return False
         vote = Vote.sign(
             self.signer,
             chain_id=self.chain_id,
@@ -256,6 +334,17 @@ class CitizenNode(ChainNode):
         self.last = CosignState(height, final.block.hash, dict(logs))
         self._last_vote = vote
         self._send(SUPERNODES, vote)
+        return True
+
+    def _own_proofs(self, logs: Logs) -> dict[str, Sequence[bytes]]:
+        """Consistency proofs from the last cosigned sizes, fetched from the citizen's source."""
+        assert self.source is not None
+        proofs = {}
+        for registry, (size, _) in logs.items():
+            old_size = self.last.logs.get(registry, (0, b""))[0]
+            if old_size <= size:
+                proofs[registry] = self.source.consistency_proof(registry, old_size, size)
+        return proofs
 
     def _replicate(self, logs: Logs) -> str | None:
         """Fetch the new leaves and check they hash to the checkpoint's roots."""
@@ -280,8 +369,7 @@ class CitizenNode(ChainNode):
     def snapshot(self) -> dict[str, Any]:
         """JSON-native state to persist (the replica is stored apart)."""
         return {
-            "name": self.name,
-            "now": self.now,
+            **self._base_snapshot(),
             "last": {
                 "height": self.last.height,
                 "block_hash": self.last.block_hash.hex(),
@@ -310,7 +398,7 @@ class CitizenNode(ChainNode):
             source=source,
             replica=replica,
         )
-        node.now = int(state["now"])
+        node._restore_base(state)
         last = state["last"]
         node.last = CosignState(
             int(last["height"]),

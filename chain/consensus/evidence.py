@@ -3,7 +3,8 @@
 Pure: no Django, no I/O.
 
 * **Equivocation**: two valid signatures by one member for the same chain,
-  tier, kind, height and round but different blocks. This is the only
+  tier, kind, height and round but different statements (different blocks,
+  or one proposal block with two valid rounds). This is the only
   evidence that proves something about the signer (nobody else can produce
   its signatures), so it is the evidence the caller stores on the chain.
   The first vote may have counted (as in Tendermint, the protocol tolerates
@@ -88,7 +89,7 @@ def refusal(check: VoteCheck, vote: Vote, sender: str | None, detail: str = "") 
 
 def conflict(first: Vote, second: Vote, sender: str | None = None) -> Evidence | None:
     """Equivocation evidence when two valid votes fill the same slot differently."""
-    if first.slot != second.slot or first.block_hash == second.block_hash:
+    if first.slot != second.slot or first.statement == second.statement:
         return None
     return Evidence("equivocation", first, second, sender, "two different votes in one slot")
 
@@ -192,13 +193,13 @@ def verify_evidence(evidence: Evidence, membership: Membership) -> bool:
     """True when an equivocation record really proves its signer equivocated.
 
     Both votes must verify against the signer's tier at their height, fill
-    the same slot and name different blocks. Other kinds prove nothing about
+    the same slot and say different things. Other kinds prove nothing about
     a signer and return False.
     """
     if evidence.kind != "equivocation" or evidence.conflicting is None:
         return False
     first, second = evidence.vote, evidence.conflicting
-    if first.slot != second.slot or first.block_hash == second.block_hash:
+    if first.slot != second.slot or first.statement == second.statement:
         return False
     if first.chain_id != membership.chain_id:
         return False

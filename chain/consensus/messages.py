@@ -11,13 +11,17 @@ The bytes a vote signs are exactly ``chain.encoding.vote_message(chain_id,
 tier, kind, height, round, block_hash)``, so a supernode ``finalize`` vote is
 the signature the standalone verifier (``chain.verify``) checks. A nil vote
 (Tendermint's "no block in this round") signs 32 zero bytes as its block hash.
+A proposal signs the same fields, its valid round and the digest of the
+witness certificate it carries (:func:`proposal_message`): a receiver acts on
+both, so a relay must not be able to change them.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, TypeAlias, cast
 
 from chain.consensus.crypto import ALG, Signer
@@ -45,9 +49,11 @@ __all__ = [
     "SyncRequest",
     "Tier",
     "Vote",
+    "certificate_digest",
     "message_from_record",
     "message_to_record",
     "message_type",
+    "proposal_message",
 ]
 
 
@@ -96,6 +102,12 @@ def _hex(value: Any, name: str, size: int | None = None) -> bytes:
     return data
 
 
+def _nonzero(block_hash: bytes) -> bytes:
+    if block_hash == NIL_HASH:
+        raise MessageFormatError("a nil vote has block_hash null, not zero bytes")
+    return block_hash
+
+
 def _hex_field(record: Mapping[str, Any], name: str, size: int | None = None) -> bytes:
     return _hex(_field(record, name, str), name, size)
 
@@ -113,6 +125,43 @@ def json_native(value: Mapping[str, Any]) -> dict[str, Any]:
 # --- votes ------------------------------------------------------------------
 
 
+def proposal_message(
+    *,
+    chain_id: str,
+    tier: str,
+    height: int,
+    round: int,
+    block_hash: bytes,
+    pol_round: int,
+    justification_hash: bytes | None,
+) -> bytes:
+    """The bytes a proposer signs: a ``proposal`` vote's fields, the valid round and the
+    digest of the witness certificate (:func:`certificate_digest`; None: no certificate).
+
+    Tendermint signs the proposal's POLRound: receivers prevote on it, so an
+    unsigned valid round lets a relay turn a fresh proposal into one that
+    waits for a polka that never comes. A supernode prevotes nil on a witness
+    block without its certificate, so the certificate is signed too.
+    """
+    return canonical(
+        {
+            "chain_id": chain_id,
+            "tier": tier,
+            "kind": "proposal",
+            "height": height,
+            "round": round,
+            "block_hash": block_hash,
+            "pol_round": pol_round,
+            "justification": justification_hash,
+        }
+    )
+
+
+def certificate_digest(qc: QuorumCertificate | None) -> bytes | None:
+    """SHA-256 of a certificate's canonical record (None for no certificate)."""
+    return None if qc is None else hashlib.sha256(canonical(qc.to_record())).digest()
+
+
 @dataclass(frozen=True, slots=True)
 class Vote:
     """One signed statement of one node about one block (or nil) at a height and round.
@@ -121,7 +170,9 @@ class Vote:
     :meth:`signed_bytes`: chain id, tier, kind, height, round and block hash,
     so it cannot be replayed on another chain, tier, height or round; ``alg``
     and ``key_id`` name the key, so the vote stays verifiable after the key is
-    rotated.
+    rotated. A ``proposal`` vote also signs its ``pol_round`` and
+    ``justification_hash`` (every other kind has None in both and signs
+    exactly :func:`chain.encoding.vote_message`).
     """
 
     chain_id: str
@@ -134,6 +185,8 @@ class Vote:
     key_id: bytes
     signature: bytes
     alg: str = ALG
+    pol_round: int | None = None
+    justification_hash: bytes | None = None
 
     @classmethod
     def sign(
@@ -146,19 +199,15 @@ class Vote:
         height: int,
         round: int,
         block_hash: bytes | None,
+        pol_round: int | None = None,
+        justification_hash: bytes | None = None,
     ) -> Vote:
-        """A vote by ``signer`` (its key for ``height``), signed over
-        :func:`chain.encoding.vote_message`."""
+        """A vote by ``signer`` (its key for ``height``), signed over :meth:`signed_bytes`.
+
+        ``pol_round`` and ``justification_hash`` are given for a ``proposal`` vote only.
+        """
         signer = signer.at(height)
-        message = vote_message(
-            chain_id=chain_id,
-            tier=tier,
-            kind=kind,
-            height=height,
-            round=round,
-            block_hash=NIL_HASH if block_hash is None else block_hash,
-        )
-        return cls(
+        unsigned = cls(
             chain_id=chain_id,
             tier=tier,
             kind=kind,
@@ -167,8 +216,11 @@ class Vote:
             block_hash=block_hash,
             signer=signer.name,
             key_id=signer.key_id,
-            signature=signer.sign(message),
+            signature=b"",
+            pol_round=pol_round,
+            justification_hash=justification_hash,
         )
+        return replace(unsigned, signature=signer.sign(unsigned.signed_bytes()))
 
     @property
     def is_nil(self) -> bool:
@@ -180,24 +232,45 @@ class Vote:
         """Where one node may say one thing: (chain, tier, kind, height, round, signer)."""
         return (self.chain_id, self.tier, self.kind, self.height, self.round, self.signer)
 
+    @property
+    def statement(self) -> tuple[bytes, int | None, bytes | None]:
+        """What the signature says in the slot: the block (and a proposal's round and certificate).
+
+        As signed: a nil vote says 32 zero bytes, so a nil vote relabelled as
+        a vote for the all-zero hash says the same thing, not another.
+        """
+        block = NIL_HASH if self.block_hash is None else self.block_hash
+        return (block, self.pol_round, self.justification_hash)
+
     def signed_bytes(self) -> bytes:
         """Exactly the bytes the signature covers."""
+        digest = NIL_HASH if self.block_hash is None else self.block_hash
+        if self.pol_round is not None:
+            return proposal_message(
+                chain_id=self.chain_id,
+                tier=self.tier,
+                height=self.height,
+                round=self.round,
+                block_hash=digest,
+                pol_round=self.pol_round,
+                justification_hash=self.justification_hash,
+            )
         return vote_message(
             chain_id=self.chain_id,
             tier=self.tier,
             kind=self.kind,
             height=self.height,
             round=self.round,
-            block_hash=NIL_HASH if self.block_hash is None else self.block_hash,
+            block_hash=digest,
         )
 
     def same_statement(self, other: Vote) -> bool:
         """True when both votes say the same thing (possibly signed with another key)."""
-        return self.slot == other.slot and self.block_hash == other.block_hash
+        return self.slot == other.slot and self.statement == other.statement
 
     def to_record(self) -> dict[str, Any]:
-        """JSON-native record."""
-        return {
+        """JSON-native record (``pol_round`` and ``justification_hash`` only in a proposal's)."""
+        record: dict[str, Any] = {
             "chain_id": self.chain_id,
             "tier": self.tier,
             "kind": self.kind,
@@ -209,6 +282,11 @@ class Vote:
             "alg": self.alg,
             "signature": self.signature.hex(),
         }
+        if self.pol_round is not None:
+            record["pol_round"] = self.pol_round
+            justification = self.justification_hash
+            record["justification_hash"] = None if justification is None else justification.hex()
+        return record
 
     def certificate_record(self) -> dict[str, str]:
         """The signature as a bundle block's ``certificate`` lists it (chain.verify)."""
@@ -229,17 +307,29 @@ class Vote:
         if kind not in KINDS:
             raise MessageFormatError(f"unknown kind {kind!r}")
         raw_hash = record.get("block_hash")
+        # A proposal signs its valid round and certificate; no other kind has them.
+        pol_round: int | None = None
+        justification: bytes | None = None
+        if kind == "proposal":
+            pol_round = _int(record, "pol_round", minimum=-1)
+            raw_justification = _field(record, "justification_hash", (str, type(None)))
+            if raw_justification is not None:
+                justification = _hex(raw_justification, "justification_hash", 32)
+        elif "pol_round" in record or "justification_hash" in record:
+            raise MessageFormatError("only a proposal has a pol_round and a justification_hash")
         return cls(
             chain_id=_field(record, "chain_id", str),
             tier=cast(Tier, tier),
             kind=cast(Kind, kind),
             height=_int(record, "height"),
             round=_int(record, "round"),
-            block_hash=None if raw_hash is None else _hex(raw_hash, "block_hash", 32),
+            block_hash=None if raw_hash is None else _nonzero(_hex(raw_hash, "block_hash", 32)),
             signer=_field(record, "signer", str),
             key_id=_hex_field(record, "key_id", 4),
             signature=_hex_field(record, "signature"),
             alg=_field(record, "alg", str),
+            pol_round=pol_round,
+            justification_hash=justification,
         )
 
 
@@ -387,16 +477,16 @@ class BlockRequest:
 class Proposal:
     """A proposer's block for (height, round), signed as a vote of kind ``proposal``.
 
-    ``pol_round`` is Tendermint's valid round (-1 for a fresh block) and
-    ``pol`` the prevotes that justify it, carried along so that receivers do
-    not depend on having seen them. ``justification`` is the witness commit
-    certificate of a witness block re-proposed by a supernode. Neither is
-    signed: a receiver counts only the signed votes inside them.
+    The signed vote covers the block hash, ``pol_round`` (Tendermint's
+    valid round, -1 for a fresh block) and the digest of ``justification``,
+    the witness commit certificate of a witness block re-proposed by a
+    supernode. ``pol``, the prevotes of the valid round, is not signed by
+    the proposer (any 2f+1 of them will do, and a receiver only waits for
+    them): its votes are checked one by one.
     """
 
     block: Block
     vote: Vote
-    pol_round: int = -1
     pol: QuorumCertificate | None = None
     justification: QuorumCertificate | None = None
 
@@ -422,8 +512,10 @@ class Proposal:
             height=block.height,
             round=round,
             block_hash=block.hash,
+            pol_round=pol_round,
+            justification_hash=certificate_digest(justification),
         )
-        return cls(block, vote, pol_round, pol, justification)
+        return cls(block, vote, pol, justification)
 
     @property
     def height(self) -> int:
@@ -436,16 +528,25 @@ class Proposal:
         return self.vote.round
 
     @property
+    def pol_round(self) -> int:
+        """The signed valid round (-1: a fresh block)."""
+        return -1 if self.vote.pol_round is None else self.vote.pol_round
+
+    @property
     def proposer(self) -> str:
         """Who signed the proposal."""
         return self.vote.signer
+
+    @property
+    def justification_signed(self) -> bool:
+        """True when ``justification`` is the certificate the proposer signed."""
+        return self.vote.justification_hash == certificate_digest(self.justification)
 
     def to_record(self) -> dict[str, Any]:
         """JSON-native record."""
         return {
             "block": self.block.to_record(),
             "vote": self.vote.to_record(),
-            "pol_round": self.pol_round,
             "pol": None if self.pol is None else self.pol.to_record(),
             "justification": None if self.justification is None else self.justification.to_record(),
         }
@@ -455,10 +556,12 @@ class Proposal:
         """Parse a record written by :meth:`to_record`."""
         pol = record.get("pol")
         justification = record.get("justification")
+        vote = Vote.from_record(_field(record, "vote", Mapping))
+        if vote.kind != "proposal":
+            raise MessageFormatError("a proposal is signed as a vote of kind 'proposal'")
         return cls(
             block=Block.from_record(_field(record, "block", Mapping)),
-            vote=Vote.from_record(_field(record, "vote", Mapping)),
-            pol_round=_int(record, "pol_round", minimum=-1),
+            vote=vote,
             pol=None if pol is None else QuorumCertificate.from_record(pol),
             justification=(
                 None if justification is None else QuorumCertificate.from_record(justification)

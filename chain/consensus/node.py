@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, TypeAlias
 
 from chain.consensus.crypto import Signer
-from chain.consensus.evidence import Evidence, check_certificate
+from chain.consensus.evidence import Evidence, check_certificate, conflict
 from chain.consensus.membership import Membership
 from chain.consensus.messages import (
     FINALIZE_ROUND,
@@ -59,7 +59,10 @@ SYNC_BATCH = 8
 """Final blocks sent in answer to one sync request."""
 
 FUTURE_BUFFER = 512
-"""Messages for the next height kept until the node gets there."""
+"""Messages for later heights kept until the node gets there (final blocks, and in all)."""
+
+FUTURE_SHARE = 64
+"""Of those, the most one sender may fill (so a flood evicts nobody else's)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -315,6 +318,28 @@ class ChainNode:
             self._evidence(refused)
         return result.valid
 
+    def _conflicting_final(self, known: FinalBlock, other: FinalBlock, src: str) -> None:
+        """Two certified final blocks at one height: evidence against who signed both, an alarm.
+
+        Two 2F+1 certificates share at least F+1 signers, so at least one of
+        them is proven to have signed two blocks at the height.
+        """
+        mine = {vote.signer: vote for vote in known.qc.votes}
+        for vote in other.qc.votes:
+            held = mine.get(vote.signer)
+            evidence = None if held is None else conflict(held, vote, src)
+            if evidence is not None:
+                self._evidence(evidence)
+        height = known.height
+        self._decide(
+            Alarm(
+                "conflicting-final",
+                height,
+                f"split view: {src} sent final block {other.block.hash.hex()[:16]} at {height}, "
+                f"the final block held there is {known.block.hash.hex()[:16]}",
+            )
+        )
+
     def _receive_final(self, src: str, final: FinalBlock) -> None:
         height = final.qc.height
         if height <= self.last_final:
@@ -324,11 +349,7 @@ class ChainNode:
                 and known.block.hash != final.block.hash
                 and self.check_final(final, src)
             ):
-                self._decide(
-                    Alarm(
-                        "conflicting-final", height, f"{src} sent another final block at {height}"
-                    )
-                )
+                self._conflicting_final(known, final, src)
             return
         if height in self._pending_finals or not self.check_final(final, src):
             return

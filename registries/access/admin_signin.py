@@ -8,7 +8,10 @@ and posts the signature here. :func:`registries.access.signin.check_signed_chall
 checks it exactly as the API's sign-in does (the person's current key, the
 appointment, failures counted). The session is then bound to that role
 (:data:`registries.access.roles.SESSION_ROLE`); :class:`SessionRoleMiddleware`
-hands it to every request's user, so the admin honours that role alone.
+serves every request of the session within
+:func:`registries.identity.services.acting_only_as` that role, so every role
+check (the admin's ``can_act`` and ``has_*_permission``, ``user_has_role``,
+``has_role`` wherever it is asked) honours that role alone.
 
 A newly appointed official signs in at once: their Django user is created, as
 staff, on their first e-ID sign-in. Passwords are off (``RIIK_ADMIN_PASSWORDS``
@@ -42,6 +45,7 @@ from registries.access.roles import SESSION_ROLE
 from registries.access.signin import check_signed_challenge
 from registries.common.codes import InvalidCodeError, validate_personal_code
 from registries.identity.domain import ROLE_REGISTRIES
+from registries.identity.services import acting_only_as, official_code_of
 
 __all__ = ["AdminSignInForm", "SessionRoleMiddleware", "admin_login", "role_choices"]
 
@@ -106,7 +110,7 @@ def _sign_in_with_e_id(request: HttpRequest, form: AdminSignInForm) -> HttpRespo
     role = form.cleaned_data["role"]
     try:
         check_signed_challenge(
-            code, form.cleaned_data["nonce"], form.cleaned_data["signature"], role
+            request, code, form.cleaned_data["nonce"], form.cleaned_data["signature"], role
         )
     except APIException as error:
         form.add_error(None, str(error.detail))
@@ -172,14 +176,19 @@ def admin_login(request: HttpRequest) -> HttpResponse:
 
 
 class SessionRoleMiddleware:
-    """Hands the role an admin session was signed in for to the request's user
-    (``user.session_role``), so that role checks honour that role alone."""
+    """Serves each request of an admin session signed in with the e-ID within the
+    role chosen: the official holds no other role while it is served."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        """The response, computed with the official narrowed to the session's role."""
         role: Any = request.session.get(SESSION_ROLE, "")
-        if role:
-            request.user.session_role = str(role)  # type: ignore[union-attr]
-        return self.get_response(request)
+        # Signing in again, perhaps in another role, is checked against the appointments.
+        signing_in = request.path == reverse("admin-login")
+        code = official_code_of(request.user) if role and not signing_in else None
+        if code is None:
+            return self.get_response(request)
+        with acting_only_as(code, str(role)):
+            return self.get_response(request)

@@ -12,8 +12,8 @@ admin uses :func:`user_has_role` for the same check.
 
 An official signs in to the admin with their e-ID for one role
 (:mod:`registries.access.admin_signin`); the session keeps it under
-:data:`SESSION_ROLE` and the user of every request of that session carries it
-as ``session_role``, so :func:`user_has_role` honours that role alone.
+:data:`SESSION_ROLE`, and each request of the session is served acting only
+in that role (``acting_only_as``), so :func:`user_has_role` honours it alone.
 
 ``allow_superuser=True`` lets a Django superuser act as well: the identity
 registry needs it to bootstrap (someone must appoint the first registrar).
@@ -52,14 +52,10 @@ def role_message(registry: str, role: str) -> str:
 
 
 def user_has_role(user: Any, registry: str, role: str) -> bool:
-    """Whether a Django user is an active official holding ``role`` in ``registry``
-    (and, in an admin session bound to a role, whether it is that role)."""
+    """Whether a Django user is an active official holding ``role`` in ``registry``."""
     if user is None or not getattr(user, "is_authenticated", False):
         return False
     if not getattr(user, "is_active", False):
-        return False
-    bound = getattr(user, "session_role", "")
-    if bound and bound != f"{registry}/{role}":
         return False
     code = official_code_of(user)
     return code is not None and has_role(code, registry, role)

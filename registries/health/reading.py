@@ -26,6 +26,7 @@ from registries.health.application import licensed_at
 from registries.health.domain import PRESCRIPTION, check_text
 from registries.health.models import EntryRecord, PatientRecord
 from registries.identity.models import AppointmentRecord
+from registries.identity.services import has_role
 from registries.tracker.domain import ALLOWED, REFUSED
 from registries.tracker.services import record_read
 
@@ -130,10 +131,7 @@ def read_record(reader: Reader, patient: str) -> dict[str, Any]:
 def read_prescriptions(reader: Reader, patient: str, today: date) -> list[dict[str, Any]]:
     """Prescriptions a pharmacist can still dispense (tracked)."""
     record = patient_record(patient)
-    licensed = AppointmentRecord.objects.filter(
-        person__personal_code=reader.code, registry="health", role="pharmacist", active=True
-    ).exists()
-    if not licensed:
+    if not has_role(reader.code, "health", "pharmacist"):
         _track(reader, patient, "prescriptions", REFUSED, emergency=False)
         raise ReadRefused("only a licensed pharmacist may list a patient's prescriptions")
     _track(reader, patient, "prescriptions that can be dispensed", ALLOWED, emergency=False)

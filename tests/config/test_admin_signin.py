@@ -158,3 +158,14 @@ def test_the_browser_shows_why_a_sign_in_is_refused(
     assert page.locator("#sign-in-refused").inner_text() == message
     assert page.url.startswith(f"{live_server.url}{LOGIN}")
     assert page.locator("#official-name").count() == 0
+
+
+def test_an_official_signed_in_in_one_role_signs_in_again_in_another() -> None:
+    code, key = appointed("business", "registrar")
+    run(lambda app: app.appoint_official(code, "property", "registrar", None, "registrar"))
+    client = Client()
+    assert sign_in(client, code, key, "business/registrar").status_code == 302
+    assert client.get("/admin/property/landunitrecord/").status_code == 403
+    assert sign_in(client, code, key, "property/registrar").status_code == 302
+    assert client.get("/admin/property/landunitrecord/").status_code == 200
+    assert client.get("/admin/business/companyrecord/").status_code == 403

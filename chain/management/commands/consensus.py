@@ -27,7 +27,10 @@ from django.core.management.base import BaseCommand, CommandError
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-from chain.consensus.simulator import RunReport, SimConfig, Summary, simulate_many
+from chain.consensus.simulator.checker import RunReport, Summary
+from chain.consensus.simulator.faults import BEHAVIOURS, FAULT_CLASSES, Behaviour, SimConfig
+from chain.consensus.simulator.runner import simulate_many
+from chain.consensus.simulator.search import SEARCHES, search
 
 CHUNK = 20
 """Most seeds per unit of work handed to a worker process."""
@@ -51,6 +54,15 @@ def run_seeds(config: SimConfig, seeds: Sequence[int], jobs: int = 1) -> Iterato
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         # map() keeps seed order, so the summary does not depend on jobs.
         yield from pool.map(simulate_many, [config] * len(chunks), chunks)
+
+
+def _behaviours(value: str) -> tuple[Behaviour, ...]:
+    """The ``--behaviours`` list, or a clear error."""
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    chosen = tuple(behaviour for behaviour in FAULT_CLASSES if behaviour in names)
+    if not names or len(chosen) != len(set(names)):
+        raise CommandError(f"--behaviours takes some of {', '.join(FAULT_CLASSES)}, not {value!r}")
+    return chosen
 
 
 def _hex_option(value: str | None, option: str, size: int) -> bytes | None:
@@ -98,6 +110,29 @@ class Command(BaseCommand):
         simulate.add_argument("--takeover-ticks", type=int, default=SimConfig.takeover_ticks)
         simulate.add_argument(
             "--jobs", type=int, default=1, help="worker processes (0: one per CPU)"
+        )
+        simulate.add_argument(
+            "--behaviours",
+            default=",".join(BEHAVIOURS),
+            help=f"what faulty nodes do, comma-separated, of {','.join(FAULT_CLASSES)} "
+            "(default: the fixed templates)",
+        )
+        simulate.add_argument(
+            "--honest-amnesia",
+            action="store_true",
+            help="an honest node may restart with the state it had some ticks earlier",
+        )
+        simulate.add_argument(
+            "--no-durable-signing",
+            action="store_true",
+            help="model nodes whose signing state is not durable (the checker must then fail)",
+        )
+        simulate.add_argument(
+            "--search",
+            choices=SEARCHES,
+            default=None,
+            help="search the adversary's choices over the runs (one process): "
+            "random, or guided towards slow decisions",
         )
         simulate.add_argument("--json", action="store_true", help="print one JSON object only")
         simulate.add_argument("--no-progress", action="store_true")
@@ -232,6 +267,9 @@ class Command(BaseCommand):
             target_height=options["target_height"],
             max_ticks=options["max_ticks"],
             takeover_ticks=options["takeover_ticks"],
+            behaviours=_behaviours(options["behaviours"]),
+            honest_amnesia=options["honest_amnesia"],
+            durable_signing=not options["no_durable_signing"],
         )
         try:
             config.validate()
@@ -244,6 +282,7 @@ class Command(BaseCommand):
         show = not options["no_progress"] and self.stderr.isatty()
 
         summary = Summary(config, seeds[0])
+        worst = None
         started = time.perf_counter()
         with Progress(
             TextColumn("simulating"),
@@ -256,7 +295,15 @@ class Command(BaseCommand):
             transient=True,
         ) as progress:
             task = progress.add_task("runs", total=len(seeds), status="")
-            for reports in run_seeds(config, seeds, jobs):
+            batches: Iterator[list[RunReport]]
+            if options["search"] is None:
+                batches = run_seeds(config, seeds, jobs)
+            else:
+                # Guided runs depend on the ones before: one process, in seed order.
+                reports, worst = search(config, seeds, options["search"])
+                batches = iter([reports])
+                jobs = 1
+            for reports in batches:
                 for report in reports:
                     summary.add(report)
                 unsafe, not_live = summary.safety_violations, summary.liveness_failures
@@ -268,6 +315,11 @@ class Command(BaseCommand):
         result["elapsed_seconds"] = round(elapsed, 2)
         result["runs_per_second"] = round(summary.runs / elapsed, 1) if elapsed else None
         result["jobs"] = jobs
+        if options["search"] is not None:
+            result["search"] = {
+                "how": options["search"],
+                "worst_policy": None if worst is None else worst.summary(),
+            }
         if options["json"]:
             self.stdout.write(json.dumps(result, sort_keys=False))
         else:

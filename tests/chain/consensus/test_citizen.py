@@ -16,7 +16,14 @@ from chain.consensus.citizen import (
     new_challenge,
     verify_storage_proof,
 )
-from chain.consensus.messages import Block, CosignConflict, CosignRequest, FinalBlock, Vote
+from chain.consensus.messages import (
+    Block,
+    CosignConflict,
+    CosignRequest,
+    FinalBlock,
+    SyncRequest,
+    Vote,
+)
 from chain.consensus.node import Alarm, Cosigned, Witnessed
 from chain.encoding import ZERO_HASH
 from tests.chain.consensus.helpers import (
@@ -86,7 +93,8 @@ def test_a_consistent_checkpoint_is_cosigned_and_remembered() -> None:
         FINALS[0].block.hash,
     )
     assert decisions(out, Cosigned)[0].height == 1
-    out = feed(node, [request(FINALS[2], 1)], src="supernode-2")  # heights may be skipped
+    # Heights may be skipped: the citizen fetches the final block in between.
+    out = feed(node, [request(FINALS[2], 1), FINALS[1]], src="supernode-2")
     assert [v.height for v in cosignatures(out)] == [3]
     assert node.replica.size("business") == 3
     assert node.replica.root("business", 3) == merkle.root_hash(LEDGER.all("business", 3))
@@ -105,7 +113,7 @@ def test_a_request_from_other_sizes_gets_the_citizens_own() -> None:
 
 def test_a_rolled_back_checkpoint_is_refused() -> None:
     node = citizen()
-    feed(node, [request(FINALS[2], 0)])
+    feed(node, [*FINALS[:2], request(FINALS[2], 0)])
     # A final block at a later height whose logs are shorter than what was cosigned.
     shrunk = header(4, FINALS[2].block.hash, tag="rollback")
     shrunk["logs"] = LEDGER.logs(2)
@@ -137,6 +145,73 @@ def test_a_split_view_is_refused() -> None:
     other_one = final_block(block(height=1, tag="other"))
     out = feed(node, [CosignRequest(other_one, {"business": 0, "property": 0}, {})])
     assert "split view" in decisions(out, Alarm)[0].detail
+
+
+def branch(length: int, tag: str) -> list[FinalBlock]:
+    """Final blocks 1..length of another chain: same logs, other headers (a split view)."""
+    finals, prev = [], ZERO_HASH
+    for height in range(1, length + 1):
+        blk = block(height=height, prev_hash=prev, tag=tag)
+        finals.append(final_block(blk))
+        prev = blk.hash
+    return finals
+
+
+def test_a_conflicting_final_block_below_the_last_cosignature_is_evidence_and_an_alarm() -> None:
+    node = citizen()
+    feed(node, [request(FINALS[0], 0), request(FINALS[1], 1)])
+    other = branch(3, "B")
+    out = feed(node, [request(other[0], 0)], src="supernode-2")
+    [alarm] = decisions(out, Alarm)
+    assert (alarm.kind, alarm.height) == ("conflicting-final", 1)
+    # Two certified blocks at one height: the supernodes that signed both equivocated.
+    assert sorted(e.vote.signer for e in out.evidence if e.kind == "equivocation") == [
+        "supernode-1",
+        "supernode-2",
+        "supernode-3",
+    ]
+    assert not cosignatures(out)
+
+
+def test_a_block_that_does_not_descend_from_the_last_cosigned_one_is_never_cosigned() -> None:
+    node = citizen()
+    feed(node, [request(FINALS[0], 0), request(FINALS[1], 1)])
+    other = branch(3, "B")
+    # Height 3 of the other chain has the same logs as ours (so the Merkle
+    # proofs verify), but its parent is not the block cosigned at height 2.
+    out = feed(node, [request(other[2], 2)], src="supernode-2")
+    assert not cosignatures(out)
+    assert [a.kind for a in decisions(out, Alarm)] == ["broken-final-chain"]
+    assert node.last.height == 2
+
+
+def test_a_gap_is_filled_by_fetching_the_final_blocks_in_between() -> None:
+    node = citizen()
+    feed(node, [request(FINALS[0], 0)])
+    out = feed(node, [request(FINALS[3], 1)], src="supernode-2")
+    assert not cosignatures(out), "blocks 2 and 3 are not known yet"
+    assert [(s.to, s.message) for s in out.sends] == [("supernode-2", SyncRequest(2))]
+    out = feed(node, FINALS[1:3], src="supernode-2")
+    assert [v.height for v in cosignatures(out)] == [4]
+    # A fetched block that does not link to the last cosigned one is refused.
+    node = citizen()
+    feed(node, [request(FINALS[0], 0)])
+    feed(node, [request(FINALS[3], 1)], src="supernode-2")
+    out = feed(node, branch(3, "B")[1:3], src="supernode-2")
+    assert not cosignatures(out)
+    assert [a.kind for a in decisions(out, Alarm)] == ["broken-final-chain"]
+
+
+def test_a_later_cosignature_implies_the_earlier_checkpoints() -> None:
+    """docs/consensus.md: every block a citizen cosigned is an ancestor of its later ones."""
+    node = citizen()
+    feed(node, [request(FINALS[0], 0)])
+    feed(node, [request(FINALS[3], 1), *FINALS[1:3]])
+    assert node.last.height == 4
+    chain = node.final_chain()
+    assert chain == [final.block.hash for final in FINALS]
+    for height in range(2, 5):
+        assert node.finals[height].block.prev_hash == chain[height - 2]
 
 
 def test_only_final_blocks_are_cosigned() -> None:
@@ -194,7 +269,7 @@ def test_a_storage_challenge_with_a_wrong_proof_fails(tamper: str) -> None:
 
 def test_a_replica_that_lost_data_fails_its_challenge_and_refuses_to_cosign() -> None:
     node = citizen()
-    feed(node, [request(FINALS[1], 0)])
+    feed(node, [FINALS[0], request(FINALS[1], 0)])
     node.replica.leaves["business"][0] = b"bit rot"
     logs = FINALS[1].block.logs()
     challenge = new_challenge(random.Random(1), {"business": logs["business"]}, nonce=9)
@@ -202,7 +277,7 @@ def test_a_replica_that_lost_data_fails_its_challenge_and_refuses_to_cosign() ->
     challenge = replace(challenge, seq=1)
     [answer] = sent(feed(node, [challenge]))
     assert not verify_storage_proof(challenge, answer)  # type: ignore[arg-type]
-    out = feed(node, [request(FINALS[3], 2)])
+    out = feed(node, [FINALS[2], request(FINALS[3], 2)])
     assert not cosignatures(out)
     assert "replica" in decisions(out, Alarm)[0].detail
 
@@ -245,7 +320,7 @@ def test_supernodes_count_cosignatures_until_w() -> None:
 
 def test_a_restarted_citizen_still_refuses_what_it_refused() -> None:
     node = citizen()
-    feed(node, [request(FINALS[1], 0)])
+    feed(node, [FINALS[0], request(FINALS[1], 0)])
     again = CitizenNode.restore(
         node.snapshot(),
         chain_id=CHAIN,
@@ -263,3 +338,13 @@ def test_a_restarted_citizen_still_refuses_what_it_refused() -> None:
         ],
     )
     assert "split view" in decisions(out, Alarm)[0].detail
+
+
+def test_proofs_broken_on_the_way_are_no_split_view() -> None:
+    """Found by the adversary search: proofs are not signed, so a relay can break them."""
+    node = citizen()
+    feed(node, [request(FINALS[0], 0)])
+    broken = replace(request(FINALS[1], 1), proofs={})
+    out = feed(node, [broken], src="supernode-2")
+    assert not decisions(out, Alarm)
+    assert [v.height for v in cosignatures(out)] == [2]

@@ -87,3 +87,37 @@ def test_impossible_configurations_are_refused() -> None:
         call_command("consensus", "simulate", "--faulty-supernodes", "5", stdout=StringIO())
     with pytest.raises(CommandError, match="runs"):
         call_command("consensus", "simulate", "--runs", "0", stdout=StringIO())
+
+
+def test_an_adversary_search_reports_schedules_and_fault_classes() -> None:
+    result = simulate(
+        "--runs",
+        "6",
+        "--seed",
+        "40",
+        "--citizens",
+        "0",
+        "--target-height",
+        "1",
+        "--behaviours",
+        "adversary,twins",
+        "--honest-amnesia",
+        "--search",
+        "guided",
+    )
+    assert result["ok"] is True
+    assert result["schedules_explored"] == 6
+    assert isinstance(result["adversary_choices"], int)
+    classes = result["fault_classes"]
+    assert isinstance(classes, dict)
+    assert set(classes) & {"adversary", "twins"}
+    assert classes["honest-amnesia"] == 6
+    search = result["search"]
+    assert isinstance(search, dict)
+    assert search["how"] == "guided"
+    assert set(search["worst_policy"]) == {"withhold", "tamper", "relay", "replay", "slow"}
+
+
+def test_unknown_behaviours_are_refused() -> None:
+    with pytest.raises(CommandError, match="behaviours"):
+        call_command("consensus", "simulate", "--behaviours", "gremlins", stdout=StringIO())

@@ -9,16 +9,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from chain.consensus.simulator import (
+from chain.consensus.simulator.checker import Summary
+from chain.consensus.simulator.faults import (
     BEHAVIOURS,
     Crash,
     FaultPlan,
     Partition,
     SimConfig,
-    Summary,
     node_names,
-    simulate,
 )
+from chain.consensus.simulator.runner import simulate
 from chain.management.commands.consensus import run_seeds
 
 DEFAULT = SimConfig()
