@@ -99,6 +99,8 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     # A request with an e-ID sign-in token acts only in the token's role.
     "registries.access.middleware.TokenRoleMiddleware",
+    # An admin session signed in with the e-ID acts only in the role chosen (ADR 0059).
+    "registries.access.admin_signin.SessionRoleMiddleware",
     "registries.common.idempotency.IdempotencyKeyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -336,3 +338,7 @@ RIIK_IDEMPOTENCY_TTL = env.int("RIIK_IDEMPOTENCY_TTL", default=86400)
 # Money (docs/money.md): the most a person's wallet holds; an incoming payment's
 # excess moves on to the person's linked bank (the waterfall).
 RIIK_MONEY_HOLDING_LIMIT_CENTS = env.int("RIIK_MONEY_HOLDING_LIMIT_CENTS", default=300000)
+
+# Officials sign in to the admin with their e-ID key (ADR 0059); passwords only
+# for a break-glass superuser, and only while this is on.
+RIIK_ADMIN_PASSWORDS = env.bool("RIIK_ADMIN_PASSWORDS", default=False)

@@ -145,7 +145,7 @@ def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -
     return dict(serializer.validated_data)
 
 
-def _client_address(request: Request) -> str:
+def _client_address(request: Any) -> str:
     """The client's address as sign-in failures keep it; "" if a trusted proxy
     forwarded something that is not an address."""
     address = client_ip(request)
@@ -180,6 +180,52 @@ def _fail(
     SignInFailure.objects.create(personal_code=code, address=address or None, reason=reason[:200])
     log.warning("failed sign-in for %s from %s: %s", code, address, reason)
     raise error(reason)
+
+
+def check_signed_challenge(
+    request: Any, code: str, nonce: str, signature_hex: str, role: str = ""
+) -> None:
+    """Check a signed sign-in challenge (and, if given, the ``registry/role`` claimed).
+
+    ``request`` is the Django or DRF request (its client address counts the
+    failures). Spends the nonce; raises ``Throttled`` for a locked account,
+    ``AuthenticationFailed`` for a bad, stale or foreign signature and
+    ``PermissionDenied`` for a role the person does not hold. The API's sign-in
+    and the admin's (:mod:`registries.access.admin_signin`) both call it.
+    """
+    address = _client_address(request)
+    _check_not_locked(code, address)
+    # Spend the nonce first: whatever follows, it never signs anyone in again.
+    spent = SignInChallenge.objects.filter(nonce=nonce, personal_code=code, used=False).update(
+        used=True
+    )
+    if not spent:
+        # Not counted: anyone can send a person's code with a made-up nonce.
+        log.warning("sign-in for %s from %s with an unknown or spent nonce", code, address)
+        raise AuthenticationFailed("unknown or already used sign-in nonce")
+    challenge = SignInChallenge.objects.get(nonce=nonce)
+    if challenge.expires_at <= timezone.now():
+        _fail(
+            code,
+            address,
+            "the sign-in challenge has expired; ask for a new one",
+            AuthenticationFailed,
+        )
+    try:
+        signature = bytes.fromhex(signature_hex)
+    except ValueError:
+        signature = b""
+    if len(signature) != 64:
+        _fail(code, address, "signature: must be 128 hex digits (64 bytes)", AuthenticationFailed)
+    if not verify_signature(code, sign_in_message(code, nonce), signature):
+        _fail(
+            code,
+            address,
+            "the signature does not match the person's current e-ID key",
+            AuthenticationFailed,
+        )
+    if role and not has_role(code, *role.split("/", 1)):
+        _fail(code, address, f"you hold no current appointment as {role}", PermissionDenied)
 
 
 class NoCredentials(BaseAuthentication):
@@ -251,42 +297,8 @@ class SignInView(APIView):
                 check_role(registry, name)
             except InvalidCommand as error:
                 raise serializers.ValidationError({"role": [str(error)]}) from None
+        check_signed_challenge(request, code, data["nonce"], data["signature"], role)
         address = _client_address(request)
-        _check_not_locked(code, address)
-        nonce = data["nonce"]
-        # Spend the nonce first: whatever follows, it never signs anyone in again.
-        spent = SignInChallenge.objects.filter(nonce=nonce, personal_code=code, used=False).update(
-            used=True
-        )
-        if not spent:
-            # Not counted: anyone can send a person's code with a made-up nonce.
-            log.warning("sign-in for %s from %s with an unknown or spent nonce", code, address)
-            raise AuthenticationFailed("unknown or already used sign-in nonce")
-        challenge = SignInChallenge.objects.get(nonce=nonce)
-        if challenge.expires_at <= timezone.now():
-            _fail(
-                code,
-                address,
-                "the sign-in challenge has expired; ask for a new one",
-                AuthenticationFailed,
-            )
-        try:
-            signature = bytes.fromhex(data["signature"])
-        except ValueError:
-            signature = b""
-        if len(signature) != 64:
-            _fail(
-                code, address, "signature: must be 128 hex digits (64 bytes)", AuthenticationFailed
-            )
-        if not verify_signature(code, sign_in_message(code, nonce), signature):
-            _fail(
-                code,
-                address,
-                "the signature does not match the person's current e-ID key",
-                AuthenticationFailed,
-            )
-        if role and not has_role(code, *role.split("/", 1)):
-            _fail(code, address, f"you hold no current appointment as {role}", PermissionDenied)
         organisation = data.get("organisation", "")
         representation = representation_of(organisation, code) if organisation else ""
         if representation is None:

@@ -13,6 +13,7 @@ choose from; each hands the command the API's data.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -174,8 +175,21 @@ class CancelHearingForm(CommandForm):
         ]
 
 
+# Judgment kinds in words (the API and the events keep the slugs).
+JUDGMENT_LABELS = {
+    "insolvency-declaration": "Declaration of insolvency",
+    "seizure-order": "Seizure order",
+    "seizure-lift": "Lifting of a seizure",
+    "conviction": "Conviction",
+    "acquittal": "Acquittal",
+    "damages": "Award of damages",
+    "annulment": "Annulment",
+    "dismissal": "Dismissal",
+}
+
+
 class JudgmentForm(CommandForm):
-    kind = forms.ChoiceField(choices=[(k, k) for k in JUDGMENT_KINDS])
+    kind = forms.ChoiceField(choices=[(k, JUDGMENT_LABELS[k]) for k in JUDGMENT_KINDS])
     summary = _text_area()
     given_on = forms.DateField(
         required=False,
@@ -207,9 +221,13 @@ class FinalityForm(CommandForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        judgments = self.record.judgments.filter(status="appealable") if self.record else []
+        judgments = _past_appeal_period(self.record) if self.record else []
         _choices(self.fields["judgment"]).choices = [
-            (j.number, f"{j.number}: {j.kind}, appeal deadline {j.appeal_deadline:%Y-%m-%d}")
+            (
+                j.number,
+                f"{j.number}: {JUDGMENT_LABELS[j.kind]}, appeal deadline "
+                f"{j.appeal_deadline:%Y-%m-%d}",
+            )
             for j in judgments
         ]
 
@@ -257,8 +275,36 @@ def _has_scheduled_hearing(record: CaseRecord) -> bool:
     return _open(record) and record.hearings.filter(status="scheduled").exists()
 
 
-def _has_appealable_judgment(record: CaseRecord) -> bool:
-    return _open(record) and record.judgments.filter(status="appealable").exists()
+def _past_appeal_period(record: CaseRecord) -> Any:
+    """Appealable judgments whose appeal deadline has passed: they can be declared final."""
+    return record.judgments.filter(status="appealable", appeal_deadline__lt=timezone.localdate())
+
+
+def _can_become_final(record: CaseRecord) -> bool:
+    return _open(record) and _past_appeal_period(record).exists()
+
+
+def _final_from(record: CaseRecord) -> date | None:
+    """The first day a judgment still in its appeal period can be declared final."""
+    if not _open(record):
+        return None
+    deadline = (
+        record.judgments.filter(status="appealable")
+        .order_by("appeal_deadline")
+        .values_list("appeal_deadline", flat=True)
+        .first()
+    )
+    return deadline + timedelta(days=1) if deadline is not None else None
+
+
+def _case_judge(record: CaseRecord, who: str) -> bool:
+    """Only the judge assigned to the case acts on it."""
+    return record.judge_code == who
+
+
+def _not_case_judge(record: CaseRecord, who: str) -> bool:
+    """Nobody sits on an appeal against their own judgment."""
+    return record.judge_code != who
 
 
 def _has_pending_appeal(record: CaseRecord) -> bool:
@@ -315,6 +361,7 @@ def _on_case(**declaration: Any) -> Command:
             "permission": PublicReadJudgeWrite,
             "reply": CARD,
             "actor": who,
+            "may": _case_judge,
             **declaration,
         }
     )
@@ -437,7 +484,9 @@ COMMANDS = Catalog(
             parameters=(JUDGMENT_PARAMETER,),
             form=FinalityForm,
             done="Judgment declared final",
-            available=_has_appealable_judgment,
+            available=_can_become_final,
+            available_from=_final_from,
+            later="after the appeal period",
             run=lambda app, data, who: app.declare_final(
                 data["number"], data["judgment"], who, timezone.localdate()
             ),
@@ -473,6 +522,7 @@ COMMANDS = Catalog(
             form=AppealDecisionForm,
             done="Appeal decided",
             available=_has_pending_appeal,
+            may=_not_case_judge,
             run=lambda app, data, who: app.decide_appeal(
                 data["number"],
                 data["appeal"],

@@ -3,8 +3,9 @@
 No health content is shown anywhere here: the list shows record ids, counts
 and consent flags; a record's page shows its consents and its entries'
 metadata (numbers, kinds, providers, doctors, dates). Opening a record's page
-or its history, and every filtered list, is a read of the patients' data and
-is recorded by the data tracker (:mod:`registries.tracker.pages`). The one
+or its history, and every searched or filtered list (registrars find a patient
+by their exact personal code, e.g. to erase the record), is a read of the
+patients' data and is recorded by the data tracker (:mod:`registries.tracker.pages`). The one
 command is erasure (crypto-shredding), for health registrars, from the
 catalog (``registries.health.commands``).
 """
@@ -14,11 +15,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
+from django.db.models import QuerySet
 from django.http import HttpRequest
 
 from registries.access.admin import html_table
 from registries.access.roles import user_has_role
+from registries.common.codes import InvalidCodeError, validate_personal_code
 from registries.health.commands import COMMANDS, PATIENT
+from registries.health.keystore import subject_of
 from registries.health.models import PatientRecord
 from registries.health.reading import track_admin_read
 from registries.tracker.pages import HISTORY, RECORD, SEARCH, TrackedAdmin
@@ -48,6 +52,10 @@ class PatientRecordAdmin(TrackedAdmin):
         "ledger_level",
     ]
     list_filter = ["closed_to_all", "erased"]
+    search_fields = ["subject"]  # see get_search_results: by the person's code only
+    search_help_text = (
+        "The patient's exact personal code (the search is recorded by the data tracker)"
+    )
     readonly_fields = [
         "aggregate_id",
         "entries",
@@ -70,6 +78,20 @@ class PatientRecordAdmin(TrackedAdmin):
 
     def can_act(self, request: HttpRequest) -> bool:
         return can_act_in_health(request)
+
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[PatientRecord], search_term: str
+    ) -> tuple[QuerySet[PatientRecord], bool]:
+        """The record of the patient with this exact personal code (the page that shows
+        it is a tracked read, as every searched list is)."""
+        code = search_term.strip()
+        if not code:
+            return queryset, False
+        try:
+            validate_personal_code(code)
+        except InvalidCodeError:
+            return queryset.none(), False
+        return queryset.filter(subject=subject_of(code)), False
 
     def track_shown(self, request: HttpRequest, records: list[Any], page: str) -> None:
         """The patients of the records shown are the subjects of the read."""

@@ -28,8 +28,12 @@ import re
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import quote
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest, HttpResponse
+from django.urls import reverse
+from django.utils.html import format_html
 
 from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
@@ -149,9 +153,23 @@ class PersonRelationAdmin(IdentityAdmin):
         return f"{record.person.first_name} {record.person.last_name}"
 
 
+class PersonChangeList(ChangeList):
+    """Links each person by their personal code, not an internal number."""
+
+    def url_for_result(self, result: Any) -> str:
+        return reverse(
+            "admin:identity_personrecord_change",
+            args=[quote(result.personal_code)],
+            current_app=self.model_admin.admin_site.name,
+        )
+
+
 @admin.register(PersonRecord)
 class PersonRecordAdmin(IdentityAdmin):
-    """Persons: read-only records; changes only through command forms."""
+    """Persons: read-only records, found in URLs by their personal code; changes only
+    through command forms."""
+
+    change_form_template = "admin/identity/personrecord/change_form.html"
 
     list_display = [
         "personal_code",
@@ -212,15 +230,29 @@ class PersonRecordAdmin(IdentityAdmin):
     def added_record(self, result: object, data: dict[str, Any]) -> PersonRecord:
         return PersonRecord.objects.get(personal_code=result)
 
+    def record_key(self, record: PersonRecord) -> str:
+        return record.personal_code
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> PersonRecord | None:
+        """The person with this personal code (the key of person URLs)."""
+        return self.get_queryset(request).filter(personal_code=object_id).first()
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return PersonChangeList
+
     @admin.display(description="status")
     def status(self, record: PersonRecord) -> str:
         return "alive" if record.died_on is None else f"died {record.died_on:%Y-%m-%d}"
 
     @admin.display(description="keys")
     def keys_table(self, record: PersonRecord) -> str:
+        # The public key in full beside its id: what `riik_client keygen` prints.
         rows: list[list[Any]] = [
             [
                 k.key_id,
+                format_html('<code class="public-key">{}</code>', k.public_key),
                 k.status,
                 k.valid_from_seq,
                 k.valid_until_seq or "-",
@@ -229,7 +261,14 @@ class PersonRecordAdmin(IdentityAdmin):
             for k in record.keys.all()
         ]
         return html_table(
-            ["key id", "status", "valid from seq", "valid until seq", "revocation reason"],
+            [
+                "key id",
+                "public key (hex)",
+                "status",
+                "valid from seq",
+                "valid until seq",
+                "revocation reason",
+            ],
             rows,
             "no keys registered",
         )

@@ -5,7 +5,8 @@ history is on the ledger. Names, codes, organisations and appointments are
 deterministic for a given ``rng``; the Ed25519 private keys are not: they are
 fresh random keys written only into ``settings.RIIK_DATA_DIR / "demo-keys" /
 "<personal code>.pem"`` (PKCS#8 PEM, mode 0600, directory 0700), never into
-the repository, so that the demo operator can sign as a notary or a citizen.
+the repository, so that the demo operator can sign in as any official (every
+official has a key) and sign as a notary or a citizen.
 A later run overwrites the file of a code it registers a new key for.
 
 Officials (at least two registrars of identity, business and property, three
@@ -280,9 +281,10 @@ def seed_identity(
             organisation = places[index % len(places)] if places else None
             _appoint(app, seed, code, registry, role, organisation)
             getattr(seed, _ROLE_TO_FIELD[(registry, role)]).append(code)
-            if role in ("notary", "doctor"):  # both endorse entries with their e-ID key
-                app.register_key(code, _new_key(seed.keys_dir, code), ACTOR)
-                seed.keyholders.append(code)
+            # Every official signs in to the admin with their e-ID key (ADR 0059);
+            # notaries and doctors also endorse entries with it.
+            app.register_key(code, _new_key(seed.keys_dir, code), ACTOR)
+            seed.keyholders.append(code)
             if progress is not None:
                 progress(1)
 

@@ -7,14 +7,13 @@ Every record is written through the registries' commands, so the demo data is
 on the ledger exactly as real data would be. Each registry brings its own
 seeder (``registries.<registry>.demo``); identity goes first, because the
 others need its people, organisations and officials. Afterwards the read
-models are caught up, every official gets a login (the username is their
-personal code, as with an ID card; one demo password, API tokens printed), and
-the pending ledger entries are sealed into blocks.
+models are caught up, every official's e-ID key file is printed (they sign in
+to the admin with it, as with an ID card; API tokens printed too), and the
+pending ledger entries are sealed into blocks.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
 import sys
@@ -129,26 +128,27 @@ class Command(BaseCommand):
         self._seal(console)
 
     def _official_logins(self, console: Console, identity: IdentitySeed) -> None:
-        """A staff login with an API token for every official, one shared password."""
-        password = os.environ.get("RIIK_DEMO_PASSWORD", "") or secrets.token_urlsafe(12)
-        shown = "from RIIK_DEMO_PASSWORD" if os.environ.get("RIIK_DEMO_PASSWORD") else password
-        table = Table(title=f"Demo officials (password: {shown}; username = personal code)")
-        for column in ("registry", "role", "username"):
+        """Every official's e-ID key file (their admin sign-in) and an API token."""
+        table = Table(
+            title="Demo officials: sign in at /admin/ with the personal code and key file"
+        )
+        for column in ("registry", "role", "personal code", "key file"):
             table.add_column(column, no_wrap=True)
         table.add_column("API token", overflow="fold")
         user_model = get_user_model()
         for registry, role, _, _ in OFFICIALS:
             for code in identity.officials(registry, role):
-                user, _ = user_model.objects.get_or_create(username=code)
+                user, created = user_model.objects.get_or_create(username=code)
+                if created:
+                    user.set_unusable_password()
                 user.is_staff = True
-                user.set_password(password)
                 user.save()
                 token, _ = Token.objects.get_or_create(user=user)
-                table.add_row(registry, role, code, token.key)
+                table.add_row(registry, role, code, str(identity.key_file(code)), token.key)
         console.print(table)
         for organisation, code in identity.representatives:
             console.print(f"{code} signs in for organisation {organisation} (its representative)")
-        console.print(f"Private keys of the notaries and key holders: {identity.keys_dir}")
+        console.print(f"Private keys of the officials and key holders: {identity.keys_dir}")
 
     def _seal(self, console: Console) -> None:
         """Seal the pending ledger entries into blocks, each taken to its target level."""
