@@ -240,8 +240,12 @@ class Replica:
         leaf = self.store.leaf(registry, seq)
         if leaf is None:
             return None
+        return leaf, self.inclusion_proof(registry, seq, size)
+
+    def inclusion_proof(self, registry: str, seq: int, size: int) -> tuple[bytes, ...]:
+        """Inclusion proof of leaf ``seq`` (1-based) in the tree of ``size``, from the store."""
         ranges = merkle.inclusion_ranges(seq - 1, size)
-        return leaf, tuple(merkle.proof_from_store(ranges, self.store.subtrees(registry)))
+        return tuple(merkle.proof_from_store(ranges, self.store.subtrees(registry)))
 
 
 def check_consistency(old: Logs, new: Logs, proofs: Mapping[str, Sequence[bytes]]) -> str | None:
@@ -529,12 +533,12 @@ class CitizenNode(ChainNode):
         held = self.replica.size(registry)
         seq = self._scrubbed.get(registry, 0) % held + 1
         self._scrubbed[registry] = seq
-        answer = self.replica.prove(registry, seq, held)
-        if answer is None or not merkle.verify_inclusion(
-            merkle.leaf_hash(answer[0]),
+        leaf = self.replica.store.leaf(registry, seq)
+        if leaf is None or not merkle.verify_inclusion(
+            merkle.leaf_hash(leaf),
             seq - 1,
             held,
-            list(answer[1]),
+            list(self.replica.inclusion_proof(registry, seq, held)),
             self.replica.root(registry, held),
         ):
             return f"replica of {registry}: entry {seq} no longer proves against its root"
