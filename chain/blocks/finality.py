@@ -18,7 +18,7 @@ from django.db import connection, transaction
 from chain import notes
 from chain.blocks import memberstore
 from chain.blocks.devnet import DevnetNetwork, RunResult
-from chain.blocks.ledgerreplica import LedgerReplicaStore
+from chain.blocks.ledgerreplica import ledger_replica_store
 from chain.blocks.mode import ConsensusMode, consensus_mode
 from chain.blocks.models import (
     COMMITTED,
@@ -289,7 +289,7 @@ class DevnetFinalizer:
                 citizens=self.tiers[CITIZEN_TIER],
                 citizen_threshold=self.citizen_threshold,
                 log_source=_LedgerSource(),
-                replica_store=LedgerReplicaStore,
+                replica_store=ledger_replica_store,
                 down=self.down,
                 challenge_every=self.challenge_every,
                 challenge_seeds={k.name: challenge_seed(k) for k in self.tiers[SUPERNODE_TIER]},

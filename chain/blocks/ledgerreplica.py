@@ -1,12 +1,11 @@
-"""A devnet citizen's replica, kept as a size per log over the host's own ledger.
+"""The host's ledger as the store under the devnet citizens' replicas.
 
 The devnet citizens fill their replicas from the host's ledger (ADR 0048);
 keeping a second copy of every leaf and subtree hash in the same process
-would double the memory and prove nothing more. So this
-:class:`~chain.consensus.citizen.ReplicaStore` holds only how far each
-citizen has checked, and answers leaves and subtree hashes from the ledger's
-tables (:mod:`chain.ledger.proofs`): the citizen still hashes every new leaf
-onto its own frontier and refuses a block whose roots they do not reach.
+would double the memory and prove nothing more. So a devnet citizen's
+replica is a :class:`~chain.consensus.citizen.PrefixStore` over
+:class:`LedgerStore`: it keeps how far it has checked, and reads leaves and
+subtree hashes from the ledger's tables (:mod:`chain.ledger.proofs`).
 """
 
 from __future__ import annotations
@@ -14,26 +13,22 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from chain import merkle
+from chain.consensus.citizen import PrefixStore
 from chain.ledger import proofs
 from chain.ledger.models import LedgerEntry
 
-__all__ = ["LedgerReplicaStore"]
+__all__ = ["LedgerStore", "ledger_replica_store"]
 
 
-class LedgerReplicaStore:
-    """A :class:`~chain.consensus.citizen.ReplicaStore` over the host's ledger tables."""
-
-    def __init__(self) -> None:
-        self.sizes: dict[str, int] = {}
+class LedgerStore:
+    """A read-only :class:`~chain.consensus.citizen.ReplicaStore` on the ledger's tables."""
 
     def held(self, registry: str) -> int:
-        """How many leaves of ``registry`` this citizen has checked."""
-        return self.sizes.get(registry, 0)
+        """Entries in ``registry``'s log."""
+        return proofs.log_size(registry)
 
     def leaf(self, registry: str, seq: int) -> bytes | None:
-        """Raw data of leaf ``seq`` (1-based) from the ledger, None when not held."""
-        if not 1 <= seq <= self.held(registry):
-            return None
+        """Raw data of entry ``seq``, None when the log has no such entry."""
         entry = LedgerEntry.objects.filter(registry=registry, seq=seq).first()
         return None if entry is None else entry.leaf()
 
@@ -48,10 +43,10 @@ class LedgerReplicaStore:
         leaves: Sequence[bytes],
         nodes: Sequence[tuple[int, int, bytes]],
     ) -> None:
-        """Record that leaves ``start + 1 ..`` were checked (the ledger already stores them)."""
-        if start != self.held(registry):
-            msg = (
-                f"{registry}: leaves from {start + 1} would leave a gap after {self.held(registry)}"
-            )
-            raise ValueError(msg)
-        self.sizes[registry] = start + len(leaves)
+        """Refuse: only the ledger's appender writes the ledger."""
+        raise TypeError("the ledger is written by its appender, not by a replica")
+
+
+def ledger_replica_store() -> PrefixStore:
+    """A new devnet citizen's replica store: nothing checked yet, read from the ledger."""
+    return PrefixStore(LedgerStore())

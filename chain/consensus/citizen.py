@@ -63,6 +63,7 @@ __all__ = [
     "CitizenNode",
     "LogSource",
     "MemoryStore",
+    "PrefixStore",
     "Replica",
     "ReplicaStore",
     "answer_challenge",
@@ -157,6 +158,46 @@ class MemoryStore:
         self.hashes.setdefault(registry, {}).update(
             ((level, index), digest) for level, index, digest in nodes
         )
+
+
+class PrefixStore:
+    """A :class:`ReplicaStore` over leaves that ``base`` already holds: it keeps only
+    how far the citizen has checked them.
+
+    For a citizen that fills its replica from a copy kept beside it (a
+    cluster node's leaf table, the devnet host's ledger): a second copy of
+    every leaf and hash would prove nothing more. The citizen still hashes
+    every new leaf onto its own frontier before :meth:`keep` is called.
+    """
+
+    def __init__(self, base: ReplicaStore, sizes: Mapping[str, int] | None = None) -> None:
+        self.base = base
+        self.sizes = dict(sizes or {})
+
+    def held(self, registry: str) -> int:
+        """How many leaves of ``registry`` the citizen has checked."""
+        return self.sizes.get(registry, 0)
+
+    def leaf(self, registry: str, seq: int) -> bytes | None:
+        """Raw data of leaf ``seq`` (1-based) from the base, None when not checked."""
+        return self.base.leaf(registry, seq) if 1 <= seq <= self.held(registry) else None
+
+    def subtrees(self, registry: str) -> merkle.Fetch:
+        """The base's stored subtree hashes."""
+        return self.base.subtrees(registry)
+
+    def keep(
+        self,
+        registry: str,
+        start: int,
+        leaves: Sequence[bytes],
+        nodes: Sequence[Subtree],
+    ) -> None:
+        """Record that leaves ``start + 1 ..`` were checked (the base already stores them)."""
+        held = self.held(registry)
+        if start != held:
+            raise ValueError(f"{registry}: leaves from {start + 1} would leave a gap after {held}")
+        self.sizes[registry] = start + len(leaves)
 
 
 class Replica:
