@@ -23,6 +23,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from chain.blocks.ledgerreplica import LedgerSource
 from chain.consensus.bft import BlockBuilder, Candidate
 from chain.consensus.citizen import CitizenNode, MemoryStore, Replica, ReplicaStore
 from chain.consensus.crypto import Signer
@@ -148,7 +149,7 @@ class DevnetNetwork:
         supernodes: Sequence[NodeKey],
         citizens: Sequence[NodeKey],
         citizen_threshold: int,
-        log_source: Any,
+        log_source: LedgerSource,
         down: frozenset[str] = frozenset(),
         challenge_every: int = 0,
         challenge_seeds: Mapping[str, bytes] | None = None,
@@ -214,7 +215,7 @@ class DevnetNetwork:
                 **common,
             )
         # Each citizen fills its replica from the same source as the cosign
-        # requests' proofs (see _LedgerSource), into a store of its own.
+        # requests' proofs (see chain.blocks.ledgerreplica), into a store of its own.
         return CitizenNode(
             source=self.log_source, replica=Replica(store=self.replica_store()), **common
         )
@@ -273,6 +274,9 @@ class DevnetNetwork:
         can take a block through the protocol one tier at a time.
         """
         self.header.header, self.header.hash = header, block_hash
+        # Proofs are shared within one run only: a failed run's or a rolled-back
+        # test database's never reach the next.
+        self.log_source.forget()
         flight = self.flight
         resumed = flight is not None and flight.block_hash == block_hash
         if flight is None or not resumed:

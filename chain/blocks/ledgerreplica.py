@@ -1,4 +1,4 @@
-"""The host's ledger as the store under the devnet citizens' replicas.
+"""The host's ledger as the devnet nodes' log source and the store under its citizens' replicas.
 
 The devnet citizens fill their replicas from the host's ledger (ADR 0048);
 keeping a second copy of every leaf and subtree hash in the same process
@@ -17,7 +17,7 @@ from chain.consensus.citizen import PrefixStore
 from chain.ledger import proofs
 from chain.ledger.models import LedgerEntry
 
-__all__ = ["LedgerStore", "ledger_replica_store"]
+__all__ = ["LedgerSource", "LedgerStore", "ledger_replica_store"]
 
 
 class LedgerStore:
@@ -50,3 +50,38 @@ class LedgerStore:
 def ledger_replica_store() -> PrefixStore:
     """A new devnet citizen's replica store: nothing checked yet, read from the ledger."""
     return PrefixStore(LedgerStore())
+
+
+class LedgerSource:
+    """The ledger's consistency proofs (for the devnet supernodes' cosign requests) and
+    leaves (for the devnet citizens' replicas).
+
+    Every supernode asks every citizen to cosign each block, with the same
+    proof from the sizes the citizen last cosigned: a proof is read once
+    and remembered until :meth:`forget`.
+
+    The devnet citizens fill their replicas from the host's own database, not
+    from a copy of their own: they still check every new leaf against the
+    root of the final block they cosign, so a replica that does not hash to
+    it is refused, but it is not an independent copy of the data.
+    """
+
+    def __init__(self) -> None:
+        self._proofs: dict[tuple[str, int, int], list[bytes]] = {}
+
+    def leaves(self, registry: str, start: int, end: int) -> list[bytes]:
+        """Leaves ``start + 1 .. end`` of ``registry``'s log."""
+        return proofs.leaves(registry, start, end)
+
+    def consistency_proof(self, registry: str, old_size: int, new_size: int) -> list[bytes]:
+        """RFC 9162 proof that the log at ``old_size`` is a prefix of the log at ``new_size``."""
+        key = (registry, old_size, new_size)
+        proof = self._proofs.get(key)
+        if proof is None:
+            proof = proofs.consistency_proof(registry, old_size, new_size)
+            self._proofs[key] = proof
+        return list(proof)
+
+    def forget(self) -> None:
+        """Drop the remembered proofs (at the start of each run of the devnet's nodes)."""
+        self._proofs.clear()
