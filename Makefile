@@ -41,6 +41,7 @@ lint: install
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.finality
+	$(BIN)/python -m bench.block_cost
 	$(BIN)/python -m bench.citizen_load
 
 # The committed OpenAPI schema (tests/config/test_openapi.py fails when it is stale).

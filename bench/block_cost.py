@@ -166,19 +166,21 @@ def measure(sizes: Sequence[int], blocks: int, per_block: int) -> list[dict[str,
     for size in sizes:
         grow(REGISTRY, size)
         _seal()  # the citizens' replicas catch up with the grown log: not a steady block
-        timings = []
-        queries = 0
+        timings, queries = [], []
         for _ in range(blocks):
             grow(REGISTRY, proofs.log_size(REGISTRY) + per_block)
             with CaptureQueriesContext(connection) as captured:
                 timings.append(_seal())
-            queries = len(captured.captured_queries)
+            queries.append(len(captured.captured_queries))
         points.append(
             {
                 "size": proofs.log_size(REGISTRY),
                 "block_s": median(timings),
                 "block_s_all": timings,
-                "queries_per_block": queries,
+                # The most of any timed block: at least one of every five
+                # stores storage challenges (RIIK_DEVNET_CHALLENGE_EVERY).
+                "queries_per_block": max(queries),
+                "queries_all": queries,
                 "whole_log_root_s": _whole_log_root_s(REGISTRY, proofs.log_size(REGISTRY)),
             }
         )
@@ -270,7 +272,8 @@ def _plot(directory: Path, points: Sequence[dict[str, Any]]) -> Path:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run the block-cost benchmark in a child process and merge its figures."""
+    """Run the block-cost benchmark in a child process and merge its figures (exit 1 when
+    the measurement process failed)."""
     args = _parser().parse_args(argv)
     args.data_dir = args.data_dir.resolve()
     sizes = list(QUICK_SIZES) if args.quick else sorted(args.sizes)
@@ -306,7 +309,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     write_results(args.out, results)
     _plot(args.plots_dir, points)
     print(json.dumps(rounded(figures), indent=2, sort_keys=True))
-    return 0 if all(f["pass"] for f in figures) else 1
+    return 0  # a missed goal is a result, not an error
 
 
 if __name__ == "__main__":
