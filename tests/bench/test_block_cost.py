@@ -14,6 +14,8 @@ def _points(block_s: list[float], queries: list[int]) -> list[dict[str, Any]]:
             "size": size,
             "block_s": seconds,
             "block_s_all": [seconds],
+            "reference_s": 0.05,
+            "excess_s": seconds - 0.05,
             "queries_per_block": count,
             "whole_log_root_s": size * 12e-6,
         }
