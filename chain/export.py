@@ -29,7 +29,6 @@ from chain.blocks.status import ledger_status
 from chain.encoding import ZERO_HASH, timestamp
 from chain.ledger.models import LedgerEntry, LedgerHead
 from chain.ledger.proofs import inclusion_proof, subtree_fetcher
-from chain.ledger.proofs import tree_root as tree_root_of
 from chain.ledger.sqlite import events_table
 from chain.merkle import MerkleFrontier
 from chain.protocol import CHAIN_LOG, TIER_KINDS, quorum
@@ -205,9 +204,15 @@ def unlinked_events(registry: str) -> int:
     return int(count)
 
 
-def check_storage(registry: str, entries: int, last_entry_hash: bytes) -> None:
+def check_storage(
+    registry: str, entries: int, last_entry_hash: bytes, frontier: MerkleFrontier
+) -> None:
     """Database-only checks after the log itself verified: every stored event
-    has its ledger entry, and the cached head agrees with the log."""
+    has its ledger entry, and the cached head agrees with the log.
+
+    ``frontier`` is the verified log's Merkle frontier; a head or stored
+    subtree that disagrees is named by the first entries it misstates.
+    """
     unlinked = unlinked_events(registry)
     if unlinked:
         raise VerificationFailure(
@@ -219,12 +224,28 @@ def check_storage(registry: str, entries: int, last_entry_hash: bytes) -> None:
         raise VerificationFailure(
             f"registry {registry}: ledger head says size {size} but the log has {entries} entries"
         )
-    if head is not None:
-        frontier = MerkleFrontier.from_bytes(head.size, bytes(head.frontier))
-        if bytes(head.entry_hash) != last_entry_hash or frontier.root() != tree_root_of(
-            registry, size
-        ):
-            raise VerificationFailure(f"registry {registry}: ledger head does not match the log")
+    if head is None:
+        return
+    if bytes(head.entry_hash) != last_entry_hash:
+        raise VerificationFailure(
+            f"registry {registry} seq {size}: the ledger head's entry_hash is not the entry's"
+        )
+    stored = MerkleFrontier.from_bytes(head.size, bytes(head.frontier))
+    subtrees = MerkleFrontier.from_store(size, subtree_fetcher(registry))
+    first = 1
+    for bit in reversed(range(size.bit_length())):
+        if not size >> bit & 1:
+            continue
+        # The frontier's hashes are the perfect subtrees left to right.
+        index = (size >> bit).bit_count() - 1
+        last = first + (1 << bit) - 1
+        for what, cached in (("ledger head", stored), ("stored Merkle subtrees", subtrees)):
+            if cached.hashes[index] != frontier.hashes[index]:
+                raise VerificationFailure(
+                    f"registry {registry} seq {first}..{last}: the {what} hash of these "
+                    "entries does not match the log"
+                )
+        first = last + 1
 
 
 class RangeError(ValueError):

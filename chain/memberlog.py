@@ -19,18 +19,23 @@ bundle header's member history must match (:meth:`MemberLog.compare`).
 from __future__ import annotations
 
 import copy
+import dataclasses
 import hashlib
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-
 from chain import notes
+from chain.certificates import Signature, count_certificate, quorum_at
 from chain.encoding import canonical, vote_message
-from chain.protocol import MEMBERSHIP_TOPIC, quorum
+from chain.protocol import (
+    ACTIVATION_DELAY,
+    FIXED_ROUNDS,
+    MEMBERSHIP_TOPIC,
+    activation_height,
+    epoch_start,
+)
 
 __all__ = [
     "CHANGE_TYPES",
@@ -76,9 +81,9 @@ def change_digest(change: Mapping[str, Any]) -> bytes:
 
 def effective_height(height: int, epoch_length: int) -> int:
     """The first block of the epoch after the one of ``height``: where a change
-    certified at ``height`` takes effect (height 0 is in epoch 0)."""
-    epoch = 0 if height <= 0 else (height - 1) // epoch_length
-    return (epoch + 1) * epoch_length + 1
+    certified at ``height`` takes effect (height 0 is in epoch 0), the first
+    epoch start :data:`~chain.protocol.ACTIVATION_DELAY` blocks after it."""
+    return epoch_start(max(height, 1) + ACTIVATION_DELAY, epoch_length)
 
 
 def elect_board(
@@ -173,11 +178,15 @@ class MemberLog:
         self.epoch_length = 1
         self.board_size = 0
         self.citizen_threshold = 1
+        self.thresholds: list[tuple[int, int]] = []
+        """(first block, citizen threshold) of each genesis, in order."""
         self.genesis_from: int | None = None
         """The first block of the first genesis (None before the genesis)."""
         self.era_from = 0
         """The first block of the latest genesis."""
         self.last_height = 0
+        self.last_start = 0
+        """The first block of the latest change (a later change never applies before it)."""
         self.changes = 0
 
     # -- queries --
@@ -201,6 +210,15 @@ class MemberLog:
                 if public is not None:
                     result[(name, kid)] = public
         return result
+
+    def citizen_threshold_at(self, height: int) -> int:
+        """The citizen threshold of the latest genesis whose first block is at or
+        before ``height`` (the current one before any genesis)."""
+        threshold = self.citizen_threshold
+        for start, value in self.thresholds:
+            if start <= height:
+                threshold = value
+        return threshold
 
     def history(self) -> dict[KeyName, tuple[tuple[int, int | None], ...]]:
         """A snapshot of every key's ranges (what the host's member rows must say)."""
@@ -227,8 +245,19 @@ class MemberLog:
 
     # -- replay --
 
-    def apply(self, record: Mapping[str, Any], where: str = "membership change") -> str:
+    def apply(
+        self,
+        record: Mapping[str, Any],
+        where: str = "membership change",
+        sealed_at: int | None = None,
+    ) -> str:
         """Check and apply one entry's payload; return a description of the change.
+
+        ``sealed_at`` is the height of the final block that seals the entry
+        (None when the caller does not know it: the entry is taken as on
+        time). An entry sealed after its ``from_height`` applies from
+        :func:`chain.protocol.activation_height` instead: the blocks decided
+        before it are never judged with its lists.
 
         Raises :class:`MemberLogError` (naming the problem) when the entry is
         malformed, not certified by a quorum of the supernodes valid at its
@@ -236,7 +265,7 @@ class MemberLog:
         that does not match the votes...). A failed entry may leave the log
         half-applied: callers discard it.
         """
-        return self._apply(record, where, certified=True)
+        return self._apply(record, where, certified=True, sealed_at=sealed_at)
 
     def check_change(self, change: Mapping[str, Any], height: int, from_height: int) -> str:
         """Whether ``change``, certified at ``height``, would be accepted next.
@@ -256,7 +285,14 @@ class MemberLog:
             raise MemberLogError("a genesis is not proposed as a change")
         return copy.deepcopy(self)._apply(record, "this change", certified=False)
 
-    def _apply(self, record: Mapping[str, Any], where: str, *, certified: bool) -> str:
+    def _apply(
+        self,
+        record: Mapping[str, Any],
+        where: str,
+        *,
+        certified: bool,
+        sealed_at: int | None = None,
+    ) -> str:
         chain_id = _field(record, "chain_id", str)
         change = _field(record, "change", Mapping)
         kind = _field(change, "type", str)
@@ -297,7 +333,13 @@ class MemberLog:
             if certified:
                 supernodes = self.keys_at("supernode", height)
                 self._certified(kind, digest, height, certificate, supernodes)
-            description = self._change(kind, change, from_height, where, label)
+            # Never before an earlier entry's first block: changes take
+            # effect in log order, even when an earlier one was deferred.
+            start = max(
+                activation_height(from_height, sealed_at, self.epoch_length), self.last_start
+            )
+            description = self._change(kind, change, start, where, label)
+            self.last_start = start
         self.last_height = height
         return description
 
@@ -310,7 +352,7 @@ class MemberLog:
 
     def quorum_at(self, height: int) -> int:
         """Membership votes needed at ``height``: 2F+1 of the supernodes valid there."""
-        return max(quorum(len({name for name, _ in self.keys_at("supernode", height)})), 1)
+        return quorum_at(self.keys_at("supernode", height))
 
     def _signers(
         self,
@@ -319,28 +361,30 @@ class MemberLog:
         certificate: Sequence[Any],
         keys: Mapping[tuple[str, bytes], bytes],
     ) -> set[str]:
-        message = vote_message(
-            chain_id=self.chain_id,
-            tier="supernode",
-            kind=MEMBERSHIP_KIND,
-            height=height,
-            round=0,
-            block_hash=digest,
+        def message(vote_round: int) -> bytes:
+            return vote_message(
+                chain_id=self.chain_id,
+                tier="supernode",
+                kind=MEMBERSHIP_KIND,
+                height=height,
+                round=vote_round,
+                block_hash=digest,
+            )
+
+        signatures = [
+            Signature(
+                vote["signer"],
+                bytes.fromhex(vote["key_id"]),
+                vote["round"],
+                bytes.fromhex(vote["signature"]),
+            )
+            for vote in certificate
+            if isinstance(vote, Mapping) and _is_vote(vote, self.chain_id, height, digest)
+        ]
+        tally = count_certificate(
+            signatures, keys, message, fixed_round=FIXED_ROUNDS[MEMBERSHIP_KIND]
         )
-        signers: set[str] = set()
-        for vote in certificate:
-            if not isinstance(vote, Mapping) or not _is_vote(vote, self.chain_id, height, digest):
-                continue
-            signer, kid, signature = vote["signer"], vote["key_id"], vote["signature"]
-            public = keys.get((signer, bytes.fromhex(kid)))
-            if public is None:
-                continue
-            try:
-                Ed25519PublicKey.from_public_bytes(public).verify(bytes.fromhex(signature), message)
-            except (InvalidSignature, ValueError):
-                continue
-            signers.add(signer)
-        return signers
+        return set(tally.signers)
 
     def _certified(
         self,
@@ -352,7 +396,7 @@ class MemberLog:
     ) -> None:
         """Fail unless a quorum of ``keys``' members signed ``digest`` at ``height``."""
         signers = self._signers(digest, height, certificate, keys)
-        needed = max(quorum(len({name for name, _ in keys})), 1)
+        needed = quorum_at(keys)
         if len(signers) < needed:
             raise MemberLogError(
                 f"{kind} not certified by a supernode quorum "
@@ -402,9 +446,11 @@ class MemberLog:
         self.epoch_length = epoch_length
         self.board_size = board_size
         self.citizen_threshold = threshold
+        self.thresholds.append((start, threshold))
         if first:
             self.genesis_from = start
         self.era_from = start
+        self.last_start = start
         return (
             f"genesis from block {start}: {len(lists['supernode'])} supernodes, "
             f"{len(lists['witness'])} witnesses, {len(lists['citizen'])} citizens ({where})"
@@ -497,15 +543,29 @@ class MemberLog:
         self,
         header: Mapping[KeyName, Sequence[tuple[int, int | None]]],
         before: Mapping[KeyName, tuple[tuple[int, int | None], ...]],
+        *,
+        complete: bool = True,
+        horizon: int | None = None,
     ) -> str | None:
         """The first range the last change (``before`` is :meth:`history` before
-        it) ended or started that the header's member history does not state."""
+        it) ended or started that the header's member history does not state.
+
+        ``complete``: the header states every key's heights; when False only
+        the keys it states are matched (a key it leaves out is no mismatch).
+        ``horizon``: the last block read before the change; a range it ends
+        after that block or starts after the next one is left to
+        :meth:`compare` (a range bundle's header stops at its last block).
+        """
+        last = horizon if horizon is not None else _FAR
         # Ended ranges first: a header keeping a revoked key valid is the worse lie.
         for key, spans in sorted(self.spans.items()):
             old = dict(before.get(key, ()))
             listed = header.get(key, ())
             for span in spans:
-                ended = span.start in old and old[span.start] is None and span.end is not None
+                end_of = span.end
+                ended = span.start in old and old[span.start] is None and end_of is not None
+                if (not complete and key not in header) or (end_of is not None and end_of > last):
+                    continue
                 if ended and not any(span.lists(start, end) for start, end in listed):
                     shown = ", ".join(_text(start, end) for start, end in listed) or "none"
                     return (
@@ -515,7 +575,11 @@ class MemberLog:
         for key, spans in sorted(self.spans.items()):
             old = dict(before.get(key, ()))
             listed = header.get(key, ())
+            if not complete and key not in header:
+                continue
             for span in spans:
+                if span.start > last + 1:
+                    continue
                 if span.start not in old and not any(
                     start == span.start or (span.adopted and start <= span.start)
                     for start, _ in listed
@@ -523,17 +587,35 @@ class MemberLog:
                     return f"{_label(key)} is not listed from block {span.start} ({span.opened_by})"
         return None
 
-    def compare(self, header: Mapping[KeyName, Sequence[tuple[int, int | None]]]) -> str | None:
+    def compare(
+        self,
+        header: Mapping[KeyName, Sequence[tuple[int, int | None]]],
+        *,
+        complete: bool = True,
+        horizon: int | None = None,
+    ) -> str | None:
         """The first difference between a bundle header's member history and the
         ranges the entries certify, or None when they match.
+
+        ``horizon``: the bundle's last block; both sides are compared up to it
+        only (a range starting after it is left out, one ending at or after
+        it is compared as open), so a range bundle's header may stop there.
+
+        ``complete``: the header states every key's heights; when False a
+        certified range it leaves out is no mismatch (each range it states
+        must still be certified).
 
         Ranges that end before the first genesis (keys of a chain whose
         membership was recorded later) are not compared.
         """
         first = self.genesis_from or 1
+        certified = self.spans
+        if horizon is not None:
+            header = {key: _clip(ranges, horizon) for key, ranges in header.items()}
+            certified = {key: _clip_spans(spans, horizon) for key, spans in self.spans.items()}
         for (tier, name, kid), ranges in sorted(header.items()):
             label = f"header: {tier} {name}+{kid.hex()}"
-            expected = self.spans.get((tier, name, kid), [])
+            expected = certified.get((tier, name, kid), [])
             for start, end in sorted(ranges, key=lambda r: r[0]):
                 if end is not None and end < first:
                     continue
@@ -550,13 +632,15 @@ class MemberLog:
                         f"{label} listed for blocks {_text(start, end)}, but "
                         f"{ends[0].closed_by} ended it at block {ends[0].end}"
                     )
-                certified = "; ".join(f"{s.text()} ({s.opened_by})" for s in expected)
+                given = "; ".join(f"{s.text()} ({s.opened_by})" for s in expected)
                 return (
                     f"{label} listed for blocks {_text(start, end)}, but the certified "
-                    f"entries give {certified}"
+                    f"entries give {given}"
                 )
-        for (tier, name, kid), spans in sorted(self.spans.items()):
+        for (tier, name, kid), spans in sorted(certified.items()):
             listed = header.get((tier, name, kid), ())
+            if not complete and not listed:
+                continue
             for span in spans:
                 if not any(span.lists(start, end) for start, end in listed):
                     return (
@@ -567,6 +651,30 @@ class MemberLog:
 
 
 # --- field helpers ------------------------------------------------------------
+
+_FAR = 2**63
+"""A height beyond any block (no horizon)."""
+
+
+def _clip(ranges: Sequence[tuple[int, int | None]], horizon: int) -> list[tuple[int, int | None]]:
+    """``ranges`` up to block ``horizon``: later ones dropped, ends from it on opened."""
+    return [
+        (start, None if end is not None and end >= horizon else end)
+        for start, end in ranges
+        if start <= horizon
+    ]
+
+
+def _clip_spans(spans: Sequence[Span], horizon: int) -> list[Span]:
+    """The certified ``spans`` up to block ``horizon``, as :func:`_clip` cuts a header's."""
+    clipped = []
+    for span in spans:
+        if span.start > horizon:
+            continue
+        if span.end is not None and span.end >= horizon:
+            span = dataclasses.replace(span, end=None, closed_by=None)
+        clipped.append(span)
+    return clipped
 
 
 def _field(record: Mapping[str, Any], name: str, kind: type) -> Any:

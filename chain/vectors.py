@@ -178,7 +178,7 @@ def vectors() -> dict[str, Any]:
             tier="supernode",
             kind="finalize",
             height=1,
-            round=1,
+            round=0,
             block_hash=digest,
         )
         votes.append(
@@ -186,7 +186,7 @@ def vectors() -> dict[str, Any]:
                 "signer": name,
                 "key_id": notes.key_id(name, private.public_key()).hex(),
                 "alg": "ed25519",
-                "round": 1,
+                "round": 0,
                 "signature": private.sign(message).hex(),
             }
         )
@@ -214,7 +214,7 @@ def vectors() -> dict[str, Any]:
         "block": {
             "header": header,
             "block_hash": digest.hex(),
-            "round": 1,
+            "round": 0,
             "certificate": votes,
             "checkpoints": {REGISTRY: note},
         },
@@ -270,7 +270,7 @@ def vectors() -> dict[str, Any]:
                 tier="supernode",
                 kind="finalize",
                 height=1,
-                round=1,
+                round=0,
                 block_hash=digest,
             ).decode("utf-8"),
             "certificate": votes,

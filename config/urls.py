@@ -23,6 +23,7 @@ urlpatterns = [
     path("api/v1/chain/", include("chain.api.urls")),
     path("api/v1/health/", include("registries.health.api.urls")),
     path("api/v1/tracker/", include("registries.tracker.api.urls")),
+    path("api/v1/money/", include("registries.money.api.urls")),
     path("explorer/", include("chain.explorer.urls")),
     path("api/v1/me/", include("registries.access.me_urls")),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

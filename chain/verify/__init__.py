@@ -1,7 +1,7 @@
 """Standalone chain verifier: ``python -m chain.verify BUNDLE`` or ``RECEIPT``.
 
 Standard library and ``cryptography`` only; besides its own modules it imports
-the pure ``chain.encoding``, ``chain.memberlog``, ``chain.merkle``,
+the pure ``chain.certificates``, ``chain.encoding``, ``chain.memberlog``, ``chain.merkle``,
 ``chain.notes`` and ``chain.protocol`` and never Django, so an auditor can run
 it on an exported bundle without the application (:data:`STANDALONE_FILES`).
 
@@ -59,6 +59,7 @@ __all__ = [
 
 STANDALONE_FILES = (
     "chain/__init__.py",
+    "chain/certificates.py",
     "chain/encoding.py",
     "chain/memberlog.py",
     "chain/merkle.py",

@@ -1,24 +1,27 @@
 """Block certificates and registry checkpoints, checked against the member keys.
 
-:class:`Certificates` holds each tier's keys as the bundle header lists them
-(:func:`chain.verify.header.read_header`) and checks a block's tier
-certificates (distinct valid signers, the supernode quorum) and its signed
-checkpoints against the keys valid at the block's height.
+:class:`Certificates` holds each tier's keys (the key history derived from the
+certified membership entries, the auditor's trusted keys, or before any
+membership entry the bundle header's lists, :func:`chain.verify.header.read_header`)
+and checks a block's tier certificates by the one rule of
+:mod:`chain.certificates` and its signed checkpoints against the keys valid at
+the block's height.
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
-from chain import notes, protocol
+from chain import notes
+from chain.certificates import OFF_ROUND, Signature, count_certificate, quorum_at
 from chain.encoding import vote_message
-from chain.protocol import SUPERNODE_TIER, TIER_KINDS
+from chain.memberlog import MemberLog
+from chain.protocol import CITIZEN_TIER, FIXED_ROUNDS, SUPERNODE_TIER, TIER_KINDS, WITNESS_TIER
 from chain.verify.records import fail
 from chain.verify.report import MAX_SAMPLES, Report
 
@@ -42,8 +45,16 @@ def _in_range(span: Span, height: int) -> bool:
 class Certificates:
     """The keys of each tier, and the checks of the signatures made with them.
 
-    ``spans`` holds each listed key's heights by (tier, name, key id); with
-    ``history`` only the keys valid at a block's height count for it.
+    The keys valid at a height come, in this order of precedence, from:
+
+    * for the supernodes, the auditor's trusted keys when given (each with
+      the heights it was trusted for, ``spans``; no range means all heights);
+    * the key history derived from the chain log's certified membership
+      entries read so far (``members``, from the first genesis's first
+      block on): never from the unsigned header;
+    * before any genesis (or in a range bundle without one), the header's
+      lists, with their heights when the header states them (``history``).
+
     Signatures that do not count are tallied in ``report`` (never a failure).
     """
 
@@ -57,25 +68,86 @@ class Certificates:
     tiers: dict[str, dict[KeyRef, Ed25519PublicKey]]
     spans: dict[tuple[str, str, bytes], list[Span]]
     history: bool
+    """True when the header states its keys' heights (and no trusted keys replace them)."""
     fixed_quorum: bool
     """True when the caller set the quorum: the member history does not change it."""
+    trusted: bool = False
+    """True when the supernode keys are the auditor's (``spans`` then holds their ranges)."""
+    trusted_ranges: bool = False
+    """True when some trusted key states its heights (the quorum is then per height)."""
+    listed: dict[tuple[str, str, bytes], list[Span]] = field(default_factory=dict)
+    """The ranges the header states (records with ``from_height``): the cross-check."""
+    complete: bool = False
+    """True when every member record of the header states its heights."""
+    members: MemberLog = field(init=False)
+    """The member lists replayed from the certified membership entries read so far."""
+    _loaded: dict[bytes, Ed25519PublicKey] = field(default_factory=dict, init=False)
+
+    def __post_init__(self) -> None:
+        self.members = MemberLog(self.chain_id)
 
     def keys(self, tier: str) -> dict[KeyRef, Ed25519PublicKey]:
-        """Every listed key of ``tier``."""
+        """Every key of ``tier`` the header lists (the trusted keys for the supernodes)."""
         return self.supernodes if tier == SUPERNODE_TIER else self.tiers.get(tier, {})
 
-    def keys_at(self, tier: str, height: int) -> dict[KeyRef, Ed25519PublicKey]:
-        """The keys of ``tier`` valid at ``height`` (all of them without a history)."""
-        keys = self.keys(tier)
-        if not self.history:
-            return dict(keys)
+    def derived(self, height: int) -> bool:
+        """True when the keys of ``height`` come from the certified membership entries."""
+        first = self.members.genesis_from
+        return first is not None and height >= first
+
+    def dated(self, tier: str, height: int) -> bool:
+        """True when the keys of ``tier`` at ``height`` have heights: the quorum is then
+        that of the members valid at ``height``."""
+        if tier == SUPERNODE_TIER and self.trusted:
+            return self.trusted_ranges
+        return self.derived(height) or self.history
+
+    def public_keys_at(self, tier: str, height: int) -> dict[KeyRef, bytes]:
+        """The raw public keys of ``tier`` valid at ``height`` (see the class)."""
+        if not (tier == SUPERNODE_TIER and self.trusted) and self.derived(height):
+            return self.members.keys_at(tier, height)
+        publics = (
+            self.checkpoint_keys
+            if tier == SUPERNODE_TIER
+            else {ref: key.public_bytes_raw() for ref, key in self.keys(tier).items()}
+        )
+        if not (self.history or self.trusted):
+            return dict(publics)
         return {
-            (name, kid): key
-            for (name, kid), key in keys.items()
+            (name, kid): public
+            for (name, kid), public in publics.items()
             if any(
                 _in_range(span, height) for span in self.spans.get((tier, name, kid), [(1, None)])
             )
         }
+
+    def keys_at(self, tier: str, height: int) -> dict[KeyRef, Ed25519PublicKey]:
+        """The keys of ``tier`` valid at ``height``, loaded (see the class)."""
+        keys: dict[KeyRef, Ed25519PublicKey] = {}
+        for ref, public in self.public_keys_at(tier, height).items():
+            if public not in self._loaded:
+                self._loaded[public] = Ed25519PublicKey.from_public_bytes(public)
+            keys[ref] = self._loaded[public]
+        return keys
+
+    def threshold_at(self, tier: str, height: int, keys: Collection[KeyRef]) -> int:
+        """Distinct signers ``tier``'s certificate needs at ``height`` among ``keys``.
+
+        With heights (a history or trusted ranges), the witness and supernode
+        quorum is that of the members holding a key there; the citizen threshold
+        is the latest genesis's before ``height``, capped at the citizens there.
+        Otherwise the header's (or the caller's) threshold.
+        """
+        if tier == SUPERNODE_TIER:
+            if self.fixed_quorum or not self.dated(tier, height):
+                return self.report.quorum
+            return quorum_at(keys)
+        if tier == CITIZEN_TIER and self.derived(height):
+            members = len({name for name, _ in keys})
+            return max(1, min(self.members.citizen_threshold_at(height), members))
+        if tier == WITNESS_TIER and self.dated(tier, height):
+            return quorum_at(keys)
+        return self.report.tiers[tier][1]
 
     def check_quorum(
         self,
@@ -87,16 +159,14 @@ class Certificates:
     ) -> int:
         """The number of distinct valid supernode signers; fails below the quorum.
 
-        With a member history, only the keys valid at ``height`` count and the
-        quorum is that of the supernodes of that height.
+        Only the keys valid at ``height`` count, and with heights the quorum is
+        that of the supernodes of that height (:meth:`threshold_at`).
         """
         keys = self.keys_at(SUPERNODE_TIER, height)
         valid = self.valid_signers(
             where, SUPERNODE_TIER, height, vote_round, digest, certificate, keys
         )
-        quorum = self.report.quorum
-        if self.history and not self.fixed_quorum:
-            quorum = protocol.quorum(len({name for name, _ in keys}))
+        quorum = self.threshold_at(SUPERNODE_TIER, height, keys)
         if len(valid) < quorum:
             fail(f"{where}: missing supernode quorum ({len(valid)} of {quorum} valid signatures)")
         return len(valid)
@@ -111,11 +181,17 @@ class Certificates:
         certificate: Sequence[Any],
         keys: Mapping[KeyRef, Ed25519PublicKey],
     ) -> set[str]:
-        """Distinct signers of ``certificate`` with a valid vote of ``tier``'s kind."""
+        """Distinct signers of ``certificate`` with a valid vote of ``tier``'s kind,
+        counted by the one rule of :func:`chain.certificates.count_certificate`.
+
+        A finalize vote validly signed in another round than
+        :data:`~chain.protocol.FINALIZE_ROUND` fails the block: no node signs
+        one, so it is forged or its signer broke the protocol.
+        """
         kind = TIER_KINDS[tier]
-        messages: dict[int, bytes] = {}
         prefix = "" if tier == SUPERNODE_TIER else f"{tier} "
-        valid: set[str] = set()
+        labels: dict[int, str] = {}
+        signatures: list[Signature] = []
         for number, item in enumerate(certificate, start=1):
             if not isinstance(item, Mapping):
                 self._ignore(f"{where}: {prefix}signature {number} is not an object")
@@ -144,31 +220,49 @@ class Certificates:
             if alg != "ed25519":
                 self._ignore(f"{label}: unsupported alg {alg!r}")
                 continue
-            key = keys.get((signer, bytes.fromhex(kid_hex)))
-            if key is None:
-                self._ignore(f"{label}: unknown key")
-                continue
-            if sig_round not in messages:
-                messages[sig_round] = vote_message(
-                    chain_id=self.chain_id,
-                    tier=tier,
-                    kind=kind,
-                    height=height,
-                    round=sig_round,
-                    block_hash=digest,
-                )
-            try:
-                key.verify(bytes.fromhex(sig_hex), messages[sig_round])
-            except (InvalidSignature, ValueError):
-                self._ignore(f"{label}: invalid signature")
-                continue
-            valid.add(signer)
-        return valid
+            signature = Signature(signer, bytes.fromhex(kid_hex), sig_round, bytes.fromhex(sig_hex))
+            labels[id(signature)] = label
+            signatures.append(signature)
+
+        def message(sig_round: int) -> bytes:
+            return vote_message(
+                chain_id=self.chain_id,
+                tier=tier,
+                kind=kind,
+                height=height,
+                round=sig_round,
+                block_hash=digest,
+            )
+
+        fixed = FIXED_ROUNDS.get(kind)
+        tally = count_certificate(signatures, keys, message, fixed_round=fixed)
+        for refusal in tally.refused:
+            label = labels[id(refusal.signature)]
+            if refusal.reason == OFF_ROUND:
+                if refusal.verified and tier == SUPERNODE_TIER:
+                    fail(
+                        f"{label}: {kind} signed in round {refusal.signature.round}; "
+                        f"nodes sign only round {fixed}"
+                    )
+                self._ignore(f"{label}: round {refusal.signature.round}, not {fixed}")
+            else:
+                self._ignore(f"{label}: {refusal.reason}")
+        for name in sorted(tally.other_rounds - tally.signers):
+            # One round per certificate: these votes are valid but of a round
+            # that does not count for this certificate.
+            self._ignore(f"{where}: {prefix}{name}'s {kind} of another round than {tally.round}")
+        return set(tally.signers)
 
     def check_checkpoints(
-        self, where: str, sizes: Mapping[str, tuple[int, bytes]], checkpoints: Mapping[str, Any]
+        self,
+        where: str,
+        height: int,
+        sizes: Mapping[str, tuple[int, bytes]],
+        checkpoints: Mapping[str, Any],
     ) -> None:
-        """Each registry's signed checkpoint must state the block's size and root."""
+        """Each registry's signed checkpoint must state the block's size and root,
+        signed by a supernode key valid at the block's ``height``."""
+        checkpoint_keys = self.public_keys_at(SUPERNODE_TIER, height)
         for name in sorted(checkpoints):
             if name not in self.registries:
                 fail(f"{where}: checkpoint for registry {name!r} not listed in the bundle header")
@@ -180,7 +274,7 @@ class Certificates:
             if not isinstance(note, str):
                 fail(f"{cp_where}: malformed note (not a string)")
             try:
-                opened = notes.open_note(note, self.checkpoint_keys)
+                opened = notes.open_note(note, checkpoint_keys)
             except notes.NoteError as exc:
                 fail(f"{cp_where}: malformed note ({exc})")
             if opened.invalid:

@@ -16,9 +16,10 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 
-from chain import notes, protocol
+from chain import notes
+from chain.certificates import Signature, count_certificate, quorum_at
 from chain.encoding import ZERO_HASH, canonical, vote_message
-from chain.memberlog import MemberLog, MemberLogError
+from chain.memberlog import MemberLogError
 from chain.protocol import CHAIN_LOG, EVIDENCE_TOPIC, MEMBERSHIP_TOPIC, ROTATE_TOPIC, SUPERNODE_TIER
 from chain.verify.certificates import HEX, Certificates
 from chain.verify.records import EntryRow, fail, get, get_hex, get_int
@@ -32,7 +33,7 @@ class ChainLog:
 
     def __init__(self, certificates: Certificates) -> None:
         self.certificates = certificates
-        self.members = MemberLog(certificates.chain_id)
+        self.members = certificates.members
 
     @property
     def report(self) -> Report:
@@ -51,12 +52,19 @@ class ChainLog:
             self._check_membership(row)
 
     def finish(self) -> None:
-        """The header's member history must be the one the membership entries certify."""
+        """The ranges the header states must be the ones the membership entries certify.
+
+        The blocks were checked with the history the entries certify; the
+        header's lists are only a cross-check (a header without heights, or
+        with some, is matched on what it states).
+        """
         report = self.report
-        history = self.certificates.history
-        if not (self.members.started and history and report.anchor_height is None):
+        listed = self.certificates.listed
+        if not (self.members.started and listed and report.anchor_height is None):
             return
-        problem = self.members.compare(self.certificates.spans)
+        problem = self.members.compare(
+            listed, complete=self.certificates.complete, horizon=report.last_height
+        )
         if problem is not None:
             fail(problem)
         report.history_checked = True
@@ -78,17 +86,63 @@ class ChainLog:
             self.report.membership_unchecked += 1
             return
         before = self.members.history()
+        first = not self.members.started
         try:
             description = self.members.apply(record, row.where)
         except MemberLogError as exc:
             fail(f"{row.where}: {exc}")
         except notes.NoteError as exc:
             fail(f"{row.where}: malformed membership change ({exc})")
-        if self.certificates.history and self.report.anchor_height is None:
-            problem = self.members.compare_change(self.certificates.spans, before)
+        last = self.report.last_height
+        start = record["from_height"]
+        if last is not None and start <= last and self.members.history() != before:
+            if not first:
+                # The blocks from ``start`` were already checked without this
+                # change: the host records a change before the block it applies to.
+                fail(
+                    f"{row.where}: {kind} takes effect from block {start}, but follows block {last}"
+                )
+            self._check_adopted(row.where, start, last)
+        listed = self.certificates.listed
+        if listed and self.report.anchor_height is None:
+            problem = self.members.compare_change(
+                listed, before, complete=self.certificates.complete, horizon=last or 0
+            )
             if problem is not None:
                 fail(problem)
         self.report.membership.append(description)
+
+    def _check_adopted(self, where: str, start: int, last: int) -> None:
+        """A first genesis read after blocks it covers (a chain whose membership
+        was recorded after its first blocks): blocks ``start .. last`` were
+        checked with the header's supernode keys, so those must be exactly the
+        keys it certifies, and the quorum they were held to at least its own."""
+        certificates = self.certificates
+        if certificates.trusted:
+            return
+        certified = self.members.keys_at(SUPERNODE_TIER, start)
+        used = {
+            ref: public
+            for ref, public in certificates.checkpoint_keys.items()
+            if not certificates.history
+            or any(
+                begin <= last and (end is None or end >= start)
+                for begin, end in certificates.spans.get((SUPERNODE_TIER, *ref), [(1, None)])
+            )
+        }
+        for name, kid in sorted(used.keys() ^ certified.keys()):
+            fail(
+                f"{where}: the genesis covers blocks {start}..{last}, checked before it with "
+                f"the header's supernode keys, but {name}+{kid.hex()} is "
+                + ("not certified by it" if (name, kid) in used else "not in the header")
+            )
+        if not (certificates.history or certificates.fixed_quorum):
+            needed = quorum_at(certified)
+            if self.report.quorum < needed:
+                fail(
+                    f"{where}: the genesis covers blocks {start}..{last}, checked before it "
+                    f"with the header's quorum {self.report.quorum}, below its {needed}"
+                )
 
     def _check_rotation(self, row: EntryRow) -> None:
         """A key rotation entry: certified by a quorum of the supernodes of the
@@ -110,29 +164,28 @@ class ChainLog:
             fail(f"{where}: not a supernode rotation of this chain")
         keys = self.certificates.keys_at(SUPERNODE_TIER, from_height - 1)
         message = canonical(change)
-        signers = set()
+        signatures = []
         for item in certificate:
             if not isinstance(item, Mapping) or item.get("alg") != "ed25519":
                 continue
             signer, kid_hex, sig_hex = item.get("signer"), item.get("key_id"), item.get("signature")
-            if not (
-                isinstance(signer, str) and isinstance(kid_hex, str) and isinstance(sig_hex, str)
+            if (
+                isinstance(signer, str)
+                and isinstance(kid_hex, str)
+                and isinstance(sig_hex, str)
+                and HEX.fullmatch(kid_hex)
+                and HEX.fullmatch(sig_hex)
             ):
-                continue
-            key = keys.get((signer, bytes.fromhex(kid_hex))) if HEX.fullmatch(kid_hex) else None
-            if key is None or not HEX.fullmatch(sig_hex):
-                continue
-            try:
-                key.verify(bytes.fromhex(sig_hex), message)
-            except InvalidSignature:
-                continue
-            signers.add(signer)
-        history = self.certificates.history
-        needed = protocol.quorum(len({n for n, _ in keys})) if history else self.report.quorum
+                # The format before ADR 0044 signs the change itself, in no round.
+                signatures.append(
+                    Signature(signer, bytes.fromhex(kid_hex), 0, bytes.fromhex(sig_hex))
+                )
+        signers = count_certificate(signatures, keys, lambda _: message, fixed_round=0).signers
+        needed = self.certificates.threshold_at(SUPERNODE_TIER, from_height - 1, keys)
         if len(signers) < max(needed, 1):
             fail(f"{where}: {len(signers)} valid supernode signatures, {needed} needed")
-        if history:
-            spans = self.certificates.spans.get((SUPERNODE_TIER, name, new_kid), [])
+        if self.certificates.history:
+            spans = self.certificates.listed.get((SUPERNODE_TIER, name, new_kid), [])
             if not any(span[0] == from_height for span in spans):
                 fail(f"{where}: the header does not list {name}+{new_kid.hex()} from {from_height}")
         self.report.rotations.append(

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import IO, Any
 
 from chain import notes
+from chain.verify.header import parse_trusted_key
 from chain.verify.receipts import verify_receipt
 from chain.verify.records import RECEIPT_FORMAT, BundleFormatError, VerificationFailure
 from chain.verify.stream import MAX_LINE_BYTES, json_or_none, verify_stream
@@ -24,7 +25,9 @@ __all__ = ["main", "read_trusted_keys"]
 
 
 def read_trusted_keys(path: str | os.PathLike[str]) -> list[str]:
-    """Read verifier key strings, one per line (blank lines and ``#`` comments skipped).
+    """Read verifier key strings, one per line (blank lines and ``#`` comments skipped),
+    each optionally followed by ``heights=A-B`` or ``heights=A-`` (the blocks
+    that key is trusted for; none: every block).
 
     Raises :class:`BundleFormatError` naming the bad line.
     """
@@ -38,7 +41,7 @@ def read_trusted_keys(path: str | os.PathLike[str]) -> list[str]:
         if not line or line.startswith("#"):
             continue
         try:
-            notes.parse_verifier_key(line)
+            parse_trusted_key(line)
         except notes.NoteError as exc:
             raise BundleFormatError(f"{path} line {number}: {exc}") from exc
         keys.append(line)
@@ -109,7 +112,8 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--trusted-keys",
         metavar="FILE",
-        help="file of C2SP verifier keys (name+keyid+key), one per line: the supernode "
+        help="file of C2SP verifier keys (name+keyid+key), one per line, each optionally "
+        "followed by heights=A-B or heights=A- (the blocks it is trusted for): the supernode "
         "keys to trust instead of those listed in the bundle header",
     )
     parser.add_argument("--quiet", "-q", action="store_true", help="print only OK or FAIL")

@@ -9,7 +9,8 @@ are checked with.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+import re
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,15 @@ from chain.verify.certificates import Certificates, KeyRef, Span
 from chain.verify.records import BUNDLE_FORMAT, fail, get, get_hex, get_int
 from chain.verify.report import RegistryReport, Report
 
-__all__ = ["OPTIONAL_TIERS", "Members", "read_header", "read_members"]
+__all__ = [
+    "OPTIONAL_TIERS",
+    "Members",
+    "TrustedKeys",
+    "parse_trusted_key",
+    "parse_trusted_keys",
+    "read_header",
+    "read_members",
+]
 
 OPTIONAL_TIERS = {
     # tier: (header list, header threshold)
@@ -31,9 +40,56 @@ OPTIONAL_TIERS = {
 """Tiers besides the supernodes a bundle may list; their certificates are optional."""
 
 
+@dataclass(frozen=True)
+class TrustedKeys:
+    """The auditor's supernode keys, each with the heights it is trusted for."""
+
+    publics: dict[KeyRef, bytes]
+    spans: dict[KeyRef, list[Span]]
+    ranged: bool
+    """True when some key states its heights (the quorum is then per height)."""
+
+
+_HEIGHTS = re.compile(r"heights=([1-9][0-9]{0,19})-([1-9][0-9]{0,19})?")
+
+
+def parse_trusted_key(line: str) -> tuple[str, bytes, bytes, Span]:
+    """``name+keyid+key`` with an optional ``heights=A-B`` (``A-``: open; absent: all).
+
+    Returns (name, key id, public key, heights); raises :class:`chain.notes.NoteError`.
+    """
+    text, _, heights = line.strip().partition(" ")
+    name, kid, public = notes.parse_verifier_key(text)
+    heights = heights.strip()
+    if not heights:
+        return name, kid, public, (1, None)
+    match = _HEIGHTS.fullmatch(heights)
+    if match is None:
+        raise notes.NoteError(f"malformed heights {heights!r} (expected heights=A-B or A-)")
+    start = int(match.group(1))
+    end = None if match.group(2) is None else int(match.group(2))
+    if end is not None and end < start:
+        raise notes.NoteError(f"heights {heights!r} end before they start")
+    return name, kid, public, (start, end)
+
+
+def parse_trusted_keys(lines: Iterable[str]) -> TrustedKeys:
+    """The trusted keys of ``lines`` (:func:`parse_trusted_key`); a key may have
+    several lines, one per range."""
+    publics: dict[KeyRef, bytes] = {}
+    spans: dict[KeyRef, list[Span]] = {}
+    ranged = False
+    for line in lines:
+        name, kid, public, span = parse_trusted_key(line)
+        publics[(name, kid)] = public
+        spans.setdefault((name, kid), []).append(span)
+        ranged = ranged or span != (1, None)
+    return TrustedKeys(publics, spans, ranged)
+
+
 def read_header(
     header: Mapping[str, Any],
-    trusted: Mapping[KeyRef, bytes] | None,
+    trusted: TrustedKeys | None,
     quorum_override: int | None,
 ) -> Certificates:
     """Check a bundle header; the keys it lists, with a fresh report to fill.
@@ -69,7 +125,7 @@ def read_header(
     if trusted is None:
         known = listed.publics
     else:
-        known = dict(trusted)
+        known = dict(trusted.publics)
         quorum = max(quorum, protocol.quorum(len({name for name, _ in known})))
     if quorum_override is not None:
         quorum = quorum_override
@@ -77,12 +133,20 @@ def read_header(
         keys = {k: Ed25519PublicKey.from_public_bytes(v) for k, v in known.items()}
     except ValueError as exc:
         fail(f"header: a supernode public key is not a valid Ed25519 key ({exc})")
-    spans = {(SUPERNODE_TIER, name, kid): s for (name, kid), s in listed.spans.items()}
+    supernode_spans = listed.spans if trusted is None else trusted.spans
+    spans = {(SUPERNODE_TIER, name, kid): s for (name, kid), s in supernode_spans.items()}
+    stated = {(SUPERNODE_TIER, name, kid): s for (name, kid), s in listed.stated.items()}
+    complete = listed.complete
+    dated = listed.dated
     tiers: dict[str, tuple[Members, dict[KeyRef, Ed25519PublicKey], int]] = {}
     for tier, (list_key, _) in OPTIONAL_TIERS.items():
         if list_key in header:
             tiers[tier] = _read_tier(header, tier)
-            spans.update({(tier, name, kid): s for (name, kid), s in tiers[tier][0].spans.items()})
+            members = tiers[tier][0]
+            spans.update({(tier, name, kid): s for (name, kid), s in members.spans.items()})
+            stated.update({(tier, name, kid): s for (name, kid), s in members.stated.items()})
+            complete = complete and members.complete
+            dated = dated or members.dated
     report = Report(
         chain_id=chain_id,
         origin_prefix=origin_prefix,
@@ -104,10 +168,14 @@ def read_header(
         checkpoint_keys=known,
         tiers={tier: tier_keys for tier, (_, tier_keys, _) in tiers.items()},
         spans=spans,
-        # Member history (each key's height range) applies to the keys from
-        # the bundle; trusted keys given by the auditor are valid everywhere.
+        # The header's heights apply to the keys from the bundle; trusted keys
+        # given by the auditor carry their own (all heights when none is given).
         history=trusted is None and listed.dated,
         fixed_quorum=quorum_override is not None,
+        trusted=trusted is not None,
+        trusted_ranges=trusted is not None and trusted.ranged,
+        listed=stated if trusted is None and dated else {},
+        complete=complete,
     )
 
 
@@ -119,6 +187,10 @@ class Members:
     spans: dict[KeyRef, list[Span]]
     dated: bool
     """True when some key states its ``from_height`` (the header has a member history)."""
+    stated: dict[KeyRef, list[Span]]
+    """The ranges of the records that state their ``from_height``."""
+    complete: bool
+    """True when every record states its ``from_height``."""
 
     @property
     def names(self) -> set[str]:
@@ -133,6 +205,7 @@ def read_members(items: Sequence[Any], tier: str) -> Members:
     """
     publics: dict[KeyRef, bytes] = {}
     spans: dict[KeyRef, list[Span]] = {}
+    stated: dict[KeyRef, list[Span]] = {}
     for number, node in enumerate(items, start=1):
         node_where = f"header: {tier} {number}"
         if not isinstance(node, Mapping):
@@ -152,8 +225,11 @@ def read_members(items: Sequence[Any], tier: str) -> Members:
                 fail(f"header: {tier} {name} is listed twice")
         publics[(name, kid)] = public
         spans.setdefault((name, kid), []).append(span)
-    dated = any("from_height" in node for node in items if isinstance(node, Mapping))
-    return Members(publics, spans, dated)
+        if "from_height" in node:
+            stated.setdefault((name, kid), []).append(span)
+    dated = bool(stated)
+    complete = all("from_height" in node for node in items)
+    return Members(publics, spans, dated, stated, complete)
 
 
 def _read_tier(

@@ -109,13 +109,14 @@ def verify_receipt(
     certificates = verifier.certificates
     certificates.check_quorum(block_where, height, vote_round, digest, certificate)
     checkpoints: Mapping[str, Any] = get(block, "checkpoints", Mapping, block_where)
-    certificates.check_checkpoints(block_where, {registry: (size, root)}, checkpoints)
+    certificates.check_checkpoints(block_where, height, {registry: (size, root)}, checkpoints)
     lines.append(
         f"{block_where}: hash {digest.hex()}, supernode quorum certificate and signed "
         f"checkpoint of {registry} OK"
     )
     level = "final"
-    for tier, tier_keys in certificates.tiers.items():
+    for tier in certificates.tiers:
+        tier_keys = certificates.keys_at(tier, height)
         tier_certificate: list[Any] = (
             get(block, f"{tier}_certificate", list, block_where)
             if f"{tier}_certificate" in block
@@ -124,7 +125,7 @@ def verify_receipt(
         valid = certificates.valid_signers(
             block_where, tier, height, vote_round, digest, tier_certificate, tier_keys
         )
-        threshold = report.tiers[tier][1]
+        threshold = certificates.threshold_at(tier, height, tier_keys)
         lines.append(f"{block_where}: {len(valid)} valid {tier} signatures (threshold {threshold})")
         if tier == CITIZEN_TIER and len(valid) >= threshold:
             level = "witnessed"

@@ -12,10 +12,25 @@ from chain.verify.records import BUNDLE_FORMAT, BundleFormatError, fail
 from chain.verify.report import Report
 from chain.verify.verifier import ChainVerifier
 
-__all__ = ["MAX_LINE_BYTES", "iter_bundle", "json_or_none", "verify_bundle", "verify_stream"]
+__all__ = [
+    "MAX_INT",
+    "MAX_LINE_BYTES",
+    "iter_bundle",
+    "json_or_none",
+    "verify_bundle",
+    "verify_stream",
+]
 
 MAX_LINE_BYTES = 64 * 1024 * 1024
 """Longest bundle line accepted (a line holds one record and its payload)."""
+
+MAX_INT = 2**63 - 1
+"""Largest integer (in absolute value, and ``-2**63``) a bundle or receipt may hold.
+
+Every integer of the format (heights, seqs, sizes, rounds, versions) fits in
+a signed 64-bit integer; bounding them also keeps a hostile file away from
+CPython's 4,300-digit limit on converting long digit strings.
+"""
 
 
 def _reject_constant(value: str) -> NoReturn:
@@ -24,6 +39,15 @@ def _reject_constant(value: str) -> NoReturn:
 
 def _reject_float(value: str) -> NoReturn:
     raise ValueError(f"number {value} is not an integer")
+
+
+def _bounded_int(text: str) -> int:
+    # Checked on the digits before converting them: 20 characters hold any
+    # signed 64-bit integer, and int() of a longer string is never attempted.
+    value = int(text) if len(text) <= 20 else None
+    if value is None or not -MAX_INT - 1 <= value <= MAX_INT:
+        raise ValueError(f"integer {text[:24]}{'...' if len(text) > 24 else ''} exceeds 64 bits")
+    return value
 
 
 def iter_bundle(
@@ -47,8 +71,9 @@ def iter_bundle(
             progress(consumed)
         if len(raw) > MAX_LINE_BYTES:
             raise BundleFormatError(f"line {number}: longer than {MAX_LINE_BYTES} bytes")
-        if raw.endswith(b"\n"):
-            raw = raw[:-1]
+        if not raw.endswith(b"\n"):
+            raise BundleFormatError(f"line {number}: no final newline (truncated?)")
+        raw = raw[:-1]
         if not raw:
             raise BundleFormatError(f"line {number}: empty line")
         try:
@@ -56,7 +81,12 @@ def iter_bundle(
         except UnicodeDecodeError as exc:
             raise BundleFormatError(f"line {number}: not valid UTF-8 ({exc.reason})") from exc
         try:
-            value = json.loads(text, parse_float=_reject_float, parse_constant=_reject_constant)
+            value = json.loads(
+                text,
+                parse_float=_reject_float,
+                parse_int=_bounded_int,
+                parse_constant=_reject_constant,
+            )
         except json.JSONDecodeError as exc:
             raise BundleFormatError(f"line {number}: not valid JSON ({exc.msg})") from exc
         except (ValueError, RecursionError) as exc:
@@ -118,6 +148,11 @@ def verify_bundle(
 def json_or_none(data: bytes) -> Any:
     """``data`` parsed as bundle JSON (integers only), or None when it is not."""
     try:
-        return json.loads(data, parse_float=_reject_float, parse_constant=_reject_constant)
+        return json.loads(
+            data,
+            parse_float=_reject_float,
+            parse_int=_bounded_int,
+            parse_constant=_reject_constant,
+        )
     except (ValueError, RecursionError):
         return None

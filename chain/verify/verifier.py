@@ -13,13 +13,12 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from chain import notes, protocol
 from chain.encoding import ZERO_HASH, NotCanonicalError, block_hash
 from chain.merkle import MerkleFrontier, leaf_hash
 from chain.protocol import WITNESS_TIER
 from chain.verify.certificates import Certificates
 from chain.verify.chainlog import ChainLog
-from chain.verify.header import read_header
+from chain.verify.header import parse_trusted_keys, read_header
 from chain.verify.records import (
     EntryRow,
     checked_leaf,
@@ -51,7 +50,9 @@ class _Log:
 class ChainVerifier:
     """Streaming verifier of one chain: feed records in bundle order.
 
-    ``trusted_keys``: C2SP verifier key strings of the supernodes to trust. When
+    ``trusted_keys``: C2SP verifier key strings of the supernodes to trust, each
+    optionally followed by ``heights=A-B`` (or ``A-``: open), the blocks it is
+    trusted for (:func:`~chain.verify.header.parse_trusted_key`). When
     omitted, the supernode keys listed in the header are used (they are then
     only as trustworthy as the bundle itself). ``quorum``: override the number
     of distinct supernode signatures a block needs; by default the header's,
@@ -70,7 +71,7 @@ class ChainVerifier:
         on_block: Callable[[str], None] | None = None,
     ) -> None:
         self._on_block = on_block
-        self._trusted = None if trusted_keys is None else notes.known_keys(trusted_keys)
+        self._trusted = None if trusted_keys is None else parse_trusted_keys(trusted_keys)
         self._quorum_override = quorum
         self._certificates: Certificates | None = None
         self._chain_log: ChainLog | None = None
@@ -92,6 +93,10 @@ class ChainVerifier:
         if self._certificates is None:
             raise RuntimeError("ChainVerifier.start() has not been called")
         return self._certificates
+
+    def frontier(self, registry: str) -> MerkleFrontier:
+        """The Merkle frontier of the entries of ``registry`` verified so far."""
+        return self._logs[registry].frontier
 
     def start(self, header: Mapping[str, Any]) -> None:
         """Check the bundle header and set up the per-registry state."""
@@ -163,7 +168,9 @@ class ChainVerifier:
         certificates.check_quorum(
             where, height, vote_round, digest, get(record, "certificate", list, where)
         )
-        certificates.check_checkpoints(where, sizes, get(record, "checkpoints", Mapping, where))
+        certificates.check_checkpoints(
+            where, height, sizes, get(record, "checkpoints", Mapping, where)
+        )
         report.anchor_height = height
         report.anchored_entries = sum(size for size, _ in sizes.values())
         report.last_height = height
@@ -270,7 +277,7 @@ class ChainVerifier:
         sizes = self._block_logs(where, height, logs)
         certificates = self.certificates
         signed = certificates.check_quorum(where, height, vote_round, computed_hash, certificate)
-        certificates.check_checkpoints(where, sizes, checkpoints)
+        certificates.check_checkpoints(where, height, sizes, checkpoints)
         level = "final"
         tier_counts: list[str] = []
         for tier in certificates.tiers:
@@ -284,9 +291,7 @@ class ChainVerifier:
                 where, tier, height, vote_round, computed_hash, tier_certificate, keys_now
             )
             tier_counts.append(f"{len(valid)} {tier}")
-            threshold = report.tiers[tier][1]
-            if certificates.history and tier == WITNESS_TIER:
-                threshold = protocol.quorum(len({name for name, _ in keys_now}))
+            threshold = certificates.threshold_at(tier, height, keys_now)
             if keys_now and len(valid) >= threshold:
                 if tier == WITNESS_TIER:
                     report.levels["committed"] = report.levels.get("committed", 0) + 1

@@ -25,7 +25,7 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from registries.access.admin import CommandForm
+from registries.access.admin import CodesField, CommandForm
 from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.court.api.serializers import (
     AppealDecisionSerializer,
@@ -33,6 +33,8 @@ from registries.court.api.serializers import (
     CaseDetailSerializer,
     CaseOpeningSerializer,
     ClosureSerializer,
+    CovertAccessInputSerializer,
+    CovertAccessSerializer,
     FinalitySerializer,
     HearingCancellationSerializer,
     HearingInputSerializer,
@@ -52,6 +54,8 @@ from registries.court.domain import (
     ALL_PARTY_ROLES,
     APPEAL_DECISIONS,
     CASE_KINDS,
+    COVERT_REGISTRIES,
+    CRIMINAL,
     JUDGMENT_KINDS,
     MAX_ROOM_LENGTH,
     MAX_TEXT_LENGTH,
@@ -231,11 +235,22 @@ class ClosureForm(CommandForm):
     outcome = _text_area()
 
 
+class CovertAccessForm(CommandForm):
+    persons = CodesField(help_text="Personal codes of parties of the case, one per line.")
+    registries = forms.MultipleChoiceField(
+        choices=[(r, r) for r in COVERT_REGISTRIES], widget=forms.CheckboxSelectMultiple
+    )
+
+
 # When the admin offers a command ---------------------------------------------------------------
 
 
 def _open(record: CaseRecord) -> bool:
     return record.status == "open"
+
+
+def _open_criminal(record: CaseRecord) -> bool:
+    return _open(record) and record.kind == CRIMINAL
 
 
 def _has_scheduled_hearing(record: CaseRecord) -> bool:
@@ -280,7 +295,15 @@ OPENED = Reply(
         reverse("court:case-detail", args=[number])
     ),
 )
-# Every command on a case answers with its card, as the caller may see it.
+COVERT_ACCESS = Reply(
+    CovertAccessSerializer,
+    lambda request, data, result: {
+        "number": data["number"],
+        "persons": sorted(set(data["persons"])),
+        "registries": sorted(set(data["registries"])),
+    },
+)
+# Every other command on a case answers with its card, as the caller may see it.
 CARD = Reply(CaseDetailSerializer, lambda request, data, result: case_body(request, data["number"]))
 
 
@@ -457,6 +480,28 @@ COMMANDS = Catalog(
                 data["summary"],
                 who,
                 timezone.localdate(),
+            ),
+        ),
+        _on_case(
+            name="authorise-covert-access",
+            title="Authorise covert access",
+            input=CovertAccessInputSerializer,
+            route="covert-access/",
+            url_name="case-covert-access",
+            summary="Authorise covert reads of parties' data (the case's judge)",
+            description=(
+                "The judge of a criminal case names parties of the case and registries (health, "
+                "court) whose data may be read under the case without telling the person until "
+                "a final judgment releases the reads. Nothing else makes a read covert but such "
+                "a decision or an investigator reading a party of the case."
+            ),
+            reply=COVERT_ACCESS,
+            status=status.HTTP_201_CREATED,
+            form=CovertAccessForm,
+            done="Covert access authorised",
+            available=_open_criminal,
+            run=lambda app, data, who: app.authorise_covert_access(
+                data["number"], data["persons"], data["registries"], who
             ),
         ),
         _on_case(

@@ -5,7 +5,10 @@ shown read-only, each with its ledger seq, block and level and (for persons
 and organisations) its ledger history. Every change is a command issued
 through a form generated from the catalog (``registries.identity.commands``):
 register a person, change names, record a death, register,
-rotate and revoke e-ID keys, appoint and dismiss officials, register an
+rotate and revoke e-ID keys, appoint, confirm and dismiss officials (an
+appointment to a role that reads health or court data is pending until a
+second registrar confirms it: the Confirm button is shown only to registrars
+other than the one who proposed it), register an
 organisation, appoint and remove an organisation's representatives (who may
 sign in for a court, hospital, ministry, ...; not for companies, whose
 management board in the business registry represents them). A refused command
@@ -26,7 +29,7 @@ from typing import Any
 
 from django.contrib import admin
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 
 from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
@@ -56,6 +59,13 @@ def can_act_in_identity(request: HttpRequest) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     return bool(user.is_superuser) or user_has_role(user, "identity", "registrar")
+
+
+def may_confirm(request: HttpRequest, appointment: AppointmentRecord) -> bool:
+    """Whether the user is neither the registrar who proposed the appointment nor the
+    appointee (four eyes, no self-appointment)."""
+    who = request.user.get_username()
+    return who not in (appointment.appointed_by, appointment.person.personal_code)
 
 
 class AliveFilter(admin.SimpleListFilter):
@@ -231,7 +241,7 @@ class PersonRecordAdmin(IdentityAdmin):
                 a.registry,
                 a.role,
                 a.organisation_code or "-",
-                "current" if a.active else "ended",
+                "current" if a.active else "awaiting confirmation" if a.pending else "ended",
                 a.appointed_seq,
                 a.ended_seq or "-",
             ]
@@ -363,13 +373,14 @@ class AppointmentRecordAdmin(PersonRelationAdmin):
         "role",
         "organisation_code",
         "active",
+        "pending",
         "appointed_seq",
         "ended_seq",
         "block_height",
         "ledger_level",
     ]
     list_display_links = ["personal_code", "person_name"]
-    list_filter = ["active", "registry", "role"]
+    list_filter = ["active", "pending", "registry", "role"]
     search_fields = ["=person__personal_code", "person__last_name"]  # see get_search_results
     search_help_text = "An exact personal code, part of a name, or an organisation's registry code"
     ordering = ["registry", "role", "person__last_name", "-appointed_seq"]
@@ -382,7 +393,28 @@ class AppointmentRecordAdmin(PersonRelationAdmin):
         "role",
         "organisation",
         "active",
+        "pending",
+        "confirmed_seq",
+        "confirmed_by",
     ]
+
+    def render_change_form(
+        self,
+        request: HttpRequest,
+        context: dict[str, Any],
+        add: bool = False,
+        change: bool = False,
+        form_url: str = "",
+        obj: AppointmentRecord | None = None,
+    ) -> HttpResponse:
+        """Four eyes: the Confirm button only for registrars other than the proposer (and
+        the appointee); the registry refuses the others' confirmations anyway."""
+        if obj is not None and not may_confirm(request, obj):
+            confirm = self.command_url(obj, "confirmation")
+            context["record_commands"] = [
+                (title, url) for title, url in context.get("record_commands", []) if url != confirm
+            ]
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def added_record(self, result: object, data: dict[str, Any]) -> AppointmentRecord:
         return AppointmentRecord.objects.get(
@@ -390,7 +422,7 @@ class AppointmentRecordAdmin(PersonRelationAdmin):
             registry=data["registry"],
             role=data["role"],
             organisation_code=data["organisation_code"] or "",
-            active=True,
+            ended_seq=None,
         )
 
     @admin.display(description="organisation")

@@ -11,7 +11,9 @@ from pathlib import Path
 import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
+from django.test import override_settings
 
+from chain.blocks.nodekeys import forget_keys
 from chain.blocks.sealing import seal_pending
 from chain.verify import VerificationFailure, main, verify_bundle
 from registries.business.application import BusinessRegistry
@@ -148,3 +150,25 @@ def test_a_bundle_without_payloads_that_does_not_say_it_is_public_fails(tmp_path
     bundle.write_text("\n".join(lines) + "\n")
     with pytest.raises(VerificationFailure, match="field 'payloads' must be 'omitted'"):
         verify_bundle(bundle)
+
+
+def test_a_range_up_to_a_block_before_a_rotation_verifies_offline(tmp_path: Path) -> None:
+    # Two rotations: the second, certified at block 2, takes effect from block
+    # 3 and is sealed in block 3, so a bundle up to block 2 lacks its entry
+    # while its header states the key history beyond block 2.
+    with override_settings(RIIK_KEYS_DIR=tmp_path / "keys"):
+        forget_keys()
+        try:
+            for _ in range(2):
+                register_company()
+                seal_pending()
+                call_command("chain", "rotate-key", stdout=io.StringIO())
+            register_company()
+            seal_pending()
+        finally:
+            forget_keys()
+    bundle = _export(tmp_path, "--to-height", "2")
+    header = json.loads(bundle.read_text().splitlines()[0])
+    assert max(member["from_height"] for member in header["supernodes"]) == 3
+    report = verify_bundle(bundle)
+    assert (report.last_height, report.history_checked) == (2, True)

@@ -40,12 +40,14 @@ from django.conf import settings
 from django.db import transaction
 
 from chain import notes
+from chain.blocks.checkpoints import checkpoint_origin
 from chain.blocks.cluster import transport
 from chain.blocks.cluster.quorum import answer_proposal, node_view
 from chain.blocks.cluster.replica import LeafSource, Leaves
 from chain.blocks.cluster.transport import HOST, TIER_GROUP
 from chain.blocks.models import NodeFinal, NodeMemberEntry, NodeState, SignedHeight
 from chain.blocks.nodekeys import key_at, rotated_keys, signer_of
+from chain.blocks.signstate import durable_atomic
 from chain.blocks.storage import challenge_seed, storage_report
 from chain.consensus.bft import BftNode
 from chain.consensus.citizen import CitizenNode
@@ -364,7 +366,8 @@ class NodeRuntime:
 
     def _run(self, step: Callable[[ChainNode], Output]) -> None:
         try:
-            with transaction.atomic():
+            # The signing state must be on disk before the signature leaves.
+            with durable_atomic():
                 out = step(self.node)
                 # Nothing said, nothing to keep: what the node only heard is
                 # heard again from the sender's resend timer after a crash.
@@ -432,9 +435,7 @@ class NodeRuntime:
         """The final block and this supernode's signed checkpoints of its logs."""
         key = self._key_at(final.height)
         checkpoints = {
-            registry: key.sign_note(
-                notes.checkpoint_body(f"{settings.RIIK_ORIGIN_PREFIX}/{registry}", size, root)
-            )
+            registry: key.sign_note(notes.checkpoint_body(checkpoint_origin(registry), size, root))
             for registry, (size, root) in final.block.logs().items()
         }
         return {"final": final.to_record(), "checkpoints": checkpoints}

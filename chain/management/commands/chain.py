@@ -102,7 +102,7 @@ class Command(BaseCommand):
                         progress.advance(task, PROGRESS_STEP)
                 report = verifier.finish(require_end=True)
             for registry, log in report.registries.items():
-                check_storage(registry, log.entries, log.head_hash)
+                check_storage(registry, log.entries, log.head_hash, verifier.frontier(registry))
         except VerificationFailure as failure:
             self.stderr.write(f"FAIL: {failure}")
             raise SystemExit(1) from None

@@ -28,6 +28,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from drf_spectacular.utils import OpenApiResponse
@@ -37,6 +38,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
+from registries.common.api.parsers import too_large
 from registries.common.errors import InvalidCommand, RegistryError
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ _DRF_PROBLEMS: dict[str, tuple[str, str]] = {
     "not_acceptable": ("not-acceptable", "Not acceptable"),
     "unsupported_media_type": ("unsupported-media-type", "Unsupported media type"),
     "throttled": ("throttled", "Too many requests"),
+    "request_too_large": ("request-too-large", "Request body too large"),
 }
 _FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.+)$", re.DOTALL)
 
@@ -91,6 +94,7 @@ _PROBLEM_DESCRIPTIONS = {
     403: "Permission denied (problem+json)",
     404: "Not found (problem+json)",
     409: "Conflict with the registry's state (problem+json)",
+    413: "Request body over RIIK_MAX_REQUEST_BYTES (problem+json)",
     429: "Too many requests (problem+json, Retry-After)",
 }
 
@@ -202,6 +206,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound(*exc.args) if exc.args else exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args) if exc.args else exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own bound on a body it reads (forms, the body read whole).
+        exc = too_large()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages

@@ -21,7 +21,7 @@ from django.db import connection
 from chain.blocks.models import BlockSignature
 from chain.blocks.sealing import seal_pending
 from chain.encoding import canonical, entry_envelope, entry_hash, sha256
-from chain.ledger.models import LedgerEntry
+from chain.ledger.models import LedgerEntry, LedgerHead, LedgerSubtree
 from chain.ledger.sqlite import events_table
 from registries.business.application import BusinessRegistry
 from registries.common.application import running
@@ -226,3 +226,29 @@ def test_a_ledger_head_that_disagrees_with_the_log_is_reported() -> None:
     code, output = _verify_db()
     assert code == 1
     assert "registry business: ledger head says size 8 but the log has 9 entries" in output
+
+
+def _flip_first_byte(value: bytes) -> bytes:
+    flipped = bytearray(value)
+    flipped[0] ^= 0x01
+    return bytes(flipped)
+
+
+def test_a_ledger_head_entry_hash_edited_in_the_database_names_the_entry() -> None:
+    _build_chain()
+    head = LedgerHead.objects.get(registry="business")
+    head.entry_hash = _flip_first_byte(bytes(head.entry_hash))
+    head.save()
+    code, output = _verify_db()
+    assert code == 1
+    assert "registry business seq 9: the ledger head's entry_hash is not the entry's" in output
+
+
+def test_a_stored_merkle_subtree_edited_in_the_database_names_its_entries() -> None:
+    _build_chain()
+    subtree = LedgerSubtree.objects.get(registry="business", level=3, idx=0)
+    subtree.hash = _flip_first_byte(bytes(subtree.hash))
+    subtree.save()
+    code, output = _verify_db()
+    assert code == 1
+    assert "registry business seq 1..8: the stored Merkle subtrees hash of these entries" in output

@@ -100,10 +100,16 @@ def test_many_entries_cross_power_of_two_boundaries() -> None:
     assert run(bf.build_bundle(payloads, cuts)).registries["business"].sealed_size == 70
 
 
-def test_all_four_signers_and_nonzero_round() -> None:
+def test_all_four_signers() -> None:
     keys = bf.make_keys()
-    report = run(bf.standard_bundle(keys=keys, signers=keys, vote_round=2))
+    report = run(bf.standard_bundle(keys=keys, signers=keys))
     assert report.blocks == 3
+
+
+def test_finalize_votes_of_a_nonzero_round_fail() -> None:
+    keys = bf.make_keys()
+    bundle = bf.standard_bundle(keys=keys, signers=keys, vote_round=2)
+    assert failure(bundle).endswith("finalize signed in round 2; nodes sign only round 0")
 
 
 def test_unicode_and_escapes_survive_the_round_trip(tmp_path: Path) -> None:

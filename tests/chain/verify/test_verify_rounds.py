@@ -28,12 +28,14 @@ def _verify(bundle: bf.Bundle) -> Any:
     return verify_stream(io.BytesIO(b"".join(bundle.lines())), ChainVerifier())
 
 
-def test_precommits_of_round_one_count_when_each_signature_names_its_round() -> None:
+def test_finalize_votes_of_round_one_fail_even_when_each_signature_names_its_round() -> None:
+    # Nodes sign finalize votes in protocol.FINALIZE_ROUND only (issue 15).
     bundle = bf.standard_bundle()
     _resign_in_round(bundle, 1, name_round=True)
-    report = _verify(bundle)
-    assert report.blocks == 3
-    assert report.ignored_signatures == 0
+    with pytest.raises(
+        VerificationFailure, match=r"block 1: signature 1 by supernode-1.*in round 1"
+    ):
+        _verify(bundle)
 
 
 def test_round_one_signatures_checked_as_round_zero_do_not_count() -> None:

@@ -21,6 +21,7 @@ from registries.identity.models import (
 )
 from registries.identity.services import is_representative
 from tests.registries.identity.helpers import (
+    appoint,
     new_code,
     official,
     organisation,
@@ -398,7 +399,7 @@ def test_appointments_and_representatives_are_found_by_either_code_and_show_thei
     other = person("Ülle", "Õde")
     for who in (code, other):
         if page == OFFICIALS:
-            run(lambda app, w=who: app.appoint_official(w, "health", "doctor", hospital, "r"))
+            appoint(who, "health", "doctor", hospital)
         else:
             run(lambda app, w=who: app.appoint_representative(w, hospital, "head", "r"))
     for term, shown in [(code, {code}), (hospital, {code, other}), ("peaarst", {code})]:

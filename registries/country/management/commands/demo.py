@@ -1,7 +1,7 @@
 """``manage.py demo``: seed a synthetic country and seal its blocks.
 
     python manage.py demo [--persons 100] [--companies 200] [--units 100] [--cases 30]
-                          [--seed 42] [--if-empty]
+                          [--wallets 30] [--seed 42] [--if-empty]
 
 Every record is written through the registries' commands, so the demo data is
 on the ledger exactly as real data would be. Each registry brings its own
@@ -43,6 +43,7 @@ from registries.court.demo import seed_court
 from registries.health.demo import print_patient_logins, seed_health
 from registries.identity.demo import MIN_PERSONS, OFFICIALS, IdentitySeed, seed_identity
 from registries.identity.models import PersonRecord
+from registries.money.demo import seed_money
 from registries.property.demo import seed_property
 
 MAX_BLOCKS = 100_000
@@ -59,6 +60,7 @@ class Command(BaseCommand):
         parser.add_argument("--units", type=int, default=100, help="land units to register")
         parser.add_argument("--cases", type=int, default=30, help="court cases to open")
         parser.add_argument("--patients", type=int, default=30, help="people with health records")
+        parser.add_argument("--wallets", type=int, default=30, help="funded personal wallets")
         parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
         parser.add_argument(
             "--if-empty",
@@ -111,6 +113,11 @@ class Command(BaseCommand):
             health = progress.add_task("health: patients", total=options["patients"])
             patients = seed_health(
                 rng, lambda n: progress.advance(health, n), max(options["patients"], 0), identity
+            )
+            catch_up_all()
+            money = progress.add_task("money: wallets", total=max(options["wallets"], 0))
+            seed_money(
+                rng, lambda n: progress.advance(money, n), max(options["wallets"], 0), identity
             )
             projections = progress.add_task("read models", total=None)
             applied = catch_up_all()

@@ -5,7 +5,7 @@ from django.db import migrations, models
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("chain", "0010_node_member_entries"),
+        ("chain", "0011_ledger_append_function"),
     ]
 
     operations = [
