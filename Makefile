@@ -42,6 +42,7 @@ lint: install
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.finality
+	$(BIN)/python -m bench.block_cost
 	$(BIN)/python -m bench.citizen_load
 	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m bench.writers --database-url "$$DATABASE_URL";; \
 	  *) echo "bench.writers: set DATABASE_URL to a PostgreSQL database to measure 1-8 writers";; esac

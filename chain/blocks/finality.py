@@ -18,6 +18,7 @@ from django.db import connection
 from chain.blocks import memberstore
 from chain.blocks.checkpoints import sign_checkpoints
 from chain.blocks.devnet import DevnetNetwork, RunResult
+from chain.blocks.ledgerreplica import LedgerSource, ledger_replica_store
 from chain.blocks.mode import ConsensusMode, consensus_mode
 from chain.blocks.models import (
     COMMITTED,
@@ -37,7 +38,6 @@ from chain.blocks.storage import challenge_seed, record_storage_check, storage_r
 from chain.consensus.node import SignedFinalize
 from chain.encoding import vote_message
 from chain.keys import NodeKey
-from chain.ledger import proofs
 from chain.memberlog import MemberLog
 from chain.protocol import (
     CITIZEN_TIER,
@@ -274,7 +274,8 @@ class DevnetFinalizer:
                 supernodes=self.tiers[SUPERNODE_TIER],
                 citizens=self.tiers[CITIZEN_TIER],
                 citizen_threshold=self.citizen_threshold,
-                log_source=_LedgerSource(),
+                log_source=LedgerSource(),
+                replica_store=ledger_replica_store,
                 down=self.down,
                 challenge_every=self.challenge_every,
                 challenge_seeds={k.name: challenge_seed(k) for k in self.tiers[SUPERNODE_TIER]},
@@ -375,23 +376,6 @@ class DevnetFinalizer:
         if self._count(block, CITIZEN_TIER) >= needed[CITIZEN_TIER]:
             block.level = WITNESSED
         block.save(update_fields=["level"])
-
-
-class _LedgerSource:
-    """The ledger's consistency proofs (for the devnet supernodes' cosign requests) and
-    leaves (for the devnet citizens' replicas).
-
-    The devnet citizens fill their replicas from the host's own database, not
-    from a copy of their own: they still check every new leaf against the
-    root of the final block they cosign, so a replica that does not hash to
-    it is refused, but it is not an independent copy of the data.
-    """
-
-    def leaves(self, registry: str, start: int, end: int) -> list[bytes]:
-        return proofs.leaves(registry, start, end)
-
-    def consistency_proof(self, registry: str, old_size: int, new_size: int) -> list[bytes]:
-        return proofs.consistency_proof(registry, old_size, new_size)
 
 
 _NETWORKS: dict[tuple[object, ...], DevnetNetwork] = {}

@@ -35,7 +35,7 @@ from chain.consensus.membership import Genesis, MemberKey
 from chain.consensus.messages import Vote
 from chain.keys import NodeKey
 from chain.ledger import chainlog
-from chain.ledger.models import ConsensusEvent, LedgerEntry
+from chain.ledger.models import ConsensusEvent, LedgerEntry, LedgerHead
 from chain.memberlog import (
     MemberLog,
     MemberLogError,
@@ -112,8 +112,31 @@ class Entry:
         )
 
 
+_ENTRIES: dict[tuple[str, str], tuple[tuple[int, bytes], list[Entry]]] = {}
+"""The membership entries last read per (database, chain), with the chain log's
+head (size, last entry hash) they were read at."""
+
+
 def entries() -> list[Entry]:
-    """The membership entries of the chain log, in log order."""
+    """The membership entries of the chain log, in log order (shared: do not mutate them).
+
+    Read again only when the chain log's head moved: a new membership entry
+    moves it (so do evidence and storage failures, which cost a re-read), and
+    a rolled-back one moves it back, so one small query per call replaces
+    reading and parsing every entry at every block and report.
+    """
+    head = LedgerHead.objects.filter(registry=CHAIN_LOG).values_list("size", "entry_hash").first()
+    mark = (0, b"") if head is None else (int(head[0]), bytes(head[1]))
+    key = (str(connection.settings_dict["NAME"]), settings.RIIK_CHAIN_ID)
+    cached = _ENTRIES.get(key)
+    if cached is not None and cached[0] == mark:
+        return list(cached[1])
+    found = _read_entries()
+    _ENTRIES[key] = (mark, found)
+    return list(found)
+
+
+def _read_entries() -> list[Entry]:
     seqs = dict(
         LedgerEntry.objects.filter(registry=CHAIN_LOG, topic=MEMBERSHIP_TOPIC).values_list(
             "originator_id", "seq"

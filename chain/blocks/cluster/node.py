@@ -50,7 +50,7 @@ from chain.blocks.nodekeys import key_at, rotated_keys, signer_of
 from chain.blocks.signstate import durable_atomic
 from chain.blocks.storage import challenge_seed, storage_report
 from chain.consensus.bft import BftNode
-from chain.consensus.citizen import CitizenNode, Replica
+from chain.consensus.citizen import CitizenNode
 from chain.consensus.crypto import Signer
 from chain.consensus.memberview import MemberViewError
 from chain.consensus.messages import (
@@ -261,8 +261,8 @@ class NodeRuntime:
                 return node
             citizen = CitizenNode.restore(state, source=LeafSource(self.leaves), **common)
             citizen._restore_base(state)
-            citizen.replica = Replica(
-                {r: self.leaves.leaves_of(r, 0, size) for r, (size, _) in citizen.last.logs.items()}
+            citizen.replica = self.leaves.citizen_replica(
+                {r: size for r, (size, _) in citizen.last.logs.items()}
             )
             return citizen
         if self.tier == "witness":
@@ -275,7 +275,12 @@ class NodeRuntime:
             )
         if self.tier == "supernode":
             return SupernodeNode(name=self.name, **self._supernode_options(), **common)
-        return CitizenNode(name=self.name, source=LeafSource(self.leaves), **common)
+        return CitizenNode(
+            name=self.name,
+            source=LeafSource(self.leaves),
+            replica=self.leaves.citizen_replica({}),
+            **common,
+        )
 
     # -- inputs --
 
