@@ -54,6 +54,7 @@ MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 ROLE_NAMES = {
     "registrar": gettext_lazy("registrar"),
     "judge": gettext_lazy("judge"),
+    "investigator": gettext_lazy("investigator"),
     "notary": gettext_lazy("notary"),
     "doctor": gettext_lazy("doctor"),
     "pharmacist": gettext_lazy("pharmacist"),
