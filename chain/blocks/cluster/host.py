@@ -176,16 +176,25 @@ _HOST_VIEW: dict[str, tuple[str, Membership]] = {}
 
 def host_membership(genesis: str) -> Membership:
     """The member lists the host checks reports against: the genesis file's
-    and every membership change recorded since (verified again on replay)."""
-    records = entry_records()
-    if not records:
+    and every membership change recorded since (verified again on replay),
+    each applied as the block sealing it makes it."""
+    found = memberstore.entries()
+    if not found:
         return load_membership(genesis)
-    key = json.dumps(records, sort_keys=True)
+    last = memberstore.last_block()
+    sealing = {
+        str(memberstore.entry_originator(entry.record)): memberstore.sealed_at(entry.seq, last)
+        for entry in found
+    }
+    key = json.dumps([[entry.record for entry in found], sealing], sort_keys=True)
     cached = _HOST_VIEW.get(genesis)
     if cached is not None and cached[0] == key:
         return cached[1]
-    view = MemberView(records[0])
-    view.apply(records)
+    view = MemberView(found[0].record)
+    view.apply(
+        [entry.record for entry in found],
+        lambda record: sealing[str(memberstore.entry_originator(record))],
+    )
     _HOST_VIEW[genesis] = (key, view.membership)
     return view.membership
 

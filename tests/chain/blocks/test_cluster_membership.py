@@ -10,19 +10,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from django.db import transaction
 from django.test import override_settings
 
 from chain.blocks.cluster import quorum, transport
 from chain.blocks.cluster.genesis import write_genesis
 from chain.blocks.cluster.node import NodeRuntime
+from chain.blocks.memberstore import entry_originator
 from chain.blocks.models import NodeMemberEntry
 from chain.consensus.crypto import Signer
 from chain.consensus.membership import DelegateVote, MembershipChange, RotateKey, certify_change
 from chain.consensus.memberview import MemberProposal
-from chain.consensus.messages import Vote, message_to_record
+from chain.consensus.messages import (
+    Block,
+    FinalBlock,
+    QuorumCertificate,
+    Vote,
+    message_to_record,
+)
+from chain.consensus.node import Finalized, Output
 from chain.consensus.supernode import SupernodeNode
 from chain.keys import NodeKey, load_or_create_node_key, next_key_path
+from chain.encoding import entry_leaf
 from chain.memberlog import entry_record
+from chain.protocol import CHAIN_LOG, MEMBERSHIP_TOPIC
 
 CHAIN = "riik-member-test"
 EPOCH = 5
@@ -65,6 +76,41 @@ def _entry(keys: dict[str, Any], change: MembershipChange, signers: int = 4) -> 
     )
 
 
+def _seal(node: NodeRuntime, records: list[dict[str, Any]], height: int) -> None:
+    """Give ``node`` the chain-log leaves of ``records`` and make final a block at
+    ``height`` that seals them (a node applies an entry once such a block is final)."""
+    held = node.leaves.size(CHAIN_LOG)
+    leaves = [
+        entry_leaf(
+            registry=CHAIN_LOG,
+            seq=seq,
+            originator_id=str(entry_originator(record)),
+            originator_version=1,
+            topic=MEMBERSHIP_TOPIC,
+            recorded_at="2026-12-07T00:00:00.000000Z",
+            payload_hash=bytes(32),
+        )
+        for seq, record in enumerate(records, start=1)
+    ]
+    with transaction.atomic():
+        node.leaves.add(CHAIN_LOG, held, leaves[held:])
+    root = node.leaves.root(CHAIN_LOG, len(records))
+    assert root is not None
+    block = Block.from_header(
+        {
+            "chain_id": CHAIN,
+            "height": height,
+            "prev_hash": "00" * 32,
+            "proposer": "witness-1",
+            "sealed_at": "2026-12-07T00:00:00.000000Z",
+            "logs": {CHAIN_LOG: {"size": len(records), "root": root.hex()}},
+        }
+    )
+    qc = QuorumCertificate("supernode", "finalize", height, 0, block.hash, ())
+    with transaction.atomic():
+        node._persist(Output(decisions=[Finalized(FinalBlock(block, qc), takeover=False)]))
+
+
 def test_a_supernode_holds_the_changes_first_block_until_the_entry_arrives(
     keys: dict[str, Any],
 ) -> None:
@@ -91,6 +137,7 @@ def test_a_supernode_holds_the_changes_first_block_until_the_entry_arrives(
     )
     node.deliver("witness-2", message_to_record(vote))
     assert len(node._deferred) == 1  # not handled with the old lists
+    _seal(node, [keys["genesis"], _entry(keys, change)], 1)
     node.membership_entries([keys["genesis"], _entry(keys, change)])
     assert not node._held()
     assert node._deferred == []
@@ -121,9 +168,9 @@ def test_a_rotation_of_its_own_key_signs_from_its_first_block_and_survives_a_res
     new = NodeKey.generate("witness-1")
     next_key_path(keys["dir"], "witness-1", new.key_id).write_bytes(new.pem())
     node = NodeRuntime(old, "witness")
-    node.membership_entries(
-        [keys["genesis"], _entry(keys, RotateKey("witness", "witness-1", new.public_bytes))]
-    )
+    records = [keys["genesis"], _entry(keys, RotateKey("witness", "witness-1", new.public_bytes))]
+    _seal(node, records, 1)
+    node.membership_entries(records)
     for runtime in (node, NodeRuntime(old, "witness")):
         assert runtime.signer.at(EPOCH).key_id == old.key_id
         assert runtime.signer.at(EPOCH + 1).key_id == new.key_id
@@ -139,6 +186,7 @@ def test_an_entry_without_a_supernode_quorum_is_neither_applied_nor_stored(
 ) -> None:
     node = NodeRuntime(keys["witness"][0], "witness")
     forged = _entry(keys, DelegateVote("witness-1", "witness-2"), signers=2)
+    _seal(node, [keys["genesis"], forged], 1)
     node.membership_entries([keys["genesis"], forged])
     assert len(node.view.entries) == 1
     assert not NodeMemberEntry.objects.exists()

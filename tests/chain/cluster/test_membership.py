@@ -94,7 +94,7 @@ def test_changes_certified_by_the_supernode_nodes_apply_from_the_next_epoch(
     proposal = MemberProposal(log.chain_id, bad, height, start, len(memberstore.entries()))
     supernodes = [f"supernode-{i}" for i in range(1, 5)]
     with override_settings(RIIK_CLUSTER_PREFIX=cluster.prefix):
-        votes, refusals = quorum._collect(log, proposal, supernodes, 15)
+        votes, refusals, _ = quorum._collect(log, proposal, supernodes, 15)
     assert votes == {}
     assert refusals == {name: "witness bank-9 does not exist" for name in supernodes}
 
