@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from chain import notes
 from chain.blocks import memberstore
@@ -82,6 +83,9 @@ def announce() -> int:
     """Send every node the ledger leaves written since the last announcement,
     and the membership entries when new ones were recorded."""
     names = transport.groups()[ALL]
+    with transaction.atomic():
+        # The header's member history follows entries that final blocks sealed late.
+        memberstore.follow_sealing()
     recorded = entry_records()
     if len(recorded) > _ANNOUNCED_MEMBERS[0]:
         push_entries(names, recorded)

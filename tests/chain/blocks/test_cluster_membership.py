@@ -30,8 +30,8 @@ from chain.consensus.messages import (
 )
 from chain.consensus.node import Finalized, Output
 from chain.consensus.supernode import SupernodeNode
-from chain.keys import NodeKey, load_or_create_node_key, next_key_path
 from chain.encoding import entry_leaf
+from chain.keys import NodeKey, load_or_create_node_key, next_key_path
 from chain.memberlog import entry_record
 from chain.protocol import CHAIN_LOG, MEMBERSHIP_TOPIC
 
