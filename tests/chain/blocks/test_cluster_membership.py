@@ -191,3 +191,85 @@ def test_an_entry_without_a_supernode_quorum_is_neither_applied_nor_stored(
     assert len(node.view.entries) == 1
     assert not NodeMemberEntry.objects.exists()
     assert node.membership.delegations(EPOCH + 1) == {}
+
+
+def test_a_node_applies_an_entry_sealed_late_from_the_epoch_start_after_its_sealing_block(
+    keys: dict[str, Any],
+) -> None:
+    old = keys["witness"][0]
+    new = NodeKey.generate("witness-1")
+    next_key_path(keys["dir"], "witness-1", new.key_id).write_bytes(new.pem())
+    records = [keys["genesis"], _entry(keys, RotateKey("witness", "witness-1", new.public_bytes))]
+    node = NodeRuntime(old, "witness")
+    _seal(node, records[:1], 1)
+    node.membership_entries(records)
+    assert len(node.view.entries) == 1  # no final block seals it yet: it waits
+    _seal(node, records, EPOCH + 2)  # sealed one block after its first block
+    for runtime in (node, NodeRuntime(old, "witness")):  # and after a restart
+        assert len(runtime.view.entries) == 2
+        assert runtime.signer.at(2 * EPOCH).key_id == old.key_id
+        assert runtime.signer.at(2 * EPOCH + 1).key_id == new.key_id
+        board = runtime.membership.validator_set("witness", 2 * EPOCH).member("witness-1")
+        assert board is not None
+        assert [k.key_id for k in board.keys if k.valid_at(2 * EPOCH)] == [old.key_id]
+
+
+def test_a_node_holds_at_an_epoch_start_until_it_has_every_entry_sealed_before_it(
+    keys: dict[str, Any],
+) -> None:
+    change = DelegateVote("witness-1", "witness-2")
+    records = [keys["genesis"], _entry(keys, change)]
+    node = NodeRuntime(keys["witness"][1], "witness")
+    # The entry reached this node's leaves and a final block, not its record.
+    _seal(node, records, EPOCH - 1)
+    assert not node._held()  # block 5 is not an epoch start
+    _seal(node, records, EPOCH)
+    assert node._held()  # block 6 is: it must not be judged without the entry
+    witness = Signer.from_node_key(keys["witness"][2])
+    vote = Vote.sign(
+        witness,
+        chain_id=CHAIN,
+        tier="witness",
+        kind="prevote",
+        height=EPOCH + 1,
+        round=0,
+        block_hash=None,
+    )
+    node.deliver("witness-3", message_to_record(vote))
+    assert len(node._deferred) == 1
+    node.membership_entries(records)
+    assert not node._held()
+    assert node._deferred == []
+    assert node.membership.delegations(EPOCH + 1) == {"witness-1": "witness-2"}
+
+
+def test_a_block_never_seals_an_entry_that_applies_from_that_block(
+    keys: dict[str, Any],
+) -> None:
+    records = [keys["genesis"], _entry(keys, DelegateVote("witness-1", "witness-2"))]
+    node = NodeRuntime(keys["witness"][0], "witness")
+    _seal(node, records[:1], 1)
+    _seal(node, records, 1)  # its leaf arrives; block 1 stays the last final one
+    # Its record unknown, a block seals it nowhere: its first block is unknown.
+    assert node._sealable(EPOCH, 2) == 1
+    node.membership_entries(records)
+    assert node._sealable(EPOCH, 2) == 2  # in time: before its first block
+    assert node._sealable(EPOCH + 1, 2) == 1  # its first block: not that one
+    assert node._sealable(EPOCH + 2, 2) == 2  # late: deferred to block 11
+    header = {
+        "chain_id": CHAIN,
+        "height": EPOCH + 1,
+        "prev_hash": "00" * 32,
+        "sealed_at": "2026-12-07T00:00:00.000000Z",
+        "proposer": "witness-1",
+        "logs": {
+            registry: {
+                "size": node.leaves.size(registry),
+                "root": (node.leaves.root(registry, node.leaves.size(registry)) or b"").hex(),
+            }
+            for registry in node.leaves.leaves
+        },
+    }
+    assert not node._check_header(header)
+    header["height"] = EPOCH
+    assert node._check_header(header)
