@@ -31,6 +31,7 @@ from chain.consensus.node import ALL
 from chain.encoding import entry_leaf
 from chain.ledger.models import LedgerEntry, LedgerHead
 from chain.memberlog import MemberLog
+from chain.protocol import CHAIN_LOG
 
 __all__ = [
     "announce",
@@ -111,9 +112,13 @@ def announce() -> int:
 
 
 def answer_need(node: str, registry: str, start: int) -> None:
-    """Send ``node`` the leaves of ``registry`` after ``start`` that it missed."""
+    """Send ``node`` the leaves of ``registry`` after ``start`` that it missed
+    (and, for the chain log, every membership entry: a restarted node may
+    wait for the record of one its final blocks seal)."""
     if node not in transport.groups()[ALL] or registry not in settings.RIIK_REGISTRIES:
         return
+    if registry == CHAIN_LOG:
+        push_entries([node])
     head = LedgerHead.objects.filter(registry=registry).first()
     if head is None or start >= head.size:
         return

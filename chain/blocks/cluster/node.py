@@ -255,7 +255,10 @@ class NodeRuntime:
 
     def _held(self) -> bool:
         hold = self._hold()
-        waiting = (hold is not None and self._started() >= hold) or self._awaiting_entries()
+        awaiting = self._awaiting_entries()
+        if awaiting:
+            self._need(CHAIN_LOG)  # the host answers with the membership entries too
+        waiting = (hold is not None and self._started() >= hold) or awaiting
         if not waiting and self._deferred:
             deferred, self._deferred = self._deferred, []
             for src, record in deferred:

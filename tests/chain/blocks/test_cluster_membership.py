@@ -215,8 +215,10 @@ def test_a_node_applies_an_entry_sealed_late_from_the_epoch_start_after_its_seal
 
 
 def test_a_node_holds_at_an_epoch_start_until_it_has_every_entry_sealed_before_it(
-    keys: dict[str, Any],
+    keys: dict[str, Any], monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    sent: list[tuple[Any, ...]] = []
+    monkeypatch.setattr(transport, "send", lambda *args, **kw: sent.append(args))
     change = DelegateVote("witness-1", "witness-2")
     records = [keys["genesis"], _entry(keys, change)]
     node = NodeRuntime(keys["witness"][1], "witness")
@@ -225,6 +227,8 @@ def test_a_node_holds_at_an_epoch_start_until_it_has_every_entry_sealed_before_i
     assert not node._held()  # block 5 is not an epoch start
     _seal(node, records, EPOCH)
     assert node._held()  # block 6 is: it must not be judged without the entry
+    # It asks the host for the chain log, answered with the membership entries.
+    assert ("cluster_need", transport.HOST, "witness-2", CHAIN_LOG, 2) in sent
     witness = Signer.from_node_key(keys["witness"][2])
     vote = Vote.sign(
         witness,
