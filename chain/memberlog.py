@@ -48,6 +48,7 @@ __all__ = [
     "effective_height",
     "elect_board",
     "entry_record",
+    "sealing_height",
 ]
 
 MEMBERSHIP_KIND = "membership"
@@ -84,6 +85,24 @@ def effective_height(height: int, epoch_length: int) -> int:
     certified at ``height`` takes effect (height 0 is in epoch 0), the first
     epoch start :data:`~chain.protocol.ACTIVATION_DELAY` blocks after it."""
     return epoch_start(max(height, 1) + ACTIVATION_DELAY, epoch_length)
+
+
+def sealing_height(seq: int, sizes: Iterable[tuple[int, int]]) -> int:
+    """The height of the block that seals chain-log entry ``seq``: the first block
+    whose ``logs.consensus.size`` reaches it (docs/chain-format.md, activation).
+
+    ``sizes`` are ``(height, consensus size)`` of the blocks known, in height
+    order (a block that does not name the log counts as size 0). An entry no
+    known block seals yet is taken as sealed by the next block, the earliest
+    it can be: the lists this gives hold for every block up to that one, and
+    everyone who knows the same blocks computes the same.
+    """
+    last = 0
+    for height, size in sizes:
+        if size >= seq:
+            return height
+        last = height
+    return last + 1
 
 
 def elect_board(
