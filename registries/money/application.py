@@ -24,20 +24,18 @@ from __future__ import annotations
 from django.conf import settings
 
 from registries.common.application import Ref, RegistryApplication
+from registries.common.codes import ORGANISATION, PERSON, party_kind
 from registries.common.errors import InvalidCommand, NotFound
 from registries.identity import services as identity
 from registries.identity.models import OrganisationRecord
 from registries.money.domain import (
     ACTS,
-    ORGANISATION,
-    PERSON,
     Payment,
     Settled,
     Supply,
     Wallet,
     act_message,
     check_cents,
-    holder_kind,
     settle,
     wallet_id,
 )
@@ -61,7 +59,7 @@ def organisation_kind(registry_code: str) -> str | None:
 
 def check_bank(registry_code: str, field: str = "bank", kind: str = BANK) -> str:
     """Refuse unless the identity registry holds an organisation of ``kind`` with this code."""
-    holder_kind(registry_code, field)
+    party_kind(registry_code, field)
     found = organisation_kind(registry_code)
     if found != kind:
         what = "the central bank" if kind == CENTRAL_BANK else "a bank"
@@ -76,7 +74,7 @@ class MoneyRegistry(RegistryApplication):
 
     def wallet(self, holder: str, field: str = "holder") -> Ref[Wallet]:
         """The wallet of this holder, as a command names it."""
-        holder_kind(holder, field)
+        party_kind(holder, field)
         return Ref(Wallet, wallet_id(holder), f"wallet of {holder}", field)
 
     # The central bank's acts.
@@ -87,7 +85,7 @@ class MoneyRegistry(RegistryApplication):
             raise InvalidCommand(f"act: {act!r} is not issue or redeem")
         if not isinstance(act_id, str) or not 1 <= len(act_id) <= 64:
             raise InvalidCommand("act_id: the central bank's reference of the act, 1-64 characters")
-        holder_kind(wallet, "wallet")
+        party_kind(wallet, "wallet")
         return act_message(
             act=act,
             act_id=act_id,
@@ -138,7 +136,7 @@ class MoneyRegistry(RegistryApplication):
         wallet needs its bank's wallet open (the waterfall moves excess there).
         """
         check_bank(bank)
-        kind = holder_kind(holder)
+        kind = party_kind(holder, "holder")
         if kind == PERSON and not identity.person_alive(holder):
             raise NotFound(f"holder: no living person {holder} in the identity registry")
         if kind == ORGANISATION and holder != bank and organisation_kind(holder) is None:

@@ -21,6 +21,7 @@ from rest_framework import status
 from registries.access.admin import CommandForm, EuroField, to_cents
 from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.common.application import running
+from registries.common.codes import party_kind
 from registries.common.errors import RegistryError
 from registries.money.api.serializers import (
     CertifiedActSerializer,
@@ -37,7 +38,7 @@ from registries.money.api.views import (
     wallet_body,
 )
 from registries.money.application import MoneyRegistry
-from registries.money.domain import ISSUE, MAX_CENTS, REDEEM, holder_kind
+from registries.money.domain import ISSUE, MAX_CENTS, REDEEM
 from registries.money.officials import BANK, CENTRAL_BANK, official_of
 from registries.money.projections import PROJECTIONS
 from registries.money.quorum import Certificate, collect
@@ -134,7 +135,7 @@ WALLET = Target(
     route="wallets/<str:code>/",
     tags=TAGS,
     parameters=(HOLDER_PARAMETER,),
-    check=lambda code, **ids: holder_kind(code),
+    check=lambda code, **ids: party_kind(code, "holder"),
     key=lambda record, who: {"code": record.holder},
 )
 OPENED = Reply(

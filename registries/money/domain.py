@@ -43,11 +43,11 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from chain.encoding import canonical
-from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
+from registries.common.codes import (
+    PERSON,
+    party_kind,
+)
 from registries.common.errors import Conflict, InvalidCommand
-
-PERSON = "person"
-ORGANISATION = "organisation"
 
 MAX_CENTS = 10**15
 """The largest amount of one payment or act (ten trillion euros)."""
@@ -98,25 +98,6 @@ class ActNotCertified(InvalidCommand):
 
 
 # Codes and amounts ---------------------------------------------------------------------------
-
-
-def holder_kind(code: str, field: str = "holder") -> str:
-    """``person`` for a valid personal code, ``organisation`` for a valid registry code."""
-    if not isinstance(code, str):
-        raise InvalidCommand(f"{field}: a personal code or registry code is a string")
-    try:
-        if len(code) == 11:
-            validate_personal_code(code)
-            return PERSON
-        if len(code) == 8:
-            validate_registry_code(code)
-            return ORGANISATION
-    except InvalidCodeError as error:
-        raise InvalidCommand(f"{field}: {error}") from None
-    raise InvalidCommand(
-        f"{field}: {code!r} is neither a personal code (11 digits) "
-        "nor a registry code of an organisation (8 digits)"
-    )
 
 
 def check_cents(amount: int, field: str = "amount_cents") -> int:
@@ -311,14 +292,14 @@ class Wallet(Aggregate):
     @classmethod
     def open_for(cls, *, holder: str, bank: str, actor: str) -> Wallet:
         """Check and record the opening of a holder's wallet at a bank."""
-        holder_kind(holder)
-        holder_kind(bank, "bank")
+        party_kind(holder, "holder")
+        party_kind(bank, "bank")
         return cls(holder=holder, bank=bank, actor=actor)
 
     @property
     def is_person(self) -> bool:
         """Whether a person holds it (the holding limit applies to persons only)."""
-        return holder_kind(self.holder) == PERSON
+        return party_kind(self.holder, "holder") == PERSON
 
     def check_open(self, field: str) -> None:
         """Refuse a command on a closed wallet."""
@@ -371,7 +352,7 @@ class Wallet(Aggregate):
     def set_linked_bank(self, bank: str, actor: str) -> None:
         """Link the wallet to another bank: only while nothing is held at the current one."""
         self.check_open("holder")
-        holder_kind(bank, "bank")
+        party_kind(bank, "bank")
         if bank == self.bank:
             return
         if self.at_bank_cents:
@@ -495,7 +476,7 @@ def settle(
         return Settled(payment.payment_id, payer.holder, payee_code, cents, 0, 0, repeated=True)
     if payment.payee == payment.payer:
         raise InvalidCommand("payee: a wallet does not pay itself")
-    holder_kind(payment.payee, "payee")
+    party_kind(payment.payee, "payee")
     payee = wallet_of(payment.payee)
     payer.check_open("payer")
     payee.check_open("payee")

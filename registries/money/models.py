@@ -8,8 +8,9 @@ from __future__ import annotations
 
 from django.db import models
 
+from registries.common.codes import ORGANISATION, PERSON
 from registries.common.models import LedgerLinked
-from registries.money.domain import ACTS, ORGANISATION, PERSON
+from registries.money.domain import ACTS
 
 HOLDER_KIND_CHOICES = [(PERSON, "person"), (ORGANISATION, "organisation")]
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
 
+from registries.common.codes import party_kind
 from registries.common.projections import ReadModelProjection
 from registries.money.application import MoneyRegistry
-from registries.money.domain import ISSUE, REDEEM, Supply, Wallet, holder_kind
+from registries.money.domain import ISSUE, REDEEM, Supply, Wallet
 from registries.money.models import ActRecord, PaymentRecord, SupplyRecord, WalletRecord
 
 
@@ -71,7 +72,7 @@ class MoneyProjection(ReadModelProjection):
     def opened(self, event: Wallet.Opened) -> None:
         WalletRecord.objects.create(
             holder=event.holder,
-            holder_kind=holder_kind(event.holder),
+            holder_kind=party_kind(event.holder, "holder"),
             aggregate_id=event.originator_id,
             bank=event.bank,
             version=event.originator_version,

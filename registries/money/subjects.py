@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from chain.api.hooks import register_subjects
 from chain.verify import EntryRow
-from registries.money.domain import PERSON
+from registries.common.codes import PERSON
 from registries.money.models import WalletRecord
 
 

@@ -46,13 +46,13 @@ from django.conf import settings
 
 from chain.ledger.models import LedgerEntry
 from registries.common.application import Ref, RegistryApplication
+from registries.common.codes import PERSON, party_kind
 from registries.common.errors import Conflict, InvalidCommand, NotFound
 from registries.identity import services as identity
 from registries.identity.domain import ACTIVE, key_id_of
 from registries.identity.models import PublicKeyRecord
 from registries.property.domain import (
     MAX_OWNERS,
-    PERSON,
     EarlierEvent,
     Endorsement,
     Holding,
@@ -64,7 +64,6 @@ from registries.property.domain import (
     check_holdings,
     land_unit_id,
     parse_signature,
-    party_kind,
     transfer_message,
     validate_cadastral_code,
 )

@@ -43,7 +43,11 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import Aggregate, event
 
 from chain.encoding import canonical
-from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
+from registries.common.codes import (
+    ORGANISATION,
+    PERSON,
+    party_kind,
+)
 from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
 
 # Intended purposes of land (katastriüksuse sihtotstarbed).
@@ -74,8 +78,6 @@ RESTRICTION_KINDS = {
 }
 ALL_RESTRICTION_KINDS = {**RESTRICTION_KINDS, SEIZURE: "seizure note (keelumärge)"}
 
-PERSON = "person"
-ORGANISATION = "organisation"
 
 MAX_AREA_M2 = 10**11  # larger than Estonia
 MAX_CENTS = 10**15
@@ -199,25 +201,6 @@ def validate_cadastral_code(code: str, field: str = "cadastral_code") -> str:
 def land_unit_id(cadastral_code: str) -> UUID:
     """Aggregate id of the land unit with this (public) cadastral code."""
     return uuid5(_NAMESPACE, f"land-unit:{cadastral_code}")
-
-
-def party_kind(code: str, field: str) -> str:
-    """``person`` for a valid personal code, ``organisation`` for a valid registry code."""
-    if not isinstance(code, str):
-        raise InvalidCommand(f"{field}: a personal code or registry code is a string")
-    try:
-        if len(code) == 11:
-            validate_personal_code(code)
-            return PERSON
-        if len(code) == 8:
-            validate_registry_code(code)
-            return ORGANISATION
-    except InvalidCodeError as error:
-        raise InvalidCommand(f"{field}: {error}") from None
-    raise InvalidCommand(
-        f"{field}: {code!r} is neither a personal code (11 digits) "
-        "nor a registry code of an organisation (8 digits)"
-    )
 
 
 def parse_share(text: str | Fraction, field: str = "share") -> Fraction:

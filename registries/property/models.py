@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from django.db import models
 
+from registries.common.codes import ORGANISATION, PERSON
 from registries.common.models import LedgerLinked
 from registries.property.domain import (
     ALL_RESTRICTION_KINDS,
     MAX_ADDRESS_LENGTH,
     MAX_REFERENCE_LENGTH,
     MAX_TEXT_LENGTH,
-    ORGANISATION,
-    PERSON,
     PURPOSES,
 )
 

@@ -6,9 +6,10 @@ from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
 
+from registries.common.codes import party_kind
 from registries.common.projections import ReadModelProjection
 from registries.property.application import PropertyRegistry
-from registries.property.domain import SEIZURE, LandUnit, party_kind, seizure_description
+from registries.property.domain import SEIZURE, LandUnit, seizure_description
 from registries.property.models import (
     LandUnitRecord,
     MortgageRecord,

@@ -30,6 +30,7 @@ from registries.access.tokens import acting_organisation
 from registries.common.api import PUBLIC, validated
 from registries.common.api.problems import problem_responses
 from registries.common.application import running
+from registries.common.codes import party_kind
 from registries.common.errors import NotFound
 from registries.identity.services import official_code_of
 from registries.money.api.serializers import (
@@ -40,7 +41,6 @@ from registries.money.api.serializers import (
     WalletSerializer,
 )
 from registries.money.application import MoneyRegistry
-from registries.money.domain import holder_kind
 from registries.money.models import ActRecord, PaymentRecord, SupplyRecord, WalletRecord
 from registries.money.officials import BANK, CENTRAL_BANK, acting_for
 from registries.money.quorum import collect
@@ -191,7 +191,7 @@ class WalletDetailView(GenericAPIView[WalletRecord]):
         responses={200: WalletDetailSerializer, **problem_responses(400, 401, 403, 404, 429)},
     )
     def get(self, request: Request, code: str) -> Response:
-        holder_kind(code)
+        party_kind(code, "holder")
         if not WalletRecord.objects.filter(holder=code, bank=my_bank(request)).exists():
             # Not "forbidden": whether someone has a wallet elsewhere is not this bank's to know.
             raise NotFound(f"holder: no wallet of {code} at your bank")

@@ -8,13 +8,7 @@ import pytest
 
 from chain.ledger.models import LedgerEntry
 from registries.common.errors import Conflict, InvalidCommand, NotFound
-from registries.money.domain import (
-    ISSUE,
-    REDEEM,
-    ActNotCertified,
-    InsufficientFunds,
-    WalletClosed,
-)
+from registries.money.domain import ISSUE, REDEEM, ActNotCertified, InsufficientFunds, WalletClosed
 from registries.money.models import ActRecord, PaymentRecord, SupplyRecord, WalletRecord
 from registries.money.quorum import Certificate, collect
 from tests.registries.identity import helpers as identity
