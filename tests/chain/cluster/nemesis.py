@@ -96,6 +96,7 @@ class BrokerProxy:
         self.port = 0
         self.is_cut = False
         self._links: set[asyncio.StreamWriter] = set()
+        self._tasks: set[asyncio.Task[None]] = set()
         self._server: asyncio.Server | None = None
 
     async def open(self) -> None:
@@ -113,6 +114,10 @@ class BrokerProxy:
             writer.transport.abort()
             return
         self._links.update((writer, up_writer))
+        task = asyncio.current_task()
+        if task is not None:
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
         await asyncio.gather(_pipe(reader, up_writer), _pipe(up_reader, writer))
         self._links.difference_update((writer, up_writer))
 
@@ -129,6 +134,9 @@ class BrokerProxy:
     async def close(self) -> None:
         """Stop listening and drop every connection."""
         await self._cut()
+        # The aborted links' pipes end on their next read: let them, so no
+        # task is left pending when the loop stops.
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         if self._server is not None:
             self._server.close()
             await self._server.wait_closed()
