@@ -31,7 +31,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import quote
 from django.contrib.admin.views.main import ChangeList
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -63,13 +63,6 @@ def can_act_in_identity(request: HttpRequest) -> bool:
     if not (user.is_authenticated and user.is_active):
         return False
     return bool(user.is_superuser) or user_has_role(user, "identity", "registrar")
-
-
-def may_confirm(request: HttpRequest, appointment: AppointmentRecord) -> bool:
-    """Whether the user is neither the registrar who proposed the appointment nor the
-    appointee (four eyes, no self-appointment)."""
-    who = request.user.get_username()
-    return who not in (appointment.appointed_by, appointment.person.personal_code)
 
 
 class AliveFilter(admin.SimpleListFilter):
@@ -436,24 +429,6 @@ class AppointmentRecordAdmin(PersonRelationAdmin):
         "confirmed_seq",
         "confirmed_by",
     ]
-
-    def render_change_form(
-        self,
-        request: HttpRequest,
-        context: dict[str, Any],
-        add: bool = False,
-        change: bool = False,
-        form_url: str = "",
-        obj: AppointmentRecord | None = None,
-    ) -> HttpResponse:
-        """Four eyes: the Confirm button only for registrars other than the proposer (and
-        the appointee); the registry refuses the others' confirmations anyway."""
-        if obj is not None and not may_confirm(request, obj):
-            confirm = self.command_url(obj, "confirmation")
-            context["record_commands"] = [
-                (title, url) for title, url in context.get("record_commands", []) if url != confirm
-            ]
-        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def added_record(self, result: object, data: dict[str, Any]) -> AppointmentRecord:
         return AppointmentRecord.objects.get(

@@ -588,6 +588,9 @@ COMMANDS = Catalog(
             form=ConfirmAppointmentForm,
             done="Appointment confirmed",
             available=lambda record: record.pending,
+            # Four eyes: offered to neither the proposer nor the appointee (the
+            # registry refuses their confirmations anyway).
+            may=lambda record, who: who not in (record.appointed_by, record.person.personal_code),
             run=lambda app, data, who: app.confirm_appointment(
                 data["personal_code"],
                 data["registry"],
