@@ -37,11 +37,15 @@ lint: install
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
 
-# The finality run adds the cluster when CELERY_BROKER_URL names a broker.
+# The finality run adds the cluster when CELERY_BROKER_URL names a broker; the writers'
+# scaling (1, 2, 4, 8 processes) needs DATABASE_URL to name PostgreSQL.
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.finality
+	$(BIN)/python -m bench.block_cost
 	$(BIN)/python -m bench.citizen_load
+	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m bench.writers --database-url "$$DATABASE_URL";; \
+	  *) echo "bench.writers: set DATABASE_URL to a PostgreSQL database to measure 1-8 writers";; esac
 
 # The committed OpenAPI schema (tests/config/test_openapi.py fails when it is stale).
 openapi: install

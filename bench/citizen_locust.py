@@ -106,6 +106,7 @@ class Citizen(HttpUser):
                 "chain_id": "riik-dev",
                 "registry": "business",
                 "command": "register-company",
+                "target": {"name": "business:e-service-register-company", "kwargs": {}},
                 "payload": payload,
                 "signer": self.code,
                 "nonce": nonce,

@@ -29,7 +29,13 @@ from typing import Any
 from chain import notes
 from chain.certificates import Signature, count_certificate, quorum_at
 from chain.encoding import canonical, vote_message
-from chain.protocol import FIXED_ROUNDS, MEMBERSHIP_TOPIC
+from chain.protocol import (
+    ACTIVATION_DELAY,
+    FIXED_ROUNDS,
+    MEMBERSHIP_TOPIC,
+    activation_height,
+    epoch_start,
+)
 
 __all__ = [
     "CHANGE_TYPES",
@@ -42,6 +48,7 @@ __all__ = [
     "effective_height",
     "elect_board",
     "entry_record",
+    "sealing_height",
 ]
 
 MEMBERSHIP_KIND = "membership"
@@ -75,9 +82,27 @@ def change_digest(change: Mapping[str, Any]) -> bytes:
 
 def effective_height(height: int, epoch_length: int) -> int:
     """The first block of the epoch after the one of ``height``: where a change
-    certified at ``height`` takes effect (height 0 is in epoch 0)."""
-    epoch = 0 if height <= 0 else (height - 1) // epoch_length
-    return (epoch + 1) * epoch_length + 1
+    certified at ``height`` takes effect (height 0 is in epoch 0), the first
+    epoch start :data:`~chain.protocol.ACTIVATION_DELAY` blocks after it."""
+    return epoch_start(max(height, 1) + ACTIVATION_DELAY, epoch_length)
+
+
+def sealing_height(seq: int, sizes: Iterable[tuple[int, int]]) -> int:
+    """The height of the block that seals chain-log entry ``seq``: the first block
+    whose ``logs.consensus.size`` reaches it (docs/chain-format.md, activation).
+
+    ``sizes`` are ``(height, consensus size)`` of the blocks known, in height
+    order (a block that does not name the log counts as size 0). An entry no
+    known block seals yet is taken as sealed by the next block, the earliest
+    it can be: the lists this gives hold for every block up to that one, and
+    everyone who knows the same blocks computes the same.
+    """
+    last = 0
+    for height, size in sizes:
+        if size >= seq:
+            return height
+        last = height
+    return last + 1
 
 
 def elect_board(
@@ -179,6 +204,8 @@ class MemberLog:
         self.era_from = 0
         """The first block of the latest genesis."""
         self.last_height = 0
+        self.last_start = 0
+        """The first block of the latest change (a later change never applies before it)."""
         self.changes = 0
 
     # -- queries --
@@ -237,8 +264,19 @@ class MemberLog:
 
     # -- replay --
 
-    def apply(self, record: Mapping[str, Any], where: str = "membership change") -> str:
+    def apply(
+        self,
+        record: Mapping[str, Any],
+        where: str = "membership change",
+        sealed_at: int | None = None,
+    ) -> str:
         """Check and apply one entry's payload; return a description of the change.
+
+        ``sealed_at`` is the height of the final block that seals the entry
+        (None when the caller does not know it: the entry is taken as on
+        time). An entry sealed after its ``from_height`` applies from
+        :func:`chain.protocol.activation_height` instead: the blocks decided
+        before it are never judged with its lists.
 
         Raises :class:`MemberLogError` (naming the problem) when the entry is
         malformed, not certified by a quorum of the supernodes valid at its
@@ -246,7 +284,7 @@ class MemberLog:
         that does not match the votes...). A failed entry may leave the log
         half-applied: callers discard it.
         """
-        return self._apply(record, where, certified=True)
+        return self._apply(record, where, certified=True, sealed_at=sealed_at)
 
     def check_change(self, change: Mapping[str, Any], height: int, from_height: int) -> str:
         """Whether ``change``, certified at ``height``, would be accepted next.
@@ -266,7 +304,14 @@ class MemberLog:
             raise MemberLogError("a genesis is not proposed as a change")
         return copy.deepcopy(self)._apply(record, "this change", certified=False)
 
-    def _apply(self, record: Mapping[str, Any], where: str, *, certified: bool) -> str:
+    def _apply(
+        self,
+        record: Mapping[str, Any],
+        where: str,
+        *,
+        certified: bool,
+        sealed_at: int | None = None,
+    ) -> str:
         chain_id = _field(record, "chain_id", str)
         change = _field(record, "change", Mapping)
         kind = _field(change, "type", str)
@@ -307,7 +352,13 @@ class MemberLog:
             if certified:
                 supernodes = self.keys_at("supernode", height)
                 self._certified(kind, digest, height, certificate, supernodes)
-            description = self._change(kind, change, from_height, where, label)
+            # Never before an earlier entry's first block: changes take
+            # effect in log order, even when an earlier one was deferred.
+            start = max(
+                activation_height(from_height, sealed_at, self.epoch_length), self.last_start
+            )
+            description = self._change(kind, change, start, where, label)
+            self.last_start = start
         self.last_height = height
         return description
 
@@ -418,6 +469,7 @@ class MemberLog:
         if first:
             self.genesis_from = start
         self.era_from = start
+        self.last_start = start
         return (
             f"genesis from block {start}: {len(lists['supernode'])} supernodes, "
             f"{len(lists['witness'])} witnesses, {len(lists['citizen'])} citizens ({where})"

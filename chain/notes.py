@@ -51,6 +51,7 @@ __all__ = [
     "format_verifier_key",
     "key_id",
     "known_keys",
+    "merge_signatures",
     "open_note",
     "parse_checkpoint",
     "parse_verifier_key",
@@ -274,6 +275,24 @@ def add_signature(note: str, name: str, private_key: Ed25519PrivateKey) -> str:
     if len(signatures) >= MAX_SIGNATURES:
         raise NoteError(f"note already has {len(signatures)} signatures (limit {MAX_SIGNATURES})")
     return note + _signature_line(body, name, private_key)
+
+
+def merge_signatures(note: str, other: str) -> str:
+    """``note`` with the signature lines of ``other`` it lacks (both must have one body).
+
+    How several signers' copies of one note become one cosigned note. The
+    lines are not verified (use :func:`open_note`); a line already present
+    is not repeated, and the result keeps :data:`MAX_SIGNATURES`.
+    """
+    body, signatures = split_note(note)
+    other_body, others = split_note(other)
+    if other_body != body:
+        raise NoteError("the notes have different bodies")
+    present = {sig.line for sig in signatures}
+    added = [sig.line for sig in others if sig.line not in present]
+    if len(signatures) + len(added) > MAX_SIGNATURES:
+        raise NoteError(f"merged note would have more than {MAX_SIGNATURES} signatures")
+    return note + "".join(line + "\n" for line in added)
 
 
 def split_note(note: str) -> tuple[str, tuple[NoteSignature, ...]]:

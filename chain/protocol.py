@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Final, Literal
 
 __all__ = [
+    "ACTIVATION_DELAY",
     "CHAIN_LOG",
     "CITIZEN_TIER",
     "COSIGN_KIND",
@@ -31,6 +32,8 @@ __all__ = [
     "WITNESS_TIER",
     "Kind",
     "Tier",
+    "activation_height",
+    "epoch_start",
     "max_faulty",
     "quorum",
 ]
@@ -106,3 +109,35 @@ def max_faulty(size: int) -> int:
 def quorum(size: int) -> int:
     """Votes needed among ``size`` members: ``size - f`` (``2f + 1`` when ``size = 3f + 1``)."""
     return size - max_faulty(size)
+
+
+ACTIVATION_DELAY: Final = 1
+"""``k``: a membership change applies from the first block of an epoch at least
+``k`` blocks after the block that certifies it, and a late entry (sealed after
+that block) from the first epoch start at least ``k`` blocks after the block
+that seals it (:func:`activation_height`; docs/consensus.md, Membership)."""
+
+
+def epoch_start(height: int, epoch_length: int) -> int:
+    """The first block of the first epoch that starts at or after ``height``.
+
+    Epochs are ``epoch_length`` blocks from block 1: they start at blocks
+    ``1, 1 + epoch_length, 1 + 2 * epoch_length, ...``.
+    """
+    return ((max(height, 1) - 2) // epoch_length + 1) * epoch_length + 1
+
+
+def activation_height(from_height: int, sealed_at: int | None, epoch_length: int) -> int:
+    """The first block a certified membership change applies to.
+
+    Its certified ``from_height`` when its entry is sealed in a block no later
+    than that (``sealed_at`` None: not known here, taken as on time). An entry
+    sealed later reached the chain after blocks that were decided without it:
+    those are never judged again, and the change is deferred to the first
+    epoch start at least :data:`ACTIVATION_DELAY` blocks after its sealing
+    block. Every node and the verifiers read ``sealed_at`` from the same final
+    chain, so they all switch lists at the same block.
+    """
+    if sealed_at is None or sealed_at <= from_height:
+        return from_height
+    return epoch_start(sealed_at + ACTIVATION_DELAY, epoch_length)

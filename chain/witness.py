@@ -4,7 +4,11 @@ https://c2sp.org/tlog-witness (``add-checkpoint``) and
 https://c2sp.org/tlog-cosignature (Ed25519 ``cosignature/v1``).
 
 The witness keeps, per log origin, the latest checkpoint it cosigned in a
-JSON state file. It cosigns a new checkpoint only when the caller proves it
+JSON state file. A log run by a quorum of signers (Riik's supernodes) is
+given a :data:`QuorumOf` rule: the witness then cosigns only a checkpoint
+carrying signatures of a quorum of the keys valid where the log had that
+head (:class:`SignerQuorum`), so trusting the witness never means trusting
+one supernode's key. It cosigns a new checkpoint only when the caller proves it
 consistent with that one, so a witness never cosigns two views of one log
 (split view) and never a shorter log (rollback). Pure: standard library and
 ``cryptography``; the HTTP endpoint (``chain.api``) and ``manage.py witness``
@@ -20,7 +24,7 @@ import json
 import os
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +33,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 
 from chain import notes
+from chain.certificates import quorum_at
 from chain.merkle import verify_consistency
 
 MAX_PROOF_LINES = 63
@@ -94,6 +99,37 @@ def request_body(old_size: int, proof: Sequence[bytes], note: str) -> bytes:
 
 
 @dataclass(frozen=True)
+class SignerQuorum:
+    """The keys that sign a checkpoint at one block height, and the rule they follow.
+
+    ``keys`` are the supernode keys valid at that height (``(name, key id) ->
+    public key``); a checkpoint is published, and cosigned by a witness, only
+    with valid signatures of 2F+1 of their members
+    (:func:`chain.certificates.quorum_at`, the one certificate rule).
+    """
+
+    keys: Mapping[tuple[str, bytes], bytes]
+
+    @property
+    def needed(self) -> int:
+        """2F+1 of the members holding a key valid at the height (at least one)."""
+        return quorum_at(self.keys)
+
+    def signers(self, note: str) -> tuple[str, ...]:
+        """The members whose signature of ``note`` verifies (each once)."""
+        return notes.open_note(note, self.keys).verified
+
+    def met_by(self, note: str) -> bool:
+        """True when ``note`` carries valid signatures of :attr:`needed` members."""
+        return len(self.signers(note)) >= self.needed
+
+
+QuorumOf = Callable[[notes.Checkpoint], Sequence[SignerQuorum]]
+"""The signer quorums of the block heights where a log had a checkpoint's head
+(one per distinct key set; empty when it never had that head)."""
+
+
+@dataclass(frozen=True)
 class Seen:
     """The latest checkpoint a witness cosigned for one origin."""
 
@@ -156,7 +192,9 @@ class Witness:
     """A witness named ``name`` for the logs in ``logs`` (origin -> trusted log keys).
 
     ``logs`` maps each origin to the C2SP ``known`` mapping of the keys that
-    may sign its checkpoints (see :func:`chain.notes.open_note`).
+    may sign its checkpoints (see :func:`chain.notes.open_note`). With
+    ``quorum_of`` a checkpoint must also carry the signatures of a quorum of
+    the keys valid at a height where the log had its head.
     """
 
     def __init__(
@@ -165,12 +203,14 @@ class Witness:
         private_key: Ed25519PrivateKey,
         logs: Mapping[str, Mapping[tuple[str, bytes], bytes]],
         state: WitnessState,
+        quorum_of: QuorumOf | None = None,
     ) -> None:
         notes.check_key_name(name)
         self.name = name
         self.private_key = private_key
         self.logs = logs
         self.state = state
+        self.quorum_of = quorum_of
 
     def verifier_key(self) -> str:
         """The witness's C2SP verifier key (signature type 0x04, cosignature/v1)."""
@@ -193,6 +233,8 @@ class Witness:
         opened = notes.open_note(request.note, known)
         if not opened.verified:
             raise WitnessError(403, f"no valid signature by a key of log {checkpoint.origin!r}")
+        if self.quorum_of is not None:
+            _check_quorum(self.quorum_of(checkpoint), checkpoint, request.note)
         if request.old_size > checkpoint.size:
             raise WitnessError(
                 400, f"old size {request.old_size} is above the checkpoint size {checkpoint.size}"
@@ -226,3 +268,21 @@ class Witness:
             line = notes.cosign(body, self.name, self.private_key, timestamp)
             state[checkpoint.origin] = Seen(checkpoint.size, checkpoint.root, request.note)
         return line
+
+
+def _check_quorum(quorums: Sequence[SignerQuorum], checkpoint: notes.Checkpoint, note: str) -> None:
+    """403 unless a quorum of the keys of a height with this head signed ``note``."""
+    if not quorums:
+        raise WitnessError(
+            403,
+            f"log {checkpoint.origin!r} has no final block of size {checkpoint.size} "
+            "with this root",
+        )
+    if any(q.met_by(note) for q in quorums):
+        return
+    best = max(quorums, key=lambda q: len(q.signers(note)))
+    raise WitnessError(
+        403,
+        f"checkpoint signed by {len(best.signers(note))} of the {best.needed} supernodes "
+        "a quorum needs",
+    )

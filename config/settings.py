@@ -42,6 +42,29 @@ RIIK_HEALTH_MASTER_KEY = _secret("RIIK_HEALTH_MASTER_KEY", "health_master_key")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])
 
+# Where this node runs: "development" (the default: plain HTTP on a laptop) or
+# "production" (behind a TLS-terminating reverse proxy, deploy/): HTTPS only,
+# HSTS, secure cookies. `manage.py check --deploy` is clean for the template
+# deploy/riik.env.example (tests/security).
+RIIK_ENVIRONMENT = env("RIIK_ENVIRONMENT", default="development")
+if RIIK_ENVIRONMENT not in ("development", "production"):
+    msg = f"RIIK_ENVIRONMENT must be development or production, not {RIIK_ENVIRONMENT!r}"
+    raise ValueError(msg)
+PRODUCTION = RIIK_ENVIRONMENT == "production"
+SECURE_SSL_REDIRECT = PRODUCTION
+SESSION_COOKIE_SECURE = PRODUCTION
+CSRF_COOKIE_SECURE = PRODUCTION
+SECURE_HSTS_SECONDS = env.int("RIIK_HSTS_SECONDS", default=31_536_000 if PRODUCTION else 0)
+SECURE_HSTS_INCLUDE_SUBDOMAINS = PRODUCTION
+SECURE_HSTS_PRELOAD = PRODUCTION
+# The proxies in front of this node (addresses or networks, comma-separated):
+# only from them are X-Forwarded-For (registries.common.clients.client_ip)
+# and X-Forwarded-Proto believed. Without any, both headers are ignored.
+RIIK_TRUSTED_PROXIES = env.list("RIIK_TRUSTED_PROXIES", default=[])
+# Django cannot check who set X-Forwarded-Proto: the server listens on
+# 127.0.0.1 behind the proxy (deploy/systemd), which is what makes it true.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if RIIK_TRUSTED_PROXIES else None
+
 INSTALLED_APPS = [
     "django.contrib.admin",
     "django.contrib.auth",
@@ -62,6 +85,7 @@ INSTALLED_APPS = [
     "registries.court",
     "registries.health",
     "registries.tracker",
+    "registries.money",
     "registries.country",
 ]
 
@@ -73,6 +97,10 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    # A request with an e-ID sign-in token acts only in the token's role.
+    "registries.access.middleware.TokenRoleMiddleware",
+    # An admin session signed in with the e-ID acts only in the role chosen (ADR 0059).
+    "registries.access.admin_signin.SessionRoleMiddleware",
     "registries.common.idempotency.IdempotencyKeyMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
@@ -120,6 +148,11 @@ else:
     # the embedded mode's runserver, a thread per request: nothing to keep.)
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("RIIK_DB_CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# PostgreSQL: the event store's connection pool, ONE per process and shared by
+# every registry; at most size + overflow connections besides Django's own
+# (one per thread). Sizing: docs/guide-operator.md.
+RIIK_DB_POOL_SIZE = env.int("RIIK_DB_POOL_SIZE", default=4)
+RIIK_DB_POOL_OVERFLOW = env.int("RIIK_DB_POOL_OVERFLOW", default=4)
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -140,21 +173,32 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATIC_ROOT = RIIK_DATA_DIR / "static"
 
+# Hostile input (DESIGN §9): the largest request body and the deepest JSON
+# the API reads; larger is 413, deeper is 400 (registries/common/api/parsers.py).
+RIIK_MAX_REQUEST_BYTES = env.int("RIIK_MAX_REQUEST_BYTES", default=1024 * 1024)
+RIIK_MAX_JSON_DEPTH = env.int("RIIK_MAX_JSON_DEPTH", default=20)
+DATA_UPLOAD_MAX_MEMORY_SIZE = RIIK_MAX_REQUEST_BYTES
+
 REST_FRAMEWORK = {
+    "DEFAULT_PARSER_CLASSES": [
+        "registries.common.api.parsers.BoundedJSONParser",
+        "rest_framework.parsers.FormParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "registries.access.api_tokens.ExpiringTokenAuthentication",
         "registries.access.tokens.SignInTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticatedOrReadOnly"],
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
-    "DEFAULT_PAGINATION_CLASS": "rest_framework.pagination.PageNumberPagination",
+    "DEFAULT_PAGINATION_CLASS": "registries.common.api.pagination.PageNumberPagination",
     "PAGE_SIZE": 50,
     "EXCEPTION_HANDLER": "registries.common.api.problems.problem_exception_handler",
     "DEFAULT_THROTTLE_CLASSES": [
-        "rest_framework.throttling.AnonRateThrottle",
-        "rest_framework.throttling.UserRateThrottle",
-        "rest_framework.throttling.ScopedRateThrottle",
+        "registries.common.api.throttles.AnonRateThrottle",
+        "registries.common.api.throttles.UserRateThrottle",
+        "registries.common.api.throttles.ScopedRateThrottle",
     ],
     "DEFAULT_THROTTLE_RATES": {
         "anon": env("RIIK_THROTTLE_ANON", default="600/minute"),
@@ -186,7 +230,7 @@ SPECTACULAR_SETTINGS = {
 RIIK_CHAIN_ID = env("RIIK_CHAIN_ID", default="riik-dev")
 RIIK_ORIGIN_PREFIX = env("RIIK_ORIGIN_PREFIX", default="riik.example")
 RIIK_NODE_NAME = env("RIIK_NODE_NAME", default="supernode-1")
-RIIK_REGISTRIES = ["business", "court", "health", "identity", "property", "tracker"]
+RIIK_REGISTRIES = ["business", "court", "health", "identity", "money", "property", "tracker"]
 # The chain's own log (evidence; chain.ledger.chainlog), sealed like a registry log.
 RIIK_REGISTRIES += ["consensus"]
 # Finalization: "local" (this node is the only supernode and signs every
@@ -264,6 +308,10 @@ CELERY_BEAT_SCHEDULE = {
         "task": "registries.common.tasks.catch_up_projections",
         "schedule": timedelta(seconds=RIIK_BLOCK_INTERVAL),
     },
+    "purge-idempotent-requests": {
+        "task": "registries.common.tasks.purge_idempotent_requests",
+        "schedule": timedelta(hours=1),
+    },
 }
 if RIIK_CLUSTER_ROLE and RIIK_CLUSTER_ROLE != "host":
     # A node's worker has no registries to seal or project (its clock is
@@ -280,5 +328,17 @@ LOGGING = {
 # Citizen e-services (docs/citizen-api.md): e-ID sign-in and its tokens.
 RIIK_SIGN_IN_CHALLENGE_LIFETIME = env.int("RIIK_SIGN_IN_CHALLENGE_LIFETIME", default=120)
 RIIK_TOKEN_LIFETIME = env.int("RIIK_TOKEN_LIFETIME", default=900)
+# Officials' static API tokens (rest_framework.authtoken) expire after this many seconds.
+RIIK_API_TOKEN_LIFETIME = env.int("RIIK_API_TOKEN_LIFETIME", default=8 * 3600)
 # ASVS V2.2.1: at most this many failed sign-ins per account per hour.
 RIIK_SIGN_IN_FAILURES_PER_HOUR = env.int("RIIK_SIGN_IN_FAILURES_PER_HOUR", default=100)
+# Seconds an Idempotency-Key answer is replayed; older rows are purged hourly.
+RIIK_IDEMPOTENCY_TTL = env.int("RIIK_IDEMPOTENCY_TTL", default=86400)
+
+# Money (docs/money.md): the most a person's wallet holds; an incoming payment's
+# excess moves on to the person's linked bank (the waterfall).
+RIIK_MONEY_HOLDING_LIMIT_CENTS = env.int("RIIK_MONEY_HOLDING_LIMIT_CENTS", default=300000)
+
+# Officials sign in to the admin with their e-ID key (ADR 0059); passwords only
+# for a break-glass superuser, and only while this is on.
+RIIK_ADMIN_PASSWORDS = env.bool("RIIK_ADMIN_PASSWORDS", default=False)

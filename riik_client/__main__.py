@@ -17,6 +17,8 @@
         --price-cents 12000000 --yes
     python -m riik_client --code ... --key peeter.key --for-organisation 70000014 me court-cases
     python -m riik_client --lang et --code ... --key mari.key me person  # problems in Estonian
+    python -m riik_client --code ... --key mari.key pay 38001010003 1250 --payment-id rent-2026-05
+    python -m riik_client --code ... --key mari.key me wallet --verify --trusted-keys supernodes.txt
 
 See docs/citizen-api.md for the walkthrough.
 """
@@ -26,6 +28,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import secrets
 import sys
 from pathlib import Path
 from typing import Any
@@ -87,9 +90,11 @@ def _parser() -> argparse.ArgumentParser:
     pin.add_argument("--replace", action="store_true", help="replace a file pinned before")
 
     commands.add_parser("sign-in", help="sign in and print the token's expiry")
+    commands.add_parser("sign-out", help="sign in and out again: check the key, leave no token")
 
     me = commands.add_parser(
-        "me", help="my data: person, companies, properties, court-cases, health, data-tracker"
+        "me",
+        help="my data: person, companies, properties, court-cases, health, data-tracker, wallet",
     )
     me.add_argument("view", nargs="?", default="")
     me.add_argument(
@@ -102,6 +107,16 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         default=os.environ.get("RIIK_TRUSTED_KEYS") or None,
         help="the supernode keys pinned with `keys pin` (default: $RIIK_TRUSTED_KEYS)",
+    )
+
+    pay = commands.add_parser("pay", help="pay from my wallet (signed with my e-ID key)")
+    pay.add_argument("payee", help="personal code or registry code of the payee")
+    pay.add_argument("amount_cents", type=int, help="the amount in euro cents")
+    pay.add_argument(
+        "--payment-id",
+        default="",
+        help="my id of the payment (default: a new random one); "
+        "sending the same id again answers the same payment, so a retry never pays twice",
     )
 
     register = commands.add_parser("register-company", help="register a company online")
@@ -193,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
         result = _run(args, client, signers)
         if args.command == "sign-in":
             result = {k: v for k, v in signed_in.items() if k != "token"}
+        if args.command == "sign-out":
+            client.sign_out()
+            result = {"personal_code": args.code, "signed_out": True}
         print(json.dumps(result, indent=2, ensure_ascii=False))
         if args.command == "me" and args.verify:
             return _verify(client, result, pinned)
@@ -254,6 +272,9 @@ def _run(
 ) -> Any:
     if args.command == "me":
         return client.me(args.view)
+    if args.command == "pay":
+        payment_id = args.payment_id or f"pay-{secrets.token_urlsafe(12)}"
+        return client.pay(args.payee, args.amount_cents, payment_id, signers[0])
     if args.command == "register-company":
         payload = {
             "name": args.name,

@@ -52,8 +52,20 @@ def public_hex(key: Ed25519PrivateKey) -> str:
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw).hex()
 
 
+def target(name: str, **kwargs: str) -> dict[str, Any]:
+    """What a signed command acts on: its endpoint's URL name and the URL's arguments
+    (``target("business:e-service-change-board", code="12345678")``)."""
+    return {"name": name, "kwargs": kwargs}
+
+
 def command_message(
-    chain_id: str, registry: str, command: str, payload: dict[str, Any], signer: str, nonce: str
+    chain_id: str,
+    registry: str,
+    command: str,
+    target: dict[str, Any],
+    payload: dict[str, Any],
+    signer: str,
+    nonce: str,
 ) -> bytes:
     """The bytes a signer signs (the server's ``registries.access.signing``)."""
     return canonical(
@@ -62,6 +74,7 @@ def command_message(
             "chain_id": chain_id,
             "registry": registry,
             "command": command,
+            "target": target,
             "payload": payload,
             "signer": signer,
             "nonce": nonce,
@@ -75,11 +88,12 @@ def sign_command(
     chain_id: str,
     registry: str,
     command: str,
+    target: dict[str, Any],
     payload: dict[str, Any],
 ) -> dict[str, str]:
-    """One entry of a command's ``signatures``, under a fresh random nonce."""
+    """One entry of a command's ``signatures`` for ``target``, under a fresh random nonce."""
     nonce = secrets.token_urlsafe(24)
-    message = command_message(chain_id, registry, command, payload, signer, nonce)
+    message = command_message(chain_id, registry, command, target, payload, signer, nonce)
     return {"personal_code": signer, "nonce": nonce, "signature": key.sign(message).hex()}
 
 
@@ -160,6 +174,12 @@ class Client:
         self.personal_code = personal_code
         return answer
 
+    def sign_out(self) -> None:
+        """End the token held (``POST /api/v1/identity/sign-out/``); forget it."""
+        if self.token:
+            self.request("POST", "/api/v1/identity/sign-out/")
+        self.token = None
+
     def me(self, view: str = "") -> Any:
         """``/api/v1/me/<view>``: my index, person, companies, properties, court-cases..."""
         return self.request("GET", f"/api/v1/me/{view.strip('/') + '/' if view else ''}")
@@ -169,12 +189,14 @@ class Client:
         path: str,
         registry: str,
         command: str,
+        target: dict[str, Any],
         payload: dict[str, Any],
         signers: list[tuple[str, Ed25519PrivateKey]],
     ) -> Any:
-        """POST a signed command: every (personal code, key) in ``signers`` signs ``payload``."""
+        """POST a signed command: every (personal code, key) in ``signers`` signs ``payload``
+        for ``target`` (:func:`target`: the URL's name and arguments, matching ``path``)."""
         signatures = [
-            sign_command(key, code, self.chain_id, registry, command, payload)
+            sign_command(key, code, self.chain_id, registry, command, target, payload)
             for code, key in signers
         ]
         return self.request("POST", path, {**payload, "signatures": signatures})
@@ -187,6 +209,7 @@ class Client:
             "/api/v1/business/e-services/companies/",
             "business",
             "register-company",
+            target("business:e-service-register-company"),
             payload,
             signers,
         )
@@ -199,6 +222,7 @@ class Client:
             f"/api/v1/business/e-services/companies/{code}/board/",
             "business",
             "change-board",
+            target("business:e-service-change-board", code=code),
             {"members": members},
             signers,
         )
@@ -211,6 +235,7 @@ class Client:
             "/api/v1/me/health/consents/",
             "health",
             "change-consent",
+            target("me-health-consents"),
             {"action": action, "provider": provider},
             signers,
         )
@@ -223,6 +248,7 @@ class Client:
             "/api/v1/me/health/representatives/",
             "health",
             "appoint-representative",
+            target("me-health-representatives"),
             {"representative": representative},
             signers,
         )
@@ -235,6 +261,21 @@ class Client:
             "/api/v1/me/health/representatives/removal/",
             "health",
             "remove-representative",
+            target("me-health-representative-removal"),
             {"representative": representative},
             signers,
+        )
+
+    def pay(
+        self, payee: str, amount_cents: int, payment_id: str, payer: tuple[str, Ed25519PrivateKey]
+    ) -> Any:
+        """Pay from my wallet; I sign the payment id, payee and amount. Sending the same
+        ``payment_id`` again answers the same payment (nothing moves twice)."""
+        return self.signed_post(
+            "/api/v1/money/e-services/payments/",
+            "money",
+            "pay",
+            target("money:e-service-pay"),
+            {"payment_id": payment_id, "payee": payee, "amount_cents": amount_cents},
+            [payer],
         )

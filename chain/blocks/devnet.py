@@ -23,8 +23,9 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from chain.blocks.ledgerreplica import LedgerSource
 from chain.consensus.bft import BlockBuilder, Candidate
-from chain.consensus.citizen import CitizenNode
+from chain.consensus.citizen import CitizenNode, MemoryStore, Replica, ReplicaStore
 from chain.consensus.crypto import Signer
 from chain.consensus.evidence import check_certificate
 from chain.consensus.membership import Membership, genesis_membership
@@ -148,10 +149,11 @@ class DevnetNetwork:
         supernodes: Sequence[NodeKey],
         citizens: Sequence[NodeKey],
         citizen_threshold: int,
-        log_source: Any,
+        log_source: LedgerSource,
         down: frozenset[str] = frozenset(),
         challenge_every: int = 0,
         challenge_seeds: Mapping[str, bytes] | None = None,
+        replica_store: Callable[[], ReplicaStore] = MemoryStore,
     ) -> None:
         self.chain_id = chain_id
         self.down = down
@@ -182,6 +184,7 @@ class DevnetNetwork:
         }
         self.groups[ALL] = [n for g in (WITNESSES, SUPERNODES, CITIZENS) for n in self.groups[g]]
         self.log_source = log_source
+        self.replica_store = replica_store
         self.nodes: dict[str, ChainNode] = {}
         self.height = 0
         self.prev_hash = b""
@@ -211,9 +214,11 @@ class DevnetNetwork:
                 challenge_seed=self.challenge_seeds.get(name, b""),
                 **common,
             )
-        # Each citizen keeps its replica in memory, filled from the same
-        # source as the cosign requests' proofs (see _LedgerSource).
-        return CitizenNode(source=self.log_source, **common)
+        # Each citizen fills its replica from the same source as the cosign
+        # requests' proofs (see chain.blocks.ledgerreplica), into a store of its own.
+        return CitizenNode(
+            source=self.log_source, replica=Replica(store=self.replica_store()), **common
+        )
 
     def ready_for(self, height: int, prev_hash: bytes) -> bool:
         """True when the nodes wait at ``height`` on the final block ``prev_hash``, unvoted."""
@@ -269,6 +274,9 @@ class DevnetNetwork:
         can take a block through the protocol one tier at a time.
         """
         self.header.header, self.header.hash = header, block_hash
+        # Proofs are shared within one run only: a failed run's or a rolled-back
+        # test database's never reach the next.
+        self.log_source.forget()
         flight = self.flight
         resumed = flight is not None and flight.block_hash == block_hash
         if flight is None or not resumed:

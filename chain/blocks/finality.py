@@ -13,11 +13,12 @@ import json
 from typing import Protocol
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import connection
 
-from chain import notes
 from chain.blocks import memberstore
+from chain.blocks.checkpoints import sign_checkpoints
 from chain.blocks.devnet import DevnetNetwork, RunResult
+from chain.blocks.ledgerreplica import LedgerSource, ledger_replica_store
 from chain.blocks.mode import ConsensusMode, consensus_mode
 from chain.blocks.models import (
     COMMITTED,
@@ -27,17 +28,16 @@ from chain.blocks.models import (
     WITNESSED,
     Block,
     BlockSignature,
-    Checkpoint,
     SignedHeight,
     Supernode,
     Validator,
 )
 from chain.blocks.nodekeys import held_tiers, node_key, tier_keys
+from chain.blocks.signstate import durable_atomic
 from chain.blocks.storage import challenge_seed, record_storage_check, storage_report
 from chain.consensus.node import SignedFinalize
 from chain.encoding import vote_message
 from chain.keys import NodeKey
-from chain.ledger import proofs
 from chain.memberlog import MemberLog
 from chain.protocol import (
     CITIZEN_TIER,
@@ -50,11 +50,6 @@ from chain.protocol import (
 
 NEXT_TIER = {PROPOSED: WITNESS_TIER, COMMITTED: SUPERNODE_TIER, FINAL: CITIZEN_TIER}
 """The tier whose certificate raises a block from each level to the next."""
-
-
-def checkpoint_origin(registry: str) -> str:
-    """The C2SP origin line of a registry log, e.g. ``riik.example/business``."""
-    return f"{settings.RIIK_ORIGIN_PREFIX}/{registry}"
 
 
 class Finalizer(Protocol):
@@ -116,7 +111,7 @@ class LocalSupernodeFinalizer:
 
     def finalize(self, block: Block) -> None:
         """Sign ``block`` and its checkpoints; mark it final once a quorum signed."""
-        with transaction.atomic():
+        with durable_atomic():
             block = Block.objects.select_for_update().get(height=block.height)
             if LEVEL_ORDER.index(block.level) >= LEVEL_ORDER.index(FINAL):
                 return
@@ -141,19 +136,11 @@ class LocalSupernodeFinalizer:
                     "signature": self.key.sign(message),
                 },
             )
-            _sign_checkpoints(block, self.key)
+            sign_checkpoints(block, [self.key])
             signed = block.signatures.filter(tier=SUPERNODE_TIER, kind=FINALIZE_KIND).count()
             if signed >= quorum(Supernode.objects.filter(until_height__isnull=True).count()):
                 block.level = FINAL
                 block.save(update_fields=["level"])
-
-
-def _sign_checkpoints(block: Block, key: NodeKey) -> None:
-    for log in block.logs.all():
-        body = notes.checkpoint_body(checkpoint_origin(log.registry), log.size, bytes(log.root))
-        Checkpoint.objects.get_or_create(
-            block=block, registry=log.registry, defaults={"note": key.sign_note(body)}
-        )
 
 
 class DevnetFinalizer:
@@ -287,7 +274,8 @@ class DevnetFinalizer:
                 supernodes=self.tiers[SUPERNODE_TIER],
                 citizens=self.tiers[CITIZEN_TIER],
                 citizen_threshold=self.citizen_threshold,
-                log_source=_LedgerSource(),
+                log_source=LedgerSource(),
+                replica_store=ledger_replica_store,
                 down=self.down,
                 challenge_every=self.challenge_every,
                 challenge_seeds={k.name: challenge_seed(k) for k in self.tiers[SUPERNODE_TIER]},
@@ -308,7 +296,7 @@ class DevnetFinalizer:
 
     def finalize(self, block: Block) -> None:
         """Run the protocol on ``block``, store its votes and raise its level."""
-        with transaction.atomic():
+        with durable_atomic():
             block = Block.objects.select_for_update().get(height=block.height)
             if block.level == WITNESSED:
                 return
@@ -372,8 +360,15 @@ class DevnetFinalizer:
             if self._count(block, WITNESS_TIER) < needed[WITNESS_TIER]:
                 return
             block.level = COMMITTED
+        # Every supernode whose finalize vote the block holds cosigns its
+        # checkpoints: published with the same quorum that makes it final.
+        signers = set(
+            block.signatures.filter(tier=SUPERNODE_TIER, kind=FINALIZE_KIND).values_list(
+                "signer", flat=True
+            )
+        )
+        sign_checkpoints(block, [k for k in self.tiers[SUPERNODE_TIER] if k.name in signers])
         if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(FINAL):
-            _sign_checkpoints(block, self.tiers[SUPERNODE_TIER][0])
             if self._count(block, SUPERNODE_TIER) < needed[SUPERNODE_TIER]:
                 block.save(update_fields=["level"])
                 return
@@ -381,23 +376,6 @@ class DevnetFinalizer:
         if self._count(block, CITIZEN_TIER) >= needed[CITIZEN_TIER]:
             block.level = WITNESSED
         block.save(update_fields=["level"])
-
-
-class _LedgerSource:
-    """The ledger's consistency proofs (for the devnet supernodes' cosign requests) and
-    leaves (for the devnet citizens' replicas).
-
-    The devnet citizens fill their replicas from the host's own database, not
-    from a copy of their own: they still check every new leaf against the
-    root of the final block they cosign, so a replica that does not hash to
-    it is refused, but it is not an independent copy of the data.
-    """
-
-    def leaves(self, registry: str, start: int, end: int) -> list[bytes]:
-        return proofs.leaves(registry, start, end)
-
-    def consistency_proof(self, registry: str, old_size: int, new_size: int) -> list[bytes]:
-        return proofs.consistency_proof(registry, old_size, new_size)
 
 
 _NETWORKS: dict[tuple[object, ...], DevnetNetwork] = {}

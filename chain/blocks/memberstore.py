@@ -23,24 +23,26 @@ import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db import connection
 from django.db.models import QuerySet
 
-from chain.blocks.models import FINAL, LEVEL_ORDER, Block, Supernode, Validator
+from chain.blocks.models import FINAL, LEVEL_ORDER, Block, BlockLog, Supernode, Validator
 from chain.blocks.nodekeys import held_keys
 from chain.consensus.crypto import Signer
 from chain.consensus.membership import Genesis, MemberKey
 from chain.consensus.messages import Vote
 from chain.keys import NodeKey
 from chain.ledger import chainlog
-from chain.ledger.models import ConsensusEvent, LedgerEntry
+from chain.ledger.models import ConsensusEvent, LedgerEntry, LedgerHead
 from chain.memberlog import (
     MemberLog,
     MemberLogError,
     change_digest,
     entry_record,
+    sealing_height,
 )
 from chain.protocol import CHAIN_LOG, MEMBERSHIP_TOPIC
 
@@ -53,11 +55,14 @@ __all__ = [
     "append_change",
     "certify",
     "entries",
+    "entry_originator",
     "era_start",
+    "follow_sealing",
     "is_recorded",
     "last_block",
     "record_genesis",
     "recorded_log",
+    "sealed_at",
     "serialize_with_sealing",
 ]
 
@@ -112,8 +117,31 @@ class Entry:
         )
 
 
+_ENTRIES: dict[tuple[str, str], tuple[tuple[int, bytes], list[Entry]]] = {}
+"""The membership entries last read per (database, chain), with the chain log's
+head (size, last entry hash) they were read at."""
+
+
 def entries() -> list[Entry]:
-    """The membership entries of the chain log, in log order."""
+    """The membership entries of the chain log, in log order (shared: do not mutate them).
+
+    Read again only when the chain log's head moved: a new membership entry
+    moves it (so do evidence and storage failures, which cost a re-read), and
+    a rolled-back one moves it back, so one small query per call replaces
+    reading and parsing every entry at every block and report.
+    """
+    head = LedgerHead.objects.filter(registry=CHAIN_LOG).values_list("size", "entry_hash").first()
+    mark = (0, b"") if head is None else (int(head[0]), bytes(head[1]))
+    key = (str(connection.settings_dict["NAME"]), settings.RIIK_CHAIN_ID)
+    cached = _ENTRIES.get(key)
+    if cached is not None and cached[0] == mark:
+        return list(cached[1])
+    found = _read_entries()
+    _ENTRIES[key] = (mark, found)
+    return list(found)
+
+
+def _read_entries() -> list[Entry]:
     seqs = dict(
         LedgerEntry.objects.filter(registry=CHAIN_LOG, topic=MEMBERSHIP_TOPIC).values_list(
             "originator_id", "seq"
@@ -128,35 +156,135 @@ def entries() -> list[Entry]:
     )
 
 
-_REPLAYED: dict[tuple[str, str], tuple[tuple[tuple[int, str], ...], MemberLog]] = {}
-"""The last replay per (database, chain) and the entries it replayed: the host
-asks for the lists at every proposal and finalization, and the entries'
-signatures need checking only when they changed."""
+_REPLAYED: dict[tuple[str, str], tuple[tuple[tuple[int, int, str], ...], MemberLog]] = {}
+"""The last replay per (database, chain) and the entries it replayed with their
+sealing blocks: the host asks for the lists at every proposal and
+finalization, and the entries' signatures need checking only when they changed."""
+
+
+def sealed_at(seq: int, last: int) -> int:
+    """The height of the block sealing chain-log entry ``seq`` (the next one,
+    ``last + 1``, while none of the blocks up to ``last`` does)."""
+    # The first block reaching ``seq`` has the smallest such size, read off the
+    # (registry, size, block) index however long the chain.
+    first = (
+        BlockLog.objects.filter(registry=CHAIN_LOG, size__gte=seq)
+        .order_by("size", "block_id")
+        .values_list("block__height", "size")
+        .first()
+    )
+    return sealing_height(seq, [first] if first is not None else [(last, 0)])
+
+
+def entry_originator(record: Mapping[str, Any]) -> UUID:
+    """The originator id of a membership entry in the chain log: a node finds the
+    entry's seq (and so the block sealing it) among its leaves by it."""
+    return chainlog.event_id(
+        "membership", int(record["height"]), change_digest(record["change"]).hex()
+    )
 
 
 def recorded_log() -> MemberLog:
     """The member lists replayed from the chain log (not ``started`` before a genesis).
 
+    Each entry applies as the block that seals it makes it (deterministic
+    activation, docs/chain-format.md): a late entry from a later epoch start.
     A copy: the caller may apply a change to it without touching the cache.
     """
     found = entries()
+    last = last_block()
     key = (str(connection.settings_dict["NAME"]), settings.RIIK_CHAIN_ID)
     # The canonical payloads identify the entries (a rolled-back entry's seq may
     # be reused by another).
-    replayed = tuple((entry.seq, json.dumps(entry.record, sort_keys=True)) for entry in found)
+    replayed = tuple(
+        (entry.seq, sealed_at(entry.seq, last), json.dumps(entry.record, sort_keys=True))
+        for entry in found
+    )
     cached = _REPLAYED.get(key)
     if cached is not None and cached[0] == replayed:
         return copy.deepcopy(cached[1])
+    log = _replay(found, [sealing for _, sealing, _ in replayed])
+    _REPLAYED[key] = (replayed, copy.deepcopy(log))
+    return log
+
+
+def _replay(found: Sequence[Entry], sealing: Sequence[int | None]) -> MemberLog:
+    """The replay of ``found``, each entry sealed at its ``sealing`` height (None: in time)."""
     log = MemberLog(settings.RIIK_CHAIN_ID)
-    for entry in found:
+    for entry, sealed in zip(found, sealing, strict=True):
         where = f"registry {CHAIN_LOG} seq {entry.seq}"
         try:
-            log.apply(entry.record, where)
+            log.apply(entry.record, where, sealed_at=sealed)
         except MemberLogError as error:
             # Only a tampered log gets here: nothing is signed on top of it.
             raise MemberLogError(f"{where}: {error}") from None
-    _REPLAYED[key] = (replayed, copy.deepcopy(log))
     return log
+
+
+def follow_sealing() -> bool:
+    """Make the member rows (the header's history) state the ranges of entries
+    sealed late; True when rows changed.
+
+    A cluster's entry is recorded with the ranges of its ``from_height``; when
+    the block sealing it comes after that block, it applies from a later
+    epoch start (:func:`recorded_log`), and the keys it touches get the ranges
+    that replay gives. Idempotent; the cluster host calls it as blocks come in.
+    Must run inside ``transaction.atomic()``.
+    """
+    found = entries()
+    last = last_block()
+    sealing = [sealed_at(entry.seq, last) for entry in found]
+    late = tuple(
+        (entry.seq, sealed)
+        for entry, sealed in zip(found, sealing, strict=True)
+        if entry.kind != "genesis" and sealed > int(entry.record["from_height"])
+    )
+    key = (str(connection.settings_dict["NAME"]), settings.RIIK_CHAIN_ID)
+    if not late or _FOLLOWED.get(key) == late:
+        return False
+    serialize_with_sealing()  # as a recorded change does, before the rows change
+    in_time = _replay(found, [None] * len(found)).history()
+    log = _replay(found, sealing)
+    deferred = log.history()
+    mirror = Validator.objects.filter(tier="supernode").exists()
+    for name in sorted(in_time.keys() | deferred.keys()):
+        if in_time.get(name) != deferred.get(name):
+            _set_rows(log, name, in_time.get(name, ()), deferred.get(name, ()), mirror)
+    _FOLLOWED[key] = late
+    return True
+
+
+_FOLLOWED: dict[tuple[str, str], tuple[tuple[int, int], ...]] = {}
+"""Per (database, chain), the late entries and sealing heights the rows follow."""
+
+
+def _set_rows(
+    log: MemberLog,
+    name: tuple[str, str, bytes],
+    in_time: Sequence[tuple[int, int | None]],
+    deferred: Sequence[tuple[int, int | None]],
+    mirror: bool,
+) -> None:
+    """Make the rows of one key state ``deferred`` (they stated ``in_time``, or an
+    earlier deferral). A first range that deferral did not move keeps its row's
+    first block: a chain whose genesis came after its first blocks lists its
+    keys from there."""
+    tier, member, kid = name
+    public = log.public_key(tier, member, kid)
+    assert public is not None
+    kept: int | None = None
+    if in_time and deferred and in_time[0][0] == deferred[0][0]:
+        kept = (
+            _rows(tier, member, kid.hex(), mirror)[0]
+            .order_by("added_at_height")
+            .values_list("added_at_height", flat=True)
+            .first()
+        )
+    for rows in _rows(tier, member, kid.hex(), mirror):
+        rows.delete()
+    for index, (start, end) in enumerate(deferred):
+        first = kept if index == 0 and kept is not None else start
+        _create_row(tier, member, public, kid.hex(), first, end, mirror)
 
 
 SEALING_LOCK = 0x7269696B_6D656D62
@@ -230,10 +358,7 @@ def append_change(
         description = log.apply(record, "this change")
     except MemberLogError as error:
         raise MembershipCommandError(str(error)) from None
-    digest = change_digest(change).hex()
-    entry = chainlog.append(
-        chainlog.event_id("membership", height, digest), MEMBERSHIP_TOPIC, record
-    )
+    entry = chainlog.append(entry_originator(record), MEMBERSHIP_TOPIC, record)
     if sync:
         _sync_rows(log, before, log.history())
     last = last_block()

@@ -224,6 +224,27 @@ class ReplicaLeaf(models.Model):
         return f"{self.registry} #{self.seq}"
 
 
+class ReplicaSubtree(models.Model):
+    """Hash of a complete Merkle subtree of a cluster node's replica (level 0: leaf hashes).
+
+    Kept as the ledger keeps :class:`chain.ledger.models.LedgerSubtree`, so
+    that the node's roots and proofs cost O(log n) reads, not a pass over
+    its replica.
+    """
+
+    pk = models.CompositePrimaryKey("registry", "level", "idx")
+    registry = models.CharField(max_length=32)
+    level = models.SmallIntegerField()
+    idx = models.BigIntegerField()
+    hash = models.BinaryField(max_length=32)
+
+    class Meta:
+        app_label = "chain"
+
+    def __str__(self) -> str:
+        return f"{self.registry} subtree {self.level}/{self.idx}"
+
+
 class ConsensusEvidence(models.Model):
     """Proof that a member equivocated: two different votes it signed for one slot.
 

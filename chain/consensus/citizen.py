@@ -62,7 +62,10 @@ from chain.consensus.node import SUPERNODES, Alarm, ChainNode, Cosigned, Timeout
 __all__ = [
     "CitizenNode",
     "LogSource",
+    "MemoryStore",
+    "PrefixStore",
     "Replica",
+    "ReplicaStore",
     "answer_challenge",
     "check_consistency",
     "new_challenge",
@@ -70,6 +73,8 @@ __all__ = [
 ]
 
 Logs = Mapping[str, tuple[int, bytes]]
+Subtree = tuple[int, int, bytes]
+"""A perfect subtree ``(level, index, hash)`` completed by an append."""
 
 
 class LogSource(Protocol):
@@ -84,30 +89,204 @@ class LogSource(Protocol):
         ...
 
 
+class ReplicaStore(Protocol):
+    """Where a :class:`Replica` keeps its leaves and the hashes of their perfect subtrees.
+
+    In memory (:class:`MemoryStore`), or a table of the node's database: the
+    replica only ever reads O(log n) hashes and one leaf per question, so a
+    store never has to hand over a whole log.
+    """
+
+    def held(self, registry: str) -> int:
+        """How many leaves of ``registry`` the store holds."""
+        ...
+
+    def leaf(self, registry: str, seq: int) -> bytes | None:
+        """Raw data of leaf ``seq`` (1-based), None when not held."""
+        ...
+
+    def subtrees(self, registry: str) -> merkle.Fetch:
+        """A ``fetch`` of the stored perfect subtree hashes of ``registry``."""
+        ...
+
+    def keep(
+        self,
+        registry: str,
+        start: int,
+        leaves: Sequence[bytes],
+        nodes: Sequence[Subtree],
+    ) -> None:
+        """Store leaves ``start + 1 ..`` and the perfect subtrees they complete."""
+        ...
+
+
 @dataclass
-class Replica:
-    """A citizen's copy of the registry logs' leaves (in memory; a table in production)."""
+class MemoryStore:
+    """A :class:`ReplicaStore` in memory (the simulator's and the tests' citizens)."""
 
     leaves: dict[str, list[bytes]] = field(default_factory=dict)
+    hashes: dict[str, dict[tuple[int, int], bytes]] = field(default_factory=dict)
+
+    def held(self, registry: str) -> int:
+        """How many leaves of ``registry`` the store holds."""
+        return len(self.leaves.get(registry, ()))
+
+    def leaf(self, registry: str, seq: int) -> bytes | None:
+        """Raw data of leaf ``seq`` (1-based), None when not held."""
+        held = self.leaves.get(registry, [])
+        return held[seq - 1] if 1 <= seq <= len(held) else None
+
+    def subtrees(self, registry: str) -> merkle.Fetch:
+        """A ``fetch`` of the stored perfect subtree hashes of ``registry``."""
+        hashes = self.hashes.get(registry, {})
+        return lambda keys: {key: hashes[key] for key in keys if key in hashes}
+
+    def keep(
+        self,
+        registry: str,
+        start: int,
+        leaves: Sequence[bytes],
+        nodes: Sequence[Subtree],
+    ) -> None:
+        """Store leaves ``start + 1 ..`` and the perfect subtrees they complete."""
+        held = self.leaves.setdefault(registry, [])
+        if start != len(held):
+            raise ValueError(
+                f"{registry}: leaves from {start + 1} would leave a gap after {len(held)}"
+            )
+        held.extend(leaves)
+        self.hashes.setdefault(registry, {}).update(
+            ((level, index), digest) for level, index, digest in nodes
+        )
+
+
+class PrefixStore:
+    """A :class:`ReplicaStore` over leaves that ``base`` already holds: it keeps only
+    how far the citizen has checked them.
+
+    For a citizen that fills its replica from a copy kept beside it (a
+    cluster node's leaf table, the devnet host's ledger): a second copy of
+    every leaf and hash would prove nothing more. The citizen still hashes
+    every new leaf onto its own frontier before :meth:`keep` is called.
+    """
+
+    def __init__(self, base: ReplicaStore, sizes: Mapping[str, int] | None = None) -> None:
+        self.base = base
+        self.sizes = dict(sizes or {})
+
+    def held(self, registry: str) -> int:
+        """How many leaves of ``registry`` the citizen has checked."""
+        return self.sizes.get(registry, 0)
+
+    def leaf(self, registry: str, seq: int) -> bytes | None:
+        """Raw data of leaf ``seq`` (1-based) from the base, None when not checked."""
+        return self.base.leaf(registry, seq) if 1 <= seq <= self.held(registry) else None
+
+    def subtrees(self, registry: str) -> merkle.Fetch:
+        """The base's stored subtree hashes."""
+        return self.base.subtrees(registry)
+
+    def keep(
+        self,
+        registry: str,
+        start: int,
+        leaves: Sequence[bytes],
+        nodes: Sequence[Subtree],
+    ) -> None:
+        """Record that leaves ``start + 1 ..`` were checked (the base already stores them)."""
+        held = self.held(registry)
+        if start != held:
+            raise ValueError(f"{registry}: leaves from {start + 1} would leave a gap after {held}")
+        self.sizes[registry] = start + len(leaves)
+
+
+class Replica:
+    """A citizen's copy of the registry logs, with an incremental Merkle state per log.
+
+    The root of a log is its :class:`~chain.merkle.MerkleFrontier`'s, so
+    appending a block's leaves costs O(new leaves + log n), never a pass over
+    the log; proofs are read from the store's subtree hashes. ``leaves``
+    (registry -> raw leaves) seeds a replica kept in memory.
+    """
+
+    def __init__(
+        self,
+        leaves: Mapping[str, Sequence[bytes]] | None = None,
+        *,
+        store: ReplicaStore | None = None,
+    ) -> None:
+        self.store: ReplicaStore = store if store is not None else MemoryStore()
+        self._frontiers: dict[str, merkle.MerkleFrontier] = {}
+        for registry, data in (leaves or {}).items():
+            self.append(registry, data)
+
+    @property
+    def leaves(self) -> dict[str, list[bytes]]:
+        """The leaves of a replica kept in memory (its :class:`MemoryStore`'s)."""
+        if not isinstance(self.store, MemoryStore):
+            raise TypeError("only a replica kept in memory has its leaves at hand")
+        return self.store.leaves
+
+    def frontier(self, registry: str) -> merkle.MerkleFrontier:
+        """The right edge of ``registry``'s tree (read from the store once, then kept)."""
+        frontier = self._frontiers.get(registry)
+        if frontier is None:
+            size = self.store.held(registry)
+            frontier = merkle.MerkleFrontier.from_store(size, self.store.subtrees(registry))
+            self._frontiers[registry] = frontier
+        return frontier
 
     def size(self, registry: str) -> int:
         """Leaves held of ``registry``."""
-        return len(self.leaves.get(registry, ()))
+        return self.frontier(registry).size
+
+    def extended(
+        self, registry: str, data: Sequence[bytes]
+    ) -> tuple[merkle.MerkleFrontier, list[Subtree]]:
+        """The frontier after appending ``data`` and the subtrees it completes (nothing kept)."""
+        current = self.frontier(registry)
+        frontier = merkle.MerkleFrontier(current.size, list(current.hashes))
+        nodes = [node for leaf in data for node in frontier.append(merkle.leaf_hash(leaf))]
+        return frontier, nodes
 
     def append(self, registry: str, data: Sequence[bytes]) -> None:
         """Append leaves at the end of ``registry``'s copy."""
-        self.leaves.setdefault(registry, []).extend(data)
+        frontier, nodes = self.extended(registry, data)
+        self.keep(registry, data, frontier, nodes)
+
+    def keep(
+        self,
+        registry: str,
+        data: Sequence[bytes],
+        frontier: merkle.MerkleFrontier,
+        nodes: Sequence[Subtree],
+    ) -> None:
+        """Store ``data`` with what :meth:`extended` computed for it."""
+        self.store.keep(registry, self.size(registry), data, nodes)
+        self._frontiers[registry] = frontier
 
     def root(self, registry: str, size: int) -> bytes:
         """Merkle root of the first ``size`` leaves."""
-        return merkle.root_hash(self.leaves.get(registry, [])[:size])
+        frontier = self.frontier(registry)
+        if size == frontier.size:
+            return frontier.root()
+        if not 0 <= size < frontier.size:
+            raise ValueError(f"replica of {registry} holds {frontier.size} leaves, not {size}")
+        return merkle.root_from_store(size, self.store.subtrees(registry))
 
     def prove(self, registry: str, seq: int, size: int) -> tuple[bytes, tuple[bytes, ...]] | None:
         """Leaf ``seq`` (1-based) and its inclusion proof in the tree of ``size``, if held."""
-        held = self.leaves.get(registry, [])
-        if not 1 <= seq <= size <= len(held):
+        if not 1 <= seq <= size <= self.size(registry):
             return None
-        return held[seq - 1], tuple(merkle.inclusion_proof(held[:size], seq - 1))
+        leaf = self.store.leaf(registry, seq)
+        if leaf is None:
+            return None
+        return leaf, self.inclusion_proof(registry, seq, size)
+
+    def inclusion_proof(self, registry: str, seq: int, size: int) -> tuple[bytes, ...]:
+        """Inclusion proof of leaf ``seq`` (1-based) in the tree of ``size``, from the store."""
+        ranges = merkle.inclusion_ranges(seq - 1, size)
+        return tuple(merkle.proof_from_store(ranges, self.store.subtrees(registry)))
 
 
 def check_consistency(old: Logs, new: Logs, proofs: Mapping[str, Sequence[bytes]]) -> str | None:
@@ -213,6 +392,9 @@ class CitizenNode(ChainNode):
         self._last_vote: Vote | None = None
         self._waiting: tuple[str, CosignRequest] | None = None
         """The highest request that waits for the final blocks before it."""
+        self._scrub_turn = 0
+        self._scrubbed: dict[str, int] = {}
+        """The entry of each log :meth:`_scrub` re-checked last."""
 
     def _on_message(self, src: str, message: Any) -> None:
         if isinstance(message, CosignRequest):
@@ -337,31 +519,70 @@ class CitizenNode(ChainNode):
         return True
 
     def _own_proofs(self, logs: Logs) -> dict[str, Sequence[bytes]]:
-        """Consistency proofs from the last cosigned sizes, fetched from the citizen's source."""
+        """Consistency proofs from the last cosigned sizes, fetched from the citizen's source.
+
+        A log with nothing new needs none (its proof is empty): no question to the source.
+        """
         assert self.source is not None
-        proofs = {}
+        proofs: dict[str, Sequence[bytes]] = {}
         for registry, (size, _) in logs.items():
             old_size = self.last.logs.get(registry, (0, b""))[0]
-            if old_size <= size:
+            if old_size < size:
                 proofs[registry] = self.source.consistency_proof(registry, old_size, size)
         return proofs
 
     def _replicate(self, logs: Logs) -> str | None:
-        """Fetch the new leaves and check they hash to the checkpoint's roots."""
+        """Fetch the new leaves and check they extend the replica to the checkpoint's roots.
+
+        Only the new leaves are hashed, onto each log's frontier, so the work
+        grows with the block, not with the log; a log with nothing new is
+        not asked for. One entry held from before is re-checked as well
+        (:meth:`_scrub`), which finds a replica that lost data without
+        re-reading it whole.
+        """
         assert self.source is not None
-        fetched: dict[str, Sequence[bytes]] = {}
+        grown: dict[str, tuple[Sequence[bytes], merkle.MerkleFrontier, list[Subtree]]] = {}
         for registry, (size, root) in logs.items():
             held = self.replica.size(registry)
             if held > size:
                 # We hold more than the checkpoint commits to: it cannot be ours.
                 return f"replica of {registry} holds {held} entries, checkpoint only {size}"
-            new = self.source.leaves(registry, held, size)
-            leaves = [*self.replica.leaves.get(registry, []), *new]
-            if len(leaves) != size or merkle.root_hash(leaves) != root:
+            new = self.source.leaves(registry, held, size) if held < size else ()
+            frontier, nodes = self.replica.extended(registry, new)
+            if frontier.size != size or frontier.root() != root:
                 return f"replica of {registry} does not hash to the checkpoint root"
-            fetched[registry] = new
-        for registry, new in fetched.items():
-            self.replica.append(registry, new)
+            grown[registry] = (new, frontier, nodes)
+        reason = self._scrub(logs)
+        if reason is not None:
+            return reason
+        for registry, (new, frontier, nodes) in grown.items():
+            if new:
+                self.replica.keep(registry, new, frontier, nodes)
+        return None
+
+    def _scrub(self, logs: Logs) -> str | None:
+        """Re-check one held entry against the root it was checked against (None when it holds).
+
+        Round robin over the logs and, within a log, over its entries: every
+        entry is re-checked in turn at O(log n) per block.
+        """
+        registries = [r for r in sorted(logs) if self.replica.size(r)]
+        if not registries:
+            return None
+        registry = registries[self._scrub_turn % len(registries)]
+        self._scrub_turn += 1
+        held = self.replica.size(registry)
+        seq = self._scrubbed.get(registry, 0) % held + 1
+        self._scrubbed[registry] = seq
+        leaf = self.replica.store.leaf(registry, seq)
+        if leaf is None or not merkle.verify_inclusion(
+            merkle.leaf_hash(leaf),
+            seq - 1,
+            held,
+            list(self.replica.inclusion_proof(registry, seq, held)),
+            self.replica.root(registry, held),
+        ):
+            return f"replica of {registry}: entry {seq} no longer proves against its root"
         return None
 
     # -- persistence --

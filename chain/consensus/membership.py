@@ -31,7 +31,7 @@ from chain import memberlog, notes
 from chain.consensus.crypto import ALG, SignatureVerifier, Signer
 from chain.consensus.messages import Tier, Vote
 from chain.memberlog import elect_board
-from chain.protocol import TIERS, max_faulty, quorum
+from chain.protocol import TIERS, activation_height, max_faulty, quorum
 
 __all__ = [
     "AddMember",
@@ -108,7 +108,11 @@ class Member:
 
 
 class ValidatorSet:
-    """One tier's members at one epoch: quorum, proposer order and vote checks."""
+    """One tier's members at one epoch: quorum, proposer order and vote checks.
+
+    ``names``, ``len()``, the quorum and the proposer order count only the
+    members with a key valid at the epoch (docs/consensus.md, Membership).
+    """
 
     __slots__ = (
         "_members",
@@ -135,7 +139,13 @@ class ValidatorSet:
         self.tier = tier
         self.epoch = epoch
         self._members = {member.name: member for member in sorted(members, key=lambda m: m.name)}
-        self.names: tuple[str, ...] = tuple(self._members)
+        # n counts only the members holding a key valid at this epoch: a
+        # revoked key signs nothing, so counting it would leave a board of
+        # four with two revoked unable ever to reach three votes. A revoked
+        # member stays known, so its vote is an unknown key, not a stranger's.
+        self.names: tuple[str, ...] = tuple(
+            name for name, member in self._members.items() if member.current_key(epoch) is not None
+        )
         size = len(self.names)
         if threshold is None:
             self.quorum = quorum(size)
@@ -592,7 +602,8 @@ class Membership:
             threshold = None
         else:
             members = list(state.citizens.values())
-            threshold = min(state.citizen_threshold, len(members)) if members else None
+            signing = sum(1 for m in members if m.current_key(epoch) is not None)
+            threshold = min(state.citizen_threshold, signing) if signing else None
         result = ValidatorSet(
             chain_id=self.chain_id,
             tier=tier,
@@ -655,20 +666,41 @@ class Membership:
                 f"{len(valid)} valid supernode signatures, {supernodes.quorum} needed"
             )
 
-    def apply(self, cert: ChangeCertificate) -> int:
+    def apply(
+        self, cert: ChangeCertificate, *, sealed_at: int | None = None, decided: int = 0
+    ) -> int:
         """Apply a certified change; return the epoch it takes effect in.
 
+        The change applies from the first block of the next epoch, or, when its
+        entry was sealed after that block (``sealed_at``, the height of the
+        final block that seals it), from :func:`chain.protocol.activation_height`
+        (the rule of :meth:`chain.memberlog.MemberLog.apply`), never before an
+        earlier change. ``decided`` is the highest height the caller has
+        already voted on or decided: a change that would apply at or below it
+        is refused, since those blocks are never judged again with other lists
+        (the caller waits for the sealing block, which defers it).
+
         Raises :class:`MembershipError` when the supernode quorum certificate
-        is missing or invalid, when the change is out of chain order, or when
-        it is not allowed (an unknown member, an election that does not match
-        the votes, ...). Nothing changes then.
+        is missing or invalid, when the change is out of chain order, when it
+        would re-judge a decided block, or when it is not allowed (an unknown
+        member, an election that does not match the votes, ...). Nothing
+        changes then.
         """
         if cert.height < max(self._last_height, 1):
             raise MembershipError(
                 f"change at height {cert.height} is before the last change ({self._last_height})"
             )
         self._check_votes(cert, self.validator_set("supernode", cert.height))
-        effective = self.epoch_of(cert.height) + 1
+        first = activation_height(
+            (self.epoch_of(cert.height) + 1) * self.epoch_length + 1, sealed_at, self.epoch_length
+        )
+        effective = max(self.epoch_of(first), self._epochs[-1])
+        if effective * self.epoch_length + 1 <= decided:
+            raise MembershipError(
+                f"{cert.change.record()['type']} at height {cert.height} would apply from block "
+                f"{effective * self.epoch_length + 1}, but block {decided} is decided already: "
+                "decided blocks are never judged again (it applies once its sealing block is known)"
+            )
         state = self._states[-1].copy()
         try:
             self._change(state, cert.change, effective)

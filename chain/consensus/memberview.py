@@ -4,7 +4,8 @@ and its vote on a change the registry host proposes.
 Pure: no Django, no I/O. A node replays the chain log's membership entries
 with :class:`chain.memberlog.MemberLog` (the verifiers' rules) and applies
 each one to the :class:`~chain.consensus.membership.Membership` its state
-machines read, so from an entry's ``from_height`` on they use the new lists.
+machines read, so from the block the entry applies to (its ``from_height``,
+or later when a final block sealed it late) they use the new lists.
 An entry is accepted only when its certificate verifies against this node's
 own view; one that does not (or that contradicts an entry held) stops the
 replay and changes nothing.
@@ -18,7 +19,7 @@ the same rules as the replay.
 from __future__ import annotations
 
 import copy
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -37,8 +38,13 @@ __all__ = [
     "MemberProposal",
     "MemberView",
     "MemberViewError",
+    "SealedAt",
     "VoteAnswer",
 ]
+
+SealedAt = Callable[[Mapping[str, Any]], int | None]
+"""The height of the final block that seals a membership entry (the first whose
+``consensus`` log reaches its seq), None while no final block a node holds does."""
 
 
 class MemberViewError(ValueError):
@@ -92,14 +98,20 @@ class VoteAnswer:
     signer: str
     vote: Vote | None
     reason: str = ""
+    behind: bool = False
+    """Refused only because the node has not applied every recorded entry yet
+    (one waits for a final block sealing it): asking again later may succeed."""
 
     def to_record(self) -> dict[str, Any]:
-        """JSON-native form (the reply message)."""
-        return {
+        """JSON-native form (the reply message; ``behind`` only when true)."""
+        record: dict[str, Any] = {
             "signer": self.signer,
             "vote": None if self.vote is None else self.vote.to_record(),
             "reason": self.reason,
         }
+        if self.behind:
+            record["behind"] = True
+        return record
 
 
 class MemberView:
@@ -117,14 +129,30 @@ class MemberView:
         except (MemberLogError, MembershipError) as error:
             raise MemberViewError(f"genesis: {error}") from None
         self.entries: list[dict[str, Any]] = [dict(genesis)]
+        self.starts: list[int] = [int(genesis["from_height"])]
+        """The first block each entry applies to (a late one's is deferred)."""
 
     @property
     def chain_id(self) -> str:
         """The chain whose membership this is."""
         return self.log.chain_id
 
-    def apply(self, records: Sequence[Mapping[str, Any]]) -> list[str]:
+    def apply(
+        self,
+        records: Sequence[Mapping[str, Any]],
+        sealed_at: SealedAt | None = None,
+        decided: int = 0,
+    ) -> list[str]:
         """Apply the entries of ``records`` (the log's, genesis first) not held yet.
+
+        With ``sealed_at``, an entry applies only once a final block this
+        node holds seals it, from the block that sealing gives
+        (:func:`chain.protocol.activation_height`, the verifiers' rule); it
+        and the entries after it wait until then (changes apply in log
+        order). Without it every entry is taken as sealed in time.
+        ``decided`` is the highest block this node decided: a change that
+        would apply at or below it is refused (decided blocks are never
+        judged again).
 
         Returns a description of each newly applied change. Raises
         :class:`MemberViewError` at the first entry that contradicts one held
@@ -136,14 +164,19 @@ class MemberView:
                 if canonical(dict(record)) != canonical(self.entries[index]):
                     raise MemberViewError(f"membership entry {index} differs from the one held")
                 continue
-            done.append(self._apply_one(index, record))
+            sealing = None if sealed_at is None else sealed_at(record)
+            if sealed_at is not None and sealing is None:
+                break  # not sealed by a final block yet: it and the later ones wait
+            done.append(self._apply_one(index, record, sealing, decided))
         return done
 
-    def _apply_one(self, index: int, record: Mapping[str, Any]) -> str:
+    def _apply_one(
+        self, index: int, record: Mapping[str, Any], sealed_at: int | None, decided: int
+    ) -> str:
         where = f"membership entry {index}"
         trial = copy.deepcopy(self.log)
         try:
-            description = trial.apply(record, where)
+            description = trial.apply(record, where, sealed_at=sealed_at)
             certificate = certificate_of_entry(record)
         except (MemberLogError, MembershipError) as error:
             raise MemberViewError(f"{where}: {error}") from None
@@ -151,28 +184,31 @@ class MemberView:
             # A consensus-mode switch happens on the host, not among running nodes.
             raise MemberViewError(f"{where}: a new genesis is not applied by a running cluster")
         try:
-            epoch = self.membership.apply(certificate)
+            epoch = self.membership.apply(certificate, sealed_at=sealed_at, decided=decided)
         except MembershipError as error:
             raise MemberViewError(f"{where}: {error}") from None
         first = epoch * self.membership.epoch_length + 1
-        if first != record.get("from_height"):  # the two replays disagree: never sign on it
-            raise MemberViewError(f"{where}: applies from block {first}, the entry says otherwise")
+        if first != trial.last_start:  # the two replays disagree: never sign on it
+            raise MemberViewError(
+                f"{where}: applies from block {first}, the replay says {trial.last_start}"
+            )
         self.log = trial
         self.entries.append(dict(record))
+        self.starts.append(first)
         return description
 
     def key_starts(self, tier: str, name: str) -> list[tuple[int, bytes]]:
         """``(first block, public key)`` of each key a member was given, oldest first
         (a node builds its :class:`~chain.consensus.crypto.KeyRing` from them)."""
         found: list[tuple[int, bytes]] = []
-        for record in self.entries:
+        for record, start in zip(self.entries, self.starts, strict=True):
             change = record.get("change", {})
             if (change.get("type"), change.get("tier"), change.get("name")) == (
                 "rotate-key",
                 tier,
                 name,
             ):
-                found.append((int(record["from_height"]), bytes.fromhex(change["public_key"])))
+                found.append((start, bytes.fromhex(change["public_key"])))
         return found
 
     def answer(self, proposal: MemberProposal, signer: Signer, started: int) -> VoteAnswer:
@@ -189,9 +225,12 @@ class MemberView:
         if proposal.chain_id != self.chain_id:
             return refuse(f"chain {proposal.chain_id!r} is not {self.chain_id!r}")
         if proposal.entries != len(self.entries):
-            return refuse(
+            return VoteAnswer(
+                signer.name,
+                None,
                 f"{signer.name} holds {len(self.entries)} membership entries, "
-                f"the host {proposal.entries}"
+                f"the host {proposal.entries}",
+                behind=len(self.entries) < proposal.entries,
             )
         key = signer.at(proposal.height)
         if (signer.name, key.key_id) not in self.log.keys_at("supernode", proposal.height):

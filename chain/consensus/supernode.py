@@ -388,7 +388,12 @@ class SupernodeNode(BftNode):
         proofs = {}
         for registry, (size, _) in logs.items():
             old_size = min(old_sizes.get(registry, 0), size)
-            proofs[registry] = tuple(self.log_source.consistency_proof(registry, old_size, size))
+            # A log with nothing new has the empty proof: no question to the source.
+            proofs[registry] = (
+                tuple(self.log_source.consistency_proof(registry, old_size, size))
+                if old_size < size
+                else ()
+            )
         return CosignRequest(final, dict(old_sizes), proofs)
 
     def _on_cosign_conflict(self, src: str, answer: CosignConflict) -> None:

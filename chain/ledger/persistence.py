@@ -8,6 +8,7 @@ runner that is the test database.
 
 from __future__ import annotations
 
+from django.conf import settings as django_settings
 from django.db import connections
 
 SQLITE_ENGINE = "django.db.backends.sqlite3"
@@ -39,8 +40,9 @@ def event_store_env(*, create_tables: bool = False) -> dict[str, str]:
             "POSTGRES_PORT": str(settings.get("PORT") or "5432"),
             "POSTGRES_USER": str(settings.get("USER") or "postgres"),
             "POSTGRES_PASSWORD": str(settings.get("PASSWORD") or ""),
-            "POSTGRES_POOL_SIZE": "4",
-            "POSTGRES_MAX_OVERFLOW": "8",
+            # One pool per process, shared by every registry (chain.ledger.postgres).
+            "POSTGRES_POOL_SIZE": str(django_settings.RIIK_DB_POOL_SIZE),
+            "POSTGRES_MAX_OVERFLOW": str(django_settings.RIIK_DB_POOL_OVERFLOW),
             "POSTGRES_LOCK_TIMEOUT": "30",
             "POSTGRES_ENABLE_DB_FUNCTIONS": "n",
             "CREATE_TABLE": create_table,

@@ -3,21 +3,44 @@
 Selected by ``PERSISTENCE_MODULE=chain.ledger.postgres:LedgerPostgresFactory``.
 The database-function insert path (``POSTGRES_ENABLE_DB_FUNCTIONS``) bypasses
 the hooks used here, so this factory refuses it.
+
+Several processes write one log here (gunicorn and Celery workers), so the
+head of the log is never known in advance: the envelopes and payload hashes
+are prepared before the event store takes its table lock, and under the lock
+one statement, ``ledger_append()`` (migration ``chain.0011``), reads the head
+and writes the entries, subtrees and new head in the database. It rides the
+event store's own pipeline: no round trip and no Python while the lock is
+held, and nothing to collide on (ADR 0055).
+
+Every registry's application in a process shares ONE datastore, so one
+bounded connection pool (``POSTGRES_POOL_SIZE`` + ``POSTGRES_MAX_OVERFLOW``,
+from ``RIIK_DB_POOL_SIZE`` / ``RIIK_DB_POOL_OVERFLOW``): a pool per registry
+made each server process hold 20-30 connections (docs/guide-operator.md).
 """
 
 from __future__ import annotations
 
+import os
+import threading
 from collections.abc import Sequence
-from functools import partial
+from datetime import UTC, datetime
 from typing import Any
+from uuid import UUID
 
 from eventsourcing.persistence import ApplicationRecorder, StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder, PostgresDatastore, PostgresFactory
+from eventsourcing.utils import Environment, EnvType
 from psycopg import Cursor
 from psycopg.rows import DictRow
 
+from chain.encoding import timestamp
+from chain.ledger.appender import PreparedEntries, StoredEventRef, prepare_entries
 from chain.ledger.sqlite import events_table
-from chain.ledger.writer import LedgerWriter, insert_with_ledger
+
+APPEND = (
+    "SELECT ledger_append(%s, %s::uuid[], %s::bigint[], %s::text[], %s, "
+    "%s::bytea[], %s::bytea[], %s::bytea[])"
+)
 
 
 class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
@@ -25,32 +48,110 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
 
     def __init__(self, datastore: PostgresDatastore, registry: str):
         super().__init__(datastore, events_table_name=events_table(registry))
-        self.ledger = LedgerWriter(
-            registry, "%s", lambda value: value, execute_options={"prepare": False}
-        )
+        self.registry = registry
 
     def insert_events(
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
-        """Insert events with their ledger entries (see :func:`insert_with_ledger`)."""
-        return insert_with_ledger(
-            partial(super().insert_events, stored_events, **kwargs), self.ledger
+        """Insert events with their ledger entries, prepared here, before the lock."""
+        prepared = prepare_entries(
+            self.registry,
+            [
+                StoredEventRef(
+                    originator_id=str(event.originator_id),
+                    originator_version=event.originator_version,
+                    topic=event.topic,
+                    state=event.state,
+                )
+                for event in stored_events
+            ],
+            timestamp(datetime.now(UTC)),
         )
+        notification_ids: Sequence[int] | None = super().insert_events(
+            stored_events, ledger_entries=prepared, **kwargs
+        )
+        return notification_ids
 
     def _insert_stored_events(
-        self, curs: Cursor[DictRow], stored_events: Sequence[StoredEvent], **kwargs: Any
+        self,
+        curs: Cursor[DictRow],
+        stored_events: Sequence[StoredEvent],
+        **kwargs: Any,
     ) -> None:
         # super() takes the EXCLUSIVE lock on this registry's events table
-        # first, so ledger order is commit order. The ledger statements use a
-        # cursor of their own: the caller fetches the INSERT's RETURNING rows
-        # from ``curs`` afterwards.
+        # first, so ledger order is commit order. The ledger statement uses a
+        # cursor of its own: the caller fetches the INSERT's RETURNING rows
+        # from ``curs`` afterwards. Its result is not fetched, so it is sent in
+        # the same pipeline as the lock and the event insert; a failure still
+        # surfaces at the event store's sync and rolls both back. Not prepared:
+        # psycopg's automatic preparing inside the pipeline failed under
+        # concurrent writers ("prepared statement does not exist").
+        entries: PreparedEntries = kwargs.pop("ledger_entries")
         super()._insert_stored_events(curs, stored_events, **kwargs)
         with curs.connection.cursor() as ledger_cursor:
-            self.ledger.append(ledger_cursor, stored_events)
+            ledger_cursor.execute(APPEND, append_params(entries), prepare=False)
+
+
+def append_params(entries: PreparedEntries) -> tuple[Any, ...]:
+    """The parameters of :data:`APPEND` for a save's prepared entries."""
+    return (
+        entries.registry,
+        [UUID(originator_id) for originator_id in entries.originator_ids],
+        entries.originator_versions,
+        entries.topics,
+        entries.recorded_at,
+        entries.payload_hashes,
+        [template.head for template in entries.templates],
+        [template.tail for template in entries.templates],
+    )
+
+
+_POOL_KEYS = (
+    PostgresFactory.POSTGRES_DBNAME,
+    PostgresFactory.POSTGRES_HOST,
+    PostgresFactory.POSTGRES_PORT,
+    PostgresFactory.POSTGRES_USER,
+    PostgresFactory.POSTGRES_PASSWORD,
+    PostgresFactory.POSTGRES_SCHEMA,
+    PostgresFactory.POSTGRES_POOL_SIZE,
+    PostgresFactory.POSTGRES_MAX_OVERFLOW,
+    PostgresFactory.POSTGRES_LOCK_TIMEOUT,
+)
+# Datastores shared by the applications of this process: key -> (datastore, users).
+_shared_lock = threading.Lock()
+_shared: dict[tuple[Any, ...], tuple[PostgresDatastore, int]] = {}
 
 
 class LedgerPostgresFactory(PostgresFactory):
-    """Infrastructure factory whose application recorder keeps the ledger."""
+    """Infrastructure factory whose application recorder keeps the ledger.
+
+    Applications with the same database and pool settings share the first
+    one's datastore (and pool) in this process; a forked process makes its
+    own. The pool is closed when the last application using it closes.
+    """
+
+    def __init__(self, env: Environment | EnvType | None):
+        super().__init__(env)
+        # The datastore super() built has not opened its pool: it is
+        # replaced by the shared one before any connection is made.
+        self._shared_key = (os.getpid(), *(self.env.get(name) for name in _POOL_KEYS))
+        with _shared_lock:
+            datastore, users = _shared.get(self._shared_key, (self.datastore, 0))
+            _shared[self._shared_key] = (datastore, users + 1)
+        self.datastore = datastore
+
+    def close(self) -> None:
+        """Release the shared datastore; close its pool if no application uses it any more."""
+        with _shared_lock:
+            entry = _shared.get(self._shared_key)
+            if entry is None or entry[0] is not self.datastore:
+                return  # closed already
+            datastore, users = entry
+            if users > 1:
+                _shared[self._shared_key] = (datastore, users - 1)
+                return
+            del _shared[self._shared_key]
+        super().close()
 
     def application_recorder(self) -> ApplicationRecorder:
         if self.datastore.enable_db_functions:

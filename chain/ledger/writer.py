@@ -1,7 +1,11 @@
-"""Writing ledger rows with the event store's own cursor.
+"""Writing ledger rows from Python with the caller's cursor, after the caller's lock.
 
-Shared by the SQLite and PostgreSQL recorders: the only difference between the
-two is the parameter placeholder and how a UUID column takes its value.
+Used by the SQLite recorder (one writer process, DESIGN.md §7) and by the
+chain's own log (:mod:`chain.ledger.chainlog`, on either database): the only
+difference between the databases is the parameter placeholder and how a UUID
+column takes its value. The PostgreSQL event store, which several processes
+write at once, chains its entries in the database instead
+(:mod:`chain.ledger.postgres`, ADR 0055).
 """
 
 from __future__ import annotations

@@ -87,14 +87,18 @@ class ChainLog:
             return
         before = self.members.history()
         first = not self.members.started
+        last = self.report.last_height
+        # A bundle puts the entries a block adds right before it (§7), so the
+        # block sealing this one is the next; an entry after the last block
+        # is sealed by the next one at the earliest (the host's rule too).
+        sealing = (last or 0) + 1
         try:
-            description = self.members.apply(record, row.where)
+            description = self.members.apply(record, row.where, sealed_at=sealing)
         except MemberLogError as exc:
             fail(f"{row.where}: {exc}")
         except notes.NoteError as exc:
             fail(f"{row.where}: malformed membership change ({exc})")
-        last = self.report.last_height
-        start = record["from_height"]
+        start = record["from_height"] if kind == "genesis" else self.members.last_start
         if last is not None and start <= last and self.members.history() != before:
             if not first:
                 # The blocks from ``start`` were already checked without this

@@ -211,13 +211,20 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             *super().get_urls(),
         ]
 
+    def record_key(self, record: Any) -> str:
+        """The record's key in this admin's URLs (its primary key, unless a public
+        code names it better)."""
+        return str(record.pk)
+
     def change_url(self, record: Any) -> str:
         info = self.opts.app_label, self.opts.model_name
-        return reverse("admin:{}_{}_change".format(*info), args=[quote(record.pk)])
+        return reverse("admin:{}_{}_change".format(*info), args=[quote(self.record_key(record))])
 
     def command_url(self, record: Any, slug: str) -> str:
         info = self.opts.app_label, self.opts.model_name
-        return reverse("admin:{}_{}_command".format(*info), args=[quote(record.pk), slug])
+        return reverse(
+            "admin:{}_{}_command".format(*info), args=[quote(self.record_key(record)), slug]
+        )
 
     def changelist_url(self) -> str:
         return reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist")
@@ -241,12 +248,23 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         extra_context = dict(extra_context or {})
         record = self.get_object(request, unquote(object_id))
         if record is not None and self._can_act(request):
-            extra_context["record_commands"] = [
-                (gettext(command.title), self.command_url(record, command.name))
-                for command in self.record_commands.values()
-                if command.available(record)
-            ]
+            extra_context["record_commands"] = self.offered(request, record)
         return super().change_view(request, object_id, form_url, extra_context)
+
+    def offered(self, request: HttpRequest, record: Any) -> list[tuple[str, str, str]]:
+        """The record's commands this user may issue, as (title, URL, when): a command
+        available now has its URL; one that becomes possible later has none, and
+        says from when."""
+        who = request.user.get_username()
+        offered = []
+        for command in self.record_commands.values():
+            if not command.may(record, who):
+                continue
+            if command.available(record):
+                offered.append((gettext(command.title), self.command_url(record, command.name), ""))
+            elif when := command.not_yet(record):
+                offered.append((gettext(command.title), "", when))
+        return offered
 
     def render_command_form(
         self, request: HttpRequest, form: CommandForm, title: str, record: Any, cancel_url: str
@@ -258,6 +276,7 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             "subtitle": str(record) if record is not None else None,
             "form": form,
             "original": record,
+            "original_url": self.change_url(record) if record is not None else "",
             "cancel_url": cancel_url,
             "has_view_permission": True,
         }
@@ -311,8 +330,11 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             raise Http404("No such record or command")
         # An unavailable command offers no form, but a form posted from a stale
         # page goes to the registry, whose refusal explains what changed.
-        if request.method != "POST" and not spec.available(record):
-            raise Http404("This command is not available for this record")
+        if request.method != "POST":
+            if not spec.may(record, request.user.get_username()):
+                raise PermissionDenied(f"{spec.title}: you may not issue this command on {record}")
+            if not spec.available(record):
+                raise Http404("This command is not available for this record")
         form = spec.form(request.POST if request.method == "POST" else None, record=record)
         if request.method == "POST" and form.is_valid():
             who = request.user.get_username()

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from typing import Any
 
 from django.urls import URLPattern, path
@@ -60,6 +61,15 @@ def _nobody(request: Request) -> Data:
 
 def _always(record: Any) -> bool:
     return True
+
+
+def _anyone(record: Any, who: str) -> bool:
+    """Whoever may issue the registry's commands may issue this one on any record."""
+    return True
+
+
+def _no_date(record: Any) -> date | None:
+    return None
 
 
 @dataclass(frozen=True)
@@ -105,9 +115,13 @@ class Command:
     no API route) and ``reply`` what it answers. ``form`` is the admin's form
     (None: no admin form) and ``done`` its success message;
     ``available(record)`` says whether the admin offers the command on a
-    record. ``caller(request)`` adds what the caller contributes to the API's
-    data (such as the doctor's own code), ``actor(request)`` names who issues
-    it in the events.
+    record now, ``may(record, who)`` whether this user (their username: an
+    official's personal code) may issue it on that record at all (the admin
+    shows only what the user may do), and, for a command not available yet,
+    ``available_from(record)`` the day it becomes possible and ``later`` why
+    (such as "after the appeal period"). ``caller(request)`` adds what the
+    caller contributes to the API's data (such as the doctor's own code),
+    ``actor(request)`` names who issues it in the events.
     """
 
     name: str
@@ -129,6 +143,17 @@ class Command:
     form: type[Any] | None = None
     done: str = ""
     available: Callable[[Any], bool] = field(default=_always)
+    may: Callable[[Any, str], bool] = field(default=_anyone)
+    available_from: Callable[[Any], date | None] = field(default=_no_date)
+    later: str = ""
+
+    def not_yet(self, record: Any) -> str:
+        """For a command not available on ``record`` now: from when it will be, in words
+        (empty if the registry cannot tell)."""
+        since = self.available_from(record)
+        if since is None:
+            return ""
+        return f"available from {since:%Y-%m-%d}" + (f" ({self.later})" if self.later else "")
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,6 @@ from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_
 from rest_framework import serializers
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.generics import GenericAPIView
-from rest_framework.pagination import CursorPagination
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -33,6 +32,7 @@ from rest_framework.views import APIView
 
 from chain import merkle
 from chain.api.hooks import subjects_of
+from chain.api.pagination import CursorPagination
 from chain.api.views import RECEIPT_RESPONSES, entry_or_problem, receipt_or_problem
 from chain.blocks.status import Inclusion, inclusions, ledger_status
 from registries.common.api.problems import problem_responses

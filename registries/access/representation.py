@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from registries.identity.services import is_representative
+from registries.identity.services import current_representation
 
 Representation = Callable[[str, str], bool]
 """``(registry code, personal code) -> bool``: whether the person may act for it now."""
@@ -26,10 +26,19 @@ def register(representation: Representation) -> None:
         _representations.append(representation)
 
 
-def represents(registry_code: str, personal_code: str) -> bool:
-    """Whether the person may act for the organisation now: a representation a
-    registry registered (a seat on a company's current management board) or a
-    current representation recorded by the identity registrar (any organisation)."""
-    return any(
-        representation(registry_code, personal_code) for representation in _representations
-    ) or is_representative(registry_code, personal_code)
+def representation_of(registry_code: str, personal_code: str) -> str | None:
+    """Which current representation lets the person act for the organisation, or None.
+
+    ``identity/<id>``: one recorded by the identity registrar (any organisation),
+    each appointment its own, so an organisation token bound to it does not come
+    back when the person is removed and appointed again. ``registered``: one a
+    registry registered (a seat on a company's current management board); the
+    business registry's read model does not say since when, so a token bound to it
+    ends only once seen without it (:mod:`registries.access.tokens`).
+    """
+    recorded = current_representation(registry_code, personal_code)
+    if recorded is not None:
+        return f"identity/{recorded}"
+    if any(representation(registry_code, personal_code) for representation in _representations):
+        return "registered"
+    return None

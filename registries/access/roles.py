@@ -10,6 +10,11 @@ Anonymous callers get 401 (problem+json), everyone else without the role 403
 with a message such as "only a judge of the court registry may do this". The
 admin uses :func:`user_has_role` for the same check.
 
+An official signs in to the admin with their e-ID for one role
+(:mod:`registries.access.admin_signin`); the session keeps it under
+:data:`SESSION_ROLE`, and each request of the session is served acting only
+in that role (``acting_only_as``), so :func:`user_has_role` honours it alone.
+
 ``allow_superuser=True`` lets a Django superuser act as well: the identity
 registry needs it to bootstrap (someone must appoint the first registrar).
 """
@@ -28,12 +33,17 @@ from registries.identity.domain import article, check_role
 from registries.identity.services import has_role, official_code_of
 
 __all__ = [
+    "SESSION_ROLE",
     "RolePermission",
     "registry_role",
     "request_has_role",
     "role_message",
     "user_has_role",
 ]
+
+
+SESSION_ROLE = "riik_role"
+"""Session key of the ``registry/role`` an official chose when signing in to the admin."""
 
 
 def role_message(registry: str, role: str) -> str:

@@ -13,10 +13,16 @@
    a company's management-board member or a representative of another
    organisation asks for a token that acts for it (``"organisation": "<registry
    code>"``, see :mod:`registries.access.representation`).
+3. ``POST sign-out/`` with the token ends it at once (204); it never acts again.
 
-Every refusal is logged and counted; after ``RIIK_SIGN_IN_FAILURES_PER_HOUR``
-(100, ASVS V2.2.1) failures in an hour, the account's sign-ins are refused
-with 429 until the oldest failure is an hour old.
+Every refusal is logged. A refused answer to a real, unspent challenge is
+also counted against the person *and the client address it came from*
+(:func:`registries.common.clients.client_ip`): after
+``RIIK_SIGN_IN_FAILURES_PER_HOUR`` (100, ASVS V2.2.1) such failures in an hour,
+that address's sign-ins for that person are refused with 429 until the oldest
+failure is an hour old. A junk or spent nonce is refused without counting, so
+nobody can lock a person out by sending their personal code; the per-address
+``sign-in`` throttle limits such guessing.
 """
 
 from __future__ import annotations
@@ -24,6 +30,7 @@ from __future__ import annotations
 import logging
 import secrets
 from datetime import timedelta
+from ipaddress import ip_address
 from typing import Any, NoReturn
 
 from django.conf import settings
@@ -33,19 +40,26 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
 from rest_framework.exceptions import AuthenticationFailed, PermissionDenied, Throttled
-from rest_framework.permissions import AllowAny
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chain.encoding import canonical
-from registries.access.representation import represents
-from registries.access.tokens import issue_token, organisation_username
+from registries.access.representation import representation_of
+from registries.access.tokens import (
+    SignInTokenAuthentication,
+    current_key_id,
+    end_token,
+    issue_token,
+    organisation_username,
+)
 from registries.common.api.problems import problem_responses
 from registries.common.api.serializers import StrictCharField
+from registries.common.clients import client_ip
 from registries.common.codes import InvalidCodeError, validate_registry_code
 from registries.common.errors import InvalidCommand
-from registries.common.models import SignInChallenge, SignInFailure
+from registries.common.models import AccessToken, SignInChallenge, SignInFailure
 from registries.identity.api.views import checked_personal_code
 from registries.identity.domain import check_role
 from registries.identity.services import has_role, verify_signature
@@ -131,25 +145,87 @@ def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -
     return dict(serializer.validated_data)
 
 
-def _check_not_locked(code: str) -> None:
-    """429 once the account has had the allowed number of failures this hour."""
+def _client_address(request: Any) -> str:
+    """The client's address as sign-in failures keep it; "" if a trusted proxy
+    forwarded something that is not an address."""
+    address = client_ip(request)
+    try:
+        return str(ip_address(address))
+    except ValueError:
+        return ""
+
+
+def _check_not_locked(code: str, address: str) -> None:
+    """429 once the person has had the allowed number of failures from this address
+    this hour."""
     since = timezone.now() - timedelta(hours=1)
-    recent = SignInFailure.objects.filter(personal_code=code, at__gt=since)
+    recent = SignInFailure.objects.filter(personal_code=code, address=address or None, at__gt=since)
     limit = settings.RIIK_SIGN_IN_FAILURES_PER_HOUR
     if recent.count() >= limit:
         oldest = recent.order_by("at").values_list("at", flat=True).first()
         wait = (oldest + timedelta(hours=1) - timezone.now()).total_seconds() if oldest else 3600
-        log.warning("sign-in refused for %s: %d failures in the last hour", code, limit)
+        log.warning(
+            "sign-in refused for %s from %s: %d failures in the last hour", code, address, limit
+        )
         raise Throttled(
             wait=max(1.0, wait),
-            detail=f"too many failed sign-ins for this account ({limit} an hour); try later",
+            detail=f"too many failed sign-ins for this account from your address ({limit} an "
+            "hour); try later",
         )
 
 
-def _fail(code: str, reason: str, error: type[AuthenticationFailed | PermissionDenied]) -> NoReturn:
-    SignInFailure.objects.create(personal_code=code, reason=reason[:200])
-    log.warning("failed sign-in for %s: %s", code, reason)
+def _fail(
+    code: str, address: str, reason: str, error: type[AuthenticationFailed | PermissionDenied]
+) -> NoReturn:
+    SignInFailure.objects.create(personal_code=code, address=address or None, reason=reason[:200])
+    log.warning("failed sign-in for %s from %s: %s", code, address, reason)
     raise error(reason)
+
+
+def check_signed_challenge(
+    request: Any, code: str, nonce: str, signature_hex: str, role: str = ""
+) -> None:
+    """Check a signed sign-in challenge (and, if given, the ``registry/role`` claimed).
+
+    ``request`` is the Django or DRF request (its client address counts the
+    failures). Spends the nonce; raises ``Throttled`` for a locked account,
+    ``AuthenticationFailed`` for a bad, stale or foreign signature and
+    ``PermissionDenied`` for a role the person does not hold. The API's sign-in
+    and the admin's (:mod:`registries.access.admin_signin`) both call it.
+    """
+    address = _client_address(request)
+    _check_not_locked(code, address)
+    # Spend the nonce first: whatever follows, it never signs anyone in again.
+    spent = SignInChallenge.objects.filter(nonce=nonce, personal_code=code, used=False).update(
+        used=True
+    )
+    if not spent:
+        # Not counted: anyone can send a person's code with a made-up nonce.
+        log.warning("sign-in for %s from %s with an unknown or spent nonce", code, address)
+        raise AuthenticationFailed("unknown or already used sign-in nonce")
+    challenge = SignInChallenge.objects.get(nonce=nonce)
+    if challenge.expires_at <= timezone.now():
+        _fail(
+            code,
+            address,
+            "the sign-in challenge has expired; ask for a new one",
+            AuthenticationFailed,
+        )
+    try:
+        signature = bytes.fromhex(signature_hex)
+    except ValueError:
+        signature = b""
+    if len(signature) != 64:
+        _fail(code, address, "signature: must be 128 hex digits (64 bytes)", AuthenticationFailed)
+    if not verify_signature(code, sign_in_message(code, nonce), signature):
+        _fail(
+            code,
+            address,
+            "the signature does not match the person's current e-ID key",
+            AuthenticationFailed,
+        )
+    if role and not has_role(code, *role.split("/", 1)):
+        _fail(code, address, f"you hold no current appointment as {role}", PermissionDenied)
 
 
 class NoCredentials(BaseAuthentication):
@@ -221,37 +297,14 @@ class SignInView(APIView):
                 check_role(registry, name)
             except InvalidCommand as error:
                 raise serializers.ValidationError({"role": [str(error)]}) from None
-        _check_not_locked(code)
-        nonce = data["nonce"]
-        # Spend the nonce first: whatever follows, it never signs anyone in again.
-        spent = SignInChallenge.objects.filter(nonce=nonce, personal_code=code, used=False).update(
-            used=True
-        )
-        if not spent:
-            _fail(code, "unknown or already used sign-in nonce", AuthenticationFailed)
-        challenge = SignInChallenge.objects.get(nonce=nonce)
-        if challenge.expires_at <= timezone.now():
-            _fail(
-                code, "the sign-in challenge has expired; ask for a new one", AuthenticationFailed
-            )
-        try:
-            signature = bytes.fromhex(data["signature"])
-        except ValueError:
-            signature = b""
-        if len(signature) != 64:
-            _fail(code, "signature: must be 128 hex digits (64 bytes)", AuthenticationFailed)
-        if not verify_signature(code, sign_in_message(code, nonce), signature):
-            _fail(
-                code,
-                "the signature does not match the person's current e-ID key",
-                AuthenticationFailed,
-            )
-        if role and not has_role(code, *role.split("/", 1)):
-            _fail(code, f"you hold no current appointment as {role}", PermissionDenied)
+        check_signed_challenge(request, code, data["nonce"], data["signature"], role)
+        address = _client_address(request)
         organisation = data.get("organisation", "")
-        if organisation and not represents(organisation, code):
+        representation = representation_of(organisation, code) if organisation else ""
+        if representation is None:
             _fail(
                 code,
+                address,
                 f"you do not represent organisation {organisation}: you are neither on the "
                 "current management board of such a company (business registry) nor its "
                 "representative in the identity registry",
@@ -264,7 +317,12 @@ class SignInView(APIView):
         if created:
             user.set_unusable_password()
             user.save(update_fields=["password"])
-        token, expires_at = issue_token(user, role, organisation, code if organisation else "")
+        key_id = current_key_id(code)
+        if key_id is None:  # revoked between the signature check and here
+            _fail(code, address, "the person has no current e-ID key", AuthenticationFailed)
+        token, expires_at = issue_token(
+            user, key_id, role, organisation, code if organisation else "", representation
+        )
         log.info(
             "signed in %s%s%s",
             code,
@@ -280,3 +338,25 @@ class SignInView(APIView):
             "organisation": organisation,
         }
         return Response(TokenSerializer(body).data)
+
+
+class SignOutView(APIView):
+    """Ends the sign-in token the request is made with."""
+
+    permission_classes = [IsAuthenticated]
+    authentication_classes = [SignInTokenAuthentication]
+    throttle_scope = "sign-in"
+
+    @extend_schema(
+        tags=TAGS,
+        summary="Sign out: end the token this request is made with",
+        request=None,
+        responses={204: None, **problem_responses(401, 429)},
+    )
+    def post(self, request: Request) -> Response:
+        token = request.auth
+        if not isinstance(token, AccessToken):  # only SignInTokenAuthentication lets it in
+            raise AuthenticationFailed("sign out with the sign-in token itself")
+        end_token(token, "signed out; sign in again")
+        log.info("signed out %s", request.user.get_username())
+        return Response(status=status.HTTP_204_NO_CONTENT)

@@ -2,14 +2,17 @@
 
 A citizen e-service (found a company, change my board, a consent change...)
 takes, next to the command's fields, ``signatures``: one entry per person who
-must agree, each the hex Ed25519 signature of :func:`command_message` over the
-command's JSON fields exactly as sent (``signatures`` left out), under a fresh
-nonce of the signer's choosing. The server checks every signature against the
-signer's current, unrevoked e-ID key in the identity registry, spends each
-nonce once (a replay is refused) and passes the verified signatures to the
-command, which stores them in its event. The ledger entry commits to the
-event's payload, so the signatures are on the chain and anyone can check later
-that these people really signed this command.
+must agree, each the hex Ed25519 signature of :func:`command_message`, which
+names the command, its target (the object the request acts on: the URL's name
+and arguments as routed, :func:`request_target`) and the command's JSON fields
+exactly as sent (``signatures`` left out), under a fresh nonce of the signer's
+choosing. A signature therefore cannot be moved to another object (a board
+change meant for company A sent to company B), another command or another body.
+The server checks every signature against the signer's current, unrevoked e-ID
+key in the identity registry, spends each nonce once (a replay is refused) and
+passes the verified signatures to the command, which stores them in its event.
+The ledger entry commits to the event's payload, so the signatures are on the
+chain and anyone can check later that these people really signed this command.
 
 Using it in a view::
 
@@ -90,20 +93,39 @@ def signatures_field() -> SignatureSerializer:
 
 
 def command_message(
-    registry: str, command: str, payload: dict[str, Any], signer: str, nonce: str
+    registry: str,
+    command: str,
+    target: dict[str, Any],
+    payload: dict[str, Any],
+    signer: str,
+    nonce: str,
 ) -> bytes:
-    """The canonical bytes a signer signs for ``command`` with these fields."""
+    """The canonical bytes a signer signs for ``command`` on ``target`` with these fields."""
     return canonical(
         {
             "purpose": PURPOSE,
             "chain_id": settings.RIIK_CHAIN_ID,
             "registry": registry,
             "command": command,
+            "target": target,
             "payload": payload,
             "signer": signer,
             "nonce": nonce,
         }
     )
+
+
+def request_target(request: Request) -> dict[str, Any]:
+    """What a signed request acts on: its URL's name (with namespace) and its
+    arguments exactly as routed, e.g. ``{"name": "business:e-service-change-board",
+    "kwargs": {"code": "12345678"}}``."""
+    match = request.resolver_match
+    if match is None:
+        raise InvalidCommand("a signed command must be sent to a routed URL")
+    return {
+        "name": match.view_name,
+        "kwargs": {name: str(value) for name, value in match.kwargs.items()},
+    }
 
 
 def signed_payload(data: Any) -> dict[str, Any]:
@@ -116,6 +138,7 @@ def signed_payload(data: Any) -> dict[str, Any]:
 def verify_signatures(
     registry: str,
     command: str,
+    target: dict[str, Any],
     payload: dict[str, Any],
     signatures: list[dict[str, str]],
     signers: Iterable[str],
@@ -123,8 +146,9 @@ def verify_signatures(
     """Check that exactly ``signers`` signed; return the signatures as the event stores them.
 
     Each stored signature names the signer, the id of the key that made it
-    (so it can be checked after the key is rotated), the nonce and the hex
-    signature.
+    (so it can be checked after the key is rotated), the target it was made
+    for (its canonical JSON), the nonce and the hex signature: everything but the event's own
+    command and payload that :func:`command_message` needs to check it later.
     """
     required = set(signers)
     given = [entry["personal_code"] for entry in signatures]
@@ -148,7 +172,7 @@ def verify_signatures(
             raise InvalidSignature(
                 f"{FIELD}.{index}: {code} has no current e-ID key (none registered or revoked)"
             )
-        message = command_message(registry, command, payload, code, nonce)
+        message = command_message(registry, command, target, payload, code, nonce)
         if not signed_by(key, message, bytes.fromhex(entry["signature"])):
             raise InvalidSignature(
                 f"{FIELD}.{index}: the signature of {code} does not verify with their e-ID key"
@@ -157,6 +181,7 @@ def verify_signatures(
             {
                 "personal_code": code,
                 "key_id": key_id_of(key),
+                "target": canonical(target).decode(),
                 "nonce": nonce,
                 "signature": entry["signature"],
             }
@@ -187,6 +212,47 @@ def spent_nonces(signatures: list[dict[str, str]]) -> Iterator[None]:
         raise
 
 
+@contextmanager
+def verified_signatures(
+    request: Request,
+    registry: str,
+    command: str,
+    signers: Iterable[str],
+    payload: dict[str, Any] | None = None,
+) -> Iterator[list[dict[str, str]]]:
+    """The verified signatures of exactly ``signers`` of ``command`` on the request's
+    target over ``payload`` (the request's body without ``signatures`` unless given),
+    with their nonces spent (given back if the block raises)."""
+    data = request.data
+    entries = SignatureSerializer(data=(data or {}).get(FIELD, []), many=True)
+    entries.is_valid(raise_exception=True)
+    signatures = verify_signatures(
+        registry,
+        command,
+        request_target(request),
+        signed_payload(data) if payload is None else payload,
+        [dict(entry) for entry in entries.validated_data],
+        signers,
+    )
+    with spent_nonces(signatures):
+        yield signatures
+
+
+@contextmanager
+def require_signature_by_current_key(
+    request: Request, personal_code: str, command: str, payload: dict[str, Any]
+) -> Iterator[dict[str, str]]:
+    """The person's own signature of identity ``command`` on the request's target over
+    ``payload``, made with their current, unrevoked e-ID key; its nonce spent.
+
+    For acts that change the person's keys (register another key, rotate): a stolen
+    token alone must not let anyone put their own key in. A person without a current
+    key (revoked, or none yet) is refused (400); only a registrar can help them.
+    """
+    with verified_signatures(request, "identity", command, {personal_code}, payload) as (signed,):
+        yield signed
+
+
 class SignedCommandMixin:
     """For views of signed commands: verify, spend nonces, hand over the signatures."""
 
@@ -196,15 +262,7 @@ class SignedCommandMixin:
     @contextmanager
     def verified(self, request: Request, signers: Iterable[str]) -> Iterator[list[dict[str, str]]]:
         """The verified signatures of exactly ``signers``, with their nonces spent."""
-        data = request.data
-        entries = SignatureSerializer(data=(data or {}).get(FIELD, []), many=True)
-        entries.is_valid(raise_exception=True)
-        signatures = verify_signatures(
-            self.signed_registry,
-            self.signed_command,
-            signed_payload(data),
-            [dict(entry) for entry in entries.validated_data],
-            signers,
-        )
-        with spent_nonces(signatures):
+        with verified_signatures(
+            request, self.signed_registry, self.signed_command, signers
+        ) as signatures:
             yield signatures

@@ -12,8 +12,15 @@ organisation (a court, hospital, ministry, ...) recorded by the identity
 registrar (:mod:`registries.access.representation`). That token's user is the
 organisation's own account (``org-<registry code>``, never a personal code), so
 it acts only as the organisation (:func:`acting_organisation`), never as the
-person or as an official; and each use checks that the person still represents
-it.
+person or as an official.
+
+A stolen token is no permanent takeover. Every use re-checks that the person who
+signed in is alive and that the e-ID key the sign-in was signed with is still
+their current, unrevoked key (:func:`current_key_id`): a revoked ("compromised")
+or rotated key, or a recorded death, ends every token of that person at once.
+An organisation token ends for good when the representation it was signed in
+under ends (:func:`registries.access.representation.representation_of`); a later
+re-appointment is a new representation and needs a new sign-in.
 """
 
 from __future__ import annotations
@@ -24,14 +31,19 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Exists, OuterRef, Value
+from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from registries.access.representation import represents
+from registries.access.representation import representation_of
 from registries.common.models import AccessToken
+from registries.identity.domain import ACTIVE, key_id_of
+from registries.identity.models import PublicKeyRecord
+from registries.identity.services import current_public_key
 
 KEYWORD = "Bearer"
 
@@ -40,11 +52,24 @@ def _digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
+def current_key_id(personal_code: str) -> str | None:
+    """The id of the person's current, unrevoked e-ID key; None when they have none
+    (never registered, revoked) or have died."""
+    key = current_public_key(personal_code)
+    return key_id_of(key) if key is not None else None
+
+
 def issue_token(
-    user: Any, role: str = "", organisation: str = "", signed_in_by: str = ""
+    user: Any,
+    key_id: str,
+    role: str = "",
+    organisation: str = "",
+    signed_in_by: str = "",
+    representation: str = "",
 ) -> tuple[str, datetime]:
-    """A new token for ``user`` (acting as ``role``, or for ``organisation`` as
-    signed in by board member ``signed_in_by``, if given) and when it expires."""
+    """A new token for ``user``, signed in with the e-ID key ``key_id`` (acting as
+    ``role``, or for ``organisation`` as signed in by its representative
+    ``signed_in_by`` under ``representation``, if given), and when it expires."""
     token = secrets.token_urlsafe(32)
     expires_at = timezone.now() + timedelta(seconds=settings.RIIK_TOKEN_LIFETIME)
     AccessToken.objects.create(
@@ -53,9 +78,17 @@ def issue_token(
         role=role,
         organisation=organisation,
         signed_in_by=signed_in_by,
+        representation=representation,
+        key_id=key_id,
         expires_at=expires_at,
     )
     return token, expires_at
+
+
+def end_token(token: AccessToken, why: str) -> None:
+    """End ``token`` for good; each later use is refused with ``why``."""
+    token.ended = why
+    token.save(update_fields=["ended"])
 
 
 def organisation_username(registry_code: str) -> str:
@@ -86,6 +119,20 @@ def token_allows_role(auth: object, registry: str, role: str) -> bool:
         return True
     return auth.role == f"{registry}/{role}"
 
+
+# Whether the token's key is still the current, unrevoked key of the living person who
+# signed in (the rule of registries.identity.services.current_public_key), asked in the
+# token's own query so that this check costs every request no query of its own.
+_KEY_CURRENT = Exists(
+    PublicKeyRecord.objects.filter(
+        person__personal_code=Coalesce(
+            NullIf(OuterRef("signed_in_by"), Value("")), OuterRef("user__username")
+        ),
+        person__died_on=None,
+        status=ACTIVE,
+        key_id=OuterRef("key_id"),
+    )
+)
 
 # Where the first check of a request's bearer token keeps its outcome, on the HttpRequest.
 _CHECKED = "_riik_bearer_checked"
@@ -128,19 +175,43 @@ class SignInTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed("the token is not ASCII") from None
         try:
             # get(), not first(): the hash is unique, and an ORDER BY only costs compiling.
-            record = AccessToken.objects.select_related("user").get(key_hash=_digest(token))
+            record = (
+                AccessToken.objects.select_related("user")
+                .annotate(key_current=_KEY_CURRENT)
+                .get(key_hash=_digest(token))
+            )
         except AccessToken.DoesNotExist:
             record = None
         if record is None or not record.user.is_active:
             raise AuthenticationFailed("unknown token; sign in again")
         if record.expires_at <= timezone.now():
             raise AuthenticationFailed("the token has expired; sign in again")
-        if record.organisation and not represents(record.organisation, record.signed_in_by):
-            raise AuthenticationFailed(
-                f"the person who signed in no longer represents organisation "
-                f"{record.organisation}; this token no longer acts for it"
-            )
+        if record.ended:
+            raise AuthenticationFailed(record.ended)
+        refusal = self._ended_because(record)
+        if refusal:
+            # Kept, not just refused: neither a re-appointment nor a key does the token
+            # revive; the person signs in again.
+            end_token(record, refusal)
+            raise AuthenticationFailed(refusal)
         return record.user, record
+
+    @staticmethod
+    def _ended_because(record: AccessToken) -> str:
+        """Why a token has ended at this use, or "" while it still acts."""
+        if record.organisation and record.representation != representation_of(
+            record.organisation, record.signed_in_by
+        ):
+            return (
+                f"the person who signed in no longer represents organisation "
+                f"{record.organisation}; this token no longer acts for it; sign in again"
+            )
+        if not getattr(record, "key_current", False):
+            return (
+                "the e-ID key this token was signed in with is no longer the person's current "
+                "key (revoked, replaced, or the person has died); sign in again"
+            )
+        return ""
 
     def authenticate_header(self, request: Request) -> str:
         """Makes DRF answer 401 (not 403) to requests without credentials."""

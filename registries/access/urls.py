@@ -1,4 +1,5 @@
-"""URLs of e-ID sign-in, mounted at ``/api/v1/identity/`` next to the identity registry's."""
+"""URLs of e-ID sign-in and sign-out, mounted at ``/api/v1/identity/`` next to the
+identity registry's."""
 
 from django.urls import URLPattern, URLResolver, path
 
@@ -8,4 +9,5 @@ app_name = "access"
 urlpatterns: list[URLPattern | URLResolver] = [
     path("sign-in/challenge/", signin.ChallengeView.as_view(), name="sign-in-challenge"),
     path("sign-in/", signin.SignInView.as_view(), name="sign-in"),
+    path("sign-out/", signin.SignOutView.as_view(), name="sign-out"),
 ]

@@ -12,6 +12,7 @@ line); each hands the command the API's data.
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -146,7 +147,9 @@ class AnnualReportForm(CommandForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["year"].initial = timezone.localdate().year - 1
+        unfiled = unfiled_years(self.record) if self.record is not None else []
+        # The latest year the registry accepts now, not one it would refuse.
+        self.fields["year"].initial = unfiled[-1] if unfiled else None
 
     def command_data(self) -> dict[str, Any]:
         data = self.cleaned_data
@@ -174,6 +177,25 @@ class DeletionForm(CommandForm):
 def _statuses(*statuses: str) -> Callable[[CompanyRecord], bool]:
     """Offer a command only to companies in one of these statuses."""
     return lambda record: record.status in statuses
+
+
+def unfiled_years(record: CompanyRecord) -> list[int]:
+    """Finished financial years since registration without an annual report, oldest first
+    (the years ``Company.file_annual_report`` accepts)."""
+    filed = set(record.annual_reports.values_list("year", flat=True))
+    finished = range(record.registered_on.year, timezone.localdate().year)
+    return [year for year in finished if year not in filed]
+
+
+def _report_due(record: CompanyRecord) -> bool:
+    return record.status in ("active", "in_liquidation") and bool(unfiled_years(record))
+
+
+def _next_report_from(record: CompanyRecord) -> date | None:
+    """The day the next financial year ends and its report can be filed."""
+    if record.status not in ("active", "in_liquidation"):
+        return None
+    return date(timezone.localdate().year + 1, 1, 1)
 
 
 COMPANIES = Target(route="companies/", tags=TAGS)
@@ -286,7 +308,9 @@ COMMANDS = Catalog(
             status=status.HTTP_201_CREATED,
             form=AnnualReportForm,
             done="Annual report filed",
-            available=_statuses("active", "in_liquidation"),
+            available=_report_due,
+            available_from=_next_report_from,
+            later="once the current financial year has ended",
             run=lambda app, data, who: app.file_annual_report(
                 data["code"],
                 AnnualReport(

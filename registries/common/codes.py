@@ -10,7 +10,8 @@ from __future__ import annotations
 import re
 from datetime import date
 
-from registries.common.texts import N_, Message
+from registries.common.errors import InvalidCommand
+from registries.common.texts import N_, Message, on_field
 
 _FIRST_WEIGHTS = (1, 2, 3, 4, 5, 6, 7, 8, 9, 1)
 _SECOND_WEIGHTS = (3, 4, 5, 6, 7, 8, 9, 1, 2, 3)
@@ -94,3 +95,31 @@ def personal_code(born: date, sex: str, serial: int) -> str:
     first = century * 2 + (1 if sex == "M" else 2)
     head = f"{first}{born:%y%m%d}{serial:03d}"
     return head + str(check_digit(head))
+
+
+PERSON = "person"
+ORGANISATION = "organisation"
+
+
+def party_kind(code: str, field: str) -> str:
+    """``person`` for a valid personal code, ``organisation`` for a valid registry code.
+
+    The registries that name either kind of party (owners, buyers, creditors,
+    wallet holders) read it from the code's form; ``field`` names the input in
+    the refusal (an :class:`~registries.common.errors.InvalidCommand`).
+    """
+    if not isinstance(code, str):
+        raise InvalidCommand(f"{field}: a personal code or registry code is a string")
+    try:
+        if len(code) == 11:
+            validate_personal_code(code)
+            return PERSON
+        if len(code) == 8:
+            validate_registry_code(code)
+            return ORGANISATION
+    except InvalidCodeError as error:
+        raise InvalidCommand(on_field(field, error.message)) from None
+    raise InvalidCommand(
+        f"{field}: {code!r} is neither a personal code (11 digits) "
+        "nor a registry code of an organisation (8 digits)"
+    )

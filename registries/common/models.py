@@ -52,14 +52,20 @@ class SignInChallenge(models.Model):
 
 
 class SignInFailure(models.Model):
-    """One refused sign-in, kept for the per-account limit (ASVS V2.2.1)."""
+    """One refused answer to a real sign-in challenge, kept for the back-off of that
+    person from that client address (ASVS V2.2.1); a junk nonce is never counted."""
 
     personal_code = models.CharField(max_length=11)
+    address = models.GenericIPAddressField(
+        null=True, help_text="Client address the attempt came from (see RIIK_TRUSTED_PROXIES)"
+    )
     at = models.DateTimeField(auto_now_add=True)
     reason = models.CharField(max_length=200)
 
     class Meta:
-        indexes = [models.Index(fields=["personal_code", "at"], name="signin_failure_recent")]
+        indexes = [
+            models.Index(fields=["personal_code", "address", "at"], name="signin_failure_recent")
+        ]
 
     def __str__(self) -> str:
         return f"{self.personal_code} at {self.at}: {self.reason}"
@@ -85,6 +91,19 @@ class AccessToken(models.Model):
         blank=True,
         help_text="Personal code of the board member who signed in for the organisation",
     )
+    key_id = models.CharField(
+        max_length=16,
+        blank=True,
+        help_text="Id of the e-ID key the sign-in was signed with; the token ends with it",
+    )
+    representation = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Representation an organisation token was signed in under; ends with it",
+    )
+    ended = models.CharField(
+        max_length=300, blank=True, help_text="Why the token ended for good; empty: it still acts"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     expires_at = models.DateTimeField(db_index=True)
 
@@ -109,28 +128,31 @@ class UsedNonce(models.Model):
 
 
 class IdempotentRequest(models.Model):
-    """The first answer to a POST sent with an ``Idempotency-Key``.
+    """How the first POST sent with an ``Idempotency-Key`` was answered.
 
-    ``status`` is null while the first request is still running.
+    It keeps no personal data in clear (docs/privacy.md): the caller is a keyed
+    hash of their username, the request a SHA-256, the answer only its status
+    and the headers that locate the result; never its body. ``status`` is null
+    while the first request is still running.
     """
 
-    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE)
+    caller = models.CharField(
+        max_length=64, help_text="Keyed hash (HMAC-SHA256) of the caller's username"
+    )
     key = models.CharField(max_length=255)
-    method = models.CharField(max_length=10)
-    path = models.CharField(max_length=500)
-    body_hash = models.CharField(max_length=64)
+    request_hash = models.CharField(
+        max_length=64, help_text="SHA-256 of the method, path and body of the first request"
+    )
     status = models.IntegerField(null=True)
-    content_type = models.CharField(max_length=100, blank=True)
-    body = models.BinaryField(default=b"")
     headers = models.JSONField(
         default=dict, blank=True, help_text="Headers of the result replayed with it (Location, ...)"
     )
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
 
     class Meta:
         constraints = [
-            models.UniqueConstraint(fields=["user", "key"], name="idempotent_request_unique")
+            models.UniqueConstraint(fields=["caller", "key"], name="idempotent_request_unique")
         ]
 
     def __str__(self) -> str:
-        return f"{self.method} {self.path} [{self.key}]"
+        return f"[{self.key}] -> {self.status}"

@@ -4,10 +4,13 @@ Cases are listed, searched (case number, a party's code, part of the title)
 and filtered (kind, status, public, court), and shown read-only with their
 parties, hearings, judgments, appeals, what their final judgments did in other
 registries, the case's ledger seq, block and level and its ledger history.
-Every change is a command issued through a form generated from the catalog
-(``registries.court.commands``): open a case, add a party,
-schedule, reschedule or cancel a hearing, record a judgment, declare it
-final, decide an appeal, close the case. A refused command shows the
+Opening a case's page or its history, and every search or filtered list, is
+a read of the parties' data, recorded by the data tracker
+(:mod:`registries.tracker.pages`). Every change is a command issued through a
+form generated from the catalog (``registries.court.commands``): open a case,
+add a party, schedule, reschedule or cancel a hearing, record a judgment,
+declare it final, decide an appeal, authorise covert access (criminal cases),
+close the case. A refused command shows the
 registry's message as a form error and writes nothing.
 
 Who may act: judges of the court registry (a user whose username is their
@@ -24,13 +27,12 @@ import re
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
 from django.db.models import Q, QuerySet
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from registries.access.admin import CommandAdmin, html_table
+from registries.access.admin import html_table
 from registries.access.roles import user_has_role
 from registries.common.api import text_contains
 from registries.common.api.serializers import ledger_history
@@ -38,6 +40,7 @@ from registries.court.commands import CASE, COMMANDS
 from registries.court.models import CaseRecord, EnforcementRecord
 from registries.court.reading import track_court_read
 from registries.identity.services import names_of
+from registries.tracker.pages import RECORD, SEARCH, TrackedAdmin
 
 _CASE_NUMBER = re.compile(r"^[1-3]-[0-9]{2}-[0-9]+$")
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -50,7 +53,7 @@ def can_act_in_court(request: HttpRequest) -> bool:
 
 
 @admin.register(CaseRecord)
-class CaseRecordAdmin(CommandAdmin):
+class CaseRecordAdmin(TrackedAdmin):
     """Court cases: read-only records; changes only through command forms."""
 
     catalog = COMMANDS
@@ -58,18 +61,15 @@ class CaseRecordAdmin(CommandAdmin):
     registration = "open"
     list_per_page = 50
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        """The case page shows its parties: the data tracker records the read."""
-        record = self.get_object(request, unquote(object_id))
-        if record is not None:
-            track_court_read(request.user, [record], f"case {record.number} (admin)", None)
-        return super().change_view(request, object_id, form_url, extra_context)
+    def track_shown(self, request: HttpRequest, records: list[Any], page: str) -> None:
+        """A case's page or history, or the cases a search or filter found: their parties
+        are the subjects of the read."""
+        if page == SEARCH:
+            what = "cases found by a search or filter (admin)"
+        else:
+            number = records[0].number
+            what = f"case {number} (admin)" if page == RECORD else f"case {number} history (admin)"
+        track_court_read(request.user, records, what, None)
 
     list_display = [
         "number",

@@ -25,11 +25,13 @@ from registries.common.texts import N_, Message
 from registries.court.domain import (
     Case,
     CaseDocket,
+    CovertAccess,
     NotAllowed,
     Order,
     case_id,
     check_case_number,
     check_kind,
+    covert_access_id,
     docket_id,
 )
 from registries.identity import services as identity
@@ -168,6 +170,22 @@ class CourtRegistry(RegistryApplication):
             self._case(number),
             lambda case: case.decide_appeal(appeal, decision, summary, actor, today),
         )
+
+    # Covert access.
+
+    def authorise_covert_access(
+        self, number: str, persons: list[str], registries: list[str], actor: str
+    ) -> None:
+        """The case's judge authorises covert reads of named parties' data in named registries."""
+        self._require_judge_role(actor)
+        case = self.case(number)
+        access = Ref(
+            CovertAccess,
+            covert_access_id(number),
+            f"covert access of case {number}",
+            new=lambda: CovertAccess(number=number),
+        )
+        self.update(access, lambda granted: granted.authorise(case, persons, registries, actor))
 
     # Lookups.
 

@@ -13,6 +13,7 @@ choose from; each hands the command the API's data.
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Any
 
 from django import forms
@@ -25,7 +26,7 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from registries.access.admin import CommandForm
+from registries.access.admin import CodesField, CommandForm
 from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.common.texts import N_
 from registries.court.api.serializers import (
@@ -34,6 +35,8 @@ from registries.court.api.serializers import (
     CaseDetailSerializer,
     CaseOpeningSerializer,
     ClosureSerializer,
+    CovertAccessInputSerializer,
+    CovertAccessSerializer,
     FinalitySerializer,
     HearingCancellationSerializer,
     HearingInputSerializer,
@@ -53,6 +56,8 @@ from registries.court.domain import (
     ALL_PARTY_ROLES,
     APPEAL_DECISIONS,
     CASE_KINDS,
+    COVERT_REGISTRIES,
+    CRIMINAL,
     JUDGMENT_KINDS,
     MAX_ROOM_LENGTH,
     MAX_TEXT_LENGTH,
@@ -171,8 +176,21 @@ class CancelHearingForm(CommandForm):
         ]
 
 
+# Judgment kinds in words (the API and the events keep the slugs).
+JUDGMENT_LABELS = {
+    "insolvency-declaration": "Declaration of insolvency",
+    "seizure-order": "Seizure order",
+    "seizure-lift": "Lifting of a seizure",
+    "conviction": "Conviction",
+    "acquittal": "Acquittal",
+    "damages": "Award of damages",
+    "annulment": "Annulment",
+    "dismissal": "Dismissal",
+}
+
+
 class JudgmentForm(CommandForm):
-    kind = forms.ChoiceField(choices=[(k, k) for k in JUDGMENT_KINDS])
+    kind = forms.ChoiceField(choices=[(k, JUDGMENT_LABELS[k]) for k in JUDGMENT_KINDS])
     summary = _text_area()
     given_on = forms.DateField(
         required=False,
@@ -204,9 +222,13 @@ class FinalityForm(CommandForm):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        judgments = self.record.judgments.filter(status="appealable") if self.record else []
+        judgments = _past_appeal_period(self.record) if self.record else []
         _choices(self.fields["judgment"]).choices = [
-            (j.number, f"{j.number}: {j.kind}, appeal deadline {j.appeal_deadline:%Y-%m-%d}")
+            (
+                j.number,
+                f"{j.number}: {JUDGMENT_LABELS[j.kind]}, appeal deadline "
+                f"{j.appeal_deadline:%Y-%m-%d}",
+            )
             for j in judgments
         ]
 
@@ -232,6 +254,13 @@ class ClosureForm(CommandForm):
     outcome = _text_area()
 
 
+class CovertAccessForm(CommandForm):
+    persons = CodesField(help_text="Personal codes of parties of the case, one per line.")
+    registries = forms.MultipleChoiceField(
+        choices=[(r, r) for r in COVERT_REGISTRIES], widget=forms.CheckboxSelectMultiple
+    )
+
+
 # When the admin offers a command ---------------------------------------------------------------
 
 
@@ -239,12 +268,44 @@ def _open(record: CaseRecord) -> bool:
     return record.status == "open"
 
 
+def _open_criminal(record: CaseRecord) -> bool:
+    return _open(record) and record.kind == CRIMINAL
+
+
 def _has_scheduled_hearing(record: CaseRecord) -> bool:
     return _open(record) and record.hearings.filter(status="scheduled").exists()
 
 
-def _has_appealable_judgment(record: CaseRecord) -> bool:
-    return _open(record) and record.judgments.filter(status="appealable").exists()
+def _past_appeal_period(record: CaseRecord) -> Any:
+    """Appealable judgments whose appeal deadline has passed: they can be declared final."""
+    return record.judgments.filter(status="appealable", appeal_deadline__lt=timezone.localdate())
+
+
+def _can_become_final(record: CaseRecord) -> bool:
+    return _open(record) and _past_appeal_period(record).exists()
+
+
+def _final_from(record: CaseRecord) -> date | None:
+    """The first day a judgment still in its appeal period can be declared final."""
+    if not _open(record):
+        return None
+    deadline = (
+        record.judgments.filter(status="appealable")
+        .order_by("appeal_deadline")
+        .values_list("appeal_deadline", flat=True)
+        .first()
+    )
+    return deadline + timedelta(days=1) if deadline is not None else None
+
+
+def _case_judge(record: CaseRecord, who: str) -> bool:
+    """Only the judge assigned to the case acts on it."""
+    return record.judge_code == who
+
+
+def _not_case_judge(record: CaseRecord, who: str) -> bool:
+    """Nobody sits on an appeal against their own judgment."""
+    return record.judge_code != who
 
 
 def _has_pending_appeal(record: CaseRecord) -> bool:
@@ -281,7 +342,15 @@ OPENED = Reply(
         reverse("court:case-detail", args=[number])
     ),
 )
-# Every command on a case answers with its card, as the caller may see it.
+COVERT_ACCESS = Reply(
+    CovertAccessSerializer,
+    lambda request, data, result: {
+        "number": data["number"],
+        "persons": sorted(set(data["persons"])),
+        "registries": sorted(set(data["registries"])),
+    },
+)
+# Every other command on a case answers with its card, as the caller may see it.
 CARD = Reply(CaseDetailSerializer, lambda request, data, result: case_body(request, data["number"]))
 
 
@@ -293,6 +362,7 @@ def _on_case(**declaration: Any) -> Command:
             "permission": PublicReadJudgeWrite,
             "reply": CARD,
             "actor": who,
+            "may": _case_judge,
             **declaration,
         }
     )
@@ -415,7 +485,9 @@ COMMANDS = Catalog(
             parameters=(JUDGMENT_PARAMETER,),
             form=FinalityForm,
             done="Judgment declared final",
-            available=_has_appealable_judgment,
+            available=_can_become_final,
+            available_from=_final_from,
+            later="after the appeal period",
             run=lambda app, data, who: app.declare_final(
                 data["number"], data["judgment"], who, timezone.localdate()
             ),
@@ -451,6 +523,7 @@ COMMANDS = Catalog(
             form=AppealDecisionForm,
             done="Appeal decided",
             available=_has_pending_appeal,
+            may=_not_case_judge,
             run=lambda app, data, who: app.decide_appeal(
                 data["number"],
                 data["appeal"],
@@ -458,6 +531,28 @@ COMMANDS = Catalog(
                 data["summary"],
                 who,
                 timezone.localdate(),
+            ),
+        ),
+        _on_case(
+            name="authorise-covert-access",
+            title="Authorise covert access",
+            input=CovertAccessInputSerializer,
+            route="covert-access/",
+            url_name="case-covert-access",
+            summary="Authorise covert reads of parties' data (the case's judge)",
+            description=(
+                "The judge of a criminal case names parties of the case and registries (health, "
+                "court) whose data may be read under the case without telling the person until "
+                "a final judgment releases the reads. Nothing else makes a read covert but such "
+                "a decision or an investigator reading a party of the case."
+            ),
+            reply=COVERT_ACCESS,
+            status=status.HTTP_201_CREATED,
+            form=CovertAccessForm,
+            done="Covert access authorised",
+            available=_open_criminal,
+            run=lambda app, data, who: app.authorise_covert_access(
+                data["number"], data["persons"], data["registries"], who
             ),
         ),
         _on_case(

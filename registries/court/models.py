@@ -167,6 +167,33 @@ class AppealRecord(LedgerLinked):
         return f"{self.case_id} appeal {self.number}"
 
 
+class CovertAccessRecord(LedgerLinked):
+    """A judge's authorisation of covert reads of one party's data in one registry.
+
+    Restricted: no admin, no API lists it; the data tracker asks
+    :class:`~registries.court.reading.CourtInvestigations` whether a covert
+    read is authorised.
+    """
+
+    ledger_registry = "court"
+
+    case_number = models.CharField(max_length=20)
+    person_code = models.CharField(max_length=11)
+    registry = models.CharField(max_length=20)
+    judge_code = models.CharField(max_length=11)
+    authorised_seq = models.BigIntegerField(help_text="Ledger seq of the authorisation")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case_number", "person_code", "registry"], name="court_covert_access_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"covert access under {self.case_number}"
+
+
 class EnforcementRecord(models.Model):
     """What one final judgment caused in another registry (written by a court process).
 

@@ -12,10 +12,11 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from registries.common.projections import ReadModelProjection
 from registries.court.application import CourtRegistry
-from registries.court.domain import CLOSED_REASON, Case
+from registries.court.domain import CLOSED_REASON, Case, CovertAccess
 from registries.court.models import (
     AppealRecord,
     CaseRecord,
+    CovertAccessRecord,
     HearingRecord,
     JudgmentRecord,
     PartyRecord,
@@ -163,6 +164,22 @@ class CaseProjection(ReadModelProjection):
         record.hearings.filter(number__in=event.cancelled_hearings).update(
             status="cancelled", cancel_reason=CLOSED_REASON, ledger_seq=seq
         )
+
+    @apply.register
+    def covert_access_authorised(self, event: CovertAccess.Authorised) -> None:
+        seq = self.seq(event)
+        for person in event.persons:
+            for registry in event.registries:
+                CovertAccessRecord.objects.get_or_create(
+                    case_number=event.number,
+                    person_code=person,
+                    registry=registry,
+                    defaults={
+                        "judge_code": event.actor,
+                        "authorised_seq": seq,
+                        "ledger_seq": seq,
+                    },
+                )
 
 
 PROJECTIONS: list[type[ReadModelProjection]] = [CaseProjection]

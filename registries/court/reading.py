@@ -6,7 +6,9 @@ parties as its subjects (:func:`track_court_read`, through
 :func:`registries.tracker.services.record_read`). The court also answers the
 tracker's questions about covert investigations (:class:`CourtInvestigations`,
 registered in :class:`registries.court.apps.CourtConfig`): a covert read is
-made under a criminal case and released by a final judgment of it.
+made under a criminal case, only of the data of a person that a decision of
+the case names (or, for an investigator, of a party of the case), and
+released by a final judgment of it.
 """
 
 from __future__ import annotations
@@ -15,8 +17,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from registries.court.domain import check_case_number
-from registries.court.models import CaseRecord, JudgmentRecord, PartyRecord
-from registries.identity.services import official_code_of
+from registries.court.models import CaseRecord, CovertAccessRecord, JudgmentRecord, PartyRecord
+from registries.identity.services import has_role, official_code_of
 from registries.tracker.services import investigation_of, purpose_of, record_read
 
 
@@ -30,6 +32,24 @@ class CourtInvestigations:
     def is_criminal_case(self, number: str) -> bool:
         """Whether the register holds a criminal case with this number."""
         return CaseRecord.objects.filter(number=number, kind="criminal").exists()
+
+    def authorises(self, case_number: str, reader: str, person: str, registry: str) -> bool:
+        """Whether the case lets ``reader`` read ``person``'s data in ``registry`` covertly.
+
+        Either a decision of the case's judge names the person and the registry
+        (:meth:`~registries.court.application.CourtRegistry.authorise_covert_access`),
+        or the reader is an investigator and the person is a party of the case.
+        """
+        if CovertAccessRecord.objects.filter(
+            case_number=case_number, person_code=person, registry=registry
+        ).exists():
+            return True
+        return (
+            has_role(reader, "court", "investigator")
+            and PartyRecord.objects.filter(
+                case__number=case_number, code=person, party_kind="person"
+            ).exists()
+        )
 
     def releases(self, case_number: str, judgment: int) -> bool:
         """Whether the case has a final judgment with this number."""

@@ -3,7 +3,9 @@
 No health content is shown anywhere here: the list shows record ids, counts
 and consent flags; a record's page shows its consents and its entries'
 metadata (numbers, kinds, providers, doctors, dates). Opening a record's page
-is a read of the patient's data and is recorded by the data tracker. The one
+or its history, and every searched or filtered list (registrars find a patient
+by their exact personal code, e.g. to erase the record), is a read of the
+patients' data and is recorded by the data tracker (:mod:`registries.tracker.pages`). The one
 command is erasure (crypto-shredding), for health registrars, from the
 catalog (``registries.health.commands``).
 """
@@ -13,14 +15,17 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.contrib.admin.utils import unquote
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
-from registries.access.admin import CommandAdmin, html_table
+from registries.access.admin import html_table
 from registries.access.roles import user_has_role
+from registries.common.codes import InvalidCodeError, validate_personal_code
 from registries.health.commands import COMMANDS, PATIENT
+from registries.health.keystore import subject_of
 from registries.health.models import PatientRecord
 from registries.health.reading import track_admin_read
+from registries.tracker.pages import HISTORY, RECORD, SEARCH, TrackedAdmin
 
 
 def can_act_in_health(request: HttpRequest) -> bool:
@@ -32,7 +37,7 @@ def can_act_in_health(request: HttpRequest) -> bool:
 
 
 @admin.register(PatientRecord)
-class PatientRecordAdmin(CommandAdmin):
+class PatientRecordAdmin(TrackedAdmin):
     """Patients' records: metadata only, every page view tracked."""
 
     catalog = COMMANDS
@@ -47,6 +52,10 @@ class PatientRecordAdmin(CommandAdmin):
         "ledger_level",
     ]
     list_filter = ["closed_to_all", "erased"]
+    search_fields = ["subject"]  # see get_search_results: by the person's code only
+    search_help_text = (
+        "The patient's exact personal code (the search is recorded by the data tracker)"
+    )
     readonly_fields = [
         "aggregate_id",
         "entries",
@@ -70,17 +79,28 @@ class PatientRecordAdmin(CommandAdmin):
     def can_act(self, request: HttpRequest) -> bool:
         return can_act_in_health(request)
 
-    def change_view(
-        self,
-        request: HttpRequest,
-        object_id: str,
-        form_url: str = "",
-        extra_context: dict[str, Any] | None = None,
-    ) -> HttpResponse:
-        record = self.get_object(request, unquote(object_id))
-        if record is not None:
-            track_admin_read(record, request.user.get_username())
-        return super().change_view(request, object_id, form_url, extra_context)
+    def get_search_results(
+        self, request: HttpRequest, queryset: QuerySet[PatientRecord], search_term: str
+    ) -> tuple[QuerySet[PatientRecord], bool]:
+        """The record of the patient with this exact personal code (the page that shows
+        it is a tracked read, as every searched list is)."""
+        code = search_term.strip()
+        if not code:
+            return queryset, False
+        try:
+            validate_personal_code(code)
+        except InvalidCodeError:
+            return queryset.none(), False
+        return queryset.filter(subject=subject_of(code)), False
+
+    def track_shown(self, request: HttpRequest, records: list[Any], page: str) -> None:
+        """The patients of the records shown are the subjects of the read."""
+        what = {
+            RECORD: "health record metadata (admin)",
+            HISTORY: "health record history (admin)",
+            SEARCH: "health records found by a filter (admin)",
+        }[page]
+        track_admin_read(records, request.user.get_username(), what)
 
     @admin.display(description="consents")
     def consents_table(self, record: PatientRecord) -> str:

@@ -31,6 +31,7 @@ from django.utils import timezone
 
 from chain.encoding import canonical
 from registries.common.errors import RegistryError
+from registries.common.idempotency import forget_person
 from registries.common.texts import N_
 from registries.health.models import KeyAccess, PersonKey
 
@@ -128,4 +129,5 @@ def destroy(personal_code: str, actor: str, purpose: str) -> str | None:
         key.destroyed_at = timezone.now()
         key.save(update_fields=["wrapped", "destroyed_at"])
         _audit(KeyAccess.DESTROY, key.key_id, actor, purpose)
+        forget_person(personal_code)
         return str(key.key_id)

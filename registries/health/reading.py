@@ -26,6 +26,7 @@ from registries.health.application import licensed_at
 from registries.health.domain import PRESCRIPTION, check_text
 from registries.health.models import EntryRecord, PatientRecord
 from registries.identity.models import AppointmentRecord
+from registries.identity.services import has_role
 from registries.tracker.domain import ALLOWED, REFUSED
 from registries.tracker.services import record_read
 
@@ -130,10 +131,7 @@ def read_record(reader: Reader, patient: str) -> dict[str, Any]:
 def read_prescriptions(reader: Reader, patient: str, today: date) -> list[dict[str, Any]]:
     """Prescriptions a pharmacist can still dispense (tracked)."""
     record = patient_record(patient)
-    licensed = AppointmentRecord.objects.filter(
-        person__personal_code=reader.code, registry="health", role="pharmacist", active=True
-    ).exists()
-    if not licensed:
+    if not has_role(reader.code, "health", "pharmacist"):
         _track(reader, patient, "prescriptions", REFUSED, emergency=False)
         raise ReadRefused("only a licensed pharmacist may list a patient's prescriptions")
     _track(reader, patient, "prescriptions that can be dispensed", ALLOWED, emergency=False)
@@ -214,14 +212,14 @@ def patient_code_of(record: PatientRecord, actor: str, purpose: str) -> str | No
     return code
 
 
-def track_admin_read(record: PatientRecord, reader: str) -> None:
-    """A ministry official opened the record's admin page (metadata only): tracked."""
-    patient = patient_code_of(record, reader, "track an admin read")
-    if patient is not None:
-        _track(
-            Reader(code=reader, purpose="supervision (admin)"),
-            patient,
-            "health record metadata (admin)",
-            ALLOWED,
-            emergency=False,
-        )
+def track_admin_read(records: list[PatientRecord], reader: str, what: str) -> None:
+    """A ministry official saw these records in the admin (metadata only): one tracked
+    read of their patients (those not erased)."""
+    patients = [patient_code_of(record, reader, "track an admin read") for record in records]
+    record_read(
+        reader=reader,
+        subjects=[code for code in patients if code is not None],
+        registry="health",
+        what=what,
+        purpose="supervision (admin)",
+    )

@@ -5,7 +5,10 @@ shown read-only, each with its ledger seq, block and level and (for persons
 and organisations) its ledger history. Every change is a command issued
 through a form generated from the catalog (``registries.identity.commands``):
 register a person, change names, record a death, register,
-rotate and revoke e-ID keys, appoint and dismiss officials, register an
+rotate and revoke e-ID keys, appoint, confirm and dismiss officials (an
+appointment to a role that reads health or court data is pending until a
+second registrar confirms it: the Confirm button is shown only to registrars
+other than the one who proposed it), register an
 organisation, appoint and remove an organisation's representatives (who may
 sign in for a court, hospital, ministry, ...; not for companies, whose
 management board in the business registry represents them). A refused command
@@ -25,8 +28,12 @@ import re
 from typing import Any
 
 from django.contrib import admin
+from django.contrib.admin.utils import quote
+from django.contrib.admin.views.main import ChangeList
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext
 
 from registries.access.admin import CommandAdmin, html_table
@@ -140,9 +147,23 @@ class PersonRelationAdmin(IdentityAdmin):
         return f"{record.person.first_name} {record.person.last_name}"
 
 
+class PersonChangeList(ChangeList):
+    """Links each person by their personal code, not an internal number."""
+
+    def url_for_result(self, result: Any) -> str:
+        return reverse(
+            "admin:identity_personrecord_change",
+            args=[quote(result.personal_code)],
+            current_app=self.model_admin.admin_site.name,
+        )
+
+
 @admin.register(PersonRecord)
 class PersonRecordAdmin(IdentityAdmin):
-    """Persons: read-only records; changes only through command forms."""
+    """Persons: read-only records, found in URLs by their personal code; changes only
+    through command forms."""
+
+    change_form_template = "admin/identity/personrecord/change_form.html"
 
     list_display = [
         "personal_code",
@@ -203,15 +224,29 @@ class PersonRecordAdmin(IdentityAdmin):
     def added_record(self, result: object, data: dict[str, Any]) -> PersonRecord:
         return PersonRecord.objects.get(personal_code=result)
 
+    def record_key(self, record: PersonRecord) -> str:
+        return record.personal_code
+
+    def get_object(
+        self, request: HttpRequest, object_id: str, from_field: str | None = None
+    ) -> PersonRecord | None:
+        """The person with this personal code (the key of person URLs)."""
+        return self.get_queryset(request).filter(personal_code=object_id).first()
+
+    def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
+        return PersonChangeList
+
     @admin.display(description="status")
     def status(self, record: PersonRecord) -> str:
         return "alive" if record.died_on is None else f"died {record.died_on:%Y-%m-%d}"
 
     @admin.display(description="keys")
     def keys_table(self, record: PersonRecord) -> str:
+        # The public key in full beside its id: what `riik_client keygen` prints.
         rows: list[list[Any]] = [
             [
                 k.key_id,
+                format_html('<code class="public-key">{}</code>', k.public_key),
                 k.status,
                 k.valid_from_seq,
                 k.valid_until_seq or "-",
@@ -220,7 +255,14 @@ class PersonRecordAdmin(IdentityAdmin):
             for k in record.keys.all()
         ]
         return html_table(
-            ["key id", "status", "valid from seq", "valid until seq", "revocation reason"],
+            [
+                "key id",
+                "public key (hex)",
+                "status",
+                "valid from seq",
+                "valid until seq",
+                "revocation reason",
+            ],
             rows,
             "no keys registered",
         )
@@ -232,7 +274,7 @@ class PersonRecordAdmin(IdentityAdmin):
                 a.registry,
                 a.role,
                 a.organisation_code or "-",
-                "current" if a.active else "ended",
+                "current" if a.active else "awaiting confirmation" if a.pending else "ended",
                 a.appointed_seq,
                 a.ended_seq or "-",
             ]
@@ -386,13 +428,14 @@ class AppointmentRecordAdmin(PersonRelationAdmin):
         "role",
         "organisation_code",
         "active",
+        "pending",
         "appointed_seq",
         "ended_seq",
         "block_height",
         "ledger_level",
     ]
     list_display_links = ["personal_code", "person_name"]
-    list_filter = ["active", "registry", "role"]
+    list_filter = ["active", "pending", "registry", "role"]
     search_fields = ["=person__personal_code", "person__last_name"]  # see get_search_results
     search_help_text = "An exact personal code, part of a name, or an organisation's registry code"
     ordering = ["registry", "role", "person__last_name", "-appointed_seq"]
@@ -405,6 +448,9 @@ class AppointmentRecordAdmin(PersonRelationAdmin):
         "role",
         "organisation",
         "active",
+        "pending",
+        "confirmed_seq",
+        "confirmed_by",
     ]
 
     def added_record(self, result: object, data: dict[str, Any]) -> AppointmentRecord:
@@ -413,7 +459,7 @@ class AppointmentRecordAdmin(PersonRelationAdmin):
             registry=data["registry"],
             role=data["role"],
             organisation_code=data["organisation_code"] or "",
-            active=True,
+            ended_seq=None,
         )
 
     @admin.display(description="organisation")

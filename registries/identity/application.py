@@ -153,7 +153,8 @@ class IdentityRegistry(RegistryApplication):
         organisation_code: str | None,
         actor: str,
     ) -> None:
-        """Appoint a living person an official of ``registry`` in ``role``."""
+        """Appoint a living person an official of ``registry`` in ``role`` (only proposed, for
+        a role that reads persons' health or court data: :meth:`confirm_appointment`)."""
         kind = None
         if organisation_code:
             kind = self.organisation(organisation_code, "organisation_code").kind
@@ -161,6 +162,22 @@ class IdentityRegistry(RegistryApplication):
             self._person(personal_code),
             lambda person: person.appoint(
                 registry, role, organisation_code or "", actor, organisation_kind=kind
+            ),
+        )
+
+    def confirm_appointment(
+        self,
+        personal_code: str,
+        registry: str,
+        role: str,
+        organisation_code: str | None,
+        actor: str,
+    ) -> None:
+        """A second identity registrar confirms a proposed appointment (four eyes)."""
+        self.update(
+            self._person(personal_code),
+            lambda person: person.confirm_appointment(
+                registry, role, organisation_code or "", actor
             ),
         )
 
@@ -172,7 +189,7 @@ class IdentityRegistry(RegistryApplication):
         organisation_code: str | None,
         actor: str,
     ) -> None:
-        """End a person's appointment as an official."""
+        """End a person's appointment as an official (or withdraw a proposed one)."""
         self.update(
             self._person(personal_code),
             lambda person: person.dismiss(registry, role, organisation_code or "", actor),

@@ -2,7 +2,8 @@
 
 Identity registrars (and, to bootstrap the registry, Django superusers)
 register persons and organisations, change names, record deaths, register,
-rotate and revoke e-ID keys, appoint and dismiss officials, and appoint and
+rotate and revoke e-ID keys, appoint, confirm (four eyes) and dismiss
+officials, and appoint and
 remove the representatives of organisations that are not companies (a
 company's management board in the business registry represents it). A
 citizen registers, rotates and revokes their own keys too.
@@ -32,6 +33,7 @@ from rest_framework.request import Request
 
 from registries.access.admin import CommandForm
 from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.access.signing import require_signature_by_current_key, signed_payload
 from registries.common.texts import N_
 from registries.identity.api.serializers import (
     AppointmentSerializer,
@@ -99,6 +101,30 @@ class KeyHolderOrRegistrar(BasePermission):
         if own is not None and user.is_active and own == view.kwargs.get("code"):
             return True
         return IdentityRegistrar().has_permission(request, view)
+
+
+def _key_holder_signing(command: str) -> type[BasePermission]:
+    """A key holder changing their own keys signs the act with their current key.
+
+    A stolen bearer token alone must not let anyone put their own key in
+    (issue 14, item 4). An identity registrar acting in person needs no such
+    signature: a lost or revoked card leaves no current key to sign with.
+    """
+
+    class KeyHolderSigning(KeyHolderOrRegistrar):
+        def has_permission(self, request: Request, view: Any) -> bool:
+            if not super().has_permission(request, view):
+                return False
+            if IdentityRegistrar().has_permission(request, view):
+                return True
+            code = view.kwargs["code"]
+            with require_signature_by_current_key(
+                request, code, command, signed_payload(request.data)
+            ):
+                return True
+
+    KeyHolderSigning.__name__ = KeyHolderSigning.__qualname__ = f"KeyHolderSigning{command}"
+    return KeyHolderSigning
 
 
 def parse_public_key(text: str) -> bytes:
@@ -181,8 +207,9 @@ class AppointForm(CommandForm):
     registry = forms.ChoiceField(choices=_registry_choices)
     role = forms.ChoiceField(
         choices=_role_choices,
-        help_text="registrar: identity, business, property, health (ministry); judge: court; "
-        "notary: property; doctor, pharmacist: health; auditor: any registry",
+        help_text="registrar: identity, business, property, health (ministry); "
+        "judge, investigator: court; notary: property; doctor, pharmacist: health; "
+        "auditor: any registry",
     )
     organisation_code = forms.CharField(
         max_length=8,
@@ -197,7 +224,13 @@ class AppointmentForm(AppointForm):
 
 
 class DismissForm(CommandForm):
-    confirm = forms.BooleanField(label="End this appointment")
+    confirm = forms.BooleanField(label="End this appointment (or withdraw the proposal)")
+
+
+class ConfirmAppointmentForm(CommandForm):
+    confirm = forms.BooleanField(
+        label="I confirm this appointment (four eyes: I did not propose it and it is not mine)"
+    )
 
 
 class OrganisationForm(CommandForm):
@@ -404,7 +437,7 @@ COMMANDS = Catalog(
         _on_person(
             name="register-key",
             title=N_("Register key"),
-            permission=KeyHolderOrRegistrar,
+            permission=_key_holder_signing("register-key"),
             input=PublicKeyInputSerializer,
             route="keys/",
             url_name="person-keys",
@@ -421,7 +454,7 @@ COMMANDS = Catalog(
         _on_person(
             name="rotate-key",
             title=N_("Rotate key"),
-            permission=KeyHolderOrRegistrar,
+            permission=_key_holder_signing("rotate-key"),
             input=PublicKeyInputSerializer,
             route="keys/rotation/",
             url_name="person-key-rotation",
@@ -525,10 +558,47 @@ COMMANDS = Catalog(
             input=AppointmentSerializer,
             url_name="official-list",
             summary="Appoint an official",
-            description="Appoint an official (identity registrars).",
+            description=(
+                "Appoint an official (identity registrars). An appointment to a role that reads "
+                "persons' health or court data is only proposed (active: false) until a second "
+                "identity registrar confirms it (officials/confirmation/). Nobody appoints "
+                "themselves (403 self-appointment)."
+            ),
             status=status.HTTP_201_CREATED,
             form=AppointmentForm,
             run=_appoint,
+        ),
+        Command(
+            name="confirmation",
+            title="Confirm appointment",
+            target=APPOINTMENT,
+            permission=IdentityRegistrar,
+            reply=OFFICIAL,
+            input=AppointmentSerializer,
+            route="confirmation/",
+            url_name="official-confirmation",
+            summary="Confirm a proposed appointment (a second identity registrar)",
+            description=(
+                "An appointment to a role that reads persons' health or court data (any role of "
+                "the health and court registries, and auditors) is only proposed by the registrar "
+                "who appoints; it takes effect when a different identity registrar confirms it "
+                "(four eyes, 409 four-eyes). Nobody confirms their own appointment (403 "
+                "self-appointment)."
+            ),
+            problems=(400, 401, 403, 404, 409, 429),
+            form=ConfirmAppointmentForm,
+            done="Appointment confirmed",
+            available=lambda record: record.pending,
+            # Four eyes: offered to neither the proposer nor the appointee (the
+            # registry refuses their confirmations anyway).
+            may=lambda record, who: who not in (record.appointed_by, record.person.personal_code),
+            run=lambda app, data, who: app.confirm_appointment(
+                data["personal_code"],
+                data["registry"],
+                data["role"],
+                data.get("organisation_code") or None,
+                who,
+            ),
         ),
         Command(
             name="dismissal",
@@ -540,10 +610,13 @@ COMMANDS = Catalog(
             route="dismissal/",
             url_name="official-dismissal",
             summary="Dismiss an official",
-            description="Dismiss an official (identity registrars).",
+            description=(
+                "Dismiss an official, or withdraw an appointment awaiting confirmation "
+                "(identity registrars)."
+            ),
             form=DismissForm,
             done="Official dismissed",
-            available=lambda record: record.active,
+            available=lambda record: record.active or record.pending,
             run=lambda app, data, who: app.dismiss_official(
                 data["personal_code"],
                 data["registry"],

@@ -5,13 +5,17 @@ history is on the ledger. Names, codes, organisations and appointments are
 deterministic for a given ``rng``; the Ed25519 private keys are not: they are
 fresh random keys written only into ``settings.RIIK_DATA_DIR / "demo-keys" /
 "<personal code>.pem"`` (PKCS#8 PEM, mode 0600, directory 0700), never into
-the repository, so that the demo operator can sign as a notary or a citizen.
+the repository, so that the demo operator can sign in as any official (every
+official has a key) and sign as a notary or a citizen.
 A later run overwrites the file of a code it registers a new key for.
 
 Officials (at least two registrars of identity, business and property, three
 judges, three notaries with keys, three doctors, two pharmacists and an
-auditor) are drawn from the people, so at least :data:`MIN_PERSONS` persons
-are registered whatever ``persons`` asks.
+auditor) are drawn from the people; the two identity registrars come first,
+and every appointment that takes four eyes (a role reading health or court
+data) is proposed by the first of them and confirmed by the second. Officials
+are drawn from the people, so at least :data:`MIN_PERSONS` persons are
+registered whatever ``persons`` asks.
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ from registries.common.application import running
 from registries.common.codes import personal_code, registry_code
 from registries.common.errors import Conflict
 from registries.identity.application import IdentityRegistry
+from registries.identity.domain import needs_confirmation
 
 ACTOR = "demo"
 KEYS_DIRECTORY = "demo-keys"
@@ -230,6 +235,24 @@ def _organisation(
     raise RuntimeError(msg)
 
 
+def _appoint(
+    app: IdentityRegistry,
+    seed: IdentitySeed,
+    code: str,
+    registry: str,
+    role: str,
+    organisation: str | None,
+) -> None:
+    """Appoint an official; a role that takes four eyes is proposed by the first demo
+    identity registrar and confirmed by the second (they are appointed first)."""
+    if not needs_confirmation(registry, role):
+        app.appoint_official(code, registry, role, organisation, ACTOR)
+        return
+    proposer, confirmer = seed.identity_registrars[:2]
+    app.appoint_official(code, registry, role, organisation, proposer)
+    app.confirm_appointment(code, registry, role, organisation, confirmer)
+
+
 def seed_identity(
     rng: random.Random,
     progress: Callable[[int], None] | None,
@@ -256,11 +279,12 @@ def seed_identity(
             seed.people.append(code)
             places = organisations_of.get(place_kind or "", [])
             organisation = places[index % len(places)] if places else None
-            app.appoint_official(code, registry, role, organisation, ACTOR)
+            _appoint(app, seed, code, registry, role, organisation)
             getattr(seed, _ROLE_TO_FIELD[(registry, role)]).append(code)
-            if role in ("notary", "doctor"):  # both endorse entries with their e-ID key
-                app.register_key(code, _new_key(seed.keys_dir, code), ACTOR)
-                seed.keyholders.append(code)
+            # Every official signs in to the admin with their e-ID key (ADR 0059);
+            # notaries and doctors also endorse entries with it.
+            app.register_key(code, _new_key(seed.keys_dir, code), ACTOR)
+            seed.keyholders.append(code)
             if progress is not None:
                 progress(1)
 

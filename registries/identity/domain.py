@@ -20,7 +20,14 @@ the person's death. A company's representatives are its management board in
 the business registry, so the identity registry records none for companies.
 
 Roles of officials per registry (``ROLE_REGISTRIES``) and the kinds of
-organisations they may work for are rules of this module too.
+organisations they may work for are rules of this module too, and so are the
+two rules that keep officials from giving themselves access:
+
+* **no self-appointment**: nobody appoints themselves, or confirms their own
+  appointment, as an official or a representative (:class:`SelfAppointment`);
+* **four eyes**: an appointment to a role that reads persons' health or court
+  data (:func:`needs_confirmation`) is only proposed by one identity registrar
+  and takes effect when a different one confirms it (:class:`FourEyes`).
 """
 
 from __future__ import annotations
@@ -35,24 +42,34 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import Aggregate, event
 
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
-from registries.common.errors import Conflict, InvalidCommand, NotFound
+from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
 
 REGISTRIES = ("identity", "business", "property", "health", "court")
-ROLES = ("registrar", "judge", "notary", "doctor", "pharmacist", "auditor")
+ROLES = ("registrar", "judge", "investigator", "notary", "doctor", "pharmacist", "auditor")
 # In which registries each role acts.
 ROLE_REGISTRIES: dict[str, frozenset[str]] = {
     "registrar": frozenset({"identity", "business", "property", "health"}),
     "judge": frozenset({"court"}),
+    # Investigators read covertly the data of the parties of criminal cases (no police
+    # registry yet: the court's cases are what their investigations rest on).
+    "investigator": frozenset({"court"}),
     "notary": frozenset({"property"}),
     "doctor": frozenset({"health"}),
     "pharmacist": frozenset({"health"}),
     "auditor": frozenset(REGISTRIES),
 }
+# Appointments to the roles that read persons' health or court data take effect only
+# when a second identity registrar confirms them (four eyes): every role of the
+# health and court registries (a health registrar sees record metadata), and
+# auditors, who read the payloads of every registry's events.
+CONFIRMED_ROLES = frozenset({"doctor", "pharmacist", "judge", "investigator", "auditor"})
+CONFIRMED_REGISTRIES = frozenset({"health", "court"})
 ORGANISATION_KINDS = {
     "company": "company",
     "ngo": "non-profit association",
     "state_agency": "state agency",
     "bank": "bank",
+    "central_bank": "central bank",
     "notary_office": "notary office",
     "hospital": "hospital",
     "pharmacy": "pharmacy",
@@ -85,6 +102,35 @@ EXPIRED = "expired"
 KEY_STATUSES = (ACTIVE, ROTATED, REVOKED, EXPIRED)
 
 _NAMESPACE = uuid5(NAMESPACE_URL, "https://riik.example/identity")
+
+
+class SelfAppointment(RegistryError):
+    """An official appointing, or confirming the appointment of, themselves."""
+
+    status = 403
+    title = "No self-appointment"
+    slug = "self-appointment"
+
+
+class FourEyes(RegistryError):
+    """The registrar who proposed an appointment confirming it too."""
+
+    status = 409
+    title = "Four eyes: a second registrar must confirm"
+    slug = "four-eyes"
+
+
+NO_SELF_APPOINTMENT = (
+    "no self-appointment: an official never appoints, or confirms the appointment of, "
+    "themselves; another identity registrar must"
+)
+
+
+def needs_confirmation(registry: str, role: str) -> bool:
+    """Whether an appointment takes a second registrar's confirmation (four eyes): the
+    role reads persons' health or court data (:data:`CONFIRMED_ROLES`,
+    :data:`CONFIRMED_REGISTRIES`)."""
+    return role in CONFIRMED_ROLES or registry in CONFIRMED_REGISTRIES
 
 
 # Codes and ids -------------------------------------------------------------------------
@@ -284,6 +330,8 @@ class Person(Aggregate):
         self.died_on: date | None = None
         self.keys: dict[str, PublicKey] = {}
         self.appointments: set[Appointment] = set()
+        # Appointments proposed and awaiting a second registrar's confirmation, by proposer.
+        self.proposals: dict[Appointment, str] = {}
         # Registry codes of the organisations the person represents, with the title.
         self.representations: dict[str, str] = {}
 
@@ -361,6 +409,7 @@ class Person(Aggregate):
             if key.status == ACTIVE:
                 self.keys[key_id] = replace(key, status=EXPIRED, valid_until=version)
         self.appointments = set()
+        self.proposals = {}
         self.representations = {}
 
     # e-ID keys.
@@ -452,11 +501,21 @@ class Person(Aggregate):
         organisation_code: str
         actor: str
 
+    class AppointmentProposed(Aggregate.Event):
+        registry: str
+        role: str
+        organisation_code: str
+        actor: str
+
     class Dismissed(Aggregate.Event):
         registry: str
         role: str
         organisation_code: str
         actor: str
+
+    def _not_self(self, actor: str) -> None:
+        if actor == self.personal_code:
+            raise SelfAppointment(NO_SELF_APPOINTMENT)
 
     def appoint(
         self,
@@ -466,12 +525,19 @@ class Person(Aggregate):
         actor: str,
         organisation_kind: str | None = None,
     ) -> None:
-        """Appoint the person an official (``organisation_kind`` of ``organisation_code``)."""
+        """Appoint the person an official (``organisation_kind`` of ``organisation_code``).
+
+        Rules, in order: the role fits the registry (and the organisation's
+        kind); no self-appointment; the person is alive; not already appointed
+        or proposed. A role that reads persons' health or court data is only
+        proposed (:func:`needs_confirmation`): :meth:`confirm_appointment`.
+        """
         check_role(registry, role)
         if organisation_code:
             checked_registry_code(organisation_code, "organisation_code")
             if organisation_kind is not None:
                 check_role_organisation(role, organisation_code, organisation_kind)
+        self._not_self(actor)
         appointment = Appointment(registry, role, organisation_code)
         if not self.alive:
             raise Conflict(
@@ -482,19 +548,58 @@ class Person(Aggregate):
             raise Conflict(
                 f"appoint: person {self.personal_code} is already {appointment.describe()}"
             )
+        if appointment in self.proposals:
+            raise Conflict(
+                f"appoint: person {self.personal_code} is already proposed as "
+                f"{appointment.describe()}; a second identity registrar confirms it"
+            )
+        appoint = self._proposed if needs_confirmation(registry, role) else self._appointed
+        appoint(registry=registry, role=role, organisation_code=organisation_code, actor=actor)
+
+    @event(Appointed)
+    def _appointed(self, registry: str, role: str, organisation_code: str, actor: str) -> None:
+        # After a proposal, ``actor`` is the second registrar who confirmed it.
+        appointment = Appointment(registry, role, organisation_code)
+        self.proposals.pop(appointment, None)
+        self.appointments.add(appointment)
+
+    @event(AppointmentProposed)
+    def _proposed(self, registry: str, role: str, organisation_code: str, actor: str) -> None:
+        self.proposals[Appointment(registry, role, organisation_code)] = actor
+
+    def confirm_appointment(
+        self, registry: str, role: str, organisation_code: str, actor: str
+    ) -> None:
+        """A second identity registrar confirms a proposed appointment: it takes effect
+        (``Appointed``, by the confirming registrar).
+
+        Rules, in order: no self-appointment; the appointment is proposed; the
+        person is alive; ``actor`` is not the registrar who proposed it (four eyes).
+        """
+        check_role(registry, role)
+        self._not_self(actor)
+        appointment = Appointment(registry, role, organisation_code)
+        proposed_by = self.proposals.get(appointment)
+        if proposed_by is None:
+            raise NotFound(
+                f"no proposed appointment of person {self.personal_code} as "
+                f"{appointment.describe()} awaits confirmation"
+            )
+        self._require_alive("confirm appointment")
+        if actor == proposed_by:
+            raise FourEyes(
+                f"four eyes: {actor} proposed this appointment; a different identity "
+                "registrar must confirm it"
+            )
         self._appointed(
             registry=registry, role=role, organisation_code=organisation_code, actor=actor
         )
 
-    @event(Appointed)
-    def _appointed(self, registry: str, role: str, organisation_code: str, actor: str) -> None:
-        self.appointments.add(Appointment(registry, role, organisation_code))
-
     def dismiss(self, registry: str, role: str, organisation_code: str, actor: str) -> None:
-        """End an appointment."""
+        """End an appointment, or withdraw one still awaiting confirmation."""
         check_role(registry, role)
         appointment = Appointment(registry, role, organisation_code)
-        if appointment not in self.appointments:
+        if appointment not in self.appointments and appointment not in self.proposals:
             raise NotFound(f"person {self.personal_code} is not {appointment.describe()}")
         self._dismissed(
             registry=registry, role=role, organisation_code=organisation_code, actor=actor
@@ -502,7 +607,9 @@ class Person(Aggregate):
 
     @event(Dismissed)
     def _dismissed(self, registry: str, role: str, organisation_code: str, actor: str) -> None:
-        self.appointments.discard(Appointment(registry, role, organisation_code))
+        appointment = Appointment(registry, role, organisation_code)
+        self.appointments.discard(appointment)
+        self.proposals.pop(appointment, None)
 
     # Representing organisations (not companies).
 
@@ -522,6 +629,7 @@ class Person(Aggregate):
         checked_registry_code(organisation_code, "organisation_code")
         check_represented_kind(organisation_code, organisation_kind)
         title = check_title(title)
+        self._not_self(actor)
         if not self.alive:
             raise Conflict(
                 f"appoint representative: person {self.personal_code} died on {self.died_on}"

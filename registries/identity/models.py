@@ -103,7 +103,12 @@ class OrganisationRecord(LedgerLinked):
 
 
 class AppointmentRecord(LedgerLinked):
-    """A person's appointment as an official of a registry (current or ended)."""
+    """A person's appointment as an official of a registry (proposed, current or ended).
+
+    An appointment that needs a second registrar's confirmation
+    (:func:`~registries.identity.domain.needs_confirmation`) is ``pending`` and
+    not ``active`` until confirmed.
+    """
 
     ledger_registry = "identity"
 
@@ -111,12 +116,23 @@ class AppointmentRecord(LedgerLinked):
     registry = models.CharField(max_length=20, choices=[(r, r) for r in REGISTRIES])
     role = models.CharField(max_length=20, choices=[(r, r) for r in ROLES])
     organisation_code = models.CharField(max_length=8, blank=True, db_index=True)
-    active = models.BooleanField(default=True)
-    appointed_seq = models.BigIntegerField(help_text="Ledger seq of the appointment")
+    active = models.BooleanField(default=True, help_text="In effect (confirmed, not ended)")
+    pending = models.BooleanField(
+        default=False, help_text="Proposed, awaiting a second registrar's confirmation"
+    )
+    appointed_seq = models.BigIntegerField(
+        help_text="Ledger seq of the appointment (of the proposal, when confirmed later)"
+    )
+    confirmed_seq = models.BigIntegerField(
+        null=True, blank=True, help_text="Ledger seq of the second registrar's confirmation"
+    )
     ended_seq = models.BigIntegerField(
         null=True, blank=True, help_text="Ledger seq of the dismissal (or of the death)"
     )
-    appointed_by = models.CharField(max_length=150, blank=True)
+    appointed_by = models.CharField(
+        max_length=150, blank=True, help_text="Who appointed (or proposed) the official"
+    )
+    confirmed_by = models.CharField(max_length=150, blank=True)
     ended_by = models.CharField(max_length=150, blank=True)
 
     class Meta:
@@ -127,7 +143,12 @@ class AppointmentRecord(LedgerLinked):
                 fields=["person", "registry", "role", "organisation_code"],
                 condition=models.Q(active=True),
                 name="identity_active_appointment_unique",
-            )
+            ),
+            models.UniqueConstraint(
+                fields=["person", "registry", "role", "organisation_code"],
+                condition=models.Q(pending=True),
+                name="identity_pending_appointment_unique",
+            ),
         ]
         indexes = [models.Index(fields=["registry", "role", "active"])]
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.db.models import Q
 from eventsourcing.dispatch import singledispatchmethod
 
 from registries.common.projections import ReadModelProjection
@@ -52,8 +53,8 @@ class IdentityProjection(ReadModelProjection):
         record.keys.filter(status=ACTIVE).update(
             status=EXPIRED, valid_until_seq=seq, ledger_seq=seq
         )
-        record.appointments.filter(active=True).update(
-            active=False, ended_seq=seq, ended_by=event.actor, ledger_seq=seq
+        record.appointments.filter(Q(active=True) | Q(pending=True)).update(
+            active=False, pending=False, ended_seq=seq, ended_by=event.actor, ledger_seq=seq
         )
         record.representations.filter(active=True).update(
             active=False, ended_seq=seq, ended_by=event.actor, ledger_seq=seq
@@ -104,6 +105,16 @@ class IdentityProjection(ReadModelProjection):
     def appointed(self, event: Person.Appointed) -> None:
         seq = self.seq(event)
         record = self.touch(PersonRecord, event)
+        confirmed = record.appointments.filter(
+            registry=event.registry,
+            role=event.role,
+            organisation_code=event.organisation_code,
+            pending=True,
+        ).update(
+            active=True, pending=False, confirmed_seq=seq, confirmed_by=event.actor, ledger_seq=seq
+        )
+        if confirmed:  # a proposal, confirmed by a second registrar
+            return
         AppointmentRecord.objects.create(
             person=record,
             registry=event.registry,
@@ -116,15 +127,31 @@ class IdentityProjection(ReadModelProjection):
         )
 
     @apply.register
+    def proposed(self, event: Person.AppointmentProposed) -> None:
+        seq = self.seq(event)
+        record = self.touch(PersonRecord, event)
+        AppointmentRecord.objects.create(
+            person=record,
+            registry=event.registry,
+            role=event.role,
+            organisation_code=event.organisation_code,
+            active=False,
+            pending=True,
+            appointed_seq=seq,
+            appointed_by=event.actor,
+            ledger_seq=seq,
+        )
+
+    @apply.register
     def dismissed(self, event: Person.Dismissed) -> None:
         seq = self.seq(event)
         record = self.touch(PersonRecord, event)
         record.appointments.filter(
+            Q(active=True) | Q(pending=True),
             registry=event.registry,
             role=event.role,
             organisation_code=event.organisation_code,
-            active=True,
-        ).update(active=False, ended_seq=seq, ended_by=event.actor, ledger_seq=seq)
+        ).update(active=False, pending=False, ended_seq=seq, ended_by=event.actor, ledger_seq=seq)
 
     @apply.register
     def representative_appointed(self, event: Person.RepresentativeAppointed) -> None:

@@ -8,13 +8,18 @@ they stand. None of them writes an event. Malformed codes are simply unknown: th
 functions answer ``False``/``None`` rather than raise.
 
 Riik identifies officials the Estonian way: a Django user whose username is a
-valid personal code *is* that person (:func:`official_code_of`).
+valid personal code *is* that person (:func:`official_code_of`). Within
+:func:`acting_only_as` (the access layer wraps each request made with an e-ID
+sign-in token in it), the holder of the token holds no role but the token's, so
+every role check, wherever it is asked, treats a citizen token as a citizen.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from cryptography.exceptions import InvalidSignature
@@ -37,7 +42,9 @@ from registries.identity.models import (
 from registries.identity.projections import PROJECTIONS
 
 __all__ = [
+    "acting_only_as",
     "current_public_key",
+    "current_representation",
     "has_role",
     "is_official",
     "is_representative",
@@ -65,6 +72,27 @@ OrganisationRegister = Callable[[str], bool]
 """``registry code -> bool``: whether a register above identity holds the organisation."""
 
 _organisation_registers: list[OrganisationRegister] = []
+
+
+# (personal code, "registry/role" or "" for none): the only role that person acts in now.
+_acting: ContextVar[tuple[str, str] | None] = ContextVar("riik_acting_only_as", default=None)
+
+
+@contextmanager
+def acting_only_as(personal_code: str, role: str) -> Iterator[None]:
+    """Within the block, the person holds no role but ``role`` (``registry/role``; ""
+    for none): what the credentials of the request being served allow."""
+    reset = _acting.set((personal_code, role))
+    try:
+        yield
+    finally:
+        _acting.reset(reset)
+
+
+def _acting_role(personal_code: str) -> str | None:
+    """The only role the person may act in now, or None when not narrowed."""
+    acting = _acting.get()
+    return acting[1] if acting is not None and acting[0] == personal_code else None
 
 
 def _fresh() -> None:
@@ -121,8 +149,11 @@ def organisation_exists(registry_code: str) -> bool:
 
 
 def has_role(personal_code: str, registry: str, role: str) -> bool:
-    """Whether this living person is appointed (and not dismissed) as ``role`` of ``registry``."""
+    """Whether this living person is appointed (and not dismissed) as ``role`` of ``registry``
+    (and may act in it now, :func:`acting_only_as`)."""
     if not _valid_personal_code(personal_code):
+        return False
+    if _acting_role(personal_code) not in (None, f"{registry}/{role}"):
         return False
     _fresh()
     return AppointmentRecord.objects.filter(
@@ -135,9 +166,13 @@ def has_role(personal_code: str, registry: str, role: str) -> bool:
 
 
 def is_official(personal_code: str) -> bool:
-    """Whether this living person holds any appointment in any registry."""
+    """Whether this living person holds any appointment in any registry (and may act
+    as an official now, :func:`acting_only_as`)."""
     if not _valid_personal_code(personal_code):
         return False
+    acting = _acting_role(personal_code)
+    if acting is not None:
+        return bool(acting) and has_role(personal_code, *acting.split("/", 1))
     _fresh()
     return AppointmentRecord.objects.filter(
         person__personal_code=personal_code, person__died_on=None, active=True
@@ -209,9 +244,19 @@ def official_code_of(user: Any) -> str | None:
 def is_representative(registry_code: str, personal_code: str) -> bool:
     """Whether the identity registry records the person as a current representative
     of the organisation (one that is not a company)."""
-    return RepresentativeRecord.objects.filter(
-        organisation_code=registry_code, person__personal_code=personal_code, active=True
-    ).exists()
+    return current_representation(registry_code, personal_code) is not None
+
+
+def current_representation(registry_code: str, personal_code: str) -> int | None:
+    """The id of the person's current representation of the organisation as the
+    identity registry records it (each appointment its own), or None."""
+    return (
+        RepresentativeRecord.objects.filter(
+            organisation_code=registry_code, person__personal_code=personal_code, active=True
+        )
+        .values_list("pk", flat=True)
+        .first()
+    )
 
 
 def register_organisations(register: OrganisationRegister) -> None:

@@ -13,26 +13,44 @@ message as a form error and writes nothing.
 
 Who may act: property registrars (a user whose username is their personal
 code and who holds the property registrar appointment, ``user_has_role``).
+
+Notaries endorse in *Transfer applications*: a registrar files an application
+on a land unit naming the notary; the notary sees the applications awaiting
+their endorsement, reads exactly what they sign (the canonical transfer
+message in full, and its terms in words), and signs it in the browser with
+their key file (WebCrypto, the key never leaves the browser). The server
+files the endorsed transfer (``PropertyRegistry.endorse_application``); a
+refusal names the mistake (the unit changed since, other shares, another key).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from django.contrib import admin
+from django.conf import settings
+from django.contrib import admin, messages
+from django.contrib.admin.utils import unquote
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, Q, QuerySet
-from django.http import HttpRequest
-from django.utils.html import format_html_join
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
+from django.urls import URLPattern, path, reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 
 from registries.access.admin import CommandAdmin, euros, html_table
 from registries.access.roles import user_has_role
 from registries.common.api import text_contains
 from registries.common.api.serializers import ledger_history
-from registries.identity.services import name_of
+from registries.common.commands import issue
+from registries.common.errors import RegistryError
+from registries.identity.models import PersonRecord
+from registries.identity.services import name_of, official_code_of
 from registries.property.api.serializers import signed_message
+from registries.property.application import PropertyRegistry
 from registries.property.commands import COMMANDS, UNIT
-from registries.property.models import LandUnitRecord, OwnershipRecord
+from registries.property.domain import transfer_message
+from registries.property.models import LandUnitRecord, OwnershipRecord, TransferApplicationRecord
+from registries.property.projections import PROJECTIONS
 
 
 def can_act_in_property(request: HttpRequest) -> bool:
@@ -228,3 +246,196 @@ class LandUnitRecordAdmin(CommandAdmin):
             rows,
             "no entries",
         )
+
+
+def is_notary(request: HttpRequest) -> bool:
+    """Property notaries endorse transfer applications."""
+    user = request.user
+    return bool(user.is_authenticated and user.is_active) and user_has_role(
+        user, "property", "notary"
+    )
+
+
+def application_message(record: TransferApplicationRecord) -> str:
+    """The canonical transfer message the named notary signs for this application."""
+    return transfer_message(
+        cadastral_code=record.unit.cadastral_code,
+        sellers=list(record.sellers),
+        buyers=[(b["owner"], b["share"]) for b in record.buyers],
+        price_cents=record.price_cents,
+        unit_version=record.unit_version,
+        chain_id=settings.RIIK_CHAIN_ID,
+    ).decode()
+
+
+def _named(code: str) -> str:
+    person = PersonRecord.objects.filter(personal_code=code).only("first_name", "last_name").first()
+    return f"{person.first_name} {person.last_name} ({code})" if person is not None else code
+
+
+@admin.register(TransferApplicationRecord)
+class TransferApplicationRecordAdmin(CommandAdmin):
+    """Transfer applications: a notary sees those awaiting them and endorses one by signing it."""
+
+    catalog = COMMANDS
+    change_form_template = "admin/property/transferapplicationrecord/change_form.html"
+    list_display = [
+        "unit",
+        "number",
+        "seller_codes",
+        "buyer_shares",
+        "price",
+        "notary",
+        "status",
+        "ledger_seq",
+        "block_height",
+        "ledger_level",
+    ]
+    list_display_links = ["unit", "number"]
+    search_fields = ["unit__cadastral_code", "=notary"]
+    search_help_text = "Start of a cadastral code, or a notary's personal code"
+    fields = readonly_fields = (
+        "unit",
+        "number",
+        "terms",
+        "message",
+        "notary",
+        "status",
+        "transfer",
+        "ledger_seq",
+        "block_height",
+        "ledger_level",
+    )
+
+    def can_act(self, request: HttpRequest) -> bool:
+        return can_act_in_property(request) or is_notary(request)
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        # Filed on a land unit's page (File transfer application), never added here.
+        return False
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[TransferApplicationRecord]:
+        """A notary sees the applications that name them; a registrar sees all."""
+        queryset = super().get_queryset(request).select_related("unit")
+        if can_act_in_property(request):
+            return queryset
+        return queryset.filter(notary=official_code_of(request.user) or "")
+
+    def get_urls(self) -> list[URLPattern]:
+        return [
+            path(
+                "<path:object_id>/endorse/",
+                self.admin_site.admin_view(self.endorse_view),
+                name="property_transferapplicationrecord_endorse",
+            ),
+            *super().get_urls(),
+        ]
+
+    def change_view(
+        self,
+        request: HttpRequest,
+        object_id: str,
+        form_url: str = "",
+        extra_context: dict[str, Any] | None = None,
+    ) -> HttpResponse:
+        record = self.get_object(request, unquote(object_id))
+        extra_context = dict(extra_context or {})
+        if record is not None:
+            extra_context["signed_message"] = application_message(record)
+            extra_context["may_endorse"] = record.awaiting and self._endorses(request, record)
+            extra_context["endorse_url"] = reverse(
+                "admin:property_transferapplicationrecord_endorse", args=[record.pk]
+            )
+        return super().change_view(request, object_id, form_url, extra_context)
+
+    @staticmethod
+    def _endorses(request: HttpRequest, record: TransferApplicationRecord) -> bool:
+        return is_notary(request) and official_code_of(request.user) == record.notary
+
+    def endorse_view(self, request: HttpRequest, object_id: str) -> HttpResponse:
+        """POST the notary's signature of the application's message: the transfer is filed."""
+        record = self.get_object(request, unquote(object_id))
+        if record is None:
+            raise Http404("No such transfer application")
+        if request.method != "POST" or not self._endorses(request, record):
+            raise PermissionDenied
+        notary = record.notary
+        code, number = record.unit.cadastral_code, record.number
+        signature = request.POST.get("signature", "")
+        try:
+            issue(
+                PropertyRegistry,
+                PROJECTIONS,
+                lambda app: app.endorse_application(code, number, notary, signature, notary),
+            )
+        except RegistryError as error:
+            messages.error(request, str(error) or error.title)
+            return HttpResponseRedirect(
+                reverse("admin:property_transferapplicationrecord_change", args=[record.pk])
+            )
+        unit = LandUnitRecord.objects.get(cadastral_code=code)
+        messages.success(
+            request, f"Transfer of {code} endorsed and filed (ledger seq {unit.ledger_seq})."
+        )
+        return HttpResponseRedirect(
+            reverse("admin:property_transferapplicationrecord_change", args=[record.pk])
+        )
+
+    # Columns and read-only fields.
+
+    @admin.display(description="sellers")
+    def seller_codes(self, record: TransferApplicationRecord) -> str:
+        return ", ".join(record.sellers)
+
+    @admin.display(description="buyers and shares")
+    def buyer_shares(self, record: TransferApplicationRecord) -> str:
+        return ", ".join(f"{b['owner']} {b['share']}" for b in record.buyers)
+
+    @admin.display(description="price")
+    def price(self, record: TransferApplicationRecord) -> str:
+        return euros(record.price_cents)
+
+    @admin.display(description="status")
+    def status(self, record: TransferApplicationRecord) -> str:
+        if record.transfer_version is not None:
+            return f"endorsed (transfer at version {record.transfer_version})"
+        if record.awaiting:
+            return "awaiting the notary's endorsement"
+        return (
+            f"no longer endorsable: the unit changed since (filed at version "
+            f"{record.unit_version}, now version {record.unit.version})"
+        )
+
+    @admin.display(description="the endorsed transfer on the chain")
+    def transfer(self, record: TransferApplicationRecord) -> str:
+        if record.transfer_version is None:
+            return "-"
+        filed = record.unit.transfers.get(version=record.transfer_version)
+        where = self.ledger_status_of(filed)
+        return (
+            f"ledger seq {filed.ledger_seq}, block {where.block_height or '-'}, level {where.level}"
+        )
+
+    @admin.display(description="what the notary signs, in words")
+    def terms(self, record: TransferApplicationRecord) -> str:
+        sellers = ", ".join(_named(code) for code in record.sellers)
+        buyers = format_html_join(
+            "",
+            "<li>{} receives {} of the land unit</li>",
+            ((_named(b["owner"]), b["share"]) for b in record.buyers),
+        )
+        return format_html(
+            "<p>Land unit <strong>{}</strong> ({}), as at its version {} on chain {}.</p>"
+            "<p>{} give(s) up their whole share(s).</p><ul>{}</ul><p>Price: {}.</p>",
+            record.unit.cadastral_code,
+            record.unit.address,
+            record.unit_version,
+            settings.RIIK_CHAIN_ID,
+            sellers,
+            buyers,
+            euros(record.price_cents),
+        )
+
+    @admin.display(description="the exact message signed (UTF-8)")
+    def message(self, record: TransferApplicationRecord) -> str:
+        return format_html('<pre id="signed-message">{}</pre>', application_message(record))

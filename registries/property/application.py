@@ -19,7 +19,15 @@ rank in the order they are saved.
 Ed25519 signature over :func:`~registries.property.domain.transfer_message`,
 checked against the identity registry (the notary holds the property notary
 role; the signature verifies with their current e-ID key). The endorsement
-(notary, key id, signature, chain id) is stored in the event.
+(notary, key id, signature, chain id) is stored in the event. A refused
+signature says what went wrong when the registry can tell: the notary signed
+another version of the unit, other shares than the application's, or with a
+key that is not their current one.
+
+**Transfer applications.** A registrar (or a seller) files an application that
+names the notary (:meth:`PropertyRegistry.apply_for_transfer`); the notary
+sees it awaiting their endorsement and endorses exactly its terms
+(:meth:`PropertyRegistry.endorse_application`), which files the transfer.
 
 **Contract with the court registry**: :meth:`PropertyRegistry.note_seizure` and
 :meth:`PropertyRegistry.lift_seizure`, both idempotent by ``cause``.
@@ -28,7 +36,7 @@ role; the signature verifies with their current e-ID key). The endorsement
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import TypeVar
 from uuid import UUID
 
@@ -38,28 +46,33 @@ from django.conf import settings
 
 from chain.ledger.models import LedgerEntry
 from registries.common.application import Ref, RegistryApplication
-from registries.common.errors import Conflict, InvalidCommand, UnknownParty
+from registries.common.codes import PERSON, party_kind
+from registries.common.errors import Conflict, InvalidCommand, NotFound, UnknownParty
 from registries.common.texts import N_, Message
 from registries.identity import services as identity
-from registries.identity.domain import key_id_of
+from registries.identity.domain import ACTIVE, key_id_of
+from registries.identity.models import PublicKeyRecord
 from registries.property.domain import (
     MAX_OWNERS,
-    PERSON,
     EarlierEvent,
     Endorsement,
     Holding,
     InvalidEndorsement,
     LandUnit,
+    TransferApplication,
     check_cents,
     check_holdings,
     land_unit_id,
     parse_signature,
-    party_kind,
     transfer_message,
     validate_cadastral_code,
 )
 
 T = TypeVar("T")
+
+# How many earlier versions of a unit a refused signature is tried against to
+# explain it (each is one Ed25519 verification; a mistake is nearly always recent).
+VERSIONS_TRIED = 50
 
 
 @dataclass(frozen=True)
@@ -161,12 +174,12 @@ class PropertyRegistry(RegistryApplication):
         the unit, or a seller who does not own the unit.
         """
         code = validate_cadastral_code(cadastral_code)
-        message = self.transfer_message(code, transfer)
+        self.transfer_message(code, transfer)  # malformed terms are refused first
         buyers = self._buyers(transfer)
         signature = parse_signature(transfer.signature)
         self.land_unit(code)  # 404 before anything else is looked up
         self._check_parties(buyers, "buyers")
-        endorsement = self._endorsement(transfer.notary, message, signature)
+        endorsement = self._endorsement(code, transfer, signature)
 
         def decide(unit: LandUnit) -> int:
             unit.transfer(
@@ -181,6 +194,74 @@ class PropertyRegistry(RegistryApplication):
             return unit.version
 
         return self._update(code, decide)
+
+    def apply_for_transfer(
+        self,
+        cadastral_code: str,
+        sellers: list[str],
+        buyers: list[tuple[str, str]],
+        price_cents: int,
+        notary: str,
+        actor: str,
+    ) -> int:
+        """File a transfer application for ``notary`` to endorse; return its number."""
+        code = validate_cadastral_code(cadastral_code)
+        holdings = check_holdings(buyers, "buyers", total=None)
+        for seller in sellers:
+            party_kind(seller, "sellers")
+        self.land_unit(code)  # 404 before anything else is looked up
+        self._check_parties(holdings, "buyers")
+        self._check_notary(notary)
+        return self._update(
+            code,
+            lambda unit: unit.apply_for_transfer(
+                sellers=sellers,
+                buyers=holdings,
+                price_cents=price_cents,
+                notary=notary,
+                actor=actor,
+            ),
+        )
+
+    def application(self, cadastral_code: str, number: int) -> TransferApplication:
+        """Transfer application ``number`` of the unit, or NotFound."""
+        unit = self.land_unit(cadastral_code)
+        if number not in unit.applications:
+            raise NotFound(
+                f"number: the land unit {unit.cadastral_code} has no application {number}"
+            )
+        return unit.applications[number]
+
+    def application_transfer(
+        self, cadastral_code: str, number: int, signature: bytes | str = b""
+    ) -> Transfer:
+        """The transfer that application ``number`` asks for (what its notary signs)."""
+        application = self.application(cadastral_code, number)
+        return Transfer(
+            sellers=list(application.sellers),
+            buyers=list(application.buyers),
+            price_cents=application.price_cents,
+            unit_version=application.unit_version,
+            notary=application.notary,
+            signature=signature,
+        )
+
+    def endorse_application(
+        self, cadastral_code: str, number: int, notary: str, signature: bytes | str, actor: str
+    ) -> int:
+        """The named notary endorses application ``number``: its transfer is filed.
+
+        Returns the unit's new version. Refused like any transfer (a stale
+        version, a signature by another key or over other terms), and for a
+        notary whom the application does not name.
+        """
+        transfer = self.application_transfer(cadastral_code, number, signature)
+        if transfer.notary != notary:
+            raise InvalidEndorsement(
+                f"notary: application {number} asks notary {transfer.notary} to endorse it, "
+                f"not {notary}"
+            )
+        return self.transfer_ownership(cadastral_code, transfer, actor)
 
     # Part III.
 
@@ -305,8 +386,8 @@ class PropertyRegistry(RegistryApplication):
         self._check_party(beneficiary, "beneficiary")
 
     @staticmethod
-    def _endorsement(notary: str, message: bytes, signature: bytes) -> Endorsement:
-        """Check the notary's signature of ``message`` with the identity registry."""
+    def _check_notary(notary: str) -> None:
+        """``notary`` is a person holding the property notary role."""
         if party_kind(notary, "notary") != PERSON:
             raise InvalidCommand("notary: a notary is a person: give their personal code")
         identity.require_person(notary, "notary")
@@ -315,20 +396,86 @@ class PropertyRegistry(RegistryApplication):
                 f"notary: {notary} is not a notary of the property registry; "
                 "only a notary may endorse a transfer of ownership"
             )
+
+    def _endorsement(self, code: str, transfer: Transfer, signature: bytes) -> Endorsement:
+        """Check the notary's signature of ``transfer`` with the identity registry."""
+        notary = transfer.notary
+        self._check_notary(notary)
         key = identity.current_public_key(notary)
         if key is None:
             raise InvalidEndorsement(f"notary: the notary {notary} has no active e-ID key")
-        refused = InvalidEndorsement(
-            f"signature: not the signature of notary {notary} (key {key_id_of(key)}) over this "
-            "transfer: it was made with another key or over other data"
-        )
+        message = self.transfer_message(code, transfer)
         if not identity.verify_signature(notary, message, signature):
-            raise refused
-        try:  # the same key the identity registry checked (not rotated in between)
-            Ed25519PublicKey.from_public_bytes(key).verify(signature, message)
-        except (InvalidSignature, ValueError):
-            raise refused from None
+            raise self._refusal(code, transfer, key, signature)
+        if not _verifies(key, signature, message):
+            # The identity registry checked another key: it was rotated in between.
+            raise self._refusal(code, transfer, key, signature)
         return Endorsement(notary, key_id_of(key), signature, settings.RIIK_CHAIN_ID)
+
+    def _refusal(
+        self, code: str, transfer: Transfer, key: bytes, signature: bytes
+    ) -> InvalidEndorsement:
+        """Why ``signature`` does not endorse ``transfer``, as specifically as can be told.
+
+        Tried in turn: the notary's current key over another version of the
+        unit (it changed since they signed), over the shares of an application
+        for them on this unit (the shares differ), and the notary's other keys
+        (rotated, expired or revoked) over the transfer itself.
+        """
+        notary = transfer.notary
+        current = key_id_of(key)
+        refused = (
+            f"signature: not the signature of notary {notary} (key {current}) over this transfer"
+        )
+
+        def signs(public: bytes, candidate: Transfer) -> bool:
+            return _verifies(public, signature, self.transfer_message(code, candidate))
+
+        unit = self.land_unit(code)
+        for version in range(unit.version, max(unit.version - VERSIONS_TRIED, 0), -1):
+            if version != transfer.unit_version and signs(
+                key, replace(transfer, unit_version=version)
+            ):
+                return InvalidEndorsement(
+                    f"{refused}: the notary signed version {version} of the land unit, but this "
+                    f"transfer is for version {transfer.unit_version} and the unit is now at "
+                    f"version {unit.version}: it changed since they signed; the notary must "
+                    "endorse the current version"
+                )
+        for application in unit.applications.values():
+            applied = list(application.buyers)
+            if (
+                application.notary == notary
+                and _shares(applied) != _shares(transfer.buyers)
+                and signs(key, replace(transfer, buyers=applied))
+            ):
+                return InvalidEndorsement(
+                    f"{refused}: the notary signed the shares {_shares(applied)} of application "
+                    f"{application.number}, but this transfer gives {_shares(transfer.buyers)}"
+                )
+        others = PublicKeyRecord.objects.filter(person__personal_code=notary).exclude(
+            key_id=current
+        )
+        for other in others.exclude(status=ACTIVE).order_by("-valid_from_seq"):
+            if signs(bytes.fromhex(other.public_key), transfer):
+                return InvalidEndorsement(
+                    f"{refused}: it was made with their {other.status} key {other.key_id}, "
+                    "not their current e-ID key; sign again with the current key"
+                )
+        return InvalidEndorsement(f"{refused}: it was made with another key or over other data")
+
+
+def _verifies(public: bytes, signature: bytes, message: bytes) -> bool:
+    try:
+        Ed25519PublicKey.from_public_bytes(public).verify(signature, message)
+    except (InvalidSignature, ValueError):
+        return False
+    return True
+
+
+def _shares(buyers: Iterable[tuple[str, str]]) -> str:
+    """``38001010003 1/2, 48501010002 1/2``."""
+    return ", ".join(f"{owner} {share}" for owner, share in sorted(buyers))
 
 
 __all__ = ["PropertyRegistry", "Transfer"]

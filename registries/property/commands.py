@@ -250,6 +250,35 @@ class TransferForm(CommandForm):
         }
 
 
+class TransferApplicationForm(CommandForm):
+    sellers = CodesField(help_text="Codes of the owners who give up their whole shares.")
+    buyers = HoldingsField(
+        help_text="Who receives which share of the whole unit, one per line "
+        "(“<code> <share>”); the shares add up to the sellers' shares."
+    )
+    price_euros = EuroField(max_cents=MAX_CENTS, label="Price (€)")
+    notary = forms.CharField(
+        max_length=11, help_text="Personal code of the notary asked to endorse the transfer."
+    )
+    field_aliases = {"price_cents": "price_euros"}
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.record is not None:
+            self.fields["sellers"].initial = "\n".join(
+                self.record.owners.values_list("owner_code", flat=True)
+            )
+
+    def command_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "sellers": data["sellers"],
+            "buyers": owner_shares(data["buyers"]),
+            "price_cents": to_cents(data["price_euros"]),
+            "notary": data["notary"],
+        }
+
+
 # The catalog ---------------------------------------------------------------------------------
 
 
@@ -343,6 +372,21 @@ COMMANDS = Catalog(
             done="Ownership transferred",
             available=lambda record: not record.under_seizure,
             run=lambda app, data, who: app.transfer_ownership(data["code"], transfer_of(data), who),
+        ),
+        _on_unit(
+            name="apply-transfer",
+            title="File transfer application (for a notary)",
+            form=TransferApplicationForm,
+            done="Transfer application filed; it awaits the notary's endorsement",
+            available=lambda record: not record.under_seizure,
+            run=lambda app, data, who: app.apply_for_transfer(
+                data["code"],
+                data["sellers"],
+                holdings(data["buyers"]),
+                data["price_cents"],
+                data["notary"],
+                who,
+            ),
         ),
         _on_unit(
             name="restriction",

@@ -43,9 +43,13 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from eventsourcing.domain import Aggregate, event
 
 from chain.encoding import canonical
-from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
+from registries.common.codes import (
+    ORGANISATION,
+    PERSON,
+    party_kind,
+)
 from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
-from registries.common.texts import N_, on_field
+from registries.common.texts import N_
 
 # Intended purposes of land (katastriüksuse sihtotstarbed).
 PURPOSES = {
@@ -75,8 +79,6 @@ RESTRICTION_KINDS = {
 }
 ALL_RESTRICTION_KINDS = {**RESTRICTION_KINDS, SEIZURE: "seizure note (keelumärge)"}
 
-PERSON = "person"
-ORGANISATION = "organisation"
 
 MAX_AREA_M2 = 10**11  # larger than Estonia
 MAX_CENTS = 10**15
@@ -193,25 +195,6 @@ def validate_cadastral_code(code: str, field: str = "cadastral_code") -> str:
 def land_unit_id(cadastral_code: str) -> UUID:
     """Aggregate id of the land unit with this (public) cadastral code."""
     return uuid5(_NAMESPACE, f"land-unit:{cadastral_code}")
-
-
-def party_kind(code: str, field: str) -> str:
-    """``person`` for a valid personal code, ``organisation`` for a valid registry code."""
-    if not isinstance(code, str):
-        raise InvalidCommand(f"{field}: a personal code or registry code is a string")
-    try:
-        if len(code) == 11:
-            validate_personal_code(code)
-            return PERSON
-        if len(code) == 8:
-            validate_registry_code(code)
-            return ORGANISATION
-    except InvalidCodeError as error:
-        raise InvalidCommand(on_field(field, error.message)) from None
-    raise InvalidCommand(
-        f"{field}: {code!r} is neither a personal code (11 digits) "
-        "nor a registry code of an organisation (8 digits)"
-    )
 
 
 def parse_share(text: str | Fraction, field: str = "share") -> Fraction:
@@ -418,6 +401,31 @@ def endorsement_holds(
     return True
 
 
+def _check_notary_not_party(notary: str, sellers: Sequence[str], buyers: Sequence[Holding]) -> None:
+    """A notary cannot endorse a transfer they are a party to."""
+    if notary in {*sellers, *(b.owner for b in buyers)}:
+        raise InvalidEndorsement(
+            f"notary: the notary {notary} is a party to this transfer and cannot endorse it"
+        )
+
+
+@dataclass(frozen=True)
+class TransferApplication:
+    """A transfer of ownership filed for a notary to endorse.
+
+    ``unit_version`` is the unit's version that the application's event made:
+    the version the notary signs. Once anything else is recorded on the unit,
+    the application can no longer be endorsed as filed.
+    """
+
+    number: int
+    sellers: tuple[str, ...]
+    buyers: tuple[tuple[str, str], ...]
+    price_cents: int
+    notary: str
+    unit_version: int
+
+
 # Part III and IV entries ----------------------------------------------------------------
 
 
@@ -495,6 +503,8 @@ class LandUnit(Aggregate):
         self.causes: dict[str, int] = {}
         # Seizure cause -> number of the part III entry it created.
         self.seizures: dict[str, int] = {}
+        # Transfer applications filed for a notary to endorse, by number (1, 2, ...).
+        self.applications: dict[int, TransferApplication] = {}
 
     @classmethod
     def register(
@@ -601,25 +611,7 @@ class LandUnit(Aggregate):
         still adds up to exactly one.
         """
         self._refuse_under_seizure("transfer")
-        if not sellers:
-            raise InvalidCommand("sellers: at least one seller is required")
-        if len(set(sellers)) != len(sellers):
-            raise InvalidCommand("sellers: a seller is listed twice")
-        for seller in sellers:
-            if seller in self.owners:
-                continue
-            ended = self.former_owners.get(seller)
-            if ended is not None:
-                raise NotAnOwner(
-                    f"sellers: the seller {seller} no longer owns the unit "
-                    f"{self.cadastral_code}: transferred at {{at}}",
-                    ended,
-                )
-            raise NotAnOwner(
-                f"sellers: {seller} is not an owner of the unit {self.cadastral_code} "
-                f"(its owners since {{at}}: {', '.join(self.owners)})",
-                self.owners_version,
-            )
+        self._check_sellers(sellers)
         if unit_version != self.version:
             if unit_version > self.version or unit_version < 1:
                 raise InvalidCommand(
@@ -633,12 +625,7 @@ class LandUnit(Aggregate):
                 "the notary must endorse the current one",
                 unit_version + 1,
             )
-        parties = {*sellers, *(b.owner for b in buyers)}
-        if endorsement.notary in parties:
-            raise InvalidEndorsement(
-                f"notary: the notary {endorsement.notary} is a party to this transfer "
-                "and cannot endorse it"
-            )
+        _check_notary_not_party(endorsement.notary, sellers, buyers)
         sold = sum((self.owners[s] for s in sellers), Fraction(0))
         check_holdings(((b.owner, b.share) for b in buyers), "buyers", total=sold)
         after = dict(self.owners)
@@ -661,6 +648,86 @@ class LandUnit(Aggregate):
             chain_id=endorsement.chain_id,
             actor=actor,
             parties_signatures=parties_signatures,
+        )
+
+    def _check_sellers(self, sellers: Sequence[str]) -> None:
+        """Every seller is listed once and owns the unit now."""
+        if not sellers:
+            raise InvalidCommand("sellers: at least one seller is required")
+        if len(set(sellers)) != len(sellers):
+            raise InvalidCommand("sellers: a seller is listed twice")
+        for seller in sellers:
+            if seller in self.owners:
+                continue
+            ended = self.former_owners.get(seller)
+            if ended is not None:
+                raise NotAnOwner(
+                    f"sellers: the seller {seller} no longer owns the unit "
+                    f"{self.cadastral_code}: transferred at {{at}}",
+                    ended,
+                )
+            raise NotAnOwner(
+                f"sellers: {seller} is not an owner of the unit {self.cadastral_code} "
+                f"(its owners since {{at}}: {', '.join(self.owners)})",
+                self.owners_version,
+            )
+
+    class TransferApplied(Aggregate.Event):
+        number: int
+        sellers: list[str]
+        buyers: list[dict[str, str]]
+        price_cents: int
+        notary: str
+        actor: str
+
+    def apply_for_transfer(
+        self,
+        *,
+        sellers: Sequence[str],
+        buyers: Sequence[Holding],
+        price_cents: int,
+        notary: str,
+        actor: str,
+    ) -> int:
+        """File an application to transfer ownership for ``notary`` to endorse; its number.
+
+        The same checks as the transfer itself, so that the notary is never
+        asked to sign what the register would refuse. The notary endorses the
+        unit's version after this event (the application is part of that state).
+        """
+        self._refuse_under_seizure("transfer")
+        self._check_sellers(sellers)
+        _check_notary_not_party(notary, sellers, buyers)
+        sold = sum((self.owners[s] for s in sellers), Fraction(0))
+        check_holdings(((b.owner, b.share) for b in buyers), "buyers", total=sold)
+        number = len(self.applications) + 1
+        self._transfer_applied(
+            number=number,
+            sellers=list(sellers),
+            buyers=[b.as_dict() for b in buyers],
+            price_cents=check_cents(price_cents, "price_cents", minimum=0),
+            notary=notary,
+            actor=actor,
+        )
+        return number
+
+    @event(TransferApplied)
+    def _transfer_applied(
+        self,
+        number: int,
+        sellers: list[str],
+        buyers: list[dict[str, str]],
+        price_cents: int,
+        notary: str,
+        actor: str,
+    ) -> None:
+        self.applications[number] = TransferApplication(
+            number=number,
+            sellers=tuple(sellers),
+            buyers=tuple((b["owner"], b["share"]) for b in buyers),
+            price_cents=price_cents,
+            notary=notary,
+            unit_version=self.version + 1,
         )
 
     @event(OwnershipTransferred)
@@ -882,6 +949,7 @@ __all__ = [
     "NotAnOwner",
     "Restriction",
     "StaleEndorsement",
+    "TransferApplication",
     "UnderSeizure",
     "check_holdings",
     "endorsement_holds",

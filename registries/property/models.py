@@ -10,14 +10,13 @@ from __future__ import annotations
 
 from django.db import models
 
+from registries.common.codes import ORGANISATION, PERSON
 from registries.common.models import LedgerLinked
 from registries.property.domain import (
     ALL_RESTRICTION_KINDS,
     MAX_ADDRESS_LENGTH,
     MAX_REFERENCE_LENGTH,
     MAX_TEXT_LENGTH,
-    ORGANISATION,
-    PERSON,
     PURPOSES,
 )
 
@@ -149,3 +148,44 @@ class TransferRecord(LedgerLinked):
 
     def __str__(self) -> str:
         return f"{self.unit_id} transfer v{self.version}"
+
+
+class TransferApplicationRecord(LedgerLinked):
+    """A transfer of ownership filed for the named notary to endorse.
+
+    It awaits the notary while the unit is still at ``unit_version`` (the
+    version the notary signs) and no transfer endorsed it; once anything else
+    is recorded on the unit, it can no longer be endorsed as filed.
+    """
+
+    ledger_registry = "property"
+
+    unit = models.ForeignKey(
+        LandUnitRecord, on_delete=models.CASCADE, related_name="transfer_applications"
+    )
+    number = models.IntegerField(help_text="Number of the application on this unit")
+    sellers = models.JSONField(help_text="Codes of the sellers")
+    buyers = models.JSONField(help_text="[{owner, share}] of the buyers")
+    price_cents = models.BigIntegerField()
+    notary = models.CharField(max_length=11, db_index=True, help_text="The notary asked to endorse")
+    unit_version = models.IntegerField(help_text="The unit's version the notary signs")
+    transfer_version = models.IntegerField(
+        null=True, blank=True, help_text="Version of the unit's transfer that endorsed it"
+    )
+
+    class Meta:
+        ordering = ["unit", "number"]
+        verbose_name = "transfer application"
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "number"], name="property_transfer_application_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id} application {self.number}"
+
+    @property
+    def awaiting(self) -> bool:
+        """Whether the notary can still endorse it as filed."""
+        return self.transfer_version is None and self.unit.version == self.unit_version

@@ -6,14 +6,16 @@ from typing import Any
 
 from eventsourcing.dispatch import singledispatchmethod
 
+from registries.common.codes import party_kind
 from registries.common.projections import ReadModelProjection
 from registries.property.application import PropertyRegistry
-from registries.property.domain import SEIZURE, LandUnit, party_kind, seizure_description
+from registries.property.domain import SEIZURE, LandUnit, seizure_description
 from registries.property.models import (
     LandUnitRecord,
     MortgageRecord,
     OwnershipRecord,
     RestrictionRecord,
+    TransferApplicationRecord,
     TransferRecord,
 )
 
@@ -91,6 +93,25 @@ class LandUnitProjection(ReadModelProjection):
             notary_key_id=event.notary_key_id,
             signature=event.signature,
             chain_id=event.chain_id,
+            ledger_seq=seq,
+        )
+        # The transfer endorsed the application of the version the notary signed.
+        record.transfer_applications.filter(
+            unit_version=event.unit_version, notary=event.notary, transfer_version=None
+        ).update(transfer_version=event.originator_version)
+
+    @apply.register
+    def transfer_applied(self, event: LandUnit.TransferApplied) -> None:
+        seq = self.seq(event)
+        record = self.touch(LandUnitRecord, event)
+        TransferApplicationRecord.objects.create(
+            unit=record,
+            number=event.number,
+            sellers=list(event.sellers),
+            buyers=list(event.buyers),
+            price_cents=event.price_cents,
+            notary=event.notary,
+            unit_version=event.originator_version,
             ledger_seq=seq,
         )
 

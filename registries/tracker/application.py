@@ -44,8 +44,10 @@ class TrackerRegistry(RegistryApplication):
         outcome: str,
         emergency: bool,
         read_at: datetime,
+        investigation: str = "",
     ) -> UUID:
-        """Record a read in the open; return its id."""
+        """Record a read in the open (with the investigation it claimed, if its covert
+        read was refused); return its id."""
         record = read_record(
             subjects=subjects,
             reader=reader,
@@ -55,6 +57,7 @@ class TrackerRegistry(RegistryApplication):
             outcome=outcome,
             emergency=emergency,
             read_at=read_at,
+            investigation=investigation,
         )
         read = DataRead(record=record)
         self.save(read)

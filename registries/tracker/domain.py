@@ -26,7 +26,7 @@ from uuid import NAMESPACE_URL, UUID, uuid5
 from eventsourcing.domain import Aggregate, event
 
 from chain.encoding import canonical
-from registries.common.errors import Conflict, InvalidCommand
+from registries.common.errors import Conflict, InvalidCommand, RegistryError
 from registries.common.texts import N_
 
 REGISTRIES = ("health", "court", "identity")
@@ -45,6 +45,17 @@ class CommitmentMismatch(InvalidCommand):
 
     title = N_("The disclosed record does not match the commitment")
     slug = "commitment-mismatch"
+
+
+class CovertReadRefused(RegistryError):
+    """A read under a covert investigation that the investigation's case does not authorise.
+
+    The read is refused and recorded in the open, on the person's tracker.
+    """
+
+    status = 403
+    title = "Covert read refused"
+    slug = "covert-read-refused"
 
 
 def check_text(text: object, field: str, *, required: bool = True) -> str:

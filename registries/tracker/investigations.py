@@ -1,7 +1,8 @@
 """The court cases covert reads rest on, as the court registry answers for them.
 
-A covert read is made under a criminal case of the court, and disclosed when a
-final judgment of that case releases it. The court registry imports the
+A covert read is made under a criminal case of the court that authorises it
+for the person whose data is read, and disclosed when a final judgment of that
+case releases it. The court registry imports the
 tracker (to track reads of its data, :mod:`registries.court.reading`), so the
 tracker does not read the court's tables itself: the court registers its
 :class:`Investigations` here in its ``AppConfig.ready()``.
@@ -20,6 +21,9 @@ class Investigations(Protocol):
 
     def is_criminal_case(self, number: str) -> bool:
         """Whether the court registry holds a criminal case with this number."""
+
+    def authorises(self, case_number: str, reader: str, person: str, registry: str) -> bool:
+        """Whether the case lets ``reader`` read ``person``'s data in ``registry`` covertly."""
 
     def releases(self, case_number: str, judgment: int) -> bool:
         """Whether the case has a final judgment with this number (which can release reads)."""

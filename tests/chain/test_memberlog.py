@@ -19,6 +19,7 @@ from chain.consensus.membership import (
     certify_change,
 )
 from chain.memberlog import MemberLog, MemberLogError, effective_height, entry_record
+from chain.protocol import ACTIVATION_DELAY, activation_height, epoch_start
 
 CHAIN = "riik-test"
 SUPERNODES = [Signer.from_seed(f"supernode-{i}", b"memberlog") for i in range(1, 5)]
@@ -207,3 +208,46 @@ def test_the_header_history_must_state_exactly_the_certified_ranges() -> None:
         "seq 9",
     )
     assert "but seq 9 (revoke-key) ended it at block 4" in str(log.compare(header))
+
+
+@pytest.mark.parametrize(
+    ("height", "epoch_length", "start"),
+    [(1, 1, 1), (2, 1, 2), (1, 10, 1), (2, 10, 11), (11, 10, 11), (12, 10, 21)],
+)
+def test_epoch_start_is_the_first_block_of_an_epoch_at_or_after_a_height(
+    height: int, epoch_length: int, start: int
+) -> None:
+    assert epoch_start(height, epoch_length) == start
+
+
+@pytest.mark.parametrize(
+    ("sealed_at", "first"),
+    [(None, 11), (10, 11), (11, 11), (12, 21), (20, 21), (21, 31)],
+)
+def test_an_entry_sealed_after_its_first_block_is_deferred_to_a_later_epoch(
+    sealed_at: int | None, first: int
+) -> None:
+    assert ACTIVATION_DELAY == 1
+    assert activation_height(11, sealed_at, 10) == first
+    log = MemberLog(CHAIN)
+    ten = Genesis(
+        supernodes=tuple(MemberKey.of(s) for s in SUPERNODES),
+        witnesses=tuple(MemberKey.of(s) for s in WITNESSES),
+        board_size=2,
+        epoch_length=10,
+    )
+    log.apply(entry(ten, 0, SUPERNODES), "seq 1")
+    new = Signer.from_seed("supernode-2", b"rotated")
+    rotate = RotateKey("supernode", "supernode-2", new.public_key)
+    log.apply(entry(rotate, 9, SUPERNODES[:3], 11), "seq 2", sealed_at=sealed_at)
+    # The blocks before the first block keep the old key: never re-judged.
+    assert ("supernode-2", SUPERNODES[1].key_id) in log.keys_at("supernode", first - 1)
+    assert ("supernode-2", new.key_id) not in log.keys_at("supernode", first - 1)
+    assert ("supernode-2", new.key_id) in log.keys_at("supernode", first)
+    # A later change never applies before a deferred one.
+    log.apply(
+        entry(RevokeKey("witness", "witness-3", WITNESSES[2].key_id), 10, SUPERNODES[:3], 11),
+        "seq 3",
+    )
+    assert ("witness-3", WITNESSES[2].key_id) in log.keys_at("witness", first - 1)
+    assert ("witness-3", WITNESSES[2].key_id) not in log.keys_at("witness", first)

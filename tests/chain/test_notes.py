@@ -10,6 +10,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from chain import notes
+from chain.keys import NodeKey
 from chain.notes import (
     Checkpoint,
     NoteError,
@@ -364,3 +365,16 @@ def test_checkpoint_body_refuses_bad_input(args: tuple[str, int, bytes], message
 def test_checkpoint_body_refuses_empty_extension() -> None:
     with pytest.raises(NoteError, match="non-empty"):
         checkpoint_body("o", 1, ROOT, [""])
+
+
+def test_merging_two_signed_copies_of_one_body_keeps_each_line_once() -> None:
+    first, second = NodeKey.generate("supernode-1"), NodeKey.generate("supernode-2")
+    body = notes.checkpoint_body("riik.example/business", 3, bytes(32))
+    one, two = first.sign_note(body), second.sign_note(body)
+    merged = notes.merge_signatures(one, two)
+    assert merged == notes.add_signature(one, second.name, second.private_key)
+    assert notes.merge_signatures(merged, two) == merged
+    known = {(k.name, k.key_id): k.public_bytes for k in (first, second)}
+    assert notes.open_note(merged, known).verified == ("supernode-1", "supernode-2")
+    with pytest.raises(notes.NoteError, match="different bodies"):
+        notes.merge_signatures(one, first.sign_note(body.replace("3", "4", 1)))

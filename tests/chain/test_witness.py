@@ -9,7 +9,14 @@ import pytest
 
 from chain import merkle, notes
 from chain.keys import NodeKey
-from chain.witness import Witness, WitnessError, WitnessState, parse_request, request_body
+from chain.witness import (
+    SignerQuorum,
+    Witness,
+    WitnessError,
+    WitnessState,
+    parse_request,
+    request_body,
+)
 
 ORIGIN = "riik.example/business"
 LOG_KEY = NodeKey.generate("supernode-1")
@@ -121,3 +128,62 @@ def test_malformed_requests_are_refused_with_400(body: bytes) -> None:
     with pytest.raises(WitnessError) as info:
         parse_request(body)
     assert info.value.status == 400
+
+
+SUPERNODE_KEYS = [NodeKey.generate(f"supernode-{i}") for i in range(1, 5)]
+"""A board of four supernodes: a quorum is three of them."""
+
+
+def _quorum_witness(tmp_path: Path, quorums: list[SignerQuorum]) -> Witness:
+    key = NodeKey.generate("citizen-witness")
+    known = {(k.name, k.key_id): k.public_bytes for k in SUPERNODE_KEYS}
+    return Witness(
+        key.name,
+        key.private_key,
+        {ORIGIN: known},
+        WitnessState(tmp_path / "q.json"),
+        quorum_of=lambda checkpoint: quorums,
+    )
+
+
+def _cosigned_by(leaves: list[bytes], signers: list[NodeKey]) -> str:
+    body = notes.checkpoint_body(ORIGIN, len(leaves), merkle.root_hash(leaves))
+    note = signers[0].sign_note(body)
+    for key in signers[1:]:
+        note = notes.add_signature(note, key.name, key.private_key)
+    return note
+
+
+def test_a_checkpoint_signed_by_one_supernode_of_four_is_refused(tmp_path: Path) -> None:
+    keys = {(k.name, k.key_id): k.public_bytes for k in SUPERNODE_KEYS}
+    witness = _quorum_witness(tmp_path, [SignerQuorum(keys)])
+    leaves = _leaves(3)
+    for signers in (SUPERNODE_KEYS[:1], SUPERNODE_KEYS[:2]):
+        with pytest.raises(WitnessError) as info:
+            witness.add_checkpoint(request_body(0, [], _cosigned_by(leaves, signers)), now=1)
+        assert info.value.status == 403
+        assert f"signed by {len(signers)} of the 3 supernodes" in info.value.message
+    line = witness.add_checkpoint(
+        request_body(0, [], _cosigned_by(leaves, SUPERNODE_KEYS[:3])), now=1
+    )
+    assert line.startswith("\u2014 citizen-witness ")
+
+
+def test_the_quorum_counts_only_the_keys_valid_at_the_checkpoints_height(tmp_path: Path) -> None:
+    # supernode-4 was revoked before this height: three members with a key,
+    # and its signature (a key the witness knows) does not count.
+    valid = {(k.name, k.key_id): k.public_bytes for k in SUPERNODE_KEYS[:3]}
+    witness = _quorum_witness(tmp_path, [SignerQuorum(valid)])
+    signed = _cosigned_by(_leaves(3), [SUPERNODE_KEYS[0], SUPERNODE_KEYS[3]])
+    with pytest.raises(WitnessError) as info:
+        witness.add_checkpoint(request_body(0, [], signed), now=1)
+    assert "signed by 1 of the 3 supernodes" in info.value.message
+
+
+def test_a_head_the_log_never_had_is_refused(tmp_path: Path) -> None:
+    witness = _quorum_witness(tmp_path, [])
+    signed = _cosigned_by(_leaves(3), SUPERNODE_KEYS)
+    with pytest.raises(WitnessError) as info:
+        witness.add_checkpoint(request_body(0, [], signed), now=1)
+    assert info.value.status == 403
+    assert "no final block of size 3" in info.value.message

@@ -14,7 +14,7 @@ from registries.property.models import LandUnitRecord
 from riik_client import new_key
 from riik_client.__main__ import main
 from tests.registries.identity import helpers as identity
-from tests.registries.property.helpers import owner, register_unit, version_of
+from tests.registries.property.helpers import bank, owner, register_unit, run, version_of
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -83,3 +83,31 @@ def test_a_stale_unit_version_is_refused_with_the_problem(
 def test_a_missing_key_file_is_a_clear_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["--code", "38001010003", "--key", "/nonexistent/notary.key", "sign-in"]) == 2
     assert "cannot read it" in capsys.readouterr().err
+
+
+def _endorse_now(
+    server: str, notary: str, key_file: Path, unit: str, seller: str, buyer: str, *version: str
+) -> int:
+    return main(
+        [
+            *("--server", server, "--code", notary, "--key", str(key_file)),
+            *("--role", "property/notary", "notary", "endorse", unit, "--yes"),
+            *("--seller", seller, "--buyer", f"{buyer}=1/1", "--price-cents", "100"),
+            *version,
+        ]
+    )
+
+
+def test_a_changed_unit_is_refused_naming_the_version_signed_and_the_current_one(
+    live_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    seller, buyer = owner(), owner()
+    unit = register_unit([(seller, "1/1")])
+    notary, key_file = _notary(tmp_path)
+    run(lambda app: app.add_mortgage(unit, 1_000_000, bank(), "registrar"))
+    signed_early = ("--unit-version", "1")
+    assert _endorse_now(live_server.url, notary, key_file, unit, seller, buyer, *signed_early) == 1
+    refused = capsys.readouterr().err
+    assert "the notary signed version 1 of the unit" in refused
+    assert "now version 2" in refused
+    assert version_of(unit) == 2

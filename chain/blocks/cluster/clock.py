@@ -8,16 +8,25 @@ nodes; instead every cluster worker (``RIIK_CLUSTER_ROLE`` set) runs
 ``RIIK_CLUSTER_ANNOUNCE_EVERY`` seconds) from the worker's event loop,
 between two tasks, in the same thread as the tasks (the worker runs
 ``--pool=solo``), so a tick never races a message.
+
+Its timeouts are counted in ticks, so a skewed clock is one that ticks too
+fast or too slow: the cluster nemesis (``tests/chain/cluster/nemesis.py``)
+starts a node with ``RIIK_CLUSTER_CLOCK_RATE`` (test-only, not a setting;
+unset means 1) to make its clock run that many times as fast as real time.
 """
 
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
 
 from celery import bootsteps
 
 log = logging.getLogger(__name__)
+
+CLOCK_RATE = "RIIK_CLUSTER_CLOCK_RATE"
+"""Test-only: how many times as fast as real time this node's clock runs."""
 
 
 class ClusterClock(bootsteps.StartStopStep):
@@ -41,7 +50,7 @@ class ClusterClock(bootsteps.StartStopStep):
             settings.RIIK_CLUSTER_ANNOUNCE_EVERY
             if settings.RIIK_CLUSTER_ROLE == "host"
             else settings.RIIK_CLUSTER_TICK
-        )
+        ) / float(os.environ.get(CLOCK_RATE, "1"))
         self.tref = parent.timer.call_repeatedly(period, self.tick, ())
 
     def tick(self) -> None:

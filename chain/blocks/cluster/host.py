@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.db import transaction
 
 from chain import notes
 from chain.blocks import memberstore
@@ -30,6 +31,7 @@ from chain.consensus.node import ALL
 from chain.encoding import entry_leaf
 from chain.ledger.models import LedgerEntry, LedgerHead
 from chain.memberlog import MemberLog
+from chain.protocol import CHAIN_LOG
 
 __all__ = [
     "announce",
@@ -82,6 +84,9 @@ def announce() -> int:
     """Send every node the ledger leaves written since the last announcement,
     and the membership entries when new ones were recorded."""
     names = transport.groups()[ALL]
+    with transaction.atomic():
+        # The header's member history follows entries that final blocks sealed late.
+        memberstore.follow_sealing()
     recorded = entry_records()
     if len(recorded) > _ANNOUNCED_MEMBERS[0]:
         push_entries(names, recorded)
@@ -107,9 +112,13 @@ def announce() -> int:
 
 
 def answer_need(node: str, registry: str, start: int) -> None:
-    """Send ``node`` the leaves of ``registry`` after ``start`` that it missed."""
+    """Send ``node`` the leaves of ``registry`` after ``start`` that it missed
+    (and, for the chain log, every membership entry: a restarted node may
+    wait for the record of one its final blocks seal)."""
     if node not in transport.groups()[ALL] or registry not in settings.RIIK_REGISTRIES:
         return
+    if registry == CHAIN_LOG:
+        push_entries([node])
     head = LedgerHead.objects.filter(registry=registry).first()
     if head is None or start >= head.size:
         return
@@ -176,16 +185,25 @@ _HOST_VIEW: dict[str, tuple[str, Membership]] = {}
 
 def host_membership(genesis: str) -> Membership:
     """The member lists the host checks reports against: the genesis file's
-    and every membership change recorded since (verified again on replay)."""
-    records = entry_records()
-    if not records:
+    and every membership change recorded since (verified again on replay),
+    each applied as the block sealing it makes it."""
+    found = memberstore.entries()
+    if not found:
         return load_membership(genesis)
-    key = json.dumps(records, sort_keys=True)
+    last = memberstore.last_block()
+    sealing = {
+        str(memberstore.entry_originator(entry.record)): memberstore.sealed_at(entry.seq, last)
+        for entry in found
+    }
+    key = json.dumps([[entry.record for entry in found], sealing], sort_keys=True)
     cached = _HOST_VIEW.get(genesis)
     if cached is not None and cached[0] == key:
         return cached[1]
-    view = MemberView(records[0])
-    view.apply(records)
+    view = MemberView(found[0].record)
+    view.apply(
+        [entry.record for entry in found],
+        lambda record: sealing[str(memberstore.entry_originator(record))],
+    )
     _HOST_VIEW[genesis] = (key, view.membership)
     return view.membership
 

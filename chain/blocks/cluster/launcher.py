@@ -74,6 +74,9 @@ class LocalCluster:
     host_env: dict[str, str] = field(default_factory=dict)
     node_database_url_template: str = ""
     """PostgreSQL URL of each node's database with ``{name}`` (default: beside the host's)."""
+    node_env: dict[str, dict[str, str]] = field(default_factory=dict)
+    """Variables set for one node's worker only, by node name: a test points a
+    node's ``CELERY_BROKER_URL`` at a proxy it can cut from the broker."""
     nodes: dict[str, NodeProcess] = field(default_factory=dict)
 
     @property
@@ -217,14 +220,16 @@ class LocalCluster:
             "RIIK_CONSENSUS": "cluster",
             "RIIK_LOG_LEVEL": "WARNING",
         }
+        own = self.node_env.get(node.name, {})
         if node.tier == HOST:
-            return {**common, **self.host_env}
+            return {**common, **self.host_env, **own}
         return {
             **common,
             "RIIK_NODE_NAME": node.name,
             "RIIK_DATA_DIR": str(node.folder),
             "RIIK_KEYS_DIR": str(node.folder / "keys"),
             "DATABASE_URL": node.database_url,
+            **own,
         }
 
     def start(self, name: str) -> NodeProcess:

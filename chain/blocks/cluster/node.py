@@ -40,15 +40,18 @@ from django.conf import settings
 from django.db import transaction
 
 from chain import notes
+from chain.blocks.checkpoints import checkpoint_origin
 from chain.blocks.cluster import transport
 from chain.blocks.cluster.quorum import answer_proposal, node_view
 from chain.blocks.cluster.replica import LeafSource, Leaves
 from chain.blocks.cluster.transport import HOST, TIER_GROUP
+from chain.blocks.memberstore import entry_originator
 from chain.blocks.models import NodeFinal, NodeMemberEntry, NodeState, SignedHeight
 from chain.blocks.nodekeys import key_at, rotated_keys, signer_of
+from chain.blocks.signstate import durable_atomic
 from chain.blocks.storage import challenge_seed, storage_report
 from chain.consensus.bft import BftNode
-from chain.consensus.citizen import CitizenNode, Replica
+from chain.consensus.citizen import CitizenNode
 from chain.consensus.crypto import Signer
 from chain.consensus.memberview import MemberViewError
 from chain.consensus.messages import (
@@ -74,7 +77,8 @@ from chain.consensus.supernode import SupernodeNode, supernode_timeouts
 from chain.consensus.witness import WitnessNode
 from chain.encoding import canonical
 from chain.keys import NodeKey, load_or_create_node_key
-from chain.memberlog import change_digest
+from chain.memberlog import change_digest, sealing_height
+from chain.protocol import CHAIN_LOG, MEMBERSHIP_TOPIC, epoch_start
 
 __all__ = ["CLUSTER_TIMEOUTS", "NodeRuntime", "runtime"]
 
@@ -87,6 +91,12 @@ CLUSTER_TIMEOUTS = Timeouts(resend=15)
 """Own messages are sent again every 15 ticks (3 s), not 6: a broker loses
 nothing it acknowledged, so resends only cover a crashed receiver, and on a
 small machine every extra message delays the useful ones."""
+
+
+def _chain_log_size(final: FinalBlock) -> int:
+    """The size of the chain log a final block seals (0 when it does not name it)."""
+    size, _ = final.block.logs().get(CHAIN_LOG, (0, b""))
+    return size
 
 
 def _final_logs(node: ChainNode) -> dict[str, int]:
@@ -102,14 +112,24 @@ class NodeRuntime:
         self.key = key
         self.name = key.name
         self.tier = tier
+        self.leaves = Leaves()
+        self._sealing: list[tuple[int, int]] = [
+            (final.height, _chain_log_size(FinalBlock.from_record(json.loads(final.record))))
+            for final in NodeFinal.objects.order_by("height")
+        ]
+        """(height, chain log size) of each final block: which one seals an entry."""
+        self._seqs: dict[str, int] = {}
+        """The seq of each membership entry among this node's chain-log leaves, by originator id."""
+        self._scanned = 0
         stored = [json.loads(row.record) for row in NodeMemberEntry.objects.order_by("position")]
-        self.view = node_view(transport.genesis_path(), stored)
+        self.view = node_view(transport.genesis_path(), stored, self._sealed_at)
+        self._received: list[dict[str, Any]] = list(self.view.entries)
+        """The host's latest membership entries; those no final block seals yet wait."""
         self.membership = self.view.membership
         self.chain_id = self.membership.chain_id
         self.keys = rotated_keys(key, self.view, tier)
         self.signer: Signer = signer_of(self.keys)
         self.groups = transport.groups()
-        self.leaves = Leaves()
         self._last_need = 0.0
         self._last_vote = ""
         self._promises: dict[bytes, tuple[int, float]] = {}
@@ -130,13 +150,23 @@ class NodeRuntime:
         return max(getattr(node, "height", 0), node.last_final)
 
     def membership_entries(self, records: list[dict[str, Any]]) -> None:
-        """The host's membership entries: verify and apply those this node lacks."""
+        """The host's membership entries: each applies once a final block seals it."""
+        self._received = [dict(record) for record in records]
+        self._apply_entries()
+        self._held()  # what waited for these entries is handled now
+
+    def _apply_entries(self) -> None:
+        """Verify and apply the received entries that this node's final blocks seal,
+        as their sealing makes them (deterministic activation, ADR 0057)."""
         held = len(self.view.entries)
+        decided = self._sealing[-1][0] if self._sealing else 0
         try:
-            self.view.apply(records)
+            self.view.apply(self._received, self._sealed_at, decided)
         except MemberViewError as error:
             # Never sign on lists this node cannot verify; what came before stays.
             log.error("%s: membership entry refused: %s", self.name, error)
+        if len(self.view.entries) == held:
+            return
         with transaction.atomic():
             NodeMemberEntry.objects.bulk_create(
                 (
@@ -146,22 +176,53 @@ class NodeRuntime:
                 ),
                 ignore_conflicts=True,
             )
-        if len(self.view.entries) == held:
-            return
-        started = self._started()
-        for record in self.view.entries[held:]:
-            if int(record["from_height"]) <= started:
-                log.error(
-                    "%s: a membership change applies from block %s, this node is at %d",
-                    self.name,
-                    record["from_height"],
-                    started,
-                )
         self.keys = rotated_keys(self.key, self.view, self.tier)
         self.signer = signer_of(self.keys)
         self.node.signer = self.signer
         self._resolve(self.view.entries[held:])
-        self._held()  # what waited for these entries is handled now
+
+    def _scan(self) -> None:
+        """Index the membership entries among the chain-log leaves not read yet."""
+        for leaf in self.leaves.leaves_of(CHAIN_LOG, self._scanned, self.leaves.size(CHAIN_LOG)):
+            envelope = json.loads(leaf)
+            if envelope.get("topic") == MEMBERSHIP_TOPIC:
+                self._seqs[str(envelope["originator_id"])] = int(envelope["seq"])
+            self._scanned += 1
+
+    def _sealed_at(self, record: Mapping[str, Any]) -> int | None:
+        """The height of this node's final block that seals the entry ``record``,
+        None while none does (or its leaf has not arrived)."""
+        self._scan()
+        seq = self._seqs.get(str(entry_originator(record)))
+        if seq is None or not self._sealing:
+            return None
+        sealing = sealing_height(seq, self._sealing)
+        return sealing if sealing <= self._sealing[-1][0] else None
+
+    def _awaiting_entries(self) -> bool:
+        """True at an epoch start while a membership entry a final block sealed
+        before it is not applied here: its lists may start there."""
+        if not self._sealing:
+            return False
+        height, sealed = self._sealing[-1][0] + 1, self._sealing[-1][1]
+        if epoch_start(height, self.membership.epoch_length) != height:
+            return False
+        self._scan()
+        applied = {str(entry_originator(record)) for record in self.view.entries}
+        return any(seq <= sealed and oid not in applied for oid, seq in self._seqs.items())
+
+    def _sealable(self, height: int, size: int) -> int:
+        """The chain-log size a block at ``height`` may seal, at most ``size``: it
+        stops before a membership entry not sealed yet that applies from that
+        very block (or whose record this node lacks), since the nodes judge a
+        block with the lists of the entries its final predecessors seal."""
+        self._scan()
+        sealed = self._sealing[-1][1] if self._sealing else 0
+        starts = {str(entry_originator(r)): int(r["from_height"]) for r in self._received}
+        for oid, seq in sorted(self._seqs.items(), key=lambda item: item[1]):
+            if sealed < seq <= size and starts.get(oid, height) == height:
+                return seq - 1
+        return size
 
     def member_proposal(self, record: Mapping[str, Any], reply_to: str) -> None:
         """The host proposes a membership change: answer with this supernode's vote."""
@@ -194,11 +255,15 @@ class NodeRuntime:
 
     def _held(self) -> bool:
         hold = self._hold()
-        if hold is None and self._deferred:
+        awaiting = self._awaiting_entries()
+        if awaiting:
+            self._need(CHAIN_LOG)  # the host answers with the membership entries too
+        waiting = (hold is not None and self._started() >= hold) or awaiting
+        if not waiting and self._deferred:
             deferred, self._deferred = self._deferred, []
             for src, record in deferred:
                 self.deliver(src, record)
-        return hold is not None and self._started() >= hold
+        return waiting
 
     def _resolve(self, records: Iterable[Mapping[str, Any]]) -> None:
         for record in records:
@@ -213,11 +278,22 @@ class NodeRuntime:
         if not self._has_news():
             # Nothing to seal: no proposal (an idle chain makes no empty blocks).
             raise MessageFormatError("no new ledger entries to propose")
-        return self.leaves.header(request)
+        header = self.leaves.header(request)
+        size = header["logs"][CHAIN_LOG]["size"]
+        sealable = self._sealable(request.height, size)
+        if sealable < size:
+            root = self.leaves.root(CHAIN_LOG, sealable)
+            assert root is not None
+            header["logs"][CHAIN_LOG] = {"size": sealable, "root": root.hex()}
+        return header
 
     def _check_header(self, header: Mapping[str, Any]) -> bool:
-        """A header is valid when its logs are prefixes of this node's replica."""
-        return self.leaves.check_header(header, self._need)
+        """A header is valid when its logs are prefixes of this node's replica and
+        it seals no membership entry that would apply from its own block."""
+        if not self.leaves.check_header(header, self._need):
+            return False
+        size = int(header["logs"][CHAIN_LOG]["size"])
+        return self._sealable(int(header["height"]), size) == size
 
     def _supernode_options(self) -> dict[str, Any]:
         return {
@@ -259,8 +335,8 @@ class NodeRuntime:
                 return node
             citizen = CitizenNode.restore(state, source=LeafSource(self.leaves), **common)
             citizen._restore_base(state)
-            citizen.replica = Replica(
-                {r: self.leaves.leaves_of(r, 0, size) for r, (size, _) in citizen.last.logs.items()}
+            citizen.replica = self.leaves.citizen_replica(
+                {r: size for r, (size, _) in citizen.last.logs.items()}
             )
             return citizen
         if self.tier == "witness":
@@ -273,7 +349,12 @@ class NodeRuntime:
             )
         if self.tier == "supernode":
             return SupernodeNode(name=self.name, **self._supernode_options(), **common)
-        return CitizenNode(name=self.name, source=LeafSource(self.leaves), **common)
+        return CitizenNode(
+            name=self.name,
+            source=LeafSource(self.leaves),
+            replica=self.leaves.citizen_replica({}),
+            **common,
+        )
 
     # -- inputs --
 
@@ -359,7 +440,8 @@ class NodeRuntime:
 
     def _run(self, step: Callable[[ChainNode], Output]) -> None:
         try:
-            with transaction.atomic():
+            # The signing state must be on disk before the signature leaves.
+            with durable_atomic():
                 out = step(self.node)
                 # Nothing said, nothing to keep: what the node only heard is
                 # heard again from the sender's resend timer after a crash.
@@ -390,6 +472,8 @@ class NodeRuntime:
                 )
             elif isinstance(decision, Finalized):
                 final = decision.final
+                if not self._sealing or final.height > self._sealing[-1][0]:
+                    self._sealing.append((final.height, _chain_log_size(final)))
                 NodeFinal.objects.get_or_create(
                     height=final.height,
                     defaults={
@@ -416,6 +500,8 @@ class NodeRuntime:
                 log.error(
                     "%s: %s at %d: %s", self.name, decision.kind, decision.height, decision.detail
                 )
+        if any(isinstance(decision, Finalized) for decision in out.decisions):
+            self._apply_entries()  # entries these blocks seal apply from now on
         for evidence in out.evidence:
             log.warning("%s: evidence %s", self.name, evidence.kind)
             if evidence.attributable:
@@ -427,9 +513,7 @@ class NodeRuntime:
         """The final block and this supernode's signed checkpoints of its logs."""
         key = self._key_at(final.height)
         checkpoints = {
-            registry: key.sign_note(
-                notes.checkpoint_body(f"{settings.RIIK_ORIGIN_PREFIX}/{registry}", size, root)
-            )
+            registry: key.sign_note(notes.checkpoint_body(checkpoint_origin(registry), size, root))
             for registry, (size, root) in final.block.logs().items()
         }
         return {"final": final.to_record(), "checkpoints": checkpoints}

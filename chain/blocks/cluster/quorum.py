@@ -39,11 +39,18 @@ from chain.blocks.cluster import transport
 from chain.blocks.cluster.genesis import read_genesis
 from chain.blocks.cluster.host import entry_records, push_entries, register_members
 from chain.consensus.crypto import Signer
-from chain.consensus.memberview import MemberProposal, MemberView, MemberViewError, VoteAnswer
+from chain.consensus.memberview import (
+    MemberProposal,
+    MemberView,
+    MemberViewError,
+    SealedAt,
+    VoteAnswer,
+)
 from chain.consensus.node import ALL
 from chain.memberlog import MemberLog, change_digest, entry_record
 
 __all__ = [
+    "BEHIND_RETRY",
     "DEFAULT_TIMEOUT",
     "HOLD_GRACE",
     "Build",
@@ -61,6 +68,10 @@ DEFAULT_TIMEOUT = 30.0
 HOLD_GRACE = 5.0
 """Seconds a supernode waits for a voted change beyond the proposal's expiry
 (the host's and the node's clocks may differ by that much)."""
+
+BEHIND_RETRY = 0.5
+"""Seconds before proposing again to supernodes that had not yet applied every
+recorded entry (they wait for the final block sealing it)."""
 
 Build = Callable[[MemberLog], Mapping[str, object]]
 """Makes a change of the recorded lists (raising
@@ -81,12 +92,14 @@ def genesis_entry(path: str) -> dict[str, Any]:
 
 def _collect(
     log: MemberLog, proposal: MemberProposal, supernodes: Sequence[str], timeout: float
-) -> tuple[dict[str, dict[str, Any]], dict[str, str]]:
+) -> tuple[dict[str, dict[str, Any]], dict[str, str], set[str]]:
     """Propose to ``supernodes`` and gather their answers until a quorum, every
-    answer or the timeout: (valid votes by signer, refusals by signer)."""
+    answer or the timeout: (valid votes by signer, refusals by signer, the
+    refusers still waiting to apply a recorded entry)."""
     needed = log.quorum_at(proposal.height)
     votes: dict[str, dict[str, Any]] = {}
     refusals: dict[str, str] = {}
+    behind: set[str] = set()
     queue = f"{settings.RIIK_CLUSTER_PREFIX}.host.reply.{uuid.uuid4().hex}"
     deadline = time.monotonic() + timeout
     with current_app.connection_for_write() as connection:
@@ -120,13 +133,15 @@ def _collect(
                     refusals.pop(signer, None)
                 else:
                     refusals[signer] = str(answer.get("reason") or "an invalid vote")
+                    if answer.get("behind") is True:
+                        behind.add(signer)
         finally:
             # Stop consuming before deleting the queue: RabbitMQ cancels the
             # consumers of a deleted queue, and a cancel arriving while the
             # client cancels too is an error (ConsumerCancelled).
             replies.close()
             replies.queue.delete()
-    return votes, refusals
+    return votes, refusals, behind
 
 
 def _pending(change: Mapping[str, Any], last: int) -> memberstore.Entry | None:
@@ -199,7 +214,9 @@ def record_by_quorum(build: Build, timeout: float = DEFAULT_TIMEOUT) -> memberst
         push_entries(transport.groups()[ALL], records)
         expires_at = time.time() + max(deadline - time.monotonic(), 0.1)
         proposal = MemberProposal(log.chain_id, change, height, start, len(records), expires_at)
-        votes, refusals = _collect(log, proposal, supernodes, max(deadline - time.monotonic(), 0.1))
+        votes, refusals, behind = _collect(
+            log, proposal, supernodes, max(deadline - time.monotonic(), 0.1)
+        )
         needed = log.quorum_at(height)
         if len(votes) >= needed:
             with transaction.atomic():
@@ -223,6 +240,15 @@ def record_by_quorum(build: Build, timeout: float = DEFAULT_TIMEOUT) -> memberst
                 "in while the votes were collected); run it again"
             )
         reasons = "; ".join(f"{name}: {why}" for name, why in sorted(refusals.items()))
+        if (
+            behind
+            and len(supernodes) - len(refusals) + len(behind) >= needed
+            and time.monotonic() + BEHIND_RETRY < deadline
+        ):
+            # A supernode applies an entry only once a final block seals it:
+            # ask again when that block may have come.
+            time.sleep(BEHIND_RETRY)
+            continue
         if len(supernodes) - len(refusals) < needed:
             raise memberstore.MembershipCommandError(
                 f"refused by the supernodes ({len(votes)} of {needed} votes): {reasons}"
@@ -234,11 +260,12 @@ def record_by_quorum(build: Build, timeout: float = DEFAULT_TIMEOUT) -> memberst
         )
 
 
-def node_view(genesis: str, stored: Sequence[Mapping[str, Any]]) -> MemberView:
-    """A node's view: its genesis file's entry, then the entries it stored (after it)."""
+def node_view(genesis: str, stored: Sequence[Mapping[str, Any]], sealed_at: SealedAt) -> MemberView:
+    """A node's view: its genesis file's entry, then the entries it stored (after
+    it), each applied as the final block ``sealed_at`` names makes it."""
     view = MemberView(genesis_entry(genesis))
     try:
-        view.apply([view.entries[0], *stored])
+        view.apply([view.entries[0], *stored], sealed_at)
     except MemberViewError as error:
         # Its own database: only a tampered one gets here.
         raise RuntimeError(f"stored membership entries do not replay: {error}") from None

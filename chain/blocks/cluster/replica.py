@@ -1,62 +1,115 @@
-"""A cluster node's replica of the registry logs' leaves (:class:`ReplicaLeaf`).
+"""A cluster node's replica of the registry logs (:class:`ReplicaLeaf`, :class:`ReplicaSubtree`).
 
 The host pushes every new ledger leaf to every node; a witness proposer
 builds its block header from this replica, the other nodes check a header's
 log roots against theirs, and a citizen answers storage challenges from it.
+The replica keeps a Merkle frontier per log and the hash of every complete
+subtree, as the ledger does: a root or proof costs O(log n) reads and new
+leaves cost only their own hashing, however long the logs; nothing is read
+whole into memory.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping, Sequence
 from datetime import UTC, datetime
+from functools import reduce
+from operator import or_
 from typing import Any
 
 from django.conf import settings
+from django.db.models import Max, Q
 
 from chain import merkle
-from chain.blocks.models import ReplicaLeaf
+from chain.blocks.models import ReplicaLeaf, ReplicaSubtree
+from chain.consensus.citizen import PrefixStore, Replica
 from chain.consensus.messages import Block as HeaderBlock
 from chain.consensus.messages import BlockRequest, MessageFormatError
 from chain.encoding import timestamp
 
-__all__ = ["LeafSource", "Leaves"]
+__all__ = ["LeafSource", "Leaves", "NodeStore"]
+
+
+class NodeStore:
+    """A :class:`~chain.consensus.citizen.ReplicaStore` on this node's replica tables."""
+
+    def held(self, registry: str) -> int:
+        """How many leaves of ``registry`` the tables hold."""
+        last = ReplicaLeaf.objects.filter(registry=registry).aggregate(last=Max("seq"))["last"]
+        return int(last or 0)
+
+    def leaf(self, registry: str, seq: int) -> bytes | None:
+        """Raw data of leaf ``seq`` (1-based), None when not held."""
+        data = (
+            ReplicaLeaf.objects.filter(registry=registry, seq=seq)
+            .values_list("data", flat=True)
+            .first()
+        )
+        return None if data is None else bytes(data)
+
+    def subtrees(self, registry: str) -> merkle.Fetch:
+        """A ``fetch`` of the stored subtree hashes of ``registry`` (one query per call)."""
+
+        def fetch(keys: Collection[tuple[int, int]]) -> Mapping[tuple[int, int], bytes]:
+            if not keys:
+                return {}
+            wanted = reduce(or_, (Q(level=level, idx=index) for level, index in keys))
+            rows = ReplicaSubtree.objects.filter(wanted, registry=registry)
+            return {
+                (level, index): bytes(digest)
+                for level, index, digest in rows.values_list("level", "idx", "hash")
+            }
+
+        return fetch
+
+    def keep(
+        self,
+        registry: str,
+        start: int,
+        leaves: Sequence[bytes],
+        nodes: Sequence[tuple[int, int, bytes]],
+    ) -> None:
+        """Store leaves ``start + 1 ..`` and the subtrees they complete (caller's transaction)."""
+        ReplicaLeaf.objects.bulk_create(
+            ReplicaLeaf(registry=registry, seq=start + i + 1, data=leaf)
+            for i, leaf in enumerate(leaves)
+        )
+        ReplicaSubtree.objects.bulk_create(
+            ReplicaSubtree(registry=registry, level=level, idx=index, hash=digest)
+            for level, index, digest in nodes
+        )
 
 
 class Leaves:
-    """This node's copy of the registry logs' leaves: a table, cached in memory."""
+    """This node's copy of the registry logs: its tables, with a frontier per log in memory."""
 
     def __init__(self) -> None:
-        self.leaves: dict[str, list[bytes]] = {r: [] for r in settings.RIIK_REGISTRIES}
-        for leaf in ReplicaLeaf.objects.order_by("registry", "seq"):
-            self.leaves.setdefault(leaf.registry, []).append(bytes(leaf.data))
-        self._roots: dict[tuple[str, int], bytes] = {}
+        self.store = NodeStore()
+        self.replica = Replica(store=self.store)
 
     def size(self, registry: str) -> int:
         """How many leaves of ``registry`` this node holds."""
-        return len(self.leaves.get(registry, ()))
+        return self.replica.size(registry)
 
     def add(self, registry: str, start: int, data: list[bytes]) -> bool:
         """Store leaves ``start + 1 ..``; False when they leave a gap after ours."""
-        held = self.leaves.setdefault(registry, [])
-        if start > len(held):
+        held = self.size(registry)
+        if start > held:
             return False
-        new = data[len(held) - start :]
+        new = data[held - start :]
         if new:
-            ReplicaLeaf.objects.bulk_create(
-                ReplicaLeaf(registry=registry, seq=len(held) + i + 1, data=leaf)
-                for i, leaf in enumerate(new)
-            )
-            held.extend(new)
+            self.replica.append(registry, new)
         return True
 
     def root(self, registry: str, size: int) -> bytes | None:
         """Merkle root of the first ``size`` leaves (None when not all held)."""
         if size > self.size(registry):
             return None
-        key = (registry, size)
-        if key not in self._roots:
-            self._roots[key] = merkle.root_hash(self.leaves[registry][:size])
-        return self._roots[key]
+        return self.replica.root(registry, size)
+
+    def citizen_replica(self, sizes: Mapping[str, int]) -> Replica:
+        """A citizen's replica on this node: the first ``sizes`` leaves, checked before."""
+        return Replica(store=PrefixStore(self.store, sizes))
 
     def header(self, request: BlockRequest) -> dict[str, Any]:
         """The block header ``request`` asks for, every registry log as this replica holds it."""
@@ -97,11 +150,17 @@ class Leaves:
 
     def consistency_proof(self, registry: str, old_size: int, new_size: int) -> list[bytes]:
         """RFC 9162 proof that the first ``old_size`` leaves extend to ``new_size``."""
-        return merkle.consistency_proof(self.leaves[registry][:new_size], old_size)
+        if new_size > self.size(registry):
+            raise ValueError(f"replica of {registry} holds fewer than {new_size} leaves")
+        ranges = merkle.consistency_ranges(old_size, new_size)
+        return merkle.proof_from_store(ranges, self.store.subtrees(registry))
 
     def leaves_of(self, registry: str, start: int, end: int) -> list[bytes]:
         """Leaves ``start + 1 .. end`` of ``registry``."""
-        return self.leaves[registry][start:end]
+        if start >= end:
+            return []
+        rows = ReplicaLeaf.objects.filter(registry=registry, seq__gt=start, seq__lte=end)
+        return [bytes(data) for data in rows.order_by("seq").values_list("data", flat=True)]
 
 
 class LeafSource:

@@ -16,11 +16,10 @@ import logging
 from collections.abc import Mapping
 from typing import Any
 
-from django.conf import settings
 from django.db import transaction
 
-from chain import notes
 from chain.blocks import memberstore
+from chain.blocks.checkpoints import add_signatures
 from chain.blocks.cluster import transport
 from chain.blocks.cluster.host import host_membership, register_members
 from chain.blocks.models import (
@@ -31,7 +30,6 @@ from chain.blocks.models import (
     Block,
     BlockLog,
     BlockSignature,
-    Checkpoint,
     ConsensusEvidence,
 )
 from chain.blocks.storage import record_storage_check
@@ -161,10 +159,16 @@ def _record_committed(membership: Membership, payload: Mapping[str, Any]) -> Non
 def _record_final(membership: Membership, payload: Mapping[str, Any]) -> None:
     final = FinalBlock.from_record(payload["final"])
     height = final.height
-    if Block.objects.filter(
-        height=height, block_hash=final.block.hash, level__in=[FINAL, WITNESSED]
-    ).exists():
-        return  # another supernode reported it first
+    stored = (
+        Block.objects.select_for_update()
+        .filter(height=height, block_hash=final.block.hash, level__in=[FINAL, WITNESSED])
+        .first()
+    )
+    if stored is not None:
+        # Another supernode reported it first: this one's checkpoint
+        # signatures still count towards the published quorum.
+        _store_checkpoints(stored, payload)
+        return
     register_members()
     result = check_certificate(
         final.qc,
@@ -192,17 +196,19 @@ def _record_final(membership: Membership, payload: Mapping[str, Any]) -> None:
     if block is None:
         block = _store_block(final.block)
     _store_votes(block, final.qc)
-    origins = {r: (size, root) for r, (size, root) in final.block.logs().items()}
-    held = set(Checkpoint.objects.filter(block=block).values_list("registry", flat=True))
-    checkpoints = []
-    for registry, note in dict(payload.get("checkpoints", {})).items():
-        if registry in origins and registry not in held:
-            size, root = origins[registry]
-            body = notes.checkpoint_body(f"{settings.RIIK_ORIGIN_PREFIX}/{registry}", size, root)
-            if str(note).startswith(body):
-                checkpoints.append(Checkpoint(block=block, registry=registry, note=str(note)))
-    Checkpoint.objects.bulk_create(checkpoints)
     _raise(block, FINAL)
+    _store_checkpoints(block, payload)
+
+
+def _store_checkpoints(block: Block, payload: Mapping[str, Any]) -> None:
+    """Merge the reporting supernode's checkpoint signatures into the block's notes
+    (only lines that verify against a key valid at the block's height)."""
+    checkpoints = payload.get("checkpoints", {})
+    if not isinstance(checkpoints, Mapping):
+        return
+    for registry, note in checkpoints.items():
+        if isinstance(registry, str) and isinstance(note, str):
+            add_signatures(block, registry, note)
 
 
 def _record_evidence(membership: Membership, sender: str, payload: Mapping[str, Any]) -> None:

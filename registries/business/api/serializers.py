@@ -25,6 +25,7 @@ from registries.common.api.serializers import (
     names_field,
     shows_names,
 )
+from registries.common.api.text import visible_text
 from registries.identity.services import names_of
 
 REGISTRY = "business"
@@ -180,7 +181,9 @@ class CompanyFilterSerializer(serializers.Serializer[Any]):
 class RegistrationSerializer(serializers.Serializer[Any]):
     """An application to register a company."""
 
-    name = StrictCharField(max_length=MAX_NAME_LENGTH, help_text="Must show the legal form")
+    name = StrictCharField(
+        max_length=MAX_NAME_LENGTH, validators=[visible_text], help_text="Must show the legal form"
+    )
     legal_form = serializers.ChoiceField(choices=list(LEGAL_FORMS))
     share_capital_cents = StrictIntegerField(min_value=0, max_value=MAX_CENTS)
     founders = _personal_codes("Personal codes of the founders")

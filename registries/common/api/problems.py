@@ -35,6 +35,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext
@@ -45,6 +46,7 @@ from rest_framework.response import Response
 from rest_framework.settings import api_settings
 from rest_framework.views import set_rollback
 
+from registries.common.api.parsers import too_large
 from registries.common.errors import InvalidCommand, RegistryError
 from registries.common.texts import N_
 
@@ -65,6 +67,7 @@ _DRF_PROBLEMS: dict[str, tuple[str, str]] = {
     "not_acceptable": ("not-acceptable", N_("Not acceptable")),
     "unsupported_media_type": ("unsupported-media-type", N_("Unsupported media type")),
     "throttled": ("throttled", N_("Too many requests")),
+    "request_too_large": ("request-too-large", N_("Request body too large")),
 }
 _FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.+)$", re.DOTALL)
 
@@ -100,6 +103,7 @@ _PROBLEM_DESCRIPTIONS = {
     403: "Permission denied (problem+json)",
     404: "Not found (problem+json)",
     409: "Conflict with the registry's state (problem+json)",
+    413: "Request body over RIIK_MAX_REQUEST_BYTES (problem+json)",
     429: "Too many requests (problem+json, Retry-After)",
 }
 
@@ -216,6 +220,9 @@ def problem_exception_handler(exc: Exception, context: dict[str, Any]) -> Respon
         exc = exceptions.NotFound(*exc.args) if exc.args else exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
         exc = exceptions.PermissionDenied(*exc.args) if exc.args else exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        # Django's own bound on a body it reads (forms, the body read whole).
+        exc = too_large()
     elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(
             exc.message_dict if hasattr(exc, "error_dict") else exc.messages

@@ -3,7 +3,8 @@
 drf-spectacular documents what each view says it answers; some answers come
 from the framework around every view instead: a bad or expired token (401),
 throttling (429), an unknown URL or page (404), an unacceptable ``Accept``
-(406) or body type (415), a reused ``Idempotency-Key`` (409, 422). This
+(406) or body type (415), a body over ``RIIK_MAX_REQUEST_BYTES`` (413), a
+reused ``Idempotency-Key`` (409, 422). This
 post-processing hook adds them as problem+json responses to every operation
 that does not document them itself, so the schema tells the truth and the
 fuzzer (tests/config/test_schemathesis.py) holds the API to it.
@@ -28,6 +29,7 @@ _EVERYWHERE = {
 _ON_POST = {
     "409": "Conflict with the registry's state, or the first request with this "
     "Idempotency-Key is still running (problem+json)",
+    "413": "Request body over RIIK_MAX_REQUEST_BYTES (problem+json)",
     "415": "Unsupported media type (problem+json)",
     "422": "Idempotency-Key already used for another request (problem+json)",
 }

@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import ledger_status
+from registries.common.api.dates import RegistryDateField, RegistryDateTimeField
 from registries.common.api.serializers import (
     StrictCharField,
     StrictIntegerField,
@@ -25,10 +26,12 @@ from registries.common.api.serializers import (
     names_field,
     shows_names,
 )
+from registries.common.api.text import visible_text
 from registries.court.domain import (
     ALL_PARTY_ROLES,
     APPEAL_DECISIONS,
     CASE_KINDS,
+    COVERT_REGISTRIES,
     CRIMINAL,
     JUDGMENT_KINDS,
     MAX_ROOM_LENGTH,
@@ -337,7 +340,7 @@ class CaseFilterSerializer(serializers.Serializer[Any]):
 @extend_schema_field(
     {"type": "string", "pattern": r"^([0-9]{4}-[0-9]{2}-[0-9]{2})?$", "example": "2026-03-02"}
 )
-class OptionalDateField(serializers.DateField):
+class OptionalDateField(RegistryDateField):
     """A YYYY-MM-DD query parameter that may be sent empty (meaning: not given)."""
 
 
@@ -382,7 +385,9 @@ class CaseOpeningSerializer(serializers.Serializer[Any]):
         help_text="Personal code of the assigned judge (default: you)",
     )
     title = StrictCharField(
-        max_length=MAX_TITLE_LENGTH, help_text="What the case is about (public; no personal data)"
+        max_length=MAX_TITLE_LENGTH,
+        validators=[visible_text],
+        help_text="What the case is about (public; no personal data)",
     )
     public = serializers.BooleanField(
         default=True, help_text="False for a case heard in camera (summaries not public)"
@@ -398,10 +403,35 @@ class PartyInputSerializer(serializers.Serializer[Any]):
     role = enum_field("CourtPartyRole", list(ALL_PARTY_ROLES), "Role of a party in a case")
 
 
+class CovertAccessInputSerializer(serializers.Serializer[Any]):
+    """Whose data in which registries may be read covertly under the case."""
+
+    persons = serializers.ListField(
+        child=StrictCharField(max_length=11),
+        min_length=1,
+        max_length=200,
+        help_text="Personal codes of parties of the case",
+    )
+    registries = serializers.ListField(
+        child=enum_field(
+            "CourtCovertRegistry", list(COVERT_REGISTRIES), "A registry whose data is read"
+        ),
+        min_length=1,
+        max_length=len(COVERT_REGISTRIES),
+    )
+
+
+class CovertAccessSerializer(CovertAccessInputSerializer):
+    """A covert access authorised under a case (the answer shows no case card: reading the
+    card would be a tracked read of the parties, telling them of the authorisation)."""
+
+    number = StrictCharField(max_length=20, help_text="The criminal case")
+
+
 class HearingInputSerializer(serializers.Serializer[Any]):
     """When and where a hearing takes place."""
 
-    starts_at = serializers.DateTimeField(help_text="ISO 8601 with time zone")
+    starts_at = RegistryDateTimeField(help_text="ISO 8601 with time zone")
     room = StrictCharField(max_length=MAX_ROOM_LENGTH)
 
 
@@ -416,7 +446,7 @@ class JudgmentInputSerializer(serializers.Serializer[Any]):
 
     kind = enum_field("CourtJudgmentKind", list(JUDGMENT_KINDS), "Kind of judgment")
     summary = StrictCharField(max_length=MAX_TEXT_LENGTH)
-    given_on = serializers.DateField(
+    given_on = RegistryDateField(
         required=False, help_text="Date of the judgment (default today; not in the future)"
     )
     company_code = StrictCharField(

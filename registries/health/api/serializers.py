@@ -7,6 +7,7 @@ from typing import Any
 from rest_framework import serializers
 
 from registries.access.signing import signatures_field
+from registries.common.api.dates import RegistryDateField
 from registries.common.api.serializers import StrictCharField
 from registries.health.domain import MAX_DIAGNOSES, MAX_TEXT
 
@@ -64,14 +65,14 @@ class EncounterInSerializer(_Endorsed):
     diagnoses = serializers.ListField(
         child=StrictCharField(max_length=20), max_length=MAX_DIAGNOSES, allow_empty=True
     )
-    occurred_on = serializers.DateField()
+    occurred_on = RegistryDateField()
 
 
 class PrescriptionInSerializer(_Endorsed):
     medicine = StrictCharField(max_length=MAX_TEXT)
     dosage = StrictCharField(max_length=MAX_TEXT)
-    issued_on = serializers.DateField()
-    expires_on = serializers.DateField()
+    issued_on = RegistryDateField()
+    expires_on = RegistryDateField()
 
 
 class EntryMessageInSerializer(serializers.Serializer[Any]):
@@ -83,11 +84,11 @@ class EntryMessageInSerializer(serializers.Serializer[Any]):
     diagnoses = serializers.ListField(
         child=StrictCharField(max_length=20), max_length=MAX_DIAGNOSES, required=False, default=list
     )
-    occurred_on = serializers.DateField(required=False)
+    occurred_on = RegistryDateField(required=False)
     medicine = StrictCharField(max_length=MAX_TEXT, required=False, default="")
     dosage = StrictCharField(max_length=MAX_TEXT, required=False, default="")
-    issued_on = serializers.DateField(required=False)
-    expires_on = serializers.DateField(required=False)
+    issued_on = RegistryDateField(required=False)
+    expires_on = RegistryDateField(required=False)
 
 
 class EntryMessageOutSerializer(serializers.Serializer[Any]):

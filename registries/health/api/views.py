@@ -67,7 +67,11 @@ READ_PARAMETERS = [
         "emergency_reason", OpenApiTypes.STR, description="Break glass: why, in an emergency"
     ),
     OpenApiParameter(
-        "covert_investigation", OpenApiTypes.STR, description="Criminal case of a covert read"
+        "covert_investigation",
+        OpenApiTypes.STR,
+        description="Criminal case of a covert read: refused (403) and shown to the patient "
+        "unless a decision of the case names the patient for health data, or you are an "
+        "investigator and the patient is a party of the case",
     ),
 ]
 Doctor = registry_role("health", "doctor")

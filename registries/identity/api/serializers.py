@@ -15,6 +15,7 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import ledger_status
+from registries.common.api.dates import RegistryDateField
 from registries.common.api.serializers import (
     StrictCharField,
     enum_field,
@@ -22,6 +23,7 @@ from registries.common.api.serializers import (
     ledger_history,
     ledger_status_serializer,
 )
+from registries.common.api.text import visible_text
 from registries.identity.domain import (
     KEY_STATUSES,
     MAX_NAME_LENGTH,
@@ -246,21 +248,21 @@ class PersonRegistrationSerializer(serializers.Serializer[Any]):
     """Registering a person: birth date and sex come from the personal code."""
 
     personal_code = _personal_code()
-    first_name = StrictCharField(max_length=MAX_NAME_LENGTH)
-    last_name = StrictCharField(max_length=MAX_NAME_LENGTH)
+    first_name = StrictCharField(max_length=MAX_NAME_LENGTH, validators=[visible_text])
+    last_name = StrictCharField(max_length=MAX_NAME_LENGTH, validators=[visible_text])
 
 
 class NameChangeSerializer(serializers.Serializer[Any]):
     """A person's new names."""
 
-    first_name = StrictCharField(max_length=MAX_NAME_LENGTH)
-    last_name = StrictCharField(max_length=MAX_NAME_LENGTH)
+    first_name = StrictCharField(max_length=MAX_NAME_LENGTH, validators=[visible_text])
+    last_name = StrictCharField(max_length=MAX_NAME_LENGTH, validators=[visible_text])
 
 
 class DeathSerializer(serializers.Serializer[Any]):
     """The day a person died."""
 
-    died_on = serializers.DateField(help_text="YYYY-MM-DD")
+    died_on = RegistryDateField(help_text="YYYY-MM-DD")
 
 
 class PublicKeyInputSerializer(serializers.Serializer[Any]):
@@ -286,7 +288,7 @@ class OrganisationRegistrationSerializer(serializers.Serializer[Any]):
     """Registering an organisation under its registry code."""
 
     registry_code = StrictCharField(max_length=8, help_text="8-digit registry code")
-    name = StrictCharField(max_length=MAX_ORGANISATION_NAME_LENGTH)
+    name = StrictCharField(max_length=MAX_ORGANISATION_NAME_LENGTH, validators=[visible_text])
     kind = kind_field()
 
 
@@ -312,5 +314,6 @@ class RepresentativeAppointmentSerializer(serializers.Serializer[Any]):
     personal_code = _personal_code("Personal code of the representative")
     title = StrictCharField(
         max_length=MAX_TITLE_LENGTH,
+        validators=[visible_text],
         help_text="In which capacity the person represents it, such as 'chief executive'",
     )

@@ -29,11 +29,12 @@ from registries.access.me import (
 from registries.access.signing import SignedCommandMixin, signatures_field
 from registries.common.api import validated
 from registries.common.api.problems import problem_responses
+from registries.common.codes import PERSON, party_kind
 from registries.common.commands import issue
 from registries.property.api.serializers import LandUnitDetailSerializer, TransferInputSerializer
 from registries.property.api.views import detail_response, transfer_of
 from registries.property.application import PropertyRegistry
-from registries.property.domain import PERSON, party_kind, validate_cadastral_code
+from registries.property.domain import validate_cadastral_code
 from registries.property.models import LandUnitRecord, MortgageRecord, OwnershipRecord
 from registries.property.projections import PROJECTIONS
 

@@ -32,6 +32,7 @@ from registries.access.roles import registry_role, request_has_role
 from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
 from registries.common.application import running
+from registries.common.codes import PERSON, party_kind
 from registries.common.errors import NotFound
 from registries.common.texts import N_, Message
 from registries.identity.services import official_code_of
@@ -43,7 +44,7 @@ from registries.property.api.serializers import (
     TransferMessageSerializer,
 )
 from registries.property.application import PropertyRegistry, Transfer
-from registries.property.domain import PERSON, party_kind, validate_cadastral_code
+from registries.property.domain import validate_cadastral_code
 from registries.property.models import LandUnitRecord
 
 TAGS = ["property"]

@@ -113,7 +113,7 @@ def test_a_devnet_citizen_with_a_damaged_replica_is_recorded_as_failed_in_the_ch
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     def citizen(**options: Any) -> CitizenNode:
-        return CitizenNode(replica=_RottenReplica(), **options)
+        return CitizenNode(**{**options, "replica": _RottenReplica()})
 
     monkeypatch.setattr(devnet, "CitizenNode", citizen)
     _seal_blocks(2)

@@ -2,31 +2,53 @@
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from django.core.management import call_command
+from django.test import override_settings
+
 from chain.blocks.cluster import nodedb
 from chain.blocks.cluster.genesis import EPOCH_LENGTH
 from chain.blocks.cluster.launcher import LocalCluster
+from chain.blocks.cluster.transport import HOST
 from chain.blocks.models import FINAL, WITNESSED, Block, BlockLog
 from chain.ledger.models import LedgerHead
 from tests.factories import database_url, register_company
 
+TIERS = {"supernode": 4, "witness": 4, "citizen": 2}
+"""How many nodes of each tier the test cluster runs."""
 
-def running_cluster(tmp_path: Path, epoch_length: int = EPOCH_LENGTH) -> Iterator[LocalCluster]:
-    """4 supernodes, 4 witnesses, 2 citizens on queues of their own, stopped afterwards."""
+
+def cluster_names() -> dict[str, list[str]]:
+    """The test cluster's node names by tier, the registry host included."""
+    names = {tier: [f"{tier}-{i}" for i in range(1, count + 1)] for tier, count in TIERS.items()}
+    return {**names, HOST: [HOST]}
+
+
+def running_cluster(
+    tmp_path: Path,
+    epoch_length: int = EPOCH_LENGTH,
+    node_env: dict[str, dict[str, str]] | None = None,
+) -> Iterator[LocalCluster]:
+    """4 supernodes, 4 witnesses, 2 citizens on queues of their own, stopped afterwards.
+
+    ``node_env``: variables of single nodes' workers (see ``LocalCluster.node_env``).
+    """
     # Queues of their own, so no message of another run reaches these nodes.
     local = LocalCluster(
         base=tmp_path / "cluster",
         prefix=f"riik-test-{uuid.uuid4().hex[:8]}",
-        supernodes=4,
-        witnesses=4,
-        citizens=2,
+        supernodes=TIERS["supernode"],
+        witnesses=TIERS["witness"],
+        citizens=TIERS["citizen"],
         citizen_threshold=2,
         host_env={"DATABASE_URL": database_url()},
         epoch_length=epoch_length,
+        node_env=node_env or {},
     )
     local.prepare()
     try:
@@ -35,6 +57,18 @@ def running_cluster(tmp_path: Path, epoch_length: int = EPOCH_LENGTH) -> Iterato
     finally:
         local.stop(timeout=5)
         local.drop_databases()
+
+
+def run_operator(cluster: LocalCluster, *args: str) -> str:
+    """``manage.py consensus ...`` as the cluster host's operator runs it."""
+    out = io.StringIO()
+    with override_settings(
+        RIIK_CONSENSUS="cluster",
+        RIIK_GENESIS_FILE=str(cluster.genesis),
+        RIIK_CLUSTER_PREFIX=cluster.prefix,
+    ):
+        call_command("consensus", *args, "--timeout", "20", stdout=out)
+    return out.getvalue()
 
 
 def wait_for(condition: Callable[[], bool], seconds: float, what: str) -> None:

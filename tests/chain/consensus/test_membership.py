@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from chain.consensus.crypto import Signer
+from chain.consensus.evidence import check_certificate
 from chain.consensus.membership import (
     AddMember,
     DelegateVote,
@@ -27,6 +28,7 @@ from chain.consensus.membership import (
     certify_change,
     elect_board,
 )
+from chain.consensus.messages import QuorumCertificate
 from tests.chain.consensus.helpers import CHAIN, C, S, W, membership, signer, vote
 
 EPOCH = 10  # blocks per epoch in these tests
@@ -215,3 +217,58 @@ def test_changes_must_come_in_chain_order() -> None:
         apply(mem, SetCitizenThreshold(2), 6)
     with pytest.raises(MembershipError, match="one genesis"):
         apply(mem, Genesis(supernodes=(), witnesses=()), 8)
+
+
+def test_revoked_keys_do_not_count_in_n_so_a_board_of_four_with_two_revoked_still_decides() -> None:
+    mem = fresh()
+    apply(mem, RevokeKey("supernode", S[2].name, S[2].key_id), 2)
+    apply(mem, RevokeKey("supernode", S[3].name, S[3].key_id), 3)
+    before, after = mem.validator_set("supernode", EPOCH), mem.validator_set("supernode", EPOCH + 1)
+    assert (len(before), before.quorum) == (4, 3)
+    # n counts only the members with a key valid at the height: 2 of 2.
+    assert (len(after), after.quorum) == (2, 2)
+    assert after.names == ("supernode-1", "supernode-2")
+    assert {after.proposer(EPOCH + 1, r) for r in range(4)} == {"supernode-1", "supernode-2"}
+    digest = bytes(range(32))
+    votes = tuple(vote(s, "finalize", EPOCH + 1, 0, digest) for s in S[:2])
+    qc = QuorumCertificate("supernode", "finalize", EPOCH + 1, 0, digest, votes)
+    assert check_certificate(
+        qc, after, tier="supernode", kind="finalize", height=EPOCH + 1, block_hash=digest
+    ).valid
+    # A revoked member's vote is still told apart from a stranger's.
+    assert after.check(vote(S[3], "finalize", EPOCH + 1, 0, digest)) is VoteCheck.UNKNOWN_KEY
+    # The next change needs the two valid supernodes, not three of four.
+    apply(mem, SetCitizenThreshold(2), EPOCH + 1, S[:2])
+
+
+def test_a_change_certified_just_before_a_boundary_switches_every_node_at_one_block() -> None:
+    """The epoch-boundary race under faults: a change certified at block 9
+    (its first block is 11) reaches the nodes at different heights, and the
+    final chain seals its entry at block 12, after its first block."""
+    digest = bytes(range(32))
+    rotated = Signer.from_seed("supernode-2", b"rotated")
+    change = RotateKey("supernode", "supernode-2", rotated.public_key)
+    cert = certify_change(CHAIN, change, 9, S[:3])
+    sealed_at = 12
+    # Delivered before the boundary, exactly at it, and long after it: each
+    # node applies the change once the block sealing it is decided.
+    views = []
+    for delivered in (9, 11, 12, 15):
+        mem = fresh()
+        if delivered >= 11:
+            # The change would re-judge blocks this node decided with the old
+            # lists: refused, instead of being logged and applied anyway.
+            with pytest.raises(MembershipError, match="never judged again"):
+                mem.apply(cert, decided=delivered)
+        assert mem.apply(cert, sealed_at=sealed_at, decided=max(delivered, sealed_at)) == 2
+        views.append(mem)
+    for height in (10, 11, 20, 21, 30):
+        sets = {tuple(m.validator_set("supernode", height).names) for m in views}
+        assert len(sets) == 1, height
+        checks = {
+            m.check_vote(vote(rotated, "finalize", height, 0, digest), "supernode") for m in views
+        }
+        assert checks == {VoteCheck.UNKNOWN_KEY if height <= 20 else VoteCheck.OK}, height
+    # A change sealed in time (before its first block) applies there.
+    on_time = fresh()
+    assert on_time.apply(cert, sealed_at=10, decided=10) == 1

@@ -19,7 +19,7 @@ from chain.consensus.membership import (
     certify_change,
 )
 from chain.consensus.memberview import MemberProposal, MemberView, MemberViewError
-from chain.memberlog import entry_record
+from chain.memberlog import MemberLog, entry_record
 
 CHAIN = "test-chain"
 SUPERNODES = [Signer.from_seed(f"supernode-{i}", b"s") for i in range(1, 5)]
@@ -170,3 +170,66 @@ def test_a_key_ring_signs_each_height_with_the_key_valid_there() -> None:
     assert ring.at(6).key_id == new.key_id
     with pytest.raises(ValueError, match="one member"):
         KeyRing([(1, old), (6, SUPERNODES[0])])
+
+
+def _rotation_entry(view: MemberView, height: int) -> tuple[dict[str, Any], Signer]:
+    """supernode-2's key rotation certified at ``height`` by three supernodes."""
+    rotated = Signer.from_seed("supernode-2", b"rotated")
+    return _certified(
+        view, RotateKey("supernode", "supernode-2", rotated.public_key), SUPERNODES[:3], height
+    ), rotated
+
+
+def test_an_entry_waits_for_the_final_block_sealing_it_and_applies_as_it_makes_it() -> None:
+    view = MemberView(_genesis())
+    entry, rotated = _rotation_entry(view, 4)  # first block 6
+    records = [_genesis(), entry]
+    assert entry["from_height"] == EPOCH + 1
+    # Received before any final block seals it: held back, nothing applied.
+    assert view.apply(records, lambda record: None, decided=4) == []
+    assert len(view.entries) == 1
+    # Sealed at block 7, after its first block: from the next epoch start, 11.
+    sealed = {"supernode-2": 7}
+    assert len(view.apply(records, lambda r: sealed[r["change"]["name"]], decided=7)) == 1
+    assert view.starts == [1, 2 * EPOCH + 1]
+    assert view.key_starts("supernode", "supernode-2") == [(2 * EPOCH + 1, rotated.public_key)]
+    keys = view.membership.validator_set("supernode", 2 * EPOCH).member("supernode-2")
+    assert keys is not None
+    assert [k.key_id for k in keys.keys if k.valid_at(2 * EPOCH)] == [SUPERNODES[1].key_id]
+
+
+def test_the_epoch_boundary_race_gives_every_node_and_the_replay_the_same_lists() -> None:
+    """Under faults the entry reaches the nodes at different heights (before its
+    first block, at it, long after it) and the final chain seals it at block 7:
+    every node that applies it has the replay's lists at every height; a node
+    that decided the deferred boundary already refuses it (never re-judged)."""
+    entry, rotated = _rotation_entry(MemberView(_genesis()), 4)
+    records = [_genesis(), entry]
+    replay = MemberLog(CHAIN)
+    replay.apply(records[0], "seq 1")
+    replay.apply(entry, "seq 2", sealed_at=7)
+    views = []
+    for delivered in (4, 6, 7, 10):
+        view = MemberView(_genesis())
+        # A node applies it once the sealing block is final: at 7, or on
+        # delivery when that is later.
+        view.apply(records, lambda record: 7, decided=max(delivered, 7))
+        views.append(view)
+    for height in range(1, 4 * EPOCH):
+        expected = replay.keys_at("supernode", height)
+        for view in views:
+            assert view.log.keys_at("supernode", height) == expected, height
+            names = view.membership.validator_set("supernode", height)
+            member = names.member("supernode-2")
+            assert member is not None
+            valid = {k.key_id for k in member.keys if k.valid_at(height)}
+            assert valid == {kid for name, kid in expected if name == "supernode-2"}, height
+    assert ("supernode-2", rotated.key_id) in replay.keys_at("supernode", 2 * EPOCH + 1)
+    late = MemberView(_genesis())
+    with pytest.raises(MemberViewError, match="never judged again"):
+        late.apply(records, lambda record: 7, decided=2 * EPOCH + 1)
+    assert len(late.entries) == 1
+    # Sealed by its first block or earlier: it applies there.
+    on_time = MemberView(_genesis())
+    on_time.apply(records, lambda record: EPOCH + 1, decided=EPOCH)
+    assert on_time.starts == [1, EPOCH + 1]

@@ -53,9 +53,21 @@ def page(live_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
             args=FLAGS,
         )
         page = context.new_page()
+        # The page is served with a strict Content-Security-Policy: every test
+        # here also checks that the page works under it, without a violation.
+        violations: list[str] = []
+        page.on(
+            "console",
+            lambda message: (
+                violations.append(message.text)
+                if "Content Security Policy" in message.text
+                else None
+            ),
+        )
         page.goto(f"{live_server.url}/explorer/")
         yield page
         context.close()
+    assert violations == []
 
 
 def _corrupt(change: Callable[[dict[str, Any]], None]) -> Callable[[Any], None]:

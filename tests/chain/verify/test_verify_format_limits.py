@@ -52,23 +52,37 @@ def _verify(bundle: bf.Bundle) -> str | None:
     return None
 
 
-def test_a_membership_change_after_a_block_it_applies_to_fails() -> None:
-    # The rotation, certified at block 1, takes effect from block 2 but is
-    # sealed in block 3: block 2 was checked without it.
+def _late_rotation(blocks: int) -> bf.Bundle:
+    """A rotation of supernode-4 certified at block 1 (first block 2) but sealed
+    in block 3; every block is signed by supernodes 2-4 with their first keys."""
     keys = bf.make_keys(4)
     rotation = {"type": "rotate-key", "tier": "supernode", "name": "supernode-4"}
     rotation["public_key"] = bf.make_keys(1, "new")[0].public_bytes.hex()
-    bundle = bf.build_bundle(
+    cuts: list[dict[str, int]] = [
+        {"business": 1, CHAIN_LOG: 1},
+        {"business": 2},
+        {"business": 3, CHAIN_LOG: 2},
+    ]
+    return bf.build_bundle(
         {
-            "business": [b"one", b"two", b"three"],
+            "business": [str(n).encode() for n in range(1, blocks + 1)],
             CHAIN_LOG: [genesis_entry(keys), certified_entry(rotation, keys[:3], 1, 2)],
         },
-        [{"business": 1, CHAIN_LOG: 1}, {"business": 2}, {"business": 3, CHAIN_LOG: 2}],
+        cuts + [{"business": height} for height in range(4, blocks + 1)],
         keys=keys,
+        signers=keys[1:],
         topics={(CHAIN_LOG, 1): MEMBERSHIP_TOPIC, (CHAIN_LOG, 2): MEMBERSHIP_TOPIC},
     )
-    assert _verify(bundle) == (
-        "registry consensus seq 2: rotate-key takes effect from block 2, but follows block 2"
+
+
+def test_a_membership_change_sealed_after_its_first_block_applies_from_a_later_epoch() -> None:
+    # ADR 0057 follow-up: before, this bundle failed ("rotate-key takes effect
+    # from block 2, but follows block 2"); now the entry sealed in block 3
+    # applies from the first epoch start after it (block 4, epochs of one
+    # block): blocks 2 and 3 stay judged with supernode-4's first key.
+    assert _verify(_late_rotation(3)) is None
+    assert (
+        _verify(_late_rotation(4)) == "block 4: missing supernode quorum (2 of 3 valid signatures)"
     )
 
 

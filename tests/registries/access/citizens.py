@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from chain.encoding import canonical
+from registries.access.signing import SignedCommandMixin
 from tests.registries.identity.helpers import person, raw_public, run
 
 SIGN_IN = "/api/v1/identity/sign-in/"
@@ -60,10 +63,58 @@ def signed_in(
     return client
 
 
+def signed_endpoints() -> Iterator[tuple[str, type[SignedCommandMixin]]]:
+    """Every URL (by name, with namespace) whose view takes signed commands."""
+
+    def walk(
+        patterns: list[URLPattern | URLResolver], namespace: str
+    ) -> Iterator[tuple[str, type[SignedCommandMixin]]]:
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = f"{namespace}{pattern.namespace}:" if pattern.namespace else namespace
+                yield from walk(pattern.url_patterns, inner)
+                continue
+            view = getattr(pattern.callback, "view_class", None)
+            if isinstance(view, type) and issubclass(view, SignedCommandMixin):
+                yield f"{namespace}{pattern.name}", view
+
+    yield from walk(get_resolver().url_patterns, "")
+
+
+def target(registry: str, command: str, **kwargs: str) -> dict[str, Any]:
+    """The signed target of ``command``: its endpoint's URL name and these URL arguments."""
+    (name,) = [
+        name
+        for name, view in signed_endpoints()
+        if (view.signed_registry, view.signed_command) == (registry, command)
+    ]
+    return {"name": name, "kwargs": kwargs}
+
+
 def signature(
-    key: Ed25519PrivateKey, code: str, registry: str, command: str, payload: dict[str, Any]
+    key: Ed25519PrivateKey,
+    signer: str,
+    registry: str,
+    command: str,
+    payload: dict[str, Any],
+    **kwargs: str,
 ) -> dict[str, str]:
-    """One signer's entry in a signed command's ``signatures`` (as a client makes it)."""
+    """One signer's entry in a signed command's ``signatures`` (as a client makes it),
+    for the object the URL arguments ``kwargs`` name (``code="12345678"``)."""
+    return signature_for(
+        key, signer, registry, command, target(registry, command, **kwargs), payload
+    )
+
+
+def signature_for(
+    key: Ed25519PrivateKey,
+    signer: str,
+    registry: str,
+    command: str,
+    signed_target: dict[str, Any],
+    payload: dict[str, Any],
+) -> dict[str, str]:
+    """One signer's entry in ``signatures`` for any ``signed_target``, even a wrong one."""
     nonce = secrets.token_urlsafe(16)
     message = canonical(
         {
@@ -71,12 +122,13 @@ def signature(
             "chain_id": "riik-dev",
             "registry": registry,
             "command": command,
+            "target": signed_target,
             "payload": payload,
-            "signer": code,
+            "signer": signer,
             "nonce": nonce,
         }
     )
-    return {"personal_code": code, "nonce": nonce, "signature": key.sign(message).hex()}
+    return {"personal_code": signer, "nonce": nonce, "signature": key.sign(message).hex()}
 
 
 def problem(response: Any, status: int, detail: str) -> dict[str, Any]:

@@ -25,7 +25,7 @@ from tests.registries.access.citizens import (
     signed_in,
 )
 from tests.registries.court import helpers as court
-from tests.registries.identity.helpers import organisation, run
+from tests.registries.identity.helpers import appoint, organisation, run
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -133,7 +133,7 @@ def test_token_stops_working_when_the_representative_dies(
 
 def test_hospital_token_never_acts_as_the_doctor_who_signed_in() -> None:
     code, key, hospital = representative("hospital", "Põhja Haigla", "chief physician")
-    run(lambda app: app.appoint_official(code, "health", "doctor", hospital, "registrar"))
+    appoint(code, "health", "doctor", hospital)
     patient, _ = citizen("Kati", "Haige")
     client = signed_in(code, key, organisation=hospital)
     before = LedgerEntry.objects.count()
@@ -162,7 +162,7 @@ def test_hospital_token_never_acts_as_the_doctor_who_signed_in() -> None:
 
 def test_court_token_never_acts_as_the_judge_who_signed_in() -> None:
     code, key, where = representative("court", "Harju Maakohus", "chairman of the court")
-    run(lambda app: app.appoint_official(code, "court", "judge", where, "registrar"))
+    appoint(code, "court", "judge", where)
     case = court.open_case(judge_code=code, court_code=where)
     client = signed_in(code, key, organisation=where)
     before = LedgerEntry.objects.count()

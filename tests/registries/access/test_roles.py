@@ -11,7 +11,9 @@ from rest_framework.request import Request
 from rest_framework.test import APIRequestFactory
 from rest_framework.views import APIView
 
+from registries.access.admin_signin import REGISTRY_NAMES, ROLE_NAMES, role_choices
 from registries.access.roles import registry_role, role_message, user_has_role
+from registries.identity.domain import REGISTRIES, ROLE_REGISTRIES, ROLES
 from tests.registries.identity.helpers import new_code, official, person, run, user_for
 
 pytestmark = pytest.mark.usefixtures("event_store")
@@ -94,3 +96,9 @@ def test_role_messages_use_the_right_article() -> None:
         == "only an auditor of the identity registry may do this"
     )
     assert registry_role("health", "doctor").__name__ == "HealthDoctorRole"
+
+
+def test_every_role_and_registry_has_a_name_on_the_admin_sign_in_page() -> None:
+    assert set(ROLE_NAMES) == set(ROLES)
+    assert set(REGISTRY_NAMES) == set(REGISTRIES)
+    assert len(role_choices()) == sum(len(places) for places in ROLE_REGISTRIES.values())

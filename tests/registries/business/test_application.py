@@ -5,9 +5,11 @@ from __future__ import annotations
 import io
 import random
 from datetime import date
+from pathlib import Path
 from uuid import UUID
 
 import pytest
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
@@ -155,10 +157,7 @@ def test_seeding_companies_gives_a_varied_registry() -> None:
     )
 
 
-def test_demo_command_seeds_logs_in_its_officials_and_is_idempotent_with_if_empty(
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("RIIK_DEMO_PASSWORD", "a-long-demo-password")
+def test_demo_command_seeds_logs_in_its_officials_and_is_idempotent_with_if_empty() -> None:
     call_command("demo", persons=5, companies=5, seed=3, stdout=io.StringIO())
     assert CompanyRecord.objects.count() == 5
     registrars = list(
@@ -171,7 +170,9 @@ def test_demo_command_seeds_logs_in_its_officials_and_is_idempotent_with_if_empt
         user = get_user_model().objects.get(username=code)
         assert user.is_staff
         assert user_has_role(user, "business", "registrar")
-        assert user.check_password("a-long-demo-password")
+        # Officials sign in with their e-ID key file (ADR 0059), never a password.
+        assert not user.has_usable_password()
+        assert (Path(settings.RIIK_DATA_DIR) / "demo-keys" / f"{code}.pem").is_file()
     assert Block.objects.filter(level="final").exists()
     entries = ledger_entries()
     call_command("demo", persons=5, companies=5, seed=3, if_empty=True, stdout=io.StringIO())

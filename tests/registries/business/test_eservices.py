@@ -43,10 +43,14 @@ def application(founders: list[str], board: list[str]) -> dict[str, Any]:
     }
 
 
-def signed(payload: dict[str, Any], command: str, *signers: tuple[str, Ed25519PrivateKey]) -> Any:
+def signed(
+    payload: dict[str, Any], command: str, *signers: tuple[str, Ed25519PrivateKey], **target: str
+) -> Any:
     return {
         **payload,
-        "signatures": [signature(key, code, "business", command, payload) for code, key in signers],
+        "signatures": [
+            signature(key, code, "business", command, payload, **target) for code, key in signers
+        ],
     }
 
 
@@ -174,12 +178,12 @@ def test_new_board_member_signs_a_board_change() -> None:
     board_url = f"{REGISTER}{code}/board/"
     payload = {"members": [mari, jaan]}
     unsigned = client.post(
-        board_url, signed(payload, "change-board", (mari, mari_key)), format="json"
+        board_url, signed(payload, "change-board", (mari, mari_key), code=code), format="json"
     )
     assert unsigned.status_code == 400
     response = client.post(
         board_url,
-        signed(payload, "change-board", (mari, mari_key), (jaan, jaan_key)),
+        signed(payload, "change-board", (mari, mari_key), (jaan, jaan_key), code=code),
         format="json",
     )
     assert response.status_code == 200, response.content
@@ -199,7 +203,7 @@ def test_someone_off_the_board_cannot_change_it() -> None:
     before = business_entries()
     response = signed_in(eve, eve_key).post(
         f"{REGISTER}{code}/board/",
-        signed({"members": [eve]}, "change-board", (eve, eve_key)),
+        signed({"members": [eve]}, "change-board", (eve, eve_key), code=code),
         format="json",
     )
     assert response.status_code == 403

@@ -11,7 +11,7 @@ from django.utils import timezone
 
 from chain.ledger.models import LedgerEntry
 from registries.business.models import CompanyRecord
-from registries.court.models import CaseRecord, JudgmentRecord
+from registries.court.models import CaseRecord, CovertAccessRecord, JudgmentRecord
 from tests.registries.court.helpers import (
     add_party,
     company,
@@ -183,3 +183,23 @@ def test_hearings_are_scheduled_and_cancelled_through_forms() -> None:
     assert response.status_code == 302
     hearing.refresh_from_db()
     assert (hearing.status, hearing.cancel_reason) == ("cancelled", "Judge ill.")
+
+
+def test_the_judge_of_a_criminal_case_authorises_covert_access_through_the_form() -> None:
+    case = open_case("criminal", title="Fraud")
+    accused, stranger = person("Jüri", "Mets"), person("Kati", "Kask")
+    add_party(case, accused, "accused")
+    client = logged_in(case.judge)
+    url = command_url(case.number, "authorise-covert-access")
+    assert url in client.get(f"{CASES}{case.number}/change/").content.decode()
+    before = court_entries()
+    response = client.post(url, {"persons": stranger, "registries": ["health"]})
+    assert response.status_code == 200
+    assert "not a party" in response.content.decode()
+    assert court_entries() == before
+    response = client.post(url, {"persons": accused, "registries": ["health", "court"]})
+    assert response.status_code == 302, response.content.decode()
+    assert CovertAccessRecord.objects.filter(case_number=case.number).count() == 2
+    civil = open_case()
+    page = logged_in(civil.judge).get(f"{CASES}{civil.number}/change/").content.decode()
+    assert command_url(civil.number, "authorise-covert-access") not in page

@@ -13,6 +13,7 @@ from registries.court.domain import (
     APPEAL_DAYS,
     Case,
     CaseDocket,
+    CovertAccess,
     NotAllowed,
     Order,
     case_id,
@@ -472,3 +473,43 @@ def test_a_case_closes_only_when_every_judgment_is_final_or_set_aside() -> None:
     assert (case.status, case.closed_on, case.outcome) == ("closed", later, "Decided.")
     with pytest.raises(Conflict, match="file appeal: case 2-26-1 is closed"):
         case.file_appeal(1, PLAINTIFF, "x", later, PLAINTIFF)
+
+
+# Covert access ---------------------------------------------------------------------------------
+
+
+def test_the_judge_of_a_criminal_case_authorises_covert_access_to_its_parties_data() -> None:
+    case = with_parties("criminal")
+    access = CovertAccess(number=case.number)
+    access.authorise(case, [DEFENDANT], ["health"], JUDGE)
+    assert access.granted == {(DEFENDANT, "health")}
+    with pytest.raises(Conflict, match="already authorised"):
+        access.authorise(case, [DEFENDANT], ["health"], JUDGE)
+    access.authorise(case, [DEFENDANT], ["health", "court"], JUDGE)
+    assert access.granted == {(DEFENDANT, "health"), (DEFENDANT, "court")}
+
+
+@pytest.mark.parametrize(
+    ("kind", "persons", "registries", "actor", "error", "message"),
+    [
+        ("civil", [DEFENDANT], ["health"], JUDGE, InvalidCommand, "in a criminal case"),
+        ("criminal", [DEFENDANT], ["health"], OTHER_JUDGE, NotAllowed, "only the judge"),
+        ("criminal", [STRANGER], ["health"], JUDGE, InvalidCommand, "not a party"),
+        ("criminal", [], ["health"], JUDGE, InvalidCommand, "at least one party"),
+        ("criminal", [DEFENDANT], ["business"], JUDGE, InvalidCommand, "registries"),
+        ("criminal", [DEFENDANT], [], JUDGE, InvalidCommand, "at least one registry"),
+    ],
+)
+def test_covert_access_is_refused_outside_its_rules(
+    kind: str,
+    persons: list[str],
+    registries: list[str],
+    actor: str,
+    error: type[Exception],
+    message: str,
+) -> None:
+    case = with_parties(kind)
+    access = CovertAccess(number=case.number)
+    with pytest.raises(error, match=message):
+        access.authorise(case, persons, registries, actor)
+    assert access.granted == set()

@@ -64,7 +64,10 @@ def test_closing_my_record_stores_my_sealed_signature_that_verifies() -> None:
     assert body["signatures"][0]["signature"] not in json.dumps(closed.sealed)
     [stored] = opened_signatures(closed)
     assert stored["key_id"] == key_id_of(raw_public(key))
-    message = command_message("health", "change-consent", close(hospital), mari, stored["nonce"])
+    target = {"name": "me-health-consents", "kwargs": {}}
+    message = command_message(
+        "health", "change-consent", target, close(hospital), mari, stored["nonce"]
+    )
     key.public_key().verify(bytes.fromhex(stored["signature"]), message)
 
 

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 from registries.common.codes import personal_code, registry_code
 from registries.common.commands import issue
 from registries.identity.application import IdentityRegistry
+from registries.identity.domain import needs_confirmation
 from registries.identity.projections import PROJECTIONS
 
 _serials = itertools.count(100)
@@ -42,10 +43,22 @@ def organisation(kind: str = "court", name: str = "Harju Maakohus", serial: int 
 
 
 def official(registry: str, role: str, organisation_code: str | None = None) -> str:
-    """Register a person and appoint them; return the code."""
+    """Register a person and appoint them (proposed by one registrar and, where the role
+    takes four eyes, confirmed by a second); return the code."""
     code = person("Jaan", "Kask")
-    run(lambda app: app.appoint_official(code, registry, role, organisation_code, "registrar"))
+    appoint(code, registry, role, organisation_code)
     return code
+
+
+def appoint(code: str, registry: str, role: str, organisation_code: str | None = None) -> None:
+    """Appoint a registered person an official, confirmed by a second registrar if need be."""
+    run(lambda app: app.appoint_official(code, registry, role, organisation_code, "registrar"))
+    if needs_confirmation(registry, role):
+        run(
+            lambda app: app.confirm_appointment(
+                code, registry, role, organisation_code, "second registrar"
+            )
+        )
 
 
 def raw_public(key: Ed25519PrivateKey) -> bytes:

@@ -17,6 +17,7 @@ from registries.common.codes import personal_code, registry_code
 from registries.identity import services
 from registries.identity.application import IdentityRegistry
 from registries.identity.models import PersonRecord
+from tests.registries.access.citizens import signature_for
 from tests.registries.identity.helpers import (
     new_code,
     official,
@@ -268,18 +269,15 @@ def test_a_citizen_manages_their_own_keys_but_not_anyone_elses() -> None:
     me, other = person(), person()
     citizen = token_client(me)
     key = Ed25519PrivateKey.generate()
-    response = citizen.post(
-        f"{PERSONS}{me}/keys/", {"public_key": raw_public(key).hex()}, format="json"
-    )
-    assert response.status_code == 201
+    # The first key comes from the registrar in person; the holder signs every
+    # later change with their current key (a token alone is not enough).
+    run(lambda app: app.register_key(me, raw_public(key), "registrar"))
     assert services.verify_signature(me, b"hello", key.sign(b"hello"))
     newer = Ed25519PrivateKey.generate()
-    assert (
-        citizen.post(
-            f"{PERSONS}{me}/keys/rotation/", {"public_key": raw_public(newer).hex()}, format="json"
-        ).status_code
-        == 201
-    )
+    body: dict[str, Any] = {"public_key": raw_public(newer).hex()}
+    rotation = {"name": "identity:person-key-rotation", "kwargs": {"code": me}}
+    body["signatures"] = [signature_for(key, me, "identity", "rotate-key", rotation, dict(body))]
+    assert citizen.post(f"{PERSONS}{me}/keys/rotation/", body, format="json").status_code == 201
     before = entries()
     response = citizen.post(
         f"{PERSONS}{other}/keys/", {"public_key": raw_public(key).hex()}, format="json"
@@ -348,6 +346,8 @@ def test_appoint_and_dismiss_an_official(registrar: APIClient) -> None:
     body = {"personal_code": code, "registry": "court", "role": "judge", "organisation_code": court}
     response = registrar.post(f"{BASE}officials/", body, format="json")
     assert response.status_code == 201
+    second = token_client(official("identity", "registrar"))  # four eyes
+    assert second.post(f"{BASE}officials/confirmation/", body, format="json").status_code == 200
     assert services.has_role(code, "court", "judge")
     roles = registrar.get(f"{PERSONS}{code}/").json()["roles"]
     assert [(r["registry"], r["role"], r["organisation_code"]) for r in roles] == [

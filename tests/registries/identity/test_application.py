@@ -29,7 +29,14 @@ from registries.identity.models import (
     PersonRecord,
     RepresentativeRecord,
 )
-from tests.registries.identity.helpers import new_code, organisation, person, raw_public, run
+from tests.registries.identity.helpers import (
+    appoint,
+    new_code,
+    organisation,
+    person,
+    raw_public,
+    run,
+)
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -201,7 +208,7 @@ def test_appointing_at_an_organisation_checks_it_exists_and_fits_the_role() -> N
     with pytest.raises(InvalidCommand, match="a judge acts in the court registry"):
         app().appoint_official(code, "business", "judge", None, "registrar")
     assert written() == before
-    run(lambda a: a.appoint_official(code, "court", "judge", court, "registrar"))
+    appoint(code, "court", "judge", court)
     assert services.has_role(code, "court", "judge")
     (appointment,) = AppointmentRecord.objects.filter(person__personal_code=code)
     assert appointment.organisation_code == court
@@ -211,7 +218,7 @@ def test_death_ends_appointments_and_keys_in_the_read_models() -> None:
     code = person()
     key = Ed25519PrivateKey.generate()
     key_id = run(lambda a: a.register_key(code, raw_public(key), "registrar"))
-    run(lambda a: a.appoint_official(code, "health", "doctor", None, "registrar"))
+    appoint(code, "health", "doctor")
     assert services.has_role(code, "health", "doctor")
     run(lambda a: a.record_death(code, date(2025, 1, 1), "registrar", TODAY))
     assert not services.has_role(code, "health", "doctor")

@@ -25,11 +25,14 @@ from registries.identity.domain import (
     REVOKED,
     ROLE_REGISTRIES,
     ROTATED,
+    FourEyes,
     Organisation,
     Person,
     PersonCodeIndex,
+    SelfAppointment,
     check_role,
     key_id_of,
+    needs_confirmation,
     person_code_digest,
     person_code_index_id,
     sex_of,
@@ -353,3 +356,61 @@ def test_death_ends_representations_and_a_dead_person_cannot_represent() -> None
     assert person.representations == {}
     with pytest.raises(Conflict, match="died"):
         person.appoint_representative(court, "court", "chairman of the court", "registrar")
+
+
+# Nobody gives themselves access ------------------------------------------------------------
+
+
+def test_nobody_appoints_themselves_or_confirms_their_own_appointment() -> None:
+    person = register()
+    with pytest.raises(SelfAppointment, match="no self-appointment"):
+        person.appoint("health", "doctor", "", CODE)
+    with pytest.raises(SelfAppointment, match="no self-appointment"):
+        person.appoint("business", "registrar", "", CODE)
+    person.appoint("court", "judge", "", "registrar")
+    with pytest.raises(SelfAppointment, match="no self-appointment"):
+        person.confirm_appointment("court", "judge", "", CODE)
+    assert person.appointments == set()
+
+
+@pytest.mark.parametrize(
+    ("registry", "role"),
+    [
+        ("health", "doctor"),
+        ("health", "registrar"),
+        ("court", "investigator"),
+        ("identity", "auditor"),
+    ],
+)
+def test_roles_that_read_health_or_court_data_take_four_eyes(registry: str, role: str) -> None:
+    assert needs_confirmation(registry, role)
+
+
+def test_an_appointment_that_takes_four_eyes_is_proposed_then_confirmed_by_another() -> None:
+    person = register()
+    person.appoint("health", "doctor", "", "first")
+    assert person.appointments == set()
+    with pytest.raises(Conflict, match="already proposed"):
+        person.appoint("health", "doctor", "", "second")
+    with pytest.raises(FourEyes, match="a different identity registrar"):
+        person.confirm_appointment("health", "doctor", "", "first")
+    with pytest.raises(NotFound, match="awaits confirmation"):
+        person.confirm_appointment("health", "pharmacist", "", "second")
+    person.confirm_appointment("health", "doctor", "", "second")
+    assert [type(e).__name__ for e in person.collect_events()][-2:] == [
+        "AppointmentProposed",
+        "Appointed",
+    ]
+    assert person.proposals == {}
+    assert {a.role for a in person.appointments} == {"doctor"}
+
+
+def test_an_appointment_without_four_eyes_takes_effect_at_once_and_a_proposal_is_withdrawn() -> (
+    None
+):
+    person = register()
+    person.appoint("property", "notary", "", "first")
+    assert {a.role for a in person.appointments} == {"notary"}
+    person.appoint("court", "judge", "", "first")
+    person.dismiss("court", "judge", "", "second")
+    assert person.proposals == {}

@@ -14,7 +14,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
-from registries.common.codes import personal_code, registry_code
+from registries.common.codes import party_kind, personal_code, registry_code
 from registries.common.errors import Conflict, InvalidCommand, NotFound
 from registries.property.domain import (
     Endorsement,
@@ -32,7 +32,6 @@ from registries.property.domain import (
     land_unit_id,
     parse_share,
     parse_signature,
-    party_kind,
     transfer_message,
     validate_cadastral_code,
 )

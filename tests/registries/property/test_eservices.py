@@ -55,8 +55,8 @@ def test_seller_and_buyer_sign_and_the_title_passes() -> None:
     body = {
         **payload,
         "signatures": [
-            signature(seller_key, seller, "property", "transfer-title", payload),
-            signature(buyer_key, buyer, "property", "transfer-title", payload),
+            signature(seller_key, seller, "property", "transfer-title", payload, code=unit),
+            signature(buyer_key, buyer, "property", "transfer-title", payload, code=unit),
         ],
     }
     response = signed_in(seller, seller_key).post(url(unit), body, format="json")
@@ -76,7 +76,9 @@ def test_buyer_who_did_not_sign_stops_the_transfer() -> None:
     before = property_entries()
     body = {
         **payload,
-        "signatures": [signature(seller_key, seller, "property", "transfer-title", payload)],
+        "signatures": [
+            signature(seller_key, seller, "property", "transfer-title", payload, code=unit)
+        ],
     }
     response = signed_in(seller, seller_key).post(url(unit), body, format="json")
     assert response.status_code == 400
@@ -92,8 +94,8 @@ def test_only_a_seller_applies() -> None:
     body = {
         **payload,
         "signatures": [
-            signature(seller_key, seller, "property", "transfer-title", payload),
-            signature(buyer_key, buyer, "property", "transfer-title", payload),
+            signature(seller_key, seller, "property", "transfer-title", payload, code=unit),
+            signature(buyer_key, buyer, "property", "transfer-title", payload, code=unit),
         ],
     }
     response = signed_in(buyer, buyer_key).post(url(unit), body, format="json")

@@ -17,10 +17,13 @@ pytestmark = pytest.mark.usefixtures("event_store")
 
 
 def covert_read() -> tuple[str, str, court.CaseSetup]:
-    """A doctor reads a patient's record under a criminal case; (patient, commitment, case)."""
+    """A doctor reads a patient's record under a criminal case whose judge authorised covert
+    reads of the patient's health data; (patient, commitment, case)."""
     doctor, patient = h.doctor(), h.patient()
     h.encounter(doctor, patient)
     case = court.open_case("criminal", title="Prescription fraud")
+    court.add_party(case, patient, "accused")
+    court.run(lambda a: a.authorise_covert_access(case.number, [patient], ["health"], case.judge))
     response = identity.token_client(doctor.code).get(
         f"/api/v1/health/patients/{patient}/", {"covert_investigation": case.number}
     )

@@ -1,17 +1,22 @@
 """Every read endpoint of the health and court registries, and every admin page of their
-records, leaves a data tracker event.
+records (a record's page, its history, a search and every list filter), leaves a data
+tracker event.
 
-The endpoints are enumerated from the URL configuration and the admin site, so a
-new read endpoint or admin page that does not record its reads makes this fail.
+The endpoints are enumerated from the URL configuration and the admin site (its
+registered models, their search fields and list filters), so a new read endpoint,
+admin page or filter that does not record its reads makes this fail.
 """
 
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta
+from typing import Any
 
 import pytest
 from django.contrib import admin
+from django.contrib.admin import ModelAdmin
 from django.contrib.auth import get_user_model
+from django.http import QueryDict
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
@@ -131,11 +136,35 @@ def test_every_health_and_court_read_endpoint_and_admin_page_leaves_a_tracker_ev
     assert registered == {model for model, _, _ in pages}, "an admin page is not walked"
     for model, record, browser in pages:
         info = model._meta.app_label, model._meta.model_name
-        url = reverse("admin:{}_{}_change".format(*info), args=[record.pk])
+        for kind in ("change", "history"):
+            url = reverse("admin:{}_{}_{}".format(*info, kind), args=[record.pk])
+            before = tracked()
+            page = browser.get(url)
+            assert page.status_code == 200, url
+            assert tracked() > before, f"the admin page {url} left no tracker event"
+        searches_and_filters(admin.site._registry[model], browser, patient)
+
+
+def searches_and_filters(model_admin: ModelAdmin[Any], browser: Client, code: str) -> None:
+    """A search by the person's code, and every choice of every list filter, that shows
+    records leaves a tracker event."""
+    info = model_admin.opts.app_label, model_admin.opts.model_name
+    url = reverse("admin:{}_{}_changelist".format(*info))
+    queries = [{"q": code}] if model_admin.search_fields else []
+    changelist = browser.get(url).context["cl"]
+    for spec in changelist.filter_specs:
+        for choice in spec.choices(changelist):
+            if choice["query_string"] not in ("", "?"):
+                queries.append(QueryDict(choice["query_string"].lstrip("?")).dict())
+    shown = 0
+    for query in queries:
         before = tracked()
-        page = browser.get(url)
-        assert page.status_code == 200, url
-        assert tracked() > before, f"the admin page {url} left no tracker event"
+        page = browser.get(url, query)
+        assert page.status_code == 200, (url, query)
+        if page.context["cl"].result_count:
+            shown += 1
+            assert tracked() > before, f"{url} with {query} left no tracker event"
+    assert shown, f"no search or filter of {url} showed a record"
 
 
 def test_anonymous_reads_of_the_public_court_register_are_not_tracked() -> None:

@@ -1,20 +1,19 @@
 """``manage.py demo``: seed a synthetic country and seal its blocks.
 
     python manage.py demo [--persons 100] [--companies 200] [--units 100] [--cases 30]
-                          [--seed 42] [--if-empty]
+                          [--wallets 30] [--seed 42] [--if-empty]
 
 Every record is written through the registries' commands, so the demo data is
 on the ledger exactly as real data would be. Each registry brings its own
 seeder (``registries.<registry>.demo``); identity goes first, because the
 others need its people, organisations and officials. Afterwards the read
-models are caught up, every official gets a login (the username is their
-personal code, as with an ID card; one demo password, API tokens printed), and
-the pending ledger entries are sealed into blocks.
+models are caught up, every official's e-ID key file is printed (they sign in
+to the admin with it, as with an ID card; API tokens printed too), and the
+pending ledger entries are sealed into blocks.
 """
 
 from __future__ import annotations
 
-import os
 import random
 import secrets
 import sys
@@ -43,6 +42,7 @@ from registries.court.demo import seed_court
 from registries.health.demo import print_patient_logins, seed_health
 from registries.identity.demo import MIN_PERSONS, OFFICIALS, IdentitySeed, seed_identity
 from registries.identity.models import PersonRecord
+from registries.money.demo import seed_money
 from registries.property.demo import seed_property
 
 MAX_BLOCKS = 100_000
@@ -59,6 +59,7 @@ class Command(BaseCommand):
         parser.add_argument("--units", type=int, default=100, help="land units to register")
         parser.add_argument("--cases", type=int, default=30, help="court cases to open")
         parser.add_argument("--patients", type=int, default=30, help="people with health records")
+        parser.add_argument("--wallets", type=int, default=30, help="funded personal wallets")
         parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
         parser.add_argument(
             "--if-empty",
@@ -112,6 +113,11 @@ class Command(BaseCommand):
             patients = seed_health(
                 rng, lambda n: progress.advance(health, n), max(options["patients"], 0), identity
             )
+            catch_up_all()
+            money = progress.add_task("money: wallets", total=max(options["wallets"], 0))
+            seed_money(
+                rng, lambda n: progress.advance(money, n), max(options["wallets"], 0), identity
+            )
             projections = progress.add_task("read models", total=None)
             applied = catch_up_all()
             progress.update(
@@ -122,26 +128,27 @@ class Command(BaseCommand):
         self._seal(console)
 
     def _official_logins(self, console: Console, identity: IdentitySeed) -> None:
-        """A staff login with an API token for every official, one shared password."""
-        password = os.environ.get("RIIK_DEMO_PASSWORD", "") or secrets.token_urlsafe(12)
-        shown = "from RIIK_DEMO_PASSWORD" if os.environ.get("RIIK_DEMO_PASSWORD") else password
-        table = Table(title=f"Demo officials (password: {shown}; username = personal code)")
-        for column in ("registry", "role", "username"):
+        """Every official's e-ID key file (their admin sign-in) and an API token."""
+        table = Table(
+            title="Demo officials: sign in at /admin/ with the personal code and key file"
+        )
+        for column in ("registry", "role", "personal code", "key file"):
             table.add_column(column, no_wrap=True)
         table.add_column("API token", overflow="fold")
         user_model = get_user_model()
         for registry, role, _, _ in OFFICIALS:
             for code in identity.officials(registry, role):
-                user, _ = user_model.objects.get_or_create(username=code)
+                user, created = user_model.objects.get_or_create(username=code)
+                if created:
+                    user.set_unusable_password()
                 user.is_staff = True
-                user.set_password(password)
                 user.save()
                 token, _ = Token.objects.get_or_create(user=user)
-                table.add_row(registry, role, code, token.key)
+                table.add_row(registry, role, code, str(identity.key_file(code)), token.key)
         console.print(table)
         for organisation, code in identity.representatives:
             console.print(f"{code} signs in for organisation {organisation} (its representative)")
-        console.print(f"Private keys of the notaries and key holders: {identity.keys_dir}")
+        console.print(f"Private keys of the officials and key holders: {identity.keys_dir}")
 
     def _seal(self, console: Console) -> None:
         """Seal the pending ledger entries into blocks, each taken to its target level."""

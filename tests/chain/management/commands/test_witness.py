@@ -11,7 +11,7 @@ from django.core.management import call_command
 from django.db import connection
 
 from chain import notes
-from chain.blocks.finality import checkpoint_origin
+from chain.blocks.checkpoints import checkpoint_origin
 from chain.blocks.models import Block, BlockLog, Checkpoint
 from chain.blocks.nodekeys import node_key
 from chain.blocks.sealing import seal_pending

@@ -1,0 +1,153 @@
+"""Registry checkpoints cosigned by a quorum of supernodes.
+
+A checkpoint (DESIGN.md section 3) is a C2SP tlog-checkpoint in a signed
+note, what standard transparency tools and witnesses read. Signed by one
+supernode, it would make a C2SP consumer trust that one key; so every
+supernode that signs the block adds its signature line to the one note
+(:func:`chain.notes.merge_signatures`), and a checkpoint is *published* (the
+auditor API's latest checkpoint, the node's witness) only with valid lines of
+2F+1 of the supernodes holding a key valid at the block's height
+(:class:`chain.witness.SignerQuorum`, the one definition of that rule).
+
+Local mode signs with its single supernode (its own quorum), the devnet with
+every supernode whose finalize vote the block holds, and a cluster host
+merges the lines each supernode's final report carries, keeping only those
+that verify against a key valid at that height.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from django.conf import settings
+from django.db.models import Q
+
+from chain import notes
+from chain.blocks.models import FINAL, WITNESSED, Block, BlockLog, Checkpoint, Supernode
+from chain.keys import NodeKey
+from chain.witness import SignerQuorum
+
+__all__ = [
+    "add_signatures",
+    "checkpoint_origin",
+    "head_quorums",
+    "is_published",
+    "latest_published",
+    "sign_checkpoints",
+    "supernode_quorum",
+]
+
+
+def checkpoint_origin(registry: str) -> str:
+    """The C2SP origin line of a registry log, e.g. ``riik.example/business``."""
+    return f"{settings.RIIK_ORIGIN_PREFIX}/{registry}"
+
+
+def supernode_quorum(height: int) -> SignerQuorum:
+    """The supernode keys valid at block ``height`` (the member history the
+    bundle header exports) and the quorum of them a checkpoint needs."""
+    rows = Supernode.objects.filter(added_at_height__lte=height).filter(
+        Q(until_height__isnull=True) | Q(until_height__gte=height)
+    )
+    return SignerQuorum({(s.name, bytes.fromhex(s.key_id)): bytes(s.public_key) for s in rows})
+
+
+def _body(log: BlockLog) -> str:
+    return notes.checkpoint_body(checkpoint_origin(log.registry), log.size, bytes(log.root))
+
+
+def _merge(block: Block, registry: str, note: str) -> None:
+    """Store ``note``'s lines in the block's checkpoint of ``registry`` (created if missing)."""
+    checkpoint = Checkpoint.objects.select_for_update().filter(block=block, registry=registry)
+    stored = checkpoint.first()
+    if stored is None:
+        Checkpoint.objects.create(block=block, registry=registry, note=note)
+        return
+    merged = notes.merge_signatures(stored.note, note)
+    if merged != stored.note:
+        stored.note = merged
+        stored.save(update_fields=["note"])
+
+
+def sign_checkpoints(block: Block, keys: Sequence[NodeKey]) -> None:
+    """Add a signature line by each of ``keys`` to every checkpoint of ``block``."""
+    if not keys:
+        return
+    for log in block.logs.all():
+        body = _body(log)
+        note = keys[0].sign_note(body)
+        for key in keys[1:]:
+            note = notes.add_signature(note, key.name, key.private_key)
+        _merge(block, log.registry, note)
+
+
+def add_signatures(block: Block, registry: str, note: str) -> int:
+    """Merge the lines of a supernode's ``note`` that verify against a key valid at
+    the block's height into the block's checkpoint; return how many verified.
+
+    A note of another body (another size, root or origin) adds nothing, nor
+    does a line of a stranger, a retired key or a forged signature.
+    """
+    log = block.logs.filter(registry=registry).first()
+    if log is None:
+        return 0
+    try:
+        body, signatures = notes.split_note(note)
+    except notes.NoteError:
+        return 0
+    if body != _body(log):
+        return 0
+    keys = supernode_quorum(block.height).keys
+    opened = notes.open_note(note, keys)
+    valid = [
+        sig.line
+        for sig in signatures
+        if (sig.name, sig.key_id) in keys and sig not in opened.invalid
+    ]
+    if valid:
+        _merge(block, registry, body + "\n" + "".join(line + "\n" for line in valid))
+    return len(valid)
+
+
+def is_published(checkpoint: Checkpoint) -> bool:
+    """True when the checkpoint carries signatures of a quorum of its height's supernodes."""
+    return supernode_quorum(checkpoint.block_id).met_by(checkpoint.note)
+
+
+def latest_published(registry: str, height: int | None = None) -> Checkpoint | None:
+    """The newest published checkpoint of ``registry`` (at ``height`` when given)."""
+    candidates = Checkpoint.objects.filter(
+        registry=registry, block__level__in=[FINAL, WITNESSED]
+    ).select_related("block")
+    if height is not None:
+        candidates = candidates.filter(block_id=height)
+    # A cluster host merges the supernodes' lines as their reports arrive: the
+    # newest block may not have its quorum yet.
+    for checkpoint in candidates.order_by("-block_id").iterator():
+        if is_published(checkpoint):
+            return checkpoint
+    return None
+
+
+def head_quorums(registry: str, size: int, root: bytes) -> list[SignerQuorum]:
+    """The signer quorums of the final blocks where ``registry`` had this head.
+
+    Its sizes only grow, so these blocks are consecutive; the keys change
+    only where a member's key range starts or ends, so one quorum per
+    distinct key set is enough.
+    """
+    heights = BlockLog.objects.filter(
+        registry=registry, size=size, root=root, block__level__in=[FINAL, WITNESSED]
+    ).values_list("block_id", flat=True)
+    first, last = min(heights, default=None), max(heights, default=None)
+    if first is None or last is None:
+        return []
+    changes = {first}
+    for start, end in Supernode.objects.values_list("added_at_height", "until_height"):
+        changes.update(h for h in (start, None if end is None else end + 1) if h is not None)
+    quorums: list[SignerQuorum] = []
+    for height in sorted(h for h in changes if first <= h <= last):
+        quorum = supernode_quorum(height)
+        if quorum not in quorums:
+            quorums.append(quorum)
+    return quorums

@@ -1,0 +1,160 @@
+"""The central bank's and the banks' admin for the money registry.
+
+Wallets are listed and shown read-only with their balance, what is held at
+their linked bank, their latest payments and their ledger history; a bank's
+official sees only the wallets linked to their bank, the central bank's
+official the banks' own wallets (DESIGN §8: amounts and counterparties are
+for the parties and their banks). Every change is a command from the catalog
+(``registries.money.commands``): a bank opens and closes wallets and sets
+their linked bank; the central bank issues into and redeems from a bank's
+wallet (the form collects the supernode quorum's certificate). The central
+bank's acts are listed read-only with their certificates.
+
+Who may act: a representative of a bank or of the central bank in the
+identity registry (a user whose username is their personal code).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.db.models import F, Q, QuerySet
+from django.http import HttpRequest
+
+from registries.access.admin import CommandAdmin, euros, html_table
+from registries.common.api.serializers import ledger_history
+from registries.money.api.views import latest_payments
+from registries.money.commands import COMMANDS, WALLET
+from registries.money.models import ActRecord, WalletRecord
+from registries.money.officials import BANK, CENTRAL_BANK, acting_for
+
+
+def banks_of(request: HttpRequest) -> tuple[str | None, str | None]:
+    """The bank and the central bank the signed-in user represents (each None if none)."""
+    user = request.user
+    if not (user.is_authenticated and user.is_active):
+        return None, None
+    who = user.get_username()
+    return acting_for(who, BANK), acting_for(who, CENTRAL_BANK)
+
+
+@admin.register(WalletRecord)
+class WalletRecordAdmin(CommandAdmin):
+    """Wallets: read-only; opened, closed and relinked by a bank, funded by the central bank."""
+
+    catalog = COMMANDS
+    target = WALLET
+    registration = "open-wallet"
+    list_per_page = 50
+
+    list_display = [
+        "holder",
+        "holder_kind",
+        "bank",
+        "open",
+        "balance",
+        "at_bank",
+        "ledger_seq",
+        "block_height",
+        "ledger_level",
+    ]
+    list_filter = ["holder_kind", "open"]
+    search_fields = ["=holder"]
+    search_help_text = "An exact personal or registry code"
+    ordering = ["holder"]
+    readonly_fields = [
+        "holder",
+        "holder_kind",
+        "bank",
+        "open",
+        "balance",
+        "at_bank",
+        "payments_table",
+        "ledger_seq",
+        "block_height",
+        "ledger_level",
+        "version",
+        "history_table",
+    ]
+    fields = tuple(readonly_fields)
+
+    def can_act(self, request: HttpRequest) -> bool:
+        return any(banks_of(request))
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[WalletRecord]:
+        """Only the wallets of my bank; for the central bank, the banks' own wallets."""
+        bank, central = banks_of(request)
+        mine = Q(pk__in=[])
+        if bank is not None:
+            mine |= Q(bank=bank)
+        if central is not None:
+            mine |= Q(holder=F("bank"))
+        return super().get_queryset(request).filter(mine)
+
+    def added_record(self, result: object, data: dict[str, Any]) -> WalletRecord:
+        return WalletRecord.objects.get(holder=result)
+
+    @admin.display(description="balance")
+    def balance(self, record: WalletRecord) -> str:
+        return euros(record.balance_cents)
+
+    @admin.display(description="held at the bank")
+    def at_bank(self, record: WalletRecord) -> str:
+        return euros(record.at_bank_cents)
+
+    @admin.display(description="latest payments")
+    def payments_table(self, record: WalletRecord) -> str:
+        rows: list[list[Any]] = [
+            [
+                p.ledger_seq,
+                p.payment_id,
+                p.payer,
+                p.payee,
+                euros(p.amount_cents),
+                euros(p.topped_up_cents),
+                euros(p.swept_cents),
+            ]
+            for p in latest_payments(record.holder)
+        ]
+        return html_table(
+            ["seq", "payment id", "payer", "payee", "amount", "topped up", "swept"],
+            rows,
+            "no payments",
+        )
+
+    @admin.display(description="ledger history")
+    def history_table(self, record: WalletRecord) -> str:
+        rows = [
+            [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
+            for h in ledger_history("money", record.aggregate_id)
+        ]
+        return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
+
+
+@admin.register(ActRecord)
+class ActRecordAdmin(CommandAdmin):
+    """The central bank's acts with their supernode certificates (public, read-only)."""
+
+    catalog = COMMANDS
+    list_display = ["act_id", "act", "wallet", "amount", "height", "ledger_seq", "ledger_level"]
+    list_filter = ["act"]
+    search_fields = ["=act_id", "=wallet"]
+    readonly_fields = [
+        "act_id",
+        "act",
+        "wallet",
+        "amount",
+        "height",
+        "certificate",
+        "actor",
+        "ledger_seq",
+    ]
+    fields = tuple(readonly_fields)
+
+    def can_act(self, request: HttpRequest) -> bool:
+        return any(banks_of(request))
+
+    @admin.display(description="amount")
+    def amount(self, record: ActRecord) -> str:
+        return euros(record.amount_cents)

@@ -1,0 +1,195 @@
+"""Commands of the money registry, all through the registries' one write path.
+
+**Who acts.** The central bank (an organisation of kind ``central_bank``)
+issues and redeems, each act certified by a supernode quorum
+(:mod:`registries.money.quorum`). A bank (kind ``bank``) opens wallets for
+living persons and registered organisations, closes them at zero and sets
+their linked bank; a bank's own wallet, which takes issued money and the
+persons' excess, is opened by the bank for itself. A holder pays from their
+own wallet with their e-ID signature (checked by the e-service before the
+command runs; the signatures are recorded in the event).
+
+**No double spending.** A payment loads the payer's wallet (and the payee's
+and the banks' a waterfall touches), decides on their versions and saves
+them in one transaction. A concurrent payment that saved the payer's wallet
+first makes this save fail the event store's version check: nothing is
+written and the payment is decided again on the new balance
+(:meth:`~registries.common.application.RegistryApplication.retrying`), where
+it is applied or refused for insufficient funds. A payment is therefore
+applied exactly once or not at all, and a balance is never negative.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+
+from registries.common.application import Ref, RegistryApplication
+from registries.common.codes import ORGANISATION, PERSON, party_kind
+from registries.common.errors import InvalidCommand, NotFound
+from registries.identity import services as identity
+from registries.identity.models import OrganisationRecord
+from registries.money.domain import (
+    ACTS,
+    Payment,
+    Settled,
+    Supply,
+    Wallet,
+    act_message,
+    check_cents,
+    settle,
+    wallet_id,
+)
+from registries.money.quorum import Certificate, verify
+
+BANK = "bank"
+CENTRAL_BANK = "central_bank"
+
+
+def organisation_kind(registry_code: str) -> str | None:
+    """The identity registry's kind of this organisation (None if it is not registered)."""
+    if not identity.organisation_exists(registry_code):
+        return None
+    kind: str | None = (
+        OrganisationRecord.objects.filter(registry_code=registry_code)
+        .values_list("kind", flat=True)
+        .first()
+    )
+    return kind
+
+
+def check_bank(registry_code: str, field: str = "bank", kind: str = BANK) -> str:
+    """Refuse unless the identity registry holds an organisation of ``kind`` with this code."""
+    party_kind(registry_code, field)
+    found = organisation_kind(registry_code)
+    if found != kind:
+        what = "the central bank" if kind == CENTRAL_BANK else "a bank"
+        raise InvalidCommand(f"{field}: {registry_code} is not {what} in the identity registry")
+    return registry_code
+
+
+class MoneyRegistry(RegistryApplication):
+    """Central-bank money: the supply and the wallets."""
+
+    name = "money"
+
+    def wallet(self, holder: str, field: str = "holder") -> Ref[Wallet]:
+        """The wallet of this holder, as a command names it."""
+        party_kind(holder, field)
+        return Ref(Wallet, wallet_id(holder), f"wallet of {holder}", field)
+
+    # The central bank's acts.
+
+    def act_message(self, act: str, act_id: str, wallet: str, amount_cents: int) -> bytes:
+        """The canonical bytes the supernodes certify for this act on this chain."""
+        if act not in ACTS:
+            raise InvalidCommand(f"act: {act!r} is not issue or redeem")
+        if not isinstance(act_id, str) or not 1 <= len(act_id) <= 64:
+            raise InvalidCommand("act_id: the central bank's reference of the act, 1-64 characters")
+        party_kind(wallet, "wallet")
+        return act_message(
+            act=act,
+            act_id=act_id,
+            wallet=wallet,
+            amount_cents=check_cents(amount_cents),
+            chain_id=settings.RIIK_CHAIN_ID,
+        )
+
+    def record_act(
+        self,
+        act: str,
+        act_id: str,
+        wallet: str,
+        amount_cents: int,
+        certificate: Certificate,
+        central_bank: str,
+        actor: str,
+    ) -> None:
+        """Issue money into, or redeem it from, a bank's wallet, with the quorum's certificate."""
+        check_bank(central_bank, "central_bank", CENTRAL_BANK)
+        check_bank(wallet, "wallet")
+        message = self.act_message(act, act_id, wallet, amount_cents)
+        verify(message, certificate)
+        supply_ref = Ref(Supply, Supply.create_id(), "money supply", new=Supply)
+        wallet_ref = self.wallet(wallet, "wallet")
+
+        def attempt() -> None:
+            supply = self.get(supply_ref)
+            target = self.get(wallet_ref)
+            supply.record(
+                act, act_id, target, amount_cents, certificate.height, certificate.votes, actor
+            )
+            self.save(supply, target)
+
+        self.retrying(attempt, "money supply")
+
+    def supply_cents(self) -> int:
+        """The total supply now (0 before the first issuance)."""
+        supply = self.find(Supply, Supply.create_id())
+        return 0 if supply is None else supply.total_cents
+
+    # The banks' commands.
+
+    def open_wallet(self, holder: str, bank: str, actor: str) -> str:
+        """Open the holder's wallet at ``bank``: a living person or a registered organisation.
+
+        A bank opens its own wallet with ``holder == bank``; every other
+        wallet needs its bank's wallet open (the waterfall moves excess there).
+        """
+        check_bank(bank)
+        kind = party_kind(holder, "holder")
+        if kind == PERSON and not identity.person_alive(holder):
+            raise NotFound(f"holder: no living person {holder} in the identity registry")
+        if kind == ORGANISATION and holder != bank and organisation_kind(holder) is None:
+            raise NotFound(f"holder: no organisation {holder} in the identity registry")
+        if holder != bank:
+            bank_wallet = self.find(Wallet, wallet_id(bank))
+            if bank_wallet is None or not bank_wallet.open:
+                raise InvalidCommand(f"bank: open the wallet of the bank {bank} itself first")
+        existing = self.find(Wallet, wallet_id(holder))
+        if existing is None:
+            wallet = Wallet.open_for(holder=holder, bank=bank, actor=actor)
+            self.create(wallet, taken=f"holder: {holder} already has a wallet")
+        else:
+            self.update(self.wallet(holder), lambda found: found.reopen(bank, actor))
+        return holder
+
+    def close_wallet(self, holder: str, bank: str, actor: str) -> None:
+        """Close the holder's wallet (only its bank, only at zero)."""
+        self.update(self.wallet(holder), lambda wallet: self._served(wallet, bank).close(actor))
+
+    def set_linked_bank(self, holder: str, bank: str, new_bank: str, actor: str) -> None:
+        """Link the holder's wallet to ``new_bank`` (asked by the bank serving it now)."""
+        check_bank(new_bank, "new_bank")
+        self.update(
+            self.wallet(holder),
+            lambda wallet: self._served(wallet, bank).set_linked_bank(new_bank, actor),
+        )
+
+    @staticmethod
+    def _served(wallet: Wallet, bank: str) -> Wallet:
+        if wallet.bank != bank:
+            raise NotFound(f"holder: no wallet of {wallet.holder} at the bank {bank}")
+        return wallet
+
+    # Payments.
+
+    def pay(self, payment: Payment) -> Settled:
+        """Apply a signed payment exactly once (a repetition answers the recorded one)."""
+        limit = int(settings.RIIK_MONEY_HOLDING_LIMIT_CENTS)
+
+        def attempt() -> Settled:
+            loaded: dict[str, Wallet] = {}
+
+            def wallet_of(holder: str) -> Wallet:
+                if holder not in loaded:
+                    field = "payer" if holder == payment.payer else "payee"
+                    loaded[holder] = self.get(self.wallet(holder, field))
+                return loaded[holder]
+
+            settled = settle(payment, wallet_of, limit)
+            changed = [wallet for wallet in loaded.values() if wallet.pending_events]
+            if changed:
+                self.save(*changed)
+            return settled
+
+        return self.retrying(attempt, f"wallet of {payment.payer}")

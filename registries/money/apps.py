@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class MoneyConfig(AppConfig):
+    name = "registries.money"
+    label = "money"
+    verbose_name = "Money registry"
+
+    def ready(self) -> None:
+        """Name the subject of each money ledger entry, for the /me receipts."""
+        # Imported here: the subjects are read from read models, which exist only
+        # once the apps are ready (the tracker's hooks do the same).
+        from registries.money.subjects import connect
+
+        connect()

@@ -1,0 +1,246 @@
+"""The money registry's commands, each declared once for the API and the admin.
+
+Banks' officials open wallets, close them at zero and change their linked
+bank; the central bank's officials issue money into a bank's wallet and
+redeem it from there, each act carrying the supernode quorum's certificate.
+The admin's issuance and redemption forms collect that certificate from the
+supernode keys this node holds when they are sent (the API's callers collect
+it with ``supply/act-certificate/`` first). Payments are no command here:
+only the payer's signed e-service makes them (``api/me.py``).
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any
+
+from django import forms
+from django.urls import reverse
+from rest_framework import status
+
+from registries.access.admin import CommandForm, EuroField, to_cents
+from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.common.application import running
+from registries.common.codes import party_kind
+from registries.common.errors import RegistryError
+from registries.money.api.serializers import (
+    CertifiedActSerializer,
+    EmptyCommandSerializer,
+    LinkedBankSerializer,
+    OpenWalletSerializer,
+    WalletDetailSerializer,
+)
+from registries.money.api.views import (
+    HOLDER_PARAMETER,
+    TAGS,
+    BankOfficial,
+    CentralBankOfficial,
+    wallet_body,
+)
+from registries.money.application import MoneyRegistry
+from registries.money.domain import ISSUE, MAX_CENTS, REDEEM
+from registries.money.officials import BANK, CENTRAL_BANK, official_of
+from registries.money.projections import PROJECTIONS
+from registries.money.quorum import Certificate, collect
+
+
+def certificate_of(data: dict[str, Any]) -> Certificate:
+    """The command's certificate (the API's ``{"height", "votes"}``)."""
+    given = data["certificate"]
+    return Certificate(int(given["height"]), [dict(vote) for vote in given["votes"]])
+
+
+def act(kind: str) -> Any:
+    """The application call of an issuance or redemption into the wallet in the path."""
+
+    def run(app: MoneyRegistry, data: dict[str, Any], who: str) -> object:
+        central = official_of(who, CENTRAL_BANK)
+        app.record_act(
+            kind,
+            data["act_id"],
+            data["code"],
+            data["amount_cents"],
+            certificate_of(data),
+            central,
+            who,
+        )
+        return data["code"]
+
+    return run
+
+
+# The admin's forms ---------------------------------------------------------------------------
+
+
+class OpenWalletForm(CommandForm):
+    holder = forms.CharField(
+        max_length=11,
+        help_text="Personal code of a living person, or registry code of an organisation "
+        "(your bank's own code opens the bank's wallet).",
+    )
+
+
+class CloseWalletForm(CommandForm):
+    """Closing takes no data."""
+
+
+class LinkedBankForm(CommandForm):
+    bank = forms.CharField(max_length=8, help_text="Registry code of the bank to link it to.")
+
+
+class ActForm(CommandForm):
+    """An issuance or redemption: the supernode quorum's certificate is collected on sending."""
+
+    act: str = ISSUE
+    act_id = forms.RegexField(
+        r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64, help_text="The central bank's reference."
+    )
+    amount_euros = EuroField(max_cents=MAX_CENTS, min_value=Decimal("0.01"), label="Amount (€)")
+    field_aliases = {"amount_cents": "amount_euros"}
+
+    def clean(self) -> dict[str, Any]:
+        """Collect the certificate over the act's terms (refusals show on the form)."""
+        data = super().clean() or {}
+        if self.errors or self.record is None:
+            return data
+        try:
+            message = running(MoneyRegistry).act_message(
+                self.act, data["act_id"], self.record.holder, to_cents(data["amount_euros"])
+            )
+            certificate = collect(message)
+        except RegistryError as error:
+            self.add_registry_error(error)
+            return data
+        data["certificate"] = {"height": certificate.height, "votes": certificate.votes}
+        return data
+
+    def command_data(self) -> dict[str, Any]:
+        data = self.cleaned_data
+        return {
+            "act_id": data["act_id"],
+            "amount_cents": to_cents(data["amount_euros"]),
+            "certificate": data["certificate"],
+        }
+
+
+class RedeemForm(ActForm):
+    act = REDEEM
+
+
+# The catalog ---------------------------------------------------------------------------------
+
+
+WALLETS = Target(route="wallets/", tags=TAGS)
+WALLET = Target(
+    route="wallets/<str:code>/",
+    tags=TAGS,
+    parameters=(HOLDER_PARAMETER,),
+    check=lambda code, **ids: party_kind(code, "holder"),
+    key=lambda record, who: {"code": record.holder},
+)
+OPENED = Reply(
+    WalletDetailSerializer,
+    lambda request, data, holder: wallet_body(request, str(holder)),
+    location=lambda request, data, holder: request.build_absolute_uri(
+        reverse("money:wallet-detail", args=[holder])
+    ),
+)
+WALLET_REPLY = Reply(
+    WalletDetailSerializer, lambda request, data, result: wallet_body(request, data["code"])
+)
+
+
+def is_banks_own(record: Any) -> bool:
+    """A bank's own wallet (the central bank's acts credit and debit those)."""
+    return bool(record.holder == record.bank and record.open)
+
+
+COMMANDS = Catalog(
+    MoneyRegistry,
+    PROJECTIONS,
+    [
+        Command(
+            name="open-wallet",
+            title="Open wallet",
+            target=WALLETS,
+            permission=BankOfficial,
+            reply=OPENED,
+            input=OpenWalletSerializer,
+            url_name="wallet-list",
+            summary="Open a wallet at my bank for a living person or a registered organisation",
+            status=status.HTTP_201_CREATED,
+            problems=(400, 401, 403, 404, 409, 429),
+            form=OpenWalletForm,
+            run=lambda app, data, who: app.open_wallet(data["holder"], official_of(who, BANK), who),
+        ),
+        Command(
+            name="close-wallet",
+            title="Close wallet",
+            target=WALLET,
+            permission=BankOfficial,
+            reply=WALLET_REPLY,
+            input=EmptyCommandSerializer,
+            route="closure/",
+            url_name="wallet-closure",
+            summary="Close a wallet of my bank (only at zero)",
+            form=CloseWalletForm,
+            done="Wallet closed",
+            available=lambda record: bool(record.open and record.balance_cents == 0),
+            run=lambda app, data, who: app.close_wallet(data["code"], official_of(who, BANK), who),
+        ),
+        Command(
+            name="linked-bank",
+            title="Set linked bank",
+            target=WALLET,
+            permission=BankOfficial,
+            reply=WALLET_REPLY,
+            input=LinkedBankSerializer,
+            route="linked-bank/",
+            url_name="wallet-linked-bank",
+            summary="Link a wallet of my bank to another bank (nothing held at mine)",
+            form=LinkedBankForm,
+            done="Linked bank set",
+            available=lambda record: bool(record.open and record.holder != record.bank),
+            run=lambda app, data, who: app.set_linked_bank(
+                data["code"], official_of(who, BANK), data["bank"], who
+            ),
+        ),
+        Command(
+            name="issue",
+            title="Issue money",
+            target=WALLET,
+            permission=CentralBankOfficial,
+            reply=WALLET_REPLY,
+            input=CertifiedActSerializer,
+            route="issuances/",
+            url_name="wallet-issuances",
+            summary="Issue money into a bank's wallet (central bank, supernode quorum)",
+            description=(
+                "The body's `certificate` holds the votes of a supernode quorum over the act "
+                "(collect them with `supply/act-certificate/`); the supply rises by the amount."
+            ),
+            status=status.HTTP_201_CREATED,
+            form=ActForm,
+            done="Money issued",
+            available=is_banks_own,
+            run=act(ISSUE),
+        ),
+        Command(
+            name="redeem",
+            title="Redeem money",
+            target=WALLET,
+            permission=CentralBankOfficial,
+            reply=WALLET_REPLY,
+            input=CertifiedActSerializer,
+            route="redemptions/",
+            url_name="wallet-redemptions",
+            summary="Redeem money from a bank's wallet (central bank, supernode quorum)",
+            description="As an issuance; the supply falls by the amount.",
+            status=status.HTTP_201_CREATED,
+            form=RedeemForm,
+            done="Money redeemed",
+            available=is_banks_own,
+            run=act(REDEEM),
+        ),
+    ],
+)

@@ -1,0 +1,100 @@
+"""Read models of the money registry, kept by :mod:`registries.money.projections`.
+
+Never edited directly: the admin and the API change money only through
+commands of :class:`~registries.money.application.MoneyRegistry`.
+"""
+
+from __future__ import annotations
+
+from django.db import models
+
+from registries.common.codes import ORGANISATION, PERSON
+from registries.common.models import LedgerLinked
+from registries.money.domain import ACTS
+
+HOLDER_KIND_CHOICES = [(PERSON, "person"), (ORGANISATION, "organisation")]
+
+
+class SupplyRecord(LedgerLinked):
+    """The total supply (one row): public."""
+
+    ledger_registry = "money"
+
+    aggregate_id = models.UUIDField(unique=True)
+    total_cents = models.BigIntegerField(default=0)
+    version = models.IntegerField(help_text="Version of the supply aggregate shown here")
+
+    class Meta:
+        verbose_name = "money supply"
+
+    def __str__(self) -> str:
+        return f"supply {self.total_cents} cents"
+
+
+class ActRecord(LedgerLinked):
+    """An issuance or redemption, with the supernode quorum's certificate."""
+
+    ledger_registry = "money"
+
+    act_id = models.CharField(max_length=64, unique=True)
+    act = models.CharField(max_length=10, choices=[(act, act) for act in ACTS])
+    wallet = models.CharField(max_length=11, help_text="Registry code of the bank's wallet")
+    amount_cents = models.BigIntegerField()
+    height = models.BigIntegerField(help_text="Height whose supernode keys certified it")
+    certificate = models.JSONField()
+    actor = models.CharField(max_length=11)
+
+    class Meta:
+        ordering = ["-ledger_seq"]
+        verbose_name = "central bank act"
+
+    def __str__(self) -> str:
+        return f"{self.act} {self.act_id}: {self.amount_cents} cents"
+
+
+class WalletRecord(LedgerLinked):
+    """A holder's wallet: shown only to its holder and its bank (and the central bank)."""
+
+    ledger_registry = "money"
+
+    holder = models.CharField(max_length=11, primary_key=True)
+    holder_kind = models.CharField(max_length=12, choices=HOLDER_KIND_CHOICES)
+    aggregate_id = models.UUIDField(unique=True)
+    bank = models.CharField(max_length=8, db_index=True, help_text="The bank linked to it")
+    open = models.BooleanField(default=True)
+    balance_cents = models.BigIntegerField(default=0)
+    at_bank_cents = models.BigIntegerField(
+        default=0, help_text="Moved to the linked bank by the waterfall and not taken back"
+    )
+    version = models.IntegerField(help_text="Version of the wallet aggregate shown here")
+
+    class Meta:
+        ordering = ["holder"]
+        verbose_name = "wallet"
+
+    def __str__(self) -> str:
+        return f"wallet of {self.holder}"
+
+
+class PaymentRecord(LedgerLinked):
+    """A payment as applied (``ledger_seq``: the payer's entry, the payment's receipt)."""
+
+    ledger_registry = "money"
+
+    payment_id = models.CharField(max_length=64)
+    payer = models.CharField(max_length=11, db_index=True)
+    payee = models.CharField(max_length=11, db_index=True)
+    amount_cents = models.BigIntegerField()
+    topped_up_cents = models.BigIntegerField(default=0, help_text="From the payer's bank")
+    swept_cents = models.BigIntegerField(default=0, help_text="Moved on to the payee's bank")
+    payee_seq = models.BigIntegerField(null=True, help_text="Ledger seq of the payee's entry")
+
+    class Meta:
+        ordering = ["-ledger_seq"]
+        verbose_name = "payment"
+        constraints = [
+            models.UniqueConstraint(fields=["payer", "payment_id"], name="money_payment_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.payment_id}: {self.payer} -> {self.payee} {self.amount_cents} cents"

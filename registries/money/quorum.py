@@ -1,0 +1,149 @@
+"""The supernode quorum that authorises the central bank's acts (tier 1).
+
+An issuance or redemption is valid only with a certificate: signatures of a
+quorum of the supernodes whose keys are valid at the next block, over
+:func:`act_vote` (a vote of its own kind, ``money-act``, round 0, on the
+digest of :func:`~registries.money.domain.act_message`). The keys come from
+the chain's certified membership (:mod:`chain.blocks.memberstore`), the count
+from the one certificate rule (:func:`chain.certificates.count_certificate`,
+:func:`~chain.certificates.quorum_at`).
+
+:func:`collect` signs with the supernode keys this node holds: in ``local``
+mode its own key (the single supernode is the quorum), in a ``devnet`` every
+supernode key. A cluster host holds none; there the supernodes will certify
+acts over the broker (docs/money.md).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+
+from chain.blocks.finality import finalizer
+from chain.blocks.memberstore import is_recorded, last_block, recorded_log, serialize_with_sealing
+from chain.blocks.mode import consensus_mode
+from chain.blocks.nodekeys import held_keys, node_key
+from chain.certificates import Signature, count_certificate, quorum_at
+from chain.encoding import vote_message
+from chain.keys import NodeKey
+from chain.memberlog import MemberLog
+from registries.money.domain import ActNotCertified
+
+SUPERNODE = "supernode"
+KIND = "money-act"
+ROUND = 0
+
+
+@dataclass(frozen=True)
+class Certificate:
+    """A quorum's votes on an act, at the height whose supernode keys signed it."""
+
+    height: int
+    votes: list[dict[str, Any]]
+
+
+def act_vote(digest: bytes, height: int, chain_id: str, vote_round: int = ROUND) -> bytes:
+    """The bytes a supernode signs to certify the act with this digest."""
+    return vote_message(
+        chain_id=chain_id,
+        tier=SUPERNODE,
+        kind=KIND,
+        height=height,
+        round=vote_round,
+        block_hash=digest,
+    )
+
+
+def act_digest(message: bytes) -> bytes:
+    """SHA-256 of the act's canonical bytes: what the votes name."""
+    return hashlib.sha256(message).digest()
+
+
+def _membership() -> tuple[MemberLog, int]:
+    """The recorded membership (this node's genesis recorded first on a new chain)
+    and the height of the next block, whose supernode keys certify an act now."""
+    with transaction.atomic():
+        serialize_with_sealing()
+        height = last_block() + 1
+        if not is_recorded():
+            finalizer().register(height)
+        return recorded_log(), height
+
+
+def _held(log: MemberLog, height: int) -> list[NodeKey]:
+    if consensus_mode().single_supernode:
+        own = node_key()
+        valid = (own.name, own.key_id) in log.keys_at(SUPERNODE, height)
+        return [own] if valid else []
+    return held_keys(log, SUPERNODE, height)
+
+
+def collect(message: bytes) -> Certificate:
+    """The votes of the supernode keys this node holds on the act ``message``.
+
+    Fewer than a quorum (a cluster host, a devnet missing key files) is
+    refused by :func:`verify` when the act is recorded, not here.
+    """
+    log, height = _membership()
+    digest = act_digest(message)
+    vote = act_vote(digest, height, settings.RIIK_CHAIN_ID)
+    votes = [
+        {
+            "signer": key.name,
+            "key_id": key.key_id.hex(),
+            "round": ROUND,
+            "signature": key.sign(vote).hex(),
+        }
+        for key in _held(log, height)
+    ]
+    return Certificate(height, votes)
+
+
+def verify(message: bytes, certificate: Certificate) -> None:
+    """Refuse unless a supernode quorum valid at the certificate's height signed ``message``.
+
+    The height must be one whose keys are still valid for the next block: a
+    certificate of superseded keys does not authorise a new act.
+    """
+    log, height = _membership()
+    current = log.keys_at(SUPERNODE, height)
+    if log.keys_at(SUPERNODE, certificate.height) != current:
+        raise ActNotCertified(
+            f"certificate: signed by the supernodes of height {certificate.height}; "
+            f"collect it again from the supernodes of height {height}"
+        )
+    digest = act_digest(message)
+    tally = count_certificate(
+        _signatures(certificate.votes),
+        current,
+        lambda vote_round: act_vote(digest, certificate.height, settings.RIIK_CHAIN_ID, vote_round),
+        fixed_round=ROUND,
+    )
+    needed = quorum_at(current)
+    if len(tally.signers) < needed:
+        raise ActNotCertified(
+            f"certificate: {len(tally.signers)} valid supernode signatures of the {needed} "
+            "a quorum needs"
+        )
+
+
+def _signatures(votes: Sequence[Mapping[str, Any]]) -> list[Signature]:
+    try:
+        return [
+            Signature(
+                str(vote["signer"]),
+                bytes.fromhex(str(vote["key_id"])),
+                int(vote["round"]),
+                bytes.fromhex(str(vote["signature"])),
+            )
+            for vote in votes
+        ]
+    except (KeyError, TypeError, ValueError):
+        raise ActNotCertified(
+            "certificate: each vote has a signer, a hex key_id, a round and a hex signature"
+        ) from None
