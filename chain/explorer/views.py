@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 from django.conf import settings
@@ -43,7 +44,7 @@ def index(request: HttpRequest) -> HttpResponse:
         {
             "registries": sorted(settings.RIIK_REGISTRIES),
             "chain_id": settings.RIIK_CHAIN_ID,
-            "texts": {name: gettext(text) for name, text in TEXTS.items()},
+            "texts_json": json.dumps({name: gettext(text) for name, text in TEXTS.items()}),
         },
     )
     response["Content-Security-Policy"] = CONTENT_SECURITY_POLICY

@@ -48,4 +48,10 @@ def sign_in_in_browser(
     page.select_option("#id_role", role)
     page.set_input_files("#id_key_file", str(key_file(directory, key)))
     page.click("#e-id-submit")
+    # The page signs in script, then posts: wait for the answer (the admin, or a
+    # refusal on the login page), not for the first quiet moment in between.
+    page.wait_for_function(
+        "!location.pathname.endsWith('/login/') || "
+        "document.querySelector('#sign-in-refused, #sign-in-problem:not([hidden])') !== null"
+    )
     page.wait_for_load_state("networkidle")

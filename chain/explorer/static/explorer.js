@@ -13,7 +13,7 @@ const utf8 = new TextEncoder();
 let receipt = null;
 // The page's texts in the reader's language, given by the server (explorer.views.TEXTS);
 // the verifier's findings stay in the format's English, as chain.verify prints them.
-const TEXTS = JSON.parse(document.getElementById("explorer-texts").textContent);
+const TEXTS = JSON.parse(document.body.dataset.texts);
 
 // --- bytes -------------------------------------------------------------------
 
