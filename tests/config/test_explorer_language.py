@@ -3,6 +3,7 @@ the texts its script shows)."""
 
 from __future__ import annotations
 
+import html as markup
 import json
 import re
 
@@ -10,9 +11,10 @@ from django.test import Client
 
 
 def _texts(html: str) -> dict[str, str]:
-    match = re.search(r'<script id="explorer-texts" type="application/json">(.*?)</script>', html)
+    """The texts the page hands its script (the body's ``data-texts``: no inline script)."""
+    match = re.search(r'<body data-texts="([^"]*)">', html)
     assert match is not None
-    texts: dict[str, str] = json.loads(match.group(1))
+    texts: dict[str, str] = json.loads(markup.unescape(match.group(1)))
     return texts
 
 
