@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "registries.common",
     "registries.identity",
     "registries.access",
+    "registries.identity_desk",
     "registries.business",
     "registries.property",
     "registries.court",

@@ -19,7 +19,7 @@ urlpatterns = [
     path("admin/login/", admin_login, name="admin-login"),
     path("admin/", admin.site.urls),
     path("api/v1/identity/", include("registries.access.urls")),
-    path("api/v1/identity/", include("registries.identity.api.urls")),
+    path("api/v1/identity/", include("registries.identity_desk.api.urls")),
     path("api/v1/business/", include("registries.business.api.urls")),
     path("api/v1/property/", include("registries.property.api.urls")),
     path("api/v1/court/", include("registries.court.api.urls")),

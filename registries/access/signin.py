@@ -57,10 +57,9 @@ from registries.access.tokens import (
 from registries.common.api.problems import problem_responses
 from registries.common.api.serializers import StrictCharField
 from registries.common.clients import client_ip
-from registries.common.codes import InvalidCodeError, validate_registry_code
+from registries.common.codes import InvalidCodeError, checked_personal_code, validate_registry_code
 from registries.common.errors import InvalidCommand
 from registries.common.models import AccessToken, SignInChallenge, SignInFailure
-from registries.identity.api.views import checked_personal_code
 from registries.identity.domain import check_role
 from registries.identity.services import has_role, verify_signature
 

@@ -123,3 +123,34 @@ def party_kind(code: str, field: str) -> str:
         f"{field}: {code!r} is neither a personal code (11 digits) "
         "nor a registry code of an organisation (8 digits)"
     )
+
+
+class InvalidPersonalCode(InvalidCommand):
+    """A personal code that is malformed: the message says which part is wrong."""
+
+    title = N_("Malformed personal code")
+    slug = "invalid-personal-code"
+
+
+class InvalidRegistryCode(InvalidCommand):
+    """A registry code that is not 8 digits or whose check digit is wrong."""
+
+    title = N_("Malformed registry code")
+    slug = "invalid-registry-code"
+
+
+def checked_personal_code(code: str) -> str:
+    """``code`` if it is a valid personal code, else a 400 problem saying why."""
+    try:
+        validate_personal_code(code)
+    except InvalidCodeError as error:
+        raise InvalidPersonalCode(error.message) from None
+    return code
+
+
+def checked_registry_code(code: str) -> str:
+    """``code`` if it is a well-formed registry code, else a 400 problem."""
+    try:
+        return validate_registry_code(code)
+    except InvalidCodeError as error:
+        raise InvalidRegistryCode(error.message) from None

@@ -46,8 +46,8 @@ from registries.business.projections import PROJECTIONS
 from registries.common.api import validated
 from registries.common.api.problems import problem_responses
 from registries.common.commands import issue
-from registries.identity.api.me import MyOrganisationCardSerializer
 from registries.identity.models import OrganisationRecord
+from registries.identity_desk.api.me import MyOrganisationCardSerializer
 
 REGISTRY = "business"
 

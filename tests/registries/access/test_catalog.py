@@ -13,7 +13,7 @@ from registries.business.commands import COMMANDS as BUSINESS
 from registries.business.commands import COMPANY
 from registries.court.commands import COMMANDS as COURT
 from registries.health.commands import COMMANDS as HEALTH
-from registries.identity.commands import COMMANDS as IDENTITY
+from registries.identity_desk.commands import COMMANDS as IDENTITY
 from registries.property.commands import COMMANDS as PROPERTY
 from registries.tracker.commands import COMMANDS as TRACKER
 

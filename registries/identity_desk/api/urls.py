@@ -2,8 +2,8 @@
 
 from django.urls import URLPattern, URLResolver, path
 
-from registries.identity.api import me, views
-from registries.identity.commands import COMMANDS
+from registries.identity_desk.api import me, views
+from registries.identity_desk.commands import COMMANDS
 
 app_name = "identity"
 urlpatterns: list[URLPattern | URLResolver] = [

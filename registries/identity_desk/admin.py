@@ -3,7 +3,7 @@
 Persons, organisations and officials' appointments are listed, searched and
 shown read-only, each with its ledger seq, block and level and (for persons
 and organisations) its ledger history. Every change is a command issued
-through a form generated from the catalog (``registries.identity.commands``):
+through a form generated from the catalog (``registries.identity_desk.commands``):
 register a person, change names, record a death, register,
 rotate and revoke e-ID keys, appoint, confirm and dismiss officials (an
 appointment to a role that reads health or court data is pending until a
@@ -40,19 +40,19 @@ from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
 from registries.common.api import text_contains
 from registries.common.api.serializers import ledger_history
-from registries.identity.commands import (
-    APPOINTMENT,
-    COMMANDS,
-    ORGANISATION,
-    PERSON,
-    REPRESENTATIVE,
-)
 from registries.identity.domain import BOARD_REPRESENTED_KINDS
 from registries.identity.models import (
     AppointmentRecord,
     OrganisationRecord,
     PersonRecord,
     RepresentativeRecord,
+)
+from registries.identity_desk.commands import (
+    APPOINTMENT,
+    COMMANDS,
+    ORGANISATION,
+    PERSON,
+    REPRESENTATIVE,
 )
 
 _DIGITS = re.compile(r"^[0-9]+$")

@@ -7,7 +7,7 @@
   gets 403 whether or not the code exists, so they learn nothing.
 * An organisation's representatives (who may sign in for a court, hospital,
   ministry, ...) are seen, appointed and removed by identity registrars only.
-* The commands (``registries.identity.commands``, joined to these routes
+* The commands (``registries.identity_desk.commands``, joined to these routes
   through the catalog in ``api/urls.py``) need the identity registrar role;
   to bootstrap the registry a Django superuser may act as a registrar too.
   Key commands may also be issued by the citizen on their own keys.
@@ -32,17 +32,8 @@ from rest_framework.response import Response
 from registries.access.roles import registry_role
 from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
-from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
-from registries.common.errors import InvalidCommand, NotFound
-from registries.common.texts import N_
-from registries.identity.api.serializers import (
-    OfficialSerializer,
-    OrganisationDetailSerializer,
-    OrganisationFilterSerializer,
-    OrganisationSerializer,
-    PersonSerializer,
-    RepresentativeSerializer,
-)
+from registries.common.codes import checked_personal_code, checked_registry_code
+from registries.common.errors import NotFound
 from registries.identity.models import (
     AppointmentRecord,
     OrganisationRecord,
@@ -50,6 +41,14 @@ from registries.identity.models import (
     RepresentativeRecord,
 )
 from registries.identity.services import is_official, official_code_of
+from registries.identity_desk.api.serializers import (
+    OfficialSerializer,
+    OrganisationDetailSerializer,
+    OrganisationFilterSerializer,
+    OrganisationSerializer,
+    PersonSerializer,
+    RepresentativeSerializer,
+)
 
 TAGS = ["identity"]
 
@@ -103,37 +102,6 @@ class PersonReader(BasePermission):
 
 
 # Helpers ----------------------------------------------------------------------------------
-
-
-class InvalidPersonalCode(InvalidCommand):
-    """A personal code that is malformed: the message says which part is wrong."""
-
-    title = N_("Malformed personal code")
-    slug = "invalid-personal-code"
-
-
-class InvalidRegistryCode(InvalidCommand):
-    """A registry code that is not 8 digits or whose check digit is wrong."""
-
-    title = N_("Malformed registry code")
-    slug = "invalid-registry-code"
-
-
-def checked_personal_code(code: str) -> str:
-    """``code`` if it is a valid personal code, else a 400 problem saying why."""
-    try:
-        validate_personal_code(code)
-    except InvalidCodeError as error:
-        raise InvalidPersonalCode(error.message) from None
-    return code
-
-
-def checked_registry_code(code: str) -> str:
-    """``code`` if it is a well-formed registry code, else a 400 problem."""
-    try:
-        return validate_registry_code(code)
-    except InvalidCodeError as error:
-        raise InvalidRegistryCode(error.message) from None
 
 
 def person_record(code: str) -> PersonRecord:

@@ -24,7 +24,6 @@ from registries.access.me import (
     my_code,
 )
 from registries.common.api.problems import problem_responses
-from registries.identity.api.serializers import kind_field
 from registries.identity.models import (
     AppointmentRecord,
     OrganisationRecord,
@@ -32,6 +31,7 @@ from registries.identity.models import (
     PublicKeyRecord,
     RepresentativeRecord,
 )
+from registries.identity_desk.api.serializers import kind_field
 
 
 class MyKeySerializer(serializers.ModelSerializer[PublicKeyRecord]):

@@ -34,34 +34,8 @@ from rest_framework.request import Request
 from registries.access.admin import CommandForm
 from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.access.signing import require_signature_by_current_key, signed_payload
+from registries.common.codes import checked_personal_code, checked_registry_code
 from registries.common.texts import N_
-from registries.identity.api.serializers import (
-    AppointmentSerializer,
-    DeathSerializer,
-    KeyRevocationSerializer,
-    NameChangeSerializer,
-    OfficialSerializer,
-    OrganisationDetailSerializer,
-    OrganisationRegistrationSerializer,
-    PersonRegistrationSerializer,
-    PersonSerializer,
-    PublicKeyInputSerializer,
-    RepresentativeAppointmentSerializer,
-    RepresentativeSerializer,
-)
-from registries.identity.api.views import (
-    ORGANISATION_CODE_PARAMETER,
-    PERSON_CODE_PARAMETER,
-    PERSON_CODE_PARAMETER_OF,
-    TAGS,
-    IdentityRegistrar,
-    checked_personal_code,
-    checked_registry_code,
-    official_body,
-    organisation_record,
-    person_body,
-    representative_record,
-)
 from registries.identity.application import IdentityRegistry
 from registries.identity.domain import (
     ACTIVE,
@@ -78,6 +52,31 @@ from registries.identity.domain import (
 from registries.identity.models import PersonRecord, PublicKeyRecord
 from registries.identity.projections import PROJECTIONS
 from registries.identity.services import official_code_of
+from registries.identity_desk.api.serializers import (
+    AppointmentSerializer,
+    DeathSerializer,
+    KeyRevocationSerializer,
+    NameChangeSerializer,
+    OfficialSerializer,
+    OrganisationDetailSerializer,
+    OrganisationRegistrationSerializer,
+    PersonRegistrationSerializer,
+    PersonSerializer,
+    PublicKeyInputSerializer,
+    RepresentativeAppointmentSerializer,
+    RepresentativeSerializer,
+)
+from registries.identity_desk.api.views import (
+    ORGANISATION_CODE_PARAMETER,
+    PERSON_CODE_PARAMETER,
+    PERSON_CODE_PARAMETER_OF,
+    TAGS,
+    IdentityRegistrar,
+    official_body,
+    organisation_record,
+    person_body,
+    representative_record,
+)
 
 KEY_ID_PARAMETER = OpenApiParameter(
     "key_id",
