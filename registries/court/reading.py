@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+from chain.verify import EntryRow
 from registries.court.domain import check_case_number
 from registries.court.models import CaseRecord, CovertAccessRecord, JudgmentRecord, PartyRecord
 from registries.identity.services import has_role, official_code_of
@@ -76,4 +77,14 @@ def track_court_read(user: Any, cases: Iterable[CaseRecord], what: str, params: 
         what=what,
         purpose=purpose_of(params, "court proceedings"),
         investigation=investigation_of(params),
+    )
+
+
+def entry_subjects(row: EntryRow) -> list[str]:
+    """The natural-person parties of the case a court ledger entry is about (its subjects
+    on the chain API, registered in :class:`registries.court.apps.CourtConfig`)."""
+    return list(
+        PartyRecord.objects.filter(
+            case__aggregate_id=row.originator_id, party_kind="person"
+        ).values_list("code", flat=True)
     )

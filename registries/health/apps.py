@@ -5,3 +5,11 @@ class HealthConfig(AppConfig):
     name = "registries.health"
     label = "health"
     verbose_name = "Health registry"
+
+    def ready(self) -> None:
+        """Name the subjects of the health registry's ledger entries on the chain API."""
+        # Imported here: apps.py loads before the models, which the reading module needs.
+        from chain.api.hooks import register_subjects
+        from registries.health.reading import entry_subjects
+
+        register_subjects(self.label, entry_subjects)

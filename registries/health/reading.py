@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
+from chain.verify import EntryRow
 from registries.common.errors import NotFound, RegistryError
 from registries.health import keystore
 from registries.health.application import licensed_at
@@ -223,3 +224,14 @@ def track_admin_read(records: list[PatientRecord], reader: str, what: str) -> No
         what=what,
         purpose="supervision (admin)",
     )
+
+
+def entry_subjects(row: EntryRow) -> list[str]:
+    """The patient a health ledger entry is about, opened from the record (no one after
+    erasure): its subject on the chain API, registered in
+    :class:`registries.health.apps.HealthConfig`."""
+    record = PatientRecord.objects.filter(aggregate_id=row.originator_id).first()
+    code = (
+        patient_code_of(record, "chain", "name the subject of a ledger entry") if record else None
+    )
+    return [code] if code else []

@@ -4,8 +4,9 @@ Connected in :meth:`registries.tracker.apps.TrackerConfig.ready`:
 
 * the subjects of each registry's entries: the personal codes whose data an
   event holds, read from the registry's read model of the event's aggregate
-  (a person; a court case's parties; a health record's patient; a company's
-  founders and board; a land unit's owners; a tracked read's subjects);
+  (a person; a company's founders and board; a land unit's owners; a tracked
+  read's subjects; the court and health registries, above the tracker,
+  register their own: a case's parties, a health record's patient);
 * who is an auditor: an official with the ``auditor`` role of that registry
   (logs that no role acts in, the tracker's and the chain's own, by an
   auditor of any registry), with a token that may act as it;
@@ -22,9 +23,6 @@ from chain.api.hooks import payload_read, register_auditor_check, register_subje
 from chain.verify import EntryRow
 from registries.access.roles import request_has_role
 from registries.business.models import CompanyPerson
-from registries.court.models import PartyRecord
-from registries.health.models import PatientRecord
-from registries.health.reading import patient_code_of
 from registries.identity.domain import ROLE_REGISTRIES
 from registries.identity.models import PersonRecord
 from registries.identity.services import official_code_of
@@ -34,7 +32,6 @@ from registries.tracker.models import ReadRecord
 from registries.tracker.services import purpose_of, record_read
 
 AUDITOR = "auditor"
-WHY_OPENED = "name the subject of a ledger entry"
 
 
 def identity_subjects(row: EntryRow) -> list[str]:
@@ -44,22 +41,6 @@ def identity_subjects(row: EntryRow) -> list[str]:
             "personal_code", flat=True
         )
     )
-
-
-def court_subjects(row: EntryRow) -> list[str]:
-    """The natural-person parties of the case."""
-    return list(
-        PartyRecord.objects.filter(
-            case__aggregate_id=row.originator_id, party_kind="person"
-        ).values_list("code", flat=True)
-    )
-
-
-def health_subjects(row: EntryRow) -> list[str]:
-    """The patient, opened from the record (no one after erasure)."""
-    record = PatientRecord.objects.filter(aggregate_id=row.originator_id).first()
-    code = patient_code_of(record, "chain", WHY_OPENED) if record is not None else None
-    return [code] if code else []
 
 
 def business_subjects(row: EntryRow) -> list[str]:
@@ -91,8 +72,6 @@ def tracker_subjects(row: EntryRow) -> list[str]:
 
 SUBJECTS = {
     "identity": identity_subjects,
-    "court": court_subjects,
-    "health": health_subjects,
     "business": business_subjects,
     "property": property_subjects,
     "tracker": tracker_subjects,
