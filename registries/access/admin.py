@@ -11,12 +11,10 @@ the subclass's :meth:`can_act`.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from decimal import Decimal
 from typing import Any, ClassVar
 
-from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
 from django.core.exceptions import PermissionDenied
@@ -28,6 +26,9 @@ from django.utils.translation import gettext
 
 from chain.blocks.status import LedgerStatus, ledger_status
 from registries.access.catalog import Catalog, Command, Target
+
+# CodesField, EuroField and to_cents are also offered here, where the money registry takes them.
+from registries.access.forms import CodesField, CommandForm, EuroField, to_cents
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
 
@@ -41,80 +42,10 @@ __all__ = [
     "to_cents",
 ]
 
-_FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.+)$", re.DOTALL)
-
-
-class CommandForm(forms.Form):
-    """A form that issues one registry command.
-
-    ``record`` is the read model the command acts on (None for an addition).
-    ``field_aliases`` maps field names in the registry's messages to this
-    form's fields, so a refused command's message appears next to the right
-    field.
-    """
-
-    field_aliases: ClassVar[dict[str, str]] = {}
-
-    def command_data(self) -> dict[str, Any]:
-        """The command's data in the API's words (the cleaned data, unless a form
-        asks in other units, such as euros for cents)."""
-        return dict(self.cleaned_data)
-
-    def __init__(self, *args: Any, record: Any = None, **kwargs: Any) -> None:
-        self.record = record
-        super().__init__(*args, **kwargs)
-
-    def add_registry_error(self, error: RegistryError) -> None:
-        """Show a refused command's message on its field, or on the whole form."""
-        message = error.message.translated(gettext) if error.message else str(error)
-        message = message or gettext(error.title)
-        match = _FIELD_PREFIX.match(message)
-        if match:
-            name = self.field_aliases.get(match.group(1), match.group(1))
-            if name in self.fields:
-                self.add_error(name, match.group(2))
-                return
-        self.add_error(None, message)
-
 
 def euros(cents: int) -> str:
     """``250000`` -> ``2 500.00 €``."""
     return f"{Decimal(cents) / 100:,.2f}".replace(",", "\u202f") + " €"
-
-
-def to_cents(amount: Decimal) -> int:
-    """Euros with at most two decimals, as whole cents (what the API takes)."""
-    return int((amount * 100).to_integral_value())
-
-
-class EuroField(forms.DecimalField):
-    """An amount in euros with at most two decimals, up to ``max_cents`` (the API's limit)."""
-
-    def __init__(self, *, max_cents: int, min_value: Decimal = Decimal(0), **kwargs: Any) -> None:
-        super().__init__(
-            max_digits=16,
-            decimal_places=2,
-            min_value=min_value,
-            max_value=Decimal(max_cents) / 100,
-            **kwargs,
-        )
-
-
-class CodesField(forms.CharField):
-    """Personal or registry codes, one per line (commas and spaces also separate them)."""
-
-    def __init__(self, *, rows: int = 2, **kwargs: Any) -> None:
-        kwargs.setdefault("widget", forms.Textarea(attrs={"rows": rows, "cols": 24}))
-        super().__init__(**kwargs)
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, list | tuple):
-            return "\n".join(value)
-        return value
-
-    def to_python(self, value: Any) -> list[str]:  # type: ignore[override]
-        text = super().to_python(value) or ""
-        return [code for code in re.split(r"[\s,;]+", text) if code]
 
 
 def html_table(headers: list[str], rows: list[list[Any]], empty: str) -> str:
@@ -302,9 +233,9 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     ) -> HttpResponse:
         """The add form (a registration or an appointment): the only way to add records."""
         spec = self.add_command
-        if spec is None or spec.form is None or not self._can_act(request):
+        if spec is None or spec.admin_form is None or not self._can_act(request):
             raise PermissionDenied
-        form = spec.form(request.POST if request.method == "POST" else None)
+        form = spec.admin_form(request.POST if request.method == "POST" else None)
         if request.method == "POST" and form.is_valid():
             who = request.user.get_username()
             data = form.command_data()
@@ -326,7 +257,7 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             raise PermissionDenied
         spec = self.record_commands.get(command)
         record = self.get_object(request, unquote(object_id))
-        if spec is None or spec.form is None or self.target is None or record is None:
+        if spec is None or spec.admin_form is None or self.target is None or record is None:
             raise Http404("No such record or command")
         # An unavailable command offers no form, but a form posted from a stale
         # page goes to the registry, whose refusal explains what changed.
@@ -335,7 +266,7 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 raise PermissionDenied(f"{spec.title}: you may not issue this command on {record}")
             if not spec.available(record):
                 raise Http404("This command is not available for this record")
-        form = spec.form(request.POST if request.method == "POST" else None, record=record)
+        form = spec.admin_form(request.POST if request.method == "POST" else None, record=record)
         if request.method == "POST" and form.is_valid():
             who = request.user.get_username()
             target = self.target

@@ -12,7 +12,7 @@ from it, so the two ways in cannot drift apart. Every command runs through
 ``data`` is what the command was given, in the API's words: the validated
 request body plus the URL's path parameters (the record's key) and whatever
 the caller contributes (``caller``), or the admin form's
-:meth:`~registries.access.admin.CommandForm.command_data` plus the record's key
+:meth:`~registries.access.forms.CommandForm.command_data` plus the record's key
 (``Target.key``).
 """
 
@@ -31,6 +31,7 @@ from rest_framework.permissions import SAFE_METHODS, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from registries.access.forms import AdminForm, CommandForm, command_form
 from registries.access.tokens import actor
 from registries.common.api import validated
 from registries.common.api.problems import problem_responses
@@ -112,8 +113,10 @@ class Command:
     the admin's button label and form title. ``input`` is the API's request
     body (None: no body); ``route`` the API path after the target's (empty:
     the target's own path), ``url_name`` its URL name (empty: the command has
-    no API route) and ``reply`` what it answers. ``form`` is the admin's form
-    (None: no admin form) and ``done`` its success message;
+    no API route) and ``reply`` what it answers. ``form`` is the admin's form:
+    an :class:`~registries.access.forms.AdminForm` generated from ``input``
+    (``admin_form`` is its class), a hand-written form class, or None (no admin
+    form); ``done`` is its success message;
     ``available(record)`` says whether the admin offers the command on a
     record now, ``may(record, who)`` whether this user (their username: an
     official's personal code) may issue it on that record at all (the admin
@@ -140,12 +143,20 @@ class Command:
     problems: tuple[int, ...] = (400, 401, 403, 404, 409, 429)
     caller: Callable[[Request], Data] = _nobody
     actor: Callable[[Request], str] = actor
-    form: type[Any] | None = None
+    form: type[CommandForm] | AdminForm | None = None
     done: str = ""
     available: Callable[[Any], bool] = field(default=_always)
     may: Callable[[Any, str], bool] = field(default=_anyone)
     available_from: Callable[[Any], date | None] = field(default=_no_date)
     later: str = ""
+    admin_form: type[CommandForm] | None = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        form = self.form
+        if isinstance(form, AdminForm):
+            form = command_form(form, self.input)
+        # Generated once, when the catalog is declared: a mistake in it fails at start-up.
+        object.__setattr__(self, "admin_form", form)
 
     def not_yet(self, record: Any) -> str:
         """For a command not available on ``record`` now: from when it will be, in words
@@ -177,7 +188,7 @@ class Catalog:
 
     def on(self, target: Target) -> dict[str, Command]:
         """The admin's command forms on records of ``target``, by name."""
-        return {c.name: c for c in self.commands if c.target is target and c.form is not None}
+        return {c.name: c for c in self.commands if c.target is target and c.admin_form is not None}
 
     def urlpatterns(self, reads: Mapping[str, type[GenericAPIView[Any]]]) -> list[URLPattern]:
         """The API's URL patterns of every command with a route.

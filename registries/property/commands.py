@@ -8,14 +8,15 @@ the endorsing notary submits it themselves (the caller's personal code equals
 Seizure notes are no command here: only the court registry's process writes
 them (``PropertyRegistry.note_seizure``/``lift_seizure``).
 
-The admin's forms ask in the ministry's words (euros, one owner per line, a
-choice of the unit's entries); each hands the command the API's data.
+The admin's forms are generated from the API's input serializers
+(:mod:`registries.access.forms`); each command's ``AdminForm`` says where the
+ministry is asked in other words (euros, one owner per line, a choice of the
+unit's entries).
 """
 
 from __future__ import annotations
 
 import re
-from decimal import Decimal
 from typing import Any
 
 from django import forms
@@ -27,8 +28,9 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from registries.access.admin import CodesField, CommandForm, EuroField, euros, to_cents
+from registries.access.admin import euros
 from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.access.forms import AdminForm, Ask
 from registries.access.roles import request_has_role
 from registries.common.texts import N_
 from registries.identity.services import official_code_of
@@ -51,11 +53,6 @@ from registries.property.api.views import (
 )
 from registries.property.application import PropertyRegistry
 from registries.property.domain import (
-    MAX_ADDRESS_LENGTH,
-    MAX_AREA_M2,
-    MAX_CENTS,
-    MAX_REFERENCE_LENGTH,
-    MAX_TEXT_LENGTH,
     PURPOSES,
     RESTRICTION_KINDS,
     SEIZURE,
@@ -137,146 +134,24 @@ class HoldingsField(forms.CharField):
         return pairs
 
 
-# The admin's forms ---------------------------------------------------------------------------
+# The admin's forms: generated from the input serializers; here, what the ministry is asked
+# in other words than the API's.
 
-
-class LandUnitForm(CommandForm):
-    cadastral_code = forms.CharField(max_length=14, help_text="Such as 78401:101:0010.")
-    area_m2 = forms.IntegerField(min_value=1, max_value=MAX_AREA_M2, label="Area (m²)")
-    purpose = forms.ChoiceField(choices=list(PURPOSES.items()))
-    address = forms.CharField(max_length=MAX_ADDRESS_LENGTH)
-    owners = HoldingsField()
-
-    def command_data(self) -> dict[str, Any]:
-        return {**self.cleaned_data, "owners": owner_shares(self.cleaned_data["owners"])}
-
-
-class DescriptionForm(CommandForm):
-    area_m2 = forms.IntegerField(min_value=1, max_value=MAX_AREA_M2, label="Area (m²)")
-    purpose = forms.ChoiceField(choices=list(PURPOSES.items()))
-    address = forms.CharField(max_length=MAX_ADDRESS_LENGTH)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.record is not None:
-            for name in ("area_m2", "purpose", "address"):
-                self.fields[name].initial = getattr(self.record, name)
-
-
-class RestrictionForm(CommandForm):
-    kind = forms.ChoiceField(choices=list(RESTRICTION_KINDS.items()))
-    description = forms.CharField(
-        max_length=MAX_TEXT_LENGTH, widget=forms.Textarea(attrs={"rows": 3})
-    )
-    beneficiary = forms.CharField(
-        max_length=MAX_REFERENCE_LENGTH,
-        required=False,
-        help_text="Personal code, registry code or another unit's cadastral code (optional; "
-        "required for a usufruct).",
-    )
-
-
-class RemoveRestrictionForm(CommandForm):
-    number = forms.TypedChoiceField(coerce=int, label="Part III entry")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["number"]
-        assert isinstance(field, forms.ChoiceField)
-        entries = removable_restrictions(self.record) if self.record is not None else []
-        field.choices = [(r.number, f"{r.number}: {r.kind}: {r.description[:60]}") for r in entries]
-
-
-class MortgageForm(CommandForm):
-    amount_euros = EuroField(max_cents=MAX_CENTS, min_value=Decimal("0.01"), label="Amount (€)")
-    creditor = forms.CharField(max_length=8, help_text="Registry code of the creditor (a bank).")
-    field_aliases = {"amount_cents": "amount_euros"}
-
-    def command_data(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {"amount_cents": to_cents(data["amount_euros"]), "creditor": data["creditor"]}
-
-
-class ReleaseMortgageForm(CommandForm):
-    rank = forms.TypedChoiceField(coerce=int, label="Mortgage")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        field = self.fields["rank"]
-        assert isinstance(field, forms.ChoiceField)
-        mortgages = self.record.mortgages.filter(active=True) if self.record is not None else []
-        field.choices = [
-            (m.rank, f"rank {m.rank}: {euros(m.amount_cents)} to {m.creditor}") for m in mortgages
-        ]
-
-
-class TransferForm(CommandForm):
-    sellers = CodesField(help_text="Codes of the owners who give up their whole shares.")
-    buyers = HoldingsField(
+OWNERS = Ask(field=HoldingsField(), to_api=owner_shares)
+BUYERS = Ask(
+    field=HoldingsField(
         help_text="Who receives which share of the whole unit, one per line "
         "(“<code> <share>”); the shares add up to the sellers' shares."
-    )
-    price_euros = EuroField(max_cents=MAX_CENTS, label="Price (€)")
-    unit_version = forms.IntegerField(
-        min_value=1, help_text="The unit's version the notary signed (the current one)."
-    )
-    notary = forms.CharField(max_length=11, help_text="Personal code of the endorsing notary.")
-    signature = forms.CharField(
-        max_length=200,
-        widget=forms.Textarea(attrs={"rows": 2, "cols": 70}),
-        help_text="The notary's Ed25519 signature (128 hex digits or base64) of the canonical "
-        "transfer message: POST the same terms to /api/v1/property/land-units/<code>/"
-        "transfer-message/ to see the exact bytes.",
-    )
-    field_aliases = {"price_cents": "price_euros"}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.record is not None:
-            self.fields["unit_version"].initial = self.record.version
-            self.fields["sellers"].initial = "\n".join(
-                self.record.owners.values_list("owner_code", flat=True)
-            )
-
-    def command_data(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            "sellers": data["sellers"],
-            "buyers": owner_shares(data["buyers"]),
-            "price_cents": to_cents(data["price_euros"]),
-            "unit_version": data["unit_version"],
-            "notary": data["notary"],
-            "signature": data["signature"],
-        }
-
-
-class TransferApplicationForm(CommandForm):
-    sellers = CodesField(help_text="Codes of the owners who give up their whole shares.")
-    buyers = HoldingsField(
-        help_text="Who receives which share of the whole unit, one per line "
-        "(“<code> <share>”); the shares add up to the sellers' shares."
-    )
-    price_euros = EuroField(max_cents=MAX_CENTS, label="Price (€)")
-    notary = forms.CharField(
-        max_length=11, help_text="Personal code of the notary asked to endorse the transfer."
-    )
-    field_aliases = {"price_cents": "price_euros"}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.record is not None:
-            self.fields["sellers"].initial = "\n".join(
-                self.record.owners.values_list("owner_code", flat=True)
-            )
-
-    def command_data(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            "sellers": data["sellers"],
-            "buyers": owner_shares(data["buyers"]),
-            "price_cents": to_cents(data["price_euros"]),
-            "notary": data["notary"],
-        }
+    ),
+    to_api=owner_shares,
+)
+SELLERS = Ask(
+    help_text="Codes of the owners who give up their whole shares.",
+    initial=lambda record: list(record.owners.values_list("owner_code", flat=True)),
+)
+AREA = Ask(label="Area (m²)")
+PURPOSE = Ask(choices=PURPOSES)
+PRICE = Ask(label="Price (€)")
 
 
 # The catalog ---------------------------------------------------------------------------------
@@ -325,7 +200,14 @@ COMMANDS = Catalog(
             summary="Register a land unit with its first owners",
             status=status.HTTP_201_CREATED,
             problems=(400, 401, 403, 409, 429),
-            form=LandUnitForm,
+            form=AdminForm(
+                ask={
+                    "cadastral_code": Ask(help_text="Such as 78401:101:0010."),
+                    "area_m2": AREA,
+                    "purpose": PURPOSE,
+                    "owners": OWNERS,
+                }
+            ),
             run=lambda app, data, who: app.register_land_unit(
                 data["cadastral_code"],
                 data["area_m2"],
@@ -343,7 +225,13 @@ COMMANDS = Catalog(
             url_name="land-unit-description",
             summary="Change part I: area, intended purpose, address",
             description="Change the description of a land unit.",
-            form=DescriptionForm,
+            form=AdminForm(
+                ask={
+                    "area_m2": Ask(label=AREA.label, initial=lambda record: record.area_m2),
+                    "purpose": Ask(choices=PURPOSES, initial=lambda record: record.purpose),
+                    "address": Ask(initial=lambda record: record.address),
+                }
+            ),
             done="Part I changed",
             run=lambda app, data, who: app.change_description(
                 data["code"], data["area_m2"], data["purpose"], data["address"], who
@@ -368,7 +256,24 @@ COMMANDS = Catalog(
                 "naming the winner's ledger seq."
             ),
             status=status.HTTP_201_CREATED,
-            form=TransferForm,
+            form=AdminForm(
+                ask={
+                    "sellers": SELLERS,
+                    "buyers": BUYERS,
+                    "price_cents": PRICE,
+                    "unit_version": Ask(
+                        help_text="The unit's version the notary signed (the current one).",
+                        initial=lambda record: record.version,
+                    ),
+                    "signature": Ask(
+                        text=True,
+                        help_text="The notary's Ed25519 signature (128 hex digits or base64) "
+                        "of the canonical transfer message: POST the same terms to "
+                        "/api/v1/property/land-units/<code>/transfer-message/ to see the "
+                        "exact bytes.",
+                    ),
+                }
+            ),
             done="Ownership transferred",
             available=lambda record: not record.under_seizure,
             run=lambda app, data, who: app.transfer_ownership(data["code"], transfer_of(data), who),
@@ -376,7 +281,18 @@ COMMANDS = Catalog(
         _on_unit(
             name="apply-transfer",
             title="File transfer application (for a notary)",
-            form=TransferApplicationForm,
+            form=AdminForm(
+                serializer=TransferInputSerializer,
+                omit=("unit_version", "signature"),
+                ask={
+                    "sellers": SELLERS,
+                    "buyers": BUYERS,
+                    "price_cents": PRICE,
+                    "notary": Ask(
+                        help_text="Personal code of the notary asked to endorse the transfer."
+                    ),
+                },
+            ),
             done="Transfer application filed; it awaits the notary's endorsement",
             available=lambda record: not record.under_seizure,
             run=lambda app, data, who: app.apply_for_transfer(
@@ -397,7 +313,7 @@ COMMANDS = Catalog(
             summary="Enter a restriction or encumbrance in part III",
             description="Enter a servitude, usufruct, right of pre-emption, ... in part III.",
             status=status.HTTP_201_CREATED,
-            form=RestrictionForm,
+            form=AdminForm(ask={"kind": Ask(choices=RESTRICTION_KINDS)}),
             done="Restriction entered in part III",
             run=lambda app, data, who: app.add_restriction(
                 data["code"], data["kind"], data["description"], data["beneficiary"], who
@@ -412,7 +328,18 @@ COMMANDS = Catalog(
             summary="Remove a part III entry (not a seizure note)",
             description="Delete a restriction from part III.",
             parameters=(NUMBER_PARAMETER,),
-            form=RemoveRestrictionForm,
+            form=AdminForm(
+                ask={
+                    "number": Ask(
+                        label="Part III entry",
+                        coerce=int,
+                        choices=lambda record: [
+                            (r.number, f"{r.number}: {r.kind}: {r.description[:60]}")
+                            for r in removable_restrictions(record)
+                        ],
+                    )
+                }
+            ),
             done="Restriction removed from part III",
             available=lambda record: bool(removable_restrictions(record)),
             run=lambda app, data, who: app.remove_restriction(data["code"], data["number"], who),
@@ -428,7 +355,7 @@ COMMANDS = Catalog(
                 "Enter a mortgage; it ranks after every mortgage recorded on the unit before it."
             ),
             status=status.HTTP_201_CREATED,
-            form=MortgageForm,
+            form=AdminForm(ask={"amount_cents": Ask(label="Amount (€)")}),
             done="Mortgage entered in part IV",
             available=lambda record: not record.under_seizure,
             run=lambda app, data, who: app.add_mortgage(
@@ -444,7 +371,18 @@ COMMANDS = Catalog(
             summary="Release a mortgage",
             description="Delete a mortgage from part IV; the others keep their ranks.",
             parameters=(RANK_PARAMETER,),
-            form=ReleaseMortgageForm,
+            form=AdminForm(
+                ask={
+                    "rank": Ask(
+                        label="Mortgage",
+                        coerce=int,
+                        choices=lambda record: [
+                            (m.rank, f"rank {m.rank}: {euros(m.amount_cents)} to {m.creditor}")
+                            for m in record.mortgages.filter(active=True)
+                        ],
+                    )
+                }
+            ),
             done="Mortgage released",
             available=lambda record: record.mortgages.filter(active=True).exists(),
             run=lambda app, data, who: app.release_mortgage(data["code"], data["rank"], who),
