@@ -137,7 +137,9 @@ class AdminForm:
     """The admin's form of a command, generated from its input serializer.
 
     ``ask`` says, per field, how the ministry is asked (:class:`Ask`);
-    ``omit`` leaves out the fields the admin does not ask for;
+    ``omit`` leaves out the fields the admin does not ask for; ``aliases`` names
+    a field the registry's refusals call by another name (``board`` for
+    ``members``), so that the refusal shows on it;
     ``serializer`` is the input of a command that has none for the API (an
     admin-only command); ``confirm``, if given, is the one checkbox of a form
     that asks nothing else (the record says everything the command needs).
@@ -145,6 +147,7 @@ class AdminForm:
 
     ask: Mapping[str, Ask] = field(default_factory=dict)
     omit: tuple[str, ...] = ()
+    aliases: Mapping[str, str] = field(default_factory=dict)
     serializer: type[serializers.BaseSerializer[Any]] | None = None
     confirm: str = ""
 
@@ -162,8 +165,8 @@ class _Asked:
 
 
 def _limits(drf: serializers.Field[Any, Any, Any, Any]) -> dict[str, Any]:
-    keys = {"min_value": "min_value", "max_value": "max_value"}
-    return {form: getattr(drf, api) for form, api in keys.items() if getattr(drf, api, None)}
+    limits = {name: getattr(drf, name, None) for name in ("min_value", "max_value")}
+    return {name: limit for name, limit in limits.items() if limit is not None}
 
 
 def _choice_labels(choices: Mapping[str, str] | None, values: Any) -> Choices:
@@ -265,7 +268,10 @@ def command_form(
             **{name: one.field for name, one in asked.items()},
             "asked": asked,
             "starts": starts,
-            "field_aliases": {one.api: name for name, one in asked.items() if one.api != name},
+            "field_aliases": {
+                **{one.api: name for name, one in asked.items() if one.api not in ("", name)},
+                **spec.aliases,
+            },
         },
     )
 

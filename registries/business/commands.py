@@ -5,8 +5,9 @@ change their board and address, increase their capital, file annual reports,
 put companies into liquidation and delete them. A company files its own
 annual report too, through a board member's organisation token.
 
-The admin's forms ask in the ministry's words (euros, personal codes one per
-line); each hands the command the API's data.
+The admin's forms are generated from the API's input serializers
+(:mod:`registries.access.forms`); each command's ``AdminForm`` says where the
+ministry is asked in other words (euros, personal codes one per line).
 """
 
 from __future__ import annotations
@@ -16,18 +17,16 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from django import forms
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework import status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from registries.access.admin import CodesField, CommandForm, EuroField, to_cents
 from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.access.forms import AdminForm, Ask
 from registries.access.tokens import acting_organisation
 from registries.business.api.serializers import (
-    MAX_CENTS,
     AddressChangeSerializer,
     AnnualReportFilingSerializer,
     BoardChangeSerializer,
@@ -46,7 +45,7 @@ from registries.business.api.views import (
     company_body,
 )
 from registries.business.application import BusinessRegistry, Registration
-from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH, AnnualReport
+from registries.business.domain import LEGAL_FORMS, AnnualReport
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
 from registries.common.api import public_read
@@ -72,103 +71,21 @@ class RegistrarOrTheCompany(BasePermission):
         return True
 
 
-def personal_codes_field(**kwargs: Any) -> CodesField:
-    """Personal codes, one per line."""
-    return CodesField(rows=3, help_text="Personal codes (isikukood), one per line.", **kwargs)
+# The admin's forms: generated from the input serializers; here, what the ministry is asked
+# in other words than the API's.
+
+CODES_HELP = "Personal codes (isikukood), one per line."
+LEGAL_FORM_NAMES = {form: f"{form}: {meaning}" for form, meaning in LEGAL_FORMS.items()}
 
 
-# The admin's forms ------------------------------------------------------------------
+def _board(record: CompanyRecord) -> list[str]:
+    return [p.personal_code for p in record.people.filter(role=CompanyPerson.BOARD)]
 
 
-class RegistrationForm(CommandForm):
-    name = forms.CharField(
-        max_length=MAX_NAME_LENGTH, help_text="Must show the legal form, e.g. “Põhjarannik OÜ”."
-    )
-    legal_form = forms.ChoiceField(
-        choices=[(form, f"{form}: {meaning}") for form, meaning in LEGAL_FORMS.items()]
-    )
-    share_capital_euros = EuroField(
-        max_cents=MAX_CENTS, label="Share capital (€)", initial=Decimal("2500.00")
-    )
-    founders = personal_codes_field()
-    board = personal_codes_field(label="Management board")
-    address = forms.CharField(max_length=300)
-
-    field_aliases = {"share_capital_cents": "share_capital_euros"}
-
-    def command_data(self) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
-        data["share_capital_cents"] = to_cents(data.pop("share_capital_euros"))
-        return data
-
-
-class AddressForm(CommandForm):
-    address = forms.CharField(max_length=300, label="New address")
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.record is not None:
-            self.fields["address"].initial = self.record.address
-
-
-class BoardForm(CommandForm):
-    members = personal_codes_field(label="New management board")
-    field_aliases = {"board": "members"}
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.record is not None:
-            self.fields["members"].initial = [
-                p.personal_code for p in self.record.people.filter(role=CompanyPerson.BOARD)
-            ]
-
-
-class CapitalForm(CommandForm):
-    amount_euros = EuroField(
-        max_cents=MAX_CENTS, min_value=Decimal("0.01"), label="Increase by (€)"
-    )
-    field_aliases = {"amount_cents": "amount_euros"}
-
-    def command_data(self) -> dict[str, Any]:
-        return {"amount_cents": to_cents(self.cleaned_data["amount_euros"])}
-
-
-class AnnualReportForm(CommandForm):
-    year = forms.IntegerField(min_value=1900, max_value=9999, label="Financial year")
-    revenue_euros = EuroField(max_cents=MAX_CENTS, label="Revenue (€)")
-    net_profit_euros = EuroField(
-        max_cents=MAX_CENTS, min_value=-Decimal(MAX_CENTS) / 100, label="Net profit (€)"
-    )
-    employees = forms.IntegerField(min_value=0, max_value=10_000_000)
-    field_aliases = {
-        "revenue_cents": "revenue_euros",
-        "net_profit_cents": "net_profit_euros",
-    }
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        unfiled = unfiled_years(self.record) if self.record is not None else []
-        # The latest year the registry accepts now, not one it would refuse.
-        self.fields["year"].initial = unfiled[-1] if unfiled else None
-
-    def command_data(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            "year": data["year"],
-            "revenue_cents": to_cents(data["revenue_euros"]),
-            "net_profit_cents": to_cents(data["net_profit_euros"]),
-            "employees": data["employees"],
-        }
-
-
-class LiquidationForm(CommandForm):
-    reason = forms.CharField(max_length=2000, widget=forms.Textarea(attrs={"rows": 3}))
-
-
-class DeletionForm(CommandForm):
-    confirm = forms.BooleanField(
-        label="Delete the company from the registry and release its name",
-    )
+def _latest_unfiled(record: CompanyRecord) -> int | None:
+    """The latest year the registry accepts now, not one it would refuse."""
+    unfiled = unfiled_years(record)
+    return unfiled[-1] if unfiled else None
 
 
 # The catalog ---------------------------------------------------------------------------
@@ -246,7 +163,21 @@ COMMANDS = Catalog(
             summary="Register a company",
             status=status.HTTP_201_CREATED,
             problems=(400, 401, 403, 409, 429),
-            form=RegistrationForm,
+            form=AdminForm(
+                ask={
+                    "name": Ask(help_text="Must show the legal form, e.g. “Põhjarannik OÜ”."),
+                    "legal_form": Ask(
+                        choices={
+                            form: f"{form}: {meaning}" for form, meaning in LEGAL_FORMS.items()
+                        }
+                    ),
+                    "share_capital_cents": Ask(
+                        label="Share capital (€)", initial=Decimal("2500.00")
+                    ),
+                    "founders": Ask(help_text=CODES_HELP),
+                    "board": Ask(label="Management board", help_text=CODES_HELP),
+                }
+            ),
             run=lambda app, data, who: app.register_company(
                 Registration(**data), who, timezone.localdate()
             ),
@@ -259,7 +190,9 @@ COMMANDS = Catalog(
             url_name="company-address",
             summary="Change the registered address",
             description="Move a company's registered address.",
-            form=AddressForm,
+            form=AdminForm(
+                ask={"address": Ask(label="New address", initial=lambda record: record.address)}
+            ),
             done="Address changed",
             available=_statuses("active"),
             run=lambda app, data, who: app.change_address(data["code"], data["address"], who),
@@ -272,7 +205,14 @@ COMMANDS = Catalog(
             url_name="company-board",
             summary="Replace the management board",
             description="Replace the management board of a company.",
-            form=BoardForm,
+            form=AdminForm(
+                ask={
+                    "members": Ask(
+                        label="New management board", help_text=CODES_HELP, initial=_board
+                    )
+                },
+                aliases={"board": "members"},
+            ),
             done="Management board changed",
             available=_statuses("active"),
             run=lambda app, data, who: app.change_board(data["code"], data["members"], who),
@@ -286,7 +226,7 @@ COMMANDS = Catalog(
             summary="Increase the share capital",
             description="Increase a company's share capital.",
             status=status.HTTP_201_CREATED,
-            form=CapitalForm,
+            form=AdminForm(ask={"amount_cents": Ask(label="Increase by (€)")}),
             done="Share capital increased",
             available=_statuses("active"),
             run=lambda app, data, who: app.increase_capital(
@@ -306,7 +246,13 @@ COMMANDS = Catalog(
                 "the company itself through a board member's organisation token)."
             ),
             status=status.HTTP_201_CREATED,
-            form=AnnualReportForm,
+            form=AdminForm(
+                ask={
+                    "year": Ask(label="Financial year", initial=_latest_unfiled),
+                    "revenue_cents": Ask(label="Revenue (€)"),
+                    "net_profit_cents": Ask(label="Net profit (€)"),
+                }
+            ),
             done="Annual report filed",
             available=_report_due,
             available_from=_next_report_from,
@@ -331,7 +277,7 @@ COMMANDS = Catalog(
             url_name="company-liquidation",
             summary="Put the company into liquidation",
             description="Put an active company into liquidation.",
-            form=LiquidationForm,
+            form=AdminForm(),
             done="Company entered liquidation",
             available=_statuses("active"),
             run=lambda app, data, who: app.enter_liquidation(data["code"], data["reason"], who),
@@ -344,7 +290,7 @@ COMMANDS = Catalog(
             url_name="company-deletion",
             summary="Delete a liquidated company",
             description="Delete a company in liquidation and release its name.",
-            form=DeletionForm,
+            form=AdminForm(confirm="Delete the company from the registry and release its name"),
             done="Company deleted",
             available=_statuses("in_liquidation"),
             run=lambda app, data, who: app.delete_company(data["code"], who),
