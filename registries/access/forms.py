@@ -228,7 +228,8 @@ def _asked(name: str, drf: Any, ask: Ask) -> tuple[str, _Asked]:
     if drf is None:
         return form_name, _Asked(name, field, to_api, None, True)
     default = None if drf.default is empty else drf.default
-    if default not in (None, "") and not callable(default) and to_api is None:
+    if isinstance(drf, serializers.BooleanField) and isinstance(default, bool):
+        # A box the API ticks unless told otherwise starts ticked.
         field.initial = default
     return form_name, _Asked(name, field, to_api, default, bool(drf.required))
 

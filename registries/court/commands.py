@@ -7,8 +7,9 @@ its own (except deciding an appeal, which must be another judge). A party of
 the case appeals a judgment through the API (identified by their personal
 code, or by their company's registry code for an organisation token).
 
-The admin's forms offer the case's own hearings, judgments and appeals to
-choose from; each hands the command the API's data.
+The admin's forms are generated from the API's input serializers
+(:mod:`registries.access.forms`); they offer the case's own hearings,
+judgments and appeals to choose from.
 """
 
 from __future__ import annotations
@@ -16,7 +17,6 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Any
 
-from django import forms
 from django.urls import reverse
 from django.utils import timezone
 from drf_spectacular.types import OpenApiTypes
@@ -26,8 +26,8 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from registries.access.admin import CodesField, CommandForm
 from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.access.forms import AdminForm, Ask
 from registries.common.texts import N_
 from registries.court.api.serializers import (
     AppealDecisionSerializer,
@@ -53,15 +53,8 @@ from registries.court.api.views import (
 )
 from registries.court.application import CourtRegistry
 from registries.court.domain import (
-    ALL_PARTY_ROLES,
-    APPEAL_DECISIONS,
     CASE_KINDS,
-    COVERT_REGISTRIES,
     CRIMINAL,
-    JUDGMENT_KINDS,
-    MAX_ROOM_LENGTH,
-    MAX_TEXT_LENGTH,
-    MAX_TITLE_LENGTH,
     Order,
 )
 from registries.court.models import CaseRecord
@@ -100,81 +93,8 @@ def who(request: Request) -> str:
     return official_code_of(request.user) or str(request.user.get_username())
 
 
-def _text_area(max_length: int = MAX_TEXT_LENGTH, **kwargs: Any) -> forms.CharField:
-    return forms.CharField(
-        max_length=max_length, widget=forms.Textarea(attrs={"rows": 3}), **kwargs
-    )
-
-
-def _datetime_field(**kwargs: Any) -> forms.DateTimeField:
-    return forms.DateTimeField(
-        widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M"),
-        help_text="Local time (Europe/Tallinn).",
-        **kwargs,
-    )
-
-
-def _choices(field: forms.Field) -> forms.ChoiceField:
-    assert isinstance(field, forms.ChoiceField)
-    return field
-
-
-# The admin's forms ---------------------------------------------------------------------------
-
-
-class CaseOpeningForm(CommandForm):
-    kind = forms.ChoiceField(choices=list(CASE_KINDS.items()))
-    court_code = forms.CharField(max_length=8, help_text="Registry code of the court.")
-    judge = forms.CharField(
-        max_length=11,
-        required=False,
-        help_text="Personal code of the assigned judge (empty: yourself).",
-    )
-    title = forms.CharField(
-        max_length=MAX_TITLE_LENGTH, help_text="Public: what the case is about, no personal data."
-    )
-    public = forms.BooleanField(
-        required=False, initial=True, help_text="Untick for a case heard in camera."
-    )
-
-
-class PartyForm(CommandForm):
-    code = forms.CharField(
-        max_length=11, help_text="Personal code (11 digits) or registry code (8 digits)."
-    )
-    role = forms.ChoiceField(choices=[(r, r) for r in ALL_PARTY_ROLES])
-
-
-class HearingForm(CommandForm):
-    starts_at = _datetime_field(label="Starts at")
-    room = forms.CharField(max_length=MAX_ROOM_LENGTH)
-
-
-class RescheduleForm(HearingForm):
-    hearing = forms.TypedChoiceField(coerce=int)
-    field_order = ["hearing", "starts_at", "room"]
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        hearings = self.record.hearings.filter(status="scheduled") if self.record else []
-        _choices(self.fields["hearing"]).choices = [
-            (h.number, f"{h.number}: {timezone.localtime(h.starts_at):%Y-%m-%d %H:%M}, {h.room}")
-            for h in hearings
-        ]
-
-
-class CancelHearingForm(CommandForm):
-    hearing = forms.TypedChoiceField(coerce=int)
-    reason = _text_area()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        hearings = self.record.hearings.filter(status="scheduled") if self.record else []
-        _choices(self.fields["hearing"]).choices = [
-            (h.number, f"{h.number}: {timezone.localtime(h.starts_at):%Y-%m-%d %H:%M}, {h.room}")
-            for h in hearings
-        ]
-
+# The admin's forms: generated from the input serializers; here, what the ministry is asked
+# in other words than the API's.
 
 # Judgment kinds in words (the API and the events keep the slugs).
 JUDGMENT_LABELS = {
@@ -189,76 +109,34 @@ JUDGMENT_LABELS = {
 }
 
 
-class JudgmentForm(CommandForm):
-    kind = forms.ChoiceField(choices=[(k, JUDGMENT_LABELS[k]) for k in JUDGMENT_KINDS])
-    summary = _text_area()
-    given_on = forms.DateField(
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-        help_text="Date of the judgment (empty: today).",
-    )
-    company_code = forms.CharField(
-        max_length=8, required=False, help_text="Insolvency: registry code of the debtor company."
-    )
-    cadastral_code = forms.CharField(
-        max_length=14, required=False, help_text="Seizure order or lift: e.g. 78401:101:0010."
-    )
-    lifts = forms.IntegerField(
-        min_value=1, required=False, help_text="Seizure lift: number of the seizure-order judgment."
-    )
-
-    def command_data(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            **data,
-            "company_code": data["company_code"] or "",
-            "cadastral_code": data["cadastral_code"] or "",
-            "lifts": data["lifts"] or 0,
-        }
+def _hearings(record: CaseRecord) -> list[tuple[int, str]]:
+    """The case's scheduled hearings to choose from."""
+    return [
+        (h.number, f"{h.number}: {timezone.localtime(h.starts_at):%Y-%m-%d %H:%M}, {h.room}")
+        for h in record.hearings.filter(status="scheduled")
+    ]
 
 
-class FinalityForm(CommandForm):
-    judgment = forms.TypedChoiceField(coerce=int)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        judgments = _past_appeal_period(self.record) if self.record else []
-        _choices(self.fields["judgment"]).choices = [
-            (
-                j.number,
-                f"{j.number}: {JUDGMENT_LABELS[j.kind]}, appeal deadline "
-                f"{j.appeal_deadline:%Y-%m-%d}",
-            )
-            for j in judgments
-        ]
+def _final_candidates(record: CaseRecord) -> list[tuple[int, str]]:
+    """The judgments past their appeal period, to choose from."""
+    return [
+        (
+            j.number,
+            f"{j.number}: {JUDGMENT_LABELS[j.kind]}, appeal deadline {j.appeal_deadline:%Y-%m-%d}",
+        )
+        for j in _past_appeal_period(record)
+    ]
 
 
-class AppealDecisionForm(CommandForm):
-    appeal = forms.TypedChoiceField(coerce=int)
-    decision = forms.ChoiceField(
-        choices=[(d, d) for d in APPEAL_DECISIONS],
-        help_text="dismissed: the judgment stands; allowed: it is set aside.",
-    )
-    summary = _text_area()
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        appeals = self.record.appeals.filter(status="pending") if self.record else []
-        _choices(self.fields["appeal"]).choices = [
-            (a.number, f"{a.number}: against judgment {a.judgment}, filed {a.filed_on:%Y-%m-%d}")
-            for a in appeals
-        ]
+def _pending_appeals(record: CaseRecord) -> list[tuple[int, str]]:
+    """The case's pending appeals to choose from."""
+    return [
+        (a.number, f"{a.number}: against judgment {a.judgment}, filed {a.filed_on:%Y-%m-%d}")
+        for a in record.appeals.filter(status="pending")
+    ]
 
 
-class ClosureForm(CommandForm):
-    outcome = _text_area()
-
-
-class CovertAccessForm(CommandForm):
-    persons = CodesField(help_text="Personal codes of parties of the case, one per line.")
-    registries = forms.MultipleChoiceField(
-        choices=[(r, r) for r in COVERT_REGISTRIES], widget=forms.CheckboxSelectMultiple
-    )
+HEARING = Ask(coerce=int, choices=_hearings)
 
 
 # When the admin offers a command ---------------------------------------------------------------
@@ -384,7 +262,15 @@ COMMANDS = Catalog(
             summary="Open a case (judges)",
             status=status.HTTP_201_CREATED,
             problems=(400, 401, 403, 409, 429),
-            form=CaseOpeningForm,
+            form=AdminForm(
+                ask={
+                    "kind": Ask(choices=CASE_KINDS),
+                    "judge": Ask(
+                        help_text="Personal code of the assigned judge (empty: yourself)."
+                    ),
+                    "public": Ask(help_text="Untick for a case heard in camera."),
+                }
+            ),
             run=lambda app, data, who: app.open_case(
                 data["kind"],
                 data["court_code"],
@@ -403,7 +289,7 @@ COMMANDS = Catalog(
             url_name="case-parties",
             summary="Add a party",
             status=status.HTTP_201_CREATED,
-            form=PartyForm,
+            form=AdminForm(),
             done="Party added",
             available=_open,
             run=lambda app, data, who: app.add_party(
@@ -418,7 +304,7 @@ COMMANDS = Catalog(
             url_name="case-hearings",
             summary="Schedule a hearing",
             status=status.HTTP_201_CREATED,
-            form=HearingForm,
+            form=AdminForm(),
             done="Hearing scheduled",
             available=_open,
             run=lambda app, data, who: app.schedule_hearing(
@@ -433,7 +319,7 @@ COMMANDS = Catalog(
             url_name="hearing-rescheduling",
             summary="Reschedule a hearing",
             parameters=(HEARING_PARAMETER,),
-            form=RescheduleForm,
+            form=AdminForm(ask={"hearing": HEARING}),
             done="Hearing rescheduled",
             available=_has_scheduled_hearing,
             run=lambda app, data, who: app.reschedule_hearing(
@@ -453,7 +339,7 @@ COMMANDS = Catalog(
             url_name="hearing-cancellation",
             summary="Cancel a hearing",
             parameters=(HEARING_PARAMETER,),
-            form=CancelHearingForm,
+            form=AdminForm(ask={"hearing": HEARING}),
             done="Hearing cancelled",
             available=_has_scheduled_hearing,
             run=lambda app, data, who: app.cancel_hearing(
@@ -468,7 +354,12 @@ COMMANDS = Catalog(
             url_name="case-judgments",
             summary="Record a judgment",
             status=status.HTTP_201_CREATED,
-            form=JudgmentForm,
+            form=AdminForm(
+                ask={
+                    "kind": Ask(choices=JUDGMENT_LABELS),
+                    "given_on": Ask(help_text="Date of the judgment (empty: today)."),
+                }
+            ),
             done="Judgment recorded",
             available=_open,
             run=lambda app, data, who: app.record_judgment(
@@ -483,7 +374,7 @@ COMMANDS = Catalog(
             url_name="judgment-finality",
             summary="Declare a judgment final",
             parameters=(JUDGMENT_PARAMETER,),
-            form=FinalityForm,
+            form=AdminForm(ask={"judgment": Ask(coerce=int, choices=_final_candidates)}),
             done="Judgment declared final",
             available=_can_become_final,
             available_from=_final_from,
@@ -520,7 +411,7 @@ COMMANDS = Catalog(
             url_name="appeal-decision",
             summary="Decide an appeal",
             parameters=(APPEAL_PARAMETER,),
-            form=AppealDecisionForm,
+            form=AdminForm(ask={"appeal": Ask(coerce=int, choices=_pending_appeals)}),
             done="Appeal decided",
             available=_has_pending_appeal,
             may=_not_case_judge,
@@ -548,7 +439,7 @@ COMMANDS = Catalog(
             ),
             reply=COVERT_ACCESS,
             status=status.HTTP_201_CREATED,
-            form=CovertAccessForm,
+            form=AdminForm(),
             done="Covert access authorised",
             available=_open_criminal,
             run=lambda app, data, who: app.authorise_covert_access(
@@ -562,7 +453,7 @@ COMMANDS = Catalog(
             route="closure/",
             url_name="case-closure",
             summary="Close the case",
-            form=ClosureForm,
+            form=AdminForm(),
             done="Case closed",
             available=_open,
             run=lambda app, data, who: app.close_case(
