@@ -27,13 +27,12 @@ from django.utils.translation import gettext
 from chain.blocks.status import LedgerStatus, ledger_status
 from registries.access.catalog import Catalog, Command, Target
 
-# CodesField, EuroField and to_cents are also offered here, where the money registry takes them.
-from registries.access.forms import CodesField, CommandForm, EuroField, to_cents
+# EuroField and to_cents are also offered here, where the money registry's forms take them.
+from registries.access.forms import CommandForm, EuroField, to_cents
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
 
 __all__ = [
-    "CodesField",
     "CommandAdmin",
     "CommandForm",
     "EuroField",

@@ -32,6 +32,8 @@ _FIELD_PREFIX = re.compile(r"^([a-z][a-z0-9_]*): (.+)$", re.DOTALL)
 # A text the API takes up to this long is asked in a text area, not on one line.
 _TEXT_AREA_FROM = 1000
 _CENTS, _EUROS = "_cents", "_euros"
+# A text the API checks by a pattern, not a length, is still taken only up to this long.
+_LONGEST_PATTERN_TEXT = 200
 
 
 class CommandForm(forms.Form):
@@ -154,8 +156,9 @@ class AdminForm:
 
 @dataclass(frozen=True)
 class _Asked:
-    """One generated form field: its form name, the API's name and how the value
-    becomes the API's (an optional field left empty takes the API's default)."""
+    """One generated form field: the API's name of it, the form field, how its value
+    becomes the API's, and the API's default (``empty``: none) that an optional field
+    left empty takes."""
 
     api: str
     field: forms.Field
@@ -214,7 +217,8 @@ def _generated(name: str, drf: Any, ask: Ask) -> Generated:
     if isinstance(drf, serializers.CharField):
         long = ask.text or (drf.max_length or 0) >= _TEXT_AREA_FROM
         area = forms.Textarea(attrs={"rows": 3}) if long else None
-        return name, forms.CharField(max_length=drf.max_length, widget=area, **common), None
+        longest = drf.max_length or _LONGEST_PATTERN_TEXT
+        return name, forms.CharField(max_length=longest, widget=area, **common), None
     kind = type(drf).__name__
     raise TypeError(f"the admin cannot ask for {name!r}, a {kind}: give its Ask a field")
 
@@ -226,8 +230,8 @@ def _asked(name: str, drf: Any, ask: Ask) -> tuple[str, _Asked]:
         form_name, field, to_api = _generated(name, drf, ask)
         form_name, to_api = ask.name or form_name, ask.to_api or to_api
     if drf is None:
-        return form_name, _Asked(name, field, to_api, None, True)
-    default = None if drf.default is empty else drf.default
+        return form_name, _Asked(name, field, to_api, empty, True)
+    default = drf.default
     if isinstance(drf, serializers.BooleanField) and isinstance(default, bool):
         # A box the API ticks unless told otherwise starts ticked.
         field.initial = default
@@ -260,7 +264,7 @@ def command_form(
         asked[form_name] = one
     if spec.confirm:
         confirm = forms.BooleanField(label=spec.confirm)
-        asked["confirm"] = _Asked("", confirm, None, None, True)
+        asked["confirm"] = _Asked("", confirm, None, empty, True)
     starts = {name: spec.ask[one.api] for name, one in asked.items() if one.api in spec.ask}
     return type(
         "GeneratedCommandForm",
@@ -311,7 +315,7 @@ class _GeneratedForm(CommandForm):
             value = cleaned[name]
             if value in (None, "") and not one.required:
                 # Left empty: as if the API's caller had left it out.
-                if one.default is None:
+                if one.default is empty:
                     continue
                 value = one.default
             elif one.to_api is not None:

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 from typing import Any
 
-from django import forms
 from django.utils import timezone
 from rest_framework import status
 
-from registries.access.admin import CommandForm
 from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.access.forms import AdminForm
 from registries.common.errors import NotFound
 from registries.common.texts import N_
 from registries.health.api.serializers import (
@@ -31,12 +30,6 @@ from registries.health.application import HealthRegistry
 from registries.health.models import PatientRecord
 from registries.health.projections import PROJECTIONS
 from registries.health.reading import patient_code_of
-
-
-class ErasureForm(CommandForm):
-    reason = forms.CharField(
-        max_length=2000, widget=forms.Textarea, help_text="Why the record is erased"
-    )
 
 
 def _patient_of(record: PatientRecord, who: str) -> dict[str, Any]:
@@ -152,7 +145,7 @@ COMMANDS = Catalog(
             summary="Erase a patient's health data (crypto-shredding; the ministry)",
             description="Erase a patient's health data by destroying their key (the ministry).",
             problems=PROBLEMS,
-            form=ErasureForm,
+            form=AdminForm(),
             done="Record erased: the patient's key is destroyed",
             available=lambda record: not record.erased,
             run=lambda app, data, who: app.erase(data["code"], data["reason"], who),

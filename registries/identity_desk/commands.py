@@ -22,7 +22,6 @@ import re
 from typing import Any
 
 from django import forms
-from django.db.models import QuerySet
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
@@ -31,8 +30,8 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
-from registries.access.admin import CommandForm
 from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.access.forms import AdminForm, Ask
 from registries.access.signing import require_signature_by_current_key, signed_payload
 from registries.common.codes import checked_personal_code, checked_registry_code
 from registries.common.texts import N_
@@ -40,16 +39,10 @@ from registries.identity.application import IdentityRegistry
 from registries.identity.domain import (
     ACTIVE,
     BOARD_REPRESENTED_KINDS,
-    MAX_NAME_LENGTH,
-    MAX_ORGANISATION_NAME_LENGTH,
-    MAX_REASON_LENGTH,
-    MAX_TITLE_LENGTH,
     ORGANISATION_KINDS,
-    REGISTRIES,
     REVOKED,
-    ROLES,
 )
-from registries.identity.models import PersonRecord, PublicKeyRecord
+from registries.identity.models import PersonRecord
 from registries.identity.projections import PROJECTIONS
 from registries.identity.services import official_code_of
 from registries.identity_desk.api.serializers import (
@@ -141,128 +134,24 @@ def parse_public_key(text: str) -> bytes:
     return raw
 
 
-def _registry_choices() -> list[tuple[str, str]]:
-    return [(r, r) for r in REGISTRIES]
+# The admin's forms: generated from the input serializers; here, what the ministry is asked
+# in other words than the API's.
+
+PUBLIC_KEY = Ask(
+    label="Ed25519 public key",
+    help_text="The raw 32-byte public key as 64 hex digits or base64.",
+    to_api=parse_public_key,
+)
+ROLE = Ask(
+    help_text="registrar: identity, business, property, health (ministry); "
+    "judge, investigator: court; notary: property; doctor, pharmacist: health; "
+    "auditor: any registry",
+)
 
 
-def _role_choices() -> list[tuple[str, str]]:
-    return [(r, r) for r in ROLES]
-
-
-# The admin's forms ---------------------------------------------------------------------------
-
-
-class PersonRegistrationForm(CommandForm):
-    personal_code = forms.CharField(
-        max_length=11, help_text="Isikukood; birth date and sex are taken from it."
-    )
-    first_name = forms.CharField(max_length=MAX_NAME_LENGTH)
-    last_name = forms.CharField(max_length=MAX_NAME_LENGTH)
-
-
-class NameForm(CommandForm):
-    first_name = forms.CharField(max_length=MAX_NAME_LENGTH)
-    last_name = forms.CharField(max_length=MAX_NAME_LENGTH)
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        if self.record is not None:
-            self.fields["first_name"].initial = self.record.first_name
-            self.fields["last_name"].initial = self.record.last_name
-
-
-class DeathForm(CommandForm):
-    died_on = forms.DateField(label="Date of death", widget=forms.DateInput(attrs={"type": "date"}))
-
-
-class KeyForm(CommandForm):
-    public_key = forms.CharField(
-        max_length=200,
-        label="Ed25519 public key",
-        help_text="The raw 32-byte public key as 64 hex digits or base64.",
-    )
-
-    def clean_public_key(self) -> bytes:
-        return parse_public_key(self.cleaned_data["public_key"])
-
-
-class RevokeKeyForm(CommandForm):
-    key_id = forms.ChoiceField(label="Key")
-    reason = forms.CharField(max_length=MAX_REASON_LENGTH, widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        keys: QuerySet[PublicKeyRecord] = (
-            self.record.keys.exclude(status=REVOKED)
-            if self.record is not None
-            else PublicKeyRecord.objects.none()
-        )
-        key_field = self.fields["key_id"]
-        assert isinstance(key_field, forms.ChoiceField)
-        key_field.choices = [(k.key_id, f"{k.key_id} ({k.status})") for k in keys]
-
-
-class AppointForm(CommandForm):
-    registry = forms.ChoiceField(choices=_registry_choices)
-    role = forms.ChoiceField(
-        choices=_role_choices,
-        help_text="registrar: identity, business, property, health (ministry); "
-        "judge, investigator: court; notary: property; doctor, pharmacist: health; "
-        "auditor: any registry",
-    )
-    organisation_code = forms.CharField(
-        max_length=8,
-        required=False,
-        help_text="Registry code of the organisation the official works for (optional).",
-    )
-
-
-class AppointmentForm(AppointForm):
-    personal_code = forms.CharField(max_length=11, help_text="Isikukood of the official.")
-    field_order = ["personal_code", "registry", "role", "organisation_code"]
-
-
-class DismissForm(CommandForm):
-    confirm = forms.BooleanField(label="End this appointment (or withdraw the proposal)")
-
-
-class ConfirmAppointmentForm(CommandForm):
-    confirm = forms.BooleanField(
-        label="I confirm this appointment (four eyes: I did not propose it and it is not mine)"
-    )
-
-
-class OrganisationForm(CommandForm):
-    registry_code = forms.CharField(max_length=8, help_text="8 digits with the check digit.")
-    name = forms.CharField(max_length=MAX_ORGANISATION_NAME_LENGTH)
-    kind = forms.ChoiceField(choices=list(ORGANISATION_KINDS.items()))
-
-
-class RepresentativeForm(CommandForm):
-    personal_code = forms.CharField(max_length=11, help_text="Isikukood of the representative.")
-    title = forms.CharField(
-        max_length=MAX_TITLE_LENGTH,
-        help_text="In which capacity they represent it, such as 'chief executive' or "
-        "'chairman of the court'.",
-    )
-
-
-class NewRepresentativeForm(RepresentativeForm):
-    organisation_code = forms.CharField(
-        max_length=8, help_text="Registry code of the organisation (not a company)."
-    )
-    field_order = ["organisation_code", "personal_code", "title"]
-
-    def command_data(self) -> dict[str, Any]:
-        data = dict(self.cleaned_data)
-        data["code"] = data.pop("organisation_code")
-        return data
-
-
-class RemoveRepresentativeForm(CommandForm):
-    confirm = forms.BooleanField(
-        label="End this representation (the person's tokens for the organisation stop working)"
-    )
+def _unrevoked_keys(record: PersonRecord) -> list[tuple[str, str]]:
+    """The person's keys that can still be revoked, to choose from."""
+    return [(k.key_id, f"{k.key_id} ({k.status})") for k in record.keys.exclude(status=REVOKED)]
 
 
 # When the admin offers a command ---------------------------------------------------------------
@@ -400,7 +289,13 @@ COMMANDS = Catalog(
             description="Register persons in the population register (identity registrars).",
             status=status.HTTP_201_CREATED,
             problems=(400, 401, 403, 409, 429),
-            form=PersonRegistrationForm,
+            form=AdminForm(
+                ask={
+                    "personal_code": Ask(
+                        help_text="Isikukood; birth date and sex are taken from it."
+                    )
+                }
+            ),
             run=lambda app, data, who: app.register_person(
                 data["personal_code"], data["first_name"], data["last_name"], who
             ),
@@ -413,7 +308,12 @@ COMMANDS = Catalog(
             url_name="person-name",
             summary="Change a person's names",
             description="Record a person's new names.",
-            form=NameForm,
+            form=AdminForm(
+                ask={
+                    "first_name": Ask(initial=lambda record: record.first_name),
+                    "last_name": Ask(initial=lambda record: record.last_name),
+                }
+            ),
             done="Names changed",
             available=lambda record: record.alive,
             run=lambda app, data, who: app.change_name(
@@ -428,7 +328,7 @@ COMMANDS = Catalog(
             url_name="person-death",
             summary="Record a person's death",
             description="Record a person's death: appointments end, the active key expires.",
-            form=DeathForm,
+            form=AdminForm(ask={"died_on": Ask(label="Date of death")}),
             done="Death recorded",
             available=lambda record: record.alive,
             run=lambda app, data, who: app.record_death(data["code"], data["died_on"], who),
@@ -445,7 +345,7 @@ COMMANDS = Catalog(
                 "Register the first key (or a new one after revocation); the key holder may do it."
             ),
             status=status.HTTP_201_CREATED,
-            form=KeyForm,
+            form=AdminForm(ask={"public_key": PUBLIC_KEY}),
             done="Key registered",
             available=lambda record: record.alive and not _has_active_key(record),
             run=lambda app, data, who: app.register_key(data["code"], data["public_key"], who),
@@ -460,7 +360,7 @@ COMMANDS = Catalog(
             summary="Rotate a person's e-ID key",
             description="Replace the active key; the old key stays verifiable for old signatures.",
             status=status.HTTP_201_CREATED,
-            form=KeyForm,
+            form=AdminForm(ask={"public_key": PUBLIC_KEY}),
             done="Key rotated",
             available=lambda record: record.alive and _has_active_key(record),
             run=lambda app, data, who: app.rotate_key(data["code"], data["public_key"], who),
@@ -475,7 +375,9 @@ COMMANDS = Catalog(
             summary="Revoke one of a person's keys",
             description="Revoke a key: nothing verifies against it any more.",
             parameters=(KEY_ID_PARAMETER,),
-            form=RevokeKeyForm,
+            form=AdminForm(
+                ask={"key_id": Ask(label="Key", choices=_unrevoked_keys), "reason": Ask(text=True)}
+            ),
             done="Key revoked",
             available=_has_unrevoked_key,
             run=lambda app, data, who: app.revoke_key(
@@ -485,7 +387,9 @@ COMMANDS = Catalog(
         _on_person(
             name="appoint",
             title=N_("Appoint as official"),
-            form=AppointForm,
+            form=AdminForm(
+                serializer=AppointmentSerializer, omit=("personal_code",), ask={"role": ROLE}
+            ),
             done="Appointed",
             available=lambda record: record.alive,
             run=lambda app, data, who: _appoint(app, {**data, "personal_code": data["code"]}, who),
@@ -501,7 +405,12 @@ COMMANDS = Catalog(
             summary="Register an organisation",
             status=status.HTTP_201_CREATED,
             problems=(400, 401, 403, 409, 429),
-            form=OrganisationForm,
+            form=AdminForm(
+                ask={
+                    "registry_code": Ask(help_text="8 digits with the check digit."),
+                    "kind": Ask(choices=ORGANISATION_KINDS),
+                }
+            ),
             run=lambda app, data, who: app.register_organisation(
                 data["registry_code"], data["name"], data["kind"], who
             ),
@@ -517,7 +426,9 @@ COMMANDS = Catalog(
             url_name="organisation-representatives",
             summary="Appoint a representative of an organisation that is not a company",
             status=status.HTTP_201_CREATED,
-            form=RepresentativeForm,
+            form=AdminForm(
+                ask={"personal_code": Ask(help_text="Isikukood of the representative.")}
+            ),
             done="Representative appointed",
             available=lambda record: record.kind not in BOARD_REPRESENTED_KINDS,
             run=_appoint_representative,
@@ -527,7 +438,19 @@ COMMANDS = Catalog(
             title=N_("Appoint representative"),
             target=REPRESENTATIVES,
             permission=IdentityRegistrar,
-            form=NewRepresentativeForm,
+            form=AdminForm(
+                serializer=RepresentativeAppointmentSerializer,
+                ask={
+                    "code": Ask(
+                        name="organisation_code",
+                        field=forms.CharField(
+                            max_length=8,
+                            help_text="Registry code of the organisation (not a company).",
+                        ),
+                    ),
+                    "personal_code": Ask(help_text="Isikukood of the representative."),
+                },
+            ),
             run=_appoint_representative,
         ),
         Command(
@@ -541,7 +464,10 @@ COMMANDS = Catalog(
             summary="Remove a representative of an organisation",
             description="End a person's representation of an organisation (identity registrars).",
             problems=(400, 401, 403, 404, 429),
-            form=RemoveRepresentativeForm,
+            form=AdminForm(
+                confirm="End this representation (the person's tokens for the organisation "
+                "stop working)"
+            ),
             done="Representative removed",
             available=lambda record: record.active,
             run=lambda app, data, who: app.remove_representative(
@@ -564,7 +490,9 @@ COMMANDS = Catalog(
                 "themselves (403 self-appointment)."
             ),
             status=status.HTTP_201_CREATED,
-            form=AppointmentForm,
+            form=AdminForm(
+                ask={"personal_code": Ask(help_text="Isikukood of the official."), "role": ROLE}
+            ),
             run=_appoint,
         ),
         Command(
@@ -585,7 +513,10 @@ COMMANDS = Catalog(
                 "self-appointment)."
             ),
             problems=(400, 401, 403, 404, 409, 429),
-            form=ConfirmAppointmentForm,
+            form=AdminForm(
+                confirm="I confirm this appointment (four eyes: I did not propose it and it is "
+                "not mine)"
+            ),
             done="Appointment confirmed",
             available=lambda record: record.pending,
             # Four eyes: offered to neither the proposer nor the appointee (the
@@ -613,7 +544,7 @@ COMMANDS = Catalog(
                 "Dismiss an official, or withdraw an appointment awaiting confirmation "
                 "(identity registrars)."
             ),
-            form=DismissForm,
+            form=AdminForm(confirm="End this appointment (or withdraw the proposal)"),
             done="Official dismissed",
             available=lambda record: record.active or record.pending,
             run=lambda app, data, who: app.dismiss_official(
