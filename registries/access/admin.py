@@ -29,6 +29,7 @@ from registries.access.catalog import Catalog, Command, Target
 
 # EuroField and to_cents are also offered here, where the money registry's forms take them.
 from registries.access.forms import CommandForm, EuroField, to_cents
+from registries.common.api.serializers import ledger_history
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
 
@@ -127,6 +128,26 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
     @admin.display(description="level")
     def ledger_level(self, record: Any) -> str:
         return self.ledger_status_of(record).level
+
+    @admin.display(description="ledger history")
+    def history_table(self, record: Any) -> str:
+        """The record's events on its registry's ledger, oldest first."""
+        rows = [
+            [
+                h["seq"],
+                h["event"],
+                h["label"],
+                h["recorded_at"],
+                h["block_height"] or "-",
+                h["level"],
+            ]
+            for h in ledger_history(record.ledger_registry, record.aggregate_id)
+        ]
+        return html_table(
+            ["seq", "event", gettext("what happened"), "recorded at", "block", "level"],
+            rows,
+            "no entries",
+        )
 
     # URLs.
 

@@ -18,14 +18,12 @@ from django.contrib import admin
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
-from django.utils.translation import gettext
 
 from registries.access.admin import CommandAdmin, euros, html_table
 from registries.access.roles import user_has_role
 from registries.business.commands import COMMANDS, COMPANY
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.common.api import text_contains
-from registries.common.api.serializers import ledger_history
 from registries.identity.services import name_of
 
 
@@ -160,25 +158,6 @@ class CompanyRecordAdmin(CommandAdmin):
         ]
         return html_table(
             ["year", "revenue", "net profit", "employees", "ledger seq"], rows, "none filed"
-        )
-
-    @admin.display(description="ledger history")
-    def history_table(self, record: CompanyRecord) -> str:
-        rows = [
-            [
-                h["seq"],
-                h["event"],
-                h["label"],
-                h["recorded_at"],
-                h["block_height"] or "-",
-                h["level"],
-            ]
-            for h in ledger_history("business", record.aggregate_id)
-        ]
-        return html_table(
-            ["seq", "event", gettext("what happened"), "recorded at", "block", "level"],
-            rows,
-            "no entries",
         )
 
     def added_record(self, result: object, data: dict[str, Any]) -> CompanyRecord:

@@ -35,7 +35,6 @@ from django.utils.translation import gettext
 from registries.access.admin import html_table
 from registries.access.roles import user_has_role
 from registries.common.api import text_contains
-from registries.common.api.serializers import ledger_history
 from registries.court.commands import CASE, COMMANDS
 from registries.court.models import CaseRecord, EnforcementRecord
 from registries.court.reading import track_court_read
@@ -251,11 +250,3 @@ class CaseRecordAdmin(TrackedAdmin):
             rows,
             "none",
         )
-
-    @admin.display(description="ledger history")
-    def history_table(self, record: CaseRecord) -> str:
-        rows = [
-            [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
-            for h in ledger_history("court", record.aggregate_id)
-        ]
-        return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")

@@ -34,12 +34,10 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
-from django.utils.translation import gettext
 
 from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
 from registries.common.api import text_contains
-from registries.common.api.serializers import ledger_history
 from registries.identity.domain import BOARD_REPRESENTED_KINDS
 from registries.identity.models import (
     AppointmentRecord,
@@ -311,25 +309,6 @@ class PersonRecordAdmin(IdentityAdmin):
             "represents no organisation",
         )
 
-    @admin.display(description="ledger history")
-    def history_table(self, record: PersonRecord) -> str:
-        rows = [
-            [
-                h["seq"],
-                h["event"],
-                h["label"],
-                h["recorded_at"],
-                h["block_height"] or "-",
-                h["level"],
-            ]
-            for h in ledger_history("identity", record.aggregate_id)
-        ]
-        return html_table(
-            ["seq", "event", gettext("what happened"), "recorded at", "block", "level"],
-            rows,
-            "no entries",
-        )
-
 
 @admin.register(OrganisationRecord)
 class OrganisationRecordAdmin(IdentityAdmin):
@@ -395,25 +374,6 @@ class OrganisationRecordAdmin(IdentityAdmin):
             ["personal code", "name", "title", "status", "appointed (seq)", "ended (seq)"],
             rows,
             "no representatives",
-        )
-
-    @admin.display(description="ledger history")
-    def history_table(self, record: OrganisationRecord) -> str:
-        rows = [
-            [
-                h["seq"],
-                h["event"],
-                h["label"],
-                h["recorded_at"],
-                h["block_height"] or "-",
-                h["level"],
-            ]
-            for h in ledger_history("identity", record.aggregate_id)
-        ]
-        return html_table(
-            ["seq", "event", gettext("what happened"), "recorded at", "block", "level"],
-            rows,
-            "no entries",
         )
 
 

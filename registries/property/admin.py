@@ -40,7 +40,6 @@ from django.utils.translation import gettext
 from registries.access.admin import CommandAdmin, euros, html_table
 from registries.access.roles import user_has_role
 from registries.common.api import text_contains
-from registries.common.api.serializers import ledger_history
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
 from registries.identity.models import PersonRecord
@@ -226,25 +225,6 @@ class LandUnitRecordAdmin(CommandAdmin):
             ["seq", "from", "to", "price", "notary", "signature", "signed message"],
             rows,
             "no transfers since registration",
-        )
-
-    @admin.display(description="ledger history")
-    def history_table(self, record: LandUnitRecord) -> str:
-        rows = [
-            [
-                h["seq"],
-                h["event"],
-                h["label"],
-                h["recorded_at"],
-                h["block_height"] or "-",
-                h["level"],
-            ]
-            for h in ledger_history("property", record.aggregate_id)
-        ]
-        return html_table(
-            ["seq", "event", gettext("what happened"), "recorded at", "block", "level"],
-            rows,
-            "no entries",
         )
 
 
