@@ -41,7 +41,6 @@ from registries.business.api.views import (
     TAGS,
     BusinessRegistrar,
     PublicReadRegistrarWrite,
-    checked_code,
     company_body,
 )
 from registries.business.application import BusinessRegistry, Registration
@@ -49,6 +48,7 @@ from registries.business.domain import LEGAL_FORMS, AnnualReport
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
 from registries.common.api import public_read
+from registries.common.codes import checked_registry_code
 from registries.common.texts import N_
 
 
@@ -120,7 +120,7 @@ COMPANY = Target(
     route="companies/<str:code>/",
     tags=TAGS,
     parameters=(CODE_PARAMETER,),
-    check=lambda code: checked_code(code),
+    check=lambda code: checked_registry_code(code),
     key=lambda record, who: {"code": record.registry_code},
 )
 REGISTERED = Reply(

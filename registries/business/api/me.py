@@ -39,12 +39,13 @@ from registries.business.api.serializers import (
     CompanyDetailSerializer,
     RegistrationSerializer,
 )
-from registries.business.api.views import checked_code, company_record, detail_response
+from registries.business.api.views import company_record, detail_response
 from registries.business.application import BusinessRegistry, Registration
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.business.projections import PROJECTIONS
 from registries.common.api import validated
 from registries.common.api.problems import problem_responses
+from registries.common.codes import checked_registry_code
 from registries.common.commands import issue
 from registries.identity.models import OrganisationRecord
 from registries.identity_desk.api.me import MyOrganisationCardSerializer
@@ -198,7 +199,7 @@ class ChangeMyBoard(SignedCommandMixin, GenericAPIView[CompanyRecord]):
     )
     def post(self, request: Request, code: str) -> Response:
         me = my_code(request)
-        checked_code(code)
+        checked_registry_code(code)
         data = validated(SignedBoardChangeSerializer, request.data)
         company = company_record(code)
         board = {p.personal_code for p in company.people.all() if p.role == CompanyPerson.BOARD}

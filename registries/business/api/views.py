@@ -29,8 +29,8 @@ from registries.business.api.serializers import (
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
-from registries.common.codes import InvalidCodeError, validate_registry_code
-from registries.common.errors import InvalidCommand, NotFound
+from registries.common.codes import checked_registry_code
+from registries.common.errors import NotFound
 from registries.common.texts import N_, Message
 from registries.identity.services import name_of
 
@@ -48,24 +48,9 @@ CODE_PARAMETER = OpenApiParameter(
 )
 
 
-class InvalidRegistryCode(InvalidCommand):
-    """A registry code that is not 8 digits or whose check digit is wrong."""
-
-    title = N_("Malformed registry code")
-    slug = "invalid-registry-code"
-
-
-def checked_code(code: str) -> str:
-    """``code`` if it is a well-formed registry code, else a 400 problem."""
-    try:
-        return validate_registry_code(code)
-    except InvalidCodeError as error:
-        raise InvalidRegistryCode(error.message) from None
-
-
 def company_record(code: str) -> CompanyRecord:
     """The read model of the company with this code: 400 if malformed, 404 if unknown."""
-    checked_code(code)
+    checked_registry_code(code)
     try:
         # The people's names come with them, in the same query (the card's names).
         people = CompanyPerson.objects.annotate(name=name_of("personal_code"))
