@@ -15,6 +15,7 @@ Errors are RFC 9457 problem documents.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
@@ -88,6 +89,18 @@ def land_unit_record(code: str) -> LandUnitRecord:
         raise NotFound(
             Message(N_("no land unit with cadastral code {code}"), {"code": code})
         ) from None
+
+
+def land_unit_aggregate(code: str) -> UUID | None:
+    """The land unit's aggregate id by its public cadastral code (the explorer's
+    lookup): 400 if the code is malformed, None if no unit has it."""
+    validate_cadastral_code(code)
+    found: UUID | None = (
+        LandUnitRecord.objects.filter(cadastral_code=code)
+        .values_list("aggregate_id", flat=True)
+        .first()
+    )
+    return found
 
 
 def holdings(items: list[dict[str, str]]) -> list[tuple[str, str]]:
