@@ -12,6 +12,7 @@ from rest_framework import serializers
 
 from chain.blocks.status import status_at, with_blocks
 from chain.ledger.models import LedgerEntry
+from registries.common.public import names_are_public
 from registries.common.texts import EVENT_LABELS
 
 
@@ -171,20 +172,28 @@ def ledger_history(registry: str, aggregate_id: UUID) -> list[dict[str, Any]]:
     return history
 
 
-def names_field(whose: str) -> serializers.DictField:
+def names_field(whose: str, registry: str) -> serializers.DictField:
     """The schema of a card's ``names``: code -> name of the people and organisations
-    it shows (``whose``), beside their codes, for a signed-in viewer."""
+    it shows (``whose``), beside their codes: for anyone where ``registry`` makes
+    the names public (:mod:`registries.common.public`), else for a signed-in viewer."""
+    who = (
+        "Public: for every caller"
+        if names_are_public(registry)
+        else "Only for a signed-in caller (empty for anonymous ones)"
+    )
     return serializers.DictField(
         child=serializers.CharField(),
-        help_text=f"Names by personal or registry code: {whose}. Only for a signed-in "
-        "caller (empty for anonymous ones); codes unknown to the identity registry are "
-        "left out",
+        help_text=f"Names by personal or registry code: {whose}. {who}; codes unknown to "
+        "the identity registry are left out",
     )
 
 
-def shows_names(serializer: serializers.BaseSerializer[Any]) -> bool:
-    """Whether the caller may read names beside the codes: a signed-in caller. An
-    anonymous reader of the public registers sees the codes only (tests/security)."""
+def shows_names(serializer: serializers.BaseSerializer[Any], registry: str) -> bool:
+    """Whether the caller may read names beside the codes on ``registry``'s records:
+    anyone where the register makes them public (the business register's cards), a
+    signed-in caller elsewhere (:mod:`registries.common.public`; tests/security)."""
+    if names_are_public(registry):
+        return True
     request = serializer.context.get("request")
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated)
