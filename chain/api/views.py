@@ -13,7 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
@@ -214,7 +214,7 @@ class RecordEntries(generics.ListAPIView[LedgerEntry]):
 
 def _registry(name: str) -> str:
     if name not in settings.RIIK_REGISTRIES:
-        raise NotFound(f"no registry log named {name!r}")
+        raise NotFound(gettext("no registry log named {name!r}").format(name=name))
     return name
 
 
@@ -246,7 +246,9 @@ class InclusionProof(APIView):
         registry = _registry(registry)
         entry = LedgerEntry.objects.filter(registry=registry, seq=seq).first()
         if entry is None:
-            raise NotFound(f"registry {registry} has no entry {seq}")
+            raise NotFound(
+                gettext("registry {registry} has no entry {seq}").format(registry=registry, seq=seq)
+            )
         status = ledger_status(registry, seq)
         default_size = (
             Block.objects.get(height=status.block_height).logs.get(registry=registry).size
@@ -360,7 +362,9 @@ class LatestCheckpoint(APIView):
         if checkpoint is None:
             where = f"at block {raw}" if raw is not None else "yet"
             raise NotFound(
-                f"registry {registry} has no checkpoint signed by a supernode quorum {where}"
+                gettext(
+                    "registry {registry} has no checkpoint signed by a supernode quorum {where}"
+                ).format(registry=registry, where=where)
             )
         log = checkpoint.block.logs.get(registry=registry)
         body = {
@@ -424,7 +428,7 @@ class Receipt(APIView):
 class AuditorOfTheLog(BasePermission):
     """An auditor of the registry log in the URL (401 anonymous, 403 anyone else)."""
 
-    message = "only an auditor of this registry may have its payloads"
+    message = gettext_noop("only an auditor of this registry may have its payloads")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if not (request.user and request.user.is_authenticated):

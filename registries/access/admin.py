@@ -66,8 +66,13 @@ class CommandForm(forms.Form):
 
     def add_registry_error(self, error: RegistryError) -> None:
         """Show a refused command's message on its field, or on the whole form."""
-        message = error.message.translated(gettext) if error.message else str(error)
-        message = message or gettext(error.title)
+        # As problem+json does: a fixed text marked where it was raised is in the catalog
+        # (never gettext(""), which is the catalog's header).
+        text = str(error)
+        if error.message is not None:
+            message = error.message.translated(gettext)
+        else:
+            message = gettext(text) if text else gettext(error.title)
         match = _FIELD_PREFIX.match(message)
         if match:
             name = self.field_aliases.get(match.group(1), match.group(1))
@@ -332,7 +337,11 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         # page goes to the registry, whose refusal explains what changed.
         if request.method != "POST":
             if not spec.may(record, request.user.get_username()):
-                raise PermissionDenied(f"{spec.title}: you may not issue this command on {record}")
+                raise PermissionDenied(
+                    gettext("{title}: you may not issue this command on {record}").format(
+                        title=gettext(spec.title), record=record
+                    )
+                )
             if not spec.available(record):
                 raise Http404("This command is not available for this record")
         form = spec.form(request.POST if request.method == "POST" else None, record=record)

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json
@@ -46,13 +47,17 @@ def check_json(data: Any, max_depth: int) -> None:
         if isinstance(value, str):
             if _LONE_SURROGATE.search(value):
                 raise exceptions.ParseError(
-                    "JSON parse error - a string holds a lone surrogate (a \\ud800-\\udfff "
-                    "escape without its pair), which is not Unicode text"
+                    gettext(
+                        "JSON parse error - a string holds a lone surrogate (a \\ud800-\\udfff "
+                        "escape without its pair), which is not Unicode text"
+                    )
                 )
         elif isinstance(value, Mapping | list):
             if depth >= max_depth:
                 raise exceptions.ParseError(
-                    f"JSON parse error - the body is nested deeper than {max_depth} levels"
+                    gettext(
+                        "JSON parse error - the body is nested deeper than {max_depth} levels"
+                    ).format(max_depth=max_depth)
                 )
             children = [*value.keys(), *value.values()] if isinstance(value, Mapping) else value
             pending.extend((child, depth + 1) for child in children)
@@ -78,10 +83,13 @@ class BoundedJSONParser(JSONParser):
             data = json.loads(raw.decode(encoding), parse_constant=parse_constant)
         except RecursionError:
             raise exceptions.ParseError(
-                f"JSON parse error - the body is nested deeper than "
-                f"{settings.RIIK_MAX_JSON_DEPTH} levels"
+                gettext(
+                    "JSON parse error - the body is nested deeper than {RIIK_MAX_JSON_DEPTH} levels"
+                ).format(RIIK_MAX_JSON_DEPTH=settings.RIIK_MAX_JSON_DEPTH)
             ) from None
         except ValueError as error:
-            raise exceptions.ParseError(f"JSON parse error - {error}") from None
+            raise exceptions.ParseError(
+                gettext("JSON parse error - {error}").format(error=error)
+            ) from None
         check_json(data, settings.RIIK_MAX_JSON_DEPTH)
         return data

@@ -34,7 +34,7 @@ from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
 from registries.common.errors import InvalidCommand, NotFound
-from registries.common.texts import N_
+from registries.common.texts import N_, Message
 from registries.identity.api.serializers import (
     OfficialSerializer,
     OrganisationDetailSerializer,
@@ -144,7 +144,7 @@ def person_record(code: str) -> PersonRecord:
             "keys", Prefetch("appointments", AppointmentRecord.objects.filter(active=True))
         ).get(personal_code=code)
     except PersonRecord.DoesNotExist:
-        raise NotFound(f"no person with personal code {code}") from None
+        raise NotFound(Message(N_("no person with personal code {code}"), {"code": code})) from None
 
 
 def organisation_record(code: str) -> OrganisationRecord:
@@ -153,7 +153,9 @@ def organisation_record(code: str) -> OrganisationRecord:
     try:
         return OrganisationRecord.objects.get(registry_code=code)
     except OrganisationRecord.DoesNotExist:
-        raise NotFound(f"no organisation with registry code {code}") from None
+        raise NotFound(
+            Message(N_("no organisation with registry code {code}"), {"code": code})
+        ) from None
 
 
 def person_body(request: Request, code: str) -> Any:
@@ -221,7 +223,12 @@ def representative_record(organisation_code: str, personal_code: str) -> Represe
         .first()
     )
     if found is None:
-        raise NotFound(f"person {personal_code} has never represented {organisation_code}")
+        raise NotFound(
+            Message(
+                N_("person {personal_code} has never represented {organisation_code}"),
+                {"personal_code": personal_code, "organisation_code": organisation_code},
+            )
+        )
     return found
 
 
@@ -287,7 +294,7 @@ class MyPersonView(GenericAPIView[PersonRecord]):
             raise NotAuthenticated()
         code = official_code_of(request.user)
         if code is None:
-            raise NotFound("your username is not a personal code, so you have no record here")
+            raise NotFound(N_("your username is not a personal code, so you have no record here"))
         return Response(person_body(request, code))
 
 

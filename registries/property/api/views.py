@@ -19,6 +19,7 @@ from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -145,11 +146,13 @@ class LandUnitListView(ListModelMixin, GenericAPIView[LandUnitRecord]):
             if kind == PERSON and not may_search_by_person(self.request, owner):
                 if not self.request.user.is_authenticated:
                     raise NotAuthenticated(
-                        "searching land units by a personal code needs authentication"
+                        gettext("searching land units by a personal code needs authentication")
                     )
                 raise PermissionDenied(
-                    "only property officials and the person themselves may search land units "
-                    "by a personal code"
+                    gettext(
+                        "only property officials and the person themselves may search land units "
+                        "by a personal code"
+                    )
                 )
             units = units.filter(owners__owner_code=owner)
         return units
