@@ -125,7 +125,7 @@ class StorageCheckList(generics.ListAPIView[StorageCheck]):
         passed = self.request.query_params.get("passed")
         if passed is not None:
             if passed not in ("true", "false"):
-                raise ValidationError({"passed": ["must be true or false"]})
+                raise ValidationError({"passed": [gettext("must be true or false")]})
             checks = checks.filter(passed=passed == "true")
         return checks
 
@@ -222,10 +222,10 @@ def _size_param(request: Request, name: str, default: int | None = None) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         if default is None:
-            raise ValidationError({name: ["this query parameter is required"]})
+            raise ValidationError({name: [gettext("this query parameter is required")]})
         return default
     if not raw.isdigit():
-        raise ValidationError({name: ["must be a non-negative integer"]})
+        raise ValidationError({name: [gettext("must be a non-negative integer")]})
     return int(raw)
 
 

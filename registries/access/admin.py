@@ -66,13 +66,7 @@ class CommandForm(forms.Form):
 
     def add_registry_error(self, error: RegistryError) -> None:
         """Show a refused command's message on its field, or on the whole form."""
-        # As problem+json does: a fixed text marked where it was raised is in the catalog
-        # (never gettext(""), which is the catalog's header).
-        text = str(error)
-        if error.message is not None:
-            message = error.message.translated(gettext)
-        else:
-            message = gettext(text) if text else gettext(error.title)
+        message = error.translated(gettext)
         match = _FIELD_PREFIX.match(message)
         if match:
             name = self.field_aliases.get(match.group(1), match.group(1))

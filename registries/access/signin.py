@@ -297,7 +297,7 @@ class SignInView(APIView):
             try:
                 check_role(registry, name)
             except InvalidCommand as error:
-                raise serializers.ValidationError({"role": [str(error)]}) from None
+                raise serializers.ValidationError({"role": [error.translated(gettext)]}) from None
         check_signed_challenge(request, code, data["nonce"], data["signature"], role)
         address = _client_address(request)
         organisation = data.get("organisation", "")

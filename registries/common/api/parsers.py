@@ -15,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json
@@ -27,14 +27,16 @@ class RequestTooLarge(exceptions.APIException):
     """The request body is over ``RIIK_MAX_REQUEST_BYTES``."""
 
     status_code = 413
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
     default_code = "request_too_large"
 
 
 def too_large() -> RequestTooLarge:
     """The refusal of a body over the configured size, naming the limit."""
     return RequestTooLarge(
-        f"The request body is larger than {settings.RIIK_MAX_REQUEST_BYTES} bytes."
+        gettext("The request body is larger than {limit} bytes.").format(
+            limit=settings.RIIK_MAX_REQUEST_BYTES
+        )
     )
 
 

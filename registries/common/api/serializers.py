@@ -6,7 +6,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -38,7 +38,7 @@ class StrictIntegerField(serializers.IntegerField):
     """An integer that must be a JSON integer: no floats, strings or booleans."""
 
     default_error_messages = {
-        "not_an_integer": "A whole number (JSON integer) is required, not {kind}.",
+        "not_an_integer": gettext_lazy("A whole number (JSON integer) is required, not {kind}."),
     }
 
     def to_internal_value(self, data: Any) -> int:
@@ -50,7 +50,7 @@ class StrictIntegerField(serializers.IntegerField):
 class StrictCharField(serializers.CharField):
     """A string that must be a JSON string (numbers are not silently converted)."""
 
-    default_error_messages = {"not_a_string": "A string is required, not {kind}."}
+    default_error_messages = {"not_a_string": gettext_lazy("A string is required, not {kind}.")}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
