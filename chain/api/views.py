@@ -360,12 +360,15 @@ class LatestCheckpoint(APIView):
         # (chain.blocks.checkpoints); the view's docstring is the schema's text.
         checkpoint = latest_published(registry, height)
         if checkpoint is None:
-            where = f"at block {raw}" if raw is not None else "yet"
-            raise NotFound(
-                gettext(
-                    "registry {registry} has no checkpoint signed by a supernode quorum {where}"
-                ).format(registry=registry, where=where)
+            missing = (
+                gettext("registry {registry} has no checkpoint signed by a supernode quorum yet")
+                if raw is None
+                else gettext(
+                    "registry {registry} has no checkpoint signed by a supernode quorum at block "
+                    "{height}"
+                )
             )
+            raise NotFound(missing.format(registry=registry, height=raw))
         log = checkpoint.block.logs.get(registry=registry)
         body = {
             "registry": registry,
