@@ -309,20 +309,22 @@ function median(values) {
 // (none while it is not final) and, along the bottom, a bar in its level's colour.
 function drawChart(blocks) {
   const chart = document.getElementById("chart");
-  const [width, height, left, bottom, top] = [720, 200, 44, 36, 12];
+  const [width, height, left, bottom, top] = [720, 220, 44, 52, 12];
   const ordered = [...blocks].sort((a, b) => a.height - b.height);
   const times = ordered.map(secondsToFinal);
   const known = times.filter((t) => t !== null);
-  const most = Math.max(1, ...known);
+  // Room above the slowest block; a chain that finalizes in milliseconds still
+  // gets a readable scale.
+  const most = Math.max(0.01, ...known) * 1.1;
   const step = (width - left - 8) / Math.max(1, ordered.length);
   const plotBottom = height - bottom;
   const y = (seconds) => plotBottom - ((plotBottom - top) * seconds) / most;
   const nodes = [
     svg("line", { x1: left, y1: plotBottom, x2: width - 8, y2: plotBottom, class: "axis" }),
     svg("line", { x1: left, y1: top, x2: left, y2: plotBottom, class: "axis" }),
-    svg("text", { x: left - 4, y: top + 4, class: "tick end" }, most.toFixed(1)),
+    svg("text", { x: left - 4, y: top + 4, class: "tick end" }, most.toPrecision(2)),
     svg("text", { x: left - 4, y: plotBottom, class: "tick end" }, "0"),
-    svg("text", { x: left, y: height - 4, class: "tick" }, TEXTS.height),
+    svg("text", { x: (left + width) / 2, y: height - 4, class: "tick middle" }, TEXTS.height),
     svg("text", { x: left + 6, y: top + 4, class: "tick" }, TEXTS.seconds),
   ];
   ordered.forEach((block, i) => {
@@ -350,9 +352,14 @@ function drawChart(blocks) {
     }
   });
   if (ordered.length) {
-    nodes.push(svg("text", { x: left + step * 0.5, y: height - 14, class: "tick" }, ordered[0].height));
+    const below = plotBottom + 34;
+    nodes.push(svg("text", { x: left + step * 0.5, y: below, class: "tick middle" }, ordered[0].height));
     nodes.push(
-      svg("text", { x: width - 8, y: height - 14, class: "tick end" }, ordered[ordered.length - 1].height),
+      svg(
+        "text",
+        { x: left + step * (ordered.length - 0.5), y: below, class: "tick middle" },
+        ordered[ordered.length - 1].height,
+      ),
     );
   }
   chart.replaceChildren(...nodes);
