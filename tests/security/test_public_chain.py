@@ -102,6 +102,36 @@ def _public_facts() -> dict[str, tuple[set[str], set[str]]]:
     return facts
 
 
+def _allowed(secret: Secret, where: str, public: dict[str, tuple[set[str], set[str]]]) -> bool:
+    """Whether ``where`` may show ``secret``: a public fact on a path that shows it,
+    or a personal code the caller put in the URL (echoed back, not revealed)."""
+    if secret.what == "personal code" and secret.code in re.findall(r"\d{11}", where):
+        return True
+    return any(
+        secret.code in codes and secret.what in kinds
+        for prefix, (codes, kinds) in public.items()
+        if where.startswith(prefix)
+    )
+
+
+def test_the_allow_list_admits_public_facts_only_where_their_register_shows_them() -> None:
+    founder = Secret("38001010008", "Mari Tamm", "name")
+    owner = Secret("49001010007", "Jaan Kask", "name")
+    public = {
+        PUBLIC_PEOPLE["business"].path: ({founder.code}, {"personal code", "name"}),
+        PUBLIC_PEOPLE["property"].path: ({owner.code}, {"personal code"}),
+    }
+    assert _allowed(founder, "/api/v1/business/companies/10000018/", public)
+    assert not _allowed(founder, "/api/v1/chain/logs/business/records/10000018/", public)
+    assert not _allowed(founder, "/explorer/", public)
+    assert not _allowed(owner, "/api/v1/property/land-units/78401:101:0010/", public)
+    assert _allowed(
+        Secret(owner.code, owner.code, "personal code"),
+        "/api/v1/property/land-units/78401:101:0010/",
+        public,
+    )
+
+
 def _haystack(body: bytes) -> str:
     """The body as text, plus every long hex string in it decoded (event bytes)."""
     text = body.decode("utf-8", errors="replace")
@@ -227,13 +257,8 @@ def test_no_anonymous_endpoint_shows_a_persons_data() -> None:
                 fetched += 1
                 haystack = _haystack(body)
                 # A code the caller put in the URL is echoed back, not revealed.
-                echoed = set(re.findall(r"\d{11}", where))
-                shown = [facts for prefix, facts in public.items() if where.startswith(prefix)]
                 for secret in secrets:
-                    allowed = (secret.what == "personal code" and secret.code in echoed) or any(
-                        secret.code in codes and secret.what in kinds for codes, kinds in shown
-                    )
-                    if secret.text in haystack and not allowed:
+                    if secret.text in haystack and not _allowed(secret, where, public):
                         leaks.append(f"{where}: {secret.what} of {secret.code}")
     assert fetched > 100
     assert not leaks, f"{len(leaks)} leaks, e.g.:\n" + "\n".join(sorted(set(leaks))[:40])
