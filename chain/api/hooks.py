@@ -14,12 +14,18 @@ their ``AppConfig.ready()``:
   of a registry log;
 * :data:`payload_read` -- sent before a full receipt leaves; a receiver
   records the read (the data tracker). A receiver that raises stops the
-  answer, so no payload leaves untracked.
+  answer, so no payload leaves untracked;
+* :func:`register_public_records` -- per registry log whose records have a
+  public identifier (a company's registry code, a land unit's cadastral code,
+  a case number), how to find the record's aggregate by it, so the explorer
+  can list the entries of that record.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Collection
+from dataclasses import dataclass
+from uuid import UUID
 
 from django.dispatch import Signal
 from rest_framework.request import Request
@@ -28,6 +34,21 @@ from chain.verify import EntryRow
 
 SubjectsOf = Callable[[EntryRow], Collection[str]]
 AuditorCheck = Callable[[Request, str], bool]
+FindRecord = Callable[[str], UUID | None]
+
+
+@dataclass(frozen=True)
+class PublicRecords:
+    """How a registry's records are found by their public identifier.
+
+    ``find`` answers the aggregate id of the record with that identifier, or
+    None; it raises the registry's own 400 for a malformed identifier.
+    ``identifier`` names it for people (e.g. "registry code").
+    """
+
+    identifier: str
+    find: FindRecord
+
 
 payload_read = Signal()
 """Sent with ``request``, ``row`` (the :class:`~chain.verify.EntryRow` served with its
@@ -35,6 +56,7 @@ payload), ``subjects`` (frozenset of personal codes) and ``what`` (a description
 
 _subjects: dict[str, SubjectsOf] = {}
 _auditor_checks: list[AuditorCheck] = []
+_public_records: dict[str, PublicRecords] = {}
 
 
 def register_subjects(registry: str, subjects_of: SubjectsOf) -> None:
@@ -57,3 +79,13 @@ def register_auditor_check(check: AuditorCheck) -> None:
 def is_auditor(request: Request, registry: str) -> bool:
     """Whether the request comes from an auditor of ``registry``'s log (no check: nobody)."""
     return any(check(request, registry) for check in _auditor_checks)
+
+
+def register_public_records(registry: str, identifier: str, find: FindRecord) -> None:
+    """Say how a record of ``registry`` is found by its public ``identifier``."""
+    _public_records[registry] = PublicRecords(identifier, find)
+
+
+def public_records() -> dict[str, PublicRecords]:
+    """The registries whose records have a public identifier, by log name."""
+    return dict(_public_records)

@@ -8,13 +8,14 @@ from typing import Any
 from rest_framework import serializers
 
 from chain.blocks.models import Block, ConsensusEvidence, StorageCheck
-from chain.blocks.status import ledger_status, signature_counts
-from chain.ledger.models import MembershipEntry
+from chain.blocks.status import LedgerStatus, ledger_status, signature_counts, status_at
+from chain.ledger.models import LedgerEntry, MembershipEntry
 from chain.protocol import CHAIN_LOG
 
 
 class BlockSummarySerializer(serializers.ModelSerializer[Block]):
-    """A block as listed: height, hashes, level and the log sizes it commits to."""
+    """A block as listed: height, hashes, level, when it became final and the log
+    sizes it commits to."""
 
     block_hash = serializers.SerializerMethodField()
     prev_hash = serializers.SerializerMethodField()
@@ -22,7 +23,16 @@ class BlockSummarySerializer(serializers.ModelSerializer[Block]):
 
     class Meta:
         model = Block
-        fields = ["height", "block_hash", "prev_hash", "sealed_at", "proposer", "level", "logs"]
+        fields = [
+            "height",
+            "block_hash",
+            "prev_hash",
+            "sealed_at",
+            "final_at",
+            "proposer",
+            "level",
+            "logs",
+        ]
 
     def get_block_hash(self, block: Block) -> str:
         return bytes(block.block_hash).hex()
@@ -273,3 +283,53 @@ class MembershipEntrySerializer(serializers.ModelSerializer[MembershipEntry]):
 
     def get_level(self, entry: MembershipEntry) -> str:
         return ledger_status(CHAIN_LOG, entry.seq).level
+
+
+class RecordEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
+    """One ledger entry of a record as the chain shows it: its envelope and hashes
+    (never the payload) and where it stands (the first block that holds it)."""
+
+    payload_hash = serializers.SerializerMethodField()
+    prev_hash = serializers.SerializerMethodField()
+    entry_hash = serializers.SerializerMethodField()
+    block_height = serializers.SerializerMethodField()
+    level = serializers.SerializerMethodField(
+        help_text="pending, sealed, committed, final or witnessed"
+    )
+
+    class Meta:
+        model = LedgerEntry
+        fields = [
+            "registry",
+            "seq",
+            "originator_id",
+            "originator_version",
+            "topic",
+            "recorded_at",
+            "payload_hash",
+            "prev_hash",
+            "entry_hash",
+            "block_height",
+            "level",
+        ]
+
+    def get_payload_hash(self, entry: LedgerEntry) -> str:
+        return bytes(entry.payload_hash).hex()
+
+    def get_prev_hash(self, entry: LedgerEntry) -> str:
+        return bytes(entry.prev_hash).hex()
+
+    def get_entry_hash(self, entry: LedgerEntry) -> str:
+        return bytes(entry.entry_hash).hex()
+
+    def get_block_height(self, entry: LedgerEntry) -> int | None:
+        return self._status(entry).block_height
+
+    def get_level(self, entry: LedgerEntry) -> str:
+        return self._status(entry).level
+
+    @staticmethod
+    def _status(entry: LedgerEntry) -> LedgerStatus:
+        # Annotated by chain.blocks.status.annotate_blocks in the list's one query.
+        height = getattr(entry, "block_height", None)
+        return status_at(entry.registry, entry.seq, height, getattr(entry, "block_level", None))

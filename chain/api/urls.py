@@ -13,6 +13,11 @@ urlpatterns = [
         views.InclusionProof.as_view(),
         name="inclusion-proof",
     ),
+    path(
+        "logs/<str:registry>/records/<str:identifier>/",
+        views.RecordEntries.as_view(),
+        name="record-entries",
+    ),
     path("logs/<str:registry>/consistency/", views.ConsistencyProof.as_view(), name="consistency"),
     path("logs/<str:registry>/checkpoint/", views.LatestCheckpoint.as_view(), name="checkpoint"),
     path(

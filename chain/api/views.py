@@ -13,6 +13,7 @@ from typing import Any
 
 from django.conf import settings
 from django.http import HttpResponse
+from django.utils.translation import gettext, gettext_noop
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics
@@ -24,7 +25,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from chain import merkle, notes
-from chain.api.hooks import is_auditor, payload_read, subjects_of
+from chain.api.hooks import is_auditor, payload_read, public_records, subjects_of
 from chain.api.pagination import CursorPagination
 from chain.api.serializers import (
     BlockDetailSerializer,
@@ -35,6 +36,7 @@ from chain.api.serializers import (
     InclusionProofSerializer,
     MemberKeysSerializer,
     MembershipEntrySerializer,
+    RecordEntrySerializer,
     StorageCheckSerializer,
 )
 from chain.blocks.checkpoints import checkpoint_origin, head_quorums, latest_published
@@ -45,7 +47,7 @@ from chain.blocks.models import (
     Supernode,
     Validator,
 )
-from chain.blocks.status import ledger_status
+from chain.blocks.status import annotate_blocks, ledger_status
 from chain.export import ReceiptError, ledger_row, receipt_record
 from chain.keys import load_or_create_node_key
 from chain.ledger import proofs
@@ -58,10 +60,12 @@ from chain.witness import SignerQuorum, Witness, WitnessError, WitnessState
 class NewestBlocksFirst(CursorPagination):
     ordering = "-height"
     page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
 
 
 class BlockList(generics.ListAPIView[Block]):
-    """Blocks, newest first (cursor-paginated feed)."""
+    """Blocks, newest first (cursor-paginated feed; ``page_size`` 1 to 200, default 50)."""
 
     queryset = Block.objects.all()
     serializer_class = BlockSummarySerializer
@@ -121,7 +125,7 @@ class StorageCheckList(generics.ListAPIView[StorageCheck]):
         passed = self.request.query_params.get("passed")
         if passed is not None:
             if passed not in ("true", "false"):
-                raise ValidationError({"passed": ["must be true or false"]})
+                raise ValidationError({"passed": [gettext("must be true or false")]})
             checks = checks.filter(passed=passed == "true")
         return checks
 
@@ -156,9 +160,61 @@ class MembershipDetail(generics.RetrieveAPIView[MembershipEntry]):
     permission_classes = [AllowAny]
 
 
+class OldestEntriesFirst(CursorPagination):
+    ordering = "seq"
+    page_size = 50
+    page_size_query_param = "page_size"
+    max_page_size = 200
+
+
+@extend_schema(
+    parameters=[
+        OpenApiParameter(
+            "identifier",
+            str,
+            OpenApiParameter.PATH,
+            description="The record's public identifier: a company's registry code "
+            "(business), a land unit's cadastral code (property), a case number (court)",
+        )
+    ]
+)
+class RecordEntries(generics.ListAPIView[LedgerEntry]):
+    """The ledger entries of one record, found by its public identifier, oldest first.
+
+    Envelopes and hashes with each entry's block and level, never a payload
+    (DESIGN §8): what the explorer shows for a company, a land unit or a case.
+    Only registries whose records have a public identifier answer.
+    """
+
+    serializer_class = RecordEntrySerializer
+    pagination_class = OldestEntriesFirst
+    permission_classes = [AllowAny]
+
+    def get_queryset(self) -> Any:
+        registry = _registry(str(self.kwargs["registry"]))
+        records = public_records().get(registry)
+        if records is None:
+            raise NotFound(
+                gettext("registry {registry} has no records with a public identifier").format(
+                    registry=registry
+                )
+            )
+        identifier = str(self.kwargs["identifier"])
+        aggregate = records.find(identifier)
+        if aggregate is None:
+            raise NotFound(
+                gettext("registry {registry} has no record with {kind} {identifier}").format(
+                    registry=registry, kind=gettext(records.identifier), identifier=identifier
+                )
+            )
+        return annotate_blocks(
+            LedgerEntry.objects.filter(registry=registry, originator_id=aggregate)
+        )
+
+
 def _registry(name: str) -> str:
     if name not in settings.RIIK_REGISTRIES:
-        raise NotFound(f"no registry log named {name!r}")
+        raise NotFound(gettext("no registry log named {name!r}").format(name=name))
     return name
 
 
@@ -166,10 +222,10 @@ def _size_param(request: Request, name: str, default: int | None = None) -> int:
     raw = request.query_params.get(name)
     if raw is None:
         if default is None:
-            raise ValidationError({name: ["this query parameter is required"]})
+            raise ValidationError({name: [gettext("this query parameter is required")]})
         return default
     if not raw.isdigit():
-        raise ValidationError({name: ["must be a non-negative integer"]})
+        raise ValidationError({name: [gettext("must be a non-negative integer")]})
     return int(raw)
 
 
@@ -190,7 +246,9 @@ class InclusionProof(APIView):
         registry = _registry(registry)
         entry = LedgerEntry.objects.filter(registry=registry, seq=seq).first()
         if entry is None:
-            raise NotFound(f"registry {registry} has no entry {seq}")
+            raise NotFound(
+                gettext("registry {registry} has no entry {seq}").format(registry=registry, seq=seq)
+            )
         status = ledger_status(registry, seq)
         default_size = (
             Block.objects.get(height=status.block_height).logs.get(registry=registry).size
@@ -302,10 +360,15 @@ class LatestCheckpoint(APIView):
         # (chain.blocks.checkpoints); the view's docstring is the schema's text.
         checkpoint = latest_published(registry, height)
         if checkpoint is None:
-            where = f"at block {raw}" if raw is not None else "yet"
-            raise NotFound(
-                f"registry {registry} has no checkpoint signed by a supernode quorum {where}"
+            missing = (
+                gettext("registry {registry} has no checkpoint signed by a supernode quorum yet")
+                if raw is None
+                else gettext(
+                    "registry {registry} has no checkpoint signed by a supernode quorum at block "
+                    "{height}"
+                )
             )
+            raise NotFound(missing.format(registry=registry, height=raw))
         log = checkpoint.block.logs.get(registry=registry)
         body = {
             "registry": registry,
@@ -368,7 +431,7 @@ class Receipt(APIView):
 class AuditorOfTheLog(BasePermission):
     """An auditor of the registry log in the URL (401 anonymous, 403 anyone else)."""
 
-    message = "only an auditor of this registry may have its payloads"
+    message = gettext_noop("only an auditor of this registry may have its payloads")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if not (request.user and request.user.is_authenticated):

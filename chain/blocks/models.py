@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.db import models
+from django.utils import timezone
 
 PROPOSED = "proposed"
 COMMITTED = "committed"
@@ -30,6 +33,11 @@ class Block(models.Model):
     header = models.TextField(help_text="Canonical JSON of the header, as hashed")
     round = models.IntegerField(default=0)
     level = models.CharField(max_length=20, choices=LEVELS, default=PROPOSED, db_index=True)
+    final_at = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When this node first saw it final (its own clock; not in the header)",
+    )
 
     class Meta:
         app_label = "chain"
@@ -37,6 +45,17 @@ class Block(models.Model):
 
     def __str__(self) -> str:
         return f"block {self.height}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        """Save; the first save at ``final`` or above also notes when that was."""
+        # A block reaches final along three paths (this node as the supernode, the
+        # devnet, a cluster node's report): noting the moment here covers them all,
+        # so the time to finality the explorer charts is never missing for one.
+        if self.final_at is None and LEVEL_ORDER.index(self.level) >= LEVEL_ORDER.index(FINAL):
+            self.final_at = timezone.now()
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = [*kwargs["update_fields"], "final_at"]
+        super().save(*args, **kwargs)
 
 
 class BlockLog(models.Model):

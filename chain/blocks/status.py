@@ -63,20 +63,25 @@ def ledger_status(registry: str, seq: int | None) -> LedgerStatus:
     return status_in(registry, seq, None if seq is None else including_log(registry, seq))
 
 
+def annotate_blocks(entries: QuerySet[LedgerEntry]) -> QuerySet[LedgerEntry]:
+    """``entries``, each with ``block_height`` and ``block_level`` of the first block
+    that includes it (both null while it is pending), read in the same query."""
+    first = BlockLog.objects.filter(
+        registry=OuterRef("registry"), size__gte=OuterRef("seq")
+    ).order_by("size", "block_id")
+    return entries.annotate(
+        block_height=Subquery(first.values("block_id")[:1]),
+        block_level=Subquery(first.values("block__level")[:1]),
+    )
+
+
 def with_blocks(entries: QuerySet[LedgerEntry], *fields: str) -> list[dict[str, Any]]:
     """``fields`` of each of ``entries``, with the first block that includes it, in one query.
 
     Each row also has ``block_height`` and ``block_level``, both null while the
     entry is pending. The level is read with the entries, so it is current.
     """
-    first = BlockLog.objects.filter(
-        registry=OuterRef("registry"), size__gte=OuterRef("seq")
-    ).order_by("size", "block_id")
-    annotated = entries.annotate(
-        block_height=Subquery(first.values("block_id")[:1]),
-        block_level=Subquery(first.values("block__level")[:1]),
-    )
-    return list(annotated.values(*fields, "block_height", "block_level"))
+    return list(annotate_blocks(entries).values(*fields, "block_height", "block_level"))
 
 
 def status_at(registry: str, seq: int, height: int | None, level: str | None) -> LedgerStatus:

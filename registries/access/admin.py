@@ -283,7 +283,11 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         # page goes to the registry, whose refusal explains what changed.
         if request.method != "POST":
             if not spec.may(record, request.user.get_username()):
-                raise PermissionDenied(f"{spec.title}: you may not issue this command on {record}")
+                raise PermissionDenied(
+                    gettext("{title}: you may not issue this command on {record}").format(
+                        title=gettext(spec.title), record=record
+                    )
+                )
             if not spec.available(record):
                 raise Http404("This command is not available for this record")
         form = spec.admin_form(request.POST if request.method == "POST" else None, record=record)

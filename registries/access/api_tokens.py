@@ -15,6 +15,7 @@ from typing import Any
 
 from django.conf import settings
 from django.utils import timezone
+from django.utils.translation import gettext
 from rest_framework.authentication import TokenAuthentication
 from rest_framework.authtoken.models import Token
 from rest_framework.exceptions import AuthenticationFailed
@@ -29,5 +30,5 @@ class ExpiringTokenAuthentication(TokenAuthentication):
         lifetime = timedelta(seconds=settings.RIIK_API_TOKEN_LIFETIME)
         if token.created <= timezone.now() - lifetime:
             token.delete()
-            raise AuthenticationFailed("the API token has expired; ask for a new one")
+            raise AuthenticationFailed(gettext("the API token has expired; ask for a new one"))
         return user, token

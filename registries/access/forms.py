@@ -58,8 +58,7 @@ class CommandForm(forms.Form):
 
     def add_registry_error(self, error: RegistryError) -> None:
         """Show a refused command's message on its field, or on the whole form."""
-        message = error.message.translated(gettext) if error.message else str(error)
-        message = message or gettext(error.title)
+        message = error.translated(gettext)
         match = _FIELD_PREFIX.match(message)
         if match:
             name = self.field_aliases.get(match.group(1), match.group(1))

@@ -20,6 +20,7 @@ from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from django.db.models import Model
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_field
 from rest_framework import serializers
@@ -49,8 +50,10 @@ def my_code(request: Request) -> str:
     if code is None:
         # An organisation token's user is the organisation's account: never the person's data.
         raise PermissionDenied(
-            "only a person signed in with their personal code has this /me data "
-            "(an organisation token reads /api/v1/me/organisation/ and /api/v1/me/court-cases/)"
+            gettext(
+                "only a person signed in with their personal code has this /me data (an "
+                "organisation token reads /api/v1/me/organisation/ and /api/v1/me/court-cases/)"
+            )
         )
     return code
 
@@ -197,5 +200,9 @@ class MyReceiptView(APIView):
     def get(self, request: Request, registry: str, seq: int) -> Response:
         code = my_code(request)
         if code not in subjects_of(entry_or_problem(registry, seq)):
-            raise PermissionDenied(f"registry {registry} entry {seq} is not about you")
+            raise PermissionDenied(
+                gettext("registry {registry} entry {seq} is not about you").format(
+                    registry=registry, seq=seq
+                )
+            )
         return Response(receipt_or_problem(registry, seq, public=False))

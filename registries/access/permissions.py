@@ -16,6 +16,7 @@ from rest_framework.request import Request
 
 from registries.access.roles import role_message, user_has_role
 from registries.access.tokens import token_allows_role
+from registries.common.texts import N_
 
 
 class CommandPermission(BasePermission):
@@ -23,7 +24,7 @@ class CommandPermission(BasePermission):
     (an official's role in the identity registry, e.g. business registrar) or,
     for views without one, its Django ``command_permission``."""
 
-    message = "You do not have the permission to issue commands in this registry."
+    message = N_("You do not have the permission to issue commands in this registry.")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         if request.method in SAFE_METHODS:

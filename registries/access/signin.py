@@ -36,6 +36,7 @@ from typing import Any, NoReturn
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.authentication import BaseAuthentication
@@ -201,7 +202,7 @@ def check_signed_challenge(
     if not spent:
         # Not counted: anyone can send a person's code with a made-up nonce.
         log.warning("sign-in for %s from %s with an unknown or spent nonce", code, address)
-        raise AuthenticationFailed("unknown or already used sign-in nonce")
+        raise AuthenticationFailed(gettext("unknown or already used sign-in nonce"))
     challenge = SignInChallenge.objects.get(nonce=nonce)
     if challenge.expires_at <= timezone.now():
         _fail(
@@ -295,7 +296,7 @@ class SignInView(APIView):
             try:
                 check_role(registry, name)
             except InvalidCommand as error:
-                raise serializers.ValidationError({"role": [str(error)]}) from None
+                raise serializers.ValidationError({"role": [error.translated(gettext)]}) from None
         check_signed_challenge(request, code, data["nonce"], data["signature"], role)
         address = _client_address(request)
         organisation = data.get("organisation", "")
@@ -355,7 +356,7 @@ class SignOutView(APIView):
     def post(self, request: Request) -> Response:
         token = request.auth
         if not isinstance(token, AccessToken):  # only SignInTokenAuthentication lets it in
-            raise AuthenticationFailed("sign out with the sign-in token itself")
+            raise AuthenticationFailed(gettext("sign out with the sign-in token itself"))
         end_token(token, "signed out; sign in again")
         log.info("signed out %s", request.user.get_username())
         return Response(status=status.HTTP_204_NO_CONTENT)

@@ -46,6 +46,7 @@ from chain.encoding import NotCanonicalError, canonical
 from registries.common.api.serializers import StrictCharField
 from registries.common.errors import Conflict, InvalidCommand
 from registries.common.models import UsedNonce
+from registries.common.texts import N_, Message
 from registries.identity.domain import key_id_of
 from registries.identity.services import current_public_key, signed_by
 
@@ -121,7 +122,7 @@ def request_target(request: Request) -> dict[str, Any]:
     "kwargs": {"code": "12345678"}}``."""
     match = request.resolver_match
     if match is None:
-        raise InvalidCommand("a signed command must be sent to a routed URL")
+        raise InvalidCommand(N_("a signed command must be sent to a routed URL"))
     return {
         "name": match.view_name,
         "kwargs": {name: str(value) for name, value in match.kwargs.items()},
@@ -131,7 +132,7 @@ def request_target(request: Request) -> dict[str, Any]:
 def signed_payload(data: Any) -> dict[str, Any]:
     """The command's fields as sent, without ``signatures``: what the signers sign."""
     if not isinstance(data, dict):
-        raise InvalidCommand("the command must be a JSON object")
+        raise InvalidCommand(N_("the command must be a JSON object"))
     return {key: value for key, value in data.items() if key != FIELD}
 
 
@@ -153,29 +154,53 @@ def verify_signatures(
     required = set(signers)
     given = [entry["personal_code"] for entry in signatures]
     if len(set(given)) != len(given):
-        raise InvalidSignature(f"{FIELD}: each person signs once")
+        raise InvalidSignature(Message(N_("{FIELD}: each person signs once"), {"FIELD": FIELD}))
     missing = sorted(required - set(given))
     if missing:
-        raise InvalidSignature(f"{FIELD}: missing the signature of {', '.join(missing)}")
+        raise InvalidSignature(
+            Message(
+                N_("{FIELD}: missing the signature of {choices}"),
+                {"FIELD": FIELD, "choices": ", ".join(missing)},
+            )
+        )
     extra = sorted(set(given) - required)
     if extra:
-        raise InvalidSignature(f"{FIELD}: {', '.join(extra)} is not a party to this command")
+        raise InvalidSignature(
+            Message(
+                N_("{FIELD}: {choices} is not a party to this command"),
+                {"FIELD": FIELD, "choices": ", ".join(extra)},
+            )
+        )
     try:
         canonical(payload)
     except NotCanonicalError as error:
-        raise InvalidCommand(f"the command cannot be signed: {error}") from None
+        raise InvalidCommand(
+            Message(N_("the command cannot be signed: {error}"), {"error": error})
+        ) from None
     verified = []
     for index, entry in enumerate(signatures):
         code, nonce = entry["personal_code"], entry["nonce"]
         key = current_public_key(code)
         if key is None:
             raise InvalidSignature(
-                f"{FIELD}.{index}: {code} has no current e-ID key (none registered or revoked)"
+                Message(
+                    N_(
+                        "{FIELD}.{index}: {code} has no current e-ID key (none registered or "
+                        "revoked)"
+                    ),
+                    {"FIELD": FIELD, "index": index, "code": code},
+                )
             )
         message = command_message(registry, command, target, payload, code, nonce)
         if not signed_by(key, message, bytes.fromhex(entry["signature"])):
             raise InvalidSignature(
-                f"{FIELD}.{index}: the signature of {code} does not verify with their e-ID key"
+                Message(
+                    N_(
+                        "{FIELD}.{index}: the signature of {code} does not verify with their e-ID "
+                        "key"
+                    ),
+                    {"FIELD": FIELD, "index": index, "code": code},
+                )
             )
         verified.append(
             {
@@ -202,8 +227,17 @@ def spent_nonces(signatures: list[dict[str, str]]) -> Iterator[None]:
                     )
             except IntegrityError:
                 raise NonceReplayed(
-                    f"{FIELD}: {entry['personal_code']} has already signed with nonce "
-                    f"{entry['nonce']!r}; sign again with a new nonce"
+                    Message(
+                        N_(
+                            "{FIELD}: {signer} has already signed with nonce "
+                            "{nonce!r}; sign again with a new nonce"
+                        ),
+                        {
+                            "FIELD": FIELD,
+                            "signer": entry["personal_code"],
+                            "nonce": entry["nonce"],
+                        },
+                    )
                 ) from None
             spent.append(used.pk)
         yield

@@ -34,6 +34,7 @@ from django.conf import settings
 from django.db.models import Exists, OuterRef, Value
 from django.db.models.functions import Coalesce, NullIf
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
@@ -168,11 +169,11 @@ class SignInTokenAuthentication(BaseAuthentication):
 
     def _check(self, parts: list[bytes]) -> tuple[Any, AccessToken]:
         if len(parts) != 2:
-            raise AuthenticationFailed("the Authorization header must be 'Bearer <token>'")
+            raise AuthenticationFailed(gettext("the Authorization header must be 'Bearer <token>'"))
         try:
             token = parts[1].decode("ascii")
         except UnicodeDecodeError:
-            raise AuthenticationFailed("the token is not ASCII") from None
+            raise AuthenticationFailed(gettext("the token is not ASCII")) from None
         try:
             # get(), not first(): the hash is unique, and an ORDER BY only costs compiling.
             record = (
@@ -183,9 +184,9 @@ class SignInTokenAuthentication(BaseAuthentication):
         except AccessToken.DoesNotExist:
             record = None
         if record is None or not record.user.is_active:
-            raise AuthenticationFailed("unknown token; sign in again")
+            raise AuthenticationFailed(gettext("unknown token; sign in again"))
         if record.expires_at <= timezone.now():
-            raise AuthenticationFailed("the token has expired; sign in again")
+            raise AuthenticationFailed(gettext("the token has expired; sign in again"))
         if record.ended:
             raise AuthenticationFailed(record.ended)
         refusal = self._ended_because(record)

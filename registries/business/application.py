@@ -164,7 +164,7 @@ class BusinessRegistry(RegistryApplication):
             code = registry_code(secrets.randbelow(1_000_000), kind_digit=kind)
             if company_id(code) not in self.repository:
                 return code
-        raise Conflict("no free registry code found; try again")
+        raise Conflict(N_("no free registry code found; try again"))
 
     def _claimed_name(self, name: str, code: str) -> CompanyName:
         """The name's index entry, claimed for ``code`` (Conflict if a live company has it)."""

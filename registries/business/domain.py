@@ -18,7 +18,7 @@ from eventsourcing.domain import Aggregate, event
 
 from registries.common.codes import InvalidCodeError, validate_personal_code
 from registries.common.errors import Conflict, InvalidCommand
-from registries.common.texts import on_field
+from registries.common.texts import N_, Message, on_field
 
 LEGAL_FORMS = {
     "OÜ": "private limited company (osaühing)",
@@ -57,9 +57,14 @@ def company_name_id(name: str) -> UUID:
 def check_person_codes(role: str, codes: list[str], *, at_least: int) -> list[str]:
     """Validate a list of personal codes for a role (founders, board members)."""
     if len(codes) < at_least:
-        raise InvalidCommand(f"{role}: at least {at_least} person(s) required")
+        raise InvalidCommand(
+            Message(
+                N_("{role}: at least {at_least} person(s) required"),
+                {"role": role, "at_least": at_least},
+            )
+        )
     if len(set(codes)) != len(codes):
-        raise InvalidCommand(f"{role}: the same person is listed twice")
+        raise InvalidCommand(Message(N_("{role}: the same person is listed twice"), {"role": role}))
     for code in codes:
         try:
             validate_personal_code(code)
@@ -72,13 +77,28 @@ def check_name(name: str, legal_form: str) -> str:
     """A business name must be non-empty, not too long and show its legal form."""
     name = " ".join(name.split())
     if not name:
-        raise InvalidCommand("name: must not be empty")
+        raise InvalidCommand(N_("name: must not be empty"))
     if len(name) > MAX_NAME_LENGTH:
-        raise InvalidCommand(f"name: at most {MAX_NAME_LENGTH} characters")
+        raise InvalidCommand(
+            Message(
+                N_("name: at most {MAX_NAME_LENGTH} characters"),
+                {"MAX_NAME_LENGTH": MAX_NAME_LENGTH},
+            )
+        )
     if legal_form not in LEGAL_FORMS:
-        raise InvalidCommand(f"legal_form: {legal_form!r} is not one of {', '.join(LEGAL_FORMS)}")
+        raise InvalidCommand(
+            Message(
+                N_("legal_form: {legal_form!r} is not one of {choices}"),
+                {"legal_form": legal_form, "choices": ", ".join(LEGAL_FORMS)},
+            )
+        )
     if legal_form.casefold() not in normalised_name(name).split():
-        raise InvalidCommand(f"name: a business name must show its legal form ({legal_form})")
+        raise InvalidCommand(
+            Message(
+                N_("name: a business name must show its legal form ({legal_form})"),
+                {"legal_form": legal_form},
+            )
+        )
     return name
 
 
@@ -86,7 +106,7 @@ def check_address(address: str) -> str:
     """An address is a non-empty line of at most 300 characters."""
     address = " ".join(address.split())
     if not address or len(address) > 300:
-        raise InvalidCommand("address: must be 1-300 characters")
+        raise InvalidCommand(N_("address: must be 1-300 characters"))
     return address
 
 
@@ -168,8 +188,18 @@ class Company(Aggregate):
         minimum = MINIMUM_CAPITAL_CENTS[legal_form]
         if share_capital_cents < minimum:
             raise InvalidCommand(
-                f"share_capital_cents: the minimum share capital of {legal_form} is "
-                f"{minimum // 100:,}.{minimum % 100:02d} euros ({minimum} cents)"
+                Message(
+                    N_(
+                        "share_capital_cents: the minimum share capital of {legal_form} is "
+                        "{euros:,}.{cents:02d} euros ({minimum} cents)"
+                    ),
+                    {
+                        "legal_form": legal_form,
+                        "euros": minimum // 100,
+                        "cents": minimum % 100,
+                        "minimum": minimum,
+                    },
+                )
             )
         return cls(
             registry_code=registry_code,
@@ -187,7 +217,14 @@ class Company(Aggregate):
     def _require_active(self, what: str) -> None:
         if self.status != ACTIVE:
             raise Conflict(
-                f"{what}: company {self.registry_code} is {self.status.replace('_', ' ')}"
+                Message(
+                    N_("{what}: company {registry_code} is {status}"),
+                    {
+                        "what": what,
+                        "registry_code": self.registry_code,
+                        "status": self.status.replace("_", " "),
+                    },
+                )
             )
 
     class BoardChanged(Aggregate.Event):
@@ -228,7 +265,7 @@ class Company(Aggregate):
         self._require_active("change board")
         members = check_person_codes("board", members, at_least=1)
         if members == self.board:
-            raise InvalidCommand("board: the new board is the same as the current one")
+            raise InvalidCommand(N_("board: the new board is the same as the current one"))
         self._board_changed(members=members, actor=actor, signatures=signatures)
 
     @event(BoardChanged)
@@ -250,7 +287,7 @@ class Company(Aggregate):
         """Increase the share capital by a positive amount."""
         self._require_active("increase capital")
         if amount_cents <= 0:
-            raise InvalidCommand("amount_cents: must be a positive number of cents")
+            raise InvalidCommand(N_("amount_cents: must be a positive number of cents"))
         self._capital_increased(
             amount_cents=amount_cents,
             share_capital_cents=self.share_capital_cents + amount_cents,
@@ -264,16 +301,31 @@ class Company(Aggregate):
     def file_annual_report(self, report: AnnualReport, actor: str, today: date) -> None:
         """File the annual report of a finished financial year, once per year."""
         if self.status == DELETED:
-            raise Conflict(f"file annual report: company {self.registry_code} is deleted")
+            raise Conflict(
+                Message(
+                    N_("file annual report: company {registry_code} is deleted"),
+                    {"registry_code": self.registry_code},
+                )
+            )
         if not self.registered_on.year <= report.year < today.year:
             raise InvalidCommand(
-                f"year: must be a finished financial year from {self.registered_on.year} "
-                f"to {today.year - 1}"
+                Message(
+                    N_("year: must be a finished financial year from {first} to {last}"),
+                    {
+                        "first": self.registered_on.year,
+                        "last": today.year - 1,
+                    },
+                )
             )
         if report.year in self.annual_reports:
-            raise Conflict(f"year: the annual report for {report.year} has already been filed")
+            raise Conflict(
+                Message(
+                    N_("year: the annual report for {year} has already been filed"),
+                    {"year": report.year},
+                )
+            )
         if report.employees < 0 or report.revenue_cents < 0:
-            raise InvalidCommand("revenue_cents and employees must not be negative")
+            raise InvalidCommand(N_("revenue_cents and employees must not be negative"))
         self._annual_report_filed(
             year=report.year,
             revenue_cents=report.revenue_cents,
@@ -300,7 +352,7 @@ class Company(Aggregate):
         self._require_active("enter liquidation")
         reason = " ".join(reason.split())
         if not reason:
-            raise InvalidCommand("reason: say why the company enters liquidation")
+            raise InvalidCommand(N_("reason: say why the company enters liquidation"))
         self._liquidation_entered(reason=reason, actor=actor, cause=cause)
 
     @event(LiquidationEntered)
@@ -313,7 +365,10 @@ class Company(Aggregate):
         """Delete a liquidated company from the registry."""
         if self.status != IN_LIQUIDATION:
             raise Conflict(
-                f"delete: company {self.registry_code} must be in liquidation before deletion"
+                Message(
+                    N_("delete: company {registry_code} must be in liquidation before deletion"),
+                    {"registry_code": self.registry_code},
+                )
             )
         self._deleted(actor=actor)
 
@@ -354,7 +409,12 @@ class CompanyName(Aggregate):
     def claim(self, name: str, company_code: str) -> None:
         """Reserve a name that a deleted company has released."""
         if self.company_code is not None:
-            raise Conflict(f"name: {self.name!r} is already used by company {self.company_code}")
+            raise Conflict(
+                Message(
+                    N_("name: {name!r} is already used by company {company_code}"),
+                    {"name": self.name, "company_code": self.company_code},
+                )
+            )
         self._reclaimed(name=name, company_code=company_code)
 
     @event(Reclaimed)

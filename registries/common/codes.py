@@ -109,7 +109,9 @@ def party_kind(code: str, field: str) -> str:
     the refusal (an :class:`~registries.common.errors.InvalidCommand`).
     """
     if not isinstance(code, str):
-        raise InvalidCommand(f"{field}: a personal code or registry code is a string")
+        raise InvalidCommand(
+            Message(N_("{field}: a personal code or registry code is a string"), {"field": field})
+        )
     try:
         if len(code) == 11:
             validate_personal_code(code)
@@ -120,8 +122,13 @@ def party_kind(code: str, field: str) -> str:
     except InvalidCodeError as error:
         raise InvalidCommand(on_field(field, error.message)) from None
     raise InvalidCommand(
-        f"{field}: {code!r} is neither a personal code (11 digits) "
-        "nor a registry code of an organisation (8 digits)"
+        Message(
+            N_(
+                "{field}: {code!r} is neither a personal code (11 digits) nor a registry code of "
+                "an organisation (8 digits)"
+            ),
+            {"field": field, "code": code},
+        )
     )
 
 

@@ -9,6 +9,8 @@ language too, any other in English.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from registries.common.texts import N_, Message
 
 
@@ -22,6 +24,16 @@ class RegistryError(Exception):
     def __init__(self, *args: object) -> None:
         super().__init__(*(str(arg) if isinstance(arg, Message) else arg for arg in args))
         self.message = next((arg for arg in args if isinstance(arg, Message)), None)
+
+    def translated(self, gettext: Callable[[str], str]) -> str:
+        """What was wrong in the language ``gettext`` translates into: a message
+        translated then formatted, a fixed text marked where it was raised looked up
+        as it is, and the title when the refusal says nothing more."""
+        if self.message is not None:
+            return self.message.translated(gettext)
+        text = str(self)
+        # Never gettext(""): that is the catalog's header.
+        return gettext(text) if text else gettext(self.title)
 
 
 class InvalidCommand(RegistryError):

@@ -66,7 +66,9 @@ class CourtRegistry(RegistryApplication):
         self._require_judge_role(actor)
         check_kind(kind)
         if not is_judge(judge):
-            raise InvalidCommand(f"judge: {judge} is not a judge of the court registry")
+            raise InvalidCommand(
+                Message(N_("judge: {judge} is not a judge of the court registry"), {"judge": judge})
+            )
         identity.require_organisation(court_code, "court_code", kind="court")
         docket = Ref(
             CaseDocket,
@@ -198,7 +200,7 @@ class CourtRegistry(RegistryApplication):
     @staticmethod
     def _require_judge_role(actor: str) -> None:
         if not is_judge(actor):
-            raise NotAllowed("only a judge of the court registry may do this")
+            raise NotAllowed(N_("only a judge of the court registry may do this"))
 
     @staticmethod
     def _case(number: str) -> Ref[Case]:

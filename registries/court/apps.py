@@ -1,5 +1,7 @@
 from django.apps import AppConfig
 
+from registries.common.texts import N_
+
 
 class CourtConfig(AppConfig):
     name = "registries.court"
@@ -7,12 +9,15 @@ class CourtConfig(AppConfig):
     verbose_name = "Court registry"
 
     def ready(self) -> None:
-        """Answer the data tracker's questions about covert investigations, and name
-        the subjects of the court's ledger entries on the chain API."""
+        """Answer the data tracker's questions about covert investigations, name the
+        subjects of the court's ledger entries on the chain API, and let the explorer
+        find a case's ledger entries by its number."""
         # Imported here: apps.py loads before the models, which the reading module needs.
-        from chain.api.hooks import register_subjects
+        from chain.api.hooks import register_public_records, register_subjects
+        from registries.court.api.views import case_aggregate
         from registries.court.reading import CourtInvestigations, entry_subjects
         from registries.tracker.investigations import provide
 
         provide(CourtInvestigations())
         register_subjects(self.label, entry_subjects)
+        register_public_records("court", N_("case number"), case_aggregate)

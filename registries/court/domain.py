@@ -48,7 +48,7 @@ from eventsourcing.domain import Aggregate, event
 
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
 from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
-from registries.common.texts import N_, on_field
+from registries.common.texts import N_, Message, on_field
 
 CIVIL = "civil"
 CRIMINAL = "criminal"
@@ -154,15 +154,25 @@ def check_case_number(number: str) -> str:
     """A well-formed case number (``2-25-1234``), or InvalidCommand."""
     if not isinstance(number, str) or not _CASE_NUMBER.match(number):
         raise InvalidCommand(
-            f"case number {number!r} must look like 2-25-1234 "
-            "(1 criminal, 2 civil, 3 administrative; year; serial)"
+            Message(
+                N_(
+                    "case number {number!r} must look like 2-25-1234 (1 criminal, 2 civil, 3 "
+                    "administrative; year; serial)"
+                ),
+                {"number": number},
+            )
         )
     return number
 
 
 def check_kind(kind: str) -> str:
     if kind not in CASE_KINDS:
-        raise InvalidCommand(f"kind: {kind!r} is not one of {', '.join(CASE_KINDS)}")
+        raise InvalidCommand(
+            Message(
+                N_("kind: {kind!r} is not one of {choices}"),
+                {"kind": kind, "choices": ", ".join(CASE_KINDS)},
+            )
+        )
     return kind
 
 
@@ -170,7 +180,10 @@ def check_cadastral_code(code: str) -> str:
     """A cadastral code of the form ``78401:101:0010``."""
     if not isinstance(code, str) or not _CADASTRAL_CODE.match(code):
         raise InvalidCommand(
-            f"cadastral_code: {code!r} must look like 78401:101:0010 (5, 3 and 4 digits)"
+            Message(
+                N_("cadastral_code: {code!r} must look like 78401:101:0010 (5, 3 and 4 digits)"),
+                {"code": code},
+            )
         )
     return code
 
@@ -178,7 +191,7 @@ def check_cadastral_code(code: str) -> str:
 def party_kind(code: str) -> str:
     """A party's kind from its code: an 11-digit personal code or an 8-digit registry code."""
     if not isinstance(code, str):
-        raise InvalidCommand("code: must be a personal code or a registry code")
+        raise InvalidCommand(N_("code: must be a personal code or a registry code"))
     try:
         if len(code) == 11:
             validate_personal_code(code)
@@ -192,18 +205,22 @@ def party_kind(code: str) -> str:
 def _text(name: str, value: str, limit: int) -> str:
     value = " ".join(value.split()) if isinstance(value, str) else ""
     if not value:
-        raise InvalidCommand(f"{name}: must not be empty")
+        raise InvalidCommand(Message(N_("{name}: must not be empty"), {"name": name}))
     if len(value) > limit:
-        raise InvalidCommand(f"{name}: at most {limit} characters")
+        raise InvalidCommand(
+            Message(N_("{name}: at most {limit} characters"), {"name": name, "limit": limit})
+        )
     return value
 
 
 def check_starts_at(starts_at: datetime, today: date) -> datetime:
     """A hearing time with a time zone, not on a day already past."""
     if starts_at.tzinfo is None or starts_at.utcoffset() is None:
-        raise InvalidCommand("starts_at: give the hearing time with its time zone")
+        raise InvalidCommand(N_("starts_at: give the hearing time with its time zone"))
     if starts_at.date() < today:
-        raise InvalidCommand(f"starts_at: {starts_at:%Y-%m-%d} is in the past")
+        raise InvalidCommand(
+            Message(N_("starts_at: {starts_at:%Y-%m-%d} is in the past"), {"starts_at": starts_at})
+        )
     return starts_at
 
 
@@ -452,7 +469,12 @@ class Case(Aggregate):
         check_case_number(number)
         check_kind(kind)
         if not number.startswith(f"{KIND_DIGITS[kind]}-"):
-            raise InvalidCommand(f"number: {number} is not the number of a {kind} case")
+            raise InvalidCommand(
+                Message(
+                    N_("number: {number} is not the number of a {kind} case"),
+                    {"number": number, "kind": kind},
+                )
+            )
         try:
             validate_registry_code(court_code)
         except InvalidCodeError as error:
@@ -501,34 +523,64 @@ class Case(Aggregate):
 
     def _require_open(self, what: str) -> None:
         if self.status == CLOSED:
-            raise Conflict(f"{what}: case {self.number} is closed")
+            raise Conflict(
+                Message(
+                    N_("{what}: case {number} is closed"), {"what": what, "number": self.number}
+                )
+            )
 
     def _require_judge(self, actor: str, what: str) -> None:
         if actor != self.judge:
-            raise NotAllowed(f"{what}: only the judge assigned to case {self.number} may do this")
+            raise NotAllowed(
+                Message(
+                    N_("{what}: only the judge assigned to case {number} may do this"),
+                    {"what": what, "number": self.number},
+                )
+            )
 
     def _judgment(self, number: int) -> Judgment:
         try:
             return self._state.judgments[number]
         except KeyError:
-            raise NotFound(f"case {self.number} has no judgment {number}") from None
+            raise NotFound(
+                Message(
+                    N_("case {number} has no judgment {judgment}"),
+                    {"number": self.number, "judgment": number},
+                )
+            ) from None
 
     def _hearing(self, number: int) -> Hearing:
         try:
             return self._state.hearings[number]
         except KeyError:
-            raise NotFound(f"case {self.number} has no hearing {number}") from None
+            raise NotFound(
+                Message(
+                    N_("case {number} has no hearing {hearing}"),
+                    {"number": self.number, "hearing": number},
+                )
+            ) from None
 
     def _appeal(self, number: int) -> Appeal:
         try:
             return self._state.appeals[number]
         except KeyError:
-            raise NotFound(f"case {self.number} has no appeal {number}") from None
+            raise NotFound(
+                Message(
+                    N_("case {number} has no appeal {appeal}"),
+                    {"number": self.number, "appeal": number},
+                )
+            ) from None
 
     def _not_before_opening(self, name: str, day: date) -> None:
         if day < self.opened_on:
             raise InvalidCommand(
-                f"{name}: {day:%Y-%m-%d} is before the case was opened ({self.opened_on:%Y-%m-%d})"
+                Message(
+                    N_(
+                        "{name}: {day:%Y-%m-%d} is before the case was opened "
+                        "({opened_on:%Y-%m-%d})"
+                    ),
+                    {"name": name, "day": day, "opened_on": self.opened_on},
+                )
             )
 
     def check_covert_access(self, persons: list[str], registries: list[str], actor: str) -> None:
@@ -540,26 +592,39 @@ class Case(Aggregate):
         """
         if self.kind != CRIMINAL:
             raise InvalidCommand(
-                f"number: covert access is authorised in a criminal case; {self.number} is "
-                f"a {self.kind} case"
+                Message(
+                    N_(
+                        "number: covert access is authorised in a criminal case; {number} is a "
+                        "{kind} case"
+                    ),
+                    {"number": self.number, "kind": self.kind},
+                )
             )
         self._require_open("authorise covert access")
         self._require_judge(actor, "authorise covert access")
         if not registries:
-            raise InvalidCommand("registries: name at least one registry")
+            raise InvalidCommand(N_("registries: name at least one registry"))
         for registry in registries:
             if registry not in COVERT_REGISTRIES:
                 raise InvalidCommand(
-                    f"registries: {registry!r} is not one of {', '.join(COVERT_REGISTRIES)}"
+                    Message(
+                        N_("registries: {registry!r} is not one of {choices}"),
+                        {"registry": registry, "choices": ", ".join(COVERT_REGISTRIES)},
+                    )
                 )
         if not persons:
-            raise InvalidCommand("persons: name at least one party of the case")
+            raise InvalidCommand(N_("persons: name at least one party of the case"))
         parties = {party.code for party in self._state.parties if party.kind == PERSON}
         for person in persons:
             if person not in parties:
                 raise InvalidCommand(
-                    f"persons: {person} is not a party of case {self.number} (a person); "
-                    "covert access is authorised only to the data of the case's parties"
+                    Message(
+                        N_(
+                            "persons: {person} is not a party of case {number} (a person); covert "
+                            "access is authorised only to the data of the case's parties"
+                        ),
+                        {"person": person, "number": self.number},
+                    )
                 )
 
     # Parties.
@@ -572,13 +637,26 @@ class Case(Aggregate):
         roles = PARTY_ROLES[self.kind]
         if role not in roles:
             raise InvalidCommand(
-                f"role: a party of a {self.kind} case is one of {', '.join(roles)}, not {role!r}"
+                Message(
+                    N_("role: a party of a {kind} case is one of {choices}, not {role!r}"),
+                    {"kind": self.kind, "choices": ", ".join(roles), "role": role},
+                )
             )
         for party in self._state.parties:
             if party.code == code:
-                raise Conflict(f"code: {code} is already a party ({party.role}) of {self.number}")
+                raise Conflict(
+                    Message(
+                        N_("code: {code} is already a party ({role}) of {number}"),
+                        {"code": code, "role": party.role, "number": self.number},
+                    )
+                )
         if len(self._state.parties) >= MAX_PARTIES:
-            raise Conflict(f"code: case {self.number} already has {MAX_PARTIES} parties")
+            raise Conflict(
+                Message(
+                    N_("code: case {number} already has {MAX_PARTIES} parties"),
+                    {"number": self.number, "MAX_PARTIES": MAX_PARTIES},
+                )
+            )
         self._party_added(code=code, party_kind=kind, role=role, actor=actor)
 
     @event(PartyAdded)
@@ -606,8 +684,13 @@ class Case(Aggregate):
                 and hearing.starts_at == starts_at
             ):
                 raise Conflict(
-                    f"starts_at: hearing {hearing.number} of {self.number} is already "
-                    f"scheduled at {starts_at:%Y-%m-%d %H:%M}"
+                    Message(
+                        N_(
+                            "starts_at: hearing {number} of {case} is already scheduled at "
+                            "{starts_at:%Y-%m-%d %H:%M}"
+                        ),
+                        {"number": hearing.number, "case": self.number, "starts_at": starts_at},
+                    )
                 )
 
     @event(HearingScheduled)
@@ -622,11 +705,16 @@ class Case(Aggregate):
         self._require_judge(actor, "reschedule hearing")
         current = self._hearing(hearing)
         if current.status != SCHEDULED:
-            raise Conflict(f"hearing: hearing {hearing} of {self.number} is {current.status}")
+            raise Conflict(
+                Message(
+                    N_("hearing: hearing {hearing} of {number} is {status}"),
+                    {"hearing": hearing, "number": self.number, "status": current.status},
+                )
+            )
         check_starts_at(starts_at, today)
         room = _text("room", room, MAX_ROOM_LENGTH)
         if (starts_at, room) == (current.starts_at, current.room):
-            raise InvalidCommand("starts_at: the hearing is already scheduled then and there")
+            raise InvalidCommand(N_("starts_at: the hearing is already scheduled then and there"))
         self._no_clash(starts_at, other_than=hearing)
         self._hearing_rescheduled(hearing=hearing, starts_at=starts_at, room=room, actor=actor)
 
@@ -644,7 +732,12 @@ class Case(Aggregate):
         self._require_judge(actor, "cancel hearing")
         current = self._hearing(hearing)
         if current.status != SCHEDULED:
-            raise Conflict(f"hearing: hearing {hearing} of {self.number} is {current.status}")
+            raise Conflict(
+                Message(
+                    N_("hearing: hearing {hearing} of {number} is {status}"),
+                    {"hearing": hearing, "number": self.number, "status": current.status},
+                )
+            )
         self._hearing_cancelled(
             hearing=hearing, reason=_text("reason", reason, MAX_TEXT_LENGTH), actor=actor
         )
@@ -663,14 +756,27 @@ class Case(Aggregate):
         self._require_judge(actor, "record judgment")
         allowed = JUDGMENT_KINDS.get(order.kind)
         if allowed is None:
-            raise InvalidCommand(f"kind: {order.kind!r} is not one of {', '.join(JUDGMENT_KINDS)}")
+            raise InvalidCommand(
+                Message(
+                    N_("kind: {kind!r} is not one of {choices}"),
+                    {"kind": order.kind, "choices": ", ".join(JUDGMENT_KINDS)},
+                )
+            )
         if self.kind not in allowed:
             raise InvalidCommand(
-                f"kind: a {order.kind} judgment is not given in a {self.kind} case"
+                Message(
+                    N_("kind: a {kind} judgment is not given in a {case_kind} case"),
+                    {"kind": order.kind, "case_kind": self.kind},
+                )
             )
         summary = _text("summary", order.summary, MAX_TEXT_LENGTH)
         if order.given_on > today:
-            raise InvalidCommand(f"given_on: {order.given_on:%Y-%m-%d} is in the future")
+            raise InvalidCommand(
+                Message(
+                    N_("given_on: {given_on:%Y-%m-%d} is in the future"),
+                    {"given_on": order.given_on},
+                )
+            )
         self._not_before_opening("given_on", order.given_on)
         company, cadastral, lifts = self._check_targets(order)
         number = len(self._state.judgments) + 1
@@ -694,8 +800,13 @@ class Case(Aggregate):
             debtors = [p for p in self._state.parties if p.role == "debtor"]
             if not any(p.code == code and p.kind == ORGANISATION for p in debtors):
                 raise InvalidCommand(
-                    f"company_code: an insolvency is declared against a company that is a "
-                    f"debtor party of {self.number} (by registry code); {code or 'none'} is not"
+                    Message(
+                        N_(
+                            "company_code: an insolvency is declared against a company that is a "
+                            "debtor party of {number} (by registry code); {code} is not"
+                        ),
+                        {"number": self.number, "code": code or "none"},
+                    )
                 )
             return code, "", 0
         if order.kind == SEIZURE_ORDER:
@@ -705,17 +816,34 @@ class Case(Aggregate):
             seizure = self._state.judgments.get(order.lifts)
             if seizure is None or seizure.kind != SEIZURE_ORDER:
                 raise InvalidCommand(
-                    f"lifts: name the seizure-order judgment of {self.number} that is lifted"
+                    Message(
+                        N_("lifts: name the seizure-order judgment of {number} that is lifted"),
+                        {"number": self.number},
+                    )
                 )
             if seizure.cadastral_code != cadastral:
                 raise InvalidCommand(
-                    f"cadastral_code: judgment {seizure.number} seized "
-                    f"{seizure.cadastral_code}, not {cadastral}"
+                    Message(
+                        N_(
+                            "cadastral_code: judgment {number} seized {cadastral_code}, not "
+                            "{cadastral}"
+                        ),
+                        {
+                            "number": seizure.number,
+                            "cadastral_code": seizure.cadastral_code,
+                            "cadastral": cadastral,
+                        },
+                    )
                 )
             if seizure.status != FINAL:
                 raise Conflict(
-                    f"lifts: the seizure order (judgment {seizure.number}) is not final; "
-                    "appeal it instead"
+                    Message(
+                        N_(
+                            "lifts: the seizure order (judgment {number}) is not final; appeal it "
+                            "instead"
+                        ),
+                        {"number": seizure.number},
+                    )
                 )
             for other in self._state.judgments.values():
                 if (
@@ -724,12 +852,18 @@ class Case(Aggregate):
                     and other.status != SET_ASIDE
                 ):
                     raise Conflict(
-                        f"lifts: judgment {other.number} already lifts judgment {seizure.number}"
+                        Message(
+                            N_("lifts: judgment {number} already lifts judgment {lifted}"),
+                            {"number": other.number, "lifted": seizure.number},
+                        )
                     )
             return "", cadastral, seizure.number
         if order.company_code or order.cadastral_code or order.lifts:
             raise InvalidCommand(
-                f"kind: a {order.kind} judgment names no company, land unit or seizure"
+                Message(
+                    N_("kind: a {kind} judgment names no company, land unit or seizure"),
+                    {"kind": order.kind},
+                )
             )
         return "", "", 0
 
@@ -765,18 +899,36 @@ class Case(Aggregate):
         current = self._judgment(judgment)
         if current.status == APPEALED:
             raise Conflict(
-                f"judgment: an appeal against judgment {judgment} of {self.number} is pending"
+                Message(
+                    N_("judgment: an appeal against judgment {judgment} of {number} is pending"),
+                    {"judgment": judgment, "number": self.number},
+                )
             )
         if current.status != APPEALABLE:
             raise Conflict(
-                f"judgment: judgment {judgment} of {self.number} is "
-                f"{current.status.replace('_', ' ')}"
+                Message(
+                    N_("judgment: judgment {judgment} of {number} is {status}"),
+                    {
+                        "judgment": judgment,
+                        "number": self.number,
+                        "status": current.status.replace("_", " "),
+                    },
+                )
             )
         if today <= current.appeal_deadline:
             raise Conflict(
-                f"judgment: the appeal deadline of judgment {judgment} runs until "
-                f"{current.appeal_deadline:%Y-%m-%d}; it can be declared final from "
-                f"{current.appeal_deadline + timedelta(days=1):%Y-%m-%d}"
+                Message(
+                    N_(
+                        "judgment: the appeal deadline of judgment {judgment} runs until "
+                        "{appeal_deadline:%Y-%m-%d}; it can be declared final from "
+                        "{final_from:%Y-%m-%d}"
+                    ),
+                    {
+                        "judgment": judgment,
+                        "appeal_deadline": current.appeal_deadline,
+                        "final_from": current.appeal_deadline + timedelta(days=1),
+                    },
+                )
             )
         self._become_final(current, today, DEADLINE_PASSED, actor)
 
@@ -829,26 +981,54 @@ class Case(Aggregate):
         self._require_open("file appeal")
         current = self._judgment(judgment)
         if not self.is_party(appellant):
-            raise NotAllowed(f"appellant: only a party of case {self.number} may appeal")
+            raise NotAllowed(
+                Message(
+                    N_("appellant: only a party of case {number} may appeal"),
+                    {"number": self.number},
+                )
+            )
         if current.status in (FINAL, SET_ASIDE):
             raise Conflict(
-                f"judgment: judgment {judgment} of {self.number} is "
-                f"{current.status.replace('_', ' ')}"
+                Message(
+                    N_("judgment: judgment {judgment} of {number} is {status}"),
+                    {
+                        "judgment": judgment,
+                        "number": self.number,
+                        "status": current.status.replace("_", " "),
+                    },
+                )
             )
         if today < current.given_on:
             raise InvalidCommand(
-                f"filed_on: judgment {judgment} was given only on {current.given_on}"
+                Message(
+                    N_("filed_on: judgment {judgment} was given only on {given_on}"),
+                    {"judgment": judgment, "given_on": current.given_on},
+                )
             )
         if today > current.appeal_deadline:
             raise Conflict(
-                f"judgment: the appeal deadline of judgment {judgment} of {self.number} "
-                f"ended on {current.appeal_deadline:%Y-%m-%d}"
+                Message(
+                    N_(
+                        "judgment: the appeal deadline of judgment {judgment} of {number} ended "
+                        "on {appeal_deadline:%Y-%m-%d}"
+                    ),
+                    {
+                        "judgment": judgment,
+                        "number": self.number,
+                        "appeal_deadline": current.appeal_deadline,
+                    },
+                )
             )
         for appeal in self._state.appeals.values():
             if appeal.judgment == judgment and appeal.appellant == appellant:
                 raise Conflict(
-                    f"judgment: {appellant} has already appealed judgment {judgment} "
-                    f"(appeal {appeal.number})"
+                    Message(
+                        N_(
+                            "judgment: {appellant} has already appealed judgment {judgment} "
+                            "(appeal {number})"
+                        ),
+                        {"appellant": appellant, "judgment": judgment, "number": appeal.number},
+                    )
                 )
         number = len(self._state.appeals) + 1
         self._appeal_filed(
@@ -879,18 +1059,34 @@ class Case(Aggregate):
         current = self._appeal(appeal)
         if actor == self.judge or actor == self._state.judgments[current.judgment].judge:
             raise NotAllowed(
-                f"decide appeal: the judge of case {self.number} may not decide an appeal "
-                "against their own judgment"
+                Message(
+                    N_(
+                        "decide appeal: the judge of case {number} may not decide an appeal "
+                        "against their own judgment"
+                    ),
+                    {"number": self.number},
+                )
             )
         if decision not in APPEAL_DECISIONS:
             raise InvalidCommand(
-                f"decision: {decision!r} is not one of {', '.join(APPEAL_DECISIONS)}"
+                Message(
+                    N_("decision: {decision!r} is not one of {choices}"),
+                    {"decision": decision, "choices": ", ".join(APPEAL_DECISIONS)},
+                )
             )
         if current.status != PENDING:
-            raise Conflict(f"appeal: appeal {appeal} of {self.number} is {current.status}")
+            raise Conflict(
+                Message(
+                    N_("appeal: appeal {appeal} of {number} is {status}"),
+                    {"appeal": appeal, "number": self.number, "status": current.status},
+                )
+            )
         if today < current.filed_on:
             raise InvalidCommand(
-                f"decided_on: appeal {appeal} was filed only on {current.filed_on}"
+                Message(
+                    N_("decided_on: appeal {appeal} was filed only on {filed_on}"),
+                    {"appeal": appeal, "filed_on": current.filed_on},
+                )
             )
         summary = _text("summary", summary, MAX_TEXT_LENGTH)
         self._appeal_decided(
@@ -942,7 +1138,10 @@ class Case(Aggregate):
         for judgment in self._state.judgments.values():
             if judgment.status not in (FINAL, SET_ASIDE):
                 raise Conflict(
-                    f"close case: judgment {judgment.number} of {self.number} is not final yet"
+                    Message(
+                        N_("close case: judgment {number} of {case} is not final yet"),
+                        {"number": judgment.number, "case": self.number},
+                    )
                 )
         later = [
             h.number
@@ -996,7 +1195,7 @@ class CovertAccess(Aggregate):
         case.check_covert_access(persons, registries, actor)
         wanted = {(person, registry) for person in persons for registry in registries}
         if wanted <= self.granted:
-            raise Conflict("persons: covert access to this data is already authorised")
+            raise Conflict(N_("persons: covert access to this data is already authorised"))
         self._authorised(
             number=self.number,
             persons=sorted(set(persons)),

@@ -97,7 +97,10 @@ def licensed_at(person: str, role: str, organisation: str) -> bool:
 def check_licence(person: str, role: str, organisation: str) -> None:
     if not licensed_at(person, role, organisation):
         raise NotLicensed(
-            f"{person} is not a licensed {role} of the health registry at {organisation}"
+            Message(
+                N_("{person} is not a licensed {role} of the health registry at {organisation}"),
+                {"person": person, "role": role, "organisation": organisation},
+            )
         )
 
 
@@ -107,10 +110,13 @@ def parse_signature(signature: bytes | str) -> bytes:
         try:
             signature = bytes.fromhex(signature)
         except ValueError:
-            raise InvalidCommand("signature: 128 hex digits (an Ed25519 signature)") from None
+            raise InvalidCommand(N_("signature: 128 hex digits (an Ed25519 signature)")) from None
     if len(signature) != SIGNATURE_LENGTH:
         raise InvalidCommand(
-            "signature: an entry needs the doctor's Ed25519 signature (64 bytes, 128 hex digits)"
+            N_(
+                "signature: an entry needs the doctor's Ed25519 signature (64 bytes, 128 hex "
+                "digits)"
+            )
         )
     return signature
 
@@ -288,7 +294,7 @@ class HealthRegistry(RegistryApplication):
         check_person(patient, "patient")
         check_person(representative, "representative")
         if representative == patient:
-            raise InvalidCommand("representative: a patient cannot represent themselves")
+            raise InvalidCommand(N_("representative: a patient cannot represent themselves"))
         subject = keystore.subject_of(representative)
         self._write(
             patient,
@@ -361,11 +367,21 @@ class HealthRegistry(RegistryApplication):
         check_licence(doctor, "doctor", provider)
         key = identity.current_public_key(doctor)
         if key is None:
-            raise InvalidEndorsement(f"doctor: the doctor {doctor} has no active e-ID key")
+            raise InvalidEndorsement(
+                Message(
+                    N_("doctor: the doctor {doctor} has no active e-ID key"), {"doctor": doctor}
+                )
+            )
         if not identity.verify_signature(doctor, message, signature):
             raise InvalidEndorsement(
-                f"signature: not the signature of doctor {doctor} (key {key_id_of(key)}) over "
-                "this entry: another key, other data, or the record changed since it was signed"
+                Message(
+                    N_(
+                        "signature: not the signature of doctor {doctor} (key {key_id}) "
+                        "over this entry: another key, other data, or the record changed since it "
+                        "was signed"
+                    ),
+                    {"doctor": doctor, "key_id": key_id_of(key)},
+                )
             )
         return key_id_of(key)
 
@@ -423,7 +439,7 @@ class HealthRegistry(RegistryApplication):
     @staticmethod
     def _unerased(record: HealthRecord) -> HealthRecord:
         if record.erased:  # before anything is sealed with the destroyed key
-            raise RecordErased("the patient's health record has been erased")
+            raise RecordErased(N_("the patient's health record has been erased"))
         return record
 
 

@@ -36,7 +36,7 @@ def _patient_of(record: PatientRecord, who: str) -> dict[str, Any]:
     """The patient's code behind an admin record (a tracked read), for erasure."""
     patient = patient_code_of(record, who, "erasure")
     if patient is None:
-        raise NotFound("the record's key is already destroyed")
+        raise NotFound(N_("the record's key is already destroyed"))
     return {"code": patient}
 
 

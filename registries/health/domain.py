@@ -27,7 +27,7 @@ from eventsourcing.domain import Aggregate, event
 
 from chain.encoding import canonical
 from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
-from registries.common.texts import N_
+from registries.common.texts import N_, Message
 
 ENCOUNTER = "encounter"
 PRESCRIPTION = "prescription"
@@ -73,7 +73,12 @@ def record_id(subject: str) -> UUID:
 def check_icd10(code: object, field: str = "diagnoses") -> str:
     """An ICD-10 code such as ``J45.0``: letter, two digits, optionally a dot and 1-4 more."""
     if not isinstance(code, str):
-        raise InvalidDiagnosisCode(f"{field}: an ICD-10 code is text such as {ICD10_FORM}")
+        raise InvalidDiagnosisCode(
+            Message(
+                N_("{field}: an ICD-10 code is text such as {ICD10_FORM}"),
+                {"field": field, "ICD10_FORM": ICD10_FORM},
+            )
+        )
     normal = code.strip().upper()
     if _ICD10.fullmatch(normal):
         return normal
@@ -85,26 +90,38 @@ def check_icd10(code: object, field: str = "diagnoses") -> str:
     else:
         reason = "the subcategory comes after a dot: one to four digits or letters"
     raise InvalidDiagnosisCode(
-        f"{field}: {shown!r} is not an ICD-10 code: {reason}, e.g. {ICD10_FORM}"
+        Message(
+            N_("{field}: {shown!r} is not an ICD-10 code: {reason}, e.g. {ICD10_FORM}"),
+            {"field": field, "shown": shown, "reason": reason, "ICD10_FORM": ICD10_FORM},
+        )
     )
 
 
 def check_text(text: object, field: str, *, required: bool = True) -> str:
     """Free text within :data:`MAX_TEXT` characters, surrounding spaces removed."""
     if not isinstance(text, str):
-        raise InvalidCommand(f"{field}: must be text")
+        raise InvalidCommand(Message(N_("{field}: must be text"), {"field": field}))
     text = text.strip()
     if required and not text:
-        raise InvalidCommand(f"{field}: must not be empty")
+        raise InvalidCommand(Message(N_("{field}: must not be empty"), {"field": field}))
     if len(text) > MAX_TEXT:
-        raise InvalidCommand(f"{field}: at most {MAX_TEXT} characters")
+        raise InvalidCommand(
+            Message(
+                N_("{field}: at most {MAX_TEXT} characters"), {"field": field, "MAX_TEXT": MAX_TEXT}
+            )
+        )
     return text
 
 
 def encounter_content(patient: str, summary: str, diagnoses: list[str]) -> dict[str, Any]:
     """The checked content of an encounter (what is sealed and signed)."""
     if not isinstance(diagnoses, list) or len(diagnoses) > MAX_DIAGNOSES:
-        raise InvalidCommand(f"diagnoses: a list of at most {MAX_DIAGNOSES} ICD-10 codes")
+        raise InvalidCommand(
+            Message(
+                N_("diagnoses: a list of at most {MAX_DIAGNOSES} ICD-10 codes"),
+                {"MAX_DIAGNOSES": MAX_DIAGNOSES},
+            )
+        )
     return {
         "patient": patient,
         "summary": check_text(summary, "summary"),
@@ -117,10 +134,13 @@ def prescription_content(
 ) -> dict[str, Any]:
     """The checked content of a prescription (what is sealed and signed)."""
     if expires_on < issued_on:
-        raise InvalidCommand("expires_on: a prescription cannot expire before it is issued")
+        raise InvalidCommand(N_("expires_on: a prescription cannot expire before it is issued"))
     if (expires_on - issued_on).days > MAX_VALIDITY_DAYS:
         raise InvalidCommand(
-            f"expires_on: a prescription is valid for at most {MAX_VALIDITY_DAYS} days"
+            Message(
+                N_("expires_on: a prescription is valid for at most {MAX_VALIDITY_DAYS} days"),
+                {"MAX_VALIDITY_DAYS": MAX_VALIDITY_DAYS},
+            )
         )
     return {
         "patient": patient,
@@ -292,7 +312,7 @@ class HealthRecord(Aggregate):
     def appoint_representative(self, subject: str, sealed: dict[str, str], actor: str) -> None:
         self._live()
         if subject in self.representatives:
-            raise Conflict("representative: already the patient's representative")
+            raise Conflict(N_("representative: already the patient's representative"))
         self._representative_appointed(subject, sealed, actor)
 
     @event(RepresentativeAppointed)
@@ -306,7 +326,7 @@ class HealthRecord(Aggregate):
     ) -> None:
         self._live()
         if subject not in self.representatives:
-            raise NotFound("representative: not the patient's representative")
+            raise NotFound(N_("representative: not the patient's representative"))
         self._representative_removed(subject, actor, sealed)
 
     @event(RepresentativeRemoved)
@@ -382,14 +402,26 @@ class HealthRecord(Aggregate):
         """Dispense a prescription once, on or before its expiry day."""
         self._live()
         if number not in self.prescriptions:
-            raise NotFound(f"prescription {number}: no such prescription in this record")
+            raise NotFound(
+                Message(
+                    N_("prescription {number}: no such prescription in this record"),
+                    {"number": number},
+                )
+            )
         expires_on, dispensed = self.prescriptions[number]
         if dispensed:
-            raise AlreadyDispensed(f"prescription {number}: already dispensed")
+            raise AlreadyDispensed(
+                Message(N_("prescription {number}: already dispensed"), {"number": number})
+            )
         if dispensed_on > expires_on:
             raise PrescriptionExpired(
-                f"prescription {number}: expired on {expires_on.isoformat()}; "
-                "ask the doctor for a new one"
+                Message(
+                    N_(
+                        "prescription {number}: expired on {expired_on}; ask the doctor "
+                        "for a new one"
+                    ),
+                    {"number": number, "expired_on": expires_on.isoformat()},
+                )
             )
         self._dispensed(number, pharmacy, pharmacist, dispensed_on, actor)
 
@@ -413,4 +445,4 @@ class HealthRecord(Aggregate):
 
     def _live(self) -> None:
         if self.erased:
-            raise RecordErased("the patient's health record has been erased")
+            raise RecordErased(N_("the patient's health record has been erased"))

@@ -79,7 +79,7 @@ def key_for(personal_code: str, actor: str, purpose: str) -> str:
             return key_id
     if key.wrapped is None:
         _audit(KeyAccess.REFUSED, key.key_id, actor, purpose)
-        raise DataErased("the person's health data has been erased: their key was destroyed")
+        raise DataErased(N_("the person's health data has been erased: their key was destroyed"))
     return str(key.key_id)
 
 
@@ -87,7 +87,7 @@ def _data_key(key_id: str, actor: str, purpose: str) -> AESGCM:
     key = PersonKey.objects.filter(key_id=key_id).first()
     if key is None or key.wrapped is None:
         _audit(KeyAccess.REFUSED, key_id, actor, purpose)
-        raise DataErased("the person's health data has been erased: their key was destroyed")
+        raise DataErased(N_("the person's health data has been erased: their key was destroyed"))
     wrapped = bytes(key.wrapped)
     _audit(KeyAccess.USE, key_id, actor, purpose)
     return AESGCM(_master().decrypt(wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:], key_id.encode()))
@@ -113,7 +113,7 @@ def open_sealed(sealed: dict[str, str], actor: str, purpose: str) -> dict[str, A
             bytes.fromhex(sealed["nonce"]), base64.b64decode(sealed["ciphertext"]), key_id.encode()
         )
     except InvalidTag:
-        raise DataErased("a sealed health value does not open with its key") from None
+        raise DataErased(N_("a sealed health value does not open with its key")) from None
     opened: dict[str, Any] = json.loads(plain)
     return opened
 

@@ -22,6 +22,7 @@ from typing import Any
 
 from chain.verify import EntryRow
 from registries.common.errors import NotFound, RegistryError
+from registries.common.texts import N_, Message
 from registries.health import keystore
 from registries.health.application import licensed_at
 from registries.health.domain import PRESCRIPTION, check_text
@@ -55,7 +56,7 @@ def patient_record(patient: str) -> PatientRecord:
     """The patient's record read model, or NotFound."""
     found = PatientRecord.objects.filter(subject=keystore.subject_of(patient)).first()
     if found is None:
-        raise NotFound(f"patient: no health record for {patient}")
+        raise NotFound(Message(N_("patient: no health record for {patient}"), {"patient": patient}))
     return found
 
 
@@ -110,8 +111,10 @@ def read_record(reader: Reader, patient: str) -> dict[str, Any]:
     if not (provider and licensed_at(reader.code, "doctor", provider)):
         _track(reader, patient, what, REFUSED, emergency=False)
         raise ReadRefused(
-            "only the patient, their representative or a doctor licensed at a provider "
-            "(name it with ?provider=) may read a health record"
+            N_(
+                "only the patient, their representative or a doctor licensed at a provider (name "
+                "it with ?provider=) may read a health record"
+            )
         )
     # A stated emergency is recorded and flagged as one even where consent would
     # have allowed the read: the reason is what the patient and ministry review.
@@ -123,9 +126,14 @@ def read_record(reader: Reader, patient: str) -> dict[str, Any]:
         return opened(record, patient, reader.code, emergency=emergency)
     _track(reader, patient, f"{what} (for provider {provider})", REFUSED, emergency=False)
     raise ReadRefused(
-        f"the patient has closed their record to provider {provider}; in an emergency, "
-        "state the reason with ?emergency_reason=... (always allowed, logged and reported "
-        "to the patient and the ministry)"
+        Message(
+            N_(
+                "the patient has closed their record to provider {provider}; in an emergency, "
+                "state the reason with ?emergency_reason=... (always allowed, logged and reported "
+                "to the patient and the ministry)"
+            ),
+            {"provider": provider},
+        )
     )
 
 
@@ -134,10 +142,10 @@ def read_prescriptions(reader: Reader, patient: str, today: date) -> list[dict[s
     record = patient_record(patient)
     if not has_role(reader.code, "health", "pharmacist"):
         _track(reader, patient, "prescriptions", REFUSED, emergency=False)
-        raise ReadRefused("only a licensed pharmacist may list a patient's prescriptions")
+        raise ReadRefused(N_("only a licensed pharmacist may list a patient's prescriptions"))
     _track(reader, patient, "prescriptions that can be dispensed", ALLOWED, emergency=False)
     if record.erased:
-        raise keystore.DataErased("the person's health data has been erased")
+        raise keystore.DataErased(N_("the person's health data has been erased"))
     purpose = f"pharmacist {reader.code}: {reader.purpose}"
     result = []
     for entry in record.entry_set.filter(
@@ -159,7 +167,7 @@ def read_prescriptions(reader: Reader, patient: str, today: date) -> list[dict[s
 
 def _content(entry: EntryRecord, actor: str, purpose: str) -> dict[str, Any]:
     if entry.sealed is None:
-        raise keystore.DataErased("the person's health data has been erased")
+        raise keystore.DataErased(N_("the person's health data has been erased"))
     content = keystore.open_sealed(entry.sealed, actor, purpose)
     content.pop("patient", None)
     content.pop("signature", None)
@@ -169,7 +177,7 @@ def _content(entry: EntryRecord, actor: str, purpose: str) -> dict[str, Any]:
 def opened(record: PatientRecord, patient: str, actor: str, *, emergency: bool) -> dict[str, Any]:
     """The record with its entries and representatives opened (every key use audited)."""
     if record.erased:
-        raise keystore.DataErased("the person's health data has been erased")
+        raise keystore.DataErased(N_("the person's health data has been erased"))
     purpose = f"read by {actor}" + (" (emergency)" if emergency else "")
     return {
         "patient": patient,

@@ -43,6 +43,7 @@ from eventsourcing.domain import Aggregate, event
 
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
 from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
+from registries.common.texts import N_, Message
 
 REGISTRIES = ("identity", "business", "property", "health", "court")
 ROLES = ("registrar", "judge", "investigator", "notary", "doctor", "pharmacist", "auditor")
@@ -141,7 +142,9 @@ def checked_personal_code(code: str, field: str = "personal_code") -> date:
     try:
         return validate_personal_code(code)
     except InvalidCodeError as error:
-        raise InvalidCommand(f"{field}: {error}") from None
+        raise InvalidCommand(
+            Message(N_("{field}: {error}"), {"field": field, "error": error})
+        ) from None
 
 
 def checked_registry_code(code: str, field: str = "registry_code") -> str:
@@ -149,7 +152,9 @@ def checked_registry_code(code: str, field: str = "registry_code") -> str:
     try:
         return validate_registry_code(code)
     except InvalidCodeError as error:
-        raise InvalidCommand(f"{field}: {error}") from None
+        raise InvalidCommand(
+            Message(N_("{field}: {error}"), {"field": field, "error": error})
+        ) from None
 
 
 def sex_of(code: str) -> str:
@@ -180,11 +185,15 @@ def key_id_of(public_key: bytes) -> str:
 def check_public_key(public_key: bytes, field: str = "public_key") -> bytes:
     """A raw 32-byte Ed25519 public key that decodes to a curve point."""
     if not isinstance(public_key, bytes) or len(public_key) != PUBLIC_KEY_LENGTH:
-        raise InvalidCommand(f"{field}: an Ed25519 public key is exactly 32 bytes")
+        raise InvalidCommand(
+            Message(N_("{field}: an Ed25519 public key is exactly 32 bytes"), {"field": field})
+        )
     try:
         Ed25519PublicKey.from_public_bytes(public_key)
     except ValueError:
-        raise InvalidCommand(f"{field}: not a valid Ed25519 public key") from None
+        raise InvalidCommand(
+            Message(N_("{field}: not a valid Ed25519 public key"), {"field": field})
+        ) from None
     return public_key
 
 
@@ -197,13 +206,23 @@ def check_name(name: str, field: str, max_length: int = MAX_NAME_LENGTH) -> str:
     """A person's name: letters, spaces, hyphens and apostrophes; 1-100 characters."""
     name = " ".join(name.split())
     if not name:
-        raise InvalidCommand(f"{field}: must not be empty")
+        raise InvalidCommand(Message(N_("{field}: must not be empty"), {"field": field}))
     if len(name) > max_length:
-        raise InvalidCommand(f"{field}: at most {max_length} characters")
+        raise InvalidCommand(
+            Message(
+                N_("{field}: at most {max_length} characters"),
+                {"field": field, "max_length": max_length},
+            )
+        )
     if not all(ch.isalpha() or ch in _NAME_PUNCTUATION for ch in name):
-        raise InvalidCommand(f"{field}: may contain only letters, spaces, hyphens and apostrophes")
+        raise InvalidCommand(
+            Message(
+                N_("{field}: may contain only letters, spaces, hyphens and apostrophes"),
+                {"field": field},
+            )
+        )
     if not any(ch.isalpha() for ch in name):
-        raise InvalidCommand(f"{field}: must contain letters")
+        raise InvalidCommand(Message(N_("{field}: must contain letters"), {"field": field}))
     return name
 
 
@@ -211,16 +230,26 @@ def check_organisation_name(name: str) -> str:
     """An organisation's name: a non-empty line of at most 200 characters."""
     name = " ".join(name.split())
     if not name:
-        raise InvalidCommand("name: must not be empty")
+        raise InvalidCommand(N_("name: must not be empty"))
     if len(name) > MAX_ORGANISATION_NAME_LENGTH:
-        raise InvalidCommand(f"name: at most {MAX_ORGANISATION_NAME_LENGTH} characters")
+        raise InvalidCommand(
+            Message(
+                N_("name: at most {MAX_ORGANISATION_NAME_LENGTH} characters"),
+                {"MAX_ORGANISATION_NAME_LENGTH": MAX_ORGANISATION_NAME_LENGTH},
+            )
+        )
     return name
 
 
 def check_kind(kind: str) -> str:
     """One of :data:`ORGANISATION_KINDS`."""
     if kind not in ORGANISATION_KINDS:
-        raise InvalidCommand(f"kind: {kind!r} is not one of {', '.join(ORGANISATION_KINDS)}")
+        raise InvalidCommand(
+            Message(
+                N_("kind: {kind!r} is not one of {choices}"),
+                {"kind": kind, "choices": ", ".join(ORGANISATION_KINDS)},
+            )
+        )
     return kind
 
 
@@ -232,13 +261,26 @@ def article(word: str) -> str:
 def check_role(registry: str, role: str) -> None:
     """The role exists, the registry exists and the role acts in that registry."""
     if registry not in REGISTRIES:
-        raise InvalidCommand(f"registry: {registry!r} is not one of {', '.join(REGISTRIES)}")
+        raise InvalidCommand(
+            Message(
+                N_("registry: {registry!r} is not one of {choices}"),
+                {"registry": registry, "choices": ", ".join(REGISTRIES)},
+            )
+        )
     if role not in ROLES:
-        raise InvalidCommand(f"role: {role!r} is not one of {', '.join(ROLES)}")
+        raise InvalidCommand(
+            Message(
+                N_("role: {role!r} is not one of {choices}"),
+                {"role": role, "choices": ", ".join(ROLES)},
+            )
+        )
     if registry not in ROLE_REGISTRIES[role]:
         allowed = " or ".join(sorted(ROLE_REGISTRIES[role]))
         raise InvalidCommand(
-            f"role: {article(role)} acts in the {allowed} registry, not in the {registry} registry"
+            Message(
+                N_("role: {role} acts in the {allowed} registry, not in the {registry} registry"),
+                {"role": article(role), "allowed": allowed, "registry": registry},
+            )
         )
 
 
@@ -248,8 +290,17 @@ def check_role_organisation(role: str, organisation_code: str, kind: str) -> Non
     if allowed is not None and kind not in allowed:
         kinds = " or ".join(ORGANISATION_KINDS[k] for k in sorted(allowed))
         raise InvalidCommand(
-            f"organisation_code: {article(role)} works for a {kinds}; "
-            f"{organisation_code} is a {ORGANISATION_KINDS.get(kind, kind)}"
+            Message(
+                N_(
+                    "organisation_code: {role} works for a {kinds}; {organisation_code} is a {kind}"
+                ),
+                {
+                    "role": article(role),
+                    "kinds": kinds,
+                    "organisation_code": organisation_code,
+                    "kind": ORGANISATION_KINDS.get(kind, kind),
+                },
+            )
         )
 
 
@@ -257,11 +308,18 @@ def check_title(title: str) -> str:
     """A representative's title (such as "chief executive"): one line of 1-100 characters."""
     title = " ".join(title.split())
     if not title:
-        raise InvalidCommand("title: say in which capacity the person represents the organisation")
+        raise InvalidCommand(
+            N_("title: say in which capacity the person represents the organisation")
+        )
     if len(title) > MAX_TITLE_LENGTH:
-        raise InvalidCommand(f"title: at most {MAX_TITLE_LENGTH} characters")
+        raise InvalidCommand(
+            Message(
+                N_("title: at most {MAX_TITLE_LENGTH} characters"),
+                {"MAX_TITLE_LENGTH": MAX_TITLE_LENGTH},
+            )
+        )
     if not any(ch.isalpha() for ch in title):
-        raise InvalidCommand("title: must contain letters")
+        raise InvalidCommand(N_("title: must contain letters"))
     return title
 
 
@@ -269,8 +327,16 @@ def check_represented_kind(organisation_code: str, kind: str) -> None:
     """Representatives are recorded here only for organisations that are not companies."""
     if kind in BOARD_REPRESENTED_KINDS:
         raise InvalidCommand(
-            f"organisation_code: {organisation_code} is a {ORGANISATION_KINDS[kind]}; a company is "
-            "represented by its management board in the business registry"
+            Message(
+                N_(
+                    "organisation_code: {organisation_code} is a {kind}; a "
+                    "company is represented by its management board in the business registry"
+                ),
+                {
+                    "organisation_code": organisation_code,
+                    "kind": ORGANISATION_KINDS[kind],
+                },
+            )
         )
 
 
@@ -343,7 +409,13 @@ class Person(Aggregate):
         born = checked_personal_code(personal_code)
         if born > today:
             raise InvalidCommand(
-                f"personal_code: personal code {personal_code}: birth date {born} is in the future"
+                Message(
+                    N_(
+                        "personal_code: personal code {personal_code}: birth date {born} is in "
+                        "the future"
+                    ),
+                    {"personal_code": personal_code, "born": born},
+                )
             )
         return cls(
             personal_code=personal_code,
@@ -364,7 +436,12 @@ class Person(Aggregate):
 
     def _require_alive(self, what: str) -> None:
         if not self.alive:
-            raise Conflict(f"{what}: person {self.personal_code} died on {self.died_on}")
+            raise Conflict(
+                Message(
+                    N_("{what}: person {personal_code} died on {died_on}"),
+                    {"what": what, "personal_code": self.personal_code, "died_on": self.died_on},
+                )
+            )
 
     # Names and death.
 
@@ -383,7 +460,7 @@ class Person(Aggregate):
         first_name = check_name(first_name, "first_name")
         last_name = check_name(last_name, "last_name")
         if (first_name, last_name) == (self.first_name, self.last_name):
-            raise InvalidCommand("first_name: the new names are the same as the current ones")
+            raise InvalidCommand(N_("first_name: the new names are the same as the current ones"))
         self._name_changed(first_name=first_name, last_name=last_name, actor=actor)
 
     @event(NameChanged)
@@ -394,11 +471,23 @@ class Person(Aggregate):
     def record_death(self, died_on: date, actor: str, today: date) -> None:
         """Record the person's death: appointments end, the active key expires."""
         if not self.alive:
-            raise Conflict(f"record death: the death of {self.personal_code} is already recorded")
+            raise Conflict(
+                Message(
+                    N_("record death: the death of {personal_code} is already recorded"),
+                    {"personal_code": self.personal_code},
+                )
+            )
         if died_on < self.born:
-            raise InvalidCommand(f"died_on: {died_on} is before the birth date {self.born}")
+            raise InvalidCommand(
+                Message(
+                    N_("died_on: {died_on} is before the birth date {born}"),
+                    {"died_on": died_on, "born": self.born},
+                )
+            )
         if died_on > today:
-            raise InvalidCommand(f"died_on: {died_on} is in the future")
+            raise InvalidCommand(
+                Message(N_("died_on: {died_on} is in the future"), {"died_on": died_on})
+            )
         self._death_recorded(died_on=died_on, actor=actor)
 
     @event(DeathRecorded)
@@ -433,7 +522,12 @@ class Person(Aggregate):
     def _check_new_key(self, public_key: bytes) -> str:
         key_id = key_id_of(check_public_key(public_key))
         if key_id in self.keys:
-            raise Conflict(f"public_key: key {key_id} is already in this person's key history")
+            raise Conflict(
+                Message(
+                    N_("public_key: key {key_id} is already in this person's key history"),
+                    {"key_id": key_id},
+                )
+            )
         return key_id
 
     def register_key(self, public_key: bytes, actor: str) -> str:
@@ -442,8 +536,13 @@ class Person(Aggregate):
         active = self.active_key
         if active is not None:
             raise Conflict(
-                f"register key: person {self.personal_code} already has the active key "
-                f"{active.key_id}; rotate it instead"
+                Message(
+                    N_(
+                        "register key: person {personal_code} already has the active key "
+                        "{key_id}; rotate it instead"
+                    ),
+                    {"personal_code": self.personal_code, "key_id": active.key_id},
+                )
             )
         key_id = self._check_new_key(public_key)
         self._key_registered(key_id=key_id, public_key=public_key.hex(), actor=actor)
@@ -459,7 +558,12 @@ class Person(Aggregate):
         active = self.active_key
         if active is None:
             raise Conflict(
-                f"rotate key: person {self.personal_code} has no active key; register one instead"
+                Message(
+                    N_(
+                        "rotate key: person {personal_code} has no active key; register one instead"
+                    ),
+                    {"personal_code": self.personal_code},
+                )
             )
         key_id = self._check_new_key(new_key)
         self._key_rotated(
@@ -477,14 +581,26 @@ class Person(Aggregate):
         """Withdraw a key (lost, stolen, compromised): nothing verifies against it any more."""
         key = self.keys.get(key_id)
         if key is None:
-            raise NotFound(f"person {self.personal_code} has no key {key_id}")
+            raise NotFound(
+                Message(
+                    N_("person {personal_code} has no key {key_id}"),
+                    {"personal_code": self.personal_code, "key_id": key_id},
+                )
+            )
         if key.status == REVOKED:
-            raise Conflict(f"revoke key: key {key_id} is already revoked")
+            raise Conflict(
+                Message(N_("revoke key: key {key_id} is already revoked"), {"key_id": key_id})
+            )
         reason = " ".join(reason.split())
         if not reason:
-            raise InvalidCommand("reason: say why the key is revoked")
+            raise InvalidCommand(N_("reason: say why the key is revoked"))
         if len(reason) > MAX_REASON_LENGTH:
-            raise InvalidCommand(f"reason: at most {MAX_REASON_LENGTH} characters")
+            raise InvalidCommand(
+                Message(
+                    N_("reason: at most {MAX_REASON_LENGTH} characters"),
+                    {"MAX_REASON_LENGTH": MAX_REASON_LENGTH},
+                )
+            )
         self._key_revoked(key_id=key_id, reason=reason, actor=actor)
 
     @event(KeyRevoked)
@@ -541,17 +657,33 @@ class Person(Aggregate):
         appointment = Appointment(registry, role, organisation_code)
         if not self.alive:
             raise Conflict(
-                f"appoint: person {self.personal_code} died on {self.died_on} "
-                "and cannot be appointed"
+                Message(
+                    N_("appoint: person {personal_code} died on {died_on} and cannot be appointed"),
+                    {"personal_code": self.personal_code, "died_on": self.died_on},
+                )
             )
         if appointment in self.appointments:
             raise Conflict(
-                f"appoint: person {self.personal_code} is already {appointment.describe()}"
+                Message(
+                    N_("appoint: person {personal_code} is already {appointment}"),
+                    {
+                        "personal_code": self.personal_code,
+                        "appointment": appointment.describe(),
+                    },
+                )
             )
         if appointment in self.proposals:
             raise Conflict(
-                f"appoint: person {self.personal_code} is already proposed as "
-                f"{appointment.describe()}; a second identity registrar confirms it"
+                Message(
+                    N_(
+                        "appoint: person {personal_code} is already proposed as "
+                        "{appointment}; a second identity registrar confirms it"
+                    ),
+                    {
+                        "personal_code": self.personal_code,
+                        "appointment": appointment.describe(),
+                    },
+                )
             )
         appoint = self._proposed if needs_confirmation(registry, role) else self._appointed
         appoint(registry=registry, role=role, organisation_code=organisation_code, actor=actor)
@@ -582,14 +714,27 @@ class Person(Aggregate):
         proposed_by = self.proposals.get(appointment)
         if proposed_by is None:
             raise NotFound(
-                f"no proposed appointment of person {self.personal_code} as "
-                f"{appointment.describe()} awaits confirmation"
+                Message(
+                    N_(
+                        "no proposed appointment of person {personal_code} as "
+                        "{appointment} awaits confirmation"
+                    ),
+                    {
+                        "personal_code": self.personal_code,
+                        "appointment": appointment.describe(),
+                    },
+                )
             )
         self._require_alive("confirm appointment")
         if actor == proposed_by:
             raise FourEyes(
-                f"four eyes: {actor} proposed this appointment; a different identity "
-                "registrar must confirm it"
+                Message(
+                    N_(
+                        "four eyes: {actor} proposed this appointment; a different identity "
+                        "registrar must confirm it"
+                    ),
+                    {"actor": actor},
+                )
             )
         self._appointed(
             registry=registry, role=role, organisation_code=organisation_code, actor=actor
@@ -600,7 +745,15 @@ class Person(Aggregate):
         check_role(registry, role)
         appointment = Appointment(registry, role, organisation_code)
         if appointment not in self.appointments and appointment not in self.proposals:
-            raise NotFound(f"person {self.personal_code} is not {appointment.describe()}")
+            raise NotFound(
+                Message(
+                    N_("person {personal_code} is not {appointment}"),
+                    {
+                        "personal_code": self.personal_code,
+                        "appointment": appointment.describe(),
+                    },
+                )
+            )
         self._dismissed(
             registry=registry, role=role, organisation_code=organisation_code, actor=actor
         )
@@ -632,12 +785,24 @@ class Person(Aggregate):
         self._not_self(actor)
         if not self.alive:
             raise Conflict(
-                f"appoint representative: person {self.personal_code} died on {self.died_on}"
+                Message(
+                    N_("appoint representative: person {personal_code} died on {died_on}"),
+                    {"personal_code": self.personal_code, "died_on": self.died_on},
+                )
             )
         if organisation_code in self.representations:
             raise Conflict(
-                f"appoint representative: person {self.personal_code} already represents "
-                f"{organisation_code} (as {self.representations[organisation_code]})"
+                Message(
+                    N_(
+                        "appoint representative: person {personal_code} already represents "
+                        "{organisation_code} (as {title})"
+                    ),
+                    {
+                        "personal_code": self.personal_code,
+                        "organisation_code": organisation_code,
+                        "title": self.representations[organisation_code],
+                    },
+                )
             )
         self._representative_appointed(
             organisation_code=organisation_code, title=title, actor=actor
@@ -652,7 +817,10 @@ class Person(Aggregate):
         checked_registry_code(organisation_code, "organisation_code")
         if organisation_code not in self.representations:
             raise NotFound(
-                f"person {self.personal_code} is not a representative of {organisation_code}"
+                Message(
+                    N_("person {personal_code} is not a representative of {organisation_code}"),
+                    {"personal_code": self.personal_code, "organisation_code": organisation_code},
+                )
             )
         self._representative_removed(organisation_code=organisation_code, actor=actor)
 

@@ -277,7 +277,9 @@ def require_person(code: object, field: str, *, alive: bool = False) -> str:
     deceased person. Every registry checks the people its commands name here.
     """
     if not isinstance(code, str):
-        raise InvalidCommand(f"{field}: a personal code is text of 11 digits")
+        raise InvalidCommand(
+            Message(N_("{field}: a personal code is text of 11 digits"), {"field": field})
+        )
     try:
         validate_personal_code(code)
     except InvalidCodeError as error:
@@ -311,7 +313,9 @@ def require_organisation(code: object, field: str, kind: str | None = None) -> s
     (:func:`register_organisations`: the business registry's companies).
     """
     if not isinstance(code, str):
-        raise InvalidCommand(f"{field}: a registry code is text of 8 digits")
+        raise InvalidCommand(
+            Message(N_("{field}: a registry code is text of 8 digits"), {"field": field})
+        )
     try:
         validate_registry_code(code)
     except InvalidCodeError as error:

@@ -83,7 +83,7 @@ KEY_ID_PARAMETER = OpenApiParameter(
 class KeyHolderOrRegistrar(BasePermission):
     """The citizen on their own keys, or an identity registrar (or superuser)."""
 
-    message = "only the key holder or a registrar of the identity registry may do this"
+    message = N_("only the key holder or a registrar of the identity registry may do this")
 
     def has_permission(self, request: Request, view: Any) -> bool:
         user = request.user

@@ -26,6 +26,7 @@ from django.conf import settings
 from registries.common.application import Ref, RegistryApplication
 from registries.common.codes import ORGANISATION, PERSON, party_kind
 from registries.common.errors import InvalidCommand, NotFound
+from registries.common.texts import N_, Message
 from registries.identity import services as identity
 from registries.identity.models import OrganisationRecord
 from registries.money.domain import (
@@ -63,7 +64,12 @@ def check_bank(registry_code: str, field: str = "bank", kind: str = BANK) -> str
     found = organisation_kind(registry_code)
     if found != kind:
         what = "the central bank" if kind == CENTRAL_BANK else "a bank"
-        raise InvalidCommand(f"{field}: {registry_code} is not {what} in the identity registry")
+        raise InvalidCommand(
+            Message(
+                N_("{field}: {registry_code} is not {what} in the identity registry"),
+                {"field": field, "registry_code": registry_code, "what": what},
+            )
+        )
     return registry_code
 
 
@@ -82,9 +88,11 @@ class MoneyRegistry(RegistryApplication):
     def act_message(self, act: str, act_id: str, wallet: str, amount_cents: int) -> bytes:
         """The canonical bytes the supernodes certify for this act on this chain."""
         if act not in ACTS:
-            raise InvalidCommand(f"act: {act!r} is not issue or redeem")
+            raise InvalidCommand(Message(N_("act: {act!r} is not issue or redeem"), {"act": act}))
         if not isinstance(act_id, str) or not 1 <= len(act_id) <= 64:
-            raise InvalidCommand("act_id: the central bank's reference of the act, 1-64 characters")
+            raise InvalidCommand(
+                N_("act_id: the central bank's reference of the act, 1-64 characters")
+            )
         party_kind(wallet, "wallet")
         return act_message(
             act=act,
@@ -138,13 +146,27 @@ class MoneyRegistry(RegistryApplication):
         check_bank(bank)
         kind = party_kind(holder, "holder")
         if kind == PERSON and not identity.person_alive(holder):
-            raise NotFound(f"holder: no living person {holder} in the identity registry")
+            raise NotFound(
+                Message(
+                    N_("holder: no living person {holder} in the identity registry"),
+                    {"holder": holder},
+                )
+            )
         if kind == ORGANISATION and holder != bank and organisation_kind(holder) is None:
-            raise NotFound(f"holder: no organisation {holder} in the identity registry")
+            raise NotFound(
+                Message(
+                    N_("holder: no organisation {holder} in the identity registry"),
+                    {"holder": holder},
+                )
+            )
         if holder != bank:
             bank_wallet = self.find(Wallet, wallet_id(bank))
             if bank_wallet is None or not bank_wallet.open:
-                raise InvalidCommand(f"bank: open the wallet of the bank {bank} itself first")
+                raise InvalidCommand(
+                    Message(
+                        N_("bank: open the wallet of the bank {bank} itself first"), {"bank": bank}
+                    )
+                )
         existing = self.find(Wallet, wallet_id(holder))
         if existing is None:
             wallet = Wallet.open_for(holder=holder, bank=bank, actor=actor)
@@ -168,7 +190,12 @@ class MoneyRegistry(RegistryApplication):
     @staticmethod
     def _served(wallet: Wallet, bank: str) -> Wallet:
         if wallet.bank != bank:
-            raise NotFound(f"holder: no wallet of {wallet.holder} at the bank {bank}")
+            raise NotFound(
+                Message(
+                    N_("holder: no wallet of {holder} at the bank {bank}"),
+                    {"holder": wallet.holder, "bank": bank},
+                )
+            )
         return wallet
 
     # Payments.

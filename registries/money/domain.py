@@ -48,6 +48,7 @@ from registries.common.codes import (
     party_kind,
 )
 from registries.common.errors import Conflict, InvalidCommand
+from registries.common.texts import N_, Message
 
 MAX_CENTS = 10**15
 """The largest amount of one payment or act (ten trillion euros)."""
@@ -103,18 +104,26 @@ class ActNotCertified(InvalidCommand):
 def check_cents(amount: int, field: str = "amount_cents") -> int:
     """An amount of whole cents, at least 1 and at most :data:`MAX_CENTS`."""
     if isinstance(amount, bool) or not isinstance(amount, int):
-        raise InvalidCommand(f"{field}: an amount is a whole number of cents")
+        raise InvalidCommand(
+            Message(N_("{field}: an amount is a whole number of cents"), {"field": field})
+        )
     if amount < 1:
-        raise InvalidCommand(f"{field}: an amount is at least 1 cent")
+        raise InvalidCommand(Message(N_("{field}: an amount is at least 1 cent"), {"field": field}))
     if amount > MAX_CENTS:
-        raise InvalidCommand(f"{field}: at most {MAX_CENTS} cents")
+        raise InvalidCommand(
+            Message(
+                N_("{field}: at most {MAX_CENTS} cents"), {"field": field, "MAX_CENTS": MAX_CENTS}
+            )
+        )
     return amount
 
 
 def check_payment_id(payment_id: str, field: str = "payment_id") -> str:
     """A payment id of the payer's choosing: 8-64 of ``A-Z a-z 0-9 _ -``."""
     if not isinstance(payment_id, str) or not _PAYMENT_ID.fullmatch(payment_id):
-        raise InvalidCommand(f"{field}: 8 to 64 of the characters A-Z a-z 0-9 _ -")
+        raise InvalidCommand(
+            Message(N_("{field}: 8 to 64 of the characters A-Z a-z 0-9 _ -"), {"field": field})
+        )
     return payment_id
 
 
@@ -181,7 +190,12 @@ class Supply(Aggregate):
     def check_new_act(self, act_id: str) -> None:
         """Refuse an act id recorded before (a certificate is spent once)."""
         if act_id in self.acts:
-            raise Conflict(f"act_id: the act {act_id} was recorded at version {self.acts[act_id]}")
+            raise Conflict(
+                Message(
+                    N_("act_id: the act {act_id} was recorded at version {version}"),
+                    {"act_id": act_id, "version": self.acts[act_id]},
+                )
+            )
 
     @event(Issued)
     def _issued(
@@ -233,8 +247,17 @@ class Supply(Aggregate):
         else:
             if target.balance_cents < amount_cents:
                 raise InsufficientFunds(
-                    f"amount_cents: the wallet of {target.holder} holds "
-                    f"{target.balance_cents} cents, less than {amount_cents}"
+                    Message(
+                        N_(
+                            "amount_cents: the wallet of {holder} holds {balance_cents} cents, "
+                            "less than {amount_cents}"
+                        ),
+                        {
+                            "holder": target.holder,
+                            "balance_cents": target.balance_cents,
+                            "amount_cents": amount_cents,
+                        },
+                    )
                 )
             self._redeemed(act_id, target.holder, amount_cents, height, certificate, actor)
             target._redeemed(act_id, amount_cents)
@@ -304,7 +327,12 @@ class Wallet(Aggregate):
     def check_open(self, field: str) -> None:
         """Refuse a command on a closed wallet."""
         if not self.open:
-            raise WalletClosed(f"{field}: the wallet of {self.holder} is closed")
+            raise WalletClosed(
+                Message(
+                    N_("{field}: the wallet of {holder} is closed"),
+                    {"field": field, "holder": self.holder},
+                )
+            )
 
     # Opening, closing, the linked bank.
 
@@ -320,9 +348,13 @@ class Wallet(Aggregate):
         self.check_open("holder")
         if self.balance_cents or self.at_bank_cents:
             raise Conflict(
-                f"holder: the wallet holds {self.balance_cents} cents and "
-                f"{self.at_bank_cents} cents are held at the bank; "
-                "a wallet is closed only at zero"
+                Message(
+                    N_(
+                        "holder: the wallet holds {balance_cents} cents and {at_bank_cents} cents "
+                        "are held at the bank; a wallet is closed only at zero"
+                    ),
+                    {"balance_cents": self.balance_cents, "at_bank_cents": self.at_bank_cents},
+                )
             )
         self._closed(actor)
 
@@ -338,7 +370,12 @@ class Wallet(Aggregate):
     def reopen(self, bank: str, actor: str) -> None:
         """Open a closed wallet again (at this bank); an open wallet is refused."""
         if self.open:
-            raise Conflict(f"holder: {self.holder} already has an open wallet at {self.bank}")
+            raise Conflict(
+                Message(
+                    N_("holder: {holder} already has an open wallet at {bank}"),
+                    {"holder": self.holder, "bank": self.bank},
+                )
+            )
         self._reopened(bank, actor)
 
     class LinkedBankSet(Aggregate.Event):
@@ -357,8 +394,13 @@ class Wallet(Aggregate):
             return
         if self.at_bank_cents:
             raise Conflict(
-                f"bank: {self.at_bank_cents} cents of {self.holder} are held at {self.bank}; "
-                "the linked bank changes only when nothing is held there"
+                Message(
+                    N_(
+                        "bank: {at_bank_cents} cents of {holder} are held at {bank}; the linked "
+                        "bank changes only when nothing is held there"
+                    ),
+                    {"at_bank_cents": self.at_bank_cents, "holder": self.holder, "bank": self.bank},
+                )
             )
         self._linked_bank_set(bank, actor)
 
@@ -470,12 +512,22 @@ def settle(
         payee_code, cents, version = repeated
         if (payee_code, cents) != (payment.payee, amount):
             raise PaymentIdTaken(
-                f"payment_id: {payment.payment_id} is the payment of {cents} cents to "
-                f"{payee_code} recorded at version {version}; choose a new id"
+                Message(
+                    N_(
+                        "payment_id: {payment_id} is the payment of {cents} cents to {payee_code} "
+                        "recorded at version {version}; choose a new id"
+                    ),
+                    {
+                        "payment_id": payment.payment_id,
+                        "cents": cents,
+                        "payee_code": payee_code,
+                        "version": version,
+                    },
+                )
             )
         return Settled(payment.payment_id, payer.holder, payee_code, cents, 0, 0, repeated=True)
     if payment.payee == payment.payer:
-        raise InvalidCommand("payee: a wallet does not pay itself")
+        raise InvalidCommand(N_("payee: a wallet does not pay itself"))
     party_kind(payment.payee, "payee")
     payee = wallet_of(payment.payee)
     payer.check_open("payer")
@@ -487,8 +539,18 @@ def settle(
         bank = wallet_of(payer.bank) if payer.is_person and payer.at_bank_cents >= short else None
         if bank is None or not bank.open or bank.balance_cents < short:
             raise InsufficientFunds(
-                f"amount_cents: the wallet of {payer.holder} holds {payer.balance_cents} cents "
-                f"(and {payer.at_bank_cents} cents at its bank), less than {amount}"
+                Message(
+                    N_(
+                        "amount_cents: the wallet of {holder} holds {balance_cents} cents (and "
+                        "{at_bank_cents} cents at its bank), less than {amount}"
+                    ),
+                    {
+                        "holder": payer.holder,
+                        "balance_cents": payer.balance_cents,
+                        "at_bank_cents": payer.at_bank_cents,
+                        "amount": amount,
+                    },
+                )
             )
         bank._top_up_sent(payment.payment_id, payer.holder, short)
         payer._topped_up(payment.payment_id, bank.holder, short)

@@ -12,6 +12,7 @@ from __future__ import annotations
 from registries.common.codes import InvalidCodeError, validate_registry_code
 from registries.common.errors import RegistryError
 from registries.common.projections import catch_up
+from registries.common.texts import N_, Message
 from registries.identity.models import OrganisationRecord, RepresentativeRecord
 from registries.identity.projections import PROJECTIONS as IDENTITY_PROJECTIONS
 from registries.money.application import BANK, CENTRAL_BANK
@@ -68,5 +69,5 @@ def official_of(actor: str, kind: str) -> str:
     found = acting_for(actor, kind)
     if found is None:
         what = "the central bank" if kind == CENTRAL_BANK else "a bank"
-        raise NotAnOfficial(f"only an official of {what} may do this")
+        raise NotAnOfficial(Message(N_("only an official of {what} may do this"), {"what": what}))
     return found

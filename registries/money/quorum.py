@@ -32,6 +32,7 @@ from chain.certificates import Signature, count_certificate, quorum_at
 from chain.encoding import vote_message
 from chain.keys import NodeKey
 from chain.memberlog import MemberLog
+from registries.common.texts import N_, Message
 from registries.money.domain import ActNotCertified
 
 SUPERNODE = "supernode"
@@ -114,8 +115,13 @@ def verify(message: bytes, certificate: Certificate) -> None:
     current = log.keys_at(SUPERNODE, height)
     if log.keys_at(SUPERNODE, certificate.height) != current:
         raise ActNotCertified(
-            f"certificate: signed by the supernodes of height {certificate.height}; "
-            f"collect it again from the supernodes of height {height}"
+            Message(
+                N_(
+                    "certificate: signed by the supernodes of height {height}; collect it again "
+                    "from the supernodes of height {current}"
+                ),
+                {"height": certificate.height, "current": height},
+            )
         )
     digest = act_digest(message)
     tally = count_certificate(
@@ -127,8 +133,12 @@ def verify(message: bytes, certificate: Certificate) -> None:
     needed = quorum_at(current)
     if len(tally.signers) < needed:
         raise ActNotCertified(
-            f"certificate: {len(tally.signers)} valid supernode signatures of the {needed} "
-            "a quorum needs"
+            Message(
+                N_(
+                    "certificate: {count} valid supernode signatures of the {needed} a quorum needs"
+                ),
+                {"count": len(tally.signers), "needed": needed},
+            )
         )
 
 
@@ -145,5 +155,5 @@ def _signatures(votes: Sequence[Mapping[str, Any]]) -> list[Signature]:
         ]
     except (KeyError, TypeError, ValueError):
         raise ActNotCertified(
-            "certificate: each vote has a signer, a hex key_id, a round and a hex signature"
+            N_("certificate: each vote has a signer, a hex key_id, a round and a hex signature")
         ) from None

@@ -349,7 +349,7 @@ class TransferApplicationRecordAdmin(CommandAdmin):
                 lambda app: app.endorse_application(code, number, notary, signature, notary),
             )
         except RegistryError as error:
-            messages.error(request, str(error) or error.title)
+            messages.error(request, error.translated(gettext))
             return HttpResponseRedirect(
                 reverse("admin:property_transferapplicationrecord_change", args=[record.pk])
             )

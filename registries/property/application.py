@@ -142,9 +142,13 @@ class PropertyRegistry(RegistryApplication):
         """The canonical bytes the notary signs for ``transfer`` on this registry's chain."""
         code = validate_cadastral_code(cadastral_code)
         if isinstance(transfer.unit_version, bool) or not isinstance(transfer.unit_version, int):
-            raise InvalidCommand("unit_version: the unit's version the notary signed (a number)")
+            raise InvalidCommand(
+                N_("unit_version: the unit's version the notary signed (a number)")
+            )
         if len(transfer.sellers) > MAX_OWNERS:
-            raise InvalidCommand(f"sellers: at most {MAX_OWNERS} sellers")
+            raise InvalidCommand(
+                Message(N_("sellers: at most {MAX_OWNERS} sellers"), {"MAX_OWNERS": MAX_OWNERS})
+            )
         for seller in transfer.sellers:
             party_kind(seller, "sellers")
         return transfer_message(
@@ -228,7 +232,10 @@ class PropertyRegistry(RegistryApplication):
         unit = self.land_unit(cadastral_code)
         if number not in unit.applications:
             raise NotFound(
-                f"number: the land unit {unit.cadastral_code} has no application {number}"
+                Message(
+                    N_("number: the land unit {cadastral_code} has no application {number}"),
+                    {"cadastral_code": unit.cadastral_code, "number": number},
+                )
             )
         return unit.applications[number]
 
@@ -258,8 +265,13 @@ class PropertyRegistry(RegistryApplication):
         transfer = self.application_transfer(cadastral_code, number, signature)
         if transfer.notary != notary:
             raise InvalidEndorsement(
-                f"notary: application {number} asks notary {transfer.notary} to endorse it, "
-                f"not {notary}"
+                Message(
+                    N_(
+                        "notary: application {number} asks notary {notary} to endorse it, not "
+                        "{other}"
+                    ),
+                    {"number": number, "notary": transfer.notary, "other": notary},
+                )
             )
         return self.transfer_ownership(cadastral_code, transfer, actor)
 
@@ -381,7 +393,11 @@ class PropertyRegistry(RegistryApplication):
         if ":" in beneficiary:
             code = validate_cadastral_code(beneficiary, "beneficiary")
             if land_unit_id(code) not in self.repository:
-                raise UnknownParty(f"beneficiary: no land unit with cadastral code {code}")
+                raise UnknownParty(
+                    Message(
+                        N_("beneficiary: no land unit with cadastral code {code}"), {"code": code}
+                    )
+                )
             return
         self._check_party(beneficiary, "beneficiary")
 
@@ -389,12 +405,17 @@ class PropertyRegistry(RegistryApplication):
     def _check_notary(notary: str) -> None:
         """``notary`` is a person holding the property notary role."""
         if party_kind(notary, "notary") != PERSON:
-            raise InvalidCommand("notary: a notary is a person: give their personal code")
+            raise InvalidCommand(N_("notary: a notary is a person: give their personal code"))
         identity.require_person(notary, "notary")
         if not identity.has_role(notary, "property", "notary"):
             raise InvalidEndorsement(
-                f"notary: {notary} is not a notary of the property registry; "
-                "only a notary may endorse a transfer of ownership"
+                Message(
+                    N_(
+                        "notary: {notary} is not a notary of the property registry; only a notary "
+                        "may endorse a transfer of ownership"
+                    ),
+                    {"notary": notary},
+                )
             )
 
     def _endorsement(self, code: str, transfer: Transfer, signature: bytes) -> Endorsement:
@@ -403,7 +424,11 @@ class PropertyRegistry(RegistryApplication):
         self._check_notary(notary)
         key = identity.current_public_key(notary)
         if key is None:
-            raise InvalidEndorsement(f"notary: the notary {notary} has no active e-ID key")
+            raise InvalidEndorsement(
+                Message(
+                    N_("notary: the notary {notary} has no active e-ID key"), {"notary": notary}
+                )
+            )
         message = self.transfer_message(code, transfer)
         if not identity.verify_signature(notary, message, signature):
             raise self._refusal(code, transfer, key, signature)

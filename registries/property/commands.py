@@ -21,6 +21,7 @@ from typing import Any
 
 from django import forms
 from django.urls import reverse
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter
 from rest_framework import status
@@ -128,7 +129,9 @@ class HoldingsField(forms.CharField):
             parts = [p for p in _SEPARATORS.split(line.strip()) if p]
             if len(parts) != 2:
                 raise forms.ValidationError(
-                    f"Line {number}: write a code and a share such as 1/2, separated by a space."
+                    gettext(
+                        "Line {number}: write a code and a share such as 1/2, separated by a space."
+                    ).format(number=number)
                 )
             pairs.append((parts[0], parts[1]))
         return pairs

@@ -49,7 +49,7 @@ from registries.common.codes import (
     party_kind,
 )
 from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
-from registries.common.texts import N_
+from registries.common.texts import N_, Message
 
 # Intended purposes of land (katastriüksuse sihtotstarbed).
 PURPOSES = {
@@ -141,15 +141,20 @@ class EarlierEvent(Conflict):
     ledger, calls :meth:`located` to name its ledger seq instead.
     """
 
-    def __init__(self, template: str, version: int) -> None:
+    def __init__(self, template: Message, version: int) -> None:
         self.template = template
         self.version = version
-        super().__init__(template.format(at=f"version {version}"))
+        super().__init__(self._at(Message(N_("version {version}"), {"version": version})))
+
+    def _at(self, event: Message) -> Message:
+        return Message(self.template.template, {**self.template.values, "at": event})
 
     def located(self, seq: int) -> EarlierEvent:
         """The same refusal naming the event's ledger seq."""
         located = type(self)(self.template, self.version)
-        located.args = (self.template.format(at=f"ledger seq {seq}"),)
+        message = self._at(Message(N_("ledger seq {seq}"), {"seq": seq}))
+        located.args = (str(message),)
+        located.message = message
         return located
 
 
@@ -173,23 +178,47 @@ class StaleEndorsement(EarlierEvent):
 def validate_cadastral_code(code: str, field: str = "cadastral_code") -> str:
     """A cadastral code ``78401:101:0010``: 5-digit zone, 3-digit section, 4-digit parcel."""
     if not isinstance(code, str):
-        raise InvalidCadastralCode(f"{field}: a cadastral code is a string such as 78401:101:0010")
+        raise InvalidCadastralCode(
+            Message(
+                N_("{field}: a cadastral code is a string such as 78401:101:0010"), {"field": field}
+            )
+        )
     if _CADASTRAL_CODE.fullmatch(code):
         return code
     shown = code if len(code) <= 40 else code[:40] + "..."
     parts = code.split(":")
     if len(parts) != 3:
         raise InvalidCadastralCode(
-            f"{field}: {shown!r} is not a cadastral code: it has the form {CADASTRAL_CODE_FORM} "
-            "(5-digit cadastral zone, 3-digit section, 4-digit parcel number, separated by colons)"
+            Message(
+                N_(
+                    "{field}: {shown!r} is not a cadastral code: it has the form "
+                    "{CADASTRAL_CODE_FORM} (5-digit cadastral zone, 3-digit section, 4-digit "
+                    "parcel number, separated by colons)"
+                ),
+                {"field": field, "shown": shown, "CADASTRAL_CODE_FORM": CADASTRAL_CODE_FORM},
+            )
         )
     for part, (name, length) in zip(parts, _CADASTRAL_PARTS, strict=True):
         if not re.fullmatch(f"[0-9]{{{length}}}", part):
             raise InvalidCadastralCode(
-                f"{field}: {shown!r} is not a cadastral code: the {name} must be exactly "
-                f"{length} digits, not {part!r} (the form is {CADASTRAL_CODE_FORM})"
+                Message(
+                    N_(
+                        "{field}: {shown!r} is not a cadastral code: the {name} must be exactly "
+                        "{length} digits, not {part!r} (the form is {CADASTRAL_CODE_FORM})"
+                    ),
+                    {
+                        "field": field,
+                        "shown": shown,
+                        "name": name,
+                        "length": length,
+                        "part": part,
+                        "CADASTRAL_CODE_FORM": CADASTRAL_CODE_FORM,
+                    },
+                )
             )
-    raise InvalidCadastralCode(f"{field}: {shown!r} is not a cadastral code")  # pragma: no cover
+    raise InvalidCadastralCode(
+        Message(N_("{field}: {shown!r} is not a cadastral code"), {"field": field, "shown": shown})
+    )  # pragma: no cover
 
 
 def land_unit_id(cadastral_code: str) -> UUID:
@@ -204,24 +233,54 @@ def parse_share(text: str | Fraction, field: str = "share") -> Fraction:
     else:
         if not isinstance(text, str):
             raise InvalidShares(
-                f"{field}: a share is written as a fraction string such as '1/2', not {text!r}"
+                Message(
+                    N_(
+                        "{field}: a share is written as a fraction string such as '1/2', not "
+                        "{text!r}"
+                    ),
+                    {"field": field, "text": text},
+                )
             )
         match = _SHARE.fullmatch(text.replace(" ", ""))
         if not match:
             raise InvalidShares(
-                f"{field}: {text!r} is not a share: write it as an exact fraction "
-                "numerator/denominator, such as 1/2 or 3/8"
+                Message(
+                    N_(
+                        "{field}: {text!r} is not a share: write it as an exact fraction "
+                        "numerator/denominator, such as 1/2 or 3/8"
+                    ),
+                    {"field": field, "text": text},
+                )
             )
         numerator, denominator = match.group(1), match.group(2) or "1"
         if len(numerator) > MAX_SHARE_DIGITS or len(denominator) > MAX_SHARE_DIGITS:
-            raise InvalidShares(f"{field}: at most {MAX_SHARE_DIGITS} digits above and below")
+            raise InvalidShares(
+                Message(
+                    N_("{field}: at most {MAX_SHARE_DIGITS} digits above and below"),
+                    {"field": field, "MAX_SHARE_DIGITS": MAX_SHARE_DIGITS},
+                )
+            )
         if int(denominator) == 0:
-            raise InvalidShares(f"{field}: {text!r} has a zero denominator")
+            raise InvalidShares(
+                Message(
+                    N_("{field}: {text!r} has a zero denominator"), {"field": field, "text": text}
+                )
+            )
         share = Fraction(int(numerator), int(denominator))
     if share <= 0:
-        raise InvalidShares(f"{field}: a share must be greater than 0, not {format_share(share)}")
+        raise InvalidShares(
+            Message(
+                N_("{field}: a share must be greater than 0, not {share}"),
+                {"field": field, "share": format_share(share)},
+            )
+        )
     if share > 1:
-        raise InvalidShares(f"{field}: a share cannot exceed 1, not {format_share(share)}")
+        raise InvalidShares(
+            Message(
+                N_("{field}: a share cannot exceed 1, not {share}"),
+                {"field": field, "share": format_share(share)},
+            )
+        )
     return share
 
 
@@ -257,19 +316,36 @@ def check_holdings(
     for owner, share in items:
         party_kind(owner, field)
         if owner in seen:
-            raise InvalidCommand(f"{field}: {owner} is listed twice")
+            raise InvalidCommand(
+                Message(N_("{field}: {owner} is listed twice"), {"field": field, "owner": owner})
+            )
         seen.add(owner)
         holdings.append(Holding(owner, parse_share(share, field)))
     if not holdings:
-        raise InvalidCommand(f"{field}: at least one owner is required")
+        raise InvalidCommand(
+            Message(N_("{field}: at least one owner is required"), {"field": field})
+        )
     if len(holdings) > MAX_OWNERS:
-        raise InvalidCommand(f"{field}: at most {MAX_OWNERS} owners")
+        raise InvalidCommand(
+            Message(
+                N_("{field}: at most {MAX_OWNERS} owners"),
+                {"field": field, "MAX_OWNERS": MAX_OWNERS},
+            )
+        )
     added = sum((h.share for h in holdings), Fraction(0))
     if total is not None and added != total:
         shares = " + ".join(format_share(h.share) for h in holdings)
         wanted = "exactly one" if total == 1 else f"exactly {format_share(total)}"
         raise InvalidShares(
-            f"{field}: the shares {shares} add up to {format_share(added)}, not {wanted}"
+            Message(
+                N_("{field}: the shares {shares} add up to {added}, not {wanted}"),
+                {
+                    "field": field,
+                    "shares": shares,
+                    "added": format_share(added),
+                    "wanted": wanted,
+                },
+            )
         )
     return holdings
 
@@ -282,34 +358,57 @@ def holdings_from(data: Iterable[Mapping[str, str]]) -> list[Holding]:
 def check_text(text: str, field: str, max_length: int, *, required: bool = True) -> str:
     """A line of text: spaces collapsed, within ``max_length``."""
     if not isinstance(text, str):
-        raise InvalidCommand(f"{field}: must be text")
+        raise InvalidCommand(Message(N_("{field}: must be text"), {"field": field}))
     text = " ".join(text.split())
     if required and not text:
-        raise InvalidCommand(f"{field}: must not be empty")
+        raise InvalidCommand(Message(N_("{field}: must not be empty"), {"field": field}))
     if len(text) > max_length:
-        raise InvalidCommand(f"{field}: at most {max_length} characters")
+        raise InvalidCommand(
+            Message(
+                N_("{field}: at most {max_length} characters"),
+                {"field": field, "max_length": max_length},
+            )
+        )
     return text
 
 
 def check_area(area_m2: int) -> int:
     if isinstance(area_m2, bool) or not isinstance(area_m2, int) or area_m2 <= 0:
-        raise InvalidCommand("area_m2: the area is a whole number of square metres greater than 0")
+        raise InvalidCommand(
+            N_("area_m2: the area is a whole number of square metres greater than 0")
+        )
     if area_m2 > MAX_AREA_M2:
-        raise InvalidCommand(f"area_m2: at most {MAX_AREA_M2} square metres")
+        raise InvalidCommand(
+            Message(N_("area_m2: at most {most} square metres"), {"most": MAX_AREA_M2})
+        )
     return area_m2
 
 
 def check_purpose(purpose: str) -> str:
     if purpose not in PURPOSES:
-        raise InvalidCommand(f"purpose: {purpose!r} is not one of {', '.join(PURPOSES)}")
+        raise InvalidCommand(
+            Message(
+                N_("purpose: {purpose!r} is not one of {choices}"),
+                {"purpose": purpose, "choices": ", ".join(PURPOSES)},
+            )
+        )
     return purpose
 
 
 def check_cents(amount: int, field: str, *, minimum: int) -> int:
     if isinstance(amount, bool) or not isinstance(amount, int) or amount < minimum:
-        raise InvalidCommand(f"{field}: a whole number of euro cents, at least {minimum}")
+        raise InvalidCommand(
+            Message(
+                N_("{field}: a whole number of euro cents, at least {minimum}"),
+                {"field": field, "minimum": minimum},
+            )
+        )
     if amount > MAX_CENTS:
-        raise InvalidCommand(f"{field}: at most {MAX_CENTS} cents")
+        raise InvalidCommand(
+            Message(
+                N_("{field}: at most {MAX_CENTS} cents"), {"field": field, "MAX_CENTS": MAX_CENTS}
+            )
+        )
     return amount
 
 
@@ -405,7 +504,10 @@ def _check_notary_not_party(notary: str, sellers: Sequence[str], buyers: Sequenc
     """A notary cannot endorse a transfer they are a party to."""
     if notary in {*sellers, *(b.owner for b in buyers)}:
         raise InvalidEndorsement(
-            f"notary: the notary {notary} is a party to this transfer and cannot endorse it"
+            Message(
+                N_("notary: the notary {notary} is a party to this transfer and cannot endorse it"),
+                {"notary": notary},
+            )
         )
 
 
@@ -550,7 +652,10 @@ class LandUnit(Aggregate):
                 for s in seizures
             )
             raise UnderSeizure(
-                f"{what}: the unit {self.cadastral_code} is under seizure by order {orders}"
+                Message(
+                    N_("{what}: the unit {cadastral_code} is under seizure by order {orders}"),
+                    {"what": what, "cadastral_code": self.cadastral_code, "orders": orders},
+                )
             )
 
     # Part I.
@@ -567,7 +672,7 @@ class LandUnit(Aggregate):
         purpose = check_purpose(purpose)
         address = check_text(address, "address", MAX_ADDRESS_LENGTH)
         if (area_m2, purpose, address) == (self.area_m2, self.purpose, self.address):
-            raise InvalidCommand("address: the new description is the same as the current one")
+            raise InvalidCommand(N_("address: the new description is the same as the current one"))
         self._description_changed(area_m2=area_m2, purpose=purpose, address=address, actor=actor)
 
     @event(DescriptionChanged)
@@ -615,14 +720,32 @@ class LandUnit(Aggregate):
         if unit_version != self.version:
             if unit_version > self.version or unit_version < 1:
                 raise InvalidCommand(
-                    f"unit_version: the unit {self.cadastral_code} is at version {self.version}, "
-                    f"there is no version {unit_version}"
+                    Message(
+                        N_(
+                            "unit_version: the unit {cadastral_code} is at version {version}, "
+                            "there is no version {unit_version}"
+                        ),
+                        {
+                            "cadastral_code": self.cadastral_code,
+                            "version": self.version,
+                            "unit_version": unit_version,
+                        },
+                    )
                 )
             raise StaleEndorsement(
-                f"unit_version: the notary signed version {unit_version} of the unit "
-                f"{self.cadastral_code}, which has changed since (at {{at}}; now version "
-                f"{self.version}): a signature cannot be replayed on a later state, "
-                "the notary must endorse the current one",
+                Message(
+                    N_(
+                        "unit_version: the notary signed version {unit_version} of the unit "
+                        "{cadastral_code}, which has changed since (at {at}; now version "
+                        "{version}): a signature cannot be replayed on a later state, the notary "
+                        "must endorse the current one"
+                    ),
+                    {
+                        "unit_version": unit_version,
+                        "cadastral_code": self.cadastral_code,
+                        "version": self.version,
+                    },
+                ),
                 unit_version + 1,
             )
         _check_notary_not_party(endorsement.notary, sellers, buyers)
@@ -634,7 +757,7 @@ class LandUnit(Aggregate):
         for buyer in buyers:
             after[buyer.owner] = after.get(buyer.owner, Fraction(0)) + buyer.share
         if after == self.owners:
-            raise InvalidCommand("buyers: the transfer would not change the owners")
+            raise InvalidCommand(N_("buyers: the transfer would not change the owners"))
         assert sum(after.values(), Fraction(0)) == 1
         self._ownership_transferred(
             sellers=list(sellers),
@@ -653,22 +776,36 @@ class LandUnit(Aggregate):
     def _check_sellers(self, sellers: Sequence[str]) -> None:
         """Every seller is listed once and owns the unit now."""
         if not sellers:
-            raise InvalidCommand("sellers: at least one seller is required")
+            raise InvalidCommand(N_("sellers: at least one seller is required"))
         if len(set(sellers)) != len(sellers):
-            raise InvalidCommand("sellers: a seller is listed twice")
+            raise InvalidCommand(N_("sellers: a seller is listed twice"))
         for seller in sellers:
             if seller in self.owners:
                 continue
             ended = self.former_owners.get(seller)
             if ended is not None:
                 raise NotAnOwner(
-                    f"sellers: the seller {seller} no longer owns the unit "
-                    f"{self.cadastral_code}: transferred at {{at}}",
+                    Message(
+                        N_(
+                            "sellers: the seller {seller} no longer owns the unit "
+                            "{cadastral_code}: transferred at {at}"
+                        ),
+                        {"seller": seller, "cadastral_code": self.cadastral_code},
+                    ),
                     ended,
                 )
             raise NotAnOwner(
-                f"sellers: {seller} is not an owner of the unit {self.cadastral_code} "
-                f"(its owners since {{at}}: {', '.join(self.owners)})",
+                Message(
+                    N_(
+                        "sellers: {seller} is not an owner of the unit {cadastral_code} (its "
+                        "owners since {at}: {choices})"
+                    ),
+                    {
+                        "seller": seller,
+                        "cadastral_code": self.cadastral_code,
+                        "choices": ", ".join(self.owners),
+                    },
+                ),
                 self.owners_version,
             )
 
@@ -784,16 +921,23 @@ class LandUnit(Aggregate):
         """Enter a servitude, usufruct, ... into part III; return its entry number."""
         if kind == SEIZURE:
             raise InvalidCommand(
-                "kind: a seizure note is entered only by a court's seizure order (note_seizure)"
+                N_("kind: a seizure note is entered only by a court's seizure order (note_seizure)")
             )
         if kind not in RESTRICTION_KINDS:
-            raise InvalidCommand(f"kind: {kind!r} is not one of {', '.join(RESTRICTION_KINDS)}")
+            raise InvalidCommand(
+                Message(
+                    N_("kind: {kind!r} is not one of {choices}"),
+                    {"kind": kind, "choices": ", ".join(RESTRICTION_KINDS)},
+                )
+            )
         description = check_text(description, "description", MAX_TEXT_LENGTH)
         beneficiary = check_text(beneficiary, "beneficiary", MAX_REFERENCE_LENGTH, required=False)
         if kind == "usufruct" and not beneficiary:
-            raise InvalidCommand("beneficiary: a usufruct is held by a person or organisation")
+            raise InvalidCommand(N_("beneficiary: a usufruct is held by a person or organisation"))
         if beneficiary == self.cadastral_code:
-            raise InvalidCommand("beneficiary: a land unit cannot be encumbered in its own favour")
+            raise InvalidCommand(
+                N_("beneficiary: a land unit cannot be encumbered in its own favour")
+            )
         number = self.restrictions_entered + 1
         self._restriction_added(
             number=number, kind=kind, description=description, beneficiary=beneficiary, actor=actor
@@ -812,8 +956,13 @@ class LandUnit(Aggregate):
         restriction = self._restriction(number)
         if restriction.kind == SEIZURE:
             raise Conflict(
-                f"number: entry {number} is a seizure note by order "
-                f"{restriction.order_reference}; only the court lifts it (lift_seizure)"
+                Message(
+                    N_(
+                        "number: entry {number} is a seizure note by order {order_reference}; "
+                        "only the court lifts it (lift_seizure)"
+                    ),
+                    {"number": number, "order_reference": restriction.order_reference},
+                )
             )
         self._restriction_removed(number=number, actor=actor)
 
@@ -825,7 +974,12 @@ class LandUnit(Aggregate):
         restriction = self.restrictions.get(number)
         if restriction is None:
             what = "was removed" if 0 < number <= self.restrictions_entered else "does not exist"
-            raise NotFound(f"part III entry {number} of the unit {self.cadastral_code} {what}")
+            raise NotFound(
+                Message(
+                    N_("part III entry {number} of the unit {cadastral_code} {what}"),
+                    {"number": number, "cadastral_code": self.cadastral_code, "what": what},
+                )
+            )
         return restriction
 
     def note_seizure(
@@ -876,13 +1030,23 @@ class LandUnit(Aggregate):
         number = self.seizures.get(seizure_cause)
         if number is None:
             raise NotFound(
-                f"seizure_cause: no seizure note on the unit {self.cadastral_code} "
-                f"was caused by {seizure_cause!r}"
+                Message(
+                    N_(
+                        "seizure_cause: no seizure note on the unit {cadastral_code} was caused "
+                        "by {seizure_cause!r}"
+                    ),
+                    {"cadastral_code": self.cadastral_code, "seizure_cause": seizure_cause},
+                )
             )
         if number not in self.restrictions:
             raise Conflict(
-                f"seizure_cause: the seizure note caused by {seizure_cause!r} "
-                f"(part III entry {number}) has already been lifted"
+                Message(
+                    N_(
+                        "seizure_cause: the seizure note caused by {seizure_cause!r} (part III "
+                        "entry {number}) has already been lifted"
+                    ),
+                    {"seizure_cause": seizure_cause, "number": number},
+                )
             )
         self._seizure_lifted(number=number, seizure_cause=seizure_cause, cause=cause, actor=actor)
         return True
@@ -909,7 +1073,9 @@ class LandUnit(Aggregate):
         self._refuse_under_seizure("mortgage")
         amount_cents = check_cents(amount_cents, "amount_cents", minimum=1)
         if party_kind(creditor, "creditor") != ORGANISATION:
-            raise InvalidCommand("creditor: a mortgage creditor is an organisation (registry code)")
+            raise InvalidCommand(
+                N_("creditor: a mortgage creditor is an organisation (registry code)")
+            )
         rank = self.mortgages_entered + 1
         self._mortgage_registered(
             rank=rank, amount_cents=amount_cents, creditor=creditor, actor=actor
@@ -925,7 +1091,12 @@ class LandUnit(Aggregate):
         """Delete a mortgage from part IV; the others keep their ranks."""
         if rank not in self.mortgages:
             what = "was released" if 0 < rank <= self.mortgages_entered else "does not exist"
-            raise NotFound(f"the mortgage of rank {rank} on the unit {self.cadastral_code} {what}")
+            raise NotFound(
+                Message(
+                    N_("the mortgage of rank {rank} on the unit {cadastral_code} {what}"),
+                    {"rank": rank, "cadastral_code": self.cadastral_code, "what": what},
+                )
+            )
         self._mortgage_released(rank=rank, actor=actor)
 
     @event(MortgageReleased)
@@ -970,7 +1141,12 @@ def parse_signature(text: str | bytes, field: str = "signature") -> bytes:
     elif isinstance(text, str):
         compact = "".join(text.split())
         if not compact:
-            raise InvalidCommand(f"{field}: a transfer of ownership needs the notary's signature")
+            raise InvalidCommand(
+                Message(
+                    N_("{field}: a transfer of ownership needs the notary's signature"),
+                    {"field": field},
+                )
+            )
         if re.fullmatch(r"[0-9a-fA-F]{128}", compact):
             raw = bytes.fromhex(compact)
         else:
@@ -981,10 +1157,20 @@ def parse_signature(text: str | bytes, field: str = "signature") -> bytes:
     else:
         raw = b""
     if not raw:
-        raise InvalidCommand(f"{field}: a transfer of ownership needs the notary's signature")
+        raise InvalidCommand(
+            Message(
+                N_("{field}: a transfer of ownership needs the notary's signature"),
+                {"field": field},
+            )
+        )
     if len(raw) != SIGNATURE_LENGTH:
         raise InvalidCommand(
-            f"{field}: an Ed25519 signature is {SIGNATURE_LENGTH} bytes, written as 128 hex "
-            "digits or 88 base64 characters"
+            Message(
+                N_(
+                    "{field}: an Ed25519 signature is {SIGNATURE_LENGTH} bytes, written as 128 "
+                    "hex digits or 88 base64 characters"
+                ),
+                {"field": field, "SIGNATURE_LENGTH": SIGNATURE_LENGTH},
+            )
         )
     return raw

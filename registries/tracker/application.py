@@ -15,6 +15,7 @@ from uuid import UUID
 
 from registries.common.application import Ref, RegistryApplication
 from registries.common.errors import InvalidCommand, NotFound
+from registries.common.texts import N_, Message
 from registries.tracker.domain import (
     SALT_BYTES,
     CovertRead,
@@ -106,14 +107,24 @@ class TrackerRegistry(RegistryApplication):
         commitment = check_commitment(commitment)
         if not court().releases(case_number, judgment):
             raise InvalidCommand(
-                f"judgment: case {case_number} has no final judgment number {judgment} "
-                "that could release a covert read"
+                Message(
+                    N_(
+                        "judgment: case {case_number} has no final judgment number {judgment} "
+                        "that could release a covert read"
+                    ),
+                    {"case_number": case_number, "judgment": judgment},
+                )
             )
 
         def decide(read: CovertRead) -> SealedCovertRead:
             sealed = SealedCovertRead.objects.filter(commitment=commitment).first()
             if sealed is None:
-                raise NotFound(f"the record of covert read {commitment} is not held (disclosed?)")
+                raise NotFound(
+                    Message(
+                        N_("the record of covert read {commitment} is not held (disclosed?)"),
+                        {"commitment": commitment},
+                    )
+                )
             read.disclose(sealed.record, bytes.fromhex(sealed.salt), case_number, judgment, actor)
             return sealed
 

@@ -27,7 +27,7 @@ from eventsourcing.domain import Aggregate, event
 
 from chain.encoding import canonical
 from registries.common.errors import Conflict, InvalidCommand, RegistryError
-from registries.common.texts import N_
+from registries.common.texts import N_, Message
 
 REGISTRIES = ("health", "court", "identity")
 ALLOWED = "allowed"
@@ -61,24 +61,35 @@ class CovertReadRefused(RegistryError):
 def check_text(text: object, field: str, *, required: bool = True) -> str:
     """One line of text within :data:`MAX_TEXT` characters, spaces collapsed."""
     if not isinstance(text, str):
-        raise InvalidCommand(f"{field}: must be text")
+        raise InvalidCommand(Message(N_("{field}: must be text"), {"field": field}))
     text = " ".join(text.split())
     if required and not text:
-        raise InvalidCommand(f"{field}: must not be empty")
+        raise InvalidCommand(Message(N_("{field}: must not be empty"), {"field": field}))
     if len(text) > MAX_TEXT:
-        raise InvalidCommand(f"{field}: at most {MAX_TEXT} characters")
+        raise InvalidCommand(
+            Message(
+                N_("{field}: at most {MAX_TEXT} characters"), {"field": field, "MAX_TEXT": MAX_TEXT}
+            )
+        )
     return text
 
 
 def check_subjects(subjects: Sequence[str]) -> list[str]:
     """The personal codes whose data was read: at least one, each once, sorted."""
     if not subjects:
-        raise InvalidCommand("subjects: a read concerns at least one person")
+        raise InvalidCommand(N_("subjects: a read concerns at least one person"))
     if len(subjects) > MAX_SUBJECTS:
-        raise InvalidCommand(f"subjects: at most {MAX_SUBJECTS} persons per read")
+        raise InvalidCommand(
+            Message(
+                N_("subjects: at most {MAX_SUBJECTS} persons per read"),
+                {"MAX_SUBJECTS": MAX_SUBJECTS},
+            )
+        )
     for subject in subjects:
         if not isinstance(subject, str) or not re.fullmatch(r"[0-9]{11}", subject):
-            raise InvalidCommand(f"subjects: {subject!r} is not a personal code")
+            raise InvalidCommand(
+                Message(N_("subjects: {subject!r} is not a personal code"), {"subject": subject})
+            )
     return sorted(set(subjects))
 
 
@@ -96,9 +107,19 @@ def read_record(
 ) -> dict[str, Any]:
     """A checked read record, as recorded (or committed to, for a covert read)."""
     if registry not in REGISTRIES:
-        raise InvalidCommand(f"registry: {registry!r} is not one of {', '.join(REGISTRIES)}")
+        raise InvalidCommand(
+            Message(
+                N_("registry: {registry!r} is not one of {choices}"),
+                {"registry": registry, "choices": ", ".join(REGISTRIES)},
+            )
+        )
     if outcome not in OUTCOMES:
-        raise InvalidCommand(f"outcome: {outcome!r} is not one of {', '.join(OUTCOMES)}")
+        raise InvalidCommand(
+            Message(
+                N_("outcome: {outcome!r} is not one of {choices}"),
+                {"outcome": outcome, "choices": ", ".join(OUTCOMES)},
+            )
+        )
     return {
         "subjects": check_subjects(subjects),
         "reader": check_text(reader, "reader"),
@@ -119,7 +140,7 @@ def commitment_of(record: Mapping[str, Any], salt: bytes) -> str:
 
 def check_commitment(commitment: object) -> str:
     if not isinstance(commitment, str) or not _COMMITMENT.fullmatch(commitment):
-        raise InvalidCommand("commitment: a SHA-256 hash written as 64 lowercase hex digits")
+        raise InvalidCommand(N_("commitment: a SHA-256 hash written as 64 lowercase hex digits"))
     return commitment
 
 
@@ -168,15 +189,23 @@ class CovertRead(Aggregate):
     ) -> None:
         """Disclose the full record; it must hash (with the salt) to the commitment."""
         if self.disclosed:
-            raise Conflict("this covert read has already been disclosed")
+            raise Conflict(N_("this covert read has already been disclosed"))
         if commitment_of(record, salt) != self.commitment:
             raise CommitmentMismatch(
-                "record: the record and salt do not hash to the commitment on the chain"
+                N_("record: the record and salt do not hash to the commitment on the chain")
             )
         if record.get("investigation") != case_number:
             raise InvalidCommand(
-                f"case_number: the read was made under investigation "
-                f"{record.get('investigation')!r}, not {case_number}"
+                Message(
+                    N_(
+                        "case_number: the read was made under investigation "
+                        "{investigation!r}, not {case_number}"
+                    ),
+                    {
+                        "investigation": record.get("investigation"),
+                        "case_number": case_number,
+                    },
+                )
             )
         self._disclosed(record, salt.hex(), case_number, judgment, actor)
 

@@ -8,7 +8,9 @@ seq, every block height, every company, land unit, case and person -- and
 every list followed through its pages. No response body may contain a seeded
 person's personal code, full name or birth date, in clear or inside a hex
 field (receipts carry event bytes as hex), except the facts the registers
-document as public, listed in :func:`_public_facts`.
+document as public (:data:`registries.common.public.PUBLIC_PEOPLE`, the one
+definition docs/privacy.md lists), on the paths that show them: never on
+``/api/v1/chain/`` or the explorer.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from chain.blocks.sealing import seal_pending
 from chain.ledger.models import LedgerEntry, MembershipEntry
 from chain.verify import verify_receipt
 from registries.business.models import CompanyPerson, CompanyRecord
+from registries.common.public import PUBLIC_PEOPLE
 from registries.court.api.serializers import shows_person_codes
 from registries.court.models import CaseRecord, PartyRecord
 from registries.identity.models import OrganisationRecord, PersonRecord
@@ -66,15 +69,16 @@ def _secrets() -> list[Secret]:
     return found
 
 
-def _public_facts() -> dict[str, set[str]]:
-    """Personal codes the registers document as public, by the API path that shows them.
+def _public_facts() -> dict[str, tuple[set[str], set[str]]]:
+    """The people the registers show anyone, by the API path that shows them, with
+    which of their facts are public there (``personal code``, ``name``).
 
-    docs/registries.md: a company's card (founders and board) is public
-    (ADR 0004); the title register's parts I-II (owners, and the parties of
-    past transfers with the endorsing notary, whose signature anyone may check)
-    are public; in public civil and administrative cases the
-    parties' personal codes are part of the public record (never in criminal
-    or in-camera cases).
+    Who is named is read from the seeded records; what of them is public and
+    where, from :data:`PUBLIC_PEOPLE`: a company's card (founders and board,
+    ADR 0004); the title register's parts I-II (owners, and the parties of
+    past transfers with the endorsing notary, whose signature anyone may check);
+    in public civil and administrative cases the parties (never in criminal or
+    in-camera cases).
     """
     court = set()
     for party in PartyRecord.objects.select_related("case").filter(party_kind="person"):
@@ -84,13 +88,48 @@ def _public_facts() -> dict[str, set[str]]:
     for transfer in TransferRecord.objects.all():
         property_codes |= set(transfer.sellers) | {buyer["owner"] for buyer in transfer.buyers}
         property_codes.add(transfer.notary)
-    return {
-        "/api/v1/business/companies/": set(
-            CompanyPerson.objects.values_list("personal_code", flat=True)
-        ),
-        "/api/v1/property/land-units/": property_codes,
-        "/api/v1/court/": court,
+    people = {
+        "business": set(CompanyPerson.objects.values_list("personal_code", flat=True)),
+        "property": property_codes,
+        "court": court,
     }
+    assert set(people) == set(PUBLIC_PEOPLE), "say whom each public register names"
+    facts = {}
+    for registry, codes in people.items():
+        public = PUBLIC_PEOPLE[registry]
+        kinds = {"personal code"} if public.codes else set()
+        facts[public.path] = (codes, kinds | ({"name"} if public.names else set()))
+    return facts
+
+
+def _allowed(secret: Secret, where: str, public: dict[str, tuple[set[str], set[str]]]) -> bool:
+    """Whether ``where`` may show ``secret``: a public fact on a path that shows it,
+    or a personal code the caller put in the URL (echoed back, not revealed)."""
+    if secret.what == "personal code" and secret.code in re.findall(r"\d{11}", where):
+        return True
+    return any(
+        secret.code in codes and secret.what in kinds
+        for prefix, (codes, kinds) in public.items()
+        if where.startswith(prefix)
+    )
+
+
+def test_the_allow_list_admits_public_facts_only_where_their_register_shows_them() -> None:
+    founder = Secret("38001010008", "Mari Tamm", "name")
+    owner = Secret("49001010007", "Jaan Kask", "name")
+    public = {
+        PUBLIC_PEOPLE["business"].path: ({founder.code}, {"personal code", "name"}),
+        PUBLIC_PEOPLE["property"].path: ({owner.code}, {"personal code"}),
+    }
+    assert _allowed(founder, "/api/v1/business/companies/10000018/", public)
+    assert not _allowed(founder, "/api/v1/chain/logs/business/records/10000018/", public)
+    assert not _allowed(founder, "/explorer/", public)
+    assert not _allowed(owner, "/api/v1/property/land-units/78401:101:0010/", public)
+    assert _allowed(
+        Secret(owner.code, owner.code, "personal code"),
+        "/api/v1/property/land-units/78401:101:0010/",
+        public,
+    )
 
 
 def _haystack(body: bytes) -> str:
@@ -138,6 +177,17 @@ def _urls(path: str) -> Iterator[str]:
         yield path
         return
     values = _parameter_values()
+    if "identifier" in names:
+        # Every record a registry finds by its public identifier (the explorer's lookup).
+        identifiers = {
+            "business": _code_values("/api/v1/business/"),
+            "property": _code_values("/api/v1/property/"),
+            "court": values["number"],
+        }
+        for registry, found in identifiers.items():
+            for identifier in found:
+                yield path.replace("{registry}", registry).replace("{identifier}", identifier)
+        return
     if "registry" in names and "seq" in names:
         # Every entry of every log, through the per-registry seqs.
         for registry, seq in LedgerEntry.objects.values_list("registry", "seq"):
@@ -207,13 +257,8 @@ def test_no_anonymous_endpoint_shows_a_persons_data() -> None:
                 fetched += 1
                 haystack = _haystack(body)
                 # A code the caller put in the URL is echoed back, not revealed.
-                allowed = set(re.findall(r"\d{11}", where)).union(
-                    *(codes for prefix, codes in public.items() if where.startswith(prefix))
-                )
                 for secret in secrets:
-                    if secret.text in haystack and not (
-                        secret.what == "personal code" and secret.code in allowed
-                    ):
+                    if secret.text in haystack and not _allowed(secret, where, public):
                         leaks.append(f"{where}: {secret.what} of {secret.code}")
     assert fetched > 100
     assert not leaks, f"{len(leaks)} leaks, e.g.:\n" + "\n".join(sorted(set(leaks))[:40])

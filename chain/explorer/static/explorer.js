@@ -1,6 +1,6 @@
 // Riik chain explorer: plain JavaScript, no build step, no dependencies.
 //
-// The block list and the lookup only display what the API says. The "verify
+// The block list, the chart and the lookups only display what the API says. The "verify
 // in your browser" button trusts nothing from the server: it recomputes the
 // record's hashes, its RFC 9162 inclusion proof, the block hash and the
 // supernodes' Ed25519 signatures with WebCrypto, exactly as
@@ -221,18 +221,35 @@ async function getJSON(url) {
   return body;
 }
 
+// The block list shows one page of the block feed: the newest, or the page a
+// "newer"/"older" link of the API led to (DRF cursors; the page stays put while
+// it refreshes).
+const PAGE_SIZE = Number(document.body.dataset.pageSize);
+const NEWEST = `${API}/blocks/?page_size=${PAGE_SIZE}`;
+let blocksUrl = NEWEST;
+let blocksPage = null;
+
+function text(name, values = {}) {
+  return TEXTS[name].replace(/\{(\w+)\}/g, (_, key) => String(values[key]));
+}
+
+function levelBadge(level) {
+  return el("span", level, `level ${level}`);
+}
+
 async function refreshBlocks() {
   const status = document.getElementById("blocks-status");
   try {
-    const page = await getJSON(`${API}/blocks/`);
+    const page = await getJSON(blocksUrl);
+    blocksPage = page;
     const body = document.querySelector("#blocks tbody");
     body.replaceChildren(
-      ...page.results.slice(0, 20).map((block) => {
+      ...page.results.map((block) => {
         const row = el("tr");
         row.dataset.height = block.height;
         row.append(el("td", String(block.height)));
         const level = el("td");
-        level.append(el("span", block.level, `level ${block.level}`));
+        level.append(levelBadge(block.level));
         row.append(level, el("td", block.block_hash.slice(0, 16) + "…"), el("td", block.sealed_at));
         const sizes = Object.entries(block.logs).map(([name, log]) => `${name} ${log.size}`);
         row.append(el("td", sizes.join(", ")));
@@ -240,12 +257,179 @@ async function refreshBlocks() {
         return row;
       }),
     );
+    const heights = page.results.map((block) => block.height);
+    document.getElementById("blocks-range").textContent = heights.length
+      ? text("blocks_range", { first: Math.max(...heights), last: Math.min(...heights) })
+      : "";
+    document.getElementById("blocks-newest").disabled = blocksUrl === NEWEST;
+    document.getElementById("blocks-newer").disabled = !page.previous;
+    document.getElementById("blocks-older").disabled = !page.next;
     status.textContent = page.results.length
       ? `${TEXTS.updated} ${new Date().toLocaleTimeString()}`
       : TEXTS.no_blocks;
   } catch (error) {
     status.textContent = `${TEXTS.cannot_load} ${error.message}`;
   }
+}
+
+function goToBlocks(url) {
+  if (!url) return;
+  // Same origin only: the links are the API's own, made relative to this page.
+  const target = new URL(url, location.href);
+  blocksUrl = target.pathname + target.search;
+  refreshBlocks();
+}
+
+// --- chart -------------------------------------------------------------------
+
+const SVG = "http://www.w3.org/2000/svg";
+const CHART_SIZE = Number(document.body.dataset.chartSize);
+const LEVELS = ["proposed", "committed", "final", "witnessed"];
+
+function svg(tag, attributes, content) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes)) node.setAttribute(name, String(value));
+  if (content !== undefined) node.textContent = content;
+  return node;
+}
+
+function secondsToFinal(block) {
+  if (!block.final_at) return null;
+  const seconds = (Date.parse(block.final_at) - Date.parse(block.sealed_at)) / 1000;
+  return Number.isFinite(seconds) ? Math.max(0, seconds) : null;
+}
+
+function median(values) {
+  const sorted = [...values].sort((a, b) => a - b);
+  const middle = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[middle] : (sorted[middle - 1] + sorted[middle]) / 2;
+}
+
+// One column per block, oldest on the left: a dot at its seconds to finality
+// (none while it is not final) and, along the bottom, a bar in its level's colour.
+function drawChart(blocks) {
+  const chart = document.getElementById("chart");
+  const [width, height, left, bottom, top] = [720, 220, 44, 52, 12];
+  const ordered = [...blocks].sort((a, b) => a.height - b.height);
+  const times = ordered.map(secondsToFinal);
+  const known = times.filter((t) => t !== null);
+  // Room above the slowest block; a chain that finalizes in milliseconds still
+  // gets a readable scale.
+  const most = Math.max(0.01, ...known) * 1.1;
+  const step = (width - left - 8) / Math.max(1, ordered.length);
+  const plotBottom = height - bottom;
+  const y = (seconds) => plotBottom - ((plotBottom - top) * seconds) / most;
+  const nodes = [
+    svg("line", { x1: left, y1: plotBottom, x2: width - 8, y2: plotBottom, class: "axis" }),
+    svg("line", { x1: left, y1: top, x2: left, y2: plotBottom, class: "axis" }),
+    svg("text", { x: left - 4, y: top + 4, class: "tick end" }, most.toPrecision(2)),
+    svg("text", { x: left - 4, y: plotBottom, class: "tick end" }, "0"),
+    svg("text", { x: (left + width) / 2, y: height - 4, class: "tick middle" }, TEXTS.height),
+    svg("text", { x: left + 6, y: top + 4, class: "tick" }, TEXTS.seconds),
+  ];
+  ordered.forEach((block, i) => {
+    const x = left + step * (i + 0.5);
+    const bar = svg("rect", {
+      x: x - step * 0.4,
+      y: plotBottom + 4,
+      width: Math.max(1, step * 0.8),
+      height: 8 + 3 * Math.max(0, LEVELS.indexOf(block.level)),
+      class: `bar ${block.level}`,
+      "data-height": block.height,
+    });
+    bar.append(svg("title", {}, `${block.height}: ${block.level}`));
+    nodes.push(bar);
+    if (times[i] !== null) {
+      const dot = svg("circle", {
+        cx: x,
+        cy: y(times[i]),
+        r: 3.5,
+        class: `point ${block.level}`,
+        "data-height": block.height,
+      });
+      dot.append(svg("title", {}, `${block.height}: ${times[i].toFixed(2)} s`));
+      nodes.push(dot);
+    }
+  });
+  if (ordered.length) {
+    const below = plotBottom + 34;
+    nodes.push(svg("text", { x: left + step * 0.5, y: below, class: "tick middle" }, ordered[0].height));
+    nodes.push(
+      svg(
+        "text",
+        { x: left + step * (ordered.length - 0.5), y: below, class: "tick middle" },
+        ordered[ordered.length - 1].height,
+      ),
+    );
+  }
+  chart.replaceChildren(...nodes);
+  document.getElementById("chart-summary").textContent = known.length
+    ? text("chart_summary", { final: known.length, count: ordered.length, median: median(known).toFixed(2) })
+    : text("chart_none_final", { count: ordered.length });
+}
+
+async function refreshChart() {
+  try {
+    drawChart((await getJSON(`${API}/blocks/?page_size=${CHART_SIZE}`)).results);
+  } catch (error) {
+    document.getElementById("chart-summary").textContent = `${TEXTS.cannot_load} ${error.message}`;
+  }
+}
+
+// --- a record by its public identifier ----------------------------------------
+
+let entriesNext = null;
+
+function entryRow(entry) {
+  const row = el("tr");
+  row.dataset.seq = entry.seq;
+  const level = el("td");
+  level.append(levelBadge(entry.level));
+  row.append(
+    el("td", String(entry.seq)),
+    el("td", entry.topic.split(":").pop()),
+    el("td", entry.recorded_at),
+    el("td", entry.entry_hash.slice(0, 16) + "…"),
+    el("td", entry.block_height === null ? TEXTS.pending : String(entry.block_height)),
+    level,
+  );
+  row.addEventListener("click", () => {
+    // The entry's receipt, below: the same lookup as by registry and seq.
+    document.getElementById("registry").value = entry.registry;
+    document.getElementById("seq").value = entry.seq;
+    document.getElementById("lookup").requestSubmit();
+  });
+  return row;
+}
+
+async function showEntries(url, append) {
+  const error = document.getElementById("find-error");
+  const table = document.getElementById("entries");
+  const more = document.getElementById("entries-more");
+  error.textContent = "";
+  try {
+    const page = await getJSON(url);
+    const body = table.querySelector("tbody");
+    const rows = page.results.map(entryRow);
+    if (append) body.append(...rows);
+    else body.replaceChildren(...rows);
+    entriesNext = page.next;
+    more.hidden = !page.next;
+    table.hidden = false;
+    if (!body.children.length) error.textContent = TEXTS.no_entries;
+  } catch (failure) {
+    table.hidden = true;
+    more.hidden = true;
+    error.textContent = failure.message;
+  }
+}
+
+function findRecord(event) {
+  event.preventDefault();
+  const registry = document.getElementById("find-registry").value;
+  const identifier = document.getElementById("find-identifier").value.trim();
+  const url = `${API}/logs/${encodeURIComponent(registry)}/records/${encodeURIComponent(identifier)}/`;
+  showEntries(url, false);
 }
 
 async function showBlock(height) {
@@ -316,5 +500,16 @@ async function verifyClicked() {
 document.getElementById("trusted-keys").value = localStorage.getItem("riik-trusted-keys") || "";
 document.getElementById("lookup").addEventListener("submit", lookUp);
 document.getElementById("verify").addEventListener("click", verifyClicked);
-refreshBlocks();
-setInterval(refreshBlocks, POLL_MS);
+document.getElementById("find").addEventListener("submit", findRecord);
+document.getElementById("entries-more").addEventListener("click", () => {
+  if (entriesNext) showEntries(entriesNext, true);
+});
+document.getElementById("blocks-newest").addEventListener("click", () => goToBlocks(NEWEST));
+document.getElementById("blocks-newer").addEventListener("click", () => goToBlocks(blocksPage?.previous));
+document.getElementById("blocks-older").addEventListener("click", () => goToBlocks(blocksPage?.next));
+function refresh() {
+  refreshBlocks();
+  refreshChart();
+}
+refresh();
+setInterval(refresh, POLL_MS);

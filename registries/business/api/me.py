@@ -18,6 +18,7 @@ from typing import Any
 from django.db.models import Exists, OuterRef, QuerySet
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.utils import PolymorphicProxySerializer, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound, PermissionDenied
@@ -128,14 +129,20 @@ class MyOrganisationView(GenericAPIView[CompanyRecord]):
         organisation = acting_organisation(request)
         if organisation is None:
             raise PermissionDenied(
-                "only a token signed in for an organisation acts for one; "
-                "sign in with 'organisation': <registry code>"
+                gettext(
+                    "only a token signed in for an organisation acts for one; sign in with "
+                    "'organisation': <registry code>"
+                )
             )
         if CompanyRecord.objects.filter(registry_code=organisation).exists():
             return detail_response(request, organisation)
         record = OrganisationRecord.objects.filter(registry_code=organisation).first()
         if record is None:
-            raise NotFound(f"no organisation with registry code {organisation}")
+            raise NotFound(
+                gettext("no organisation with registry code {organisation}").format(
+                    organisation=organisation
+                )
+            )
         return Response(MyOrganisationCardSerializer(record).data)
 
 
@@ -170,7 +177,9 @@ class RegisterCompanyOnline(SignedCommandMixin, GenericAPIView[CompanyRecord]):
         data = validated(SignedRegistrationSerializer, request.data)
         data.pop("signatures")
         if code not in data["founders"]:
-            raise PermissionDenied("you can register online only a company you found yourself")
+            raise PermissionDenied(
+                gettext("you can register online only a company you found yourself")
+            )
         registration = Registration(**data)
         today = timezone.localdate()
         with self.verified(request, {*data["founders"], *data["board"]}) as signatures:
@@ -204,7 +213,9 @@ class ChangeMyBoard(SignedCommandMixin, GenericAPIView[CompanyRecord]):
         company = company_record(code)
         board = {p.personal_code for p in company.people.all() if p.role == CompanyPerson.BOARD}
         if me not in board:
-            raise PermissionDenied("only a member of the company's board may change it online")
+            raise PermissionDenied(
+                gettext("only a member of the company's board may change it online")
+            )
         members: list[str] = data["members"]
         with self.verified(request, {me, *(set(members) - board)}) as signatures:
             issue(

@@ -119,10 +119,13 @@ class CompanyDetailSerializer(CompanySummarySerializer):
     def get_board(self, record: CompanyRecord) -> list[str]:
         return self._people(record, CompanyPerson.BOARD)
 
-    @extend_schema_field(names_field("the founders and board members (public, as their codes)"))
+    @extend_schema_field(
+        names_field("the founders and board members (public, as their codes)", REGISTRY)
+    )
     def get_names(self, record: CompanyRecord) -> dict[str, str]:
-        """The founders' and board members' names beside their codes."""
-        if not shows_names(self):
+        """The founders' and board members' names beside their codes: public on the
+        business register's card, for anyone (registries.common.public)."""
+        if not shows_names(self, REGISTRY):
             return {}
         people = [vars(person) for person in record.people.all()]
         if all("name" in person for person in people):  # fetched with the people

@@ -10,6 +10,7 @@ identity registry). Errors are RFC 9457 problem documents.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Prefetch, Q, QuerySet
 from drf_spectacular.types import OpenApiTypes
@@ -61,6 +62,18 @@ def company_record(code: str) -> CompanyRecord:
         raise NotFound(
             Message(N_("no company with registry code {code}"), {"code": code})
         ) from None
+
+
+def company_aggregate(code: str) -> UUID | None:
+    """The company's aggregate id by its public registry code (the explorer's lookup):
+    400 if the code is malformed, None if no company has it."""
+    checked_registry_code(code)
+    found: UUID | None = (
+        CompanyRecord.objects.filter(registry_code=code)
+        .values_list("aggregate_id", flat=True)
+        .first()
+    )
+    return found
 
 
 def company_body(request: Request, code: str) -> Any:

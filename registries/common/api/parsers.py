@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from django.conf import settings
+from django.utils.translation import gettext, gettext_lazy
 from rest_framework import exceptions
 from rest_framework.parsers import JSONParser
 from rest_framework.utils import json
@@ -26,14 +27,16 @@ class RequestTooLarge(exceptions.APIException):
     """The request body is over ``RIIK_MAX_REQUEST_BYTES``."""
 
     status_code = 413
-    default_detail = "The request body is too large."
+    default_detail = gettext_lazy("The request body is too large.")
     default_code = "request_too_large"
 
 
 def too_large() -> RequestTooLarge:
     """The refusal of a body over the configured size, naming the limit."""
     return RequestTooLarge(
-        f"The request body is larger than {settings.RIIK_MAX_REQUEST_BYTES} bytes."
+        gettext("The request body is larger than {limit} bytes.").format(
+            limit=settings.RIIK_MAX_REQUEST_BYTES
+        )
     )
 
 
@@ -46,13 +49,17 @@ def check_json(data: Any, max_depth: int) -> None:
         if isinstance(value, str):
             if _LONE_SURROGATE.search(value):
                 raise exceptions.ParseError(
-                    "JSON parse error - a string holds a lone surrogate (a \\ud800-\\udfff "
-                    "escape without its pair), which is not Unicode text"
+                    gettext(
+                        "JSON parse error - a string holds a lone surrogate (a \\ud800-\\udfff "
+                        "escape without its pair), which is not Unicode text"
+                    )
                 )
         elif isinstance(value, Mapping | list):
             if depth >= max_depth:
                 raise exceptions.ParseError(
-                    f"JSON parse error - the body is nested deeper than {max_depth} levels"
+                    gettext(
+                        "JSON parse error - the body is nested deeper than {max_depth} levels"
+                    ).format(max_depth=max_depth)
                 )
             children = [*value.keys(), *value.values()] if isinstance(value, Mapping) else value
             pending.extend((child, depth + 1) for child in children)
@@ -78,10 +85,13 @@ class BoundedJSONParser(JSONParser):
             data = json.loads(raw.decode(encoding), parse_constant=parse_constant)
         except RecursionError:
             raise exceptions.ParseError(
-                f"JSON parse error - the body is nested deeper than "
-                f"{settings.RIIK_MAX_JSON_DEPTH} levels"
+                gettext(
+                    "JSON parse error - the body is nested deeper than {RIIK_MAX_JSON_DEPTH} levels"
+                ).format(RIIK_MAX_JSON_DEPTH=settings.RIIK_MAX_JSON_DEPTH)
             ) from None
         except ValueError as error:
-            raise exceptions.ParseError(f"JSON parse error - {error}") from None
+            raise exceptions.ParseError(
+                gettext("JSON parse error - {error}").format(error=error)
+            ) from None
         check_json(data, settings.RIIK_MAX_JSON_DEPTH)
         return data

@@ -180,11 +180,8 @@ def _problem(
 
 
 def _registry_problem(request: Any, exc: RegistryError) -> Response:
-    if exc.message is not None:
-        detail = exc.message.translated(gettext)
-    else:
-        # A fixed text marked where it was raised is in the catalog; any other stays English.
-        detail = gettext(str(exc)) if str(exc) else gettext(exc.title)
+    # A fixed text marked where it was raised is in the catalog; any other stays English.
+    detail = exc.translated(gettext)
     errors = None
     if isinstance(exc, InvalidCommand):
         match = _FIELD_PREFIX.match(detail)

@@ -6,12 +6,13 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.status import status_at, with_blocks
 from chain.ledger.models import LedgerEntry
+from registries.common.public import names_are_public
 from registries.common.texts import EVENT_LABELS
 
 
@@ -37,7 +38,7 @@ class StrictIntegerField(serializers.IntegerField):
     """An integer that must be a JSON integer: no floats, strings or booleans."""
 
     default_error_messages = {
-        "not_an_integer": "A whole number (JSON integer) is required, not {kind}.",
+        "not_an_integer": gettext_lazy("A whole number (JSON integer) is required, not {kind}."),
     }
 
     def to_internal_value(self, data: Any) -> int:
@@ -49,7 +50,7 @@ class StrictIntegerField(serializers.IntegerField):
 class StrictCharField(serializers.CharField):
     """A string that must be a JSON string (numbers are not silently converted)."""
 
-    default_error_messages = {"not_a_string": "A string is required, not {kind}."}
+    default_error_messages = {"not_a_string": gettext_lazy("A string is required, not {kind}.")}
 
     def to_internal_value(self, data: Any) -> str:
         if not isinstance(data, str):
@@ -171,20 +172,28 @@ def ledger_history(registry: str, aggregate_id: UUID) -> list[dict[str, Any]]:
     return history
 
 
-def names_field(whose: str) -> serializers.DictField:
+def names_field(whose: str, registry: str) -> serializers.DictField:
     """The schema of a card's ``names``: code -> name of the people and organisations
-    it shows (``whose``), beside their codes, for a signed-in viewer."""
+    it shows (``whose``), beside their codes: for anyone where ``registry`` makes
+    the names public (:mod:`registries.common.public`), else for a signed-in viewer."""
+    who = (
+        "Public: for every caller"
+        if names_are_public(registry)
+        else "Only for a signed-in caller (empty for anonymous ones)"
+    )
     return serializers.DictField(
         child=serializers.CharField(),
-        help_text=f"Names by personal or registry code: {whose}. Only for a signed-in "
-        "caller (empty for anonymous ones); codes unknown to the identity registry are "
-        "left out",
+        help_text=f"Names by personal or registry code: {whose}. {who}; codes unknown to "
+        "the identity registry are left out",
     )
 
 
-def shows_names(serializer: serializers.BaseSerializer[Any]) -> bool:
-    """Whether the caller may read names beside the codes: a signed-in caller. An
-    anonymous reader of the public registers sees the codes only (tests/security)."""
+def shows_names(serializer: serializers.BaseSerializer[Any], registry: str) -> bool:
+    """Whether the caller may read names beside the codes on ``registry``'s records:
+    anyone where the register makes them public (the business register's cards), a
+    signed-in caller elsewhere (:mod:`registries.common.public`; tests/security)."""
+    if names_are_public(registry):
+        return True
     request = serializer.context.get("request")
     user = getattr(request, "user", None)
     return bool(user is not None and user.is_authenticated)

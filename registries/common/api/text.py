@@ -14,6 +14,7 @@ import re
 import unicodedata
 
 from django.core.exceptions import ValidationError
+from django.utils.translation import gettext
 
 _HIDDEN = re.compile("[\u200b-\u200d\u202a-\u202e\u2066-\u2069\ufeff]")
 
@@ -25,7 +26,9 @@ def visible_text(value: str) -> None:
         character = hidden.group()
         name = unicodedata.name(character, "a hidden character").lower()
         raise ValidationError(
-            f"U+{ord(character):04X} ({name}) is not allowed in names and titles: "
-            "it changes how the text is shown, not what it says.",
+            gettext(
+                "U+{code} ({name}) is not allowed in names and titles: "
+                "it changes how the text is shown, not what it says."
+            ).format(code=f"{ord(character):04X}", name=name),
             code="hidden_character",
         )

@@ -226,12 +226,13 @@ class CaseDetailSerializer(CaseSummarySerializer):
     @extend_schema_field(
         names_field(
             "the court, the parties whose codes this answer shows and, in the full record, "
-            "the judge (a name is shown only where its code is)"
+            "the judge (a name is shown only where its code is)",
+            REGISTRY,
         )
     )
     def get_names(self, record: CaseRecord) -> dict[str, str]:
         """The names beside the codes this answer shows, and no other."""
-        if not shows_names(self):
+        if not shows_names(self, REGISTRY):
             return {}
         shown: list[str | None] = [record.court_code]
         shown += [self._person_code(record, p.code, p.party_kind) for p in record.parties.all()]

@@ -26,6 +26,7 @@ Errors are RFC 9457 problem documents; a refused command writes nothing.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
@@ -90,6 +91,19 @@ def case_record(number: str) -> CaseRecord:
         ).get(number=number)
     except CaseRecord.DoesNotExist:
         raise NotFound(Message(N_("no case with number {number}"), {"number": number})) from None
+
+
+def case_aggregate(number: str) -> UUID | None:
+    """The case's aggregate id by its public case number (the explorer's lookup):
+    400 if the number is malformed, None if no case has it."""
+    try:
+        check_case_number(number)
+    except InvalidCommand as error:
+        raise InvalidCaseNumber(error.message or str(error)) from None
+    found: UUID | None = (
+        CaseRecord.objects.filter(number=number).values_list("aggregate_id", flat=True).first()
+    )
+    return found
 
 
 def party_code(request: Request) -> str | None:

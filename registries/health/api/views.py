@@ -21,6 +21,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -38,6 +39,7 @@ from registries.common.api.problems import problem_responses
 from registries.common.application import running
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand
+from registries.common.texts import N_
 from registries.health.api.serializers import (
     EntryMessageInSerializer,
     EntryMessageOutSerializer,
@@ -86,7 +88,7 @@ def person_code(request: Request) -> str:
         raise NotAuthenticated()
     code = official_code_of(user)
     if code is None:
-        raise PermissionDenied("sign in as a person: your username is your personal code")
+        raise PermissionDenied(gettext("sign in as a person: your username is your personal code"))
     return code
 
 
@@ -141,14 +143,14 @@ class EntryMessageView(GenericAPIView[Any]):
         app = running(HealthRegistry)
         if data["kind"] == "encounter":
             if "occurred_on" not in data:
-                raise InvalidCommand("occurred_on: required for an encounter")
+                raise InvalidCommand(N_("occurred_on: required for an encounter"))
             message = app.encounter_message(
                 code, data["provider"], doctor, data["summary"], data["diagnoses"],
                 data["occurred_on"],
             )  # fmt: skip
         else:
             if "issued_on" not in data or "expires_on" not in data:
-                raise InvalidCommand("issued_on, expires_on: required for a prescription")
+                raise InvalidCommand(N_("issued_on, expires_on: required for a prescription"))
             message = app.prescription_message(
                 code, data["provider"], doctor, data["medicine"], data["dosage"],
                 data["issued_on"], data["expires_on"],

@@ -11,6 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import OuterRef, Prefetch, Subquery
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema, extend_schema_field
 from rest_framework import serializers
 from rest_framework.exceptions import NotFound
@@ -166,7 +167,7 @@ class MyPersonView(ChainPositionsMixin[PersonRecord]):
             .first()
         )
         if record is None:
-            raise NotFound("the population register has no record of you")
+            raise NotFound(gettext("the population register has no record of you"))
         return Response(self.get_serializer(record).data)
 
     def chain_records(self, instance: Any) -> list[Any]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
@@ -271,7 +272,9 @@ class PublicKeyInputSerializer(serializers.Serializer[Any]):
     public_key = serializers.RegexField(
         r"^[0-9a-fA-F]{64}$",
         help_text="Raw Ed25519 public key, 32 bytes as 64 hex digits",
-        error_messages={"invalid": "An Ed25519 public key is 32 bytes written as 64 hex digits."},
+        error_messages={
+            "invalid": gettext_lazy("An Ed25519 public key is 32 bytes written as 64 hex digits.")
+        },
     )
 
     def validate_public_key(self, value: str) -> bytes:

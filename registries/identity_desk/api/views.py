@@ -34,6 +34,7 @@ from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
 from registries.common.codes import checked_personal_code, checked_registry_code
 from registries.common.errors import NotFound
+from registries.common.texts import N_, Message
 from registries.identity.models import (
     AppointmentRecord,
     OrganisationRecord,
@@ -112,7 +113,7 @@ def person_record(code: str) -> PersonRecord:
             "keys", Prefetch("appointments", AppointmentRecord.objects.filter(active=True))
         ).get(personal_code=code)
     except PersonRecord.DoesNotExist:
-        raise NotFound(f"no person with personal code {code}") from None
+        raise NotFound(Message(N_("no person with personal code {code}"), {"code": code})) from None
 
 
 def organisation_record(code: str) -> OrganisationRecord:
@@ -121,7 +122,9 @@ def organisation_record(code: str) -> OrganisationRecord:
     try:
         return OrganisationRecord.objects.get(registry_code=code)
     except OrganisationRecord.DoesNotExist:
-        raise NotFound(f"no organisation with registry code {code}") from None
+        raise NotFound(
+            Message(N_("no organisation with registry code {code}"), {"code": code})
+        ) from None
 
 
 def person_body(request: Request, code: str) -> Any:
@@ -189,7 +192,12 @@ def representative_record(organisation_code: str, personal_code: str) -> Represe
         .first()
     )
     if found is None:
-        raise NotFound(f"person {personal_code} has never represented {organisation_code}")
+        raise NotFound(
+            Message(
+                N_("person {personal_code} has never represented {organisation_code}"),
+                {"personal_code": personal_code, "organisation_code": organisation_code},
+            )
+        )
     return found
 
 
@@ -255,7 +263,7 @@ class MyPersonView(GenericAPIView[PersonRecord]):
             raise NotAuthenticated()
         code = official_code_of(request.user)
         if code is None:
-            raise NotFound("your username is not a personal code, so you have no record here")
+            raise NotFound(N_("your username is not a personal code, so you have no record here"))
         return Response(person_body(request, code))
 
 

@@ -28,6 +28,7 @@ from registries.common.api import validated
 from registries.common.api.problems import problem_responses
 from registries.common.commands import issue
 from registries.common.errors import NotFound
+from registries.common.texts import N_
 from registries.money.api.serializers import (
     MyWalletSerializer,
     PaymentSerializer,
@@ -59,7 +60,7 @@ class MyWalletView(GenericAPIView[WalletRecord]):
         code = my_code(request)
         record = WalletRecord.objects.filter(holder=code).first()
         if record is None:
-            raise NotFound("you have no wallet: a bank opens one for you")
+            raise NotFound(N_("you have no wallet: a bank opens one for you"))
         context = {"request": request, "payments": latest_payments(code)}
         return Response(MyWalletSerializer(record, context=context).data)
 

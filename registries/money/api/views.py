@@ -32,6 +32,7 @@ from registries.common.api.problems import problem_responses
 from registries.common.application import running
 from registries.common.codes import party_kind
 from registries.common.errors import NotFound
+from registries.common.texts import N_, Message
 from registries.identity.services import official_code_of
 from registries.money.api.serializers import (
     ActCertificateSerializer,
@@ -102,7 +103,7 @@ def wallet_body(request: Request, holder: str) -> Any:
     """A wallet with its latest payments, as the detail view and the commands answer."""
     record = WalletRecord.objects.filter(holder=holder).first()
     if record is None:
-        raise NotFound(f"holder: no wallet of {holder}")
+        raise NotFound(Message(N_("holder: no wallet of {holder}"), {"holder": holder}))
     context = {"request": request, "payments": latest_payments(holder)}
     return WalletDetailSerializer(record, context=context).data
 
@@ -194,5 +195,5 @@ class WalletDetailView(GenericAPIView[WalletRecord]):
         party_kind(code, "holder")
         if not WalletRecord.objects.filter(holder=code, bank=my_bank(request)).exists():
             # Not "forbidden": whether someone has a wallet elsewhere is not this bank's to know.
-            raise NotFound(f"holder: no wallet of {code} at your bank")
+            raise NotFound(Message(N_("holder: no wallet of {code} at your bank"), {"code": code}))
         return Response(wallet_body(request, code))

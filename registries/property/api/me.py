@@ -12,6 +12,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import PermissionDenied
@@ -121,7 +122,7 @@ class ApplyForTransfer(SignedCommandMixin, GenericAPIView[LandUnitRecord]):
         code = validate_cadastral_code(code)
         data = validated(SignedTransferSerializer, request.data)
         if me not in data["sellers"]:
-            raise PermissionDenied("you can apply online only to transfer a unit you sell")
+            raise PermissionDenied(gettext("you can apply online only to transfer a unit you sell"))
         # Persons sign with their e-ID; a company party acts through its board (not online yet).
         parties = {
             party

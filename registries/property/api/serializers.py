@@ -306,12 +306,13 @@ class LandUnitDetailSerializer(serializers.ModelSerializer[LandUnitRecord]):
     @extend_schema_field(
         names_field(
             "the owners, beneficiaries, creditors and the transfers' parties and notaries "
-            "(public in the land register, as their codes)"
+            "(public in the land register, as their codes)",
+            REGISTRY,
         )
     )
     def get_names(self, record: LandUnitRecord) -> dict[str, str]:
         """The names of everyone the title register shows, beside their codes."""
-        if not shows_names(self):
+        if not shows_names(self, REGISTRY):
             return {}
         codes = [o.owner_code for o in record.owners.all()]
         codes += [r.beneficiary for r in record.restrictions.all()]

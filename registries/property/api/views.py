@@ -15,9 +15,11 @@ Errors are RFC 9457 problem documents.
 from __future__ import annotations
 
 from typing import Any
+from uuid import UUID
 
 from django.conf import settings
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -90,6 +92,18 @@ def land_unit_record(code: str) -> LandUnitRecord:
         ) from None
 
 
+def land_unit_aggregate(code: str) -> UUID | None:
+    """The land unit's aggregate id by its public cadastral code (the explorer's
+    lookup): 400 if the code is malformed, None if no unit has it."""
+    validate_cadastral_code(code)
+    found: UUID | None = (
+        LandUnitRecord.objects.filter(cadastral_code=code)
+        .values_list("aggregate_id", flat=True)
+        .first()
+    )
+    return found
+
+
 def holdings(items: list[dict[str, str]]) -> list[tuple[str, str]]:
     return [(item["owner"], item["share"]) for item in items]
 
@@ -132,11 +146,13 @@ class LandUnitListView(ListModelMixin, GenericAPIView[LandUnitRecord]):
             if kind == PERSON and not may_search_by_person(self.request, owner):
                 if not self.request.user.is_authenticated:
                     raise NotAuthenticated(
-                        "searching land units by a personal code needs authentication"
+                        gettext("searching land units by a personal code needs authentication")
                     )
                 raise PermissionDenied(
-                    "only property officials and the person themselves may search land units "
-                    "by a personal code"
+                    gettext(
+                        "only property officials and the person themselves may search land units "
+                        "by a personal code"
+                    )
                 )
             units = units.filter(owners__owner_code=owner)
         return units

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.generics import GenericAPIView
@@ -38,7 +39,7 @@ def own_code(request: Request) -> str:
         raise NotAuthenticated()
     code = official_code_of(user)
     if code is None:
-        raise PermissionDenied("sign in as a person: your username is your personal code")
+        raise PermissionDenied(gettext("sign in as a person: your username is your personal code"))
     return code
 
 

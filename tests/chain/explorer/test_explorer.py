@@ -2,7 +2,9 @@
 
 The browser verifies a receipt with WebCrypto; a corrupted proof or signature
 is injected between the server and the page (as a dishonest server would) and
-must be caught by the page itself.
+must be caught by the page itself. The block list pages (two blocks a page
+here), a record is found by its public identifier, and the chart draws a point
+per final block.
 """
 
 from __future__ import annotations
@@ -18,12 +20,17 @@ import pytest
 from chain import notes
 from chain.blocks.models import Supernode
 from chain.blocks.sealing import seal_pending
+from chain.explorer import views
 from chain.keys import NodeKey
+from chain.ledger.models import LedgerEntry
 from registries.business.application import BusinessRegistry
+from registries.business.models import CompanyRecord
 from registries.common.application import running
-from tests.factories import register_company
+from registries.common.projections import catch_up_all
+from tests.factories import FOUNDER, register_company
 
 playwright_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed")
+expect = playwright_api.expect
 CHROMIUM = shutil.which("chromium") or (
     "/usr/bin/chromium" if Path("/usr/bin/chromium").exists() else None
 )
@@ -42,6 +49,8 @@ def page(live_server: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> I
     running(BusinessRegistry).change_address(code, "Pärnu, Rüütli 5", "registrar")
     register_company()
     seal_pending()
+    catch_up_all()  # the read models the lookup by registry code reads
+    monkeypatch.setattr(views, "PAGE_SIZE", 2)
     # Playwright's sync API runs an event loop in this thread; the database work
     # above is done, and the live server answers from its own thread.
     monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
@@ -144,3 +153,84 @@ def test_the_page_checks_against_pinned_keys_not_the_servers(page: Any) -> None:
     trusted = Supernode.objects.get()
     verdict = _verify(page, 1, notes.verifier_key(trusted.name, bytes(trusted.public_key)))
     assert verdict.startswith("VERIFIED"), verdict
+
+
+def _rows(page: Any, selector: str, attribute: str) -> list[str]:
+    return list(
+        page.eval_on_selector_all(selector, f"rows => rows.map(row => row.dataset.{attribute})")
+    )
+
+
+def _heights_shown(page: Any, heights: list[str]) -> None:
+    # Playwright's locator assertions wait without evaluating strings in the page,
+    # which its Content-Security-Policy would refuse.
+    rows = page.locator("#blocks tbody tr")
+    expect(rows).to_have_count(len(heights))
+    for index, height in enumerate(heights):
+        expect(rows.nth(index)).to_have_attribute("data-height", height)
+
+
+def test_the_block_list_pages_to_older_blocks_and_back(page: Any) -> None:
+    register_company()
+    seal_pending()
+    page.reload()
+    _heights_shown(page, ["3", "2"])
+    assert page.is_disabled("#blocks-newer")
+    expect(page.locator("#blocks-range")).to_have_text("heights 3 to 2")
+    page.click("#blocks-older")
+    _heights_shown(page, ["1"])
+    expect(page.locator("#blocks-older")).to_be_disabled()
+    expect(page.locator("#blocks-newest")).to_be_enabled()
+    page.click("#blocks-newer")
+    _heights_shown(page, ["3", "2"])
+    page.click("#blocks-older")
+    _heights_shown(page, ["1"])
+    page.click("#blocks-newest")
+    _heights_shown(page, ["3", "2"])
+
+
+def test_a_company_is_found_by_its_registry_code_with_its_entries(page: Any) -> None:
+    company = CompanyRecord.objects.order_by("registered_on", "registry_code").first()
+    assert company is not None
+    entries = LedgerEntry.objects.filter(registry="business", originator_id=company.aggregate_id)
+    seqs = sorted(str(seq) for seq in entries.values_list("seq", flat=True))
+    page.select_option("#find-registry", "business")
+    page.fill("#find-identifier", company.registry_code)
+    page.click("#find button[type=submit]")
+    rows = page.locator("#entries tbody tr")
+    expect(rows).to_have_count(len(seqs))
+    assert sorted(_rows(page, "#entries tbody tr", "seq")) == seqs
+    expect(page.locator("#entries tbody tr td:nth-child(6)")).to_have_text(["final"] * len(seqs))
+    # Envelopes and hashes only: nothing of the founder, whose code is on the company card.
+    assert FOUNDER not in page.text_content("#find-section")
+    # An entry leads to its receipt, checked in the browser.
+    page.click(f"#entries tbody tr[data-seq='{seqs[-1]}']")
+    expect(page.locator("#record-fields dd").first).to_have_text(f"business seq {seqs[-1]}")
+
+
+def test_an_unknown_or_malformed_identifier_says_so(page: Any) -> None:
+    page.select_option("#find-registry", "business")
+    page.fill("#find-identifier", "10000018")
+    page.click("#find button[type=submit]")
+    expect(page.locator("#find-error")).to_have_text(
+        "registry business has no record with registry code 10000018"
+    )
+    expect(page.locator("#entries")).to_be_hidden()
+    page.select_option("#find-registry", "property")
+    page.fill("#find-identifier", "12")
+    page.click("#find button[type=submit]")
+    expect(page.locator("#find-error")).to_contain_text("12")
+    expect(page.locator("#find-error")).not_to_contain_text("10000018")
+
+
+def test_the_chart_draws_a_point_per_final_block(page: Any) -> None:
+    expect(page.locator("#chart circle.point")).to_have_count(2)
+    assert sorted(_rows(page, "#chart circle.point", "height")) == ["1", "2"]
+    assert sorted(_rows(page, "#chart rect.bar.final", "height")) == ["1", "2"]
+    expect(page.locator("#chart-summary")).to_contain_text(
+        "2 of 2 blocks final; median time to finality "
+    )
+    # A new block is drawn by the next poll, without reloading the page.
+    register_company()
+    seal_pending()
+    expect(page.locator("#chart circle.point")).to_have_count(3)
