@@ -10,8 +10,8 @@ others need its people, organisations and officials. Afterwards the read
 models are caught up, every official's e-ID key file is printed (they sign in
 to the admin with it, as with an ID card), then patients who are no officials,
 each API token on a line of its own (:mod:`registries.country.console`); the
-guides' cast is written to ``RIIK_DATA_DIR/demo.env``, and the pending ledger
-entries are sealed into blocks.
+guides' cast is written to ``RIIK_DATA_DIR/demo.env``. Each registry's
+seeding is sealed into a block of its own, and the rest into the last ones.
 """
 
 from __future__ import annotations
@@ -52,6 +52,14 @@ from registries.money.demo import seed_money
 from registries.property.demo import seed_property
 
 MAX_BLOCKS = 100_000
+
+
+def _seal_stage() -> None:
+    """Catch up the read models and seal what one stage wrote into a block of its own,
+    so that the demo's chain has a history to page through and export in ranges."""
+    catch_up_all()
+    finalize_all()
+    seal_pending()
 
 
 class Command(BaseCommand):
@@ -99,12 +107,12 @@ class Command(BaseCommand):
         ) as progress:
             people = progress.add_task("identity: people", total=max(persons, MIN_PERSONS))
             identity = seed_identity(rng, lambda n: progress.advance(people, n), persons)
-            catch_up_all()
+            _seal_stage()
             firms = progress.add_task("business: companies", total=companies)
             company_codes = seed_companies(companies, rng, lambda n: progress.advance(firms, n))
             land = progress.add_task("property: land units", total=units)
             land_register = seed_property(rng, lambda n: progress.advance(land, n), units, identity)
-            catch_up_all()
+            _seal_stage()
             court = progress.add_task("court: cases", total=cases)
             seed_court(
                 rng,
@@ -114,12 +122,12 @@ class Command(BaseCommand):
                 company_codes,
                 land_register.units,
             )
-            catch_up_all()
+            _seal_stage()
             health = progress.add_task("health: patients", total=options["patients"])
             patients = seed_health(
                 rng, lambda n: progress.advance(health, n), max(options["patients"], 0), identity
             )
-            catch_up_all()
+            _seal_stage()
             money = progress.add_task("money: wallets", total=max(options["wallets"], 0))
             seed_money(
                 rng, lambda n: progress.advance(money, n), max(options["wallets"], 0), identity
