@@ -8,7 +8,9 @@ that also acts as an official.
 
 The demo also writes ``RIIK_DATA_DIR/demo.env`` (:func:`write_cast`): the
 codes of a few of its people and places as shell variables, so that the
-documents' examples (``. var/demo.env``) run as written on any demo instance.
+documents' examples (``. var/demo.env``) run as written on any demo instance
+(:func:`cast` registers a land unit for its citizen when the random data gave
+them none).
 """
 
 from __future__ import annotations
@@ -26,8 +28,12 @@ from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
-from registries.identity.demo import OFFICIALS, IdentitySeed
+from registries.common.application import running
+from registries.common.errors import Conflict
+from registries.common.projections import catch_up_all
+from registries.identity.demo import ACTOR, OFFICIALS, IdentitySeed
 from registries.identity.models import OrganisationRecord, PersonRecord
+from registries.property.application import PropertyRegistry
 from registries.property.models import LandUnitRecord, OwnershipRecord
 
 CAST_FILE = "demo.env"
@@ -158,10 +164,11 @@ class CastMember:
 def cast(identity: IdentitySeed, officials: list[Login]) -> list[CastMember]:
     """The people and places the documents' examples use, chosen from this demo's data.
 
-    ``CITIZEN`` is a living adult key holder who is no official nor representative and,
-    when the demo has one, sole owner of an unseized land unit (``LAND_UNIT``),
-    so that the notary's example can transfer it; ``CITIZEN_2`` and ``CITIZEN_3``
-    are further such key holders; ``NEW_CITIZEN`` a living person with no key.
+    ``CITIZEN`` is a living adult key holder who is no official nor representative,
+    preferably the sole owner of an unseized land unit (``LAND_UNIT``; else one is
+    registered for them), so that the notary's example can transfer it;
+    ``CITIZEN_2`` and ``CITIZEN_3`` are further such key holders; ``NEW_CITIZEN``
+    a living person with no key.
     """
     busy = {login.code for login in officials} | {code for _, code in identity.representatives}
     dead = set(identity.deceased)
@@ -177,13 +184,15 @@ def cast(identity: IdentitySeed, officials: list[Login]) -> list[CastMember]:
         ).values_list("owner_code", "unit_id")
     )
     citizens.sort(key=lambda code: code not in owned)
+    if citizens and citizens[0] not in owned:
+        owned[citizens[0]] = _guides_land_unit(citizens[0])
     members: list[CastMember] = []
     for number, code in enumerate(citizens[:3], start=1):
         variable = "CITIZEN" if number == 1 else f"CITIZEN_{number}"
         members.append(
             CastMember(variable, code, f"{_name(code)}, e-ID key var/demo-keys/{code}.pem")
         )
-    if citizens and citizens[0] in owned:
+    if citizens:
         unit = LandUnitRecord.objects.get(pk=owned[citizens[0]])
         members.append(
             CastMember("LAND_UNIT", unit.cadastral_code, f"{unit.address}, owned by CITIZEN")
@@ -220,6 +229,24 @@ def cast(identity: IdentitySeed, officials: list[Login]) -> list[CastMember]:
             )
             break
     return members
+
+
+def _guides_land_unit(owner: str) -> str:
+    """Register a land unit owned by ``owner`` alone (when the random data gave them none),
+    so that the notary's example in the guides always has a unit to transfer."""
+    registry = running(PropertyRegistry)
+    for plot in range(10, 10_000):
+        try:
+            code = registry.register_land_unit(
+                f"78401:101:{plot:04d}", 640, "residential", f"Pikk {plot}, Tallinn",
+                [(owner, "1/1")], ACTOR,
+            )  # fmt: skip
+        except Conflict:
+            continue  # the parcel is taken
+        catch_up_all()
+        return code
+    msg = "no free cadastral code for the guides' land unit"
+    raise RuntimeError(msg)
 
 
 def _years_ago(years: int) -> date:
