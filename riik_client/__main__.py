@@ -183,7 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command: 0 on success, 1 when refused or not proved, 2 on bad usage."""
     args = _parser().parse_args(argv)
     if args.command == "keygen":
-        print(new_key(args.file))
+        try:
+            print(new_key(args.file))
+        except FileExistsError:
+            print(
+                f"{args.file} exists: it may hold your e-ID key; choose another file",
+                file=sys.stderr,
+            )
+            return 2
+        except OSError as error:
+            print(f"cannot write it: {error}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "keys":
         return _pin_keys(
