@@ -34,6 +34,7 @@ from rich.progress import (
     TimeRemainingColumn,
 )
 
+from chain.blocks.models import Block
 from chain.blocks.sealing import finalize_all, seal_pending
 from registries.business.demo import seed_companies
 from registries.common.projections import catch_up_all
@@ -157,4 +158,5 @@ class Command(BaseCommand):
                     break
                 sealed += 1
             finalize_all()
-        console.print(f"Sealed {sealed} block(s).")
+        height = Block.objects.order_by("-height").values_list("height", flat=True).first()
+        console.print(f"Sealed {sealed} more block(s); the chain's newest block is {height}.")
