@@ -177,7 +177,8 @@ def _script(examples: list[Block], address: str) -> str:
             else line
             for line in text.splitlines()
         )
-        lines += [f"echo '{MARK} {block.line}'", text]
+        # On a line of its own, even after output that ends without a newline.
+        lines += [f"printf '\\n{MARK} {block.line}\\n'", text]
     return "\n".join(lines) + "\n"
 
 
