@@ -29,7 +29,8 @@ from rich.measure import Measurement
 from rich.table import Table
 
 from registries.common.application import running
-from registries.common.errors import Conflict
+from registries.common.codes import PERSON
+from registries.common.errors import Conflict, RegistryError
 from registries.common.projections import catch_up_all
 from registries.identity.demo import ACTOR, OFFICIALS, IdentitySeed
 from registries.identity.models import OrganisationRecord, PersonRecord
@@ -168,7 +169,8 @@ def cast(identity: IdentitySeed, officials: list[Login]) -> list[CastMember]:
     preferably the sole owner of an unseized land unit (``LAND_UNIT``; else one is
     registered for them), so that the notary's example can transfer it;
     ``CITIZEN_2`` and ``CITIZEN_3`` are further such key holders; ``NEW_CITIZEN``
-    a living person with no key.
+    a living person with no key; ``APPLICATION_UNIT`` a land unit with a transfer
+    application to ``CITIZEN_2`` awaiting ``NOTARY`` (filed here).
     """
     busy = {login.code for login in officials} | {code for _, code in identity.representatives}
     dead = set(identity.deceased)
@@ -220,6 +222,12 @@ def cast(identity: IdentitySeed, officials: list[Login]) -> list[CastMember]:
             login = first[role]
             members.append(CastMember(variable, login.code, f"{login.name}, {role}"))
             members.append(CastMember(f"{variable}_TOKEN", login.token, f"{role}'s API token"))
+    notary, buyer = first.get("property/notary"), citizens[1:2]
+    if notary and buyer:
+        application_unit = _awaiting_application(notary.code, buyer[0], exclude=set(owned.values()))
+        if application_unit:
+            about = "a transfer application awaiting NOTARY's endorsement, to CITIZEN_2"
+            members.append(CastMember("APPLICATION_UNIT", application_unit, about))
     for organisation, code in identity.representatives:
         if organisation in identity.hospitals:
             name = OrganisationRecord.objects.get(pk=organisation).name
@@ -247,6 +255,26 @@ def _guides_land_unit(owner: str) -> str:
         return code
     msg = "no free cadastral code for the guides' land unit"
     raise RuntimeError(msg)
+
+
+def _awaiting_application(notary: str, buyer: str, exclude: set[str]) -> str | None:
+    """File a transfer application of a land unit to ``buyer`` for ``notary`` to endorse,
+    so that a notary signing in to the demo's admin has one waiting; its unit's code."""
+    parties = {notary, buyer}
+    for unit in LandUnitRecord.objects.filter(under_seizure=False).exclude(pk__in=exclude):
+        owners = list(unit.owners.values_list("owner_code", "owner_kind"))
+        sellers = [code for code, kind in owners]
+        if not owners or any(kind != PERSON for _, kind in owners) or parties & set(sellers):
+            continue
+        try:
+            running(PropertyRegistry).apply_for_transfer(
+                unit.cadastral_code, sellers, [(buyer, "1/1")], 9_500_000, notary, ACTOR
+            )
+        except RegistryError:
+            continue  # a seller who has died, say: the next unit will do
+        catch_up_all()
+        return unit.cadastral_code
+    return None
 
 
 def _years_ago(years: int) -> date:

@@ -14,7 +14,7 @@ from rest_framework.authtoken.models import Token
 from chain.blocks.models import WITNESSED, Block
 from registries.identity.demo import OFFICIALS
 from registries.identity.models import AppointmentRecord, PersonRecord, PublicKeyRecord
-from registries.property.models import OwnershipRecord
+from registries.property.models import OwnershipRecord, TransferApplicationRecord
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -78,6 +78,10 @@ def test_demo_writes_the_guides_cast_as_shell_variables() -> None:
         == cast["IDENTITY_REGISTRAR"]
     )
     assert not PublicKeyRecord.objects.filter(person__personal_code=cast["NEW_CITIZEN"]).exists()
+    # The notary signing in to the demo's admin finds an application awaiting them.
+    application = TransferApplicationRecord.objects.get(unit_id=cast["APPLICATION_UNIT"])
+    assert (application.notary, application.awaiting) == (cast["NOTARY"], True)
+    assert application.buyers == [{"owner": cast["CITIZEN_2"], "share": "1/1"}]
 
 
 def _appointed(registry: str, role: str) -> list[str]:
