@@ -2,22 +2,22 @@
 
     python -m riik_client keygen mari.key
     python -m riik_client keys pin supernodes.txt
-    python -m riik_client --code 48501010002 --key mari.key me person --verify \\
+    python -m riik_client --code 48501010003 --key mari.key me person --verify \\
         --trusted-keys supernodes.txt
     python -m riik_client --code ... --key mari.key register-company --name "Mesi OÜ" \\
         --legal-form OÜ --capital-cents 250000 --address "Tartu, Rüütli 1" \\
-        --founder 48501010002 --founder 38001010003 --board 48501010002 \\
-        --signer 38001010003=jaan.key
-    python -m riik_client --code ... --key mari.key health consent close --provider 70000001
-    python -m riik_client --code ... --key mari.key health representative appoint 38001010003 \\
-        --signer 38001010003=jaan.key
+        --founder 48501010003 --founder 38001010009 --board 48501010003 \\
+        --signer 38001010009=jaan.key
+    python -m riik_client --code ... --key mari.key health consent close --provider 90000015
+    python -m riik_client --code ... --key mari.key health representative appoint 38001010009 \\
+        --signer 38001010009=jaan.key
     python -m riik_client --code ... --key mari.key me health
     python -m riik_client --code NOTARY --key notary.key --role property/notary \\
-        notary endorse 78401:101:0010 --seller 48501010002 --buyer 38001010003=1/1 \\
+        notary endorse 78401:101:0010 --seller 48501010003 --buyer 38001010009=1/1 \\
         --price-cents 12000000 --yes
-    python -m riik_client --code ... --key peeter.key --for-organisation 70000014 me court-cases
+    python -m riik_client --code ... --key peeter.key --for-organisation 70000148 me court-cases
     python -m riik_client --lang et --code ... --key mari.key me person  # problems in Estonian
-    python -m riik_client --code ... --key mari.key pay 38001010003 1250 --payment-id rent-2026-05
+    python -m riik_client --code ... --key mari.key pay 38001010009 1250 --payment-id rent-2026-05
     python -m riik_client --code ... --key mari.key me wallet --verify --trusted-keys supernodes.txt
 
 See docs/citizen-api.md for the walkthrough.
@@ -49,7 +49,7 @@ def _signer(text: str) -> tuple[str, Path]:
 def _holding(text: str) -> dict[str, str]:
     code, sep, share = text.partition("=")
     if not sep or not code or not share:
-        raise argparse.ArgumentTypeError("expected CODE=SHARE, such as 38001010003=1/2")
+        raise argparse.ArgumentTypeError("expected CODE=SHARE, such as 38001010009=1/2")
     return {"owner": code, "share": share}
 
 
@@ -183,7 +183,17 @@ def main(argv: list[str] | None = None) -> int:
     """Run one command: 0 on success, 1 when refused or not proved, 2 on bad usage."""
     args = _parser().parse_args(argv)
     if args.command == "keygen":
-        print(new_key(args.file))
+        try:
+            print(new_key(args.file))
+        except FileExistsError:
+            print(
+                f"{args.file} exists: it may hold your e-ID key; choose another file",
+                file=sys.stderr,
+            )
+            return 2
+        except OSError as error:
+            print(f"cannot write it: {error}", file=sys.stderr)
+            return 2
         return 0
     if args.command == "keys":
         return _pin_keys(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import secrets
 import urllib.error
 import urllib.request
@@ -32,10 +33,16 @@ class ClientError(Exception):
 
 
 def new_key(path: Path) -> str:
-    """Write a new Ed25519 e-ID key (PKCS#8 PEM, owner-only); return its public key, hex."""
+    """Write a new Ed25519 e-ID key (PKCS#8 PEM, owner-only); return its public key, hex.
+
+    The file is created owner-only from its first byte, and never over an existing
+    file (FileExistsError): a second ``keygen`` must not destroy the key a person
+    holds, which the registry knows them by.
+    """
     key = Ed25519PrivateKey.generate()
-    path.write_bytes(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
-    path.chmod(0o600)
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as file:
+        file.write(key.private_bytes(Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()))
     return public_hex(key)
 
 

@@ -17,15 +17,11 @@ from datetime import timedelta
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
-from django.contrib.auth import get_user_model
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
-from rich.console import Console
-from rich.table import Table
 
 from registries.common.application import running
 from registries.health.application import HealthRegistry
-from registries.identity.demo import IdentitySeed
+from registries.identity.demo import OFFICIALS, IdentitySeed
 from registries.identity.models import AppointmentRecord
 
 # (ICD-10 code, what the doctor wrote)
@@ -82,7 +78,16 @@ def seed_health(
     pharmacists = [(code, _place(code, "pharmacist")) for code in identity_seed.pharmacists]
     officials = set(identity_seed.doctors) | set(identity_seed.pharmacists)
     excluded = officials | set(identity_seed.deceased)
-    people = [p for p in identity_seed.people if p not in excluded]
+    # Citizens first: officials are patients too, but a demo patient should be one
+    # whose own token acts for nobody else.
+    appointed = {
+        code
+        for registry, role, _, _ in OFFICIALS
+        for code in identity_seed.officials(registry, role)
+    }
+    people = sorted(
+        (p for p in identity_seed.people if p not in excluded), key=lambda p: p in appointed
+    )
     if not doctors or not people or patients <= 0:
         return []
     chosen = people[:patients]
@@ -120,18 +125,3 @@ def seed_health(
         if progress is not None:
             progress(1)
     return chosen
-
-
-def print_patient_logins(console: Console, codes: list[str]) -> None:
-    """API tokens for a few demo patients (users named by their personal code)."""
-    table = Table(title="Demo patients (API token only; try GET /api/v1/me/health/)")
-    table.add_column("username", no_wrap=True)
-    table.add_column("API token", overflow="fold")
-    for code in codes:
-        user, created = get_user_model().objects.get_or_create(username=code)
-        if created:
-            user.set_unusable_password()
-            user.save()
-        token, _ = Token.objects.get_or_create(user=user)
-        table.add_row(code, token.key)
-    console.print(table)

@@ -133,19 +133,7 @@ class IdentitySeed:
 
     def officials(self, registry: str, role: str) -> list[str]:
         """The personal codes appointed to ``role`` in ``registry``."""
-        return list(self._by_role().get((registry, role), []))
-
-    def _by_role(self) -> dict[tuple[str, str], list[str]]:
-        return {
-            ("identity", "registrar"): self.identity_registrars,
-            ("business", "registrar"): self.business_registrars,
-            ("property", "registrar"): self.property_registrars,
-            ("court", "judge"): self.judges,
-            ("property", "notary"): self.notaries,
-            ("health", "doctor"): self.doctors,
-            ("health", "pharmacist"): self.pharmacists,
-            ("identity", "auditor"): self.auditors,
-        }
+        return list(getattr(self, _ROLE_TO_FIELD[(registry, role)]))
 
     def key_file(self, code: str) -> Path:
         """The PEM file with the private key of a keyholder."""

@@ -191,3 +191,15 @@ def test_lang_et_prints_the_servers_problem_in_estonian(
     refused = capsys.readouterr().err
     assert "Unknown person or organisation" in refused
     assert f"provider: no hospital with registry code {unknown}" in refused
+
+
+def test_keygen_never_overwrites_a_key_file_and_writes_it_owner_only(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    key_file = tmp_path / "me.key"
+    assert main(["keygen", str(key_file)]) == 0
+    held = key_file.read_bytes()
+    assert key_file.stat().st_mode & 0o777 == 0o600
+    assert main(["keygen", str(key_file)]) == 2
+    assert key_file.read_bytes() == held
+    assert "me.key exists" in capsys.readouterr().err

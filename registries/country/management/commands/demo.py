@@ -8,8 +8,10 @@ on the ledger exactly as real data would be. Each registry brings its own
 seeder (``registries.<registry>.demo``); identity goes first, because the
 others need its people, organisations and officials. Afterwards the read
 models are caught up, every official's e-ID key file is printed (they sign in
-to the admin with it, as with an ID card; API tokens printed too), and the
-pending ledger entries are sealed into blocks.
+to the admin with it, as with an ID card), then patients who are no officials,
+each API token on a line of its own (:mod:`registries.country.console`); the
+guides' cast is written to ``RIIK_DATA_DIR/demo.env``. Each registry's
+seeding is sealed into a block of its own, and the rest into the last ones.
 """
 
 from __future__ import annotations
@@ -20,9 +22,7 @@ import sys
 from argparse import ArgumentParser
 from typing import Any
 
-from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.authtoken.models import Token
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -33,19 +33,34 @@ from rich.progress import (
     TimeElapsedColumn,
     TimeRemainingColumn,
 )
-from rich.table import Table
 
+from chain.blocks.models import Block
 from chain.blocks.sealing import finalize_all, seal_pending
 from registries.business.demo import seed_companies
 from registries.common.projections import catch_up_all
+from registries.country.console import (
+    cast,
+    official_logins,
+    patient_logins,
+    print_logins,
+    write_cast,
+)
 from registries.court.demo import seed_court
-from registries.health.demo import print_patient_logins, seed_health
-from registries.identity.demo import MIN_PERSONS, OFFICIALS, IdentitySeed, seed_identity
+from registries.health.demo import seed_health
+from registries.identity.demo import MIN_PERSONS, seed_identity
 from registries.identity.models import PersonRecord
 from registries.money.demo import seed_money
 from registries.property.demo import seed_property
 
 MAX_BLOCKS = 100_000
+
+
+def _seal_stage() -> None:
+    """Catch up the read models and seal what one stage wrote into a block of its own,
+    so that the demo's chain has a history to page through and export in ranges."""
+    catch_up_all()
+    finalize_all()
+    seal_pending()
 
 
 class Command(BaseCommand):
@@ -93,12 +108,12 @@ class Command(BaseCommand):
         ) as progress:
             people = progress.add_task("identity: people", total=max(persons, MIN_PERSONS))
             identity = seed_identity(rng, lambda n: progress.advance(people, n), persons)
-            catch_up_all()
+            _seal_stage()
             firms = progress.add_task("business: companies", total=companies)
             company_codes = seed_companies(companies, rng, lambda n: progress.advance(firms, n))
             land = progress.add_task("property: land units", total=units)
             land_register = seed_property(rng, lambda n: progress.advance(land, n), units, identity)
-            catch_up_all()
+            _seal_stage()
             court = progress.add_task("court: cases", total=cases)
             seed_court(
                 rng,
@@ -108,12 +123,12 @@ class Command(BaseCommand):
                 company_codes,
                 land_register.units,
             )
-            catch_up_all()
+            _seal_stage()
             health = progress.add_task("health: patients", total=options["patients"])
             patients = seed_health(
                 rng, lambda n: progress.advance(health, n), max(options["patients"], 0), identity
             )
-            catch_up_all()
+            _seal_stage()
             money = progress.add_task("money: wallets", total=max(options["wallets"], 0))
             seed_money(
                 rng, lambda n: progress.advance(money, n), max(options["wallets"], 0), identity
@@ -123,32 +138,14 @@ class Command(BaseCommand):
             progress.update(
                 projections, total=1, completed=1, description=f"read models: {applied} events"
             )
-        self._official_logins(console, identity)
-        print_patient_logins(console, patients[:3])
-        self._seal(console)
-
-    def _official_logins(self, console: Console, identity: IdentitySeed) -> None:
-        """Every official's e-ID key file (their admin sign-in) and an API token."""
-        table = Table(
-            title="Demo officials: sign in at /admin/ with the personal code and key file"
-        )
-        for column in ("registry", "role", "personal code", "key file"):
-            table.add_column(column, no_wrap=True)
-        table.add_column("API token", overflow="fold")
-        user_model = get_user_model()
-        for registry, role, _, _ in OFFICIALS:
-            for code in identity.officials(registry, role):
-                user, created = user_model.objects.get_or_create(username=code)
-                if created:
-                    user.set_unusable_password()
-                user.is_staff = True
-                user.save()
-                token, _ = Token.objects.get_or_create(user=user)
-                table.add_row(registry, role, code, str(identity.key_file(code)), token.key)
-        console.print(table)
+        officials = official_logins(identity)
+        print_logins(console, officials, patient_logins(identity, patients))
         for organisation, code in identity.representatives:
             console.print(f"{code} signs in for organisation {organisation} (its representative)")
         console.print(f"Private keys of the officials and key holders: {identity.keys_dir}")
+        cast_file = write_cast(cast(identity, officials))
+        console.print(f"The guides' examples use these people and places: . {cast_file}")
+        self._seal(console)
 
     def _seal(self, console: Console) -> None:
         """Seal the pending ledger entries into blocks, each taken to its target level."""
@@ -161,4 +158,5 @@ class Command(BaseCommand):
                     break
                 sealed += 1
             finalize_all()
-        console.print(f"Sealed {sealed} block(s).")
+        height = Block.objects.order_by("-height").values_list("height", flat=True).first()
+        console.print(f"Sealed {sealed} more block(s); the chain's newest block is {height}.")
