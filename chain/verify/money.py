@@ -190,7 +190,8 @@ class MoneyReport:
     def line(self) -> str:
         """One line of the verifier's summary."""
         acts = (
-            f"{self.acts} certified acts (issued {self.issued_cents}, redeemed "
+            f"{self.acts} certified act{'' if self.acts == 1 else 's'} (issued "
+            f"{self.issued_cents}, redeemed "
             f"{self.redeemed_cents} cents; each act's supernode certificate checked)"
         )
         if self.mode == "full":

@@ -164,10 +164,10 @@ def test_a_changed_amount_in_a_full_bundle_fails_naming_the_entry(tmp_path: Path
     assert f"registry money seq {received}: payload hash mismatch" in result.offline_out
 
 
-def _public_bundle(tmp_path: Path) -> list[dict[str, Any]]:
+def _public_bundle(tmp_path: Path, *options: str) -> list[dict[str, Any]]:
     bundle = tmp_path / "public.jsonl"
     call_command(
-        "chain", "export", "--public", "--out", str(bundle), "--no-progress", stdout=io.StringIO()
+        "chain", "export", *options, "--out", str(bundle), "--no-progress", stdout=io.StringIO()
     )
     return [json.loads(line) for line in bundle.read_text().splitlines()]
 
@@ -192,7 +192,7 @@ def test_a_public_bundle_shows_the_supply_and_says_what_it_could_not_check(
     h.pay_unsigned(mari, bank, 300)
     h.act(REDEEM, bank, 100, h.central_bank())
     assert _seal() == 2
-    records = _public_bundle(tmp_path)
+    records = _public_bundle(tmp_path, "--public")
 
     code, out = _verify_offline(tmp_path, records)
 
@@ -211,7 +211,7 @@ def test_a_public_bundle_shows_the_supply_and_says_what_it_could_not_check(
 
 def test_a_changed_amount_of_a_public_act_fails_naming_the_entry(tmp_path: Path) -> None:
     _books()
-    records = _public_bundle(tmp_path)
+    records = _public_bundle(tmp_path, "--public")
     issued = _money_seq("registries.money.domain:Supply.Issued")
     for record in records:
         if "money_act" in record:
@@ -222,3 +222,17 @@ def test_a_changed_amount_of_a_public_act_fails_naming_the_entry(tmp_path: Path)
     assert code == 1
     assert f"registry money seq {issued}: the issue act act-" in out
     assert "of 1000000000 cents is not certified by a supernode quorum (0 of 1" in out
+
+
+def test_a_range_bundle_says_it_could_not_check_the_books(tmp_path: Path) -> None:
+    _, mari, jaan = _books()
+    h.pay_unsigned(mari, jaan, 300)
+    assert _seal() == 2
+
+    code, out = _verify_offline(tmp_path, _public_bundle(tmp_path, "--from-height", "2"))
+
+    assert code == 0, out
+    assert (
+        "money: NOT checked: this range bundle starts after block 1, so the balances before "
+        "it are unknown"
+    ) in out
