@@ -6,6 +6,7 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.test import Client
 
 from registries.tracker.models import CovertCommitmentRecord, ReadRecord
 from tests.registries.access.citizens import signed_in
@@ -105,3 +106,22 @@ def test_only_a_court_investigator_reads_a_wallet_under_a_court_order() -> None:
     assert response.status_code == 403
     assert not ReadRecord.objects.exists()
     assert not CovertCommitmentRecord.objects.exists()
+
+
+def test_a_bankers_admin_page_and_search_of_a_wallet_are_tracked_reads() -> None:
+    bank = h.bank()
+    mari = h.citizen()
+    h.wallet(mari.code, bank, 500)
+    banker = h.official_of(bank).code
+    browser = Client()
+    browser.force_login(identity.user_for(banker, staff=True))
+
+    page = browser.get(f"/admin/money/walletrecord/{mari.code}/change/")
+    found = browser.get("/admin/money/walletrecord/", {"q": mari.code})
+    listed = browser.get("/admin/money/walletrecord/")  # neither searched nor filtered
+
+    assert (page.status_code, found.status_code, listed.status_code) == (200, 200, 200)
+    assert sorted((r["reader_code"], r["what"]) for r in _my_reads(mari)) == [
+        (banker, "wallet and payments (admin)"),
+        (banker, "wallets found by a search or filter (admin)"),
+    ]
