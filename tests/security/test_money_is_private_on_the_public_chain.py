@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 
 from chain.blocks.sealing import seal_pending
 from chain.ledger.models import LedgerEntry
+from chain.verify import verify_receipt
 from registries.money.domain import _NAMESPACE, ISSUE, wallet_id
 from registries.money.quorum import collect
 from tests.registries.money import helpers as h
@@ -59,6 +60,9 @@ def test_the_public_chain_shows_no_personal_code_from_money_events(tmp_path: Pat
     supply = anonymous.get("/api/v1/money/supply/")
 
     assert {response.status_code for response in receipts} == {200}
+    act_receipt = next(r.json() for r in receipts if "money_act" in r.json()["entry"])
+    assert act_receipt["entry"]["money_act"]["amount_cents"] == 5000
+    assert verify_receipt(act_receipt)  # the act's terms beside the entry change nothing it checks
     assert supply.status_code == 200
     assert "public-act-1" in public
     assert supply.json()["total_cents"] == 5000
