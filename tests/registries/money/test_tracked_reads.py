@@ -13,6 +13,7 @@ from tests.registries.access.citizens import signed_in
 from tests.registries.court import helpers as court
 from tests.registries.identity import helpers as identity
 from tests.registries.money import helpers as h
+from tests.registries.tracker.test_every_read_is_tracked import patterns
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -125,3 +126,43 @@ def test_a_bankers_admin_page_and_search_of_a_wallet_are_tracked_reads() -> None
         (banker, "wallet and payments (admin)"),
         (banker, "wallets found by a search or filter (admin)"),
     ]
+
+
+PUBLIC_READS = {"api/v1/money/supply/"}
+"""Money reads that show no person's wallet (the supply and the central bank's acts)."""
+
+
+def test_every_money_read_endpoint_but_the_public_supply_leaves_a_tracker_event() -> None:
+    bank = h.bank()
+    mari = h.citizen()
+    h.wallet(mari.code, bank, 500)
+    case = court.open_case("criminal", title="Money laundering")
+    court.add_party(case, mari.code, "accused")
+    official = h.official_of(bank)
+    readers = [
+        signed_in(official.code, official.key, organisation=bank),
+        identity.token_client(identity.official("court", "investigator")),
+    ]
+    values = {"code": mari.code, "number": case.number}
+    endpoints = [
+        (route, pattern)
+        for route, pattern in patterns()
+        if route.startswith("api/v1/money/")
+        and hasattr(getattr(pattern.callback, "view_class", None), "get")
+        and route not in PUBLIC_READS
+    ]
+    assert len(endpoints) >= 3, [route for route, _ in endpoints]
+    for route, pattern in endpoints:
+        url = "/" + route
+        for name in pattern.pattern.converters:
+            url = url.replace(f"<str:{name}>", values[name])
+        statuses = []
+        for client in readers:
+            before = ReadRecord.objects.count() + CovertCommitmentRecord.objects.count()
+            response = client.get(url)
+            statuses.append(response.status_code)
+            if response.status_code == 200:
+                after = ReadRecord.objects.count() + CovertCommitmentRecord.objects.count()
+                assert after > before, f"GET {url} left no tracker event"
+                break
+        assert statuses[-1] == 200, f"GET {url}: no reader was allowed: {statuses}"
