@@ -44,6 +44,7 @@ bench: install
 	$(BIN)/python -m bench.finality
 	$(BIN)/python -m bench.block_cost
 	$(BIN)/python -m bench.citizen_load
+	$(BIN)/python -m bench.money
 	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m bench.writers --database-url "$$DATABASE_URL";; \
 	  *) echo "bench.writers: set DATABASE_URL to a PostgreSQL database to measure 1-8 writers";; esac
 

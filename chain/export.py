@@ -39,6 +39,7 @@ from chain.verify import (
     EntryRow,
     VerificationFailure,
 )
+from chain.verify.money import PUBLIC_ACT, public_act
 
 CHUNK = 2000
 
@@ -151,11 +152,17 @@ def public_entry(row: EntryRow) -> dict[str, Any]:
     """The ``entry`` record of a public bundle: no payload bytes of a registry event.
 
     The chain log's entries keep theirs: evidence and membership changes are
-    public, and the verifier needs them to check the certificates.
+    public, and the verifier needs them to check the certificates. A central
+    bank act's entry carries the act's public terms instead (amount, bank,
+    supernode votes: DESIGN §10's public supply), which the verifier checks
+    against the votes.
     """
     record = row.record()
     if row.registry != CHAIN_LOG:
         del record["payload"]
+        act = public_act(row)
+        if act is not None:
+            record[PUBLIC_ACT] = act
     return record
 
 

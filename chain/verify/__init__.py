@@ -71,6 +71,7 @@ STANDALONE_FILES = (
     "chain/verify/chainlog.py",
     "chain/verify/cli.py",
     "chain/verify/header.py",
+    "chain/verify/money.py",
     "chain/verify/receipts.py",
     "chain/verify/records.py",
     "chain/verify/report.py",

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 
 from chain.encoding import ZERO_HASH
 from chain.merkle import EMPTY_ROOT
+from chain.verify.money import MoneyReport
 
 __all__ = ["MAX_SAMPLES", "RegistryReport", "Report"]
 
@@ -78,6 +79,8 @@ class Report:
     """True when the header's member history was matched against the membership changes."""
     payloads_omitted: int = 0
     """Entries of a public bundle read without their payload (payload hash not re-hashed)."""
+    money: MoneyReport | None = None
+    """The money log's supply and conservation check (when the chain has a money log)."""
 
     @property
     def entries(self) -> int:
@@ -165,6 +168,9 @@ class Report:
                 f"{self.payloads_omitted} entries were not re-hashed (their envelopes, entry "
                 "hashes, chaining, roots and signatures were checked)"
             )
+        money = self.money
+        if money is not None and (money.mode == "range" or money.acts or money.wallets):
+            lines.append(money.line())
         lines.append(
             f"total: {self.entries} entries, {self.blocks} blocks"
             + ("" if self.complete else " (no end record checked)")

@@ -15,10 +15,11 @@ from typing import Any
 
 from chain.encoding import ZERO_HASH, NotCanonicalError, block_hash
 from chain.merkle import MerkleFrontier, leaf_hash
-from chain.protocol import WITNESS_TIER
+from chain.protocol import SUPERNODE_TIER, WITNESS_TIER
 from chain.verify.certificates import Certificates
 from chain.verify.chainlog import ChainLog
 from chain.verify.header import parse_trusted_keys, read_header
+from chain.verify.money import MONEY_LOG, MoneyBooks
 from chain.verify.records import (
     EntryRow,
     checked_leaf,
@@ -79,6 +80,7 @@ class ChainVerifier:
         self._ended = False
         self._entry_records = 0
         self._public = False
+        self._money: MoneyBooks | None = None
 
     # -- public API --
 
@@ -107,6 +109,14 @@ class ChainVerifier:
         self._certificates = certificates
         self._chain_log = ChainLog(certificates)
         self._logs = {name: _Log(log) for name, log in certificates.report.registries.items()}
+        if MONEY_LOG in self._logs:
+            self._money = MoneyBooks(
+                certificates.chain_id,
+                lambda height: certificates.keys_at(SUPERNODE_TIER, height),
+                lambda height, keys: certificates.threshold_at(SUPERNODE_TIER, height, keys),
+                public=self._public,
+            )
+            certificates.report.money = self._money.report
         if "anchor" in header:
             self._start_at_anchor(header)
 
@@ -171,6 +181,9 @@ class ChainVerifier:
         certificates.check_checkpoints(
             where, height, sizes, get(record, "checkpoints", Mapping, where)
         )
+        if self._money is not None:
+            self._money.start_after(height)
+            report.money = self._money.report
         report.anchor_height = height
         report.anchored_entries = sum(size for size, _ in sizes.values())
         report.last_height = height
@@ -208,7 +221,7 @@ class ChainVerifier:
         assert isinstance(registry, str)
         assert isinstance(seq, int)
         row = entry_row(record, registry, seq, where, public=self._public)
-        self._check_entry(row, rehash="payload" in record)
+        self._check_entry(row, rehash="payload" in record, record=record)
 
     def entry_row(self, row: EntryRow) -> None:
         """Verify an entry already typed by its source (the database)."""
@@ -216,7 +229,9 @@ class ChainVerifier:
         self._entry_records += 1
         self._check_entry(row)
 
-    def _check_entry(self, row: EntryRow, *, rehash: bool = True) -> None:
+    def _check_entry(
+        self, row: EntryRow, *, rehash: bool = True, record: Mapping[str, Any] | None = None
+    ) -> None:
         log = self._logs.get(row.registry)
         if log is None:
             fail(f"{row.where}: registry not listed in the bundle header")
@@ -234,6 +249,8 @@ class ChainVerifier:
         log.frontier.append(leaf_hash(leaf))
         log.report.entries = row.seq
         log.report.head_hash = row.entry_hash
+        if self._money is not None and row.registry == MONEY_LOG:
+            self._money.entry(row, record)
 
     def block(self, record: Mapping[str, Any]) -> None:
         """Verify a block: header, hash, link, log roots, quorum and checkpoints."""
@@ -278,6 +295,8 @@ class ChainVerifier:
         certificates = self.certificates
         signed = certificates.check_quorum(where, height, vote_round, computed_hash, certificate)
         certificates.check_checkpoints(where, height, sizes, checkpoints)
+        if self._money is not None:
+            self._money.check(where)
         level = "final"
         tier_counts: list[str] = []
         for tier in certificates.tiers:
@@ -377,6 +396,8 @@ class ChainVerifier:
             fail("bundle: truncated (no end record)")
         if self._chain_log is not None:
             self._chain_log.finish()
+        if self._money is not None:
+            self._money.check("bundle end")
         return report
 
     def _check_open(self) -> None:

@@ -11,7 +11,10 @@ wallet (the form collects the supernode quorum's certificate). The central
 bank's acts are listed read-only with their certificates.
 
 Who may act: a representative of a bank or of the central bank in the
-identity registry (a user whose username is their personal code).
+identity registry (a user whose username is their personal code). A
+wallet's page, its history and a searched or filtered list are tracked
+reads of the persons whose wallets they show (the holder sees them at
+``/me/data-tracker/``).
 """
 
 from __future__ import annotations
@@ -24,10 +27,13 @@ from django.http import HttpRequest
 
 from registries.access.admin import CommandAdmin, euros, html_table
 from registries.common.api.serializers import ledger_history
+from registries.common.codes import PERSON
 from registries.money.api.views import latest_payments
 from registries.money.commands import COMMANDS, WALLET
 from registries.money.models import ActRecord, WalletRecord
 from registries.money.officials import BANK, CENTRAL_BANK, acting_for
+from registries.tracker.pages import HISTORY, RECORD, SEARCH, TrackedAdmin
+from registries.tracker.services import record_read
 
 
 def banks_of(request: HttpRequest) -> tuple[str | None, str | None]:
@@ -40,7 +46,7 @@ def banks_of(request: HttpRequest) -> tuple[str | None, str | None]:
 
 
 @admin.register(WalletRecord)
-class WalletRecordAdmin(CommandAdmin):
+class WalletRecordAdmin(TrackedAdmin):
     """Wallets: read-only; opened, closed and relinked by a bank, funded by the central bank."""
 
     catalog = COMMANDS
@@ -91,6 +97,21 @@ class WalletRecordAdmin(CommandAdmin):
         if central is not None:
             mine |= Q(holder=F("bank"))
         return super().get_queryset(request).filter(mine)
+
+    def track_shown(self, request: HttpRequest, records: list[Any], page: str) -> None:
+        """The persons holding the wallets shown are the subjects of the read."""
+        what = {
+            RECORD: "wallet and payments (admin)",
+            HISTORY: "wallet history (admin)",
+            SEARCH: "wallets found by a search or filter (admin)",
+        }[page]
+        record_read(
+            reader=request.user.get_username(),
+            subjects=[record.holder for record in records if record.holder_kind == PERSON],
+            registry="money",
+            what=what,
+            purpose="serving the bank's customers (admin)",
+        )
 
     def added_record(self, result: object, data: dict[str, Any]) -> WalletRecord:
         return WalletRecord.objects.get(holder=result)

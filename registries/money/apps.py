@@ -7,9 +7,13 @@ class MoneyConfig(AppConfig):
     verbose_name = "Money registry"
 
     def ready(self) -> None:
-        """Name the subject of each money ledger entry, for the /me receipts."""
+        """Name the subject of each money ledger entry, for the /me receipts; key the
+        persons' wallet ids with the key store's pseudonym of their code."""
         # Imported here: the subjects are read from read models, which exist only
         # once the apps are ready (the tracker's hooks do the same).
+        from registries.health.keystore import subject_of
+        from registries.money.domain import use_pseudonyms
         from registries.money.subjects import connect
 
+        use_pseudonyms(subject_of)
         connect()

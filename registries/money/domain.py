@@ -127,9 +127,28 @@ def check_payment_id(payment_id: str, field: str = "payment_id") -> str:
     return payment_id
 
 
+_pseudonyms: list[Callable[[str], str]] = []
+
+
+def use_pseudonyms(pseudonym: Callable[[str], str]) -> None:
+    """Derive persons' wallet ids from ``pseudonym(code)`` (a keyed hash: the app's ``ready()``)."""
+    _pseudonyms[:] = [pseudonym]
+
+
 def wallet_id(holder: str) -> UUID:
-    """Aggregate id of the wallet of this holder (a person or an organisation has one)."""
-    return uuid5(_NAMESPACE, f"wallet:{holder}")
+    """Aggregate id of the wallet of this holder (a person or an organisation has one).
+
+    The id is every ledger entry's originator id, public in every envelope.
+    A person's comes from a keyed pseudonym of the code (:func:`use_pseudonyms`),
+    since the personal code space is small enough to brute-force an id made
+    from the code itself; registry codes are public, so an organisation's
+    comes from its code.
+    """
+    if party_kind(holder, "holder") != PERSON:
+        return uuid5(_NAMESPACE, f"wallet:{holder}")
+    if not _pseudonyms:
+        raise RuntimeError("registries.money.domain.use_pseudonyms() was not called")
+    return uuid5(_NAMESPACE, f"wallet-of-person:{_pseudonyms[0](holder)}")
 
 
 def act_message(*, act: str, act_id: str, wallet: str, amount_cents: int, chain_id: str) -> bytes:

@@ -29,7 +29,7 @@ from chain.encoding import canonical
 from registries.common.errors import Conflict, InvalidCommand, RegistryError
 from registries.common.texts import N_, Message
 
-REGISTRIES = ("health", "court", "identity")
+REGISTRIES = ("health", "court", "identity", "money")
 ALLOWED = "allowed"
 REFUSED = "refused"
 OUTCOMES = (ALLOWED, REFUSED)

@@ -11,6 +11,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("supply/", views.SupplyView.as_view(), name="supply"),
     path("supply/act-certificate/", views.ActCertificateView.as_view(), name="act-certificate"),
     path("wallets/<str:code>/", views.WalletDetailView.as_view(), name="wallet-detail"),
+    path(
+        "court-orders/<str:number>/wallets/<str:code>/",
+        views.CourtOrderWalletView.as_view(),
+        name="court-order-wallet",
+    ),
     # The banks' and the central bank's commands; opening a wallet joins the list.
     *COMMANDS.urlpatterns(reads={"wallets/": views.WalletListView}),
 ]

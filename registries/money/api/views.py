@@ -5,7 +5,13 @@
 * Bank officials (an organisation token acting for a bank, DESIGN §8): the
   wallets linked to their bank, each with its latest payments; a wallet is
   shown to its holder and its bank only (404 to anyone else, so its
-  existence does not leak).
+  existence does not leak). Every such read of a person's wallet is a
+  tracked read (the data tracker: the holder sees it at ``/me/data-tracker/``).
+* Authorities under a court order: ``court-orders/<number>/wallets/<code>/``, a
+  court investigator reading the wallet of a person the criminal case
+  authorises (a party of the case, or a person its judge named); a covert
+  read, recorded on the tracker's chain and shown to the person when a final
+  judgment releases it. A refusal is recorded in the open.
 * The central bank: ``supply/act-certificate/`` collects the supernode
   quorum's signatures over an act's terms from the keys this node holds.
 * The commands (``registries.money.commands``) join these routes through the
@@ -26,12 +32,14 @@ from rest_framework.permissions import AllowAny, BasePermission
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from registries.access.roles import registry_role
 from registries.access.tokens import acting_organisation
 from registries.common.api import PUBLIC, validated
 from registries.common.api.problems import problem_responses
 from registries.common.application import running
-from registries.common.codes import party_kind
-from registries.common.errors import NotFound
+from registries.common.codes import PERSON, party_kind
+from registries.common.errors import InvalidCommand, NotFound
+from registries.common.models import AccessToken
 from registries.common.texts import N_, Message
 from registries.identity.services import official_code_of
 from registries.money.api.serializers import (
@@ -45,6 +53,7 @@ from registries.money.application import MoneyRegistry
 from registries.money.models import ActRecord, PaymentRecord, SupplyRecord, WalletRecord
 from registries.money.officials import BANK, CENTRAL_BANK, acting_for
 from registries.money.quorum import collect
+from registries.tracker.services import purpose_of, record_read
 
 TAGS = ["money"]
 LATEST = 50
@@ -56,6 +65,22 @@ HOLDER_PARAMETER = OpenApiParameter(
     pattern=r"^([0-9]{11}|[0-9]{8})$",
     description="Personal code or registry code of the wallet's holder",
 )
+
+CASE_PARAMETER = OpenApiParameter(
+    "number",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="Number of the criminal case whose court order authorises the read",
+)
+PURPOSE_PARAMETER = OpenApiParameter(
+    "purpose",
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="Why the official reads it (recorded with the tracked read)",
+)
+BANK_PURPOSE = "serving the bank's customer"
+COURT_PURPOSE = "criminal investigation under a court order"
 
 
 def caller_acts_for(request: Request, kind: str) -> str | None:
@@ -97,6 +122,29 @@ def my_bank(request: Request) -> str:
 def latest_payments(holder: str) -> list[PaymentRecord]:
     """The wallet's latest payments, sent and received."""
     return list(PaymentRecord.objects.filter(Q(payer=holder) | Q(payee=holder))[:LATEST])
+
+
+def track_wallet_read(
+    request: Request, holders: list[str], what: str, purpose: str, investigation: str = ""
+) -> None:
+    """Record that the caller (an official) read these wallets: their persons are the subjects.
+
+    Organisations' wallets have no personal subject. Under a criminal case
+    (``investigation``) the tracker refuses, and records in the open, a read
+    the case does not authorise for every person.
+    """
+    auth = request.auth
+    # An organisation token acts for the bank; the person who signed in for it read.
+    signer = auth.signed_in_by if isinstance(auth, AccessToken) else ""
+    reader = signer or official_code_of(request.user) or str(request.user.get_username())
+    record_read(
+        reader=reader,
+        subjects=[code for code in holders if party_kind(code, "holder") == PERSON],
+        registry="money",
+        what=what,
+        purpose=purpose_of(request.query_params, purpose),
+        investigation=investigation,
+    )
 
 
 def wallet_body(request: Request, holder: str) -> Any:
@@ -172,11 +220,18 @@ class WalletListView(ListModelMixin, GenericAPIView[WalletRecord]):
 
     @extend_schema(
         tags=TAGS,
-        summary="Wallets linked to my bank",
-        responses={200: WalletSerializer(many=True), **problem_responses(401, 403, 429)},
+        summary="Wallets linked to my bank (a tracked read of the persons listed)",
+        parameters=[PURPOSE_PARAMETER],
+        responses={200: WalletSerializer(many=True), **problem_responses(400, 401, 403, 429)},
     )
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return self.list(request, *args, **kwargs)
+        response = self.list(request, *args, **kwargs)
+        page = getattr(self.paginator, "page", None)
+        shown = list(page.object_list) if page is not None else list(self.get_queryset())
+        track_wallet_read(
+            request, [record.holder for record in shown], "wallets of the bank", BANK_PURPOSE
+        )
+        return response
 
 
 class WalletDetailView(GenericAPIView[WalletRecord]):
@@ -187,8 +242,8 @@ class WalletDetailView(GenericAPIView[WalletRecord]):
 
     @extend_schema(
         tags=TAGS,
-        summary="A wallet linked to my bank, with its latest payments",
-        parameters=[HOLDER_PARAMETER],
+        summary="A wallet linked to my bank, with its latest payments (a tracked read)",
+        parameters=[HOLDER_PARAMETER, PURPOSE_PARAMETER],
         responses={200: WalletDetailSerializer, **problem_responses(400, 401, 403, 404, 429)},
     )
     def get(self, request: Request, code: str) -> Response:
@@ -196,4 +251,32 @@ class WalletDetailView(GenericAPIView[WalletRecord]):
         if not WalletRecord.objects.filter(holder=code, bank=my_bank(request)).exists():
             # Not "forbidden": whether someone has a wallet elsewhere is not this bank's to know.
             raise NotFound(Message(N_("holder: no wallet of {code} at your bank"), {"code": code}))
+        track_wallet_read(request, [code], "wallet and payments", BANK_PURPOSE)
+        return Response(wallet_body(request, code))
+
+
+class CourtOrderWalletView(GenericAPIView[WalletRecord]):
+    """A person's wallet, read by a court investigator under a criminal case that authorises it."""
+
+    permission_classes = [registry_role("court", "investigator")]
+    serializer_class = WalletDetailSerializer
+
+    @extend_schema(
+        tags=TAGS,
+        summary="A person's wallet under a court order (a covert, tracked read)",
+        description=(
+            "The criminal case must authorise the read of this person's data: the person is "
+            "a party of the case, or its judge named them. The read is recorded on the data "
+            "tracker's chain and shown to the person when a final judgment releases it; a "
+            "refused read is recorded in the open."
+        ),
+        parameters=[CASE_PARAMETER, HOLDER_PARAMETER, PURPOSE_PARAMETER],
+        responses={200: WalletDetailSerializer, **problem_responses(400, 401, 403, 404, 429)},
+    )
+    def get(self, request: Request, number: str, code: str) -> Response:
+        if party_kind(code, "holder") != PERSON:
+            raise InvalidCommand(N_("holder: a court order here names a person's wallet"))
+        track_wallet_read(
+            request, [code], "wallet and payments", COURT_PURPOSE, investigation=number
+        )
         return Response(wallet_body(request, code))
