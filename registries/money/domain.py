@@ -488,7 +488,8 @@ def settle(
         if bank is None or not bank.open or bank.balance_cents < short:
             raise InsufficientFunds(
                 f"amount_cents: the wallet of {payer.holder} holds {payer.balance_cents} cents "
-                f"(and {payer.at_bank_cents} cents at its bank), less than {amount}"
+                f"(and {payer.at_bank_cents} cents at its bank), less than {amount}: "
+                f"{short} cents short for payment {payment.payment_id}"
             )
         bank._top_up_sent(payment.payment_id, payer.holder, short)
         payer._topped_up(payment.payment_id, bank.holder, short)

@@ -591,6 +591,8 @@ class LandUnit(Aggregate):
         actor: str
         parties_signatures: list[dict[str, str]] | None = None
         """The sellers' and buyers' signatures when they applied online (e-service)."""
+        payment_id: str = ""
+        """The buyer's payment of the price in money, settled in the same transaction."""
 
     def transfer(
         self,
@@ -602,8 +604,12 @@ class LandUnit(Aggregate):
         endorsement: Endorsement,
         actor: str,
         parties_signatures: list[dict[str, str]] | None = None,
+        payment_id: str = "",
     ) -> None:
         """Transfer the sellers' whole shares to the buyers, as endorsed by a notary.
+
+        ``payment_id`` names the buyer's payment of the price when it is
+        settled in money in the same transaction (delivery versus payment).
 
         Checked in this order: a seizure note blocks it; every seller must own
         the unit now; the notary must have signed the current state (version);
@@ -648,6 +654,7 @@ class LandUnit(Aggregate):
             chain_id=endorsement.chain_id,
             actor=actor,
             parties_signatures=parties_signatures,
+            payment_id=payment_id,
         )
 
     def _check_sellers(self, sellers: Sequence[str]) -> None:
@@ -744,6 +751,7 @@ class LandUnit(Aggregate):
         chain_id: str,
         actor: str,
         parties_signatures: list[dict[str, str]] | None = None,
+        payment_id: str = "",
     ) -> None:
         version = self.version + 1
         self.owners = {h.owner: h.share for h in holdings_from(owners)}
