@@ -22,6 +22,7 @@ from registries.business.projections import PROJECTIONS as BUSINESS
 from registries.common.commands import issue
 from registries.money.domain import InsufficientFunds
 from tests.registries.identity import helpers as identity
+from tests.registries.money.helpers import balance as balance_of
 from tests.registries.money.helpers import (
     bank,
     central_bank,
@@ -29,7 +30,6 @@ from tests.registries.money.helpers import (
     treasury,
     wallet,
 )
-from tests.registries.money.helpers import balance as balance_of
 from tests.registries.property import helpers as land
 
 pytestmark = pytest.mark.usefixtures("event_store")
@@ -84,7 +84,8 @@ def test_registering_a_company_pays_the_fee_in_the_same_ledger_transaction(
     block = seal_pending()
     assert block is not None
     logs = {log.registry: log.size for log in Block.objects.get(pk=block.pk).logs.all()}
-    assert logs["money"] == paid[-1][0] and logs["business"] == business[-1][0]
+    assert logs["money"] == paid[-1][0]
+    assert logs["business"] == business[-1][0]
 
 
 def test_a_founder_short_of_the_fee_registers_nothing_and_pays_nothing(
