@@ -58,12 +58,18 @@ def test_the_demos_registrations_pay_their_state_fees_to_the_treasury() -> None:
     amounts = Counter(paid.values_list("amount_cents", flat=True))
     assert amounts[26_500] == 3  # every company registered paid
     assert min(amounts[3_500], amounts[1_000]) > 0  # transfers and reports paid too
-    assert amounts[3_500] == LedgerEntry.objects.filter(
-        registry="property", topic__endswith="OwnershipTransferred"
-    ).count()
-    assert amounts[1_000] == LedgerEntry.objects.filter(
-        registry="business", topic__endswith="AnnualReportFiled"
-    ).count()
+    assert (
+        amounts[3_500]
+        == LedgerEntry.objects.filter(
+            registry="property", topic__endswith="OwnershipTransferred"
+        ).count()
+    )
+    assert (
+        amounts[1_000]
+        == LedgerEntry.objects.filter(
+            registry="business", topic__endswith="AnnualReportFiled"
+        ).count()
+    )
     treasury = WalletRecord.objects.get(holder=settings.RIIK_STATE_TREASURY)
     assert treasury.balance_cents == sum(cents * n for cents, n in amounts.items())
     wallets = list(WalletRecord.objects.all())
