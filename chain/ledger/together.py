@@ -75,42 +75,47 @@ def insert_together(parts: Sequence[Part]) -> None:
 
 
 def _sqlite_together(parts: Sequence[Part], recorded_at: str) -> None:
-    recorders = [recorder for recorder, _ in parts]
-    assert all(isinstance(r, LedgerSQLiteApplicationRecorder) for r in recorders)
-    names = {r.datastore.pool.db_name for r in recorders}  # type: ignore[attr-defined]
+    recorders = [r for r, _ in parts if isinstance(r, LedgerSQLiteApplicationRecorder)]
+    names = {recorder.datastore.pool.db_name for recorder in recorders}
     if len(names) != 1:
         raise SeparateDatabases(f"registries settling together are in {sorted(names)}")
+    # As insert_with_ledger does for one registry: a head another process moved
+    # (our seq collides) is read again and the transaction retried once.
     for attempt in (1, 2):
         try:
             _sqlite_transaction(parts, recorded_at)
         except IntegrityError as error:
-            retry_once = is_ledger_conflict(error)
+            collided = is_ledger_conflict(error)
             for recorder in recorders:
-                ledger = recorder.ledger  # type: ignore[attr-defined]
-                ledger.conflicted() if retry_once else ledger.forget()
-            if attempt == 2 or not retry_once:
+                if collided:
+                    recorder.ledger.conflicted()
+                else:
+                    recorder.ledger.forget()
+            if attempt == 2 or not collided:
                 raise
             continue
         except BaseException:
             for recorder in recorders:
-                recorder.ledger.forget()  # type: ignore[attr-defined]
+                recorder.ledger.forget()
             raise
         for recorder in recorders:
-            recorder.ledger.committed()  # type: ignore[attr-defined]
+            recorder.ledger.committed()
         return
 
 
 def _sqlite_transaction(parts: Sequence[Part], recorded_at: str) -> None:
-    first = parts[0][0]
-    assert isinstance(first, LedgerSQLiteApplicationRecorder)
-    with first.datastore.get_connection(commit=True) as connection:
+    sqlite = [
+        (recorder, events)
+        for recorder, events in sorted(parts, key=_table)
+        if isinstance(recorder, LedgerSQLiteApplicationRecorder)
+    ]
+    with sqlite[0][0].datastore.get_connection(commit=True) as connection:
         cursor = connection.cursor()
         try:
             # IMMEDIATE: the file's write lock before anything is read (the
-            # ledger head), so the transaction never has to upgrade a read lock.
+            # ledger heads), so the transaction never has to upgrade a read lock.
             cursor.execute("BEGIN IMMEDIATE")
-            for recorder, events in sorted(parts, key=_table):
-                assert isinstance(recorder, LedgerSQLiteApplicationRecorder)
+            for recorder, events in sqlite:
                 recorder._insert_events(cursor, events, recorded_at=recorded_at)
             connection.commit()
         except sqlite3.IntegrityError as error:
