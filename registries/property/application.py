@@ -96,6 +96,15 @@ class Transfer:
     signature: bytes | str
 
 
+@dataclass(frozen=True)
+class Purchase:
+    """A purchase settled against payment: the unit's version that its transfer made,
+    and whether this was a repetition of a purchase recorded before."""
+
+    version: int
+    repeated: bool
+
+
 class PropertyRegistry(RegistryApplication):
     """The land register: land units and their four-part title register."""
 
@@ -210,8 +219,8 @@ class PropertyRegistry(RegistryApplication):
         payment_id: str,
         buyer_signatures: list[dict[str, str]],
         actor: str,
-    ) -> int:
-        """Settle a notary-endorsed purchase delivery versus payment; the unit's new version.
+    ) -> Purchase:
+        """Settle a notary-endorsed purchase delivery versus payment.
 
         The buyer (the one buyer of the whole transfer) pays the price to the
         seller (one seller) from their wallet, with their verified e-ID
@@ -220,6 +229,10 @@ class PropertyRegistry(RegistryApplication):
         in ONE transaction (``save_settling``), so they are in one ledger
         transaction and one block, or none of them is: a buyer short of funds,
         a stale endorsement or a lost race on the wallet writes nothing.
+
+        The same purchase again (its payment id, buyer, seller and price) is
+        answered with the recorded one and records nothing; the payment id of
+        another purchase of the unit is refused.
         """
         if len(transfer.sellers) != 1 or len(transfer.buyers) != 1:
             raise InvalidCommand(
@@ -236,7 +249,17 @@ class PropertyRegistry(RegistryApplication):
             amount_cents=transfer.price_cents,
             signatures=tuple(buyer_signatures),
         )
-        return self.transfer_ownership(cadastral_code, transfer, actor, buyer_signatures, price)
+        recorded = self.land_unit(cadastral_code).purchases.get(payment_id)
+        if recorded is not None:
+            buyer, seller, cents, version = recorded
+            if (buyer, seller, cents) != (price.payer, price.payee, price.amount_cents):
+                raise Conflict(
+                    f"payment_id: {payment_id} paid for another purchase of this unit "
+                    f"(its version {version}); choose a new id"
+                )
+            return Purchase(version, repeated=True)
+        version = self.transfer_ownership(cadastral_code, transfer, actor, buyer_signatures, price)
+        return Purchase(version, repeated=False)
 
     def apply_for_transfer(
         self,
@@ -532,4 +555,4 @@ def _shares(buyers: Iterable[tuple[str, str]]) -> str:
     return ", ".join(f"{owner} {share}" for owner, share in sorted(buyers))
 
 
-__all__ = ["PropertyRegistry", "Transfer"]
+__all__ = ["PropertyRegistry", "Purchase", "Transfer"]

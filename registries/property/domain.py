@@ -505,6 +505,9 @@ class LandUnit(Aggregate):
         self.seizures: dict[str, int] = {}
         # Transfer applications filed for a notary to endorse, by number (1, 2, ...).
         self.applications: dict[int, TransferApplication] = {}
+        # Payment id of a purchase settled against payment -> (buyer, seller, price,
+        # version of its transfer): the same purchase again is answered, not redone.
+        self.purchases: dict[str, tuple[str, str, int, int]] = {}
 
     @classmethod
     def register(
@@ -754,6 +757,8 @@ class LandUnit(Aggregate):
         payment_id: str = "",
     ) -> None:
         version = self.version + 1
+        if payment_id:
+            self.purchases[payment_id] = (buyers[0]["owner"], sellers[0], price_cents, version)
         self.owners = {h.owner: h.share for h in holdings_from(owners)}
         for seller in sellers:
             if seller not in self.owners:

@@ -172,12 +172,14 @@ class Purchase(SignedCommandMixin, GenericAPIView[LandUnitRecord]):
             "price included), my `payment_id`, and my signature over all of it "
             "(docs/citizen-api.md, command `buy` of registry `property`). 201: my payment of "
             "`price_cents` to the seller's wallet, the title transfer's state fee and the "
-            "endorsed title change were saved in one ledger transaction (one block). 409: "
+            "endorsed title change were saved in one ledger transaction (one block). 200: "
+            "this purchase (its payment_id) was settled before; nothing moves again. 409: "
             "insufficient funds (the shortfall is named), a stale endorsement, a seller who no "
             "longer owns the unit: nothing was written."
         ),
         responses={
             201: LandUnitDetailSerializer,
+            200: LandUnitDetailSerializer,
             **problem_responses(400, 401, 403, 404, 409, 429),
         },
     )
@@ -191,9 +193,10 @@ class Purchase(SignedCommandMixin, GenericAPIView[LandUnitRecord]):
             raise ValidationError({"sellers": ["a purchase online has one seller"]})
         transfer = transfer_of(data)
         with self.verified(request, {me}) as signatures:
-            issue(
+            purchase = issue(
                 PropertyRegistry,
                 PROJECTIONS,
                 lambda app: app.buy(code, transfer, data["payment_id"], signatures, me),
             )
-        return detail_response(request, code, status.HTTP_201_CREATED)
+        answer = status.HTTP_200_OK if purchase.repeated else status.HTTP_201_CREATED
+        return detail_response(request, code, answer)

@@ -32,7 +32,7 @@ from registries.common.projections import catch_up_all
 from registries.money.application import MoneyTill
 from registries.money.domain import InsufficientFunds, Wallet, wallet_id
 from registries.money.models import WalletRecord
-from registries.property.application import Transfer
+from registries.property.application import Purchase, Transfer
 from registries.property.domain import LandUnit
 from tests.registries.identity import helpers as identity
 from tests.registries.money import helpers as money
@@ -79,8 +79,9 @@ def sale(market: Market, price: int = PRICE) -> tuple[str, Transfer]:
     return code, transfer
 
 
-def buy(code: str, transfer: Transfer, buyer: str, payment_id: str) -> int:
-    return int(land.run(lambda app: app.buy(code, transfer, payment_id, [], buyer)))
+def buy(code: str, transfer: Transfer, buyer: str, payment_id: str) -> Purchase:
+    purchase: Purchase = land.run(lambda app: app.buy(code, transfer, payment_id, [], buyer))
+    return purchase
 
 
 def owners(code: str) -> set[str]:
@@ -136,6 +137,21 @@ def test_a_purchase_moves_price_fee_and_title_in_one_ledger_transaction(market: 
     sealed = {log.registry: log.size for log in Block.objects.get(pk=block.pk).logs.all()}
     assert sealed["property"] >= title.seq
     assert sealed["money"] >= max(entry.seq for entry in paid)
+    books_balance()
+
+
+def test_the_same_purchase_again_is_answered_and_moves_nothing(market: Market) -> None:
+    code, transfer = sale(market)
+    first = buy(code, transfer, market.buyer, "house-0004")
+    again = buy(code, transfer, market.buyer, "house-0004")
+    assert again == Purchase(first.version, repeated=True)
+    assert money.balance(market.seller) == PRICE
+    assert money.balance(market.buyer) == 0
+    other = land.signed_transfer(
+        code, market.notary, [market.buyer], [(market.seller, "1/1")], price_cents=1
+    )
+    with pytest.raises(Conflict, match="another purchase"):
+        buy(code, other, market.seller, "house-0004")
     books_balance()
 
 
