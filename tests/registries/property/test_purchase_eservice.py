@@ -61,6 +61,7 @@ def test_i_buy_a_land_unit_and_pay_price_and_fee(parties: tuple[str, Any, str, s
     response = signed_in(buyer, key).post(url(unit), body, format="json")
     assert response.status_code == 201, response.content
     assert buyer in str(response.json()["part_ii"])
+    assert [t["delivery_versus_payment"] for t in response.json()["transfers"]] == [True]
     assert (money.balance(buyer), money.balance(seller), money.balance(state)) == (0, PRICE, FEE)
 
 
