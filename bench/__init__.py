@@ -8,7 +8,12 @@ it may use benchmark-only dependencies (pymerkle, matplotlib).
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
+
+# The figures measure the registries' own writes: their commands charge no
+# state fees here (docs/money.md), unless the run says otherwise.
+os.environ.setdefault("RIIK_CHARGE_STATE_FEES", "false")
 
 BENCH_DIR = Path(__file__).resolve().parent
 ROOT = BENCH_DIR.parent

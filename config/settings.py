@@ -339,6 +339,23 @@ RIIK_IDEMPOTENCY_TTL = env.int("RIIK_IDEMPOTENCY_TTL", default=86400)
 # Money (docs/money.md): the most a person's wallet holds; an incoming payment's
 # excess moves on to the person's linked bank (the waterfall).
 RIIK_MONEY_HOLDING_LIMIT_CENTS = env.int("RIIK_MONEY_HOLDING_LIMIT_CENTS", default=300000)
+# State fees paid in money in the same ledger transaction as the command
+# (docs/money.md has the table): integer cents per act, to the state treasury's
+# wallet (an organisation in the identity registry; a bank opens its wallet).
+# RIIK_STATE_FEES overrides entries: "company-registration=26500,annual-report=0".
+RIIK_CHARGE_STATE_FEES = env.bool("RIIK_CHARGE_STATE_FEES", default=True)
+RIIK_STATE_FEES_CENTS = {
+    "company-registration": 26500,
+    "title-transfer": 3500,
+    "annual-report": 1000,
+    **{
+        kind.strip(): int(cents)
+        for kind, _, cents in (
+            item.partition("=") for item in env.list("RIIK_STATE_FEES", default=[])
+        )
+    },
+}
+RIIK_STATE_TREASURY = env("RIIK_STATE_TREASURY", default="70003491")
 
 # Officials sign in to the admin with their e-ID key (ADR 0059); passwords only
 # for a break-glass superuser, and only while this is on.

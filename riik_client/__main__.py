@@ -15,6 +15,12 @@
     python -m riik_client --code NOTARY --key notary.key --role property/notary \\
         notary endorse 78401:101:0010 --seller 48501010003 --buyer 38001010009=1/1 \\
         --price-cents 12000000 --yes
+    python -m riik_client --code NOTARY --key notary.key --role property/notary \\
+        notary endorse 78401:101:0010 --seller 48501010003 --buyer 38001010009=1/1 \\
+        --price-cents 12000000 --sign-only     # the signature, for the buyer
+    python -m riik_client --code 38001010009 --key jaan.key property buy 78401:101:0010 \\
+        --seller 48501010003 --price-cents 12000000 --unit-version 3 --notary NOTARY \\
+        --notary-signature HEX --payment-id house-2026
     python -m riik_client --code ... --key peeter.key --for-organisation 70000148 me court-cases
     python -m riik_client --lang et --code ... --key mari.key me person  # problems in Estonian
     python -m riik_client --code ... --key mari.key pay 38001010009 1250 --payment-id rent-2026-05
@@ -151,6 +157,28 @@ def _parser() -> argparse.ArgumentParser:
     )
     endorse.add_argument(
         "--yes", action="store_true", help="sign and file; without it, only show what you sign"
+    )
+    endorse.add_argument(
+        "--sign-only",
+        action="store_true",
+        help="sign but do not file: print the signature for the buyer to buy with",
+    )
+
+    land = commands.add_parser("property", help="my land register e-services (signed)")
+    land_acts = land.add_subparsers(dest="property_command", required=True)
+    buy = land_acts.add_parser(
+        "buy", help="buy a land unit delivery versus payment: my payment moves with the title"
+    )
+    buy.add_argument("land_unit", help="cadastral code, such as 78401:101:0010")
+    buy.add_argument("--seller", required=True, help="personal or registry code of the seller")
+    buy.add_argument("--price-cents", type=int, required=True, help="the price the notary signed")
+    buy.add_argument("--unit-version", type=int, required=True, help="the version signed")
+    buy.add_argument("--notary", required=True, help="personal code of the endorsing notary")
+    buy.add_argument("--notary-signature", required=True, help="the notary's signature (hex)")
+    buy.add_argument(
+        "--payment-id",
+        default="",
+        help="my id of the payment of the price (default: a new random one)",
     )
 
     health = commands.add_parser("health", help="my health e-services (signed)")
@@ -299,6 +327,18 @@ def _run(
         return client.change_board(args.company, args.member, signers)
     if args.command == "notary":
         return _endorse(args, client, signers[0])
+    if args.command == "property":
+        code = signers[0][0]
+        terms = {
+            "sellers": [args.seller],
+            "buyers": [{"owner": code, "share": "1/1"}],
+            "price_cents": args.price_cents,
+            "unit_version": args.unit_version,
+            "notary": args.notary,
+            "signature": args.notary_signature,
+            "payment_id": args.payment_id or f"buy-{secrets.token_urlsafe(12)}",
+        }
+        return client.buy(args.land_unit, terms, signers[0])
     if args.command == "health" and args.health_command == "consent":
         return client.change_consent(args.action, args.provider, signers)
     if args.command == "health" and args.action == "appoint":
@@ -324,9 +364,17 @@ def _endorse(
     signed = client.request("POST", f"{base}/transfer-message/", terms)
     print(f"You sign, for land unit {args.land_unit}:", file=sys.stderr)
     print(f"  {signed['message']}", file=sys.stderr)
-    if not args.yes:
+    if not args.yes and not args.sign_only:
         return {"filed": False, "message": signed["message"], "hint": "add --yes to sign and file"}
     signature = key.sign(bytes.fromhex(signed["message_hex"])).hex()
+    if args.sign_only:
+        # A purchase settled against payment: the buyer files it with this signature.
+        return {
+            "filed": False,
+            "unit_version": signed["unit_version"],
+            "notary": code,
+            "signature": signature,
+        }
     body = {**terms, "unit_version": signed["unit_version"], "notary": code, "signature": signature}
     return client.request("POST", f"{base}/transfers/", body)
 

@@ -234,6 +234,22 @@ class Client:
             signers,
         )
 
+    def buy(
+        self, land_unit: str, terms: dict[str, Any], buyer: tuple[str, Ed25519PrivateKey]
+    ) -> Any:
+        """Buy a land unit delivery versus payment: ``terms`` are the notary-endorsed
+        transfer (sellers, buyers, price_cents, unit_version, notary, signature) and my
+        ``payment_id``; I sign them for this unit, so neither the unit nor the price can
+        be changed. My payment and the title change are saved together, or neither."""
+        return self.signed_post(
+            f"/api/v1/property/e-services/land-units/{land_unit}/purchase/",
+            "property",
+            "buy",
+            target("property:e-service-purchase", code=land_unit),
+            terms,
+            [buyer],
+        )
+
     def change_consent(
         self, action: str, provider: str, signers: list[tuple[str, Ed25519PrivateKey]]
     ) -> Any:

@@ -8,6 +8,7 @@ not know about, are emptied around each test.
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,12 @@ from django.db.models.signals import post_migrate
 
 from chain.ledger.sqlite import events_table
 from registries.common.application import stop_all
+
+# Commands charge no state fees in the tests, except in those of the fees
+# themselves (override_settings): most tests register companies and transfer
+# land without wallets. Subprocesses read it from the environment.
+os.environ["RIIK_CHARGE_STATE_FEES"] = "false"
+settings.RIIK_CHARGE_STATE_FEES = False
 
 _truncate_flush = PostgresOperations.sql_flush
 

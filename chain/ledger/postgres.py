@@ -54,21 +54,8 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         self, stored_events: Sequence[StoredEvent], **kwargs: Any
     ) -> Sequence[int] | None:
         """Insert events with their ledger entries, prepared here, before the lock."""
-        prepared = prepare_entries(
-            self.registry,
-            [
-                StoredEventRef(
-                    originator_id=str(event.originator_id),
-                    originator_version=event.originator_version,
-                    topic=event.topic,
-                    state=event.state,
-                )
-                for event in stored_events
-            ],
-            timestamp(datetime.now(UTC)),
-        )
         notification_ids: Sequence[int] | None = super().insert_events(
-            stored_events, ledger_entries=prepared, **kwargs
+            stored_events, ledger_entries=ledger_entries_of(self, stored_events), **kwargs
         )
         return notification_ids
 
@@ -90,6 +77,31 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         super()._insert_stored_events(curs, stored_events, **kwargs)
         with curs.connection.cursor() as ledger_cursor:
             ledger_cursor.execute(APPEND, append_params(entries), prepare=False)
+
+
+def ledger_entries_of(
+    recorder: LedgerPostgresApplicationRecorder,
+    stored_events: Sequence[StoredEvent],
+    recorded_at: str = "",
+) -> PreparedEntries:
+    """The ledger entries of ``stored_events`` in the recorder's log, all but their places.
+
+    ``recorded_at`` (default: now) is shared by the registries of one
+    transaction (:mod:`chain.ledger.together`).
+    """
+    return prepare_entries(
+        recorder.registry,
+        [
+            StoredEventRef(
+                originator_id=str(event.originator_id),
+                originator_version=event.originator_version,
+                topic=event.topic,
+                state=event.state,
+            )
+            for event in stored_events
+        ],
+        recorded_at or timestamp(datetime.now(UTC)),
+    )
 
 
 def append_params(entries: PreparedEntries) -> tuple[Any, ...]:

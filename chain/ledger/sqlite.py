@@ -46,7 +46,7 @@ class LedgerSQLiteApplicationRecorder(SQLiteApplicationRecorder):
         # The event inserts take SQLite's write lock: no other writer can
         # append to this ledger until we commit.
         notification_ids = super()._insert_events(c, stored_events, **kwargs)
-        self.ledger.append(c, stored_events)
+        self.ledger.append(c, stored_events, kwargs.get("recorded_at", ""))
         return notification_ids
 
 

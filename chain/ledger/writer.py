@@ -122,11 +122,15 @@ class LedgerWriter:
                 statement, [value for row in chunk for value in row], **self.execute_options
             )
 
-    def append(self, cursor: Any, stored_events: Sequence[StoredEvent]) -> None:
+    def append(
+        self, cursor: Any, stored_events: Sequence[StoredEvent], recorded_at: str = ""
+    ) -> None:
         """Append one ledger entry per stored event, in order, with ``cursor``.
 
         The caller must already hold the lock that serialises writers of this
         registry's log, and commit or roll back together with the events.
+        ``recorded_at`` (default: now) is shared by the registries of one
+        transaction (:mod:`chain.ledger.together`).
         """
         if not stored_events:
             return
@@ -140,7 +144,9 @@ class LedgerWriter:
             )
             for event in stored_events
         ]
-        entries, subtrees = append_entries(self.registry, head, refs, timestamp(datetime.now(UTC)))
+        entries, subtrees = append_entries(
+            self.registry, head, refs, recorded_at or timestamp(datetime.now(UTC))
+        )
         self._insert_rows(
             cursor,
             "ledger_entry",

@@ -23,6 +23,7 @@ from registries.business.domain import (
 from registries.common.application import Ref, RegistryApplication, running
 from registries.common.codes import InvalidCodeError, registry_code, validate_registry_code
 from registries.common.errors import Conflict, InvalidCommand
+from registries.common.payments import ANNUAL_REPORT, COMPANY_REGISTRATION, fee
 from registries.common.texts import N_, Message
 from registries.identity import services as identity
 
@@ -82,7 +83,9 @@ class BusinessRegistry(RegistryApplication):
             )
             # Lost to a registration that took the name meanwhile: decided
             # again, the claim is refused; one that took the code: drawn again.
-            self.save(company, self._claimed_name(company.name, code))
+            # The first founder pays the state fee in the same transaction.
+            charge = fee(COMPANY_REGISTRATION, registration.founders[0], code, signatures or ())
+            self.save_settling([company, self._claimed_name(company.name, code)], [charge])
             return code
 
         return self.retrying(attempt, f"business name {registration.name!r}")
@@ -111,10 +114,19 @@ class BusinessRegistry(RegistryApplication):
         )
 
     def file_annual_report(self, code: str, report: AnnualReport, actor: str, today: date) -> None:
-        """File a company's annual report (once per financial year)."""
-        self.update(
-            self._company(code), lambda company: company.file_annual_report(report, actor, today)
-        )
+        """File a company's annual report (once per financial year).
+
+        The company pays the state fee from its wallet in the same transaction.
+        """
+        ref = self._company(code)
+
+        def attempt() -> None:
+            company = self.get(ref)
+            company.file_annual_report(report, actor, today)
+            charge = fee(ANNUAL_REPORT, code, f"{code}-{report.year}")
+            self.save_settling([company], [charge])
+
+        self.retrying(attempt, ref.what)
 
     def enter_liquidation(self, code: str, reason: str, actor: str, cause: str = "") -> None:
         """Put a company into liquidation; ``cause`` names the ordering event

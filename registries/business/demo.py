@@ -156,7 +156,11 @@ def _capital_cents(rng: random.Random, legal_form: str) -> int:
 
 
 def _register(
-    app: BusinessRegistry, rng: random.Random, today: date, living: list[str]
+    app: BusinessRegistry,
+    rng: random.Random,
+    today: date,
+    living: list[str],
+    ready_to_pay: Callable[[str], None],
 ) -> tuple[str, date]:
     """Register one company under a fresh name; return its code and registration day."""
     registered_on = today - timedelta(days=rng.randint(30, 365 * 20))
@@ -173,6 +177,7 @@ def _register(
             board=_people(rng, 1, 3, living),
             address=_address(rng),
         )
+        ready_to_pay(registration.founders[0])  # the state fee
         try:
             return app.register_company(registration, ACTOR, registered_on), registered_on
         except Conflict:
@@ -188,6 +193,7 @@ def _live_a_life(
     registered_on: date,
     today: date,
     living: list[str],
+    ready_to_pay: Callable[[str], None],
 ) -> None:
     """Some of what happens to a company after registration."""
     if rng.random() < 0.2:
@@ -207,6 +213,7 @@ def _live_a_life(
                 net_profit_cents=int(revenue * margin) // 100 * 100,
                 employees=rng.randint(0, 80),
             )
+            ready_to_pay(code)  # the company pays the report's state fee
             app.file_annual_report(code, report, ACTOR, today)
     roll = rng.random()
     if roll < 0.08:
@@ -219,12 +226,15 @@ def seed_companies(
     count: int,
     rng: random.Random,
     progress: Callable[[int], None] | None = None,
+    ready_to_pay: Callable[[str], None] = lambda payer: None,
 ) -> list[str]:
     """Register ``count`` companies with a plausible history; return their codes.
 
     ``progress(n)`` is called after each company with ``n=1``. The read models
     are not caught up here (the caller does it once at the end). Founders and
     board members are drawn from the living people of the population register.
+    ``ready_to_pay(code)`` is called before each command that charges a state
+    fee, with its payer (the money demo funds their wallet).
     """
     app = running(BusinessRegistry)
     today = timezone.localdate()
@@ -234,8 +244,8 @@ def seed_companies(
         raise RuntimeError(msg)
     codes = []
     for _ in range(count):
-        code, registered_on = _register(app, rng, today, living)
-        _live_a_life(app, rng, code, registered_on, today, living)
+        code, registered_on = _register(app, rng, today, living, ready_to_pay)
+        _live_a_life(app, rng, code, registered_on, today, living, ready_to_pay)
         codes.append(code)
         if progress is not None:
             progress(1)

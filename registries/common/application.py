@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Generic, TypeVar
@@ -29,10 +29,19 @@ from eventsourcing.persistence import IntegrityError as EventStoreConflict
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 from chain.ledger.persistence import event_store_env
+from chain.ledger.together import insert_together
 from registries.common.errors import Conflict, NotFound
+from registries.common.payments import Charge, paid, till
 from registries.common.texts import N_, Message
 
-__all__ = ["ATTEMPTS", "Ref", "RegistryApplication", "running", "stop_all"]
+__all__ = [
+    "ATTEMPTS",
+    "Ref",
+    "RegistryApplication",
+    "running",
+    "save_together",
+    "stop_all",
+]
 
 ATTEMPTS = 3
 """How often a command is decided in all when it keeps losing version races."""
@@ -162,6 +171,29 @@ class RegistryApplication(Application[UUID]):
             )
         )
 
+    def save_settling(
+        self, aggregates: Sequence[Aggregate], charges: Sequence[Charge | None]
+    ) -> None:
+        """Save ``aggregates`` and the wallets that pay ``charges`` in ONE transaction.
+
+        The charges (state fees, a price) are decided on freshly loaded wallets
+        first: a refusal (insufficient funds, no open wallet) raises before
+        anything is written. Then this registry's events and the money
+        registry's, each with its ledger entries, commit together or not at
+        all (:func:`~chain.ledger.together.insert_together`), so they are in
+        one ledger transaction and one block. A version race on any of them
+        raises like :meth:`save` and is decided again by :meth:`retrying`.
+        Without charges it is :meth:`save`.
+        """
+        due = [charge for charge in charges if charge is not None]
+        if not due:
+            self.save(*aggregates)
+            return
+        money = till()
+        wallets = money.settle(due)
+        save_together((self, aggregates), (money.application(), wallets))
+        paid()
+
     def create(self, *aggregates: Aggregate, taken: str) -> None:
         """Save new aggregates whose ids derive from a code or a name, refused at once
         if the event store refuses them.
@@ -174,6 +206,31 @@ class RegistryApplication(Application[UUID]):
             self.save(*aggregates)
         except EventStoreConflict:
             raise Conflict(taken) from None
+
+
+def save_together(*parts: tuple[RegistryApplication, Sequence[Aggregate]]) -> None:
+    """Save the aggregates of several registries in one database transaction.
+
+    Each registry's new events go to its own event table with its own ledger
+    entries, as :meth:`RegistryApplication.save` would write them, but all
+    commit together. Registries saved together share one database.
+    """
+    merged: dict[int, tuple[RegistryApplication, list[Aggregate]]] = {}
+    for app, aggregates in parts:
+        merged.setdefault(id(app), (app, []))[1].extend(aggregates)
+    insert_together(
+        [
+            (
+                app.recorder,
+                [
+                    app.mapper.to_stored_event(event)
+                    for aggregate in aggregates
+                    for event in aggregate.collect_events()
+                ],
+            )
+            for app, aggregates in merged.values()
+        ]
+    )
 
 
 App = TypeVar("App", bound=RegistryApplication)

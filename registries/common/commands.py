@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from typing import TypeVar
 
 from registries.common.application import RegistryApplication, running
+from registries.common.payments import catch_up_payments
 from registries.common.projections import ReadModelProjection, catch_up, process_driver
 
 App = TypeVar("App", bound=RegistryApplication)
@@ -32,6 +33,8 @@ def issue(
     result = command(running(app_class))
     for projection in projections:
         catch_up(projection)
+    # A command that paid a state fee or a price moved money too.
+    catch_up_payments()
     # A registry whose events order effects in other registries (the court)
     # carries them out now, so the caller sees them at once too.
     drive = process_driver(app_class.name)

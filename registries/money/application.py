@@ -21,12 +21,17 @@ applied exactly once or not at all, and a balance is never negative.
 
 from __future__ import annotations
 
-from django.conf import settings
+from collections.abc import Sequence
 
-from registries.common.application import Ref, RegistryApplication
+from django.conf import settings
+from eventsourcing.domain import Aggregate
+
+from registries.common.application import Ref, RegistryApplication, running
 from registries.common.codes import ORGANISATION, PERSON, party_kind
 from registries.common.errors import InvalidCommand, NotFound
 from registries.common.texts import N_, Message
+from registries.common.payments import Charge
+from registries.common.projections import catch_up
 from registries.identity import services as identity
 from registries.identity.models import OrganisationRecord
 from registries.money.domain import (
@@ -152,13 +157,10 @@ class MoneyRegistry(RegistryApplication):
                     {"holder": holder},
                 )
             )
-        if kind == ORGANISATION and holder != bank and organisation_kind(holder) is None:
-            raise NotFound(
-                Message(
-                    N_("holder: no organisation {holder} in the identity registry"),
-                    {"holder": holder},
-                )
-            )
+        if kind == ORGANISATION and holder != bank:
+            # The one existence rule: the identity registry's organisations and
+            # the business registry's companies (which pay their annual report fees).
+            identity.require_organisation(holder, "holder")
         if holder != bank:
             bank_wallet = self.find(Wallet, wallet_id(bank))
             if bank_wallet is None or not bank_wallet.open:
@@ -202,21 +204,58 @@ class MoneyRegistry(RegistryApplication):
 
     def pay(self, payment: Payment) -> Settled:
         """Apply a signed payment exactly once (a repetition answers the recorded one)."""
-        limit = int(settings.RIIK_MONEY_HOLDING_LIMIT_CENTS)
 
         def attempt() -> Settled:
-            loaded: dict[str, Wallet] = {}
-
-            def wallet_of(holder: str) -> Wallet:
-                if holder not in loaded:
-                    field = "payer" if holder == payment.payer else "payee"
-                    loaded[holder] = self.get(self.wallet(holder, field))
-                return loaded[holder]
-
-            settled = settle(payment, wallet_of, limit)
-            changed = [wallet for wallet in loaded.values() if wallet.pending_events]
+            (settled,), changed = self.settle_all([payment])
             if changed:
                 self.save(*changed)
             return settled
 
         return self.retrying(attempt, f"wallet of {payment.payer}")
+
+    def settle_all(self, payments: Sequence[Payment]) -> tuple[list[Settled], list[Wallet]]:
+        """Decide ``payments`` in order on freshly loaded wallets; nothing is saved.
+
+        Returns how each was applied and every wallet that recorded events (a
+        wallet two payments touch is one aggregate, so the second is decided
+        on what the first left). The caller saves the wallets in one
+        transaction, alone (:meth:`pay`) or with another registry's command
+        (:class:`MoneyTill`).
+        """
+        limit = int(settings.RIIK_MONEY_HOLDING_LIMIT_CENTS)
+        loaded: dict[str, Wallet] = {}
+        payers = {payment.payer for payment in payments}
+
+        def wallet_of(holder: str) -> Wallet:
+            if holder not in loaded:
+                field = "payer" if holder in payers else "payee"
+                loaded[holder] = self.get(self.wallet(holder, field))
+            return loaded[holder]
+
+        settled = [settle(payment, wallet_of, limit) for payment in payments]
+        return settled, [wallet for wallet in loaded.values() if wallet.pending_events]
+
+
+class MoneyTill:
+    """Other registries' commands pay through this (:mod:`registries.common.payments`)."""
+
+    def application(self) -> RegistryApplication:
+        """The money registry's running application."""
+        return running(MoneyRegistry)
+
+    def settle(self, charges: Sequence[Charge]) -> list[Aggregate]:
+        """Decide the charges as payments on freshly loaded wallets; the wallets they changed."""
+        payments = [
+            Payment(c.payment_id, c.payer, c.payee, c.amount_cents, tuple(c.signatures))
+            for c in charges
+        ]
+        _, changed = running(MoneyRegistry).settle_all(payments)
+        return list(changed)
+
+    def catch_up(self) -> None:
+        """Bring the wallets' and payments' read models up to the event store."""
+        # Imported here: the projections import the read models (Django models).
+        from registries.money.projections import PROJECTIONS
+
+        for projection in PROJECTIONS:
+            catch_up(projection)

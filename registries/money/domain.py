@@ -561,13 +561,16 @@ def settle(
                 Message(
                     N_(
                         "amount_cents: the wallet of {holder} holds {balance_cents} cents (and "
-                        "{at_bank_cents} cents at its bank), less than {amount}"
+                        "{at_bank_cents} cents at its bank), less than {amount}: {short} cents "
+                        "short for payment {payment_id}"
                     ),
                     {
                         "holder": payer.holder,
                         "balance_cents": payer.balance_cents,
                         "at_bank_cents": payer.at_bank_cents,
                         "amount": amount,
+                        "short": short,
+                        "payment_id": payment.payment_id,
                     },
                 )
             )

@@ -214,7 +214,9 @@ class LandUnitRecordAdmin(CommandAdmin):
                 t.ledger_seq,
                 ", ".join(t.sellers),
                 ", ".join(f"{b['owner']} {b['share']}" for b in t.buyers),
-                euros(t.price_cents),
+                f"{euros(t.price_cents)} (paid in money, {t.payment_id})"
+                if t.payment_id
+                else euros(t.price_cents),
                 f"{t.notary} (key {t.notary_key_id})",
                 t.signature,
                 signed_message(t),

@@ -35,7 +35,7 @@ sees it awaiting their endorsement and endorses exactly its terms
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, replace
 from typing import TypeVar
 from uuid import UUID
@@ -48,6 +48,7 @@ from chain.ledger.models import LedgerEntry
 from registries.common.application import Ref, RegistryApplication
 from registries.common.codes import PERSON, party_kind
 from registries.common.errors import Conflict, InvalidCommand, NotFound, UnknownParty
+from registries.common.payments import TITLE_TRANSFER, Charge, fee
 from registries.common.texts import N_, Message
 from registries.identity import services as identity
 from registries.identity.domain import ACTIVE, key_id_of
@@ -93,6 +94,15 @@ class Transfer:
     unit_version: int
     notary: str
     signature: bytes | str
+
+
+@dataclass(frozen=True)
+class Purchase:
+    """A purchase settled against payment: the unit's version that its transfer made,
+    and whether this was a repetition of a purchase recorded before."""
+
+    version: int
+    repeated: bool
 
 
 class PropertyRegistry(RegistryApplication):
@@ -166,11 +176,14 @@ class PropertyRegistry(RegistryApplication):
         transfer: Transfer,
         actor: str,
         parties_signatures: list[dict[str, str]] | None = None,
+        price: Charge | None = None,
     ) -> int:
         """Record a notary-endorsed transfer of ownership; return the unit's new version.
 
         ``parties_signatures``: the sellers' and buyers' verified signatures when
-        they applied online together with the notary.
+        they applied online together with the notary. ``price``: the buyer's
+        payment to the seller, settled with the transfer (:meth:`buy`). The
+        first buyer pays the title transfer's state fee in the same transaction.
 
         Nothing is written without a valid endorsement: a missing or malformed
         signature, a signer who is not a property notary, a signature by
@@ -194,10 +207,63 @@ class PropertyRegistry(RegistryApplication):
                 endorsement=endorsement,
                 actor=actor,
                 parties_signatures=parties_signatures,
+                payment_id=price.payment_id if price else "",
             )
             return unit.version
 
-        return self._update(code, decide)
+        # The (first) buyer pays the state fee; a purchase's price moves too.
+        reference = f"{code}-v{transfer.unit_version}"
+        charges = [fee(TITLE_TRANSFER, buyers[0].owner, reference), price]
+        return self._update(code, decide, charges)
+
+    def buy(
+        self,
+        cadastral_code: str,
+        transfer: Transfer,
+        payment_id: str,
+        buyer_signatures: list[dict[str, str]],
+        actor: str,
+    ) -> Purchase:
+        """Settle a notary-endorsed purchase delivery versus payment.
+
+        The buyer (the one buyer of the whole transfer) pays the price to the
+        seller (one seller) from their wallet, with their verified e-ID
+        signatures over the terms and ``payment_id``. The payment, the
+        seller's credit, the state fee and the endorsed title change are saved
+        in ONE transaction (``save_settling``), so they are in one ledger
+        transaction and one block, or none of them is: a buyer short of funds,
+        a stale endorsement or a lost race on the wallet writes nothing.
+
+        The same purchase again (its payment id, buyer, seller and price) is
+        answered with the recorded one and records nothing; the payment id of
+        another purchase of the unit is refused.
+        """
+        if len(transfer.sellers) != 1 or len(transfer.buyers) != 1:
+            raise InvalidCommand(
+                "buyers: a purchase settled against payment has one seller and one buyer"
+            )
+        if isinstance(transfer.price_cents, bool) or not isinstance(transfer.price_cents, int):
+            raise InvalidCommand("price_cents: a whole number of euro cents")
+        if transfer.price_cents < 1:
+            raise InvalidCommand("price_cents: a purchase has a price of at least 1 cent")
+        price = Charge(
+            payment_id=payment_id,
+            payer=transfer.buyers[0][0],
+            payee=transfer.sellers[0],
+            amount_cents=transfer.price_cents,
+            signatures=tuple(buyer_signatures),
+        )
+        recorded = self.land_unit(cadastral_code).purchases.get(payment_id)
+        if recorded is not None:
+            buyer, seller, cents, version = recorded
+            if (buyer, seller, cents) != (price.payer, price.payee, price.amount_cents):
+                raise Conflict(
+                    f"payment_id: {payment_id} paid for another purchase of this unit "
+                    f"(its version {version}); choose a new id"
+                )
+            return Purchase(version, repeated=True)
+        version = self.transfer_ownership(cadastral_code, transfer, actor, buyer_signatures, price)
+        return Purchase(version, repeated=False)
 
     def apply_for_transfer(
         self,
@@ -358,19 +424,30 @@ class PropertyRegistry(RegistryApplication):
             Message(N_("land unit with cadastral code {code}"), {"code": code}),
         )
 
-    def _update(self, cadastral_code: str, decide: Callable[[LandUnit], T]) -> T:
-        """:meth:`update` the unit; a refusal citing an earlier event names its ledger seq."""
+    def _update(
+        self,
+        cadastral_code: str,
+        decide: Callable[[LandUnit], T],
+        charges: Sequence[Charge | None] = (),
+    ) -> T:
+        """:meth:`update` the unit, paying ``charges`` in the same transaction; a refusal
+        citing an earlier event names its ledger seq."""
+        ref = self._unit(cadastral_code)
 
-        def located(unit: LandUnit) -> T:
+        def attempt() -> T:
+            unit = self.get(ref)
             try:
-                return decide(unit)
+                result = decide(unit)
             except EarlierEvent as refusal:
                 seq = self.ledger_seq(unit.id, refusal.version)
                 if seq is None:
                     raise
                 raise refusal.located(seq) from None
+            if unit.pending_events:
+                self.save_settling([unit], charges)
+            return result
 
-        return self.update(self._unit(cadastral_code), located)
+        return self.retrying(attempt, ref.what)
 
     @staticmethod
     def _buyers(transfer: Transfer) -> list[Holding]:
@@ -503,4 +580,4 @@ def _shares(buyers: Iterable[tuple[str, str]]) -> str:
     return ", ".join(f"{owner} {share}" for owner, share in sorted(buyers))
 
 
-__all__ = ["PropertyRegistry", "Transfer"]
+__all__ = ["PropertyRegistry", "Purchase", "Transfer"]

@@ -118,7 +118,12 @@ def _register(
 
 
 def _transfer(
-    app: PropertyRegistry, rng: random.Random, code: str, living: list[str], seed: IdentitySeed
+    app: PropertyRegistry,
+    rng: random.Random,
+    code: str,
+    living: list[str],
+    seed: IdentitySeed,
+    ready_to_pay: Callable[[str], None],
 ) -> bool:
     """Sell the whole unit to one or two new owners, endorsed by a demo notary."""
     unit = app.land_unit(code)
@@ -141,6 +146,7 @@ def _transfer(
     )
     signature = _signing_key(seed.key_file(notary)).sign(app.transfer_message(code, terms))
     signed = Transfer(**{**terms.__dict__, "signature": signature})
+    ready_to_pay(buyers[0])  # the first buyer pays the state fee
     app.transfer_ownership(code, signed, ACTOR)
     return True
 
@@ -150,12 +156,15 @@ def seed_property(
     progress: Callable[[int], None] | None,
     units: int,
     identity_seed: IdentitySeed,
+    ready_to_pay: Callable[[str], None] = lambda payer: None,
 ) -> PropertySeed:
     """Register ``units`` land units with servitudes, mortgages and endorsed transfers.
 
     Uses the identity demo's living people, organisations, banks and notaries
     (with their private keys). ``progress(1)`` is called after each unit. The
     read models are not caught up here (the caller does it once at the end).
+    ``ready_to_pay(code)`` is called with the buyer before each transfer (the
+    state fee; the money demo funds their wallet).
     """
     app = running(PropertyRegistry)
     seed = PropertySeed()
@@ -186,7 +195,7 @@ def seed_property(
             if rng.random() < 0.2:
                 app.release_mortgage(code, 1, ACTOR)
         if (index % 4 == 0 or rng.random() < 0.2) and _transfer(
-            app, rng, code, living, identity_seed
+            app, rng, code, living, identity_seed, ready_to_pay
         ):
             seed.transferred.append(code)
         if progress is not None:

@@ -607,6 +607,9 @@ class LandUnit(Aggregate):
         self.seizures: dict[str, int] = {}
         # Transfer applications filed for a notary to endorse, by number (1, 2, ...).
         self.applications: dict[int, TransferApplication] = {}
+        # Payment id of a purchase settled against payment -> (buyer, seller, price,
+        # version of its transfer): the same purchase again is answered, not redone.
+        self.purchases: dict[str, tuple[str, str, int, int]] = {}
 
     @classmethod
     def register(
@@ -696,6 +699,8 @@ class LandUnit(Aggregate):
         actor: str
         parties_signatures: list[dict[str, str]] | None = None
         """The sellers' and buyers' signatures when they applied online (e-service)."""
+        payment_id: str = ""
+        """The buyer's payment of the price in money, settled in the same transaction."""
 
     def transfer(
         self,
@@ -707,8 +712,12 @@ class LandUnit(Aggregate):
         endorsement: Endorsement,
         actor: str,
         parties_signatures: list[dict[str, str]] | None = None,
+        payment_id: str = "",
     ) -> None:
         """Transfer the sellers' whole shares to the buyers, as endorsed by a notary.
+
+        ``payment_id`` names the buyer's payment of the price when it is
+        settled in money in the same transaction (delivery versus payment).
 
         Checked in this order: a seizure note blocks it; every seller must own
         the unit now; the notary must have signed the current state (version);
@@ -771,6 +780,7 @@ class LandUnit(Aggregate):
             chain_id=endorsement.chain_id,
             actor=actor,
             parties_signatures=parties_signatures,
+            payment_id=payment_id,
         )
 
     def _check_sellers(self, sellers: Sequence[str]) -> None:
@@ -881,8 +891,11 @@ class LandUnit(Aggregate):
         chain_id: str,
         actor: str,
         parties_signatures: list[dict[str, str]] | None = None,
+        payment_id: str = "",
     ) -> None:
         version = self.version + 1
+        if payment_id:
+            self.purchases[payment_id] = (buyers[0]["owner"], sellers[0], price_cents, version)
         self.owners = {h.owner: h.share for h in holdings_from(owners)}
         for seller in sellers:
             if seller not in self.owners:

@@ -138,6 +138,12 @@ class TransferRecord(LedgerLinked):
     notary_key_id = models.CharField(max_length=16)
     signature = models.CharField(max_length=128, help_text="Ed25519 signature, hex")
     chain_id = models.CharField(max_length=100)
+    payment_id = models.CharField(
+        max_length=64,
+        blank=True,
+        default="",
+        help_text="The buyer's payment settled with the transfer (delivery versus payment)",
+    )
 
     class Meta:
         ordering = ["unit", "version"]

@@ -93,6 +93,7 @@ class LandUnitProjection(ReadModelProjection):
             notary_key_id=event.notary_key_id,
             signature=event.signature,
             chain_id=event.chain_id,
+            payment_id=event.payment_id,
             ledger_seq=seq,
         )
         # The transfer endorsed the application of the version the notary signed.

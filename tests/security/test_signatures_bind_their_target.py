@@ -148,10 +148,36 @@ def payment_case() -> Case:
     return Case(signed_in(mari, key), {}, payload, [(mari, key)], {})
 
 
+def purchase_case() -> Case:
+    seller, _ = citizen()
+    buyer, buyer_key = citizen("Jaan", "Kask")
+    bank = money.bank()
+    money.wallet(seller, bank)
+    money.wallet(buyer, bank, cents=50_000)
+    unit = property_helpers.register_unit([(seller, "1/1")])
+    other = property_helpers.register_unit([(seller, "1/1")])
+    transfer = property_helpers.signed_transfer(
+        unit, property_helpers.notary(), [seller], [(buyer, "1/1")], price_cents=40_000
+    )
+    payload = {
+        "sellers": [seller],
+        "buyers": [{"owner": buyer, "share": "1/1"}],
+        "price_cents": 40_000,
+        "unit_version": transfer.unit_version,
+        "notary": transfer.notary,
+        "signature": property_helpers.signature_of(transfer).hex(),
+        "payment_id": money.new_payment_id(),
+    }
+    return Case(
+        signed_in(buyer, buyer_key), {"code": unit}, payload, [(buyer, buyer_key)], {"code": other}
+    )
+
+
 CASES: dict[str, Callable[[], Case]] = {
     "business:e-service-register-company": register_company_case,
     "business:e-service-change-board": change_board_case,
     "property:e-service-transfer": transfer_case,
+    "property:e-service-purchase": purchase_case,
     "me-health-consents": consent_case,
     "me-health-representatives": appoint_representative_case,
     "me-health-representative-removal": remove_representative_case,

@@ -5,6 +5,12 @@ E-service ``/api/v1/property/e-services/land-units/<code>/transfer/``: apply
 for a title transfer together with the notary: I am a seller, the notary's
 endorsement is in the application as for the registrar's endpoint, and every
 seller and buyer signs it (a signed command, :mod:`registries.access.signing`).
+
+E-service ``/api/v1/property/e-services/land-units/<code>/purchase/``: buy a
+land unit delivery versus payment: I am the buyer, the notary's endorsement
+of the transfer (with its price) is in the body, and I sign the terms and my
+payment id; my payment of the price to the seller, the state fee and the
+title change are saved in one transaction (:meth:`PropertyRegistry.buy`).
 """
 
 from __future__ import annotations
@@ -15,7 +21,7 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
-from rest_framework.exceptions import PermissionDenied
+from rest_framework.exceptions import PermissionDenied, ValidationError
 from rest_framework.generics import GenericAPIView, ListAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -137,3 +143,61 @@ class ApplyForTransfer(SignedCommandMixin, GenericAPIView[LandUnitRecord]):
                 lambda app: app.transfer_ownership(code, transfer, me, signatures),
             )
         return detail_response(request, code, status.HTTP_201_CREATED)
+
+
+class PurchaseSerializer(TransferInputSerializer):
+    """A notary-endorsed purchase that I, the buyer, pay from my wallet."""
+
+    payment_id = serializers.RegexField(
+        r"^[A-Za-z0-9_-]{8,64}$",
+        help_text="My id of the payment of the price (8-64 of A-Z a-z 0-9 _ -)",
+    )
+    signatures = signatures_field()
+
+
+class Purchase(SignedCommandMixin, GenericAPIView[LandUnitRecord]):
+    """Buy a land unit delivery versus payment: the price moves with the title, or nothing."""
+
+    permission_classes = [MyDataPermission]
+    serializer_class = PurchaseSerializer
+    throttle_scope = "e-services"
+    signed_registry = "property"
+    signed_command = "buy"
+
+    @extend_schema(
+        tags=["e-services"],
+        summary="Buy a land unit delivery versus payment, signed with my e-ID key",
+        description=(
+            "The body is a transfer of the whole unit from one seller to me, with the notary's "
+            "endorsement (`unit_version`, `notary`, `signature` over the transfer message, "
+            "price included), my `payment_id`, and my signature over all of it "
+            "(docs/citizen-api.md, command `buy` of registry `property`). 201: my payment of "
+            "`price_cents` to the seller's wallet, the title transfer's state fee and the "
+            "endorsed title change were saved in one ledger transaction (one block). 200: "
+            "this purchase (its payment_id) was settled before; nothing moves again. 409: "
+            "insufficient funds (the shortfall is named), a stale endorsement, a seller who no "
+            "longer owns the unit: nothing was written."
+        ),
+        responses={
+            201: LandUnitDetailSerializer,
+            200: LandUnitDetailSerializer,
+            **problem_responses(400, 401, 403, 404, 409, 429),
+        },
+    )
+    def post(self, request: Request, code: str) -> Response:
+        me = my_code(request)
+        code = validate_cadastral_code(code)
+        data = validated(PurchaseSerializer, request.data)
+        if [buyer["owner"] for buyer in data["buyers"]] != [me]:
+            raise PermissionDenied("you can buy online only for yourself, as the one buyer")
+        if len(data["sellers"]) != 1:
+            raise ValidationError({"sellers": ["a purchase online has one seller"]})
+        transfer = transfer_of(data)
+        with self.verified(request, {me}) as signatures:
+            purchase = issue(
+                PropertyRegistry,
+                PROJECTIONS,
+                lambda app: app.buy(code, transfer, data["payment_id"], signatures, me),
+            )
+        answer = status.HTTP_200_OK if purchase.repeated else status.HTTP_201_CREATED
+        return detail_response(request, code, answer)

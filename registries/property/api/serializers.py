@@ -198,8 +198,16 @@ class TransferSerializer(serializers.ModelSerializer[TransferRecord]):
             "price_cents",
             "unit_version",
             "endorsement",
+            "delivery_versus_payment",
         ]
         ref_name = "PropertyTransfer"
+
+    delivery_versus_payment = serializers.SerializerMethodField(
+        help_text="The price was paid in money in the same ledger transaction as the transfer"
+    )
+
+    def get_delivery_versus_payment(self, record: TransferRecord) -> bool:
+        return bool(record.payment_id)
 
     @extend_schema_field(EndorsementSerializer)
     def get_endorsement(self, record: TransferRecord) -> dict[str, str]:

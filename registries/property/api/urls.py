@@ -12,6 +12,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
         me.ApplyForTransfer.as_view(),
         name="e-service-transfer",
     ),
+    path(
+        "e-services/land-units/<str:code>/purchase/",
+        me.Purchase.as_view(),
+        name="e-service-purchase",
+    ),
     path("land-units/<str:code>/", views.LandUnitDetailView.as_view(), name="land-unit-detail"),
     path(
         "land-units/<str:code>/transfer-message/",

@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from django.contrib.auth import get_user_model
 from django.contrib.auth.models import Permission
-from django.test import Client
+from django.test import Client, override_settings
 
 from chain.ledger.models import LedgerEntry
 from registries.business.application import BusinessRegistry, Registration
@@ -16,6 +16,7 @@ from registries.business.projections import PROJECTIONS
 from registries.common.commands import issue
 from tests.registries.business.helpers import BOARD, FOUNDER, OTHER
 from tests.registries.identity.helpers import official
+from tests.registries.money import helpers as money
 
 pytestmark = pytest.mark.usefixtures("event_store", "people")
 
@@ -279,3 +280,33 @@ def test_the_change_page_names_the_founders_and_board_beside_their_codes(
     html = registrar.get(f"{ADMIN}{record.pk}/change/").content.decode()
     assert f"{FOUNDER} Mari Tamm" in html
     assert f"{BOARD} Kati Kask" in html
+
+
+def test_a_founder_short_of_the_state_fee_is_told_on_the_form_and_nothing_is_written(
+    registrar: Client,
+) -> None:
+    pank = money.bank()
+    state = money.treasury(pank)
+    money.wallet(FOUNDER, pank, 100)
+    before = entries()
+    with override_settings(
+        RIIK_CHARGE_STATE_FEES=True,
+        RIIK_STATE_FEES_CENTS={"company-registration": 26_500},
+        RIIK_STATE_TREASURY=state,
+    ):
+        response = registrar.post(
+            f"{ADMIN}add/",
+            {
+                "name": "Kivisilla AS",
+                "legal_form": "AS",
+                "share_capital_euros": "25000.00",
+                "founders": FOUNDER,
+                "board": BOARD,
+                "address": "Rüütli 1, 80010 Pärnu",
+            },
+        )
+    assert response.status_code == 200
+    assert "26400 cents short" in str(response.context["form"].errors)
+    assert entries() == before
+    assert not CompanyRecord.objects.exists()
+    assert money.balance(FOUNDER) == 100

@@ -10,6 +10,7 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from rest_framework.test import APIClient
 
+from chain.ledger.models import LedgerEntry
 from registries.access.signing import command_message
 from registries.common.application import running
 from registries.common.commands import issue
@@ -123,3 +124,19 @@ def bank_client(organisation: str) -> APIClient:
 def citizen_client(person: Citizen) -> APIClient:
     """A client signed in as the person."""
     return signed_in(person.code, person.key)
+
+
+def treasury(bank_code: str) -> str:
+    """The state treasury (an organisation) with its wallet open at ``bank_code``."""
+    code = identity.organisation("state_agency", "Riigikassa")
+    run(lambda money: money.open_wallet(code, bank_code, "banker"))
+    return code
+
+
+def ledger_of(registry: str) -> list[tuple[int, str]]:
+    """(seq, recorded_at) of every ledger entry of ``registry``, in order."""
+    return list(
+        LedgerEntry.objects.filter(registry=registry)
+        .order_by("seq")
+        .values_list("seq", "recorded_at")
+    )

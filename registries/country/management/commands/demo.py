@@ -6,7 +6,9 @@
 Every record is written through the registries' commands, so the demo data is
 on the ledger exactly as real data would be. Each registry brings its own
 seeder (``registries.<registry>.demo``); identity goes first, because the
-others need its people, organisations and officials. Afterwards the read
+others need its people, organisations and officials, and money goes second,
+because registering companies, annual reports and title transfers charge
+state fees from wallets it opens. Afterwards the read
 models are caught up, every official's e-ID key file is printed (they sign in
 to the admin with it, as with an ID card), then patients who are no officials,
 each API token on a line of its own (:mod:`registries.country.console`); the
@@ -109,10 +111,20 @@ class Command(BaseCommand):
             people = progress.add_task("identity: people", total=max(persons, MIN_PERSONS))
             identity = seed_identity(rng, lambda n: progress.advance(people, n), persons)
             _seal_stage()
+            # Money before the registrations that charge state fees: the payers'
+            # wallets are opened and funded as they come (MoneySeed.ready_to_pay).
+            money = progress.add_task("money: wallets", total=max(options["wallets"], 0))
+            money_seed = seed_money(
+                rng, lambda n: progress.advance(money, n), max(options["wallets"], 0), identity
+            )
             firms = progress.add_task("business: companies", total=companies)
-            company_codes = seed_companies(companies, rng, lambda n: progress.advance(firms, n))
+            company_codes = seed_companies(
+                companies, rng, lambda n: progress.advance(firms, n), money_seed.ready_to_pay
+            )
             land = progress.add_task("property: land units", total=units)
-            land_register = seed_property(rng, lambda n: progress.advance(land, n), units, identity)
+            land_register = seed_property(
+                rng, lambda n: progress.advance(land, n), units, identity, money_seed.ready_to_pay
+            )
             _seal_stage()
             court = progress.add_task("court: cases", total=cases)
             seed_court(
@@ -129,10 +141,6 @@ class Command(BaseCommand):
                 rng, lambda n: progress.advance(health, n), max(options["patients"], 0), identity
             )
             _seal_stage()
-            money = progress.add_task("money: wallets", total=max(options["wallets"], 0))
-            seed_money(
-                rng, lambda n: progress.advance(money, n), max(options["wallets"], 0), identity
-            )
             projections = progress.add_task("read models", total=None)
             applied = catch_up_all()
             progress.update(
