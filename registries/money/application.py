@@ -29,9 +29,9 @@ from eventsourcing.domain import Aggregate
 from registries.common.application import Ref, RegistryApplication, running
 from registries.common.codes import ORGANISATION, PERSON, party_kind
 from registries.common.errors import InvalidCommand, NotFound
-from registries.common.texts import N_, Message
 from registries.common.payments import Charge
 from registries.common.projections import catch_up
+from registries.common.texts import N_, Message
 from registries.identity import services as identity
 from registries.identity.models import OrganisationRecord
 from registries.money.domain import (
