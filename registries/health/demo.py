@@ -19,10 +19,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rich.console import Console
 from rich.table import Table
 
+from registries.access.api_tokens import issue_api_token
 from registries.common.application import running
 from registries.health.application import HealthRegistry
 from registries.identity.demo import IdentitySeed
@@ -123,7 +123,8 @@ def seed_health(
 
 
 def print_patient_logins(console: Console, codes: list[str]) -> None:
-    """API tokens for a few demo patients (users named by their personal code)."""
+    """API tokens for a few demo patients (users named by their personal code), apart
+    from the officials': each acts only as a citizen, and is shown only now."""
     table = Table(title="Demo patients (API token only; try GET /api/v1/me/health/)")
     table.add_column("username", no_wrap=True)
     table.add_column("API token", overflow="fold")
@@ -132,6 +133,5 @@ def print_patient_logins(console: Console, codes: list[str]) -> None:
         if created:
             user.set_unusable_password()
             user.save()
-        token, _ = Token.objects.get_or_create(user=user)
-        table.add_row(code, token.key)
+        table.add_row(code, issue_api_token(user, ""))
     console.print(table)

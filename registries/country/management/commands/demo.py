@@ -22,7 +22,6 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from rest_framework.authtoken.models import Token
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -36,6 +35,7 @@ from rich.progress import (
 from rich.table import Table
 
 from chain.blocks.sealing import finalize_all, seal_pending
+from registries.access.api_tokens import issue_api_token
 from registries.business.demo import seed_companies
 from registries.common.projections import catch_up_all
 from registries.court.demo import seed_court
@@ -128,7 +128,8 @@ class Command(BaseCommand):
         self._seal(console)
 
     def _official_logins(self, console: Console, identity: IdentitySeed) -> None:
-        """Every official's e-ID key file (their admin sign-in) and an API token."""
+        """Every official's e-ID key file (their admin sign-in) and an API token for the
+        role (shown only now: the database keeps its digest)."""
         table = Table(
             title="Demo officials: sign in at /admin/ with the personal code and key file"
         )
@@ -143,8 +144,8 @@ class Command(BaseCommand):
                     user.set_unusable_password()
                 user.is_staff = True
                 user.save()
-                token, _ = Token.objects.get_or_create(user=user)
-                table.add_row(registry, role, code, str(identity.key_file(code)), token.key)
+                token = issue_api_token(user, f"{registry}/{role}")
+                table.add_row(registry, role, code, str(identity.key_file(code)), token)
         console.print(table)
         for organisation, code in identity.representatives:
             console.print(f"{code} signs in for organisation {organisation} (its representative)")
