@@ -5,6 +5,8 @@
   tracked. Doctors also write encounters and prescriptions (signed),
   pharmacists list and dispense prescriptions, the ministry (health
   registrar) erases a record and lists emergency accesses.
+* ``/api/v1/health/patients/<code>/key-accesses/`` -- health auditors: who
+  used the patient's key and why (sealed in the key store), a tracked read.
 * ``/api/v1/me/health/`` -- the patient: their record; consent changes and
   representatives are signed commands (:mod:`registries.access.signing`).
 
@@ -38,16 +40,18 @@ from registries.common.api.problems import problem_responses
 from registries.common.application import running
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand
+from registries.health import keystore
 from registries.health.api.serializers import (
     EntryMessageInSerializer,
     EntryMessageOutSerializer,
+    KeyAccessSerializer,
     PrescriptionInSerializer,
     PrescriptionOutSerializer,
     RecordOutSerializer,
     SignedConsentSerializer,
     SignedRepresentativeSerializer,
 )
-from registries.health.application import HealthRegistry, check_person
+from registries.health.application import THE_PATIENT, HealthRegistry, check_person
 from registries.health.projections import PROJECTIONS
 from registries.health.reading import Reader, read_prescriptions, read_record
 from registries.identity.services import official_code_of
@@ -77,6 +81,7 @@ READ_PARAMETERS = [
 Doctor = registry_role("health", "doctor")
 Pharmacist = registry_role("health", "pharmacist")
 Ministry = registry_role("health", "registrar")
+Auditor = registry_role("health", "auditor")
 
 
 def person_code(request: Request) -> str:
@@ -205,9 +210,32 @@ class EmergencyAccessView(ListModelMixin, GenericAPIView[ReadRecord]):
         return response
 
 
-# The patient's own acts name their actor by role: their personal code in the
-# event would tie the pseudonymous record to them in clear, even after erasure.
-THE_PATIENT = "patient"
+@extend_schema(tags=TAGS, parameters=[CODE])
+class KeyAccessView(GenericAPIView[Any]):
+    """Who used a patient's key and why, opened for a health auditor: a tracked read."""
+
+    permission_classes = [Auditor]
+    serializer_class = KeyAccessSerializer
+
+    @extend_schema(
+        summary="Every access to a patient's key, with who and why (health auditors; tracked)",
+        parameters=READ_PARAMETERS[1:2],
+        responses={
+            200: KeyAccessSerializer(many=True),
+            **problem_responses(400, 401, 403, 404, 429),
+        },
+    )
+    def get(self, request: Request, code: str) -> Response:
+        patient = check_person(code, "code")
+        # Recorded before anything is opened: the patient sees who audited their key.
+        record_read(
+            reader=person_code(request),
+            subjects=[patient],
+            registry="health",
+            what="the key store's record of who used their health data key",
+            purpose=purpose_of(request.query_params, "audit of the key store"),
+        )
+        return Response(KeyAccessSerializer(keystore.audit_trail(patient), many=True).data)
 
 
 # The patient's own record (mounted under /api/v1/me/).
