@@ -82,7 +82,8 @@ def test_only_a_health_auditors_tracked_read_opens_the_key_store_audit() -> None
     doctor, patient = a_patient_who_acts_on_their_own_record()
     url = f"/api/v1/health/patients/{patient}/key-accesses/"
     assert identity.token_client(doctor.code).get(url).status_code == 403
-    assert not ReadRecord.objects.filter(subject_code=patient, reader_code=doctor.code).exists()
+    refused = ReadRecord.objects.get(subject_code=patient, reader_code=doctor.code)
+    assert refused.outcome == "refused"  # the patient sees the attempt
 
     auditor = identity.official("health", "auditor")
     response = identity.token_client(auditor).get(url, {"purpose": "annual key audit"})

@@ -33,7 +33,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.access.roles import registry_role
+from registries.access.roles import registry_role, request_has_role, role_message
 from registries.access.signing import SignedCommandMixin
 from registries.common.api import validated
 from registries.common.api.problems import problem_responses
@@ -56,7 +56,7 @@ from registries.health.projections import PROJECTIONS
 from registries.health.reading import Reader, read_prescriptions, read_record
 from registries.identity.services import official_code_of
 from registries.tracker.api.serializers import ReadSerializer
-from registries.tracker.domain import check_text
+from registries.tracker.domain import ALLOWED, REFUSED, check_text
 from registries.tracker.models import ReadRecord
 from registries.tracker.services import investigation_of, purpose_of, record_read
 
@@ -81,7 +81,6 @@ READ_PARAMETERS = [
 Doctor = registry_role("health", "doctor")
 Pharmacist = registry_role("health", "pharmacist")
 Ministry = registry_role("health", "registrar")
-Auditor = registry_role("health", "auditor")
 
 
 def person_code(request: Request) -> str:
@@ -214,7 +213,7 @@ class EmergencyAccessView(ListModelMixin, GenericAPIView[ReadRecord]):
 class KeyAccessView(GenericAPIView[Any]):
     """Who used a patient's key and why, opened for a health auditor: a tracked read."""
 
-    permission_classes = [Auditor]
+    permission_classes = [IsAuthenticated]
     serializer_class = KeyAccessSerializer
 
     @extend_schema(
@@ -226,15 +225,20 @@ class KeyAccessView(GenericAPIView[Any]):
         },
     )
     def get(self, request: Request, code: str) -> Response:
-        patient = check_person(code, "code")
-        # Recorded before anything is opened: the patient sees who audited their key.
+        reader, patient = person_code(request), check_person(code, "code")
+        auditor = request_has_role(request, "health", "auditor")
+        # Recorded before anything is opened, a refusal too: the patient sees who
+        # audited, or tried to audit, their key.
         record_read(
-            reader=person_code(request),
+            reader=reader,
             subjects=[patient],
             registry="health",
             what="the key store's record of who used their health data key",
             purpose=purpose_of(request.query_params, "audit of the key store"),
+            outcome=ALLOWED if auditor else REFUSED,
         )
+        if not auditor:
+            raise PermissionDenied(role_message("health", "auditor"))
         return Response(KeyAccessSerializer(keystore.audit_trail(patient), many=True).data)
 
 
