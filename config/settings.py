@@ -73,7 +73,6 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
-    "rest_framework.authtoken",
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "chain",
@@ -187,7 +186,7 @@ REST_FRAMEWORK = {
         "rest_framework.parsers.MultiPartParser",
     ],
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "registries.access.api_tokens.ExpiringTokenAuthentication",
+        "registries.access.api_tokens.ApiTokenAuthentication",
         "registries.access.tokens.SignInTokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
@@ -329,7 +328,7 @@ LOGGING = {
 # Citizen e-services (docs/citizen-api.md): e-ID sign-in and its tokens.
 RIIK_SIGN_IN_CHALLENGE_LIFETIME = env.int("RIIK_SIGN_IN_CHALLENGE_LIFETIME", default=120)
 RIIK_TOKEN_LIFETIME = env.int("RIIK_TOKEN_LIFETIME", default=900)
-# Officials' static API tokens (rest_framework.authtoken) expire after this many seconds.
+# Officials' static API tokens (registries.access.api_tokens) expire after this many seconds.
 RIIK_API_TOKEN_LIFETIME = env.int("RIIK_API_TOKEN_LIFETIME", default=8 * 3600)
 # ASVS V2.2.1: at most this many failed sign-ins per account per hour.
 RIIK_SIGN_IN_FAILURES_PER_HOUR = env.int("RIIK_SIGN_IN_FAILURES_PER_HOUR", default=100)

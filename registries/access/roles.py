@@ -15,8 +15,8 @@ An official signs in to the admin with their e-ID for one role
 :data:`SESSION_ROLE`, and each request of the session is served acting only
 in that role (``acting_only_as``), so :func:`user_has_role` honours it alone.
 
-``allow_superuser=True`` lets a Django superuser act as well: the identity
-registry needs it to bootstrap (someone must appoint the first registrar).
+A Django superuser holds no role: the first identity registrars come from the
+operator's bootstrap (``manage.py bootstrap_registrar``), not from a superuser.
 """
 
 from __future__ import annotations
@@ -76,9 +76,7 @@ class RolePermission(BasePermission):
     required: tuple[str, str] = ("", "")
 
 
-def registry_role(
-    registry: str, role: str, *, allow_superuser: bool = False
-) -> type[RolePermission]:
+def registry_role(registry: str, role: str) -> type[RolePermission]:
     """A DRF permission class: the caller holds ``role`` in ``registry``.
 
     Raises ``ValueError`` at once for a role that never acts in that registry
@@ -97,13 +95,9 @@ def registry_role(
             user = request.user
             if not (user and user.is_authenticated):
                 raise NotAuthenticated()
-            if allow_superuser and user.is_active and user.is_superuser:
-                return True
             return user_has_role(user, registry, role) and token_allows_role(
                 request.auth, registry, role
             )
 
-    RegistryRole.__name__ = RegistryRole.__qualname__ = f"{registry.title()}{role.title()}Role" + (
-        "OrSuperuser" if allow_superuser else ""
-    )
+    RegistryRole.__name__ = RegistryRole.__qualname__ = f"{registry.title()}{role.title()}Role"
     return RegistryRole

@@ -41,7 +41,7 @@ from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
 from registries.access.representation import representation_of
-from registries.common.models import AccessToken
+from registries.common.models import AccessToken, ApiToken
 from registries.identity.domain import ACTIVE, key_id_of
 from registries.identity.models import PublicKeyRecord
 from registries.identity.services import current_public_key
@@ -49,7 +49,14 @@ from registries.identity.services import current_public_key
 KEYWORD = "Bearer"
 
 
-def _digest(token: str) -> str:
+def token_digest(token: str) -> str:
+    """What the database keeps of a token: its SHA-256 (hex).
+
+    Tokens are looked up by this digest: a timing difference of that lookup tells
+    an attacker about the digest of their own guess, never about a stored token's
+    bytes (they cannot steer a digest without a preimage), so the comparison is as
+    good as constant-time, and a 256-bit random token needs no slow hash.
+    """
     return hashlib.sha256(token.encode()).hexdigest()
 
 
@@ -74,7 +81,7 @@ def issue_token(
     token = secrets.token_urlsafe(32)
     expires_at = timezone.now() + timedelta(seconds=settings.RIIK_TOKEN_LIFETIME)
     AccessToken.objects.create(
-        key_hash=_digest(token),
+        key_hash=token_digest(token),
         user=user,
         role=role,
         organisation=organisation,
@@ -113,10 +120,10 @@ def actor(request: Request) -> str:
 def token_allows_role(auth: object, registry: str, role: str) -> bool:
     """Whether the request's credentials may act as ``role`` of ``registry``.
 
-    A sign-in token acts only as the role it was issued for; other credentials
-    (sessions, the admin's API tokens) are not narrowed.
+    A sign-in token or a static API token acts only as the role it was issued
+    for; a session is not narrowed (the admin's sign-in chose one role for it).
     """
-    if not isinstance(auth, AccessToken):
+    if not isinstance(auth, (AccessToken, ApiToken)):
         return True
     return auth.role == f"{registry}/{role}"
 
@@ -179,7 +186,7 @@ class SignInTokenAuthentication(BaseAuthentication):
             record = (
                 AccessToken.objects.select_related("user")
                 .annotate(key_current=_KEY_CURRENT)
-                .get(key_hash=_digest(token))
+                .get(key_hash=token_digest(token))
             )
         except AccessToken.DoesNotExist:
             record = None

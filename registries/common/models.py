@@ -111,6 +111,27 @@ class AccessToken(models.Model):
         return f"token of {self.user_id} until {self.expires_at}"
 
 
+class ApiToken(models.Model):
+    """An official's (or a demo patient's) static API token for scripts.
+
+    Only the SHA-256 of the token is stored, so a copy of the table signs nobody
+    in; the token acts only in its one ``role`` and expires after
+    ``RIIK_API_TOKEN_LIFETIME`` (:mod:`registries.access.api_tokens`).
+    """
+
+    key_hash = models.CharField(max_length=64, unique=True)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    role = models.CharField(
+        max_length=60, blank=True, help_text="registry/role the token acts as; empty: citizen"
+    )
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    def __str__(self) -> str:
+        return f"API token of {self.user_id} as {self.role or 'citizen'}"
+
+
 class UsedNonce(models.Model):
     """A nonce a person has signed a command with; a second use is a replay."""
 

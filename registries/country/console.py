@@ -23,11 +23,11 @@ from pathlib import Path
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rich.console import Console
 from rich.measure import Measurement
 from rich.table import Table
 
+from registries.access.api_tokens import issue_api_token
 from registries.common.application import running
 from registries.common.codes import PERSON
 from registries.common.errors import Conflict, RegistryError
@@ -66,15 +66,15 @@ def _shown_path(path: Path) -> str:
         return str(path)
 
 
-def _api_token(code: str, *, staff: bool) -> str:
-    """The API token of the user named by ``code`` (made on first use)."""
+def _api_token(code: str, *, role: str) -> str:
+    """A new API token of the user named by ``code``, acting only as ``role`` ("" for a
+    citizen); shown only now, since the database keeps its digest."""
     user, created = get_user_model().objects.get_or_create(username=code)
     if created:
         user.set_unusable_password()
-    user.is_staff = staff
+    user.is_staff = bool(role)
     user.save()
-    token, _ = Token.objects.get_or_create(user=user)
-    return str(token.key)
+    return issue_api_token(user, role)
 
 
 def official_logins(identity: IdentitySeed) -> list[Login]:
@@ -85,7 +85,7 @@ def official_logins(identity: IdentitySeed) -> list[Login]:
             _name(code),
             f"{registry}/{role}",
             _shown_path(identity.key_file(code)),
-            _api_token(code, staff=True),
+            _api_token(code, role=f"{registry}/{role}"),
         )
         for registry, role, _, _ in OFFICIALS
         for code in identity.officials(registry, role)
@@ -108,7 +108,7 @@ def patient_logins(identity: IdentitySeed, patients: list[str]) -> list[Login]:
             _name(code),
             "patient",
             _shown_path(identity.key_file(code)) if code in holders else "",
-            _api_token(code, staff=False),
+            _api_token(code, role=""),
         )
         for code in chosen
     ]

@@ -44,8 +44,22 @@ from registries.identity.models import AppointmentRecord
 
 SIGNATURE_LENGTH = 64
 T = TypeVar("T")
+# The actor of the patient's own acts: the role, never their personal code.
+THE_PATIENT = "patient"
 # Verified signatures of a signed e-service (registries.access.signing).
 Signatures = list[dict[str, str]] | None
+
+
+def recorded_actor(patient: str, actor: str) -> str:
+    """Who an event of the patient's record names as its actor.
+
+    The record is pseudonymous (named by a peppered HMAC, everything personal
+    sealed), so an act by the patient themselves names the role
+    :data:`THE_PATIENT`: their code beside the record would tie it to them in
+    clear, in every copy of the chain, also after an erasure. Officials act
+    under their own code (they are named in clear by design).
+    """
+    return THE_PATIENT if actor == patient else actor
 
 
 class NotLicensed(RegistryError):
@@ -195,6 +209,7 @@ class HealthRegistry(RegistryApplication):
         actor: str,
     ) -> int:
         """Record an encounter endorsed by the doctor; return its entry number."""
+        actor = recorded_actor(patient, actor)
         message = self.encounter_message(patient, provider, doctor, summary, diagnoses, occurred_on)
         content = {
             **encounter_content(patient, summary, diagnoses),
@@ -228,6 +243,7 @@ class HealthRegistry(RegistryApplication):
         actor: str,
     ) -> int:
         """Issue a prescription endorsed by the doctor; return its entry number."""
+        actor = recorded_actor(patient, actor)
         message = self.prescription_message(
             patient, provider, doctor, medicine, dosage, issued_on, expires_on
         )
@@ -258,6 +274,7 @@ class HealthRegistry(RegistryApplication):
         actor: str,
     ) -> None:
         """A pharmacist dispenses a prescription for their pharmacy."""
+        actor = recorded_actor(patient, actor)
         check_person(patient, "patient")
         check_organisation(pharmacy, "pharmacy", "pharmacy")
         check_licence(pharmacist, "pharmacist", pharmacy)
@@ -291,6 +308,7 @@ class HealthRegistry(RegistryApplication):
 
         Signed by the patient and by the representative (who accepts).
         """
+        actor = recorded_actor(patient, actor)
         check_person(patient, "patient")
         check_person(representative, "representative")
         if representative == patient:
@@ -315,6 +333,7 @@ class HealthRegistry(RegistryApplication):
         self, patient: str, representative: str, actor: str, signatures: Signatures = None
     ) -> None:
         """The patient removes a representative (signed by the patient)."""
+        actor = recorded_actor(patient, actor)
         check_person(patient, "patient")
         subject = keystore.subject_of(check_person(representative, "representative"))
         self._existing(
@@ -334,6 +353,7 @@ class HealthRegistry(RegistryApplication):
         the two, repeating the command destroys the key (the record is
         already marked erased).
         """
+        actor = recorded_actor(patient, actor)
         check_person(patient, "patient")
         reason = check_text(reason, "reason")
 
@@ -388,6 +408,7 @@ class HealthRegistry(RegistryApplication):
     def _consent(
         self, patient: str, provider: str, actor: str, signatures: Signatures, *, close: bool
     ) -> None:
+        actor = recorded_actor(patient, actor)
         check_person(patient, "patient")
         if provider != ALL_PROVIDERS:
             check_organisation(provider, "hospital", "provider")
@@ -443,4 +464,11 @@ class HealthRegistry(RegistryApplication):
         return record
 
 
-__all__ = ["HealthRegistry", "InvalidEndorsement", "NotLicensed", "licensed_at"]
+__all__ = [
+    "THE_PATIENT",
+    "HealthRegistry",
+    "InvalidEndorsement",
+    "NotLicensed",
+    "licensed_at",
+    "recorded_actor",
+]

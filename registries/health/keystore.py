@@ -10,8 +10,10 @@ value of theirs, wherever it was copied (event store, read models, exports,
 backups), can no longer be opened.
 
 Every access -- create, use, destroy, and a refused use of a destroyed key --
-is written to :class:`~registries.health.models.KeyAccess` with who and why.
-Keys are found by a peppered HMAC of the personal code, never by the code.
+is written to :class:`~registries.health.models.KeyAccess` with who and why,
+sealed with an audit key derived from the master key: only an auditor's
+tracked read opens them (:func:`audit_trail`). Keys are found by a peppered
+HMAC of the personal code, never by the code.
 """
 
 from __future__ import annotations
@@ -38,6 +40,7 @@ from registries.health.models import KeyAccess, PersonKey
 NONCE_BYTES = 12
 _MASTER_LABEL = b"riik health: key store master key v1"
 _SUBJECT_LABEL = b"riik health: key store subject v1"
+_AUDIT_LABEL = b"riik health: key store audit v1"
 
 
 class DataErased(RegistryError):
@@ -60,8 +63,46 @@ def subject_of(personal_code: str) -> str:
     return hmac.new(key, personal_code.encode(), hashlib.sha256).hexdigest()
 
 
+def _audit_key() -> AESGCM:
+    secret: str = settings.RIIK_HEALTH_MASTER_KEY
+    return AESGCM(hmac.new(secret.encode(), _AUDIT_LABEL, hashlib.sha256).digest())
+
+
+def seal_audit_line(key_id: str, action: str, actor: str, purpose: str) -> dict[str, str]:
+    """Who and why of a key store access, sealed with the audit key (bound to the key id
+    and the action, so a sealed value cannot be moved to another row)."""
+    nonce = secrets.token_bytes(NONCE_BYTES)
+    plain = canonical({"actor": actor, "purpose": purpose[:200]})
+    ciphertext = _audit_key().encrypt(nonce, plain, f"{key_id}/{action}".encode())
+    return {"nonce": nonce.hex(), "ciphertext": base64.b64encode(ciphertext).decode()}
+
+
 def _audit(action: str, key_id: str, actor: str, purpose: str) -> None:
-    KeyAccess.objects.create(key_id=key_id, action=action, actor=actor, purpose=purpose[:200])
+    sealed = seal_audit_line(key_id, action, actor, purpose)
+    KeyAccess.objects.create(key_id=key_id, action=action, sealed=sealed)
+
+
+def audit_trail(personal_code: str) -> list[dict[str, Any]]:
+    """Every access to the person's key, oldest first, opened: when, what, who and why.
+
+    For the auditors' read only, which records itself on the data tracker first
+    (:class:`registries.health.api.views.KeyAccessView`); an empty list when the
+    person never had a key.
+    """
+    key = PersonKey.objects.filter(subject=subject_of(personal_code)).first()
+    if key is None:
+        return []
+    lines = []
+    for row in KeyAccess.objects.filter(key_id=key.key_id).order_by("at", "id"):
+        opened = json.loads(
+            _audit_key().decrypt(
+                bytes.fromhex(row.sealed["nonce"]),
+                base64.b64decode(row.sealed["ciphertext"]),
+                f"{row.key_id}/{row.action}".encode(),
+            )
+        )
+        lines.append({"at": row.at, "action": row.action, **opened})
+    return lines
 
 
 def key_for(personal_code: str, actor: str, purpose: str) -> str:

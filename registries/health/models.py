@@ -31,7 +31,13 @@ class PersonKey(models.Model):
 
 
 class KeyAccess(models.Model):
-    """Audit trail of the key store: every create, use, destroy and refused use."""
+    """Audit trail of the key store: every create, use, destroy and refused use.
+
+    Who acted and why are ``sealed`` with the key store's audit key (derived from
+    the master key): in clear, a patient's own reads would tie their personal code
+    to their key id, and through it to their pseudonymous record. Only an auditor's
+    tracked read opens them (:func:`registries.health.keystore.audit_trail`).
+    """
 
     CREATE = "create"
     USE = "use"
@@ -42,15 +48,14 @@ class KeyAccess(models.Model):
     at = models.DateTimeField(auto_now_add=True, db_index=True)
     key_id = models.CharField(max_length=32, db_index=True)
     action = models.CharField(max_length=10, choices=ACTIONS)
-    actor = models.CharField(max_length=150)
-    purpose = models.CharField(max_length=200)
+    sealed = models.JSONField(help_text="Who and why, sealed with the key store's audit key")
 
     class Meta:
         ordering = ["-at", "-id"]
-        default_permissions = ("view",)
+        default_permissions = ()  # read through the auditors' tracked read only
 
     def __str__(self) -> str:
-        return f"{self.action} {self.key_id} by {self.actor}"
+        return f"{self.action} {self.key_id}"
 
 
 class PatientRecord(LedgerLinked):

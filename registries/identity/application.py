@@ -181,6 +181,12 @@ class IdentityRegistry(RegistryApplication):
             ),
         )
 
+    def bootstrap_registrar(self, personal_code: str, actor: str) -> None:
+        """The operator appoints an identity registrar alone, while fewer than two hold
+        office (:meth:`~registries.identity.domain.Person.bootstrap_registrar`; the
+        caller, :mod:`registries.identity.bootstrap`, checks how many do)."""
+        self.update(self._person(personal_code), lambda person: person.bootstrap_registrar(actor))
+
     def dismiss_official(
         self,
         personal_code: str,

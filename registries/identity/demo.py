@@ -12,8 +12,10 @@ A later run overwrites the file of a code it registers a new key for.
 Officials (at least two registrars of identity, business and property, three
 judges, three notaries with keys, three doctors, two pharmacists and an
 auditor) are drawn from the people; the two identity registrars come first,
-and every appointment that takes four eyes (a role reading health or court
-data) is proposed by the first of them and confirmed by the second. Officials
+bootstrapped by an operator (a person of their own: the operator appoints the
+first, the first proposes the second and the operator confirms), and every
+other appointment that takes four eyes (a role reading health or court data)
+is proposed by the first of them and confirmed by the second. Officials
 are drawn from the people, so at least :data:`MIN_PERSONS` persons are
 registered whatever ``persons`` asks.
 """
@@ -41,7 +43,8 @@ from registries.common.application import running
 from registries.common.codes import personal_code, registry_code
 from registries.common.errors import Conflict
 from registries.identity.application import IdentityRegistry
-from registries.identity.domain import needs_confirmation
+from registries.identity.bootstrap import operator_actor
+from registries.identity.domain import IDENTITY_REGISTRAR, needs_confirmation
 
 ACTOR = "demo"
 KEYS_DIRECTORY = "demo-keys"
@@ -60,7 +63,8 @@ OFFICIALS: list[tuple[str, str, int, str | None]] = [
     ("health", "registrar", 1, "state_agency"),
     ("identity", "auditor", 1, "state_agency"),
 ]
-MIN_PERSONS = sum(count for _, _, count, _ in OFFICIALS)
+# The officials and the operator who bootstraps the first identity registrars.
+MIN_PERSONS = 1 + sum(count for _, _, count, _ in OFFICIALS)
 
 _MALE = [
     "Andres", "Jaan", "Peeter", "Toomas", "Martin", "Rasmus", "Mart", "Tõnu", "Indrek", "Margus",
@@ -116,6 +120,8 @@ class IdentitySeed:
     # (registry code, personal code): who signs in for an organisation that is not a company.
     representatives: list[tuple[str, str]] = field(default_factory=list)
     keys_dir: Path = field(default_factory=Path)
+    # The operator who bootstraps the first two identity registrars (a person, no official).
+    operator: str = ""
 
     @property
     def organisations(self) -> list[str]:
@@ -232,7 +238,17 @@ def _appoint(
     organisation: str | None,
 ) -> None:
     """Appoint an official; a role that takes four eyes is proposed by the first demo
-    identity registrar and confirmed by the second (they are appointed first)."""
+    identity registrar and confirmed by the second. Those two come first, from the
+    operator's bootstrap (registries.identity.bootstrap): the operator appoints the
+    first, the first proposes the second and the operator confirms."""
+    if (registry, role) == IDENTITY_REGISTRAR and len(seed.identity_registrars) < 2:
+        operator = operator_actor(seed.operator)
+        if not seed.identity_registrars:
+            app.bootstrap_registrar(code, operator)
+            return
+        app.appoint_official(code, registry, role, None, seed.identity_registrars[0])
+        app.confirm_appointment(code, registry, role, None, operator)
+        return
     if not needs_confirmation(registry, role):
         app.appoint_official(code, registry, role, organisation, ACTOR)
         return
@@ -260,6 +276,10 @@ def seed_identity(
             getattr(seed, _KINDS_TO_FIELD[kind]).append(_organisation(app, rng, kind, digit, name))
     organisations_of = {kind: list(getattr(seed, attr)) for kind, attr in _KINDS_TO_FIELD.items()}
 
+    seed.operator = _person(app, rng, today, adult=True)
+    seed.people.append(seed.operator)
+    if progress is not None:
+        progress(1)
     # Officials first (adults), then everyone else.
     for registry, role, count, place_kind in OFFICIALS:
         for index in range(count):

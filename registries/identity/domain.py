@@ -26,8 +26,12 @@ two rules that keep officials from giving themselves access:
 * **no self-appointment**: nobody appoints themselves, or confirms their own
   appointment, as an official or a representative (:class:`SelfAppointment`);
 * **four eyes**: an appointment to a role that reads persons' health or court
-  data (:func:`needs_confirmation`) is only proposed by one identity registrar
-  and takes effect when a different one confirms it (:class:`FourEyes`).
+  data, or of an identity registrar (who appoints all the others), is only
+  proposed by one identity registrar and takes effect when a different one
+  confirms it (:func:`needs_confirmation`, :class:`FourEyes`). Before two
+  identity registrars hold office nobody could confirm, so the operator
+  bootstraps them (:meth:`Person.bootstrap_registrar`, recorded like any
+  appointment with the operator as actor).
 """
 
 from __future__ import annotations
@@ -65,6 +69,7 @@ ROLE_REGISTRIES: dict[str, frozenset[str]] = {
 # auditors, who read the payloads of every registry's events.
 CONFIRMED_ROLES = frozenset({"doctor", "pharmacist", "judge", "investigator", "auditor"})
 CONFIRMED_REGISTRIES = frozenset({"health", "court"})
+IDENTITY_REGISTRAR = ("identity", "registrar")
 ORGANISATION_KINDS = {
     "company": "company",
     "ngo": "non-profit association",
@@ -130,8 +135,13 @@ NO_SELF_APPOINTMENT = (
 def needs_confirmation(registry: str, role: str) -> bool:
     """Whether an appointment takes a second registrar's confirmation (four eyes): the
     role reads persons' health or court data (:data:`CONFIRMED_ROLES`,
-    :data:`CONFIRMED_REGISTRIES`)."""
-    return role in CONFIRMED_ROLES or registry in CONFIRMED_REGISTRIES
+    :data:`CONFIRMED_REGISTRIES`), or it is the identity registrar's, who appoints
+    every other official."""
+    return (
+        role in CONFIRMED_ROLES
+        or registry in CONFIRMED_REGISTRIES
+        or (registry, role) == IDENTITY_REGISTRAR
+    )
 
 
 # Codes and ids -------------------------------------------------------------------------
@@ -738,6 +748,29 @@ class Person(Aggregate):
             )
         self._appointed(
             registry=registry, role=role, organisation_code=organisation_code, actor=actor
+        )
+
+    def bootstrap_registrar(self, actor: str) -> None:
+        """The operator appoints the person an identity registrar without a second
+        registrar's confirmation: the bootstrap, for when fewer than two identity
+        registrars hold office and four eyes cannot be met (the application checks
+        that; ``actor`` names the operator). Recorded as an ``Appointed`` event.
+
+        Rules, in order: no self-appointment; the person is alive; not already an
+        identity registrar.
+        """
+        self._not_self(actor)
+        self._require_alive("bootstrap an identity registrar")
+        appointment = Appointment(*IDENTITY_REGISTRAR, "")
+        if appointment in self.appointments:
+            raise Conflict(
+                f"bootstrap: person {self.personal_code} is already {appointment.describe()}"
+            )
+        self._appointed(
+            registry=appointment.registry,
+            role=appointment.role,
+            organisation_code="",
+            actor=actor,
         )
 
     def dismiss(self, registry: str, role: str, organisation_code: str, actor: str) -> None:

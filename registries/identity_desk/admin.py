@@ -15,9 +15,10 @@ management board in the business registry represents them). A refused command
 shows the registry's message as a form error and writes nothing.
 
 Who may act: identity registrars (a user whose username is their personal code
-and who holds the identity registrar appointment) and, to bootstrap the
-registry, Django superusers. Persons and appointments are personal data:
-besides those two only staff granted Django's ``view_*`` permission see them.
+and who holds the identity registrar appointment; the first two come from the
+operator's ``manage.py bootstrap_registrar``, shown as appointed or confirmed
+by ``operator:<name>``). Persons and appointments are personal data: besides
+registrars only staff granted Django's ``view_*`` permission see them.
 The person pages show what a registrar needs (code, names, birth date, sex,
 death, keys, appointments, representations), never the aggregate id.
 """
@@ -57,11 +58,12 @@ _DIGITS = re.compile(r"^[0-9]+$")
 
 
 def can_act_in_identity(request: HttpRequest) -> bool:
-    """Identity registrars and (to bootstrap the registry) superusers issue identity commands."""
+    """Identity registrars issue identity commands (the first ones come from the
+    operator's ``manage.py bootstrap_registrar``, not from a superuser)."""
     user = request.user
     if not (user.is_authenticated and user.is_active):
         return False
-    return bool(user.is_superuser) or user_has_role(user, "identity", "registrar")
+    return user_has_role(user, "identity", "registrar")
 
 
 class AliveFilter(admin.SimpleListFilter):
@@ -409,6 +411,7 @@ class AppointmentRecordAdmin(PersonRelationAdmin):
         "organisation",
         "active",
         "pending",
+        "appointed_by",
         "confirmed_seq",
         "confirmed_by",
     ]

@@ -1,12 +1,12 @@
 """The identity registry's commands, each declared once for the API and the admin.
 
-Identity registrars (and, to bootstrap the registry, Django superusers)
-register persons and organisations, change names, record deaths, register,
-rotate and revoke e-ID keys, appoint, confirm (four eyes) and dismiss
-officials, and appoint and
-remove the representatives of organisations that are not companies (a
-company's management board in the business registry represents it). A
-citizen registers, rotates and revokes their own keys too.
+Identity registrars (the first two bootstrapped by the operator:
+``manage.py bootstrap_registrar``) register persons and organisations, change
+names, record deaths, register, rotate and revoke e-ID keys, appoint, confirm
+(four eyes) and dismiss officials, and appoint and remove the representatives
+of organisations that are not companies (a company's management board in the
+business registry represents it). A citizen registers, rotates and revokes
+their own keys too.
 
 Some commands have two ways in from the admin: appointing an official from
 the person's page or from the officials' list, appointing a representative
@@ -81,7 +81,7 @@ KEY_ID_PARAMETER = OpenApiParameter(
 
 
 class KeyHolderOrRegistrar(BasePermission):
-    """The citizen on their own keys, or an identity registrar (or superuser)."""
+    """The citizen on their own keys, or an identity registrar."""
 
     message = N_("only the key holder or a registrar of the identity registry may do this")
 

@@ -11,8 +11,10 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.test import Client
 from django.urls import reverse
+from rest_framework.test import APIClient
 
 from chain.ledger.models import LedgerEntry
 from registries.identity import services
@@ -76,7 +78,12 @@ def test_a_doctor_appointment_takes_a_second_registrars_confirmation() -> None:
     assert confirmed.status_code == 200, confirmed.content
     assert confirmed.json()["active"] is True
     assert services.has_role(doctor, "health", "doctor")
-    assert reader.get(f"/api/v1/health/patients/{patient}/").status_code == 200
+    # The token made before the appointment acts as a citizen still; one for the role reads.
+    assert reader.get(f"/api/v1/health/patients/{patient}/").status_code == 403
+    as_doctor = APIClient()
+    user = get_user_model().objects.get(username=doctor)
+    as_doctor.credentials(HTTP_AUTHORIZATION=f"Token {identity.api_token(user, 'health/doctor')}")
+    assert as_doctor.get(f"/api/v1/health/patients/{patient}/").status_code == 200
 
 
 def test_a_registrar_cannot_confirm_their_own_appointment() -> None:

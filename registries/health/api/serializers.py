@@ -75,6 +75,15 @@ class PrescriptionInSerializer(_Endorsed):
     expires_on = RegistryDateField()
 
 
+class KeyAccessSerializer(serializers.Serializer[Any]):
+    """One access to a patient's key, opened for an auditor."""
+
+    at = serializers.DateTimeField()
+    action = serializers.ChoiceField(choices=["create", "use", "destroy", "refused"])
+    actor = serializers.CharField(help_text="Who: an official's code, or 'patient'")
+    purpose = serializers.CharField()
+
+
 class EntryMessageInSerializer(serializers.Serializer[Any]):
     """The entry a doctor is about to sign: ``kind`` and the fields of that entry."""
 

@@ -11,6 +11,7 @@ PATIENT = "patients/<str:code>/"
 urlpatterns: list[URLPattern | URLResolver] = [
     path(PATIENT, views.PatientRecordView.as_view(), name="patient-record"),
     path(f"{PATIENT}entry-message/", views.EntryMessageView.as_view(), name="entry-message"),
+    path(f"{PATIENT}key-accesses/", views.KeyAccessView.as_view(), name="key-accesses"),
     path("emergency-accesses/", views.EmergencyAccessView.as_view(), name="emergency-accesses"),
     # The commands; issuing a prescription joins the pharmacists' list at prescriptions/.
     *COMMANDS.urlpatterns(reads={f"{PATIENT}prescriptions/": views.PrescriptionView}),

@@ -5,6 +5,8 @@
   tracked. Doctors also write encounters and prescriptions (signed),
   pharmacists list and dispense prescriptions, the ministry (health
   registrar) erases a record and lists emergency accesses.
+* ``/api/v1/health/patients/<code>/key-accesses/`` -- health auditors: who
+  used the patient's key and why (sealed in the key store), a tracked read.
 * ``/api/v1/me/health/`` -- the patient: their record; consent changes and
   representatives are signed commands (:mod:`registries.access.signing`).
 
@@ -32,7 +34,7 @@ from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
-from registries.access.roles import registry_role
+from registries.access.roles import registry_role, request_has_role, role_message
 from registries.access.signing import SignedCommandMixin
 from registries.common.api import validated
 from registries.common.api.problems import problem_responses
@@ -40,21 +42,23 @@ from registries.common.application import running
 from registries.common.commands import issue
 from registries.common.errors import InvalidCommand
 from registries.common.texts import N_
+from registries.health import keystore
 from registries.health.api.serializers import (
     EntryMessageInSerializer,
     EntryMessageOutSerializer,
+    KeyAccessSerializer,
     PrescriptionInSerializer,
     PrescriptionOutSerializer,
     RecordOutSerializer,
     SignedConsentSerializer,
     SignedRepresentativeSerializer,
 )
-from registries.health.application import HealthRegistry, check_person
+from registries.health.application import THE_PATIENT, HealthRegistry, check_person
 from registries.health.projections import PROJECTIONS
 from registries.health.reading import Reader, read_prescriptions, read_record
 from registries.identity.services import official_code_of
 from registries.tracker.api.serializers import ReadSerializer
-from registries.tracker.domain import check_text
+from registries.tracker.domain import ALLOWED, REFUSED, check_text
 from registries.tracker.models import ReadRecord
 from registries.tracker.services import investigation_of, purpose_of, record_read
 
@@ -207,9 +211,37 @@ class EmergencyAccessView(ListModelMixin, GenericAPIView[ReadRecord]):
         return response
 
 
-# The patient's own acts name their actor by role: their personal code in the
-# event would tie the pseudonymous record to them in clear, even after erasure.
-THE_PATIENT = "patient"
+@extend_schema(tags=TAGS, parameters=[CODE])
+class KeyAccessView(GenericAPIView[Any]):
+    """Who used a patient's key and why, opened for a health auditor: a tracked read."""
+
+    permission_classes = [IsAuthenticated]
+    serializer_class = KeyAccessSerializer
+
+    @extend_schema(
+        summary="Every access to a patient's key, with who and why (health auditors; tracked)",
+        parameters=READ_PARAMETERS[1:2],
+        responses={
+            200: KeyAccessSerializer(many=True),
+            **problem_responses(400, 401, 403, 404, 429),
+        },
+    )
+    def get(self, request: Request, code: str) -> Response:
+        reader, patient = person_code(request), check_person(code, "code")
+        auditor = request_has_role(request, "health", "auditor")
+        # Recorded before anything is opened, a refusal too: the patient sees who
+        # audited, or tried to audit, their key.
+        record_read(
+            reader=reader,
+            subjects=[patient],
+            registry="health",
+            what="the key store's record of who used their health data key",
+            purpose=purpose_of(request.query_params, "audit of the key store"),
+            outcome=ALLOWED if auditor else REFUSED,
+        )
+        if not auditor:
+            raise PermissionDenied(role_message("health", "auditor"))
+        return Response(KeyAccessSerializer(keystore.audit_trail(patient), many=True).data)
 
 
 # The patient's own record (mounted under /api/v1/me/).

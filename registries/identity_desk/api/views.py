@@ -8,9 +8,9 @@
 * An organisation's representatives (who may sign in for a court, hospital,
   ministry, ...) are seen, appointed and removed by identity registrars only.
 * The commands (``registries.identity_desk.commands``, joined to these routes
-  through the catalog in ``api/urls.py``) need the identity registrar role;
-  to bootstrap the registry a Django superuser may act as a registrar too.
-  Key commands may also be issued by the citizen on their own keys.
+  through the catalog in ``api/urls.py``) need the identity registrar role
+  (the first two registrars come from the operator's ``manage.py
+  bootstrap_registrar``). Key commands may also be issued by the citizen on their own keys.
 
 Errors are RFC 9457 problem documents.
 """
@@ -74,7 +74,7 @@ PERSON_CODE_PARAMETER_OF = OpenApiParameter(
     pattern=r"^[0-9]{11}$",
     description="Personal identification code (isikukood) of the representative",
 )
-IdentityRegistrar = registry_role("identity", "registrar", allow_superuser=True)
+IdentityRegistrar = registry_role("identity", "registrar")
 # Reads for everyone; the registrars' commands join the search (registration).
 PublicReadRegistrarWrite = public_read(IdentityRegistrar)
 

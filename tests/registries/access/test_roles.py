@@ -77,10 +77,10 @@ def test_a_user_whose_username_is_not_a_code_has_no_role() -> None:
     assert not user_has_role(None, "court", "judge")
 
 
-def test_superusers_act_only_where_allowed() -> None:
+def test_superusers_hold_no_role() -> None:
     admin = user_for("admin", superuser=True)
     assert not allowed(Judge, admin)
-    assert allowed(registry_role("identity", "registrar", allow_superuser=True), admin)
+    assert not allowed(registry_role("identity", "registrar"), admin)
 
 
 def test_an_impossible_role_is_refused_when_the_permission_is_made() -> None:

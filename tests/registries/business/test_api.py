@@ -9,7 +9,6 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 from rest_framework.throttling import AnonRateThrottle
 
@@ -23,7 +22,7 @@ from registries.common.codes import validate_personal_code
 from registries.common.commands import issue
 from registries.identity.models import AppointmentRecord
 from tests.registries.business.helpers import BOARD, FOUNDER, OTHER
-from tests.registries.identity.helpers import official, person
+from tests.registries.identity.helpers import api_token, official, person
 from tests.registries.identity.helpers import run as run_identity
 
 pytestmark = pytest.mark.usefixtures("event_store", "people")
@@ -42,7 +41,7 @@ def _no_throttle_history() -> Iterator[None]:
 def token_client(username: str) -> APIClient:
     user = get_user_model().objects.create_user(username=username, password="x" * 20)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}")
     return client
 
 

@@ -9,14 +9,13 @@ from typing import Any
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from registries.business.models import CompanyRecord
 from registries.business.projections import CompanyProjection
 from registries.common.projections import catch_up
 from tests.factories import register_company
-from tests.registries.identity.helpers import official, person
+from tests.registries.identity.helpers import api_token, official, person
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -38,7 +37,7 @@ def registrar_client(language: str = "") -> APIClient:
     user = get_user_model().objects.create_user(username=code, password="x" * 20)
     client = APIClient()
     asked = {"HTTP_ACCEPT_LANGUAGE": language} if language else {}
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}", **asked)
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user)}", **asked)
     return client
 
 

@@ -10,7 +10,6 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.utils import timezone
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from chain.ledger.models import LedgerEntry
@@ -48,9 +47,8 @@ def today() -> Any:
 def client_for(code: str) -> APIClient:
     """A client with the token of the user whose username is ``code`` (made once)."""
     user, _ = get_user_model().objects.get_or_create(username=code)
-    token, _ = Token.objects.get_or_create(user=user)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {identity.api_token(user)}")
     return client
 
 

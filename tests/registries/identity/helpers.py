@@ -9,13 +9,14 @@ from typing import Any
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from django.contrib.auth import get_user_model
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from registries.access.api_tokens import issue_api_token
 from registries.common.codes import personal_code, registry_code
 from registries.common.commands import issue
 from registries.identity.application import IdentityRegistry
 from registries.identity.domain import needs_confirmation
+from registries.identity.models import AppointmentRecord
 from registries.identity.projections import PROJECTIONS
 
 _serials = itertools.count(100)
@@ -71,8 +72,28 @@ def user_for(username: str, *, staff: bool = False, superuser: bool = False) -> 
     )
 
 
-def token_client(username: str, *, superuser: bool = False) -> APIClient:
+def sole_role(username: str) -> str:
+    """``registry/role`` of the person's one current appointment; "" for none (a citizen)."""
+    roles = {
+        f"{registry}/{role}"
+        for registry, role in AppointmentRecord.objects.filter(
+            person__personal_code=username, active=True
+        ).values_list("registry", "role")
+    }
+    if len(roles) > 1:
+        raise ValueError(f"{username} holds {sorted(roles)}: say which role the token acts in")
+    return roles.pop() if roles else ""
+
+
+def api_token(user: Any, role: str | None = None) -> str:
+    """A static API token for ``user`` in ``role`` (default: their one role, or citizen)."""
+    return issue_api_token(user, sole_role(user.get_username()) if role is None else role)
+
+
+def token_client(username: str, *, superuser: bool = False, role: str | None = None) -> APIClient:
+    """An API client with a new user's static token, acting in ``role`` (default: the
+    person's one role, or as a citizen)."""
     user = user_for(username, superuser=superuser)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {api_token(user, role)}")
     return client

@@ -271,23 +271,15 @@ def test_staff_with_only_the_view_permission_may_look_but_not_act() -> None:
     assert viewer.get(f"{PERSONS}add/").status_code == 403
 
 
-def test_a_superuser_bootstraps_the_first_registrar() -> None:
+def test_a_superuser_issues_no_identity_command() -> None:
+    # The first registrars come from the operator's bootstrap (manage.py bootstrap_registrar).
     admin = logged_in("admin", superuser=True)
-    code = new_code()
-    assert (
-        admin.post(
-            f"{PERSONS}add/",
-            {"personal_code": code, "first_name": "Esimene", "last_name": "Ametnik"},
-        ).status_code
-        == 302
-    )
     response = admin.post(
-        f"{OFFICIALS}add/", {"personal_code": code, "registry": "identity", "role": "registrar"}
+        f"{PERSONS}add/",
+        {"personal_code": new_code(), "first_name": "Esimene", "last_name": "Ametnik"},
     )
-    assert response.status_code == 302
-    assert services.has_role(code, "identity", "registrar")
-    new_registrar = logged_in(code)
-    assert new_registrar.get(PERSONS).status_code == 200
+    assert response.status_code == 403
+    assert not PersonRecord.objects.exists()
 
 
 def test_anonymous_visitors_are_sent_to_the_login_page() -> None:

@@ -81,6 +81,7 @@ def test_every_health_and_court_read_endpoint_and_admin_page_leaves_a_tracker_ev
         "doctor": identity.token_client(doctor.code),
         "pharmacist": identity.token_client(pharmacist),
         "ministry": identity.token_client(ministry),
+        "auditor": identity.token_client(identity.official("health", "auditor")),
     }
     emergency = readers["doctor"].get(
         f"/api/v1/health/patients/{patient}/", {"emergency_reason": "collapsed in the street"}
