@@ -22,9 +22,11 @@ pytestmark = pytest.mark.usefixtures("event_store")
 
 
 def position() -> int:
-    return ProjectionPosition.objects.get(
-        projection=CompanyProjection.name, application=BusinessRegistry.name
-    ).notification_id
+    return (
+        ProjectionPosition.objects.using(BusinessRegistry.database())
+        .get(projection=CompanyProjection.name, application=BusinessRegistry.name)
+        .notification_id
+    )
 
 
 @pytest.mark.parametrize("batch", [3, 4, 500])
