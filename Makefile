@@ -9,7 +9,7 @@ RIIK_CONSENSUS ?= devnet
 RIIK_DEVNET_STEPWISE ?= 1
 RUN_ENV := RIIK_CONSENSUS=$(RIIK_CONSENSUS) RIIK_DEVNET_STEPWISE=$(RIIK_DEVNET_STEPWISE)
 
-.PHONY: install run test test-fast lint bench worker clean openapi messages
+.PHONY: install run test test-fast test-multidb lint bench worker clean openapi messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -30,6 +30,19 @@ test: install
 # The inner loop: tests that need no database, no broker and no long runs.
 test-fast: install
 	$(BIN)/python -m pytest -m "not database and not slow and not broker and not postgres and not fuzz"
+
+# Registries in PostgreSQL databases of their own (docs/adr/0069-*): the tests that
+# matter when they are spread, run by CI with DATABASE_URL_<REGISTRY> set (.ci/run):
+# a title transfer sealed and verified, the court's processes exactly once across
+# databases, health and court reads tracked, export and offline verification.
+MULTIDB_TESTS ?= tests/config/test_databases.py \
+	tests/chain/blocks/test_sealing_across_databases.py \
+	tests/registries/court/test_processes.py \
+	tests/registries/common/test_projections.py \
+	tests/registries/tracker/test_every_read_is_tracked.py \
+	tests/chain/test_export.py
+test-multidb: install
+	$(BIN)/python -m pytest $(MULTIDB_TESTS)
 
 lint: install
 	$(BIN)/ruff check .
