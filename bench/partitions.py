@@ -228,6 +228,16 @@ def relation_sizes(conn: psycopg.Connection[Any], registry: str) -> dict[str, in
     return {"table": int(row[0]), "indexes": int(row[1])}
 
 
+def bytes_per_entry(conn: psycopg.Connection[Any]) -> float:
+    """Bytes of the ledger's tables and indexes per entry: the sizing figure."""
+    row = conn.execute(
+        "SELECT pg_total_relation_size('ledger_entry') + pg_total_relation_size('ledger_subtree'), "
+        "(SELECT count(*) FROM ledger_entry)"
+    ).fetchone()
+    assert row is not None
+    return int(row[0]) / max(1, int(row[1]))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Fill both databases, convert one, measure both alternately, print the table."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -265,6 +275,7 @@ def main(argv: list[str] | None = None) -> None:
         plain_db.drop()
         parted_db.drop()
     report(options.entries, rounds, footprint, converted)
+    print(f"\nLedger on disk per entry (entries, subtrees, their indexes): {per_entry:.0f} bytes")
 
 
 def report(

@@ -32,15 +32,39 @@ class LogQuerySet(models.QuerySet[Row]):
     """
 
     def filter(self, *args: Any, **kwargs: Any) -> Self:
-        """Django's ``filter``, routed to the log's database by ``registry=``."""
+        """Django's ``filter``, routed to the log's database by ``registry=``
+        (or ``registry__exact=``, the admin's filter)."""
         found = super().filter(*args, **kwargs)
-        registry = kwargs.get("registry")
+        registry = _named_registry(args, kwargs)
         # _db is the database chosen with using() (None: left to the router);
         # Django's stubs do not declare it.
         chosen = self._db  # type: ignore[attr-defined]
-        if isinstance(registry, str) and chosen is None:
+        if registry is not None and chosen is None:
             found = found.using(log_database(registry))
         return found
+
+
+def _named_registry(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+    # registry="x" as a keyword, or as a condition every row must meet in a
+    # Q() (an AND of conditions, not negated) given as a positional argument.
+    for key in ("registry", "registry__exact"):
+        if isinstance(kwargs.get(key), str):
+            return str(kwargs[key])
+    for condition in args:
+        if not isinstance(condition, models.Q) or condition.negated:
+            continue
+        if condition.connector != models.Q.AND:
+            continue
+        for child in condition.children:
+            if isinstance(child, models.Q):
+                found = _named_registry((child,), {})
+            elif isinstance(child, tuple) and len(child) == 2:
+                found = _named_registry((), {str(child[0]): child[1]})
+            else:
+                continue
+            if found is not None:
+                return found
+    return None
 
 
 LogManager = models.Manager.from_queryset(LogQuerySet)

@@ -78,8 +78,7 @@ def partition_ledger(cursor: Any, registries: Iterable[str]) -> None:
             cursor.execute(f"ALTER TABLE {table} ADD CONSTRAINT {name} UNIQUE {columns}")
         for registry in names:
             cursor.execute(
-                f"CREATE TABLE {table}_{registry} PARTITION OF {table} "
-                f"FOR VALUES IN ('{registry}')"
+                f"CREATE TABLE {table}_{registry} PARTITION OF {table} FOR VALUES IN ('{registry}')"
             )
         cursor.execute(f"CREATE TABLE {table}_other PARTITION OF {table} DEFAULT")
         # Both names are this module's constants.

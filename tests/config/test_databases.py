@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 from django.core.exceptions import ImproperlyConfigured
+from django.db.models import Q
 from django.test import override_settings
 
 from chain.blocks.models import Block
@@ -115,3 +116,8 @@ def test_a_query_naming_a_registry_reads_that_logs_database() -> None:
     assert LedgerEntry.objects.filter(registry="health").db == "health"
     assert LedgerEntry.objects.filter(registry="identity", seq=1).db == "default"
     assert LedgerEntry.objects.using("default").filter(registry="health").db == "default"
+    assert LedgerEntry.objects.filter(Q(registry="health") & Q(seq=1)).db == "health"
+    assert LedgerEntry.objects.filter(registry__exact="health").db == "health"  # the admin's
+    # Rows of two logs, or of any log but one, are not one log's: the default database.
+    assert LedgerEntry.objects.filter(Q(registry="health") | Q(registry="court")).db == "default"
+    assert LedgerEntry.objects.filter(~Q(registry="health")).db == "default"
