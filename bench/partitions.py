@@ -268,6 +268,7 @@ def main(argv: list[str] | None = None) -> None:
                 for name, conn in connections.items():
                     rounds[name].append(measure(conn, sizes, rng))
             footprint = {name: relation_sizes(conn, "court") for name, conn in connections.items()}
+            per_entry = bytes_per_entry(connections["plain"])
         finally:
             for conn in connections.values():
                 conn.close()
