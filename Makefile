@@ -53,7 +53,8 @@ lint: install
 	$(BIN)/lint-imports
 
 # The finality run adds the cluster when CELERY_BROKER_URL names a broker; the writers'
-# scaling (1, 2, 4, 8 processes) needs DATABASE_URL to name PostgreSQL.
+# scaling (1, 2, 4, 8 processes) and the partitioned ledger (scratch databases on the
+# server of RIIK_BENCH_POSTGRES_URL) need DATABASE_URL to name PostgreSQL.
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.finality
@@ -61,6 +62,8 @@ bench: install
 	$(BIN)/python -m bench.citizen_load
 	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m bench.writers --database-url "$$DATABASE_URL";; \
 	  *) echo "bench.writers: set DATABASE_URL to a PostgreSQL database to measure 1-8 writers";; esac
+	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m bench.partitions;; \
+	  *) echo "bench.partitions: set DATABASE_URL to PostgreSQL to measure the partitioned ledger";; esac
 
 # The committed OpenAPI schema (tests/config/test_openapi.py fails when it is stale).
 openapi: install

@@ -47,11 +47,10 @@ def test_a_title_transfer_is_sealed_into_a_block_that_verifies_offline(tmp_path:
     report = verify_bundle(out)
     assert report.registries["property"].sealed_size == head.size
     assert report.registries["identity"].sealed_size > 0
-    unit = LandUnitRecord.objects.get(pk=code)
-    assert ledger_statuses("property", [unit.ledger_seq])[unit.ledger_seq].block_height == (
-        block.height
-    )
-    proven = inclusions("property", [unit.ledger_seq])[unit.ledger_seq]
+    seq = LandUnitRecord.objects.get(pk=code).ledger_seq
+    assert seq is not None
+    assert ledger_statuses("property", [seq])[seq].block_height == block.height
+    proven = inclusions("property", [seq])[seq]
     assert proven.status.block_height == block.height
     assert proven.tree_size == head.size
 

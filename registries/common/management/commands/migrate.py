@@ -10,10 +10,10 @@ Everything else is Django's command.
 
 from __future__ import annotations
 
-from argparse import ArgumentParser
 from typing import Any
 
 from django.conf import settings
+from django.core.management.base import CommandParser
 from django.core.management.commands import migrate
 from django.db import DEFAULT_DB_ALIAS
 
@@ -21,7 +21,7 @@ from django.db import DEFAULT_DB_ALIAS
 class Command(migrate.Command):
     """Django's migrate, run for every database unless ``--database`` names one."""
 
-    def add_arguments(self, parser: ArgumentParser) -> None:
+    def add_arguments(self, parser: CommandParser) -> None:
         """Django's arguments; ``--database`` defaults to every database."""
         super().add_arguments(parser)
         parser.set_defaults(database=None)
