@@ -35,14 +35,17 @@ test-fast: install
 # matter when they are spread, run by CI with DATABASE_URL_<REGISTRY> set (.ci/run):
 # a title transfer sealed and verified, the court's processes exactly once across
 # databases, health and court reads tracked, export and offline verification, one
-# bounded event-store pool per database.
+# bounded event-store pool per database, sign-in tokens and names beside codes with
+# the identity registry apart.
 MULTIDB_TESTS ?= tests/config/test_databases.py \
 	tests/chain/blocks/test_sealing_across_databases.py \
 	tests/registries/court/test_processes.py \
 	tests/registries/common/test_projections.py \
 	tests/registries/tracker/test_every_read_is_tracked.py \
 	tests/chain/test_export.py \
-	tests/security/test_one_bounded_connection_pool_per_process.py
+	tests/security/test_one_bounded_connection_pool_per_process.py \
+	tests/registries/access/test_signin.py \
+	tests/registries/business/test_api.py
 test-multidb: install
 	$(BIN)/python -m pytest $(MULTIDB_TESTS)
 
