@@ -2,8 +2,9 @@
 
 Run in every configuration: with ``DATABASE_URL_<REGISTRY>`` set (CI's
 multi-database step puts identity, health, court and the
-business/money/property group in databases of their own) they prove that each log is written, sealed,
-proven and exported from its own database; without, that nothing changed.
+business/money/property group in databases of their own) they prove that
+each log is written, sealed, proven and exported from its own database;
+without, that nothing changed.
 """
 
 from __future__ import annotations
