@@ -9,7 +9,7 @@ RIIK_CONSENSUS ?= devnet
 RIIK_DEVNET_STEPWISE ?= 1
 RUN_ENV := RIIK_CONSENSUS=$(RIIK_CONSENSUS) RIIK_DEVNET_STEPWISE=$(RIIK_DEVNET_STEPWISE)
 
-.PHONY: install run test test-fast lint bench worker clean openapi messages
+.PHONY: install run test test-fast test-multidb lint bench worker clean openapi messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +31,24 @@ test: install
 test-fast: install
 	$(BIN)/python -m pytest -m "not database and not slow and not broker and not postgres and not fuzz"
 
+# Registries in PostgreSQL databases of their own (docs/adr/0069-*): the tests that
+# matter when they are spread, run by CI with DATABASE_URL_<REGISTRY> set (.ci/run):
+# a title transfer sealed and verified, the court's processes exactly once across
+# databases, health and court reads tracked, export and offline verification, one
+# bounded event-store pool per database, sign-in tokens and names beside codes with
+# the identity registry apart.
+MULTIDB_TESTS ?= tests/config/test_databases.py \
+	tests/chain/blocks/test_sealing_across_databases.py \
+	tests/registries/court/test_processes.py \
+	tests/registries/common/test_projections.py \
+	tests/registries/tracker/test_every_read_is_tracked.py \
+	tests/chain/test_export.py \
+	tests/security/test_one_bounded_connection_pool_per_process.py \
+	tests/registries/access/test_signin.py \
+	tests/registries/business/test_api.py
+test-multidb: install
+	$(BIN)/python -m pytest $(MULTIDB_TESTS)
+
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -38,7 +56,8 @@ lint: install
 	$(BIN)/lint-imports
 
 # The finality run adds the cluster when CELERY_BROKER_URL names a broker; the writers'
-# scaling (1, 2, 4, 8 processes) needs DATABASE_URL to name PostgreSQL.
+# scaling (1, 2, 4, 8 processes) and the partitioned ledger (scratch databases on the
+# server of RIIK_BENCH_POSTGRES_URL) need DATABASE_URL to name PostgreSQL.
 bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.finality
@@ -47,6 +66,8 @@ bench: install
 	$(BIN)/python -m bench.money
 	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m bench.writers --database-url "$$DATABASE_URL";; \
 	  *) echo "bench.writers: set DATABASE_URL to a PostgreSQL database to measure 1-8 writers";; esac
+	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m bench.partitions;; \
+	  *) echo "bench.partitions: set DATABASE_URL to PostgreSQL to measure the partitioned ledger";; esac
 
 # The committed OpenAPI schema (tests/config/test_openapi.py fails when it is stale).
 openapi: install

@@ -22,11 +22,13 @@ from typing import Any
 from uuid import UUID
 
 from django.conf import settings
-from django.db import connection
+from django.db import connections
+from django.db.backends.base.base import BaseDatabaseWrapper
 
 from chain.blocks.models import FINAL, LEVEL_ORDER, Block, BlockLog, Supernode, Validator
 from chain.blocks.status import ledger_status
 from chain.encoding import ZERO_HASH, timestamp
+from chain.ledger.databases import entry_count, log_database
 from chain.ledger.models import LedgerEntry, LedgerHead
 from chain.ledger.proofs import inclusion_proof, subtree_fetcher
 from chain.ledger.sqlite import events_table
@@ -107,14 +109,20 @@ def _signatures(block: Block, tier: str, kind: str) -> list[dict[str, str | int]
     ]
 
 
+def _connection(registry: str) -> BaseDatabaseWrapper:
+    # A log and its events table are in the registry's database (ADR 0069).
+    return connections[log_database(registry)]
+
+
 def _has_events_table(registry: str) -> bool:
-    return events_table(registry) in connection.introspection.table_names()
+    return events_table(registry) in _connection(registry).introspection.table_names()
 
 
 def entry_records(registry: str, after: int, upto: int | None) -> Iterator[EntryRow]:
     """Ledger entries ``after < seq <= upto`` of a registry, with their payloads."""
     if not _has_events_table(registry):
         return
+    connection = _connection(registry)
     table = connection.ops.quote_name(events_table(registry))
     query = (
         "SELECT l.seq, l.originator_id, l.originator_version, l.topic, l.recorded_at, "
@@ -199,6 +207,7 @@ def unlinked_events(registry: str) -> int:
     """How many stored events of a registry have no ledger entry (must be 0)."""
     if not _has_events_table(registry):
         return 0
+    connection = _connection(registry)
     table = connection.ops.quote_name(events_table(registry))
     with connection.cursor() as cursor:
         cursor.execute(
@@ -341,7 +350,7 @@ def bundle_records(
 def total_items(from_height: int | None = None, to_height: int | None = None) -> int:
     """Entries plus blocks: the length of an export's progress bar."""
     if from_height is None and to_height is None:
-        return LedgerEntry.objects.count() + Block.objects.count()
+        return entry_count() + Block.objects.count()
     blocks = Block.objects.filter(height__gte=from_height or 1)
     if to_height is not None:
         blocks = blocks.filter(height__lte=to_height)
@@ -349,11 +358,7 @@ def total_items(from_height: int | None = None, to_height: int | None = None) ->
     before = BlockLog.objects.filter(block_id=(from_height or 1) - 1)
     after = BlockLog.objects.filter(block_id=to_height) if to_height is not None else None
     start = sum(before.values_list("size", flat=True))
-    end = (
-        sum(after.values_list("size", flat=True))
-        if after is not None
-        else LedgerEntry.objects.count()
-    )
+    end = sum(after.values_list("size", flat=True)) if after is not None else entry_count()
     return blocks.count() + end - start
 
 

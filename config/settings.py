@@ -3,14 +3,18 @@
 Embedded default: SQLite files under ``RIIK_DATA_DIR`` (default ``./var``) for
 both the event store and the read models, Celery tasks run in-process.
 Scaled: ``DATABASE_URL`` (PostgreSQL) and ``CELERY_BROKER_URL`` (RabbitMQ or
-Redis). The event store always lives in the same database as the read models.
+Redis). A registry's event store always lives in the same database as its read
+models: the default one, or its own (``DATABASE_URL_<REGISTRY>``, config/databases.py).
 """
 
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import environ
+
+from config.databases import place_registries
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 env = environ.Env()
@@ -31,6 +35,31 @@ def _secret(variable: str, file_name: str) -> str:
         path.write_text(secrets.token_urlsafe(50))
         path.chmod(0o600)
     return path.read_text().strip()
+
+
+def _configure_database(alias: str, database: dict[str, Any]) -> None:
+    """Connection options of one database (the default or a registry's)."""
+    if database["ENGINE"] == "django.db.backends.sqlite3":
+        database["OPTIONS"] = {
+            # The event store writes through its own connection to the same file:
+            # wait for the lock instead of failing, and take it up front so that a
+            # read-then-write transaction never deadlocks on the upgrade.
+            "timeout": 30,
+            "transaction_mode": "IMMEDIATE",
+            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+        }
+        # A file, not memory: the event store must see the same test database.
+        test_name = env("RIIK_TEST_DB_NAME", default="test-riik.sqlite3")
+        if alias != "default":
+            test_name = f"{alias}-{test_name}"
+        database["TEST"] = {"NAME": str(RIIK_DATA_DIR / test_name)}
+    else:
+        # Each server thread keeps its PostgreSQL connection between requests:
+        # opening one costs milliseconds and a server process per request. It is
+        # checked before reuse, so a restarted server is not an error. (SQLite is
+        # the embedded mode's runserver, a thread per request: nothing to keep.)
+        database["CONN_MAX_AGE"] = env.int("RIIK_DB_CONN_MAX_AGE", default=60)
+        database["CONN_HEALTH_CHECKS"] = True
 
 
 SECRET_KEY = _secret("DJANGO_SECRET_KEY", "secret_key")
@@ -128,26 +157,6 @@ TEMPLATES = [
 DATABASES = {
     "default": env.db("DATABASE_URL", default=f"sqlite:///{RIIK_DATA_DIR / 'riik.sqlite3'}"),
 }
-if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
-    DATABASES["default"]["OPTIONS"] = {
-        # The event store writes through its own connection to the same file:
-        # wait for the lock instead of failing, and take it up front so that a
-        # read-then-write transaction never deadlocks on the upgrade.
-        "timeout": 30,
-        "transaction_mode": "IMMEDIATE",
-        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-    }
-    # A file, not memory: the event store must see the same test database.
-    DATABASES["default"]["TEST"] = {
-        "NAME": str(RIIK_DATA_DIR / env("RIIK_TEST_DB_NAME", default="test-riik.sqlite3")),
-    }
-else:
-    # Each server thread keeps its PostgreSQL connection between requests:
-    # opening one costs milliseconds and a server process per request. It is
-    # checked before reuse, so a restarted server is not an error. (SQLite is
-    # the embedded mode's runserver, a thread per request: nothing to keep.)
-    DATABASES["default"]["CONN_MAX_AGE"] = env.int("RIIK_DB_CONN_MAX_AGE", default=60)
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # PostgreSQL: the event store's connection pool, ONE per process and shared by
 # every registry; at most size + overflow connections besides Django's own
 # (one per thread). Sizing: docs/guide-operator.md.
@@ -233,6 +242,23 @@ RIIK_NODE_NAME = env("RIIK_NODE_NAME", default="supernode-1")
 RIIK_REGISTRIES = ["business", "court", "health", "identity", "money", "property", "tracker"]
 # The chain's own log (evidence; chain.ledger.chainlog), sealed like a registry log.
 RIIK_REGISTRIES += ["consensus"]
+# Where each registry lives (config/databases.py, ADR 0069): its own
+# PostgreSQL database when DATABASE_URL_<REGISTRY> is set, else the default
+# one. The chain's log and blocks always stay in the default database.
+RIIK_LOG_DATABASES, _registry_databases = place_registries(
+    {
+        registry: env.db(variable) if env(variable, default="") else None
+        for registry in RIIK_REGISTRIES
+        for variable in [f"DATABASE_URL_{registry.upper()}"]
+        if registry != "consensus"
+    },
+    DATABASES["default"],
+)
+RIIK_LOG_DATABASES["consensus"] = "default"
+DATABASES.update(_registry_databases)
+DATABASE_ROUTERS = ["config.databases.RegistryRouter"]
+for _alias, _database in DATABASES.items():
+    _configure_database(_alias, _database)
 # Finalization: "local" (this node is the only supernode and signs every
 # block) or "devnet" (a development network: this one node holds the keys of
 # every witness, supernode and citizen and runs their chain.consensus state
@@ -271,8 +297,9 @@ if RIIK_CLUSTER_ROLE:
     # it keeps its database connection (checked after errors) instead of
     # opening one per message (Celery closes it after every task unless
     # CELERY_DB_REUSE_MAX says otherwise) and one per tick.
-    DATABASES["default"]["CONN_MAX_AGE"] = None
-    DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+    for _database in DATABASES.values():
+        _database["CONN_MAX_AGE"] = None
+        _database["CONN_HEALTH_CHECKS"] = True
     CELERY_DB_REUSE_MAX = 1000
 # Reliability tests only: seconds to pause between sealing and finalizing.
 RIIK_FAULT_PAUSE_AFTER_SEAL = env.float("RIIK_FAULT_PAUSE_AFTER_SEAL", default=0.0)

@@ -17,10 +17,11 @@ from django.conf import settings
 from django.contrib.contenttypes.management import create_contenttypes
 from django.core.management.color import Style
 from django.core.management.commands import flush as flush_command
-from django.db import connection
+from django.db import connections
 from django.db.backends.postgresql.operations import DatabaseOperations as PostgresOperations
 from django.db.models.signals import post_migrate
 
+from chain.ledger.databases import by_database, is_split
 from chain.ledger.sqlite import events_table
 from registries.common.application import stop_all
 
@@ -84,12 +85,15 @@ flush_command.sql_flush = _flush_sql  # type: ignore[attr-defined]
 
 
 def _empty_event_tables() -> None:
-    existing = set(connection.introspection.table_names())
-    with connection.cursor() as cursor:
-        for registry in settings.RIIK_REGISTRIES:
-            table = events_table(registry)
-            if table in existing:
-                cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
+    # Each registry's events are in its own database when it has one (ADR 0069).
+    for alias, registries in by_database(settings.RIIK_REGISTRIES).items():
+        connection = connections[alias]
+        existing = set(connection.introspection.table_names())
+        with connection.cursor() as cursor:
+            for registry in registries:
+                table = events_table(registry)
+                if table in existing:
+                    cursor.execute(f"DELETE FROM {connection.ops.quote_name(table)}")
 
 
 @pytest.fixture(scope="session")
@@ -112,13 +116,22 @@ DATABASE_FIXTURES = frozenset(
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that needs the database, so ``make test-fast`` can leave them out."""
+    """Mark every test that needs the database, so ``make test-fast`` can leave them out.
+
+    With registries in databases of their own (``DATABASE_URL_<REGISTRY>``) a
+    test may touch any of them: it is given every database unless it names some.
+    """
     for item in items:
-        needs_db = item.get_closest_marker("django_db") is not None or bool(
+        marker = item.get_closest_marker("django_db")
+        needs_db = marker is not None or bool(
             DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))
         )
         if needs_db:
             item.add_marker(pytest.mark.database)
+            if is_split() and (marker is None or "databases" not in marker.kwargs):
+                args, kwargs = (marker.args, marker.kwargs) if marker else ((), {})
+                every = pytest.mark.django_db(*args, **kwargs, databases="__all__")
+                item.add_marker(every, append=False)
 
 
 @pytest.fixture

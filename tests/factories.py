@@ -53,10 +53,11 @@ def register_company(
     )
 
 
-def database_url() -> str:
+def database_url(alias: str = "default") -> str:
     """DATABASE_URL of the database this test runs on (the test database)."""
-    from django.db import connection
+    from django.db import connections
 
+    connection = connections[alias]
     settings_dict = connection.settings_dict
     if connection.vendor == "sqlite":
         return f"sqlite:///{settings_dict['NAME']}"
@@ -64,3 +65,15 @@ def database_url() -> str:
         f"postgres://{settings_dict['USER'] or 'postgres'}@{settings_dict['HOST'] or '127.0.0.1'}:"
         f"{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}"
     )
+
+
+def database_env() -> dict[str, str]:
+    """DATABASE_URL and every DATABASE_URL_<REGISTRY> of this test's databases,
+    for a child process that must see what the test sees (ADR 0069)."""
+    from django.conf import settings
+
+    found = {"DATABASE_URL": database_url()}
+    for registry, alias in settings.RIIK_LOG_DATABASES.items():
+        if alias != "default":
+            found[f"DATABASE_URL_{registry.upper()}"] = database_url(alias)
+    return found

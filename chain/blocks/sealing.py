@@ -24,14 +24,14 @@ from chain.blocks.mode import consensus_mode
 from chain.blocks.models import LEVEL_ORDER, Block, BlockLog
 from chain.blocks.nodekeys import node_key
 from chain.encoding import ZERO_HASH, block_hash, canonical, timestamp
-from chain.ledger.models import LedgerHead
+from chain.ledger.databases import ledger_heads
 
 log = logging.getLogger(__name__)
 
 
 def current_logs() -> dict[str, tuple[int, bytes]]:
     """(size, root) of every registry log right now."""
-    heads = {head.registry: head for head in LedgerHead.objects.all()}
+    heads = {head.registry: head for head in ledger_heads()}
     logs = {}
     for registry in sorted(settings.RIIK_REGISTRIES):
         head = heads.get(registry)

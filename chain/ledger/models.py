@@ -1,19 +1,73 @@
 """Ledger tables.
 
-The recorders in :mod:`chain.ledger.recorders` write these rows with plain SQL
-inside the event store's own insert transaction; Django owns their schema and
-reads them. Rows are never updated or deleted by the application (the head is
-a cache of the log's right edge, rebuilt by ``chain verify`` checks).
+The recorders (:mod:`chain.ledger.sqlite`, :mod:`chain.ledger.postgres`) write
+these rows with plain SQL inside the event store's own insert transaction;
+Django owns their schema and reads them. Rows are never updated or deleted by
+the application (the head is a cache of the log's right edge, rebuilt by
+``chain verify`` checks). Each log's rows are in its registry's database
+(:mod:`chain.ledger.databases`).
 """
 
 import json
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, Self, TypeVar
 
 from django.db import models
 
 from chain.encoding import entry_leaf
+from chain.ledger.databases import log_database
+
+Row = TypeVar("Row", bound=models.Model)
+
+
+class LogQuerySet(models.QuerySet[Row]):
+    """Ledger rows, read from the database of the registry log the query names.
+
+    A query that filters on one ``registry`` (every query of one log does)
+    goes to that log's database (:func:`chain.ledger.databases.log_database`)
+    unless it chose one with ``using()``; a query naming no registry reads the
+    default database (the chain's own log, and every log while all registries
+    share it).
+    """
+
+    def filter(self, *args: Any, **kwargs: Any) -> Self:
+        """Django's ``filter``, routed to the log's database by ``registry=``
+        (or ``registry__exact=``, the admin's filter)."""
+        found = super().filter(*args, **kwargs)
+        registry = _named_registry(args, kwargs)
+        # _db is the database chosen with using() (None: left to the router);
+        # Django's stubs do not declare it.
+        chosen = self._db  # type: ignore[attr-defined]
+        if registry is not None and chosen is None:
+            found = found.using(log_database(registry))
+        return found
+
+
+def _named_registry(args: tuple[Any, ...], kwargs: dict[str, Any]) -> str | None:
+    # registry="x" as a keyword, or as a condition every row must meet in a
+    # Q() (an AND of conditions, not negated) given as a positional argument.
+    for key in ("registry", "registry__exact"):
+        if isinstance(kwargs.get(key), str):
+            return str(kwargs[key])
+    for condition in args:
+        if not isinstance(condition, models.Q) or condition.negated:
+            continue
+        if condition.connector != models.Q.AND:
+            continue
+        for child in condition.children:
+            if isinstance(child, models.Q):
+                found = _named_registry((child,), {})
+            elif isinstance(child, tuple) and len(child) == 2:
+                found = _named_registry((), {str(child[0]): child[1]})
+            else:
+                continue
+            if found is not None:
+                return found
+    return None
+
+
+LogManager = models.Manager.from_queryset(LogQuerySet)
 
 
 class LedgerEntry(models.Model):
@@ -28,6 +82,8 @@ class LedgerEntry(models.Model):
     payload_hash = models.BinaryField(max_length=32)
     prev_hash = models.BinaryField(max_length=32)
     entry_hash = models.BinaryField(max_length=32)
+
+    objects = LogManager()
 
     class Meta:
         app_label = "chain"
@@ -69,6 +125,8 @@ class LedgerSubtree(models.Model):
     idx = models.BigIntegerField()
     hash = models.BinaryField(max_length=32)
 
+    objects = LogManager()
+
     class Meta:
         app_label = "chain"
         db_table = "ledger_subtree"
@@ -84,6 +142,8 @@ class LedgerHead(models.Model):
     size = models.BigIntegerField()
     entry_hash = models.BinaryField(max_length=32)
     frontier = models.BinaryField()
+
+    objects = LogManager()
 
     class Meta:
         app_label = "chain"

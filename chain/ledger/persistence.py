@@ -1,9 +1,10 @@
 """How a registry's eventsourcing application finds its event store.
 
-The event store always lives in Django's ``default`` database (the same file
-or PostgreSQL database as the read models), so the environment is derived from
-Django's connection settings when an application is constructed. Under the test
-runner that is the test database.
+A registry's event store always lives in the database of its read models and
+log (the default one, or its own: :mod:`chain.ledger.databases`), so the
+environment is derived from that database's Django connection settings when
+an application is constructed. Under the test runner that is its test
+database.
 """
 
 from __future__ import annotations
@@ -15,14 +16,14 @@ SQLITE_ENGINE = "django.db.backends.sqlite3"
 POSTGRES_ENGINE = "django.db.backends.postgresql"
 
 
-def event_store_env(*, create_tables: bool = False) -> dict[str, str]:
-    """eventsourcing environment for the ledger-keeping persistence of ``default``.
+def event_store_env(database: str = "default", *, create_tables: bool = False) -> dict[str, str]:
+    """eventsourcing environment for the ledger-keeping persistence of ``database``.
 
     Tables are created by ``migrate`` (``create_tables=True``), never by the
     serving processes: several processes issuing the same DDL at once fail on
     PostgreSQL ("tuple concurrently updated").
     """
-    settings = connections["default"].settings_dict
+    settings = connections[database].settings_dict
     engine = settings["ENGINE"]
     create_table = "y" if create_tables else "n"
     if engine == SQLITE_ENGINE:
@@ -40,7 +41,8 @@ def event_store_env(*, create_tables: bool = False) -> dict[str, str]:
             "POSTGRES_PORT": str(settings.get("PORT") or "5432"),
             "POSTGRES_USER": str(settings.get("USER") or "postgres"),
             "POSTGRES_PASSWORD": str(settings.get("PASSWORD") or ""),
-            # One pool per process, shared by every registry (chain.ledger.postgres).
+            # One pool per database and process, shared by the registries in
+            # that database (chain.ledger.postgres).
             "POSTGRES_POOL_SIZE": str(django_settings.RIIK_DB_POOL_SIZE),
             "POSTGRES_MAX_OVERFLOW": str(django_settings.RIIK_DB_POOL_OVERFLOW),
             "POSTGRES_LOCK_TIMEOUT": "30",

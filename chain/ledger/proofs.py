@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Mapping
 
-from django.db import connection
+from django.db import connections
 
 from chain import merkle
+from chain.ledger.databases import log_database
 from chain.ledger.models import LedgerEntry, LedgerHead
 
 
@@ -33,7 +34,7 @@ def subtree_fetcher(registry: str) -> merkle.Fetch:
         for level, index in keys:
             params.extend((level, index))
         params.append(registry)
-        with connection.cursor() as cursor:
+        with connections[log_database(registry)].cursor() as cursor:
             cursor.execute(
                 f"WITH wanted(level, idx) AS (VALUES {pairs}) "
                 "SELECT s.level, s.idx, s.hash FROM wanted JOIN ledger_subtree s "

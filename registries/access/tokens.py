@@ -142,6 +142,18 @@ _KEY_CURRENT = Exists(
     )
 )
 
+
+def _key_current(record: AccessToken) -> bool:
+    """:data:`_KEY_CURRENT` as a query of its own, for an identity registry in a
+    database of its own (ADR 0069)."""
+    return PublicKeyRecord.objects.filter(
+        person__personal_code=record.signed_in_by or record.user.username,
+        person__died_on=None,
+        status=ACTIVE,
+        key_id=record.key_id,
+    ).exists()
+
+
 # Where the first check of a request's bearer token keeps its outcome, on the HttpRequest.
 _CHECKED = "_riik_bearer_checked"
 
@@ -183,11 +195,11 @@ class SignInTokenAuthentication(BaseAuthentication):
             raise AuthenticationFailed(gettext("the token is not ASCII")) from None
         try:
             # get(), not first(): the hash is unique, and an ORDER BY only costs compiling.
-            record = (
-                AccessToken.objects.select_related("user")
-                .annotate(key_current=_KEY_CURRENT)
-                .get(key_hash=token_digest(token))
-            )
+            tokens = AccessToken.objects.select_related("user")
+            if tokens.db == PublicKeyRecord.objects.db:
+                # The identity registry shares the database: asked in the same query.
+                tokens = tokens.annotate(key_current=_KEY_CURRENT)
+            record = tokens.get(key_hash=token_digest(token))
         except AccessToken.DoesNotExist:
             record = None
         if record is None or not record.user.is_active:
@@ -214,7 +226,10 @@ class SignInTokenAuthentication(BaseAuthentication):
                 f"the person who signed in no longer represents organisation "
                 f"{record.organisation}; this token no longer acts for it; sign in again"
             )
-        if not getattr(record, "key_current", False):
+        current = getattr(record, "key_current", None)
+        if current is None:
+            current = _key_current(record)
+        if not current:
             return (
                 "the e-ID key this token was signed in with is no longer the person's current "
                 "key (revoked, replaced, or the person has died); sign in again"

@@ -24,7 +24,7 @@ from registries.access.roles import user_has_role
 from registries.business.commands import COMMANDS, COMPANY
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.common.api import text_contains
-from registries.identity.services import name_of
+from registries.identity.services import names_beside, with_names
 
 
 @admin.register(CompanyRecord)
@@ -110,8 +110,9 @@ class CompanyRecordAdmin(CommandAdmin):
         return user_has_role(request.user, "business", "registrar")
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[CompanyRecord]:
-        # Each person's name comes with them, in the same query as the codes.
-        people = CompanyPerson.objects.annotate(name=name_of("personal_code"))
+        # Each person's name comes with them, in the same query as the codes
+        # (where the identity registry shares the database: with_names).
+        people = with_names(CompanyPerson.objects.all(), "personal_code")
         return (
             super()
             .get_queryset(request)
@@ -139,7 +140,8 @@ class CompanyRecordAdmin(CommandAdmin):
     @staticmethod
     def _people(record: CompanyRecord, role: str) -> str:
         people = [vars(p) for p in record.people.all() if p.role == role]
-        shown = ((p["personal_code"], p.get("name") or "") for p in people)
+        names = names_beside(people, "personal_code")
+        shown = ((p["personal_code"], names.get(p["personal_code"], "")) for p in people)
         return format_html_join(", ", "{} {}", shown) or "-"
 
     @admin.display(description="founders")

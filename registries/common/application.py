@@ -28,6 +28,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import IntegrityError as EventStoreConflict
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
+from chain.ledger.databases import log_database
 from chain.ledger.persistence import event_store_env
 from chain.ledger.together import insert_together
 from registries.common.errors import Conflict, NotFound
@@ -102,7 +103,13 @@ class RegistryApplication(Application[UUID]):
     def __init__(self, env: dict[str, str] | None = None, *, create_tables: bool = False) -> None:
         # Explicit settings win over process variables (eventsourcing merges
         # os.environ first), so a stray PERSISTENCE_MODULE cannot redirect it.
-        super().__init__(env={**event_store_env(create_tables=create_tables), **(env or {})})
+        store = event_store_env(self.database(), create_tables=create_tables)
+        super().__init__(env={**store, **(env or {})})
+
+    @classmethod
+    def database(cls) -> str:
+        """The alias of the database holding this registry's events, log and read models."""
+        return log_database(cls.name)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Add calendar dates to the library's transcodings."""
@@ -242,10 +249,11 @@ _running: dict[tuple[type[RegistryApplication], str, int], RegistryApplication] 
 def running(app_class: type[App]) -> App:
     """The process-wide instance of a registry application.
 
-    Keyed by database name and process id, so a forked Celery worker and the
-    test database each get their own connection pool.
+    Keyed by its database's name and process id, so a forked Celery worker and
+    the test database each get their own connection pool.
     """
-    key = (app_class, str(connections["default"].settings_dict["NAME"]), os.getpid())
+    name = str(connections[app_class.database()].settings_dict["NAME"])
+    key = (app_class, name, os.getpid())
     with _lock:
         app = _running.get(key)
         if app is None:
@@ -255,10 +263,14 @@ def running(app_class: type[App]) -> App:
     return app
 
 
-def create_event_tables(app_classes: list[type[RegistryApplication]]) -> None:
-    """Create the event tables of these registries (run by ``migrate``)."""
+def create_event_tables(
+    app_classes: list[type[RegistryApplication]], database: str = "default"
+) -> None:
+    """Create the event tables of these registries that live in ``database``
+    (run by ``migrate`` of that database)."""
     for app_class in app_classes:
-        app_class(create_tables=True).close()
+        if app_class.database() == database:
+            app_class(create_tables=True).close()
 
 
 def stop_all() -> None:

@@ -4,7 +4,7 @@ from django.apps import AppConfig
 from django.db.models.signals import post_migrate
 
 
-def _create_event_tables(plan: Any = None, **kwargs: Any) -> None:
+def _create_event_tables(plan: Any = None, using: str = "default", **kwargs: Any) -> None:
     # ``flush`` (between transactional tests) also sends post_migrate, without
     # a plan: it empties tables and never drops them, so there is nothing to do.
     if plan is None:
@@ -13,7 +13,7 @@ def _create_event_tables(plan: Any = None, **kwargs: Any) -> None:
     from registries.common.application import create_event_tables
     from registries.common.projections import all_applications
 
-    create_event_tables(all_applications())
+    create_event_tables(all_applications(), using)
 
 
 class CommonConfig(AppConfig):

@@ -38,10 +38,16 @@ Record = TypeVar("Record", bound=LedgerLinked)
 
 
 class DjangoTrackingRecorder(TrackingRecorder):
-    """eventsourcing tracking recorder on the Django ORM, for one projection (or process)."""
+    """eventsourcing tracking recorder on the Django ORM, for one projection (or process).
 
-    def __init__(self, projection: str) -> None:
+    The positions live in ``database``: the one whose rows the projection (or
+    process) writes in the same transaction, so that with registries in
+    several databases a position still commits with what it records.
+    """
+
+    def __init__(self, projection: str, database: str = "default") -> None:
         self.projection = projection
+        self.database = database
 
     def insert_tracking(self, tracking: Tracking) -> None:
         """Record the position; must run inside the read-model transaction.
@@ -59,9 +65,8 @@ class DjangoTrackingRecorder(TrackingRecorder):
     def max_tracking_id(self, application_name: str) -> int | None:
         """The last notification id processed from ``application_name``."""
         position = (
-            ProjectionPosition.objects.filter(
-                projection=self.projection, application=application_name
-            )
+            ProjectionPosition.objects.using(self.database)
+            .filter(projection=self.projection, application=application_name)
             .values_list("notification_id", flat=True)
             .first()
         )
@@ -74,7 +79,8 @@ class DjangoTrackingRecorder(TrackingRecorder):
         return int(self._locked(application_name).notification_id)
 
     def _locked(self, application_name: str) -> ProjectionPosition:
-        position, _ = ProjectionPosition.objects.select_for_update().get_or_create(
+        positions = ProjectionPosition.objects.using(self.database)
+        position, _ = positions.select_for_update().get_or_create(
             projection=self.projection, application=application_name
         )
         return position
@@ -160,7 +166,9 @@ def catch_up(projection_class: type[ReadModelProjection]) -> int:
     position under a row lock before applying anything.
     """
     app = running(projection_class.application)
-    view = DjangoTrackingRecorder(projection_class.name)
+    # The read models, and so the positions, are in the registry's database.
+    database = projection_class.application.database()
+    view = DjangoTrackingRecorder(projection_class.name, database)
     projection = projection_class(view)
     applied = 0
     while True:
@@ -168,7 +176,7 @@ def catch_up(projection_class: type[ReadModelProjection]) -> int:
         notifications = app.recorder.select_notifications(start=start, limit=BATCH_SIZE)
         if not notifications:
             return applied
-        with transaction.atomic():
+        with transaction.atomic(using=database):
             position = view.locked_tracking_id(app.name)
             fresh = [n for n in notifications if n.id > position]
             if fresh:

@@ -49,6 +49,12 @@ was deleted, the land unit does not exist) is recorded as ``refused`` with its
 reason and not retried; any other failure (database down) leaves the position
 where it was, and the next run retries.
 
+**Across databases.** The court, business and property registries may each
+have a database of their own (ADR 0069): the command commits in the other
+registry's database, the position and outcome in the court's. Nothing above
+needs them in one: exactly once rests on the idempotent cause, not on a
+shared transaction.
+
 **Where they run.** The processes cannot be ordinary projections, whose
 handlers run inside the read models' transaction (see above).
 ``catch_up_all()`` (the in-process beat of ``manage.py serve``, the Celery
@@ -72,7 +78,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, cast
 from uuid import UUID
 
-from django.db import connection, transaction
+from django.db import connections, transaction
 from eventsourcing.persistence import IntegrityError, Notification, Tracking
 from eventsourcing.utils import get_topic
 
@@ -273,7 +279,7 @@ def _track(
     """Record the position (and the outcome) in one transaction; False if another
     runner has already recorded this position."""
     try:
-        with transaction.atomic():
+        with transaction.atomic(using=tracker.database):
             tracker.insert_tracking(Tracking(CourtRegistry.name, notification_id))
             if outcome is not None:
                 EnforcementRecord.objects.update_or_create(
@@ -328,7 +334,9 @@ def run_process(process_class: type[CourtProcess]) -> int:
     this run carried out (or found refused)."""
     process = process_class()
     app = running(CourtRegistry)
-    tracker = DjangoTrackingRecorder(process.name)
+    # The position commits with the outcome (EnforcementRecord), so both are
+    # in the court's database, wherever the other registry is.
+    tracker = DjangoTrackingRecorder(process.name, CourtRegistry.database())
     handled = 0
     while True:
         position = tracker.max_tracking_id(app.name) or 0
@@ -360,7 +368,7 @@ def run_processes() -> int:
 
 def drive_processes() -> int:
     """:func:`run_processes`, unless inside a transaction; failures are logged, not raised."""
-    if connection.in_atomic_block:
+    if any(connections[alias].in_atomic_block for alias in connections):
         log.debug("court processes deferred: called inside a transaction")
         return 0
     handled = 0

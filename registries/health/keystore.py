@@ -28,7 +28,7 @@ from typing import Any
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.db import transaction
+from django.db import router, transaction
 from django.utils import timezone
 
 from chain.encoding import canonical
@@ -108,7 +108,7 @@ def audit_trail(personal_code: str) -> list[dict[str, Any]]:
 def key_for(personal_code: str, actor: str, purpose: str) -> str:
     """The id of the person's data key, created on first use; DataErased once destroyed."""
     subject = subject_of(personal_code)
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(PersonKey)):
         key = PersonKey.objects.select_for_update().filter(subject=subject).first()
         if key is None:
             key_id = secrets.token_hex(16)
@@ -162,7 +162,7 @@ def open_sealed(sealed: dict[str, str], actor: str, purpose: str) -> dict[str, A
 def destroy(personal_code: str, actor: str, purpose: str) -> str | None:
     """Destroy the person's data key (crypto-shredding); return its id, None if none existed."""
     subject = subject_of(personal_code)
-    with transaction.atomic():
+    with transaction.atomic(using=router.db_for_write(PersonKey)):
         key = PersonKey.objects.select_for_update().filter(subject=subject).first()
         if key is None:
             return None

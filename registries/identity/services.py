@@ -20,11 +20,11 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
-from typing import Any
+from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
-from django.db.models import OuterRef, Subquery, Value
+from django.db.models import Model, OuterRef, QuerySet, Subquery, Value
 from django.db.models.functions import Coalesce, Concat
 
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
@@ -50,6 +50,7 @@ __all__ = [
     "is_representative",
     "living_persons",
     "name_of",
+    "names_beside",
     "names_of",
     "official_code_of",
     "organisation_exists",
@@ -63,10 +64,12 @@ __all__ = [
     "require_person",
     "signed_by",
     "verify_signature",
+    "with_names",
     "workplaces_of",
 ]
 
 log = logging.getLogger(__name__)
+Row = TypeVar("Row", bound=Model)
 
 OrganisationRegister = Callable[[str], bool]
 """``registry code -> bool``: whether a register above identity holds the organisation."""
@@ -398,6 +401,30 @@ def name_of(code_field: str) -> Coalesce:
         "name"
     )[:1]
     return Coalesce(Subquery(person), Subquery(organisation))
+
+
+def with_names(rows: QuerySet[Row], code_field: str) -> QuerySet[Row]:
+    """``rows`` with each one's ``name`` (:func:`name_of` its ``code_field``) in the
+    same query, where the identity registry's read models share their database.
+
+    A registry in a database of its own (ADR 0069) cannot join them: ``rows``
+    come back without ``name``, and the caller shows :func:`names_of` (one more
+    query) or the bare codes.
+    """
+    if rows.db != PersonRecord.objects.db:
+        return rows
+    named: QuerySet[Row] = rows.annotate(name=name_of(code_field))
+    return named
+
+
+def names_beside(rows: Iterable[dict[str, Any]], code_field: str) -> dict[str, str]:
+    """The names of the codes in ``code_field`` of ``rows`` (``vars()`` of records
+    fetched :func:`with_names`): their own ``name`` when it came with them, else
+    :func:`names_of` in one query (the registry is in a database of its own)."""
+    listed = list(rows)
+    if all("name" in row for row in listed):
+        return {row[code_field]: row["name"] for row in listed if row["name"]}
+    return names_of(row[code_field] for row in listed)
 
 
 def workplaces_of(codes: Iterable[str], registry: str) -> dict[str, str]:

@@ -43,7 +43,7 @@ from registries.common.api import text_contains
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
 from registries.identity.models import PersonRecord
-from registries.identity.services import name_of, official_code_of
+from registries.identity.services import names_beside, official_code_of, with_names
 from registries.property.api.serializers import signed_message
 from registries.property.application import PropertyRegistry
 from registries.property.commands import COMMANDS, UNIT
@@ -119,8 +119,9 @@ class LandUnitRecordAdmin(CommandAdmin):
         return can_act_in_property(request)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[LandUnitRecord]:
-        # Each owner's name comes with them, in the same query as the codes.
-        owners = OwnershipRecord.objects.annotate(name=name_of("owner_code"))
+        # Each owner's name comes with them, in the same query as the codes
+        # (where the identity registry shares the database: with_names).
+        owners = with_names(OwnershipRecord.objects.all(), "owner_code")
         return super().get_queryset(request).prefetch_related(Prefetch("owners", queryset=owners))
 
     def get_search_results(
@@ -145,14 +146,23 @@ class LandUnitRecordAdmin(CommandAdmin):
     @admin.display(description="owners")
     def owner_codes(self, record: LandUnitRecord) -> str:
         owners = [vars(o) for o in record.owners.all()]
-        shown = ((o["owner_code"], o.get("name") or "", o["share"]) for o in owners)
+        names = names_beside(owners, "owner_code")
+        shown = ((o["owner_code"], names.get(o["owner_code"], ""), o["share"]) for o in owners)
         return format_html_join(", ", "{} {} ({})", shown)
 
     @admin.display(description="owners and shares")
     def owners_table(self, record: LandUnitRecord) -> str:
+        owners = [vars(o) for o in record.owners.all()]
+        names = names_beside(owners, "owner_code")
         rows: list[list[Any]] = [
-            [o["owner_code"], o.get("name") or "", o["owner_kind"], o["share"], o["ledger_seq"]]
-            for o in (vars(o) for o in record.owners.all())
+            [
+                o["owner_code"],
+                names.get(o["owner_code"], ""),
+                o["owner_kind"],
+                o["share"],
+                o["ledger_seq"],
+            ]
+            for o in owners
         ]
         return html_table(
             ["owner", gettext("name"), "kind", "share", "since (seq)"], rows, "no owners"

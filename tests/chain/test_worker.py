@@ -23,7 +23,7 @@ from django.core.management import call_command
 from chain.blocks.models import FINAL, PROPOSED, Block, BlockLog, BlockSignature
 from chain.ledger.models import LedgerHead
 from chain.tasks import seal_pending_entries
-from tests.factories import database_url, register_company
+from tests.factories import database_env, register_company
 
 pytestmark = [
     pytest.mark.broker,
@@ -55,7 +55,7 @@ def start_worker(queue: str) -> Iterator[Callable[..., subprocess.Popen[bytes]]]
     def start(**extra_env: str) -> subprocess.Popen[bytes]:
         env = {
             **os.environ,
-            "DATABASE_URL": database_url(),
+            **database_env(),
             "RIIK_TASK_QUEUE": queue,
             "RIIK_BROKER_VISIBILITY_TIMEOUT": "3",
             "RIIK_BROKER_RESTORE_INTERVAL": "1",

@@ -29,6 +29,7 @@ from chain.consensus.membership import Membership
 from chain.consensus.memberview import MemberView
 from chain.consensus.node import ALL
 from chain.encoding import entry_leaf
+from chain.ledger.databases import ledger_heads
 from chain.ledger.models import LedgerEntry, LedgerHead
 from chain.memberlog import MemberLog
 from chain.protocol import CHAIN_LOG
@@ -92,7 +93,7 @@ def announce() -> int:
         push_entries(names, recorded)
         _ANNOUNCED_MEMBERS[0] = len(recorded)
     sent = 0
-    for head in LedgerHead.objects.all():
+    for head in ledger_heads():
         start = _ANNOUNCED.get(head.registry)
         if start is None:
             final = BlockLog.objects.filter(

@@ -17,6 +17,7 @@ import shutil
 import signal
 import subprocess
 import sys
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,7 +198,7 @@ class LocalCluster:
     def _migrate(self, url: str) -> None:
         """Migrate an empty node database (once, the template copied for each node)."""
         env = {
-            **os.environ,
+            **_node_only(os.environ),
             "DATABASE_URL": url,
             "RIIK_DATA_DIR": str(self.base),
         }
@@ -224,7 +225,7 @@ class LocalCluster:
         if node.tier == HOST:
             return {**common, **self.host_env, **own}
         return {
-            **common,
+            **_node_only(common),
             "RIIK_NODE_NAME": node.name,
             "RIIK_DATA_DIR": str(node.folder),
             "RIIK_KEYS_DIR": str(node.folder / "keys"),
@@ -294,3 +295,9 @@ class LocalCluster:
             except subprocess.TimeoutExpired:
                 os.killpg(node.process.pid, signal.SIGKILL)
                 node.process.wait(timeout=10)
+
+
+def _node_only(environ: Mapping[str, str]) -> dict[str, str]:
+    """``environ`` without the host's registry databases (``DATABASE_URL_<REGISTRY>``,
+    ADR 0069): a node keeps everything in its own database and writes no registry."""
+    return {name: value for name, value in environ.items() if not name.startswith("DATABASE_URL_")}

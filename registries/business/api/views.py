@@ -33,7 +33,7 @@ from registries.common.api.problems import problem_responses
 from registries.common.codes import checked_registry_code
 from registries.common.errors import NotFound
 from registries.common.texts import N_, Message
-from registries.identity.services import name_of
+from registries.identity.services import with_names
 
 TAGS = ["business"]
 BusinessRegistrar = registry_role("business", "registrar")
@@ -53,8 +53,9 @@ def company_record(code: str) -> CompanyRecord:
     """The read model of the company with this code: 400 if malformed, 404 if unknown."""
     checked_registry_code(code)
     try:
-        # The people's names come with them, in the same query (the card's names).
-        people = CompanyPerson.objects.annotate(name=name_of("personal_code"))
+        # The people's names come with them, in the same query (the card's
+        # names), unless the identity registry is in another database.
+        people = with_names(CompanyPerson.objects.all(), "personal_code")
         return CompanyRecord.objects.prefetch_related(
             Prefetch("people", queryset=people), "annual_reports"
         ).get(registry_code=code)

@@ -17,7 +17,7 @@ from chain.blocks.cluster.launcher import LocalCluster
 from chain.blocks.cluster.transport import HOST
 from chain.blocks.models import FINAL, WITNESSED, Block, BlockLog
 from chain.ledger.models import LedgerHead
-from tests.factories import database_url, register_company
+from tests.factories import database_env, register_company
 
 TIERS = {"supernode": 4, "witness": 4, "citizen": 2}
 """How many nodes of each tier the test cluster runs."""
@@ -46,7 +46,7 @@ def running_cluster(
         witnesses=TIERS["witness"],
         citizens=TIERS["citizen"],
         citizen_threshold=2,
-        host_env={"DATABASE_URL": database_url()},
+        host_env=database_env(),
         epoch_length=epoch_length,
         node_env=node_env or {},
     )

@@ -20,7 +20,7 @@ from chain.ledger.sqlite import events_table
 from registries.business.application import BusinessRegistry
 from registries.common.application import running
 from registries.common.errors import Conflict
-from tests.factories import database_url, register_company
+from tests.factories import database_env, register_company
 
 pytestmark = pytest.mark.usefixtures("event_store")
 ROOT = Path(__file__).resolve().parents[3]
@@ -126,12 +126,12 @@ def test_concurrent_writer_threads_leave_no_gap_and_keep_commit_order() -> None:
 def test_concurrent_writer_processes_leave_no_gap_and_keep_commit_order() -> None:
     script = (
         "import django; django.setup()\n"
-        "from tests.factories import database_url, register_company\n"
+        "from tests.factories import database_env, register_company\n"
         "for _ in range(6): register_company()\n"
     )
     env = {
         **os.environ,
-        "DATABASE_URL": database_url(),
+        **database_env(),
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     workers = [
@@ -194,7 +194,7 @@ def test_a_write_by_another_process_is_noticed_and_the_save_retried() -> None:
     )
     env = {
         **os.environ,
-        "DATABASE_URL": database_url(),
+        **database_env(),
         "DJANGO_SETTINGS_MODULE": "config.settings",
     }
     subprocess.run([sys.executable, "-c", script], cwd=ROOT, env=env, check=True, timeout=60)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from unittest.mock import ANY
 
 import pytest
-from django.db import connection
+from django.db import connections
 from django.test.utils import CaptureQueriesContext
 
 from chain.ledger.models import LedgerEntry
@@ -22,9 +22,11 @@ pytestmark = pytest.mark.usefixtures("event_store")
 
 
 def position() -> int:
-    return ProjectionPosition.objects.get(
-        projection=CompanyProjection.name, application=BusinessRegistry.name
-    ).notification_id
+    return (
+        ProjectionPosition.objects.using(BusinessRegistry.database())
+        .get(projection=CompanyProjection.name, application=BusinessRegistry.name)
+        .notification_id
+    )
 
 
 @pytest.mark.parametrize("batch", [3, 4, 500])
@@ -47,7 +49,8 @@ def test_a_batch_looks_up_its_ledger_seqs_in_one_query() -> None:
     app = running(BusinessRegistry)
     for code in codes:
         app.change_address(code, "Tartu, Raekoja plats 1", "registrar")
-    with CaptureQueriesContext(connection) as queries:
+    # The read models and the log are in the registry's database (ADR 0069).
+    with CaptureQueriesContext(connections[BusinessRegistry.database()]) as queries:
         assert projections.catch_up(CompanyProjection) == 15
     assert [q["sql"] for q in queries if "ledger_entry" in q["sql"]] == [ANY]
     seqs = dict(CompanyRecord.objects.values_list("registry_code", "ledger_seq"))

@@ -25,6 +25,7 @@ from registries.common.application import running
 from registries.common.models import ProjectionPosition
 from registries.common.projections import catch_up_all
 from registries.court import processes
+from registries.court.application import CourtRegistry
 from registries.court.domain import Case
 from registries.court.models import EnforcementRecord
 from registries.court.processes import (
@@ -35,7 +36,7 @@ from registries.court.processes import (
     run_process,
     run_processes,
 )
-from tests.factories import database_url
+from tests.factories import database_env
 from tests.registries.court.helpers import (
     TODAY,
     CaseSetup,
@@ -106,7 +107,9 @@ def last_notification() -> int:
 
 
 def position(name: str) -> int:
-    found = ProjectionPosition.objects.filter(projection=name, application="court").first()
+    # The processes' positions are in the court's database (ADR 0069).
+    positions = ProjectionPosition.objects.using(CourtRegistry.database())
+    found = positions.filter(projection=name, application="court").first()
     return found.notification_id if found is not None else 0
 
 
@@ -392,7 +395,7 @@ def catch_up_process() -> Iterator[Callable[..., subprocess.Popen[bytes]]]:
     started: list[subprocess.Popen[bytes]] = []
 
     def start(**extra_env: str) -> subprocess.Popen[bytes]:
-        env = {**os.environ, "DATABASE_URL": database_url(), **extra_env}
+        env = {**os.environ, **database_env(), **extra_env}
         code = (
             "import django; django.setup(); "
             "from registries.common.projections import catch_up_all; catch_up_all()"

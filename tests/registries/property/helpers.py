@@ -8,7 +8,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from django.conf import settings
-from django.db import connection
+from django.db import connections
 
 from chain.ledger.models import LedgerEntry
 from registries.common.application import running
@@ -135,7 +135,7 @@ def entries() -> int:
 
 
 def stored_events() -> int:
-    with connection.cursor() as cursor:
+    with connections[PropertyRegistry.database()].cursor() as cursor:
         cursor.execute("SELECT COUNT(*) FROM property_events")
         return int(cursor.fetchone()[0])
 

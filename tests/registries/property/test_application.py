@@ -10,7 +10,7 @@ from uuid import UUID
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from django.db import connection
+from django.db import connections
 
 from chain.ledger.models import LedgerEntry
 from registries.common.errors import (
@@ -406,7 +406,7 @@ def race(monkeypatch: pytest.MonkeyPatch, *commands: Callable[[], object]) -> li
         except BaseException as error:  # reported to the test below
             outcomes[index] = error
         finally:
-            connection.close()
+            connections.close_all()
 
     threads = [threading.Thread(target=worker, args=(i,)) for i in range(len(commands))]
     for thread in threads:
@@ -493,7 +493,7 @@ def test_every_event_has_exactly_one_ledger_entry() -> None:
         .values_list("seq", "originator_id", "originator_version")
     )
     assert [seq for seq, _, _ in entries] == [1, 2, 3, 4]
-    with connection.cursor() as cursor:
+    with connections[PropertyRegistry.database()].cursor() as cursor:
         cursor.execute("SELECT originator_id, originator_version FROM property_events")
         stored = {(UUID(str(o)), int(v)) for o, v in cursor.fetchall()}
     assert stored == {(UUID(str(o)), int(v)) for _, o, v in entries}
