@@ -45,7 +45,9 @@ MULTIDB_TESTS ?= tests/config/test_databases.py \
 	tests/chain/test_export.py \
 	tests/security/test_one_bounded_connection_pool_per_process.py \
 	tests/registries/access/test_signin.py \
-	tests/registries/business/test_api.py
+	tests/registries/business/test_api.py \
+	tests/registries/money/test_fees.py \
+	tests/registries/property/test_purchase.py
 test-multidb: install
 	$(BIN)/python -m pytest $(MULTIDB_TESTS)
 

@@ -22,6 +22,7 @@ from django.test import override_settings
 
 from chain.blocks.models import Block
 from chain.blocks.sealing import seal_pending
+from chain.ledger.databases import log_database
 from chain.ledger.models import LedgerEntry
 from chain.ledger.postgres import LedgerPostgresApplicationRecorder
 from chain.ledger.sqlite import LedgerSQLiteApplicationRecorder
@@ -99,11 +100,12 @@ def books_balance() -> None:
     balances = [aggregate_balance(r.holder) for r in WalletRecord.objects.all()]
     assert money.app().supply_cents() == sum(balances)
     assert min(balances) >= 0
-    with connection.cursor() as cursor:
-        for registry in ("money", "property"):
+    for registry in ("money", "property"):
+        # Each log in its own database, wherever DATABASE_URL_<REGISTRY> puts it.
+        with connections[log_database(registry)].cursor() as cursor:
             cursor.execute(f"SELECT COUNT(*) FROM {registry}_events")
             stored = cursor.fetchone()[0]
-            assert LedgerEntry.objects.filter(registry=registry).count() == stored
+        assert LedgerEntry.objects.filter(registry=registry).count() == stored
 
 
 def paid_for(code: str) -> bool:
