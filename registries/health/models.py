@@ -11,46 +11,21 @@ from __future__ import annotations
 
 from django.db import models
 
-from registries.common.models import LedgerLinked
+from registries.common.models import KeyAccessBase, LedgerLinked, PersonKeyBase
 
 
-class PersonKey(models.Model):
-    """A patient's data key, wrapped by the master key; ``wrapped`` is None once destroyed."""
+class PersonKey(PersonKeyBase):
+    """A patient's data key (:mod:`registries.health.keystore`)."""
 
-    key_id = models.CharField(max_length=32, primary_key=True)
-    subject = models.CharField(max_length=64, unique=True, help_text="HMAC of the personal code")
-    wrapped = models.BinaryField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    destroyed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        default_permissions = ()  # no one edits keys through the admin
-
-    def __str__(self) -> str:
-        return f"key {self.key_id}" + (" (destroyed)" if self.wrapped is None else "")
+    class Meta(PersonKeyBase.Meta):
+        pass
 
 
-class KeyAccess(models.Model):
-    """Audit trail of the key store: every create, use, destroy and refused use."""
+class KeyAccess(KeyAccessBase):
+    """Audit trail of the health key store: every create, use, destroy and refused use."""
 
-    CREATE = "create"
-    USE = "use"
-    DESTROY = "destroy"
-    REFUSED = "refused"
-    ACTIONS = [(a, a) for a in (CREATE, USE, DESTROY, REFUSED)]
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    key_id = models.CharField(max_length=32, db_index=True)
-    action = models.CharField(max_length=10, choices=ACTIONS)
-    actor = models.CharField(max_length=150)
-    purpose = models.CharField(max_length=200)
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        default_permissions = ("view",)
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.key_id} by {self.actor}"
+    class Meta(KeyAccessBase.Meta):
+        pass
 
 
 class PatientRecord(LedgerLinked):

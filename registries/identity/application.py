@@ -14,6 +14,14 @@ key). It must stay the same for the life of the registry: a different pepper
 gives different index ids, so lookups by code fail and a code could be
 registered twice. A deployment that rotates ``SECRET_KEY`` must first pin the
 current pepper in ``RIIK_IDENTITY_PEPPER`` (see :func:`code_pepper`).
+
+Every field of a person's events (code, names, birth date, sex, death, keys,
+appointments, and the registrar who acted) is sealed with the person's own
+key (:mod:`registries.common.sealing`, keys in
+:class:`~registries.identity.models.PersonKey`): the event table, the ledger
+payloads, full bundles and backups hold ciphertext only. Organisations are
+public and stay in clear. :meth:`IdentityRegistry.erase_person` destroys the
+person's key (crypto-shredding).
 """
 
 from __future__ import annotations
@@ -26,8 +34,9 @@ from uuid import UUID
 from django.conf import settings
 from django.utils import timezone
 
-from registries.common.application import Ref, RegistryApplication
+from registries.common.application import Ref
 from registries.common.errors import Conflict
+from registries.common.sealing import KeyStore, SealingRegistry, every_field, record_name
 from registries.identity.domain import (
     Organisation,
     Person,
@@ -38,6 +47,7 @@ from registries.identity.domain import (
     person_code_digest,
     person_code_index_id,
 )
+from registries.identity.models import KeyAccess, PersonKey
 
 _PEPPER_LABEL = b"riik identity: personal code index pepper v1"
 
@@ -50,10 +60,28 @@ def code_pepper() -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), _PEPPER_LABEL, hashlib.sha256).digest()
 
 
-class IdentityRegistry(RegistryApplication):
+PERSON_EVENTS = (
+    Person.Registered,
+    Person.NameChanged,
+    Person.DeathRecorded,
+    Person.KeyRegistered,
+    Person.KeyRotated,
+    Person.KeyRevoked,
+    Person.Appointed,
+    Person.AppointmentProposed,
+    Person.Dismissed,
+    Person.RepresentativeAppointed,
+    Person.RepresentativeRemoved,
+)
+"""A person's events: all of it is about them, all of it is sealed with their key."""
+
+
+class IdentityRegistry(SealingRegistry):
     """The identity registry: persons, organisations, officials and e-ID keys."""
 
     name = "identity"
+    keystore = KeyStore("identity", PersonKey, KeyAccess, audit_use=False)
+    sealed = every_field(*PERSON_EVENTS)
 
     def __init__(
         self,
@@ -124,6 +152,13 @@ class IdentityRegistry(RegistryApplication):
     def person_exists(self, code: str) -> bool:
         """Whether a person with this (valid) code is registered (the event store's view)."""
         return self._person_id(code) is not None
+
+    def erase_person(self, code: str, actor: str, reason: str) -> str | None:
+        """Destroy the person's key (crypto-shredding): every copy of their events --
+        event store, ledger payloads, bundles, backups -- no longer opens. Returns the
+        destroyed key's id (None if the person never had one)."""
+        person = self._person(code)
+        return self.keystore.destroy(record_name(person.id), actor, f"erasure: {reason}")
 
     # Organisations.
 
