@@ -35,6 +35,7 @@ import hmac
 import json
 import re
 import secrets
+import time
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
@@ -57,7 +58,7 @@ from eventsourcing.persistence import (
 )
 
 from chain.encoding import canonical
-from registries.common.application import RegistryApplication
+from registries.common.application import RegistryApplication, running
 from registries.common.errors import RegistryError
 from registries.common.models import KeyAccessBase, PersonKeyBase
 from registries.common.texts import N_
@@ -72,6 +73,7 @@ __all__ = [
     "SealingMapper",
     "SealingRegistry",
     "every_field",
+    "opened_payload",
     "record_name",
 ]
 
@@ -115,6 +117,11 @@ class KeyStore:
     reads where their rules say, in the data tracker).
     """
 
+    CACHE_SECONDS = 30.0
+    """How long :meth:`data_keys` keeps a key it opened: an erasure takes effect at once in
+    the process that destroys the key, and within this time in every other (the stored
+    copies -- event store, bundles, backups -- are shredded at once everywhere)."""
+
     def __init__(
         self,
         registry: str,
@@ -129,6 +136,8 @@ class KeyStore:
         self.accesses = accesses
         self.erased = erased
         self.audit_use = audit_use
+        # key id -> (until when, data key): the unwrapped keys data_keys opened lately.
+        self._cache: dict[str, tuple[float, AESGCM]] = {}
 
     def _master(self) -> AESGCM:
         secret: str = settings.RIIK_HEALTH_MASTER_KEY
@@ -153,19 +162,25 @@ class KeyStore:
     def key_for(self, name: str, actor: str, purpose: str) -> str:
         """The id of the subject's data key, created on first use; ``erased`` once destroyed."""
         subject = self.subject_of(name)
-        with transaction.atomic():
-            key = self.keys.objects.select_for_update().filter(subject=subject).first()
-            if key is None:
-                key_id = secrets.token_hex(16)
-                data_key = AESGCM.generate_key(bit_length=256)
-                nonce = secrets.token_bytes(NONCE_BYTES)
-                wrapped = nonce + self._master().encrypt(nonce, data_key, key_id.encode())
-                self.keys.objects.create(key_id=key_id, subject=subject, wrapped=wrapped)
-                self._audit(KeyAccessBase.CREATE, key_id, actor, purpose)
-                return key_id
+        # Most subjects have a key already: find it without a write transaction.
+        key = self.keys.objects.filter(subject=subject).only("key_id", "wrapped").first()
+        if key is None:
+            with transaction.atomic():
+                key = self.keys.objects.select_for_update().filter(subject=subject).first()
+                if key is None:
+                    return self._create(subject, actor, purpose)
         if key.wrapped is None:
             raise self._refuse(key.key_id, actor, purpose)
         return str(key.key_id)
+
+    def _create(self, subject: str, actor: str, purpose: str) -> str:
+        key_id = secrets.token_hex(16)
+        data_key = AESGCM.generate_key(bit_length=256)
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        wrapped = nonce + self._master().encrypt(nonce, data_key, key_id.encode())
+        self.keys.objects.create(key_id=key_id, subject=subject, wrapped=wrapped)
+        self._audit(KeyAccessBase.CREATE, key_id, actor, purpose)
+        return key_id
 
     def _unwrap(self, key_id: str, wrapped: bytes) -> AESGCM:
         nonce, sealed = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
@@ -180,20 +195,22 @@ class KeyStore:
         return self._unwrap(key_id, bytes(key.wrapped))
 
     def data_keys(self, key_ids: set[str]) -> dict[str, AESGCM]:
-        """The data keys of these ids that still exist (one query; not audited: see
-        :class:`SealingMapper`)."""
-        found = self.keys.objects.filter(key_id__in=key_ids, wrapped__isnull=False)
-        return {
-            str(key.key_id): self._unwrap(str(key.key_id), bytes(key.wrapped))
-            for key in found.only("key_id", "wrapped")
-            if key.wrapped is not None
-        }
+        """The data keys of these ids that still exist: one query for those not opened in
+        the last :attr:`CACHE_SECONDS`, no audit row (see :class:`SealingMapper`)."""
+        now = time.monotonic()
+        opened = {k: self._cache[k][1] for k in key_ids if self._cache.get(k, (0.0,))[0] > now}
+        missing = key_ids - opened.keys()
+        if missing:
+            found = self.keys.objects.filter(key_id__in=missing, wrapped__isnull=False)
+            for key in found.only("key_id", "wrapped"):
+                if key.wrapped is not None:
+                    opened[key.key_id] = self._unwrap(key.key_id, bytes(key.wrapped))
+                    self._cache[key.key_id] = (now + self.CACHE_SECONDS, opened[key.key_id])
+        return opened
 
     def encrypt(self, key_id: str, plain: bytes, actor: str, purpose: str) -> SealedValue:
         """``plain`` sealed with the data key (AES-256-GCM, the key id as associated data)."""
-        nonce = secrets.token_bytes(NONCE_BYTES)
-        ciphertext = self._data_key(key_id, actor, purpose).encrypt(nonce, plain, key_id.encode())
-        return SealedValue(key_id, nonce.hex(), base64.b64encode(ciphertext).decode())
+        return SealedValue.seal(key_id, self._data_key(key_id, actor, purpose), plain)
 
     def seal(self, key_id: str, data: dict[str, Any], actor: str, purpose: str) -> dict[str, str]:
         """Encrypt ``data`` (canonical JSON) with the data key: ``{key_id, nonce, ciphertext}``."""
@@ -219,6 +236,7 @@ class KeyStore:
             key.destroyed_at = timezone.now()
             key.save(update_fields=["wrapped", "destroyed_at"])
             self._audit(KeyAccessBase.DESTROY, key.key_id, actor, purpose)
+            self._cache.pop(key.key_id, None)
             return str(key.key_id)
 
     def is_destroyed(self, name: str) -> bool:
@@ -238,6 +256,13 @@ class SealedValue:
     def as_dict(self) -> dict[str, str]:
         """The stored form (the same as the health registry's sealed values)."""
         return {"key_id": self.key_id, "nonce": self.nonce, "ciphertext": self.ciphertext}
+
+    @classmethod
+    def seal(cls, key_id: str, data_key: AESGCM, plain: bytes) -> SealedValue:
+        """``plain`` sealed with the data key (AES-256-GCM, the key id as associated data)."""
+        nonce = secrets.token_bytes(NONCE_BYTES)
+        ciphertext = data_key.encrypt(nonce, plain, key_id.encode())
+        return cls(key_id, nonce.hex(), base64.b64encode(ciphertext).decode())
 
     @classmethod
     def from_dict(cls, data: Mapping[str, str]) -> SealedValue:
@@ -305,13 +330,23 @@ class SealingMapper(Mapper[UUID]):
         self.keystore = keystore
         self.rules = rules
 
-    def _seal(self, value: Any, name: str, keys: dict[str, str], topic: str) -> SealedValue:
+    def _seal(
+        self, value: Any, name: str, keys: dict[str, tuple[str, AESGCM]], topic: str
+    ) -> SealedValue:
         if name not in keys:
-            keys[name] = self.keystore.key_for(name, self.keystore.registry, f"seal {topic}")
-        plain = self.transcoder.encode({_VALUE: value})
-        return self.keystore.encrypt(keys[name], plain, self.keystore.registry, f"seal {topic}")
+            key_id = self.keystore.key_for(name, self.keystore.registry, f"seal {topic}")
+            opened = self.keystore.data_keys({key_id})
+            if key_id not in opened:  # destroyed since key_for looked
+                raise self.keystore.erased(
+                    "the person's data has been erased: their key was destroyed"
+                )
+            keys[name] = (key_id, opened[key_id])
+        key_id, data_key = keys[name]
+        return SealedValue.seal(key_id, data_key, self.transcoder.encode({_VALUE: value}))
 
-    def _sealed(self, value: Any, owner: str, record: str, keys: dict[str, str], topic: str) -> Any:
+    def _sealed(
+        self, value: Any, owner: str, record: str, keys: dict[str, tuple[str, AESGCM]], topic: str
+    ) -> Any:
         if value is None:
             return None
         if owner == RECORD:
@@ -329,7 +364,7 @@ class SealingMapper(Mapper[UUID]):
             return super().to_stored_event(domain_event)
         state = dict(vars(domain_event))
         record = record_name(state["originator_id"])
-        keys: dict[str, str] = {}
+        keys: dict[str, tuple[str, AESGCM]] = {}
         topic = type(domain_event).__qualname__
         for field, owner in fields.items():
             if field in state:
@@ -372,6 +407,9 @@ def _sealed_values(value: Any) -> list[SealedValue]:
     return []
 
 
+_SEALING: dict[str, type[SealingRegistry]] = {}
+
+
 class SealingRegistry(RegistryApplication):
     """A registry application whose events' personal data is sealed per person.
 
@@ -380,6 +418,10 @@ class SealingRegistry(RegistryApplication):
 
     keystore: ClassVar[KeyStore]
     sealed: ClassVar[Rules]
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        _SEALING[cls.name] = cls
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         """Add sealed values to the registry's transcodings."""
@@ -395,3 +437,19 @@ class SealingRegistry(RegistryApplication):
             keystore=self.keystore,
             rules=self.sealed,
         )
+
+
+def opened_payload(
+    registry: str, originator_id: str, originator_version: int, topic: str, payload: bytes
+) -> dict[str, Any] | None:
+    """A stored event's fields as its registry reads them (sealed values opened; ``None``
+    where a key was destroyed), for a reader the registry already allowed to see the
+    payload; None if the registry seals nothing at the event store's boundary."""
+    app_class = _SEALING.get(registry)
+    if app_class is None:
+        return None
+    stored = StoredEvent(UUID(originator_id), originator_version, topic, payload)
+    event = running(app_class).mapper.to_domain_event(stored)
+    fields = {k: v for k, v in vars(event).items() if k not in _ENVELOPE}
+    opened: dict[str, Any] = json.loads(json.dumps(fields, default=str))
+    return opened
