@@ -28,15 +28,24 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from contextlib import suppress
 from datetime import date
+from typing import TypeVar
 from uuid import UUID
 
 from django.conf import settings
 from django.utils import timezone
+from eventsourcing.domain import Aggregate
 
 from registries.common.application import Ref
 from registries.common.errors import Conflict
-from registries.common.sealing import KeyStore, SealingRegistry, every_field, record_name
+from registries.common.sealing import (
+    DataErased,
+    KeyStore,
+    SealingRegistry,
+    every_field,
+    record_name,
+)
 from registries.identity.domain import (
     Organisation,
     Person,
@@ -48,6 +57,8 @@ from registries.identity.domain import (
     person_code_index_id,
 )
 from registries.identity.models import KeyAccess, PersonKey
+
+A = TypeVar("A", bound=Aggregate)
 
 _PEPPER_LABEL = b"riik identity: personal code index pepper v1"
 
@@ -72,6 +83,7 @@ PERSON_EVENTS = (
     Person.Dismissed,
     Person.RepresentativeAppointed,
     Person.RepresentativeRemoved,
+    Person.Erased,
 )
 """A person's events: all of it is about them, all of it is sealed with their key."""
 
@@ -154,11 +166,28 @@ class IdentityRegistry(SealingRegistry):
         return self._person_id(code) is not None
 
     def erase_person(self, code: str, actor: str, reason: str) -> str | None:
-        """Destroy the person's key (crypto-shredding): every copy of their events --
-        event store, ledger payloads, bundles, backups -- no longer opens. Returns the
-        destroyed key's id (None if the person never had one)."""
+        """Erase a person from the population register: record ``Person.Erased`` (the
+        projection deletes their read-model rows), then destroy their key
+        (crypto-shredding): every copy of their events -- event store, ledger payloads,
+        bundles, backups -- no longer opens. Repeating it completes a half-done erasure.
+        Returns the destroyed key's id (None if the person never had one)."""
         person = self._person(code)
+        with suppress(DataErased):  # recorded before; the key is destroyed again below
+            self.update(person, lambda found: found.erase(actor))
         return self.keystore.destroy(record_name(person.id), actor, f"erasure: {reason}")
+
+    def get(self, ref: Ref[A]) -> A:
+        """The aggregate ``ref`` names; an erased person is :class:`DataErased` (410)."""
+        try:
+            found = super().get(ref)
+        except (KeyError, TypeError, ValueError):
+            # Replaying events whose values no longer open can fail anywhere.
+            if ref.kind is Person and self.keystore.is_destroyed(record_name(ref.id)):
+                raise DataErased("the person's data has been erased") from None
+            raise
+        if isinstance(found, Person) and found.erased:
+            raise DataErased("the person's data has been erased")
+        return found
 
     # Organisations.
 

@@ -18,14 +18,16 @@ from django.db import connection
 from chain.blocks.sealing import seal_pending
 from chain.verify import main as verify_main
 from registries.common.application import running
+from registries.common.sealing import DataErased
 from registries.court.application import CourtRegistry
 from registries.court.domain import Case, case_id
 from registries.court.models import PersonKey as CourtKey
 from registries.identity.application import IdentityRegistry
+from registries.identity.domain import Person
 from registries.identity.models import PersonKey as IdentityKey
 from registries.identity.models import PersonRecord
 from tests.registries.court import helpers as court
-from tests.registries.health.test_erasure import found_in
+from tests.registries.health.test_erasure import database_dump, found_in
 from tests.registries.identity import helpers as identity
 
 pytestmark = pytest.mark.usefixtures("event_store")
@@ -111,7 +113,7 @@ def events_of(app: IdentityRegistry | CourtRegistry, aggregate_id: UUID) -> list
 def test_after_erasure_the_persons_data_does_not_open_in_any_copy(tmp_path: Path) -> None:
     code, _criminal, in_camera = seeded_country()
     person_id = PersonRecord.objects.get(personal_code=code).aggregate_id
-    assert running(IdentityRegistry).erase_person(code, "registrar", "retention ended")
+    assert identity.run(lambda app: app.erase_person(code, "registrar", "retention ended"))
     assert running(CourtRegistry).erase_person(code, "judge", "retention ended")
     # The keys are destroyed (the erasure stays visible), their bytes gone.
     assert list(IdentityKey.objects.filter(wrapped__isnull=True).values_list("wrapped")) == [
@@ -132,6 +134,20 @@ def test_after_erasure_the_persons_data_does_not_open_in_any_copy(tmp_path: Path
     # ... while the rest of the case, sealed with the case's and the judge's keys, does.
     assert case_events[0].title == SECRET_TITLE
     assert case_events[0].judge == in_camera.judge
+
+    # The population register shows them no more: its rows went with the erasure, reads
+    # of the person answer 410, and no table holds their names.
+    assert not PersonRecord.objects.filter(aggregate_id=person_id).exists()
+    registrar = identity.token_client(identity.official("identity", "registrar"))
+    assert registrar.get(f"/api/v1/identity/persons/{code}/").status_code == 404
+    with pytest.raises(DataErased):
+        running(IdentityRegistry).person(code)
+    dump = database_dump()
+    for secret in (FIRST, LAST):
+        assert not found_in(dump, secret), secret
+    # Erasing again completes nothing more and records nothing more.
+    assert identity.run(lambda app: app.erase_person(code, "registrar", "again"))
+    assert type(events_of(running(IdentityRegistry), person_id)[-1]) is Person.Erased
 
     # Every copy still holds ciphertext only, and the chain still verifies.
     bundle, exported = full_bundle(tmp_path)
