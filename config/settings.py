@@ -66,7 +66,8 @@ SECRET_KEY = _secret("DJANGO_SECRET_KEY", "secret_key")
 # Keys the personal-code index of the identity registry; unlike SECRET_KEY it
 # must never change for the life of the registry (docs/adr/0005).
 RIIK_IDENTITY_PEPPER = _secret("RIIK_IDENTITY_PEPPER", "identity_pepper")
-# Wraps the health registry's per-person keys (registries/health/keystore.py).
+# Wraps the per-person keys of health, identity and court (registries/common/sealing.py):
+# back it up apart from the database; losing it loses their sealed data.
 RIIK_HEALTH_MASTER_KEY = _secret("RIIK_HEALTH_MASTER_KEY", "health_master_key")
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "testserver"])

@@ -37,6 +37,7 @@ from chain.api.pagination import CursorPagination
 from chain.api.views import RECEIPT_RESPONSES, entry_or_problem, receipt_or_problem
 from chain.blocks.status import Inclusion, inclusions, ledger_status
 from registries.common.api.problems import problem_responses
+from registries.common.sealing import opened_payload
 from registries.identity.services import official_code_of
 
 M = TypeVar("M", bound=Model)
@@ -183,6 +184,9 @@ class MyReceiptView(APIView):
     The public receipt (``/api/v1/chain/.../receipt/``) leaves the payload
     out; the entry's subject (a person the registry names for it: the
     person, a case's party, the patient, ...) gets it here. Anyone else: 403.
+    A registry that seals its events' personal data at the event store
+    (identity, court) adds ``opened``: the event's fields with the sealed
+    values opened (the verifier checks ``payload``, the sealed bytes).
     """
 
     permission_classes = [MyDataPermission]
@@ -199,10 +203,18 @@ class MyReceiptView(APIView):
     )
     def get(self, request: Request, registry: str, seq: int) -> Response:
         code = my_code(request)
-        if code not in subjects_of(entry_or_problem(registry, seq)):
+        row = entry_or_problem(registry, seq)
+        if code not in subjects_of(row):
             raise PermissionDenied(
                 gettext("registry {registry} entry {seq} is not about you").format(
                     registry=registry, seq=seq
                 )
             )
-        return Response(receipt_or_problem(registry, seq, public=False))
+        receipt = receipt_or_problem(registry, seq, public=False)
+        # The payload is stored sealed (identity, court): the subject also gets it opened.
+        opened = opened_payload(
+            registry, row.originator_id, row.originator_version, row.topic, row.payload
+        )
+        if opened is not None:
+            receipt["opened"] = opened
+        return Response(receipt)

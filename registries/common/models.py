@@ -36,6 +36,61 @@ class LedgerLinked(models.Model):
         abstract = True
 
 
+# Per-person keys (registries/common/sealing.py): each registry that seals
+# personal data keeps its own key table and audit trail on these bases.
+
+
+class PersonKeyBase(models.Model):
+    """A person's (or a record's) data key, wrapped by the master key; ``wrapped`` is
+    None once destroyed."""
+
+    key_id = models.CharField(max_length=32, primary_key=True)
+    subject = models.CharField(max_length=64, unique=True, help_text="HMAC of the personal code")
+    wrapped = models.BinaryField(null=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    destroyed_at = models.DateTimeField(null=True, blank=True)
+
+    objects = models.Manager()
+
+    class Meta:
+        abstract = True
+        default_permissions = ()  # no one edits keys through the admin
+
+    def __str__(self) -> str:
+        return f"key {self.key_id}" + (" (destroyed)" if self.wrapped is None else "")
+
+
+class KeyAccessBase(models.Model):
+    """Audit trail of a key store: creates, uses, destroys and refused uses.
+
+    Who acted and why are ``sealed`` with the key store's audit key (derived from
+    the master key): in clear, a person's own reads would tie their personal code
+    to their key id, and through it to their pseudonymous records. Only an
+    auditor's tracked read opens them (:meth:`registries.common.sealing.KeyStore.audit_trail`).
+    """
+
+    CREATE = "create"
+    USE = "use"
+    DESTROY = "destroy"
+    REFUSED = "refused"
+    ACTIONS = [(a, a) for a in (CREATE, USE, DESTROY, REFUSED)]
+
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    key_id = models.CharField(max_length=32, db_index=True)
+    action = models.CharField(max_length=10, choices=ACTIONS)
+    sealed = models.JSONField(help_text="Who and why, sealed with the key store's audit key")
+
+    objects = models.Manager()
+
+    class Meta:
+        abstract = True
+        ordering = ["-at", "-id"]
+        default_permissions = ()  # read through the auditors' tracked read only
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.key_id}"
+
+
 # Citizen e-services: sign-in, signed commands, idempotent POSTs ----------------------------
 
 

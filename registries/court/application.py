@@ -13,27 +13,38 @@ one, and that every party and court exists, by the registries' one rule
 (:func:`registries.identity.services.require_party`): a person in the
 population register, an organisation in the identity registry or a company in
 the business registry.
+
+Personal data in the court's events is sealed (:mod:`registries.common.sealing`,
+keys in :class:`~registries.court.models.PersonKey`): every personal code --
+the parties, the appellant, the judge, whoever acted, the persons named in a
+covert access -- with that person's own key; the case's content (title,
+summaries, grounds, reasons, outcome) with the case's key, so an in-camera
+case's content opens only through this registry and its rules. Organisations'
+registry codes, the land units and companies a judgment acts on, case numbers,
+kinds and dates stay in clear. :meth:`CourtRegistry.erase_person` destroys a
+person's key.
 """
 
 from __future__ import annotations
 
 from datetime import date, datetime
 
-from registries.common.application import Ref, RegistryApplication
+from registries.common.application import Ref
 from registries.common.errors import InvalidCommand
+from registries.common.sealing import PERSON_CODE, RECORD, KeyStore, Rules, SealingRegistry
 from registries.common.texts import N_, Message
+from registries.court.covert import CovertAccess, covert_access_id
 from registries.court.domain import (
     Case,
     CaseDocket,
-    CovertAccess,
     NotAllowed,
     Order,
     case_id,
     check_case_number,
     check_kind,
-    covert_access_id,
     docket_id,
 )
+from registries.court.models import KeyAccess, PersonKey
 from registries.identity import services as identity
 
 REGISTRY = "court"
@@ -45,10 +56,35 @@ def is_judge(code: str) -> bool:
     return identity.has_role(code, REGISTRY, JUDGE)
 
 
-class CourtRegistry(RegistryApplication):
+ACTED = {"actor": PERSON_CODE}
+SEALED: Rules = {
+    Case.Opened: {"judge": PERSON_CODE, "title": RECORD, **ACTED},
+    Case.PartyAdded: {"code": PERSON_CODE, **ACTED},
+    Case.HearingScheduled: ACTED,
+    Case.HearingRescheduled: ACTED,
+    Case.HearingCancelled: {"reason": RECORD, **ACTED},
+    Case.JudgmentRecorded: {"summary": RECORD, **ACTED},
+    Case.AppealFiled: {"appellant": PERSON_CODE, "grounds": RECORD, **ACTED},
+    Case.AppealDecided: {"summary": RECORD, **ACTED},
+    Case.JudgmentBecameFinal: ACTED,
+    Case.JudgmentSetAside: ACTED,
+    Case.Closed: {"outcome": RECORD, **ACTED},
+    CovertAccess.Authorised: {"persons": PERSON_CODE, **ACTED},
+}
+"""Which fields of the court's events are sealed, and with whose key."""
+
+
+class CourtRegistry(SealingRegistry):
     """The court registry: cases, parties, hearings, judgments and appeals."""
 
     name = "court"
+    keystore = KeyStore("court", PersonKey, KeyAccess, audit_use=False)
+    sealed = SEALED
+
+    def erase_person(self, code: str, actor: str, reason: str) -> str | None:
+        """Destroy the person's court key (crypto-shredding): their code no longer opens
+        in any copy of the court's events. Returns the key's id (None if they had none)."""
+        return self.keystore.destroy(code, actor, f"erasure: {reason}")
 
     # Cases.
 

@@ -26,11 +26,10 @@ Rules (who may act is passed in as ``actor``, a personal code):
   after the closing day are cancelled with it.
 
 A judge of a criminal case authorises **covert access** to the data of named
-parties of the case (:class:`CovertAccess`): reads of that person's data in
-the named registries under the case are then committed to the chain and
-disclosed to the person only when a final judgment releases them. The
-authorisations are an aggregate of their own, not events of the case, so that
-a party fetching the receipts of their case's events is not told of them.
+parties of the case (:meth:`Case.check_covert_access` says when):
+the authorisations are an aggregate of their own in
+:mod:`registries.court.covert`, not events of the case, so that a party
+fetching the receipts of their case's events is not told of them.
 
 Case numbers follow the Estonian form ``2-25-1234``: the kind digit (1
 criminal, 2 civil, 3 administrative), the two-digit year and a serial that the
@@ -117,7 +116,7 @@ MAX_PARTIES = 200
 # The registries whose data a judge may authorise covert reads of.
 COVERT_REGISTRIES = ("health", "court")
 
-_NAMESPACE = uuid5(NAMESPACE_URL, "https://riik.example/court")
+NAMESPACE = uuid5(NAMESPACE_URL, "https://riik.example/court")
 _CASE_NUMBER = re.compile(r"^([1-3])-([0-9]{2})-([1-9][0-9]{0,6})$")
 _CADASTRAL_CODE = re.compile(r"^[0-9]{5}:[0-9]{3}:[0-9]{4}$")
 
@@ -132,17 +131,12 @@ class NotAllowed(RegistryError):
 
 def case_id(number: str) -> UUID:
     """Aggregate id of the case with this (public) case number."""
-    return uuid5(_NAMESPACE, f"case:{number}")
-
-
-def covert_access_id(number: str) -> UUID:
-    """Aggregate id of the covert access authorised under the case with this number."""
-    return uuid5(_NAMESPACE, f"covert-access:{number}")
+    return uuid5(NAMESPACE, f"case:{number}")
 
 
 def docket_id(kind: str, year: int) -> UUID:
     """Aggregate id of the docket that numbers the cases of ``kind`` in ``year``."""
-    return uuid5(_NAMESPACE, f"docket:{kind}:{year}")
+    return uuid5(NAMESPACE, f"docket:{kind}:{year}")
 
 
 def case_number(kind: str, year: int, serial: int) -> str:
@@ -1161,50 +1155,3 @@ class Case(Aggregate):
             self._state.hearings[number] = replace(
                 self._state.hearings[number], status=CANCELLED, reason=CLOSED_REASON
             )
-
-
-class CovertAccess(Aggregate):
-    """Who may be read covertly under one criminal case: the persons its judge named.
-
-    Each authorisation names natural-person parties of the case and the
-    registries (:data:`COVERT_REGISTRIES`) whose data about them may be read
-    without telling them until a final judgment releases the reads.
-    """
-
-    @staticmethod
-    def create_id(number: str) -> UUID:
-        return covert_access_id(number)
-
-    class Started(Aggregate.Created):
-        number: str
-
-    class Authorised(Aggregate.Event):
-        number: str
-        persons: list[str]
-        registries: list[str]
-        actor: str
-
-    @event(Started)
-    def __init__(self, number: str) -> None:
-        self.number = number
-        self.granted: set[tuple[str, str]] = set()
-
-    def authorise(self, case: Case, persons: list[str], registries: list[str], actor: str) -> None:
-        """Record the case's judge's authorisation of covert reads of these parties' data
-        (checked by :meth:`Case.check_covert_access`), unless all of it was authorised before."""
-        case.check_covert_access(persons, registries, actor)
-        wanted = {(person, registry) for person in persons for registry in registries}
-        if wanted <= self.granted:
-            raise Conflict(N_("persons: covert access to this data is already authorised"))
-        self._authorised(
-            number=self.number,
-            persons=sorted(set(persons)),
-            registries=sorted(set(registries)),
-            actor=actor,
-        )
-
-    @event(Authorised)
-    def _authorised(
-        self, number: str, persons: list[str], registries: list[str], actor: str
-    ) -> None:
-        self.granted |= {(person, registry) for person in persons for registry in registries}

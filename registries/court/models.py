@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from registries.common.models import LedgerLinked
+from registries.common.models import KeyAccessBase, LedgerLinked, PersonKeyBase
 
 
 class CaseRecord(LedgerLinked):
@@ -222,3 +222,18 @@ class EnforcementRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.action} {self.target} ({self.outcome})"
+
+
+class PersonKey(PersonKeyBase):
+    """A person's or a case's data key: seals personal data and case content in court
+    events (:mod:`registries.common.sealing`)."""
+
+    class Meta(PersonKeyBase.Meta):
+        pass
+
+
+class KeyAccess(KeyAccessBase):
+    """Audit trail of the court key store: creates, destroys and refused uses."""
+
+    class Meta(KeyAccessBase.Meta):
+        pass

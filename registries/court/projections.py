@@ -12,7 +12,8 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from registries.common.projections import ReadModelProjection
 from registries.court.application import CourtRegistry
-from registries.court.domain import CLOSED_REASON, Case, CovertAccess
+from registries.court.covert import CovertAccess
+from registries.court.domain import CLOSED_REASON, Case
 from registries.court.models import (
     AppealRecord,
     CaseRecord,

@@ -11,51 +11,23 @@ from __future__ import annotations
 
 from django.db import models
 
-from registries.common.models import LedgerLinked
+from registries.common.models import KeyAccessBase, LedgerLinked, PersonKeyBase
 
 
-class PersonKey(models.Model):
-    """A patient's data key, wrapped by the master key; ``wrapped`` is None once destroyed."""
+class PersonKey(PersonKeyBase):
+    """A patient's data key (:mod:`registries.health.keystore`)."""
 
-    key_id = models.CharField(max_length=32, primary_key=True)
-    subject = models.CharField(max_length=64, unique=True, help_text="HMAC of the personal code")
-    wrapped = models.BinaryField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    destroyed_at = models.DateTimeField(null=True, blank=True)
-
-    class Meta:
-        default_permissions = ()  # no one edits keys through the admin
-
-    def __str__(self) -> str:
-        return f"key {self.key_id}" + (" (destroyed)" if self.wrapped is None else "")
+    class Meta(PersonKeyBase.Meta):
+        pass
 
 
-class KeyAccess(models.Model):
-    """Audit trail of the key store: every create, use, destroy and refused use.
+class KeyAccess(KeyAccessBase):
+    """Audit trail of the health key store: every create, use, destroy and refused use,
+    who and why sealed (:class:`~registries.common.models.KeyAccessBase`); only an
+    auditor's tracked read opens them (:func:`registries.health.keystore.audit_trail`)."""
 
-    Who acted and why are ``sealed`` with the key store's audit key (derived from
-    the master key): in clear, a patient's own reads would tie their personal code
-    to their key id, and through it to their pseudonymous record. Only an auditor's
-    tracked read opens them (:func:`registries.health.keystore.audit_trail`).
-    """
-
-    CREATE = "create"
-    USE = "use"
-    DESTROY = "destroy"
-    REFUSED = "refused"
-    ACTIONS = [(a, a) for a in (CREATE, USE, DESTROY, REFUSED)]
-
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    key_id = models.CharField(max_length=32, db_index=True)
-    action = models.CharField(max_length=10, choices=ACTIONS)
-    sealed = models.JSONField(help_text="Who and why, sealed with the key store's audit key")
-
-    class Meta:
-        ordering = ["-at", "-id"]
-        default_permissions = ()  # read through the auditors' tracked read only
-
-    def __str__(self) -> str:
-        return f"{self.action} {self.key_id}"
+    class Meta(KeyAccessBase.Meta):
+        pass
 
 
 class PatientRecord(LedgerLinked):

@@ -14,20 +14,38 @@ key). It must stay the same for the life of the registry: a different pepper
 gives different index ids, so lookups by code fail and a code could be
 registered twice. A deployment that rotates ``SECRET_KEY`` must first pin the
 current pepper in ``RIIK_IDENTITY_PEPPER`` (see :func:`code_pepper`).
+
+Every field of a person's events (code, names, birth date, sex, death, keys,
+appointments, and the registrar who acted) is sealed with the person's own
+key (:mod:`registries.common.sealing`, keys in
+:class:`~registries.identity.models.PersonKey`): the event table, the ledger
+payloads, full bundles and backups hold ciphertext only. Organisations are
+public and stay in clear. :meth:`IdentityRegistry.erase_person` destroys the
+person's key (crypto-shredding).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+from contextlib import suppress
 from datetime import date
+from typing import TypeVar
 from uuid import UUID
 
 from django.conf import settings
 from django.utils import timezone
+from eventsourcing.domain import Aggregate
 
-from registries.common.application import Ref, RegistryApplication
+from registries.common.application import Ref
 from registries.common.errors import Conflict
+from registries.common.sealing import (
+    DataErased,
+    KeyStore,
+    SealingRegistry,
+    every_field,
+    record_name,
+)
 from registries.identity.domain import (
     Organisation,
     Person,
@@ -38,6 +56,9 @@ from registries.identity.domain import (
     person_code_digest,
     person_code_index_id,
 )
+from registries.identity.models import KeyAccess, PersonKey
+
+A = TypeVar("A", bound=Aggregate)
 
 _PEPPER_LABEL = b"riik identity: personal code index pepper v1"
 
@@ -50,10 +71,29 @@ def code_pepper() -> bytes:
     return hmac.new(settings.SECRET_KEY.encode(), _PEPPER_LABEL, hashlib.sha256).digest()
 
 
-class IdentityRegistry(RegistryApplication):
+PERSON_EVENTS = (
+    Person.Registered,
+    Person.NameChanged,
+    Person.DeathRecorded,
+    Person.KeyRegistered,
+    Person.KeyRotated,
+    Person.KeyRevoked,
+    Person.Appointed,
+    Person.AppointmentProposed,
+    Person.Dismissed,
+    Person.RepresentativeAppointed,
+    Person.RepresentativeRemoved,
+    Person.Erased,
+)
+"""A person's events: all of it is about them, all of it is sealed with their key."""
+
+
+class IdentityRegistry(SealingRegistry):
     """The identity registry: persons, organisations, officials and e-ID keys."""
 
     name = "identity"
+    keystore = KeyStore("identity", PersonKey, KeyAccess, audit_use=False)
+    sealed = every_field(*PERSON_EVENTS)
 
     def __init__(
         self,
@@ -124,6 +164,30 @@ class IdentityRegistry(RegistryApplication):
     def person_exists(self, code: str) -> bool:
         """Whether a person with this (valid) code is registered (the event store's view)."""
         return self._person_id(code) is not None
+
+    def erase_person(self, code: str, actor: str, reason: str) -> str | None:
+        """Erase a person from the population register: record ``Person.Erased`` (the
+        projection deletes their read-model rows), then destroy their key
+        (crypto-shredding): every copy of their events -- event store, ledger payloads,
+        bundles, backups -- no longer opens. Repeating it completes a half-done erasure.
+        Returns the destroyed key's id (None if the person never had one)."""
+        person = self._person(code)
+        with suppress(DataErased):  # recorded before; the key is destroyed again below
+            self.update(person, lambda found: found.erase(actor))
+        return self.keystore.destroy(record_name(person.id), actor, f"erasure: {reason}")
+
+    def get(self, ref: Ref[A]) -> A:
+        """The aggregate ``ref`` names; an erased person is :class:`DataErased` (410)."""
+        try:
+            found = super().get(ref)
+        except (KeyError, TypeError, ValueError):
+            # Replaying events whose values no longer open can fail anywhere.
+            if ref.kind is Person and self.keystore.is_destroyed(record_name(ref.id)):
+                raise DataErased("the person's data has been erased") from None
+            raise
+        if isinstance(found, Person) and found.erased:
+            raise DataErased("the person's data has been erased")
+        return found
 
     # Organisations.
 

@@ -410,6 +410,7 @@ class Person(Aggregate):
         self.proposals: dict[Appointment, str] = {}
         # Registry codes of the organisations the person represents, with the title.
         self.representations: dict[str, str] = {}
+        self.erased = False
 
     @classmethod
     def register(
@@ -510,6 +511,24 @@ class Person(Aggregate):
         self.appointments = set()
         self.proposals = {}
         self.representations = {}
+
+    # Erasure.
+
+    class Erased(Aggregate.Event):
+        """The person's data is erased: the application destroys their key next, so every
+        earlier event of theirs stops opening (crypto-shredding, ADR 0065)."""
+
+        actor: str
+
+    def erase(self, actor: str) -> None:
+        """Record the erasure, unless it is recorded already (a repeated erasure completes a
+        half-done one: the key is destroyed again, nothing is recorded)."""
+        if not self.erased:
+            self._erased(actor=actor)
+
+    @event(Erased)
+    def _erased(self, actor: str) -> None:
+        self.erased = True
 
     # e-ID keys.
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from registries.common.models import LedgerLinked
+from registries.common.models import KeyAccessBase, LedgerLinked, PersonKeyBase
 from registries.identity.domain import (
     KEY_STATUSES,
     MAX_NAME_LENGTH,
@@ -193,3 +193,18 @@ class RepresentativeRecord(LedgerLinked):
 
     def __str__(self) -> str:
         return f"{self.title} of {self.organisation_code}: {self.person.personal_code}"
+
+
+class PersonKey(PersonKeyBase):
+    """A person's data key: seals their events in the population register
+    (:mod:`registries.common.sealing`)."""
+
+    class Meta(PersonKeyBase.Meta):
+        pass
+
+
+class KeyAccess(KeyAccessBase):
+    """Audit trail of the identity key store: creates, destroys and refused uses."""
+
+    class Meta(KeyAccessBase.Meta):
+        pass

@@ -61,6 +61,12 @@ class IdentityProjection(ReadModelProjection):
         )
 
     @apply.register
+    def erased(self, event: Person.Erased) -> None:
+        # The person's rows go (keys, appointments and representations with them): the
+        # population register shows no one whose key is destroyed.
+        PersonRecord.objects.filter(aggregate_id=event.originator_id).delete()
+
+    @apply.register
     def key_registered(self, event: Person.KeyRegistered) -> None:
         seq = self.seq(event)
         record = self.touch(PersonRecord, event)

@@ -282,7 +282,9 @@ def test_the_subject_of_an_entry_gets_its_full_receipt_through_me_and_no_one_els
     mine = citizen.get(url)
     assert mine.status_code == 200, mine.content
     receipt = mine.json()
-    assert accused in bytes.fromhex(receipt["entry"]["payload"]).decode()
+    # The payload is the stored event, its personal data sealed; the subject gets it opened.
+    assert accused not in bytes.fromhex(receipt["entry"]["payload"]).decode()
+    assert receipt["opened"]["code"] == accused
     assert "payload hash and entry hash OK" in verify_receipt(receipt)[1]
     public = APIClient().get(f"/api/v1/chain/logs/court/entries/{seq}/receipt/").json()
     assert "payload" not in public["entry"]

@@ -9,11 +9,11 @@ import pytest
 
 from registries.common.codes import personal_code, registry_code
 from registries.common.errors import Conflict, InvalidCommand, NotFound
+from registries.court.covert import CovertAccess
 from registries.court.domain import (
     APPEAL_DAYS,
     Case,
     CaseDocket,
-    CovertAccess,
     NotAllowed,
     Order,
     case_id,

@@ -1,0 +1,115 @@
+"""The sealing mapper: which values it seals with whose key, and what an erasure leaves."""
+
+from __future__ import annotations
+
+from datetime import date
+from uuid import uuid4
+
+import pytest
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, UUIDAsHex
+
+from registries.common.application import DateAsISO
+from registries.common.errors import RegistryError
+from registries.common.sealing import (
+    PERSON_CODE,
+    RECORD,
+    KeyStore,
+    Rules,
+    SealedValueAsDict,
+    SealingMapper,
+    record_name,
+)
+from registries.court.models import KeyAccess, PersonKey
+
+pytestmark = pytest.mark.django_db
+
+ACCUSED = "38001085718"
+JUDGE = "47001020215"
+COURT = "70000123"
+
+
+class Docket(Aggregate):
+    class Filed(Aggregate.Created):
+        title: str
+        persons: list[str]
+        court: str
+        actor: str
+        filed_on: date
+
+    def __init__(self, title: str, persons: list[str], court: str, actor: str, filed_on: date):
+        self.title = title
+
+
+RULES: Rules = {
+    Docket.Filed: {
+        "title": RECORD,
+        "persons": PERSON_CODE,
+        "court": PERSON_CODE,
+        "actor": PERSON_CODE,
+    }
+}
+
+
+def mapper() -> SealingMapper:
+    transcoder = JSONTranscoder()
+    for transcoding in (UUIDAsHex(), DatetimeAsISO(), DateAsISO(), SealedValueAsDict()):
+        transcoder.register(transcoding)
+    store = KeyStore("court", PersonKey, KeyAccess, audit_use=False)
+    return SealingMapper(transcoder, keystore=store, rules=RULES)
+
+
+def filed(actor: str = JUDGE) -> Docket.Filed:
+    docket = Docket("Theft, in camera", [ACCUSED, COURT], COURT, actor, date(1957, 11, 23))
+    event = docket.collect_events()[0]
+    assert isinstance(event, Docket.Filed)
+    return event
+
+
+def test_personal_codes_and_content_are_sealed_and_public_codes_stay_in_clear() -> None:
+    sealing = mapper()
+    stored = sealing.to_stored_event(filed())
+    for secret in (ACCUSED, JUDGE, "Theft"):
+        assert secret.encode() not in stored.state, secret
+    assert stored.state.count(COURT.encode()) == 2  # an organisation's code is public
+    assert b"1957-11-23" in stored.state  # a field the rules do not name
+    opened = sealing.to_domain_event(stored)
+    assert isinstance(opened, Docket.Filed)
+    assert (opened.title, opened.persons, opened.actor) == (
+        "Theft, in camera",
+        [ACCUSED, COURT],
+        JUDGE,
+    )
+    # One key per person named, one for the record; a role word is not a person.
+    assert PersonKey.objects.count() == 3
+    assert b"system" in mapper().to_stored_event(filed(actor="system")).state
+
+
+def test_a_destroyed_key_reads_as_nothing_and_refuses_new_values() -> None:
+    sealing = mapper()
+    event = filed()
+    stored = sealing.to_stored_event(event)
+    assert sealing.keystore.destroy(ACCUSED, "judge", "erasure")
+    opened = sealing.to_domain_event(stored)
+    assert isinstance(opened, Docket.Filed)
+    assert (opened.persons, opened.actor, opened.title) == (
+        [None, COURT],
+        JUDGE,
+        "Theft, in camera",
+    )
+    with pytest.raises(RegistryError) as refused:
+        sealing.to_stored_event(filed())
+    assert refused.value.status == 410
+    assert KeyAccess.objects.filter(action="refused").count() == 1
+
+
+def test_the_record_key_is_named_by_the_aggregate_and_erases_its_content() -> None:
+    sealing = mapper()
+    event = filed()
+    stored = sealing.to_stored_event(event)
+    assert sealing.keystore.destroy(record_name(event.originator_id), "judge", "erasure")
+    opened = sealing.to_domain_event(stored)
+    assert isinstance(opened, Docket.Filed)
+    assert vars(opened)["title"] is None
+    assert opened.persons == [ACCUSED, COURT]
+    assert not sealing.keystore.destroy(record_name(uuid4()), "judge", "nothing to destroy")
