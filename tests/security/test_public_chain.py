@@ -247,6 +247,11 @@ def test_no_anonymous_endpoint_shows_a_persons_data() -> None:
     _seed_small_country()
     assert Block.objects.filter(level__in=["final", "witnessed"]).exists()
     secrets = _secrets()
+    # Namesakes: a public founder's name is also the name of someone else, and
+    # showing it is no leak of the other (the synthetic population repeats names).
+    namesakes: dict[tuple[str, str], list[Secret]] = {}
+    for secret in secrets:
+        namesakes.setdefault((secret.what, secret.text), []).append(secret)
     public = _public_facts()
     client = APIClient()
     leaks: list[str] = []
@@ -258,7 +263,10 @@ def test_no_anonymous_endpoint_shows_a_persons_data() -> None:
                 haystack = _haystack(body)
                 # A code the caller put in the URL is echoed back, not revealed.
                 for secret in secrets:
-                    if secret.text in haystack and not _allowed(secret, where, public):
+                    if secret.text in haystack and not any(
+                        _allowed(same, where, public)
+                        for same in namesakes[(secret.what, secret.text)]
+                    ):
                         leaks.append(f"{where}: {secret.what} of {secret.code}")
     assert fetched > 100
     assert not leaks, f"{len(leaks)} leaks, e.g.:\n" + "\n".join(sorted(set(leaks))[:40])
