@@ -324,13 +324,47 @@ def measure_cluster(args: argparse.Namespace) -> dict[str, Any]:
             time.sleep(0.5)
         saturate = args.rate <= 0
         before = _bare_commands_per_s(args.seconds / 2, Path(args.data_dir)) if saturate else 0.0
+        workers = list(cluster.nodes.values())
+        cpu_before = _cpu_by_role(workers)
         result = _drive(args.seconds, args.rate, _ledger_writer(), "cluster")
+        spent = _cpu_by_role(workers)
+        final = result["final_events"]
+        result["cpu_ms_per_final_event"] = {
+            "writer": 1000 * result["writer_cpu_s"] / final if final else 0.0,
+            **{
+                role: 1000 * (spent[role] - cpu_before.get(role, 0.0)) / final if final else 0.0
+                for role in spent
+            },
+        }
         if saturate:
             _add_bare(result, before, args)
     finally:
         cluster.stop(timeout=5)
     result["blocks"] = Block.objects.count()
     return result
+
+
+def _cpu_by_role(workers: Sequence[Any]) -> dict[str, float]:
+    """CPU seconds (user + system) the cluster's worker processes used so far, per tier.
+
+    Read from ``/proc/<pid>/stat`` (Linux; nothing elsewhere): each worker
+    is one process (``--pool=solo``).
+    """
+    tick = os.sysconf("SC_CLK_TCK")
+    spent: dict[str, float] = {}
+    for worker in workers:
+        if worker.process is None:
+            continue
+        try:
+            stat = Path(f"/proc/{worker.process.pid}/stat").read_text()
+        except OSError:
+            continue
+        # Fields after the parenthesised command name; utime and stime are 14 and 15.
+        fields = stat.rsplit(")", 1)[1].split()
+        spent[worker.tier] = (
+            spent.get(worker.tier, 0.0) + (int(fields[11]) + int(fields[12])) / tick
+        )
+    return spent
 
 
 def finality_figures(measured: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
