@@ -10,6 +10,7 @@ the devnet runs the consensus state machines of every member in this process
 from __future__ import annotations
 
 import json
+from collections import Counter
 from typing import Protocol
 
 from django.conf import settings
@@ -238,20 +239,18 @@ class DevnetFinalizer:
 
     def may_finalize(self, name: str, height: int, digest: bytes) -> bool:
         """Persist "``name`` signed ``digest`` at ``height``", or refuse a conflicting vote."""
+        # The usual case, a vote at a new height, is one conditional UPDATE
+        # (it locks the row as select_for_update did); the row is read only
+        # when that changed nothing.
+        if SignedHeight.objects.filter(node=name, height__lt=height).update(
+            height=height, block_hash=digest
+        ):
+            return True
         state = SignedHeight.objects.select_for_update().filter(node=name).first()
-        if state is not None:
-            if state.height > height:
-                return False
-            if state.height == height:
-                return bytes(state.block_hash) == digest
-            state.height, state.block_hash = height, digest
-            state.save(update_fields=["height", "block_hash"])
-        else:
+        if state is None:
             SignedHeight.objects.create(node=name, height=height, block_hash=digest)
-        return True
-
-    def _count(self, block: Block, tier: str) -> int:
-        return block.signatures.filter(tier=tier, kind=TIER_KINDS[tier]).count()
+            return True
+        return state.height == height and bytes(state.block_hash) == digest
 
     def network(self, block: Block) -> DevnetNetwork:
         """The nodes of this process for the database and chain, waiting at ``block``."""
@@ -335,19 +334,24 @@ class DevnetFinalizer:
                 raise
             if not result.final and not net.in_flight(digest):
                 _NETWORKS.clear()  # rebuilt from the database next time
-            for vote in result.votes:
-                BlockSignature.objects.get_or_create(
-                    block=block,
-                    tier=vote.tier,
-                    kind=vote.kind,
-                    round=vote.round,
-                    signer=vote.signer,
-                    defaults={
-                        "key_id": vote.key_id.hex(),
-                        "alg": "ed25519",
-                        "signature": vote.signature,
-                    },
-                )
+            # One multi-row INSERT per block; a vote already stored (a rerun
+            # after a crash) is kept as it was, as get_or_create would.
+            BlockSignature.objects.bulk_create(
+                [
+                    BlockSignature(
+                        block=block,
+                        tier=vote.tier,
+                        kind=vote.kind,
+                        round=vote.round,
+                        signer=vote.signer,
+                        key_id=vote.key_id.hex(),
+                        alg="ed25519",
+                        signature=vote.signature,
+                    )
+                    for vote in result.votes
+                ],
+                ignore_conflicts=True,
+            )
             self._raise_level(block, needed)
             # Recorded as the cluster's host records a supernode's report: the
             # challenged block is final by now, and the answer is checked again.
@@ -356,24 +360,28 @@ class DevnetFinalizer:
 
     def _raise_level(self, block: Block, needed: dict[str, int]) -> None:
         """Raise ``block`` as far as its stored certificates reach (in the caller's transaction)."""
+        # One read of the block's votes answers every tier's count (of vote
+        # rows, as the certificates store them) and the supernodes that signed.
+        votes = Counter[str]()
+        finalized: set[str] = set()
+        for tier, kind, signer in block.signatures.values_list("tier", "kind", "signer"):
+            if TIER_KINDS.get(tier) == kind:
+                votes[tier] += 1
+                if tier == SUPERNODE_TIER:
+                    finalized.add(signer)
         if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(COMMITTED):
-            if self._count(block, WITNESS_TIER) < needed[WITNESS_TIER]:
+            if votes[WITNESS_TIER] < needed[WITNESS_TIER]:
                 return
             block.level = COMMITTED
         # Every supernode whose finalize vote the block holds cosigns its
         # checkpoints: published with the same quorum that makes it final.
-        signers = set(
-            block.signatures.filter(tier=SUPERNODE_TIER, kind=FINALIZE_KIND).values_list(
-                "signer", flat=True
-            )
-        )
-        sign_checkpoints(block, [k for k in self.tiers[SUPERNODE_TIER] if k.name in signers])
+        sign_checkpoints(block, [k for k in self.tiers[SUPERNODE_TIER] if k.name in finalized])
         if LEVEL_ORDER.index(block.level) < LEVEL_ORDER.index(FINAL):
-            if self._count(block, SUPERNODE_TIER) < needed[SUPERNODE_TIER]:
+            if votes[SUPERNODE_TIER] < needed[SUPERNODE_TIER]:
                 block.save(update_fields=["level"])
                 return
             block.level = FINAL
-        if self._count(block, CITIZEN_TIER) >= needed[CITIZEN_TIER]:
+        if votes[CITIZEN_TIER] >= needed[CITIZEN_TIER]:
             block.level = WITNESSED
         block.save(update_fields=["level"])
 

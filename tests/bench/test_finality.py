@@ -33,3 +33,33 @@ def test_a_slow_cluster_fails_the_latency_goal_and_a_lagging_one_the_rate_goal()
 def test_the_embedded_latency_has_no_goal() -> None:
     latency = finality_figures({"embedded": _run(300, 1.0)})[0]
     assert (latency["goal"], latency["pass"]) == (None, None)
+
+
+def _saturated(final_events_per_s: float, p50_ms: float) -> dict[str, Any]:
+    run = _run(p50_ms, 1.0)
+    run.update(
+        {
+            "final_events_per_s": final_events_per_s,
+            "commands": 100,
+            "events": 200,
+            "commands_per_s": 50.0,
+            "bare_commands_per_s": 100.0,
+            "database": "postgres",
+        }
+    )
+    return run
+
+
+def test_a_saturated_run_is_judged_against_the_bare_event_rate_of_the_same_run() -> None:
+    figures = {f["id"]: f for f in finality_figures({"embedded": _saturated(180.0, 400)})}
+    saturation = figures["finality_saturation"]
+    assert saturation["baseline"] == 200.0  # 100 bare commands/s of 2 events each
+    assert (saturation["ratio"], saturation["pass"]) == (0.9, True)
+    assert saturation["backend"] == "embedded, postgres"
+    assert figures["finality_latency"]["pass"] is True  # p50 0.4 s, p99 0.8 s
+
+
+def test_a_saturated_run_below_the_bare_rate_or_slow_misses_its_goals() -> None:
+    figures = {f["id"]: f for f in finality_figures({"embedded": _saturated(160.0, 600)})}
+    assert figures["finality_saturation"]["pass"] is False
+    assert figures["finality_latency"]["pass"] is False

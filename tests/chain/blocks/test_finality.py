@@ -10,7 +10,9 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client, override_settings
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from chain.blocks.finality import DevnetFinalizer, finalizer
@@ -21,6 +23,7 @@ from chain.blocks.models import (
     WITNESSED,
     Block,
     BlockSignature,
+    Checkpoint,
     SignedHeight,
     Supernode,
     Validator,
@@ -236,3 +239,21 @@ def test_consecutive_blocks_reuse_the_nodes_and_commit_in_round_zero() -> None:
     rounds = set(BlockSignature.objects.values_list("round", flat=True))
     assert rounds == {0}
     assert Block.objects.count() == 3
+
+
+@devnet
+def test_a_block_stores_its_votes_and_checkpoints_in_one_insert_each() -> None:
+    register_company()
+    seal_pending()  # the first block also records the genesis membership
+    register_company()
+    with CaptureQueriesContext(connection) as captured:
+        block = seal_pending()
+    assert block is not None
+    assert block.level == WITNESSED
+    inserts = [q["sql"] for q in captured.captured_queries if q["sql"].startswith("INSERT")]
+    votes = [sql for sql in inserts if '"chain_blocksignature"' in sql]
+    checkpoints = [sql for sql in inserts if '"chain_checkpoint"' in sql]
+    assert len(votes) == 1
+    assert BlockSignature.objects.filter(block=block).count() == 11
+    assert len(checkpoints) == 1
+    assert Checkpoint.objects.filter(block=block).count() == block.logs.count() > 1

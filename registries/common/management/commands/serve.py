@@ -18,7 +18,6 @@ from django.core.management import call_command
 from django.core.management.base import BaseCommand
 from django.db import close_old_connections
 
-from chain.blocks.finality import finalizer
 from chain.blocks.sealing import seal_pending
 from registries.common.projections import catch_up_all
 
@@ -30,9 +29,12 @@ def run_beat(stop: threading.Event, interval: float) -> None:
     while not stop.wait(interval):
         try:
             catch_up_all()
-            # A stepwise devnet raises a block one level per tick: one seal a tick.
-            while seal_pending() is not None and not finalizer().stepwise:
-                pass
+            # One seal a tick: a block takes every pending entry, and sealing
+            # again at once under a steady load would make a block per few
+            # entries, each paying the whole consensus, while holding the
+            # write lock the request threads need. The tick is the minimum
+            # block interval (a stepwise devnet raises a block one level per tick).
+            seal_pending()
         except Exception:
             # Keep the beat alive: the next tick retries, as Celery beat would.
             log.exception("in-process beat failed; retrying next tick")
