@@ -40,6 +40,7 @@ from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
 from registries.common.api import text_contains
 from registries.common.api.serializers import ledger_history
+from registries.common.search import REGISTRY_CODE
 from registries.identity.commands import (
     APPOINTMENT,
     COMMANDS,
@@ -367,7 +368,9 @@ class OrganisationRecordAdmin(IdentityAdmin):
         term = " ".join(search_term.split())
         if not term:
             return queryset, False
-        return queryset.filter(text_contains("name", term) | Q(registry_code=term)), False
+        if REGISTRY_CODE.match(term):
+            return queryset.filter(registry_code=term), False
+        return queryset.filter(text_contains("name", term)), False
 
     def added_record(self, result: object, data: dict[str, Any]) -> OrganisationRecord:
         return OrganisationRecord.objects.get(registry_code=result)
