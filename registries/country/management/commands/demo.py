@@ -2,6 +2,7 @@
 
     python manage.py demo [--persons 100] [--companies 200] [--units 100] [--cases 30]
                           [--wallets 30] [--seed 42] [--if-empty]
+    python manage.py demo --country estonia [--scale 0.01]
 
 Every record is written through the registries' commands, so the demo data is
 on the ledger exactly as real data would be. Each registry brings its own
@@ -10,6 +11,11 @@ others need its people, organisations and officials. Afterwards the read
 models are caught up, every official's e-ID key file is printed (they sign in
 to the admin with it, as with an ID card; API tokens printed too), and the
 pending ledger entries are sealed into blocks.
+
+``--country estonia`` seeds a country of Estonia's size (:data:`COUNTRIES`)
+times ``--scale``, in place of the counts; the time each registry took and
+the commands per second are printed at the end, for extrapolating to scale 1
+(bench/README.md, "The national seed").
 """
 
 from __future__ import annotations
@@ -17,6 +23,7 @@ from __future__ import annotations
 import random
 import secrets
 import sys
+import time
 from argparse import ArgumentParser
 from typing import Any
 
@@ -36,6 +43,7 @@ from rich.progress import (
 from rich.table import Table
 
 from chain.blocks.sealing import finalize_all, seal_pending
+from chain.ledger.models import LedgerEntry
 from registries.business.demo import seed_companies
 from registries.common.projections import catch_up_all
 from registries.court.demo import seed_court
@@ -46,6 +54,20 @@ from registries.money.demo import seed_money
 from registries.property.demo import seed_property
 
 MAX_BLOCKS = 100_000
+
+# The registries' sizes at scale 1: Estonia's population, business register,
+# land register and court cases a year, and a year of health records (one
+# visit, with its prescriptions, for most people).
+COUNTRIES: dict[str, dict[str, int]] = {
+    "estonia": {
+        "persons": 1_300_000,
+        "companies": 350_000,
+        "units": 700_000,
+        "cases": 100_000,
+        "patients": 1_000_000,
+        "wallets": 100_000,
+    }
+}
 
 
 class Command(BaseCommand):
@@ -62,12 +84,26 @@ class Command(BaseCommand):
         parser.add_argument("--wallets", type=int, default=30, help="funded personal wallets")
         parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
         parser.add_argument(
+            "--country",
+            choices=sorted(COUNTRIES),
+            default=None,
+            help="seed a country of this size (times --scale) instead of the counts above",
+        )
+        parser.add_argument(
+            "--scale", type=float, default=1.0, help="fraction of --country's size to seed"
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing if the registries already hold people",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["country"] is not None:
+            if not 0 < options["scale"] <= 1:
+                raise CommandError("--scale must be more than 0 and at most 1")
+            for name, size in COUNTRIES[options["country"]].items():
+                options[name] = max(1, round(size * options["scale"]))
         persons: int = options["persons"]
         companies: int = options["companies"]
         units: int = options["units"]
@@ -82,6 +118,7 @@ class Command(BaseCommand):
         rng = random.Random(seed)
         console = Console(file=getattr(self.stdout, "_out", sys.stdout), highlight=False)
         console.print(f"Seeding a synthetic country (seed {seed})")
+        entries_before, started = LedgerEntry.objects.count(), time.monotonic()
         with Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
@@ -123,9 +160,23 @@ class Command(BaseCommand):
             progress.update(
                 projections, total=1, completed=1, description=f"read models: {applied} events"
             )
+        self._report_rate(console, LedgerEntry.objects.count() - entries_before, started, options)
         self._official_logins(console, identity)
         print_patient_logins(console, patients[:3])
         self._seal(console)
+
+    def _report_rate(
+        self, console: Console, entries: int, started: float, options: dict[str, Any]
+    ) -> None:
+        """How fast the ledger grew, and what that means for the whole country."""
+        seconds = time.monotonic() - started
+        rate = entries / seconds if seconds > 0 else 0.0
+        console.print(f"Seeded {entries} ledger entries in {seconds:.1f} s ({rate:.1f} entries/s)")
+        if options["country"] is not None and rate > 0:
+            # The rate measured here, assumed constant: the indexes grow (log n), so
+            # scale 1 is rather slower than this line says.
+            hours = entries / options["scale"] / rate / 3600
+            console.print(f"At scale 1 ({options['country']}): about {hours:.1f} hours")
 
     def _official_logins(self, console: Console, identity: IdentitySeed) -> None:
         """Every official's e-ID key file (their admin sign-in) and an API token."""
