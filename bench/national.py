@@ -149,6 +149,7 @@ def plot(path: Path, runs: list[dict[str, Any]]) -> None:
         ax.set_title(title)
         ax.set_xlabel("ledger entries")
         ax.set_xscale("log")
+        ax.set_ylim(bottom=0)
         ax.legend(fontsize="small")
     fig.tight_layout()
     path.parent.mkdir(parents=True, exist_ok=True)
