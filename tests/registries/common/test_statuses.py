@@ -21,7 +21,8 @@ from django.test.utils import CaptureQueriesContext
 from registries.business.models import CompanyRecord
 from registries.common.api.pagination import PageNumberPagination
 from registries.court.models import CaseRecord
-from registries.identity.models import OrganisationRecord, PersonRecord
+from registries.health.models import PatientRecord
+from registries.identity.models import AppointmentRecord, OrganisationRecord, PersonRecord
 from registries.property.models import LandUnitRecord
 
 pytestmark = pytest.mark.usefixtures("event_store")
@@ -32,7 +33,15 @@ API_LISTS = [
     "/api/v1/property/land-units/",
     "/api/v1/court/cases/",
 ]
-ADMIN_LISTS = [CompanyRecord, OrganisationRecord, PersonRecord, LandUnitRecord, CaseRecord]
+ADMIN_LISTS = [
+    CompanyRecord,
+    OrganisationRecord,
+    PersonRecord,
+    AppointmentRecord,
+    LandUnitRecord,
+    CaseRecord,
+    PatientRecord,
+]
 ROWS = 4
 
 
@@ -52,7 +61,7 @@ def country(event_store: None) -> None:
         companies=ROWS,
         units=ROWS,
         cases=ROWS,
-        patients=0,
+        patients=ROWS,
         wallets=0,
         seed=7,
         stdout=io.StringIO(),
