@@ -9,7 +9,7 @@ RIIK_CONSENSUS ?= devnet
 RIIK_DEVNET_STEPWISE ?= 1
 RUN_ENV := RIIK_CONSENSUS=$(RIIK_CONSENSUS) RIIK_DEVNET_STEPWISE=$(RIIK_DEVNET_STEPWISE)
 
-.PHONY: install run test test-fast test-multidb lint bench worker clean openapi messages
+.PHONY: install run test test-fast test-multidb lint bench bench-national worker clean openapi messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -70,6 +70,12 @@ bench: install
 	  *) echo "bench.writers: set DATABASE_URL to a PostgreSQL database to measure 1-8 writers";; esac
 	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m bench.partitions;; \
 	  *) echo "bench.partitions: set DATABASE_URL to PostgreSQL to measure the partitioned ledger";; esac
+
+# Estonia on one machine (bench/README.md, "The national dataset"): seeds `demo --country
+# estonia` at each scale on PostgreSQL and measures reads, writes, searches and pages. Not in CI.
+NATIONAL_SCALES ?= 0.0005,0.002
+bench-national: install
+	$(BIN)/python -m bench.national --scales $(NATIONAL_SCALES)
 
 # The committed OpenAPI schema (tests/config/test_openapi.py fails when it is stale).
 openapi: install

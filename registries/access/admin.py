@@ -17,6 +17,7 @@ from typing import Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
+from django.contrib.admin.views.main import ChangeList
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -24,7 +25,7 @@ from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
 
-from chain.blocks.status import LedgerStatus, ledger_status
+from chain.blocks.status import LedgerStatus
 from registries.access.catalog import Catalog, Command, Target
 
 # EuroField and to_cents are also offered here, where the money registry's forms take them.
@@ -32,6 +33,7 @@ from registries.access.forms import CommandForm, EuroField, to_cents
 from registries.common.api.serializers import ledger_history
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
+from registries.common.statuses import attach_ledger_statuses, record_ledger_status
 
 __all__ = [
     "CommandAdmin",
@@ -115,11 +117,13 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
 
     @staticmethod
     def ledger_status_of(record: Any) -> LedgerStatus:
-        cached: LedgerStatus | None = getattr(record, "_ledger_status", None)
-        if cached is None:
-            cached = ledger_status(record.ledger_registry, record.ledger_seq)
-            record._ledger_status = cached
-        return cached
+        return record_ledger_status(record)
+
+    def get_changelist_instance(self, request: HttpRequest) -> ChangeList:
+        """The change list, with the page's ledger statuses read in one query (not one a row)."""
+        changelist = super().get_changelist_instance(request)
+        attach_ledger_statuses(changelist.result_list)
+        return changelist
 
     @admin.display(description="block")
     def block_height(self, record: Any) -> Any:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import admin
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
 
@@ -24,6 +24,7 @@ from registries.access.roles import user_has_role
 from registries.business.commands import COMMANDS, COMPANY
 from registries.business.models import CompanyPerson, CompanyRecord
 from registries.common.api import text_contains
+from registries.common.search import PERSONAL_CODE, REGISTRY_CODE
 from registries.identity.services import names_beside, with_names
 
 
@@ -126,10 +127,11 @@ class CompanyRecordAdmin(CommandAdmin):
         term = " ".join(search_term.split())
         if not term:
             return queryset, False
-        matches = (
-            text_contains("name", term) | Q(registry_code=term) | Q(people__personal_code=term)
-        )
-        return queryset.filter(matches), True
+        if REGISTRY_CODE.match(term):
+            return queryset.filter(registry_code=term), False
+        if PERSONAL_CODE.match(term):
+            return queryset.filter(people__personal_code=term), True
+        return queryset.filter(text_contains("name", term)), False
 
     # Columns and read-only fields.
 

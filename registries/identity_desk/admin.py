@@ -39,6 +39,7 @@ from django.utils.html import format_html
 from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
 from registries.common.api import text_contains
+from registries.common.search import REGISTRY_CODE
 from registries.identity.domain import BOARD_REPRESENTED_KINDS
 from registries.identity.models import (
     AppointmentRecord,
@@ -348,7 +349,9 @@ class OrganisationRecordAdmin(IdentityAdmin):
         term = " ".join(search_term.split())
         if not term:
             return queryset, False
-        return queryset.filter(text_contains("name", term) | Q(registry_code=term)), False
+        if REGISTRY_CODE.match(term):
+            return queryset.filter(registry_code=term), False
+        return queryset.filter(text_contains("name", term)), False
 
     def added_record(self, result: object, data: dict[str, Any]) -> OrganisationRecord:
         return OrganisationRecord.objects.get(registry_code=result)

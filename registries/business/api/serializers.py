@@ -13,7 +13,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chain.blocks.status import ledger_status
 from registries.business.domain import LEGAL_FORMS, MAX_NAME_LENGTH
 from registries.business.models import AnnualReportRecord, CompanyPerson, CompanyRecord
 from registries.common.api.serializers import (
@@ -26,6 +25,7 @@ from registries.common.api.serializers import (
     shows_names,
 )
 from registries.common.api.text import visible_text
+from registries.common.statuses import record_ledger_status
 from registries.identity.services import names_of
 
 REGISTRY = "business"
@@ -83,7 +83,7 @@ class CompanySummarySerializer(serializers.ModelSerializer[CompanyRecord]):
 
     @extend_schema_field(LedgerStatusSerializer)
     def get_ledger(self, record: CompanyRecord) -> dict[str, object]:
-        return ledger_status(REGISTRY, record.ledger_seq).as_dict()
+        return record_ledger_status(record).as_dict()
 
 
 class CompanyDetailSerializer(CompanySummarySerializer):

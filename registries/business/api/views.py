@@ -12,7 +12,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
@@ -32,6 +32,8 @@ from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
 from registries.common.codes import checked_registry_code
 from registries.common.errors import NotFound
+from registries.common.search import REGISTRY_CODE
+from registries.common.statuses import PageStatusesMixin
 from registries.common.texts import N_, Message
 from registries.identity.services import with_names
 
@@ -93,7 +95,7 @@ def detail_response(
 
 
 @extend_schema(tags=TAGS)
-class CompanyListView(ListModelMixin, GenericAPIView[CompanyRecord]):
+class CompanyListView(PageStatusesMixin, ListModelMixin, GenericAPIView[CompanyRecord]):
     """Search companies (public) and register new ones (registrars)."""
 
     permission_classes = [PublicReadRegistrarWrite]
@@ -103,8 +105,11 @@ class CompanyListView(ListModelMixin, GenericAPIView[CompanyRecord]):
         params = validated(CompanyFilterSerializer, self.request.query_params)
         companies = CompanyRecord.objects.order_by("name", "registry_code")
         query = " ".join(params.get("q", "").split())
-        if query:
-            companies = companies.filter(text_contains("name", query) | Q(registry_code=query))
+        if REGISTRY_CODE.match(query):
+            # A whole registry code is looked up in its unique index, not matched in names.
+            companies = companies.filter(registry_code=query)
+        elif query:
+            companies = companies.filter(text_contains("name", query))
         if params.get("status"):
             companies = companies.filter(status=params["status"])
         if params.get("legal_form"):

@@ -14,7 +14,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chain.blocks.status import ledger_status
 from registries.common.api.dates import RegistryDateField, RegistryDateTimeField
 from registries.common.api.serializers import (
     StrictCharField,
@@ -27,6 +26,7 @@ from registries.common.api.serializers import (
     shows_names,
 )
 from registries.common.api.text import visible_text
+from registries.common.statuses import record_ledger_status
 from registries.court.domain import (
     ALL_PARTY_ROLES,
     APPEAL_DECISIONS,
@@ -101,7 +101,7 @@ class CaseSummarySerializer(serializers.ModelSerializer[CaseRecord]):
 
     @extend_schema_field(CourtLedgerStatusSerializer)
     def get_ledger(self, record: CaseRecord) -> dict[str, object]:
-        return ledger_status(REGISTRY, record.ledger_seq).as_dict()
+        return record_ledger_status(record).as_dict()
 
 
 class PartySerializer(serializers.Serializer[Any]):

@@ -42,6 +42,7 @@ from registries.access.tokens import acting_organisation
 from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
 from registries.common.errors import InvalidCommand, NotFound
+from registries.common.statuses import PageStatusesMixin
 from registries.common.texts import N_, Message
 from registries.court.api.serializers import (
     CalendarHearingSerializer,
@@ -142,7 +143,7 @@ def case_body(request: Request, number: str) -> Any:
 
 
 @extend_schema(tags=TAGS)
-class CaseListView(ListModelMixin, GenericAPIView[CaseRecord]):
+class CaseListView(PageStatusesMixin, ListModelMixin, GenericAPIView[CaseRecord]):
     """Search the case register (public) and open cases (judges)."""
 
     permission_classes = [PublicReadJudgeWrite]

@@ -15,7 +15,6 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chain.blocks.status import ledger_status
 from registries.common.api.dates import RegistryDateField
 from registries.common.api.serializers import (
     StrictCharField,
@@ -25,6 +24,7 @@ from registries.common.api.serializers import (
     ledger_status_serializer,
 )
 from registries.common.api.text import visible_text
+from registries.common.statuses import record_ledger_status
 from registries.identity.domain import (
     KEY_STATUSES,
     MAX_NAME_LENGTH,
@@ -141,7 +141,7 @@ class PersonSerializer(serializers.ModelSerializer[PersonRecord]):
 
     @extend_schema_field(LedgerStatusSerializer)
     def get_ledger(self, record: PersonRecord) -> dict[str, object]:
-        return ledger_status(REGISTRY, record.ledger_seq).as_dict()
+        return record_ledger_status(record).as_dict()
 
     @extend_schema_field(HistoryEntrySerializer(many=True))
     def get_history(self, record: PersonRecord) -> list[dict[str, Any]]:
@@ -160,7 +160,7 @@ class OrganisationSerializer(serializers.ModelSerializer[OrganisationRecord]):
 
     @extend_schema_field(LedgerStatusSerializer)
     def get_ledger(self, record: OrganisationRecord) -> dict[str, object]:
-        return ledger_status(REGISTRY, record.ledger_seq).as_dict()
+        return record_ledger_status(record).as_dict()
 
 
 class OrganisationDetailSerializer(OrganisationSerializer):
@@ -235,7 +235,7 @@ class RepresentativeSerializer(serializers.ModelSerializer[RepresentativeRecord]
 
     @extend_schema_field(LedgerStatusSerializer)
     def get_ledger(self, record: RepresentativeRecord) -> dict[str, object]:
-        return ledger_status(REGISTRY, record.ledger_seq).as_dict()
+        return record_ledger_status(record).as_dict()
 
 
 # Commands ----------------------------------------------------------------------------

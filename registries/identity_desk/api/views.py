@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.db.models import Prefetch, Q, QuerySet
+from django.db.models import Prefetch, QuerySet
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.exceptions import NotAuthenticated
@@ -34,6 +34,8 @@ from registries.common.api import PUBLIC, public_read, text_contains, validated
 from registries.common.api.problems import problem_responses
 from registries.common.codes import checked_personal_code, checked_registry_code
 from registries.common.errors import NotFound
+from registries.common.search import REGISTRY_CODE
+from registries.common.statuses import PageStatusesMixin
 from registries.common.texts import N_, Message
 from registries.identity.models import (
     AppointmentRecord,
@@ -136,7 +138,7 @@ def person_body(request: Request, code: str) -> Any:
 
 
 @extend_schema(tags=TAGS)
-class OrganisationListView(ListModelMixin, GenericAPIView[OrganisationRecord]):
+class OrganisationListView(PageStatusesMixin, ListModelMixin, GenericAPIView[OrganisationRecord]):
     """Search organisations (public) and register new ones (identity registrars)."""
 
     permission_classes = [PublicReadRegistrarWrite]
@@ -146,10 +148,11 @@ class OrganisationListView(ListModelMixin, GenericAPIView[OrganisationRecord]):
         params = validated(OrganisationFilterSerializer, self.request.query_params)
         organisations = OrganisationRecord.objects.order_by("name", "registry_code")
         query = " ".join(params.get("q", "").split())
-        if query:
-            organisations = organisations.filter(
-                text_contains("name", query) | Q(registry_code=query)
-            )
+        if REGISTRY_CODE.match(query):
+            # A whole registry code is looked up in its unique index, not matched in names.
+            organisations = organisations.filter(registry_code=query)
+        elif query:
+            organisations = organisations.filter(text_contains("name", query))
         if params.get("kind"):
             organisations = organisations.filter(kind=params["kind"])
         return organisations

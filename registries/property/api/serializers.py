@@ -15,7 +15,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from chain.blocks.status import ledger_status
 from registries.common.api.serializers import (
     StrictCharField,
     StrictIntegerField,
@@ -26,6 +25,7 @@ from registries.common.api.serializers import (
     names_field,
     shows_names,
 )
+from registries.common.statuses import record_ledger_status
 from registries.identity.services import names_of
 from registries.property.domain import (
     MAX_ADDRESS_LENGTH,
@@ -240,7 +240,7 @@ class LandUnitSummarySerializer(serializers.ModelSerializer[LandUnitRecord]):
 
     @extend_schema_field(LedgerStatusSerializer)
     def get_ledger(self, record: LandUnitRecord) -> dict[str, object]:
-        return ledger_status(REGISTRY, record.ledger_seq).as_dict()
+        return record_ledger_status(record).as_dict()
 
 
 class PartOneSerializer(serializers.Serializer[Any]):
@@ -355,7 +355,7 @@ class LandUnitDetailSerializer(serializers.ModelSerializer[LandUnitRecord]):
 
     @extend_schema_field(LedgerStatusSerializer)
     def get_ledger(self, record: LandUnitRecord) -> dict[str, object]:
-        return ledger_status(REGISTRY, record.ledger_seq).as_dict()
+        return record_ledger_status(record).as_dict()
 
     @extend_schema_field(HistoryEntrySerializer(many=True))
     def get_history(self, record: LandUnitRecord) -> list[dict[str, Any]]:

@@ -36,6 +36,7 @@ from registries.common.api.problems import problem_responses
 from registries.common.application import running
 from registries.common.codes import PERSON, party_kind
 from registries.common.errors import NotFound
+from registries.common.statuses import PageStatusesMixin
 from registries.common.texts import N_, Message
 from registries.identity.services import official_code_of
 from registries.property.api.serializers import (
@@ -122,7 +123,7 @@ def detail_response(request: Request, code: str, status_code: int = status.HTTP_
 
 
 @extend_schema(tags=TAGS)
-class LandUnitListView(ListModelMixin, GenericAPIView[LandUnitRecord]):
+class LandUnitListView(PageStatusesMixin, ListModelMixin, GenericAPIView[LandUnitRecord]):
     """Search land units (public) and register new ones (property registrars)."""
 
     permission_classes = [PublicReadRegistrarWrite]

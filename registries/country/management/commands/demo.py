@@ -2,6 +2,7 @@
 
     python manage.py demo [--persons 100] [--companies 200] [--units 100] [--cases 30]
                           [--wallets 30] [--seed 42] [--if-empty]
+    python manage.py demo --country estonia [--scale 0.01]
 
 Every record is written through the registries' commands, so the demo data is
 on the ledger exactly as real data would be. Each registry brings its own
@@ -14,6 +15,11 @@ to the admin with it, as with an ID card), then patients who are no officials,
 each API token on a line of its own (:mod:`registries.country.console`); the
 guides' cast is written to ``RIIK_DATA_DIR/demo.env``. Each registry's
 seeding is sealed into a block of its own, and the rest into the last ones.
+
+``--country estonia`` seeds a country of Estonia's size (:data:`COUNTRIES`)
+times ``--scale``, in place of the counts; the time each registry took and
+the commands per second are printed at the end, for extrapolating to scale 1
+(bench/README.md, "The national seed").
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ from __future__ import annotations
 import random
 import secrets
 import sys
+import time
 from argparse import ArgumentParser
 from typing import Any
 
@@ -38,6 +45,7 @@ from rich.progress import (
 
 from chain.blocks.models import Block
 from chain.blocks.sealing import finalize_all, seal_pending
+from chain.ledger.models import LedgerEntry
 from registries.business.demo import seed_companies
 from registries.common.projections import catch_up_all
 from registries.country.console import (
@@ -55,6 +63,20 @@ from registries.money.demo import seed_money
 from registries.property.demo import seed_property
 
 MAX_BLOCKS = 100_000
+
+# The registries' sizes at scale 1: Estonia's population, business register,
+# land register and court cases a year, and a year of health records (one
+# visit, with its prescriptions, for most people).
+COUNTRIES: dict[str, dict[str, int]] = {
+    "estonia": {
+        "persons": 1_300_000,
+        "companies": 350_000,
+        "units": 700_000,
+        "cases": 100_000,
+        "patients": 1_000_000,
+        "wallets": 100_000,
+    }
+}
 
 
 def _seal_stage() -> None:
@@ -79,12 +101,26 @@ class Command(BaseCommand):
         parser.add_argument("--wallets", type=int, default=30, help="funded personal wallets")
         parser.add_argument("--seed", type=int, default=None, help="random seed (reproducible)")
         parser.add_argument(
+            "--country",
+            choices=sorted(COUNTRIES),
+            default=None,
+            help="seed a country of this size (times --scale) instead of the counts above",
+        )
+        parser.add_argument(
+            "--scale", type=float, default=1.0, help="fraction of --country's size to seed"
+        )
+        parser.add_argument(
             "--if-empty",
             action="store_true",
             help="do nothing if the registries already hold people",
         )
 
     def handle(self, *args: Any, **options: Any) -> None:
+        if options["country"] is not None:
+            if not 0 < options["scale"] <= 1:
+                raise CommandError("--scale must be more than 0 and at most 1")
+            for name, size in COUNTRIES[options["country"]].items():
+                options[name] = max(1, round(size * options["scale"]))
         persons: int = options["persons"]
         companies: int = options["companies"]
         units: int = options["units"]
@@ -99,6 +135,7 @@ class Command(BaseCommand):
         rng = random.Random(seed)
         console = Console(file=getattr(self.stdout, "_out", sys.stdout), highlight=False)
         console.print(f"Seeding a synthetic country (seed {seed})")
+        entries_before, started = LedgerEntry.objects.count(), time.monotonic()
         with Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
@@ -146,6 +183,7 @@ class Command(BaseCommand):
             progress.update(
                 projections, total=1, completed=1, description=f"read models: {applied} events"
             )
+        self._report_rate(console, LedgerEntry.objects.count() - entries_before, started, options)
         officials = official_logins(identity)
         print_logins(console, officials, patient_logins(identity, patients))
         for organisation, code in identity.representatives:
@@ -168,3 +206,16 @@ class Command(BaseCommand):
             finalize_all()
         height = Block.objects.order_by("-height").values_list("height", flat=True).first()
         console.print(f"Sealed {sealed} more block(s); the chain's newest block is {height}.")
+
+    def _report_rate(
+        self, console: Console, entries: int, started: float, options: dict[str, Any]
+    ) -> None:
+        """How fast the ledger grew, and what that means for the whole country."""
+        seconds = time.monotonic() - started
+        rate = entries / seconds if seconds > 0 else 0.0
+        console.print(f"Seeded {entries} ledger entries in {seconds:.1f} s ({rate:.1f} entries/s)")
+        if options["country"] is not None and rate > 0:
+            # The rate measured here, assumed constant: the indexes grow (log n), so
+            # scale 1 is rather slower than this line says.
+            hours = entries / options["scale"] / rate / 3600
+            console.print(f"At scale 1 ({options['country']}): about {hours:.1f} hours")

@@ -7,15 +7,17 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from chain.blocks.models import WITNESSED, Block
 from registries.access.tokens import token_digest
+from registries.business.models import CompanyRecord
 from registries.common.models import ApiToken
+from registries.court.models import CaseRecord
 from registries.identity.demo import OFFICIALS
 from registries.identity.models import AppointmentRecord, PersonRecord, PublicKeyRecord
-from registries.property.models import OwnershipRecord, TransferApplicationRecord
+from registries.property.models import LandUnitRecord, OwnershipRecord, TransferApplicationRecord
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -99,3 +101,20 @@ def _appointed(registry: str, role: str) -> list[str]:
 
 def tokens_user_is_staff(code: str) -> bool:
     return bool(ApiToken.objects.get(user__username=code).user.is_staff)
+
+
+def test_a_country_at_a_scale_seeds_its_registries_in_proportion() -> None:
+    out = io.StringIO()
+    call_command("demo", country="estonia", scale=0.00001, seed=3, stdout=out)
+    # 350 000 companies, 700 000 land units and 100 000 cases at scale 1.
+    assert CompanyRecord.objects.count() == 4
+    assert LandUnitRecord.objects.count() == 7
+    assert CaseRecord.objects.count() == 1
+    assert "entries/s" in out.getvalue()
+    assert "At scale 1 (estonia): about" in out.getvalue()
+
+
+@pytest.mark.parametrize("scale", [0.0, -0.1, 1.5])
+def test_a_scale_outside_zero_to_one_is_refused(scale: float) -> None:
+    with pytest.raises(CommandError, match="--scale"):
+        call_command("demo", country="estonia", scale=scale, stdout=io.StringIO())
