@@ -43,7 +43,7 @@ from tests.docs.examples import SERVER_COMMANDS, Block, blocks
 ROOT = Path(__file__).resolve().parents[2]
 DOCUMENTS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 DOCUMENTED_ADDRESS = "127.0.0.1:8000"
-MOST_NOT_RUN = 6
+MOST_NOT_RUN = 7
 """At most this many examples may be marked as not run in CI."""
 
 # The demo's size: big enough for every example (business seq 17, blocks 3 and 4),
