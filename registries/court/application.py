@@ -34,9 +34,9 @@ from registries.common.errors import InvalidCommand
 from registries.common.sealing import PERSON_CODE, RECORD, KeyStore, Rules, SealingRegistry
 from registries.common.texts import N_, Message
 from registries.court.covert import CovertAccess, covert_access_id
-from registries.court.domain import (
-    Case,
-    CaseDocket,
+from registries.court.domain import Case, CaseDocket
+from registries.court.models import KeyAccess, PersonKey
+from registries.court.vocabulary import (
     NotAllowed,
     Order,
     case_id,
@@ -44,7 +44,6 @@ from registries.court.domain import (
     check_kind,
     docket_id,
 )
-from registries.court.models import KeyAccess, PersonKey
 from registries.identity import services as identity
 
 REGISTRY = "court"

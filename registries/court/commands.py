@@ -52,13 +52,9 @@ from registries.court.api.views import (
     party_code,
 )
 from registries.court.application import CourtRegistry
-from registries.court.domain import (
-    CASE_KINDS,
-    CRIMINAL,
-    Order,
-)
 from registries.court.models import CaseRecord
 from registries.court.projections import PROJECTIONS
+from registries.court.vocabulary import CASE_KINDS, CRIMINAL, Order
 from registries.identity.services import official_code_of
 
 HEARING_PARAMETER = OpenApiParameter(

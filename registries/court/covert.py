@@ -21,7 +21,8 @@ from eventsourcing.utils import register_topic
 
 from registries.common.errors import Conflict
 from registries.common.texts import N_
-from registries.court.domain import NAMESPACE, Case
+from registries.court.domain import Case
+from registries.court.vocabulary import NAMESPACE
 
 
 def covert_access_id(number: str) -> UUID:

@@ -33,7 +33,7 @@ from registries.business.domain import ACTIVE
 from registries.common.application import running
 from registries.common.errors import NotFound
 from registries.court.application import CourtRegistry
-from registries.court.domain import (
+from registries.court.vocabulary import (
     ADMINISTRATIVE,
     APPEAL_DAYS,
     CIVIL,

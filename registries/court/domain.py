@@ -34,248 +34,70 @@ fetching the receipts of their case's events is not told of them.
 Case numbers follow the Estonian form ``2-25-1234``: the kind digit (1
 criminal, 2 civil, 3 administrative), the two-digit year and a serial that the
 :class:`CaseDocket` of that kind and year hands out in order.
+
+The registry's vocabulary (constants, value objects, ids, input checks) is in
+:mod:`registries.court.vocabulary`; the checks the case runs before recording
+parties, hearings, judgments, appeals and covert access are pure functions in
+:mod:`registries.court.checks`. The aggregates stay here, so their event topics
+(``registries.court.domain:Case.*``) are unchanged.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
-from uuid import NAMESPACE_URL, UUID, uuid5
+from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
 
 from registries.common.codes import InvalidCodeError, validate_personal_code, validate_registry_code
-from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
+from registries.common.errors import Conflict, InvalidCommand, NotFound
 from registries.common.texts import N_, Message, on_field
-
-CIVIL = "civil"
-CRIMINAL = "criminal"
-ADMINISTRATIVE = "administrative"
-CASE_KINDS = {
-    CRIMINAL: "criminal case (kriminaalasi)",
-    CIVIL: "civil case (tsiviilasi)",
-    ADMINISTRATIVE: "administrative case (haldusasi)",
-}
-KIND_DIGITS = {CRIMINAL: 1, CIVIL: 2, ADMINISTRATIVE: 3}
-APPEAL_DAYS = {CIVIL: 30, CRIMINAL: 15, ADMINISTRATIVE: 30}
-
-# Which roles a party may have in each kind of case.
-PARTY_ROLES: dict[str, tuple[str, ...]] = {
-    CIVIL: ("plaintiff", "defendant", "applicant", "debtor", "creditor"),
-    CRIMINAL: ("accused",),
-    ADMINISTRATIVE: ("applicant", "respondent"),
-}
-ALL_PARTY_ROLES = tuple(dict.fromkeys(role for roles in PARTY_ROLES.values() for role in roles))
-PERSON = "person"
-ORGANISATION = "organisation"
-
-INSOLVENCY = "insolvency-declaration"
-SEIZURE_ORDER = "seizure-order"
-SEIZURE_LIFT = "seizure-lift"
-# Judgment kinds and the kinds of case they are given in.
-JUDGMENT_KINDS: dict[str, tuple[str, ...]] = {
-    INSOLVENCY: (CIVIL,),
-    SEIZURE_ORDER: (CIVIL, CRIMINAL),
-    SEIZURE_LIFT: (CIVIL, CRIMINAL),
-    "conviction": (CRIMINAL,),
-    "acquittal": (CRIMINAL,),
-    "damages": (CIVIL, ADMINISTRATIVE),
-    "annulment": (ADMINISTRATIVE,),
-    "dismissal": (CIVIL, CRIMINAL, ADMINISTRATIVE),
-}
-
-# Judgment statuses.
-APPEALABLE = "appealable"
-APPEALED = "appealed"
-FINAL = "final"
-SET_ASIDE = "set_aside"
-# Appeal statuses and decisions: a dismissed appeal leaves the judgment
-# standing; an allowed one sets it aside; the other pending appeals against a
-# judgment that is set aside have nothing left to decide (moot).
-PENDING = "pending"
-DISMISSED = "dismissed"
-ALLOWED = "allowed"
-MOOT = "moot"
-APPEAL_DECISIONS = (DISMISSED, ALLOWED)
-# Why a judgment became final.
-DEADLINE_PASSED = "appeal-deadline-passed"
-APPEAL_DISMISSED = "appeal-dismissed"
-# Hearing statuses.
-SCHEDULED = "scheduled"
-CANCELLED = "cancelled"
-# Case statuses.
-OPEN = "open"
-CLOSED = "closed"
-
-CLOSED_REASON = "the case was closed"
-MAX_TITLE_LENGTH = 200
-MAX_TEXT_LENGTH = 4000
-MAX_ROOM_LENGTH = 50
-MAX_PARTIES = 200
-# The registries whose data a judge may authorise covert reads of.
-COVERT_REGISTRIES = ("health", "court")
-
-NAMESPACE = uuid5(NAMESPACE_URL, "https://riik.example/court")
-_CASE_NUMBER = re.compile(r"^([1-3])-([0-9]{2})-([1-9][0-9]{0,6})$")
-_CADASTRAL_CODE = re.compile(r"^[0-9]{5}:[0-9]{3}:[0-9]{4}$")
-
-
-class NotAllowed(RegistryError):
-    """The actor may not issue this command (not the case's judge, not a party)."""
-
-    status = 403
-    title = N_("Not allowed")
-    slug = "not-allowed"
-
-
-def case_id(number: str) -> UUID:
-    """Aggregate id of the case with this (public) case number."""
-    return uuid5(NAMESPACE, f"case:{number}")
-
-
-def docket_id(kind: str, year: int) -> UUID:
-    """Aggregate id of the docket that numbers the cases of ``kind`` in ``year``."""
-    return uuid5(NAMESPACE, f"docket:{kind}:{year}")
-
-
-def case_number(kind: str, year: int, serial: int) -> str:
-    """``case_number("civil", 2025, 1234)`` -> ``2-25-1234``."""
-    return f"{KIND_DIGITS[kind]}-{year % 100:02d}-{serial}"
-
-
-def check_case_number(number: str) -> str:
-    """A well-formed case number (``2-25-1234``), or InvalidCommand."""
-    if not isinstance(number, str) or not _CASE_NUMBER.match(number):
-        raise InvalidCommand(
-            Message(
-                N_(
-                    "case number {number!r} must look like 2-25-1234 (1 criminal, 2 civil, 3 "
-                    "administrative; year; serial)"
-                ),
-                {"number": number},
-            )
-        )
-    return number
-
-
-def check_kind(kind: str) -> str:
-    if kind not in CASE_KINDS:
-        raise InvalidCommand(
-            Message(
-                N_("kind: {kind!r} is not one of {choices}"),
-                {"kind": kind, "choices": ", ".join(CASE_KINDS)},
-            )
-        )
-    return kind
-
-
-def check_cadastral_code(code: str) -> str:
-    """A cadastral code of the form ``78401:101:0010``."""
-    if not isinstance(code, str) or not _CADASTRAL_CODE.match(code):
-        raise InvalidCommand(
-            Message(
-                N_("cadastral_code: {code!r} must look like 78401:101:0010 (5, 3 and 4 digits)"),
-                {"code": code},
-            )
-        )
-    return code
-
-
-def party_kind(code: str) -> str:
-    """A party's kind from its code: an 11-digit personal code or an 8-digit registry code."""
-    if not isinstance(code, str):
-        raise InvalidCommand(N_("code: must be a personal code or a registry code"))
-    try:
-        if len(code) == 11:
-            validate_personal_code(code)
-            return PERSON
-        validate_registry_code(code)
-    except InvalidCodeError as error:
-        raise InvalidCommand(on_field("code", error.message)) from None
-    return ORGANISATION
-
-
-def _text(name: str, value: str, limit: int) -> str:
-    value = " ".join(value.split()) if isinstance(value, str) else ""
-    if not value:
-        raise InvalidCommand(Message(N_("{name}: must not be empty"), {"name": name}))
-    if len(value) > limit:
-        raise InvalidCommand(
-            Message(N_("{name}: at most {limit} characters"), {"name": name, "limit": limit})
-        )
-    return value
-
-
-def check_starts_at(starts_at: datetime, today: date) -> datetime:
-    """A hearing time with a time zone, not on a day already past."""
-    if starts_at.tzinfo is None or starts_at.utcoffset() is None:
-        raise InvalidCommand(N_("starts_at: give the hearing time with its time zone"))
-    if starts_at.date() < today:
-        raise InvalidCommand(
-            Message(N_("starts_at: {starts_at:%Y-%m-%d} is in the past"), {"starts_at": starts_at})
-        )
-    return starts_at
-
-
-@dataclass(frozen=True)
-class Party:
-    code: str
-    kind: str
-    role: str
-
-
-@dataclass(frozen=True)
-class Hearing:
-    number: int
-    starts_at: datetime
-    room: str
-    status: str = SCHEDULED
-    reason: str = ""
-
-
-@dataclass(frozen=True)
-class Order:
-    """What a judgment orders, as the judge gives it."""
-
-    kind: str
-    summary: str
-    given_on: date
-    company_code: str = ""
-    """insolvency-declaration: the debtor company (a party by registry code)."""
-    cadastral_code: str = ""
-    """seizure-order and seizure-lift: the land unit."""
-    lifts: int = 0
-    """seizure-lift: the number of the (final) seizure-order judgment it lifts."""
-
-
-@dataclass(frozen=True)
-class Judgment:
-    number: int
-    kind: str
-    summary: str
-    given_on: date
-    appeal_deadline: date
-    judge: str
-    company_code: str = ""
-    cadastral_code: str = ""
-    lifts: int = 0
-    status: str = APPEALABLE
-    final_on: date | None = None
-    final_version: int = 0
-    """Version of the case event that made it final (names it on the chain)."""
-    lifted_by: int = 0
-
-
-@dataclass(frozen=True)
-class Appeal:
-    number: int
-    judgment: int
-    appellant: str
-    grounds: str
-    filed_on: date
-    status: str = PENDING
-    decided_on: date | None = None
+from registries.court.checks import (
+    check_appeal,
+    check_can_become_final,
+    check_covert_names,
+    check_decision,
+    check_judgment_kind,
+    check_new_party,
+    check_no_clash,
+    order_targets,
+)
+from registries.court.vocabulary import (
+    ALLOWED,
+    APPEAL_DAYS,
+    APPEAL_DISMISSED,
+    APPEALED,
+    CANCELLED,
+    CLOSED,
+    CLOSED_REASON,
+    CRIMINAL,
+    DEADLINE_PASSED,
+    FINAL,
+    KIND_DIGITS,
+    MAX_ROOM_LENGTH,
+    MAX_TEXT_LENGTH,
+    MAX_TITLE_LENGTH,
+    MOOT,
+    OPEN,
+    PENDING,
+    SCHEDULED,
+    SET_ASIDE,
+    Appeal,
+    Hearing,
+    Judgment,
+    NotAllowed,
+    Order,
+    Party,
+    case_id,
+    case_number,
+    check_case_number,
+    check_kind,
+    check_starts_at,
+    clean_text,
+    docket_id,
+    party_kind,
+)
 
 
 @dataclass
@@ -482,7 +304,7 @@ class Case(Aggregate):
             kind=kind,
             court_code=court_code,
             judge=judge,
-            title=_text("title", title, MAX_TITLE_LENGTH),
+            title=clean_text("title", title, MAX_TITLE_LENGTH),
             public=bool(public),
             opened_on=opened_on,
             actor=actor,
@@ -596,30 +418,7 @@ class Case(Aggregate):
             )
         self._require_open("authorise covert access")
         self._require_judge(actor, "authorise covert access")
-        if not registries:
-            raise InvalidCommand(N_("registries: name at least one registry"))
-        for registry in registries:
-            if registry not in COVERT_REGISTRIES:
-                raise InvalidCommand(
-                    Message(
-                        N_("registries: {registry!r} is not one of {choices}"),
-                        {"registry": registry, "choices": ", ".join(COVERT_REGISTRIES)},
-                    )
-                )
-        if not persons:
-            raise InvalidCommand(N_("persons: name at least one party of the case"))
-        parties = {party.code for party in self._state.parties if party.kind == PERSON}
-        for person in persons:
-            if person not in parties:
-                raise InvalidCommand(
-                    Message(
-                        N_(
-                            "persons: {person} is not a party of case {number} (a person); covert "
-                            "access is authorised only to the data of the case's parties"
-                        ),
-                        {"person": person, "number": self.number},
-                    )
-                )
+        check_covert_names(self.number, persons, registries, self._state.parties)
 
     # Parties.
 
@@ -628,29 +427,7 @@ class Case(Aggregate):
         self._require_open("add party")
         self._require_judge(actor, "add party")
         kind = party_kind(code)
-        roles = PARTY_ROLES[self.kind]
-        if role not in roles:
-            raise InvalidCommand(
-                Message(
-                    N_("role: a party of a {kind} case is one of {choices}, not {role!r}"),
-                    {"kind": self.kind, "choices": ", ".join(roles), "role": role},
-                )
-            )
-        for party in self._state.parties:
-            if party.code == code:
-                raise Conflict(
-                    Message(
-                        N_("code: {code} is already a party ({role}) of {number}"),
-                        {"code": code, "role": party.role, "number": self.number},
-                    )
-                )
-        if len(self._state.parties) >= MAX_PARTIES:
-            raise Conflict(
-                Message(
-                    N_("code: case {number} already has {MAX_PARTIES} parties"),
-                    {"number": self.number, "MAX_PARTIES": MAX_PARTIES},
-                )
-            )
+        check_new_party(self.number, self.kind, code, role, self._state.parties)
         self._party_added(code=code, party_kind=kind, role=role, actor=actor)
 
     @event(PartyAdded)
@@ -664,28 +441,11 @@ class Case(Aggregate):
         self._require_open("schedule hearing")
         self._require_judge(actor, "schedule hearing")
         check_starts_at(starts_at, today)
-        room = _text("room", room, MAX_ROOM_LENGTH)
-        self._no_clash(starts_at, other_than=0)
+        room = clean_text("room", room, MAX_ROOM_LENGTH)
+        check_no_clash(self.number, self._state.hearings, starts_at, other_than=0)
         number = len(self._state.hearings) + 1
         self._hearing_scheduled(hearing=number, starts_at=starts_at, room=room, actor=actor)
         return number
-
-    def _no_clash(self, starts_at: datetime, other_than: int) -> None:
-        for hearing in self._state.hearings.values():
-            if (
-                hearing.number != other_than
-                and hearing.status == SCHEDULED
-                and hearing.starts_at == starts_at
-            ):
-                raise Conflict(
-                    Message(
-                        N_(
-                            "starts_at: hearing {number} of {case} is already scheduled at "
-                            "{starts_at:%Y-%m-%d %H:%M}"
-                        ),
-                        {"number": hearing.number, "case": self.number, "starts_at": starts_at},
-                    )
-                )
 
     @event(HearingScheduled)
     def _hearing_scheduled(self, hearing: int, starts_at: datetime, room: str, actor: str) -> None:
@@ -706,10 +466,10 @@ class Case(Aggregate):
                 )
             )
         check_starts_at(starts_at, today)
-        room = _text("room", room, MAX_ROOM_LENGTH)
+        room = clean_text("room", room, MAX_ROOM_LENGTH)
         if (starts_at, room) == (current.starts_at, current.room):
             raise InvalidCommand(N_("starts_at: the hearing is already scheduled then and there"))
-        self._no_clash(starts_at, other_than=hearing)
+        check_no_clash(self.number, self._state.hearings, starts_at, other_than=hearing)
         self._hearing_rescheduled(hearing=hearing, starts_at=starts_at, room=room, actor=actor)
 
     @event(HearingRescheduled)
@@ -733,7 +493,7 @@ class Case(Aggregate):
                 )
             )
         self._hearing_cancelled(
-            hearing=hearing, reason=_text("reason", reason, MAX_TEXT_LENGTH), actor=actor
+            hearing=hearing, reason=clean_text("reason", reason, MAX_TEXT_LENGTH), actor=actor
         )
 
     @event(HearingCancelled)
@@ -748,22 +508,8 @@ class Case(Aggregate):
         """Record a judgment given on ``order.given_on``; return its number in the case."""
         self._require_open("record judgment")
         self._require_judge(actor, "record judgment")
-        allowed = JUDGMENT_KINDS.get(order.kind)
-        if allowed is None:
-            raise InvalidCommand(
-                Message(
-                    N_("kind: {kind!r} is not one of {choices}"),
-                    {"kind": order.kind, "choices": ", ".join(JUDGMENT_KINDS)},
-                )
-            )
-        if self.kind not in allowed:
-            raise InvalidCommand(
-                Message(
-                    N_("kind: a {kind} judgment is not given in a {case_kind} case"),
-                    {"kind": order.kind, "case_kind": self.kind},
-                )
-            )
-        summary = _text("summary", order.summary, MAX_TEXT_LENGTH)
+        check_judgment_kind(order.kind, self.kind)
+        summary = clean_text("summary", order.summary, MAX_TEXT_LENGTH)
         if order.given_on > today:
             raise InvalidCommand(
                 Message(
@@ -772,7 +518,9 @@ class Case(Aggregate):
                 )
             )
         self._not_before_opening("given_on", order.given_on)
-        company, cadastral, lifts = self._check_targets(order)
+        company, cadastral, lifts = order_targets(
+            order, self.number, self._state.parties, self._state.judgments
+        )
         number = len(self._state.judgments) + 1
         self._judgment_recorded(
             judgment=number,
@@ -786,80 +534,6 @@ class Case(Aggregate):
             actor=actor,
         )
         return number
-
-    def _check_targets(self, order: Order) -> tuple[str, str, int]:
-        """What an insolvency or seizure judgment acts on (nothing for the other kinds)."""
-        if order.kind == INSOLVENCY:
-            code = order.company_code
-            debtors = [p for p in self._state.parties if p.role == "debtor"]
-            if not any(p.code == code and p.kind == ORGANISATION for p in debtors):
-                raise InvalidCommand(
-                    Message(
-                        N_(
-                            "company_code: an insolvency is declared against a company that is a "
-                            "debtor party of {number} (by registry code); {code} is not"
-                        ),
-                        {"number": self.number, "code": code or "none"},
-                    )
-                )
-            return code, "", 0
-        if order.kind == SEIZURE_ORDER:
-            return "", check_cadastral_code(order.cadastral_code), 0
-        if order.kind == SEIZURE_LIFT:
-            cadastral = check_cadastral_code(order.cadastral_code)
-            seizure = self._state.judgments.get(order.lifts)
-            if seizure is None or seizure.kind != SEIZURE_ORDER:
-                raise InvalidCommand(
-                    Message(
-                        N_("lifts: name the seizure-order judgment of {number} that is lifted"),
-                        {"number": self.number},
-                    )
-                )
-            if seizure.cadastral_code != cadastral:
-                raise InvalidCommand(
-                    Message(
-                        N_(
-                            "cadastral_code: judgment {number} seized {cadastral_code}, not "
-                            "{cadastral}"
-                        ),
-                        {
-                            "number": seizure.number,
-                            "cadastral_code": seizure.cadastral_code,
-                            "cadastral": cadastral,
-                        },
-                    )
-                )
-            if seizure.status != FINAL:
-                raise Conflict(
-                    Message(
-                        N_(
-                            "lifts: the seizure order (judgment {number}) is not final; appeal it "
-                            "instead"
-                        ),
-                        {"number": seizure.number},
-                    )
-                )
-            for other in self._state.judgments.values():
-                if (
-                    other.kind == SEIZURE_LIFT
-                    and other.lifts == seizure.number
-                    and other.status != SET_ASIDE
-                ):
-                    raise Conflict(
-                        Message(
-                            N_("lifts: judgment {number} already lifts judgment {lifted}"),
-                            {"number": other.number, "lifted": seizure.number},
-                        )
-                    )
-            return "", cadastral, seizure.number
-        if order.company_code or order.cadastral_code or order.lifts:
-            raise InvalidCommand(
-                Message(
-                    N_("kind: a {kind} judgment names no company, land unit or seizure"),
-                    {"kind": order.kind},
-                )
-            )
-        return "", "", 0
 
     @event(JudgmentRecorded)
     def _judgment_recorded(
@@ -891,39 +565,7 @@ class Case(Aggregate):
         self._require_open("declare final")
         self._require_judge(actor, "declare final")
         current = self._judgment(judgment)
-        if current.status == APPEALED:
-            raise Conflict(
-                Message(
-                    N_("judgment: an appeal against judgment {judgment} of {number} is pending"),
-                    {"judgment": judgment, "number": self.number},
-                )
-            )
-        if current.status != APPEALABLE:
-            raise Conflict(
-                Message(
-                    N_("judgment: judgment {judgment} of {number} is {status}"),
-                    {
-                        "judgment": judgment,
-                        "number": self.number,
-                        "status": current.status.replace("_", " "),
-                    },
-                )
-            )
-        if today <= current.appeal_deadline:
-            raise Conflict(
-                Message(
-                    N_(
-                        "judgment: the appeal deadline of judgment {judgment} runs until "
-                        "{appeal_deadline:%Y-%m-%d}; it can be declared final from "
-                        "{final_from:%Y-%m-%d}"
-                    ),
-                    {
-                        "judgment": judgment,
-                        "appeal_deadline": current.appeal_deadline,
-                        "final_from": current.appeal_deadline + timedelta(days=1),
-                    },
-                )
-            )
+        check_can_become_final(self.number, current, today)
         self._become_final(current, today, DEADLINE_PASSED, actor)
 
     def _become_final(self, judgment: Judgment, today: date, ground: str, actor: str) -> None:
@@ -974,62 +616,15 @@ class Case(Aggregate):
         """A party appeals a judgment within the deadline; return the appeal's number."""
         self._require_open("file appeal")
         current = self._judgment(judgment)
-        if not self.is_party(appellant):
-            raise NotAllowed(
-                Message(
-                    N_("appellant: only a party of case {number} may appeal"),
-                    {"number": self.number},
-                )
-            )
-        if current.status in (FINAL, SET_ASIDE):
-            raise Conflict(
-                Message(
-                    N_("judgment: judgment {judgment} of {number} is {status}"),
-                    {
-                        "judgment": judgment,
-                        "number": self.number,
-                        "status": current.status.replace("_", " "),
-                    },
-                )
-            )
-        if today < current.given_on:
-            raise InvalidCommand(
-                Message(
-                    N_("filed_on: judgment {judgment} was given only on {given_on}"),
-                    {"judgment": judgment, "given_on": current.given_on},
-                )
-            )
-        if today > current.appeal_deadline:
-            raise Conflict(
-                Message(
-                    N_(
-                        "judgment: the appeal deadline of judgment {judgment} of {number} ended "
-                        "on {appeal_deadline:%Y-%m-%d}"
-                    ),
-                    {
-                        "judgment": judgment,
-                        "number": self.number,
-                        "appeal_deadline": current.appeal_deadline,
-                    },
-                )
-            )
-        for appeal in self._state.appeals.values():
-            if appeal.judgment == judgment and appeal.appellant == appellant:
-                raise Conflict(
-                    Message(
-                        N_(
-                            "judgment: {appellant} has already appealed judgment {judgment} "
-                            "(appeal {number})"
-                        ),
-                        {"appellant": appellant, "judgment": judgment, "number": appeal.number},
-                    )
-                )
+        check_appeal(
+            self.number, current, appellant, self.is_party(appellant), today, self._state.appeals
+        )
         number = len(self._state.appeals) + 1
         self._appeal_filed(
             appeal=number,
             judgment=judgment,
             appellant=appellant,
-            grounds=_text("grounds", grounds, MAX_TEXT_LENGTH),
+            grounds=clean_text("grounds", grounds, MAX_TEXT_LENGTH),
             filed_on=today,
             actor=actor,
         )
@@ -1051,38 +646,9 @@ class Case(Aggregate):
         """
         self._require_open("decide appeal")
         current = self._appeal(appeal)
-        if actor == self.judge or actor == self._state.judgments[current.judgment].judge:
-            raise NotAllowed(
-                Message(
-                    N_(
-                        "decide appeal: the judge of case {number} may not decide an appeal "
-                        "against their own judgment"
-                    ),
-                    {"number": self.number},
-                )
-            )
-        if decision not in APPEAL_DECISIONS:
-            raise InvalidCommand(
-                Message(
-                    N_("decision: {decision!r} is not one of {choices}"),
-                    {"decision": decision, "choices": ", ".join(APPEAL_DECISIONS)},
-                )
-            )
-        if current.status != PENDING:
-            raise Conflict(
-                Message(
-                    N_("appeal: appeal {appeal} of {number} is {status}"),
-                    {"appeal": appeal, "number": self.number, "status": current.status},
-                )
-            )
-        if today < current.filed_on:
-            raise InvalidCommand(
-                Message(
-                    N_("decided_on: appeal {appeal} was filed only on {filed_on}"),
-                    {"appeal": appeal, "filed_on": current.filed_on},
-                )
-            )
-        summary = _text("summary", summary, MAX_TEXT_LENGTH)
+        judges = (self.judge, self._state.judgments[current.judgment].judge)
+        check_decision(self.number, current, decision, actor, judges, today)
+        summary = clean_text("summary", summary, MAX_TEXT_LENGTH)
         self._appeal_decided(
             appeal=appeal,
             judgment=current.judgment,
@@ -1127,7 +693,7 @@ class Case(Aggregate):
         """Close the case: nothing pending, every judgment final or set aside."""
         self._require_open("close case")
         self._require_judge(actor, "close case")
-        outcome = _text("outcome", outcome, MAX_TEXT_LENGTH)
+        outcome = clean_text("outcome", outcome, MAX_TEXT_LENGTH)
         self._not_before_opening("closed_on", today)
         for judgment in self._state.judgments.values():
             if judgment.status not in (FINAL, SET_ASIDE):

@@ -90,8 +90,9 @@ from registries.common.commands import issue
 from registries.common.errors import Conflict, RegistryError
 from registries.common.projections import DjangoTrackingRecorder
 from registries.court.application import CourtRegistry
-from registries.court.domain import INSOLVENCY, SEIZURE_LIFT, SEIZURE_ORDER, Case
+from registries.court.domain import Case
 from registries.court.models import EnforcementRecord
+from registries.court.vocabulary import INSOLVENCY, SEIZURE_LIFT, SEIZURE_ORDER
 from registries.property.application import PropertyRegistry
 from registries.property.projections import PROJECTIONS as PROPERTY_PROJECTIONS
 

@@ -13,7 +13,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from registries.common.projections import ReadModelProjection
 from registries.court.application import CourtRegistry
 from registries.court.covert import CovertAccess
-from registries.court.domain import CLOSED_REASON, Case
+from registries.court.domain import Case
 from registries.court.models import (
     AppealRecord,
     CaseRecord,
@@ -22,6 +22,7 @@ from registries.court.models import (
     JudgmentRecord,
     PartyRecord,
 )
+from registries.court.vocabulary import CLOSED_REASON
 
 
 class CaseProjection(ReadModelProjection):

@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from typing import Any
 
 from chain.verify import EntryRow
-from registries.court.domain import check_case_number
 from registries.court.models import CaseRecord, CovertAccessRecord, JudgmentRecord, PartyRecord
+from registries.court.vocabulary import check_case_number
 from registries.identity.services import has_role, official_code_of
 from registries.tracker.services import investigation_of, purpose_of, record_read
 

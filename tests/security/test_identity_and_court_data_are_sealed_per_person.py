@@ -20,8 +20,9 @@ from chain.verify import main as verify_main
 from registries.common.application import running
 from registries.common.sealing import DataErased
 from registries.court.application import CourtRegistry
-from registries.court.domain import Case, case_id
+from registries.court.domain import Case
 from registries.court.models import PersonKey as CourtKey
+from registries.court.vocabulary import case_id
 from registries.identity.application import IdentityRegistry
 from registries.identity.domain import Person
 from registries.identity.models import PersonKey as IdentityKey

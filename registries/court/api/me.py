@@ -24,8 +24,8 @@ from registries.access.me import (
     my_code,
 )
 from registries.access.tokens import acting_organisation
-from registries.court.domain import ORGANISATION, PERSON
 from registries.court.models import PartyRecord
+from registries.court.vocabulary import ORGANISATION, PERSON
 
 
 class MyCaseSerializer(serializers.ModelSerializer[PartyRecord]):

@@ -27,7 +27,15 @@ from registries.common.api.serializers import (
 )
 from registries.common.api.text import visible_text
 from registries.common.statuses import record_ledger_status
-from registries.court.domain import (
+from registries.court.models import (
+    AppealRecord,
+    CaseRecord,
+    EnforcementRecord,
+    HearingRecord,
+    JudgmentRecord,
+    PartyRecord,
+)
+from registries.court.vocabulary import (
     ALL_PARTY_ROLES,
     APPEAL_DECISIONS,
     CASE_KINDS,
@@ -38,14 +46,6 @@ from registries.court.domain import (
     MAX_TEXT_LENGTH,
     MAX_TITLE_LENGTH,
     PERSON,
-)
-from registries.court.models import (
-    AppealRecord,
-    CaseRecord,
-    EnforcementRecord,
-    HearingRecord,
-    JudgmentRecord,
-    PartyRecord,
 )
 from registries.identity.services import names_of
 

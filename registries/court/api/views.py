@@ -51,9 +51,9 @@ from registries.court.api.serializers import (
     CaseSummarySerializer,
     HearingFilterSerializer,
 )
-from registries.court.domain import check_case_number
 from registries.court.models import CaseRecord, HearingRecord
 from registries.court.reading import track_court_read
+from registries.court.vocabulary import check_case_number
 from registries.identity.services import official_code_of
 
 TAGS = ["court"]

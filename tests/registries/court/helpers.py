@@ -14,8 +14,8 @@ from chain.ledger.models import LedgerEntry
 from registries.common.application import running
 from registries.common.commands import issue
 from registries.court.application import CourtRegistry
-from registries.court.domain import Order
 from registries.court.projections import PROJECTIONS
+from registries.court.vocabulary import Order
 from registries.property.application import PropertyRegistry
 from tests.factories import register_company
 from tests.registries.identity import helpers as identity

@@ -9,8 +9,8 @@ import pytest
 from chain.ledger.models import LedgerEntry
 from registries.common.codes import registry_code
 from registries.common.errors import Conflict, InvalidCommand, NotFound, UnknownParty
-from registries.court.domain import NotAllowed, Order
 from registries.court.models import AppealRecord, CaseRecord, HearingRecord, JudgmentRecord
+from registries.court.vocabulary import NotAllowed, Order
 from tests.registries.court.helpers import (
     TODAY,
     add_party,

@@ -10,15 +10,8 @@ import pytest
 from registries.common.codes import personal_code, registry_code
 from registries.common.errors import Conflict, InvalidCommand, NotFound
 from registries.court.covert import CovertAccess
-from registries.court.domain import (
-    APPEAL_DAYS,
-    Case,
-    CaseDocket,
-    NotAllowed,
-    Order,
-    case_id,
-    check_case_number,
-)
+from registries.court.domain import Case, CaseDocket
+from registries.court.vocabulary import APPEAL_DAYS, NotAllowed, Order, case_id, check_case_number
 
 JUDGE = personal_code(date(1970, 1, 2), "F", 11)
 OTHER_JUDGE = personal_code(date(1968, 6, 7), "M", 12)
