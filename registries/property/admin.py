@@ -47,7 +47,7 @@ from registries.identity.services import names_beside, official_code_of, with_na
 from registries.property.api.serializers import signed_message
 from registries.property.application import PropertyRegistry
 from registries.property.commands import COMMANDS, UNIT
-from registries.property.domain import transfer_message
+from registries.property.endorsement import transfer_message
 from registries.property.models import LandUnitRecord, OwnershipRecord, TransferApplicationRecord
 from registries.property.projections import PROJECTIONS
 

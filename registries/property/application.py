@@ -16,7 +16,7 @@ longer owns the unit ...: transferred at ledger seq N"); mortgages take their
 rank in the order they are saved.
 
 **Endorsements.** A transfer of ownership is only recorded with a notary's
-Ed25519 signature over :func:`~registries.property.domain.transfer_message`,
+Ed25519 signature over :func:`~registries.property.endorsement.transfer_message`,
 checked against the identity registry (the notary holds the property notary
 role; the signature verifies with their current e-ID key). The endorsement
 (notary, key id, signature, chain id) is stored in the event. A refused
@@ -53,19 +53,21 @@ from registries.common.texts import N_, Message
 from registries.identity import services as identity
 from registries.identity.domain import ACTIVE, key_id_of
 from registries.identity.models import PublicKeyRecord
-from registries.property.domain import (
+from registries.property.domain import LandUnit
+from registries.property.endorsement import (
+    Endorsement,
+    TransferApplication,
+    parse_signature,
+    transfer_message,
+)
+from registries.property.vocabulary import (
     MAX_OWNERS,
     EarlierEvent,
-    Endorsement,
     Holding,
     InvalidEndorsement,
-    LandUnit,
-    TransferApplication,
     check_cents,
     check_holdings,
     land_unit_id,
-    parse_signature,
-    transfer_message,
     validate_cadastral_code,
 )
 

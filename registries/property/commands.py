@@ -53,14 +53,14 @@ from registries.property.api.views import (
     unit_body,
 )
 from registries.property.application import PropertyRegistry
-from registries.property.domain import (
+from registries.property.models import LandUnitRecord
+from registries.property.projections import PROJECTIONS
+from registries.property.vocabulary import (
     PURPOSES,
     RESTRICTION_KINDS,
     SEIZURE,
     validate_cadastral_code,
 )
-from registries.property.models import LandUnitRecord
-from registries.property.projections import PROJECTIONS
 
 _SEPARATORS = re.compile(r"[\s,;:=]+")
 

@@ -26,7 +26,7 @@ from registries.common.application import running
 from registries.common.errors import Conflict
 from registries.identity.demo import IdentitySeed
 from registries.property.application import PropertyRegistry, Transfer
-from registries.property.domain import format_share
+from registries.property.vocabulary import format_share
 
 ACTOR = "demo"
 

@@ -12,7 +12,7 @@ from django.db import models
 
 from registries.common.codes import ORGANISATION, PERSON
 from registries.common.models import LedgerLinked
-from registries.property.domain import (
+from registries.property.vocabulary import (
     ALL_RESTRICTION_KINDS,
     MAX_ADDRESS_LENGTH,
     MAX_REFERENCE_LENGTH,

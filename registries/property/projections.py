@@ -9,7 +9,7 @@ from eventsourcing.dispatch import singledispatchmethod
 from registries.common.codes import party_kind
 from registries.common.projections import ReadModelProjection
 from registries.property.application import PropertyRegistry
-from registries.property.domain import SEIZURE, LandUnit, seizure_description
+from registries.property.domain import LandUnit
 from registries.property.models import (
     LandUnitRecord,
     MortgageRecord,
@@ -18,6 +18,7 @@ from registries.property.models import (
     TransferApplicationRecord,
     TransferRecord,
 )
+from registries.property.vocabulary import SEIZURE, seizure_description
 
 
 def _set_owners(record: LandUnitRecord, owners: list[dict[str, str]], seq: int) -> None:

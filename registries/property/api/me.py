@@ -41,9 +41,9 @@ from registries.common.commands import issue
 from registries.property.api.serializers import LandUnitDetailSerializer, TransferInputSerializer
 from registries.property.api.views import detail_response, transfer_of
 from registries.property.application import PropertyRegistry
-from registries.property.domain import validate_cadastral_code
 from registries.property.models import LandUnitRecord, MortgageRecord, OwnershipRecord
 from registries.property.projections import PROJECTIONS
+from registries.property.vocabulary import validate_cadastral_code
 
 
 class MyMortgageSerializer(serializers.ModelSerializer[MortgageRecord]):

@@ -27,7 +27,15 @@ from registries.common.api.serializers import (
 )
 from registries.common.statuses import record_ledger_status
 from registries.identity.services import names_of
-from registries.property.domain import (
+from registries.property.endorsement import transfer_message
+from registries.property.models import (
+    LandUnitRecord,
+    MortgageRecord,
+    OwnershipRecord,
+    RestrictionRecord,
+    TransferRecord,
+)
+from registries.property.vocabulary import (
     MAX_ADDRESS_LENGTH,
     MAX_AREA_M2,
     MAX_CENTS,
@@ -36,14 +44,6 @@ from registries.property.domain import (
     MAX_TEXT_LENGTH,
     PURPOSES,
     RESTRICTION_KINDS,
-    transfer_message,
-)
-from registries.property.models import (
-    LandUnitRecord,
-    MortgageRecord,
-    OwnershipRecord,
-    RestrictionRecord,
-    TransferRecord,
 )
 
 REGISTRY = "property"

@@ -47,8 +47,8 @@ from registries.property.api.serializers import (
     TransferMessageSerializer,
 )
 from registries.property.application import PropertyRegistry, Transfer
-from registries.property.domain import validate_cadastral_code
 from registries.property.models import LandUnitRecord
+from registries.property.vocabulary import validate_cadastral_code
 
 TAGS = ["property"]
 

@@ -14,7 +14,7 @@ from registries.business.domain import check_address, check_name
 from registries.common.errors import InvalidCommand, RegistryError
 from registries.common.texts import Message
 from registries.identity.domain import check_role
-from registries.property.domain import NotAnOwner, parse_share
+from registries.property.vocabulary import NotAnOwner, parse_share
 
 
 def _refusal(run: Callable[[], object]) -> RegistryError:

@@ -77,7 +77,7 @@ def liquidations(code: str) -> list[LedgerEntry]:
 
 
 def seizure_events(unit: str, name: str) -> list[LedgerEntry]:
-    from registries.property.domain import land_unit_id
+    from registries.property.vocabulary import land_unit_id
 
     return entries("property", name, land_unit_id(unit))
 

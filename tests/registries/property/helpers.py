@@ -14,7 +14,7 @@ from chain.ledger.models import LedgerEntry
 from registries.common.application import running
 from registries.common.commands import issue
 from registries.property.application import PropertyRegistry, Transfer
-from registries.property.domain import transfer_message
+from registries.property.endorsement import transfer_message
 from registries.property.projections import PROJECTIONS
 from tests.registries.identity import helpers as identity
 

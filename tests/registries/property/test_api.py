@@ -14,7 +14,8 @@ from rest_framework.test import APIClient
 
 from chain.ledger.models import LedgerEntry
 from registries.property.application import PropertyRegistry
-from registries.property.domain import land_unit_id, transfer_message
+from registries.property.endorsement import transfer_message
+from registries.property.vocabulary import land_unit_id
 from tests.registries.identity import helpers as identity
 from tests.registries.property.helpers import (
     Notary,

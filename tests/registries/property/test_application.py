@@ -22,22 +22,22 @@ from registries.common.errors import (
 )
 from registries.identity import services as identity_services
 from registries.property.application import PropertyRegistry, Transfer
-from registries.property.domain import (
-    InvalidCadastralCode,
-    InvalidEndorsement,
-    InvalidShares,
-    LandUnit,
-    NotAnOwner,
-    StaleEndorsement,
-    UnderSeizure,
-    endorsement_holds,
-    land_unit_id,
-)
+from registries.property.domain import LandUnit
+from registries.property.endorsement import endorsement_holds
 from registries.property.models import (
     LandUnitRecord,
     MortgageRecord,
     RestrictionRecord,
     TransferRecord,
+)
+from registries.property.vocabulary import (
+    InvalidCadastralCode,
+    InvalidEndorsement,
+    InvalidShares,
+    NotAnOwner,
+    StaleEndorsement,
+    UnderSeizure,
+    land_unit_id,
 )
 from tests.registries.identity import helpers as identity
 from tests.registries.property.helpers import (

@@ -11,7 +11,7 @@ from registries.common.projections import catch_up_all
 from registries.identity import services
 from registries.identity.demo import seed_identity
 from registries.property.demo import seed_property
-from registries.property.domain import endorsement_holds
+from registries.property.endorsement import endorsement_holds
 from registries.property.models import LandUnitRecord, MortgageRecord, TransferRecord
 from tests.registries.property.helpers import app, written
 

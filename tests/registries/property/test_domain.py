@@ -16,23 +16,25 @@ from hypothesis import strategies as st
 
 from registries.common.codes import party_kind, personal_code, registry_code
 from registries.common.errors import Conflict, InvalidCommand, NotFound
-from registries.property.domain import (
+from registries.property.domain import LandUnit
+from registries.property.endorsement import (
     Endorsement,
+    endorsement_holds,
+    parse_signature,
+    transfer_message,
+)
+from registries.property.vocabulary import (
     Holding,
     InvalidCadastralCode,
     InvalidEndorsement,
     InvalidShares,
-    LandUnit,
     NotAnOwner,
     StaleEndorsement,
     UnderSeizure,
     check_holdings,
-    endorsement_holds,
     format_share,
     land_unit_id,
     parse_share,
-    parse_signature,
-    transfer_message,
     validate_cadastral_code,
 )
 

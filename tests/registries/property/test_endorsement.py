@@ -6,8 +6,8 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from registries.identity.domain import key_id_of
-from registries.property.domain import InvalidEndorsement, StaleEndorsement
 from registries.property.models import LandUnitRecord, TransferApplicationRecord, TransferRecord
+from registries.property.vocabulary import InvalidEndorsement, StaleEndorsement
 from tests.registries.identity import helpers as identity
 from tests.registries.property.helpers import (
     Notary,

@@ -11,7 +11,7 @@ from django.core.cache import cache
 from chain.ledger.models import LedgerEntry
 from registries.common.application import running
 from registries.property.application import PropertyRegistry
-from registries.property.domain import land_unit_id
+from registries.property.vocabulary import land_unit_id
 from tests.registries.access.citizens import citizen, signature, signed_in
 from tests.registries.property import helpers
 
