@@ -28,7 +28,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from chain.blocks.models import FINAL, LEVEL_ORDER, Block, BlockLog, Supernode, Validator
 from chain.blocks.status import ledger_status
 from chain.encoding import ZERO_HASH, timestamp
-from chain.ledger.databases import entry_count, log_database
+from chain.ledger.databases import log_database
+from chain.ledger.heads import entry_count
 from chain.ledger.models import LedgerEntry, LedgerHead
 from chain.ledger.proofs import inclusion_proof, subtree_fetcher
 from chain.ledger.sqlite import events_table

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Any
 
 from celery import shared_task
-from django.conf import settings
 
-from chain.blocks.cluster.host import announce, answer_need
+from chain.blocks.cluster.host import answer_need
 from chain.blocks.cluster.node import runtime
 from chain.blocks.cluster.reports import record_report
-from chain.blocks.cluster.transport import HOST
+from chain.blocks.cluster.step import cluster_step
 from chain.blocks.sealing import finalize_pending, seal_pending
 
 
@@ -39,10 +38,7 @@ def cluster_deliver(src: str, record: dict[str, Any]) -> None:
 @shared_task(name="chain.tasks.cluster_tick", ignore_result=True)
 def cluster_tick() -> None:
     """One step of this worker's clock: a node's tick, or the host's ledger announcement."""
-    if settings.RIIK_CLUSTER_ROLE == HOST:
-        announce()
-    else:
-        runtime().tick()
+    cluster_step()
 
 
 @shared_task(name="chain.tasks.cluster_ledger", ignore_result=True)

@@ -24,7 +24,7 @@ from chain.blocks.mode import consensus_mode
 from chain.blocks.models import LEVEL_ORDER, Block, BlockLog
 from chain.blocks.nodekeys import node_key
 from chain.encoding import ZERO_HASH, block_hash, canonical, timestamp
-from chain.ledger.databases import ledger_heads
+from chain.ledger.heads import ledger_heads
 
 log = logging.getLogger(__name__)
 

@@ -9,12 +9,8 @@ bench's) is in the default database.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import TYPE_CHECKING
 
 from django.conf import settings
-
-if TYPE_CHECKING:
-    from chain.ledger.models import LedgerHead
 
 DEFAULT = "default"
 
@@ -41,23 +37,3 @@ def log_databases() -> list[str]:
 def is_split() -> bool:
     """True when some log lives outside the default database."""
     return log_databases() != [DEFAULT]
-
-
-def ledger_heads() -> list[LedgerHead]:
-    """The head of every log, each read from its log's database."""
-    from chain.ledger.models import LedgerHead  # here: the models import this module
-
-    found: list[LedgerHead] = []
-    for alias, registries in by_database(settings.RIIK_REGISTRIES).items():
-        found.extend(LedgerHead.objects.using(alias).filter(registry__in=registries))
-    return found
-
-
-def entry_count() -> int:
-    """How many entries every log holds together, counted in each log's database."""
-    from chain.ledger.models import LedgerEntry  # here: the models import this module
-
-    return sum(
-        LedgerEntry.objects.using(alias).filter(registry__in=registries).count()
-        for alias, registries in by_database(settings.RIIK_REGISTRIES).items()
-    )

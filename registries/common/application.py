@@ -215,14 +215,14 @@ class RegistryApplication(Application[UUID]):
             raise Conflict(taken) from None
 
 
-def save_together(*parts: tuple[RegistryApplication, Sequence[Aggregate]]) -> None:
+def save_together(*parts: tuple[Application[UUID], Sequence[Aggregate]]) -> None:
     """Save the aggregates of several registries in one database transaction.
 
     Each registry's new events go to its own event table with its own ledger
     entries, as :meth:`RegistryApplication.save` would write them, but all
     commit together. Registries saved together share one database.
     """
-    merged: dict[int, tuple[RegistryApplication, list[Aggregate]]] = {}
+    merged: dict[int, tuple[Application[UUID], list[Aggregate]]] = {}
     for app, aggregates in parts:
         merged.setdefault(id(app), (app, []))[1].extend(aggregates)
     insert_together(

@@ -23,14 +23,12 @@ import re
 import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Protocol
+from typing import Protocol
+from uuid import UUID
 
 from django.conf import settings
-
-if TYPE_CHECKING:
-    from eventsourcing.domain import Aggregate
-
-    from registries.common.application import RegistryApplication
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
 
 COMPANY_REGISTRATION = "company-registration"
 TITLE_TRANSFER = "title-transfer"
@@ -60,7 +58,7 @@ class Charge:
 class Till(Protocol):
     """What the money registry does for a command that pays (:func:`connect_till`)."""
 
-    def application(self) -> RegistryApplication:
+    def application(self) -> Application[UUID]:
         """The money registry's running application (its events are saved with the command's)."""
 
     def settle(self, charges: Sequence[Charge]) -> list[Aggregate]:

@@ -24,13 +24,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from django.conf import settings
-from eventsourcing.domain import Aggregate
 
-from registries.common.application import Ref, RegistryApplication, running
+from registries.common.application import Ref, RegistryApplication
 from registries.common.codes import ORGANISATION, PERSON, party_kind
 from registries.common.errors import InvalidCommand, NotFound
-from registries.common.payments import Charge
-from registries.common.projections import catch_up
 from registries.common.texts import N_, Message
 from registries.identity import services as identity
 from registries.identity.models import OrganisationRecord
@@ -220,7 +217,7 @@ class MoneyRegistry(RegistryApplication):
         wallet two payments touch is one aggregate, so the second is decided
         on what the first left). The caller saves the wallets in one
         transaction, alone (:meth:`pay`) or with another registry's command
-        (:class:`MoneyTill`).
+        (:class:`registries.money.till.MoneyTill`).
         """
         limit = int(settings.RIIK_MONEY_HOLDING_LIMIT_CENTS)
         loaded: dict[str, Wallet] = {}
@@ -234,28 +231,3 @@ class MoneyRegistry(RegistryApplication):
 
         settled = [settle(payment, wallet_of, limit) for payment in payments]
         return settled, [wallet for wallet in loaded.values() if wallet.pending_events]
-
-
-class MoneyTill:
-    """Other registries' commands pay through this (:mod:`registries.common.payments`)."""
-
-    def application(self) -> RegistryApplication:
-        """The money registry's running application."""
-        return running(MoneyRegistry)
-
-    def settle(self, charges: Sequence[Charge]) -> list[Aggregate]:
-        """Decide the charges as payments on freshly loaded wallets; the wallets they changed."""
-        payments = [
-            Payment(c.payment_id, c.payer, c.payee, c.amount_cents, tuple(c.signatures))
-            for c in charges
-        ]
-        _, changed = running(MoneyRegistry).settle_all(payments)
-        return list(changed)
-
-    def catch_up(self) -> None:
-        """Bring the wallets' and payments' read models up to the event store."""
-        # Imported here: the projections import the read models (Django models).
-        from registries.money.projections import PROJECTIONS
-
-        for projection in PROJECTIONS:
-            catch_up(projection)

@@ -13,9 +13,9 @@ class MoneyConfig(AppConfig):
         # once the apps are ready (the tracker's hooks do the same).
         from registries.common.payments import connect_till
         from registries.health.keystore import subject_of
-        from registries.money.application import MoneyTill
         from registries.money.domain import use_pseudonyms
         from registries.money.subjects import connect
+        from registries.money.till import MoneyTill
 
         use_pseudonyms(subject_of)
         connect()

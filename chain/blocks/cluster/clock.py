@@ -55,14 +55,14 @@ class ClusterClock(bootsteps.StartStopStep):
 
     def tick(self) -> None:
         """One step of the clock; an error is logged and the next tick comes anyway."""
-        # Imported here: Django (and so chain.tasks and its models) is set up
-        # only after Celery loaded this bootstep (see start()).
+        # Imported here: Django (and so the cluster's models) is set up only
+        # after Celery loaded this bootstep (see start()).
         from django.db import close_old_connections
 
-        from chain.tasks import cluster_tick
+        from chain.blocks.cluster.step import cluster_step
 
         try:
-            cluster_tick()
+            cluster_step()
         except Exception:
             log.exception("cluster tick failed")
         finally:

@@ -29,7 +29,7 @@ from chain.consensus.membership import Membership
 from chain.consensus.memberview import MemberView
 from chain.consensus.node import ALL
 from chain.encoding import entry_leaf
-from chain.ledger.databases import ledger_heads
+from chain.ledger.heads import ledger_heads
 from chain.ledger.models import LedgerEntry, LedgerHead
 from chain.memberlog import MemberLog
 from chain.protocol import CHAIN_LOG

@@ -30,9 +30,9 @@ from registries.common import application as common_application
 from registries.common.application import stop_all
 from registries.common.errors import Conflict, NotFound
 from registries.common.projections import catch_up_all
-from registries.money.application import MoneyTill
 from registries.money.domain import InsufficientFunds, Wallet, wallet_id
 from registries.money.models import WalletRecord
+from registries.money.till import MoneyTill
 from registries.property.application import Purchase, Transfer
 from registries.property.domain import LandUnit
 from tests.registries.identity import helpers as identity
