@@ -36,5 +36,6 @@ urlpatterns = [
     path("membership/", views.MembershipList.as_view(), name="membership-list"),
     path("membership/<int:seq>/", views.MembershipDetail.as_view(), name="membership-detail"),
     path("keys/", views.MemberKeys.as_view(), name="keys"),
+    path("keys/supernodes.txt", views.SupernodeKeysText.as_view(), name="supernode-keys-text"),
     path("witness/add-checkpoint", views.AddCheckpoint.as_view(), name="add-checkpoint"),
 ]

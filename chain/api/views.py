@@ -471,6 +471,13 @@ class FullReceipt(APIView):
         return Response(receipt)
 
 
+def supernode_verifier_keys() -> list[str]:
+    """The C2SP verifier key of every supernode key, current and retired, by name."""
+    return [
+        notes.verifier_key(s.name, bytes(s.public_key)) for s in Supernode.objects.order_by("name")
+    ]
+
+
 class MemberKeys(APIView):
     """The C2SP verifier keys of every tier's members and of this node's witness."""
 
@@ -485,15 +492,31 @@ class MemberKeys(APIView):
             ]
 
         body = {
-            "supernodes": [
-                notes.verifier_key(s.name, bytes(s.public_key))
-                for s in Supernode.objects.order_by("name")
-            ],
+            "supernodes": supernode_verifier_keys(),
             "witnesses": members("witness"),
             "citizens": members("citizen"),
             "witness": node_witness().verifier_key(),
         }
         return Response(MemberKeysSerializer(body).data)
+
+
+class SupernodeKeysText(APIView):
+    """The supernodes' C2SP verifier keys as text, one per line: the trusted-keys
+    file ``python -m chain.verify --trusted-keys`` reads and ``riik_client keys pin``
+    writes (the same keys as ``supernodes`` in ``/api/v1/chain/keys/``)."""
+
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        operation_id="chain_keys_supernodes_text",
+        responses={(200, "text/plain"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request) -> HttpResponse:
+        # Sorted as ``keys pin`` writes them, so that the two files can be compared.
+        keys = sorted(supernode_verifier_keys())
+        return HttpResponse(
+            "".join(f"{key}\n" for key in keys), content_type="text/plain; charset=utf-8"
+        )
 
 
 def node_witness() -> Witness:

@@ -57,14 +57,14 @@ FIELD = "signatures"
 class InvalidSignature(InvalidCommand):
     """A signature that is missing, malformed or does not verify."""
 
-    title = "Invalid signature"
+    title = N_("Invalid signature")
     slug = "invalid-signature"
 
 
 class NonceReplayed(Conflict):
     """A nonce the signer has already signed a command with."""
 
-    title = "Replayed nonce"
+    title = N_("Replayed nonce")
     slug = "nonce-replayed"
 
 

@@ -348,7 +348,7 @@ class TransferApplicationRecordAdmin(CommandAdmin):
         """POST the notary's signature of the application's message: the transfer is filed."""
         record = self.get_object(request, unquote(object_id))
         if record is None:
-            raise Http404("No such transfer application")
+            raise Http404(gettext("No such transfer application"))
         if request.method != "POST" or not self._endorses(request, record):
             raise PermissionDenied
         notary = record.notary
@@ -367,7 +367,10 @@ class TransferApplicationRecordAdmin(CommandAdmin):
             )
         unit = LandUnitRecord.objects.get(cadastral_code=code)
         messages.success(
-            request, f"Transfer of {code} endorsed and filed (ledger seq {unit.ledger_seq})."
+            request,
+            gettext("Transfer of {code} endorsed and filed (ledger seq {seq}).").format(
+                code=code, seq=unit.ledger_seq
+            ),
         )
         return HttpResponseRedirect(
             reverse("admin:property_transferapplicationrecord_change", args=[record.pk])

@@ -15,6 +15,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.http import HttpRequest, JsonResponse
+from django.utils.translation import gettext
 
 from registries.common.api.problems import PROBLEM_MEDIA_TYPE, problem_type
 
@@ -84,7 +85,9 @@ def add_framework_problems(result: dict[str, Any], **kwargs: Any) -> dict[str, A
 
 def not_found(request: HttpRequest, exception: Exception) -> JsonResponse:
     """``handler404``: an unknown URL as a problem document, not an HTML page."""
-    return _problem(request, 404, "not-found", "Not found", "There is nothing at this URL.")
+    return _problem(
+        request, 404, "not-found", gettext("Not found"), gettext("There is nothing at this URL.")
+    )
 
 
 def server_error(request: HttpRequest) -> JsonResponse:
@@ -93,8 +96,8 @@ def server_error(request: HttpRequest) -> JsonResponse:
         request,
         500,
         "internal-error",
-        "Internal error",
-        "The server failed to handle this request; it has been logged.",
+        gettext("Internal error"),
+        gettext("The server failed to handle this request; it has been logged."),
     )
 
 

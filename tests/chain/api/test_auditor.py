@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import io
 import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.core.management import call_command
 from rest_framework.test import APIClient
 
 from chain import merkle, notes
@@ -16,6 +19,7 @@ from chain.blocks.sealing import seal_pending
 from chain.ledger.models import LedgerEntry
 from registries.business.application import BusinessRegistry
 from registries.common.application import running
+from riik_client.__main__ import main as riik_client
 from tests.chain.test_merkle import ref_mth, ref_path, ref_proof
 from tests.factories import register_company
 
@@ -152,3 +156,37 @@ def test_receipt_from_the_api_verifies_offline_with_the_standalone_verifier(
     size = receipt["block"]["header"]["logs"]["business"]["size"]
     assert f"registry business seq 3: included in tree size {size} root" in result.stdout
     assert "registry business seq 3: final in block 2" in result.stdout
+
+
+def test_supernode_keys_as_text_are_what_keys_pin_writes_and_the_verifier_trusts(
+    client: APIClient, live_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    _three_blocks()
+    bundle = tmp_path / "chain.jsonl"
+    call_command("chain", "export", "--out", str(bundle), "--no-progress", stdout=io.StringIO())
+    response = client.get("/api/v1/chain/keys/supernodes.txt")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/plain; charset=utf-8"
+    text = response.content.decode("utf-8")
+    assert text.splitlines() == client.get("/api/v1/chain/keys/").json()["supernodes"]
+
+    pinned = tmp_path / "pinned.txt"
+    assert riik_client(["--server", live_server.url, "keys", "pin", str(pinned)]) == 0
+    capsys.readouterr()
+    # keys pin adds only its "# ..." comment lines, which the verifier skips.
+    written = pinned.read_text(encoding="utf-8").splitlines()
+    assert [line for line in written if not line.startswith("#")] == text.splitlines()
+
+    trusted = tmp_path / "supernodes.txt"
+    trusted.write_text(text, encoding="utf-8")
+    result = subprocess.run(
+        [sys.executable, "-m", "chain.verify", "--trusted-keys", str(trusted), str(bundle)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.splitlines()[-1] == "OK"
+    assert "no --trusted-keys given" not in result.stderr

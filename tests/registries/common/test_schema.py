@@ -40,3 +40,13 @@ def test_unknown_url_is_a_problem_document() -> None:
     assert response.status_code == 404
     assert response["Content-Type"] == "application/problem+json"
     assert response.json()["instance"] == "/api/v1/no/such/thing/"
+
+
+def test_unknown_url_is_explained_in_the_language_asked_for() -> None:
+    english = Client().get("/no/such/page/").json()
+    assert (english["title"], english["detail"]) == ("Not found", "There is nothing at this URL.")
+    estonian = Client(HTTP_ACCEPT_LANGUAGE="et").get("/no/such/page/").json()
+    assert (estonian["title"], estonian["detail"]) == (
+        "Ei leitud",
+        "Sellel aadressil ei ole midagi.",
+    )

@@ -134,9 +134,14 @@ def test_an_appointment_needs_the_representatives_signature_too() -> None:
     mari, mari_key = citizen()
     ema, _ = citizen("Ema", "Tamm")
     body = h.signed({"representative": ema}, "appoint-representative", (mari, mari_key))
-    response = signed_in(mari, mari_key).post(REPRESENTATIVES, body, format="json")
+    client = signed_in(mari, mari_key)
+    response = client.post(REPRESENTATIVES, body, format="json")
     assert response.status_code == 400
+    assert response.json()["title"] == "Invalid signature"
     assert f"missing the signature of {ema}" in response.json()["detail"]
+    estonian = client.post(REPRESENTATIVES, body, format="json", HTTP_ACCEPT_LANGUAGE="et")
+    assert estonian.json()["title"] == "Kehtetu allkiri"
+    assert estonian.json()["detail"] == f"signatures: puudub allkiri: {ema}"
     assert health_entries() == 0
 
 

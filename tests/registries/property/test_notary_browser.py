@@ -95,3 +95,25 @@ def test_a_key_that_is_not_the_notarys_current_one_is_named(
     error = page.locator(".messagelist .error").inner_text()
     assert f"not the signature of notary {clerk.code}" in error
     assert not TransferRecord.objects.filter(unit_id=code).exists()
+
+
+def test_the_endorse_page_speaks_estonian_and_refuses_a_file_that_is_no_key(
+    live_server: Any, page: Any, tmp_path: Path
+) -> None:
+    code, _, _, clerk = filed()
+    sign_in_in_browser(page, live_server.url, clerk.code, "property/notary", clerk.key, tmp_path)
+    # As the start page's language switch (/i18n/setlang/) leaves it.
+    page.context.add_cookies([{"name": "django_language", "value": "et", "url": live_server.url}])
+    open_application(page, live_server.url, code)
+    assert page.locator("#endorsement h2").inner_text() == "Kinnita oma e-ID võtmega"
+    assert page.locator("#endorse-submit").get_attribute("value") == (
+        "Allkirjasta ja esita võõrandamine"
+    )
+    not_a_key = tmp_path / "notes.txt"
+    not_a_key.write_text("not a key\n")
+    page.set_input_files("#id_key_file", str(not_a_key))
+    page.click("#endorse-submit")
+    problem = page.locator("#endorse-problem")
+    problem.wait_for(state="visible")
+    assert problem.inner_text().startswith("See fail ei ole Ed25519 privaatvõti")
+    assert not TransferRecord.objects.filter(unit_id=code).exists()
