@@ -18,6 +18,7 @@ from django.db import connection
 from django.test import override_settings
 
 from chain.blocks.sealing import seal_pending
+from chain.ledger.models import LedgerEntry
 from chain.verify import main as verify_main
 from registries.money.domain import ISSUE, Payment, Wallet, wallet_id
 from registries.money.quorum import collect
@@ -49,7 +50,8 @@ def test_a_payment_between_two_persons_leaves_no_code_in_clear_and_the_bundle_ve
         )
     )
     mari = h.wallet(h.citizen().code, bank)
-    jaan = h.wallet(h.citizen("Jaan", "Kask").code, bank)
+    jaan_citizen = h.citizen("Jaan", "Kask")
+    jaan = h.wallet(jaan_citizen.code, bank)
     h.pay_unsigned(bank, mari, 2000)
     # Over the holding limit, Mari's 1200 excess went to the bank; paying 900 from her 800
     # takes 100 back from it (reverse waterfall), and Jaan's 100 excess goes to it.
@@ -81,3 +83,15 @@ def test_a_payment_between_two_persons_leaves_no_code_in_clear_and_the_bundle_ve
     assert (payer.balance_cents, payer.at_bank_cents) == (0, 1100)
     assert payer.payments["sealed-pay-1"][:2] == (jaan, 900)
     assert (h.balance(mari), h.balance(jaan)) == (0, 800)
+
+    # The payee's own receipt carries the sealed payload, and opened: who paid him.
+    received = LedgerEntry.objects.get(
+        registry="money", originator_id=wallet_id(jaan), topic__endswith="PaymentReceived"
+    )
+    receipt = h.citizen_client(jaan_citizen).get(f"/api/v1/me/receipts/money/{received.seq}/")
+    assert receipt.status_code == 200, receipt.content
+    assert (receipt.json()["opened"]["payer"], receipt.json()["opened"]["amount_cents"]) == (
+        mari,
+        900,
+    )
+    assert not found_in(bytes.fromhex(receipt.json()["entry"]["payload"]), mari)
