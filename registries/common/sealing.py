@@ -44,7 +44,7 @@ from uuid import UUID
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
-from django.db import router, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils import timezone
 from eventsourcing.domain import DomainEventProtocol
 from eventsourcing.persistence import (
@@ -199,10 +199,15 @@ class KeyStore:
         # Most subjects have a key already: find it without a write transaction.
         key = self.keys.objects.filter(subject=subject).only("key_id", "wrapped").first()
         if key is None:
-            with transaction.atomic(using=router.db_for_write(self.keys)):
-                key = self.keys.objects.select_for_update().filter(subject=subject).first()
-                if key is None:
+            try:
+                with transaction.atomic(using=router.db_for_write(self.keys)):
                     return self._create(subject, actor, purpose)
+            except IntegrityError:
+                # A concurrent writer (two payments from a wallet that never paid) created the
+                # subject's key first: the unique subject kept it one, and it is used.
+                key = self.keys.objects.filter(subject=subject).only("key_id", "wrapped").first()
+                if key is None:
+                    raise
         if key.wrapped is None:
             raise self._refuse(key.key_id, actor, purpose)
         return str(key.key_id)

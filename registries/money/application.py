@@ -17,6 +17,16 @@ written and the payment is decided again on the new balance
 (:meth:`~registries.common.application.RegistryApplication.retrying`), where
 it is applied or refused for insufficient funds. A payment is therefore
 applied exactly once or not at all, and a balance is never negative.
+
+**Personal codes are sealed.** Every personal code in a money event -- the
+holder, the payer and payee, the counterparty of a waterfall move, whoever
+acted (a bank's representative, a central bank official) -- is sealed with
+that person's own key (:mod:`registries.common.sealing`, keys in
+:class:`~registries.money.models.PersonKey`); the payer's e-ID signatures,
+which name the signer, with the wallet's key. Amounts, wallet ids, act ids,
+payment ids and organisations' registry codes stay in clear, so the
+verifiers' conservation replay (:mod:`chain.verify.money`) reads a full
+bundle without any key.
 """
 
 from __future__ import annotations
@@ -25,9 +35,10 @@ from collections.abc import Sequence
 
 from django.conf import settings
 
-from registries.common.application import Ref, RegistryApplication
+from registries.common.application import Ref
 from registries.common.codes import ORGANISATION, PERSON, party_kind
 from registries.common.errors import InvalidCommand, NotFound
+from registries.common.sealing import PERSON_CODE, RECORD, KeyStore, Rules, SealingRegistry
 from registries.common.texts import N_, Message
 from registries.identity import services as identity
 from registries.identity.models import OrganisationRecord
@@ -42,6 +53,7 @@ from registries.money.domain import (
     settle,
     wallet_id,
 )
+from registries.money.models import KeyAccess, PersonKey
 from registries.money.quorum import Certificate, verify
 
 BANK = "bank"
@@ -75,10 +87,31 @@ def check_bank(registry_code: str, field: str = "bank", kind: str = BANK) -> str
     return registry_code
 
 
-class MoneyRegistry(RegistryApplication):
+ACTED = {"actor": PERSON_CODE}
+SEALED: Rules = {
+    Supply.Issued: ACTED,
+    Supply.Redeemed: ACTED,
+    Wallet.Opened: {"holder": PERSON_CODE, **ACTED},
+    Wallet.Closed: ACTED,
+    Wallet.Reopened: ACTED,
+    Wallet.LinkedBankSet: ACTED,
+    Wallet.PaymentSent: {"payee": PERSON_CODE, "signatures": RECORD},
+    Wallet.PaymentReceived: {"payer": PERSON_CODE},
+    Wallet.TopUpSent: {"holder": PERSON_CODE},
+    Wallet.ExcessSwept: {"payer": PERSON_CODE},
+    Wallet.SweepReceived: {"holder": PERSON_CODE},
+}
+"""Which fields of the money events are sealed, and with whose key: a personal code with
+its person's (an organisation's registry code stays in clear), the signatures with the
+wallet's. ``Supply.*.wallet`` and ``Wallet.ToppedUp.bank`` are always banks' codes."""
+
+
+class MoneyRegistry(SealingRegistry):
     """Central-bank money: the supply and the wallets."""
 
     name = "money"
+    keystore = KeyStore("money", PersonKey, KeyAccess, audit_use=False)
+    sealed = SEALED
 
     def wallet(self, holder: str, field: str = "holder") -> Ref[Wallet]:
         """The wallet of this holder, as a command names it."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from django.db import models
 
 from registries.common.codes import ORGANISATION, PERSON
-from registries.common.models import LedgerLinked
+from registries.common.models import KeyAccessBase, LedgerLinked, PersonKeyBase
 from registries.money.domain import ACTS
 
 HOLDER_KIND_CHOICES = [(PERSON, "person"), (ORGANISATION, "organisation")]
@@ -98,3 +98,18 @@ class PaymentRecord(LedgerLinked):
 
     def __str__(self) -> str:
         return f"{self.payment_id}: {self.payer} -> {self.payee} {self.amount_cents} cents"
+
+
+class PersonKey(PersonKeyBase):
+    """A person's or a wallet's data key: seals the personal codes and the payer's
+    signatures in money events (:mod:`registries.common.sealing`)."""
+
+    class Meta(PersonKeyBase.Meta):
+        pass
+
+
+class KeyAccess(KeyAccessBase):
+    """Audit trail of the money key store: creates, destroys and refused uses."""
+
+    class Meta(KeyAccessBase.Meta):
+        pass
