@@ -29,13 +29,24 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from registries.common.application import Ref
+from django.db import router, transaction
+
+from registries.common.application import Ref, running
 from registries.common.errors import InvalidCommand
 from registries.common.sealing import PERSON_CODE, RECORD, KeyStore, Rules, SealingRegistry
 from registries.common.texts import N_, Message
 from registries.court.covert import CovertAccess, covert_access_id
 from registries.court.domain import Case, CaseDocket
-from registries.court.models import KeyAccess, PersonKey
+from registries.court.models import (
+    ERASED,
+    AppealRecord,
+    CaseRecord,
+    CovertAccessRecord,
+    JudgmentRecord,
+    KeyAccess,
+    PartyRecord,
+    PersonKey,
+)
 from registries.court.vocabulary import (
     NotAllowed,
     Order,
@@ -82,8 +93,20 @@ class CourtRegistry(SealingRegistry):
 
     def erase_person(self, code: str, actor: str, reason: str) -> str | None:
         """Destroy the person's court key (crypto-shredding): their code no longer opens
-        in any copy of the court's events. Returns the key's id (None if they had none)."""
-        return self.keystore.destroy(code, actor, f"erasure: {reason}")
+        in any copy of the court's events. In the same transaction the read models forget
+        them too (a backup of the database must honour the erasure as well): every row
+        naming them names ``erased:<subject>`` instead, and the covert accesses that
+        existed only for them are deleted. Returns the key's id (None if they had none)."""
+        with transaction.atomic(using=router.db_for_write(PersonKey)):
+            pseudonym = ERASED + self.keystore.subject_of(code)
+            CaseRecord.objects.filter(judge_code=code).update(judge_code=pseudonym)
+            PartyRecord.objects.filter(code=code).update(code=pseudonym)
+            JudgmentRecord.objects.filter(judge_code=code).update(judge_code=pseudonym)
+            AppealRecord.objects.filter(appellant_code=code).update(appellant_code=pseudonym)
+            AppealRecord.objects.filter(decided_by=code).update(decided_by=pseudonym)
+            CovertAccessRecord.objects.filter(person_code=code).delete()
+            CovertAccessRecord.objects.filter(judge_code=code).update(judge_code=pseudonym)
+            return self.keystore.destroy(code, actor, f"erasure: {reason}")
 
     # Cases.
 
@@ -246,3 +269,9 @@ class CourtRegistry(SealingRegistry):
 
 
 __all__ = ["CourtRegistry", "is_judge"]
+
+
+def erase_person(code: str, actor: str, reason: str, **_signal: object) -> None:
+    """Receiver of :data:`registries.identity.erasure.person_erasure`: erase the person
+    from the court registry (:meth:`CourtRegistry.erase_person`)."""
+    running(CourtRegistry).erase_person(code, actor, reason)

@@ -12,6 +12,12 @@ from django.db import models
 
 from registries.common.models import KeyAccessBase, LedgerLinked, PersonKeyBase
 
+ERASED = "erased:"
+"""How a read model names an erased person: ``erased:`` and their key store subject (a
+peppered HMAC of their code), so rows stay apart and show the erasure, not the code."""
+CODE_LENGTH = len(ERASED) + 64
+"""Room for a personal code, a registry code or an erased person's pseudonym."""
+
 
 class CaseRecord(LedgerLinked):
     """A court case as the register shows it."""
@@ -29,7 +35,7 @@ class CaseRecord(LedgerLinked):
     aggregate_id = models.UUIDField(unique=True)
     kind = models.CharField(max_length=20, choices=KIND_CHOICES)
     court_code = models.CharField(max_length=8, db_index=True)
-    judge_code = models.CharField(max_length=11, db_index=True)
+    judge_code = models.CharField(max_length=CODE_LENGTH, db_index=True)
     title = models.CharField(max_length=200)
     public = models.BooleanField(
         default=True, help_text="Judgment summaries are public (not in camera)"
@@ -55,7 +61,7 @@ class PartyRecord(LedgerLinked):
     ledger_registry = "court"
 
     case = models.ForeignKey(CaseRecord, on_delete=models.CASCADE, related_name="parties")
-    code = models.CharField(max_length=11, db_index=True)
+    code = models.CharField(max_length=CODE_LENGTH, db_index=True)
     party_kind = models.CharField(
         max_length=12, choices=[("person", "person"), ("organisation", "organisation")]
     )
@@ -113,7 +119,7 @@ class JudgmentRecord(LedgerLinked):
     summary = models.TextField()
     given_on = models.DateField()
     appeal_deadline = models.DateField()
-    judge_code = models.CharField(max_length=11)
+    judge_code = models.CharField(max_length=CODE_LENGTH)
     company_code = models.CharField(max_length=8, blank=True)
     cadastral_code = models.CharField(max_length=14, blank=True)
     lifts = models.IntegerField(null=True, blank=True, help_text="Seizure order it lifts")
@@ -149,13 +155,13 @@ class AppealRecord(LedgerLinked):
     case = models.ForeignKey(CaseRecord, on_delete=models.CASCADE, related_name="appeals")
     number = models.IntegerField()
     judgment = models.IntegerField()
-    appellant_code = models.CharField(max_length=11, db_index=True)
+    appellant_code = models.CharField(max_length=CODE_LENGTH, db_index=True)
     grounds = models.TextField()
     filed_on = models.DateField()
     status = models.CharField(max_length=10, choices=STATUS_CHOICES, default="pending")
     decided_on = models.DateField(null=True, blank=True)
     decision_summary = models.TextField(blank=True)
-    decided_by = models.CharField(max_length=11, blank=True)
+    decided_by = models.CharField(max_length=CODE_LENGTH, blank=True)
 
     class Meta:
         ordering = ["case", "number"]
@@ -178,9 +184,9 @@ class CovertAccessRecord(LedgerLinked):
     ledger_registry = "court"
 
     case_number = models.CharField(max_length=20)
-    person_code = models.CharField(max_length=11)
+    person_code = models.CharField(max_length=CODE_LENGTH)
     registry = models.CharField(max_length=20)
-    judge_code = models.CharField(max_length=11)
+    judge_code = models.CharField(max_length=CODE_LENGTH)
     authorised_seq = models.BigIntegerField(help_text="Ledger seq of the authorisation")
 
     class Meta:

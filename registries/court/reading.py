@@ -17,7 +17,13 @@ from collections.abc import Iterable
 from typing import Any
 
 from chain.verify import EntryRow
-from registries.court.models import CaseRecord, CovertAccessRecord, JudgmentRecord, PartyRecord
+from registries.court.models import (
+    ERASED,
+    CaseRecord,
+    CovertAccessRecord,
+    JudgmentRecord,
+    PartyRecord,
+)
 from registries.court.vocabulary import check_case_number
 from registries.identity.services import has_role, official_code_of
 from registries.tracker.services import investigation_of, purpose_of, record_read
@@ -67,9 +73,12 @@ def track_court_read(user: Any, cases: Iterable[CaseRecord], what: str, params: 
     if not (user and user.is_authenticated):
         return False
     reader = official_code_of(user) or str(user.get_username())
-    subjects = PartyRecord.objects.filter(
-        case__in=[case.pk for case in cases], party_kind="person"
-    ).values_list("code", flat=True)
+    # An erased party is no one to tell any more: only their pseudonym is left.
+    subjects = (
+        PartyRecord.objects.filter(case__in=[case.pk for case in cases], party_kind="person")
+        .exclude(code__startswith=ERASED)
+        .values_list("code", flat=True)
+    )
     return record_read(
         reader=reader,
         subjects=list(subjects),
@@ -84,7 +93,7 @@ def entry_subjects(row: EntryRow) -> list[str]:
     """The natural-person parties of the case a court ledger entry is about (its subjects
     on the chain API, registered in :class:`registries.court.apps.CourtConfig`)."""
     return list(
-        PartyRecord.objects.filter(
-            case__aggregate_id=row.originator_id, party_kind="person"
-        ).values_list("code", flat=True)
+        PartyRecord.objects.filter(case__aggregate_id=row.originator_id, party_kind="person")
+        .exclude(code__startswith=ERASED)
+        .values_list("code", flat=True)
     )

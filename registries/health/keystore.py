@@ -49,3 +49,9 @@ def destroy(personal_code: str, actor: str, purpose: str) -> str | None:
     if key_id is not None:
         forget_person(personal_code)
     return key_id
+
+
+def erase_person(code: str, actor: str, reason: str, **_signal: object) -> None:
+    """Receiver of :data:`registries.identity.erasure.person_erasure`: destroy the
+    person's health key if they have one (a person without health data has none)."""
+    destroy(code, actor, f"erasure: {reason}")

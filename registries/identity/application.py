@@ -176,6 +176,11 @@ class IdentityRegistry(SealingRegistry):
             self.update(person, lambda found: found.erase(actor))
         return self.keystore.destroy(record_name(person.id), actor, f"erasure: {reason}")
 
+    def is_erased(self, code: str) -> bool:
+        """Whether the person with this code was erased (their key destroyed); NotFound
+        for a code the population register never knew."""
+        return self.keystore.is_destroyed(record_name(self._person(code).id))
+
     def get(self, ref: Ref[A]) -> A:
         """The aggregate ``ref`` names; an erased person is :class:`DataErased` (410)."""
         try:

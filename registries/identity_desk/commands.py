@@ -42,12 +42,15 @@ from registries.identity.domain import (
     ORGANISATION_KINDS,
     REVOKED,
 )
+from registries.identity.erasure import erase_person_everywhere
 from registries.identity.models import PersonRecord
 from registries.identity.projections import PROJECTIONS
 from registries.identity.services import official_code_of
 from registries.identity_desk.api.serializers import (
     AppointmentSerializer,
     DeathSerializer,
+    ErasedSerializer,
+    ErasureSerializer,
     KeyRevocationSerializer,
     NameChangeSerializer,
     OfficialSerializer,
@@ -332,6 +335,29 @@ COMMANDS = Catalog(
             done="Death recorded",
             available=lambda record: record.alive,
             run=lambda app, data, who: app.record_death(data["code"], data["died_on"], who),
+        ),
+        _on_person(
+            name="erase-person",
+            title=N_("Erase person"),
+            input=ErasureSerializer,
+            reply=Reply(
+                ErasedSerializer,
+                lambda request, data, result: {"erased": True, "reason": data["reason"]},
+            ),
+            route="erasure/",
+            url_name="person-erasure",
+            summary="Erase a person (crypto-shredding; identity registrars)",
+            description=(
+                "Erase a person from the identity, court and health registries: their keys "
+                "are destroyed and the court's records name them only as erased. 410 if the "
+                "person was erased before."
+            ),
+            problems=(400, 401, 403, 404, 409, 410, 429),
+            form=AdminForm(confirm="Erase this person's data in every registry for good"),
+            done="Person erased: their keys are destroyed",
+            run=lambda app, data, who: erase_person_everywhere(
+                app, data["code"], who, data["reason"]
+            ),
         ),
         _on_person(
             name="register-key",

@@ -287,6 +287,19 @@ class KeyRevocationSerializer(serializers.Serializer[Any]):
     reason = StrictCharField(max_length=MAX_REASON_LENGTH)
 
 
+class ErasureSerializer(serializers.Serializer[Any]):
+    """Why a person is erased from the registries (crypto-shredding)."""
+
+    reason = StrictCharField(max_length=MAX_REASON_LENGTH, help_text="Why the person is erased")
+
+
+class ErasedSerializer(serializers.Serializer[Any]):
+    """The answer to an erasure: done, and why."""
+
+    erased = serializers.BooleanField(help_text="Always true: the person is erased")
+    reason = serializers.CharField(help_text="Why the person was erased")
+
+
 class OrganisationRegistrationSerializer(serializers.Serializer[Any]):
     """Registering an organisation under its registry code."""
 
