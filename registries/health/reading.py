@@ -37,7 +37,7 @@ class ReadRefused(RegistryError):
     """The reader may not read this record (the refusal is tracked)."""
 
     status = 403
-    title = "Access to the health record refused"
+    title = N_("Access to the health record refused")
     slug = "access-refused"
 
 

@@ -114,7 +114,7 @@ class SelfAppointment(RegistryError):
     """An official appointing, or confirming the appointment of, themselves."""
 
     status = 403
-    title = "No self-appointment"
+    title = N_("No self-appointment")
     slug = "self-appointment"
 
 
@@ -122,7 +122,7 @@ class FourEyes(RegistryError):
     """The registrar who proposed an appointment confirming it too."""
 
     status = 409
-    title = "Four eyes: a second registrar must confirm"
+    title = N_("Four eyes: a second registrar must confirm")
     slug = "four-eyes"
 
 

@@ -72,21 +72,21 @@ SUPPLY_ID = uuid5(_NAMESPACE, "supply")
 class InsufficientFunds(Conflict):
     """The payer's wallet (with what their bank may top it up with) holds less than the amount."""
 
-    title = "Insufficient funds"
+    title = N_("Insufficient funds")
     slug = "insufficient-funds"
 
 
 class WalletClosed(Conflict):
     """A wallet that is closed (or was never opened) cannot pay or be paid."""
 
-    title = "The wallet is closed"
+    title = N_("The wallet is closed")
     slug = "wallet-closed"
 
 
 class PaymentIdTaken(Conflict):
     """The payer used this payment id for a payment with other terms."""
 
-    title = "The payment id is taken"
+    title = N_("The payment id is taken")
     slug = "payment-id-taken"
 
 
@@ -94,7 +94,7 @@ class ActNotCertified(InvalidCommand):
     """An issuance or redemption without a supernode quorum's signatures over it."""
 
     status = 403
-    title = "The act is not certified by a supernode quorum"
+    title = N_("The act is not certified by a supernode quorum")
     slug = "act-not-certified"
 
 

@@ -60,7 +60,7 @@ class NotAnOfficial(RegistryError):
     """The caller acts for no bank (or no central bank) as the command needs."""
 
     status = 403
-    title = "Not an official of the bank"
+    title = N_("Not an official of the bank")
     slug = "not-a-bank-official"
 
 

@@ -54,7 +54,7 @@ class CovertReadRefused(RegistryError):
     """
 
     status = 403
-    title = "Covert read refused"
+    title = N_("Covert read refused")
     slug = "covert-read-refused"
 
 
