@@ -26,20 +26,15 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.translation import gettext
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
-from rest_framework.authentication import BaseAuthentication, get_authorization_header
 from rest_framework.exceptions import AuthenticationFailed
 from rest_framework.request import Request
 
-from registries.access.tokens import token_digest
+from registries.access.tokens import CheckedOnce, token_digest
 from registries.common.errors import InvalidCommand
 from registries.common.models import ApiToken
 from registries.identity.domain import check_role
 
 KEYWORD = "Token"
-
-# Where the first check of a request's static token keeps its outcome, on the HttpRequest
-# (the role middleware, the idempotency middleware and the view each authenticate).
-_CHECKED = "_riik_api_token_checked"
 
 
 def checked_role(role: str) -> str:
@@ -73,37 +68,20 @@ def _lookup(token: str) -> tuple[Any, ApiToken]:
     return record.user, record
 
 
-class ApiTokenAuthentication(BaseAuthentication):
+class ApiTokenAuthentication(CheckedOnce[ApiToken]):
     """``Authorization: Token <token>``: a static token, for at most
     ``RIIK_API_TOKEN_LIFETIME`` seconds and only in its role."""
 
-    def authenticate(self, request: Request) -> tuple[Any, ApiToken] | None:
-        """The token's user, or None when the request carries no static token."""
-        header = get_authorization_header(request)
-        parts = header.split()
-        if not parts or parts[0].lower() != KEYWORD.lower().encode():
-            return None
-        http = request._request
-        checked: tuple[bytes, tuple[Any, ApiToken] | str] | None = getattr(http, _CHECKED, None)
-        if checked is None or checked[0] != header:
-            try:
-                outcome: tuple[Any, ApiToken] | str = self._check(parts)
-            except AuthenticationFailed as refused:
-                outcome = str(refused.detail)
-            checked = (header, outcome)
-            setattr(http, _CHECKED, checked)
-        if isinstance(checked[1], str):
-            raise AuthenticationFailed(checked[1])
-        return checked[1]
+    keyword = KEYWORD
+    checked_attribute = "_riik_api_token_checked"
 
-    @staticmethod
-    def _check(parts: list[bytes]) -> tuple[Any, ApiToken]:
+    def _check(self, parts: list[bytes]) -> tuple[Any, ApiToken]:
         if len(parts) != 2:
-            raise AuthenticationFailed("the Authorization header must be 'Token <token>'")
+            raise AuthenticationFailed(gettext("the Authorization header must be 'Token <token>'"))
         try:
             token = parts[1].decode("ascii")
         except UnicodeDecodeError:
-            raise AuthenticationFailed("the token is not ASCII") from None
+            raise AuthenticationFailed(gettext("the token is not ASCII")) from None
         return _lookup(token)
 
     def authenticate_header(self, request: Request) -> str:

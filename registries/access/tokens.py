@@ -28,7 +28,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, ClassVar, Generic, TypeVar
 
 from django.conf import settings
 from django.db.models import Exists, OuterRef, Value
@@ -47,6 +47,7 @@ from registries.identity.models import PublicKeyRecord
 from registries.identity.services import current_public_key
 
 KEYWORD = "Bearer"
+T = TypeVar("T")
 
 
 def token_digest(token: str) -> str:
@@ -154,11 +155,44 @@ def _key_current(record: AccessToken) -> bool:
     ).exists()
 
 
-# Where the first check of a request's bearer token keeps its outcome, on the HttpRequest.
-_CHECKED = "_riik_bearer_checked"
+class CheckedOnce(BaseAuthentication, Generic[T]):
+    """An ``Authorization: <keyword> <token>`` scheme whose check runs once a request.
+
+    The idempotency middleware and the role middleware authenticate a request
+    before the view does, and each wraps the same HttpRequest: the first check's
+    outcome (the user, or the refusal) for that very header is kept on it under
+    ``checked_attribute``, and every later check takes it.
+    """
+
+    keyword: ClassVar[str]
+    checked_attribute: ClassVar[str]
+
+    def authenticate(self, request: Request) -> tuple[Any, T] | None:
+        """The token's user, or None when the request carries no token of this scheme."""
+        header = get_authorization_header(request)
+        parts = header.split()
+        if not parts or parts[0].lower() != self.keyword.lower().encode():
+            return None
+        http = request._request
+        checked: tuple[bytes, tuple[Any, T] | str] | None = getattr(
+            http, self.checked_attribute, None
+        )
+        if checked is None or checked[0] != header:
+            try:
+                outcome: tuple[Any, T] | str = self._check(parts)
+            except AuthenticationFailed as refused:
+                outcome = str(refused.detail)
+            checked = (header, outcome)
+            setattr(http, self.checked_attribute, checked)
+        if isinstance(checked[1], str):
+            raise AuthenticationFailed(checked[1])
+        return checked[1]
+
+    def _check(self, parts: list[bytes]) -> tuple[Any, T]:
+        raise NotImplementedError
 
 
-class SignInTokenAuthentication(BaseAuthentication):
+class SignInTokenAuthentication(CheckedOnce[AccessToken]):
     """``Authorization: Bearer <token>`` with a token from e-ID sign-in.
 
     A request's token is checked once: the idempotency middleware authenticates
@@ -167,24 +201,8 @@ class SignInTokenAuthentication(BaseAuthentication):
     first check found for that very header.
     """
 
-    def authenticate(self, request: Request) -> tuple[Any, AccessToken] | None:
-        """The token's user, or None when the request carries no bearer token."""
-        header = get_authorization_header(request)
-        parts = header.split()
-        if not parts or parts[0].lower() != KEYWORD.lower().encode():
-            return None
-        http = request._request
-        checked: tuple[bytes, tuple[Any, AccessToken] | str] | None = getattr(http, _CHECKED, None)
-        if checked is None or checked[0] != header:
-            try:
-                outcome: tuple[Any, AccessToken] | str = self._check(parts)
-            except AuthenticationFailed as refused:
-                outcome = str(refused.detail)
-            checked = (header, outcome)
-            setattr(http, _CHECKED, checked)
-        if isinstance(checked[1], str):
-            raise AuthenticationFailed(checked[1])
-        return checked[1]
+    keyword = KEYWORD
+    checked_attribute = "_riik_bearer_checked"
 
     def _check(self, parts: list[bytes]) -> tuple[Any, AccessToken]:
         if len(parts) != 2:
