@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from chain.blocks.models import (
     Block,
@@ -61,7 +62,7 @@ class BlockLogInline(admin.TabularInline):  # type: ignore[type-arg]
     extra = 0
     can_delete = False
 
-    @admin.display(description="root")
+    @admin.display(description=_("root"))
     def root_hex(self, log: BlockLog) -> str:
         return bytes(log.root).hex()
 
@@ -126,31 +127,31 @@ class BlockAdmin(ReadOnlyAdmin):
     )
     inlines = [BlockLogInline, BlockSignatureInline, CheckpointInline]
 
-    @admin.display(description="block hash")
+    @admin.display(description=_("block hash"))
     def hash_prefix(self, block: Block) -> str:
         return bytes(block.block_hash).hex()[:16] + "…"
 
-    @admin.display(description="block hash")
+    @admin.display(description=_("block hash"))
     def hash_hex(self, block: Block) -> str:
         return bytes(block.block_hash).hex()
 
-    @admin.display(description="previous block hash")
+    @admin.display(description=_("previous block hash"))
     def prev_hash_hex(self, block: Block) -> str:
         return bytes(block.prev_hash).hex()
 
-    @admin.display(description="signatures")
+    @admin.display(description=_("signatures"))
     def signature_count(self, block: Block) -> int:
         return block.signatures.count()
 
-    @admin.display(description="witness precommits")
+    @admin.display(description=_("witness precommits"))
     def witness_count(self, block: Block) -> int:
         return signature_counts(block)["witness"]
 
-    @admin.display(description="supernode finalizes")
+    @admin.display(description=_("supernode finalizes"))
     def supernode_count(self, block: Block) -> int:
         return signature_counts(block)["supernode"]
 
-    @admin.display(description="citizen cosignatures")
+    @admin.display(description=_("citizen cosignatures"))
     def citizen_count(self, block: Block) -> int:
         return signature_counts(block)["citizen"]
 
@@ -175,27 +176,27 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
         "level",
     )
 
-    @admin.display(description="event")
+    @admin.display(description=_("event"))
     def event(self, entry: LedgerEntry) -> str:
         return entry.topic.rsplit(":", 1)[-1]
 
-    @admin.display(description="payload hash")
+    @admin.display(description=_("payload hash"))
     def payload_hash_hex(self, entry: LedgerEntry) -> str:
         return bytes(entry.payload_hash).hex()
 
-    @admin.display(description="previous entry hash")
+    @admin.display(description=_("previous entry hash"))
     def prev_hash_hex(self, entry: LedgerEntry) -> str:
         return bytes(entry.prev_hash).hex()
 
-    @admin.display(description="entry hash")
+    @admin.display(description=_("entry hash"))
     def entry_hash_hex(self, entry: LedgerEntry) -> str:
         return bytes(entry.entry_hash).hex()
 
-    @admin.display(description="block")
+    @admin.display(description=_("block"))
     def block_height(self, entry: LedgerEntry) -> int | None:
         return ledger_status(entry.registry, entry.seq).block_height
 
-    @admin.display(description="level")
+    @admin.display(description=_("level"))
     def level(self, entry: LedgerEntry) -> str:
         return ledger_status(entry.registry, entry.seq).level
 
@@ -273,30 +274,30 @@ class MembershipEntryAdmin(ReadOnlyAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[MembershipEntry]:
         return super().get_queryset(request).filter(registry=CHAIN_LOG, topic=MEMBERSHIP_TOPIC)
 
-    @admin.display(description="change")
+    @admin.display(description=_("change"))
     def change_type(self, entry: MembershipEntry) -> str:
         return entry.summary.type
 
-    @admin.display(description="certified at height")
+    @admin.display(description=_("certified at height"))
     def height(self, entry: MembershipEntry) -> int:
         return entry.summary.height
 
-    @admin.display(description="from block")
+    @admin.display(description=_("from block"))
     def from_height(self, entry: MembershipEntry) -> int:
         return entry.summary.from_height
 
-    @admin.display(description="certified by")
+    @admin.display(description=_("certified by"))
     def signers(self, entry: MembershipEntry) -> str:
         return ", ".join(entry.summary.signers)
 
-    @admin.display(description="sealed in block")
+    @admin.display(description=_("sealed in block"))
     def block_height(self, entry: MembershipEntry) -> int | None:
         return ledger_status(entry.registry, entry.seq).block_height
 
-    @admin.display(description="level")
+    @admin.display(description=_("level"))
     def level(self, entry: MembershipEntry) -> str:
         return ledger_status(entry.registry, entry.seq).level
 
-    @admin.display(description="entry (change and quorum certificate)")
+    @admin.display(description=_("entry (change and quorum certificate)"))
     def payload_json(self, entry: MembershipEntry) -> str:
         return format_html("<pre>{}</pre>", json.dumps(entry.payload, indent=1, sort_keys=True))

@@ -6,6 +6,7 @@ from typing import Any
 
 from django.db import models
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 PROPOSED = "proposed"
 COMMITTED = "committed"
@@ -287,7 +288,7 @@ class ConsensusEvidence(models.Model):
 
     class Meta:
         app_label = "chain"
-        verbose_name_plural = "consensus evidence"
+        verbose_name_plural = _("consensus evidence")
         constraints = [
             models.UniqueConstraint(
                 fields=["kind", "signer", "tier", "vote_kind", "height", "round"],

@@ -14,6 +14,7 @@ from functools import cached_property
 from typing import Any, Self, TypeVar
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from chain.encoding import entry_leaf
 from chain.ledger.databases import log_database
@@ -88,7 +89,7 @@ class LedgerEntry(models.Model):
     class Meta:
         app_label = "chain"
         db_table = "ledger_entry"
-        verbose_name_plural = "ledger entries"
+        verbose_name_plural = _("ledger entries")
         constraints = [
             models.UniqueConstraint(fields=["registry", "seq"], name="ledger_entry_seq"),
             models.UniqueConstraint(
@@ -197,8 +198,8 @@ class MembershipEntry(LedgerEntry):
     class Meta:
         proxy = True
         app_label = "chain"
-        verbose_name = "membership change"
-        verbose_name_plural = "membership changes"
+        verbose_name = _("membership change")
+        verbose_name_plural = _("membership changes")
 
     @cached_property
     def payload(self) -> dict[str, Any]:

@@ -24,6 +24,7 @@ from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from chain.blocks.status import LedgerStatus
 from registries.access.catalog import Catalog, Command, Target
@@ -125,15 +126,15 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         attach_ledger_statuses(changelist.result_list)
         return changelist
 
-    @admin.display(description="block")
+    @admin.display(description=_("block"))
     def block_height(self, record: Any) -> Any:
         return self.ledger_status_of(record).block_height
 
-    @admin.display(description="level")
+    @admin.display(description=_("level"))
     def ledger_level(self, record: Any) -> str:
         return self.ledger_status_of(record).level
 
-    @admin.display(description="ledger history")
+    @admin.display(description=_("ledger history"))
     def history_table(self, record: Any) -> str:
         """The record's events on its registry's ledger, oldest first."""
         rows = [
@@ -298,7 +299,7 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         if request.method == "POST" and form.is_valid():
             who = request.user.get_username()
             target = self.target
-            ok, _ = self.issue_from(
+            ok, _outcome = self.issue_from(
                 form,
                 lambda app: spec.run(app, {**form.command_data(), **target.key(record, who)}, who),
             )

@@ -18,6 +18,7 @@ from django.contrib import admin
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html_join
+from django.utils.translation import gettext_lazy as _
 
 from registries.access.admin import CommandAdmin, euros, html_table
 from registries.access.roles import user_has_role
@@ -135,7 +136,7 @@ class CompanyRecordAdmin(CommandAdmin):
 
     # Columns and read-only fields.
 
-    @admin.display(description="share capital", ordering="share_capital_cents")
+    @admin.display(description=_("share capital"), ordering="share_capital_cents")
     def share_capital(self, record: CompanyRecord) -> str:
         return euros(record.share_capital_cents)
 
@@ -146,15 +147,15 @@ class CompanyRecordAdmin(CommandAdmin):
         shown = ((p["personal_code"], names.get(p["personal_code"], "")) for p in people)
         return format_html_join(", ", "{} {}", shown) or "-"
 
-    @admin.display(description="founders")
+    @admin.display(description=_("founders"))
     def founders(self, record: CompanyRecord) -> str:
         return self._people(record, CompanyPerson.FOUNDER)
 
-    @admin.display(description="management board")
+    @admin.display(description=_("management board"))
     def board(self, record: CompanyRecord) -> str:
         return self._people(record, CompanyPerson.BOARD)
 
-    @admin.display(description="annual reports")
+    @admin.display(description=_("annual reports"))
     def annual_reports_table(self, record: CompanyRecord) -> str:
         rows = [
             [r.year, euros(r.revenue_cents), euros(r.net_profit_cents), r.employees, r.ledger_seq]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 from registries.common.texts import N_
 
@@ -6,7 +7,7 @@ from registries.common.texts import N_
 class BusinessConfig(AppConfig):
     name = "registries.business"
     label = "business"
-    verbose_name = "Business registry"
+    verbose_name = _("Business registry")
 
     def ready(self) -> None:
         """Let the members of a company's management board act for it, count its

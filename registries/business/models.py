@@ -7,6 +7,7 @@ commands of :class:`~registries.business.application.BusinessRegistry`.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from registries.common.models import LedgerLinked
 
@@ -38,8 +39,8 @@ class CompanyRecord(LedgerLinked):
 
     class Meta:
         ordering = ["name"]
-        verbose_name = "company"
-        verbose_name_plural = "companies"
+        verbose_name = _("company")
+        verbose_name_plural = _("companies")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.registry_code})"

@@ -2,6 +2,7 @@ from typing import Any
 
 from django.apps import AppConfig
 from django.db.models.signals import post_migrate
+from django.utils.translation import gettext_lazy as _
 
 
 def _create_event_tables(plan: Any = None, using: str = "default", **kwargs: Any) -> None:
@@ -19,7 +20,7 @@ def _create_event_tables(plan: Any = None, using: str = "default", **kwargs: Any
 class CommonConfig(AppConfig):
     name = "registries.common"
     label = "common"
-    verbose_name = "Registries (shared)"
+    verbose_name = _("Registries (shared)")
 
     def ready(self) -> None:
         """Create the event store's tables whenever ``migrate`` runs."""

@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class CountryConfig(AppConfig):
     name = "registries.country"
     label = "country"
-    verbose_name = "Country (demo data)"
+    verbose_name = _("Country (demo data)")

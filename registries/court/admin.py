@@ -31,6 +31,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from registries.access.admin import html_table
 from registries.access.roles import user_has_role
@@ -156,7 +157,7 @@ class CaseRecordAdmin(TrackedAdmin):
 
     # Read-only tables.
 
-    @admin.display(description="parties")
+    @admin.display(description=_("parties"))
     def parties_table(self, record: CaseRecord) -> str:
         parties = list(record.parties.all())
         names = names_of(p.code for p in parties)  # one query for the page's parties
@@ -167,7 +168,7 @@ class CaseRecordAdmin(TrackedAdmin):
             ["role", "kind", "code", gettext("name"), "ledger seq"], rows, "no parties"
         )
 
-    @admin.display(description="hearings")
+    @admin.display(description=_("hearings"))
     def hearings_table(self, record: CaseRecord) -> str:
         rows: list[list[Any]] = [
             [
@@ -186,7 +187,7 @@ class CaseRecordAdmin(TrackedAdmin):
             "no hearings",
         )
 
-    @admin.display(description="judgments")
+    @admin.display(description=_("judgments"))
     def judgments_table(self, record: CaseRecord) -> str:
         rows: list[list[Any]] = [
             [
@@ -218,7 +219,7 @@ class CaseRecordAdmin(TrackedAdmin):
             "no judgments",
         )
 
-    @admin.display(description="appeals")
+    @admin.display(description=_("appeals"))
     def appeals_table(self, record: CaseRecord) -> str:
         rows: list[list[Any]] = [
             [
@@ -239,7 +240,7 @@ class CaseRecordAdmin(TrackedAdmin):
             "no appeals",
         )
 
-    @admin.display(description="effects")
+    @admin.display(description=_("effects"))
     def enforcement_table(self, record: CaseRecord) -> str:
         rows: list[list[Any]] = [
             [e.judgment, e.registry, e.action, e.target, e.outcome, e.detail or "-", e.cause]

@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 from registries.common.texts import N_
 
@@ -6,7 +7,7 @@ from registries.common.texts import N_
 class CourtConfig(AppConfig):
     name = "registries.court"
     label = "court"
-    verbose_name = "Court registry"
+    verbose_name = _("Court registry")
 
     def ready(self) -> None:
         """Answer the data tracker's questions about covert investigations, name the

@@ -9,6 +9,7 @@ commands of :class:`~registries.court.application.CourtRegistry`.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from registries.common.models import KeyAccessBase, LedgerLinked, PersonKeyBase
 
@@ -48,8 +49,8 @@ class CaseRecord(LedgerLinked):
 
     class Meta:
         ordering = ["-opened_on", "number"]
-        verbose_name = "court case"
-        verbose_name_plural = "court cases"
+        verbose_name = _("court case")
+        verbose_name_plural = _("court cases")
 
     def __str__(self) -> str:
         return f"{self.number} ({self.title})"

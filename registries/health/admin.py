@@ -17,6 +17,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from registries.access.admin import html_table
 from registries.access.roles import user_has_role
@@ -102,12 +103,12 @@ class PatientRecordAdmin(TrackedAdmin):
         }[page]
         track_admin_read(records, request.user.get_username(), what)
 
-    @admin.display(description="consents")
+    @admin.display(description=_("consents"))
     def consents_table(self, record: PatientRecord) -> str:
         rows: list[list[Any]] = [[c.provider, c.state] for c in record.consents.all()]
         return html_table(["provider", "state"], rows, "open to every provider")
 
-    @admin.display(description="entries (metadata only)")
+    @admin.display(description=_("entries (metadata only)"))
     def entries_table(self, record: PatientRecord) -> str:
         rows: list[list[Any]] = [
             [e.number, e.kind, e.provider, e.doctor, e.on, e.dispensed_on or "", e.ledger_seq]

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class HealthConfig(AppConfig):
     name = "registries.health"
     label = "health"
-    verbose_name = "Health registry"
+    verbose_name = _("Health registry")
 
     def ready(self) -> None:
         """Name the subjects of the health registry's ledger entries on the chain API,

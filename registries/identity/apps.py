@@ -1,7 +1,8 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class IdentityConfig(AppConfig):
     name = "registries.identity"
     label = "identity"
-    verbose_name = "Identity registry"
+    verbose_name = _("Identity registry")

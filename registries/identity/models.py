@@ -11,6 +11,7 @@ history only and is never shown by the API.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from registries.common.models import KeyAccessBase, LedgerLinked, PersonKeyBase
 from registries.identity.domain import (
@@ -43,7 +44,8 @@ class PersonRecord(LedgerLinked):
 
     class Meta:
         ordering = ["last_name", "first_name", "personal_code"]
-        verbose_name = "person"
+        verbose_name = _("person")
+        verbose_name_plural = _("persons")
 
     def __str__(self) -> str:
         return f"{self.first_name} {self.last_name} ({self.personal_code})"
@@ -70,7 +72,8 @@ class PublicKeyRecord(LedgerLinked):
 
     class Meta:
         ordering = ["person", "valid_from_seq"]
-        verbose_name = "public key"
+        verbose_name = _("public key")
+        verbose_name_plural = _("public keys")
         constraints = [
             models.UniqueConstraint(fields=["person", "key_id"], name="identity_key_unique")
         ]
@@ -96,7 +99,8 @@ class OrganisationRecord(LedgerLinked):
 
     class Meta:
         ordering = ["name", "registry_code"]
-        verbose_name = "organisation"
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
 
     def __str__(self) -> str:
         return f"{self.name} ({self.registry_code})"
@@ -137,7 +141,8 @@ class AppointmentRecord(LedgerLinked):
 
     class Meta:
         ordering = ["registry", "role", "person", "-appointed_seq"]
-        verbose_name = "official appointment"
+        verbose_name = _("official appointment")
+        verbose_name_plural = _("official appointments")
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "registry", "role", "organisation_code"],
@@ -181,7 +186,8 @@ class RepresentativeRecord(LedgerLinked):
 
     class Meta:
         ordering = ["organisation_code", "-active", "-appointed_seq"]
-        verbose_name = "organisation representative"
+        verbose_name = _("organisation representative")
+        verbose_name_plural = _("organisation representatives")
         constraints = [
             models.UniqueConstraint(
                 fields=["person", "organisation_code"],

@@ -35,6 +35,7 @@ from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
@@ -68,7 +69,7 @@ def can_act_in_identity(request: HttpRequest) -> bool:
 
 
 class AliveFilter(admin.SimpleListFilter):
-    title = "status"
+    title = _("status")
     parameter_name = "status"
 
     def lookups(self, request: HttpRequest, model_admin: Any) -> list[tuple[str, str]]:
@@ -139,11 +140,11 @@ class PersonRelationAdmin(IdentityAdmin):
             )
         return queryset.filter(matches), False
 
-    @admin.display(description="personal code", ordering="person__personal_code")
+    @admin.display(description=_("personal code"), ordering="person__personal_code")
     def personal_code(self, record: AppointmentRecord | RepresentativeRecord) -> str:
         return record.person.personal_code
 
-    @admin.display(description="name", ordering="person__last_name")
+    @admin.display(description=_("name"), ordering="person__last_name")
     def person_name(self, record: AppointmentRecord | RepresentativeRecord) -> str:
         return f"{record.person.first_name} {record.person.last_name}"
 
@@ -237,11 +238,11 @@ class PersonRecordAdmin(IdentityAdmin):
     def get_changelist(self, request: HttpRequest, **kwargs: Any) -> type[ChangeList]:
         return PersonChangeList
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status(self, record: PersonRecord) -> str:
         return "alive" if record.died_on is None else f"died {record.died_on:%Y-%m-%d}"
 
-    @admin.display(description="keys")
+    @admin.display(description=_("keys"))
     def keys_table(self, record: PersonRecord) -> str:
         # The public key in full beside its id: what `riik_client keygen` prints.
         rows: list[list[Any]] = [
@@ -268,7 +269,7 @@ class PersonRecordAdmin(IdentityAdmin):
             "no keys registered",
         )
 
-    @admin.display(description="appointments")
+    @admin.display(description=_("appointments"))
     def appointments_table(self, record: PersonRecord) -> str:
         rows: list[list[Any]] = [
             [
@@ -287,7 +288,7 @@ class PersonRecordAdmin(IdentityAdmin):
             "not an official",
         )
 
-    @admin.display(description="representations")
+    @admin.display(description=_("representations"))
     def representations_table(self, record: PersonRecord) -> str:
         representations = list(record.representations.all())
         names = dict(
@@ -356,7 +357,7 @@ class OrganisationRecordAdmin(IdentityAdmin):
     def added_record(self, result: object, data: dict[str, Any]) -> OrganisationRecord:
         return OrganisationRecord.objects.get(registry_code=result)
 
-    @admin.display(description="representatives")
+    @admin.display(description=_("representatives"))
     def representatives_table(self, record: OrganisationRecord) -> str:
         if record.kind in BOARD_REPRESENTED_KINDS:
             return html_table(
@@ -428,7 +429,7 @@ class AppointmentRecordAdmin(PersonRelationAdmin):
             ended_seq=None,
         )
 
-    @admin.display(description="organisation")
+    @admin.display(description=_("organisation"))
     def organisation(self, record: AppointmentRecord) -> str:
         if not record.organisation_code:
             return "-"
@@ -473,7 +474,7 @@ class RepresentativeRecordAdmin(PersonRelationAdmin):
             organisation_code=data["code"], person__personal_code=data["personal_code"], active=True
         )
 
-    @admin.display(description="organisation name")
+    @admin.display(description=_("organisation name"))
     def organisation(self, record: RepresentativeRecord) -> str:
         found = OrganisationRecord.objects.filter(registry_code=record.organisation_code).first()
         return found.name if found is not None else "-"

@@ -24,6 +24,7 @@ from typing import Any
 from django.contrib import admin
 from django.db.models import F, Q, QuerySet
 from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
 
 from registries.access.admin import CommandAdmin, euros, html_table
 from registries.common.api.serializers import ledger_history
@@ -116,15 +117,15 @@ class WalletRecordAdmin(TrackedAdmin):
     def added_record(self, result: object, data: dict[str, Any]) -> WalletRecord:
         return WalletRecord.objects.get(holder=result)
 
-    @admin.display(description="balance")
+    @admin.display(description=_("balance"))
     def balance(self, record: WalletRecord) -> str:
         return euros(record.balance_cents)
 
-    @admin.display(description="held at the bank")
+    @admin.display(description=_("held at the bank"))
     def at_bank(self, record: WalletRecord) -> str:
         return euros(record.at_bank_cents)
 
-    @admin.display(description="latest payments")
+    @admin.display(description=_("latest payments"))
     def payments_table(self, record: WalletRecord) -> str:
         rows: list[list[Any]] = [
             [
@@ -144,7 +145,7 @@ class WalletRecordAdmin(TrackedAdmin):
             "no payments",
         )
 
-    @admin.display(description="ledger history")
+    @admin.display(description=_("ledger history"))
     def history_table(self, record: WalletRecord) -> str:
         rows = [
             [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
@@ -176,6 +177,6 @@ class ActRecordAdmin(CommandAdmin):
     def can_act(self, request: HttpRequest) -> bool:
         return any(banks_of(request))
 
-    @admin.display(description="amount")
+    @admin.display(description=_("amount"))
     def amount(self, record: ActRecord) -> str:
         return euros(record.amount_cents)

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class MoneyConfig(AppConfig):
     name = "registries.money"
     label = "money"
-    verbose_name = "Money registry"
+    verbose_name = _("Money registry")
 
     def ready(self) -> None:
         """Name the subject of each money ledger entry, for the /me receipts; key the

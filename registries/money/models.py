@@ -7,6 +7,7 @@ commands of :class:`~registries.money.application.MoneyRegistry`.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from registries.common.codes import ORGANISATION, PERSON
 from registries.common.models import KeyAccessBase, LedgerLinked, PersonKeyBase
@@ -25,7 +26,8 @@ class SupplyRecord(LedgerLinked):
     version = models.IntegerField(help_text="Version of the supply aggregate shown here")
 
     class Meta:
-        verbose_name = "money supply"
+        verbose_name = _("money supply")
+        verbose_name_plural = _("money supplies")
 
     def __str__(self) -> str:
         return f"supply {self.total_cents} cents"
@@ -46,7 +48,8 @@ class ActRecord(LedgerLinked):
 
     class Meta:
         ordering = ["-ledger_seq"]
-        verbose_name = "central bank act"
+        verbose_name = _("central bank act")
+        verbose_name_plural = _("central bank acts")
 
     def __str__(self) -> str:
         return f"{self.act} {self.act_id}: {self.amount_cents} cents"
@@ -70,7 +73,8 @@ class WalletRecord(LedgerLinked):
 
     class Meta:
         ordering = ["holder"]
-        verbose_name = "wallet"
+        verbose_name = _("wallet")
+        verbose_name_plural = _("wallets")
 
     def __str__(self) -> str:
         return f"wallet of {self.holder}"
@@ -91,7 +95,8 @@ class PaymentRecord(LedgerLinked):
 
     class Meta:
         ordering = ["-ledger_seq"]
-        verbose_name = "payment"
+        verbose_name = _("payment")
+        verbose_name_plural = _("payments")
         constraints = [
             models.UniqueConstraint(fields=["payer", "payment_id"], name="money_payment_unique")
         ]

@@ -36,6 +36,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
 
 from registries.access.admin import CommandAdmin, euros, html_table
 from registries.access.roles import user_has_role
@@ -143,14 +144,14 @@ class LandUnitRecordAdmin(CommandAdmin):
 
     # Columns and read-only fields.
 
-    @admin.display(description="owners")
+    @admin.display(description=_("owners"))
     def owner_codes(self, record: LandUnitRecord) -> str:
         owners = [vars(o) for o in record.owners.all()]
         names = names_beside(owners, "owner_code")
         shown = ((o["owner_code"], names.get(o["owner_code"], ""), o["share"]) for o in owners)
         return format_html_join(", ", "{} {} ({})", shown)
 
-    @admin.display(description="owners and shares")
+    @admin.display(description=_("owners and shares"))
     def owners_table(self, record: LandUnitRecord) -> str:
         owners = [vars(o) for o in record.owners.all()]
         names = names_beside(owners, "owner_code")
@@ -168,7 +169,7 @@ class LandUnitRecordAdmin(CommandAdmin):
             ["owner", gettext("name"), "kind", "share", "since (seq)"], rows, "no owners"
         )
 
-    @admin.display(description="restrictions and encumbrances")
+    @admin.display(description=_("restrictions and encumbrances"))
     def restrictions_table(self, record: LandUnitRecord) -> str:
         rows: list[list[Any]] = [
             [
@@ -198,7 +199,7 @@ class LandUnitRecordAdmin(CommandAdmin):
             "none",
         )
 
-    @admin.display(description="mortgages (in rank order)")
+    @admin.display(description=_("mortgages (in rank order)"))
     def mortgages_table(self, record: LandUnitRecord) -> str:
         rows: list[list[Any]] = [
             [
@@ -217,7 +218,7 @@ class LandUnitRecordAdmin(CommandAdmin):
             "none",
         )
 
-    @admin.display(description="transfers")
+    @admin.display(description=_("transfers"))
     def transfers_table(self, record: LandUnitRecord) -> str:
         rows: list[list[Any]] = [
             [
@@ -378,19 +379,19 @@ class TransferApplicationRecordAdmin(CommandAdmin):
 
     # Columns and read-only fields.
 
-    @admin.display(description="sellers")
+    @admin.display(description=_("sellers"))
     def seller_codes(self, record: TransferApplicationRecord) -> str:
         return ", ".join(record.sellers)
 
-    @admin.display(description="buyers and shares")
+    @admin.display(description=_("buyers and shares"))
     def buyer_shares(self, record: TransferApplicationRecord) -> str:
         return ", ".join(f"{b['owner']} {b['share']}" for b in record.buyers)
 
-    @admin.display(description="price")
+    @admin.display(description=_("price"))
     def price(self, record: TransferApplicationRecord) -> str:
         return euros(record.price_cents)
 
-    @admin.display(description="status")
+    @admin.display(description=_("status"))
     def status(self, record: TransferApplicationRecord) -> str:
         if record.transfer_version is not None:
             return f"endorsed (transfer at version {record.transfer_version})"
@@ -401,7 +402,7 @@ class TransferApplicationRecordAdmin(CommandAdmin):
             f"{record.unit_version}, now version {record.unit.version})"
         )
 
-    @admin.display(description="the endorsed transfer on the chain")
+    @admin.display(description=_("the endorsed transfer on the chain"))
     def transfer(self, record: TransferApplicationRecord) -> str:
         if record.transfer_version is None:
             return "-"
@@ -411,7 +412,7 @@ class TransferApplicationRecordAdmin(CommandAdmin):
             f"ledger seq {filed.ledger_seq}, block {where.block_height or '-'}, level {where.level}"
         )
 
-    @admin.display(description="what the notary signs, in words")
+    @admin.display(description=_("what the notary signs, in words"))
     def terms(self, record: TransferApplicationRecord) -> str:
         sellers = ", ".join(_named(code) for code in record.sellers)
         buyers = format_html_join(
@@ -431,6 +432,6 @@ class TransferApplicationRecordAdmin(CommandAdmin):
             euros(record.price_cents),
         )
 
-    @admin.display(description="the exact message signed (UTF-8)")
+    @admin.display(description=_("the exact message signed (UTF-8)"))
     def message(self, record: TransferApplicationRecord) -> str:
         return format_html('<pre id="signed-message">{}</pre>', application_message(record))

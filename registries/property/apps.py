@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 from registries.common.texts import N_
 
@@ -6,7 +7,7 @@ from registries.common.texts import N_
 class PropertyConfig(AppConfig):
     name = "registries.property"
     label = "property"
-    verbose_name = "Property registry"
+    verbose_name = _("Property registry")
 
     def ready(self) -> None:
         """Let the explorer find a land unit's ledger entries by its cadastral code."""

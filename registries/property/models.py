@@ -9,6 +9,7 @@ ledger seq of their removal) so the register shows its own history.
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from registries.common.codes import ORGANISATION, PERSON
 from registries.common.models import LedgerLinked
@@ -41,7 +42,8 @@ class LandUnitRecord(LedgerLinked):
 
     class Meta:
         ordering = ["cadastral_code"]
-        verbose_name = "land unit"
+        verbose_name = _("land unit")
+        verbose_name_plural = _("land units")
 
     def __str__(self) -> str:
         return f"{self.cadastral_code} ({self.address})"
@@ -61,7 +63,8 @@ class OwnershipRecord(LedgerLinked):
 
     class Meta:
         ordering = ["unit", "owner_code"]
-        verbose_name = "owner"
+        verbose_name = _("owner")
+        verbose_name_plural = _("owners")
         constraints = [
             models.UniqueConstraint(fields=["unit", "owner_code"], name="property_owner_unique")
         ]
@@ -91,7 +94,8 @@ class RestrictionRecord(LedgerLinked):
 
     class Meta:
         ordering = ["unit", "number"]
-        verbose_name = "restriction"
+        verbose_name = _("restriction")
+        verbose_name_plural = _("restrictions")
         constraints = [
             models.UniqueConstraint(fields=["unit", "number"], name="property_restriction_unique")
         ]
@@ -114,7 +118,8 @@ class MortgageRecord(LedgerLinked):
 
     class Meta:
         ordering = ["unit", "rank"]
-        verbose_name = "mortgage"
+        verbose_name = _("mortgage")
+        verbose_name_plural = _("mortgages")
         constraints = [
             models.UniqueConstraint(fields=["unit", "rank"], name="property_mortgage_unique")
         ]
@@ -147,7 +152,8 @@ class TransferRecord(LedgerLinked):
 
     class Meta:
         ordering = ["unit", "version"]
-        verbose_name = "transfer"
+        verbose_name = _("transfer")
+        verbose_name_plural = _("transfers")
         constraints = [
             models.UniqueConstraint(fields=["unit", "version"], name="property_transfer_unique")
         ]
@@ -181,7 +187,8 @@ class TransferApplicationRecord(LedgerLinked):
 
     class Meta:
         ordering = ["unit", "number"]
-        verbose_name = "transfer application"
+        verbose_name = _("transfer application")
+        verbose_name_plural = _("transfer applications")
         constraints = [
             models.UniqueConstraint(
                 fields=["unit", "number"], name="property_transfer_application_unique"

@@ -1,10 +1,11 @@
 from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
 
 
 class TrackerConfig(AppConfig):
     name = "registries.tracker"
     label = "tracker"
-    verbose_name = "Data tracker"
+    verbose_name = _("Data tracker")
 
     def ready(self) -> None:
         """Plug the registries' payload rules and the read tracking into the chain API."""
