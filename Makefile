@@ -9,7 +9,7 @@ RIIK_CONSENSUS ?= devnet
 RIIK_DEVNET_STEPWISE ?= 1
 RUN_ENV := RIIK_CONSENSUS=$(RIIK_CONSENSUS) RIIK_DEVNET_STEPWISE=$(RIIK_DEVNET_STEPWISE)
 
-.PHONY: install run test test-fast test-multidb lint bench bench-national worker clean openapi messages
+.PHONY: install run test test-fast test-multidb lint loc bench bench-national worker clean openapi messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,12 @@ lint: install
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	$(BIN)/lint-imports
+
+# The product code's size (issue 13): lines of the tracked .py files outside tests/,
+# migrations/ and bench/.
+loc:
+	@git ls-files '*.py' | grep -Ev '(^|/)(tests|migrations|bench)/' | xargs wc -l \
+	  | awk '$$2 != "total" { lines += $$1; files++ } END { print lines " lines in " files " files" }'
 
 # The finality run adds the cluster when CELERY_BROKER_URL names a broker; the writers'
 # scaling (1, 2, 4, 8 processes) and the partitioned ledger (scratch databases on the
