@@ -28,22 +28,13 @@ from django.utils.translation import gettext_lazy as _
 
 from chain.blocks.status import LedgerStatus
 from registries.access.catalog import Catalog, Command, Target
-
-# EuroField and to_cents are also offered here, where the money registry's forms take them.
-from registries.access.forms import CommandForm, EuroField, to_cents
+from registries.access.forms import CommandForm
 from registries.common.api.serializers import ledger_history
 from registries.common.commands import issue
 from registries.common.errors import RegistryError
 from registries.common.statuses import attach_ledger_statuses, record_ledger_status
 
-__all__ = [
-    "CommandAdmin",
-    "CommandForm",
-    "EuroField",
-    "euros",
-    "html_table",
-    "to_cents",
-]
+__all__ = ["CommandAdmin", "CommandForm", "euros", "html_table"]
 
 
 def euros(cents: int) -> str:

@@ -144,6 +144,9 @@ class AdminForm:
     ``serializer`` is the input of a command that has none for the API (an
     admin-only command); ``confirm``, if given, is the one checkbox of a form
     that asks nothing else (the record says everything the command needs).
+    ``completes(record, data)``, if given, adds what the admin does not ask for
+    to the command's data when the form is sent (such as a certificate collected
+    over the asked terms); a registry's refusal from it shows on the form.
     """
 
     ask: Mapping[str, Ask] = field(default_factory=dict)
@@ -151,6 +154,7 @@ class AdminForm:
     aliases: Mapping[str, str] = field(default_factory=dict)
     serializer: type[serializers.BaseSerializer[Any]] | None = None
     confirm: str = ""
+    completes: Callable[[Any, dict[str, Any]], dict[str, Any]] | None = None
 
 
 @dataclass(frozen=True)
@@ -272,6 +276,7 @@ def command_form(
             **{name: one.field for name, one in asked.items()},
             "asked": asked,
             "starts": starts,
+            "spec": spec,
             "field_aliases": {
                 **{one.api: name for name, one in asked.items() if one.api not in ("", name)},
                 **spec.aliases,
@@ -291,6 +296,7 @@ class _GeneratedForm(CommandForm):
 
     asked: ClassVar[dict[str, _Asked]]
     starts: ClassVar[dict[str, Ask]]
+    spec: ClassVar[AdminForm]
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -324,6 +330,12 @@ class _GeneratedForm(CommandForm):
                     self.add_error(name, error)
                     continue
             self._api[one.api] = value
+        completes = self.spec.completes
+        if completes is not None and self.record is not None and not self.errors:
+            try:
+                self._api.update(completes(self.record, self._api))
+            except RegistryError as error:
+                self.add_registry_error(error)
         return cleaned
 
     def command_data(self) -> dict[str, Any]:

@@ -11,18 +11,16 @@ only the payer's signed e-service makes them (``api/me.py``).
 
 from __future__ import annotations
 
-from decimal import Decimal
 from typing import Any
 
 from django import forms
 from django.urls import reverse
 from rest_framework import status
 
-from registries.access.admin import CommandForm, EuroField, to_cents
 from registries.access.catalog import Catalog, Command, Reply, Target
+from registries.access.forms import AdminForm, Ask
 from registries.common.application import running
 from registries.common.codes import party_kind
-from registries.common.errors import RegistryError
 from registries.money.api.serializers import (
     CertifiedActSerializer,
     EmptyCommandSerializer,
@@ -38,7 +36,7 @@ from registries.money.api.views import (
     wallet_body,
 )
 from registries.money.application import MoneyRegistry
-from registries.money.domain import ISSUE, MAX_CENTS, REDEEM
+from registries.money.domain import ISSUE, REDEEM
 from registries.money.officials import BANK, CENTRAL_BANK, official_of
 from registries.money.projections import PROJECTIONS
 from registries.money.quorum import Certificate, collect
@@ -69,62 +67,29 @@ def act(kind: str) -> Any:
     return run
 
 
-# The admin's forms ---------------------------------------------------------------------------
+def certified(kind: str) -> Any:
+    """The admin's completion of an issuance or redemption: the supernode quorum's
+    certificate over the act's terms, collected when the form is sent."""
+
+    def complete(record: Any, data: dict[str, Any]) -> dict[str, Any]:
+        app = running(MoneyRegistry)
+        message = app.act_message(kind, data["act_id"], record.holder, data["amount_cents"])
+        certificate = collect(message)
+        return {"certificate": {"height": certificate.height, "votes": certificate.votes}}
+
+    return complete
 
 
-class OpenWalletForm(CommandForm):
-    holder = forms.CharField(
-        max_length=11,
-        help_text="Personal code of a living person, or registry code of an organisation "
-        "(your bank's own code opens the bank's wallet).",
-    )
-
-
-class CloseWalletForm(CommandForm):
-    """Closing takes no data."""
-
-
-class LinkedBankForm(CommandForm):
-    bank = forms.CharField(max_length=8, help_text="Registry code of the bank to link it to.")
-
-
-class ActForm(CommandForm):
-    """An issuance or redemption: the supernode quorum's certificate is collected on sending."""
-
-    act: str = ISSUE
-    act_id = forms.RegexField(
+def act_form(kind: str) -> AdminForm:
+    """The admin's form of an issuance or redemption (the certificate is collected on sending)."""
+    reference = forms.RegexField(
         r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64, help_text="The central bank's reference."
     )
-    amount_euros = EuroField(max_cents=MAX_CENTS, min_value=Decimal("0.01"), label="Amount (€)")
-    field_aliases = {"amount_cents": "amount_euros"}
-
-    def clean(self) -> dict[str, Any]:
-        """Collect the certificate over the act's terms (refusals show on the form)."""
-        data = super().clean() or {}
-        if self.errors or self.record is None:
-            return data
-        try:
-            message = running(MoneyRegistry).act_message(
-                self.act, data["act_id"], self.record.holder, to_cents(data["amount_euros"])
-            )
-            certificate = collect(message)
-        except RegistryError as error:
-            self.add_registry_error(error)
-            return data
-        data["certificate"] = {"height": certificate.height, "votes": certificate.votes}
-        return data
-
-    def command_data(self) -> dict[str, Any]:
-        data = self.cleaned_data
-        return {
-            "act_id": data["act_id"],
-            "amount_cents": to_cents(data["amount_euros"]),
-            "certificate": data["certificate"],
-        }
-
-
-class RedeemForm(ActForm):
-    act = REDEEM
+    return AdminForm(
+        ask={"act_id": Ask(field=reference), "amount_cents": Ask(label="Amount (€)")},
+        omit=("certificate",),
+        completes=certified(kind),
+    )
 
 
 # The catalog ---------------------------------------------------------------------------------
@@ -170,7 +135,14 @@ COMMANDS = Catalog(
             summary="Open a wallet at my bank for a living person or a registered organisation",
             status=status.HTTP_201_CREATED,
             problems=(400, 401, 403, 404, 409, 429),
-            form=OpenWalletForm,
+            form=AdminForm(
+                ask={
+                    "holder": Ask(
+                        help_text="Personal code of a living person, or registry code of an "
+                        "organisation (your bank's own code opens the bank's wallet)."
+                    )
+                }
+            ),
             run=lambda app, data, who: app.open_wallet(data["holder"], official_of(who, BANK), who),
         ),
         Command(
@@ -183,7 +155,7 @@ COMMANDS = Catalog(
             route="closure/",
             url_name="wallet-closure",
             summary="Close a wallet of my bank (only at zero)",
-            form=CloseWalletForm,
+            form=AdminForm(),
             done="Wallet closed",
             available=lambda record: bool(record.open and record.balance_cents == 0),
             run=lambda app, data, who: app.close_wallet(data["code"], official_of(who, BANK), who),
@@ -198,7 +170,7 @@ COMMANDS = Catalog(
             route="linked-bank/",
             url_name="wallet-linked-bank",
             summary="Link a wallet of my bank to another bank (nothing held at mine)",
-            form=LinkedBankForm,
+            form=AdminForm(ask={"bank": Ask(help_text="Registry code of the bank to link it to.")}),
             done="Linked bank set",
             available=lambda record: bool(record.open and record.holder != record.bank),
             run=lambda app, data, who: app.set_linked_bank(
@@ -220,7 +192,7 @@ COMMANDS = Catalog(
                 "(collect them with `supply/act-certificate/`); the supply rises by the amount."
             ),
             status=status.HTTP_201_CREATED,
-            form=ActForm,
+            form=act_form(ISSUE),
             done="Money issued",
             available=is_banks_own,
             run=act(ISSUE),
@@ -237,7 +209,7 @@ COMMANDS = Catalog(
             summary="Redeem money from a bank's wallet (central bank, supernode quorum)",
             description="As an issuance; the supply falls by the amount.",
             status=status.HTTP_201_CREATED,
-            form=RedeemForm,
+            form=act_form(REDEEM),
             done="Money redeemed",
             available=is_banks_own,
             run=act(REDEEM),

@@ -107,3 +107,19 @@ def test_a_form_asking_for_what_the_serializer_lacks_is_refused_when_declared() 
         command_form(AdminForm(ask={"rank": Ask(label="Mortgage")}), Payment)
     with pytest.raises(ValueError, match="nothing"):
         command_form(AdminForm(omit=("nothing",)), Payment)
+
+
+def test_a_completion_adds_what_the_form_does_not_ask_and_its_refusal_shows_on_the_form() -> None:
+    def signed(record: Any, data: dict[str, Any]) -> dict[str, Any]:
+        if data["amount_cents"] > 2000:
+            raise InvalidCommand("amount_cents: too much to sign")
+        return {"signature": f"{record.key}:{data['amount_cents']}"}
+
+    spec = AdminForm(omit=("note",), completes=signed)
+    record = SimpleNamespace(key="k1")
+    form = command_form(spec, Payment)(VALID, record=record)
+    assert form.is_valid(), form.errors
+    assert form.command_data()["signature"] == "k1:1234"
+    refused = command_form(spec, Payment)({**VALID, "amount_euros": "20.01"}, record=record)
+    assert not refused.is_valid()
+    assert refused.errors["amount_euros"] == ["too much to sign"]
