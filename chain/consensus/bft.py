@@ -68,7 +68,6 @@ from chain.consensus.node import FUTURE_BUFFER, FUTURE_SHARE, ChainNode, Timeout
 __all__ = ["DECIDED", "PRECOMMIT", "PREVOTE", "PROPOSE", "BftNode", "BlockBuilder", "Candidate"]
 
 PROPOSE, PREVOTE, PRECOMMIT, DECIDED = 0, 1, 2, 3
-STEP_NAMES = ("propose", "prevote", "precommit", "decided")
 BFT_KINDS = ("prevote", "precommit")
 
 BlockBuilder = Callable[[BlockRequest], Mapping[str, Any]]

@@ -18,7 +18,6 @@ Pure: no Django, no I/O.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -204,11 +203,3 @@ def verify_evidence(evidence: Evidence, membership: Membership) -> bool:
     if first.chain_id != membership.chain_id:
         return False
     return all(membership.check_vote(vote, vote.tier) is VoteCheck.OK for vote in (first, second))
-
-
-def unique_evidence(records: Iterable[Evidence]) -> list[Evidence]:
-    """One record per :attr:`Evidence.key`, first seen first."""
-    seen: dict[tuple[str, str, str, str, int, int], Evidence] = {}
-    for record in records:
-        seen.setdefault(record.key, record)
-    return list(seen.values())

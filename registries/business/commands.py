@@ -75,7 +75,6 @@ class RegistrarOrTheCompany(BasePermission):
 # in other words than the API's.
 
 CODES_HELP = "Personal codes (isikukood), one per line."
-LEGAL_FORM_NAMES = {form: f"{form}: {meaning}" for form, meaning in LEGAL_FORMS.items()}
 
 
 def _board(record: CompanyRecord) -> list[str]:
