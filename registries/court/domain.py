@@ -46,6 +46,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
+from typing import TypeVar
 from uuid import UUID
 
 from eventsourcing.domain import Aggregate, event
@@ -98,6 +99,8 @@ from registries.court.vocabulary import (
     docket_id,
     party_kind,
 )
+
+_T = TypeVar("_T")
 
 
 @dataclass
@@ -354,38 +357,23 @@ class Case(Aggregate):
                 )
             )
 
-    def _judgment(self, number: int) -> Judgment:
+    def _entry(self, entries: dict[int, _T], missing: str, kind: str, number: int) -> _T:
         try:
-            return self._state.judgments[number]
+            return entries[number]
         except KeyError:
-            raise NotFound(
-                Message(
-                    N_("case {number} has no judgment {judgment}"),
-                    {"number": self.number, "judgment": number},
-                )
-            ) from None
+            raise NotFound(Message(missing, {"number": self.number, kind: number})) from None
+
+    def _judgment(self, number: int) -> Judgment:
+        missing = N_("case {number} has no judgment {judgment}")
+        return self._entry(self._state.judgments, missing, "judgment", number)
 
     def _hearing(self, number: int) -> Hearing:
-        try:
-            return self._state.hearings[number]
-        except KeyError:
-            raise NotFound(
-                Message(
-                    N_("case {number} has no hearing {hearing}"),
-                    {"number": self.number, "hearing": number},
-                )
-            ) from None
+        missing = N_("case {number} has no hearing {hearing}")
+        return self._entry(self._state.hearings, missing, "hearing", number)
 
     def _appeal(self, number: int) -> Appeal:
-        try:
-            return self._state.appeals[number]
-        except KeyError:
-            raise NotFound(
-                Message(
-                    N_("case {number} has no appeal {appeal}"),
-                    {"number": self.number, "appeal": number},
-                )
-            ) from None
+        missing = N_("case {number} has no appeal {appeal}")
+        return self._entry(self._state.appeals, missing, "appeal", number)
 
     def _not_before_opening(self, name: str, day: date) -> None:
         if day < self.opened_on:
