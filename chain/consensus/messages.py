@@ -22,7 +22,7 @@ import hashlib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any, TypeAlias, cast
+from typing import Any, Self, TypeAlias, cast
 
 from chain.consensus.crypto import ALG, Signer
 from chain.encoding import ZERO_HASH, block_hash, canonical, vote_message
@@ -570,8 +570,8 @@ class Proposal:
 
 
 @dataclass(frozen=True, slots=True)
-class CommittedBlock:
-    """A block the witness board committed: its header and 2f+1 witness precommits."""
+class _CertifiedBlock:
+    """A block's header with the quorum certificate that justifies it."""
 
     block: Block
     qc: QuorumCertificate
@@ -581,7 +581,7 @@ class CommittedBlock:
         return {"block": self.block.to_record(), "qc": self.qc.to_record()}
 
     @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> CommittedBlock:
+    def from_record(cls, record: Mapping[str, Any]) -> Self:
         """Parse a record written by :meth:`to_record`."""
         return cls(
             Block.from_record(_field(record, "block", Mapping)),
@@ -590,28 +590,18 @@ class CommittedBlock:
 
 
 @dataclass(frozen=True, slots=True)
-class FinalBlock:
-    """A final block: its header and 2F+1 supernode finalize votes (round 0)."""
+class CommittedBlock(_CertifiedBlock):
+    """A block the witness board committed: its header and 2f+1 witness precommits."""
 
-    block: Block
-    qc: QuorumCertificate
+
+@dataclass(frozen=True, slots=True)
+class FinalBlock(_CertifiedBlock):
+    """A final block: its header and 2F+1 supernode finalize votes (round 0)."""
 
     @property
     def height(self) -> int:
         """The block's height."""
         return self.qc.height
-
-    def to_record(self) -> dict[str, Any]:
-        """JSON-native record."""
-        return {"block": self.block.to_record(), "qc": self.qc.to_record()}
-
-    @classmethod
-    def from_record(cls, record: Mapping[str, Any]) -> FinalBlock:
-        """Parse a record written by :meth:`to_record`."""
-        return cls(
-            Block.from_record(_field(record, "block", Mapping)),
-            QuorumCertificate.from_record(_field(record, "qc", Mapping)),
-        )
 
 
 @dataclass(frozen=True, slots=True)
