@@ -43,6 +43,17 @@ from registries.identity.services import official_code_of
 M = TypeVar("M", bound=Model)
 
 
+def person_code(request: Request) -> str:
+    """The caller's personal code (their username), or 401/403."""
+    user = request.user
+    if not (user and user.is_authenticated):
+        raise NotAuthenticated()
+    code = official_code_of(user)
+    if code is None:
+        raise PermissionDenied(gettext("sign in as a person: your username is your personal code"))
+    return code
+
+
 def my_code(request: Request) -> str:
     """The signed-in citizen's personal code (401 anonymous, 403 not a person)."""
     if not (request.user and request.user.is_authenticated):

@@ -55,6 +55,7 @@ from registries.access.tokens import (
     issue_token,
     organisation_username,
 )
+from registries.common.api import validated
 from registries.common.api.problems import problem_responses
 from registries.common.api.serializers import StrictCharField
 from registries.common.clients import client_ip
@@ -137,12 +138,6 @@ class TokenSerializer(serializers.Serializer[Any]):
     organisation = serializers.CharField(
         help_text="Registry code of the organisation the token acts for; empty for a person"
     )
-
-
-def _validated(serializer_class: type[serializers.Serializer[Any]], data: Any) -> dict[str, Any]:
-    serializer = serializer_class(data=data)
-    serializer.is_valid(raise_exception=True)
-    return dict(serializer.validated_data)
 
 
 def _client_address(request: Any) -> str:
@@ -257,7 +252,7 @@ class ChallengeView(APIView):
     )
     def post(self, request: Request) -> Response:
         code = checked_personal_code(
-            _validated(ChallengeRequestSerializer, request.data)["personal_code"]
+            validated(ChallengeRequestSerializer, request.data)["personal_code"]
         )
         now = timezone.now()
         SignInChallenge.objects.filter(expires_at__lt=now).delete()
@@ -288,7 +283,7 @@ class SignInView(APIView):
         auth=[],
     )
     def post(self, request: Request) -> Response:
-        data = _validated(SignInSerializer, request.data)
+        data = validated(SignInSerializer, request.data)
         code = checked_personal_code(data["personal_code"])
         role = data.get("role", "")
         if role:

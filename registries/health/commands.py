@@ -16,6 +16,7 @@ from rest_framework import status
 
 from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.access.forms import AdminForm
+from registries.access.me import person_code
 from registries.common.errors import NotFound
 from registries.common.texts import N_
 from registries.health.api.serializers import (
@@ -25,7 +26,7 @@ from registries.health.api.serializers import (
     ErasureInSerializer,
     PrescriptionInSerializer,
 )
-from registries.health.api.views import CODE, TAGS, Doctor, Ministry, Pharmacist, person_code
+from registries.health.api.views import CODE, TAGS, Doctor, Ministry, Pharmacist
 from registries.health.application import HealthRegistry
 from registries.health.models import PatientRecord
 from registries.health.projections import PROJECTIONS

@@ -23,17 +23,17 @@ from typing import Any
 
 from django.db.models import QuerySet
 from django.utils import timezone
-from django.utils.translation import gettext
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import status
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from registries.access.me import person_code
 from registries.access.roles import registry_role, request_has_role, role_message
 from registries.access.signing import SignedCommandMixin
 from registries.common.api import validated
@@ -56,7 +56,6 @@ from registries.health.api.serializers import (
 from registries.health.application import THE_PATIENT, HealthRegistry, check_person
 from registries.health.projections import PROJECTIONS
 from registries.health.reading import Reader, read_prescriptions, read_record
-from registries.identity.services import official_code_of
 from registries.tracker.api.serializers import ReadSerializer
 from registries.tracker.domain import ALLOWED, REFUSED, check_text
 from registries.tracker.models import ReadRecord
@@ -83,17 +82,6 @@ READ_PARAMETERS = [
 Doctor = registry_role("health", "doctor")
 Pharmacist = registry_role("health", "pharmacist")
 Ministry = registry_role("health", "registrar")
-
-
-def person_code(request: Request) -> str:
-    """The caller's personal code (their username), or 401/403."""
-    user = request.user
-    if not (user and user.is_authenticated):
-        raise NotAuthenticated()
-    code = official_code_of(user)
-    if code is None:
-        raise PermissionDenied(gettext("sign in as a person: your username is your personal code"))
-    return code
 
 
 def reader_of(request: Request, default_purpose: str) -> Reader:

@@ -11,18 +11,16 @@
 from __future__ import annotations
 
 from django.db.models import QuerySet
-from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
-from rest_framework.exceptions import NotAuthenticated, PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 
+from registries.access.me import person_code
 from registries.access.roles import registry_role
 from registries.common.api.problems import problem_responses
-from registries.identity.services import official_code_of
 from registries.tracker.api.serializers import (
     CommitmentSerializer,
     ReadSerializer,
@@ -30,17 +28,6 @@ from registries.tracker.api.serializers import (
 from registries.tracker.models import CovertCommitmentRecord, ReadRecord
 
 TAGS = ["tracker"]
-
-
-def own_code(request: Request) -> str:
-    """The signed-in person's personal code (their username)."""
-    user = request.user
-    if not (user and user.is_authenticated):
-        raise NotAuthenticated()
-    code = official_code_of(user)
-    if code is None:
-        raise PermissionDenied(gettext("sign in as a person: your username is your personal code"))
-    return code
 
 
 @extend_schema(tags=TAGS)
@@ -51,7 +38,7 @@ class MyDataReadsView(ListModelMixin, GenericAPIView[ReadRecord]):
     serializer_class = ReadSerializer
 
     def get_queryset(self) -> QuerySet[ReadRecord]:
-        return ReadRecord.objects.filter(subject_code=own_code(self.request))
+        return ReadRecord.objects.filter(subject_code=person_code(self.request))
 
     @extend_schema(
         summary="Who read my health and court data, when and why",
