@@ -24,8 +24,8 @@ from __future__ import annotations
 import bisect
 import enum
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
-from typing import Any, Literal, TypeAlias
+from dataclasses import dataclass, field, fields, replace
+from typing import Any, ClassVar, Literal, TypeAlias
 
 from chain import memberlog, notes
 from chain.consensus.crypto import ALG, SignatureVerifier, Signer
@@ -250,10 +250,34 @@ class MemberKey:
         return cls(signer.name, signer.public_key)
 
 
+class _Change:
+    """A membership change. Its record, JSON-native, is its ``type`` and its fields
+    in order (keys and ids in hex, lists for tuples): what is signed, through its digest."""
+
+    __slots__ = ()
+    __dataclass_fields__: ClassVar[dict[str, Any]]
+    kind: ClassVar[str]
+
+    def record(self) -> dict[str, Any]:
+        """JSON-native form."""
+        return {"type": self.kind, **{f.name: _native(getattr(self, f.name)) for f in fields(self)}}
+
+
+def _native(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, tuple):
+        return [_native(item) for item in value]
+    if isinstance(value, MemberKey):
+        return value.record()
+    return value
+
+
 @dataclass(frozen=True, slots=True)
-class Genesis:
+class Genesis(_Change):
     """The first member lists: supernodes, the first witness board, citizens."""
 
+    kind: ClassVar[str] = "genesis"
     supernodes: tuple[MemberKey, ...]
     witnesses: tuple[MemberKey, ...]
     citizens: tuple[MemberKey, ...] = ()
@@ -261,137 +285,82 @@ class Genesis:
     board_size: int = 4
     epoch_length: int = 1000
 
-    def record(self) -> dict[str, Any]:
-        """JSON-native form (what is signed, through its digest)."""
-        return {
-            "type": "genesis",
-            "supernodes": [m.record() for m in self.supernodes],
-            "witnesses": [m.record() for m in self.witnesses],
-            "citizens": [m.record() for m in self.citizens],
-            "citizen_threshold": self.citizen_threshold,
-            "board_size": self.board_size,
-            "epoch_length": self.epoch_length,
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class RegisterEnterprise:
+class RegisterEnterprise(_Change):
     """An enterprise (bank, notary, hospital...) joins: it may vote and be elected."""
 
+    kind: ClassVar[str] = "register-enterprise"
     name: str
     public_key: bytes
 
-    def record(self) -> dict[str, Any]:
-        """JSON-native form."""
-        return {
-            "type": "register-enterprise",
-            "name": self.name,
-            "public_key": self.public_key.hex(),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class DelegateVote:
+class DelegateVote(_Change):
     """A registered enterprise gives its vote to a candidate (the latest delegation counts)."""
 
+    kind: ClassVar[str] = "delegate-vote"
     voter: str
     candidate: str
 
-    def record(self) -> dict[str, Any]:
-        """JSON-native form."""
-        return {"type": "delegate-vote", "voter": self.voter, "candidate": self.candidate}
-
 
 @dataclass(frozen=True, slots=True)
-class ElectBoard:
+class ElectBoard(_Change):
     """The witness board elected from the delegated votes (recorded for auditors).
 
     It must equal :meth:`Membership.elect` at the height it is recorded: the
     result is recomputed, never taken on trust.
     """
 
+    kind: ClassVar[str] = "elect-board"
     board: tuple[str, ...]
-
-    def record(self) -> dict[str, Any]:
-        """JSON-native form."""
-        return {"type": "elect-board", "board": list(self.board)}
 
 
 @dataclass(frozen=True, slots=True)
-class AddMember:
+class AddMember(_Change):
     """A supernode or citizen witness joins."""
 
+    kind: ClassVar[str] = "add-member"
     tier: Literal["supernode", "citizen"]
     name: str
     public_key: bytes
 
-    def record(self) -> dict[str, Any]:
-        """JSON-native form."""
-        return {
-            "type": "add-member",
-            "tier": self.tier,
-            "name": self.name,
-            "public_key": self.public_key.hex(),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class RemoveMember:
+class RemoveMember(_Change):
     """A member leaves its tier (an enterprise leaving also leaves the board)."""
 
+    kind: ClassVar[str] = "remove-member"
     tier: Tier
     name: str
 
-    def record(self) -> dict[str, Any]:
-        """JSON-native form."""
-        return {"type": "remove-member", "tier": self.tier, "name": self.name}
-
 
 @dataclass(frozen=True, slots=True)
-class RotateKey:
+class RotateKey(_Change):
     """A member's new key; the old one signs for the epochs before the change takes effect."""
 
+    kind: ClassVar[str] = "rotate-key"
     tier: Tier
     name: str
     public_key: bytes
 
-    def record(self) -> dict[str, Any]:
-        """JSON-native form."""
-        return {
-            "type": "rotate-key",
-            "tier": self.tier,
-            "name": self.name,
-            "public_key": self.public_key.hex(),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class RevokeKey:
+class RevokeKey(_Change):
     """A key stops signing from the next epoch on (old signatures stay verifiable)."""
 
+    kind: ClassVar[str] = "revoke-key"
     tier: Tier
     name: str
     key_id: bytes
 
-    def record(self) -> dict[str, Any]:
-        """JSON-native form."""
-        return {
-            "type": "revoke-key",
-            "tier": self.tier,
-            "name": self.name,
-            "key_id": self.key_id.hex(),
-        }
-
 
 @dataclass(frozen=True, slots=True)
-class SetCitizenThreshold:
+class SetCitizenThreshold(_Change):
     """The number ``w`` of citizen cosignatures that makes a block witnessed."""
 
+    kind: ClassVar[str] = "set-citizen-threshold"
     threshold: int
-
-    def record(self) -> dict[str, Any]:
-        """JSON-native form."""
-        return {"type": "set-citizen-threshold", "threshold": self.threshold}
 
 
 MembershipChange: TypeAlias = (
