@@ -288,8 +288,10 @@ def require_signature_by_current_key(
 
 
 class SignedCommandMixin:
-    """For views of signed commands: verify, spend nonces, hand over the signatures."""
+    """For views of signed commands: verify, spend nonces, hand over the signatures.
+    Throttled as e-services."""
 
+    throttle_scope = "e-services"
     signed_registry: str = ""
     signed_command: str = ""
 

@@ -163,7 +163,6 @@ class RegisterCompanyOnline(SignedCommandMixin, GenericAPIView[CompanyRecord]):
 
     permission_classes = [MyDataPermission]
     serializer_class = SignedRegistrationSerializer
-    throttle_scope = "e-services"
     signed_registry = REGISTRY
     signed_command = "register-company"
 
@@ -197,7 +196,6 @@ class ChangeMyBoard(SignedCommandMixin, GenericAPIView[CompanyRecord]):
 
     permission_classes = [MyDataPermission]
     serializer_class = SignedBoardChangeSerializer
-    throttle_scope = "e-services"
     signed_registry = REGISTRY
     signed_command = "change-board"
 

@@ -257,7 +257,6 @@ class MyConsentView(SignedCommandMixin, GenericAPIView[Any]):
 
     permission_classes = [IsAuthenticated]
     serializer_class = SignedConsentSerializer
-    throttle_scope = "e-services"
     signed_registry = "health"
     signed_command = "change-consent"
 
@@ -283,7 +282,6 @@ class MyRepresentativeView(SignedCommandMixin, GenericAPIView[Any]):
 
     permission_classes = [IsAuthenticated]
     serializer_class = SignedRepresentativeSerializer
-    throttle_scope = "e-services"
     signed_registry = "health"
     signed_command = "appoint-representative"
 
@@ -313,7 +311,6 @@ class MyRepresentativeRemovalView(SignedCommandMixin, GenericAPIView[Any]):
 
     permission_classes = [IsAuthenticated]
     serializer_class = SignedRepresentativeSerializer
-    throttle_scope = "e-services"
     signed_registry = "health"
     signed_command = "remove-representative"
 

@@ -111,7 +111,6 @@ class ApplyForTransfer(SignedCommandMixin, GenericAPIView[LandUnitRecord]):
 
     permission_classes = [MyDataPermission]
     serializer_class = SignedTransferSerializer
-    throttle_scope = "e-services"
     signed_registry = "property"
     signed_command = "transfer-title"
 
@@ -160,7 +159,6 @@ class Purchase(SignedCommandMixin, GenericAPIView[LandUnitRecord]):
 
     permission_classes = [MyDataPermission]
     serializer_class = PurchaseSerializer
-    throttle_scope = "e-services"
     signed_registry = "property"
     signed_command = "buy"
 
