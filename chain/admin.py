@@ -6,7 +6,7 @@ Nothing here can be edited: the chain changes only by sealing.
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.contrib import admin
 from django.db.models import QuerySet
@@ -28,6 +28,9 @@ from chain.blocks.models import (
 from chain.blocks.status import ledger_status, signature_counts
 from chain.ledger.models import LedgerEntry, MembershipEntry
 from chain.protocol import CHAIN_LOG, MEMBERSHIP_TOPIC
+
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
 
 
 class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
@@ -52,25 +55,38 @@ class ReadOnlyAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return False
 
 
-class BlockLogInline(admin.TabularInline):  # type: ignore[type-arg]
+class ReadOnlyInline:
+    """Rows shown under a record, never added or deleted."""
+
+    extra = 0
+    can_delete = False
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+def hex_column(field: str, description: StrOrPromise) -> Any:
+    """An admin column showing the bytes of ``field`` in hex."""
+
+    @admin.display(description=description)
+    def column(model_admin: Any, record: Any) -> str:
+        return bytes(getattr(record, field)).hex()
+
+    return column
+
+
+class BlockLogInline(ReadOnlyInline, admin.TabularInline):  # type: ignore[type-arg]
     model = BlockLog
     readonly_fields = fields = (
         "registry",
         "size",
         "root_hex",
     )
-    extra = 0
-    can_delete = False
 
-    @admin.display(description=_("root"))
-    def root_hex(self, log: BlockLog) -> str:
-        return bytes(log.root).hex()
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+    root_hex = hex_column("root", _("root"))
 
 
-class BlockSignatureInline(admin.TabularInline):  # type: ignore[type-arg]
+class BlockSignatureInline(ReadOnlyInline, admin.TabularInline):  # type: ignore[type-arg]
     model = BlockSignature
     readonly_fields = fields = (
         "tier",
@@ -80,24 +96,14 @@ class BlockSignatureInline(admin.TabularInline):  # type: ignore[type-arg]
         "key_id",
         "alg",
     )
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
-class CheckpointInline(admin.StackedInline):  # type: ignore[type-arg]
+class CheckpointInline(ReadOnlyInline, admin.StackedInline):  # type: ignore[type-arg]
     model = Checkpoint
     readonly_fields = fields = (
         "registry",
         "note",
     )
-    extra = 0
-    can_delete = False
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
 
 
 @admin.register(Block)
@@ -131,13 +137,8 @@ class BlockAdmin(ReadOnlyAdmin):
     def hash_prefix(self, block: Block) -> str:
         return bytes(block.block_hash).hex()[:16] + "…"
 
-    @admin.display(description=_("block hash"))
-    def hash_hex(self, block: Block) -> str:
-        return bytes(block.block_hash).hex()
-
-    @admin.display(description=_("previous block hash"))
-    def prev_hash_hex(self, block: Block) -> str:
-        return bytes(block.prev_hash).hex()
+    hash_hex = hex_column("block_hash", _("block hash"))
+    prev_hash_hex = hex_column("prev_hash", _("previous block hash"))
 
     @admin.display(description=_("signatures"))
     def signature_count(self, block: Block) -> int:
@@ -180,17 +181,9 @@ class LedgerEntryAdmin(ReadOnlyAdmin):
     def event(self, entry: LedgerEntry) -> str:
         return entry.topic.rsplit(":", 1)[-1]
 
-    @admin.display(description=_("payload hash"))
-    def payload_hash_hex(self, entry: LedgerEntry) -> str:
-        return bytes(entry.payload_hash).hex()
-
-    @admin.display(description=_("previous entry hash"))
-    def prev_hash_hex(self, entry: LedgerEntry) -> str:
-        return bytes(entry.prev_hash).hex()
-
-    @admin.display(description=_("entry hash"))
-    def entry_hash_hex(self, entry: LedgerEntry) -> str:
-        return bytes(entry.entry_hash).hex()
+    payload_hash_hex = hex_column("payload_hash", _("payload hash"))
+    prev_hash_hex = hex_column("prev_hash", _("previous entry hash"))
+    entry_hash_hex = hex_column("entry_hash", _("entry hash"))
 
     @admin.display(description=_("block"))
     def block_height(self, entry: LedgerEntry) -> int | None:
