@@ -130,36 +130,21 @@ def _record(
     emergency: bool,
     investigation: str,
 ) -> None:
+    read: dict[str, Any] = {
+        "subjects": others,
+        "reader": reader,
+        "registry": registry,
+        "what": what,
+        "purpose": purpose,
+        "outcome": outcome,
+        "read_at": now,
+        "investigation": investigation,
+    }
     if covert:
-        issue(
-            TrackerRegistry,
-            PROJECTIONS,
-            lambda app: app.commit_covert_read(
-                subjects=others,
-                reader=reader,
-                registry=registry,
-                what=what,
-                purpose=purpose,
-                outcome=outcome,
-                read_at=now,
-                investigation=investigation,
-            ),
-        )
+        issue(TrackerRegistry, PROJECTIONS, lambda app: app.commit_covert_read(**read))
     else:
         issue(
-            TrackerRegistry,
-            PROJECTIONS,
-            lambda app: app.record_read(
-                subjects=others,
-                reader=reader,
-                registry=registry,
-                what=what,
-                purpose=purpose,
-                outcome=outcome,
-                emergency=emergency,
-                read_at=now,
-                investigation=investigation,
-            ),
+            TrackerRegistry, PROJECTIONS, lambda app: app.record_read(**read, emergency=emergency)
         )
 
 
