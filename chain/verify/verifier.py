@@ -15,13 +15,14 @@ from typing import Any
 
 from chain.encoding import ZERO_HASH, NotCanonicalError, block_hash
 from chain.merkle import MerkleFrontier, leaf_hash
-from chain.protocol import SUPERNODE_TIER, WITNESS_TIER
+from chain.protocol import CHAIN_LOG, SUPERNODE_TIER, WITNESS_TIER
 from chain.verify.certificates import Certificates
 from chain.verify.chainlog import ChainLog
 from chain.verify.header import parse_trusted_keys, read_header
 from chain.verify.money import MONEY_LOG, MoneyBooks
 from chain.verify.records import (
     EntryRow,
+    ParsedEntry,
     checked_leaf,
     entry_row,
     fail,
@@ -223,6 +224,16 @@ class ChainVerifier:
         row = entry_row(record, registry, seq, where, public=self._public)
         self._check_entry(row, rehash="payload" in record, record=record)
 
+    def parsed_entry(self, parsed: ParsedEntry) -> None:
+        """Verify an entry line read by the fast path (:func:`~chain.verify.stream.fast_entry`):
+        the checks and failures of :meth:`entry`, without parsing it again."""
+        self._check_open()
+        self._entry_records += 1
+        row = parsed.row
+        if not parsed.has_payload and not (self._public and row.registry != CHAIN_LOG):
+            fail(f"{row.where}: malformed record (field 'payload' missing)")
+        self._check_entry(row, rehash=parsed.has_payload, leaf=parsed.leaf)
+
     def entry_row(self, row: EntryRow) -> None:
         """Verify an entry already typed by its source (the database)."""
         self._check_open()
@@ -230,14 +241,19 @@ class ChainVerifier:
         self._check_entry(row)
 
     def _check_entry(
-        self, row: EntryRow, *, rehash: bool = True, record: Mapping[str, Any] | None = None
+        self,
+        row: EntryRow,
+        *,
+        rehash: bool = True,
+        record: Mapping[str, Any] | None = None,
+        leaf: bytes | None = None,
     ) -> None:
         log = self._logs.get(row.registry)
         if log is None:
             fail(f"{row.where}: registry not listed in the bundle header")
         if row.seq != log.next_seq:
             fail(f"{row.where}: expected seq {log.next_seq}")
-        leaf = checked_leaf(row, rehash=rehash)
+        leaf = checked_leaf(row, rehash=rehash, leaf=leaf)
         if not rehash:
             self.report.payloads_omitted += 1
         if row.prev_hash != log.report.head_hash:
