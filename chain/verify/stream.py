@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import IO, Any, NoReturn
 
 from chain.encoding import NotCanonicalError, canonical
@@ -16,10 +16,12 @@ from chain.verify.verifier import ChainVerifier
 __all__ = [
     "MAX_INT",
     "MAX_LINE_BYTES",
+    "entry_registry",
     "fast_entry",
     "iter_bundle",
-    "read_records",
     "json_or_none",
+    "parse_line",
+    "read_records",
     "verify_bundle",
     "verify_stream",
 ]
@@ -137,13 +139,41 @@ def fast_entry(raw: bytes) -> ParsedEntry | None:
     return ParsedEntry(row, leaf, payload is not None)
 
 
+_REGISTRY_FIELD = b',"registry":"'
+
+
+def entry_registry(raw: bytes) -> str | None:
+    """The registry an entry line names, found without parsing it (None: not an
+    entry line of the canonical form). It only routes the line: whoever verifies
+    it parses it in full and checks the registry again."""
+    if not raw.startswith(b'{"entry_hash":"'):
+        return None
+    start = raw.find(_REGISTRY_FIELD)
+    if start < 0:
+        return None
+    start += len(_REGISTRY_FIELD)
+    end = raw.find(b'"', start)
+    if end < 0:
+        return None
+    try:
+        return raw[start:end].decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
 def read_records(
-    stream: IO[bytes], progress: Callable[[int], None] | None = None, *, fast: bool = True
-) -> Iterator[tuple[int, dict[str, Any] | ParsedEntry]]:
+    stream: IO[bytes],
+    progress: Callable[[int], None] | None = None,
+    *,
+    fast: bool = True,
+    skip: Collection[str] = (),
+) -> Iterator[tuple[int, dict[str, Any] | ParsedEntry | str]]:
     """Yield ``(line number, record)`` from a bundle, one line at a time.
 
     With ``fast``, entry lines that :func:`fast_entry` reads come as
     :class:`~chain.verify.records.ParsedEntry`; every other record as a dict.
+    The entry lines of the registries in ``skip`` are not read: they come as
+    the registry's name (another process verifies them, :mod:`chain.verify.parallel`).
     Raises :class:`BundleFormatError` for a line that is not UTF-8, not a JSON
     object, or not in canonical form. ``progress`` is called with the number
     of bytes consumed so far.
@@ -166,16 +196,24 @@ def read_records(
         raw = raw[:-1]
         if not raw:
             raise BundleFormatError(f"line {number}: empty line")
+        if skip:
+            registry = entry_registry(raw)
+            if registry is not None and registry in skip:
+                yield number, registry
+                continue
         if fast and raw.startswith(b'{"entry_hash":"'):
             parsed = fast_entry(raw)
             if parsed is not None:
                 yield number, parsed
                 continue
-        yield number, _parse_line(number, raw, decode)
+        yield number, parse_line(number, raw, decode)
 
 
-def _parse_line(number: int, raw: bytes, decode: Callable[[str], Any]) -> dict[str, Any]:
-    """One line (without its newline) as a record: UTF-8, JSON, an object, canonical."""
+def parse_line(
+    number: int, raw: bytes, decode: Callable[[str], Any] = _DECODER.decode
+) -> dict[str, Any]:
+    """Line ``number`` (without its newline) as a record: UTF-8, JSON, an object,
+    canonical; raises :class:`BundleFormatError` naming the line otherwise."""
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
@@ -214,8 +252,8 @@ def iter_bundle(
     of bytes consumed so far.
     """
     for number, record in read_records(stream, progress, fast=False):
-        assert isinstance(record, dict)
-        yield number, record
+        if isinstance(record, dict):
+            yield number, record
 
 
 def verify_stream(
@@ -243,6 +281,7 @@ def verify_stream(
         if isinstance(record, ParsedEntry):
             verifier.parsed_entry(record)
             continue
+        assert isinstance(record, dict)  # nothing is skipped here
         kind = record.get("type")
         if kind not in {"entry", "block", "end", "header"}:
             fail(f"bundle line {number}: unknown record type {kind!r}")
