@@ -230,14 +230,18 @@ def _check_utf8(text: str, what: str) -> None:
         raise NoteError(f"{what} is not valid UTF-8 (lone surrogate)") from exc
 
 
+# Control characters other than the newline, searched in C rather than per character.
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f]")
+
+
 def _check_text(text: str, what: str) -> None:
     if not isinstance(text, str):
         raise NoteError(f"{what} must be a string, not {type(text).__name__}")
     _check_utf8(text, what)
-    for index, char in enumerate(text):
-        code = ord(char)
-        if (code < 0x20 and char != "\n") or code == 0x7F:
-            raise NoteError(f"{what} contains control character U+{code:04X} at offset {index}")
+    found = _CONTROL.search(text)
+    if found is not None:
+        code = ord(found.group())
+        raise NoteError(f"{what} contains control character U+{code:04X} at offset {found.start()}")
 
 
 def _check_body(body: str) -> None:

@@ -13,7 +13,8 @@ records straight from the database. The roles of the other modules:
 :mod:`~chain.verify.header` (the chain and its member keys),
 :mod:`~chain.verify.certificates` (block certificates and checkpoints),
 :mod:`~chain.verify.chainlog` (evidence, key rotations, membership changes),
-:mod:`~chain.verify.receipts`, :mod:`~chain.verify.report` and
+:mod:`~chain.verify.receipts`, :mod:`~chain.verify.report`,
+:mod:`~chain.verify.parallel` (several processes, ``--jobs``) and
 :mod:`~chain.verify.cli`.
 
 It raises :class:`VerificationFailure` at the first bad item, naming it, e.g.
@@ -25,6 +26,7 @@ The bundle format and every check are written down in docs/chain-format.md.
 from __future__ import annotations
 
 from chain.verify.cli import main, read_trusted_keys
+from chain.verify.parallel import verify_file
 from chain.verify.receipts import verify_receipt
 from chain.verify.records import (
     BUNDLE_FORMAT,
@@ -53,6 +55,7 @@ __all__ = [
     "main",
     "read_trusted_keys",
     "verify_bundle",
+    "verify_file",
     "verify_receipt",
     "verify_stream",
 ]
@@ -72,6 +75,7 @@ STANDALONE_FILES = (
     "chain/verify/cli.py",
     "chain/verify/header.py",
     "chain/verify/money.py",
+    "chain/verify/parallel.py",
     "chain/verify/receipts.py",
     "chain/verify/records.py",
     "chain/verify/report.py",

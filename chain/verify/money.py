@@ -111,10 +111,17 @@ def _reject_float(text: str) -> NoReturn:
     raise ValueError(f"number {text} is not an integer")
 
 
+# One decoder for every payload: ``json.loads`` with a hook builds a new one per call.
+_DECODER = json.JSONDecoder(parse_float=_reject_float)
+
+
 def _decode(row: EntryRow) -> dict[str, Any]:
     """The stored event of a money entry (eventsourcing's JSON of the event's fields)."""
     try:
-        value = json.loads(row.payload, parse_float=_reject_float)
+        # Exactly json.loads(payload, parse_float=...) on bytes: the same
+        # encoding detection, then the one decoder.
+        text = row.payload.decode(json.detect_encoding(row.payload), "surrogatepass")
+        value = _DECODER.decode(text)
     except (UnicodeDecodeError, ValueError) as exc:
         fail(f"{row.where}: money payload is not JSON ({exc})")
     if not isinstance(value, dict):

@@ -20,6 +20,7 @@ __all__ = [
     "RECEIPT_FORMAT",
     "BundleFormatError",
     "EntryRow",
+    "ParsedEntry",
     "VerificationFailure",
     "checked_leaf",
     "entry_row",
@@ -80,6 +81,18 @@ class EntryRow(NamedTuple):
     def record(self) -> dict[str, Any]:
         """The bundle's ``entry`` record (canonical() writes the bytes as hex)."""
         return {"type": "entry", **self._asdict()}
+
+
+class ParsedEntry(NamedTuple):
+    """An entry line of a bundle read by the fast path (:func:`chain.verify.stream.fast_entry`).
+
+    ``leaf`` is the entry's canonical envelope, cut from the canonical line
+    itself; ``has_payload`` says whether the line carried a ``payload`` field.
+    """
+
+    row: EntryRow
+    leaf: bytes
+    has_payload: bool
 
 
 def get(record: Mapping[str, Any], name: str, kind: type | tuple[type, ...], where: str) -> Any:
@@ -158,20 +171,22 @@ def entry_row(
     )
 
 
-def checked_leaf(row: EntryRow, *, rehash: bool = True) -> bytes:
+def checked_leaf(row: EntryRow, *, rehash: bool = True, leaf: bytes | None = None) -> bytes:
     """The entry's Merkle leaf, once its payload hash (unless the payload was left
-    out: ``rehash`` False) and entry hash are checked."""
+    out: ``rehash`` False) and entry hash are checked. ``leaf``: the canonical
+    envelope when the caller already has it (the fast path cuts it from the line)."""
     if rehash and hashlib.sha256(row.payload).digest() != row.payload_hash:
         fail(f"{row.where}: payload hash mismatch")
-    leaf = entry_leaf(
-        registry=row.registry,
-        seq=row.seq,
-        originator_id=row.originator_id,
-        originator_version=row.originator_version,
-        topic=row.topic,
-        recorded_at=row.recorded_at,
-        payload_hash=row.payload_hash,
-    )
+    if leaf is None:
+        leaf = entry_leaf(
+            registry=row.registry,
+            seq=row.seq,
+            originator_id=row.originator_id,
+            originator_version=row.originator_version,
+            topic=row.topic,
+            recorded_at=row.recorded_at,
+            payload_hash=row.payload_hash,
+        )
     if entry_hash(row.prev_hash, leaf) != row.entry_hash:
         fail(f"{row.where}: entry hash mismatch")
     return leaf

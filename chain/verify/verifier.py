@@ -9,19 +9,20 @@ verify``), and keeps constant memory: per registry one Merkle frontier
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from chain.encoding import ZERO_HASH, NotCanonicalError, block_hash
 from chain.merkle import MerkleFrontier, leaf_hash
-from chain.protocol import SUPERNODE_TIER, WITNESS_TIER
+from chain.protocol import CHAIN_LOG, SUPERNODE_TIER, WITNESS_TIER
 from chain.verify.certificates import Certificates
 from chain.verify.chainlog import ChainLog
 from chain.verify.header import parse_trusted_keys, read_header
 from chain.verify.money import MONEY_LOG, MoneyBooks
 from chain.verify.records import (
     EntryRow,
+    ParsedEntry,
     checked_leaf,
     entry_row,
     fail,
@@ -41,11 +42,26 @@ class _Log:
 
     report: RegistryReport
     frontier: MerkleFrontier = field(default_factory=MerkleFrontier)
+    _root: tuple[int, bytes] | None = None
+    claimed: list[tuple[int, int, bytes]] = field(default_factory=list)
+    """A delegated log: (block number, size, root) of each block that grew it."""
 
     @property
     def next_seq(self) -> int:
         """The seq the next entry of this registry must have."""
         return self.report.entries + 1
+
+    def forget_root(self) -> None:
+        """Drop the remembered root (the frontier was replaced)."""
+        self._root = None
+
+    def root(self) -> bytes:
+        """The root of the entries so far, folded again only when some were added
+        (most blocks leave most logs as they were)."""
+        frontier = self.frontier
+        if self._root is None or self._root[0] != frontier.size:
+            self._root = (frontier.size, frontier.root())
+        return self._root[1]
 
 
 class ChainVerifier:
@@ -59,6 +75,10 @@ class ChainVerifier:
     of distinct supernode signatures a block needs; by default the header's,
     raised to a majority of the trusted keys when trusted keys are given.
     ``on_block``: called with one line per verified block saying what was checked.
+    ``delegated``: registries whose entries another process verifies
+    (:mod:`chain.verify.parallel`): here they are only counted
+    (:meth:`counted_entry`) and the roots blocks sign for them collected
+    (:meth:`claimed_roots`), for that process's to be compared with.
 
     It raises :class:`~chain.verify.records.VerificationFailure` at the first
     bad item, naming it.
@@ -70,8 +90,10 @@ class ChainVerifier:
         *,
         quorum: int | None = None,
         on_block: Callable[[str], None] | None = None,
+        delegated: Collection[str] = (),
     ) -> None:
         self._on_block = on_block
+        self._delegated = frozenset(delegated)
         self._trusted = None if trusted_keys is None else parse_trusted_keys(trusted_keys)
         self._quorum_override = quorum
         self._certificates: Certificates | None = None
@@ -99,6 +121,14 @@ class ChainVerifier:
     def frontier(self, registry: str) -> MerkleFrontier:
         """The Merkle frontier of the entries of ``registry`` verified so far."""
         return self._logs[registry].frontier
+
+    def log(self, registry: str) -> _Log:
+        """The state of ``registry``'s log: its report, frontier and root."""
+        return self._logs[registry]
+
+    def claimed_roots(self) -> dict[str, list[tuple[int, int, bytes]]]:
+        """Per delegated registry, (block number, size, root) of each block that grew it."""
+        return {name: self._logs[name].claimed for name in self._delegated if name in self._logs}
 
     def start(self, header: Mapping[str, Any]) -> None:
         """Check the bundle header and set up the per-registry state."""
@@ -169,6 +199,7 @@ class ChainVerifier:
             if frontier.root() != root:
                 fail(f"{log_where}: frontier does not fold to the signed root")
             log.frontier = frontier
+            log.forget_root()
             log.report.entries = log.report.sealed_size = size
             log.report.sealed_root = root
             log.report.head_hash = get_hex(state, "entry_hash", log_where)
@@ -223,6 +254,25 @@ class ChainVerifier:
         row = entry_row(record, registry, seq, where, public=self._public)
         self._check_entry(row, rehash="payload" in record, record=record)
 
+    def parsed_entry(self, parsed: ParsedEntry) -> None:
+        """Verify an entry line read by the fast path (:func:`~chain.verify.stream.fast_entry`):
+        the checks and failures of :meth:`entry`, without parsing it again."""
+        self._check_open()
+        self._entry_records += 1
+        row = parsed.row
+        if not parsed.has_payload and not (self._public and row.registry != CHAIN_LOG):
+            fail(f"{row.where}: malformed record (field 'payload' missing)")
+        self._check_entry(row, rehash=parsed.has_payload, leaf=parsed.leaf)
+
+    def counted_entry(self, registry: str) -> None:
+        """An entry line of a delegated registry: counted, verified elsewhere."""
+        self._check_open()
+        self._entry_records += 1
+        log = self._logs.get(registry)
+        if log is None or registry not in self._delegated:
+            fail(f"entry record {self._entry_records}: registry {registry!r} is not delegated")
+        log.report.entries += 1
+
     def entry_row(self, row: EntryRow) -> None:
         """Verify an entry already typed by its source (the database)."""
         self._check_open()
@@ -230,14 +280,21 @@ class ChainVerifier:
         self._check_entry(row)
 
     def _check_entry(
-        self, row: EntryRow, *, rehash: bool = True, record: Mapping[str, Any] | None = None
+        self,
+        row: EntryRow,
+        *,
+        rehash: bool = True,
+        record: Mapping[str, Any] | None = None,
+        leaf: bytes | None = None,
     ) -> None:
         log = self._logs.get(row.registry)
         if log is None:
             fail(f"{row.where}: registry not listed in the bundle header")
+        if row.registry in self._delegated:
+            fail(f"{row.where}: an entry of a delegated registry read here")
         if row.seq != log.next_seq:
             fail(f"{row.where}: expected seq {log.next_seq}")
-        leaf = checked_leaf(row, rehash=rehash)
+        leaf = checked_leaf(row, rehash=rehash, leaf=leaf)
         if not rehash:
             self.report.payloads_omitted += 1
         if row.prev_hash != log.report.head_hash:
@@ -369,7 +426,11 @@ class ChainVerifier:
                 fail(f"{entry_where} size {size} but only {log.report.entries} entries")
             if size < log.report.entries:
                 fail(f"{entry_where} size {size} but {log.report.entries} entries precede it")
-            if log.frontier.root() != root:
+            if name in self._delegated:
+                # Compared with the worker's roots when it is done.
+                if size != (log.claimed[-1][1] if log.claimed else 0):
+                    log.claimed.append((self.report.blocks + 1, size, root))
+            elif log.root() != root:
                 fail(f"{entry_where} root mismatch at size {size}")
             sizes[name] = (size, root)
         return sizes
