@@ -11,6 +11,7 @@ only the payer's signed e-service makes them (``api/me.py``).
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -67,7 +68,7 @@ def act(kind: str) -> Any:
     return run
 
 
-def certified(kind: str) -> Any:
+def certified(kind: str) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
     """The admin's completion of an issuance or redemption: the supernode quorum's
     certificate over the act's terms, collected when the form is sent."""
 
