@@ -89,6 +89,7 @@ def _sizes(quick: bool) -> dict[str, Any]:
         "curve_payments": 100 if quick else 400,
         "finality_seconds": 8.0 if quick else 30.0,
         "settlement_phases": 2 if quick else 4,
+        "snapshot_histories": (100, 300) if quick else (100, 400, 1000),
         "settlements_per_phase": 40 if quick else 150,
     }
 
@@ -335,6 +336,61 @@ def measure_curve(sizes: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return points
+
+
+def measure_snapshots(sizes: dict[str, Any]) -> list[dict[str, Any]]:
+    """Loading a busy wallet with snapshots (the product) vs replaying all its events.
+
+    Two wallets pay one cent back and forth until each has the history asked
+    for; at each length the payer's wallet is loaded ``LOADS`` times by the
+    running application (snapshots every ``WALLET_SNAPSHOT_INTERVAL`` versions)
+    and by the same class without snapshotting on the same database,
+    alternately; medians per load.
+    """
+    from registries.common.application import running
+    from registries.money.application import MoneyRegistry
+    from registries.money.domain import Payment, wallet_id
+
+    class ReplayingMoneyRegistry(MoneyRegistry):
+        """The money registry reading every wallet from its first event (no snapshots)."""
+
+        snapshotting_intervals = {}
+
+    app = running(MoneyRegistry)
+    replaying = ReplayingMoneyRegistry()
+    bank, central = _bank_code(), _central()
+    book = _Books(app, bank, central)
+    book.serial = 90_000_000
+    payer, payee = book.ring(_population(2))
+    ident = wallet_id(payer)
+    points = []
+    for history in sizes["snapshot_histories"]:
+        version: int = app.repository.get(ident).version
+        for number in range(max(0, history - version)):
+            book.serial += 1
+            source, target = (payer, payee) if number % 2 == 0 else (payee, payer)
+            app.pay(Payment(f"snap-{book.serial:08d}", source, target, 1))
+        times: dict[str, list[float]] = {"snapshots": [], "replay": []}
+        for _ in range(LOADS):
+            for name, reader in (("snapshots", app), ("replay", replaying)):
+                t0 = time.perf_counter()
+                reader.repository.get(ident)
+                times[name].append(time.perf_counter() - t0)
+        snapshot_ms, replay_ms = median(times["snapshots"]) * 1000, median(times["replay"]) * 1000
+        points.append(
+            {
+                "events": app.repository.get(ident).version,
+                "load_ms_snapshots": snapshot_ms,
+                "load_ms_replay": replay_ms,
+                "speedup": replay_ms / snapshot_ms,
+            }
+        )
+    replaying.close()
+    return points
+
+
+LOADS = 30
+"""Loads of the busy wallet per history length and reader in the snapshot measurement."""
 
 
 def _pay_in_thread(book: _Books, ring: list[str], count: int, errors: list[BaseException]) -> None:
@@ -684,6 +740,7 @@ def child(mode: str, data_dir: Path, database_url: str | None, quick: bool) -> d
     else:
         result["overhead"] = measure_overhead(sizes, data_dir)
         result["curve"] = measure_curve(sizes)
+        result["snapshots"] = measure_snapshots(sizes)
     result["seconds"] = time.perf_counter() - started
     stop_all()
     return result
@@ -762,6 +819,18 @@ def money_figures(measured: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                 "goal": None,
                 "pass": None,
                 "value": data["curve"],
+            }
+        )
+        figures.append(
+            {
+                "id": "money_wallet_snapshots",
+                "figure": 9,
+                "backend": backend,
+                "title": "Loading a busy wallet: snapshots vs replaying every event",
+                "goal": None,
+                "pass": None,
+                "ratio_of": "load ms replaying all events / load ms from the latest snapshot",
+                "value": data["snapshots"],
             }
         )
         settlement = data["settlement"]

@@ -103,10 +103,17 @@ SEALED: Rules = {
     Wallet.TopUpSent: {"holder": PERSON_CODE},
     Wallet.ExcessSwept: {"payer": PERSON_CODE},
     Wallet.SweepReceived: {"holder": PERSON_CODE},
+    Wallet.Snapshot: {"state": RECORD},
 }
 """Which fields of the money events are sealed, and with whose key: a personal code with
 its person's (an organisation's registry code stays in clear), the signatures with the
-wallet's. ``Supply.*.wallet`` and ``Wallet.ToppedUp.bank`` are always banks' codes."""
+wallet's. ``Supply.*.wallet`` and ``Wallet.ToppedUp.bank`` are always banks' codes. A
+wallet's snapshot is sealed whole with the wallet's key (its state names the holder and
+the payees)."""
+
+WALLET_SNAPSHOT_INTERVAL = 50
+"""A wallet is snapshotted at every 50th version: a load replays at most 49 events after
+its latest snapshot, however long its history (``python -m bench.money`` measures it)."""
 
 
 class MoneyKeyStore(KeyStore):
@@ -155,6 +162,9 @@ class MoneyRegistry(SealingRegistry):
     name = "money"
     keystore = MoneyKeyStore("money", PersonKey, KeyAccess, audit_use=False)
     sealed = SEALED
+    # Snapshots are a cache of derived state, outside the ledger: the chain and
+    # both verifiers replay the events (docs/money.md, "Wallet snapshots").
+    snapshotting_intervals = {Wallet: WALLET_SNAPSHOT_INTERVAL}
 
     def wallet(self, holder: str, field: str = "holder") -> Ref[Wallet]:
         """The wallet of this holder, as a command names it."""
