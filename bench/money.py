@@ -354,6 +354,7 @@ def measure_snapshots(sizes: dict[str, Any]) -> list[dict[str, Any]]:
     class ReplayingMoneyRegistry(MoneyRegistry):
         """The money registry reading every wallet from its first event (no snapshots)."""
 
+        name = "money"  # the same event store
         snapshotting_intervals = {}
 
     app = running(MoneyRegistry)
