@@ -945,7 +945,7 @@ def plot_settlement(directory: Path, measured: dict[str, dict[str, Any]]) -> Pat
             p50 = [measured[b]["settlement"][state][kind]["p50_ms"] for b in backends]
             p99 = [measured[b]["settlement"][state][kind]["p99_ms"] for b in backends]
             axis.bar(xs, p50, width=0.4, label=f"{label} p50")
-            axis.plot(xs, p99, "k_", markersize=18, label=f"{label} p99" if offset < 0 else None)
+            axis.plot(xs, p99, "k_", markersize=18, label="p99 (ticks)" if offset < 0 else None)
         axis.set_xticks(range(len(backends)), backends)
         axis.set_ylabel("ms from the request")
         axis.set_title(
