@@ -18,7 +18,16 @@ scratch database ``riik_bench_money`` is made and dropped there):
   its own): one thread pays as fast as it can while the main thread seals a
   block every :data:`SEAL_INTERVAL` and runs the devnet consensus of every
   member on it; finalized payments/s against written payments/s over the
-  steady part of the run (its last three quarters).
+  steady part of the run (its last three quarters);
+* **delivery-versus-payment settlement latency** (each backend, devnet, a
+  chain of its own): one thread files notary-endorsed purchases of land units
+  back to back (the price, the state fee and the title change in one
+  transaction: ``PropertyRegistry.buy``, what the purchase e-service runs)
+  while the main thread seals a block every :data:`SEAL_INTERVAL`; per
+  purchase the time from the request to its settled state (the command
+  returned, read models caught up) and to its block being final. The bare
+  payment (``MoneyRegistry.pay`` of the same price, the same wallets) is
+  measured the same way in the same run, in alternating phases.
 
 The figures are merged into ``bench/results.json`` (replacing earlier
 ``money_`` figures) with the machine, and plotted to
@@ -63,7 +72,9 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.json")
     parser.add_argument("--plots-dir", type=Path, default=BENCH_DIR / "plots")
     parser.add_argument(
-        "--only", choices=["sqlite", "postgres", "finality"], help=argparse.SUPPRESS
+        "--only",
+        choices=["sqlite", "postgres", "finality", "dvp-sqlite", "dvp-postgres"],
+        help=argparse.SUPPRESS,
     )
     parser.add_argument("--database-url", help=argparse.SUPPRESS)
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
@@ -77,6 +88,9 @@ def _sizes(quick: bool) -> dict[str, Any]:
         "rounds": 3 if quick else 6,
         "curve_payments": 100 if quick else 400,
         "finality_seconds": 8.0 if quick else 30.0,
+        "settlement_phases": 2 if quick else 4,
+        "snapshot_histories": (100, 300) if quick else (100, 400, 1000),
+        "settlements_per_phase": 40 if quick else 150,
     }
 
 
@@ -231,6 +245,7 @@ def measure_overhead(sizes: dict[str, Any], data_dir: Path) -> dict[str, Any]:
         book.pay_round(rings[name], sizes["wallets"])  # warm-up
     rates: dict[str, list[float]] = {name: [] for name in apps}
     latencies: dict[str, list[float]] = {name: [] for name in apps}
+    parts = {name: _time_parts(app) for name, app in apps.items()}
     count = sizes["payments_per_round"]
     for number in range(sizes["rounds"]):
         for name in ("ledger", "bare") if number % 2 == 0 else ("bare", "ledger"):
@@ -253,7 +268,33 @@ def measure_overhead(sizes: dict[str, Any], data_dir: Path) -> dict[str, Any]:
         "ratio": ledger / bare,
         "round_rates": rates,
         "latency": {name: latency_summary(values) for name, values in latencies.items()},
+        "parts_ms": {
+            name: {part: median(values) * 1000 for part, values in timed.items()}
+            for name, timed in parts.items()
+        },
     }
+
+
+def _time_parts(app: Any) -> dict[str, list[float]]:
+    """Time each payment's two parts on this application object from now on: deciding it
+    on freshly loaded wallets (``settle_all``: the reads) and saving them (``save``: the
+    sealing, the inserts and the commit). Returns the lists the timings go to."""
+    timed: dict[str, list[float]] = {"load": [], "save": []}
+    clock = time.perf_counter
+
+    def wrap(method: Any, part: str) -> Any:
+        def timed_call(*args: Any, **kwargs: Any) -> Any:
+            t0 = clock()
+            try:
+                return method(*args, **kwargs)
+            finally:
+                timed[part].append(clock() - t0)
+
+        return timed_call
+
+    app.settle_all = wrap(app.settle_all, "load")
+    app.save = wrap(app.save, "save")
+    return timed
 
 
 def measure_curve(sizes: dict[str, Any]) -> list[dict[str, Any]]:
@@ -295,6 +336,62 @@ def measure_curve(sizes: dict[str, Any]) -> list[dict[str, Any]]:
             }
         )
     return points
+
+
+def measure_snapshots(sizes: dict[str, Any]) -> list[dict[str, Any]]:
+    """Loading a busy wallet with snapshots (the product) vs replaying all its events.
+
+    Two wallets pay one cent back and forth until each has the history asked
+    for; at each length the payer's wallet is loaded ``LOADS`` times by the
+    running application (snapshots every ``WALLET_SNAPSHOT_INTERVAL`` versions)
+    and by the same class without snapshotting on the same database,
+    alternately; medians per load.
+    """
+    from registries.common.application import running
+    from registries.money.application import MoneyRegistry
+    from registries.money.domain import Payment, wallet_id
+
+    class ReplayingMoneyRegistry(MoneyRegistry):
+        """The money registry reading every wallet from its first event (no snapshots)."""
+
+        name = "money"  # the same event store
+        snapshotting_intervals = {}
+
+    app = running(MoneyRegistry)
+    replaying = ReplayingMoneyRegistry()
+    bank, central = _bank_code(), _central()
+    book = _Books(app, bank, central)
+    book.serial = 90_000_000
+    payer, payee = book.ring(_population(2))
+    ident = wallet_id(payer)
+    points = []
+    for history in sizes["snapshot_histories"]:
+        version: int = app.repository.get(ident).version
+        for number in range(max(0, history - version)):
+            book.serial += 1
+            source, target = (payer, payee) if number % 2 == 0 else (payee, payer)
+            app.pay(Payment(f"snap-{book.serial:08d}", source, target, 1))
+        times: dict[str, list[float]] = {"snapshots": [], "replay": []}
+        for _ in range(LOADS):
+            for name, reader in (("snapshots", app), ("replay", replaying)):
+                t0 = time.perf_counter()
+                reader.repository.get(ident)
+                times[name].append(time.perf_counter() - t0)
+        snapshot_ms, replay_ms = median(times["snapshots"]) * 1000, median(times["replay"]) * 1000
+        points.append(
+            {
+                "events": app.repository.get(ident).version,
+                "load_ms_snapshots": snapshot_ms,
+                "load_ms_replay": replay_ms,
+                "speedup": replay_ms / snapshot_ms,
+            }
+        )
+    replaying.close()
+    return points
+
+
+LOADS = 30
+"""Loads of the busy wallet per history length and reader in the snapshot measurement."""
 
 
 def _pay_in_thread(book: _Books, ring: list[str], count: int, errors: list[BaseException]) -> None:
@@ -391,6 +488,235 @@ def measure_finality(sizes: dict[str, Any]) -> dict[str, Any]:
     }
 
 
+SETTLEMENT_PRICE = 500
+"""A purchase's price in the settlement run (cents): many purchases fit in one wallet."""
+SETTLEMENT_FEE = 100
+"""The title transfer's state fee in the settlement run (cents), charged with the price."""
+
+
+def _notary() -> tuple[str, Any]:
+    """A property notary (appointed with four eyes) with a registered e-ID key."""
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+
+    from registries.common.commands import issue
+    from registries.identity.application import IdentityRegistry
+    from registries.identity.domain import needs_confirmation
+    from registries.identity.projections import PROJECTIONS
+
+    (code,) = _population(1)
+    key = Ed25519PrivateKey.generate()
+    raw = key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
+
+    def run(command: Any) -> Any:
+        return issue(IdentityRegistry, PROJECTIONS, command)
+
+    run(lambda app: app.appoint_official(code, "property", "notary", None, "bench"))
+    if needs_confirmation("property", "notary"):
+        run(lambda app: app.confirm_appointment(code, "property", "notary", None, "bench 2"))
+    run(lambda app: app.register_key(code, raw, "bench"))
+    return code, key
+
+
+def _sales(count: int, ring: Sequence[str], notary: tuple[str, Any]) -> list[tuple[str, Any]]:
+    """``count`` land units, the n-th owned by ``ring[n]`` and endorsed for sale to the next."""
+    from django.conf import settings
+
+    from registries.common.application import running
+    from registries.common.commands import issue
+    from registries.property.application import PropertyRegistry, Transfer
+    from registries.property.endorsement import transfer_message
+    from registries.property.projections import PROJECTIONS
+
+    notary_code, key = notary
+    sales = []
+    for number in range(count):
+        seller, buyer = ring[number % len(ring)], ring[(number + 1) % len(ring)]
+        code = f"78401:{100 + number // 10_000:03d}:{number % 10_000:04d}"
+        issue(
+            PropertyRegistry,
+            PROJECTIONS,
+            partial(_register_unit, code=code, owner=seller),
+        )
+        version = int(running(PropertyRegistry).land_unit(code).version)
+        message = transfer_message(
+            cadastral_code=code,
+            sellers=[seller],
+            buyers=[(buyer, "1/1")],
+            price_cents=SETTLEMENT_PRICE,
+            unit_version=version,
+            chain_id=settings.RIIK_CHAIN_ID,
+        )
+        transfer = Transfer(
+            sellers=[seller],
+            buyers=[(buyer, "1/1")],
+            price_cents=SETTLEMENT_PRICE,
+            unit_version=version,
+            notary=notary_code,
+            signature=key.sign(message),
+        )
+        sales.append((code, transfer))
+    return sales
+
+
+def _register_unit(app: Any, *, code: str, owner: str) -> str:
+    registered: str = app.register_land_unit(
+        code, 1_000, "residential", "Lossi plats 1a, 10130 Tallinn", [(owner, "1/1")], "bench"
+    )
+    return registered
+
+
+def measure_settlement(sizes: dict[str, Any]) -> dict[str, Any]:
+    """DvP settlement latency at saturation (devnet), and the bare payment's, same run.
+
+    Phases alternate (purchases, payments, payments, purchases, ...); in each
+    one thread settles flat out while this thread seals a block every
+    :data:`SEAL_INTERVAL` and runs the devnet consensus on it. A request is
+    *settled* when its command returned (its read models caught up, as the
+    e-service answers) and *final* when the block holding its last ledger
+    entry is final: the first seal after which the log's final size covers it.
+    """
+    from django.db import connections
+    from django.test import override_settings
+
+    from chain.blocks.models import FINAL, WITNESSED, BlockLog
+    from chain.blocks.sealing import seal_pending
+    from chain.ledger.models import LedgerHead
+    from registries.common.application import running
+    from registries.common.codes import registry_code
+    from registries.common.commands import issue
+    from registries.identity.application import IdentityRegistry
+    from registries.identity.projections import PROJECTIONS as IDENTITY
+    from registries.money.application import MoneyRegistry
+    from registries.money.domain import Payment
+    from registries.money.projections import PROJECTIONS as MONEY
+    from registries.property.application import PropertyRegistry
+    from registries.property.projections import PROJECTIONS as PROPERTY
+
+    def head(registry: str) -> int:
+        found = LedgerHead.objects.filter(registry=registry).first()
+        return found.size if found else 0
+
+    def final(registry: str) -> int:
+        sizes_ = BlockLog.objects.filter(
+            registry=registry, block__level__in=[FINAL, WITNESSED]
+        ).values_list("size", flat=True)
+        return max(sizes_, default=0)
+
+    count = sizes["settlements_per_phase"]
+    phases = sizes["settlement_phases"]
+    treasury = registry_code(903, kind_digit=7)
+    with override_settings(RIIK_CONSENSUS="devnet"):
+        seal_pending()
+        bank, central = _banks()
+        issue(
+            IdentityRegistry,
+            IDENTITY,
+            partial(_register_organisation, code=treasury, name="Riigikassa", kind="state_agency"),
+        )
+        money = running(MoneyRegistry)
+        money.open_wallet(bank, bank, "bench")
+        money.open_wallet(treasury, bank, "bench")
+        book = _Books(money, bank, central)
+        ring = book.ring(_population(40))
+        notary = _notary()
+        sales = _sales(count * phases, ring, notary)
+        seal_pending()
+    serial = itertools.count()
+
+    def purchase(index: int) -> str:
+        code, transfer = sales[index]
+        issue(
+            PropertyRegistry,
+            PROPERTY,
+            lambda app: app.buy(code, transfer, f"dvp-{index:06d}", [], transfer.buyers[0][0]),
+        )
+        return "property"
+
+    def payment(index: int) -> str:
+        payer, payee = ring[index % len(ring)], ring[(index + 1) % len(ring)]
+        pid = f"bare-{next(serial):06d}"
+        issue(
+            MoneyRegistry, MONEY, lambda app: app.pay(Payment(pid, payer, payee, SETTLEMENT_PRICE))
+        )
+        return "money"
+
+    settled: dict[str, list[float]] = {"dvp": [], "payment": []}
+    finalized: dict[str, list[float]] = {"dvp": [], "payment": []}
+    rates: dict[str, list[float]] = {"dvp": [], "payment": []}
+    next_sale = itertools.count()
+    with override_settings(
+        RIIK_CONSENSUS="devnet",
+        RIIK_CHARGE_STATE_FEES=True,
+        RIIK_STATE_FEES_CENTS={"title-transfer": SETTLEMENT_FEE},
+        RIIK_STATE_TREASURY=treasury,
+    ):
+        for number in range(phases):
+            kinds = ("dvp", "payment") if number % 2 == 0 else ("payment", "dvp")
+            for kind in kinds:
+                indices = (
+                    [next(next_sale) for _ in range(count)] if kind == "dvp" else list(range(count))
+                )
+                command = purchase if kind == "dvp" else payment
+                # (request time, settled time, log, ledger size after it)
+                done: list[tuple[float, float, str, int]] = []
+                failures: list[BaseException] = []
+
+                def settle(
+                    command: Any = command,
+                    indices: list[int] = indices,
+                    done: list[tuple[float, float, str, int]] = done,
+                    failures: list[BaseException] = failures,
+                ) -> None:
+                    try:
+                        for index in indices:
+                            t0 = time.perf_counter()
+                            log = command(index)
+                            t1 = time.perf_counter()
+                            done.append((t0, t1, log, head(log)))
+                    except BaseException as error:
+                        failures.append(error)
+                    finally:
+                        connections.close_all()
+
+                writer = threading.Thread(target=settle)
+                seals: list[tuple[float, int, int]] = []
+                started = time.perf_counter()
+                writer.start()
+                while writer.is_alive():
+                    time.sleep(SEAL_INTERVAL)
+                    seal_pending()
+                    seals.append((time.perf_counter(), final("property"), final("money")))
+                writer.join()
+                if failures:
+                    raise failures[0]
+                rates[kind].append(len(done) / (done[-1][1] - started))
+                for _ in range(20):  # the tail: seal until every request is final
+                    last = seals[-1] if seals else (0.0, 0, 0)
+                    if last[1] >= head("property") and last[2] >= head("money"):
+                        break
+                    time.sleep(SEAL_INTERVAL)
+                    seal_pending()
+                    seals.append((time.perf_counter(), final("property"), final("money")))
+                for t0, t1, log, size in done:
+                    settled[kind].append(t1 - t0)
+                    column = 1 if log == "property" else 2
+                    when = next((s[0] for s in seals if s[column] >= size), None)
+                    if when is not None:
+                        finalized[kind].append(when - t0)
+    return {
+        "seal_interval_s": SEAL_INTERVAL,
+        "per_phase": count,
+        "phases": phases,
+        "price_cents": SETTLEMENT_PRICE,
+        "fee_cents": SETTLEMENT_FEE,
+        "settled": {kind: latency_summary(values) for kind, values in settled.items()},
+        "finalized": {kind: latency_summary(values) for kind, values in finalized.items()},
+        "per_s": {kind: median(values) for kind, values in rates.items()},
+        "unfinalized": {kind: len(settled[kind]) - len(finalized[kind]) for kind in settled},
+    }
+
+
 def _bank_code() -> str:
     from registries.identity.models import OrganisationRecord
 
@@ -410,9 +736,12 @@ def child(mode: str, data_dir: Path, database_url: str | None, quick: bool) -> d
     started = time.perf_counter()
     if mode == "finality":
         result["finality"] = measure_finality(sizes)
+    elif mode.startswith("dvp-"):
+        result["settlement"] = measure_settlement(sizes)
     else:
         result["overhead"] = measure_overhead(sizes, data_dir)
         result["curve"] = measure_curve(sizes)
+        result["snapshots"] = measure_snapshots(sizes)
     result["seconds"] = time.perf_counter() - started
     stop_all()
     return result
@@ -422,16 +751,23 @@ def child(mode: str, data_dir: Path, database_url: str | None, quick: bool) -> d
 
 
 def _scratch(url: str, create: bool) -> str:
-    """Make (or drop) the scratch database on the server of ``url``; return its URL."""
+    """Make (or drop) the scratch database on the server of ``url``; return its URL.
+
+    Its name is ``RIIK_BENCH_SCRATCH_DB`` (default ``riik_bench_money``), so a
+    shared server's user can keep to a database of their own.
+    """
     import psycopg
 
+    scratch = os.environ.get("RIIK_BENCH_SCRATCH_DB", SCRATCH)
+    if not scratch.isidentifier():
+        raise ValueError(f"RIIK_BENCH_SCRATCH_DB: {scratch!r} is not a plain database name")
     parts = urlsplit(url)
     admin = urlunsplit(parts._replace(path="/postgres"))
     with psycopg.connect(admin, autocommit=True) as connection:
-        connection.execute(f"DROP DATABASE IF EXISTS {SCRATCH} WITH (FORCE)")
+        connection.execute(f"DROP DATABASE IF EXISTS {scratch} WITH (FORCE)")
         if create:
-            connection.execute(f"CREATE DATABASE {SCRATCH}")
-    return urlunsplit(parts._replace(path=f"/{SCRATCH}"))
+            connection.execute(f"CREATE DATABASE {scratch}")
+    return urlunsplit(parts._replace(path=f"/{scratch}"))
 
 
 def _run_child(backend: str, args: argparse.Namespace, url: str | None) -> dict[str, Any] | None:
@@ -484,6 +820,44 @@ def money_figures(measured: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
                 "goal": None,
                 "pass": None,
                 "value": data["curve"],
+            }
+        )
+        figures.append(
+            {
+                "id": "money_wallet_snapshots",
+                "figure": 9,
+                "backend": backend,
+                "title": "Loading a busy wallet: snapshots vs replaying every event",
+                "goal": None,
+                "pass": None,
+                "ratio_of": "load ms replaying all events / load ms from the latest snapshot",
+                "value": data["snapshots"],
+            }
+        )
+        settlement = data["settlement"]
+        dvp, bare = settlement["finalized"]["dvp"], settlement["finalized"]["payment"]
+        figures.append(
+            {
+                "id": "money_dvp_settlement",
+                "figure": 9,
+                "backend": f"{backend} devnet",
+                "title": "Delivery-versus-payment settlement latency at saturation",
+                "goal": None,
+                "pass": None,
+                "value": {
+                    "settled_p50_ms": settlement["settled"]["dvp"]["p50_ms"],
+                    "settled_p99_ms": settlement["settled"]["dvp"]["p99_ms"],
+                    "finalized_p50_ms": dvp["p50_ms"],
+                    "finalized_p99_ms": dvp["p99_ms"],
+                    "baseline_payment_settled_p50_ms": settlement["settled"]["payment"]["p50_ms"],
+                    "baseline_payment_settled_p99_ms": settlement["settled"]["payment"]["p99_ms"],
+                    "baseline_payment_finalized_p50_ms": bare["p50_ms"],
+                    "baseline_payment_finalized_p99_ms": bare["p99_ms"],
+                },
+                "ratio": settlement["settled"]["dvp"]["p50_ms"]
+                / settlement["settled"]["payment"]["p50_ms"],
+                "ratio_of": "DvP settled p50 / bare payment settled p50, same run",
+                "details": settlement,
             }
         )
         finality = data.get("finality")
@@ -552,6 +926,37 @@ def plot(directory: Path, measured: dict[str, dict[str, Any]]) -> Path:
     path = directory / "money_payments.png"
     fig.savefig(path, dpi=100)
     plt.close(fig)
+    plot_settlement(directory, measured)
+    return path
+
+
+def plot_settlement(directory: Path, measured: dict[str, dict[str, Any]]) -> Path:
+    """DvP vs bare payment latency (p50 bars, p99 ticks), settled and finalized, as a PNG."""
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8), sharey=False)
+    backends = list(measured)
+    for axis, state in zip(axes, ("settled", "finalized"), strict=True):
+        for offset, (kind, label) in (
+            (-0.2, ("dvp", "purchase (DvP)")),
+            (0.2, ("payment", "bare payment")),
+        ):
+            xs = [i + offset for i in range(len(backends))]
+            p50 = [measured[b]["settlement"][state][kind]["p50_ms"] for b in backends]
+            p99 = [measured[b]["settlement"][state][kind]["p99_ms"] for b in backends]
+            axis.bar(xs, p50, width=0.4, label=f"{label} p50")
+            axis.plot(xs, p99, "k_", markersize=18, label="p99 (ticks)" if offset < 0 else None)
+        axis.set_xticks(range(len(backends)), backends)
+        axis.set_ylabel("ms from the request")
+        axis.set_title(
+            f"to {state}"
+            + (f" (a block every {SEAL_INTERVAL} s, devnet)" if state == "finalized" else "")
+        )
+        axis.legend(fontsize="small")
+    fig.tight_layout()
+    path = directory / "money_settlement.png"
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
     return path
 
 
@@ -579,8 +984,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         finally:
             if url:
                 _scratch(url, create=False)
-        if outcome is not None:
-            measured[backend] = outcome
+        # The settlement run on a fresh chain of its own (devnet from genesis).
+        scratch = _scratch(url, create=True) if url else None
+        try:
+            settlement = _run_child(f"dvp-{backend}", args, scratch)
+        finally:
+            if url:
+                _scratch(url, create=False)
+        if outcome is not None and settlement is not None:
+            measured[backend] = {**outcome, "settlement": settlement["settlement"]}
     devnet = _run_child("finality", args, None)
     if devnet is not None and "sqlite" in measured:
         measured["sqlite"]["finality"] = devnet["finality"]

@@ -429,9 +429,9 @@ COMMANDS = Catalog(
             summary="Authorise covert reads of parties' data (the case's judge)",
             description=(
                 "The judge of a criminal case names parties of the case and registries (health, "
-                "court) whose data may be read under the case without telling the person until "
-                "a final judgment releases the reads. Nothing else makes a read covert but such "
-                "a decision or an investigator reading a party of the case."
+                "court, money) whose data may be read under the case without telling the person "
+                "until a final judgment releases the reads. Nothing else makes a read covert but "
+                "such a decision or an investigator reading a party of the case."
             ),
             reply=COVERT_ACCESS,
             status=status.HTTP_201_CREATED,

@@ -84,7 +84,7 @@ MAX_TEXT_LENGTH = 4000
 MAX_ROOM_LENGTH = 50
 MAX_PARTIES = 200
 # The registries whose data a judge may authorise covert reads of.
-COVERT_REGISTRIES = ("health", "court")
+COVERT_REGISTRIES = ("health", "court", "money")
 
 NAMESPACE = uuid5(NAMESPACE_URL, "https://riik.example/court")
 _CASE_NUMBER = re.compile(r"^([1-3])-([0-9]{2})-([1-9][0-9]{0,6})$")

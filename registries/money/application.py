@@ -31,7 +31,10 @@ bundle without any key.
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Sequence
+from typing import Any
 
 from django.conf import settings
 
@@ -100,18 +103,68 @@ SEALED: Rules = {
     Wallet.TopUpSent: {"holder": PERSON_CODE},
     Wallet.ExcessSwept: {"payer": PERSON_CODE},
     Wallet.SweepReceived: {"holder": PERSON_CODE},
+    Wallet.Snapshot: {"state": RECORD},
 }
 """Which fields of the money events are sealed, and with whose key: a personal code with
 its person's (an organisation's registry code stays in clear), the signatures with the
-wallet's. ``Supply.*.wallet`` and ``Wallet.ToppedUp.bank`` are always banks' codes."""
+wallet's. ``Supply.*.wallet`` and ``Wallet.ToppedUp.bank`` are always banks' codes. A
+wallet's snapshot is sealed whole with the wallet's key (its state names the holder and
+the payees)."""
+
+WALLET_SNAPSHOT_INTERVAL = 50
+"""A wallet is snapshotted at every 50th version: a load replays at most 49 events after
+its latest snapshot, however long its history (``python -m bench.money`` measures it)."""
+
+
+class MoneyKeyStore(KeyStore):
+    """The money registry's key store, which remembers whose key is which.
+
+    Every payment seals two or three personal codes, and each seal asked the
+    database for the person's key id: three reads per payment of a table in
+    the database the payment itself writes (on SQLite, a write by the event
+    store's connection also empties the ORM connection's page cache, so each
+    read went to the file). A key id never changes while its key lives, and
+    money destroys no keys (payment records are kept; an erasure elsewhere
+    does not reach money), so :meth:`key_for` keeps a subject's key id for
+    :attr:`~KeyStore.CACHE_SECONDS`, the window the opened keys themselves are
+    kept (:meth:`~KeyStore.data_keys`, ADR 0065): were a money key ever
+    destroyed, other processes would stop using it within that window, as
+    they stop opening with it; :meth:`destroy` forgets it at once in its own.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # subject name -> (until when, key id)
+        self._key_ids: dict[str, tuple[float, str]] = {}
+        self._key_ids_lock = threading.Lock()
+
+    def key_for(self, name: str, actor: str, purpose: str) -> str:
+        """The id of the subject's data key (remembered for a while; see the class)."""
+        now = time.monotonic()
+        remembered = self._key_ids.get(name)
+        if remembered is not None and remembered[0] > now:
+            return remembered[1]
+        key_id = super().key_for(name, actor, purpose)
+        with self._key_ids_lock:
+            self._key_ids[name] = (now + self.CACHE_SECONDS, key_id)
+        return key_id
+
+    def destroy(self, name: str, actor: str, purpose: str) -> str | None:
+        """Destroy the subject's key and forget its id here (see :class:`KeyStore`)."""
+        with self._key_ids_lock:
+            self._key_ids.pop(name, None)
+        return super().destroy(name, actor, purpose)
 
 
 class MoneyRegistry(SealingRegistry):
     """Central-bank money: the supply and the wallets."""
 
     name = "money"
-    keystore = KeyStore("money", PersonKey, KeyAccess, audit_use=False)
+    keystore = MoneyKeyStore("money", PersonKey, KeyAccess, audit_use=False)
     sealed = SEALED
+    # Snapshots are a cache of derived state, outside the ledger: the chain and
+    # both verifiers replay the events (docs/money.md, "Wallet snapshots").
+    snapshotting_intervals = {Wallet: WALLET_SNAPSHOT_INTERVAL}
 
     def wallet(self, holder: str, field: str = "holder") -> Ref[Wallet]:
         """The wallet of this holder, as a command names it."""

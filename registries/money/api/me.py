@@ -10,22 +10,34 @@ command (:mod:`registries.access.signing`): the payer signs the payment id,
 the payee and the amount with their e-ID key, so a signature cannot be moved
 to another payee, amount or command. A payment id I used before answers the
 recorded payment (200) and spends nothing, whatever nonce the repetition carries.
+
+**A company pays** through the same e-service with ``payer`` set to its
+registry code: the signed-in person must represent it now (ADR 0043,
+:func:`registries.access.representation.representation_of`: a representative
+the identity registry records, or a member of its management board in the
+business registry), and their signature covers ``payer`` too, so it cannot be
+moved to another organisation's wallet. Anyone else is refused with 403
+before anything about the company's wallet is read or answered.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from django.utils.translation import gettext
 from drf_spectacular.utils import extend_schema
 from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.generics import GenericAPIView
 from rest_framework.request import Request
 from rest_framework.response import Response
 
 from registries.access.me import MyDataPermission, my_code
+from registries.access.representation import representation_of
 from registries.access.signing import SignedCommandMixin
 from registries.common.api import validated
 from registries.common.api.problems import problem_responses
+from registries.common.codes import ORGANISATION, party_kind
 from registries.common.commands import issue
 from registries.common.errors import NotFound
 from registries.common.texts import N_
@@ -100,19 +112,36 @@ class Pay(SignedCommandMixin, GenericAPIView[PaymentRecord]):
     def post(self, request: Request) -> Response:
         code = my_code(request)
         data = validated(SignedPaymentSerializer, request.data)
+        payer = paying_for(code, data.get("payer"))
 
         def paying(signatures: list[dict[str, str]]) -> Any:
             payment = Payment(
-                data["payment_id"], code, data["payee"], data["amount_cents"], tuple(signatures)
+                data["payment_id"], payer, data["payee"], data["amount_cents"], tuple(signatures)
             )
             return issue(MoneyRegistry, PROJECTIONS, lambda app: app.pay(payment))
 
-        if PaymentRecord.objects.filter(payer=code, payment_id=data["payment_id"]).exists():
+        if PaymentRecord.objects.filter(payer=payer, payment_id=data["payment_id"]).exists():
             # A repetition: the wallet answers it (or refuses other terms) and records
             # nothing, so it needs no signature and spends no nonce.
             paying([])
-            return Response(payment_body(code, data["payment_id"]))
+            return Response(payment_body(payer, data["payment_id"]))
         with self.verified(request, {code}) as signatures:
             settled = paying(signatures)
         code_status = status.HTTP_200_OK if settled.repeated else status.HTTP_201_CREATED
-        return Response(payment_body(code, data["payment_id"]), code_status)
+        return Response(payment_body(payer, data["payment_id"]), code_status)
+
+
+def paying_for(person: str, payer: str | None) -> str:
+    """The wallet the signed-in ``person`` pays from: their own, or (``payer``) an
+    organisation's they represent now; 403 for any other wallet."""
+    if payer is None or payer == person:
+        return person
+    if party_kind(payer, "payer") != ORGANISATION:
+        raise PermissionDenied(
+            gettext("payer: you pay from your own wallet or from an organisation's you represent")
+        )
+    if representation_of(payer, person) is None:
+        raise PermissionDenied(
+            gettext("payer: you do not represent the organisation %(payer)s") % {"payer": payer}
+        )
+    return payer

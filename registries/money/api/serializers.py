@@ -145,6 +145,13 @@ class PaymentInputSerializer(serializers.Serializer[Any]):
 class SignedPaymentSerializer(PaymentInputSerializer):
     """A payment with the payer's e-ID signature over every field above."""
 
+    payer = StrictCharField(
+        required=False,
+        help_text=(
+            "Registry code of a company or other organisation I represent, to pay from its "
+            "wallet (my signature authorises it); omitted: my own wallet"
+        ),
+    )
     signatures = signatures_field()
 
 

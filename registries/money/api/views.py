@@ -11,7 +11,10 @@
   court investigator reading the wallet of a person the criminal case
   authorises (a party of the case, or a person its judge named); a covert
   read, recorded on the tracker's chain and shown to the person when a final
-  judgment releases it. A refusal is recorded in the open.
+  judgment releases it. A refusal is recorded in the open. A bank's official
+  answers a court order the same way: ``wallets/<code>/?covert_investigation=
+  <number>`` is covert only when the case's judge authorised covert access to
+  that person's ``money`` data (four eyes: the judge decides, another reads).
 * The central bank: ``supply/act-certificate/`` collects the supernode
   quorum's signatures over an act's terms from the keys this node holds.
 * The commands (``registries.money.commands``) join these routes through the
@@ -53,7 +56,8 @@ from registries.money.application import MoneyRegistry
 from registries.money.models import ActRecord, PaymentRecord, SupplyRecord, WalletRecord
 from registries.money.officials import BANK, CENTRAL_BANK, acting_for
 from registries.money.quorum import collect
-from registries.tracker.services import purpose_of, record_read
+from registries.tracker.services import INVESTIGATION_PARAMETER as INVESTIGATION
+from registries.tracker.services import investigation_of, purpose_of, record_read
 
 TAGS = ["money"]
 LATEST = 50
@@ -78,6 +82,14 @@ PURPOSE_PARAMETER = OpenApiParameter(
     OpenApiParameter.QUERY,
     required=False,
     description="Why the official reads it (recorded with the tracked read)",
+)
+INVESTIGATION_PARAMETER = OpenApiParameter(
+    INVESTIGATION,
+    OpenApiTypes.STR,
+    OpenApiParameter.QUERY,
+    required=False,
+    description="Criminal case of a covert read: refused (403) and shown to the holder unless "
+    "a decision of the case's judge names the holder for money data",
 )
 BANK_PURPOSE = "serving the bank's customer"
 COURT_PURPOSE = "criminal investigation under a court order"
@@ -243,7 +255,12 @@ class WalletDetailView(GenericAPIView[WalletRecord]):
     @extend_schema(
         tags=TAGS,
         summary="A wallet linked to my bank, with its latest payments (a tracked read)",
-        parameters=[HOLDER_PARAMETER, PURPOSE_PARAMETER],
+        description=(
+            "With `covert_investigation`, the read answers a court order covertly: only when "
+            "the criminal case's judge authorised covert access to this person's money data; "
+            "otherwise 403, and the refusal is shown to the holder."
+        ),
+        parameters=[HOLDER_PARAMETER, PURPOSE_PARAMETER, INVESTIGATION_PARAMETER],
         responses={200: WalletDetailSerializer, **problem_responses(400, 401, 403, 404, 429)},
     )
     def get(self, request: Request, code: str) -> Response:
@@ -251,7 +268,13 @@ class WalletDetailView(GenericAPIView[WalletRecord]):
         if not WalletRecord.objects.filter(holder=code, bank=my_bank(request)).exists():
             # Not "forbidden": whether someone has a wallet elsewhere is not this bank's to know.
             raise NotFound(Message(N_("holder: no wallet of {code} at your bank"), {"code": code}))
-        track_wallet_read(request, [code], "wallet and payments", BANK_PURPOSE)
+        track_wallet_read(
+            request,
+            [code],
+            "wallet and payments",
+            BANK_PURPOSE,
+            investigation=investigation_of(request.query_params),
+        )
         return Response(wallet_body(request, code))
 
 

@@ -5,11 +5,20 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
+from django.db import connections
+from django.test.utils import CaptureQueriesContext
 
+from chain.ledger.databases import log_database
 from chain.ledger.models import LedgerEntry
 from registries.common.errors import Conflict, InvalidCommand, NotFound
 from registries.money.domain import ISSUE, REDEEM, ActNotCertified, InsufficientFunds, WalletClosed
-from registries.money.models import ActRecord, PaymentRecord, SupplyRecord, WalletRecord
+from registries.money.models import (
+    ActRecord,
+    PaymentRecord,
+    PersonKey,
+    SupplyRecord,
+    WalletRecord,
+)
 from registries.money.quorum import Certificate, collect
 from tests.registries.identity import helpers as identity
 from tests.registries.money.helpers import (
@@ -145,3 +154,19 @@ def test_payments_waterfalls_and_supply_conservation_after_a_mixed_sequence(
     pay_unsigned(jaan, company, 5)
     books()
     assert app().supply_cents() == 900_000 + 10_000 - 100
+
+
+def test_a_payment_between_known_persons_reads_no_key_ids_from_the_key_table() -> None:
+    """The money key store remembers whose key seals which code: once the persons'
+    keys exist, a payment seals their codes without asking the key table for key ids."""
+    pank = bank()
+    mari, jaan = identity.person(), identity.person("Jaan", "Kask")
+    wallet(mari, pank, 1_000, central_bank())
+    wallet(jaan, pank)
+    pay_unsigned(mari, jaan, 1)
+    table = PersonKey._meta.db_table
+    with CaptureQueriesContext(connections[log_database("money")]) as queries:
+        pay_unsigned(mari, jaan, 2)
+    subject_reads = [q["sql"] for q in queries if table in q["sql"] and '"subject"' in q["sql"]]
+    assert subject_reads == []
+    assert balance(jaan) == 3
