@@ -9,7 +9,7 @@ RIIK_CONSENSUS ?= devnet
 RIIK_DEVNET_STEPWISE ?= 1
 RUN_ENV := RIIK_CONSENSUS=$(RIIK_CONSENSUS) RIIK_DEVNET_STEPWISE=$(RIIK_DEVNET_STEPWISE)
 
-.PHONY: install run test test-fast test-multidb lint bench bench-national worker clean openapi messages
+.PHONY: install run test test-fast test-multidb test-broker lint bench bench-national worker clean openapi messages
 
 $(BIN)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -50,6 +50,19 @@ MULTIDB_TESTS ?= tests/config/test_databases.py \
 	tests/registries/property/test_purchase.py
 test-multidb: install
 	$(BIN)/python -m pytest $(MULTIDB_TESTS)
+
+# The broker tests once more on a second broker (CI: Redis, after the whole suite on
+# RabbitMQ): a real worker sealing and finalizing, a worker killed with an
+# unacknowledged task (the broker's redelivery), a cluster surviving kill -9 of
+# nodes, and the nemesis cutting nodes from the broker while a key rotation is
+# certified over it. The membership test's changes travel the way the nemesis's
+# rotation does, so it runs on RabbitMQ only. Naming the files also spares
+# collecting (and building the API fuzzer's cases for) the whole suite.
+BROKER_TESTS ?= tests/chain/test_worker.py \
+	tests/chain/cluster/test_cluster.py \
+	tests/chain/cluster/test_nemesis.py
+test-broker: install
+	$(BIN)/python -m pytest -m broker $(BROKER_TESTS)
 
 lint: install
 	$(BIN)/ruff check .
