@@ -27,9 +27,11 @@ run: install
 test: install
 	$(BIN)/python -m pytest
 
-# The inner loop: tests that need no database, no broker and no long runs.
+# The inner loop: tests that need no database, no broker and no long runs. The API
+# fuzzer is not even collected: building its cases costs ~35 CPU-s (docs/testing.md).
 test-fast: install
-	$(BIN)/python -m pytest -m "not database and not slow and not broker and not postgres and not fuzz"
+	$(BIN)/python -m pytest -m "not database and not slow and not broker and not postgres and not fuzz" \
+		--ignore=tests/config/test_schemathesis.py
 
 # Registries in PostgreSQL databases of their own (docs/adr/0069-*): the tests that
 # matter when they are spread, run by CI with DATABASE_URL_<REGISTRY> set (.ci/run):
