@@ -55,6 +55,11 @@ def running_cluster(
         local.start_all()
         yield local
     finally:
+        # The nodes are done with: kill -9 is a crash they survive, and stop()'s
+        # warm shutdown waits for each of the 11 workers in turn (up to a minute
+        # of teardown per test, most of it on Redis). stop() reaps the rest.
+        for name in local.nodes:
+            local.kill(name)
         local.stop(timeout=5)
         local.drop_databases()
 

@@ -68,12 +68,7 @@ def proxies() -> Iterator[BrokerProxies]:
 @pytest.fixture
 def cluster(tmp_path: Path, proxies: BrokerProxies) -> Iterator[LocalCluster]:
     env = {name: {"CELERY_BROKER_URL": proxies.url(name)} for name in proxies.proxies}
-    for local in running_cluster(tmp_path, epoch_length=EPOCH, node_env=env):
-        yield local
-        # The nodes are done with: their warm shutdown, waited for one node
-        # after another, took up to 50 s on Redis; kill -9 is a crash they survive.
-        for name in local.nodes:
-            local.kill(name)
+    yield from running_cluster(tmp_path, epoch_length=EPOCH, node_env=env)
 
 
 class Writer:
