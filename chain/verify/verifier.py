@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from chain.encoding import ZERO_HASH, NotCanonicalError, block_hash
-from chain.merkle import MerkleFrontier, leaf_hash
+from chain.merkle import MerkleFrontier
 from chain.protocol import CHAIN_LOG, SUPERNODE_TIER, WITNESS_TIER
 from chain.verify.certificates import Certificates
 from chain.verify.chainlog import ChainLog
@@ -303,7 +303,7 @@ class ChainVerifier:
             fail(f"{row.where}: prev_hash does not match entry {row.seq - 1}")
         assert self._chain_log is not None
         self._chain_log.check(row)
-        log.frontier.append(leaf_hash(leaf))
+        log.frontier.push_leaf(leaf)
         log.report.entries = row.seq
         log.report.head_hash = row.entry_hash
         if self._money is not None and row.registry == MONEY_LOG:
