@@ -85,6 +85,7 @@ bench: install
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.finality
 	$(BIN)/python -m bench.block_cost
+	$(BIN)/python -m bench.verify_rate
 	$(BIN)/python -m bench.citizen_load
 	$(BIN)/python -m bench.money
 	@case "$$DATABASE_URL" in postgres*) $(BIN)/python -m bench.writers --database-url "$$DATABASE_URL";; \

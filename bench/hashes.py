@@ -41,11 +41,15 @@ def hashes_per_entry(entries: int) -> float:
     return 3 + node_hash_count(entries) / entries
 
 
-def hash_inputs(payloads: Sequence[bytes], leaves: Sequence[bytes]) -> list[bytes]:
-    """The byte strings the verifier hashes for a log with these payloads and leaves.
+def hash_inputs(
+    payloads: Sequence[bytes], leaves: Sequence[bytes], *, log_sizes: Sequence[int] | None = None
+) -> list[bytes]:
+    """The byte strings the verifier hashes for logs with these payloads and leaves.
 
-    ``leaves`` are the canonical envelopes. Only sizes matter for timing, so the
-    chaining input uses a zero ``prev_hash`` and nodes are zero bytes.
+    ``leaves`` are the canonical envelopes; ``log_sizes`` the entries of each
+    log (default: one log of them all), which sets the Merkle nodes completed.
+    Only sizes matter for timing, so the chaining input uses a zero
+    ``prev_hash`` and nodes are zero bytes.
     """
     if len(payloads) != len(leaves):
         raise ValueError("one payload per leaf")
@@ -54,7 +58,11 @@ def hash_inputs(payloads: Sequence[bytes], leaves: Sequence[bytes]) -> list[byte
         inputs.append(bytes(payload))
         inputs.append(ZERO_HASH + leaf)
         inputs.append(b"\x00" + leaf)
-    inputs.extend([bytes(NODE_INPUT_SIZE)] * node_hash_count(len(leaves)))
+    sizes = [len(leaves)] if log_sizes is None else list(log_sizes)
+    if sum(sizes) != len(leaves):
+        raise ValueError("log sizes do not add up to the leaves")
+    nodes = sum(node_hash_count(size) for size in sizes)
+    inputs.extend([bytes(NODE_INPUT_SIZE)] * nodes)
     return inputs
 
 

@@ -364,6 +364,19 @@ class MerkleFrontier:
         self.size += 1
         return completed
 
+    def push_leaf(self, data: bytes) -> None:
+        """Append one leaf by its data, like ``append(leaf_hash(data))`` without
+        listing the completed nodes: the verifier's per-entry step, kept lean."""
+        sha256, hashes = hashlib.sha256, self.hashes
+        digest = sha256(b"\x00" + data).digest()
+        size = self.size
+        # Each set low bit of the old size is a perfect subtree the new node completes.
+        while size & 1:
+            digest = sha256(b"\x01" + hashes.pop() + digest).digest()
+            size >>= 1
+        hashes.append(digest)
+        self.size += 1
+
     def root(self) -> bytes:
         """Return the root of the tree (``EMPTY_ROOT`` when empty)."""
         return fold_subtrees(self.hashes) if self.hashes else EMPTY_ROOT

@@ -223,7 +223,7 @@ def _verify_parallel(
         raise _Disagreement("malformed registries")
     # The chain log and the money log are checked with the blocks, in order.
     delegated = [name for name in dict.fromkeys(listed) if name not in (CHAIN_LOG, MONEY_LOG)]
-    groups = _groups(delegated, _last_sizes(path), jobs - 1)
+    groups = _groups(delegated, _last_sizes(path), jobs)
     if not groups:
         raise _Disagreement("no logs to share")
     with ProcessPoolExecutor(max_workers=len(groups)) as pool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import re
+from binascii import unhexlify
 from collections.abc import Callable, Collection, Iterable, Iterator
 from typing import IO, Any, NoReturn
 
@@ -121,17 +122,19 @@ def fast_entry(raw: bytes) -> ParsedEntry | None:
     entry_hex, head_fields, originator, version = head.groups()
     hash_field, payload_hash, prev, tail_fields, recorded_at, registry, seq, topic = tail.groups()
     try:
+        # Positional, in EntryRow's order; the hex is lowercase (checked above),
+        # so unhexlify reads it as bytes.fromhex would, without a str.
         row = EntryRow(
-            registry=registry[1:-1].decode("utf-8"),
-            seq=int(seq),
-            originator_id=originator[1:-1].decode("utf-8"),
-            originator_version=int(version),
-            topic=topic[1:-1].decode("utf-8"),
-            recorded_at=recorded_at[1:-1].decode("utf-8"),
-            payload_hash=bytes.fromhex(payload_hash.decode("ascii")),
-            prev_hash=bytes.fromhex(prev.decode("ascii")),
-            entry_hash=bytes.fromhex(entry_hex.decode("ascii")),
-            payload=b"" if payload is None else bytes.fromhex(payload.decode("ascii")),
+            registry[1:-1].decode("utf-8"),
+            int(seq),
+            originator[1:-1].decode("utf-8"),
+            int(version),
+            topic[1:-1].decode("utf-8"),
+            recorded_at[1:-1].decode("utf-8"),
+            unhexlify(payload_hash),
+            unhexlify(prev),
+            unhexlify(entry_hex),
+            b"" if payload is None else unhexlify(payload),
         )
     except UnicodeDecodeError:
         return None  # the general path names the line that is not UTF-8

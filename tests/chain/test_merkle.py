@@ -683,3 +683,13 @@ def test_roots_agree_with_pymerkle_inmemory_tree() -> None:
         assert tree.get_root() == root_hash(leaves[:size])
     for size in range(len(leaves) + 1):
         assert tree.get_root(size) == root_hash(leaves[:size])
+
+
+def test_push_leaf_grows_the_frontier_as_append_does() -> None:
+    pushed, appended = MerkleFrontier(), MerkleFrontier()
+    for index in range(70):
+        data = index.to_bytes(4, "big") * (index % 5 + 1)
+        pushed.push_leaf(data)
+        appended.append(leaf_hash(data))
+        assert (pushed.size, pushed.hashes) == (appended.size, appended.hashes)
+    assert pushed.root() == root_hash([i.to_bytes(4, "big") * (i % 5 + 1) for i in range(70)])
