@@ -150,6 +150,8 @@ def run_scale(
     bundle.unlink()
     return {
         "scale": scale,
+        "measured_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "load_average_1m": os.getloadavg()[0],
         "seed": seeding,
         **figures,
         "chain_export": {"seconds": export_s, "peak_rss_mib": export_kib / 1024,
@@ -357,6 +359,11 @@ def main(argv: list[str] | None = None) -> int:
         "directory holds seed.out); seed the others",
     )
     parser.add_argument("--keep", action="store_true", help="keep the databases after")
+    parser.add_argument(
+        "--merge",
+        action="store_true",
+        help="keep the runs of other scales already in results.json (each run is dated)",
+    )
     parser.add_argument("--users", default=f"10,25,{GOAL_USERS}", help="locust user steps")
     parser.add_argument("--seconds", type=float, default=20.0, help="seconds per locust step")
     parser.add_argument("--no-load", action="store_true", help="skip gunicorn under locust")
@@ -392,6 +399,11 @@ def main(argv: list[str] | None = None) -> int:
             for scratch in made:
                 scratch.drop()
     results = json.loads(args.out.read_text()) if args.out.exists() else {}
+    if args.merge:
+        measured = {run["scale"] for run in runs}
+        earlier = results.get("national", {}).get("runs", [])
+        runs += [run for run in earlier if run["scale"] not in measured and "load" in run]
+    runs.sort(key=lambda run: run["ledger_entries"])
     results["national"] = {
         "machine": describe({**machine_info(), "postgresql": server_version(server)}),
         "shared": "2 cores shared with other engineers' work: see load_average_1m",

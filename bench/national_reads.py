@@ -19,6 +19,7 @@ from typing import Any
 
 from django.contrib.auth import get_user_model
 from django.db import connection
+from django.db.models import Count
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -85,6 +86,14 @@ def staff_client() -> Client:
     return staff
 
 
+def database_mib() -> float:
+    """The size on disk of the database, tables and indexes (for the operator's sizing)."""
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_database_size(current_database())")
+        (size,) = cursor.fetchone() or (0,)
+    return float(size) / 2**20
+
+
 def measure(samples: int) -> dict[str, Any]:
     """Every figure of one seeded database (see the module's docstring)."""
     rng = random.Random(1)
@@ -125,10 +134,13 @@ def measure(samples: int) -> dict[str, Any]:
         get_ok(staff, admin_persons, {"q": surnames[index]})
 
     few = max(samples // 10, 10)
+    by_registry = LedgerEntry.objects.values("registry").annotate(n=Count("seq"))
     figures: dict[str, Any] = {
         "persons": PersonRecord.objects.count(),
         "companies": len(codes),
         "ledger_entries": LedgerEntry.objects.count(),
+        "entries_by_registry": {row["registry"]: row["n"] for row in by_registry},
+        "database_mib": database_mib(),
         "api_read": timed(samples, read),
         "search_name": timed(samples, search_name),
         "search_code": timed(samples, search_code),
