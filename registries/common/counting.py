@@ -22,22 +22,27 @@ from django.db import connections
 from django.db.models import QuerySet
 
 
-def estimated_rows(queryset: QuerySet[Any]) -> int | None:
-    """PostgreSQL's estimate of the rows of ``queryset``'s table when ``queryset`` is
-    the whole table; None when it is filtered, not on PostgreSQL or never analysed."""
+def whole_table_count(queryset: QuerySet[Any], exact_up_to: int) -> int | None:
+    """The rows of ``queryset``'s table when ``queryset`` is the whole table, on PostgreSQL:
+    the planner's estimate above ``exact_up_to``, else counted; None otherwise.
+
+    One query either way: the count is a subquery that PostgreSQL runs only when
+    the CASE reaches it (reltuples is -1 or 0 before the first analyze: counted).
+    """
     if queryset.query.where or queryset.query.distinct or queryset.query.combinator:
         return None
     connection = connections[queryset.db]
     if connection.vendor != "postgresql":
         return None
+    table = connection.ops.quote_name(queryset.model._meta.db_table)
+    # The table's name is the model's, quoted: no input reaches the statement.
+    count = f"SELECT COUNT(*) FROM {table}"  # noqa: S608
+    rows = f"CASE WHEN reltuples > %s THEN reltuples::bigint ELSE ({count})"
+    statement = f"SELECT {rows} END FROM pg_class WHERE oid = to_regclass(%s)"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
-            [connection.ops.quote_name(queryset.model._meta.db_table)],
-        )
+        cursor.execute(statement, [exact_up_to, table])
         row = cursor.fetchone()
-    # reltuples is -1 (PostgreSQL 14+) or 0 before the first analyze: no estimate yet.
-    return int(row[0]) if row and row[0] > 0 else None
+    return int(row[0]) if row else None
 
 
 class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
@@ -50,7 +55,7 @@ class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
     def count(self) -> int:
         """The number of rows: estimated for a whole large table, else counted."""
         if isinstance(self.object_list, QuerySet):
-            estimate = estimated_rows(self.object_list)
-            if estimate is not None and estimate > self.exact_up_to:
-                return estimate
+            rows = whole_table_count(self.object_list, self.exact_up_to)
+            if rows is not None:
+                return rows
         return int(super().count)
