@@ -14,12 +14,17 @@ from django.core.paginator import Paginator
 from rest_framework import exceptions, pagination
 from rest_framework.request import Request
 
+from registries.common.counting import EstimatedCountPaginator
+
 # 1 to 999999999: a whole number from 1, short enough to be no attack on int().
 _PAGE_NUMBER = re.compile(r"^[1-9][0-9]{0,8}$")
 
 
 class PageNumberPagination(pagination.PageNumberPagination):
-    """DRF's page-number pagination with the ``page`` parameter checked first."""
+    """DRF's page-number pagination with the ``page`` parameter checked first; the
+    ``count`` of a whole large table is PostgreSQL's estimate (registries.common.counting)."""
+
+    django_paginator_class = EstimatedCountPaginator
 
     def get_page_number(self, request: Request, paginator: Paginator[Any]) -> Any:
         """The requested page: absent or empty is 1, ``last`` the last, else a whole number."""
