@@ -40,7 +40,8 @@ from dataclasses import dataclass
 from typing import Any
 from uuid import NAMESPACE_URL, UUID, uuid5
 
-from eventsourcing.domain import Aggregate, Snapshot, event
+from eventsourcing.domain import Aggregate, event
+from eventsourcing.domain import Snapshot as AggregateSnapshot
 
 from chain.encoding import canonical
 from registries.common.codes import (
@@ -309,7 +310,7 @@ class Settled:
 class Wallet(Aggregate):
     """The euro cents one holder holds, and the bank that opened and serves the wallet."""
 
-    class Snapshot(Snapshot):
+    class Snapshot(AggregateSnapshot):
         """A wallet's state at one version (eventsourcing's snapshotting), so a busy
         wallet loads from its latest snapshot and the events after it."""
 
