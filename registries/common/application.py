@@ -299,7 +299,7 @@ class RegistryApplication(Application[UUID]):
                 raise _charge_refused(decisions, refusal, field) from None
             return [decision.result for decision in decisions]
 
-        return self.retrying(attempt, Message(N_("records of this {field}"), {"field": field}))
+        return self.retrying(attempt, Message(N_("batch of {field}"), {"field": field}))
 
     def create(self, *aggregates: Aggregate, taken: str) -> None:
         """Save new aggregates whose ids derive from a code or a name, refused at once
