@@ -79,13 +79,15 @@ class ItemRefused(RegistryError):
     Nothing of the batch is written.
     """
 
-    def __init__(self, item: str, refusal: RegistryError) -> None:
+    def __init__(self, field: str, index: int, refusal: RegistryError) -> None:
+        item = f"{field}.{index}"
         reason = refusal.message
         if reason is None:
             # A fixed text marked where it was raised: looked up as it is.
             reason = Message(str(refusal).replace("{", "{{").replace("}", "}}"))
         super().__init__(on_field(item, reason))
         self.item = item
+        self.index = index
         self.refusal = refusal
         self.status = refusal.status
         self.title = refusal.title
@@ -277,12 +279,13 @@ class RegistryApplication(Application[UUID]):
                 try:
                     decision = decide(item)
                 except RegistryError as refusal:
-                    raise ItemRefused(f"{field}.{index}", refusal) from None
+                    raise ItemRefused(field, index, refusal) from None
                 for aggregate in decision.aggregates:
                     earlier = acted_on.setdefault(aggregate.id, index)
                     if earlier != index:
                         raise ItemRefused(
-                            f"{field}.{index}",
+                            field,
+                            index,
                             Conflict(
                                 Message(
                                     N_("acts on a record that {item} of the same batch acts on"),
@@ -335,7 +338,7 @@ def _charge_refused(
             high, refusal = middle, first
         else:
             low = middle + 1
-    return ItemRefused(f"{field}.{low}", refusal)
+    return ItemRefused(field, low, refusal)
 
 
 def save_together(*parts: tuple[Application[UUID], Sequence[Aggregate]]) -> None:
