@@ -94,7 +94,8 @@ class BusinessRegistry(RegistryApplication):
             drawn.add(decision.result)
             return decision
 
-        return self.batch(registrations, decide, field="companies")
+        with identity.caught_up_once():
+            return self.batch(registrations, decide, field="companies")
 
     def _registered(
         self,

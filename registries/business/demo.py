@@ -220,7 +220,9 @@ def _live_a_life(
     if rng.random() < 0.2:
         app.change_address(code, _address(rng), ACTOR)
     if rng.random() < 0.15:
-        app.change_board(code, _people(rng, 1, 3, living), ACTOR)
+        board = _people(rng, 1, 3, living)
+        if sorted(board) != sorted(app.company(code).board):  # the same board is no change
+            app.change_board(code, board, ACTOR)
     if rng.random() < 0.3:
         app.increase_capital(code, rng.choice([1_000, 5_000, 10_000, 50_000]) * 100, ACTOR)
     if rng.random() < 0.7:

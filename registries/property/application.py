@@ -154,7 +154,8 @@ class PropertyRegistry(RegistryApplication):
         refuses all, naming it (``land_units.3``), and nothing is written
         (:meth:`~registries.common.application.RegistryApplication.batch`).
         """
-        return self.batch(units, lambda new: self._registered(new, actor), field="land_units")
+        with identity.caught_up_once():
+            return self.batch(units, lambda new: self._registered(new, actor), field="land_units")
 
     def _registered(self, new: NewLandUnit, actor: str) -> Decision[str]:
         """A first registration decided, nothing saved (Conflict if the code is taken)."""
