@@ -250,7 +250,7 @@ class RegistryApplication(Application[UUID]):
         """A batched command: decide every item, then save ALL of it in one transaction.
 
         Each item is decided by ``decide(item)`` on freshly loaded aggregates of
-        its own (as its single command would be) and recorded nothing is saved
+        its own (as its single command would be); nothing is saved
         until every item is decided; then the events of every item, with the
         state fees they pay, are saved by one :meth:`save_settling`: one
         recorder transaction, one ledger append of all their entries, so the
