@@ -10,6 +10,7 @@ nothing.
 from __future__ import annotations
 
 import secrets
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import date
 
@@ -20,7 +21,7 @@ from registries.business.domain import (
     company_id,
     company_name_id,
 )
-from registries.common.application import Ref, RegistryApplication, running
+from registries.common.application import Decision, Ref, RegistryApplication, running
 from registries.common.codes import InvalidCodeError, registry_code, validate_registry_code
 from registries.common.errors import Conflict, InvalidCommand
 from registries.common.payments import ANNUAL_REPORT, COMPANY_REGISTRATION, fee
@@ -64,31 +65,65 @@ class BusinessRegistry(RegistryApplication):
 
         ``signatures``: the founders' verified signatures when they apply online.
         """
-        identity.require_people(registration.founders, "founders", alive=True)
-        identity.require_people(registration.board, "board", alive=True)
 
         def attempt() -> str:
-            code = self._free_code(registration.legal_form)
-            company = Company.register(
-                registry_code=code,
-                name=registration.name,
-                legal_form=registration.legal_form,
-                share_capital_cents=registration.share_capital_cents,
-                founders=registration.founders,
-                board=registration.board,
-                address=registration.address,
-                registered_on=today,
-                actor=actor,
-                signatures=signatures,
-            )
+            decision = self._registered(registration, actor, today, signatures)
             # Lost to a registration that took the name meanwhile: decided
             # again, the claim is refused; one that took the code: drawn again.
             # The first founder pays the state fee in the same transaction.
-            charge = fee(COMPANY_REGISTRATION, registration.founders[0], code, signatures or ())
-            self.save_settling([company, self._claimed_name(company.name, code)], [charge])
-            return code
+            self.save_settling(decision.aggregates, decision.charges)
+            return decision.result
 
         return self.retrying(attempt, f"business name {registration.name!r}")
+
+    def register_companies(
+        self, registrations: Sequence[Registration], actor: str, today: date
+    ) -> list[str]:
+        """Register many companies in ONE transaction (a registrar's bulk work, the
+        seeder); return their new registry codes in order.
+
+        Each is decided as :meth:`register_company` decides it; one refused
+        (an unknown founder, a name taken, by the registry or by an earlier
+        item) refuses all, naming it (``companies.3``), and nothing is written
+        (:meth:`~registries.common.application.RegistryApplication.batch`).
+        """
+        drawn: set[str] = set()
+
+        def decide(registration: Registration) -> Decision[str]:
+            decision = self._registered(registration, actor, today, None, drawn)
+            drawn.add(decision.result)
+            return decision
+
+        with identity.caught_up_once():
+            return self.batch(registrations, decide, field="companies")
+
+    def _registered(
+        self,
+        registration: Registration,
+        actor: str,
+        today: date,
+        signatures: list[dict[str, str]] | None,
+        drawn: Collection[str] = (),
+    ) -> Decision[str]:
+        """A registration decided, nothing saved: the company, its name's claim and the
+        first founder's state fee (``drawn``: codes a batch has given out already)."""
+        identity.require_people(registration.founders, "founders", alive=True)
+        identity.require_people(registration.board, "board", alive=True)
+        code = self._free_code(registration.legal_form, drawn)
+        company = Company.register(
+            registry_code=code,
+            name=registration.name,
+            legal_form=registration.legal_form,
+            share_capital_cents=registration.share_capital_cents,
+            founders=registration.founders,
+            board=registration.board,
+            address=registration.address,
+            registered_on=today,
+            actor=actor,
+            signatures=signatures,
+        )
+        charge = fee(COMPANY_REGISTRATION, registration.founders[0], code, signatures or ())
+        return Decision([company, self._claimed_name(company.name, code)], code, [charge])
 
     def change_board(
         self,
@@ -168,13 +203,13 @@ class BusinessRegistry(RegistryApplication):
     def _name(name: str) -> Ref[CompanyName]:
         return Ref(CompanyName, company_name_id(name), f"business name {name!r}")
 
-    def _free_code(self, legal_form: str) -> str:
-        """A registry code no company has yet."""
+    def _free_code(self, legal_form: str, drawn: Collection[str] = ()) -> str:
+        """A registry code no company has yet (nor one of ``drawn``)."""
         # Non-profit associations get codes starting with 8, companies with 1.
         kind = 8 if legal_form == "MTÜ" else 1
         for _ in range(_CODE_DRAWS):
             code = registry_code(secrets.randbelow(1_000_000), kind_digit=kind)
-            if company_id(code) not in self.repository:
+            if code not in drawn and company_id(code) not in self.repository:
                 return code
         raise Conflict(N_("no free registry code found; try again"))
 

@@ -23,6 +23,7 @@ from rest_framework import status
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from registries.access.batches import batch_input, batch_reply
 from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.access.forms import AdminForm, Ask
 from registries.access.tokens import acting_organisation
@@ -115,6 +116,8 @@ def _next_report_from(record: CompanyRecord) -> date | None:
 
 
 COMPANIES = Target(route="companies/", tags=TAGS)
+# A registrar's bulk registrations: many companies in one transaction.
+COMPANY_BATCHES = Target(route="company-registrations/", tags=TAGS)
 COMPANY = Target(
     route="companies/<str:code>/",
     tags=TAGS,
@@ -179,6 +182,26 @@ COMMANDS = Catalog(
             ),
             run=lambda app, data, who: app.register_company(
                 Registration(**data), who, timezone.localdate()
+            ),
+        ),
+        Command(
+            name="register-companies",
+            title=N_("Register companies"),
+            target=COMPANY_BATCHES,
+            permission=PublicReadRegistrarWrite,
+            reply=batch_reply("RegisteredCompaniesSerializer", "codes", "new registry codes"),
+            input=batch_input(
+                "CompanyRegistrationsSerializer", "companies", RegistrationSerializer, "companies"
+            ),
+            url_name="company-registrations",
+            summary="Register many companies at once",
+            description=(
+                "Register companies in one transaction: all of them or, if one is refused,\n"
+                "none (the problem names it, such as `companies.3`)."
+            ),
+            status=status.HTTP_201_CREATED,
+            run=lambda app, data, who: app.register_companies(
+                [Registration(**item) for item in data["companies"]], who, timezone.localdate()
             ),
         ),
         _on_company(

@@ -9,15 +9,15 @@ and a few liquidations and deletions. Deterministic for a given ``rng``.
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import date, timedelta
 
 from django.utils import timezone
 
 from registries.business.application import BusinessRegistry, Registration
-from registries.business.domain import AnnualReport
+from registries.business.domain import AnnualReport, company_name_id
 from registries.common.application import running
-from registries.common.errors import Conflict
+from registries.common.seeding import in_batches
 from registries.identity import services as identity
 
 ACTOR = "demo"
@@ -155,35 +155,56 @@ def _capital_cents(rng: random.Random, legal_form: str) -> int:
     return 0
 
 
-def _register(
+def _new_registration(
     app: BusinessRegistry,
     rng: random.Random,
-    today: date,
     living: list[str],
-    ready_to_pay: Callable[[str], None],
-) -> tuple[str, date]:
-    """Register one company under a fresh name; return its code and registration day."""
-    registered_on = today - timedelta(days=rng.randint(30, 365 * 20))
+    batch: Sequence[tuple[Registration, date]],
+) -> tuple[Registration, date]:
+    """A made-up registration on a past day, under a name neither the registry nor
+    ``batch`` has (so a batch is seldom sent again for a clash).
+
+    Its first founder pays the state fee and founds nothing else in ``batch``:
+    a batch settles every fee together, and one float pays one fee at a time.
+    """
+    registered_on = timezone.localdate() - timedelta(days=rng.randint(30, 365 * 20))
     legal_form = rng.choice(_FORMS)
+    payers = {registration.founders[0] for registration, _ in batch}
+    founders = _people(rng, 1, 3, living)
+    while founders[0] in payers and len(payers) < len(living):
+        founders = _people(rng, 1, 3, living)
+    names = {registration.name for registration, _ in batch}
     for attempt in range(50):
         name = _name(rng, legal_form)
         if attempt >= 10:  # a crowded registry: make the name distinctive
             name = f"{name.rsplit(' ', 1)[0]} {rng.randint(2, 999)} {legal_form}"
-        registration = Registration(
-            name=name,
-            legal_form=legal_form,
-            share_capital_cents=_capital_cents(rng, legal_form),
-            founders=_people(rng, 1, 3, living),
-            board=_people(rng, 1, 3, living),
-            address=_address(rng),
-        )
+        if name not in names and company_name_id(name) not in app.repository:
+            break
+    registration = Registration(
+        name=name,
+        legal_form=legal_form,
+        share_capital_cents=_capital_cents(rng, legal_form),
+        founders=founders,
+        board=_people(rng, 1, 3, living),
+        address=_address(rng),
+    )
+    return registration, registered_on
+
+
+def _register_batch(
+    app: BusinessRegistry,
+    batch: list[tuple[Registration, date]],
+    ready_to_pay: Callable[[str], None],
+) -> list[tuple[str, date]]:
+    """Register a batch of companies in one transaction; their codes and registration days.
+
+    A batch has one registration day (the command's ``today``): its first item's.
+    """
+    for registration, _ in batch:
         ready_to_pay(registration.founders[0])  # the state fee
-        try:
-            return app.register_company(registration, ACTOR, registered_on), registered_on
-        except Conflict:
-            continue
-    msg = "could not find a free company name for the demo data"
-    raise RuntimeError(msg)
+    day = batch[0][1]
+    codes = app.register_companies([registration for registration, _ in batch], ACTOR, day)
+    return [(code, day) for code in codes]
 
 
 def _live_a_life(
@@ -199,7 +220,9 @@ def _live_a_life(
     if rng.random() < 0.2:
         app.change_address(code, _address(rng), ACTOR)
     if rng.random() < 0.15:
-        app.change_board(code, _people(rng, 1, 3, living), ACTOR)
+        board = _people(rng, 1, 3, living)
+        if sorted(board) != sorted(app.company(code).board):  # the same board is no change
+            app.change_board(code, board, ACTOR)
     if rng.random() < 0.3:
         app.increase_capital(code, rng.choice([1_000, 5_000, 10_000, 50_000]) * 100, ACTOR)
     if rng.random() < 0.7:
@@ -230,7 +253,9 @@ def seed_companies(
 ) -> list[str]:
     """Register ``count`` companies with a plausible history; return their codes.
 
-    ``progress(n)`` is called after each company with ``n=1``. The read models
+    Companies are registered in batches, one transaction each
+    (:func:`~registries.common.seeding.in_batches`), each batch on one past
+    day; ``progress(n)`` is called after each batch of ``n``. The read models
     are not caught up here (the caller does it once at the end). Founders and
     board members are drawn from the living people of the population register.
     ``ready_to_pay(code)`` is called before each command that charges a state
@@ -243,10 +268,15 @@ def seed_companies(
         msg = "the population register holds no living person to found a company"
         raise RuntimeError(msg)
     codes = []
-    for _ in range(count):
-        code, registered_on = _register(app, rng, today, living, ready_to_pay)
-        _live_a_life(app, rng, code, registered_on, today, living, ready_to_pay)
-        codes.append(code)
+    batches = in_batches(
+        count,
+        lambda batch: _new_registration(app, rng, living, batch),
+        lambda batch: _register_batch(app, batch, ready_to_pay),
+    )
+    for registered in batches:
+        for code, registered_on in registered:
+            _live_a_life(app, rng, code, registered_on, today, living, ready_to_pay)
+            codes.append(code)
         if progress is not None:
-            progress(1)
+            progress(len(registered))
     return codes

@@ -31,12 +31,15 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 from chain.ledger.databases import log_database
 from chain.ledger.persistence import event_store_env
 from chain.ledger.together import insert_together
-from registries.common.errors import Conflict, NotFound
+from registries.common.errors import Conflict, InvalidCommand, NotFound, RegistryError
 from registries.common.payments import Charge, paid, till
-from registries.common.texts import N_, Message
+from registries.common.texts import N_, Message, on_field
 
 __all__ = [
     "ATTEMPTS",
+    "MAX_BATCH",
+    "Decision",
+    "ItemRefused",
     "Ref",
     "RegistryApplication",
     "running",
@@ -47,8 +50,48 @@ __all__ = [
 ATTEMPTS = 3
 """How often a command is decided in all when it keeps losing version races."""
 
+MAX_BATCH = 1000
+"""The most items one batched command takes (one transaction, one ledger append)."""
+
 A = TypeVar("A", bound=Aggregate)
 T = TypeVar("T")
+Item = TypeVar("Item")
+
+
+@dataclass(frozen=True)
+class Decision(Generic[T]):
+    """What one item of a batched command decided, before anything is saved.
+
+    ``aggregates`` recorded its new events, ``charges`` are the state fees it
+    pays (settled with the batch), ``result`` is what the caller gets for the
+    item (a new registry code, for instance).
+    """
+
+    aggregates: Sequence[Aggregate]
+    result: T
+    charges: Sequence[Charge | None] = ()
+
+
+class ItemRefused(RegistryError):
+    """One item of a batched command refused: the refusal of that item, named by its
+    place in the batch (``companies.3: ...``), with the status the item's refusal has.
+
+    Nothing of the batch is written.
+    """
+
+    def __init__(self, field: str, index: int, refusal: RegistryError) -> None:
+        item = f"{field}.{index}"
+        reason = refusal.message
+        if reason is None:
+            # A fixed text marked where it was raised: looked up as it is.
+            reason = Message(str(refusal).replace("{", "{{").replace("}", "}}"))
+        super().__init__(on_field(item, reason))
+        self.item = item
+        self.index = index
+        self.refusal = refusal
+        self.status = refusal.status
+        self.title = refusal.title
+        self.slug = refusal.slug
 
 
 @dataclass(frozen=True)
@@ -201,6 +244,66 @@ class RegistryApplication(Application[UUID]):
         save_together((self, aggregates), (money.application(), wallets))
         paid()
 
+    def batch(
+        self, items: Sequence[Item], decide: Callable[[Item], Decision[T]], *, field: str
+    ) -> list[T]:
+        """A batched command: decide every item, then save ALL of it in one transaction.
+
+        Each item is decided by ``decide(item)`` on freshly loaded aggregates of
+        its own (as its single command would be); nothing is saved
+        until every item is decided; then the events of every item, with the
+        state fees they pay, are saved by one :meth:`save_settling`: one
+        recorder transaction, one ledger append of all their entries, so the
+        batch is written whole or not at all. Returns the items' results in order.
+
+        An item that is refused, or that acts on an aggregate an earlier item
+        of the batch acts on (each item must stand alone: it was decided
+        without the other items' pending events), refuses the whole batch with
+        :class:`ItemRefused` naming it as ``<field>.<index>``; a state fee the
+        payers cannot pay names the first item whose fee fails. A lost version
+        race decides the whole batch again (:meth:`retrying`).
+        """
+        if not items:
+            raise InvalidCommand(on_field(field, N_("give at least one item")))
+        if len(items) > MAX_BATCH:
+            raise InvalidCommand(
+                on_field(
+                    field, Message(N_("at most {count} items in one batch"), {"count": MAX_BATCH})
+                )
+            )
+
+        def attempt() -> list[T]:
+            decisions: list[Decision[T]] = []
+            acted_on: dict[UUID, int] = {}
+            for index, item in enumerate(items):
+                try:
+                    decision = decide(item)
+                except RegistryError as refusal:
+                    raise ItemRefused(field, index, refusal) from None
+                for aggregate in decision.aggregates:
+                    earlier = acted_on.setdefault(aggregate.id, index)
+                    if earlier != index:
+                        raise ItemRefused(
+                            field,
+                            index,
+                            Conflict(
+                                Message(
+                                    N_("acts on a record that {item} of the same batch acts on"),
+                                    {"item": f"{field}.{earlier}"},
+                                )
+                            ),
+                        )
+                decisions.append(decision)
+            changed = [a for d in decisions for a in d.aggregates if a.pending_events]
+            charges = [charge for d in decisions for charge in d.charges]
+            try:
+                self.save_settling(changed, charges)
+            except RegistryError as refusal:
+                raise _charge_refused(decisions, refusal, field) from None
+            return [decision.result for decision in decisions]
+
+        return self.retrying(attempt, Message(N_("batch of {field}"), {"field": field}))
+
     def create(self, *aggregates: Aggregate, taken: str) -> None:
         """Save new aggregates whose ids derive from a code or a name, refused at once
         if the event store refuses them.
@@ -213,6 +316,29 @@ class RegistryApplication(Application[UUID]):
             self.save(*aggregates)
         except EventStoreConflict:
             raise Conflict(taken) from None
+
+
+def _charge_refused(
+    decisions: Sequence[Decision[T]], refusal: RegistryError, field: str
+) -> ItemRefused:
+    """The refusal of a batch's state fees, named by the first item whose fee fails.
+
+    Settling decides the fees in order on the payers' wallets (so a payer of
+    several items pays them one after another); a prefix of the batch that
+    settles has no failing item, so the first failing one is found by bisection
+    over prefixes (decided only, nothing saved).
+    """
+    due = [[charge for charge in d.charges if charge is not None] for d in decisions]
+    low, high = 0, len(decisions) - 1  # the first failing item is in [low, high]
+    while low < high:
+        middle = (low + high) // 2
+        try:
+            till().settle([charge for charges in due[: middle + 1] for charge in charges])
+        except RegistryError as first:
+            high, refusal = middle, first
+        else:
+            low = middle + 1
+    return ItemRefused(field, low, refusal)
 
 
 def save_together(*parts: tuple[Application[UUID], Sequence[Aggregate]]) -> None:

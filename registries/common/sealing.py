@@ -36,7 +36,7 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 from uuid import UUID
@@ -46,7 +46,7 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from django.conf import settings
 from django.db import IntegrityError, router, transaction
 from django.utils import timezone
-from eventsourcing.domain import DomainEventProtocol
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     Cipher,
     Compressor,
@@ -61,6 +61,7 @@ from chain.encoding import canonical
 from registries.common.application import RegistryApplication, running
 from registries.common.errors import RegistryError
 from registries.common.models import KeyAccessBase, PersonKeyBase
+from registries.common.payments import Charge
 from registries.common.texts import N_
 
 __all__ = [
@@ -138,6 +139,8 @@ class KeyStore:
         self.audit_use = audit_use
         # key id -> (until when, data key): the unwrapped keys data_keys opened lately.
         self._cache: dict[str, tuple[float, AESGCM]] = {}
+        # subject -> key id: keys create_keys made for the save about to seal with them.
+        self._created: dict[str, str] = {}
 
     def _master(self) -> AESGCM:
         secret: str = settings.RIIK_HEALTH_MASTER_KEY
@@ -196,6 +199,9 @@ class KeyStore:
     def key_for(self, name: str, actor: str, purpose: str) -> str:
         """The id of the subject's data key, created on first use; ``erased`` once destroyed."""
         subject = self.subject_of(name)
+        fresh = self._created.pop(subject, None)
+        if fresh is not None:  # created by create_keys for this save just now
+            return fresh
         # Most subjects have a key already: find it without a write transaction.
         key = self.keys.objects.filter(subject=subject).only("key_id", "wrapped").first()
         if key is None:
@@ -220,6 +226,46 @@ class KeyStore:
         self.keys.objects.create(key_id=key_id, subject=subject, wrapped=wrapped)
         self._audit(KeyAccessBase.CREATE, key_id, actor, purpose)
         return key_id
+
+    def create_keys(self, names: Collection[str], actor: str, purpose: str) -> None:
+        """Create the keys of those of ``names`` that have none, in ONE transaction.
+
+        For a batch of new subjects (a batched registration of persons):
+        one query finds the keys that exist, two multi-row inserts add the
+        others and their audit rows, and the new data keys go into the
+        cache, where :meth:`key_for` and :meth:`data_keys` find them without
+        a query each. A concurrent writer that created one of them first
+        makes the insert fail: then nothing is created here, and
+        :meth:`key_for` creates each missing key on its own, as always.
+        """
+        subjects = {self.subject_of(name): name for name in names}
+        existing = self.keys.objects.filter(subject__in=list(subjects)).values_list(
+            "subject", flat=True
+        )
+        missing = sorted(set(subjects) - set(existing))
+        if not missing:
+            return
+        master, created, audits = self._master(), [], []
+        opened: dict[str, tuple[str, AESGCM]] = {}
+        for subject in missing:
+            key_id = secrets.token_hex(16)
+            data_key = AESGCM.generate_key(bit_length=256)
+            nonce = secrets.token_bytes(NONCE_BYTES)
+            wrapped = nonce + master.encrypt(nonce, data_key, key_id.encode())
+            created.append(self.keys(key_id=key_id, subject=subject, wrapped=wrapped))
+            sealed = self.seal_audit_line(key_id, KeyAccessBase.CREATE, actor, purpose)
+            audits.append(self.accesses(key_id=key_id, action=KeyAccessBase.CREATE, sealed=sealed))
+            opened[subject] = (key_id, AESGCM(data_key))
+        try:
+            with transaction.atomic(using=router.db_for_write(self.keys)):
+                self.keys.objects.bulk_create(created)
+                self.accesses.objects.bulk_create(audits)
+        except IntegrityError:
+            return
+        until = time.monotonic() + self.CACHE_SECONDS
+        for subject, (key_id, cipher) in opened.items():
+            self._created[subject] = key_id
+            self._cache[key_id] = (until, cipher)
 
     def _unwrap(self, key_id: str, wrapped: bytes) -> AESGCM:
         nonce, sealed = wrapped[:NONCE_BYTES], wrapped[NONCE_BYTES:]
@@ -466,6 +512,23 @@ class SealingRegistry(RegistryApplication):
         """Add sealed values to the registry's transcodings."""
         super().register_transcodings(transcoder)
         transcoder.register(SealedValueAsDict())
+
+    def save_settling(
+        self, aggregates: Sequence[Aggregate], charges: Sequence[Charge | None]
+    ) -> None:
+        """:meth:`RegistryApplication.save_settling`, the keys of many new records first
+        created together (:meth:`KeyStore.create_keys`: a batch of new persons)."""
+        records = [
+            record_name(aggregate.id)
+            for aggregate in aggregates
+            if any(
+                RECORD in self.sealed.get(type(event), {}).values()
+                for event in aggregate.pending_events
+            )
+        ]
+        if len(records) > 1:
+            self.keystore.create_keys(records, self.keystore.registry, "seal a batch")
+        super().save_settling(aggregates, charges)
 
     def construct_mapper(self) -> Mapper[UUID]:
         """The :class:`SealingMapper` of this registry's key store and rules."""

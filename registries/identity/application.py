@@ -28,7 +28,9 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+from collections.abc import Sequence
 from contextlib import suppress
+from dataclasses import dataclass
 from datetime import date
 from typing import TypeVar
 from uuid import UUID
@@ -37,7 +39,7 @@ from django.conf import settings
 from django.utils import timezone
 from eventsourcing.domain import Aggregate
 
-from registries.common.application import Ref
+from registries.common.application import Decision, Ref
 from registries.common.errors import Conflict
 from registries.common.sealing import (
     DataErased,
@@ -69,6 +71,19 @@ def code_pepper() -> bytes:
     if configured:
         return configured.encode()
     return hmac.new(settings.SECRET_KEY.encode(), _PEPPER_LABEL, hashlib.sha256).digest()
+
+
+@dataclass(frozen=True)
+class NewPerson:
+    """A person to register in a batch (:meth:`IdentityRegistry.register_persons`)."""
+
+    code: str
+    first_name: str
+    last_name: str
+
+
+def _taken(code: str) -> str:
+    return f"personal_code: a person with personal code {code} is already registered"
 
 
 PERSON_EVENTS = (
@@ -116,11 +131,38 @@ class IdentityRegistry(SealingRegistry):
         today: date | None = None,
     ) -> str:
         """Register a person under a personal code; return the code."""
+        decision = self._born(code, first_name, last_name, actor, today)
+        # The index id clashes with a concurrent registration of the same code.
+        self.create(*decision.aggregates, taken=_taken(code))
+        return code
+
+    def register_persons(
+        self, people: Sequence[NewPerson], actor: str, today: date | None = None
+    ) -> list[str]:
+        """Register many persons in ONE transaction (births, a population register
+        import, the seeder); return their codes in order.
+
+        Each is decided as :meth:`register_person` decides it; one refused (a
+        malformed code, a code already registered or given twice) refuses all,
+        naming it (``persons.3``), and nothing is written
+        (:meth:`~registries.common.application.RegistryApplication.batch`).
+        """
+        day = today or timezone.localdate()
+        return self.batch(
+            people,
+            lambda new: self._born(new.code, new.first_name, new.last_name, actor, day),
+            field="persons",
+        )
+
+    def _born(
+        self, code: str, first_name: str, last_name: str, actor: str, today: date | None
+    ) -> Decision[str]:
+        """A person's registration decided, nothing saved: the person and the claim of
+        their code in the index (Conflict if the code is registered)."""
         checked_personal_code(code)
         digest = person_code_digest(code, self.pepper)
-        taken = f"personal_code: a person with personal code {code} is already registered"
         if person_code_index_id(digest) in self.repository:
-            raise Conflict(taken)
+            raise Conflict(_taken(code))
         person = Person.register(
             personal_code=code,
             first_name=first_name,
@@ -128,9 +170,7 @@ class IdentityRegistry(SealingRegistry):
             actor=actor,
             today=today or timezone.localdate(),
         )
-        # The index id clashes with a concurrent registration of the same code.
-        self.create(person, PersonCodeIndex.claim(digest, person.id), taken=taken)
-        return code
+        return Decision([person, PersonCodeIndex.claim(digest, person.id)], code)
 
     def change_name(self, code: str, first_name: str, last_name: str, actor: str) -> None:
         """Record a person's new names."""
@@ -306,4 +346,4 @@ class IdentityRegistry(SealingRegistry):
         return person_code_index_id(person_code_digest(code, self.pepper))
 
 
-__all__ = ["IdentityRegistry", "code_pepper"]
+__all__ = ["IdentityRegistry", "NewPerson", "code_pepper"]

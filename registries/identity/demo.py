@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import os
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -42,7 +42,8 @@ from django.utils import timezone
 from registries.common.application import running
 from registries.common.codes import personal_code, registry_code
 from registries.common.errors import Conflict
-from registries.identity.application import IdentityRegistry
+from registries.common.seeding import in_batches
+from registries.identity.application import IdentityRegistry, NewPerson
 from registries.identity.bootstrap import operator_actor
 from registries.identity.domain import IDENTITY_REGISTRAR, needs_confirmation
 
@@ -198,18 +199,37 @@ def _new_key(directory: Path, code: str) -> bytes:
     return key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
 
 
+def _new_person(rng: random.Random, today: date, adult: bool) -> NewPerson:
+    """A made-up person with a random code (which may be taken already)."""
+    oldest, youngest = (1940, 1998) if adult else (1935, today.year - 1)
+    born = date(oldest, 1, 1) + timedelta(
+        days=rng.randint(0, (date(youngest, 12, 31) - date(oldest, 1, 1)).days)
+    )
+    sex = rng.choice("MF")
+    code = personal_code(born, sex, rng.randint(0, 999))
+    first = rng.choice(_MALE if sex == "M" else _FEMALE)
+    return NewPerson(code, first, rng.choice(_SURNAMES))
+
+
+def _new_free_person(
+    app: IdentityRegistry, rng: random.Random, today: date, batch: Sequence[NewPerson]
+) -> NewPerson:
+    """A made-up person whose code neither the registry nor ``batch`` has (mostly: the
+    batch is sent again for a clash that slips through)."""
+    new = _new_person(rng, today, adult=False)
+    for _ in range(100):
+        if all(new.code != other.code for other in batch) and not app.person_exists(new.code):
+            break
+        new = _new_person(rng, today, adult=False)
+    return new
+
+
 def _person(app: IdentityRegistry, rng: random.Random, today: date, adult: bool) -> str:
     """Register one person with a fresh code; return the code."""
-    oldest, youngest = (1940, 1998) if adult else (1935, today.year - 1)
     for _ in range(100):
-        born = date(oldest, 1, 1) + timedelta(
-            days=rng.randint(0, (date(youngest, 12, 31) - date(oldest, 1, 1)).days)
-        )
-        sex = rng.choice("MF")
-        code = personal_code(born, sex, rng.randint(0, 999))
-        first = rng.choice(_MALE if sex == "M" else _FEMALE)
+        new = _new_person(rng, today, adult)
         try:
-            return app.register_person(code, first, rng.choice(_SURNAMES), ACTOR, today)
+            return app.register_person(new.code, new.first_name, new.last_name, ACTOR, today)
         except Conflict:
             continue
     msg = "could not find a free personal code for the demo data"
@@ -257,6 +277,29 @@ def _appoint(
     app.confirm_appointment(code, registry, role, organisation, confirmer)
 
 
+def _live_a_life(
+    app: IdentityRegistry, rng: random.Random, seed: IdentitySeed, code: str, today: date
+) -> None:
+    """Some of what happens to a person after birth: death, a new name, an ID card."""
+    roll = rng.random()
+    if roll < 0.03:
+        lived = (today - app.person(code).born).days
+        died_on = today - timedelta(days=rng.randint(0, min(lived, 3650)))
+        app.record_death(code, died_on, ACTOR, today)
+        seed.deceased.append(code)
+        return
+    if roll < 0.08:
+        person = app.person(code)
+        app.change_name(
+            code, person.first_name, rng.choice(_SURNAMES) + "-" + person.last_name, ACTOR
+        )
+    if rng.random() < KEYHOLDER_SHARE:
+        app.register_key(code, _new_key(seed.keys_dir, code), ACTOR)
+        if rng.random() < 0.15:  # a lost ID card: a new key replaces the old one
+            app.rotate_key(code, _new_key(seed.keys_dir, code), ACTOR)
+        seed.keyholders.append(code)
+
+
 def seed_identity(
     rng: random.Random,
     progress: Callable[[int], None] | None,
@@ -264,7 +307,9 @@ def seed_identity(
 ) -> IdentitySeed:
     """Register organisations, ``max(persons, MIN_PERSONS)`` people, officials and keys.
 
-    ``progress(1)`` is called after each person. The read models are not
+    ``progress(n)`` is called after each person or batch of ``n`` people (the
+    people without an office are registered in batches,
+    :func:`~registries.common.seeding.in_batches`). The read models are not
     caught up here (the caller does it once at the end).
     """
     app = running(IdentityRegistry)
@@ -302,26 +347,16 @@ def seed_identity(
     app.appoint_representative(head, hospital, "chief physician", ACTOR)
     seed.representatives.append((hospital, head))
 
-    for _ in range(max(persons, MIN_PERSONS) - MIN_PERSONS):
-        code = _person(app, rng, today, adult=False)
-        seed.people.append(code)
-        roll = rng.random()
-        if roll < 0.03:
-            lived = (today - app.person(code).born).days
-            died_on = today - timedelta(days=rng.randint(0, min(lived, 3650)))
-            app.record_death(code, died_on, ACTOR, today)
-            seed.deceased.append(code)
-        else:
-            if roll < 0.08:
-                person = app.person(code)
-                app.change_name(
-                    code, person.first_name, rng.choice(_SURNAMES) + "-" + person.last_name, ACTOR
-                )
-            if rng.random() < KEYHOLDER_SHARE:
-                app.register_key(code, _new_key(seed.keys_dir, code), ACTOR)
-                if rng.random() < 0.15:  # a lost ID card: a new key replaces the old one
-                    app.rotate_key(code, _new_key(seed.keys_dir, code), ACTOR)
-                seed.keyholders.append(code)
+    # Everyone else: registered in batches (one transaction each), then their lives.
+    batches = in_batches(
+        max(persons, MIN_PERSONS) - MIN_PERSONS,
+        lambda batch: _new_free_person(app, rng, today, batch),
+        lambda batch: app.register_persons(batch, ACTOR, today),
+    )
+    for codes in batches:
+        for code in codes:
+            seed.people.append(code)
+            _live_a_life(app, rng, seed, code, today)
         if progress is not None:
-            progress(1)
+            progress(len(codes))
     return seed

@@ -20,6 +20,7 @@ import logging
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import date
 from typing import Any, TypeVar
 
 from cryptography.exceptions import InvalidSignature
@@ -98,9 +99,35 @@ def _acting_role(personal_code: str) -> str | None:
     return acting[1] if acting is not None and acting[0] == personal_code else None
 
 
+# Inside :func:`caught_up_once`: the read models were caught up at its start, and the
+# people found since, by code, with the day they died (None: alive).
+_caught_up: ContextVar[dict[str, date | None] | None] = ContextVar(
+    "identity_caught_up", default=None
+)
+
+
 def _fresh() -> None:
+    if _caught_up.get() is not None:
+        return
     for projection in PROJECTIONS:
         catch_up(projection)
+
+
+@contextmanager
+def caught_up_once() -> Iterator[None]:
+    """Within the block, the identity read models are caught up once, at its start.
+
+    A batched command checks the people of every item (hundreds of founders
+    or owners); catching up before each check would cost a few queries each
+    time for nothing, as the batch itself writes no identity events the
+    checks read. A person found once is not looked up again in the block.
+    """
+    _fresh()
+    token = _caught_up.set({})
+    try:
+        yield
+    finally:
+        _caught_up.reset(token)
 
 
 def _valid_personal_code(code: object) -> bool:
@@ -288,7 +315,13 @@ def require_person(code: object, field: str, *, alive: bool = False) -> str:
     except InvalidCodeError as error:
         raise InvalidCommand(on_field(field, error.message)) from None
     _fresh()
-    found = PersonRecord.objects.filter(personal_code=code).values_list("died_on").first()
+    known = _caught_up.get()
+    if known is not None and code in known:
+        found: tuple[date | None] | None = (known[code],)
+    else:
+        found = PersonRecord.objects.filter(personal_code=code).values_list("died_on").first()
+        if known is not None and found is not None:
+            known[code] = found[0]
     if found is None:
         raise UnknownParty(
             Message(

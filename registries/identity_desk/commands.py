@@ -30,12 +30,13 @@ from rest_framework.exceptions import NotAuthenticated
 from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
+from registries.access.batches import batch_input, batch_reply
 from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.access.forms import AdminForm, Ask
 from registries.access.signing import require_signature_by_current_key, signed_payload
 from registries.common.codes import checked_personal_code, checked_registry_code
 from registries.common.texts import N_
-from registries.identity.application import IdentityRegistry
+from registries.identity.application import IdentityRegistry, NewPerson
 from registries.identity.domain import (
     ACTIVE,
     BOARD_REPRESENTED_KINDS,
@@ -211,6 +212,8 @@ REPRESENTATIVE = Target(
     },
 )
 PERSONS = Target(route="persons/", tags=TAGS)
+# Births and population register imports: many persons in one transaction.
+PERSON_BATCHES = Target(route="person-registrations/", tags=TAGS)
 PERSON = Target(
     route="persons/<str:code>/",
     tags=TAGS,
@@ -301,6 +304,31 @@ COMMANDS = Catalog(
             ),
             run=lambda app, data, who: app.register_person(
                 data["personal_code"], data["first_name"], data["last_name"], who
+            ),
+        ),
+        Command(
+            name="register-persons",
+            title=N_("Register persons"),
+            target=PERSON_BATCHES,
+            permission=IdentityRegistrar,
+            reply=batch_reply("RegisteredPersonsSerializer", "codes", "personal codes"),
+            input=batch_input(
+                "PersonRegistrationsSerializer", "persons", PersonRegistrationSerializer, "persons"
+            ),
+            url_name="person-registrations",
+            summary="Register many persons at once",
+            description=(
+                "Register persons in one transaction (births, a population register\n"
+                "import): all of them or, if one is refused, none (the problem names it,\n"
+                "such as `persons.3`)."
+            ),
+            status=status.HTTP_201_CREATED,
+            run=lambda app, data, who: app.register_persons(
+                [
+                    NewPerson(item["personal_code"], item["first_name"], item["last_name"])
+                    for item in data["persons"]
+                ],
+                who,
             ),
         ),
         _on_person(

@@ -45,7 +45,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
 
 from chain.ledger.models import LedgerEntry
-from registries.common.application import Ref, RegistryApplication
+from registries.common.application import Decision, Ref, RegistryApplication
 from registries.common.codes import PERSON, party_kind
 from registries.common.errors import Conflict, InvalidCommand, NotFound, UnknownParty
 from registries.common.payments import TITLE_TRANSFER, Charge, fee
@@ -99,6 +99,22 @@ class Transfer:
 
 
 @dataclass(frozen=True)
+class NewLandUnit:
+    """A land unit to register in a batch (:meth:`PropertyRegistry.register_land_units`):
+    its cadastral code, Part I and first owners as ``(code, share)``."""
+
+    cadastral_code: str
+    area_m2: int
+    purpose: str
+    address: str
+    owners: Sequence[tuple[str, str]]
+
+
+def _taken(code: str) -> str:
+    return f"cadastral_code: the land unit {code} is already registered"
+
+
+@dataclass(frozen=True)
 class Purchase:
     """A purchase settled against payment: the unit's version that its transfer made,
     and whether this was a repetition of a purchase recorded before."""
@@ -124,21 +140,38 @@ class PropertyRegistry(RegistryApplication):
         actor: str,
     ) -> str:
         """Register a land unit with its first owners; return its cadastral code."""
-        code = validate_cadastral_code(cadastral_code)
+        new = NewLandUnit(cadastral_code, area_m2, purpose, address, list(owners))
+        decision = self._registered(new, actor)
+        self.create(*decision.aggregates, taken=_taken(decision.result))
+        return decision.result
+
+    def register_land_units(self, units: Sequence[NewLandUnit], actor: str) -> list[str]:
+        """Register many land units in ONE transaction (a cadastral import, the seeder);
+        return their cadastral codes in order.
+
+        Each is decided as :meth:`register_land_unit` decides it; one refused (a
+        malformed or taken code, an unknown owner, shares that do not add up)
+        refuses all, naming it (``land_units.3``), and nothing is written
+        (:meth:`~registries.common.application.RegistryApplication.batch`).
+        """
+        with identity.caught_up_once():
+            return self.batch(units, lambda new: self._registered(new, actor), field="land_units")
+
+    def _registered(self, new: NewLandUnit, actor: str) -> Decision[str]:
+        """A first registration decided, nothing saved (Conflict if the code is taken)."""
+        code = validate_cadastral_code(new.cadastral_code)
         unit = LandUnit.register(
             cadastral_code=code,
-            area_m2=area_m2,
-            purpose=purpose,
-            address=address,
-            owners=list(owners),
+            area_m2=new.area_m2,
+            purpose=new.purpose,
+            address=new.address,
+            owners=list(new.owners),
             actor=actor,
         )
-        taken = f"cadastral_code: the land unit {code} is already registered"
         if unit.id in self.repository:
-            raise Conflict(taken)
+            raise Conflict(_taken(code))
         self._check_parties(unit.holdings(), "owners")
-        self.create(unit, taken=taken)
-        return code
+        return Decision([unit], code)
 
     def change_description(
         self, cadastral_code: str, area_m2: int, purpose: str, address: str, actor: str
@@ -582,4 +615,4 @@ def _shares(buyers: Iterable[tuple[str, str]]) -> str:
     return ", ".join(f"{owner} {share}" for owner, share in sorted(buyers))
 
 
-__all__ = ["PropertyRegistry", "Purchase", "Transfer"]
+__all__ = ["NewLandUnit", "PropertyRegistry", "Purchase", "Transfer"]

@@ -30,6 +30,7 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 
 from registries.access.admin import euros
+from registries.access.batches import batch_input, batch_reply
 from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.access.forms import AdminForm, Ask
 from registries.access.roles import request_has_role
@@ -52,7 +53,7 @@ from registries.property.api.views import (
     transfer_of,
     unit_body,
 )
-from registries.property.application import PropertyRegistry
+from registries.property.application import NewLandUnit, PropertyRegistry
 from registries.property.models import LandUnitRecord
 from registries.property.projections import PROJECTIONS
 from registries.property.vocabulary import (
@@ -161,6 +162,8 @@ PRICE = Ask(label="Price (€)")
 
 
 UNITS = Target(route="land-units/", tags=TAGS)
+# A cadastral import: many land units in one transaction.
+UNIT_BATCHES = Target(route="land-unit-registrations/", tags=TAGS)
 UNIT = Target(
     route="land-units/<str:code>/",
     tags=TAGS,
@@ -217,6 +220,40 @@ COMMANDS = Catalog(
                 data["purpose"],
                 data["address"],
                 holdings(data["owners"]),
+                who,
+            ),
+        ),
+        Command(
+            name="register-land-units",
+            title=N_("Register land units"),
+            target=UNIT_BATCHES,
+            permission=PropertyRegistrar,
+            reply=batch_reply("RegisteredLandUnitsSerializer", "codes", "cadastral codes"),
+            input=batch_input(
+                "LandUnitRegistrationsSerializer",
+                "land_units",
+                LandUnitRegistrationSerializer,
+                "land units",
+            ),
+            url_name="land-unit-registrations",
+            summary="Register many land units at once",
+            description=(
+                "Register land units with their first owners in one transaction: all of\n"
+                "them or, if one is refused, none (the problem names it, such as\n"
+                "`land_units.3`)."
+            ),
+            status=status.HTTP_201_CREATED,
+            run=lambda app, data, who: app.register_land_units(
+                [
+                    NewLandUnit(
+                        item["cadastral_code"],
+                        item["area_m2"],
+                        item["purpose"],
+                        item["address"],
+                        holdings(item["owners"]),
+                    )
+                    for item in data["land_units"]
+                ],
                 who,
             ),
         ),

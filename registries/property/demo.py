@@ -14,7 +14,7 @@ fresh for every demo run).
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -23,10 +23,10 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 
 from registries.common.application import running
-from registries.common.errors import Conflict
+from registries.common.seeding import in_batches
 from registries.identity.demo import IdentitySeed
-from registries.property.application import PropertyRegistry, Transfer
-from registries.property.vocabulary import format_share
+from registries.property.application import NewLandUnit, PropertyRegistry, Transfer
+from registries.property.vocabulary import format_share, land_unit_id
 
 ACTOR = "demo"
 
@@ -85,13 +85,15 @@ def _shares(rng: random.Random, owners: list[str]) -> list[tuple[str, str]]:
     return [(owner, format_share(share)) for owner, share in zip(owners, split, strict=False)]
 
 
-def _register(
+def _new_unit(
     app: PropertyRegistry,
     rng: random.Random,
     living: list[str],
     organisations: list[str],
-) -> str:
-    """Register one land unit with a fresh cadastral code; return the code."""
+    batch: Sequence[NewLandUnit],
+) -> NewLandUnit:
+    """A made-up land unit under a cadastral code neither the register nor ``batch`` has
+    (mostly: the batch is sent again for a clash that slips through)."""
     zone, place, streets, urban = rng.choice(_PLACES)
     if urban:
         purpose = rng.choices(["residential", "commercial", "industrial"], [8, 3, 1])[0]
@@ -107,14 +109,12 @@ def _register(
         holders = [(rng.choice(organisations), "1/1")]
     else:
         holders = _shares(rng, rng.sample(living, k=min(3, len(living))))
+    drawn = {unit.cadastral_code for unit in batch}
     for _ in range(100):
         code = f"{zone}:{rng.randint(101, 650):03d}:{rng.randint(1, 9999):04d}"
-        try:
-            return app.register_land_unit(code, area, purpose, address, holders, ACTOR)
-        except Conflict:
-            continue  # the parcel is taken
-    msg = "could not find a free cadastral code for the demo data"
-    raise RuntimeError(msg)
+        if code not in drawn and land_unit_id(code) not in app.repository:
+            break  # the parcel is free
+    return NewLandUnit(code, area, purpose, address, holders)
 
 
 def _transfer(
@@ -161,7 +161,9 @@ def seed_property(
     """Register ``units`` land units with servitudes, mortgages and endorsed transfers.
 
     Uses the identity demo's living people, organisations, banks and notaries
-    (with their private keys). ``progress(1)`` is called after each unit. The
+    (with their private keys). Units are registered in batches, one
+    transaction each (:func:`~registries.common.seeding.in_batches`);
+    ``progress(n)`` is called after each batch of ``n`` units. The
     read models are not caught up here (the caller does it once at the end).
     ``ready_to_pay(code)`` is called with the buyer before each transfer (the
     state fee; the money demo funds their wallet).
@@ -174,32 +176,39 @@ def seed_property(
         msg = "the land register demo needs living people from the identity demo"
         raise RuntimeError(msg)
     organisations = [o for o in identity_seed.organisations if o not in identity_seed.courts]
-    for index in range(units):
-        code = _register(app, rng, living, organisations)
-        seed.units.append(code)
-        if seed.units[:-1] and (index % 5 == 2 or rng.random() < 0.15):
-            kind, text = rng.choice(_SERVITUDES)
-            neighbour = rng.choice(seed.units[:-1]) if kind == "servitude" else ""
-            app.add_restriction(code, kind, text, neighbour, ACTOR)
-            seed.restrictions += 1
-        if rng.random() < 0.05:
-            app.add_restriction(
-                code, "usufruct", "Lifelong usufruct of the dwelling", rng.choice(living), ACTOR
-            )
-            seed.restrictions += 1
-        if identity_seed.banks and (index % 4 == 1 or rng.random() < 0.3):
-            for _ in range(rng.choice([1, 1, 2])):
-                amount = rng.randint(10_000, 500_000) * 100
-                app.add_mortgage(code, amount, rng.choice(identity_seed.banks), ACTOR)
-                seed.mortgages += 1
-            if rng.random() < 0.2:
-                app.release_mortgage(code, 1, ACTOR)
-        if (index % 4 == 0 or rng.random() < 0.2) and _transfer(
-            app, rng, code, living, identity_seed, ready_to_pay
-        ):
-            seed.transferred.append(code)
+    batches = in_batches(
+        units,
+        lambda batch: _new_unit(app, rng, living, organisations, batch),
+        lambda batch: app.register_land_units(batch, ACTOR),
+    )
+    index = 0
+    for codes in batches:
+        for code in codes:
+            seed.units.append(code)
+            if seed.units[:-1] and (index % 5 == 2 or rng.random() < 0.15):
+                kind, text = rng.choice(_SERVITUDES)
+                neighbour = rng.choice(seed.units[:-1]) if kind == "servitude" else ""
+                app.add_restriction(code, kind, text, neighbour, ACTOR)
+                seed.restrictions += 1
+            if rng.random() < 0.05:
+                app.add_restriction(
+                    code, "usufruct", "Lifelong usufruct of the dwelling", rng.choice(living), ACTOR
+                )
+                seed.restrictions += 1
+            if identity_seed.banks and (index % 4 == 1 or rng.random() < 0.3):
+                for _ in range(rng.choice([1, 1, 2])):
+                    amount = rng.randint(10_000, 500_000) * 100
+                    app.add_mortgage(code, amount, rng.choice(identity_seed.banks), ACTOR)
+                    seed.mortgages += 1
+                if rng.random() < 0.2:
+                    app.release_mortgage(code, 1, ACTOR)
+            if (index % 4 == 0 or rng.random() < 0.2) and _transfer(
+                app, rng, code, living, identity_seed, ready_to_pay
+            ):
+                seed.transferred.append(code)
+            index += 1
         if progress is not None:
-            progress(1)
+            progress(len(codes))
     return seed
 
 

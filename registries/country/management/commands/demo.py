@@ -136,6 +136,8 @@ class Command(BaseCommand):
         console = Console(file=getattr(self.stdout, "_out", sys.stdout), highlight=False)
         console.print(f"Seeding a synthetic country (seed {seed})")
         entries_before, started = LedgerEntry.objects.count(), time.monotonic()
+        # What each registry's seeding took: (records, seconds), printed at the end.
+        timings: dict[str, tuple[int, float]] = {}
         with Progress(
             SpinnerColumn(),
             TextColumn("[bold]{task.description}"),
@@ -146,7 +148,9 @@ class Command(BaseCommand):
             console=console,
         ) as progress:
             people = progress.add_task("identity: people", total=max(persons, MIN_PERSONS))
+            clock = time.monotonic()
             identity = seed_identity(rng, lambda n: progress.advance(people, n), persons)
+            timings["persons"] = (len(identity.people), time.monotonic() - clock)
             _seal_stage()
             # Money before the registrations that charge state fees: the payers'
             # wallets are opened and funded as they come (MoneySeed.ready_to_pay).
@@ -155,13 +159,17 @@ class Command(BaseCommand):
                 rng, lambda n: progress.advance(money, n), max(options["wallets"], 0), identity
             )
             firms = progress.add_task("business: companies", total=companies)
+            clock = time.monotonic()
             company_codes = seed_companies(
                 companies, rng, lambda n: progress.advance(firms, n), money_seed.ready_to_pay
             )
+            timings["companies"] = (len(company_codes), time.monotonic() - clock)
             land = progress.add_task("property: land units", total=units)
+            clock = time.monotonic()
             land_register = seed_property(
                 rng, lambda n: progress.advance(land, n), units, identity, money_seed.ready_to_pay
             )
+            timings["land units"] = (len(land_register.units), time.monotonic() - clock)
             _seal_stage()
             court = progress.add_task("court: cases", total=cases)
             seed_court(
@@ -184,6 +192,9 @@ class Command(BaseCommand):
                 projections, total=1, completed=1, description=f"read models: {applied} events"
             )
         self._report_rate(console, LedgerEntry.objects.count() - entries_before, started, options)
+        for what, (count, seconds) in timings.items():
+            rate = count / seconds if seconds > 0 else 0.0
+            console.print(f"Seeded {count} {what} in {seconds:.1f} s ({rate:.1f} {what}/s)")
         officials = official_logins(identity)
         print_logins(console, officials, patient_logins(identity, patients))
         for organisation, code in identity.representatives:
