@@ -19,7 +19,7 @@ from typing import Any
 from django.db import transaction
 
 from chain.blocks import memberstore
-from chain.blocks.checkpoints import add_signatures
+from chain.blocks.checkpoints import add_block_signatures
 from chain.blocks.cluster import transport
 from chain.blocks.cluster.host import host_membership, register_members
 from chain.blocks.models import (
@@ -206,9 +206,14 @@ def _store_checkpoints(block: Block, payload: Mapping[str, Any]) -> None:
     checkpoints = payload.get("checkpoints", {})
     if not isinstance(checkpoints, Mapping):
         return
-    for registry, note in checkpoints.items():
-        if isinstance(registry, str) and isinstance(note, str):
-            add_signatures(block, registry, note)
+    add_block_signatures(
+        block,
+        {
+            registry: note
+            for registry, note in checkpoints.items()
+            if isinstance(registry, str) and isinstance(note, str)
+        },
+    )
 
 
 def _record_evidence(membership: Membership, sender: str, payload: Mapping[str, Any]) -> None:
