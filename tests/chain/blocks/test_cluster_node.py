@@ -129,7 +129,7 @@ def test_a_rolled_back_host_message_leaves_the_replica_as_its_tables_are(
     witness: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     # b"a", b"b" make a subtree: the second insert of the message fails.
-    from chain.blocks.cluster import replica
+    from chain.blocks.models import ReplicaSubtree
 
     witness.ledger("business", 0, [b"a"])
 
@@ -137,7 +137,7 @@ def test_a_rolled_back_host_message_leaves_the_replica_as_its_tables_are(
         raise RuntimeError("the database went away")
 
     with monkeypatch.context() as patch:
-        patch.setattr(replica.ReplicaSubtree.objects, "bulk_create", fail)
+        patch.setattr(ReplicaSubtree.objects, "bulk_create", fail)
         with pytest.raises(RuntimeError):
             witness.ledger_batch({"business": (1, [b"b", b"c"])})
     assert witness.leaves.size("business") == 1
