@@ -346,6 +346,7 @@ def measure_cluster(args: argparse.Namespace) -> dict[str, Any]:
             _add_bare(result, before, args)
     finally:
         cluster.stop(timeout=5)
+        cluster.drop_databases()  # the nodes' own databases go with the host's scratch one
     result["blocks"] = Block.objects.count()
     return result
 
