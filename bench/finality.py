@@ -24,7 +24,7 @@ eventsourcing's stock recorder (no ledger, no consensus) for half the time
 before and half after, and finalized events/s are judged against that bare
 rate (issue 17: >= 0.85, p50 < 0.5 s, p99 < 1.5 s). When ``DATABASE_URL``
 (or ``--database-url``) names a PostgreSQL server each mode runs on a
-scratch database there (``riik_bench_finality_<mode>``, dropped after);
+scratch database there (``<database>_finality_<mode>``, dropped after);
 otherwise on SQLite files. The figures are merged into ``bench/results.json``
 (replacing earlier finality figures of the same mode and database) and
 plotted to ``bench/plots/finality_latency.png`` (``_postgres`` for
@@ -75,6 +75,11 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR / "finality")
     parser.add_argument("--out", type=Path, default=BENCH_DIR / "results.json")
     parser.add_argument("--plots-dir", type=Path, default=BENCH_DIR / "plots")
+    parser.add_argument(
+        "--profile-dir",
+        type=Path,
+        help="run each cluster worker under cProfile, writing <node>.prof here",
+    )
     parser.add_argument("--only", choices=["embedded", "cluster"], help=argparse.SUPPRESS)
     parser.add_argument("--child-out", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--child-database", default="", help=argparse.SUPPRESS)
@@ -312,6 +317,7 @@ def measure_cluster(args: argparse.Namespace) -> dict[str, Any]:
         witnesses=4,
         citizens=2,
         host_env={"DATABASE_URL": os.environ["DATABASE_URL"]},
+        profile_dir=args.profile_dir,
     )
     cluster.prepare()
     cluster.start_all()
@@ -340,6 +346,7 @@ def measure_cluster(args: argparse.Namespace) -> dict[str, Any]:
             _add_bare(result, before, args)
     finally:
         cluster.stop(timeout=5)
+        cluster.drop_databases()  # the nodes' own databases go with the host's scratch one
     result["blocks"] = Block.objects.count()
     return result
 
@@ -480,6 +487,18 @@ def _plot(directory: Path, figures: Sequence[dict[str, Any]], database: str) -> 
     return path
 
 
+def _scratch_name(url: str, mode: str) -> str:
+    """The scratch database of ``mode``: named after the database ``url`` names
+    (``<db>_finality_<mode>``), so runs against different databases of one
+    server never drop each other's; ``riik_bench_finality_<mode>`` for the
+    server's maintenance database."""
+    from urllib.parse import unquote, urlsplit
+
+    name = unquote(urlsplit(url).path[1:])
+    prefix = "riik_bench" if name in ("", "postgres") else name
+    return f"{prefix}_finality_{mode}"
+
+
 def _child(mode: str, args: argparse.Namespace) -> dict[str, Any] | None:
     """Measure one mode in a child process with its own scratch data and database."""
     out = args.data_dir / f"{mode}.json"
@@ -488,7 +507,7 @@ def _child(mode: str, args: argparse.Namespace) -> dict[str, Any] | None:
     if _is_postgres(args.database_url):
         from bench.postgres import ScratchDatabase
 
-        scratch = ScratchDatabase(args.database_url, f"riik_bench_finality_{mode}")
+        scratch = ScratchDatabase(args.database_url, _scratch_name(args.database_url, mode))
         database = scratch.create()
     command = [
         sys.executable, "-m", "bench.finality", "--only", mode,
@@ -497,6 +516,8 @@ def _child(mode: str, args: argparse.Namespace) -> dict[str, Any] | None:
         "--data-dir", str(args.data_dir / mode), "--child-out", str(out),
         "--child-database", database,
     ]  # fmt: skip
+    if args.profile_dir is not None:
+        command += ["--profile-dir", str(args.profile_dir.resolve())]
     env = {k: v for k, v in os.environ.items() if k not in ("DATABASE_URL", "RIIK_DATA_DIR")}
     try:
         done = subprocess.run(command, cwd=ROOT, env=env, check=False)

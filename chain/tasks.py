@@ -42,9 +42,15 @@ def cluster_tick() -> None:
 
 
 @shared_task(name="chain.tasks.cluster_ledger", ignore_result=True)
-def cluster_ledger(registry: str, start: int, leaves: list[str]) -> None:
-    """New ledger leaves (hex) of ``registry`` after entry ``start``, from the host."""
-    runtime().ledger(registry, start, [bytes.fromhex(leaf) for leaf in leaves])
+def cluster_ledger(batch: dict[str, list[Any]]) -> None:
+    """New ledger leaves from the host: by registry, ``[start, [leaf hex, ...]]``
+    (the leaves after entry ``start``), every log with news in one message."""
+    runtime().ledger_batch(
+        {
+            registry: (int(start), [bytes.fromhex(leaf) for leaf in leaves])
+            for registry, (start, leaves) in batch.items()
+        }
+    )
 
 
 @shared_task(name="chain.tasks.cluster_need", ignore_result=True)

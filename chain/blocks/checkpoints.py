@@ -17,7 +17,7 @@ that verify against a key valid at that height.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from django.conf import settings
 from django.db.models import Q
@@ -28,6 +28,7 @@ from chain.keys import NodeKey
 from chain.witness import SignerQuorum
 
 __all__ = [
+    "add_block_signatures",
     "add_signatures",
     "checkpoint_origin",
     "head_quorums",
@@ -106,25 +107,45 @@ def add_signatures(block: Block, registry: str, note: str) -> int:
     A note of another body (another size, root or origin) adds nothing, nor
     does a line of a stranger, a retired key or a forged signature.
     """
-    log = block.logs.filter(registry=registry).first()
-    if log is None:
-        return 0
-    try:
-        body, signatures = notes.split_note(note)
-    except notes.NoteError:
-        return 0
-    if body != _body(log):
-        return 0
+    return add_block_signatures(block, {registry: note}).get(registry, 0)
+
+
+def add_block_signatures(block: Block, incoming: Mapping[str, str]) -> dict[str, int]:
+    """:func:`add_signatures` for the notes of several registries of one block at once
+    (a supernode's final report carries one per log); how many lines verified, by registry.
+
+    Every line is checked as :func:`add_signatures` checks it; the block's
+    logs and its height's supernode keys are read once, and the verified
+    lines merged in one :func:`_merge`, not a round of queries per log.
+    """
+    logs = {log.registry: log for log in block.logs.filter(registry__in=list(incoming))}
+    if not logs:
+        return {}
     keys = supernode_quorum(block.height).keys
-    opened = notes.open_note(note, keys)
-    valid = [
-        sig.line
-        for sig in signatures
-        if (sig.name, sig.key_id) in keys and sig not in opened.invalid
-    ]
-    if valid:
-        _merge(block, {registry: body + "\n" + "".join(line + "\n" for line in valid)})
-    return len(valid)
+    verified: dict[str, str] = {}
+    counts: dict[str, int] = {}
+    for registry, note in incoming.items():
+        log = logs.get(registry)
+        if log is None:
+            continue
+        try:
+            body, signatures = notes.split_note(note)
+        except notes.NoteError:
+            continue
+        if body != _body(log):
+            continue
+        opened = notes.open_note(note, keys)
+        valid = [
+            sig.line
+            for sig in signatures
+            if (sig.name, sig.key_id) in keys and sig not in opened.invalid
+        ]
+        counts[registry] = len(valid)
+        if valid:
+            verified[registry] = body + "\n" + "".join(line + "\n" for line in valid)
+    if verified:
+        _merge(block, verified)
+    return counts
 
 
 def is_published(checkpoint: Checkpoint) -> bool:

@@ -22,7 +22,7 @@ from contextlib import contextmanager
 
 from django.db import connection, transaction
 
-__all__ = ["DURABLE_SQLITE_LEVEL", "durable_atomic", "sqlite_sync_level"]
+__all__ = ["DURABLE_SQLITE_LEVEL", "durable_atomic", "make_durable", "sqlite_sync_level"]
 
 DURABLE_SQLITE_LEVEL = 2
 """``PRAGMA synchronous`` FULL: the WAL is synced at every commit."""
@@ -54,9 +54,7 @@ def durable_atomic() -> Iterator[None]:
             restore = level
     try:
         with transaction.atomic():
-            if connection.vendor == "postgresql":
-                with connection.cursor() as cursor:
-                    cursor.execute("SET LOCAL synchronous_commit TO on")
+            make_durable()
             yield
     finally:
         # Other writes of this connection (the host's event store) keep the
@@ -64,3 +62,16 @@ def durable_atomic() -> Iterator[None]:
         if restore is not None:
             with connection.cursor() as cursor:
                 cursor.execute(f"PRAGMA synchronous={restore}")
+
+
+def make_durable() -> None:
+    """Make the commit of the transaction in progress wait for the disk.
+
+    PostgreSQL: ``synchronous_commit`` on for this transaction, whatever the
+    server's default, set at any point before the commit. SQLite cannot
+    change its level inside a transaction: there only :func:`durable_atomic`
+    (which calls this) makes a commit durable, and this adds nothing.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET LOCAL synchronous_commit TO on")

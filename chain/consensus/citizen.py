@@ -587,10 +587,10 @@ class CitizenNode(ChainNode):
 
     # -- persistence --
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, finals: bool = True) -> dict[str, Any]:
         """JSON-native state to persist (the replica is stored apart)."""
         return {
-            **self._base_snapshot(),
+            **self._base_snapshot(finals),
             "last": {
                 "height": self.last.height,
                 "block_hash": self.last.block_hash.hex(),

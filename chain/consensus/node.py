@@ -233,8 +233,13 @@ class ChainNode:
         self._helped: dict[str, int] = {}
         self._out = Output()
 
-    def snapshot(self) -> dict[str, Any]:
-        """The node's state as plain data, to keep across restarts (each tier's own)."""
+    def snapshot(self, finals: bool = True) -> dict[str, Any]:
+        """The node's state as plain data, to keep across restarts (each tier's own).
+
+        ``finals=False`` leaves out the final blocks (an empty list): a
+        runtime that stores them block by block as they come saves per step
+        only what the step can change, not the whole chain again.
+        """
         raise NotImplementedError
 
     # -- driving the node --
@@ -415,11 +420,13 @@ class ChainNode:
 
     # -- persistence --
 
-    def _base_snapshot(self) -> dict[str, Any]:
+    def _base_snapshot(self, finals: bool = True) -> dict[str, Any]:
         return {
             "name": self.name,
             "now": self.now,
-            "finals": [self.finals[h].to_record() for h in range(1, self.last_final + 1)],
+            "finals": [self.finals[h].to_record() for h in range(1, self.last_final + 1)]
+            if finals
+            else [],
         }
 
     def _restore_base(self, state: Mapping[str, Any]) -> None:

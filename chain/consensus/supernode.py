@@ -534,10 +534,10 @@ class SupernodeNode(BftNode):
 
     # -- persistence --
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, finals: bool = True) -> dict[str, Any]:
         """JSON-native state to persist: final chain, BFT state, and the last signature."""
         return {
-            **self._base_snapshot(),
+            **self._base_snapshot(finals),
             "bft": self._bft_snapshot(),
             "last_signed": None
             if self.last_signed is None

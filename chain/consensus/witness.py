@@ -108,9 +108,9 @@ class WitnessNode(BftNode):
 
     # -- persistence --
 
-    def snapshot(self) -> dict[str, Any]:
+    def snapshot(self, finals: bool = True) -> dict[str, Any]:
         """JSON-native state to persist (final chain, own votes, locks)."""
-        return {**self._base_snapshot(), "bft": self._bft_snapshot()}
+        return {**self._base_snapshot(finals), "bft": self._bft_snapshot()}
 
     @classmethod
     def restore(

@@ -63,3 +63,14 @@ def test_a_saturated_run_below_the_bare_rate_or_slow_misses_its_goals() -> None:
     figures = {f["id"]: f for f in finality_figures({"embedded": _saturated(160.0, 600)})}
     assert figures["finality_saturation"]["pass"] is False
     assert figures["finality_latency"]["pass"] is False
+
+
+def test_scratch_databases_are_named_after_the_database_the_url_names() -> None:
+    from bench.finality import _scratch_name
+
+    # Two engineers' runs on one server (their own databases) never drop each other's.
+    assert _scratch_name("postgres://u@h:5432/cluster", "cluster") == "cluster_finality_cluster"
+    assert _scratch_name("postgres://u@h:5432/alice", "embedded") == "alice_finality_embedded"
+    assert _scratch_name("postgres://u@h:5432/postgres", "cluster") == (
+        "riik_bench_finality_cluster"
+    )

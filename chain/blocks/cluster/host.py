@@ -2,7 +2,8 @@
 
 The host (the application's own database, with the ledger) sends every node
 the new ledger leaves (``cluster_ledger``, every
-``RIIK_CLUSTER_ANNOUNCE_EVERY`` seconds) and the certified membership
+``RIIK_CLUSTER_ANNOUNCE_EVERY`` seconds, the new leaves of every log in one
+message per node) and the certified membership
 entries (``cluster_membership``), answers a node that missed leaves
 (``cluster_need``), records the genesis file's members beside the blocks,
 and keeps the member lists it checks the nodes' reports against
@@ -47,7 +48,7 @@ __all__ = [
 log = logging.getLogger(__name__)
 
 LEAF_BATCH = 2000
-"""Leaves sent in one ledger message."""
+"""Leaves sent in one ledger message, over all its logs."""
 
 
 def entry_records() -> list[dict[str, Any]]:
@@ -80,19 +81,27 @@ def _leaf_data(registry: str, start: int, end: int) -> list[str]:
 _ANNOUNCED_MEMBERS: list[int] = [0]
 """How many membership entries this host process already sent to every node."""
 
+_FOLLOWED: list[tuple[int, int]] = [(-1, -1)]
+"""(last block, membership entries) when this host process last made the member
+rows follow late sealing: they can change only when either does."""
+
 
 def announce() -> int:
-    """Send every node the ledger leaves written since the last announcement,
-    and the membership entries when new ones were recorded."""
+    """Send every node the ledger leaves written since the last announcement, every
+    log with news in one message per node, and the membership entries when new
+    ones were recorded."""
     names = transport.groups()[ALL]
-    with transaction.atomic():
-        # The header's member history follows entries that final blocks sealed late.
-        memberstore.follow_sealing()
     recorded = entry_records()
+    mark = (memberstore.last_block(), len(recorded))
+    if mark != _FOLLOWED[0]:
+        with transaction.atomic():
+            # The header's member history follows entries that final blocks sealed late.
+            memberstore.follow_sealing()
+        _FOLLOWED[0] = mark
     if len(recorded) > _ANNOUNCED_MEMBERS[0]:
         push_entries(names, recorded)
         _ANNOUNCED_MEMBERS[0] = len(recorded)
-    sent = 0
+    pending: dict[str, tuple[int, int]] = {}
     for head in ledger_heads():
         start = _ANNOUNCED.get(head.registry)
         if start is None:
@@ -100,15 +109,29 @@ def announce() -> int:
                 registry=head.registry, block__level__in=[FINAL, WITNESSED]
             )
             start = max(final.values_list("size", flat=True), default=0)
-        while start < head.size:
-            end = min(head.size, start + LEAF_BATCH)
-            data = _leaf_data(head.registry, start, end)
-            with transport.sending():
-                for name in names:
-                    transport.send("cluster_ledger", name, head.registry, start, data)
-            sent += len(data)
-            start = end
-        _ANNOUNCED[head.registry] = start
+            _ANNOUNCED[head.registry] = start
+        if start < head.size:  # a log with nothing new is not sent
+            pending[head.registry] = (start, head.size)
+    sent = 0
+    while pending:
+        batch: dict[str, list[Any]] = {}
+        advanced: dict[str, int] = {}
+        room = LEAF_BATCH
+        for registry, (start, size) in list(pending.items()):
+            if room <= 0:
+                break
+            end = min(size, start + room)
+            data = _leaf_data(registry, start, end)
+            batch[registry] = [start, data]
+            room -= len(data)
+            advanced[registry] = end
+            if end < size:
+                pending[registry] = (end, size)
+            else:
+                del pending[registry]
+        transport.send_batch("cluster_ledger", names, batch)
+        _ANNOUNCED.update(advanced)  # only once sent: a failed send is tried again
+        sent += sum(len(data) for _, data in batch.values())
     return sent
 
 
@@ -124,7 +147,7 @@ def answer_need(node: str, registry: str, start: int) -> None:
     if head is None or start >= head.size:
         return
     end = min(head.size, start + LEAF_BATCH)
-    transport.send("cluster_ledger", node, registry, start, _leaf_data(registry, start, end))
+    transport.send("cluster_ledger", node, {registry: [start, _leaf_data(registry, start, end)]})
 
 
 def register_members() -> None:

@@ -79,6 +79,9 @@ class LocalCluster:
     """Variables set for one node's worker only, by node name: a test points a
     node's ``CELERY_BROKER_URL`` at a proxy it can cut from the broker."""
     nodes: dict[str, NodeProcess] = field(default_factory=dict)
+    profile_dir: Path | None = None
+    """When set, each worker runs under cProfile and writes ``<name>.prof`` there
+    when it stops (a warm shutdown: :meth:`stop`), for the finality bench."""
 
     @property
     def genesis(self) -> Path:
@@ -239,9 +242,14 @@ class LocalCluster:
         if node.running:
             return node
         logfile = (node.folder / "worker.log").open("ab")
+        profile: list[str] = []
+        if self.profile_dir is not None:
+            self.profile_dir.mkdir(parents=True, exist_ok=True)
+            profile = ["-m", "cProfile", "-o", str(self.profile_dir / f"{name}.prof")]
         node.process = subprocess.Popen(  # noqa: S603 - our own interpreter and arguments
             [
                 sys.executable,
+                *profile,
                 "-m",
                 "celery",
                 "-A",

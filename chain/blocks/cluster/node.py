@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 
 from chain import notes
 from chain.blocks.checkpoints import checkpoint_origin
@@ -48,7 +48,7 @@ from chain.blocks.cluster.transport import HOST, TIER_GROUP
 from chain.blocks.memberstore import entry_originator
 from chain.blocks.models import NodeFinal, NodeMemberEntry, NodeState, SignedHeight
 from chain.blocks.nodekeys import key_at, rotated_keys, signer_of
-from chain.blocks.signstate import durable_atomic
+from chain.blocks.signstate import durable_atomic, make_durable
 from chain.blocks.storage import challenge_seed, storage_report
 from chain.consensus.bft import BftNode
 from chain.consensus.citizen import CitizenNode
@@ -290,7 +290,13 @@ class NodeRuntime:
     def _check_header(self, header: Mapping[str, Any]) -> bool:
         """A header is valid when its logs are prefixes of this node's replica and
         it seals no membership entry that would apply from its own block."""
-        if not self.leaves.check_header(header, self._need):
+        # The last final block's logs were agreed on already: unchanged ones
+        # are not read again.
+        node = getattr(self, "node", None)
+        known = {}
+        if node is not None and node.last_final in node.finals:
+            known = node.finals[node.last_final].block.logs()
+        if not self.leaves.check_header(header, self._need, known):
             return False
         size = int(header["logs"][CHAIN_LOG]["size"])
         return self._sealable(int(header["height"]), size) == size
@@ -413,14 +419,23 @@ class NodeRuntime:
 
     def ledger(self, registry: str, start: int, data: list[bytes]) -> None:
         """New leaves of ``registry`` from the host, after entry ``start``."""
-        if registry not in settings.RIIK_REGISTRIES:
+        self.ledger_batch({registry: (start, data)})
+
+    def ledger_batch(self, batch: Mapping[str, tuple[int, list[bytes]]]) -> None:
+        """New leaves from the host, by registry (after entry ``start`` of each):
+        one transaction and one insert per table for all of them."""
+        known = {r: leaves for r, leaves in batch.items() if r in settings.RIIK_REGISTRIES}
+        if not known:
             return
         had_news = self._has_news()
-        with transaction.atomic():
-            complete = self.leaves.add(registry, start, data)
-        if not complete:
+        try:
+            with transaction.atomic():
+                gaps = self.leaves.add_batch(known)
+        except BaseException:
+            self.leaves.forget()  # the frontiers moved past what was rolled back
+            raise
+        for registry in gaps:
             self._need(registry)
-            return
         if not had_news and self._has_news() and self._idle():
             # Enter the height again so the proposer proposes what arrived.
             def reenter(node: ChainNode) -> Output:
@@ -441,11 +456,17 @@ class NodeRuntime:
     def _run(self, step: Callable[[ChainNode], Output]) -> None:
         try:
             # The signing state must be on disk before the signature leaves.
-            with durable_atomic():
+            # On PostgreSQL a step that says nothing (most ticks, most votes
+            # heard) keeps nothing and pays no durable commit: the step's
+            # transaction is made durable only once there is output to persist.
+            with durable_atomic() if connection.vendor == "sqlite" else transaction.atomic():
                 out = step(self.node)
                 # Nothing said, nothing to keep: what the node only heard is
                 # heard again from the sender's resend timer after a crash.
-                reports = self._persist(out) if out else []
+                reports: list[tuple[str, dict[str, Any]]] = []
+                if out:
+                    make_durable()
+                    reports = self._persist(out)
         except BaseException:
             # Whatever the step changed in memory is rolled back in the database.
             self.node = self._restore()
@@ -520,8 +541,10 @@ class NodeRuntime:
 
     def _save(self) -> None:
         node = self.node
-        state = node.snapshot()
-        state.pop("finals", None)  # kept block by block in NodeFinal
+        # The final blocks are kept block by block in NodeFinal (restored from
+        # there): a step's row holds only what the step can change.
+        state = node.snapshot(finals=False)
+        del state["finals"]
         if isinstance(node, BftNode) and node.sent_votes:
             last = max(node.sent_votes.values(), key=lambda v: (v.height, v.round, v.kind))
             self._last_vote = f"{last.kind} h{last.height} r{last.round}"

@@ -13,13 +13,14 @@ signatures and levels, checkpoints and evidence are stored idempotently.
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 from django.db import transaction
 
 from chain.blocks import memberstore
-from chain.blocks.checkpoints import add_signatures
+from chain.blocks.checkpoints import add_block_signatures
 from chain.blocks.cluster import transport
 from chain.blocks.cluster.host import host_membership, register_members
 from chain.blocks.models import (
@@ -109,10 +110,12 @@ def record_report(sender: str, kind: str, payload: Mapping[str, Any]) -> None:
     Every certificate is checked against the genesis membership before
     anything is stored: a forged report changes nothing.
     """
-    membership = host_membership(transport.genesis_path())
     if sender not in transport.groups()[ALL]:
         log.warning("report from unknown node %r dropped", sender)
         return
+    # Read only when a certificate is checked: most reports of a block repeat
+    # one another node already made (stored already), and need no lists.
+    membership = cache(lambda: host_membership(transport.genesis_path()))
     with transaction.atomic():
         if kind in ("committed", "final"):
             # A block stored here is ordered with membership changes.
@@ -124,12 +127,12 @@ def record_report(sender: str, kind: str, payload: Mapping[str, Any]) -> None:
         elif kind == "witnessed":
             _record_witnessed(membership, payload)
         elif kind == "evidence":
-            _record_evidence(membership, sender, payload)
+            _record_evidence(membership(), sender, payload)
         elif kind == "storage":
-            record_storage_check(membership, sender, payload)
+            record_storage_check(membership(), sender, payload)
 
 
-def _record_committed(membership: Membership, payload: Mapping[str, Any]) -> None:
+def _record_committed(membership: Callable[[], Membership], payload: Mapping[str, Any]) -> None:
     header_block = HeaderBlock.from_record(payload["block"])
     height = header_block.height
     if Block.objects.filter(height=height, block_hash=header_block.hash).exists():
@@ -138,7 +141,7 @@ def _record_committed(membership: Membership, payload: Mapping[str, Any]) -> Non
     qc = QuorumCertificate.from_record(payload["qc"])
     result = check_certificate(
         qc,
-        membership.validator_set("witness", height),
+        membership().validator_set("witness", height),
         tier="witness",
         kind="precommit",
         height=height,
@@ -156,7 +159,7 @@ def _record_committed(membership: Membership, payload: Mapping[str, Any]) -> Non
     _raise(block, COMMITTED)
 
 
-def _record_final(membership: Membership, payload: Mapping[str, Any]) -> None:
+def _record_final(membership: Callable[[], Membership], payload: Mapping[str, Any]) -> None:
     final = FinalBlock.from_record(payload["final"])
     height = final.height
     stored = (
@@ -172,7 +175,7 @@ def _record_final(membership: Membership, payload: Mapping[str, Any]) -> None:
     register_members()
     result = check_certificate(
         final.qc,
-        membership.validator_set("supernode", height),
+        membership().validator_set("supernode", height),
         tier="supernode",
         kind="finalize",
         height=height,
@@ -206,9 +209,14 @@ def _store_checkpoints(block: Block, payload: Mapping[str, Any]) -> None:
     checkpoints = payload.get("checkpoints", {})
     if not isinstance(checkpoints, Mapping):
         return
-    for registry, note in checkpoints.items():
-        if isinstance(registry, str) and isinstance(note, str):
-            add_signatures(block, registry, note)
+    add_block_signatures(
+        block,
+        {
+            registry: note
+            for registry, note in checkpoints.items()
+            if isinstance(registry, str) and isinstance(note, str)
+        },
+    )
 
 
 def _record_evidence(membership: Membership, sender: str, payload: Mapping[str, Any]) -> None:
@@ -262,7 +270,7 @@ def _record_evidence(membership: Membership, sender: str, payload: Mapping[str, 
     )
 
 
-def _record_witnessed(membership: Membership, payload: Mapping[str, Any]) -> None:
+def _record_witnessed(membership: Callable[[], Membership], payload: Mapping[str, Any]) -> None:
     qc = QuorumCertificate.from_record(payload["qc"])
     height = int(payload["height"])
     block = Block.objects.select_for_update().filter(height=height).first()
@@ -270,7 +278,7 @@ def _record_witnessed(membership: Membership, payload: Mapping[str, Any]) -> Non
         return  # not final here yet (reported again later), or witnessed already
     result = check_certificate(
         qc,
-        membership.validator_set("citizen", height),
+        membership().validator_set("citizen", height),
         tier="citizen",
         kind="cosign",
         height=height,

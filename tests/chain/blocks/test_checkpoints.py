@@ -155,3 +155,38 @@ def test_checkpoint_lines_of_strangers_forged_or_for_another_head_are_not_merged
     other = notes.checkpoint_body(checkpoint_origin("business"), 3, bytes(32))
     assert add_signatures(stored, "business", SUPERNODES[1].sign_note(other)) == 0
     assert _signers(Checkpoint.objects.get(registry="business").note) == ["supernode-1"]
+
+
+@pytest.mark.usefixtures("cluster")
+def test_a_final_reports_notes_of_every_log_are_checked_each_and_merged_in_few_queries() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from chain.blocks.checkpoints import add_block_signatures
+
+    logs = {
+        registry: {"size": size, "root": merkle.root_hash([b"x"] * size).hex()}
+        for registry, size in (("business", 2), ("identity", 3), ("property", 1))
+    }
+    block = HeaderBlock.from_header({**_header().header, "logs": logs})
+    record_report("supernode-1", "final", _final_report(block, SUPERNODES[0]))
+    stored = Block.objects.get(height=1)
+    signed = _final_report(block, SUPERNODES[1])["checkpoints"]
+    assert isinstance(signed, dict)
+    (line,) = notes.split_note(signed["identity"])[1]
+    raw = bytearray(line.key_id + line.signature)
+    raw[-1] ^= 1
+    body = notes.split_note(signed["identity"])[0]
+    forged = {**signed, "identity": f"{body}\n\u2014 {line.name} "
+              f"{base64.b64encode(bytes(raw)).decode()}\n"}  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        counts = add_block_signatures(stored, forged)
+    assert counts == {"business": 1, "identity": 0, "property": 1}
+    # The logs, the keys, the checkpoints (locked) and one update: not a round per log.
+    assert len(queries) <= 5, [q["sql"] for q in queries]
+    signers = {c.registry: _signers(c.note) for c in Checkpoint.objects.all()}
+    assert signers == {
+        "business": ["supernode-1", "supernode-2"],
+        "identity": ["supernode-1"],
+        "property": ["supernode-1", "supernode-2"],
+    }

@@ -94,3 +94,68 @@ def test_a_header_with_a_root_the_replica_does_not_have_is_refused(witness: Any)
 def test_with_no_new_leaves_the_proposer_proposes_nothing(witness: Any) -> None:
     with pytest.raises(ValueError, match="no new ledger entries"):
         witness._build_header(_request())
+
+
+def test_one_host_message_stores_the_leaves_of_every_log_in_one_insert_per_table(
+    witness: Any,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from chain.blocks.models import ReplicaSubtree
+
+    witness.ledger("identity", 0, [b"i"])  # the frontiers are read before counting
+    witness.ledger("business", 0, [b"a"])
+    with CaptureQueriesContext(connection) as queries:
+        witness.ledger_batch({"business": (1, [b"b", b"c"]), "identity": (1, [b"j", b"k"])})
+    inserts = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith("INSERT")]
+    assert len(inserts) == 2, inserts  # leaves of both logs, then their subtrees
+    assert witness.leaves.size("business") == 3
+    assert witness.leaves.size("identity") == 3
+    assert witness.leaves.root("identity", 3) == merkle.root_hash([b"i", b"j", b"k"])
+    assert ReplicaSubtree.objects.filter(registry="business").exists()
+
+
+def test_a_gap_in_one_log_of_a_host_message_asks_for_it_and_keeps_the_others(
+    witness: Any,
+) -> None:
+    witness.ledger_batch({"business": (4, [b"e"]), "identity": (0, [b"i"])})
+    assert witness.leaves.size("business") == 0
+    assert witness.leaves.size("identity") == 1
+    assert ("cluster_need", "host", ("witness-1", "business", 0)) in witness.sent
+
+
+def test_a_rolled_back_host_message_leaves_the_replica_as_its_tables_are(
+    witness: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # b"a", b"b" make a subtree: the second insert of the message fails.
+    from chain.blocks.models import ReplicaSubtree
+
+    witness.ledger("business", 0, [b"a"])
+
+    def fail(*args: Any, **kwargs: Any) -> None:
+        raise RuntimeError("the database went away")
+
+    with monkeypatch.context() as patch:
+        patch.setattr(ReplicaSubtree.objects, "bulk_create", fail)
+        with pytest.raises(RuntimeError):
+            witness.ledger_batch({"business": (1, [b"b", b"c"])})
+    assert witness.leaves.size("business") == 1
+    assert witness.leaves.root("business", 1) == merkle.root_hash([b"a"])
+
+
+def test_a_header_whose_logs_the_last_final_block_agreed_on_is_checked_without_reading_them(
+    witness: Any,
+) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    witness.ledger("business", 0, [b"a", b"b"])
+    header = witness._build_header(_request())
+    logs = {r: (v["size"], bytes.fromhex(v["root"])) for r, v in header["logs"].items()}
+    witness.ledger("business", 2, [b"c"])  # the replica moved on: an older size needs a read
+    with CaptureQueriesContext(connection) as queries:
+        assert witness.leaves.check_header(header, witness._need, logs)
+    assert not queries.captured_queries
+    forged = {**header, "logs": {**header["logs"], "business": {"size": 2, "root": "ab" * 32}}}
+    assert not witness.leaves.check_header(forged, witness._need, logs)

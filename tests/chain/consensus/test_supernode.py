@@ -198,3 +198,26 @@ def test_supernodes_alone_keep_finalizing_with_one_of_them_down() -> None:
     assert nodes["supernode-1"].finals[1].block.prev_hash == ZERO_HASH
     signed = [d for d in net.decided["supernode-2"] if isinstance(d, SignedFinalize)]
     assert len({d.height for d in signed}) == len(signed), "one signature per height"
+
+
+def test_a_step_snapshot_leaves_out_the_final_blocks_kept_apart_and_restores_with_them() -> None:
+    node = supernode()
+    decide_a(node)
+    feed(node, [vote(s, "finalize", 1, 0, A.hash) for s in S[1:3]])
+    assert node.last_final == 1
+    full = json.loads(json.dumps(node.snapshot()))
+    step = json.loads(json.dumps(node.snapshot(finals=False)))
+    # Per step only what the step can change: no growing list of the chain's blocks.
+    assert step["finals"] == []
+    assert len(full["finals"]) == 1
+    assert {**step, "finals": full["finals"]} == full
+    restored = SupernodeNode.restore(
+        {**step, "finals": full["finals"]},
+        chain_id=CHAIN,
+        membership=membership(),
+        signer=signer("supernode-1"),
+        propose_block=LEDGER.build,
+        timeouts=supernode_timeouts(30),
+    )
+    assert restored.last_final == 1
+    assert restored.last_signed == (1, A.hash)
