@@ -29,7 +29,7 @@ from typing import Any
 
 from bench.postgres import ScratchDatabase, server_url
 from bench.progress import err_console
-from bench.report import write_results
+from bench.report import merge_results
 
 ROOT = Path(__file__).resolve().parent.parent
 SCALE_1_ENTRIES_NOTE = "extrapolated linearly from the measured seed rate (an optimistic bound)"
@@ -180,14 +180,15 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if not args.keep:
             scratch.drop()
-    results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results["national"] = {
-        "database": "PostgreSQL, one process, Django test client (no network, no throttle)",
-        "load_average_1m": {"before": load_before, "after": os.getloadavg()[0]},
-        "scale_1_note": SCALE_1_ENTRIES_NOTE,
-        "runs": runs,
-    }
-    write_results(args.out, results)
+    merge_results(
+        args.out,
+        national={
+            "database": "PostgreSQL, one process, Django test client (no network, no throttle)",
+            "load_average_1m": {"before": load_before, "after": os.getloadavg()[0]},
+            "scale_1_note": SCALE_1_ENTRIES_NOTE,
+            "runs": runs,
+        },
+    )
     plot(args.plots_dir / "national.png", runs)
     for run in runs:
         err_console.print(json.dumps(run, indent=1))
