@@ -211,8 +211,13 @@ def measure(
     sampler.stopped.set()
     sampler.join()
     for process in processes:
-        process.join(timeout=60)
-        if process.exitcode != 0:
+        # Every round is counted by now; a writer still closing its pools
+        # after this long (a loaded machine) is stopped, not waited for.
+        process.join(timeout=300)
+        if process.exitcode is None:
+            process.terminate()
+            process.join()
+        elif process.exitcode != 0:
             raise RuntimeError(f"writer process exited with {process.exitcode}")
     rates = {kind: [totals[number, kind] / seconds for number in range(rounds)] for kind in KINDS}
     return {

@@ -143,14 +143,13 @@ class LedgerPostgresApplicationRecorder(PostgresApplicationRecorder):
         # super() takes the EXCLUSIVE lock on this registry's events table
         # first, so ledger order is commit order. The ledger statement uses a
         # cursor of its own: the caller fetches the INSERT's RETURNING rows
-        # from ``curs`` afterwards. Its result is not fetched, so it is sent in
-        # the same pipeline as the lock and the event insert; a failure still
-        # surfaces at the event store's sync and rolls both back. Not prepared:
-        # psycopg's automatic preparing inside the pipeline failed under
-        # concurrent writers ("prepared statement does not exist").
-        # With the head known (ChainedEntries), the statement returns the new
-        # head; it is fetched after the event store's sync (no round trip of
-        # its own), in _fetch_ids_after_insert_events.
+        # from ``curs`` afterwards. It is sent in the same pipeline as the lock
+        # and the event insert, and its result (the new head) is read only
+        # after the event store's own sync, in _fetch_ids_after_insert_events:
+        # no round trip of its own. A failure surfaces at that sync and rolls
+        # both back. Not prepared: psycopg's automatic preparing inside the
+        # pipeline failed under concurrent writers ("prepared statement does
+        # not exist").
         entries: PreparedEntries = kwargs.pop("ledger_entries")
         chained: ChainedEntries | None = kwargs.pop("ledger_chained", None)
         fetch_head: bool = kwargs.pop("ledger_fetch_head", False)
