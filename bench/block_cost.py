@@ -349,18 +349,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("block cost: measurement process failed", file=sys.stderr)
         return 1
     points = json.loads(out.read_text())
-    results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
-    kept = [f for f in results.get("figures", []) if not f["id"].startswith("block_")]
     figures = block_cost_figures(points, args.per_block)
-    results["figures"] = kept + figures
-    results.setdefault("plan", {})["block_cost"] = {
-        "sizes": sizes,
-        "blocks": args.blocks,
-        "per_block": args.per_block,
-    }
-    from bench.report import write_results
+    from bench.report import merge_results
 
-    write_results(args.out, results)
+    merge_results(
+        args.out,
+        figures,
+        plan={"block_cost": {"sizes": sizes, "blocks": args.blocks, "per_block": args.per_block}},
+    )
     _plot(args.plots_dir, points)
     print(json.dumps(rounded(figures), indent=2, sort_keys=True))
     return 0  # a missed goal is a result, not an error

@@ -34,7 +34,7 @@ from typing import Any
 
 from bench.postgres import ScratchDatabase, server_url, server_version
 from bench.progress import err_console
-from bench.report import write_results
+from bench.report import merge_results
 
 ROOT = Path(__file__).resolve().parent.parent
 GOALS_MS = {"read": 50.0, "write": 200.0}
@@ -215,8 +215,7 @@ def main(argv: list[str] | None = None) -> int:
             scratch.drop()
 
     goals = goals_met(steps)
-    results = json.loads(args.out.read_text()) if args.out.exists() else {}
-    results["citizen_api"] = {
+    citizen_api = {
         "mode": "quick" if args.quick else "full",
         "server": f"gunicorn config.wsgi, {args.workers} workers x {args.threads} threads, "
         f"PostgreSQL {scratch.version or '?'}; blocks sealed every "
@@ -229,7 +228,7 @@ def main(argv: list[str] | None = None) -> int:
         "load_average_1m": {"before": load_before, "after": os.getloadavg()[0]},
         "steps": steps,
     }
-    write_results(args.out, results)
+    merge_results(args.out, citizen_api=citizen_api)
     plot(args.plots_dir / "citizen_api.png", steps)
     for step in steps:
         parts = []

@@ -28,7 +28,7 @@ from rich.console import Console
 from bench import BENCH_DIR, DEFAULT_DATA_DIR, ROOT, report
 from bench.machine import machine_info
 from bench.plan import FULL, QUICK, Plan
-from bench.postgres import ScratchDatabase, server_url
+from bench.postgres import SCRATCH_DB, ScratchDatabase, server_url
 from bench.progress import progress_bar
 
 BACKENDS = ("sqlite", "postgres")
@@ -56,6 +56,12 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--no-readme", action="store_true", help="do not touch the README")
     parser.add_argument("--no-plots", action="store_true")
     parser.add_argument("--companies", type=int, help="override: companies per application")
+    parser.add_argument(
+        "--scratch-db",
+        default=SCRATCH_DB,
+        help="name of the scratch PostgreSQL database (dropped and made again; one per "
+        "person sharing a server)",
+    )
     return parser
 
 
@@ -113,7 +119,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         scratch: ScratchDatabase | None = None
         database_url = None
         if backend == "postgres":
-            scratch = ScratchDatabase(server_url())
+            scratch = ScratchDatabase(server_url(), args.scratch_db)
             try:
                 database_url = scratch.create()
             except psycopg.Error as error:
@@ -167,7 +173,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         "notes": notes,
         "runtime_s": time.perf_counter() - started,
     }
-    report.write_results(args.out, results)
+    # Merged by figure key: the figures of the other benches (finality,
+    # writers, money, ...) and of backends not run this time are kept.
+    sections = {name: value for name, value in results.items() if name != "figures"}
+    report.merge_results(args.out, figures, **sections)
     written = [args.out]
     if not args.no_plots:
         written += report.write_plots(args.plots_dir, results)

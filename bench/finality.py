@@ -557,21 +557,21 @@ def main(argv: Sequence[str] | None = None) -> int:
         result = _child(mode, args)
         if result is not None:
             measured[mode] = result
-    results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
-    new = finality_figures(measured)
-    # A run on one database replaces that database's finality figures only.
-    replaced = {(f["id"], f["backend"]) for f in new}
-    kept = [f for f in results.get("figures", []) if (f["id"], f["backend"]) not in replaced]
-    results["figures"] = kept + new
     database = "postgres" if _is_postgres(args.database_url) else "sqlite"
-    results.setdefault("plan", {})[f"finality_{database}"] = {
-        "seconds": args.seconds,
-        "rate": args.rate,
-        "seal_interval": args.seal_interval,
-    }
-    from bench.report import write_results
+    from bench.report import merge_results
 
-    write_results(args.out, results)
+    # A run on one database replaces that database's finality figures only.
+    results = merge_results(
+        args.out,
+        finality_figures(measured),
+        plan={
+            f"finality_{database}": {
+                "seconds": args.seconds,
+                "rate": args.rate,
+                "seal_interval": args.seal_interval,
+            }
+        },
+    )
     _plot(args.plots_dir, results["figures"], database)
     print(json.dumps(rounded(measured), indent=2, sort_keys=True))
     return 0 if len(measured) == len(modes) else 1

@@ -997,20 +997,18 @@ def main(argv: Sequence[str] | None = None) -> int:
     if devnet is not None and "sqlite" in measured:
         measured["sqlite"]["finality"] = devnet["finality"]
     from bench.machine import machine_info
-    from bench.report import write_results
+    from bench.report import merge_results
 
-    results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
-    kept = [f for f in results.get("figures", []) if not f["id"].startswith("money_")]
-    results["figures"] = kept + money_figures(measured)
-    results.setdefault("plan", {})["money"] = {"quick": args.quick, **_sizes(args.quick)}
     machine = machine_info()
     if "postgres" in measured:
         machine["postgresql"] = measured["postgres"]["database"]
-    results["money_machine"] = machine
-    results.setdefault("databases", {}).update(
-        {f"money {name}": data["database"] for name, data in measured.items()}
+    merge_results(
+        args.out,
+        money_figures(measured),
+        plan={"money": {"quick": args.quick, **_sizes(args.quick)}},
+        money_machine=machine,
+        databases={f"money {name}": data["database"] for name, data in measured.items()},
     )
-    write_results(args.out, results)
     if measured:
         plot(args.plots_dir, measured)
     print(json.dumps(rounded(measured), indent=2, sort_keys=True))

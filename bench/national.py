@@ -44,7 +44,7 @@ from bench.citizen_load import GOAL_USERS, THREADS, WORKERS, load_env, seed_citi
 from bench.machine import describe, machine_info
 from bench.postgres import ScratchDatabase, database_url, server_url, server_version
 from bench.progress import err_console
-from bench.report import write_results
+from bench.report import merge_results
 
 ROOT = Path(__file__).resolve().parent.parent
 EXTRAPOLATION_NOTE = (
@@ -434,7 +434,7 @@ def main(argv: list[str] | None = None) -> int:
                 run.setdefault("measured_at", "by an earlier run (no date recorded)")
                 runs.append(run)
     runs.sort(key=lambda run: run["ledger_entries"])
-    results["national"] = {
+    national = {
         "machine": describe({**machine_info(), "postgresql": server_version(server)}),
         "shared": "2 cores shared with other engineers' work: see load_average_1m",
         "database": "PostgreSQL, one database per scale",
@@ -446,10 +446,10 @@ def main(argv: list[str] | None = None) -> int:
         "goals": goal_results(runs),
         "runs": runs,
     }
-    write_results(args.out, results)
+    merge_results(args.out, national=national)
     for path in plot(args.plots_dir, runs):
         err_console.print(f"plot: {path}")
-    for goal in results["national"]["goals"]:
+    for goal in national["goals"]:
         err_console.print(json.dumps(goal))
     return 0
 

@@ -197,10 +197,59 @@ def root_figure(root: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def write_results(path: Path, results: Mapping[str, Any]) -> None:
+    """Write ``results`` deterministically (indent 2, sorted keys, rounded floats)."""
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
         json.dumps(rounded(results), indent=2, sort_keys=True, ensure_ascii=False) + "\n"
     )
+
+
+FIGURE_KEY_FIELDS = ("id", "backend", "writers", "size")
+"""What tells two figures apart: the same measurement on another backend, with
+another number of writers or at another size is another figure."""
+
+
+def figure_key(figure: Mapping[str, Any]) -> tuple[str, ...]:
+    """The figure's unique key in ``results.json`` (absent fields count as empty)."""
+    return tuple(str(figure.get(field, "")) for field in FIGURE_KEY_FIELDS)
+
+
+def merge_figures(
+    existing: Sequence[Mapping[str, Any]], new: Sequence[Mapping[str, Any]]
+) -> list[dict[str, Any]]:
+    """``existing`` with ``new`` merged in by :func:`figure_key`.
+
+    A new figure replaces the one with its key, in its place; figures with
+    other keys are kept; new keys are appended in order. Duplicate keys
+    collapse to their last figure, so the result has unique keys.
+    """
+    merged: dict[tuple[str, ...], dict[str, Any]] = {}
+    for figure in [*existing, *new]:
+        merged[figure_key(figure)] = dict(figure)
+    return list(merged.values())
+
+
+def merge_results(
+    path: Path, figures: Sequence[Mapping[str, Any]] = (), **sections: Any
+) -> dict[str, Any]:
+    """Merge one bench run into the results file at ``path`` and write it back.
+
+    Every bench module writes through this, so a run replaces only what it
+    measured: its ``figures`` by :func:`figure_key`, and each keyword
+    section: a mapping is updated key by key (``plan={"writers": ...}`` keeps
+    the other benches' plans), any other value replaced. Returns what was
+    written.
+    """
+    results: dict[str, Any] = json.loads(path.read_text()) if path.exists() else {}
+    results["figures"] = merge_figures(results.get("figures", []), figures)
+    for name, value in sections.items():
+        old = results.get(name)
+        if isinstance(value, Mapping) and isinstance(old, Mapping):
+            results[name] = {**old, **value}
+        else:
+            results[name] = value
+    write_results(path, results)
+    return results
 
 
 def _num(value: float) -> str:

@@ -51,6 +51,11 @@ def _configure(database_url: str | None, data_dir: Path) -> None:
     os.environ.pop("RIIK_KEYS_DIR", None)
     os.environ.pop("CELERY_BROKER_URL", None)
     os.environ["RIIK_LOG_LEVEL"] = "WARNING"
+    # Each writer is one thread: one pooled connection per application is all
+    # it uses. The default pools (4 + 4) opened 72 connections at 8 writers,
+    # most of a shared server's max_connections.
+    os.environ["RIIK_DB_POOL_SIZE"] = "1"
+    os.environ["RIIK_DB_POOL_OVERFLOW"] = "0"
     os.environ["DJANGO_SETTINGS_MODULE"] = "config.settings"
 
 
@@ -206,8 +211,13 @@ def measure(
     sampler.stopped.set()
     sampler.join()
     for process in processes:
-        process.join(timeout=60)
-        if process.exitcode != 0:
+        # Every round is counted by now; a writer still closing its pools
+        # after this long (a loaded machine) is stopped, not waited for.
+        process.join(timeout=300)
+        if process.exitcode is None:
+            process.terminate()
+            process.join()
+        elif process.exitcode != 0:
             raise RuntimeError(f"writer process exited with {process.exitcode}")
     rates = {kind: [totals[number, kind] / seconds for number in range(rounds)] for kind in KINDS}
     return {
@@ -374,24 +384,23 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(json.dumps({"postgres": measured, "sqlite": sqlite_measured}, indent=2))
         return 0
     from bench.machine import machine_info
-    from bench.report import write_results
+    from bench.report import merge_results
 
-    results: dict[str, Any] = json.loads(args.out.read_text()) if args.out.exists() else {}
-    kept = [f for f in results.get("figures", []) if f["id"] != "writers_commands_per_s"]
-    results["figures"] = (
-        kept
-        + figures(measured, f"PostgreSQL {server}")
-        + figures(sqlite_measured, f"SQLite {sqlite3.sqlite_version}", "sqlite")
+    merge_results(
+        args.out,
+        figures(measured, f"PostgreSQL {server}")
+        + figures(sqlite_measured, f"SQLite {sqlite3.sqlite_version}", "sqlite"),
+        plan={
+            "writers": {
+                "counts": [data["writers"] for data in measured],
+                "rounds": args.rounds,
+                "sqlite_companies": args.sqlite_companies,
+                "seconds": args.seconds,
+                "machine": {**machine_info(), "postgresql": server},
+                "load_average_at_end": os.getloadavg(),
+            }
+        },
     )
-    results.setdefault("plan", {})["writers"] = {
-        "counts": [data["writers"] for data in measured],
-        "rounds": args.rounds,
-        "sqlite_companies": args.sqlite_companies,
-        "seconds": args.seconds,
-        "machine": {**machine_info(), "postgresql": server},
-        "load_average_at_end": os.getloadavg(),
-    }
-    write_results(args.out, results)
     plot(args.plots_dir, measured, sqlite_measured)
     return 0
 

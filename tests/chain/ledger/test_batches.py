@@ -48,7 +48,8 @@ def _ledger_writes(statements: list[str]) -> list[str]:
     return [
         s
         for s in statements
-        if s.startswith("SELECT ledger_append(") or s.startswith("INSERT INTO ledger_entry")
+        if s.startswith(("SELECT ledger_append(", "INSERT INTO ledger_entry"))
+        or "FROM ledger_append_known(" in s
     ]
 
 
