@@ -253,3 +253,24 @@ def test_iter_bundle_still_yields_dicts() -> None:
     record, _ = make_entry("business", 1, b"payload", bytes(32))
     lines = list(iter_bundle(io.BytesIO(canonical(record) + b"\n")))
     assert lines == [(1, json.loads(canonical(record)))]
+
+
+def test_a_forged_root_of_an_unchanged_log_in_the_last_block_is_refused_with_jobs(
+    tmp_path: Path,
+) -> None:
+    # identity did not grow in block 12; the last block has no successor
+    # whose link would fail first, so only the root check can catch it.
+    bundle = _many_logs()
+    block = bundle.block(12)
+    assert block["header"]["logs"]["identity"] == bundle.block(11)["header"]["logs"]["identity"]
+    block["header"]["logs"]["identity"]["root"] = "22" * 32
+    seal(block, bundle.keys[:3], resign_checkpoints=True)
+    path = bundle.write(tmp_path / "bad.jsonl")
+    with pytest.raises(VerificationFailure) as single:
+        verify_file(str(path), jobs=1)
+    assert single.value.message == "block 12: registry identity root mismatch at size 33"
+    with pytest.raises(VerificationFailure) as parallel:
+        _verify_parallel(str(path), None, 3, None, None)
+    assert parallel.value.message == single.value.message
+    with pytest.raises(VerificationFailure, match="identity root mismatch"):
+        verify_file(str(path), jobs=3)

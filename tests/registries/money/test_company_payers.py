@@ -163,3 +163,22 @@ def test_a_board_members_signature_cannot_be_moved_to_another_wallet(books: Book
         FUNDS,
         FUNDS,
     )
+
+
+def test_a_payment_signed_on_the_board_is_refused_once_the_signer_left_it(books: Books) -> None:
+    # Signed while on the board, sent after a board change removed the signer:
+    # representation is checked when the payment is made, not when it was signed.
+    body = signed(books.member, payment(books))
+    successor = identity.person("Uus", "Juhataja")
+    issue(
+        BusinessRegistry,
+        BUSINESS,
+        lambda app: app.change_board(books.company, [successor], "registrar"),
+    )
+    problem(
+        citizen_client(books.member).post(PAY, body, format="json"),
+        403,
+        f"you do not represent the organisation {books.company}",
+    )
+    assert balance(books.company) == FUNDS
+    assert not PaymentRecord.objects.filter(payer=books.company).exists()
