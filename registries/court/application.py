@@ -98,8 +98,9 @@ class CourtRegistry(SealingRegistry):
         """Destroy the person's court key (crypto-shredding): their code no longer opens
         in any copy of the court's events. In the same transaction the read models forget
         them too (a backup of the database must honour the erasure as well): every row
-        naming them (enforcements of judgments too) names ``erased:<subject>`` instead, and the covert accesses that
-        existed only for them are deleted. Returns the key's id (None if they had none)."""
+        naming them (enforcements of judgments too) names ``erased:<subject>`` instead,
+        and the covert accesses that existed only for them are deleted. Returns the key's
+        id (None if they had none)."""
         with transaction.atomic(using=router.db_for_write(PersonKey)):
             pseudonym = ERASED + self.keystore.subject_of(code)
             CaseRecord.objects.filter(judge_code=code).update(judge_code=pseudonym)

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('court', '0004_erased_pseudonyms'),
+        ("court", "0004_erased_pseudonyms"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='enforcementrecord',
-            name='target',
+            model_name="enforcementrecord",
+            name="target",
             field=models.CharField(max_length=71),
         ),
     ]

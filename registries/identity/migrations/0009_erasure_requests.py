@@ -4,25 +4,26 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('identity', '0008_plural_model_names'),
+        ("identity", "0008_plural_model_names"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='personrecord',
-            name='erasure_reason',
+            model_name="personrecord",
+            name="erasure_reason",
             field=models.CharField(blank=True, max_length=500),
         ),
         migrations.AddField(
-            model_name='personrecord',
-            name='erasure_requested_at',
+            model_name="personrecord",
+            name="erasure_requested_at",
             field=models.DateTimeField(blank=True, null=True),
         ),
         migrations.AddField(
-            model_name='personrecord',
-            name='erasure_requested_by',
-            field=models.CharField(blank=True, help_text='The registrar who asked for the erasure', max_length=150),
+            model_name="personrecord",
+            name="erasure_requested_by",
+            field=models.CharField(
+                blank=True, help_text="The registrar who asked for the erasure", max_length=150
+            ),
         ),
     ]

@@ -4,15 +4,14 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('tracker', '0001_initial'),
+        ("tracker", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='readrecord',
-            name='subject_code',
+            model_name="readrecord",
+            name="subject_code",
             field=models.CharField(db_index=True, max_length=71),
         ),
     ]
