@@ -119,9 +119,11 @@ class KeyStore:
     """
 
     CACHE_SECONDS = 30.0
-    """How long :meth:`data_keys` keeps a key it opened: an erasure takes effect at once in
-    the process that destroys the key, and within this time in every other (the stored
-    copies -- event store, bundles, backups -- are shredded at once everywhere)."""
+    """How long :meth:`data_keys` keeps a key it unwrapped. The cache saves the unwrapping
+    only, never the look-up: every use of a cached key first checks, in the same query that
+    finds the keys not cached, that the key still exists (not destroyed), so an erasure
+    takes effect at once in every process -- the one that destroys the key drops it from
+    its cache, the others find it destroyed on their next use (ADR 0065, addendum)."""
 
     def __init__(
         self,
@@ -280,17 +282,24 @@ class KeyStore:
         return self._unwrap(key_id, bytes(key.wrapped))
 
     def data_keys(self, key_ids: set[str]) -> dict[str, AESGCM]:
-        """The data keys of these ids that still exist: one query for those not opened in
-        the last :attr:`CACHE_SECONDS`, no audit row (see :class:`SealingMapper`)."""
+        """The data keys of these ids that still exist: one query, no audit row (see
+        :class:`SealingMapper`). A key destroyed since it was cached (in this process or
+        any other) is left out and dropped from the cache; only the keys not unwrapped in
+        the last :attr:`CACHE_SECONDS` are unwrapped."""
         now = time.monotonic()
-        opened = {k: self._cache[k][1] for k in key_ids if self._cache.get(k, (0.0,))[0] > now}
-        missing = key_ids - opened.keys()
-        if missing:
-            found = self.keys.objects.filter(key_id__in=missing, wrapped__isnull=False)
-            for key in found.only("key_id", "wrapped"):
-                if key.wrapped is not None:
-                    opened[key.key_id] = self._unwrap(key.key_id, bytes(key.wrapped))
-                    self._cache[key.key_id] = (now + self.CACHE_SECONDS, opened[key.key_id])
+        opened: dict[str, AESGCM] = {}
+        if not key_ids:
+            return opened
+        cached = {k for k in key_ids if self._cache.get(k, (0.0,))[0] > now}
+        live = self.keys.objects.filter(key_id__in=key_ids, wrapped__isnull=False)
+        for key in live.only("key_id", "wrapped"):
+            if key.key_id in cached:
+                opened[key.key_id] = self._cache[key.key_id][1]
+            elif key.wrapped is not None:
+                opened[key.key_id] = self._unwrap(key.key_id, bytes(key.wrapped))
+                self._cache[key.key_id] = (now + self.CACHE_SECONDS, opened[key.key_id])
+        for gone in key_ids - opened.keys():
+            self._cache.pop(gone, None)
         return opened
 
     def encrypt(self, key_id: str, plain: bytes, actor: str, purpose: str) -> SealedValue:

@@ -30,6 +30,8 @@ from __future__ import annotations
 from datetime import date, datetime
 
 from django.db import router, transaction
+from django.db.models import Value
+from django.db.models.functions import Replace
 
 from registries.common.application import Ref, running
 from registries.common.errors import InvalidCommand
@@ -42,6 +44,7 @@ from registries.court.models import (
     AppealRecord,
     CaseRecord,
     CovertAccessRecord,
+    EnforcementRecord,
     JudgmentRecord,
     KeyAccess,
     PartyRecord,
@@ -95,8 +98,9 @@ class CourtRegistry(SealingRegistry):
         """Destroy the person's court key (crypto-shredding): their code no longer opens
         in any copy of the court's events. In the same transaction the read models forget
         them too (a backup of the database must honour the erasure as well): every row
-        naming them names ``erased:<subject>`` instead, and the covert accesses that
-        existed only for them are deleted. Returns the key's id (None if they had none)."""
+        naming them (enforcements of judgments too) names ``erased:<subject>`` instead,
+        and the covert accesses that existed only for them are deleted. Returns the key's
+        id (None if they had none)."""
         with transaction.atomic(using=router.db_for_write(PersonKey)):
             pseudonym = ERASED + self.keystore.subject_of(code)
             CaseRecord.objects.filter(judge_code=code).update(judge_code=pseudonym)
@@ -106,6 +110,11 @@ class CourtRegistry(SealingRegistry):
             AppealRecord.objects.filter(decided_by=code).update(decided_by=pseudonym)
             CovertAccessRecord.objects.filter(person_code=code).delete()
             CovertAccessRecord.objects.filter(judge_code=code).update(judge_code=pseudonym)
+            # What a judgment caused elsewhere: its target, or a refusal's words, may be them.
+            EnforcementRecord.objects.filter(target=code).update(target=pseudonym)
+            EnforcementRecord.objects.filter(detail__contains=code).update(
+                detail=Replace("detail", Value(code), Value(pseudonym))
+            )
             return self.keystore.destroy(code, actor, f"erasure: {reason}")
 
     # Cases.

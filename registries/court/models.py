@@ -219,7 +219,7 @@ class EnforcementRecord(models.Model):
     court_seq = models.BigIntegerField(help_text="Court ledger seq of the final judgment event")
     registry = models.CharField(max_length=32)
     action = models.CharField(max_length=40)
-    target = models.CharField(max_length=20)
+    target = models.CharField(max_length=CODE_LENGTH)
     outcome = models.CharField(max_length=10, choices=[(DONE, DONE), (REFUSED, REFUSED)])
     detail = models.TextField(blank=True)
     recorded_at = models.DateTimeField(auto_now_add=True)

@@ -98,6 +98,7 @@ PERSON_EVENTS = (
     Person.Dismissed,
     Person.RepresentativeAppointed,
     Person.RepresentativeRemoved,
+    Person.ErasureRequested,
     Person.Erased,
 )
 """A person's events: all of it is about them, all of it is sealed with their key."""
@@ -205,16 +206,37 @@ class IdentityRegistry(SealingRegistry):
         """Whether a person with this (valid) code is registered (the event store's view)."""
         return self._person_id(code) is not None
 
+    def request_erasure(self, code: str, reason: str, actor: str) -> None:
+        """Ask for a person's erasure (the first pair of eyes): a different identity
+        registrar approves it (:func:`~registries.identity.erasure.erase_person_everywhere`)."""
+        self.update(self._person(code), lambda person: person.request_erasure(reason, actor))
+
+    def check_erasure(self, code: str, actor: str) -> None:
+        """Refuse ``actor``'s approval of the person's erasure unless a different registrar
+        asked for it (:meth:`Person.check_erasure`); an erasure recorded before (half done)
+        was approved then and passes."""
+        with suppress(DataErased):
+            self.person(code).check_erasure(actor)
+
     def erase_person(self, code: str, actor: str, reason: str) -> str | None:
         """Erase a person from the population register: record ``Person.Erased`` (the
         projection deletes their read-model rows), then destroy their key
         (crypto-shredding): every copy of their events -- event store, ledger payloads,
-        bundles, backups -- no longer opens. Repeating it completes a half-done erasure.
-        Returns the destroyed key's id (None if the person never had one)."""
-        person = self._person(code)
+        bundles, backups -- no longer opens. ``actor`` approves the erasure another
+        registrar asked for (four eyes, :meth:`Person.erase`); who asked, why, and who
+        approved stay in the key store's sealed audit trail, which outlives the person's
+        events. Repeating it completes a half-done erasure. Returns the destroyed key's id
+        (None if the person never had one)."""
+        ref = self._person(code)
+        purpose = f"erasure: {reason}"
         with suppress(DataErased):  # recorded before; the key is destroyed again below
-            self.update(person, lambda found: found.erase(actor))
-        return self.keystore.destroy(record_name(person.id), actor, f"erasure: {reason}")
+            person = self.get(ref)
+            purpose = (
+                f"erasure asked for by {person.erasure_requested_by} "
+                f"({person.erasure_reason}), approved ({reason})"
+            )
+            self.update(ref, lambda found: found.erase(actor))
+        return self.keystore.destroy(record_name(ref.id), actor, purpose)
 
     def is_erased(self, code: str) -> bool:
         """Whether the person with this code was erased (their key destroyed); NotFound

@@ -119,7 +119,7 @@ class SelfAppointment(RegistryError):
 
 
 class FourEyes(RegistryError):
-    """The registrar who proposed an appointment confirming it too."""
+    """The registrar who proposed an appointment, or asked for an erasure, approving it too."""
 
     status = 409
     title = N_("Four eyes: a second registrar must confirm")
@@ -410,6 +410,9 @@ class Person(Aggregate):
         self.proposals: dict[Appointment, str] = {}
         # Registry codes of the organisations the person represents, with the title.
         self.representations: dict[str, str] = {}
+        # Who asked for the person's erasure and why, until another registrar approves it.
+        self.erasure_requested_by: str | None = None
+        self.erasure_reason = ""
         self.erased = False
 
     @classmethod
@@ -514,16 +517,77 @@ class Person(Aggregate):
 
     # Erasure.
 
+    class ErasureRequested(Aggregate.Event):
+        """An identity registrar asks for the person's erasure (four eyes: a different
+        registrar approves it with :meth:`erase`)."""
+
+        reason: str
+        actor: str
+
     class Erased(Aggregate.Event):
         """The person's data is erased: the application destroys their key next, so every
-        earlier event of theirs stops opening (crypto-shredding, ADR 0065)."""
+        earlier event of theirs stops opening (crypto-shredding, ADR 0065). ``actor`` is
+        the registrar who approved the erasure another registrar requested."""
 
         actor: str
 
+    def request_erasure(self, reason: str, actor: str) -> None:
+        """Ask for the person's erasure; it takes effect when a different identity registrar
+        approves it (:meth:`erase`). Rules: a reason; not asked for already."""
+        reason = reason.strip()
+        if not reason:
+            raise InvalidCommand(N_("reason: say why the person is to be erased"))
+        if self.erasure_requested_by is not None:
+            raise Conflict(
+                Message(
+                    N_(
+                        "erasure: {requested_by} asked for the erasure of person "
+                        "{personal_code} already; a different identity registrar approves it"
+                    ),
+                    {
+                        "requested_by": self.erasure_requested_by,
+                        "personal_code": self.personal_code,
+                    },
+                )
+            )
+        self._erasure_requested(reason=reason, actor=actor)
+
+    @event(ErasureRequested)
+    def _erasure_requested(self, reason: str, actor: str) -> None:
+        self.erasure_requested_by = actor
+        self.erasure_reason = reason
+
+    def check_erasure(self, actor: str) -> None:
+        """Refuse ``actor``'s approval of the erasure unless another identity registrar
+        asked for it (four eyes): nobody erases a person alone, a self-approval is
+        :class:`FourEyes` (409), an erasure nobody asked for :class:`NotFound` (404)."""
+        if self.erasure_requested_by is None:
+            raise NotFound(
+                Message(
+                    N_(
+                        "no erasure of person {personal_code} was asked for: an identity "
+                        "registrar asks for it (erasure/request/), a different one approves it"
+                    ),
+                    {"personal_code": self.personal_code},
+                )
+            )
+        if actor == self.erasure_requested_by:
+            raise FourEyes(
+                Message(
+                    N_(
+                        "four eyes: {actor} asked for this erasure; a different identity "
+                        "registrar must approve it"
+                    ),
+                    {"actor": actor},
+                )
+            )
+
     def erase(self, actor: str) -> None:
-        """Record the erasure, unless it is recorded already (a repeated erasure completes a
-        half-done one: the key is destroyed again, nothing is recorded)."""
+        """Record the erasure ``actor`` approves (:meth:`check_erasure`), unless it is
+        recorded already (a repeated erasure completes a half-done one: the key is
+        destroyed again, nothing is recorded)."""
         if not self.erased:
+            self.check_erasure(actor)
             self._erased(actor=actor)
 
     @event(Erased)

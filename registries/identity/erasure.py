@@ -1,8 +1,10 @@
 """A person's erasure across the registries (DESIGN §8, issue 14 item 1).
 
-The identity registrar's ``erase-person`` command erases a person everywhere
-their personal data is kept. The identity registry cannot import the registries
-that hold such data (they sit above it), so each of them connects a receiver to
+One identity registrar asks for a person's erasure (``request-erasure``), a
+different one approves it (``erase-person``, four eyes as for appointments, ADR
+0058/0066); the approval erases the person everywhere their personal data is
+kept. The identity registry cannot import the registries that hold such data
+(they sit above it), so each of them connects a receiver to
 :data:`person_erasure` in its app config; :func:`erase_person_everywhere` sends
 it, then erases the person from the population register last: a person whose
 identity erasure is recorded was erased everywhere, and repeating a half-done
@@ -25,9 +27,13 @@ receiver destroys what its registry keeps of them (idempotently) or raises."""
 
 def erase_person_everywhere(identity: IdentityRegistry, code: str, actor: str, reason: str) -> None:
     """Erase the person in every registry that connected to :data:`person_erasure`,
-    then in the population register; :class:`DataErased` (410) if that was done before,
-    NotFound (404) for a code the register never knew."""
+    then in the population register, when ``actor`` approves the erasure a different
+    identity registrar asked for (four eyes, checked before any registry erases
+    anything); :class:`DataErased` (410) if that was done before, NotFound (404) for a
+    code the register never knew or an erasure nobody asked for, FourEyes (409) for a
+    self-approval."""
     if identity.is_erased(code):
         raise DataErased("the person's data has been erased already")
+    identity.check_erasure(code, actor)
     person_erasure.send(sender=IdentityRegistry, code=code, actor=actor, reason=reason)
     identity.erase_person(code, actor, reason)

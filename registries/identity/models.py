@@ -40,6 +40,13 @@ class PersonRecord(LedgerLinked):
     born = models.DateField()
     sex = models.CharField(max_length=1, choices=SEX_CHOICES)
     died_on = models.DateField(null=True, blank=True)
+    # An erasure asked for and awaiting a second registrar's approval (four eyes); the
+    # approval deletes the row.
+    erasure_requested_by = models.CharField(
+        max_length=150, blank=True, help_text="The registrar who asked for the erasure"
+    )
+    erasure_requested_at = models.DateTimeField(null=True, blank=True)
+    erasure_reason = models.CharField(max_length=MAX_REASON_LENGTH, blank=True)
     version = models.IntegerField(help_text="Version of the person aggregate shown here")
 
     class Meta:

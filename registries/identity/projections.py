@@ -61,6 +61,16 @@ class IdentityProjection(ReadModelProjection):
         )
 
     @apply.register
+    def erasure_requested(self, event: Person.ErasureRequested) -> None:
+        self.touch(
+            PersonRecord,
+            event,
+            erasure_requested_by=event.actor,
+            erasure_requested_at=event.timestamp,
+            erasure_reason=event.reason,
+        )
+
+    @apply.register
     def erased(self, event: Person.Erased) -> None:
         # The person's rows go (keys, appointments and representations with them): the
         # population register shows no one whose key is destroyed.

@@ -3,9 +3,10 @@
 Identity registrars (the first two bootstrapped by the operator:
 ``manage.py bootstrap_registrar``) register persons and organisations, change
 names, record deaths, register, rotate and revoke e-ID keys, appoint, confirm
-(four eyes) and dismiss officials, and appoint and remove the representatives
-of organisations that are not companies (a company's management board in the
-business registry represents it). A citizen registers, rotates and revokes
+(four eyes) and dismiss officials, ask for and approve (four eyes) a person's
+erasure, and appoint and remove the representatives of organisations that are
+not companies (a company's management board in the business registry
+represents it). A citizen registers, rotates and revokes
 their own keys too.
 
 Some commands have two ways in from the admin: appointing an official from
@@ -365,8 +366,27 @@ COMMANDS = Catalog(
             run=lambda app, data, who: app.record_death(data["code"], data["died_on"], who),
         ),
         _on_person(
+            name="request-erasure",
+            title=N_("Ask for erasure"),
+            input=ErasureSerializer,
+            route="erasure/request/",
+            url_name="person-erasure-request",
+            summary="Ask for a person's erasure (the first of two identity registrars)",
+            description=(
+                "Ask for a person's erasure, saying why. Erasing is irreversible, so it takes "
+                "four eyes: it happens only when a different identity registrar approves it "
+                "(erasure/). The request (who, when, why) is on the person's record until "
+                "then. 409 if an erasure was asked for already."
+            ),
+            problems=(400, 401, 403, 404, 409, 410, 429),
+            form=AdminForm(ask={"reason": Ask(text=True)}),
+            done="Erasure asked for: a different registrar approves it",
+            available=lambda record: not record.erasure_requested_by,
+            run=lambda app, data, who: app.request_erasure(data["code"], data["reason"], who),
+        ),
+        _on_person(
             name="erase-person",
-            title=N_("Erase person"),
+            title=N_("Approve erasure"),
             input=ErasureSerializer,
             reply=Reply(
                 ErasedSerializer,
@@ -374,15 +394,28 @@ COMMANDS = Catalog(
             ),
             route="erasure/",
             url_name="person-erasure",
-            summary="Erase a person (crypto-shredding; identity registrars)",
+            summary="Approve a person's erasure (crypto-shredding; a second identity registrar)",
             description=(
-                "Erase a person from the identity, court and health registries: their keys "
-                "are destroyed and the court's records name them only as erased. 410 if the "
+                "Approve the erasure a different identity registrar asked for (four eyes: 404 "
+                "if nobody asked, 409 four-eyes for the registrar who asked) and erase the "
+                "person from the identity, court, health and tracker registries: their keys "
+                "are destroyed and the read models name them only as erased. 410 if the "
                 "person was erased before."
             ),
             problems=(400, 401, 403, 404, 409, 410, 429),
-            form=AdminForm(confirm="Erase this person's data in every registry for good"),
+            form=AdminForm(
+                ask={
+                    "reason": Ask(
+                        text=True,
+                        help_text="Approving erases the person's data in every registry for "
+                        "good (four eyes: you did not ask for it).",
+                    )
+                }
+            ),
             done="Person erased: their keys are destroyed",
+            available=lambda record: bool(record.erasure_requested_by),
+            # Four eyes: not offered to the registrar who asked (the registry refuses anyway).
+            may=lambda record, who: who != record.erasure_requested_by,
             run=lambda app, data, who: erase_person_everywhere(
                 app, data["code"], who, data["reason"]
             ),

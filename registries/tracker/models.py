@@ -6,6 +6,12 @@ from django.db import models
 
 from registries.common.models import LedgerLinked
 
+ERASED = "erased:"
+"""How a read line names an erased person: ``erased:`` and a peppered HMAC of their code
+(:func:`registries.tracker.erasure.pseudonym_of`)."""
+CODE_LENGTH = len(ERASED) + 64
+"""Room for a personal code or an erased person's pseudonym."""
+
 
 class ReadRecord(LedgerLinked):
     """One person's line of a read: who read their data, where, when and why.
@@ -17,7 +23,7 @@ class ReadRecord(LedgerLinked):
     ledger_registry = "tracker"
 
     aggregate_id = models.UUIDField(db_index=True)
-    subject_code = models.CharField(max_length=11, db_index=True)
+    subject_code = models.CharField(max_length=CODE_LENGTH, db_index=True)
     reader_code = models.CharField(max_length=150, db_index=True)
     registry = models.CharField(max_length=20, db_index=True)
     what = models.CharField(max_length=500)

@@ -1,15 +1,19 @@
-"""Issue 14 item 1 (DESIGN §8): an erasure reaches the read models too. An identity
-registrar's ``erase-person`` command erases a person in the identity, court and health
-registries; the court's read models then name them only as ``erased:<subject>``, in the
-same transaction as their key is destroyed, so no table -- and no backup of it -- holds
-their code, names or birth date, while the cases they were party to still read."""
+"""Issue 14 item 1 (DESIGN §8): an erasure reaches the read models too. One identity
+registrar asks for a person's erasure and a different one approves it (``erase-person``,
+four eyes); that erases them in the identity, court, health and tracker registries; the
+court's and the tracker's read models then name them only as ``erased:<pseudonym>``, in
+the same transaction as the scrub of each registry, so no table of any registry -- and no
+backup of it -- holds their code, names or birth date, while the cases they were party to
+still read and the tracker still counts who read what."""
 
 from __future__ import annotations
 
 import io
+from collections.abc import Iterable
 from datetime import date, timedelta
 
 import pytest
+from django.apps import apps
 from django.db import connection
 
 from registries.common.application import running
@@ -19,11 +23,15 @@ from registries.court.models import (
     AppealRecord,
     CaseRecord,
     CovertAccessRecord,
+    EnforcementRecord,
     JudgmentRecord,
     PartyRecord,
 )
 from registries.court.models import PersonKey as CourtKey
 from registries.health import keystore as health_keys
+from registries.tracker.erasure import pseudonym_of
+from registries.tracker.models import CovertCommitmentRecord, ReadRecord, SealedCovertRead
+from registries.tracker.services import record_read
 from tests.registries.court import helpers as court
 from tests.registries.health.test_erasure import found_in
 from tests.registries.identity import helpers as identity
@@ -35,13 +43,18 @@ BORN = date(1957, 11, 23)
 PERSONS = "/api/v1/identity/persons/"
 
 
-def court_and_identity_tables() -> bytes:
-    """Every column of every row of the court's and the identity registry's tables."""
+def court_and_identity_tables(tables: Iterable[str] | None = None) -> bytes:
+    """Every column of every row of these tables (the court's and the identity
+    registry's, event stores included, unless told)."""
+    if tables is None:
+        tables = [
+            table
+            for table in connection.introspection.table_names()
+            if table.startswith(("court_", "identity_"))
+        ]
     dump = io.BytesIO()
     with connection.cursor() as cursor:
-        for table in connection.introspection.table_names():
-            if not table.startswith(("court_", "identity_")):
-                continue
+        for table in tables:
             cursor.execute(f"SELECT * FROM {connection.ops.quote_name(table)}")
             for row in cursor.fetchall():
                 for value in row:
@@ -51,6 +64,17 @@ def court_and_identity_tables() -> bytes:
                         dump.write(str(value).encode())
                     dump.write(b"\x1f")
     return dump.getvalue()
+
+
+def model_tables() -> bytes:
+    """Every column of every row of every read model of every registry (the tracker's
+    event store is not scanned: its events name persons in clear, see ADR 0065)."""
+    return court_and_identity_tables(
+        model._meta.db_table
+        for config in apps.get_app_configs()
+        if config.name.startswith("registries.")
+        for model in config.get_models()
+    )
 
 
 def seeded_case() -> tuple[str, court.CaseSetup]:
@@ -67,8 +91,11 @@ def seeded_case() -> tuple[str, court.CaseSetup]:
 
 
 def erase(code: str, reason: str = "the person's request under GDPR art. 17") -> int:
-    registrar = identity.token_client(identity.official("identity", "registrar"))
-    response = registrar.post(f"{PERSONS}{code}/erasure/", {"reason": reason}, format="json")
+    """One registrar asks for the erasure, a second approves it: the approval's status."""
+    asking = identity.token_client(identity.official("identity", "registrar"))
+    asking.post(f"{PERSONS}{code}/erasure/request/", {"reason": reason}, format="json")
+    approving = identity.token_client(identity.official("identity", "registrar"))
+    response = approving.post(f"{PERSONS}{code}/erasure/", {"reason": reason}, format="json")
     return int(response.status_code)
 
 
@@ -121,3 +148,109 @@ def test_erasing_a_judge_scrubs_the_cases_and_judgments_they_gave() -> None:
     pseudonym = ERASED + running(CourtRegistry).keystore.subject_of(case.judge)
     assert CaseRecord.objects.get(number=case.number).judge_code == pseudonym
     assert JudgmentRecord.objects.get(case_id=case.number).judge_code == pseudonym
+
+
+def test_an_erasure_takes_a_request_and_a_different_registrars_approval() -> None:
+    code, case = seeded_case()
+    asking_code = identity.official("identity", "registrar")
+    asking = identity.token_client(asking_code)
+    why = {"reason": "the person's request under GDPR art. 17"}
+    # Nobody asked yet: nothing to approve.
+    problem = asking.post(f"{PERSONS}{code}/erasure/", why, format="json")
+    assert problem.status_code == 404, problem.content
+    assert problem["Content-Type"] == "application/problem+json"
+
+    response = asking.post(f"{PERSONS}{code}/erasure/request/", why, format="json")
+    assert response.status_code == 200, response.content
+    record = response.json()
+    assert record["erasure_requested_by"] == asking_code
+    assert record["erasure_reason"] == why["reason"]
+    assert record["erasure_requested_at"]
+    again = asking.post(f"{PERSONS}{code}/erasure/request/", why, format="json")
+    assert again.status_code == 409
+
+    # A self-approval is refused, and nothing anywhere is erased.
+    refused = asking.post(f"{PERSONS}{code}/erasure/", why, format="json")
+    assert refused.status_code == 409, refused.content
+    assert refused["Content-Type"] == "application/problem+json"
+    assert refused.json()["title"] == "Four eyes: a second registrar must confirm"
+    assert asking_code in refused.json()["detail"]
+    assert not running(CourtRegistry).keystore.is_destroyed(code)
+    assert not health_keys.STORE.is_destroyed(code)
+    assert PartyRecord.objects.get(case_id=case.number).code == code
+    assert asking.get(f"{PERSONS}{code}/").status_code == 200
+
+    approving_code = identity.official("identity", "registrar")
+    approving = identity.token_client(approving_code)
+    response = approving.post(f"{PERSONS}{code}/erasure/", {"reason": "approved"}, format="json")
+    assert response.status_code == 200, response.content
+    assert asking.get(f"{PERSONS}{code}/").status_code == 404  # no longer in the register
+    # Who asked, why, and who approved outlive the person's events, in the sealed audit
+    # trail of their destroyed identity key.
+    from registries.common.sealing import record_name
+    from registries.identity.application import IdentityRegistry
+
+    app = running(IdentityRegistry)
+    (destroyed,) = [
+        line
+        for line in app.keystore.audit_trail(record_name(app._person(code).id))
+        if line["action"] == "destroy"
+    ]
+    assert destroyed["actor"] == approving_code
+    assert asking_code in destroyed["purpose"]
+    assert why["reason"] in destroyed["purpose"]
+
+
+def test_after_erasure_no_table_of_any_registry_names_the_person() -> None:
+    code, case = seeded_case()
+    doctor = identity.official("health", "doctor")
+    # The tracker: reads of the person's data, a read by them, free text quoting their
+    # code, and a covert read of their data under the case.
+    tracked = [
+        (doctor, [code], f"health record of {code}", "treatment"),
+        (code, [doctor], "health record", f"asked by {code}"),
+        (doctor, [code, doctor, case.judge], "case card", "hearing"),
+    ]
+    for reader, subjects, what, purpose in tracked:
+        record_read(reader=reader, subjects=subjects, registry="health", what=what, purpose=purpose)
+    record_read(
+        reader=doctor,
+        subjects=[code],
+        registry="health",
+        what="health record",
+        purpose="investigation",
+        investigation=case.number,
+    )
+    assert SealedCovertRead.objects.count() == 1
+    # The court: what a judgment caused in another registry, aimed at the person.
+    EnforcementRecord.objects.create(
+        process="court-orders",
+        cause=f"court:{case.number}:1",
+        case_number=case.number,
+        judgment=1,
+        court_seq=1,
+        registry="identity",
+        action="restrict",
+        target=code,
+        outcome=EnforcementRecord.REFUSED,
+        detail=f"person {code} has no such right",
+    )
+    reads = ReadRecord.objects.count()
+    assert found_in(model_tables(), code)
+
+    assert erase(code) == 200
+
+    after = model_tables()
+    for secret in (code, FIRST, LAST, BORN.isoformat()):
+        assert not found_in(after, secret), secret
+    # The tracker keeps its accountability: every line, the erased person pseudonymous.
+    pseudonym = pseudonym_of(code)
+    assert ReadRecord.objects.count() == reads
+    assert ReadRecord.objects.filter(subject_code=pseudonym).count() == 2
+    assert ReadRecord.objects.filter(reader_code=pseudonym).count() == 1
+    assert ReadRecord.objects.filter(reader_code=doctor).count() == 3
+    assert not SealedCovertRead.objects.exists()
+    assert CovertCommitmentRecord.objects.count() == 1  # the covert read's trail stays
+    enforcement = EnforcementRecord.objects.get()
+    assert enforcement.target.startswith(ERASED)
+    assert enforcement.detail == f"person {enforcement.target} has no such right"

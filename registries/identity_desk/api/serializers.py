@@ -128,6 +128,9 @@ class PersonSerializer(serializers.ModelSerializer[PersonRecord]):
             "sex",
             "alive",
             "died_on",
+            "erasure_requested_by",
+            "erasure_requested_at",
+            "erasure_reason",
             "keys",
             "roles",
             "ledger",
@@ -288,7 +291,8 @@ class KeyRevocationSerializer(serializers.Serializer[Any]):
 
 
 class ErasureSerializer(serializers.Serializer[Any]):
-    """Why a person is erased from the registries (crypto-shredding)."""
+    """Why a person is to be erased from the registries (crypto-shredding): the request
+    of one identity registrar, or the approval of a different one."""
 
     reason = StrictCharField(max_length=MAX_REASON_LENGTH, help_text="Why the person is erased")
 

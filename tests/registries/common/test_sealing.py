@@ -113,3 +113,28 @@ def test_the_record_key_is_named_by_the_aggregate_and_erases_its_content() -> No
     assert vars(opened)["title"] is None
     assert opened.persons == [ACCUSED, COURT]
     assert not sealing.keystore.destroy(record_name(uuid4()), "judge", "nothing to destroy")
+
+
+def test_an_erasure_in_one_instance_stops_another_instances_cached_key_at_once() -> None:
+    # Two application instances (two processes' mappers, each with its own key cache)
+    # read the same stored event, so both hold the accused's unwrapped key.
+    eraser, other = mapper(), mapper()
+    stored = eraser.to_stored_event(filed())
+    for instance in (eraser, other):
+        opened = instance.to_domain_event(stored)
+        assert isinstance(opened, Docket.Filed)
+        assert opened.persons == [ACCUSED, COURT]
+    assert other.keystore._cache  # the other instance's key is cached
+
+    assert eraser.keystore.destroy(ACCUSED, "registrar", "erasure")
+
+    # Well within KeyStore.CACHE_SECONDS: neither instance opens the erased code any more,
+    # and the other instance dropped the destroyed key from its cache.
+    for instance in (eraser, other):
+        opened = instance.to_domain_event(stored)
+        assert isinstance(opened, Docket.Filed)
+        assert opened.persons == [None, COURT]
+        assert opened.actor == JUDGE  # the judge's key was not destroyed: still cached, opens
+    destroyed = PersonKey.objects.get(wrapped__isnull=True).key_id
+    assert destroyed not in other.keystore._cache
+    assert destroyed not in eraser.keystore._cache

@@ -414,3 +414,28 @@ def test_an_appointment_without_four_eyes_takes_effect_at_once_and_a_proposal_is
     person.appoint("court", "judge", "", "first")
     person.dismiss("court", "judge", "", "second")
     assert person.proposals == {}
+
+
+def test_an_erasure_is_asked_for_by_one_registrar_and_approved_by_another() -> None:
+    person = register()
+    with pytest.raises(NotFound, match="no erasure of person"):
+        person.erase("second")
+    with pytest.raises(InvalidCommand, match="say why"):
+        person.request_erasure("  ", "first")
+    person.request_erasure("the person's request under GDPR art. 17", "first")
+    assert (person.erasure_requested_by, person.erasure_reason) == (
+        "first",
+        "the person's request under GDPR art. 17",
+    )
+    with pytest.raises(Conflict, match="already"):
+        person.request_erasure("again", "second")
+    with pytest.raises(FourEyes, match="first asked for this erasure"):
+        person.erase("first")
+    assert not person.erased
+    person.erase("second")
+    person.erase("third")  # repeated: nothing more is recorded
+    assert person.erased
+    assert [type(e).__name__ for e in person.collect_events()][-2:] == [
+        "ErasureRequested",
+        "Erased",
+    ]
