@@ -198,6 +198,10 @@ class KeyStore:
         self._audit(KeyAccessBase.REFUSED, key_id, actor, purpose)
         return self.erased("the person's data has been erased: their key was destroyed")
 
+    def forget(self, name: str) -> None:
+        """Forget what this process remembers of the subject's key (nothing here; see
+        the money registry's key store, which remembers key ids)."""
+
     def key_for(self, name: str, actor: str, purpose: str) -> str:
         """The id of the subject's data key, created on first use; ``erased`` once destroyed."""
         subject = self.subject_of(name)
@@ -430,6 +434,10 @@ class SealingMapper(Mapper[UUID]):
         if name not in keys:
             key_id = self.keystore.key_for(name, self.keystore.registry, f"seal {topic}")
             opened = self.keystore.data_keys({key_id})
+            if key_id not in opened:  # a remembered id whose key is gone: ask once more
+                self.keystore.forget(name)
+                key_id = self.keystore.key_for(name, self.keystore.registry, f"seal {topic}")
+                opened = self.keystore.data_keys({key_id})
             if key_id not in opened:  # destroyed since key_for looked
                 raise self.keystore.erased(
                     "the person's data has been erased: their key was destroyed"

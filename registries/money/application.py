@@ -149,10 +149,14 @@ class MoneyKeyStore(KeyStore):
             self._key_ids[name] = (now + self.CACHE_SECONDS, key_id)
         return key_id
 
-    def destroy(self, name: str, actor: str, purpose: str) -> str | None:
-        """Destroy the subject's key and forget its id here (see :class:`KeyStore`)."""
+    def forget(self, name: str) -> None:
+        """Forget the subject's remembered key id (its key is gone from the store)."""
         with self._key_ids_lock:
             self._key_ids.pop(name, None)
+
+    def destroy(self, name: str, actor: str, purpose: str) -> str | None:
+        """Destroy the subject's key and forget its id here (see :class:`KeyStore`)."""
+        self.forget(name)
         return super().destroy(name, actor, purpose)
 
 

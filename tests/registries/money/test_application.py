@@ -170,3 +170,19 @@ def test_a_payment_between_known_persons_reads_no_key_ids_from_the_key_table() -
     subject_reads = [q["sql"] for q in queries if table in q["sql"] and '"subject"' in q["sql"]]
     assert subject_reads == []
     assert balance(jaan) == 3
+
+
+def test_a_remembered_key_id_whose_key_row_is_gone_is_looked_up_again() -> None:
+    """A key id the money key store remembers whose row is no longer in the key table
+    (the tables emptied under a running process, as between tests) is forgotten and
+    the subject's key found or created again: sealing does not call a live person erased."""
+    pank = bank()
+    mari = identity.person()
+    app().keystore.key_for(mari, "money", "remembered")
+    PersonKey.objects.filter(subject=app().keystore.subject_of(mari)).delete()
+    assert not PersonKey.objects.filter(subject=app().keystore.subject_of(mari)).exists()
+    wallet(mari, pank)
+    assert balance(mari) == 0
+    assert PersonKey.objects.filter(
+        subject=app().keystore.subject_of(mari), wrapped__isnull=False
+    ).exists()
