@@ -24,8 +24,20 @@ run: install
 	$(RUN_ENV) $(BIN)/python manage.py demo --if-empty --companies $(DEMO_COMPANIES)
 	$(RUN_ENV) $(BIN)/python manage.py serve 127.0.0.1:8000
 
+# make test: the whole suite in parallel, one pytest-xdist worker per core
+# (config/settings_test.py gives each its own data folder, queues and test
+# databases; tests/conftest.py keeps a module, and all broker tests, on one
+# worker). The API fuzzer runs on its own: its cases share node ids, which
+# xdist's grouping would fold into one. RIIK_TEST_FUZZER=0 leaves it out
+# (CI's PostgreSQL pass: it is database-independent and ran on SQLite).
+TEST_WORKERS ?= auto
+FUZZER := tests/config/test_schemathesis.py
+RIIK_TEST_FUZZER ?= 1
 test: install
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup --ignore=$(FUZZER)
+ifneq ($(RIIK_TEST_FUZZER),0)
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist load $(FUZZER)
+endif
 
 # The inner loop: tests that need no database, no broker and no long runs. The API
 # fuzzer is not even collected: building its cases costs ~35 CPU-s (docs/testing.md).

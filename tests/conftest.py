@@ -115,13 +115,22 @@ DATABASE_FIXTURES = frozenset(
 """Fixtures that need the test database: a test using one is marked ``database``."""
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark every test that needs the database, so ``make test-fast`` can leave them out.
 
     With registries in databases of their own (``DATABASE_URL_<REGISTRY>``) a
     test may touch any of them: it is given every database unless it names some.
+
+    For ``make test``'s parallel workers (``--dist loadgroup``) each module is
+    one unit of work, so a module's fixtures (the documents' demo instance on
+    its fixed address) are set up once; the broker tests form one unit, so
+    that no two clusters of worker processes compete for the two cores at
+    once. (tryfirst: pytest-xdist reads the groups in its own hook.)
     """
     for item in items:
+        group = "broker" if item.get_closest_marker("broker") else item.nodeid.split("::")[0]
+        item.add_marker(pytest.mark.xdist_group(group))
         marker = item.get_closest_marker("django_db")
         needs_db = marker is not None or bool(
             DATABASE_FIXTURES.intersection(getattr(item, "fixturenames", ()))

@@ -236,7 +236,11 @@ def test_death_expires_the_active_key_and_ends_appointments() -> None:
 
 @pytest.mark.parametrize(
     ("registry", "role"),
-    [(registry, role) for role, registries in ROLE_REGISTRIES.items() for registry in registries],
+    [
+        (registry, role)
+        for role, registries in ROLE_REGISTRIES.items()
+        for registry in sorted(registries)
+    ],
 )
 def test_every_role_fits_its_registries(registry: str, role: str) -> None:
     check_role(registry, role)
