@@ -86,26 +86,6 @@ class CompanyRecordAdmin(CommandAdmin):
         ),
         ("Ledger history", {"fields": ["history_table"]}),
     ]
-    readonly_fields = [
-        "registry_code",
-        "name",
-        "legal_form",
-        "status",
-        "share_capital",
-        "address",
-        "registered_on",
-        "liquidation_reason",
-        "liquidation_cause",
-        "founders",
-        "board",
-        "annual_reports_table",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
-        "version",
-        "aggregate_id",
-        "history_table",
-    ]
 
     def can_act(self, request: HttpRequest) -> bool:
         """May this user issue business registry commands?"""

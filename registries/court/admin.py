@@ -113,28 +113,6 @@ class CaseRecordAdmin(TrackedAdmin):
         ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
         ("Ledger history", {"fields": ["history_table"]}),
     ]
-    readonly_fields = [
-        "number",
-        "kind",
-        "court_code",
-        "judge_code",
-        "title",
-        "public",
-        "status",
-        "opened_on",
-        "closed_on",
-        "outcome",
-        "parties_table",
-        "hearings_table",
-        "judgments_table",
-        "appeals_table",
-        "enforcement_table",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
-        "version",
-        "history_table",
-    ]
 
     def can_act(self, request: HttpRequest) -> bool:
         return can_act_in_court(request)

@@ -120,10 +120,6 @@ class PersonRelationAdmin(IdentityAdmin):
             ("On the chain", {"fields": _TENURE_FIELDS}),
         ]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        """Every field: records change only through commands."""
-        return [*self.relation_fields, *_TENURE_FIELDS]
-
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
@@ -191,22 +187,6 @@ class PersonRecordAdmin(IdentityAdmin):
         ("Representative of organisations", {"fields": ["representations_table"]}),
         ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
         ("Ledger history", {"fields": ["history_table"]}),
-    ]
-    readonly_fields = [
-        "personal_code",
-        "first_name",
-        "last_name",
-        "born",
-        "sex",
-        "status",
-        "keys_table",
-        "appointments_table",
-        "representations_table",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
-        "version",
-        "history_table",
     ]
 
     def get_search_results(
@@ -331,17 +311,6 @@ class OrganisationRecordAdmin(IdentityAdmin):
         ("Representatives", {"fields": ["representatives_table"]}),
         ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
         ("Ledger history", {"fields": ["history_table"]}),
-    ]
-    readonly_fields = [
-        "registry_code",
-        "name",
-        "kind",
-        "representatives_table",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
-        "version",
-        "history_table",
     ]
 
     def get_search_results(

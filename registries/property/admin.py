@@ -98,23 +98,6 @@ class LandUnitRecordAdmin(CommandAdmin):
         ),
         ("Ledger history", {"fields": ["history_table"]}),
     ]
-    readonly_fields = [
-        "cadastral_code",
-        "area_m2",
-        "purpose",
-        "address",
-        "owners_table",
-        "under_seizure",
-        "restrictions_table",
-        "mortgages_table",
-        "transfers_table",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
-        "version",
-        "aggregate_id",
-        "history_table",
-    ]
 
     def can_act(self, request: HttpRequest) -> bool:
         return can_act_in_property(request)
