@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from chain.blocks.models import Block, ConsensusEvidence, StorageCheck
@@ -13,12 +15,20 @@ from chain.ledger.models import LedgerEntry, MembershipEntry
 from chain.protocol import CHAIN_LOG
 
 
+@extend_schema_field(OpenApiTypes.STR)
+class HexField(serializers.ReadOnlyField):
+    """Bytes of a model field (a hash) shown as hex."""
+
+    def to_representation(self, value: Any) -> str:
+        return bytes(value).hex()
+
+
 class BlockSummarySerializer(serializers.ModelSerializer[Block]):
     """A block as listed: height, hashes, level, when it became final and the log
     sizes it commits to."""
 
-    block_hash = serializers.SerializerMethodField()
-    prev_hash = serializers.SerializerMethodField()
+    block_hash = HexField()
+    prev_hash = HexField()
     logs = serializers.SerializerMethodField()
 
     class Meta:
@@ -33,12 +43,6 @@ class BlockSummarySerializer(serializers.ModelSerializer[Block]):
             "level",
             "logs",
         ]
-
-    def get_block_hash(self, block: Block) -> str:
-        return bytes(block.block_hash).hex()
-
-    def get_prev_hash(self, block: Block) -> str:
-        return bytes(block.prev_hash).hex()
 
     def get_logs(self, block: Block) -> dict[str, dict[str, Any]]:
         logs: dict[str, dict[str, Any]] = json.loads(block.header)["logs"]
@@ -222,15 +226,21 @@ class StorageCheckSerializer(serializers.ModelSerializer[StorageCheck]):
 class MembershipEntrySerializer(serializers.ModelSerializer[MembershipEntry]):
     """A membership change of the chain log with the supernode votes that certify it."""
 
-    type = serializers.SerializerMethodField(
+    type = serializers.CharField(
+        source="summary.type",
+        read_only=True,
         help_text="genesis, register-enterprise, delegate-vote, elect-board, rotate-key "
-        "or revoke-key"
+        "or revoke-key",
     )
-    height = serializers.SerializerMethodField(
-        help_text="The height whose supernodes certify the change (their votes name it)"
+    height = serializers.IntegerField(
+        source="summary.height",
+        read_only=True,
+        help_text="The height whose supernodes certify the change (their votes name it)",
     )
-    from_height = serializers.SerializerMethodField(
-        help_text="The first block the change applies to (the next epoch's first)"
+    from_height = serializers.IntegerField(
+        source="summary.from_height",
+        read_only=True,
+        help_text="The first block the change applies to (the next epoch's first)",
     )
     change = serializers.SerializerMethodField(help_text="The change record the votes sign")
     certificate = serializers.SerializerMethodField(
@@ -258,15 +268,6 @@ class MembershipEntrySerializer(serializers.ModelSerializer[MembershipEntry]):
             "level",
         ]
 
-    def get_type(self, entry: MembershipEntry) -> str:
-        return entry.summary.type
-
-    def get_height(self, entry: MembershipEntry) -> int:
-        return entry.summary.height
-
-    def get_from_height(self, entry: MembershipEntry) -> int:
-        return entry.summary.from_height
-
     def get_change(self, entry: MembershipEntry) -> dict[str, Any]:
         change: dict[str, Any] = entry.payload["change"]
         return change
@@ -289,9 +290,9 @@ class RecordEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
     """One ledger entry of a record as the chain shows it: its envelope and hashes
     (never the payload) and where it stands (the first block that holds it)."""
 
-    payload_hash = serializers.SerializerMethodField()
-    prev_hash = serializers.SerializerMethodField()
-    entry_hash = serializers.SerializerMethodField()
+    payload_hash = HexField()
+    prev_hash = HexField()
+    entry_hash = HexField()
     block_height = serializers.SerializerMethodField()
     level = serializers.SerializerMethodField(
         help_text="pending, sealed, committed, final or witnessed"
@@ -312,15 +313,6 @@ class RecordEntrySerializer(serializers.ModelSerializer[LedgerEntry]):
             "block_height",
             "level",
         ]
-
-    def get_payload_hash(self, entry: LedgerEntry) -> str:
-        return bytes(entry.payload_hash).hex()
-
-    def get_prev_hash(self, entry: LedgerEntry) -> str:
-        return bytes(entry.prev_hash).hex()
-
-    def get_entry_hash(self, entry: LedgerEntry) -> str:
-        return bytes(entry.entry_hash).hex()
 
     def get_block_height(self, entry: LedgerEntry) -> int | None:
         return self._status(entry).block_height

@@ -41,7 +41,6 @@ class Block(models.Model):
     )
 
     class Meta:
-        app_label = "chain"
         ordering = ["-height"]
 
     def __str__(self) -> str:
@@ -68,7 +67,6 @@ class BlockLog(models.Model):
     root = models.BinaryField(max_length=32)
 
     class Meta:
-        app_label = "chain"
         constraints = [
             models.UniqueConstraint(fields=["block", "registry"], name="block_log_unique")
         ]
@@ -92,7 +90,6 @@ class Supernode(models.Model):
     until_height = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
-        app_label = "chain"
         constraints = [models.UniqueConstraint(fields=["name", "key_id"], name="supernode_key")]
 
     def __str__(self) -> str:
@@ -110,7 +107,6 @@ class Validator(models.Model):
     until_height = models.BigIntegerField(null=True, blank=True)
 
     class Meta:
-        app_label = "chain"
         constraints = [
             # A board member re-elected with the same key has one row per term.
             models.UniqueConstraint(
@@ -129,9 +125,6 @@ class SignedHeight(models.Model):
     height = models.BigIntegerField()
     block_hash = models.BinaryField(max_length=32)
 
-    class Meta:
-        app_label = "chain"
-
     def __str__(self) -> str:
         return f"{self.node} signed height {self.height}"
 
@@ -149,7 +142,6 @@ class BlockSignature(models.Model):
     signature = models.BinaryField(max_length=64)
 
     class Meta:
-        app_label = "chain"
         constraints = [
             # One vote per node, block, tier, kind and round.
             models.UniqueConstraint(
@@ -169,7 +161,6 @@ class Checkpoint(models.Model):
     note = models.TextField()
 
     class Meta:
-        app_label = "chain"
         constraints = [
             models.UniqueConstraint(fields=["block", "registry"], name="checkpoint_unique")
         ]
@@ -194,9 +185,6 @@ class NodeState(models.Model):
     last_vote = models.CharField(max_length=200, blank=True, default="")
     updated_at = models.FloatField(default=0.0)
 
-    class Meta:
-        app_label = "chain"
-
     def __str__(self) -> str:
         return f"{self.tier} {self.name} at height {self.height}"
 
@@ -207,9 +195,6 @@ class NodeFinal(models.Model):
     height = models.BigIntegerField(primary_key=True)
     block_hash = models.BinaryField(max_length=32)
     record = models.TextField(help_text="FinalBlock.to_record() as canonical JSON")
-
-    class Meta:
-        app_label = "chain"
 
     def __str__(self) -> str:
         return f"final block {self.height}"
@@ -222,9 +207,6 @@ class NodeMemberEntry(models.Model):
     position = models.IntegerField(primary_key=True)
     record = models.TextField(help_text="the chain-log entry's payload as canonical JSON")
 
-    class Meta:
-        app_label = "chain"
-
     def __str__(self) -> str:
         return f"membership entry {self.position}"
 
@@ -236,9 +218,6 @@ class ReplicaLeaf(models.Model):
     registry = models.CharField(max_length=32)
     seq = models.BigIntegerField()
     data = models.BinaryField()
-
-    class Meta:
-        app_label = "chain"
 
     def __str__(self) -> str:
         return f"{self.registry} #{self.seq}"
@@ -257,9 +236,6 @@ class ReplicaSubtree(models.Model):
     level = models.SmallIntegerField()
     idx = models.BigIntegerField()
     hash = models.BinaryField(max_length=32)
-
-    class Meta:
-        app_label = "chain"
 
     def __str__(self) -> str:
         return f"{self.registry} subtree {self.level}/{self.idx}"
@@ -287,7 +263,6 @@ class ConsensusEvidence(models.Model):
     )
 
     class Meta:
-        app_label = "chain"
         verbose_name_plural = _("consensus evidence")
         constraints = [
             models.UniqueConstraint(
@@ -328,7 +303,6 @@ class StorageCheck(models.Model):
     )
 
     class Meta:
-        app_label = "chain"
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["challenger", "nonce"], name="storage_check_once")

@@ -600,25 +600,10 @@ class CitizenNode(ChainNode):
         }
 
     @classmethod
-    def restore(
-        cls,
-        state: Mapping[str, Any],
-        *,
-        chain_id: str,
-        membership: Membership,
-        signer: Signer | None,
-        source: LogSource | None = None,
-        replica: Replica | None = None,
-    ) -> CitizenNode:
-        """A citizen from :meth:`snapshot` output."""
-        node = cls(
-            name=str(state["name"]),
-            chain_id=chain_id,
-            membership=membership,
-            signer=signer,
-            source=source,
-            replica=replica,
-        )
+    def restore(cls, state: Mapping[str, Any], **options: Any) -> CitizenNode:
+        """A citizen from :meth:`snapshot` output (``options``: the constructor's other
+        arguments)."""
+        node = cls(name=str(state["name"]), **options)
         node._restore_base(state)
         last = state["last"]
         node.last = CosignState(

@@ -554,26 +554,10 @@ class SupernodeNode(BftNode):
         return int(value[0]), bytes.fromhex(value[1])
 
     @classmethod
-    def restore(
-        cls,
-        state: Mapping[str, Any],
-        *,
-        chain_id: str,
-        membership: Membership,
-        signer: Signer | None,
-        propose_block: BlockBuilder,
-        **options: Any,
-    ) -> SupernodeNode:
-        """A supernode from :meth:`snapshot` output; call :meth:`start` next."""
-        node = cls(
-            name=str(state["name"]),
-            chain_id=chain_id,
-            membership=membership,
-            signer=signer,
-            propose_block=propose_block,
-            last_signed=cls.signed_state(state),
-            **options,
-        )
+    def restore(cls, state: Mapping[str, Any], **options: Any) -> SupernodeNode:
+        """A supernode from :meth:`snapshot` output (``options``: the constructor's other
+        arguments); call :meth:`start` next."""
+        node = cls(name=str(state["name"]), last_signed=cls.signed_state(state), **options)
         node._restore_base(state)
         if state.get("own_finalize") is not None:
             node._own_finalize = Vote.from_record(state["own_finalize"])

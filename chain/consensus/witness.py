@@ -113,27 +113,10 @@ class WitnessNode(BftNode):
         return {**self._base_snapshot(finals), "bft": self._bft_snapshot()}
 
     @classmethod
-    def restore(
-        cls,
-        state: Mapping[str, Any],
-        *,
-        chain_id: str,
-        membership: Membership,
-        signer: Signer | None,
-        propose_block: BlockBuilder,
-        check_header: HeaderCheck | None = None,
-        timeouts: Timeouts | None = None,
-    ) -> WitnessNode:
-        """A witness from :meth:`snapshot` output; call :meth:`start` next."""
-        node = cls(
-            name=str(state["name"]),
-            chain_id=chain_id,
-            membership=membership,
-            signer=signer,
-            propose_block=propose_block,
-            check_header=check_header,
-            timeouts=timeouts,
-        )
+    def restore(cls, state: Mapping[str, Any], **options: Any) -> WitnessNode:
+        """A witness from :meth:`snapshot` output (``options``: the constructor's other
+        arguments); call :meth:`start` next."""
+        node = cls(name=str(state["name"]), **options)
         node._restore_base(state)
         node._restore_bft(state["bft"])
         return node

@@ -87,7 +87,6 @@ class LedgerEntry(models.Model):
     objects = LogManager()
 
     class Meta:
-        app_label = "chain"
         db_table = "ledger_entry"
         verbose_name_plural = _("ledger entries")
         constraints = [
@@ -129,7 +128,6 @@ class LedgerSubtree(models.Model):
     objects = LogManager()
 
     class Meta:
-        app_label = "chain"
         db_table = "ledger_subtree"
 
     def __str__(self) -> str:
@@ -147,7 +145,6 @@ class LedgerHead(models.Model):
     objects = LogManager()
 
     class Meta:
-        app_label = "chain"
         db_table = "ledger_head"
 
     def __str__(self) -> str:
@@ -168,7 +165,6 @@ class ConsensusEvent(models.Model):
     state = models.BinaryField(help_text="Canonical JSON of the event")
 
     class Meta:
-        app_label = "chain"
         db_table = "consensus_events"
         constraints = [
             models.UniqueConstraint(
@@ -197,7 +193,6 @@ class MembershipEntry(LedgerEntry):
 
     class Meta:
         proxy = True
-        app_label = "chain"
         verbose_name = _("membership change")
         verbose_name_plural = _("membership changes")
 

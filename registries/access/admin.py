@@ -106,6 +106,9 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
         return self.add_command is not None and self._can_act(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        # Records change only through commands. The change page is then view-only, and
+        # Django shows every field of ``fields``/``fieldsets`` read-only: the admins
+        # need no ``readonly_fields`` lists.
         return False
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:

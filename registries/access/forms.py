@@ -1,14 +1,8 @@
 """The admin's command forms, generated from the commands' API input serializers.
 
 A command's fields are declared once, in its DRF input serializer; the admin
-asks for the same fields, with the serializer's limits (lengths, ranges,
-choices, whether a field may be left empty, its default). Where the ministry
-is asked in other words than the API's, a command says so per field with
-an :class:`Ask` in its :class:`AdminForm` (in the catalog): a label, a text area,
-a choice among the record's own entries, a starting value read from the
-record. Amounts the API takes in cents (``*_cents``) are asked in euros
-(``*_euros``). A command whose admin form only confirms an act on the record
-(the record gives everything the command needs) names the confirmation.
+asks for the same fields with the serializer's limits, in other words only where
+the catalog's :class:`AdminForm` says so (:class:`Ask`).
 """
 
 from __future__ import annotations

@@ -1,9 +1,6 @@
 """What every registry's REST API shares: the command permission and the view base.
 
-Reads are public (or narrowed by the registry's own views); commands need an
-authenticated official holding the view's ``command_role`` in the identity
-registry (such as the business registrar). Anonymous callers get 401,
-everyone else without the role 403, both as problem+json.
+Who may read and act: see :mod:`registries.common.api`.
 """
 
 from __future__ import annotations

@@ -14,17 +14,8 @@ passes the verified signatures to the command, which stores them in its event.
 The ledger entry commits to the event's payload, so the signatures are on the
 chain and anyone can check later that these people really signed this command.
 
-Using it in a view::
-
-    class MyCommandView(SignedCommandView):
-        signed_registry = "business"
-        signed_command = "register-company"
-        serializer_class = MyCommandSerializer      # includes SignaturesField
-
-        def post(self, request):
-            data = validated(MyCommandSerializer, request.data)
-            with self.verified(request, signers={...}) as signatures:
-                issue(..., lambda app: app.command(..., signatures=signatures))
+A view takes :class:`SignedCommandMixin` and a serializer with
+:func:`signatures_field` (``registries/health/api/views.py`` has examples).
 
 A bad signature, a revoked key, a missing signer or a replayed nonce is
 refused (400 or 409 problem+json) before anything is written; when the command

@@ -1,13 +1,7 @@
 """The ministry's admin for the business registry.
 
-Companies are listed, searched and shown read-only (with their people,
-annual reports and ledger history, and where each stands on the chain). The
-read models are never edited here: every change is a command issued through a
-form generated from the catalog (``registries.business.commands``: register a
-company, change address or board, increase capital, file an annual report,
-enter liquidation, delete). A refused command shows the
-registry's message as a form error and writes nothing. Only business
-registrars (a role in the identity registry) see and use the forms.
+Changes are the catalog's commands (``registries.business.commands``); only
+business registrars (a role in the identity registry) see and use their forms.
 """
 
 from __future__ import annotations
@@ -85,26 +79,6 @@ class CompanyRecordAdmin(CommandAdmin):
             },
         ),
         ("Ledger history", {"fields": ["history_table"]}),
-    ]
-    readonly_fields = [
-        "registry_code",
-        "name",
-        "legal_form",
-        "status",
-        "share_capital",
-        "address",
-        "registered_on",
-        "liquidation_reason",
-        "liquidation_cause",
-        "founders",
-        "board",
-        "annual_reports_table",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
-        "version",
-        "aggregate_id",
-        "history_table",
     ]
 
     def can_act(self, request: HttpRequest) -> bool:

@@ -1,11 +1,5 @@
-"""Commands of the business registry.
-
-Each command loads what it needs, lets the aggregates decide, and saves the
-new events together with their ledger entries in one transaction, under the
-registries' one write path (:mod:`registries.common.application`). A refused
-command raises a :class:`~registries.common.errors.RegistryError` and writes
-nothing.
-"""
+"""Commands of the business registry, through the registries' one write path
+(:mod:`registries.common.application`)."""
 
 from __future__ import annotations
 

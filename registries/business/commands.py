@@ -1,13 +1,7 @@
 """The business registry's commands, each declared once for the API and the admin.
 
-Business registrars (a role in the identity registry) register companies,
-change their board and address, increase their capital, file annual reports,
-put companies into liquidation and delete them. A company files its own
-annual report too, through a board member's organisation token.
-
-The admin's forms are generated from the API's input serializers
-(:mod:`registries.access.forms`); each command's ``AdminForm`` says where the
-ministry is asked in other words (euros, personal codes one per line).
+Business registrars (a role in the identity registry) issue them; a company files
+its own annual report too, through a board member's organisation token.
 """
 
 from __future__ import annotations

@@ -1,15 +1,9 @@
 """The base of every registry's eventsourcing application, and its one write path.
 
-A command names the aggregate it acts on with a :class:`Ref` (its class, id
-and what the registry's users call it) and goes through
-:meth:`RegistryApplication.update`: load, let the aggregate decide (record
-events or refuse), save the events with their ledger entries in one
-transaction. The one concurrency policy: when another command saved the
-aggregate first (the event store's optimistic version check, a lost race), the
-command is decided again on the new state, up to :data:`ATTEMPTS` times, and
-then refused with :class:`~registries.common.errors.Conflict`. A new aggregate
-whose id is already taken (a code or name already registered) is a uniqueness
-clash, not a race: :meth:`RegistryApplication.create` refuses it at once.
+A command names its aggregate with a :class:`Ref` and goes through
+:meth:`RegistryApplication.update` (load, decide, save with the ledger entries in
+one transaction); the one concurrency policy is :meth:`~RegistryApplication.retrying`;
+a taken id of a new aggregate is refused at once by :meth:`~RegistryApplication.create`.
 """
 
 from __future__ import annotations

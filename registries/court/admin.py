@@ -1,24 +1,10 @@
 """The courts' admin for the court registry.
 
-Cases are listed, searched (case number, a party's code, part of the title)
-and filtered (kind, status, public, court), and shown read-only with their
-parties, hearings, judgments, appeals, what their final judgments did in other
-registries, the case's ledger seq, block and level and its ledger history.
 Opening a case's page or its history, and every search or filtered list, is
 a read of the parties' data, recorded by the data tracker
-(:mod:`registries.tracker.pages`). Every change is a command issued through a
-form generated from the catalog (``registries.court.commands``): open a case,
-add a party, schedule, reschedule or cancel a hearing, record a judgment,
-declare it final, decide an appeal, authorise covert access (criminal cases),
-close the case. A refused command shows the
-registry's message as a form error and writes nothing.
-
-Who may act: judges of the court registry (a user whose username is their
-personal code and who holds the judge appointment). The registry itself
-refuses commands on a case from any judge but its own (except deciding an
-appeal, which must be another judge). Cases hold personal data: besides
-judges, only staff granted Django's ``court.view_caserecord`` see them.
-Parties file appeals through the API.
+(:mod:`registries.tracker.pages`). Changes are the catalog's commands
+(``registries.court.commands``), issued by judges. Cases hold personal data:
+besides judges, only staff granted Django's ``court.view_caserecord`` see them.
 """
 
 from __future__ import annotations
@@ -112,28 +98,6 @@ class CaseRecordAdmin(TrackedAdmin):
         ("Effects in other registries", {"fields": ["enforcement_table"]}),
         ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
         ("Ledger history", {"fields": ["history_table"]}),
-    ]
-    readonly_fields = [
-        "number",
-        "kind",
-        "court_code",
-        "judge_code",
-        "title",
-        "public",
-        "status",
-        "opened_on",
-        "closed_on",
-        "outcome",
-        "parties_table",
-        "hearings_table",
-        "judgments_table",
-        "appeals_table",
-        "enforcement_table",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
-        "version",
-        "history_table",
     ]
 
     def can_act(self, request: HttpRequest) -> bool:

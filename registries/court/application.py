@@ -1,9 +1,7 @@
 """Commands of the court registry.
 
-Each command loads the case, lets it decide, and saves the new events with
-their ledger entries in one transaction, under the registries' one write path
-(:mod:`registries.common.application`); a refused command raises a
-:class:`~registries.common.errors.RegistryError` and writes nothing.
+Every command goes through the registries' one write path
+(:mod:`registries.common.application`).
 
 Who acts is ``actor``, a personal code. Besides the case's own rules (only
 its judge records judgments, appeals only by parties, ...) the registry checks

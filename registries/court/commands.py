@@ -1,15 +1,10 @@
 """The court registry's commands, each declared once for the API and the admin.
 
-Judges of the court registry open cases, add parties, schedule, reschedule and
-cancel hearings, record judgments, declare them final, decide appeals and
-close cases; the registry itself refuses commands on a case from any judge but
-its own (except deciding an appeal, which must be another judge). A party of
-the case appeals a judgment through the API (identified by their personal
-code, or by their company's registry code for an organisation token).
-
-The admin's forms are generated from the API's input serializers
-(:mod:`registries.access.forms`); they offer the case's own hearings,
-judgments and appeals to choose from.
+Judges of the court registry issue them; the registry itself refuses commands on
+a case from any judge but its own (except deciding an appeal, which must be
+another judge). A party of the case appeals a judgment through the API
+(identified by their personal code, or by their company's registry code for an
+organisation token).
 """
 
 from __future__ import annotations

@@ -61,10 +61,6 @@ handlers run inside the read models' transaction (see above).
 beat task ``registries.common.tasks.catch_up_projections``) runs
 :func:`drive_processes` after the projections, so the processes see up-to-date
 read models; the court's API and admin run it after each command too.
-
-Fault injection for the reliability tests: ``RIIK_FAULT_PAUSE_AFTER_EFFECT``
-(seconds) pauses after the other registry's command and before the tracking
-write, a window in which the process can be killed.
 """
 
 from __future__ import annotations

@@ -57,19 +57,6 @@ class PatientRecordAdmin(TrackedAdmin):
     search_help_text = (
         "The patient's exact personal code (the search is recorded by the data tracker)"
     )
-    readonly_fields = [
-        "aggregate_id",
-        "entries",
-        "closed_to_all",
-        "consents_table",
-        "entries_table",
-        "erased",
-        "erased_seq",
-        "version",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
-    ]
     fieldsets = [
         (None, {"fields": ["aggregate_id", "entries", "closed_to_all", "erased", "erased_seq"]}),
         ("Consent", {"fields": ["consents_table"]}),

@@ -1,10 +1,7 @@
 """Commands of the identity registry (population register, organisations, officials, keys).
 
-Each command loads what it needs, lets the aggregates decide, and saves the
-new events together with their ledger entries in one transaction, under the
-registries' one write path (:mod:`registries.common.application`). A refused
-command raises a :class:`~registries.common.errors.RegistryError` and writes
-nothing.
+Every command goes through the registries' one write path
+(:mod:`registries.common.application`).
 
 Persons are found by code through :class:`~registries.identity.domain.PersonCodeIndex`,
 whose id is derived from ``HMAC-SHA256(pepper, code)``. The pepper is

@@ -1,22 +1,9 @@
 """The ministry's admin for the identity registry.
 
-Persons, organisations and officials' appointments are listed, searched and
-shown read-only, each with its ledger seq, block and level and (for persons
-and organisations) its ledger history. Every change is a command issued
-through a form generated from the catalog (``registries.identity_desk.commands``):
-register a person, change names, record a death, register,
-rotate and revoke e-ID keys, appoint, confirm and dismiss officials (an
-appointment to a role that reads health or court data is pending until a
-second registrar confirms it: the Confirm button is shown only to registrars
-other than the one who proposed it), register an
-organisation, appoint and remove an organisation's representatives (who may
-sign in for a court, hospital, ministry, ...; not for companies, whose
-management board in the business registry represents them). A refused command
-shows the registry's message as a form error and writes nothing.
-
-Who may act: identity registrars (a user whose username is their personal code
-and who holds the identity registrar appointment; the first two come from the
-operator's ``manage.py bootstrap_registrar``, shown as appointed or confirmed
+Changes are the catalog's commands (``registries.identity_desk.commands``),
+issued by identity registrars; an appointment that needs four eyes offers its
+Confirm button only to registrars other than the one who proposed it. The first
+two registrars come from ``manage.py bootstrap_registrar`` (shown as appointed
 by ``operator:<name>``). Persons and appointments are personal data: besides
 registrars only staff granted Django's ``view_*`` permission see them.
 The person pages show what a registrar needs (code, names, birth date, sex,
@@ -120,10 +107,6 @@ class PersonRelationAdmin(IdentityAdmin):
             ("On the chain", {"fields": _TENURE_FIELDS}),
         ]
 
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        """Every field: records change only through commands."""
-        return [*self.relation_fields, *_TENURE_FIELDS]
-
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[Any], search_term: str
     ) -> tuple[QuerySet[Any], bool]:
@@ -191,22 +174,6 @@ class PersonRecordAdmin(IdentityAdmin):
         ("Representative of organisations", {"fields": ["representations_table"]}),
         ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
         ("Ledger history", {"fields": ["history_table"]}),
-    ]
-    readonly_fields = [
-        "personal_code",
-        "first_name",
-        "last_name",
-        "born",
-        "sex",
-        "status",
-        "keys_table",
-        "appointments_table",
-        "representations_table",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
-        "version",
-        "history_table",
     ]
 
     def get_search_results(
@@ -331,17 +298,6 @@ class OrganisationRecordAdmin(IdentityAdmin):
         ("Representatives", {"fields": ["representatives_table"]}),
         ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
         ("Ledger history", {"fields": ["history_table"]}),
-    ]
-    readonly_fields = [
-        "registry_code",
-        "name",
-        "kind",
-        "representatives_table",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
-        "version",
-        "history_table",
     ]
 
     def get_search_results(

@@ -70,7 +70,7 @@ class WalletRecordAdmin(TrackedAdmin):
     search_fields = ["=holder"]
     search_help_text = "An exact personal or registry code"
     ordering = ["holder"]
-    readonly_fields = [
+    fields = [
         "holder",
         "holder_kind",
         "bank",
@@ -84,7 +84,6 @@ class WalletRecordAdmin(TrackedAdmin):
         "version",
         "history_table",
     ]
-    fields = tuple(readonly_fields)
 
     def can_act(self, request: HttpRequest) -> bool:
         return any(banks_of(request))
@@ -162,7 +161,7 @@ class ActRecordAdmin(CommandAdmin):
     list_display = ["act_id", "act", "wallet", "amount", "height", "ledger_seq", "ledger_level"]
     list_filter = ["act"]
     search_fields = ["=act_id", "=wallet"]
-    readonly_fields = [
+    fields = [
         "act_id",
         "act",
         "wallet",
@@ -172,7 +171,6 @@ class ActRecordAdmin(CommandAdmin):
         "actor",
         "ledger_seq",
     ]
-    fields = tuple(readonly_fields)
 
     def can_act(self, request: HttpRequest) -> bool:
         return any(banks_of(request))

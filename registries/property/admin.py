@@ -1,18 +1,8 @@
 """The ministry's admin for the land register.
 
-Land units are listed, searched (cadastral code, address, owner code) and
-filtered (purpose, seizure), and shown read-only with the four parts of their
-title register, their transfers with the notaries' endorsements, their ledger
-seq, block and level, and their ledger history. Every change is a command
-issued through a form generated from the catalog (``registries.property.commands``):
-register a land unit, change part I, enter and remove part III entries, enter
-and release mortgages, and file a notary-endorsed transfer (the form takes
-the notary's signature). Seizure notes have no form: only the court
-registry's process writes them. A refused command shows the registry's
-message as a form error and writes nothing.
-
-Who may act: property registrars (a user whose username is their personal
-code and who holds the property registrar appointment, ``user_has_role``).
+Changes are the catalog's commands (``registries.property.commands``), issued by
+property registrars. Seizure notes have no form: only the court registry's
+process writes them.
 
 Notaries endorse in *Transfer applications*: a registrar files an application
 on a land unit naming the notary; the notary sees the applications awaiting
@@ -97,23 +87,6 @@ class LandUnitRecordAdmin(CommandAdmin):
             {"fields": ["ledger_seq", "block_height", "ledger_level", "version", "aggregate_id"]},
         ),
         ("Ledger history", {"fields": ["history_table"]}),
-    ]
-    readonly_fields = [
-        "cadastral_code",
-        "area_m2",
-        "purpose",
-        "address",
-        "owners_table",
-        "under_seizure",
-        "restrictions_table",
-        "mortgages_table",
-        "transfers_table",
-        "ledger_seq",
-        "block_height",
-        "ledger_level",
-        "version",
-        "aggregate_id",
-        "history_table",
     ]
 
     def can_act(self, request: HttpRequest) -> bool:

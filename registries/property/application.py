@@ -1,19 +1,11 @@
 """Commands of the land register (kinnistusraamat).
 
-Each command loads the land unit, lets the aggregate decide, and saves the new
-events together with their ledger entries in one transaction. A refused
-command raises a :class:`~registries.common.errors.RegistryError` and writes
-nothing.
-
-**Legal rank by order of arrival.** Commands on one unit are serialised by the
-event store's version check: of two commands that loaded the same version,
-the one saved first wins and is first in the ledger; the other's save fails
-with a version conflict, and it is then decided again on the new state (the
-registries' one write path, :meth:`~registries.common.application.RegistryApplication.update`).
-A transfer that lost to another transfer is thus
-refused with the reason, naming the winner's ledger seq ("the seller ... no
-longer owns the unit ...: transferred at ledger seq N"); mortgages take their
-rank in the order they are saved.
+**Legal rank by order of arrival.** Of two commands on one unit, the one saved
+first is first in the ledger; the other is decided again on the new state (the
+registries' one write path, :mod:`registries.common.application`). A transfer
+that lost to another transfer is thus refused with the reason, naming the
+winner's ledger seq ("the seller ... no longer owns the unit ...: transferred at
+ledger seq N"); mortgages take their rank in the order they are saved.
 
 **Endorsements.** A transfer of ownership is only recorded with a notary's
 Ed25519 signature over :func:`~registries.property.endorsement.transfer_message`,

@@ -1,17 +1,11 @@
 """The land register's commands, each declared once for the API and the admin.
 
-Property registrars register land units, change part I, enter and remove part
-III entries and enter and release mortgages. A transfer of ownership carries
+Property registrars issue them. A transfer of ownership carries
 the notary's signature: a property registrar files the notary-signed deed, or
 the endorsing notary submits it themselves (the caller's personal code equals
 ``notary``); either way the signature is what makes it valid, not the caller.
 Seizure notes are no command here: only the court registry's process writes
 them (``PropertyRegistry.note_seizure``/``lift_seizure``).
-
-The admin's forms are generated from the API's input serializers
-(:mod:`registries.access.forms`); each command's ``AdminForm`` says where the
-ministry is asked in other words (euros, one owner per line, a choice of the
-unit's entries).
 """
 
 from __future__ import annotations

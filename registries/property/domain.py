@@ -14,17 +14,9 @@ register in four parts:
   rank is the order of recording (1, 2, 3, ...), i.e. ledger order; a release
   never renumbers the others.
 
-A transfer of ownership needs a notary's endorsement: an Ed25519 signature
-over :func:`~registries.property.endorsement.transfer_message`, which binds
-the unit, the sellers, the buyers with their shares, the price, the unit's
-version at signing time and the chain id. The application checks the
-signature against the identity registry; the aggregate records it in the
-event, so anyone can re-check it later
-(:func:`~registries.property.endorsement.endorsement_holds`).
-
-The registry's vocabulary (purposes, limits, refusals, shares, input checks)
-is in :mod:`registries.property.vocabulary`; the endorsement's message and
-checks in :mod:`registries.property.endorsement`.
+A transfer of ownership records a notary's endorsement
+(:mod:`registries.property.endorsement`). The registry's vocabulary (purposes,
+limits, refusals, shares, input checks) is in :mod:`registries.property.vocabulary`.
 
 Rules that one land unit can check by itself are checked here, before an
 event is recorded. Conflicts with an earlier event of the unit name that

@@ -1,10 +1,7 @@
 """REST endpoints of the business registry (``/api/v1/business/``).
 
-Public reads: company search and the registry card with its ledger history.
-The commands (``registries.business.commands``: register, board, address,
-capital, annual report, liquidation, deletion) join these routes through the
-catalog (``api/urls.py``) and need a business registrar (a role in the
-identity registry). Errors are RFC 9457 problem documents.
+Public reads: company search and the registry card with its ledger history; the
+commands are the catalog's (``registries.business.commands``).
 """
 
 from __future__ import annotations

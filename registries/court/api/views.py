@@ -13,14 +13,8 @@
 * **Full record**: a case's own parties (a user whose username is their
   personal code) and the court registry's judges see everything on the card
   (``full_record: true``).
-* **Commands** (``registries.court.commands``, joined to these routes
-  through the catalog in ``api/urls.py``): the judges' (open a case, add a
-  party, schedule, reschedule or cancel a hearing, record a judgment, declare
-  it final, decide an appeal, close the case) and a party's appeal. Each
-  answers with the case's card, already showing its effect, including what a
-  final judgment did in the business or property registry.
-
-Errors are RFC 9457 problem documents; a refused command writes nothing.
+* **Commands**: the catalog's (``registries.court.commands``), each answered
+  with the case's card, already showing what a final judgment did elsewhere.
 """
 
 from __future__ import annotations

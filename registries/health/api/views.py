@@ -10,11 +10,8 @@
 * ``/api/v1/me/health/`` -- the patient: their record; consent changes and
   representatives are signed commands (:mod:`registries.access.signing`).
 
-The doctors', pharmacists' and ministry's commands are declared in
-``registries.health.commands`` and join these routes through the catalog
-(``api/urls.py``). Every command goes through
-:func:`registries.common.commands.issue`; refused commands write nothing and
-answer with RFC 9457 problem+json.
+The doctors', pharmacists' and ministry's commands are the catalog's
+(``registries.health.commands``).
 """
 
 from __future__ import annotations

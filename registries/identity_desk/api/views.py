@@ -7,12 +7,7 @@
   gets 403 whether or not the code exists, so they learn nothing.
 * An organisation's representatives (who may sign in for a court, hospital,
   ministry, ...) are seen, appointed and removed by identity registrars only.
-* The commands (``registries.identity_desk.commands``, joined to these routes
-  through the catalog in ``api/urls.py``) need the identity registrar role
-  (the first two registrars come from the operator's ``manage.py
-  bootstrap_registrar``). Key commands may also be issued by the citizen on their own keys.
-
-Errors are RFC 9457 problem documents.
+* The commands are the catalog's (``registries.identity_desk.commands``).
 """
 
 from __future__ import annotations

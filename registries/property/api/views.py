@@ -5,11 +5,7 @@
   and ``transfer-message/``, which returns the canonical bytes a notary signs.
   Searching by a person's code (``?owner=<personal code>``) is for property
   officials and for that person only; by an organisation's code it is public.
-* The commands on the register (``registries.property.commands``) join
-  these routes through the catalog (``api/urls.py``): they need the property
-  registrar role, a transfer may also come from its endorsing notary.
-
-Errors are RFC 9457 problem documents.
+* The commands are the catalog's (``registries.property.commands``).
 """
 
 from __future__ import annotations
