@@ -28,6 +28,7 @@ from kombu import Exchange, Queue
 from chain.blocks.cluster import nodedb
 from chain.blocks.cluster.genesis import EPOCH_LENGTH, write_genesis
 from chain.blocks.cluster.transport import HOST
+from chain.blocks.nodekeys import node_key
 from chain.consensus.crypto import Signer
 from chain.keys import load_or_create_node_key
 
@@ -229,6 +230,10 @@ class LocalCluster:
             return {**common, **self.host_env, **own}
         return {
             **_node_only(common),
+            # The nodes answer only the act proposals this host's key signed
+            # (chain.blocks.cluster.acts): the process that starts the cluster
+            # is its registry host.
+            "RIIK_CLUSTER_HOST_KEY": node_key().public_bytes.hex(),
             "RIIK_NODE_NAME": node.name,
             "RIIK_DATA_DIR": str(node.folder),
             "RIIK_KEYS_DIR": str(node.folder / "keys"),
