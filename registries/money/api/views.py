@@ -212,7 +212,7 @@ class ActCertificateView(GenericAPIView[ActRecord]):
         request=ActTermsSerializer,
         responses={
             200: ActCertificateSerializer,
-            **problem_responses(400, 401, 403, 409, 429, 503),
+            **problem_responses(400, 401, 403, 429, 503),
         },
     )
     def post(self, request: Request) -> Response:
