@@ -23,7 +23,7 @@ as :mod:`chain.verify.money` spells them), never the registry. What a
 supernode checks, and why (DESIGN §9: anyone can inject or replay messages
 on the broker):
 
-* the proposal is signed by the host's key (``RIIK_CLUSTER_HOST_KEY``) and
+* the proposal is signed by the host's key (:func:`host_key`) and
   has not expired: anything else is dropped unanswered, so nobody else can
   obtain votes or use up an act id (below);
 * the kind is one supernodes certify and the act is well formed: exactly
@@ -49,6 +49,7 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any, Protocol
 
 from celery import current_app
@@ -81,6 +82,8 @@ __all__ = [
     "answer",
     "authentic",
     "certify_act",
+    "host_key",
+    "host_key_path",
 ]
 
 log = logging.getLogger(__name__)
@@ -226,11 +229,31 @@ class ActProposal:
         )
 
 
+def host_key_path(genesis: Path) -> Path:
+    """Where a cluster keeps its registry host's public key (hex): ``host.pub`` beside
+    its genesis file (``manage.py cluster`` writes it)."""
+    return genesis.with_name("host.pub")
+
+
+def host_key() -> bytes | None:
+    """The registry host's public key this node trusts: ``RIIK_CLUSTER_HOST_KEY``
+    (hex), else the ``host.pub`` beside the genesis file; None when neither is there."""
+    configured = str(settings.RIIK_CLUSTER_HOST_KEY).strip()
+    path = host_key_path(Path(transport.genesis_path()))
+    if not configured and path.exists():
+        configured = path.read_text().strip()
+    try:
+        return bytes.fromhex(configured) if configured else None
+    except ValueError:
+        log.error("the registry host's public key is not hex: no act is certified")
+        return None
+
+
 def authentic(proposal: ActProposal, host_key: bytes | None, now: float) -> str:
     """Why ``proposal`` is not the host's live proposal ("" when it is): a proposal
     anyone else made, or one replayed after it expired, is never answered."""
     if host_key is None:
-        return "this node knows no host key (RIIK_CLUSTER_HOST_KEY)"
+        return "this node knows no host key (RIIK_CLUSTER_HOST_KEY or host.pub)"
     if proposal.expires_at_ms < now * 1000:
         return "the proposal has expired"
     try:

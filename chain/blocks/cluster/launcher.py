@@ -26,6 +26,7 @@ from django.conf import settings
 from kombu import Exchange, Queue
 
 from chain.blocks.cluster import nodedb
+from chain.blocks.cluster.acts import host_key_path
 from chain.blocks.cluster.genesis import EPOCH_LENGTH, write_genesis
 from chain.blocks.cluster.transport import HOST
 from chain.blocks.nodekeys import node_key
@@ -90,6 +91,11 @@ class LocalCluster:
         return self.base / "genesis.json"
 
     @property
+    def host_key_file(self) -> Path:
+        """The registry host's public key (hex), beside the genesis file."""
+        return host_key_path(self.genesis)
+
+    @property
     def host_database_url(self) -> str:
         """The registry host's database: ``host_env``'s, else this process's ``DATABASE_URL``."""
         return self.host_env.get("DATABASE_URL") or os.environ.get("DATABASE_URL", "")
@@ -152,6 +158,10 @@ class LocalCluster:
                 citizen_threshold=min(self.citizen_threshold, self.citizens) or 1,
                 epoch_length=self.epoch_length,
             )
+        # The nodes answer only the act proposals this host's key signed
+        # (chain.blocks.cluster.acts); the process that prepares the cluster
+        # runs with the registry host's key folder.
+        self.host_key_file.write_text(node_key().public_bytes.hex() + "\n")
         self.declare_queues()
         template = self.database_template()
         if template is None:
@@ -230,10 +240,6 @@ class LocalCluster:
             return {**common, **self.host_env, **own}
         return {
             **_node_only(common),
-            # The nodes answer only the act proposals this host's key signed
-            # (chain.blocks.cluster.acts): the process that starts the cluster
-            # is its registry host.
-            "RIIK_CLUSTER_HOST_KEY": node_key().public_bytes.hex(),
             "RIIK_NODE_NAME": node.name,
             "RIIK_DATA_DIR": str(node.folder),
             "RIIK_KEYS_DIR": str(node.folder / "keys"),

@@ -258,8 +258,7 @@ class NodeRuntime:
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("%s: malformed act proposal: %s", self.name, exc)
             return
-        host = settings.RIIK_CLUSTER_HOST_KEY
-        why = acts.authentic(proposal, bytes.fromhex(host) if host else None, time.time())
+        why = acts.authentic(proposal, acts.host_key(), time.time())
         if why:
             log.warning("%s: act proposal dropped: %s", self.name, why)
             return
