@@ -84,6 +84,7 @@ __all__ = [
     "certify_act",
     "host_key",
     "host_key_path",
+    "read_act",
 ]
 
 log = logging.getLogger(__name__)
@@ -352,7 +353,7 @@ class Certified:
     votes: list[dict[str, Any]]
 
 
-@dataclass
+@dataclass(eq=False)  # an exception compares (and hashes) by identity
 class ActQuorumError(Exception):
     """No quorum certified the act: who voted, who refused and why, who was silent."""
 

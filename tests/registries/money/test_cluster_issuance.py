@@ -121,8 +121,9 @@ def test_the_supernode_nodes_certify_the_central_banks_acts_and_the_books_verify
         # Nobody but the host gets an answer, or uses up an act id.
         with pytest.raises(intruders_queue.Empty):
             intruders_queue.get(block=True, timeout=1)
-        intruders_queue.queue.delete()
+        # Stop consuming before deleting (RabbitMQ cancels a deleted queue's consumers).
         intruders_queue.close()
+        intruders_queue.queue.delete()
     supernode = cluster.nodes["supernode-1"].database_url
     signed_ids = nodedb.read_rows(supernode, "SELECT act_id FROM chain_nodeactvote")
     assert [act_id for (act_id,) in signed_ids] == ["eur-1"]
