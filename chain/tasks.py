@@ -75,3 +75,9 @@ def cluster_membership(records: list[dict[str, Any]]) -> None:
 def cluster_member_propose(proposal: dict[str, Any], reply_to: str) -> None:
     """The host proposes a membership change: a supernode answers with its vote."""
     runtime().member_proposal(proposal, reply_to)
+
+
+@shared_task(name="chain.tasks.cluster_act_propose", ignore_result=True)
+def cluster_act_propose(proposal: dict[str, Any]) -> None:
+    """The host asks the supernodes to certify an act: a supernode answers with its vote."""
+    runtime().act_proposal(proposal)

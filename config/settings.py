@@ -286,6 +286,11 @@ RIIK_CLUSTER_ROLE = env("RIIK_CLUSTER_ROLE", default="")
 RIIK_CLUSTER_PREFIX = env("RIIK_CLUSTER_PREFIX", default="riik")
 RIIK_GENESIS_FILE = env("RIIK_GENESIS_FILE", default="")
 RIIK_CLUSTER_TICK = env.float("RIIK_CLUSTER_TICK", default=0.2)
+# A cluster node: the registry host's Ed25519 public key (hex). Only proposals it
+# signed are answered (the central bank's acts, chain.blocks.cluster.acts);
+# unset, the host.pub beside RIIK_GENESIS_FILE (manage.py cluster writes it),
+# and without either a supernode certifies no act.
+RIIK_CLUSTER_HOST_KEY = env("RIIK_CLUSTER_HOST_KEY", default="")
 # The registry host looks for new ledger entries to send the nodes this often
 # (one indexed query): a new entry waits for it before any node can propose.
 RIIK_CLUSTER_ANNOUNCE_EVERY = env.float("RIIK_CLUSTER_ANNOUNCE_EVERY", default=0.05)

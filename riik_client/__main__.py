@@ -24,6 +24,7 @@
     python -m riik_client --code ... --key peeter.key --for-organisation 70000148 me court-cases
     python -m riik_client --lang et --code ... --key mari.key me person  # problems in Estonian
     python -m riik_client --code ... --key mari.key pay 38001010009 1250 --payment-id rent-2026-05
+    python -m riik_client --code ... --key mari.key pay 38001010009 1250 --payer 16000001
     python -m riik_client --code ... --key mari.key me wallet --verify --trusted-keys supernodes.txt
 
 See docs/citizen-api.md for the walkthrough.
@@ -115,7 +116,9 @@ def _parser() -> argparse.ArgumentParser:
         help="the supernode keys pinned with `keys pin` (default: $RIIK_TRUSTED_KEYS)",
     )
 
-    pay = commands.add_parser("pay", help="pay from my wallet (signed with my e-ID key)")
+    pay = commands.add_parser(
+        "pay", help="pay from my wallet, or my company's (signed with my e-ID key)"
+    )
     pay.add_argument("payee", help="personal code or registry code of the payee")
     pay.add_argument("amount_cents", type=int, help="the amount in euro cents")
     pay.add_argument(
@@ -123,6 +126,14 @@ def _parser() -> argparse.ArgumentParser:
         default="",
         help="my id of the payment (default: a new random one); "
         "sending the same id again answers the same payment, so a retry never pays twice",
+    )
+    pay.add_argument(
+        "--payer",
+        default="",
+        metavar="REGISTRY_CODE",
+        help="pay from the wallet of this company (or other organisation) that I represent "
+        "(a management board member, or a representative the identity registry records); "
+        "my signature covers it",
     )
 
     register = commands.add_parser("register-company", help="register a company online")
@@ -312,7 +323,7 @@ def _run(
         return client.me(args.view)
     if args.command == "pay":
         payment_id = args.payment_id or f"pay-{secrets.token_urlsafe(12)}"
-        return client.pay(args.payee, args.amount_cents, payment_id, signers[0])
+        return client.pay(args.payee, args.amount_cents, payment_id, signers[0], args.payer)
     if args.command == "register-company":
         payload = {
             "name": args.name,

@@ -290,15 +290,29 @@ class Client:
         )
 
     def pay(
-        self, payee: str, amount_cents: int, payment_id: str, payer: tuple[str, Ed25519PrivateKey]
+        self,
+        payee: str,
+        amount_cents: int,
+        payment_id: str,
+        payer: tuple[str, Ed25519PrivateKey],
+        organisation: str = "",
     ) -> Any:
-        """Pay from my wallet; I sign the payment id, payee and amount. Sending the same
-        ``payment_id`` again answers the same payment (nothing moves twice)."""
+        """Pay from my wallet, or with ``organisation`` from the wallet of the company
+        (or other organisation) I represent; I sign the payment id, payee, amount and
+        the paying organisation, so the signature pays from no other wallet. Sending
+        the same ``payment_id`` again answers the same payment (nothing moves twice)."""
+        body: dict[str, Any] = {
+            "payment_id": payment_id,
+            "payee": payee,
+            "amount_cents": amount_cents,
+        }
+        if organisation:
+            body["payer"] = organisation
         return self.signed_post(
             "/api/v1/money/e-services/payments/",
             "money",
             "pay",
             target("money:e-service-pay"),
-            {"payment_id": payment_id, "payee": payee, "amount_cents": amount_cents},
+            body,
             [payer],
         )

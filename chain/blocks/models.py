@@ -129,6 +129,25 @@ class SignedHeight(models.Model):
         return f"{self.node} signed height {self.height}"
 
 
+class NodeActVote(models.Model):
+    """An act a supernode certified (chain.blocks.cluster.acts): one digest per act id,
+    kept before the vote leaves, so it never signs two different acts under one id."""
+
+    kind = models.CharField(max_length=40)
+    act_id = models.CharField(max_length=64)
+    digest = models.BinaryField(max_length=32)
+    height = models.BigIntegerField()
+
+    class Meta:
+        app_label = "chain"
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "act_id"], name="chain_nodeactvote_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.act_id} certified at height {self.height}"
+
+
 class BlockSignature(models.Model):
     """A node's Ed25519 signature over a block's vote message."""
 

@@ -48,7 +48,7 @@ from registries.common.codes import (
     PERSON,
     party_kind,
 )
-from registries.common.errors import Conflict, InvalidCommand
+from registries.common.errors import Conflict, InvalidCommand, RegistryError
 from registries.common.texts import N_, Message
 
 MAX_CENTS = 10**15
@@ -97,6 +97,21 @@ class ActNotCertified(InvalidCommand):
     status = 403
     title = N_("The act is not certified by a supernode quorum")
     slug = "act-not-certified"
+
+
+class ActRefusedBySupernodes(Conflict):
+    """Too many supernodes refused to certify the act (an act id used with other terms, say)."""
+
+    title = N_("The supernodes refused to certify the act")
+    slug = "act-refused-by-supernodes"
+
+
+class QuorumUnavailable(RegistryError):
+    """Too few supernodes answered in time to certify the act: try again later."""
+
+    status = 503
+    title = N_("No supernode quorum answered")
+    slug = "supernode-quorum-unavailable"
 
 
 # Codes and amounts ---------------------------------------------------------------------------

@@ -8,10 +8,14 @@ the chain's certified membership (:mod:`chain.blocks.memberstore`), the count
 from the one certificate rule (:func:`chain.certificates.count_certificate`,
 :func:`~chain.certificates.quorum_at`).
 
-:func:`collect` signs with the supernode keys this node holds: in ``local``
-mode its own key (the single supernode is the quorum), in a ``devnet`` every
-supernode key. A cluster host holds none; there the supernodes will certify
-acts over the broker (docs/money.md).
+:func:`collect` gathers the votes where the consensus mode
+(:mod:`chain.blocks.mode`) says the supernode keys are: signed with the keys
+this node holds in ``local`` mode (its own: the single supernode is the
+quorum) and in a ``devnet`` (every supernode key); in a ``cluster``, whose
+host holds none, proposed to the supernode nodes over the broker
+(:func:`chain.blocks.cluster.acts.certify_act`), each of which checks the act
+and votes or refuses. Either way :func:`verify` counts the certificate again
+when the act is recorded (docs/money.md).
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from chain.blocks.cluster.acts import ActQuorumError, certify_act
 from chain.blocks.finality import finalizer
 from chain.blocks.memberstore import is_recorded, last_block, recorded_log, serialize_with_sealing
 from chain.blocks.mode import consensus_mode
@@ -33,7 +38,7 @@ from chain.encoding import vote_message
 from chain.keys import NodeKey
 from chain.memberlog import MemberLog
 from registries.common.texts import N_, Message
-from registries.money.domain import ActNotCertified
+from registries.money.domain import ActNotCertified, ActRefusedBySupernodes, QuorumUnavailable
 
 SUPERNODE = "supernode"
 KIND = "money-act"
@@ -85,11 +90,17 @@ def _held(log: MemberLog, height: int) -> list[NodeKey]:
 
 
 def collect(message: bytes) -> Certificate:
-    """The votes of the supernode keys this node holds on the act ``message``.
+    """The supernodes' votes on the act ``message``.
 
-    Fewer than a quorum (a cluster host, a devnet missing key files) is
+    In a cluster, a quorum of the supernode nodes' votes, or a refusal saying
+    what was missing: :class:`QuorumUnavailable` (503) when supernodes did
+    not answer in time, :class:`ActRefusedBySupernodes` (409) when too many
+    refused; nothing is recorded. Otherwise the votes of the supernode keys
+    this node holds; fewer than a quorum (a devnet missing key files) is
     refused by :func:`verify` when the act is recorded, not here.
     """
+    if not consensus_mode().host_holds_supernode_keys:
+        return _certified_by_the_cluster(message)
     log, height = _membership()
     digest = act_digest(message)
     vote = act_vote(digest, height, settings.RIIK_CHAIN_ID)
@@ -103,6 +114,42 @@ def collect(message: bytes) -> Certificate:
         for key in _held(log, height)
     ]
     return Certificate(height, votes)
+
+
+def _certified_by_the_cluster(message: bytes) -> Certificate:
+    try:
+        certified = certify_act(KIND, message)
+    except ActQuorumError as error:
+        terms = {
+            "count": error.votes,
+            "needed": error.needed,
+            "reasons": "; ".join(f"{name}: {why}" for name, why in sorted(error.refusals.items())),
+        }
+        if error.refused:
+            raise ActRefusedBySupernodes(
+                Message(
+                    N_(
+                        "certificate: refused by the supernodes ({count} of the {needed} votes "
+                        "a quorum needs): {reasons}"
+                    ),
+                    terms,
+                )
+            ) from None
+        raise QuorumUnavailable(
+            Message(
+                N_(
+                    "certificate: no supernode quorum within {timeout} s ({count} of the "
+                    "{needed} votes a quorum needs; no answer from {silent}; refused: {reasons})"
+                ),
+                {
+                    **terms,
+                    "timeout": f"{error.timeout:g}",
+                    "silent": ", ".join(error.silent) or "-",
+                    "reasons": terms["reasons"] or "-",
+                },
+            )
+        ) from None
+    return Certificate(certified.height, certified.votes)
 
 
 def verify(message: bytes, certificate: Certificate) -> None:

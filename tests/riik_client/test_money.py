@@ -1,4 +1,4 @@
-"""The reference client pays from my wallet and shows it, over real HTTP."""
+"""The reference client pays from my wallet (or my company's) and shows it, over real HTTP."""
 
 from __future__ import annotations
 
@@ -16,6 +16,7 @@ from riik_client import new_key
 from riik_client.__main__ import main
 from tests.registries.identity.helpers import person, run
 from tests.registries.money.helpers import balance, bank, wallet
+from tests.registries.money.test_company_payers import register_company
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -62,3 +63,25 @@ def test_i_pay_once_retry_safely_and_see_my_wallet(
     mine = json.loads(capsys.readouterr().out)
     assert mine["balance_cents"] == 7_500
     assert "rent-2026-05" in mine["receipts"]
+
+
+def test_a_board_member_pays_from_the_companys_wallet_with_payer(
+    live_server: Any, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    pank = bank()
+    juhan, juhan_key = resident(tmp_path, "Juhan")
+    stranger, stranger_key = resident(tmp_path, "Võõras")
+    company = register_company(juhan)
+    wallet(company, pank, 10_000)
+    payee = wallet(person("Pille", "Saaja"), pank)
+    common = ["--server", live_server.url, "--code", juhan, "--key", str(juhan_key)]
+    pay = [*common, "pay", payee, "1500", "--payer", company, "--payment-id", "invoice-17"]
+    assert main(pay) == 0
+    paid = json.loads(capsys.readouterr().out)
+    assert (paid["payer"], paid["amount_cents"]) == (company, 1_500)
+    assert (balance(company), balance(payee)) == (8_500, 1_500)
+    # Someone who does not represent the company: refused, nothing moves.
+    other = ["--server", live_server.url, "--code", stranger, "--key", str(stranger_key)]
+    assert main([*other, "pay", payee, "100", "--payer", company]) == 1
+    assert f"you do not represent the organisation {company}" in capsys.readouterr().err
+    assert balance(company) == 8_500

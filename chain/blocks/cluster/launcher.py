@@ -26,8 +26,10 @@ from django.conf import settings
 from kombu import Exchange, Queue
 
 from chain.blocks.cluster import nodedb
+from chain.blocks.cluster.acts import host_key_path
 from chain.blocks.cluster.genesis import EPOCH_LENGTH, write_genesis
 from chain.blocks.cluster.transport import HOST
+from chain.blocks.nodekeys import node_key
 from chain.consensus.crypto import Signer
 from chain.keys import load_or_create_node_key
 
@@ -87,6 +89,11 @@ class LocalCluster:
     def genesis(self) -> Path:
         """The genesis file every node loads."""
         return self.base / "genesis.json"
+
+    @property
+    def host_key_file(self) -> Path:
+        """The registry host's public key (hex), beside the genesis file."""
+        return host_key_path(self.genesis)
 
     @property
     def host_database_url(self) -> str:
@@ -151,6 +158,10 @@ class LocalCluster:
                 citizen_threshold=min(self.citizen_threshold, self.citizens) or 1,
                 epoch_length=self.epoch_length,
             )
+        # The nodes answer only the act proposals this host's key signed
+        # (chain.blocks.cluster.acts); the process that prepares the cluster
+        # runs with the registry host's key folder.
+        self.host_key_file.write_text(node_key().public_bytes.hex() + "\n")
         self.declare_queues()
         template = self.database_template()
         if template is None:

@@ -20,7 +20,8 @@ adapter between the tasks of :mod:`chain.tasks` and the pure nodes of
   check the header's log roots against theirs;
 * a supernode answers the host's membership proposals and holds the
   change's first block until the entry arrives
-  (:mod:`chain.blocks.cluster.quorum`).
+  (:mod:`chain.blocks.cluster.quorum`), and certifies the acts the host
+  proposes (:mod:`chain.blocks.cluster.acts`).
 
 An idle chain (no entry since the last final block) makes no empty blocks:
 a BFT node with nothing new does not advance its clock, and enters the
@@ -41,12 +42,18 @@ from django.db import connection, transaction
 
 from chain import notes
 from chain.blocks.checkpoints import checkpoint_origin
-from chain.blocks.cluster import transport
+from chain.blocks.cluster import acts, transport
 from chain.blocks.cluster.quorum import answer_proposal, node_view
 from chain.blocks.cluster.replica import LeafSource, Leaves
 from chain.blocks.cluster.transport import HOST, TIER_GROUP
 from chain.blocks.memberstore import entry_originator
-from chain.blocks.models import NodeFinal, NodeMemberEntry, NodeState, SignedHeight
+from chain.blocks.models import (
+    NodeActVote,
+    NodeFinal,
+    NodeMemberEntry,
+    NodeState,
+    SignedHeight,
+)
 from chain.blocks.nodekeys import key_at, rotated_keys, signer_of
 from chain.blocks.signstate import durable_atomic, make_durable
 from chain.blocks.storage import challenge_seed, storage_report
@@ -242,6 +249,30 @@ class NodeRuntime:
             # this node takes no step at or after its first block.
             self._promises[answer.vote.block_hash or b""] = hold
         transport.reply(reply_to, answer.to_record())
+
+    def act_proposal(self, record: Mapping[str, Any]) -> None:
+        """The host asks the supernodes to certify an act: answer with this node's vote
+        or refusal; a proposal that is not the host's live one gets no answer."""
+        try:
+            proposal = acts.ActProposal.from_record(record)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("%s: malformed act proposal: %s", self.name, exc)
+            return
+        why = acts.authentic(proposal, acts.host_key(), time.time())
+        if why:
+            log.warning("%s: act proposal dropped: %s", self.name, why)
+            return
+        # The act id's digest is on disk before the vote leaves (as a signed height).
+        with durable_atomic() if connection.vendor == "sqlite" else transaction.atomic():
+            answer = acts.answer(
+                proposal,
+                tier=self.tier,
+                log=self.view.log,
+                signer=self.signer,
+                next_height=self.node.last_final + 1,
+                memory=_ActsSigned(),
+            )
+        transport.reply(proposal.reply_to, answer.to_record())
 
     def _hold(self) -> int | None:
         """The first block of a change this node voted for and has not received yet."""
@@ -563,6 +594,17 @@ class NodeRuntime:
         # SELECT, a row lock and an UPDATE.
         if not NodeState.objects.filter(name=self.name).update(**values):
             NodeState.objects.create(name=self.name, **values)
+
+
+class _ActsSigned:
+    """The acts this node certified, in its database (:class:`acts.ActMemory`)."""
+
+    def signed(self, kind: str, act_id: str) -> bytes | None:
+        row = NodeActVote.objects.filter(kind=kind, act_id=act_id).first()
+        return None if row is None else bytes(row.digest)
+
+    def remember(self, kind: str, act_id: str, digest: bytes, height: int) -> None:
+        NodeActVote.objects.create(kind=kind, act_id=act_id, digest=digest, height=height)
 
 
 _RUNTIME: NodeRuntime | None = None

@@ -105,6 +105,7 @@ _PROBLEM_DESCRIPTIONS = {
     409: "Conflict with the registry's state (problem+json)",
     413: "Request body over RIIK_MAX_REQUEST_BYTES (problem+json)",
     429: "Too many requests (problem+json, Retry-After)",
+    503: "A service the request needs did not answer in time; try again (problem+json)",
 }
 
 

@@ -203,12 +203,17 @@ class ActCertificateView(GenericAPIView[ActRecord]):
         tags=TAGS,
         summary="Collect the supernode quorum's certificate of an issuance or redemption",
         description=(
-            "Returns the act's canonical bytes and the votes of the supernode keys this node "
-            "holds (local mode: its own key; devnet: every supernode key). The issuance or "
-            "redemption command then carries the certificate."
+            "Returns the act's canonical bytes and a supernode quorum's votes on them: "
+            "local mode: this node's own key; devnet: every supernode key it holds; cluster: "
+            "the supernode nodes, asked over the broker (409 when they refuse the act, 503 "
+            "when too few answer in time, each naming who refused why and who was silent). "
+            "The issuance or redemption command then carries the certificate."
         ),
         request=ActTermsSerializer,
-        responses={200: ActCertificateSerializer, **problem_responses(400, 401, 403, 429)},
+        responses={
+            200: ActCertificateSerializer,
+            **problem_responses(400, 401, 403, 429, 503),
+        },
     )
     def post(self, request: Request) -> Response:
         terms = validated(ActTermsSerializer, request.data)
