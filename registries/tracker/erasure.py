@@ -34,7 +34,7 @@ def pseudonym_of(code: str) -> str:
     return ERASED + hmac.new(key, code.encode(), hashlib.sha256).hexdigest()
 
 
-def erase_person(code: str, actor: str, reason: str, **_signal: object) -> None:
+def erase_person(code: str, **_signal: object) -> None:
     """Receiver of :data:`registries.identity.erasure.person_erasure`: scrub the person
     from the tracker's read models in one transaction (idempotent: a repeat finds none)."""
     pseudonym = pseudonym_of(code)

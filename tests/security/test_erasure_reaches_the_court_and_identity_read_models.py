@@ -254,3 +254,40 @@ def test_after_erasure_no_table_of_any_registry_names_the_person() -> None:
     enforcement = EnforcementRecord.objects.get()
     assert enforcement.target.startswith(ERASED)
     assert enforcement.detail == f"person {enforcement.target} has no such right"
+
+
+def test_a_registrar_withdraws_an_erasure_request_on_the_chain_but_not_after_the_erasure() -> None:
+    from chain.ledger.models import LedgerEntry
+
+    code, case = seeded_case()
+    asking = identity.token_client(identity.official("identity", "registrar"))
+    withdrawing = identity.token_client(identity.official("identity", "registrar"))
+    why = {"reason": "asked for the wrong person"}
+    # Nothing asked for: nothing to withdraw.
+    problem = withdrawing.post(f"{PERSONS}{code}/erasure/withdrawal/", why, format="json")
+    assert problem.status_code == 404, problem.content
+    assert problem["Content-Type"] == "application/problem+json"
+    asking.post(f"{PERSONS}{code}/erasure/request/", {"reason": "GDPR art. 17"}, format="json")
+    # Only identity registrars withdraw; a reason is needed.
+    judge = identity.token_client(case.judge)
+    assert judge.post(f"{PERSONS}{code}/erasure/withdrawal/", why).status_code == 403
+    blank = withdrawing.post(f"{PERSONS}{code}/erasure/withdrawal/", {"reason": " "})
+    assert blank.status_code == 400, blank.content
+
+    response = withdrawing.post(f"{PERSONS}{code}/erasure/withdrawal/", why, format="json")
+    assert response.status_code == 200, response.content
+    card = response.json()
+    assert (card["erasure_requested_by"], card["erasure_reason"]) == ("", "")
+    assert card["history"][-1]["event"] == "ErasureWithdrawn"
+    assert LedgerEntry.objects.filter(registry="identity", topic__endswith="ErasureWithdrawn")
+    # Sealed with the person's key like every event of theirs: the event table is ciphertext.
+    assert not found_in(court_and_identity_tables(["identity_events"]), why["reason"])
+    # Withdrawn: there is nothing to approve, and nothing was erased.
+    approving = identity.token_client(identity.official("identity", "registrar"))
+    assert approving.post(f"{PERSONS}{code}/erasure/", why, format="json").status_code == 404
+    assert not health_keys.STORE.is_destroyed(code)
+
+    assert erase(code) == 200
+    gone = withdrawing.post(f"{PERSONS}{code}/erasure/withdrawal/", why, format="json")
+    assert gone.status_code == 410, gone.content
+    assert gone["Content-Type"] == "application/problem+json"
