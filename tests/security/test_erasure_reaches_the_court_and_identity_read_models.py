@@ -29,6 +29,7 @@ from registries.court.models import (
 )
 from registries.court.models import PersonKey as CourtKey
 from registries.health import keystore as health_keys
+from registries.tracker.application import TrackerRegistry
 from registries.tracker.erasure import pseudonym_of
 from registries.tracker.models import CovertCommitmentRecord, ReadRecord, SealedCovertRead
 from registries.tracker.services import record_read
@@ -67,13 +68,18 @@ def court_and_identity_tables(tables: Iterable[str] | None = None) -> bytes:
 
 
 def model_tables() -> bytes:
-    """Every column of every row of every read model of every registry (the tracker's
-    event store is not scanned: its events name persons in clear, see ADR 0065)."""
+    """Every column of every row of every read model of every registry, and the data
+    tracker's event store (sealed per person like identity's and court's, ADR 0080)."""
     return court_and_identity_tables(
-        model._meta.db_table
-        for config in apps.get_app_configs()
-        if config.name.startswith("registries.")
-        for model in config.get_models()
+        [
+            *(
+                model._meta.db_table
+                for config in apps.get_app_configs()
+                if config.name.startswith("registries.")
+                for model in config.get_models()
+            ),
+            "tracker_events",
+        ]
     )
 
 
@@ -251,6 +257,20 @@ def test_after_erasure_no_table_of_any_registry_names_the_person() -> None:
     assert ReadRecord.objects.filter(reader_code=doctor).count() == 3
     assert not SealedCovertRead.objects.exists()
     assert CovertCommitmentRecord.objects.count() == 1  # the covert read's trail stays
+    # The tracker's own events: the person's code and what the reads naming them said
+    # no longer open; the other persons of a read still do.
+    tracker = running(TrackerRegistry)
+    opened = [
+        event.record
+        for read in ReadRecord.objects.values_list("aggregate_id", flat=True).distinct()
+        for event in tracker.domain_events(list(tracker.recorder.select_events(read)))
+    ]
+    assert len(opened) >= len(tracked)  # and those the seeding tracked
+    for record in opened:
+        assert (record["what"], record["purpose"]) == (None, None)
+    assert {None, doctor, case.judge} == {s for r in opened for s in r["subjects"]} | {
+        r["reader"] for r in opened
+    }
     enforcement = EnforcementRecord.objects.get()
     assert enforcement.target.startswith(ERASED)
     assert enforcement.detail == f"person {enforcement.target} has no such right"
