@@ -261,7 +261,7 @@ def test_after_erasure_no_table_of_any_registry_names_the_person() -> None:
     # no longer open; the other persons of a read still do.
     tracker = running(TrackerRegistry)
     opened = [
-        event.record
+        vars(event)["record"]
         for read in ReadRecord.objects.values_list("aggregate_id", flat=True).distinct()
         for event in tracker.domain_events(list(tracker.recorder.select_events(read)))
     ]
