@@ -197,3 +197,14 @@ def test_the_entries_of_a_dict_are_sealed_by_their_own_rules() -> None:
     }
     assert sealing.keystore.destroy(record_name(event.originator_id), "registrar", "erasure")
     assert vars(sealing.to_domain_event(stored))["record"]["what"] is None
+
+
+def test_destroying_many_keys_at_once_destroys_only_those_named_and_audits_each() -> None:
+    store = mapper().keystore
+    names = [record_name(uuid4()) for _ in range(3)]
+    for name in names:
+        store.key_for(name, "tracker", "test")
+    assert store.destroy_many([*names[:2], record_name(uuid4())], "registrar", "erasure") == 2
+    assert [store.is_destroyed(name) for name in names] == [True, True, False]
+    assert KeyAccess.objects.filter(action="destroy").count() == 2
+    assert store.destroy_many(names[:2], "registrar", "again") == 0  # a repeat finds none
