@@ -18,9 +18,9 @@ from uuid import UUID
 
 from django.db import connections
 from eventsourcing.application import AggregateNotFoundError, Application
-from eventsourcing.domain import Aggregate
+from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import IntegrityError as EventStoreConflict
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, StoredEvent, Transcoding
 
 from chain.ledger.databases import log_database
 from chain.ledger.persistence import event_store_env
@@ -152,6 +152,11 @@ class RegistryApplication(Application[UUID]):
         """Add calendar dates to the library's transcodings."""
         super().register_transcodings(transcoder)
         transcoder.register(DateAsISO())
+
+    def domain_events(self, stored: Sequence[StoredEvent]) -> list[DomainEventProtocol[UUID]]:
+        """The domain events of a batch of stored events (a page of notifications a
+        projection applies); a sealing registry opens them with one key query."""
+        return [self.mapper.to_domain_event(event) for event in stored]
 
     def find(self, kind: type[A], aggregate_id: UUID) -> A | None:
         """The ``kind`` of aggregate with this id, or None if nothing was ever recorded for it."""

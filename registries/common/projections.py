@@ -180,8 +180,9 @@ def catch_up(projection_class: type[ReadModelProjection]) -> int:
             position = view.locked_tracking_id(app.name)
             fresh = [n for n in notifications if n.id > position]
             if fresh:
+                events = app.domain_events(fresh)
                 projection.process_batch(
-                    [(app.mapper.to_domain_event(n), Tracking(app.name, n.id)) for n in fresh]
+                    [(e, Tracking(app.name, n.id)) for e, n in zip(events, fresh, strict=True)]
                 )
             applied += len(fresh)
         if len(notifications) < BATCH_SIZE:

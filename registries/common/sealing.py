@@ -36,9 +36,9 @@ import json
 import re
 import secrets
 import time
-from collections.abc import Collection, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeAlias
 from uuid import UUID
 
 from cryptography.exceptions import InvalidTag
@@ -50,6 +50,7 @@ from eventsourcing.domain import Aggregate, DomainEventProtocol
 from eventsourcing.persistence import (
     Cipher,
     Compressor,
+    EventStore,
     JSONTranscoder,
     Mapper,
     StoredEvent,
@@ -69,8 +70,10 @@ __all__ = [
     "RECORD",
     "DataErased",
     "KeyStore",
+    "Rule",
     "Rules",
     "SealedValue",
+    "SealingEventStore",
     "SealingMapper",
     "SealingRegistry",
     "every_field",
@@ -79,6 +82,8 @@ __all__ = [
 ]
 
 NONCE_BYTES = 12
+KEYS_PER_QUERY = 5000
+"""The most key ids :meth:`KeyStore.data_keys` asks for in one query."""
 
 PERSON_CODE = "person-code"
 """The field holds a personal code (or a list of them): each is sealed with the key of
@@ -295,13 +300,18 @@ class KeyStore:
         if not key_ids:
             return opened
         cached = {k for k in key_ids if self._cache.get(k, (0.0,))[0] > now}
-        live = self.keys.objects.filter(key_id__in=key_ids, wrapped__isnull=False)
-        for key in live.only("key_id", "wrapped"):
-            if key.key_id in cached:
-                opened[key.key_id] = self._cache[key.key_id][1]
-            elif key.wrapped is not None:
-                opened[key.key_id] = self._unwrap(key.key_id, bytes(key.wrapped))
-                self._cache[key.key_id] = (now + self.CACHE_SECONDS, opened[key.key_id])
+        wanted = sorted(key_ids)
+        # One query for a batch's keys; a huge batch (a page of reads of 500 persons each)
+        # in chunks, within every database's limit on query parameters.
+        for start in range(0, len(wanted), KEYS_PER_QUERY):
+            chunk = wanted[start : start + KEYS_PER_QUERY]
+            live = self.keys.objects.filter(key_id__in=chunk, wrapped__isnull=False)
+            for key in live.only("key_id", "wrapped"):
+                if key.key_id in cached:
+                    opened[key.key_id] = self._cache[key.key_id][1]
+                elif key.wrapped is not None:
+                    opened[key.key_id] = self._unwrap(key.key_id, bytes(key.wrapped))
+                    self._cache[key.key_id] = (now + self.CACHE_SECONDS, opened[key.key_id])
         for gone in key_ids - opened.keys():
             self._cache.pop(gone, None)
         return opened
@@ -336,6 +346,35 @@ class KeyStore:
             self._audit(KeyAccessBase.DESTROY, key.key_id, actor, purpose)
             self._cache.pop(key.key_id, None)
             return str(key.key_id)
+
+    def destroy_many(self, names: Collection[str], actor: str, purpose: str) -> int:
+        """Destroy the data keys of these subjects in one transaction (per
+        :data:`KEYS_PER_QUERY` subjects two queries and one multi-row insert of audit
+        lines); how many were destroyed. For an erasure that blinds many records at once
+        (the data tracker's reads of a person)."""
+        subjects = sorted(self.subject_of(name) for name in names)
+        destroyed: list[str] = []
+        with transaction.atomic(using=router.db_for_write(self.keys)):
+            for start in range(0, len(subjects), KEYS_PER_QUERY):
+                live = self.keys.objects.select_for_update().filter(
+                    subject__in=subjects[start : start + KEYS_PER_QUERY], wrapped__isnull=False
+                )
+                key_ids = list(live.values_list("key_id", flat=True))
+                self.keys.objects.filter(key_id__in=key_ids).update(
+                    wrapped=None, destroyed_at=timezone.now()
+                )
+                self.accesses.objects.bulk_create(
+                    self.accesses(
+                        key_id=key_id,
+                        action=KeyAccessBase.DESTROY,
+                        sealed=self.seal_audit_line(key_id, KeyAccessBase.DESTROY, actor, purpose),
+                    )
+                    for key_id in key_ids
+                )
+                destroyed.extend(key_ids)
+        for key_id in destroyed:
+            self._cache.pop(key_id, None)
+        return len(destroyed)
 
     def is_destroyed(self, name: str) -> bool:
         """Whether the subject had a key and it was destroyed."""
@@ -390,9 +429,13 @@ class SealedValueAsDict(Transcoding):
         return SealedValue.from_dict(data)
 
 
-Rules = Mapping[type, Mapping[str, str]]
-"""Per event class: which fields are sealed, and whose key seals each
-(:data:`PERSON_CODE` or :data:`RECORD`)."""
+Rule: TypeAlias = str | Mapping[str, "Rule"]
+"""Whose key seals a field's value: :data:`PERSON_CODE` or :data:`RECORD`; for a field
+holding a dict, a rule per entry (entries not named stay in clear), such as the data
+tracker's read record (``{"subjects": PERSON_CODE, "what": RECORD, ...}``)."""
+
+Rules = Mapping[type, Mapping[str, Rule]]
+"""Per event class: which fields are sealed, and whose key seals each (:data:`Rule`)."""
 
 _ENVELOPE = frozenset({"originator_id", "originator_version", "timestamp", "originator_topic"})
 
@@ -447,10 +490,19 @@ class SealingMapper(Mapper[UUID]):
         return SealedValue.seal(key_id, data_key, self.transcoder.encode({_VALUE: value}))
 
     def _sealed(
-        self, value: Any, owner: str, record: str, keys: dict[str, tuple[str, AESGCM]], topic: str
+        self, value: Any, owner: Rule, record: str, keys: dict[str, tuple[str, AESGCM]], topic: str
     ) -> Any:
         if value is None:
             return None
+        if not isinstance(owner, str):  # a dict whose entries have rules of their own
+            if not isinstance(value, dict):
+                return value
+            return {
+                name: self._sealed(item, owner[name], record, keys, topic)
+                if name in owner
+                else item
+                for name, item in value.items()
+            }
         if owner == RECORD:
             return self._seal(value, record, keys, topic)
         if isinstance(value, list):
@@ -477,23 +529,50 @@ class SealingMapper(Mapper[UUID]):
 
     def to_domain_event(self, stored_event: StoredEvent) -> DomainEventProtocol[UUID]:
         """The domain event, its sealed values opened (None where the key was destroyed)."""
-        domain_event = super().to_domain_event(stored_event)
-        fields = self.rules.get(type(domain_event))
-        if not fields:
-            return domain_event
-        state: dict[str, Any] = vars(domain_event)
-        found = [v for f in fields if f in state for v in _sealed_values(state[f])]
-        if not found:
-            return domain_event
-        data_keys = self.keystore.data_keys({value.key_id for value in found})
-        for field in fields:
-            if field in state:
-                state[field] = self._opened(state[field], data_keys)
+        (domain_event,) = self.to_domain_events([stored_event])
         return domain_event
 
-    def _opened(self, value: Any, data_keys: dict[str, AESGCM]) -> Any:
+    def to_domain_events(
+        self, stored_events: Iterable[StoredEvent]
+    ) -> list[DomainEventProtocol[UUID]]:
+        """The domain events of a batch of stored events (an aggregate's load, a page of
+        notifications), their sealed values opened with ONE key query for the whole batch:
+        :meth:`KeyStore.data_keys` checks every key the batch needs against the key store at
+        once, so a key destroyed in any process is not used for any event of the batch,
+        and a load of N events costs one key query, not N (ADR 0065, addendum)."""
+        events = [super(SealingMapper, self).to_domain_event(s) for s in stored_events]
+        states = []
+        for domain_event in events:
+            fields = self.rules.get(type(domain_event))
+            if fields:
+                state: dict[str, Any] = vars(domain_event)
+                states.append((fields, state))
+        key_ids = {
+            value.key_id
+            for fields, state in states
+            for field, rule in fields.items()
+            if field in state
+            for value in _sealed_values(state[field], rule)
+        }
+        if not key_ids:
+            return events
+        data_keys = self.keystore.data_keys(key_ids)
+        for fields, state in states:
+            for field, rule in fields.items():
+                if field in state:
+                    state[field] = self._opened(state[field], rule, data_keys)
+        return events
+
+    def _opened(self, value: Any, rule: Rule, data_keys: dict[str, AESGCM]) -> Any:
+        if not isinstance(rule, str):
+            if not isinstance(value, dict):
+                return value
+            return {
+                name: self._opened(item, rule[name], data_keys) if name in rule else item
+                for name, item in value.items()
+            }
         if isinstance(value, list):
-            return [self._opened(item, data_keys) for item in value]
+            return [self._opened(item, rule, data_keys) for item in value]
         if not isinstance(value, SealedValue):
             return value
         data_key = data_keys.get(value.key_id)
@@ -501,12 +580,43 @@ class SealingMapper(Mapper[UUID]):
         return None if plain is None else self.transcoder.decode(plain)[_VALUE]
 
 
-def _sealed_values(value: Any) -> list[SealedValue]:
+def _sealed_values(value: Any, rule: Rule) -> list[SealedValue]:
+    if not isinstance(rule, str):
+        if not isinstance(value, dict):
+            return []
+        return [
+            found
+            for name, item in value.items()
+            if name in rule
+            for found in _sealed_values(item, rule[name])
+        ]
     if isinstance(value, SealedValue):
         return [value]
     if isinstance(value, list):
         return [item for item in value if isinstance(item, SealedValue)]
     return []
+
+
+class SealingEventStore(EventStore[UUID]):
+    """eventsourcing's event store, opening an aggregate's events as one batch
+    (:meth:`SealingMapper.to_domain_events`: one key query per load, not per event)."""
+
+    mapper: SealingMapper
+
+    def get(
+        self,
+        originator_id: UUID,
+        *,
+        gt: int | None = None,
+        lte: int | None = None,
+        desc: bool = False,
+        limit: int | None = None,
+    ) -> Iterator[DomainEventProtocol[UUID]]:
+        """The aggregate's events, opened together."""
+        stored = self.recorder.select_events(
+            originator_id=originator_id, gt=gt, lte=lte, desc=desc, limit=limit
+        )
+        return iter(self.mapper.to_domain_events(stored))
 
 
 _SEALING: dict[str, type[SealingRegistry]] = {}
@@ -546,6 +656,18 @@ class SealingRegistry(RegistryApplication):
         if len(records) > 1:
             self.keystore.create_keys(records, self.keystore.registry, "seal a batch")
         super().save_settling(aggregates, charges)
+
+    def construct_event_store(self) -> EventStore[UUID]:
+        """A :class:`SealingEventStore`: an aggregate's events are opened as one batch."""
+        mapper = self.mapper
+        assert isinstance(mapper, SealingMapper)
+        return SealingEventStore(mapper=mapper, recorder=self.recorder)
+
+    def domain_events(self, stored: Sequence[StoredEvent]) -> list[DomainEventProtocol[UUID]]:
+        """The domain events of a batch of stored events, opened with one key query."""
+        mapper = self.mapper
+        assert isinstance(mapper, SealingMapper)
+        return mapper.to_domain_events(stored)
 
     def construct_mapper(self) -> Mapper[UUID]:
         """The :class:`SealingMapper` of this registry's key store and rules."""

@@ -278,7 +278,7 @@ class CourtRegistry(SealingRegistry):
 __all__ = ["CourtRegistry", "is_judge"]
 
 
-def erase_person(code: str, actor: str, reason: str, **_signal: object) -> None:
+def erase_person(code: str, actor: str, purpose: str, **_signal: object) -> None:
     """Receiver of :data:`registries.identity.erasure.person_erasure`: erase the person
     from the court registry (:meth:`CourtRegistry.erase_person`)."""
-    running(CourtRegistry).erase_person(code, actor, reason)
+    running(CourtRegistry).erase_person(code, actor, purpose)

@@ -51,7 +51,7 @@ def destroy(personal_code: str, actor: str, purpose: str) -> str | None:
     return key_id
 
 
-def erase_person(code: str, actor: str, reason: str, **_signal: object) -> None:
+def erase_person(code: str, actor: str, purpose: str, **_signal: object) -> None:
     """Receiver of :data:`registries.identity.erasure.person_erasure`: destroy the
     person's health key if they have one (a person without health data has none)."""
-    destroy(code, actor, f"erasure: {reason}")
+    destroy(code, actor, f"erasure: {purpose}")

@@ -96,6 +96,7 @@ PERSON_EVENTS = (
     Person.RepresentativeAppointed,
     Person.RepresentativeRemoved,
     Person.ErasureRequested,
+    Person.ErasureWithdrawn,
     Person.Erased,
 )
 """A person's events: all of it is about them, all of it is sealed with their key."""
@@ -207,6 +208,11 @@ class IdentityRegistry(SealingRegistry):
         """Ask for a person's erasure (the first pair of eyes): a different identity
         registrar approves it (:func:`~registries.identity.erasure.erase_person_everywhere`)."""
         self.update(self._person(code), lambda person: person.request_erasure(reason, actor))
+
+    def withdraw_erasure(self, code: str, reason: str, actor: str) -> None:
+        """Withdraw the pending request for a person's erasure (:meth:`Person.withdraw_erasure`);
+        an erased person is :class:`DataErased` (410): there is nothing left to withdraw."""
+        self.update(self._person(code), lambda person: person.withdraw_erasure(reason, actor))
 
     def check_erasure(self, code: str, actor: str) -> None:
         """Refuse ``actor``'s approval of the person's erasure unless a different registrar

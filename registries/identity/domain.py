@@ -524,6 +524,13 @@ class Person(Aggregate):
         reason: str
         actor: str
 
+    class ErasureWithdrawn(Aggregate.Event):
+        """An identity registrar (the one who asked or another) withdraws the pending
+        erasure request, saying why: nothing is erased, a new request may follow."""
+
+        reason: str
+        actor: str
+
     class Erased(Aggregate.Event):
         """The person's data is erased: the application destroys their key next, so every
         earlier event of theirs stops opening (crypto-shredding, ADR 0065). ``actor`` is
@@ -556,6 +563,34 @@ class Person(Aggregate):
     def _erasure_requested(self, reason: str, actor: str) -> None:
         self.erasure_requested_by = actor
         self.erasure_reason = reason
+
+    def withdraw_erasure(self, reason: str, actor: str) -> None:
+        """Withdraw the pending erasure request (any identity registrar, the asker too: a
+        withdrawal erases nothing, so it takes no second pair of eyes). Rules: a reason; a
+        request pending (404 when none, 409 once the erasure is recorded)."""
+        reason = reason.strip()
+        if not reason:
+            raise InvalidCommand(N_("reason: say why the erasure request is withdrawn"))
+        if self.erased:
+            raise Conflict(
+                Message(
+                    N_("person {personal_code} is erased already: nothing to withdraw"),
+                    {"personal_code": self.personal_code},
+                )
+            )
+        if self.erasure_requested_by is None:
+            raise NotFound(
+                Message(
+                    N_("no erasure of person {personal_code} was asked for: nothing to withdraw"),
+                    {"personal_code": self.personal_code},
+                )
+            )
+        self._erasure_withdrawn(reason=reason, actor=actor)
+
+    @event(ErasureWithdrawn)
+    def _erasure_withdrawn(self, reason: str, actor: str) -> None:
+        self.erasure_requested_by = None
+        self.erasure_reason = ""
 
     def check_erasure(self, actor: str) -> None:
         """Refuse ``actor``'s approval of the erasure unless another identity registrar

@@ -18,11 +18,18 @@ from django.dispatch import Signal
 from registries.common.sealing import DataErased
 from registries.identity.application import IdentityRegistry
 
-__all__ = ["erase_person_everywhere", "person_erasure"]
+__all__ = ["PURPOSE", "erase_person_everywhere", "person_erasure"]
 
 person_erasure = Signal()
-"""Sent with ``code``, ``actor`` and ``reason`` when a person is to be erased: each
-receiver destroys what its registry keeps of them (idempotently) or raises."""
+"""Sent with ``code``, ``actor`` and ``purpose`` when a person is to be erased: each
+receiver destroys what its registry keeps of them (idempotently) or raises. ``purpose``
+is :data:`PURPOSE`, never the registrars' reason: why a person is erased stays with the
+identity registry (its registrars and the person, ADR 0081), while the other registries'
+key audits are read by their own auditors."""
+
+PURPOSE = "approved in the population register (four eyes)"
+"""What the other registries' audit of a destroyed key says about why: that the
+population register approved it; its registrars' reason stays there."""
 
 
 def erase_person_everywhere(identity: IdentityRegistry, code: str, actor: str, reason: str) -> None:
@@ -35,5 +42,5 @@ def erase_person_everywhere(identity: IdentityRegistry, code: str, actor: str, r
     if identity.is_erased(code):
         raise DataErased("the person's data has been erased already")
     identity.check_erasure(code, actor)
-    person_erasure.send(sender=IdentityRegistry, code=code, actor=actor, reason=reason)
+    person_erasure.send(sender=IdentityRegistry, code=code, actor=actor, purpose=PURPOSE)
     identity.erase_person(code, actor, reason)

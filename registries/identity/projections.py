@@ -71,6 +71,16 @@ class IdentityProjection(ReadModelProjection):
         )
 
     @apply.register
+    def erasure_withdrawn(self, event: Person.ErasureWithdrawn) -> None:
+        self.touch(
+            PersonRecord,
+            event,
+            erasure_requested_by="",
+            erasure_requested_at=None,
+            erasure_reason="",
+        )
+
+    @apply.register
     def erased(self, event: Person.Erased) -> None:
         # The person's rows go (keys, appointments and representations with them): the
         # population register shows no one whose key is destroyed.

@@ -35,6 +35,7 @@ from registries.identity.models import (
     PersonRecord,
     RepresentativeRecord,
 )
+from registries.identity_desk.api.serializers import sees_erasure_reason
 from registries.identity_desk.commands import (
     APPOINTMENT,
     COMMANDS,
@@ -175,6 +176,18 @@ class PersonRecordAdmin(IdentityAdmin):
         ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
         ("Ledger history", {"fields": ["history_table"]}),
     ]
+
+    def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
+        """The person's fields, and a pending erasure request: who asked and when for
+        everyone who sees the page, why only for identity registrars
+        (:func:`~registries.identity_desk.api.serializers.sees_erasure_reason`)."""
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is not None and obj.erasure_requested_by:
+            fields: list[Any] = ["erasure_requested_by", "erasure_requested_at"]
+            if sees_erasure_reason(request, obj.personal_code):
+                fields.append("erasure_reason")
+            fieldsets.insert(1, (_("Erasure asked for"), {"fields": fields}))
+        return fieldsets
 
     def get_search_results(
         self, request: HttpRequest, queryset: QuerySet[PersonRecord], search_term: str

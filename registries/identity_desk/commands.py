@@ -53,6 +53,7 @@ from registries.identity_desk.api.serializers import (
     DeathSerializer,
     ErasedSerializer,
     ErasureSerializer,
+    ErasureWithdrawalSerializer,
     KeyRevocationSerializer,
     NameChangeSerializer,
     OfficialSerializer,
@@ -383,6 +384,24 @@ COMMANDS = Catalog(
             done="Erasure asked for: a different registrar approves it",
             available=lambda record: not record.erasure_requested_by,
             run=lambda app, data, who: app.request_erasure(data["code"], data["reason"], who),
+        ),
+        _on_person(
+            name="withdraw-erasure",
+            title=N_("Withdraw erasure request"),
+            input=ErasureWithdrawalSerializer,
+            route="erasure/withdrawal/",
+            url_name="person-erasure-withdrawal",
+            summary="Withdraw a pending request for a person's erasure",
+            description=(
+                "Withdraw the erasure an identity registrar asked for (the one who asked or "
+                "another), saying why; recorded on the chain, nothing is erased. 404 if no "
+                "erasure was asked for, 410 once the person is erased."
+            ),
+            problems=(400, 401, 403, 404, 409, 410, 429),
+            form=AdminForm(ask={"reason": Ask(text=True)}),
+            done="Erasure request withdrawn",
+            available=lambda record: bool(record.erasure_requested_by),
+            run=lambda app, data, who: app.withdraw_erasure(data["code"], data["reason"], who),
         ),
         _on_person(
             name="erase-person",

@@ -13,8 +13,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from uuid import UUID
 
-from registries.common.application import Ref, RegistryApplication
+from registries.common.application import Ref
 from registries.common.errors import InvalidCommand, NotFound
+from registries.common.sealing import PERSON_CODE, RECORD, KeyStore, Rule, Rules, SealingRegistry
 from registries.common.texts import N_, Message
 from registries.tracker.domain import (
     SALT_BYTES,
@@ -26,13 +27,34 @@ from registries.tracker.domain import (
     read_record,
 )
 from registries.tracker.investigations import court
-from registries.tracker.models import SealedCovertRead
+from registries.tracker.models import KeyAccess, PersonKey, SealedCovertRead
+
+READ: Rule = {
+    "subjects": PERSON_CODE,
+    "reader": PERSON_CODE,
+    "what": RECORD,
+    "purpose": RECORD,
+    "investigation": RECORD,
+}
+"""A read record's personal entries: each person's code (whose data was read, who read
+it) sealed with that person's key; the free text, which may quote a code or a name (a
+search), with the read's own key, destroyed when a person it names is erased. The
+registry, the outcome, the emergency flag and the time stay in clear."""
+
+SEALED: Rules = {
+    DataRead.Recorded: {"record": READ},
+    CovertRead.Disclosed: {"record": READ, "actor": PERSON_CODE},
+}
+"""The tracker's events with personal data (a covert read's commitment has none)."""
 
 
-class TrackerRegistry(RegistryApplication):
-    """Reads of persons' health and court data, open and covert."""
+class TrackerRegistry(SealingRegistry):
+    """Reads of persons' health and court data, open and covert; personal codes and free
+    text sealed at the event store's boundary (:data:`SEALED`)."""
 
     name = "tracker"
+    keystore = KeyStore("tracker", PersonKey, KeyAccess, audit_use=False)
+    sealed = SEALED
 
     def record_read(
         self,
@@ -134,4 +156,4 @@ class TrackerRegistry(RegistryApplication):
         self.update(ref, decide).delete()  # now on the chain in full
 
 
-__all__ = ["TrackerRegistry", "covert_read_id"]
+__all__ = ["SEALED", "TrackerRegistry", "covert_read_id"]

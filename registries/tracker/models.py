@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from registries.common.models import LedgerLinked
+from registries.common.models import KeyAccessBase, LedgerLinked, PersonKeyBase
 
 ERASED = "erased:"
 """How a read line names an erased person: ``erased:`` and a peppered HMAC of their code
@@ -78,3 +78,18 @@ class SealedCovertRead(models.Model):
 
     def __str__(self) -> str:
         return f"sealed covert read {self.commitment[:12]}"
+
+
+class PersonKey(PersonKeyBase):
+    """A person's or a read's data key: seals the personal codes and the free text of the
+    tracker's events (:mod:`registries.common.sealing`, ADR 0081)."""
+
+    class Meta(PersonKeyBase.Meta):
+        pass
+
+
+class KeyAccess(KeyAccessBase):
+    """Audit trail of the tracker's key store: creates, destroys and refused uses."""
+
+    class Meta(KeyAccessBase.Meta):
+        pass

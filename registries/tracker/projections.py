@@ -10,22 +10,24 @@ from eventsourcing.dispatch import singledispatchmethod
 from registries.common.projections import ReadModelProjection
 from registries.tracker.application import TrackerRegistry
 from registries.tracker.domain import CovertRead, DataRead
-from registries.tracker.models import CovertCommitmentRecord, ReadRecord
+from registries.tracker.models import ERASED, CovertCommitmentRecord, ReadRecord
 
 
 def _lines(event: Any, record: dict[str, Any], seq: int, **extra: Any) -> None:
+    # A value whose key an erasure destroyed opens as None (a rebuild of the read model
+    # after the erasure): the line stays, naming no one.
     ReadRecord.objects.bulk_create(
         ReadRecord(
             aggregate_id=event.originator_id,
-            subject_code=subject,
-            reader_code=record["reader"],
+            subject_code=subject or ERASED,
+            reader_code=record["reader"] or ERASED,
             registry=record["registry"],
-            what=record["what"],
-            purpose=record["purpose"],
+            what=record["what"] or "",
+            purpose=record["purpose"] or "",
             outcome=record["outcome"],
             emergency=record["emergency"],
             read_at=datetime.fromisoformat(record["read_at"]),
-            investigation=record.get("investigation", ""),
+            investigation=record.get("investigation") or "",
             version=event.originator_version,
             ledger_seq=seq,
             **extra,

@@ -29,6 +29,7 @@ from registries.court.models import (
 )
 from registries.court.models import PersonKey as CourtKey
 from registries.health import keystore as health_keys
+from registries.tracker.application import TrackerRegistry
 from registries.tracker.erasure import pseudonym_of
 from registries.tracker.models import CovertCommitmentRecord, ReadRecord, SealedCovertRead
 from registries.tracker.services import record_read
@@ -67,13 +68,18 @@ def court_and_identity_tables(tables: Iterable[str] | None = None) -> bytes:
 
 
 def model_tables() -> bytes:
-    """Every column of every row of every read model of every registry (the tracker's
-    event store is not scanned: its events name persons in clear, see ADR 0065)."""
+    """Every column of every row of every read model of every registry, and the data
+    tracker's event store (sealed per person like identity's and court's, ADR 0081)."""
     return court_and_identity_tables(
-        model._meta.db_table
-        for config in apps.get_app_configs()
-        if config.name.startswith("registries.")
-        for model in config.get_models()
+        [
+            *(
+                model._meta.db_table
+                for config in apps.get_app_configs()
+                if config.name.startswith("registries.")
+                for model in config.get_models()
+            ),
+            "tracker_events",
+        ]
     )
 
 
@@ -251,6 +257,57 @@ def test_after_erasure_no_table_of_any_registry_names_the_person() -> None:
     assert ReadRecord.objects.filter(reader_code=doctor).count() == 3
     assert not SealedCovertRead.objects.exists()
     assert CovertCommitmentRecord.objects.count() == 1  # the covert read's trail stays
+    # The tracker's own events: the person's code and what the reads naming them said
+    # no longer open; the other persons of a read still do.
+    tracker = running(TrackerRegistry)
+    opened = [
+        vars(event)["record"]
+        for read in ReadRecord.objects.values_list("aggregate_id", flat=True).distinct()
+        for event in tracker.domain_events(list(tracker.recorder.select_events(read)))
+    ]
+    assert len(opened) >= len(tracked)  # and those the seeding tracked
+    for record in opened:
+        assert (record["what"], record["purpose"]) == (None, None)
+    assert {None, doctor, case.judge} == {s for r in opened for s in r["subjects"]} | {
+        r["reader"] for r in opened
+    }
     enforcement = EnforcementRecord.objects.get()
     assert enforcement.target.startswith(ERASED)
     assert enforcement.detail == f"person {enforcement.target} has no such right"
+
+
+def test_a_registrar_withdraws_an_erasure_request_on_the_chain_but_not_after_the_erasure() -> None:
+    from chain.ledger.models import LedgerEntry
+
+    code, case = seeded_case()
+    asking = identity.token_client(identity.official("identity", "registrar"))
+    withdrawing = identity.token_client(identity.official("identity", "registrar"))
+    why = {"reason": "asked for the wrong person"}
+    # Nothing asked for: nothing to withdraw.
+    problem = withdrawing.post(f"{PERSONS}{code}/erasure/withdrawal/", why, format="json")
+    assert problem.status_code == 404, problem.content
+    assert problem["Content-Type"] == "application/problem+json"
+    asking.post(f"{PERSONS}{code}/erasure/request/", {"reason": "GDPR art. 17"}, format="json")
+    # Only identity registrars withdraw; a reason is needed.
+    judge = identity.token_client(case.judge)
+    assert judge.post(f"{PERSONS}{code}/erasure/withdrawal/", why).status_code == 403
+    blank = withdrawing.post(f"{PERSONS}{code}/erasure/withdrawal/", {"reason": " "})
+    assert blank.status_code == 400, blank.content
+
+    response = withdrawing.post(f"{PERSONS}{code}/erasure/withdrawal/", why, format="json")
+    assert response.status_code == 200, response.content
+    card = response.json()
+    assert (card["erasure_requested_by"], card["erasure_reason"]) == ("", "")
+    assert card["history"][-1]["event"] == "ErasureWithdrawn"
+    assert LedgerEntry.objects.filter(registry="identity", topic__endswith="ErasureWithdrawn")
+    # Sealed with the person's key like every event of theirs: the event table is ciphertext.
+    assert not found_in(court_and_identity_tables(["identity_events"]), why["reason"])
+    # Withdrawn: there is nothing to approve, and nothing was erased.
+    approving = identity.token_client(identity.official("identity", "registrar"))
+    assert approving.post(f"{PERSONS}{code}/erasure/", why, format="json").status_code == 404
+    assert not health_keys.STORE.is_destroyed(code)
+
+    assert erase(code) == 200
+    gone = withdrawing.post(f"{PERSONS}{code}/erasure/withdrawal/", why, format="json")
+    assert gone.status_code == 410, gone.content
+    assert gone["Content-Type"] == "application/problem+json"

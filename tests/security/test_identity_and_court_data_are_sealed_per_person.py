@@ -27,6 +27,7 @@ from registries.identity.application import IdentityRegistry
 from registries.identity.domain import Person
 from registries.identity.models import PersonKey as IdentityKey
 from registries.identity.models import PersonRecord
+from registries.tracker.services import record_read
 from tests.registries.court import helpers as court
 from tests.registries.health.test_erasure import database_dump, found_in
 from tests.registries.identity import helpers as identity
@@ -41,10 +42,11 @@ THEFT = "Theft of a bicycle"
 
 
 def event_tables() -> bytes:
-    """Every stored event of the identity and court registries, as bytes."""
+    """Every stored event of the identity and court registries and of the data tracker
+    (whose reads of them name the person), as bytes."""
     stored = io.BytesIO()
     with connection.cursor() as cursor:
-        for table in ("identity_events", "court_events"):
+        for table in ("identity_events", "court_events", "tracker_events"):
             cursor.execute(f"SELECT state FROM {connection.ops.quote_name(table)}")
             for (state,) in cursor.fetchall():
                 stored.write(bytes(state) + b"\x1f")
@@ -66,6 +68,16 @@ def seeded_country() -> tuple[str, court.CaseSetup, court.CaseSetup]:
     in_camera = court.open_case("civil", title=SECRET_TITLE, public=False)
     court.add_party(in_camera, code, "plaintiff")
     court.judgment(in_camera, summary=SECRET_SUMMARY)
+    # The tracker: the judge reads the person's data, quoting their code; the person
+    # reads someone's data themselves.
+    record_read(
+        reader=in_camera.judge,
+        subjects=[code],
+        registry="court",
+        what=f"cases of {code}",
+        purpose=f"hearing of {code} in {in_camera.number}",
+    )
+    record_read(reader=code, subjects=[in_camera.judge], registry="court", what="a", purpose="b")
     return code, criminal, in_camera
 
 

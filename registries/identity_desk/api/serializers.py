@@ -11,10 +11,13 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.request import Request
 
+from registries.access.roles import request_has_role, user_has_role
 from registries.common.api.dates import RegistryDateField
 from registries.common.api.serializers import (
     StrictCharField,
@@ -42,8 +45,24 @@ from registries.identity.models import (
     PublicKeyRecord,
     RepresentativeRecord,
 )
+from registries.identity.services import official_code_of
 
 REGISTRY = "identity"
+
+
+def sees_erasure_reason(request: Request | HttpRequest | None, personal_code: str) -> bool:
+    """Whether the caller may read why a person's erasure was asked for: the identity
+    registrars, who decide on it, and the person themself. Any other official who reads
+    the person's record sees that an erasure was asked for, by whom and when, not why
+    (the reason may say more about the person than the register does)."""
+    if request is None:
+        return False
+    user = request.user
+    if user.is_authenticated and user.is_active and official_code_of(user) == personal_code:
+        return True
+    if isinstance(request, Request):  # the API: the token must act as a registrar too
+        return request_has_role(request, REGISTRY, "registrar")
+    return user_has_role(user, REGISTRY, "registrar")
 
 
 def kind_field(**kwargs: Any) -> serializers.ChoiceField:
@@ -114,6 +133,7 @@ class PersonSerializer(serializers.ModelSerializer[PersonRecord]):
     alive = serializers.BooleanField(read_only=True)
     sex = enum_field("IdentitySex", ["M", "F"], "M or F, from the personal code", read_only=True)
     keys = PublicKeySerializer(many=True, read_only=True)
+    erasure_reason = serializers.SerializerMethodField()
     roles = serializers.SerializerMethodField()
     ledger = serializers.SerializerMethodField()
     history = serializers.SerializerMethodField()
@@ -136,6 +156,20 @@ class PersonSerializer(serializers.ModelSerializer[PersonRecord]):
             "ledger",
             "history",
         ]
+
+    @extend_schema_field(
+        serializers.CharField(
+            allow_null=True,
+            help_text="Why the pending erasure was asked for (empty when none is): shown "
+            "to identity registrars and to the person themself; null for anyone else",
+        )
+    )
+    def get_erasure_reason(self, record: PersonRecord) -> str | None:
+        if not record.erasure_requested_by:
+            return ""
+        if not sees_erasure_reason(self.context.get("request"), record.personal_code):
+            return None
+        return record.erasure_reason
 
     @extend_schema_field(RoleSerializer(many=True))
     def get_roles(self, record: PersonRecord) -> Any:
@@ -295,6 +329,14 @@ class ErasureSerializer(serializers.Serializer[Any]):
     of one identity registrar, or the approval of a different one."""
 
     reason = StrictCharField(max_length=MAX_REASON_LENGTH, help_text="Why the person is erased")
+
+
+class ErasureWithdrawalSerializer(serializers.Serializer[Any]):
+    """Why a pending request for a person's erasure is withdrawn."""
+
+    reason = StrictCharField(
+        max_length=MAX_REASON_LENGTH, help_text="Why the erasure request is withdrawn"
+    )
 
 
 class ErasedSerializer(serializers.Serializer[Any]):

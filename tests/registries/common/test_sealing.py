@@ -6,6 +6,8 @@ from datetime import date
 from uuid import uuid4
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import DatetimeAsISO, JSONTranscoder, UUIDAsHex
 
@@ -138,3 +140,71 @@ def test_an_erasure_in_one_instance_stops_another_instances_cached_key_at_once()
     destroyed = PersonKey.objects.get(wrapped__isnull=True).key_id
     assert destroyed not in other.keystore._cache
     assert destroyed not in eraser.keystore._cache
+
+
+def test_a_batch_of_events_checks_its_keys_in_one_query_and_misses_no_erasure() -> None:
+    eraser, other = mapper(), mapper()
+    stored = [eraser.to_stored_event(filed()) for _ in range(6)]
+    with CaptureQueriesContext(connection) as queries:
+        opened = other.to_domain_events(stored)
+    keys = [q for q in queries.captured_queries if "court_personkey" in q["sql"]]
+    assert len(keys) == 1  # six events, three keys each, one key query
+    assert [vars(event)["persons"] for event in opened] == [[ACCUSED, COURT]] * 6
+
+    assert eraser.keystore.destroy(ACCUSED, "registrar", "erasure")
+    # Cached in `other`, destroyed by `eraser`: no event of the next batch opens it.
+    with CaptureQueriesContext(connection) as queries:
+        opened = other.to_domain_events(stored)
+    assert len([q for q in queries.captured_queries if "court_personkey" in q["sql"]]) == 1
+    assert [vars(event)["persons"] for event in opened] == [[None, COURT]] * 6
+    assert [vars(event)["actor"] for event in opened] == [JUDGE] * 6
+
+
+class Read(Aggregate):
+    class Recorded(Aggregate.Created):
+        record: dict[str, object]
+
+    def __init__(self, record: dict[str, object]):
+        self.record = record
+
+
+NESTED: Rules = {
+    Read.Recorded: {"record": {"subjects": PERSON_CODE, "reader": PERSON_CODE, "what": RECORD}}
+}
+
+
+def test_the_entries_of_a_dict_are_sealed_by_their_own_rules() -> None:
+    sealing = mapper()
+    sealing.rules = NESTED
+    record: dict[str, object] = {
+        "subjects": [ACCUSED, JUDGE],
+        "reader": "org-70000123",
+        "what": f"case card naming {ACCUSED}",
+        "registry": "court",
+    }
+    event = Read(record).collect_events()[0]
+    stored = sealing.to_stored_event(event)
+    for secret in (ACCUSED, JUDGE, "case card"):
+        assert secret.encode() not in stored.state, secret
+    assert b"org-70000123" in stored.state  # not a personal code: stays in clear
+    assert b'"court"' in stored.state  # an entry the rule does not name
+    assert vars(sealing.to_domain_event(stored))["record"] == record
+
+    assert sealing.keystore.destroy(JUDGE, "registrar", "erasure")
+    assert vars(sealing.to_domain_event(stored))["record"] == {
+        **record,
+        "subjects": [ACCUSED, None],
+    }
+    assert sealing.keystore.destroy(record_name(event.originator_id), "registrar", "erasure")
+    assert vars(sealing.to_domain_event(stored))["record"]["what"] is None
+
+
+def test_destroying_many_keys_at_once_destroys_only_those_named_and_audits_each() -> None:
+    store = mapper().keystore
+    names = [record_name(uuid4()) for _ in range(3)]
+    for name in names:
+        store.key_for(name, "tracker", "test")
+    assert store.destroy_many([*names[:2], record_name(uuid4())], "registrar", "erasure") == 2
+    assert [store.is_destroyed(name) for name in names] == [True, True, False]
+    assert KeyAccess.objects.filter(action="destroy").count() == 2
+    assert store.destroy_many(names[:2], "registrar", "again") == 0  # a repeat finds none

@@ -404,3 +404,21 @@ def test_appointments_and_representatives_are_found_by_either_code_and_show_thei
     assert "On the chain" in html
     assert "Peeter Peaarst" in html
     assert 'name="_save"' not in html
+
+
+def test_a_registrar_withdraws_an_erasure_request_from_the_persons_page(
+    registrar: Client,
+) -> None:
+    code = person()
+    page = registrar.get(f"{PERSONS}{code}/change/").content.decode()
+    assert command_url(code, "withdraw-erasure") not in page  # nothing asked for yet
+    response = registrar.post(command_url(code, "request-erasure"), {"reason": "GDPR art. 17"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    page = registrar.get(f"{PERSONS}{code}/change/").content.decode()
+    assert command_url(code, "withdraw-erasure") in page  # the asker may withdraw it too
+    before = entries()
+    response = registrar.post(command_url(code, "withdraw-erasure"), {"reason": "by mistake"})
+    assert response.status_code == 302, response.content.decode()[:3000]
+    assert entries() == before + 1
+    assert (record(code).erasure_requested_by, record(code).erasure_reason) == ("", "")
+    assert registrar.get(command_url(code, "withdraw-erasure")).status_code == 404

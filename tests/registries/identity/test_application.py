@@ -7,6 +7,7 @@ import random
 import stat
 from datetime import date
 from pathlib import Path
+from unittest.mock import ANY
 from uuid import UUID
 
 import pytest
@@ -14,6 +15,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import load_pem_private_key
 from django.db import connection
 from django.test import override_settings
+from django.test.utils import CaptureQueriesContext
 
 from chain.ledger.models import LedgerEntry
 from registries.common.application import running
@@ -352,3 +354,18 @@ def test_death_ends_representations_in_the_read_model() -> None:
     run(lambda a: a.appoint_representative(code, court, "chairman of the court", "registrar"))
     run(lambda a: a.record_death(code, date(2025, 1, 1), "registrar", TODAY))
     assert not RepresentativeRecord.objects.get(person__personal_code=code).active
+
+
+@pytest.mark.parametrize("names", [["Anu"], ["Anu", "Eva", "Liis", "Kai", "Tiiu", "Mall", "Ene"]])
+def test_a_persons_load_checks_their_keys_in_one_query_however_many_events(
+    names: list[str],
+) -> None:
+    code = person("Mari", "Tamm")
+    for name in names:
+        run(lambda app, name=name: app.change_name(code, name, "Tamm", "registrar"))
+    app = running(IdentityRegistry)
+    app.person(code)  # the keys are unwrapped and cached: only the check is left
+    with CaptureQueriesContext(connection) as queries:
+        loaded = app.person(code)
+    assert loaded.first_name == names[-1]
+    assert [q["sql"] for q in queries.captured_queries if "identity_personkey" in q["sql"]] == [ANY]

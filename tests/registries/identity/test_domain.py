@@ -443,3 +443,32 @@ def test_an_erasure_is_asked_for_by_one_registrar_and_approved_by_another() -> N
         "ErasureRequested",
         "Erased",
     ]
+
+
+def test_a_pending_erasure_request_is_withdrawn_with_a_reason_by_any_registrar() -> None:
+    person = register()
+    with pytest.raises(NotFound, match="nothing to withdraw"):
+        person.withdraw_erasure("asked by mistake", "first")
+    person.request_erasure("the person's request under GDPR art. 17", "first")
+    with pytest.raises(InvalidCommand, match="say why"):
+        person.withdraw_erasure(" ", "first")
+    person.withdraw_erasure("the person took the request back", "first")  # the asker too
+    assert (person.erasure_requested_by, person.erasure_reason) == (None, "")
+    with pytest.raises(NotFound, match="no erasure of person"):
+        person.erase("second")  # nothing left to approve
+    person.request_erasure("asked again", "second")
+    person.withdraw_erasure("withdrawn by another registrar", "third")
+    assert [type(e).__name__ for e in person.collect_events()][-4:] == [
+        "ErasureRequested",
+        "ErasureWithdrawn",
+        "ErasureRequested",
+        "ErasureWithdrawn",
+    ]
+
+
+def test_an_erasure_cannot_be_withdrawn_once_recorded() -> None:
+    person = register()
+    person.request_erasure("the person's request under GDPR art. 17", "first")
+    person.erase("second")
+    with pytest.raises(Conflict, match="erased already"):
+        person.withdraw_erasure("too late", "first")
