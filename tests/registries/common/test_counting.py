@@ -39,8 +39,10 @@ def test_a_whole_large_table_is_counted_by_the_planners_estimate_not_by_reading_
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE auth_user")
     everyone = get_user_model().objects.order_by("id")
-    count, queries = counted(SmallTables(everyone, 10))
+    paginator = SmallTables(everyone, 10)
+    count, queries = counted(paginator)
     assert count == 30  # the estimate, exact after ANALYZE of an unchanged table
+    assert paginator.count_is_estimate
     assert len(queries) == 1
     assert "reltuples" in queries[0]
 
@@ -50,16 +52,20 @@ def test_a_whole_small_table_is_counted_exactly_in_one_query() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (DATABASE_URL)")
     users(3)
-    count, queries = counted(EstimatedCountPaginator(get_user_model().objects.order_by("id"), 10))
+    paginator = EstimatedCountPaginator(get_user_model().objects.order_by("id"), 10)
+    count, queries = counted(paginator)
     assert count == 3
+    assert not paginator.count_is_estimate
     assert len(queries) == 1
 
 
 def test_a_filtered_list_is_counted_exactly() -> None:
     users(30)
     some = get_user_model().objects.filter(username__endswith="7").order_by("id")
-    count, queries = counted(SmallTables(some, 10))
+    paginator = SmallTables(some, 10)
+    count, queries = counted(paginator)
     assert count == 3  # counted-7, -17, -27
+    assert not paginator.count_is_estimate
     assert any("COUNT(" in sql.upper() for sql in queries)
 
 
