@@ -70,10 +70,10 @@ class CompanyRecordAdmin(CommandAdmin):
                 ]
             },
         ),
-        ("People", {"fields": ["founders", "board"]}),
-        ("Annual reports", {"fields": ["annual_reports_table"]}),
+        (_("People"), {"fields": ["founders", "board"]}),
+        (_("Annual reports"), {"fields": ["annual_reports_table"]}),
         (
-            "On the chain",
+            _("On the chain"),
             {
                 "fields": [
                     "ledger_seq",
@@ -84,7 +84,7 @@ class CompanyRecordAdmin(CommandAdmin):
                 ]
             },
         ),
-        ("Ledger history", {"fields": ["history_table"]}),
+        (_("Ledger history"), {"fields": ["history_table"]}),
     ]
     readonly_fields = [
         "registry_code",
@@ -162,7 +162,9 @@ class CompanyRecordAdmin(CommandAdmin):
             for r in record.annual_reports.all()
         ]
         return html_table(
-            ["year", "revenue", "net profit", "employees", "ledger seq"], rows, "none filed"
+            [_("year"), _("revenue"), _("net profit"), _("employees"), _("ledger seq")],
+            rows,
+            _("none filed"),
         )
 
     def added_record(self, result: object, data: dict[str, Any]) -> CompanyRecord:

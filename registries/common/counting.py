@@ -47,9 +47,7 @@ def whole_table_count(queryset: QuerySet[Any], exact_up_to: int) -> TableCount |
     # The table's name is the model's, quoted: no input reaches the statement.
     count = f"SELECT COUNT(*) FROM {table}"  # noqa: S608
     rows = f"CASE WHEN reltuples > %s THEN reltuples::bigint ELSE ({count}) END"
-    statement = (
-        f"SELECT {rows}, reltuples > %s FROM pg_class WHERE oid = to_regclass(%s)"  # noqa: S608
-    )
+    statement = f"SELECT {rows}, reltuples > %s FROM pg_class WHERE oid = to_regclass(%s)"  # noqa: S608
     with connection.cursor() as cursor:
         cursor.execute(statement, [exact_up_to, exact_up_to, table])
         row = cursor.fetchone()

@@ -140,9 +140,17 @@ class WalletRecordAdmin(TrackedAdmin):
             for p in latest_payments(record.holder)
         ]
         return html_table(
-            ["seq", "payment id", "payer", "payee", "amount", "topped up", "swept"],
+            [
+                _("seq"),
+                _("payment id"),
+                _("payer"),
+                _("payee"),
+                _("amount"),
+                _("topped up"),
+                _("swept"),
+            ],
             rows,
-            "no payments",
+            _("no payments"),
         )
 
     @admin.display(description=_("ledger history"))
@@ -151,7 +159,9 @@ class WalletRecordAdmin(TrackedAdmin):
             [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
             for h in ledger_history("money", record.aggregate_id)
         ]
-        return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
+        return html_table(
+            [_("seq"), _("event"), _("recorded at"), _("block"), _("level")], rows, _("no entries")
+        )
 
 
 @admin.register(ActRecord)

@@ -22,6 +22,7 @@ from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.access.forms import AdminForm, Ask
 from registries.common.application import running
 from registries.common.codes import party_kind
+from registries.common.texts import N_
 from registries.money.api.serializers import (
     CertifiedActSerializer,
     EmptyCommandSerializer,
@@ -84,10 +85,10 @@ def certified(kind: str) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
 def act_form(kind: str) -> AdminForm:
     """The admin's form of an issuance or redemption (the certificate is collected on sending)."""
     reference = forms.RegexField(
-        r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64, help_text="The central bank's reference."
+        r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64, help_text=N_("The central bank's reference.")
     )
     return AdminForm(
-        ask={"act_id": Ask(field=reference), "amount_cents": Ask(label="Amount (€)")},
+        ask={"act_id": Ask(field=reference), "amount_cents": Ask(label=N_("Amount (€)"))},
         omit=("certificate",),
         completes=certified(kind),
     )
@@ -127,7 +128,7 @@ COMMANDS = Catalog(
     [
         Command(
             name="open-wallet",
-            title="Open wallet",
+            title=N_("Open wallet"),
             target=WALLETS,
             permission=BankOfficial,
             reply=OPENED,
@@ -139,8 +140,10 @@ COMMANDS = Catalog(
             form=AdminForm(
                 ask={
                     "holder": Ask(
-                        help_text="Personal code of a living person, or registry code of an "
-                        "organisation (your bank's own code opens the bank's wallet)."
+                        help_text=N_(
+                            "Personal code of a living person, or registry code of an "
+                            "organisation (your bank's own code opens the bank's wallet)."
+                        )
                     )
                 }
             ),
@@ -148,7 +151,7 @@ COMMANDS = Catalog(
         ),
         Command(
             name="close-wallet",
-            title="Close wallet",
+            title=N_("Close wallet"),
             target=WALLET,
             permission=BankOfficial,
             reply=WALLET_REPLY,
@@ -157,13 +160,13 @@ COMMANDS = Catalog(
             url_name="wallet-closure",
             summary="Close a wallet of my bank (only at zero)",
             form=AdminForm(),
-            done="Wallet closed",
+            done=N_("Wallet closed"),
             available=lambda record: bool(record.open and record.balance_cents == 0),
             run=lambda app, data, who: app.close_wallet(data["code"], official_of(who, BANK), who),
         ),
         Command(
             name="linked-bank",
-            title="Set linked bank",
+            title=N_("Set linked bank"),
             target=WALLET,
             permission=BankOfficial,
             reply=WALLET_REPLY,
@@ -171,8 +174,10 @@ COMMANDS = Catalog(
             route="linked-bank/",
             url_name="wallet-linked-bank",
             summary="Link a wallet of my bank to another bank (nothing held at mine)",
-            form=AdminForm(ask={"bank": Ask(help_text="Registry code of the bank to link it to.")}),
-            done="Linked bank set",
+            form=AdminForm(
+                ask={"bank": Ask(help_text=N_("Registry code of the bank to link it to."))}
+            ),
+            done=N_("Linked bank set"),
             available=lambda record: bool(record.open and record.holder != record.bank),
             run=lambda app, data, who: app.set_linked_bank(
                 data["code"], official_of(who, BANK), data["bank"], who
@@ -180,7 +185,7 @@ COMMANDS = Catalog(
         ),
         Command(
             name="issue",
-            title="Issue money",
+            title=N_("Issue money"),
             target=WALLET,
             permission=CentralBankOfficial,
             reply=WALLET_REPLY,
@@ -194,13 +199,13 @@ COMMANDS = Catalog(
             ),
             status=status.HTTP_201_CREATED,
             form=act_form(ISSUE),
-            done="Money issued",
+            done=N_("Money issued"),
             available=is_banks_own,
             run=act(ISSUE),
         ),
         Command(
             name="redeem",
-            title="Redeem money",
+            title=N_("Redeem money"),
             target=WALLET,
             permission=CentralBankOfficial,
             reply=WALLET_REPLY,
@@ -211,7 +216,7 @@ COMMANDS = Catalog(
             description="As an issuance; the supply falls by the amount.",
             status=status.HTTP_201_CREATED,
             form=act_form(REDEEM),
-            done="Money redeemed",
+            done=N_("Money redeemed"),
             available=is_banks_own,
             run=act(REDEEM),
         ),
