@@ -248,7 +248,16 @@ COMMANDS = Catalog(
             summary="Increase the share capital",
             description="Increase a company's share capital.",
             status=status.HTTP_201_CREATED,
-            form=AdminForm(ask={"amount_cents": Ask(label=N_("Increase by (€)"))}),
+            form=AdminForm(
+                ask={
+                    "amount_cents": Ask(
+                        label=N_("Increase by (€)"),
+                        help_text=N_(
+                            "The amount added to the share capital, in euros, such as 2500.00."
+                        ),
+                    )
+                }
+            ),
             done=N_("Share capital increased"),
             available=_statuses("active"),
             run=lambda app, data, who: app.increase_capital(
@@ -270,9 +279,16 @@ COMMANDS = Catalog(
             status=status.HTTP_201_CREATED,
             form=AdminForm(
                 ask={
-                    "year": Ask(label=N_("Financial year"), initial=_latest_unfiled),
+                    "year": Ask(
+                        label=N_("Financial year"),
+                        initial=_latest_unfiled,
+                        help_text=N_("The year the report covers; only a year that has ended."),
+                    ),
                     "revenue_cents": Ask(label=N_("Revenue (€)")),
-                    "net_profit_cents": Ask(label=N_("Net profit (€)")),
+                    "net_profit_cents": Ask(
+                        label=N_("Net profit (€)"), help_text=N_("A loss is negative: -1200.50.")
+                    ),
+                    "employees": Ask(help_text=N_("The average number of employees in the year.")),
                 }
             ),
             done=N_("Annual report filed"),
@@ -299,7 +315,16 @@ COMMANDS = Catalog(
             url_name="company-liquidation",
             summary="Put the company into liquidation",
             description="Put an active company into liquidation.",
-            form=AdminForm(),
+            form=AdminForm(
+                ask={
+                    "reason": Ask(
+                        help_text=N_(
+                            "Why, as the decision says (such as the shareholders' resolution "
+                            "of 2 March 2026); shown on the company's public card."
+                        )
+                    )
+                }
+            ),
             done=N_("Company entered liquidation"),
             available=_statuses("active"),
             run=lambda app, data, who: app.enter_liquidation(data["code"], data["reason"], who),

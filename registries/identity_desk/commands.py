@@ -468,8 +468,17 @@ COMMANDS = Catalog(
             parameters=(KEY_ID_PARAMETER,),
             form=AdminForm(
                 ask={
-                    "key_id": Ask(label=N_("Key"), choices=_unrevoked_keys),
-                    "reason": Ask(text=True),
+                    "key_id": Ask(
+                        label=N_("Key"),
+                        choices=_unrevoked_keys,
+                        help_text=N_(
+                            "From now on the key signs nothing: not a sign-in, not a command."
+                        ),
+                    ),
+                    "reason": Ask(
+                        text=True,
+                        help_text=N_("Such as “ID card lost”; kept in the register's history."),
+                    ),
                 }
             ),
             done=N_("Key revoked"),

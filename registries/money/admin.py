@@ -178,7 +178,7 @@ class ActRecordAdmin(CommandAdmin):
         "wallet",
         "amount",
         "height",
-        "certificate",
+        "certificate_table",
         "actor",
         "ledger_seq",
     ]
@@ -190,3 +190,12 @@ class ActRecordAdmin(CommandAdmin):
     @admin.display(description=_("amount"))
     def amount(self, record: ActRecord) -> str:
         return euros(record.amount_cents)
+
+    @admin.display(description=_("certificate"))
+    def certificate_table(self, record: ActRecord) -> str:
+        """The supernode votes that certified the act, one a row (not the stored JSON)."""
+        rows = [
+            [vote.get("signer", ""), vote.get("key_id", ""), vote.get("round", "")]
+            for vote in record.certificate or []
+        ]
+        return html_table([_("signer"), _("key id"), _("round")], rows, _("no votes"))

@@ -39,7 +39,7 @@ from registries.money.api.views import (
 )
 from registries.money.application import MoneyRegistry
 from registries.money.domain import ISSUE, REDEEM
-from registries.money.officials import BANK, CENTRAL_BANK, official_of
+from registries.money.officials import BANK, CENTRAL_BANK, acting_for, official_of
 from registries.money.projections import PROJECTIONS
 from registries.money.quorum import Certificate, collect
 
@@ -85,10 +85,22 @@ def certified(kind: str) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
 def act_form(kind: str) -> AdminForm:
     """The admin's form of an issuance or redemption (the certificate is collected on sending)."""
     reference = forms.RegexField(
-        r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64, help_text=N_("The central bank's reference.")
+        r"^[A-Za-z0-9_.:-]{1,64}$",
+        max_length=64,
+        help_text=N_(
+            "The central bank's own reference of this act, such as EP-2026-014: up to 64 "
+            "letters, digits and _ . : -, each used for one act only."
+        ),
+    )
+    amount = N_(
+        "In euros, such as 1000000.00. Sending the form asks the supernodes to certify "
+        "the act; it is recorded only with their quorum's certificate."
     )
     return AdminForm(
-        ask={"act_id": Ask(field=reference), "amount_cents": Ask(label=N_("Amount (€)"))},
+        ask={
+            "act_id": Ask(field=reference),
+            "amount_cents": Ask(label=N_("Amount (€)"), help_text=amount),
+        },
         omit=("certificate",),
         completes=certified(kind),
     )
@@ -115,6 +127,16 @@ OPENED = Reply(
 WALLET_REPLY = Reply(
     WalletDetailSerializer, lambda request, data, result: wallet_body(request, data["code"])
 )
+
+
+def for_the_central_bank(record: Any, who: str) -> bool:
+    """The admin offers issuance and redemption to the central bank's officials only."""
+    return acting_for(who, CENTRAL_BANK) is not None
+
+
+def for_the_wallets_bank(record: Any, who: str) -> bool:
+    """The admin offers a wallet's commands to the officials of the bank that keeps it."""
+    return acting_for(who, BANK) == record.bank
 
 
 def is_banks_own(record: Any) -> bool:
@@ -162,6 +184,7 @@ COMMANDS = Catalog(
             form=AdminForm(),
             done=N_("Wallet closed"),
             available=lambda record: bool(record.open and record.balance_cents == 0),
+            may=for_the_wallets_bank,
             run=lambda app, data, who: app.close_wallet(data["code"], official_of(who, BANK), who),
         ),
         Command(
@@ -179,6 +202,7 @@ COMMANDS = Catalog(
             ),
             done=N_("Linked bank set"),
             available=lambda record: bool(record.open and record.holder != record.bank),
+            may=for_the_wallets_bank,
             run=lambda app, data, who: app.set_linked_bank(
                 data["code"], official_of(who, BANK), data["bank"], who
             ),
@@ -201,6 +225,7 @@ COMMANDS = Catalog(
             form=act_form(ISSUE),
             done=N_("Money issued"),
             available=is_banks_own,
+            may=for_the_central_bank,
             run=act(ISSUE),
         ),
         Command(
@@ -218,6 +243,7 @@ COMMANDS = Catalog(
             form=act_form(REDEEM),
             done=N_("Money redeemed"),
             available=is_banks_own,
+            may=for_the_central_bank,
             run=act(REDEEM),
         ),
     ],
