@@ -136,7 +136,8 @@ def for_the_central_bank(record: Any, who: str) -> bool:
 
 def for_the_wallets_bank(record: Any, who: str) -> bool:
     """The admin offers a wallet's commands to the officials of the bank that keeps it."""
-    return acting_for(who, BANK) == record.bank
+    bank: str | None = acting_for(who, BANK)
+    return bank is not None and bank == record.bank
 
 
 def is_banks_own(record: Any) -> bool:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from django.apps import apps
 from django.utils import translation
 
-PROJECT_APPS = ("chain", "common", "identity", "business", "property", "court", "health")
-PROJECT_APPS += ("money", "tracker")
+PROJECT_APPS = frozenset(
+    {"chain", "common", "identity", "business", "property", "court", "health", "money", "tracker"}
+)
 
 
 def test_every_model_of_the_project_has_an_estonian_name_and_plural() -> None:
