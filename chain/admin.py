@@ -75,6 +75,19 @@ def hex_column(field: str, description: StrOrPromise) -> Any:
     return column
 
 
+def json_column(field: str, description: StrOrPromise) -> Any:
+    """An admin field showing the canonical JSON text of ``field`` indented, one member a
+    line, as a reader can follow it (the stored text, as hashed, is the API's and the
+    export's)."""
+
+    @admin.display(description=description)
+    def column(model_admin: Any, record: Any) -> str:
+        shown = json.dumps(json.loads(getattr(record, field)), indent=1, sort_keys=True)
+        return format_html('<pre class="canonical-json">{}</pre>', shown)
+
+    return column
+
+
 class BlockLogInline(ReadOnlyInline, admin.TabularInline):  # type: ignore[type-arg]
     model = BlockLog
     readonly_fields = fields = (
@@ -129,7 +142,7 @@ class BlockAdmin(ReadOnlyAdmin):
         "sealed_at",
         "proposer",
         "round",
-        "header",
+        "header_json",
     )
     inlines = [BlockLogInline, BlockSignatureInline, CheckpointInline]
 
@@ -138,6 +151,7 @@ class BlockAdmin(ReadOnlyAdmin):
         return bytes(block.block_hash).hex()[:16] + "…"
 
     hash_hex = hex_column("block_hash", _("block hash"))
+    header_json = json_column("header", _("header"))
     prev_hash_hex = hex_column("prev_hash", _("previous block hash"))
 
     @admin.display(description=_("signatures"))
@@ -224,7 +238,8 @@ class ConsensusEvidenceAdmin(ReadOnlyAdmin):
     )
     list_filter = ("kind", "tier")
     search_fields = ("signer",)
-    readonly_fields = (*list_display, "recorded_at", "record")
+    readonly_fields = (*list_display, "recorded_at", "record_json")
+    record_json = json_column("record", _("record"))
 
 
 @admin.register(StorageCheck)
@@ -243,7 +258,8 @@ class StorageCheckAdmin(ReadOnlyAdmin):
     )
     list_filter = ("passed", "reason", "citizen")
     search_fields = ("citizen", "challenger")
-    readonly_fields = (*list_display, "size", "nonce", "checked_at", "record")
+    readonly_fields = (*list_display, "size", "nonce", "checked_at", "record_json")
+    record_json = json_column("record", _("record"))
 
 
 @admin.register(MembershipEntry)

@@ -11,7 +11,7 @@ from django.shortcuts import render
 from django.template.loader import render_to_string
 
 from chain.blocks.models import Block
-from registries.access.admin_signin import role_choices
+from registries.access.admin_signin import sign_in_choices
 from registries.access.roles import SESSION_ROLE
 from registries.identity.models import PersonRecord
 
@@ -48,7 +48,7 @@ ADMIN_ROLES = frozenset({"registrar", "judge", "notary"})
 def permission_denied(request: HttpRequest, exception: Exception) -> HttpResponse:
     """403 outside the API: Riik-branded, saying which roles the page needs and
     in which role the official is signed in (the API answers problem+json)."""
-    roles = dict(role_choices())
+    roles = dict(sign_in_choices())
     parts = request.path.strip("/").split("/")
     registry = parts[1] if len(parts) > 1 and parts[0] == "admin" else ""
     needed = [

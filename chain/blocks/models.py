@@ -26,21 +26,28 @@ class Block(models.Model):
 
     LEVELS = [(level, level) for level in LEVEL_ORDER]
 
-    height = models.BigIntegerField(primary_key=True)
-    block_hash = models.BinaryField(max_length=32, unique=True)
-    prev_hash = models.BinaryField(max_length=32)
-    proposer = models.CharField(max_length=100)
-    sealed_at = models.CharField(max_length=32)
-    header = models.TextField(help_text="Canonical JSON of the header, as hashed")
-    round = models.IntegerField(default=0)
-    level = models.CharField(max_length=20, choices=LEVELS, default=PROPOSED, db_index=True)
+    height = models.BigIntegerField(primary_key=True, verbose_name=_("height"))
+    block_hash = models.BinaryField(max_length=32, unique=True, verbose_name=_("block hash"))
+    prev_hash = models.BinaryField(max_length=32, verbose_name=_("prev hash"))
+    proposer = models.CharField(max_length=100, verbose_name=_("proposer"))
+    sealed_at = models.CharField(max_length=32, verbose_name=_("sealed at"))
+    header = models.TextField(
+        help_text="Canonical JSON of the header, as hashed", verbose_name=_("header")
+    )
+    round = models.IntegerField(default=0, verbose_name=_("round"))
+    level = models.CharField(
+        max_length=20, choices=LEVELS, default=PROPOSED, db_index=True, verbose_name=_("level")
+    )
     final_at = models.DateTimeField(
         null=True,
         blank=True,
         help_text="When this node first saw it final (its own clock; not in the header)",
+        verbose_name=_("final at"),
     )
 
     class Meta:
+        verbose_name = _("block")
+        verbose_name_plural = _("blocks")
         ordering = ["-height"]
 
     def __str__(self) -> str:
@@ -61,12 +68,16 @@ class Block(models.Model):
 class BlockLog(models.Model):
     """One registry log's (size, root) as committed by a block."""
 
-    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="logs")
-    registry = models.CharField(max_length=32)
-    size = models.BigIntegerField()
-    root = models.BinaryField(max_length=32)
+    block = models.ForeignKey(
+        Block, on_delete=models.PROTECT, related_name="logs", verbose_name=_("block")
+    )
+    registry = models.CharField(max_length=32, verbose_name=_("registry"))
+    size = models.BigIntegerField(verbose_name=_("size"))
+    root = models.BinaryField(max_length=32, verbose_name=_("root"))
 
     class Meta:
+        verbose_name = _("block's registry log")
+        verbose_name_plural = _("blocks' registry logs")
         constraints = [
             models.UniqueConstraint(fields=["block", "registry"], name="block_log_unique")
         ]
@@ -83,13 +94,15 @@ class Supernode(models.Model):
     """A tier-1 node's key, whose signatures make blocks final from ``added_at_height``
     to ``until_height`` (open while the key is current; closed by a rotation)."""
 
-    name = models.CharField(max_length=100)
-    public_key = models.BinaryField(max_length=32)
-    key_id = models.CharField(max_length=8)
-    added_at_height = models.BigIntegerField(default=1)
-    until_height = models.BigIntegerField(null=True, blank=True)
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    public_key = models.BinaryField(max_length=32, verbose_name=_("public key"))
+    key_id = models.CharField(max_length=8, verbose_name=_("key id"))
+    added_at_height = models.BigIntegerField(default=1, verbose_name=_("added at height"))
+    until_height = models.BigIntegerField(null=True, blank=True, verbose_name=_("until height"))
 
     class Meta:
+        verbose_name = _("supernode")
+        verbose_name_plural = _("supernodes")
         constraints = [models.UniqueConstraint(fields=["name", "key_id"], name="supernode_key")]
 
     def __str__(self) -> str:
@@ -99,14 +112,16 @@ class Supernode(models.Model):
 class Validator(models.Model):
     """A member of one consensus tier (``witness``, ``supernode`` or ``citizen``)."""
 
-    tier = models.CharField(max_length=20)
-    name = models.CharField(max_length=100)
-    public_key = models.BinaryField(max_length=32)
-    key_id = models.CharField(max_length=8)
-    added_at_height = models.BigIntegerField(default=1)
-    until_height = models.BigIntegerField(null=True, blank=True)
+    tier = models.CharField(max_length=20, verbose_name=_("tier"))
+    name = models.CharField(max_length=100, verbose_name=_("name"))
+    public_key = models.BinaryField(max_length=32, verbose_name=_("public key"))
+    key_id = models.CharField(max_length=8, verbose_name=_("key id"))
+    added_at_height = models.BigIntegerField(default=1, verbose_name=_("added at height"))
+    until_height = models.BigIntegerField(null=True, blank=True, verbose_name=_("until height"))
 
     class Meta:
+        verbose_name = _("validator")
+        verbose_name_plural = _("validators")
         constraints = [
             # A board member re-elected with the same key has one row per term.
             models.UniqueConstraint(
@@ -121,9 +136,13 @@ class Validator(models.Model):
 class SignedHeight(models.Model):
     """A supernode's last finalize vote: it never signs another block at that height."""
 
-    node = models.CharField(max_length=100, unique=True)
-    height = models.BigIntegerField()
-    block_hash = models.BinaryField(max_length=32)
+    node = models.CharField(max_length=100, unique=True, verbose_name=_("node"))
+    height = models.BigIntegerField(verbose_name=_("height"))
+    block_hash = models.BinaryField(max_length=32, verbose_name=_("block hash"))
+
+    class Meta:
+        verbose_name = _("signed height")
+        verbose_name_plural = _("signed heights")
 
     def __str__(self) -> str:
         return f"{self.node} signed height {self.height}"
@@ -133,13 +152,14 @@ class NodeActVote(models.Model):
     """An act a supernode certified (chain.blocks.cluster.acts): one digest per act id,
     kept before the vote leaves, so it never signs two different acts under one id."""
 
-    kind = models.CharField(max_length=40)
-    act_id = models.CharField(max_length=64)
-    digest = models.BinaryField(max_length=32)
-    height = models.BigIntegerField()
+    kind = models.CharField(max_length=40, verbose_name=_("kind"))
+    act_id = models.CharField(max_length=64, verbose_name=_("act id"))
+    digest = models.BinaryField(max_length=32, verbose_name=_("digest"))
+    height = models.BigIntegerField(verbose_name=_("height"))
 
     class Meta:
-        app_label = "chain"
+        verbose_name = _("certified act")
+        verbose_name_plural = _("certified acts")
         constraints = [
             models.UniqueConstraint(fields=["kind", "act_id"], name="chain_nodeactvote_once")
         ]
@@ -151,16 +171,20 @@ class NodeActVote(models.Model):
 class BlockSignature(models.Model):
     """A node's Ed25519 signature over a block's vote message."""
 
-    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="signatures")
-    tier = models.CharField(max_length=20)
-    kind = models.CharField(max_length=20)
-    round = models.IntegerField(default=0)
-    signer = models.CharField(max_length=100)
-    key_id = models.CharField(max_length=8)
-    alg = models.CharField(max_length=20, default="ed25519")
-    signature = models.BinaryField(max_length=64)
+    block = models.ForeignKey(
+        Block, on_delete=models.PROTECT, related_name="signatures", verbose_name=_("block")
+    )
+    tier = models.CharField(max_length=20, verbose_name=_("tier"))
+    kind = models.CharField(max_length=20, verbose_name=_("kind"))
+    round = models.IntegerField(default=0, verbose_name=_("round"))
+    signer = models.CharField(max_length=100, verbose_name=_("signer"))
+    key_id = models.CharField(max_length=8, verbose_name=_("key id"))
+    alg = models.CharField(max_length=20, default="ed25519", verbose_name=_("alg"))
+    signature = models.BinaryField(max_length=64, verbose_name=_("signature"))
 
     class Meta:
+        verbose_name = _("block signature")
+        verbose_name_plural = _("block signatures")
         constraints = [
             # One vote per node, block, tier, kind and round.
             models.UniqueConstraint(
@@ -175,11 +199,15 @@ class BlockSignature(models.Model):
 class Checkpoint(models.Model):
     """A C2SP signed checkpoint of one registry log at one block."""
 
-    block = models.ForeignKey(Block, on_delete=models.PROTECT, related_name="checkpoints")
-    registry = models.CharField(max_length=32)
-    note = models.TextField()
+    block = models.ForeignKey(
+        Block, on_delete=models.PROTECT, related_name="checkpoints", verbose_name=_("block")
+    )
+    registry = models.CharField(max_length=32, verbose_name=_("registry"))
+    note = models.TextField(verbose_name=_("note"))
 
     class Meta:
+        verbose_name = _("checkpoint")
+        verbose_name_plural = _("checkpoints")
         constraints = [
             models.UniqueConstraint(fields=["block", "registry"], name="checkpoint_unique")
         ]
@@ -196,13 +224,19 @@ class NodeState(models.Model):
     summary for status tables.
     """
 
-    name = models.CharField(max_length=100, primary_key=True)
-    tier = models.CharField(max_length=20)
-    state = models.TextField()
-    height = models.BigIntegerField(default=0)
-    last_final = models.BigIntegerField(default=0)
-    last_vote = models.CharField(max_length=200, blank=True, default="")
-    updated_at = models.FloatField(default=0.0)
+    name = models.CharField(max_length=100, primary_key=True, verbose_name=_("name"))
+    tier = models.CharField(max_length=20, verbose_name=_("tier"))
+    state = models.TextField(verbose_name=_("state"))
+    height = models.BigIntegerField(default=0, verbose_name=_("height"))
+    last_final = models.BigIntegerField(default=0, verbose_name=_("last final"))
+    last_vote = models.CharField(
+        max_length=200, blank=True, default="", verbose_name=_("last vote")
+    )
+    updated_at = models.FloatField(default=0.0, verbose_name=_("updated at"))
+
+    class Meta:
+        verbose_name = _("node state")
+        verbose_name_plural = _("node states")
 
     def __str__(self) -> str:
         return f"{self.tier} {self.name} at height {self.height}"
@@ -211,9 +245,15 @@ class NodeState(models.Model):
 class NodeFinal(models.Model):
     """A cluster node's replica of the chain: each final block with its certificate."""
 
-    height = models.BigIntegerField(primary_key=True)
-    block_hash = models.BinaryField(max_length=32)
-    record = models.TextField(help_text="FinalBlock.to_record() as canonical JSON")
+    height = models.BigIntegerField(primary_key=True, verbose_name=_("height"))
+    block_hash = models.BinaryField(max_length=32, verbose_name=_("block hash"))
+    record = models.TextField(
+        help_text="FinalBlock.to_record() as canonical JSON", verbose_name=_("record")
+    )
+
+    class Meta:
+        verbose_name = _("node's final block")
+        verbose_name_plural = _("nodes' final blocks")
 
     def __str__(self) -> str:
         return f"final block {self.height}"
@@ -223,8 +263,14 @@ class NodeMemberEntry(models.Model):
     """A membership entry a cluster node verified and applied (from position 1: the
     genesis, position 0, comes from its genesis file)."""
 
-    position = models.IntegerField(primary_key=True)
-    record = models.TextField(help_text="the chain-log entry's payload as canonical JSON")
+    position = models.IntegerField(primary_key=True, verbose_name=_("position"))
+    record = models.TextField(
+        help_text="the chain-log entry's payload as canonical JSON", verbose_name=_("record")
+    )
+
+    class Meta:
+        verbose_name = _("node's membership entry")
+        verbose_name_plural = _("nodes' membership entries")
 
     def __str__(self) -> str:
         return f"membership entry {self.position}"
@@ -234,9 +280,13 @@ class ReplicaLeaf(models.Model):
     """A cluster node's copy of one registry log entry's leaf, as the registry host sent it."""
 
     pk = models.CompositePrimaryKey("registry", "seq")
-    registry = models.CharField(max_length=32)
-    seq = models.BigIntegerField()
-    data = models.BinaryField()
+    registry = models.CharField(max_length=32, verbose_name=_("registry"))
+    seq = models.BigIntegerField(verbose_name=_("seq"))
+    data = models.BinaryField(verbose_name=_("data"))
+
+    class Meta:
+        verbose_name = _("replica leaf")
+        verbose_name_plural = _("replica leaves")
 
     def __str__(self) -> str:
         return f"{self.registry} #{self.seq}"
@@ -251,10 +301,14 @@ class ReplicaSubtree(models.Model):
     """
 
     pk = models.CompositePrimaryKey("registry", "level", "idx")
-    registry = models.CharField(max_length=32)
-    level = models.SmallIntegerField()
-    idx = models.BigIntegerField()
-    hash = models.BinaryField(max_length=32)
+    registry = models.CharField(max_length=32, verbose_name=_("registry"))
+    level = models.SmallIntegerField(verbose_name=_("level"))
+    idx = models.BigIntegerField(verbose_name=_("idx"))
+    hash = models.BinaryField(max_length=32, verbose_name=_("hash"))
+
+    class Meta:
+        verbose_name = _("replica subtree")
+        verbose_name_plural = _("replica subtrees")
 
     def __str__(self) -> str:
         return f"{self.registry} subtree {self.level}/{self.idx}"
@@ -268,20 +322,25 @@ class ConsensusEvidence(models.Model):
     signatures against the membership.
     """
 
-    kind = models.CharField(max_length=30)
-    signer = models.CharField(max_length=100, db_index=True)
-    tier = models.CharField(max_length=20)
-    vote_kind = models.CharField(max_length=20)
-    height = models.BigIntegerField()
-    round = models.IntegerField()
-    reported_by = models.CharField(max_length=100)
-    record = models.TextField(help_text="Evidence.to_record() as canonical JSON")
-    recorded_at = models.CharField(max_length=32)
+    kind = models.CharField(max_length=30, verbose_name=_("kind"))
+    signer = models.CharField(max_length=100, db_index=True, verbose_name=_("signer"))
+    tier = models.CharField(max_length=20, verbose_name=_("tier"))
+    vote_kind = models.CharField(max_length=20, verbose_name=_("vote kind"))
+    height = models.BigIntegerField(verbose_name=_("height"))
+    round = models.IntegerField(verbose_name=_("round"))
+    reported_by = models.CharField(max_length=100, verbose_name=_("reported by"))
+    record = models.TextField(
+        help_text="Evidence.to_record() as canonical JSON", verbose_name=_("record")
+    )
+    recorded_at = models.CharField(max_length=32, verbose_name=_("recorded at"))
     entry_seq = models.BigIntegerField(
-        null=True, help_text="Its entry in the chain's own log (registry 'consensus')"
+        null=True,
+        help_text="Its entry in the chain's own log (registry 'consensus')",
+        verbose_name=_("entry seq"),
     )
 
     class Meta:
+        verbose_name = _("consensus evidence")
         verbose_name_plural = _("consensus evidence")
         constraints = [
             models.UniqueConstraint(
@@ -304,24 +363,42 @@ class StorageCheck(models.Model):
     own log (``entry_seq``).
     """
 
-    challenger = models.CharField(max_length=100, help_text="Supernode that asked")
-    citizen = models.CharField(max_length=100, db_index=True, help_text="Replica challenged")
-    registry = models.CharField(max_length=32)
-    seq = models.BigIntegerField(help_text="Entry asked for")
-    size = models.BigIntegerField(help_text="Log size of the tree the proof must reach")
-    height = models.BigIntegerField(help_text="Final block the challenge was drawn from")
-    nonce = models.BigIntegerField()
-    answered = models.BooleanField()
-    proof_valid = models.BooleanField(help_text="The answer's inclusion proof verified")
-    passed = models.BooleanField(db_index=True)
-    reason = models.CharField(max_length=50, blank=True, default="")
-    record = models.TextField(help_text="Challenge and answer as canonical JSON")
-    checked_at = models.CharField(max_length=32, help_text="When the host recorded it")
+    challenger = models.CharField(
+        max_length=100, help_text="Supernode that asked", verbose_name=_("challenger")
+    )
+    citizen = models.CharField(
+        max_length=100, db_index=True, help_text="Replica challenged", verbose_name=_("citizen")
+    )
+    registry = models.CharField(max_length=32, verbose_name=_("registry"))
+    seq = models.BigIntegerField(help_text="Entry asked for", verbose_name=_("seq"))
+    size = models.BigIntegerField(
+        help_text="Log size of the tree the proof must reach", verbose_name=_("size")
+    )
+    height = models.BigIntegerField(
+        help_text="Final block the challenge was drawn from", verbose_name=_("height")
+    )
+    nonce = models.BigIntegerField(verbose_name=_("nonce"))
+    answered = models.BooleanField(verbose_name=_("answered"))
+    proof_valid = models.BooleanField(
+        help_text="The answer's inclusion proof verified", verbose_name=_("proof valid")
+    )
+    passed = models.BooleanField(db_index=True, verbose_name=_("passed"))
+    reason = models.CharField(max_length=50, blank=True, default="", verbose_name=_("reason"))
+    record = models.TextField(
+        help_text="Challenge and answer as canonical JSON", verbose_name=_("record")
+    )
+    checked_at = models.CharField(
+        max_length=32, help_text="When the host recorded it", verbose_name=_("checked at")
+    )
     entry_seq = models.BigIntegerField(
-        null=True, help_text="A failure's entry in the chain's own log (registry 'consensus')"
+        null=True,
+        help_text="A failure's entry in the chain's own log (registry 'consensus')",
+        verbose_name=_("entry seq"),
     )
 
     class Meta:
+        verbose_name = _("storage check")
+        verbose_name_plural = _("storage checks")
         ordering = ["-id"]
         constraints = [
             models.UniqueConstraint(fields=["challenger", "nonce"], name="storage_check_once")

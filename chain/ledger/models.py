@@ -74,19 +74,22 @@ LogManager = models.Manager.from_queryset(LogQuerySet)
 class LedgerEntry(models.Model):
     """One stored event's place in its registry's hash-chained log."""
 
-    registry = models.CharField(max_length=32)
-    seq = models.BigIntegerField(help_text="1, 2, 3 ... gapless per registry")
-    originator_id = models.UUIDField()
-    originator_version = models.BigIntegerField()
-    topic = models.TextField()
-    recorded_at = models.CharField(max_length=32)
-    payload_hash = models.BinaryField(max_length=32)
-    prev_hash = models.BinaryField(max_length=32)
-    entry_hash = models.BinaryField(max_length=32)
+    registry = models.CharField(max_length=32, verbose_name=_("registry"))
+    seq = models.BigIntegerField(
+        help_text="1, 2, 3 ... gapless per registry", verbose_name=_("seq")
+    )
+    originator_id = models.UUIDField(verbose_name=_("originator id"))
+    originator_version = models.BigIntegerField(verbose_name=_("originator version"))
+    topic = models.TextField(verbose_name=_("topic"))
+    recorded_at = models.CharField(max_length=32, verbose_name=_("recorded at"))
+    payload_hash = models.BinaryField(max_length=32, verbose_name=_("payload hash"))
+    prev_hash = models.BinaryField(max_length=32, verbose_name=_("prev hash"))
+    entry_hash = models.BinaryField(max_length=32, verbose_name=_("entry hash"))
 
     objects = LogManager()
 
     class Meta:
+        verbose_name = _("ledger entry")
         db_table = "ledger_entry"
         verbose_name_plural = _("ledger entries")
         constraints = [
@@ -120,14 +123,16 @@ class LedgerSubtree(models.Model):
     """
 
     pk = models.CompositePrimaryKey("registry", "level", "idx")
-    registry = models.CharField(max_length=32)
-    level = models.SmallIntegerField()
-    idx = models.BigIntegerField()
-    hash = models.BinaryField(max_length=32)
+    registry = models.CharField(max_length=32, verbose_name=_("registry"))
+    level = models.SmallIntegerField(verbose_name=_("level"))
+    idx = models.BigIntegerField(verbose_name=_("idx"))
+    hash = models.BinaryField(max_length=32, verbose_name=_("hash"))
 
     objects = LogManager()
 
     class Meta:
+        verbose_name = _("ledger subtree")
+        verbose_name_plural = _("ledger subtrees")
         db_table = "ledger_subtree"
 
     def __str__(self) -> str:
@@ -137,14 +142,16 @@ class LedgerSubtree(models.Model):
 class LedgerHead(models.Model):
     """The right edge of one registry's log: its size, last entry hash, frontier."""
 
-    registry = models.CharField(max_length=32, primary_key=True)
-    size = models.BigIntegerField()
-    entry_hash = models.BinaryField(max_length=32)
-    frontier = models.BinaryField()
+    registry = models.CharField(max_length=32, primary_key=True, verbose_name=_("registry"))
+    size = models.BigIntegerField(verbose_name=_("size"))
+    entry_hash = models.BinaryField(max_length=32, verbose_name=_("entry hash"))
+    frontier = models.BinaryField(verbose_name=_("frontier"))
 
     objects = LogManager()
 
     class Meta:
+        verbose_name = _("ledger head")
+        verbose_name_plural = _("ledger heads")
         db_table = "ledger_head"
 
     def __str__(self) -> str:
@@ -159,12 +166,14 @@ class ConsensusEvent(models.Model):
     are written by :mod:`chain.ledger.chainlog` with their ledger entry.
     """
 
-    originator_id = models.UUIDField()
-    originator_version = models.BigIntegerField()
-    topic = models.TextField()
-    state = models.BinaryField(help_text="Canonical JSON of the event")
+    originator_id = models.UUIDField(verbose_name=_("originator id"))
+    originator_version = models.BigIntegerField(verbose_name=_("originator version"))
+    topic = models.TextField(verbose_name=_("topic"))
+    state = models.BinaryField(help_text="Canonical JSON of the event", verbose_name=_("state"))
 
     class Meta:
+        verbose_name = _("consensus event")
+        verbose_name_plural = _("consensus events")
         db_table = "consensus_events"
         constraints = [
             models.UniqueConstraint(

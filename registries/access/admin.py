@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from decimal import Decimal
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import quote, unquote
@@ -23,7 +23,7 @@ from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import URLPattern, path, reverse
 from django.utils.html import format_html, format_html_join
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_noop
 from django.utils.translation import gettext_lazy as _
 
 from chain.blocks.status import LedgerStatus
@@ -35,7 +35,14 @@ from registries.common.counting import EstimatedCountPaginator
 from registries.common.errors import RegistryError
 from registries.common.statuses import attach_ledger_statuses, record_ledger_status
 
+if TYPE_CHECKING:
+    from django_stubs_ext import StrOrPromise
+
 __all__ = ["CommandAdmin", "CommandForm", "euros", "html_table"]
+
+# Django's own Estonian catalog leaves this header of the admin's index in English: the
+# project's catalog, consulted first (LOCALE_PATHS), translates it.
+DJANGO_GAPS = [gettext_noop("Change or view list link")]
 
 
 def euros(cents: int) -> str:
@@ -43,8 +50,9 @@ def euros(cents: int) -> str:
     return f"{Decimal(cents) / 100:,.2f}".replace(",", "\u202f") + " €"
 
 
-def html_table(headers: list[str], rows: list[list[Any]], empty: str) -> str:
-    """A small HTML table for a read-only admin field (cells are escaped)."""
+def html_table(headers: list[StrOrPromise], rows: list[list[Any]], empty: StrOrPromise) -> str:
+    """A small HTML table for a read-only admin field (cells are escaped); ``headers`` and
+    ``empty`` are marked for translation where they are written (``gettext_lazy``)."""
     if not rows:
         return format_html("<em>{}</em>", empty)
     head = format_html_join("", "<th>{}</th>", ((h,) for h in headers))
@@ -149,9 +157,9 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             for h in ledger_history(record.ledger_registry, record.aggregate_id)
         ]
         return html_table(
-            ["seq", "event", gettext("what happened"), "recorded at", "block", "level"],
+            [_("seq"), _("event"), _("what happened"), _("recorded at"), _("block"), _("level")],
             rows,
-            "no entries",
+            _("no entries"),
         )
 
     # URLs.
@@ -269,7 +277,10 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
                 record = self.added_record(result, data)
                 self.log_addition(request, record, f"{spec.title} (registry command)")
                 messages.success(
-                    request, f"{gettext(spec.title)}: {record} (ledger seq {record.ledger_seq})."
+                    request,
+                    gettext("{title}: {record} (ledger seq {seq}).").format(
+                        title=gettext(spec.title), record=record, seq=record.ledger_seq
+                    ),
                 )
                 return HttpResponseRedirect(self.change_url(record))
         return self.render_command_form(
@@ -306,7 +317,12 @@ class CommandAdmin(admin.ModelAdmin):  # type: ignore[type-arg]
             if ok:
                 record.refresh_from_db()
                 self.log_change(request, record, f"{spec.title} (registry command)")
-                messages.success(request, f"{spec.done} (ledger seq {record.ledger_seq}).")
+                messages.success(
+                    request,
+                    gettext("{done} (ledger seq {seq}).").format(
+                        done=gettext(spec.done), seq=record.ledger_seq
+                    ),
+                )
                 return HttpResponseRedirect(self.change_url(record))
         return self.render_command_form(
             request, form, gettext(spec.title), record, self.change_url(record)

@@ -13,6 +13,14 @@ serves every request of the session within
 check (the admin's ``can_act`` and ``has_*_permission``, ``user_has_role``,
 ``has_role`` wherever it is asked) honours that role alone.
 
+A person who holds no official's role but represents an organisation (a
+bank's or the central bank's official: ``money`` acts for organisations, ADR
+0082) signs in as :data:`REPRESENTATIVE`: the challenge is checked without a
+role, the sign-in is refused unless they currently represent an organisation,
+and the session acts in no official's role at all (``acting_only_as`` that
+name, which no appointment has), so only what the person may do for the
+organisations they represent is open to them.
+
 A newly appointed official signs in at once: their Django user is created, as
 staff, on their first e-ID sign-in. Passwords are off (``RIIK_ADMIN_PASSWORDS``
 False): the page offers no password form and a posted password is refused.
@@ -45,9 +53,20 @@ from registries.access.roles import SESSION_ROLE
 from registries.access.signin import check_signed_challenge
 from registries.common.codes import InvalidCodeError, validate_personal_code
 from registries.identity.domain import ROLE_REGISTRIES
-from registries.identity.services import acting_only_as, official_code_of
+from registries.identity.services import (
+    acting_only_as,
+    official_code_of,
+    represents_an_organisation,
+)
 
-__all__ = ["AdminSignInForm", "SessionRoleMiddleware", "admin_login", "role_choices"]
+__all__ = [
+    "REPRESENTATIVE",
+    "AdminSignInForm",
+    "SessionRoleMiddleware",
+    "admin_login",
+    "role_choices",
+    "sign_in_choices",
+]
 
 MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
 
@@ -69,6 +88,10 @@ REGISTRY_NAMES = {
 }
 
 
+REPRESENTATIVE = "organisation/representative"
+"""The admin's sign-in choice of a representative of an organisation: no official's role."""
+
+
 def role_choices() -> list[tuple[str, str]]:
     """Every role an official can hold, as ``registry/role`` with its name in words."""
     return [
@@ -78,11 +101,19 @@ def role_choices() -> list[tuple[str, str]]:
     ]
 
 
+def sign_in_choices() -> list[tuple[str, str]]:
+    """What the login page offers: every official's role, then acting for an organisation."""
+    return [
+        *role_choices(),
+        (REPRESENTATIVE, _("Representative of an organisation (a bank, the central bank)")),
+    ]
+
+
 class AdminSignInForm(forms.Form):
     """What the login page posts: who, in which role, and the signed challenge."""
 
     personal_code = forms.CharField(label=gettext_lazy("Personal code"), max_length=11)
-    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=role_choices)
+    role = forms.ChoiceField(label=gettext_lazy("Role"), choices=sign_in_choices)
     nonce = forms.CharField(max_length=64, widget=forms.HiddenInput)
     signature = forms.CharField(max_length=200, widget=forms.HiddenInput)
 
@@ -109,12 +140,23 @@ def _sign_in_with_e_id(request: HttpRequest, form: AdminSignInForm) -> HttpRespo
     """Sign the official in for the chosen role, or put the refusal on the form."""
     code = form.cleaned_data["personal_code"]
     role = form.cleaned_data["role"]
+    official_role = "" if role == REPRESENTATIVE else role
     try:
         check_signed_challenge(
-            request, code, form.cleaned_data["nonce"], form.cleaned_data["signature"], role
+            request, code, form.cleaned_data["nonce"], form.cleaned_data["signature"], official_role
         )
     except APIException as error:
         form.add_error(None, str(error.detail))
+        return None
+    if role == REPRESENTATIVE and not represents_an_organisation(code):
+        form.add_error(
+            None,
+            _(
+                "You represent no organisation: an identity registrar records an "
+                "organisation's representatives (Identity registry → Organisation "
+                "representatives)."
+            ),
+        )
         return None
     user, created = get_user_model().objects.get_or_create(username=code)
     if created:

@@ -24,6 +24,7 @@ from datetime import date
 from typing import Any
 
 from django.urls import URLPattern, path
+from django.utils.translation import gettext
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
@@ -164,7 +165,8 @@ class Command:
         since = self.available_from(record)
         if since is None:
             return ""
-        return f"available from {since:%Y-%m-%d}" + (f" ({self.later})" if self.later else "")
+        when = gettext("available from {day}").format(day=f"{since:%Y-%m-%d}")
+        return f"{when} ({gettext(self.later)})" if self.later else when
 
 
 @dataclass(frozen=True)

@@ -14,11 +14,13 @@ from decimal import Decimal
 from typing import Any, ClassVar
 
 from django import forms
+from django.utils.text import capfirst
 from django.utils.translation import gettext
 from rest_framework import serializers
 from rest_framework.fields import empty
 
 from registries.common.errors import RegistryError
+from registries.common.texts import N_
 
 __all__ = ["AdminForm", "Ask", "CodesField", "CommandForm", "EuroField", "command_form", "to_cents"]
 
@@ -49,6 +51,14 @@ class CommandForm(forms.Form):
     def __init__(self, *args: Any, record: Any = None, **kwargs: Any) -> None:
         self.record = record
         super().__init__(*args, **kwargs)
+        # Labels and help come from the catalog and the API's serializers, marked with N_,
+        # or are the API's field name, which is also the read model's field (whose
+        # verbose name is marked): translated here, in the request's language.
+        for name, asked in self.fields.items():
+            label = str(asked.label) if asked.label else name.replace("_", " ")
+            asked.label = capfirst(gettext(label))
+            if asked.help_text:
+                asked.help_text = gettext(str(asked.help_text))
 
     def add_registry_error(self, error: RegistryError) -> None:
         """Show a refused command's message on its field, or on the whole form."""
@@ -206,7 +216,7 @@ def _generated(name: str, drf: Any, ask: Ask) -> Generated:
         return name, forms.IntegerField(**_limits(drf), **common), None
     if isinstance(drf, serializers.DateTimeField):
         local = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-        common["help_text"] = ask.help_text or "Local time (Europe/Tallinn)."
+        common["help_text"] = ask.help_text or N_("Local time (Europe/Tallinn).")
         return name, forms.DateTimeField(widget=local, **common), None
     if isinstance(drf, serializers.DateField):
         day = forms.DateInput(attrs={"type": "date"})

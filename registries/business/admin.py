@@ -64,10 +64,10 @@ class CompanyRecordAdmin(CommandAdmin):
                 ]
             },
         ),
-        ("People", {"fields": ["founders", "board"]}),
-        ("Annual reports", {"fields": ["annual_reports_table"]}),
+        (_("People"), {"fields": ["founders", "board"]}),
+        (_("Annual reports"), {"fields": ["annual_reports_table"]}),
         (
-            "On the chain",
+            _("On the chain"),
             {
                 "fields": [
                     "ledger_seq",
@@ -78,7 +78,7 @@ class CompanyRecordAdmin(CommandAdmin):
                 ]
             },
         ),
-        ("Ledger history", {"fields": ["history_table"]}),
+        (_("Ledger history"), {"fields": ["history_table"]}),
     ]
 
     def can_act(self, request: HttpRequest) -> bool:
@@ -136,7 +136,9 @@ class CompanyRecordAdmin(CommandAdmin):
             for r in record.annual_reports.all()
         ]
         return html_table(
-            ["year", "revenue", "net profit", "employees", "ledger seq"], rows, "none filed"
+            [_("year"), _("revenue"), _("net profit"), _("employees"), _("ledger seq")],
+            rows,
+            _("none filed"),
         )
 
     def added_record(self, result: object, data: dict[str, Any]) -> CompanyRecord:

@@ -161,17 +161,17 @@ COMMANDS = Catalog(
             problems=(400, 401, 403, 409, 429),
             form=AdminForm(
                 ask={
-                    "name": Ask(help_text="Must show the legal form, e.g. “Põhjarannik OÜ”."),
+                    "name": Ask(help_text=N_("Must show the legal form, e.g. “Põhjarannik OÜ”.")),
                     "legal_form": Ask(
                         choices={
                             form: f"{form}: {meaning}" for form, meaning in LEGAL_FORMS.items()
                         }
                     ),
                     "share_capital_cents": Ask(
-                        label="Share capital (€)", initial=Decimal("2500.00")
+                        label=N_("Share capital (€)"), initial=Decimal("2500.00")
                     ),
                     "founders": Ask(help_text=CODES_HELP),
-                    "board": Ask(label="Management board", help_text=CODES_HELP),
+                    "board": Ask(label=N_("Management board"), help_text=CODES_HELP),
                 }
             ),
             run=lambda app, data, who: app.register_company(
@@ -207,9 +207,9 @@ COMMANDS = Catalog(
             summary="Change the registered address",
             description="Move a company's registered address.",
             form=AdminForm(
-                ask={"address": Ask(label="New address", initial=lambda record: record.address)}
+                ask={"address": Ask(label=N_("New address"), initial=lambda record: record.address)}
             ),
-            done="Address changed",
+            done=N_("Address changed"),
             available=_statuses("active"),
             run=lambda app, data, who: app.change_address(data["code"], data["address"], who),
         ),
@@ -224,12 +224,12 @@ COMMANDS = Catalog(
             form=AdminForm(
                 ask={
                     "members": Ask(
-                        label="New management board", help_text=CODES_HELP, initial=_board
+                        label=N_("New management board"), help_text=CODES_HELP, initial=_board
                     )
                 },
                 aliases={"board": "members"},
             ),
-            done="Management board changed",
+            done=N_("Management board changed"),
             available=_statuses("active"),
             run=lambda app, data, who: app.change_board(data["code"], data["members"], who),
         ),
@@ -242,8 +242,17 @@ COMMANDS = Catalog(
             summary="Increase the share capital",
             description="Increase a company's share capital.",
             status=status.HTTP_201_CREATED,
-            form=AdminForm(ask={"amount_cents": Ask(label="Increase by (€)")}),
-            done="Share capital increased",
+            form=AdminForm(
+                ask={
+                    "amount_cents": Ask(
+                        label=N_("Increase by (€)"),
+                        help_text=N_(
+                            "The amount added to the share capital, in euros, such as 2500.00."
+                        ),
+                    )
+                }
+            ),
+            done=N_("Share capital increased"),
             available=_statuses("active"),
             run=lambda app, data, who: app.increase_capital(
                 data["code"], data["amount_cents"], who
@@ -264,15 +273,22 @@ COMMANDS = Catalog(
             status=status.HTTP_201_CREATED,
             form=AdminForm(
                 ask={
-                    "year": Ask(label="Financial year", initial=_latest_unfiled),
-                    "revenue_cents": Ask(label="Revenue (€)"),
-                    "net_profit_cents": Ask(label="Net profit (€)"),
+                    "year": Ask(
+                        label=N_("Financial year"),
+                        initial=_latest_unfiled,
+                        help_text=N_("The year the report covers; only a year that has ended."),
+                    ),
+                    "revenue_cents": Ask(label=N_("Revenue (€)")),
+                    "net_profit_cents": Ask(
+                        label=N_("Net profit (€)"), help_text=N_("A loss is negative: -1200.50.")
+                    ),
+                    "employees": Ask(help_text=N_("The average number of employees in the year.")),
                 }
             ),
-            done="Annual report filed",
+            done=N_("Annual report filed"),
             available=_report_due,
             available_from=_next_report_from,
-            later="once the current financial year has ended",
+            later=N_("once the current financial year has ended"),
             run=lambda app, data, who: app.file_annual_report(
                 data["code"],
                 AnnualReport(
@@ -293,8 +309,17 @@ COMMANDS = Catalog(
             url_name="company-liquidation",
             summary="Put the company into liquidation",
             description="Put an active company into liquidation.",
-            form=AdminForm(),
-            done="Company entered liquidation",
+            form=AdminForm(
+                ask={
+                    "reason": Ask(
+                        help_text=N_(
+                            "Why, as the decision says (such as the shareholders' resolution "
+                            "of 2 March 2026); shown on the company's public card."
+                        )
+                    )
+                }
+            ),
+            done=N_("Company entered liquidation"),
             available=_statuses("active"),
             run=lambda app, data, who: app.enter_liquidation(data["code"], data["reason"], who),
         ),
@@ -306,8 +331,8 @@ COMMANDS = Catalog(
             url_name="company-deletion",
             summary="Delete a liquidated company",
             description="Delete a company in liquidation and release its name.",
-            form=AdminForm(confirm="Delete the company from the registry and release its name"),
-            done="Company deleted",
+            form=AdminForm(confirm=N_("Delete the company from the registry and release its name")),
+            done=N_("Company deleted"),
             available=_statuses("in_liquidation"),
             run=lambda app, data, who: app.delete_company(data["code"], who),
         ),

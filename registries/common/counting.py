@@ -9,20 +9,29 @@ estimate (``pg_class.reltuples``, kept by autovacuum's analyze) is used
 instead, in about a millisecond; a filtered list (a search, a filter) is
 still counted exactly, and so is every list on SQLite or on a table never
 analysed. The estimate is close, not exact: the last page may come out short
-or empty, never an error.
+or empty, never an error. The paginator says which it gave
+(:attr:`EstimatedCountPaginator.count_is_estimate`), so the API can tell its
+clients (``count_is_estimate`` beside ``count``).
 """
 
 from __future__ import annotations
 
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from django.core.paginator import Paginator
 from django.db import connections
 from django.db.models import QuerySet
 
 
-def whole_table_count(queryset: QuerySet[Any], exact_up_to: int) -> int | None:
+class TableCount(NamedTuple):
+    """A whole table's number of rows, and whether it is the planner's estimate."""
+
+    rows: int
+    estimated: bool
+
+
+def whole_table_count(queryset: QuerySet[Any], exact_up_to: int) -> TableCount | None:
     """The rows of ``queryset``'s table when ``queryset`` is the whole table, on PostgreSQL:
     the planner's estimate above ``exact_up_to``, else counted; None otherwise.
 
@@ -37,12 +46,12 @@ def whole_table_count(queryset: QuerySet[Any], exact_up_to: int) -> int | None:
     table = connection.ops.quote_name(queryset.model._meta.db_table)
     # The table's name is the model's, quoted: no input reaches the statement.
     count = f"SELECT COUNT(*) FROM {table}"  # noqa: S608
-    rows = f"CASE WHEN reltuples > %s THEN reltuples::bigint ELSE ({count})"
-    statement = f"SELECT {rows} END FROM pg_class WHERE oid = to_regclass(%s)"  # noqa: S608
+    rows = f"CASE WHEN reltuples > %s THEN reltuples::bigint ELSE ({count}) END"
+    statement = f"SELECT {rows}, reltuples > %s FROM pg_class WHERE oid = to_regclass(%s)"  # noqa: S608
     with connection.cursor() as cursor:
-        cursor.execute(statement, [exact_up_to, table])
+        cursor.execute(statement, [exact_up_to, exact_up_to, table])
         row = cursor.fetchone()
-    return int(row[0]) if row else None
+    return TableCount(int(row[0]), bool(row[1])) if row else None
 
 
 class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
@@ -52,10 +61,20 @@ class EstimatedCountPaginator(Paginator):  # type: ignore[type-arg]
     exact_up_to = 100_000
 
     @cached_property
+    def table_count(self) -> TableCount:
+        """The number of rows and whether it is estimated (a whole large table) or counted."""
+        if isinstance(self.object_list, QuerySet):
+            whole = whole_table_count(self.object_list, self.exact_up_to)
+            if whole is not None:
+                return whole
+        return TableCount(int(super().count), estimated=False)
+
+    @property
     def count(self) -> int:
         """The number of rows: estimated for a whole large table, else counted."""
-        if isinstance(self.object_list, QuerySet):
-            rows = whole_table_count(self.object_list, self.exact_up_to)
-            if rows is not None:
-                return rows
-        return int(super().count)
+        return self.table_count.rows
+
+    @property
+    def count_is_estimate(self) -> bool:
+        """Whether :attr:`count` is PostgreSQL's estimate rather than a count."""
+        return self.table_count.estimated

@@ -4,16 +4,19 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 
 class ProjectionPosition(models.Model):
     """How far a projection has followed an application's notification log."""
 
-    projection = models.CharField(max_length=100)
-    application = models.CharField(max_length=100)
-    notification_id = models.BigIntegerField(default=0)
+    projection = models.CharField(max_length=100, verbose_name=_("projection"))
+    application = models.CharField(max_length=100, verbose_name=_("application"))
+    notification_id = models.BigIntegerField(default=0, verbose_name=_("notification id"))
 
     class Meta:
+        verbose_name = _("projection position")
+        verbose_name_plural = _("projection positions")
         constraints = [
             models.UniqueConstraint(
                 fields=["projection", "application"], name="projection_position_unique"
@@ -29,7 +32,10 @@ class LedgerLinked(models.Model):
 
     ledger_registry: str = ""
     ledger_seq = models.BigIntegerField(
-        null=True, blank=True, help_text="Ledger seq of the event that last changed this record"
+        null=True,
+        blank=True,
+        help_text="Ledger seq of the event that last changed this record",
+        verbose_name=_("ledger seq"),
     )
 
     class Meta:
@@ -44,15 +50,19 @@ class PersonKeyBase(models.Model):
     """A person's (or a record's) data key, wrapped by the master key; ``wrapped`` is
     None once destroyed."""
 
-    key_id = models.CharField(max_length=32, primary_key=True)
-    subject = models.CharField(max_length=64, unique=True, help_text="HMAC of the personal code")
-    wrapped = models.BinaryField(null=True)
-    created_at = models.DateTimeField(auto_now_add=True)
-    destroyed_at = models.DateTimeField(null=True, blank=True)
+    key_id = models.CharField(max_length=32, primary_key=True, verbose_name=_("key id"))
+    subject = models.CharField(
+        max_length=64, unique=True, help_text="HMAC of the personal code", verbose_name=_("subject")
+    )
+    wrapped = models.BinaryField(null=True, verbose_name=_("wrapped"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    destroyed_at = models.DateTimeField(null=True, blank=True, verbose_name=_("destroyed at"))
 
     objects = models.Manager()
 
     class Meta:
+        verbose_name = _("data key")
+        verbose_name_plural = _("data keys")
         abstract = True
         default_permissions = ()  # no one edits keys through the admin
 
@@ -75,14 +85,18 @@ class KeyAccessBase(models.Model):
     REFUSED = "refused"
     ACTIONS = [(a, a) for a in (CREATE, USE, DESTROY, REFUSED)]
 
-    at = models.DateTimeField(auto_now_add=True, db_index=True)
-    key_id = models.CharField(max_length=32, db_index=True)
-    action = models.CharField(max_length=10, choices=ACTIONS)
-    sealed = models.JSONField(help_text="Who and why, sealed with the key store's audit key")
+    at = models.DateTimeField(auto_now_add=True, db_index=True, verbose_name=_("at"))
+    key_id = models.CharField(max_length=32, db_index=True, verbose_name=_("key id"))
+    action = models.CharField(max_length=10, choices=ACTIONS, verbose_name=_("action"))
+    sealed = models.JSONField(
+        help_text="Who and why, sealed with the key store's audit key", verbose_name=_("sealed")
+    )
 
     objects = models.Manager()
 
     class Meta:
+        verbose_name = _("key access")
+        verbose_name_plural = _("key accesses")
         abstract = True
         ordering = ["-at", "-id"]
         default_permissions = ()  # read through the auditors' tracked read only
@@ -97,10 +111,14 @@ class KeyAccessBase(models.Model):
 class SignInChallenge(models.Model):
     """A one-time nonce the server gave a person to sign when signing in."""
 
-    nonce = models.CharField(max_length=64, unique=True)
-    personal_code = models.CharField(max_length=11, db_index=True)
-    expires_at = models.DateTimeField()
-    used = models.BooleanField(default=False)
+    nonce = models.CharField(max_length=64, unique=True, verbose_name=_("nonce"))
+    personal_code = models.CharField(max_length=11, db_index=True, verbose_name=_("personal code"))
+    expires_at = models.DateTimeField(verbose_name=_("expires at"))
+    used = models.BooleanField(default=False, verbose_name=_("used"))
+
+    class Meta:
+        verbose_name = _("sign-in challenge")
+        verbose_name_plural = _("sign-in challenges")
 
     def __str__(self) -> str:
         return f"sign-in challenge for {self.personal_code}"
@@ -110,14 +128,18 @@ class SignInFailure(models.Model):
     """One refused answer to a real sign-in challenge, kept for the back-off of that
     person from that client address (ASVS V2.2.1); a junk nonce is never counted."""
 
-    personal_code = models.CharField(max_length=11)
+    personal_code = models.CharField(max_length=11, verbose_name=_("personal code"))
     address = models.GenericIPAddressField(
-        null=True, help_text="Client address the attempt came from (see RIIK_TRUSTED_PROXIES)"
+        null=True,
+        help_text="Client address the attempt came from (see RIIK_TRUSTED_PROXIES)",
+        verbose_name=_("address"),
     )
-    at = models.DateTimeField(auto_now_add=True)
-    reason = models.CharField(max_length=200)
+    at = models.DateTimeField(auto_now_add=True, verbose_name=_("at"))
+    reason = models.CharField(max_length=200, verbose_name=_("reason"))
 
     class Meta:
+        verbose_name = _("failed sign-in")
+        verbose_name_plural = _("failed sign-ins")
         indexes = [
             models.Index(fields=["personal_code", "address", "at"], name="signin_failure_recent")
         ]
@@ -129,38 +151,55 @@ class SignInFailure(models.Model):
 class AccessToken(models.Model):
     """A short-lived bearer token issued by e-ID sign-in; only its SHA-256 is stored."""
 
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True, verbose_name=_("key hash"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="access_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="access_tokens",
+        verbose_name=_("user"),
     )
     role = models.CharField(
-        max_length=60, blank=True, help_text="registry/role the token acts as; empty: citizen"
+        max_length=60,
+        blank=True,
+        help_text="registry/role the token acts as; empty: citizen",
+        verbose_name=_("role"),
     )
     organisation = models.CharField(
         max_length=8,
         blank=True,
         help_text="Registry code of the company the token acts for; empty: a person",
+        verbose_name=_("organisation"),
     )
     signed_in_by = models.CharField(
         max_length=11,
         blank=True,
         help_text="Personal code of the board member who signed in for the organisation",
+        verbose_name=_("signed in by"),
     )
     key_id = models.CharField(
         max_length=16,
         blank=True,
         help_text="Id of the e-ID key the sign-in was signed with; the token ends with it",
+        verbose_name=_("key id"),
     )
     representation = models.CharField(
         max_length=40,
         blank=True,
         help_text="Representation an organisation token was signed in under; ends with it",
+        verbose_name=_("representation"),
     )
     ended = models.CharField(
-        max_length=300, blank=True, help_text="Why the token ended for good; empty: it still acts"
+        max_length=300,
+        blank=True,
+        help_text="Why the token ended for good; empty: it still acts",
+        verbose_name=_("ended"),
     )
-    created_at = models.DateTimeField(auto_now_add=True)
-    expires_at = models.DateTimeField(db_index=True)
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+    expires_at = models.DateTimeField(db_index=True, verbose_name=_("expires at"))
+
+    class Meta:
+        verbose_name = _("access token")
+        verbose_name_plural = _("access tokens")
 
     def __str__(self) -> str:
         return f"token of {self.user_id} until {self.expires_at}"
@@ -174,14 +213,26 @@ class ApiToken(models.Model):
     ``RIIK_API_TOKEN_LIFETIME`` (:mod:`registries.access.api_tokens`).
     """
 
-    key_hash = models.CharField(max_length=64, unique=True)
+    key_hash = models.CharField(max_length=64, unique=True, verbose_name=_("key hash"))
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="api_tokens",
+        verbose_name=_("user"),
     )
     role = models.CharField(
-        max_length=60, blank=True, help_text="registry/role the token acts as; empty: citizen"
+        max_length=60,
+        blank=True,
+        help_text="registry/role the token acts as; empty: citizen",
+        verbose_name=_("role"),
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
+
+    class Meta:
+        verbose_name = _("API token")
+        verbose_name_plural = _("API tokens")
 
     def __str__(self) -> str:
         return f"API token of {self.user_id} as {self.role or 'citizen'}"
@@ -190,11 +241,13 @@ class ApiToken(models.Model):
 class UsedNonce(models.Model):
     """A nonce a person has signed a command with; a second use is a replay."""
 
-    personal_code = models.CharField(max_length=11)
-    nonce = models.CharField(max_length=64)
-    used_at = models.DateTimeField(auto_now_add=True)
+    personal_code = models.CharField(max_length=11, verbose_name=_("personal code"))
+    nonce = models.CharField(max_length=64, verbose_name=_("nonce"))
+    used_at = models.DateTimeField(auto_now_add=True, verbose_name=_("used at"))
 
     class Meta:
+        verbose_name = _("used nonce")
+        verbose_name_plural = _("used nonces")
         constraints = [
             models.UniqueConstraint(fields=["personal_code", "nonce"], name="used_nonce_unique")
         ]
@@ -213,19 +266,30 @@ class IdempotentRequest(models.Model):
     """
 
     caller = models.CharField(
-        max_length=64, help_text="Keyed hash (HMAC-SHA256) of the caller's username"
+        max_length=64,
+        help_text="Keyed hash (HMAC-SHA256) of the caller's username",
+        verbose_name=_("caller"),
     )
-    key = models.CharField(max_length=255)
+    key = models.CharField(max_length=255, verbose_name=_("key"))
     request_hash = models.CharField(
-        max_length=64, help_text="SHA-256 of the method, path and body of the first request"
+        max_length=64,
+        help_text="SHA-256 of the method, path and body of the first request",
+        verbose_name=_("request hash"),
     )
-    status = models.IntegerField(null=True)
+    status = models.IntegerField(null=True, verbose_name=_("status"))
     headers = models.JSONField(
-        default=dict, blank=True, help_text="Headers of the result replayed with it (Location, ...)"
+        default=dict,
+        blank=True,
+        help_text="Headers of the result replayed with it (Location, ...)",
+        verbose_name=_("headers"),
     )
-    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    created_at = models.DateTimeField(
+        auto_now_add=True, db_index=True, verbose_name=_("created at")
+    )
 
     class Meta:
+        verbose_name = _("idempotent request")
+        verbose_name_plural = _("idempotent requests")
         constraints = [
             models.UniqueConstraint(fields=["caller", "key"], name="idempotent_request_unique")
         ]

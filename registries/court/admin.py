@@ -16,7 +16,6 @@ from django.contrib import admin
 from django.db.models import Q, QuerySet
 from django.http import HttpRequest
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from registries.access.admin import html_table
@@ -91,13 +90,13 @@ class CaseRecordAdmin(TrackedAdmin):
                 ]
             },
         ),
-        ("Parties", {"fields": ["parties_table"]}),
-        ("Hearings", {"fields": ["hearings_table"]}),
-        ("Judgments", {"fields": ["judgments_table"]}),
-        ("Appeals", {"fields": ["appeals_table"]}),
-        ("Effects in other registries", {"fields": ["enforcement_table"]}),
-        ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
-        ("Ledger history", {"fields": ["history_table"]}),
+        (_("Parties"), {"fields": ["parties_table"]}),
+        (_("Hearings"), {"fields": ["hearings_table"]}),
+        (_("Judgments"), {"fields": ["judgments_table"]}),
+        (_("Appeals"), {"fields": ["appeals_table"]}),
+        (_("Effects in other registries"), {"fields": ["enforcement_table"]}),
+        (_("On the chain"), {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
+        (_("Ledger history"), {"fields": ["history_table"]}),
     ]
 
     def can_act(self, request: HttpRequest) -> bool:
@@ -129,7 +128,7 @@ class CaseRecordAdmin(TrackedAdmin):
             [p.role, p.party_kind, p.code, names.get(p.code, ""), p.ledger_seq] for p in parties
         ]
         return html_table(
-            ["role", "kind", "code", gettext("name"), "ledger seq"], rows, "no parties"
+            [_("role"), _("kind"), _("code"), _("name"), _("ledger seq")], rows, _("no parties")
         )
 
     @admin.display(description=_("hearings"))
@@ -146,9 +145,16 @@ class CaseRecordAdmin(TrackedAdmin):
             for h in record.hearings.all()
         ]
         return html_table(
-            ["no", "starts at", "room", "status", "cancelled because", "ledger seq"],
+            [
+                _("no"),
+                _("starts at"),
+                _("room"),
+                _("status"),
+                _("cancelled because"),
+                _("ledger seq"),
+            ],
             rows,
-            "no hearings",
+            _("no hearings"),
         )
 
     @admin.display(description=_("judgments"))
@@ -169,18 +175,18 @@ class CaseRecordAdmin(TrackedAdmin):
         ]
         return html_table(
             [
-                "no",
-                "kind",
-                "summary",
-                "given on",
-                "appeal deadline",
-                "status",
-                "final on",
-                "company / land unit",
-                "final (seq)",
+                _("no"),
+                _("kind"),
+                _("summary"),
+                _("given on"),
+                _("appeal deadline"),
+                _("status"),
+                _("final on"),
+                _("company / land unit"),
+                _("final (seq)"),
             ],
             rows,
-            "no judgments",
+            _("no judgments"),
         )
 
     @admin.display(description=_("appeals"))
@@ -199,9 +205,18 @@ class CaseRecordAdmin(TrackedAdmin):
             for a in record.appeals.all()
         ]
         return html_table(
-            ["no", "judgment", "appellant", "grounds", "filed", "status", "decision", "decided by"],
+            [
+                _("no"),
+                _("judgment"),
+                _("appellant"),
+                _("grounds"),
+                _("filed"),
+                _("status"),
+                _("decision"),
+                _("decided by"),
+            ],
             rows,
-            "no appeals",
+            _("no appeals"),
         )
 
     @admin.display(description=_("effects"))
@@ -211,7 +226,15 @@ class CaseRecordAdmin(TrackedAdmin):
             for e in EnforcementRecord.objects.filter(case_number=record.number)
         ]
         return html_table(
-            ["judgment", "registry", "command", "target", "outcome", "detail", "cause"],
+            [
+                _("judgment"),
+                _("registry"),
+                _("command"),
+                _("target"),
+                _("outcome"),
+                _("detail"),
+                _("cause"),
+            ],
             rows,
-            "none",
+            _("none"),
         )

@@ -257,9 +257,9 @@ COMMANDS = Catalog(
                 ask={
                     "kind": Ask(choices=CASE_KINDS),
                     "judge": Ask(
-                        help_text="Personal code of the assigned judge (empty: yourself)."
+                        help_text=N_("Personal code of the assigned judge (empty: yourself).")
                     ),
-                    "public": Ask(help_text="Untick for a case heard in camera."),
+                    "public": Ask(help_text=N_("Untick for a case heard in camera.")),
                 }
             ),
             run=lambda app, data, who: app.open_case(
@@ -281,7 +281,7 @@ COMMANDS = Catalog(
             summary="Add a party",
             status=status.HTTP_201_CREATED,
             form=AdminForm(),
-            done="Party added",
+            done=N_("Party added"),
             available=_open,
             run=lambda app, data, who: app.add_party(
                 data["number"], data["code"], data["role"], who
@@ -296,7 +296,7 @@ COMMANDS = Catalog(
             summary="Schedule a hearing",
             status=status.HTTP_201_CREATED,
             form=AdminForm(),
-            done="Hearing scheduled",
+            done=N_("Hearing scheduled"),
             available=_open,
             run=lambda app, data, who: app.schedule_hearing(
                 data["number"], data["starts_at"], data["room"], who, timezone.localdate()
@@ -311,7 +311,7 @@ COMMANDS = Catalog(
             summary="Reschedule a hearing",
             parameters=(HEARING_PARAMETER,),
             form=AdminForm(ask={"hearing": HEARING}),
-            done="Hearing rescheduled",
+            done=N_("Hearing rescheduled"),
             available=_has_scheduled_hearing,
             run=lambda app, data, who: app.reschedule_hearing(
                 data["number"],
@@ -331,7 +331,7 @@ COMMANDS = Catalog(
             summary="Cancel a hearing",
             parameters=(HEARING_PARAMETER,),
             form=AdminForm(ask={"hearing": HEARING}),
-            done="Hearing cancelled",
+            done=N_("Hearing cancelled"),
             available=_has_scheduled_hearing,
             run=lambda app, data, who: app.cancel_hearing(
                 data["number"], data["hearing"], data["reason"], who
@@ -348,10 +348,10 @@ COMMANDS = Catalog(
             form=AdminForm(
                 ask={
                     "kind": Ask(choices=JUDGMENT_LABELS),
-                    "given_on": Ask(help_text="Date of the judgment (empty: today)."),
+                    "given_on": Ask(help_text=N_("Date of the judgment (empty: today).")),
                 }
             ),
-            done="Judgment recorded",
+            done=N_("Judgment recorded"),
             available=_open,
             run=lambda app, data, who: app.record_judgment(
                 data["number"], _order(data), who, timezone.localdate()
@@ -366,10 +366,10 @@ COMMANDS = Catalog(
             summary="Declare a judgment final",
             parameters=(JUDGMENT_PARAMETER,),
             form=AdminForm(ask={"judgment": Ask(coerce=int, choices=_final_candidates)}),
-            done="Judgment declared final",
+            done=N_("Judgment declared final"),
             available=_can_become_final,
             available_from=_final_from,
-            later="after the appeal period",
+            later=N_("after the appeal period"),
             run=lambda app, data, who: app.declare_final(
                 data["number"], data["judgment"], who, timezone.localdate()
             ),
@@ -403,7 +403,7 @@ COMMANDS = Catalog(
             summary="Decide an appeal",
             parameters=(APPEAL_PARAMETER,),
             form=AdminForm(ask={"appeal": Ask(coerce=int, choices=_pending_appeals)}),
-            done="Appeal decided",
+            done=N_("Appeal decided"),
             available=_has_pending_appeal,
             may=_not_case_judge,
             run=lambda app, data, who: app.decide_appeal(
@@ -417,7 +417,7 @@ COMMANDS = Catalog(
         ),
         _on_case(
             name="authorise-covert-access",
-            title="Authorise covert access",
+            title=N_("Authorise covert access"),
             input=CovertAccessInputSerializer,
             route="covert-access/",
             url_name="case-covert-access",
@@ -431,7 +431,7 @@ COMMANDS = Catalog(
             reply=COVERT_ACCESS,
             status=status.HTTP_201_CREATED,
             form=AdminForm(),
-            done="Covert access authorised",
+            done=N_("Covert access authorised"),
             available=_open_criminal,
             run=lambda app, data, who: app.authorise_covert_access(
                 data["number"], data["persons"], data["registries"], who
@@ -445,7 +445,7 @@ COMMANDS = Catalog(
             url_name="case-closure",
             summary="Close the case",
             form=AdminForm(),
-            done="Case closed",
+            done=N_("Case closed"),
             available=_open,
             run=lambda app, data, who: app.close_case(
                 data["number"], data["outcome"], who, timezone.localdate()

@@ -32,20 +32,28 @@ class CaseRecord(LedgerLinked):
     ]
     STATUS_CHOICES = [("open", "open"), ("closed", "closed")]
 
-    number = models.CharField(max_length=20, primary_key=True)
-    aggregate_id = models.UUIDField(unique=True)
-    kind = models.CharField(max_length=20, choices=KIND_CHOICES)
-    court_code = models.CharField(max_length=8, db_index=True)
-    judge_code = models.CharField(max_length=CODE_LENGTH, db_index=True)
-    title = models.CharField(max_length=200)
-    public = models.BooleanField(
-        default=True, help_text="Judgment summaries are public (not in camera)"
+    number = models.CharField(max_length=20, primary_key=True, verbose_name=_("number"))
+    aggregate_id = models.UUIDField(unique=True, verbose_name=_("aggregate id"))
+    kind = models.CharField(max_length=20, choices=KIND_CHOICES, verbose_name=_("kind"))
+    court_code = models.CharField(max_length=8, db_index=True, verbose_name=_("court code"))
+    judge_code = models.CharField(
+        max_length=CODE_LENGTH, db_index=True, verbose_name=_("judge code")
     )
-    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default="open")
-    opened_on = models.DateField()
-    closed_on = models.DateField(null=True, blank=True)
-    outcome = models.TextField(blank=True)
-    version = models.IntegerField(help_text="Version of the case aggregate shown here")
+    title = models.CharField(max_length=200, verbose_name=_("title"))
+    public = models.BooleanField(
+        default=True,
+        help_text="Judgment summaries are public (not in camera)",
+        verbose_name=_("public"),
+    )
+    status = models.CharField(
+        max_length=10, choices=STATUS_CHOICES, default="open", verbose_name=_("status")
+    )
+    opened_on = models.DateField(verbose_name=_("opened on"))
+    closed_on = models.DateField(null=True, blank=True, verbose_name=_("closed on"))
+    outcome = models.TextField(blank=True, verbose_name=_("outcome"))
+    version = models.IntegerField(
+        help_text="Version of the case aggregate shown here", verbose_name=_("version")
+    )
 
     class Meta:
         ordering = ["-opened_on", "number"]
@@ -61,14 +69,20 @@ class PartyRecord(LedgerLinked):
 
     ledger_registry = "court"
 
-    case = models.ForeignKey(CaseRecord, on_delete=models.CASCADE, related_name="parties")
-    code = models.CharField(max_length=CODE_LENGTH, db_index=True)
-    party_kind = models.CharField(
-        max_length=12, choices=[("person", "person"), ("organisation", "organisation")]
+    case = models.ForeignKey(
+        CaseRecord, on_delete=models.CASCADE, related_name="parties", verbose_name=_("case")
     )
-    role = models.CharField(max_length=20)
+    code = models.CharField(max_length=CODE_LENGTH, db_index=True, verbose_name=_("code"))
+    party_kind = models.CharField(
+        max_length=12,
+        choices=[("person", "person"), ("organisation", "organisation")],
+        verbose_name=_("party kind"),
+    )
+    role = models.CharField(max_length=20, verbose_name=_("role"))
 
     class Meta:
+        verbose_name = _("party")
+        verbose_name_plural = _("parties")
         ordering = ["case", "id"]
         constraints = [
             models.UniqueConstraint(fields=["case", "code"], name="court_party_unique"),
@@ -83,16 +97,22 @@ class HearingRecord(LedgerLinked):
 
     ledger_registry = "court"
 
-    case = models.ForeignKey(CaseRecord, on_delete=models.CASCADE, related_name="hearings")
-    number = models.IntegerField()
-    starts_at = models.DateTimeField(db_index=True)
-    room = models.CharField(max_length=50)
-    status = models.CharField(
-        max_length=10, choices=[("scheduled", "scheduled"), ("cancelled", "cancelled")]
+    case = models.ForeignKey(
+        CaseRecord, on_delete=models.CASCADE, related_name="hearings", verbose_name=_("case")
     )
-    cancel_reason = models.TextField(blank=True)
+    number = models.IntegerField(verbose_name=_("number"))
+    starts_at = models.DateTimeField(db_index=True, verbose_name=_("starts at"))
+    room = models.CharField(max_length=50, verbose_name=_("room"))
+    status = models.CharField(
+        max_length=10,
+        choices=[("scheduled", "scheduled"), ("cancelled", "cancelled")],
+        verbose_name=_("status"),
+    )
+    cancel_reason = models.TextField(blank=True, verbose_name=_("cancel reason"))
 
     class Meta:
+        verbose_name = _("hearing")
+        verbose_name_plural = _("hearings")
         ordering = ["case", "number"]
         constraints = [
             models.UniqueConstraint(fields=["case", "number"], name="court_hearing_unique"),
@@ -114,24 +134,35 @@ class JudgmentRecord(LedgerLinked):
         ("set_aside", "set aside"),
     ]
 
-    case = models.ForeignKey(CaseRecord, on_delete=models.CASCADE, related_name="judgments")
-    number = models.IntegerField()
-    kind = models.CharField(max_length=30, db_index=True)
-    summary = models.TextField()
-    given_on = models.DateField()
-    appeal_deadline = models.DateField()
-    judge_code = models.CharField(max_length=CODE_LENGTH)
-    company_code = models.CharField(max_length=8, blank=True)
-    cadastral_code = models.CharField(max_length=14, blank=True)
-    lifts = models.IntegerField(null=True, blank=True, help_text="Seizure order it lifts")
-    status = models.CharField(max_length=12, choices=STATUS_CHOICES, default="appealable")
-    final_on = models.DateField(null=True, blank=True)
-    final_ground = models.CharField(max_length=30, blank=True)
+    case = models.ForeignKey(
+        CaseRecord, on_delete=models.CASCADE, related_name="judgments", verbose_name=_("case")
+    )
+    number = models.IntegerField(verbose_name=_("number"))
+    kind = models.CharField(max_length=30, db_index=True, verbose_name=_("kind"))
+    summary = models.TextField(verbose_name=_("summary"))
+    given_on = models.DateField(verbose_name=_("given on"))
+    appeal_deadline = models.DateField(verbose_name=_("appeal deadline"))
+    judge_code = models.CharField(max_length=CODE_LENGTH, verbose_name=_("judge code"))
+    company_code = models.CharField(max_length=8, blank=True, verbose_name=_("company code"))
+    cadastral_code = models.CharField(max_length=14, blank=True, verbose_name=_("cadastral code"))
+    lifts = models.IntegerField(
+        null=True, blank=True, help_text="Seizure order it lifts", verbose_name=_("lifts")
+    )
+    status = models.CharField(
+        max_length=12, choices=STATUS_CHOICES, default="appealable", verbose_name=_("status")
+    )
+    final_on = models.DateField(null=True, blank=True, verbose_name=_("final on"))
+    final_ground = models.CharField(max_length=30, blank=True, verbose_name=_("final ground"))
     final_seq = models.BigIntegerField(
-        null=True, blank=True, help_text="Court ledger seq of the event that made it final"
+        null=True,
+        blank=True,
+        help_text="Court ledger seq of the event that made it final",
+        verbose_name=_("final seq"),
     )
 
     class Meta:
+        verbose_name = _("judgment")
+        verbose_name_plural = _("judgments")
         ordering = ["case", "number"]
         constraints = [
             models.UniqueConstraint(fields=["case", "number"], name="court_judgment_unique"),
@@ -153,18 +184,26 @@ class AppealRecord(LedgerLinked):
         ("moot", "moot"),
     ]
 
-    case = models.ForeignKey(CaseRecord, on_delete=models.CASCADE, related_name="appeals")
-    number = models.IntegerField()
-    judgment = models.IntegerField()
-    appellant_code = models.CharField(max_length=CODE_LENGTH, db_index=True)
-    grounds = models.TextField()
-    filed_on = models.DateField()
-    status = models.CharField(max_length=10, choices=STATUS_CHOICES, default="pending")
-    decided_on = models.DateField(null=True, blank=True)
-    decision_summary = models.TextField(blank=True)
-    decided_by = models.CharField(max_length=CODE_LENGTH, blank=True)
+    case = models.ForeignKey(
+        CaseRecord, on_delete=models.CASCADE, related_name="appeals", verbose_name=_("case")
+    )
+    number = models.IntegerField(verbose_name=_("number"))
+    judgment = models.IntegerField(verbose_name=_("judgment"))
+    appellant_code = models.CharField(
+        max_length=CODE_LENGTH, db_index=True, verbose_name=_("appellant code")
+    )
+    grounds = models.TextField(verbose_name=_("grounds"))
+    filed_on = models.DateField(verbose_name=_("filed on"))
+    status = models.CharField(
+        max_length=10, choices=STATUS_CHOICES, default="pending", verbose_name=_("status")
+    )
+    decided_on = models.DateField(null=True, blank=True, verbose_name=_("decided on"))
+    decision_summary = models.TextField(blank=True, verbose_name=_("decision summary"))
+    decided_by = models.CharField(max_length=CODE_LENGTH, blank=True, verbose_name=_("decided by"))
 
     class Meta:
+        verbose_name = _("appeal")
+        verbose_name_plural = _("appeals")
         ordering = ["case", "number"]
         constraints = [
             models.UniqueConstraint(fields=["case", "number"], name="court_appeal_unique"),
@@ -184,13 +223,17 @@ class CovertAccessRecord(LedgerLinked):
 
     ledger_registry = "court"
 
-    case_number = models.CharField(max_length=20)
-    person_code = models.CharField(max_length=CODE_LENGTH)
-    registry = models.CharField(max_length=20)
-    judge_code = models.CharField(max_length=CODE_LENGTH)
-    authorised_seq = models.BigIntegerField(help_text="Ledger seq of the authorisation")
+    case_number = models.CharField(max_length=20, verbose_name=_("case number"))
+    person_code = models.CharField(max_length=CODE_LENGTH, verbose_name=_("person code"))
+    registry = models.CharField(max_length=20, verbose_name=_("registry"))
+    judge_code = models.CharField(max_length=CODE_LENGTH, verbose_name=_("judge code"))
+    authorised_seq = models.BigIntegerField(
+        help_text="Ledger seq of the authorisation", verbose_name=_("authorised seq")
+    )
 
     class Meta:
+        verbose_name = _("covert access authorisation")
+        verbose_name_plural = _("covert access authorisations")
         constraints = [
             models.UniqueConstraint(
                 fields=["case_number", "person_code", "registry"], name="court_covert_access_unique"
@@ -212,19 +255,25 @@ class EnforcementRecord(models.Model):
     DONE = "done"
     REFUSED = "refused"
 
-    process = models.CharField(max_length=100)
-    cause = models.CharField(max_length=200, unique=True)
-    case_number = models.CharField(max_length=20, db_index=True)
-    judgment = models.IntegerField()
-    court_seq = models.BigIntegerField(help_text="Court ledger seq of the final judgment event")
-    registry = models.CharField(max_length=32)
-    action = models.CharField(max_length=40)
-    target = models.CharField(max_length=CODE_LENGTH)
-    outcome = models.CharField(max_length=10, choices=[(DONE, DONE), (REFUSED, REFUSED)])
-    detail = models.TextField(blank=True)
-    recorded_at = models.DateTimeField(auto_now_add=True)
+    process = models.CharField(max_length=100, verbose_name=_("process"))
+    cause = models.CharField(max_length=200, unique=True, verbose_name=_("cause"))
+    case_number = models.CharField(max_length=20, db_index=True, verbose_name=_("case number"))
+    judgment = models.IntegerField(verbose_name=_("judgment"))
+    court_seq = models.BigIntegerField(
+        help_text="Court ledger seq of the final judgment event", verbose_name=_("court seq")
+    )
+    registry = models.CharField(max_length=32, verbose_name=_("registry"))
+    action = models.CharField(max_length=40, verbose_name=_("action"))
+    target = models.CharField(max_length=CODE_LENGTH, verbose_name=_("target"))
+    outcome = models.CharField(
+        max_length=10, choices=[(DONE, DONE), (REFUSED, REFUSED)], verbose_name=_("outcome")
+    )
+    detail = models.TextField(blank=True, verbose_name=_("detail"))
+    recorded_at = models.DateTimeField(auto_now_add=True, verbose_name=_("recorded at"))
 
     class Meta:
+        verbose_name = _("enforcement")
+        verbose_name_plural = _("enforcements")
         ordering = ["court_seq"]
 
     def __str__(self) -> str:

@@ -59,9 +59,9 @@ class PatientRecordAdmin(TrackedAdmin):
     )
     fieldsets = [
         (None, {"fields": ["aggregate_id", "entries", "closed_to_all", "erased", "erased_seq"]}),
-        ("Consent", {"fields": ["consents_table"]}),
-        ("Entries", {"fields": ["entries_table"]}),
-        ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
+        (_("Consent"), {"fields": ["consents_table"]}),
+        (_("Entries"), {"fields": ["entries_table"]}),
+        (_("On the chain"), {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
     ]
 
     def can_act(self, request: HttpRequest) -> bool:
@@ -93,7 +93,7 @@ class PatientRecordAdmin(TrackedAdmin):
     @admin.display(description=_("consents"))
     def consents_table(self, record: PatientRecord) -> str:
         rows: list[list[Any]] = [[c.provider, c.state] for c in record.consents.all()]
-        return html_table(["provider", "state"], rows, "open to every provider")
+        return html_table([_("provider"), _("state")], rows, _("open to every provider"))
 
     @admin.display(description=_("entries (metadata only)"))
     def entries_table(self, record: PatientRecord) -> str:
@@ -102,7 +102,15 @@ class PatientRecordAdmin(TrackedAdmin):
             for e in record.entry_set.all()
         ]
         return html_table(
-            ["number", "kind", "provider", "doctor", "date", "dispensed", "ledger seq"],
+            [
+                _("number"),
+                _("kind"),
+                _("provider"),
+                _("doctor"),
+                _("date"),
+                _("dispensed"),
+                _("ledger seq"),
+            ],
             rows,
-            "no entries",
+            _("no entries"),
         )

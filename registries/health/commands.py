@@ -147,7 +147,7 @@ COMMANDS = Catalog(
             description="Erase a patient's health data by destroying their key (the ministry).",
             problems=PROBLEMS,
             form=AdminForm(),
-            done="Record erased: the patient's key is destroyed",
+            done=N_("Record erased: the patient's key is destroyed"),
             available=lambda record: not record.erased,
             run=lambda app, data, who: app.erase(data["code"], data["reason"], who),
         ),

@@ -33,21 +33,32 @@ class PersonRecord(LedgerLinked):
 
     SEX_CHOICES = [("M", "male"), ("F", "female")]
 
-    personal_code = models.CharField(max_length=11, unique=True)
-    aggregate_id = models.UUIDField(unique=True)
-    first_name = models.CharField(max_length=MAX_NAME_LENGTH)
-    last_name = models.CharField(max_length=MAX_NAME_LENGTH, db_index=True)
-    born = models.DateField()
-    sex = models.CharField(max_length=1, choices=SEX_CHOICES)
-    died_on = models.DateField(null=True, blank=True)
+    personal_code = models.CharField(max_length=11, unique=True, verbose_name=_("personal code"))
+    aggregate_id = models.UUIDField(unique=True, verbose_name=_("aggregate id"))
+    first_name = models.CharField(max_length=MAX_NAME_LENGTH, verbose_name=_("first name"))
+    last_name = models.CharField(
+        max_length=MAX_NAME_LENGTH, db_index=True, verbose_name=_("last name")
+    )
+    born = models.DateField(verbose_name=_("born"))
+    sex = models.CharField(max_length=1, choices=SEX_CHOICES, verbose_name=_("sex"))
+    died_on = models.DateField(null=True, blank=True, verbose_name=_("died on"))
     # An erasure asked for and awaiting a second registrar's approval (four eyes); the
     # approval deletes the row.
     erasure_requested_by = models.CharField(
-        max_length=150, blank=True, help_text="The registrar who asked for the erasure"
+        max_length=150,
+        blank=True,
+        help_text="The registrar who asked for the erasure",
+        verbose_name=_("erasure requested by"),
     )
-    erasure_requested_at = models.DateTimeField(null=True, blank=True)
-    erasure_reason = models.CharField(max_length=MAX_REASON_LENGTH, blank=True)
-    version = models.IntegerField(help_text="Version of the person aggregate shown here")
+    erasure_requested_at = models.DateTimeField(
+        null=True, blank=True, verbose_name=_("erasure requested at")
+    )
+    erasure_reason = models.CharField(
+        max_length=MAX_REASON_LENGTH, blank=True, verbose_name=_("erasure reason")
+    )
+    version = models.IntegerField(
+        help_text="Version of the person aggregate shown here", verbose_name=_("version")
+    )
 
     class Meta:
         ordering = ["last_name", "first_name", "personal_code"]
@@ -67,15 +78,32 @@ class PublicKeyRecord(LedgerLinked):
 
     ledger_registry = "identity"
 
-    person = models.ForeignKey(PersonRecord, on_delete=models.CASCADE, related_name="keys")
-    key_id = models.CharField(max_length=16, help_text="First 8 bytes of SHA-256 of the key, hex")
-    public_key = models.CharField(max_length=64, help_text="Raw Ed25519 public key, hex")
-    status = models.CharField(max_length=10, choices=[(s, s) for s in KEY_STATUSES])
-    valid_from_seq = models.BigIntegerField(help_text="Ledger seq of the event that added it")
-    valid_until_seq = models.BigIntegerField(
-        null=True, blank=True, help_text="Ledger seq of the event that retired it"
+    person = models.ForeignKey(
+        PersonRecord, on_delete=models.CASCADE, related_name="keys", verbose_name=_("person")
     )
-    revoked_reason = models.CharField(max_length=MAX_REASON_LENGTH, blank=True)
+    key_id = models.CharField(
+        max_length=16,
+        help_text="First 8 bytes of SHA-256 of the key, hex",
+        verbose_name=_("key id"),
+    )
+    public_key = models.CharField(
+        max_length=64, help_text="Raw Ed25519 public key, hex", verbose_name=_("public key")
+    )
+    status = models.CharField(
+        max_length=10, choices=[(s, s) for s in KEY_STATUSES], verbose_name=_("status")
+    )
+    valid_from_seq = models.BigIntegerField(
+        help_text="Ledger seq of the event that added it", verbose_name=_("valid from seq")
+    )
+    valid_until_seq = models.BigIntegerField(
+        null=True,
+        blank=True,
+        help_text="Ledger seq of the event that retired it",
+        verbose_name=_("valid until seq"),
+    )
+    revoked_reason = models.CharField(
+        max_length=MAX_REASON_LENGTH, blank=True, verbose_name=_("revoked reason")
+    )
 
     class Meta:
         ordering = ["person", "valid_from_seq"]
@@ -98,11 +126,19 @@ class OrganisationRecord(LedgerLinked):
 
     ledger_registry = "identity"
 
-    registry_code = models.CharField(max_length=8, primary_key=True)
-    aggregate_id = models.UUIDField(unique=True)
-    name = models.CharField(max_length=MAX_ORGANISATION_NAME_LENGTH, db_index=True)
-    kind = models.CharField(max_length=20, choices=list(ORGANISATION_KINDS.items()))
-    version = models.IntegerField(help_text="Version of the organisation aggregate shown here")
+    registry_code = models.CharField(
+        max_length=8, primary_key=True, verbose_name=_("registry code")
+    )
+    aggregate_id = models.UUIDField(unique=True, verbose_name=_("aggregate id"))
+    name = models.CharField(
+        max_length=MAX_ORGANISATION_NAME_LENGTH, db_index=True, verbose_name=_("name")
+    )
+    kind = models.CharField(
+        max_length=20, choices=list(ORGANISATION_KINDS.items()), verbose_name=_("kind")
+    )
+    version = models.IntegerField(
+        help_text="Version of the organisation aggregate shown here", verbose_name=_("version")
+    )
 
     class Meta:
         ordering = ["name", "registry_code"]
@@ -123,28 +159,51 @@ class AppointmentRecord(LedgerLinked):
 
     ledger_registry = "identity"
 
-    person = models.ForeignKey(PersonRecord, on_delete=models.CASCADE, related_name="appointments")
-    registry = models.CharField(max_length=20, choices=[(r, r) for r in REGISTRIES])
-    role = models.CharField(max_length=20, choices=[(r, r) for r in ROLES])
-    organisation_code = models.CharField(max_length=8, blank=True, db_index=True)
-    active = models.BooleanField(default=True, help_text="In effect (confirmed, not ended)")
+    person = models.ForeignKey(
+        PersonRecord,
+        on_delete=models.CASCADE,
+        related_name="appointments",
+        verbose_name=_("person"),
+    )
+    registry = models.CharField(
+        max_length=20, choices=[(r, r) for r in REGISTRIES], verbose_name=_("registry")
+    )
+    role = models.CharField(max_length=20, choices=[(r, r) for r in ROLES], verbose_name=_("role"))
+    organisation_code = models.CharField(
+        max_length=8, blank=True, db_index=True, verbose_name=_("organisation code")
+    )
+    active = models.BooleanField(
+        default=True, help_text="In effect (confirmed, not ended)", verbose_name=_("active")
+    )
     pending = models.BooleanField(
-        default=False, help_text="Proposed, awaiting a second registrar's confirmation"
+        default=False,
+        help_text="Proposed, awaiting a second registrar's confirmation",
+        verbose_name=_("pending"),
     )
     appointed_seq = models.BigIntegerField(
-        help_text="Ledger seq of the appointment (of the proposal, when confirmed later)"
+        help_text="Ledger seq of the appointment (of the proposal, when confirmed later)",
+        verbose_name=_("appointed seq"),
     )
     confirmed_seq = models.BigIntegerField(
-        null=True, blank=True, help_text="Ledger seq of the second registrar's confirmation"
+        null=True,
+        blank=True,
+        help_text="Ledger seq of the second registrar's confirmation",
+        verbose_name=_("confirmed seq"),
     )
     ended_seq = models.BigIntegerField(
-        null=True, blank=True, help_text="Ledger seq of the dismissal (or of the death)"
+        null=True,
+        blank=True,
+        help_text="Ledger seq of the dismissal (or of the death)",
+        verbose_name=_("ended seq"),
     )
     appointed_by = models.CharField(
-        max_length=150, blank=True, help_text="Who appointed (or proposed) the official"
+        max_length=150,
+        blank=True,
+        help_text="Who appointed (or proposed) the official",
+        verbose_name=_("appointed by"),
     )
-    confirmed_by = models.CharField(max_length=150, blank=True)
-    ended_by = models.CharField(max_length=150, blank=True)
+    confirmed_by = models.CharField(max_length=150, blank=True, verbose_name=_("confirmed by"))
+    ended_by = models.CharField(max_length=150, blank=True, verbose_name=_("ended by"))
 
     class Meta:
         ordering = ["registry", "role", "person", "-appointed_seq"]
@@ -179,17 +238,25 @@ class RepresentativeRecord(LedgerLinked):
     ledger_registry = "identity"
 
     person = models.ForeignKey(
-        PersonRecord, on_delete=models.CASCADE, related_name="representations"
+        PersonRecord,
+        on_delete=models.CASCADE,
+        related_name="representations",
+        verbose_name=_("person"),
     )
-    organisation_code = models.CharField(max_length=8)
-    title = models.CharField(max_length=MAX_TITLE_LENGTH)
-    active = models.BooleanField(default=True)
-    appointed_seq = models.BigIntegerField(help_text="Ledger seq of the appointment")
+    organisation_code = models.CharField(max_length=8, verbose_name=_("organisation code"))
+    title = models.CharField(max_length=MAX_TITLE_LENGTH, verbose_name=_("title"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    appointed_seq = models.BigIntegerField(
+        help_text="Ledger seq of the appointment", verbose_name=_("appointed seq")
+    )
     ended_seq = models.BigIntegerField(
-        null=True, blank=True, help_text="Ledger seq of the removal (or of the death)"
+        null=True,
+        blank=True,
+        help_text="Ledger seq of the removal (or of the death)",
+        verbose_name=_("ended seq"),
     )
-    appointed_by = models.CharField(max_length=150, blank=True)
-    ended_by = models.CharField(max_length=150, blank=True)
+    appointed_by = models.CharField(max_length=150, blank=True, verbose_name=_("appointed by"))
+    ended_by = models.CharField(max_length=150, blank=True, verbose_name=_("ended by"))
 
     class Meta:
         ordering = ["organisation_code", "-active", "-appointed_seq"]

@@ -277,6 +277,17 @@ def is_representative(registry_code: str, personal_code: str) -> bool:
     return current_representation(registry_code, personal_code) is not None
 
 
+def represents_an_organisation(personal_code: str) -> bool:
+    """Whether this living person is a current representative of any organisation
+    (recorded by an identity registrar)."""
+    if not _valid_personal_code(personal_code):
+        return False
+    _fresh()
+    return RepresentativeRecord.objects.filter(
+        person__personal_code=personal_code, person__died_on=None, active=True
+    ).exists()
+
+
 def current_representation(registry_code: str, personal_code: str) -> int | None:
     """The id of the person's current representation of the organisation as the
     identity registry records it (each appointment its own), or None."""

@@ -105,7 +105,7 @@ class PersonRelationAdmin(IdentityAdmin):
         """The relation's own fields, then its tenure on the chain."""
         return [
             (None, {"fields": self.relation_fields}),
-            ("On the chain", {"fields": _TENURE_FIELDS}),
+            (_("On the chain"), {"fields": _TENURE_FIELDS}),
         ]
 
     def get_search_results(
@@ -170,11 +170,11 @@ class PersonRecordAdmin(IdentityAdmin):
     registration = "register-person"
     fieldsets = [
         (None, {"fields": ["personal_code", "first_name", "last_name", "born", "sex", "status"]}),
-        ("e-ID keys", {"fields": ["keys_table"]}),
-        ("Appointments as an official", {"fields": ["appointments_table"]}),
-        ("Representative of organisations", {"fields": ["representations_table"]}),
-        ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
-        ("Ledger history", {"fields": ["history_table"]}),
+        (_("e-ID keys"), {"fields": ["keys_table"]}),
+        (_("Appointments as an official"), {"fields": ["appointments_table"]}),
+        (_("Representative of organisations"), {"fields": ["representations_table"]}),
+        (_("On the chain"), {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
+        (_("Ledger history"), {"fields": ["history_table"]}),
     ]
 
     def get_fieldsets(self, request: HttpRequest, obj: Any = None) -> Any:
@@ -238,15 +238,15 @@ class PersonRecordAdmin(IdentityAdmin):
         ]
         return html_table(
             [
-                "key id",
-                "public key (hex)",
-                "status",
-                "valid from seq",
-                "valid until seq",
-                "revocation reason",
+                _("key id"),
+                _("public key (hex)"),
+                _("status"),
+                _("valid from seq"),
+                _("valid until seq"),
+                _("revocation reason"),
             ],
             rows,
-            "no keys registered",
+            _("no keys registered"),
         )
 
     @admin.display(description=_("appointments"))
@@ -263,9 +263,16 @@ class PersonRecordAdmin(IdentityAdmin):
             for a in record.appointments.all()
         ]
         return html_table(
-            ["registry", "role", "organisation", "status", "appointed (seq)", "ended (seq)"],
+            [
+                _("registry"),
+                _("role"),
+                _("organisation"),
+                _("status"),
+                _("appointed (seq)"),
+                _("ended (seq)"),
+            ],
             rows,
-            "not an official",
+            _("not an official"),
         )
 
     @admin.display(description=_("representations"))
@@ -288,9 +295,16 @@ class PersonRecordAdmin(IdentityAdmin):
             for r in representations
         ]
         return html_table(
-            ["organisation", "name", "title", "status", "appointed (seq)", "ended (seq)"],
+            [
+                _("organisation"),
+                _("name"),
+                _("title"),
+                _("status"),
+                _("appointed (seq)"),
+                _("ended (seq)"),
+            ],
             rows,
-            "represents no organisation",
+            _("represents no organisation"),
         )
 
 
@@ -308,9 +322,9 @@ class OrganisationRecordAdmin(IdentityAdmin):
     registration = "register-organisation"
     fieldsets = [
         (None, {"fields": ["registry_code", "name", "kind"]}),
-        ("Representatives", {"fields": ["representatives_table"]}),
-        ("On the chain", {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
-        ("Ledger history", {"fields": ["history_table"]}),
+        (_("Representatives"), {"fields": ["representatives_table"]}),
+        (_("On the chain"), {"fields": ["ledger_seq", "block_height", "ledger_level", "version"]}),
+        (_("Ledger history"), {"fields": ["history_table"]}),
     ]
 
     def get_search_results(
@@ -330,7 +344,9 @@ class OrganisationRecordAdmin(IdentityAdmin):
     def representatives_table(self, record: OrganisationRecord) -> str:
         if record.kind in BOARD_REPRESENTED_KINDS:
             return html_table(
-                [], [], "a company is represented by its management board in the business registry"
+                [],
+                [],
+                _("a company is represented by its management board in the business registry"),
             )
         rows = [
             [
@@ -346,9 +362,16 @@ class OrganisationRecordAdmin(IdentityAdmin):
             )
         ]
         return html_table(
-            ["personal code", "name", "title", "status", "appointed (seq)", "ended (seq)"],
+            [
+                _("personal code"),
+                _("name"),
+                _("title"),
+                _("status"),
+                _("appointed (seq)"),
+                _("ended (seq)"),
+            ],
             rows,
-            "no representatives",
+            _("no representatives"),
         )
 
 

@@ -144,14 +144,16 @@ def parse_public_key(text: str) -> bytes:
 # in other words than the API's.
 
 PUBLIC_KEY = Ask(
-    label="Ed25519 public key",
-    help_text="The raw 32-byte public key as 64 hex digits or base64.",
+    label=N_("Ed25519 public key"),
+    help_text=N_("The raw 32-byte public key as 64 hex digits or base64."),
     to_api=parse_public_key,
 )
 ROLE = Ask(
-    help_text="registrar: identity, business, property, health (ministry); "
-    "judge, investigator: court; notary: property; doctor, pharmacist: health; "
-    "auditor: any registry",
+    help_text=N_(
+        "registrar: identity, business, property, health (ministry); "
+        "judge, investigator: court; notary: property; doctor, pharmacist: health; "
+        "auditor: any registry"
+    ),
 )
 
 
@@ -300,7 +302,7 @@ COMMANDS = Catalog(
             form=AdminForm(
                 ask={
                     "personal_code": Ask(
-                        help_text="Isikukood; birth date and sex are taken from it."
+                        help_text=N_("Isikukood; birth date and sex are taken from it.")
                     )
                 }
             ),
@@ -347,7 +349,7 @@ COMMANDS = Catalog(
                     "last_name": Ask(initial=lambda record: record.last_name),
                 }
             ),
-            done="Names changed",
+            done=N_("Names changed"),
             available=lambda record: record.alive,
             run=lambda app, data, who: app.change_name(
                 data["code"], data["first_name"], data["last_name"], who
@@ -361,8 +363,8 @@ COMMANDS = Catalog(
             url_name="person-death",
             summary="Record a person's death",
             description="Record a person's death: appointments end, the active key expires.",
-            form=AdminForm(ask={"died_on": Ask(label="Date of death")}),
-            done="Death recorded",
+            form=AdminForm(ask={"died_on": Ask(label=N_("Date of death"))}),
+            done=N_("Death recorded"),
             available=lambda record: record.alive,
             run=lambda app, data, who: app.record_death(data["code"], data["died_on"], who),
         ),
@@ -381,7 +383,7 @@ COMMANDS = Catalog(
             ),
             problems=(400, 401, 403, 404, 409, 410, 429),
             form=AdminForm(ask={"reason": Ask(text=True)}),
-            done="Erasure asked for: a different registrar approves it",
+            done=N_("Erasure asked for: a different registrar approves it"),
             available=lambda record: not record.erasure_requested_by,
             run=lambda app, data, who: app.request_erasure(data["code"], data["reason"], who),
         ),
@@ -426,12 +428,14 @@ COMMANDS = Catalog(
                 ask={
                     "reason": Ask(
                         text=True,
-                        help_text="Approving erases the person's data in every registry for "
-                        "good (four eyes: you did not ask for it).",
+                        help_text=N_(
+                            "Approving erases the person's data in every registry for "
+                            "good (four eyes: you did not ask for it)."
+                        ),
                     )
                 }
             ),
-            done="Person erased: their keys are destroyed",
+            done=N_("Person erased: their keys are destroyed"),
             available=lambda record: bool(record.erasure_requested_by),
             # Four eyes: not offered to the registrar who asked (the registry refuses anyway).
             may=lambda record, who: who != record.erasure_requested_by,
@@ -452,7 +456,7 @@ COMMANDS = Catalog(
             ),
             status=status.HTTP_201_CREATED,
             form=AdminForm(ask={"public_key": PUBLIC_KEY}),
-            done="Key registered",
+            done=N_("Key registered"),
             available=lambda record: record.alive and not _has_active_key(record),
             run=lambda app, data, who: app.register_key(data["code"], data["public_key"], who),
         ),
@@ -467,7 +471,7 @@ COMMANDS = Catalog(
             description="Replace the active key; the old key stays verifiable for old signatures.",
             status=status.HTTP_201_CREATED,
             form=AdminForm(ask={"public_key": PUBLIC_KEY}),
-            done="Key rotated",
+            done=N_("Key rotated"),
             available=lambda record: record.alive and _has_active_key(record),
             run=lambda app, data, who: app.rotate_key(data["code"], data["public_key"], who),
         ),
@@ -482,9 +486,21 @@ COMMANDS = Catalog(
             description="Revoke a key: nothing verifies against it any more.",
             parameters=(KEY_ID_PARAMETER,),
             form=AdminForm(
-                ask={"key_id": Ask(label="Key", choices=_unrevoked_keys), "reason": Ask(text=True)}
+                ask={
+                    "key_id": Ask(
+                        label=N_("Key"),
+                        choices=_unrevoked_keys,
+                        help_text=N_(
+                            "From now on the key signs nothing: not a sign-in, not a command."
+                        ),
+                    ),
+                    "reason": Ask(
+                        text=True,
+                        help_text=N_("Such as “ID card lost”; kept in the register's history."),
+                    ),
+                }
             ),
-            done="Key revoked",
+            done=N_("Key revoked"),
             available=_has_unrevoked_key,
             run=lambda app, data, who: app.revoke_key(
                 data["code"], str(data["key_id"]).lower(), data["reason"], who
@@ -496,7 +512,7 @@ COMMANDS = Catalog(
             form=AdminForm(
                 serializer=AppointmentSerializer, omit=("personal_code",), ask={"role": ROLE}
             ),
-            done="Appointed",
+            done=N_("Appointed"),
             available=lambda record: record.alive,
             run=lambda app, data, who: _appoint(app, {**data, "personal_code": data["code"]}, who),
         ),
@@ -513,7 +529,7 @@ COMMANDS = Catalog(
             problems=(400, 401, 403, 409, 429),
             form=AdminForm(
                 ask={
-                    "registry_code": Ask(help_text="8 digits with the check digit."),
+                    "registry_code": Ask(help_text=N_("8 digits with the check digit.")),
                     "kind": Ask(choices=ORGANISATION_KINDS),
                 }
             ),
@@ -533,9 +549,9 @@ COMMANDS = Catalog(
             summary="Appoint a representative of an organisation that is not a company",
             status=status.HTTP_201_CREATED,
             form=AdminForm(
-                ask={"personal_code": Ask(help_text="Isikukood of the representative.")}
+                ask={"personal_code": Ask(help_text=N_("Isikukood of the representative."))}
             ),
-            done="Representative appointed",
+            done=N_("Representative appointed"),
             available=lambda record: record.kind not in BOARD_REPRESENTED_KINDS,
             run=_appoint_representative,
         ),
@@ -551,10 +567,10 @@ COMMANDS = Catalog(
                         name="organisation_code",
                         field=forms.CharField(
                             max_length=8,
-                            help_text="Registry code of the organisation (not a company).",
+                            help_text=N_("Registry code of the organisation (not a company)."),
                         ),
                     ),
-                    "personal_code": Ask(help_text="Isikukood of the representative."),
+                    "personal_code": Ask(help_text=N_("Isikukood of the representative.")),
                 },
             ),
             run=_appoint_representative,
@@ -571,10 +587,12 @@ COMMANDS = Catalog(
             description="End a person's representation of an organisation (identity registrars).",
             problems=(400, 401, 403, 404, 429),
             form=AdminForm(
-                confirm="End this representation (the person's tokens for the organisation "
-                "stop working)"
+                confirm=N_(
+                    "End this representation (the person's tokens for the organisation "
+                    "stop working)"
+                )
             ),
-            done="Representative removed",
+            done=N_("Representative removed"),
             available=lambda record: record.active,
             run=lambda app, data, who: app.remove_representative(
                 data["personal_code"], data["code"], who
@@ -597,13 +615,13 @@ COMMANDS = Catalog(
             ),
             status=status.HTTP_201_CREATED,
             form=AdminForm(
-                ask={"personal_code": Ask(help_text="Isikukood of the official."), "role": ROLE}
+                ask={"personal_code": Ask(help_text=N_("Isikukood of the official.")), "role": ROLE}
             ),
             run=_appoint,
         ),
         Command(
             name="confirmation",
-            title="Confirm appointment",
+            title=N_("Confirm appointment"),
             target=APPOINTMENT,
             permission=IdentityRegistrar,
             reply=OFFICIAL,
@@ -620,10 +638,12 @@ COMMANDS = Catalog(
             ),
             problems=(400, 401, 403, 404, 409, 429),
             form=AdminForm(
-                confirm="I confirm this appointment (four eyes: I did not propose it and it is "
-                "not mine)"
+                confirm=N_(
+                    "I confirm this appointment (four eyes: I did not propose it and it is "
+                    "not mine)"
+                )
             ),
-            done="Appointment confirmed",
+            done=N_("Appointment confirmed"),
             available=lambda record: record.pending,
             # Four eyes: offered to neither the proposer nor the appointee (the
             # registry refuses their confirmations anyway).
@@ -650,8 +670,8 @@ COMMANDS = Catalog(
                 "Dismiss an official, or withdraw an appointment awaiting confirmation "
                 "(identity registrars)."
             ),
-            form=AdminForm(confirm="End this appointment (or withdraw the proposal)"),
-            done="Official dismissed",
+            form=AdminForm(confirm=N_("End this appointment (or withdraw the proposal)")),
+            done=N_("Official dismissed"),
             available=lambda record: record.active or record.pending,
             run=lambda app, data, who: app.dismiss_official(
                 data["personal_code"],

@@ -139,9 +139,17 @@ class WalletRecordAdmin(TrackedAdmin):
             for p in latest_payments(record.holder)
         ]
         return html_table(
-            ["seq", "payment id", "payer", "payee", "amount", "topped up", "swept"],
+            [
+                _("seq"),
+                _("payment id"),
+                _("payer"),
+                _("payee"),
+                _("amount"),
+                _("topped up"),
+                _("swept"),
+            ],
             rows,
-            "no payments",
+            _("no payments"),
         )
 
     @admin.display(description=_("ledger history"))
@@ -150,7 +158,9 @@ class WalletRecordAdmin(TrackedAdmin):
             [h["seq"], h["event"], h["recorded_at"], h["block_height"] or "-", h["level"]]
             for h in ledger_history("money", record.aggregate_id)
         ]
-        return html_table(["seq", "event", "recorded at", "block", "level"], rows, "no entries")
+        return html_table(
+            [_("seq"), _("event"), _("recorded at"), _("block"), _("level")], rows, _("no entries")
+        )
 
 
 @admin.register(ActRecord)
@@ -167,7 +177,7 @@ class ActRecordAdmin(CommandAdmin):
         "wallet",
         "amount",
         "height",
-        "certificate",
+        "certificate_table",
         "actor",
         "ledger_seq",
     ]
@@ -178,3 +188,12 @@ class ActRecordAdmin(CommandAdmin):
     @admin.display(description=_("amount"))
     def amount(self, record: ActRecord) -> str:
         return euros(record.amount_cents)
+
+    @admin.display(description=_("certificate"))
+    def certificate_table(self, record: ActRecord) -> str:
+        """The supernode votes that certified the act, one a row (not the stored JSON)."""
+        rows = [
+            [vote.get("signer", ""), vote.get("key_id", ""), vote.get("round", "")]
+            for vote in record.certificate or []
+        ]
+        return html_table([_("signer"), _("key id"), _("round")], rows, _("no votes"))

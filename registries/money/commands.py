@@ -22,6 +22,7 @@ from registries.access.catalog import Catalog, Command, Reply, Target
 from registries.access.forms import AdminForm, Ask
 from registries.common.application import running
 from registries.common.codes import party_kind
+from registries.common.texts import N_
 from registries.money.api.serializers import (
     CertifiedActSerializer,
     EmptyCommandSerializer,
@@ -38,7 +39,7 @@ from registries.money.api.views import (
 )
 from registries.money.application import MoneyRegistry
 from registries.money.domain import ISSUE, REDEEM
-from registries.money.officials import BANK, CENTRAL_BANK, official_of
+from registries.money.officials import BANK, CENTRAL_BANK, acting_for, official_of
 from registries.money.projections import PROJECTIONS
 from registries.money.quorum import Certificate, collect
 
@@ -84,10 +85,22 @@ def certified(kind: str) -> Callable[[Any, dict[str, Any]], dict[str, Any]]:
 def act_form(kind: str) -> AdminForm:
     """The admin's form of an issuance or redemption (the certificate is collected on sending)."""
     reference = forms.RegexField(
-        r"^[A-Za-z0-9_.:-]{1,64}$", max_length=64, help_text="The central bank's reference."
+        r"^[A-Za-z0-9_.:-]{1,64}$",
+        max_length=64,
+        help_text=N_(
+            "The central bank's own reference of this act, such as EP-2026-014: up to 64 "
+            "letters, digits and _ . : -, each used for one act only."
+        ),
+    )
+    amount = N_(
+        "In euros, such as 1000000.00. Sending the form asks the supernodes to certify "
+        "the act; it is recorded only with their quorum's certificate."
     )
     return AdminForm(
-        ask={"act_id": Ask(field=reference), "amount_cents": Ask(label="Amount (€)")},
+        ask={
+            "act_id": Ask(field=reference),
+            "amount_cents": Ask(label=N_("Amount (€)"), help_text=amount),
+        },
         omit=("certificate",),
         completes=certified(kind),
     )
@@ -116,6 +129,17 @@ WALLET_REPLY = Reply(
 )
 
 
+def for_the_central_bank(record: Any, who: str) -> bool:
+    """The admin offers issuance and redemption to the central bank's officials only."""
+    return acting_for(who, CENTRAL_BANK) is not None
+
+
+def for_the_wallets_bank(record: Any, who: str) -> bool:
+    """The admin offers a wallet's commands to the officials of the bank that keeps it."""
+    bank: str | None = acting_for(who, BANK)
+    return bank is not None and bank == record.bank
+
+
 def is_banks_own(record: Any) -> bool:
     """A bank's own wallet (the central bank's acts credit and debit those)."""
     return bool(record.holder == record.bank and record.open)
@@ -127,7 +151,7 @@ COMMANDS = Catalog(
     [
         Command(
             name="open-wallet",
-            title="Open wallet",
+            title=N_("Open wallet"),
             target=WALLETS,
             permission=BankOfficial,
             reply=OPENED,
@@ -139,8 +163,10 @@ COMMANDS = Catalog(
             form=AdminForm(
                 ask={
                     "holder": Ask(
-                        help_text="Personal code of a living person, or registry code of an "
-                        "organisation (your bank's own code opens the bank's wallet)."
+                        help_text=N_(
+                            "Personal code of a living person, or registry code of an "
+                            "organisation (your bank's own code opens the bank's wallet)."
+                        )
                     )
                 }
             ),
@@ -148,7 +174,7 @@ COMMANDS = Catalog(
         ),
         Command(
             name="close-wallet",
-            title="Close wallet",
+            title=N_("Close wallet"),
             target=WALLET,
             permission=BankOfficial,
             reply=WALLET_REPLY,
@@ -157,13 +183,14 @@ COMMANDS = Catalog(
             url_name="wallet-closure",
             summary="Close a wallet of my bank (only at zero)",
             form=AdminForm(),
-            done="Wallet closed",
+            done=N_("Wallet closed"),
             available=lambda record: bool(record.open and record.balance_cents == 0),
+            may=for_the_wallets_bank,
             run=lambda app, data, who: app.close_wallet(data["code"], official_of(who, BANK), who),
         ),
         Command(
             name="linked-bank",
-            title="Set linked bank",
+            title=N_("Set linked bank"),
             target=WALLET,
             permission=BankOfficial,
             reply=WALLET_REPLY,
@@ -171,16 +198,19 @@ COMMANDS = Catalog(
             route="linked-bank/",
             url_name="wallet-linked-bank",
             summary="Link a wallet of my bank to another bank (nothing held at mine)",
-            form=AdminForm(ask={"bank": Ask(help_text="Registry code of the bank to link it to.")}),
-            done="Linked bank set",
+            form=AdminForm(
+                ask={"bank": Ask(help_text=N_("Registry code of the bank to link it to."))}
+            ),
+            done=N_("Linked bank set"),
             available=lambda record: bool(record.open and record.holder != record.bank),
+            may=for_the_wallets_bank,
             run=lambda app, data, who: app.set_linked_bank(
                 data["code"], official_of(who, BANK), data["bank"], who
             ),
         ),
         Command(
             name="issue",
-            title="Issue money",
+            title=N_("Issue money"),
             target=WALLET,
             permission=CentralBankOfficial,
             reply=WALLET_REPLY,
@@ -194,13 +224,14 @@ COMMANDS = Catalog(
             ),
             status=status.HTTP_201_CREATED,
             form=act_form(ISSUE),
-            done="Money issued",
+            done=N_("Money issued"),
             available=is_banks_own,
+            may=for_the_central_bank,
             run=act(ISSUE),
         ),
         Command(
             name="redeem",
-            title="Redeem money",
+            title=N_("Redeem money"),
             target=WALLET,
             permission=CentralBankOfficial,
             reply=WALLET_REPLY,
@@ -211,8 +242,9 @@ COMMANDS = Catalog(
             description="As an issuance; the supply falls by the amount.",
             status=status.HTTP_201_CREATED,
             form=act_form(REDEEM),
-            done="Money redeemed",
+            done=N_("Money redeemed"),
             available=is_banks_own,
+            may=for_the_central_bank,
             run=act(REDEEM),
         ),
     ],

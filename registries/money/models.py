@@ -21,9 +21,11 @@ class SupplyRecord(LedgerLinked):
 
     ledger_registry = "money"
 
-    aggregate_id = models.UUIDField(unique=True)
-    total_cents = models.BigIntegerField(default=0)
-    version = models.IntegerField(help_text="Version of the supply aggregate shown here")
+    aggregate_id = models.UUIDField(unique=True, verbose_name=_("aggregate id"))
+    total_cents = models.BigIntegerField(default=0, verbose_name=_("total cents"))
+    version = models.IntegerField(
+        help_text="Version of the supply aggregate shown here", verbose_name=_("version")
+    )
 
     class Meta:
         verbose_name = _("money supply")
@@ -38,13 +40,19 @@ class ActRecord(LedgerLinked):
 
     ledger_registry = "money"
 
-    act_id = models.CharField(max_length=64, unique=True)
-    act = models.CharField(max_length=10, choices=[(act, act) for act in ACTS])
-    wallet = models.CharField(max_length=11, help_text="Registry code of the bank's wallet")
-    amount_cents = models.BigIntegerField()
-    height = models.BigIntegerField(help_text="Height whose supernode keys certified it")
-    certificate = models.JSONField()
-    actor = models.CharField(max_length=11)
+    act_id = models.CharField(max_length=64, unique=True, verbose_name=_("act id"))
+    act = models.CharField(
+        max_length=10, choices=[(act, act) for act in ACTS], verbose_name=_("act")
+    )
+    wallet = models.CharField(
+        max_length=11, help_text="Registry code of the bank's wallet", verbose_name=_("wallet")
+    )
+    amount_cents = models.BigIntegerField(verbose_name=_("amount cents"))
+    height = models.BigIntegerField(
+        help_text="Height whose supernode keys certified it", verbose_name=_("height")
+    )
+    certificate = models.JSONField(verbose_name=_("certificate"))
+    actor = models.CharField(max_length=11, verbose_name=_("actor"))
 
     class Meta:
         ordering = ["-ledger_seq"]
@@ -60,16 +68,24 @@ class WalletRecord(LedgerLinked):
 
     ledger_registry = "money"
 
-    holder = models.CharField(max_length=11, primary_key=True)
-    holder_kind = models.CharField(max_length=12, choices=HOLDER_KIND_CHOICES)
-    aggregate_id = models.UUIDField(unique=True)
-    bank = models.CharField(max_length=8, db_index=True, help_text="The bank linked to it")
-    open = models.BooleanField(default=True)
-    balance_cents = models.BigIntegerField(default=0)
-    at_bank_cents = models.BigIntegerField(
-        default=0, help_text="Moved to the linked bank by the waterfall and not taken back"
+    holder = models.CharField(max_length=11, primary_key=True, verbose_name=_("holder"))
+    holder_kind = models.CharField(
+        max_length=12, choices=HOLDER_KIND_CHOICES, verbose_name=_("holder kind")
     )
-    version = models.IntegerField(help_text="Version of the wallet aggregate shown here")
+    aggregate_id = models.UUIDField(unique=True, verbose_name=_("aggregate id"))
+    bank = models.CharField(
+        max_length=8, db_index=True, help_text="The bank linked to it", verbose_name=_("bank")
+    )
+    open = models.BooleanField(default=True, verbose_name=_("open"))
+    balance_cents = models.BigIntegerField(default=0, verbose_name=_("balance cents"))
+    at_bank_cents = models.BigIntegerField(
+        default=0,
+        help_text="Moved to the linked bank by the waterfall and not taken back",
+        verbose_name=_("at bank cents"),
+    )
+    version = models.IntegerField(
+        help_text="Version of the wallet aggregate shown here", verbose_name=_("version")
+    )
 
     class Meta:
         ordering = ["holder"]
@@ -85,13 +101,19 @@ class PaymentRecord(LedgerLinked):
 
     ledger_registry = "money"
 
-    payment_id = models.CharField(max_length=64)
-    payer = models.CharField(max_length=11, db_index=True)
-    payee = models.CharField(max_length=11, db_index=True)
-    amount_cents = models.BigIntegerField()
-    topped_up_cents = models.BigIntegerField(default=0, help_text="From the payer's bank")
-    swept_cents = models.BigIntegerField(default=0, help_text="Moved on to the payee's bank")
-    payee_seq = models.BigIntegerField(null=True, help_text="Ledger seq of the payee's entry")
+    payment_id = models.CharField(max_length=64, verbose_name=_("payment id"))
+    payer = models.CharField(max_length=11, db_index=True, verbose_name=_("payer"))
+    payee = models.CharField(max_length=11, db_index=True, verbose_name=_("payee"))
+    amount_cents = models.BigIntegerField(verbose_name=_("amount cents"))
+    topped_up_cents = models.BigIntegerField(
+        default=0, help_text="From the payer's bank", verbose_name=_("topped up cents")
+    )
+    swept_cents = models.BigIntegerField(
+        default=0, help_text="Moved on to the payee's bank", verbose_name=_("swept cents")
+    )
+    payee_seq = models.BigIntegerField(
+        null=True, help_text="Ledger seq of the payee's entry", verbose_name=_("payee seq")
+    )
 
     class Meta:
         ordering = ["-ledger_seq"]

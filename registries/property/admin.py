@@ -77,16 +77,19 @@ class LandUnitRecordAdmin(CommandAdmin):
     search_help_text = "Start of a cadastral code, part of the address, or an exact owner code"
     ordering = ["cadastral_code"]
     fieldsets = [
-        ("I Description", {"fields": ["cadastral_code", "area_m2", "purpose", "address"]}),
-        ("II Owners", {"fields": ["owners_table"]}),
-        ("III Restrictions and encumbrances", {"fields": ["under_seizure", "restrictions_table"]}),
-        ("IV Mortgages", {"fields": ["mortgages_table"]}),
-        ("Transfers and their endorsements", {"fields": ["transfers_table"]}),
+        (_("I Description"), {"fields": ["cadastral_code", "area_m2", "purpose", "address"]}),
+        (_("II Owners"), {"fields": ["owners_table"]}),
         (
-            "On the chain",
+            _("III Restrictions and encumbrances"),
+            {"fields": ["under_seizure", "restrictions_table"]},
+        ),
+        (_("IV Mortgages"), {"fields": ["mortgages_table"]}),
+        (_("Transfers and their endorsements"), {"fields": ["transfers_table"]}),
+        (
+            _("On the chain"),
             {"fields": ["ledger_seq", "block_height", "ledger_level", "version", "aggregate_id"]},
         ),
-        ("Ledger history", {"fields": ["history_table"]}),
+        (_("Ledger history"), {"fields": ["history_table"]}),
     ]
 
     def can_act(self, request: HttpRequest) -> bool:
@@ -139,7 +142,7 @@ class LandUnitRecordAdmin(CommandAdmin):
             for o in owners
         ]
         return html_table(
-            ["owner", gettext("name"), "kind", "share", "since (seq)"], rows, "no owners"
+            [_("owner"), _("name"), _("kind"), _("share"), _("since (seq)")], rows, _("no owners")
         )
 
     @admin.display(description=_("restrictions and encumbrances"))
@@ -159,17 +162,17 @@ class LandUnitRecordAdmin(CommandAdmin):
         ]
         return html_table(
             [
-                "no.",
-                "kind",
-                "description",
-                "beneficiary",
-                "cause",
-                "status",
-                "entered (seq)",
-                "removed (seq)",
+                _("no."),
+                _("kind"),
+                _("description"),
+                _("beneficiary"),
+                _("cause"),
+                _("status"),
+                _("entered (seq)"),
+                _("removed (seq)"),
             ],
             rows,
-            "none",
+            _("none"),
         )
 
     @admin.display(description=_("mortgages (in rank order)"))
@@ -186,9 +189,16 @@ class LandUnitRecordAdmin(CommandAdmin):
             for m in record.mortgages.order_by("rank")
         ]
         return html_table(
-            ["rank", "amount", "creditor", "status", "entered (seq)", "released (seq)"],
+            [
+                _("rank"),
+                _("amount"),
+                _("creditor"),
+                _("status"),
+                _("entered (seq)"),
+                _("released (seq)"),
+            ],
             rows,
-            "none",
+            _("none"),
         )
 
     @admin.display(description=_("transfers"))
@@ -208,9 +218,17 @@ class LandUnitRecordAdmin(CommandAdmin):
             for t in record.transfers.all()
         ]
         return html_table(
-            ["seq", "from", "to", "price", "notary", "signature", "signed message"],
+            [
+                _("seq"),
+                _("from"),
+                _("to"),
+                _("price"),
+                _("notary"),
+                _("signature"),
+                _("signed message"),
+            ],
             rows,
-            "no transfers since registration",
+            _("no transfers since registration"),
         )
 
 

@@ -138,18 +138,20 @@ class HoldingsField(forms.CharField):
 OWNERS = Ask(field=HoldingsField(), to_api=owner_shares)
 BUYERS = Ask(
     field=HoldingsField(
-        help_text="Who receives which share of the whole unit, one per line "
-        "(“<code> <share>”); the shares add up to the sellers' shares."
+        help_text=N_(
+            "Who receives which share of the whole unit, one per line "
+            "(“<code> <share>”); the shares add up to the sellers' shares."
+        )
     ),
     to_api=owner_shares,
 )
 SELLERS = Ask(
-    help_text="Codes of the owners who give up their whole shares.",
+    help_text=N_("Codes of the owners who give up their whole shares."),
     initial=lambda record: list(record.owners.values_list("owner_code", flat=True)),
 )
-AREA = Ask(label="Area (m²)")
+AREA = Ask(label=N_("Area (m²)"))
 PURPOSE = Ask(choices=PURPOSES)
-PRICE = Ask(label="Price (€)")
+PRICE = Ask(label=N_("Price (€)"))
 
 
 # The catalog ---------------------------------------------------------------------------------
@@ -202,7 +204,7 @@ COMMANDS = Catalog(
             problems=(400, 401, 403, 409, 429),
             form=AdminForm(
                 ask={
-                    "cadastral_code": Ask(help_text="Such as 78401:101:0010."),
+                    "cadastral_code": Ask(help_text=N_("Such as 78401:101:0010.")),
                     "area_m2": AREA,
                     "purpose": PURPOSE,
                     "owners": OWNERS,
@@ -266,7 +268,7 @@ COMMANDS = Catalog(
                     "address": Ask(initial=lambda record: record.address),
                 }
             ),
-            done="Part I changed",
+            done=N_("Part I changed"),
             run=lambda app, data, who: app.change_description(
                 data["code"], data["area_m2"], data["purpose"], data["address"], who
             ),
@@ -296,25 +298,27 @@ COMMANDS = Catalog(
                     "buyers": BUYERS,
                     "price_cents": PRICE,
                     "unit_version": Ask(
-                        help_text="The unit's version the notary signed (the current one).",
+                        help_text=N_("The unit's version the notary signed (the current one)."),
                         initial=lambda record: record.version,
                     ),
                     "signature": Ask(
                         text=True,
-                        help_text="The notary's Ed25519 signature (128 hex digits or base64) "
-                        "of the canonical transfer message: POST the same terms to "
-                        "/api/v1/property/land-units/<code>/transfer-message/ to see the "
-                        "exact bytes.",
+                        help_text=N_(
+                            "The notary's Ed25519 signature (128 hex digits or base64) "
+                            "of the canonical transfer message: POST the same terms to "
+                            "/api/v1/property/land-units/<code>/transfer-message/ to see the "
+                            "exact bytes."
+                        ),
                     ),
                 }
             ),
-            done="Ownership transferred",
+            done=N_("Ownership transferred"),
             available=lambda record: not record.under_seizure,
             run=lambda app, data, who: app.transfer_ownership(data["code"], transfer_of(data), who),
         ),
         _on_unit(
             name="apply-transfer",
-            title="File transfer application (for a notary)",
+            title=N_("File transfer application (for a notary)"),
             form=AdminForm(
                 serializer=TransferInputSerializer,
                 omit=("unit_version", "signature"),
@@ -323,11 +327,11 @@ COMMANDS = Catalog(
                     "buyers": BUYERS,
                     "price_cents": PRICE,
                     "notary": Ask(
-                        help_text="Personal code of the notary asked to endorse the transfer."
+                        help_text=N_("Personal code of the notary asked to endorse the transfer.")
                     ),
                 },
             ),
-            done="Transfer application filed; it awaits the notary's endorsement",
+            done=N_("Transfer application filed; it awaits the notary's endorsement"),
             available=lambda record: not record.under_seizure,
             run=lambda app, data, who: app.apply_for_transfer(
                 data["code"],
@@ -348,7 +352,7 @@ COMMANDS = Catalog(
             description="Enter a servitude, usufruct, right of pre-emption, ... in part III.",
             status=status.HTTP_201_CREATED,
             form=AdminForm(ask={"kind": Ask(choices=RESTRICTION_KINDS)}),
-            done="Restriction entered in part III",
+            done=N_("Restriction entered in part III"),
             run=lambda app, data, who: app.add_restriction(
                 data["code"], data["kind"], data["description"], data["beneficiary"], who
             ),
@@ -365,7 +369,7 @@ COMMANDS = Catalog(
             form=AdminForm(
                 ask={
                     "number": Ask(
-                        label="Part III entry",
+                        label=N_("Part III entry"),
                         coerce=int,
                         choices=lambda record: [
                             (r.number, f"{r.number}: {r.kind}: {r.description[:60]}")
@@ -374,7 +378,7 @@ COMMANDS = Catalog(
                     )
                 }
             ),
-            done="Restriction removed from part III",
+            done=N_("Restriction removed from part III"),
             available=lambda record: bool(removable_restrictions(record)),
             run=lambda app, data, who: app.remove_restriction(data["code"], data["number"], who),
         ),
@@ -389,8 +393,8 @@ COMMANDS = Catalog(
                 "Enter a mortgage; it ranks after every mortgage recorded on the unit before it."
             ),
             status=status.HTTP_201_CREATED,
-            form=AdminForm(ask={"amount_cents": Ask(label="Amount (€)")}),
-            done="Mortgage entered in part IV",
+            form=AdminForm(ask={"amount_cents": Ask(label=N_("Amount (€)"))}),
+            done=N_("Mortgage entered in part IV"),
             available=lambda record: not record.under_seizure,
             run=lambda app, data, who: app.add_mortgage(
                 data["code"], data["amount_cents"], data["creditor"], who
@@ -408,7 +412,7 @@ COMMANDS = Catalog(
             form=AdminForm(
                 ask={
                     "rank": Ask(
-                        label="Mortgage",
+                        label=N_("Mortgage"),
                         coerce=int,
                         choices=lambda record: [
                             (m.rank, f"rank {m.rank}: {euros(m.amount_cents)} to {m.creditor}")
@@ -417,7 +421,7 @@ COMMANDS = Catalog(
                     )
                 }
             ),
-            done="Mortgage released",
+            done=N_("Mortgage released"),
             available=lambda record: record.mortgages.filter(active=True).exists(),
             run=lambda app, data, who: app.release_mortgage(data["code"], data["rank"], who),
         ),

@@ -30,15 +30,23 @@ class LandUnitRecord(LedgerLinked):
 
     ledger_registry = "property"
 
-    cadastral_code = models.CharField(max_length=14, primary_key=True)
-    aggregate_id = models.UUIDField(unique=True)
-    area_m2 = models.BigIntegerField(help_text="Area in square metres")
-    purpose = models.CharField(max_length=20, choices=PURPOSE_CHOICES)
-    address = models.CharField(max_length=MAX_ADDRESS_LENGTH, db_index=True)
-    under_seizure = models.BooleanField(
-        default=False, help_text="A court's seizure note stands in part III"
+    cadastral_code = models.CharField(
+        max_length=14, primary_key=True, verbose_name=_("cadastral code")
     )
-    version = models.IntegerField(help_text="Version of the land unit aggregate shown here")
+    aggregate_id = models.UUIDField(unique=True, verbose_name=_("aggregate id"))
+    area_m2 = models.BigIntegerField(help_text="Area in square metres", verbose_name=_("area m2"))
+    purpose = models.CharField(max_length=20, choices=PURPOSE_CHOICES, verbose_name=_("purpose"))
+    address = models.CharField(
+        max_length=MAX_ADDRESS_LENGTH, db_index=True, verbose_name=_("address")
+    )
+    under_seizure = models.BooleanField(
+        default=False,
+        help_text="A court's seizure note stands in part III",
+        verbose_name=_("under seizure"),
+    )
+    version = models.IntegerField(
+        help_text="Version of the land unit aggregate shown here", verbose_name=_("version")
+    )
 
     class Meta:
         ordering = ["cadastral_code"]
@@ -54,12 +62,21 @@ class OwnershipRecord(LedgerLinked):
 
     ledger_registry = "property"
 
-    unit = models.ForeignKey(LandUnitRecord, on_delete=models.CASCADE, related_name="owners")
-    owner_code = models.CharField(
-        max_length=11, db_index=True, help_text="Personal code or registry code"
+    unit = models.ForeignKey(
+        LandUnitRecord, on_delete=models.CASCADE, related_name="owners", verbose_name=_("unit")
     )
-    owner_kind = models.CharField(max_length=12, choices=PARTY_KIND_CHOICES)
-    share = models.CharField(max_length=30, help_text="Exact share numerator/denominator")
+    owner_code = models.CharField(
+        max_length=11,
+        db_index=True,
+        help_text="Personal code or registry code",
+        verbose_name=_("owner code"),
+    )
+    owner_kind = models.CharField(
+        max_length=12, choices=PARTY_KIND_CHOICES, verbose_name=_("owner kind")
+    )
+    share = models.CharField(
+        max_length=30, help_text="Exact share numerator/denominator", verbose_name=_("share")
+    )
 
     class Meta:
         ordering = ["unit", "owner_code"]
@@ -78,19 +95,41 @@ class RestrictionRecord(LedgerLinked):
 
     ledger_registry = "property"
 
-    unit = models.ForeignKey(LandUnitRecord, on_delete=models.CASCADE, related_name="restrictions")
-    number = models.IntegerField(help_text="Entry number in part III of this unit")
-    kind = models.CharField(max_length=20, choices=[(kind, kind) for kind in ALL_RESTRICTION_KINDS])
-    description = models.TextField(max_length=MAX_TEXT_LENGTH)
-    beneficiary = models.CharField(max_length=MAX_REFERENCE_LENGTH, blank=True)
-    order_reference = models.CharField(max_length=MAX_REFERENCE_LENGTH, blank=True)
-    court_case = models.CharField(max_length=MAX_REFERENCE_LENGTH, blank=True)
-    cause = models.CharField(
-        max_length=MAX_REFERENCE_LENGTH, blank=True, help_text="The court event that caused it"
+    unit = models.ForeignKey(
+        LandUnitRecord,
+        on_delete=models.CASCADE,
+        related_name="restrictions",
+        verbose_name=_("unit"),
     )
-    active = models.BooleanField(default=True)
-    removed_seq = models.BigIntegerField(null=True, blank=True)
-    removed_cause = models.CharField(max_length=MAX_REFERENCE_LENGTH, blank=True)
+    number = models.IntegerField(
+        help_text="Entry number in part III of this unit", verbose_name=_("number")
+    )
+    kind = models.CharField(
+        max_length=20,
+        choices=[(kind, kind) for kind in ALL_RESTRICTION_KINDS],
+        verbose_name=_("kind"),
+    )
+    description = models.TextField(max_length=MAX_TEXT_LENGTH, verbose_name=_("description"))
+    beneficiary = models.CharField(
+        max_length=MAX_REFERENCE_LENGTH, blank=True, verbose_name=_("beneficiary")
+    )
+    order_reference = models.CharField(
+        max_length=MAX_REFERENCE_LENGTH, blank=True, verbose_name=_("order reference")
+    )
+    court_case = models.CharField(
+        max_length=MAX_REFERENCE_LENGTH, blank=True, verbose_name=_("court case")
+    )
+    cause = models.CharField(
+        max_length=MAX_REFERENCE_LENGTH,
+        blank=True,
+        help_text="The court event that caused it",
+        verbose_name=_("cause"),
+    )
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    removed_seq = models.BigIntegerField(null=True, blank=True, verbose_name=_("removed seq"))
+    removed_cause = models.CharField(
+        max_length=MAX_REFERENCE_LENGTH, blank=True, verbose_name=_("removed cause")
+    )
 
     class Meta:
         ordering = ["unit", "number"]
@@ -109,12 +148,16 @@ class MortgageRecord(LedgerLinked):
 
     ledger_registry = "property"
 
-    unit = models.ForeignKey(LandUnitRecord, on_delete=models.CASCADE, related_name="mortgages")
-    rank = models.IntegerField(help_text="Order of recording on this unit: 1, 2, 3, ...")
-    amount_cents = models.BigIntegerField()
-    creditor = models.CharField(max_length=8, db_index=True)
-    active = models.BooleanField(default=True)
-    released_seq = models.BigIntegerField(null=True, blank=True)
+    unit = models.ForeignKey(
+        LandUnitRecord, on_delete=models.CASCADE, related_name="mortgages", verbose_name=_("unit")
+    )
+    rank = models.IntegerField(
+        help_text="Order of recording on this unit: 1, 2, 3, ...", verbose_name=_("rank")
+    )
+    amount_cents = models.BigIntegerField(verbose_name=_("amount cents"))
+    creditor = models.CharField(max_length=8, db_index=True, verbose_name=_("creditor"))
+    active = models.BooleanField(default=True, verbose_name=_("active"))
+    released_seq = models.BigIntegerField(null=True, blank=True, verbose_name=_("released seq"))
 
     class Meta:
         ordering = ["unit", "rank"]
@@ -133,21 +176,30 @@ class TransferRecord(LedgerLinked):
 
     ledger_registry = "property"
 
-    unit = models.ForeignKey(LandUnitRecord, on_delete=models.CASCADE, related_name="transfers")
-    version = models.IntegerField(help_text="Version of the unit aggregate this event made")
-    sellers = models.JSONField(help_text="Codes of the sellers")
-    buyers = models.JSONField(help_text="[{owner, share}] of the buyers")
-    price_cents = models.BigIntegerField()
-    unit_version = models.IntegerField(help_text="The unit's version the notary signed")
-    notary = models.CharField(max_length=11, db_index=True)
-    notary_key_id = models.CharField(max_length=16)
-    signature = models.CharField(max_length=128, help_text="Ed25519 signature, hex")
-    chain_id = models.CharField(max_length=100)
+    unit = models.ForeignKey(
+        LandUnitRecord, on_delete=models.CASCADE, related_name="transfers", verbose_name=_("unit")
+    )
+    version = models.IntegerField(
+        help_text="Version of the unit aggregate this event made", verbose_name=_("version")
+    )
+    sellers = models.JSONField(help_text="Codes of the sellers", verbose_name=_("sellers"))
+    buyers = models.JSONField(help_text="[{owner, share}] of the buyers", verbose_name=_("buyers"))
+    price_cents = models.BigIntegerField(verbose_name=_("price cents"))
+    unit_version = models.IntegerField(
+        help_text="The unit's version the notary signed", verbose_name=_("unit version")
+    )
+    notary = models.CharField(max_length=11, db_index=True, verbose_name=_("notary"))
+    notary_key_id = models.CharField(max_length=16, verbose_name=_("notary key id"))
+    signature = models.CharField(
+        max_length=128, help_text="Ed25519 signature, hex", verbose_name=_("signature")
+    )
+    chain_id = models.CharField(max_length=100, verbose_name=_("chain id"))
     payment_id = models.CharField(
         max_length=64,
         blank=True,
         default="",
         help_text="The buyer's payment settled with the transfer (delivery versus payment)",
+        verbose_name=_("payment id"),
     )
 
     class Meta:
@@ -173,16 +225,31 @@ class TransferApplicationRecord(LedgerLinked):
     ledger_registry = "property"
 
     unit = models.ForeignKey(
-        LandUnitRecord, on_delete=models.CASCADE, related_name="transfer_applications"
+        LandUnitRecord,
+        on_delete=models.CASCADE,
+        related_name="transfer_applications",
+        verbose_name=_("unit"),
     )
-    number = models.IntegerField(help_text="Number of the application on this unit")
-    sellers = models.JSONField(help_text="Codes of the sellers")
-    buyers = models.JSONField(help_text="[{owner, share}] of the buyers")
-    price_cents = models.BigIntegerField()
-    notary = models.CharField(max_length=11, db_index=True, help_text="The notary asked to endorse")
-    unit_version = models.IntegerField(help_text="The unit's version the notary signs")
+    number = models.IntegerField(
+        help_text="Number of the application on this unit", verbose_name=_("number")
+    )
+    sellers = models.JSONField(help_text="Codes of the sellers", verbose_name=_("sellers"))
+    buyers = models.JSONField(help_text="[{owner, share}] of the buyers", verbose_name=_("buyers"))
+    price_cents = models.BigIntegerField(verbose_name=_("price cents"))
+    notary = models.CharField(
+        max_length=11,
+        db_index=True,
+        help_text="The notary asked to endorse",
+        verbose_name=_("notary"),
+    )
+    unit_version = models.IntegerField(
+        help_text="The unit's version the notary signs", verbose_name=_("unit version")
+    )
     transfer_version = models.IntegerField(
-        null=True, blank=True, help_text="Version of the unit's transfer that endorsed it"
+        null=True,
+        blank=True,
+        help_text="Version of the unit's transfer that endorsed it",
+        verbose_name=_("transfer version"),
     )
 
     class Meta:

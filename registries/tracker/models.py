@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from registries.common.models import KeyAccessBase, LedgerLinked, PersonKeyBase
 
@@ -22,23 +23,32 @@ class ReadRecord(LedgerLinked):
 
     ledger_registry = "tracker"
 
-    aggregate_id = models.UUIDField(db_index=True)
-    subject_code = models.CharField(max_length=CODE_LENGTH, db_index=True)
-    reader_code = models.CharField(max_length=150, db_index=True)
-    registry = models.CharField(max_length=20, db_index=True)
-    what = models.CharField(max_length=500)
-    purpose = models.CharField(max_length=500)
-    outcome = models.CharField(max_length=10)
-    emergency = models.BooleanField(default=False, db_index=True)
-    read_at = models.DateTimeField(db_index=True)
-    covert = models.BooleanField(default=False, help_text="Disclosed by a court decision")
-    investigation = models.CharField(max_length=500, blank=True)
-    disclosed_by = models.CharField(
-        max_length=40, blank=True, help_text="Case number and judgment that released it"
+    aggregate_id = models.UUIDField(db_index=True, verbose_name=_("aggregate id"))
+    subject_code = models.CharField(
+        max_length=CODE_LENGTH, db_index=True, verbose_name=_("subject code")
     )
-    version = models.IntegerField()
+    reader_code = models.CharField(max_length=150, db_index=True, verbose_name=_("reader code"))
+    registry = models.CharField(max_length=20, db_index=True, verbose_name=_("registry"))
+    what = models.CharField(max_length=500, verbose_name=_("what"))
+    purpose = models.CharField(max_length=500, verbose_name=_("purpose"))
+    outcome = models.CharField(max_length=10, verbose_name=_("outcome"))
+    emergency = models.BooleanField(default=False, db_index=True, verbose_name=_("emergency"))
+    read_at = models.DateTimeField(db_index=True, verbose_name=_("read at"))
+    covert = models.BooleanField(
+        default=False, help_text="Disclosed by a court decision", verbose_name=_("covert")
+    )
+    investigation = models.CharField(max_length=500, blank=True, verbose_name=_("investigation"))
+    disclosed_by = models.CharField(
+        max_length=40,
+        blank=True,
+        help_text="Case number and judgment that released it",
+        verbose_name=_("disclosed by"),
+    )
+    version = models.IntegerField(verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("data read")
+        verbose_name_plural = _("data reads")
         ordering = ["-read_at", "-id"]
 
     def __str__(self) -> str:
@@ -50,14 +60,16 @@ class CovertCommitmentRecord(LedgerLinked):
 
     ledger_registry = "tracker"
 
-    aggregate_id = models.UUIDField(unique=True)
-    commitment = models.CharField(max_length=64, unique=True)
-    registry = models.CharField(max_length=20)
-    committed_seq = models.BigIntegerField()
-    disclosed = models.BooleanField(default=False)
-    version = models.IntegerField()
+    aggregate_id = models.UUIDField(unique=True, verbose_name=_("aggregate id"))
+    commitment = models.CharField(max_length=64, unique=True, verbose_name=_("commitment"))
+    registry = models.CharField(max_length=20, verbose_name=_("registry"))
+    committed_seq = models.BigIntegerField(verbose_name=_("committed seq"))
+    disclosed = models.BooleanField(default=False, verbose_name=_("disclosed"))
+    version = models.IntegerField(verbose_name=_("version"))
 
     class Meta:
+        verbose_name = _("covert read commitment")
+        verbose_name_plural = _("covert read commitments")
         ordering = ["-committed_seq"]
 
     def __str__(self) -> str:
@@ -71,10 +83,14 @@ class SealedCovertRead(models.Model):
     it, and it is deleted once the record is disclosed on the chain.
     """
 
-    commitment = models.CharField(max_length=64, primary_key=True)
-    record = models.JSONField()
-    salt = models.CharField(max_length=64)
-    created_at = models.DateTimeField(auto_now_add=True)
+    commitment = models.CharField(max_length=64, primary_key=True, verbose_name=_("commitment"))
+    record = models.JSONField(verbose_name=_("record"))
+    salt = models.CharField(max_length=64, verbose_name=_("salt"))
+    created_at = models.DateTimeField(auto_now_add=True, verbose_name=_("created at"))
+
+    class Meta:
+        verbose_name = _("sealed covert read")
+        verbose_name_plural = _("sealed covert reads")
 
     def __str__(self) -> str:
         return f"sealed covert read {self.commitment[:12]}"

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from html import unescape
+
 import pytest
 from django.contrib.auth import get_user_model
 from django.test import Client
@@ -62,3 +64,14 @@ def test_staff_see_membership_changes_with_their_certificates(staff_client: Clie
     assert detail.status_code == 200
     assert b"&quot;kind&quot;: &quot;membership&quot;" in detail.content
     assert staff_client.post(f"/admin/chain/membershipentry/{entry.pk}/delete/").status_code == 403
+
+
+def test_a_blocks_header_is_shown_indented_one_member_a_line_not_as_one_long_line(
+    staff_client: Client,
+) -> None:
+    register_company()
+    seal_pending()
+    page = staff_client.get("/admin/chain/block/1/change/").content.decode()
+    shown = page.split('<pre class="canonical-json">', 1)[1].split("</pre>", 1)[0]
+    assert '\n "chain_id": ' in unescape(shown)
+    assert len(shown.splitlines()) > 5

@@ -13,10 +13,12 @@ from django.contrib.auth import get_user_model
 from django.core.cache import cache
 from django.test import Client, override_settings
 
+from registries.access.admin_signin import REPRESENTATIVE
 from registries.identity.domain import key_id_of
 from tests.config.browser import page, sign_in_in_browser
 from tests.registries.access.citizens import citizen
 from tests.registries.identity.helpers import raw_public, run, user_for
+from tests.registries.money.helpers import central_bank, official_of
 
 pytestmark = pytest.mark.usefixtures("event_store")
 
@@ -118,6 +120,27 @@ def test_break_glass_passwords_sign_in_a_superuser_but_never_an_official() -> No
     refused = client.post(LOGIN, {"username": code, "password": "y" * 20})
     assert "not a password" in refused.content.decode()
     assert client.post(LOGIN, {"username": "root", "password": "x" * 20}).status_code == 302
+
+
+def test_a_central_bank_official_signs_in_as_its_representative_and_acts_in_no_other_role() -> None:
+    central = central_bank()
+    official = official_of(central)
+    run(lambda app: app.appoint_official(official.code, "business", "registrar", None, "registrar"))
+    client = Client()
+    response = sign_in(client, official.code, official.key, REPRESENTATIVE)
+    assert response.status_code == 302
+    assert client.get("/admin/money/walletrecord/").status_code == 200
+    # Signed in for the central bank, she is no business registrar in this session.
+    assert client.get("/admin/business/companyrecord/").status_code == 403
+
+
+def test_a_person_who_represents_no_organisation_is_told_so_and_not_signed_in() -> None:
+    code, key = citizen("Mari", "Maasikas")
+    client = Client()
+    response = sign_in(client, code, key, REPRESENTATIVE)
+    assert response.status_code == 200
+    assert "You represent no organisation" in unescape(response.content.decode())
+    assert client.get("/admin/").status_code == 302
 
 
 # In the browser: the page signs the challenge with the key file (WebCrypto).

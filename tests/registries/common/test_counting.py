@@ -39,8 +39,10 @@ def test_a_whole_large_table_is_counted_by_the_planners_estimate_not_by_reading_
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE auth_user")
     everyone = get_user_model().objects.order_by("id")
-    count, queries = counted(SmallTables(everyone, 10))
+    paginator = SmallTables(everyone, 10)
+    count, queries = counted(paginator)
     assert count == 30  # the estimate, exact after ANALYZE of an unchanged table
+    assert paginator.count_is_estimate
     assert len(queries) == 1
     assert "reltuples" in queries[0]
 
@@ -50,16 +52,20 @@ def test_a_whole_small_table_is_counted_exactly_in_one_query() -> None:
     if connection.vendor != "postgresql":
         pytest.skip("needs PostgreSQL (DATABASE_URL)")
     users(3)
-    count, queries = counted(EstimatedCountPaginator(get_user_model().objects.order_by("id"), 10))
+    paginator = EstimatedCountPaginator(get_user_model().objects.order_by("id"), 10)
+    count, queries = counted(paginator)
     assert count == 3
+    assert not paginator.count_is_estimate
     assert len(queries) == 1
 
 
 def test_a_filtered_list_is_counted_exactly() -> None:
     users(30)
     some = get_user_model().objects.filter(username__endswith="7").order_by("id")
-    count, queries = counted(SmallTables(some, 10))
+    paginator = SmallTables(some, 10)
+    count, queries = counted(paginator)
     assert count == 3  # counted-7, -17, -27
+    assert not paginator.count_is_estimate
     assert any("COUNT(" in sql.upper() for sql in queries)
 
 
@@ -74,3 +80,25 @@ def test_an_admin_search_counts_its_matches_once_not_the_whole_table_again() -> 
     persons = [sql for sql in counts if "identity_personrecord" in sql]
     assert len(persons) == 1
     assert "LIKE" in persons[0].upper() or "REGEXP" in persons[0].upper()
+
+
+@pytest.mark.postgres
+def test_an_admin_list_of_a_whole_large_table_says_its_count_is_an_estimate(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL (DATABASE_URL)")
+    root = get_user_model().objects.create_superuser("count-root", password="x" * 20)
+    staff = Client()
+    staff.force_login(root)
+    people = "/admin/identity/personrecord/"
+    exact = staff.get(people).content.decode()
+    assert 'id="count-is-estimate"' not in exact
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE identity_personrecord")  # reltuples: 0, no longer -1
+    # Any analysed table counts as large: its estimate (0 rows) is shown, and flagged.
+    monkeypatch.setattr(EstimatedCountPaginator, "exact_up_to", -1)
+    estimated = staff.get(people).content.decode()
+    assert 'id="count-is-estimate"' in estimated
+    searched = staff.get(people, {"q": "Tamm"}).content.decode()
+    assert 'id="count-is-estimate"' not in searched
