@@ -501,8 +501,8 @@ def _notary() -> tuple[str, Any]:
 
     from registries.common.commands import issue
     from registries.identity.application import IdentityRegistry
-    from registries.identity.domain import needs_confirmation
     from registries.identity.projections import PROJECTIONS
+    from registries.identity.vocabulary import needs_confirmation
 
     (code,) = _population(1)
     key = Ed25519PrivateKey.generate()

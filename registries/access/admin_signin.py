@@ -52,12 +52,12 @@ from rest_framework.exceptions import APIException
 from registries.access.roles import SESSION_ROLE
 from registries.access.signin import check_signed_challenge
 from registries.common.codes import InvalidCodeError, validate_personal_code
-from registries.identity.domain import ROLE_REGISTRIES
 from registries.identity.services import (
     acting_only_as,
     official_code_of,
     represents_an_organisation,
 )
+from registries.identity.vocabulary import ROLE_REGISTRIES
 
 __all__ = [
     "REPRESENTATIVE",

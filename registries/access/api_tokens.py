@@ -32,7 +32,7 @@ from rest_framework.request import Request
 from registries.access.tokens import CheckedOnce, token_digest
 from registries.common.errors import InvalidCommand
 from registries.common.models import ApiToken
-from registries.identity.domain import check_role
+from registries.identity.vocabulary import check_role
 
 KEYWORD = "Token"
 

@@ -29,8 +29,8 @@ from rest_framework.request import Request
 
 from registries.access.tokens import token_allows_role
 from registries.common.errors import InvalidCommand
-from registries.identity.domain import article, check_role
 from registries.identity.services import has_role, official_code_of
+from registries.identity.vocabulary import article, check_role
 
 __all__ = [
     "SESSION_ROLE",

@@ -62,8 +62,8 @@ from registries.common.clients import client_ip
 from registries.common.codes import InvalidCodeError, checked_personal_code, validate_registry_code
 from registries.common.errors import InvalidCommand
 from registries.common.models import AccessToken, SignInChallenge, SignInFailure
-from registries.identity.domain import check_role
 from registries.identity.services import has_role, verify_signature
+from registries.identity.vocabulary import check_role
 
 log = logging.getLogger(__name__)
 

@@ -38,8 +38,8 @@ from registries.common.api.serializers import StrictCharField
 from registries.common.errors import Conflict, InvalidCommand
 from registries.common.models import UsedNonce
 from registries.common.texts import N_, Message
-from registries.identity.domain import key_id_of
 from registries.identity.services import current_public_key, signed_by
+from registries.identity.vocabulary import key_id_of
 
 PURPOSE = "riik-command"
 FIELD = "signatures"

@@ -42,9 +42,9 @@ from rest_framework.request import Request
 
 from registries.access.representation import representation_of
 from registries.common.models import AccessToken, ApiToken
-from registries.identity.domain import ACTIVE, key_id_of
 from registries.identity.models import PublicKeyRecord
 from registries.identity.services import current_public_key
+from registries.identity.vocabulary import ACTIVE, key_id_of
 
 KEYWORD = "Bearer"
 T = TypeVar("T")

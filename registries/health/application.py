@@ -39,8 +39,8 @@ from registries.health.domain import (
     record_id,
 )
 from registries.identity import services as identity
-from registries.identity.domain import key_id_of
 from registries.identity.models import AppointmentRecord
+from registries.identity.vocabulary import key_id_of
 
 SIGNATURE_LENGTH = 64
 T = TypeVar("T")

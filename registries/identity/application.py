@@ -45,17 +45,15 @@ from registries.common.sealing import (
     every_field,
     record_name,
 )
-from registries.identity.domain import (
-    Organisation,
-    Person,
-    PersonCodeIndex,
+from registries.identity.domain import Organisation, Person, PersonCodeIndex
+from registries.identity.models import KeyAccess, PersonKey
+from registries.identity.vocabulary import (
     checked_personal_code,
     checked_registry_code,
     organisation_id,
     person_code_digest,
     person_code_index_id,
 )
-from registries.identity.models import KeyAccess, PersonKey
 
 A = TypeVar("A", bound=Aggregate)
 

@@ -30,14 +30,14 @@ from registries.common.errors import Conflict
 from registries.common.projections import catch_up
 from registries.identity import services
 from registries.identity.application import IdentityRegistry
-from registries.identity.domain import (
+from registries.identity.models import AppointmentRecord
+from registries.identity.projections import PROJECTIONS
+from registries.identity.vocabulary import (
     IDENTITY_REGISTRAR,
     NO_SELF_APPOINTMENT,
     SelfAppointment,
     checked_personal_code,
 )
-from registries.identity.models import AppointmentRecord
-from registries.identity.projections import PROJECTIONS
 
 OPERATOR_PREFIX = "operator:"
 

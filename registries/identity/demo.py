@@ -45,7 +45,7 @@ from registries.common.errors import Conflict
 from registries.common.seeding import in_batches
 from registries.identity.application import IdentityRegistry, NewPerson
 from registries.identity.bootstrap import operator_actor
-from registries.identity.domain import IDENTITY_REGISTRAR, needs_confirmation
+from registries.identity.vocabulary import IDENTITY_REGISTRAR, needs_confirmation
 
 ACTOR = "demo"
 KEYS_DIRECTORY = "demo-keys"

@@ -14,7 +14,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from registries.common.models import KeyAccessBase, LedgerLinked, PersonKeyBase
-from registries.identity.domain import (
+from registries.identity.vocabulary import (
     KEY_STATUSES,
     MAX_NAME_LENGTH,
     MAX_ORGANISATION_NAME_LENGTH,
@@ -153,7 +153,7 @@ class AppointmentRecord(LedgerLinked):
     """A person's appointment as an official of a registry (proposed, current or ended).
 
     An appointment that needs a second registrar's confirmation
-    (:func:`~registries.identity.domain.needs_confirmation`) is ``pending`` and
+    (:func:`~registries.identity.vocabulary.needs_confirmation`) is ``pending`` and
     not ``active`` until confirmed.
     """
 

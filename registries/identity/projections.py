@@ -9,7 +9,7 @@ from eventsourcing.dispatch import singledispatchmethod
 
 from registries.common.projections import ReadModelProjection
 from registries.identity.application import IdentityRegistry
-from registries.identity.domain import ACTIVE, EXPIRED, REVOKED, ROTATED, Organisation, Person
+from registries.identity.domain import Organisation, Person
 from registries.identity.models import (
     AppointmentRecord,
     OrganisationRecord,
@@ -17,6 +17,7 @@ from registries.identity.models import (
     PublicKeyRecord,
     RepresentativeRecord,
 )
+from registries.identity.vocabulary import ACTIVE, EXPIRED, REVOKED, ROTATED
 
 
 class IdentityProjection(ReadModelProjection):

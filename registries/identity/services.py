@@ -32,7 +32,6 @@ from registries.common.codes import InvalidCodeError, validate_personal_code, va
 from registries.common.errors import InvalidCommand, UnknownParty
 from registries.common.projections import catch_up
 from registries.common.texts import N_, Message, on_field
-from registries.identity.domain import ACTIVE, ORGANISATION_KINDS, REVOKED
 from registries.identity.models import (
     AppointmentRecord,
     OrganisationRecord,
@@ -41,6 +40,7 @@ from registries.identity.models import (
     RepresentativeRecord,
 )
 from registries.identity.projections import PROJECTIONS
+from registries.identity.vocabulary import ACTIVE, ORGANISATION_KINDS, REVOKED
 
 __all__ = [
     "acting_only_as",

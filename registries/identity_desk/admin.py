@@ -28,13 +28,13 @@ from registries.access.admin import CommandAdmin, html_table
 from registries.access.roles import user_has_role
 from registries.common.api import text_contains
 from registries.common.search import REGISTRY_CODE
-from registries.identity.domain import BOARD_REPRESENTED_KINDS
 from registries.identity.models import (
     AppointmentRecord,
     OrganisationRecord,
     PersonRecord,
     RepresentativeRecord,
 )
+from registries.identity.vocabulary import BOARD_REPRESENTED_KINDS
 from registries.identity_desk.api.serializers import sees_erasure_reason
 from registries.identity_desk.commands import (
     APPOINTMENT,

@@ -38,16 +38,16 @@ from registries.access.signing import require_signature_by_current_key, signed_p
 from registries.common.codes import checked_personal_code, checked_registry_code
 from registries.common.texts import N_
 from registries.identity.application import IdentityRegistry, NewPerson
-from registries.identity.domain import (
+from registries.identity.erasure import erase_person_everywhere
+from registries.identity.models import PersonRecord
+from registries.identity.projections import PROJECTIONS
+from registries.identity.services import official_code_of
+from registries.identity.vocabulary import (
     ACTIVE,
     BOARD_REPRESENTED_KINDS,
     ORGANISATION_KINDS,
     REVOKED,
 )
-from registries.identity.erasure import erase_person_everywhere
-from registries.identity.models import PersonRecord
-from registries.identity.projections import PROJECTIONS
-from registries.identity.services import official_code_of
 from registries.identity_desk.api.serializers import (
     AppointmentSerializer,
     DeathSerializer,

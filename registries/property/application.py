@@ -43,8 +43,8 @@ from registries.common.errors import Conflict, InvalidCommand, NotFound, Unknown
 from registries.common.payments import TITLE_TRANSFER, Charge, fee
 from registries.common.texts import N_, Message
 from registries.identity import services as identity
-from registries.identity.domain import ACTIVE, key_id_of
 from registries.identity.models import PublicKeyRecord
+from registries.identity.vocabulary import ACTIVE, key_id_of
 from registries.property.domain import LandUnit
 from registries.property.endorsement import (
     Endorsement,

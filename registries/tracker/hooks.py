@@ -23,9 +23,9 @@ from chain.api.hooks import payload_read, register_auditor_check, register_subje
 from chain.verify import EntryRow
 from registries.access.roles import request_has_role
 from registries.business.models import CompanyPerson
-from registries.identity.domain import ROLE_REGISTRIES
 from registries.identity.models import PersonRecord
 from registries.identity.services import official_code_of
+from registries.identity.vocabulary import ROLE_REGISTRIES
 from registries.property.models import OwnershipRecord
 from registries.tracker.domain import REGISTRIES as TRACKED_REGISTRIES
 from registries.tracker.models import ReadRecord

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from registries.common.projections import catch_up_all
 from registries.court.models import JudgmentRecord
-from registries.identity.domain import key_id_of
+from registries.identity.vocabulary import key_id_of
 from tests.config.browser import page, sign_in_in_browser
 from tests.factories import register_company
 from tests.registries.court.helpers import judgment, open_case

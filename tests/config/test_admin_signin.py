@@ -14,7 +14,7 @@ from django.core.cache import cache
 from django.test import Client, override_settings
 
 from registries.access.admin_signin import REPRESENTATIVE
-from registries.identity.domain import key_id_of
+from registries.identity.vocabulary import key_id_of
 from tests.config.browser import page, sign_in_in_browser
 from tests.registries.access.citizens import citizen
 from tests.registries.identity.helpers import raw_public, run, user_for

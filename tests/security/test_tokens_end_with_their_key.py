@@ -11,7 +11,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from registries.common.models import AccessToken
-from registries.identity.domain import key_id_of
+from registries.identity.vocabulary import key_id_of
 from tests.registries.access.citizens import acting_for, citizen, problem, signed_in
 from tests.registries.identity.helpers import organisation, raw_public, run
 

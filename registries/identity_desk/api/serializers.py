@@ -28,7 +28,15 @@ from registries.common.api.serializers import (
 )
 from registries.common.api.text import visible_text
 from registries.common.statuses import record_ledger_status
-from registries.identity.domain import (
+from registries.identity.models import (
+    AppointmentRecord,
+    OrganisationRecord,
+    PersonRecord,
+    PublicKeyRecord,
+    RepresentativeRecord,
+)
+from registries.identity.services import official_code_of
+from registries.identity.vocabulary import (
     KEY_STATUSES,
     MAX_NAME_LENGTH,
     MAX_ORGANISATION_NAME_LENGTH,
@@ -38,14 +46,6 @@ from registries.identity.domain import (
     REGISTRIES,
     ROLES,
 )
-from registries.identity.models import (
-    AppointmentRecord,
-    OrganisationRecord,
-    PersonRecord,
-    PublicKeyRecord,
-    RepresentativeRecord,
-)
-from registries.identity.services import official_code_of
 
 REGISTRY = "identity"
 

@@ -13,7 +13,7 @@ from rest_framework.views import APIView
 
 from registries.access.admin_signin import REGISTRY_NAMES, ROLE_NAMES, role_choices
 from registries.access.roles import registry_role, role_message, user_has_role
-from registries.identity.domain import REGISTRIES, ROLE_REGISTRIES, ROLES
+from registries.identity.vocabulary import REGISTRIES, ROLE_REGISTRIES, ROLES
 from tests.registries.identity.helpers import new_code, official, person, run, user_for
 
 pytestmark = pytest.mark.usefixtures("event_store")

@@ -15,7 +15,7 @@ from rest_framework.test import APIClient
 
 from config import settings as project_settings
 from registries.common.models import AccessToken, SignInChallenge, SignInFailure
-from registries.identity.domain import key_id_of
+from registries.identity.vocabulary import key_id_of
 from tests.registries.access.citizens import (
     SIGN_IN,
     challenge,

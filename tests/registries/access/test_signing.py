@@ -20,7 +20,7 @@ from registries.access.signing import (
     require_signature_by_current_key,
 )
 from registries.common.models import UsedNonce
-from registries.identity.domain import key_id_of
+from registries.identity.vocabulary import key_id_of
 from tests.registries.access.citizens import citizen, signature_for
 from tests.registries.identity.helpers import raw_public, run
 

@@ -16,7 +16,7 @@ from registries.business.application import BusinessRegistry
 from registries.business.domain import company_id
 from registries.common.application import running
 from registries.common.models import UsedNonce
-from registries.identity.domain import key_id_of
+from registries.identity.vocabulary import key_id_of
 from tests.registries.access.citizens import citizen, signature, signed_in
 from tests.registries.identity.helpers import raw_public, run
 

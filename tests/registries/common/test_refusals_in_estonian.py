@@ -13,7 +13,7 @@ from django.utils.translation import gettext, override
 from registries.business.domain import check_address, check_name
 from registries.common.errors import InvalidCommand, RegistryError
 from registries.common.texts import Message
-from registries.identity.domain import check_role
+from registries.identity.vocabulary import check_role
 from registries.property.vocabulary import NotAnOwner, parse_share
 
 

@@ -13,7 +13,7 @@ from chain.ledger.models import LedgerEntry
 from registries.access.signing import command_message
 from registries.health import keystore
 from registries.health.domain import record_id
-from registries.identity.domain import key_id_of
+from registries.identity.vocabulary import key_id_of
 from tests.registries.access.citizens import citizen, signed_in
 from tests.registries.health import helpers as h
 from tests.registries.identity.helpers import raw_public, run

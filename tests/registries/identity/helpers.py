@@ -15,9 +15,9 @@ from registries.access.api_tokens import issue_api_token
 from registries.common.codes import personal_code, registry_code
 from registries.common.commands import issue
 from registries.identity.application import IdentityRegistry
-from registries.identity.domain import needs_confirmation
 from registries.identity.models import AppointmentRecord
 from registries.identity.projections import PROJECTIONS
+from registries.identity.vocabulary import needs_confirmation
 
 _serials = itertools.count(100)
 

@@ -24,13 +24,13 @@ from registries.common.errors import Conflict, InvalidCommand, NotFound
 from registries.identity import services
 from registries.identity.application import IdentityRegistry, code_pepper
 from registries.identity.demo import MIN_PERSONS, seed_identity
-from registries.identity.domain import person_code_digest, person_code_index_id
 from registries.identity.models import (
     AppointmentRecord,
     OrganisationRecord,
     PersonRecord,
     RepresentativeRecord,
 )
+from registries.identity.vocabulary import person_code_digest, person_code_index_id
 from tests.registries.identity.helpers import (
     appoint,
     new_code,

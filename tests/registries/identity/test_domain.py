@@ -19,16 +19,14 @@ from registries.common.codes import (
     validate_personal_code,
 )
 from registries.common.errors import Conflict, InvalidCommand, NotFound
-from registries.identity.domain import (
+from registries.identity.domain import Organisation, Person, PersonCodeIndex
+from registries.identity.vocabulary import (
     ACTIVE,
     EXPIRED,
     REVOKED,
     ROLE_REGISTRIES,
     ROTATED,
     FourEyes,
-    Organisation,
-    Person,
-    PersonCodeIndex,
     SelfAppointment,
     check_role,
     key_id_of,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from registries.identity.domain import key_id_of
+from registries.identity.vocabulary import key_id_of
 from registries.property.models import LandUnitRecord, TransferApplicationRecord, TransferRecord
 from registries.property.vocabulary import InvalidEndorsement, StaleEndorsement
 from tests.registries.identity import helpers as identity
