@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import replace
 
 import pytest
@@ -115,13 +116,18 @@ def test_an_equivocating_supernode_is_caught_and_changes_nothing() -> None:
 
 
 def test_forgers_and_replayers_are_refused_and_change_nothing() -> None:
-    report = simulate(
-        DEFAULT, 5, plan(behaviours={"witness-2": "replay", "supernode-3": "bad-signature"})
-    )
-    assert report.ok, report.to_dict()
-    assert report.refused["invalid-signature"] > 0
-    assert report.refused["replay"] > 0
-    assert report.evidence == []
+    # Several seeds: whether a replayer gets to replay in one run depends on
+    # the draws, which move whenever the honest nodes send fewer messages.
+    refused: Counter[str] = Counter()
+    for seed in (3, 5, 7):
+        report = simulate(
+            DEFAULT, seed, plan(behaviours={"witness-2": "replay", "supernode-3": "bad-signature"})
+        )
+        assert report.ok, report.to_dict()
+        assert report.evidence == []
+        refused.update(report.refused)
+    assert refused["invalid-signature"] > 0
+    assert refused["replay"] > 0
 
 
 def test_honest_crashes_with_persisted_state_and_a_healed_partition_stay_safe_and_live() -> None:
