@@ -130,6 +130,18 @@ def test_forgers_and_replayers_are_refused_and_change_nothing() -> None:
     assert refused["replay"] > 0
 
 
+def test_relays_that_never_pass_a_decision_on_delay_it_and_never_lose_it() -> None:
+    # Witness-2 and supernode-2 vote but send no commit certificate, final
+    # block or cosign request: at the heights they relay, the other relay
+    # of the f + 1 (honest) and the resend timers carry the decision.
+    withholding = {"witness-2": "withhold-decisions", "supernode-2": "withhold-decisions"}
+    for seed in (13, 14):
+        report = simulate(DEFAULT, seed, plan(behaviours=withholding))
+        assert report.ok, report.to_dict()
+        assert report.final_height >= DEFAULT.target_height
+        assert report.witnessed_height >= DEFAULT.target_height - 1
+
+
 def test_honest_crashes_with_persisted_state_and_a_healed_partition_stay_safe_and_live() -> None:
     report = simulate(
         DEFAULT,
