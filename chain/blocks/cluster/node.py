@@ -67,6 +67,7 @@ from chain.consensus.messages import (
     BlockRequest,
     FinalBlock,
     MessageFormatError,
+    Tier,
     message_from_record,
     message_to_record,
 )
@@ -601,14 +602,18 @@ class NodeRuntime:
                 )
                 if self.tier == "supernode":
                     reports.append(("final", self._final_report(final)))
-            elif isinstance(decision, Committed) and self.tier == "witness":
+            elif (
+                isinstance(decision, Committed)
+                and self.tier == "witness"
+                and self._reports(decision.height)
+            ):
                 reports.append(
                     (
                         "committed",
                         {"block": decision.block.to_record(), "qc": decision.qc.to_record()},
                     )
                 )
-            elif isinstance(decision, Witnessed):
+            elif isinstance(decision, Witnessed) and self._reports(decision.height):
                 reports.append(
                     ("witnessed", {"height": decision.height, "qc": decision.qc.to_record()})
                 )
@@ -626,6 +631,15 @@ class NodeRuntime:
                 reports.append(("evidence", evidence.to_record()))
         self._save()
         return reports
+
+    def _reports(self, height: int) -> bool:
+        """True when this node is one of the f + 1 of its tier that report ``height``'s
+        commit certificate or cosignatures to the host: one honest report is all
+        the host needs (it checks the certificate), and every report costs it a
+        transaction. Final reports come from every supernode: each carries that
+        supernode's own checkpoint signatures."""
+        tier: Tier = "witness" if self.tier == "witness" else "supernode"
+        return self.name in self.node.membership.validator_set(tier, height).relays(height)
 
     def _prove_replica(self, final: FinalBlock) -> None:
         """Check this replica against a final block's log roots (step's transaction).

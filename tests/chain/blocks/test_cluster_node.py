@@ -329,3 +329,20 @@ def test_within_the_minimum_block_interval_no_block_is_proposed_and_the_clock_st
         assert witness._build_header(_request())["logs"]["business"]["size"] == 1
         witness.tick()
         assert witness.node.now == now + 1
+
+
+def test_only_the_heights_f_plus_1_relays_report_a_commit_certificate_to_the_host(
+    witness: Any,
+) -> None:
+    from chain.consensus.messages import Block, QuorumCertificate
+    from chain.consensus.node import Committed, Output
+
+    witness.ledger("business", 0, [A])
+    reported = {}
+    for height in (1, 4):  # relays: witness-2 and -3 at 1, witness-1 and -2 at 4
+        header = {**witness._build_header(_request()), "height": height}
+        block = Block.from_header(header)
+        qc = QuorumCertificate("witness", "precommit", height, 0, block.hash, ())
+        reports = witness._persist(Output(decisions=[Committed(height, block, qc)]))
+        reported[height] = [kind for kind, _ in reports]
+    assert reported == {1: [], 4: ["committed"]}
