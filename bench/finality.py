@@ -377,7 +377,33 @@ def measure_cluster(args: argparse.Namespace) -> dict[str, Any]:
         cluster.stop(timeout=5)
         cluster.drop_databases()  # the nodes' own databases go with the host's scratch one
     result["blocks"] = Block.objects.count()
+    if args.profile_dir is not None:
+        result["broker_messages_per_block"] = broker_messages(args.profile_dir, result["blocks"])
     return result
+
+
+def broker_messages(profile_dir: Path, blocks: int) -> dict[str, dict[str, float]]:
+    """Broker messages per block each role sent and handled, read from the workers'
+    cProfile files (``--profile-dir``): calls of ``transport.send`` (every task a
+    worker sends: consensus messages, reports, ledger leaves) and of the tasks
+    that deliver consensus messages (one per broker message)."""
+    import pstats
+
+    counted = {
+        ("transport.py", "send"): "sent",
+        ("node.py", "deliver"): "delivered",
+        ("node.py", "deliver_many"): "delivered",
+        ("node.py", "ledger_batch"): "ledger",
+    }
+    by_role: dict[str, dict[str, float]] = {}
+    for path in sorted(profile_dir.glob("*.prof")):
+        role = path.stem.rsplit("-", 1)[0]  # supernode-3 -> supernode; host -> host
+        totals = by_role.setdefault(role, {"sent": 0.0, "delivered": 0.0, "ledger": 0.0})
+        for (filename, _, function), (_, calls, *_) in pstats.Stats(str(path)).stats.items():  # type: ignore[attr-defined]
+            what = counted.get((Path(filename).name, function))
+            if what is not None and "chain/blocks/cluster" in filename:
+                totals[what] += calls / blocks if blocks else 0.0
+    return by_role
 
 
 def _cpu_by_role(workers: Sequence[Any]) -> dict[str, float]:
