@@ -224,6 +224,19 @@ def _ledger_writer() -> Callable[[], object]:
     return write
 
 
+def message_label(message: object) -> str:
+    """A consensus message's kind for counting: its type, and a vote's tier and kind."""
+    from chain.consensus.messages import CommittedBlock, FinalBlock, Vote
+
+    if isinstance(message, Vote):
+        return f"{message.tier} {message.kind}"
+    if isinstance(message, CommittedBlock):
+        return f"{message.qc.tier} commit"
+    if isinstance(message, FinalBlock):
+        return "final block"
+    return type(message).__name__
+
+
 def measure_embedded(args: argparse.Namespace) -> dict[str, Any]:
     """Devnet consensus in this process, sealed every ``seal_interval`` seconds by a
     thread of its own (as the beat of an embedded server seals beside the writers)."""
@@ -235,9 +248,19 @@ def measure_embedded(args: argparse.Namespace) -> dict[str, Any]:
     from chain.blocks.models import Block
     from chain.blocks.sealing import seal_pending
     from chain.consensus.crypto import SignatureVerifier
+    from chain.consensus.node import ChainNode
 
     spent = {"checks": 0, "seconds": 0.0, "sealing": 0.0, "sealer_cpu": 0.0}
     original = SignatureVerifier.verify_statement
+    handle = ChainNode.handle
+    delivered: dict[str, int] = {}
+
+    def counted(self: ChainNode, src: str, message: Any) -> Any:
+        # Every message a devnet node receives passes here: the devnet pump
+        # delivers exactly the nodes' sends, one per recipient, as the broker does.
+        label = message_label(message)
+        delivered[label] = delivered.get(label, 0) + 1
+        return handle(self, src, message)
 
     def timed(self: SignatureVerifier, *a: Any, **kw: Any) -> bool:
         before = self.checks
@@ -265,6 +288,7 @@ def measure_embedded(args: argparse.Namespace) -> dict[str, Any]:
     before = _bare_commands_per_s(args.seconds / 2, Path(args.data_dir)) if args.rate <= 0 else 0.0
     write = _ledger_writer()
     SignatureVerifier.verify_statement = timed  # type: ignore[method-assign]
+    ChainNode.handle = counted  # type: ignore[method-assign]
     thread = threading.Thread(target=sealer, name="sealer")
     try:
         with override_settings(RIIK_CONSENSUS="devnet"):
@@ -274,7 +298,12 @@ def measure_embedded(args: argparse.Namespace) -> dict[str, Any]:
         done.set()
         thread.join()
         SignatureVerifier.verify_statement = original  # type: ignore[method-assign]
+        ChainNode.handle = handle  # type: ignore[method-assign]
     blocks = Block.objects.count()
+    result["messages_per_block"] = sum(delivered.values()) / blocks if blocks else 0.0
+    result["messages_per_block_by_kind"] = {
+        label: count / blocks for label, count in sorted(delivered.items()) if blocks
+    }
     result["blocks"] = blocks
     result["signature_checks_per_block"] = spent["checks"] / blocks if blocks else 0.0
     result["signature_share_of_finality_time"] = (
@@ -348,7 +377,33 @@ def measure_cluster(args: argparse.Namespace) -> dict[str, Any]:
         cluster.stop(timeout=5)
         cluster.drop_databases()  # the nodes' own databases go with the host's scratch one
     result["blocks"] = Block.objects.count()
+    if args.profile_dir is not None:
+        result["broker_messages_per_block"] = broker_messages(args.profile_dir, result["blocks"])
     return result
+
+
+def broker_messages(profile_dir: Path, blocks: int) -> dict[str, dict[str, float]]:
+    """Broker messages per block each role sent and handled, read from the workers'
+    cProfile files (``--profile-dir``): calls of ``transport.send`` (every task a
+    worker sends: consensus messages, reports, ledger leaves) and of the tasks
+    that deliver consensus messages (one per broker message)."""
+    import pstats
+
+    counted = {
+        ("transport.py", "send"): "sent",
+        ("node.py", "deliver"): "delivered",
+        ("node.py", "deliver_many"): "delivered",
+        ("node.py", "ledger_batch"): "ledger",
+    }
+    by_role: dict[str, dict[str, float]] = {}
+    for path in sorted(profile_dir.glob("*.prof")):
+        role = path.stem.rsplit("-", 1)[0]  # supernode-3 -> supernode; host -> host
+        totals = by_role.setdefault(role, {"sent": 0.0, "delivered": 0.0, "ledger": 0.0})
+        for (filename, _, function), (_, calls, *_) in pstats.Stats(str(path)).stats.items():  # type: ignore[attr-defined]
+            what = counted.get((Path(filename).name, function))
+            if what is not None and "chain/blocks/cluster" in filename:
+                totals[what] += calls / blocks if blocks else 0.0
+    return by_role
 
 
 def _cpu_by_role(workers: Sequence[Any]) -> dict[str, float]:

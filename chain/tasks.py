@@ -35,6 +35,12 @@ def cluster_deliver(src: str, record: dict[str, Any]) -> None:
     runtime().deliver(src, record)
 
 
+@shared_task(name="chain.tasks.cluster_deliver_many", ignore_result=True)
+def cluster_deliver_many(src: str, records: list[dict[str, Any]]) -> None:
+    """The consensus messages node ``src`` sent this worker's node in one step."""
+    runtime().deliver_many(src, records)
+
+
 @shared_task(name="chain.tasks.cluster_tick", ignore_result=True)
 def cluster_tick() -> None:
     """One step of this worker's clock: a node's tick, or the host's ledger announcement."""

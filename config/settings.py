@@ -295,6 +295,11 @@ RIIK_CLUSTER_HOST_KEY = env("RIIK_CLUSTER_HOST_KEY", default="")
 # (one indexed query): a new entry waits for it before any node can propose.
 RIIK_CLUSTER_ANNOUNCE_EVERY = env.float("RIIK_CLUSTER_ANNOUNCE_EVERY", default=0.05)
 RIIK_CLUSTER_TAKEOVER_TICKS = env.int("RIIK_CLUSTER_TAKEOVER_TICKS", default=30)
+# The least time between two blocks at a cluster node (seconds): a witness
+# proposes no block sooner after the last final one, so at saturation a block
+# carries what was written meanwhile instead of each paying the whole
+# consensus for a few entries (docs/adr/0080). 0: propose as soon as there is news.
+RIIK_CLUSTER_MIN_BLOCK_INTERVAL = env.float("RIIK_CLUSTER_MIN_BLOCK_INTERVAL", default=0.25)
 # Each supernode challenges a random citizen's replica at every n-th final
 # height (0: never); the outcomes are stored by the host (StorageCheck).
 RIIK_CLUSTER_CHALLENGE_EVERY = env.int("RIIK_CLUSTER_CHALLENGE_EVERY", default=5)

@@ -57,8 +57,9 @@ class LedgerSource:
     leaves (for the devnet citizens' replicas).
 
     Every supernode asks every citizen to cosign each block, with the same
-    proof from the sizes the citizen last cosigned: a proof is read once
-    and remembered until :meth:`forget`.
+    proof from the sizes the citizen last cosigned, and every citizen
+    fetches the same new leaves: a proof and a range of leaves are read
+    once and remembered until :meth:`forget`.
 
     The devnet citizens fill their replicas from the host's own database, not
     from a copy of their own: they still check every new leaf against the
@@ -68,10 +69,16 @@ class LedgerSource:
 
     def __init__(self) -> None:
         self._proofs: dict[tuple[str, int, int], list[bytes]] = {}
+        self._leaves: dict[tuple[str, int, int], list[bytes]] = {}
 
     def leaves(self, registry: str, start: int, end: int) -> list[bytes]:
         """Leaves ``start + 1 .. end`` of ``registry``'s log."""
-        return proofs.leaves(registry, start, end)
+        key = (registry, start, end)
+        leaves = self._leaves.get(key)
+        if leaves is None:
+            leaves = proofs.leaves(registry, start, end)
+            self._leaves[key] = leaves
+        return list(leaves)
 
     def consistency_proof(self, registry: str, old_size: int, new_size: int) -> list[bytes]:
         """RFC 9162 proof that the log at ``old_size`` is a prefix of the log at ``new_size``."""
@@ -83,5 +90,6 @@ class LedgerSource:
         return list(proof)
 
     def forget(self) -> None:
-        """Drop the remembered proofs (at the start of each run of the devnet's nodes)."""
+        """Drop the remembered proofs and leaves (at the start of each run of the nodes)."""
         self._proofs.clear()
+        self._leaves.clear()

@@ -193,6 +193,20 @@ class ValidatorSet:
         """``f + 1`` members: more than the faulty can be, so at least one honest."""
         return self.max_faulty + 1
 
+    def relays(self, height: int) -> tuple[str, ...]:
+        """The ``f + 1`` members that pass a decision at ``height`` on at once.
+
+        A decision (a commit certificate, a final block, a cosign request)
+        needs one honest sender, not every member: ``f + 1`` include at least
+        one, so the others keep theirs for their resend timer, which still
+        covers a lost or withheld copy. Rotated with the height, as the
+        proposer is, so no member carries the fan-out of every block.
+        """
+        if not self.names:
+            return ()
+        size = len(self.names)
+        return tuple(self.names[(height + i) % size] for i in range(min(size, self.max_faulty + 1)))
+
     def member(self, name: str) -> Member | None:
         """The member named ``name``."""
         return self._members.get(name)

@@ -247,8 +247,10 @@ class SupernodeNode(BftNode):
 
     def _on_commit(self, candidate: Candidate, qc: QuorumCertificate) -> None:
         # Peers that missed precommits (or saw an equivocator's other one)
-        # decide from this certificate.
-        self._send(SUPERNODES, CommittedBlock(candidate.block, qc))
+        # decide from this certificate: f + 1 relays send it at once, every
+        # decided supernode again from its resend timer.
+        if self._relays():
+            self._send(SUPERNODES, CommittedBlock(candidate.block, qc))
         self._sign_finalize(candidate)
         self._check_final()
 
@@ -331,8 +333,11 @@ class SupernodeNode(BftNode):
                 "supernode", "finalize", self.height, FINALIZE_ROUND, block_hash, votes
             )
             final = FinalBlock(candidate.block, qc)
-            self._send(WITNESSES, final)
-            self._send(SUPERNODES, final)
+            if self._relays():
+                # Every supernode assembles the same certificate from the
+                # finalize votes; f + 1 of them pass it on, one honest at least.
+                self._send(WITNESSES, final)
+                self._send(SUPERNODES, final)
             self._adopt_final(final)
             return
 
@@ -350,12 +355,22 @@ class SupernodeNode(BftNode):
             # Citizens whose request (or cosignature) was lost.
             self._request_cosignatures(latest)
 
+    def _relays(self) -> bool:
+        """True when this supernode is one of the f + 1 that pass on this height's decisions."""
+        return self.name in self.validators.relays(self.height)
+
     def _after_final(self, final: FinalBlock) -> None:
         takeover = final.block.proposer in self.membership.validator_set("supernode", final.height)
         self._witnesses_stalled = (
             takeover and final.height == self.height and not self._witness_commits
         )
-        self._request_cosignatures(final)
+        if self.name in self.membership.validator_set("supernode", final.height).relays(
+            final.height
+        ):
+            # One cosignature per citizen is all a block needs: f + 1 ask at
+            # once; every supernode asks again from its resend timer a citizen
+            # it has not heard from.
+            self._request_cosignatures(final)
         self._challenge(final)
         super()._after_final(final)
 

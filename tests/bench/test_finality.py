@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from bench.finality import finality_figures
@@ -74,3 +75,47 @@ def test_scratch_databases_are_named_after_the_database_the_url_names() -> None:
     assert _scratch_name("postgres://u@h:5432/postgres", "cluster") == (
         "riik_bench_finality_cluster"
     )
+
+
+def test_messages_are_counted_by_type_and_a_votes_tier_and_kind() -> None:
+    from bench.finality import message_label
+    from chain.consensus.messages import SyncRequest
+    from tests.chain.consensus.helpers import S, W, block, final_block, vote, witness_commit
+
+    a = block(tag="A")
+    assert message_label(vote(S[0], "finalize", 1, 0, a.hash)) == "supernode finalize"
+    assert message_label(vote(W[0], "prevote", 1, 0, a.hash)) == "witness prevote"
+    assert message_label(witness_commit(a)) == "witness commit"
+    assert message_label(final_block(a)) == "final block"
+    assert message_label(SyncRequest(1)) == "SyncRequest"
+
+
+def test_broker_messages_per_block_are_read_from_the_workers_profiles(tmp_path: Path) -> None:
+    import cProfile
+
+    from bench.finality import broker_messages
+
+    # Functions named and placed as the cluster's are: transport.send, the node's deliveries.
+    cluster = tmp_path / "chain" / "blocks" / "cluster"
+    cluster.mkdir(parents=True)
+    (cluster / "transport.py").write_text("def send():\n    pass\n")
+    names = ("deliver", "deliver_many", "ledger_batch")
+    (cluster / "node.py").write_text("".join(f"def {name}():\n    pass\n" for name in names))
+    scope: dict[str, Any] = {}
+    for name in ("transport", "node"):
+        path = cluster / f"{name}.py"
+        exec(compile(path.read_text(), str(path), "exec"), scope)
+    profiles = tmp_path / "profiles"
+    profiles.mkdir()
+    for worker, calls in (("supernode-1", 6), ("supernode-2", 4), ("host", 2)):
+        profile = cProfile.Profile()
+        profile.enable()
+        for _ in range(calls):
+            scope["send"]()
+            scope["deliver_many"]()
+        scope["deliver"]()
+        profile.disable()
+        profile.dump_stats(profiles / f"{worker}.prof")
+    counted = broker_messages(profiles, blocks=2)
+    assert counted["supernode"] == {"sent": 5.0, "delivered": 6.0, "ledger": 0.0}
+    assert counted["host"] == {"sent": 1.0, "delivered": 1.5, "ledger": 0.0}

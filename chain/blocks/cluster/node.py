@@ -25,7 +25,16 @@ adapter between the tasks of :mod:`chain.tasks` and the pure nodes of
 
 An idle chain (no entry since the last final block) makes no empty blocks:
 a BFT node with nothing new does not advance its clock, and enters the
-height again when new leaves arrive so its proposer proposes at once.
+height again when new leaves arrive so its proposer proposes at once. Nor
+does it within ``RIIK_CLUSTER_MIN_BLOCK_INTERVAL`` of its last final block:
+the proposer proposes only after it, so at saturation one block carries what
+was written meanwhile (ADR 0083).
+
+A step's messages leave as one broker message per receiver
+(``cluster_deliver_many`` when there are several), handled there in one step;
+each message in it is parsed and checked on its own, as if it came alone.
+A final block whose log roots the replica does not reproduce takes that log
+back to the size last proven and asks the host for it again.
 """
 
 from __future__ import annotations
@@ -65,6 +74,7 @@ from chain.consensus.messages import (
     BlockRequest,
     FinalBlock,
     MessageFormatError,
+    Tier,
     message_from_record,
     message_to_record,
 )
@@ -93,6 +103,10 @@ log = logging.getLogger(__name__)
 
 NEED_EVERY = 2.0
 """Seconds between two requests of a node for leaves it missed."""
+
+DELIVER_BATCH = 64
+"""The most messages one broker message to a node carries; a longer list is refused
+whole (an honest step's messages to one node are sent in lists of at most this)."""
 
 CLUSTER_TIMEOUTS = Timeouts(resend=15)
 """Own messages are sent again every 15 ticks (3 s), not 6: a broker loses
@@ -142,7 +156,16 @@ class NodeRuntime:
         self._promises: dict[bytes, tuple[int, float]] = {}
         """Changes this supernode voted for: their first block and how long it holds it."""
         self._deferred: list[tuple[str, Mapping[str, Any]]] = []
+        self._final_at = 0.0
+        """When (monotonic) this node last adopted a final block: the minimum
+        block interval runs from there (a restarted node may propose at once)."""
+        self._interval_held = False
+        """A proposal or a tick was held back by the minimum block interval."""
+        self._matched: dict[tuple[str, int], bytes] = {}
+        """(registry, size) -> root of the headers this replica was checked against."""
         self.node = self._restore()
+        self._proven = _final_logs(self.node)
+        """Per log, the size up to which a final block proved this replica right."""
 
     # -- membership --
 
@@ -309,6 +332,10 @@ class NodeRuntime:
         if not self._has_news():
             # Nothing to seal: no proposal (an idle chain makes no empty blocks).
             raise MessageFormatError("no new ledger entries to propose")
+        if self._too_soon():
+            # The node enters the height again once the interval has passed.
+            self._interval_held = True
+            raise MessageFormatError("the minimum block interval has not passed")
         header = self.leaves.header(request)
         size = header["logs"][CHAIN_LOG]["size"]
         sealable = self._sealable(request.height, size)
@@ -329,6 +356,8 @@ class NodeRuntime:
             known = node.finals[node.last_final].block.logs()
         if not self.leaves.check_header(header, self._need, known):
             return False
+        for registry, entry in header["logs"].items():
+            self._matched[registry, int(entry["size"])] = bytes.fromhex(entry["root"])
         size = int(header["logs"][CHAIN_LOG]["size"])
         return self._sealable(int(header["height"]), size) == size
 
@@ -395,6 +424,11 @@ class NodeRuntime:
 
     # -- inputs --
 
+    def _too_soon(self) -> bool:
+        """True within the minimum block interval after this node's last final block."""
+        interval = float(settings.RIIK_CLUSTER_MIN_BLOCK_INTERVAL)
+        return interval > 0 and time.monotonic() - self._final_at < interval
+
     def _has_news(self) -> bool:
         sealed = _final_logs(self.node) if hasattr(self, "node") else {}
         return any(self.leaves.size(r) > sealed.get(r, 0) for r in settings.RIIK_REGISTRIES)
@@ -436,17 +470,73 @@ class NodeRuntime:
             return
         self._run(lambda node: node.handle(src, message))
 
+    def deliver_many(self, src: str, records: Any) -> None:
+        """Messages from ``src`` sent in one step, handled in one step here.
+
+        The list is only an envelope, unsigned like the transport: each
+        message in it is parsed and checked on its own, exactly as
+        :meth:`deliver` does, and a malformed one is dropped alone. A list
+        longer than an honest step sends (``DELIVER_BATCH``) is refused whole.
+        """
+        if not isinstance(records, list) or len(records) > DELIVER_BATCH:
+            log.warning("%s: message list from %s refused", self.name, src)
+            return
+        if src not in self.groups[ALL] or src == self.name:
+            log.warning("%s: message from unknown sender %r dropped", self.name, src)
+            return
+        messages = []
+        for record in records:
+            try:
+                messages.append(message_from_record(record))
+            except (MessageFormatError, KeyError, TypeError, ValueError) as exc:
+                log.warning("%s: malformed message from %s: %s", self.name, src, exc)
+        if not messages:
+            return
+        if self._held():
+            self._deferred.extend((src, record) for record in records)
+            return
+
+        def handle_all(node: ChainNode) -> Output:
+            merged = Output()
+            for message in messages:
+                out = node.handle(src, message)
+                merged.sends += out.sends
+                merged.decisions += out.decisions
+                merged.evidence += out.evidence
+            return merged
+
+        self._run(handle_all)
+
     def tick(self) -> None:
         """One step of this node's clock (skipped while a BFT node has nothing to do,
         or while it waits for a membership entry it voted for)."""
         if self._held():
             return
-        if self._idle() and not self._has_news():
-            node = self.node
-            if isinstance(node, SupernodeNode) and node.open_challenges:
-                self._run(lambda _: node.tick_challenges())
-            return
+        if self._idle():
+            if not self._has_news():
+                node = self.node
+                if isinstance(node, SupernodeNode) and node.open_challenges:
+                    self._run(lambda _: node.tick_challenges())
+                return
+            if self._too_soon():
+                # The clock stands still within the interval, as on an idle chain.
+                self._interval_held = True
+                return
+            if self._interval_held:
+                self._interval_held = False
+                self._reenter()
+                return
         self._run(lambda node: node.tick())
+
+    def _reenter(self) -> None:
+        """Enter the height again, so the proposer proposes what arrived."""
+
+        def reenter(node: ChainNode) -> Output:
+            if isinstance(node, BftNode):
+                node.height = 0
+            return node.start()
+
+        self._run(reenter)
 
     def ledger(self, registry: str, start: int, data: list[bytes]) -> None:
         """New leaves of ``registry`` from the host, after entry ``start``."""
@@ -468,13 +558,7 @@ class NodeRuntime:
         for registry in gaps:
             self._need(registry)
         if not had_news and self._has_news() and self._idle():
-            # Enter the height again so the proposer proposes what arrived.
-            def reenter(node: ChainNode) -> Output:
-                if isinstance(node, BftNode):
-                    node.height = 0
-                return node.start()
-
-            self._run(reenter)
+            self._reenter()
 
     def _need(self, registry: str) -> None:
         now = time.monotonic()
@@ -501,18 +585,30 @@ class NodeRuntime:
         except BaseException:
             # Whatever the step changed in memory is rolled back in the database.
             self.node = self._restore()
+            self.leaves.forget()
+            self._proven = _final_logs(self.node)
             raise
         if not reports and not out.sends:
             return
+        # One broker message per receiver and step, however many messages
+        # the step has for it (a decision and a vote, a final block and a
+        # cosign request...): each costs a publish here and a task there.
+        by_target: dict[str, list[dict[str, Any]]] = {}
+        for send in out.sends:
+            record = message_to_record(send.message)
+            for target in self.groups.get(send.to, [send.to]):
+                if target != self.name:
+                    by_target.setdefault(target, []).append(record)
         with transport.sending():
             for report in reports:
                 transport.send("cluster_report", HOST, self.name, *report)
-            for send in out.sends:
-                targets = self.groups.get(send.to, [send.to])
-                record = message_to_record(send.message)
-                for target in targets:
-                    if target != self.name:
-                        transport.send("cluster_deliver", target, self.name, record)
+            for target, records in by_target.items():
+                for first in range(0, len(records), DELIVER_BATCH):
+                    chunk = records[first : first + DELIVER_BATCH]
+                    if len(chunk) == 1:
+                        transport.send("cluster_deliver", target, self.name, chunk[0])
+                    else:
+                        transport.send("cluster_deliver_many", target, self.name, chunk)
 
     def _persist(self, out: Output) -> list[tuple[str, dict[str, Any]]]:
         reports: list[tuple[str, dict[str, Any]]] = []
@@ -524,6 +620,8 @@ class NodeRuntime:
                 )
             elif isinstance(decision, Finalized):
                 final = decision.final
+                self._final_at = time.monotonic()
+                self._prove_replica(final)
                 if not self._sealing or final.height > self._sealing[-1][0]:
                     self._sealing.append((final.height, _chain_log_size(final)))
                 NodeFinal.objects.get_or_create(
@@ -535,14 +633,18 @@ class NodeRuntime:
                 )
                 if self.tier == "supernode":
                     reports.append(("final", self._final_report(final)))
-            elif isinstance(decision, Committed) and self.tier == "witness":
+            elif (
+                isinstance(decision, Committed)
+                and self.tier == "witness"
+                and self._reports(decision.height)
+            ):
                 reports.append(
                     (
                         "committed",
                         {"block": decision.block.to_record(), "qc": decision.qc.to_record()},
                     )
                 )
-            elif isinstance(decision, Witnessed):
+            elif isinstance(decision, Witnessed) and self._reports(decision.height):
                 reports.append(
                     ("witnessed", {"height": decision.height, "qc": decision.qc.to_record()})
                 )
@@ -560,6 +662,45 @@ class NodeRuntime:
                 reports.append(("evidence", evidence.to_record()))
         self._save()
         return reports
+
+    def _reports(self, height: int) -> bool:
+        """True when this node is one of the f + 1 of its tier that report ``height``'s
+        commit certificate or cosignatures to the host: one honest report is all
+        the host needs (it checks the certificate), and every report costs it a
+        transaction. Final reports come from every supernode: each carries that
+        supernode's own checkpoint signatures."""
+        tier: Tier = "witness" if self.tier == "witness" else "supernode"
+        return self.name in self.node.membership.validator_set(tier, height).relays(height)
+
+    def _prove_replica(self, final: FinalBlock) -> None:
+        """Check this replica against a final block's log roots (step's transaction).
+
+        A log that does not reproduce its root held leaves the host never
+        sent (a relay rewrote them, well formed): it goes back to the size
+        the last final block proved, and the host is asked for the rest.
+        Roots this node already matched checking the header cost nothing.
+        """
+        for registry, (size, root) in final.block.logs().items():
+            proven = self._proven.get(registry, 0)
+            if size <= proven or self.leaves.size(registry) < size:
+                continue  # proven already, or the leaves have not all arrived
+            matched = self._matched.pop((registry, size), None)
+            if matched == root or self.leaves.root(registry, size) == root:
+                self._proven[registry] = size
+                continue
+            log.error(
+                "%s: the replica of %s disagrees with final block %d: back to %d leaves",
+                self.name,
+                registry,
+                final.height,
+                proven,
+            )
+            self.leaves.truncate(registry, proven)
+            self._need(registry)
+        # What was matched for sizes now proven or passed is not needed again.
+        self._matched = {
+            key: root for key, root in self._matched.items() if key[1] > self._proven.get(key[0], 0)
+        }
 
     def _final_report(self, final: FinalBlock) -> dict[str, Any]:
         """The final block and this supernode's signed checkpoints of its logs."""

@@ -7,10 +7,23 @@ The replica keeps a Merkle frontier per log and the hash of every complete
 subtree, as the ledger does: a root or proof costs O(log n) reads and new
 leaves cost only their own hashing, however long the logs; nothing is read
 whole into memory.
+
+The host's leaves travel unsigned through the broker, so each is checked
+before it is stored (:func:`leaf_refusal`): it must be the canonical entry
+envelope of its own log at its own position, and leaves the replica already
+holds must come again byte for byte. A relay that moves a leaf to another
+log or position, reorders a message or replays an old one rewritten is
+refused; one that drops a log leaves a gap the node asks the host to fill.
+A rewritten envelope that is still well formed cannot be told from the host's
+here: the node's roots then differ from the honest headers, which it refuses
+(:meth:`Leaves.check_header`) until a final block proves its replica wrong
+and the log is taken back to the last final size (:meth:`Leaves.truncate`).
 """
 
 from __future__ import annotations
 
+import json
+import logging
 from collections.abc import Callable, Collection, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -26,9 +39,49 @@ from chain.blocks.models import ReplicaLeaf, ReplicaSubtree
 from chain.consensus.citizen import PrefixStore, Replica
 from chain.consensus.messages import Block as HeaderBlock
 from chain.consensus.messages import BlockRequest, MessageFormatError
-from chain.encoding import timestamp
+from chain.encoding import canonical, timestamp
 
-__all__ = ["LeafSource", "Leaves", "NodeStore"]
+__all__ = ["ENVELOPE_FIELDS", "LeafSource", "Leaves", "NodeStore", "leaf_refusal"]
+
+log = logging.getLogger(__name__)
+
+ENVELOPE_FIELDS = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "payload_hash",
+        "recorded_at",
+        "registry",
+        "seq",
+        "topic",
+    }
+)
+"""The fields of a ledger entry's envelope (:func:`chain.encoding.entry_leaf`): a leaf."""
+
+
+def leaf_refusal(registry: str, start: int, leaves: Sequence[bytes]) -> str | None:
+    """Why ``leaves`` cannot be entries ``start + 1 ..`` of ``registry``'s log; None when they can.
+
+    Each must be a canonical entry envelope naming this log and its own seq:
+    a leaf moved from another log or position, or a message reordered, names
+    the wrong one.
+    """
+    for offset, leaf in enumerate(leaves):
+        seq = start + offset + 1
+        try:
+            fields = json.loads(leaf)
+        except ValueError:  # UnicodeDecodeError included
+            return f"leaf {seq} of {registry} is not JSON"
+        if not isinstance(fields, dict) or set(fields) != ENVELOPE_FIELDS:
+            return f"leaf {seq} of {registry} is not an entry envelope"
+        if fields["registry"] != registry or fields["seq"] != seq or type(fields["seq"]) is not int:
+            return f"leaf {seq} of {registry} names {fields['registry']!r} seq {fields['seq']!r}"
+        try:
+            if canonical(fields) != leaf:
+                return f"leaf {seq} of {registry} is not canonical"
+        except (TypeError, ValueError):
+            return f"leaf {seq} of {registry} is not canonical"
+    return None
 
 
 class NodeStore:
@@ -129,18 +182,40 @@ class Leaves:
 
     def add_batch(self, batch: Mapping[str, tuple[int, Sequence[bytes]]]) -> list[str]:
         """Store each log's leaves ``start + 1 ..`` (caller's transaction), all in one
-        insert per table; the registries whose leaves leave a gap after ours (not stored)."""
-        gaps = []
+        insert per table; the registries not stored, to ask the host for again: their
+        leaves leave a gap after ours, or are refused (:func:`leaf_refusal`, or
+        leaves we hold that come back different)."""
+        missing = []
         with self.store.batched():
             for registry, (start, data) in batch.items():
                 held = self.size(registry)
                 if start > held:
-                    gaps.append(registry)
+                    missing.append(registry)
+                    continue
+                reason = leaf_refusal(registry, start, data)
+                if reason is None and start < held:
+                    again = data[: held - start]
+                    if self.leaves_of(registry, start, start + len(again)) != list(again):
+                        reason = f"leaves of {registry} after {start} differ from those held"
+                if reason is not None:
+                    log.warning("ledger leaves refused: %s", reason)
+                    missing.append(registry)
                     continue
                 new = data[held - start :]
                 if new:
                     self.replica.append(registry, new)
-        return gaps
+        return missing
+
+    def truncate(self, registry: str, size: int) -> None:
+        """Drop the leaves of ``registry`` after ``size`` and every subtree over them
+        (caller's transaction): a replica a final block proved wrong goes back to
+        the size last proven right, to be refilled by the host."""
+        ReplicaLeaf.objects.filter(registry=registry, seq__gt=size).delete()
+        # Subtree (level, index) spans leaves [index << level, (index + 1) << level):
+        # it reaches past ``size`` exactly when index >= size >> level.
+        beyond = reduce(or_, (Q(level=level, idx__gte=size >> level) for level in range(64)))
+        ReplicaSubtree.objects.filter(beyond, registry=registry).delete()
+        self.forget()
 
     def forget(self) -> None:
         """Drop the frontiers kept in memory (read again from the tables on next use):

@@ -16,6 +16,9 @@ with more byzantine members) behave as one of:
 ``replay``        replays old signed votes at other heights, inside forged
                   certificates, and its own votes from a staging chain
 ``silent``        receives everything, says nothing
+``withhold-decisions`` votes as an honest node does but never passes a
+                  decision on (commit certificates, final blocks, cosign
+                  requests): a relay of its height that relays nothing
 ``adversary``     one adversary runs all such nodes with their keys and
                   spends seeded choices (:class:`Policy`): it withholds,
                   rewrites unsigned fields of what it sends and relays,
@@ -68,7 +71,15 @@ __all__ = [
 ]
 
 Behaviour = Literal[
-    "crash", "amnesia", "equivocate", "bad-signature", "replay", "silent", "adversary", "twins"
+    "crash",
+    "amnesia",
+    "equivocate",
+    "bad-signature",
+    "replay",
+    "silent",
+    "withhold-decisions",
+    "adversary",
+    "twins",
 ]
 BEHAVIOURS: tuple[Behaviour, ...] = (
     "crash",
@@ -78,7 +89,7 @@ BEHAVIOURS: tuple[Behaviour, ...] = (
     "replay",
     "silent",
 )
-FAULT_CLASSES: tuple[Behaviour, ...] = (*BEHAVIOURS, "adversary", "twins")
+FAULT_CLASSES: tuple[Behaviour, ...] = (*BEHAVIOURS, "withhold-decisions", "adversary", "twins")
 
 SKEW_RATES = (3, 4, 4, 5)
 """Clock rates, in local ticks per four global ticks: 0.75x to 1.25x.

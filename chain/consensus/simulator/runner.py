@@ -22,7 +22,7 @@ from typing import Any
 from chain.consensus.citizen import CitizenNode, Replica
 from chain.consensus.crypto import SignatureVerifier
 from chain.consensus.membership import genesis_membership
-from chain.consensus.messages import FinalBlock
+from chain.consensus.messages import CommittedBlock, CosignRequest, FinalBlock
 from chain.consensus.node import ALL, CITIZENS, SUPERNODES, WITNESSES, ChainNode, Output, Timeouts
 from chain.consensus.simulator.adversary import Adversary, Templates
 from chain.consensus.simulator.checker import Observations, RunReport
@@ -232,6 +232,10 @@ class Simulation:
                 side = self.plan.twins[name]
                 for dst in recipients:
                     if (dst in side) == second:
+                        self.network.transmit(name, dst, send.message)
+            elif behaviour == "withhold-decisions":
+                if not isinstance(send.message, CommittedBlock | FinalBlock | CosignRequest):
+                    for dst in recipients:
                         self.network.transmit(name, dst, send.message)
             elif behaviour != "silent":
                 self.templates.send(name, behaviour, recipients, send.message)

@@ -9,6 +9,7 @@ on more than a block's worth of leaves.
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
@@ -25,11 +26,25 @@ from chain.blocks.ledgerreplica import LedgerSource, ledger_replica_store
 from chain.blocks.models import WITNESSED
 from chain.blocks.sealing import seal_pending
 from chain.consensus.citizen import Replica
-from chain.encoding import timestamp
+from chain.encoding import entry_leaf, timestamp
 from chain.ledger.appender import LogHead, StoredEventRef, append_entries
 from chain.ledger.models import LedgerEntry, LedgerHead, LedgerSubtree
 
-leaf_lists = st.lists(st.binary(min_size=1, max_size=12), max_size=60)
+leaf_lists = st.lists(st.binary(min_size=1, max_size=12), max_size=60).map(
+    # Entry envelopes of the business log, as the host sends: a node refuses anything else.
+    lambda payloads: [
+        entry_leaf(
+            registry="business",
+            seq=seq,
+            originator_id=str(uuid.UUID(int=seq)),
+            originator_version=1,
+            topic="test.Entry",
+            recorded_at="2026-12-08T00:00:00.000000Z",
+            payload_hash=hashlib.sha256(payload).digest(),
+        )
+        for seq, payload in enumerate(payloads, start=1)
+    ]
+)
 batches = st.lists(st.integers(min_value=0, max_value=9), min_size=1, max_size=12)
 
 

@@ -38,9 +38,10 @@ from chain.encoding import ZERO_HASH
 from chain.keys import NodeKey, load_or_create_node_key
 from chain.ledger.models import LedgerEntry
 from chain.protocol import STORAGE_FAILURE_TOPIC
+from tests.chain.blocks.leaves import delivered, entry_leaves
 
 CHAIN = "riik-storage-test"
-LEAVES = [f"entry {i}".encode() for i in range(1, 8)]
+LEAVES = entry_leaves("business", 7)
 
 
 @pytest.fixture
@@ -125,9 +126,9 @@ def _challenged(supernode: Any, keys: dict[str, list[NodeKey]]) -> tuple[str, St
     supernode.ledger("business", 0, LEAVES)
     supernode.deliver("supernode-2", message_to_record(final))
     challenges = [
-        (to, message_from_record(args[1]))
-        for task, to, args in supernode.sent
-        if task == "cluster_deliver" and args[1]["type"] == "storage-challenge"
+        (to, message_from_record(record))
+        for to, record in delivered(supernode.sent)
+        if record["type"] == "storage-challenge"
     ]
     assert len(challenges) == 1
     citizen, challenge = challenges[0]
@@ -199,9 +200,7 @@ def test_a_citizen_that_does_not_answer_is_recorded_as_failed_even_while_the_cha
     for _ in range(8 * resend + 1):
         supernode.tick()
     sent = [
-        to
-        for task, to, args in supernode.sent
-        if task == "cluster_deliver" and args[1] == message_to_record(challenge)
+        to for to, record in delivered(supernode.sent) if record == message_to_record(challenge)
     ]
     assert sent == [citizen] * 9  # the first send, then every resend period
     check = _report_to_host(supernode)

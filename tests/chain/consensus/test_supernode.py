@@ -66,9 +66,29 @@ def test_a_committed_witness_block_is_certified_and_becomes_final_with_2f_plus_1
     certificate = finalized.final.qc
     assert (certificate.tier, certificate.kind, certificate.round) == ("supernode", "finalize", 0)
     assert [v.signer for v in certificate.votes] == ["supernode-1", "supernode-2", "supernode-3"]
-    assert any(isinstance(m, FinalBlock) for m in sent(out))
+    # Supernode-1 is not one of height 1's f + 1 relays: it keeps the block.
+    assert not sent(out, FinalBlock)
     assert node.height == 2
     assert node.last_final_hash == A.hash
+
+
+def test_only_f_plus_1_relays_pass_a_decision_on_and_each_relay_passes_it_to_everyone() -> None:
+    relays = membership().validator_set("supernode", 1).relays(1)
+    assert relays == ("supernode-2", "supernode-3")
+    for name in SUPERNODE_NAMES:
+        node = supernode(name)
+        others = [s for s in S if s.name != name][:2]
+        node.start()
+        feed(node, [witness_commit(A)], src="witness-1")
+        feed(node, [vote(s, "prevote", 1, 0, A.hash) for s in others])
+        out = feed(node, [vote(s, "precommit", 1, 0, A.hash) for s in others])
+        commits = [s.to for s in out.sends if isinstance(s.message, CommittedBlock)]
+        out = feed(node, [vote(s, "finalize", 1, 0, A.hash) for s in others])
+        assert decisions(out, Finalized), name
+        finals = [s.to for s in out.sends if isinstance(s.message, FinalBlock)]
+        relay = name in relays
+        assert commits == (["supernodes"] if relay else []), name
+        assert finals == (["witnesses", "supernodes"] if relay else []), name
 
 
 def test_the_rules_a_committed_block_must_pass() -> None:

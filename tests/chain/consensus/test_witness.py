@@ -66,8 +66,24 @@ def test_a_block_is_committed_with_2f_plus_1_precommits() -> None:
     assert committed.block == A
     assert committed.height == 1
     assert sorted(v.signer for v in committed.qc.votes) == ["witness-1", "witness-2", "witness-3"]
+    # Witness-1 is not one of height 1's f + 1 relays (witness-2, witness-3):
+    # it sends its certificate only when the final block is late.
+    assert not [s for s in out.sends if isinstance(s.message, CommittedBlock)]
+    out = ticks(node, 2 * node.timeouts.resend + 1)  # stuck for a whole resend period
     destinations = {s.to for s in out.sends if isinstance(s.message, CommittedBlock)}
     assert destinations == {SUPERNODES, WITNESSES}
+
+
+def test_a_relay_sends_the_commit_certificate_to_supernodes_and_witnesses_at_once() -> None:
+    node = witness("witness-3")
+    node.start()
+    feed(node, [proposal(W[1], A)])
+    feed(node, [vote(W[0], "prevote", 1, 0, A.hash), vote(W[1], "prevote", 1, 0, A.hash)])
+    out = feed(node, [vote(W[0], "precommit", 1, 0, A.hash), vote(W[1], "precommit", 1, 0, A.hash)])
+    assert decisions(out, Committed)
+    assert "witness-3" in node.validators.relays(1)
+    destinations = [s.to for s in out.sends if isinstance(s.message, CommittedBlock)]
+    assert destinations == [SUPERNODES, WITNESSES]
 
 
 def test_the_proposer_builds_proposes_and_prevotes_its_own_block() -> None:
