@@ -25,6 +25,8 @@ from chain import notes
 from chain.blocks import memberstore
 from chain.blocks.cluster import transport
 from chain.blocks.cluster.genesis import load_membership, members, read_genesis
+from chain.blocks.cluster.ledgermessage import signed_for
+from chain.blocks.nodekeys import node_key
 from chain.blocks.models import FINAL, WITNESSED, BlockLog, Supernode, Validator
 from chain.consensus.membership import Membership
 from chain.consensus.memberview import MemberView
@@ -60,7 +62,7 @@ _ANNOUNCED: dict[str, int] = {}
 """Per registry, the ledger size this host process already sent to every node."""
 
 
-def _leaf_data(registry: str, start: int, end: int) -> list[str]:
+def _leaf_data(registry: str, start: int, end: int) -> list[bytes]:
     rows = LedgerEntry.objects.filter(registry=registry, seq__gt=start, seq__lte=end).order_by(
         "seq"
     )
@@ -73,7 +75,7 @@ def _leaf_data(registry: str, start: int, end: int) -> list[str]:
             topic=row.topic,
             recorded_at=row.recorded_at,
             payload_hash=bytes(row.payload_hash),
-        ).hex()
+        )
         for row in rows
     ]
 
@@ -114,7 +116,7 @@ def announce() -> int:
             pending[head.registry] = (start, head.size)
     sent = 0
     while pending:
-        batch: dict[str, list[Any]] = {}
+        batch: dict[str, tuple[int, list[bytes]]] = {}
         advanced: dict[str, int] = {}
         room = LEAF_BATCH
         for registry, (start, size) in list(pending.items()):
@@ -122,14 +124,14 @@ def announce() -> int:
                 break
             end = min(size, start + room)
             data = _leaf_data(registry, start, end)
-            batch[registry] = [start, data]
+            batch[registry] = (start, data)
             room -= len(data)
             advanced[registry] = end
             if end < size:
                 pending[registry] = (end, size)
             else:
                 del pending[registry]
-        transport.send_batch("cluster_ledger", names, batch)
+        _send_ledger(names, batch)
         _ANNOUNCED.update(advanced)  # only once sent: a failed send is tried again
         sent += sum(len(data) for _, data in batch.values())
     return sent
@@ -147,7 +149,16 @@ def answer_need(node: str, registry: str, start: int) -> None:
     if head is None or start >= head.size:
         return
     end = min(head.size, start + LEAF_BATCH)
-    transport.send("cluster_ledger", node, {registry: [start, _leaf_data(registry, start, end)]})
+    _send_ledger([node], {registry: (start, _leaf_data(registry, start, end))})
+
+
+def _send_ledger(names: Sequence[str], logs: Mapping[str, tuple[int, list[bytes]]]) -> None:
+    """Send each of ``names`` the leaves ``logs``, in a message signed for it by this
+    host's key (:mod:`chain.blocks.cluster.ledgermessage`)."""
+    chain_id = load_membership(transport.genesis_path()).chain_id
+    with transport.sending():
+        for name, record in signed_for(names, chain_id, logs, node_key().sign):
+            transport.send("cluster_ledger", name, record)
 
 
 def register_members() -> None:
