@@ -26,8 +26,8 @@ from chain.blocks import memberstore
 from chain.blocks.cluster import transport
 from chain.blocks.cluster.genesis import load_membership, members, read_genesis
 from chain.blocks.cluster.ledgermessage import signed_for
-from chain.blocks.nodekeys import node_key
 from chain.blocks.models import FINAL, WITNESSED, BlockLog, Supernode, Validator
+from chain.blocks.nodekeys import node_key
 from chain.consensus.membership import Membership
 from chain.consensus.memberview import MemberView
 from chain.consensus.node import ALL
@@ -88,13 +88,26 @@ _FOLLOWED: list[tuple[int, int]] = [(-1, -1)]
 rows follow late sealing: they can change only when either does."""
 
 
+_MOVED: list[tuple[int, tuple[tuple[str, int], ...]]] = [(-1, ())]
+"""(last block, every log's size) at this host process's last complete announcement."""
+
+
 def announce() -> int:
     """Send every node the ledger leaves written since the last announcement, every
-    log with news in one message per node, and the membership entries when new
-    ones were recorded."""
+    log with news in one message per node (signed for it), and the membership
+    entries when new ones were recorded; nothing, after two queries, when no
+    ledger head moved and no block came since."""
+    heads = ledger_heads()
+    last_block = memberstore.last_block()
+    moved = (last_block, tuple(sorted((head.registry, head.size) for head in heads)))
+    if moved == _MOVED[0]:
+        # No head moved and no block came: no leaf, no membership entry (they
+        # are chain-log entries) and no late sealing to follow. At 20 ticks a
+        # second most ticks of a quiet moment stop here, two queries in.
+        return 0
     names = transport.groups()[ALL]
     recorded = entry_records()
-    mark = (memberstore.last_block(), len(recorded))
+    mark = (last_block, len(recorded))
     if mark != _FOLLOWED[0]:
         with transaction.atomic():
             # The header's member history follows entries that final blocks sealed late.
@@ -104,7 +117,7 @@ def announce() -> int:
         push_entries(names, recorded)
         _ANNOUNCED_MEMBERS[0] = len(recorded)
     pending: dict[str, tuple[int, int]] = {}
-    for head in ledger_heads():
+    for head in heads:
         start = _ANNOUNCED.get(head.registry)
         if start is None:
             final = BlockLog.objects.filter(
@@ -134,6 +147,7 @@ def announce() -> int:
         _send_ledger(names, batch)
         _ANNOUNCED.update(advanced)  # only once sent: a failed send is tried again
         sent += sum(len(data) for _, data in batch.values())
+    _MOVED[0] = moved  # only once all was sent: a failed tick is taken again
     return sent
 
 

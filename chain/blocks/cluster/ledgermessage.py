@@ -108,9 +108,7 @@ class LedgerMessage:
         if self.to != name:
             return f"the message is for node {self.to!r}, not {name!r}"
         try:
-            Ed25519PublicKey.from_public_bytes(host_key).verify(
-                self.signature, self.signed_bytes()
-            )
+            Ed25519PublicKey.from_public_bytes(host_key).verify(self.signature, self.signed_bytes())
         except (InvalidSignature, ValueError):
             return "the message is not signed by the host's key"
         return ""
@@ -120,7 +118,10 @@ def _record(chain_id: str, to: str, logs: Logs, signature: bytes) -> dict[str, A
     return {
         "chain_id": chain_id,
         "to": to,
-        "logs": {r: [start, [leaf.hex() for leaf in leaves]] for r, (start, leaves) in logs.items()},
+        "logs": {
+            registry: [start, [leaf.hex() for leaf in leaves]]
+            for registry, (start, leaves) in logs.items()
+        },
         "signature": signature.hex(),
     }
 

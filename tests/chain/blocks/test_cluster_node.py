@@ -293,12 +293,15 @@ def test_a_message_moved_to_another_node_or_chain_or_unsigned_is_refused(witness
     other_chain = _signed(witness, logs, chain_id="riik-other")
     relabelled = {**other_node, "to": "witness-1"}
     unsigned = {**_signed(witness, logs), "signature": ""}
-    not_the_host = signed_for(["witness-1"], "riik-node-test", logs, witness.peers["supernode-1"].sign)
-    for forged in (other_node, other_chain, relabelled, unsigned, not_the_host[0][1]):
+    [(_, not_the_host)] = signed_for(
+        ["witness-1"], "riik-node-test", logs, witness.peers["supernode-1"].sign
+    )
+    for forged in (other_node, other_chain, relabelled, unsigned, not_the_host):
         witness.ledger_message(forged)
         assert _held(witness) == [], forged
-    for malformed in ({}, {"logs": []}, {**unsigned, "logs": {"business": [-1, []]}}, "junk"):
-        witness.ledger_message(malformed)
+    malformed: list[Any] = [{}, {"logs": []}, {**unsigned, "logs": {"business": [-1, []]}}, "junk"]
+    for junk in malformed:
+        witness.ledger_message(junk)
     assert _held(witness) == []
 
 
