@@ -13,6 +13,7 @@ signatures and levels, checkpoints and evidence are stored idempotently.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -226,6 +227,15 @@ _DEFERRED: dict[tuple[int, bytes], dict[str, dict[str, str]]] = {}
 """Checkpoint notes of final blocks stored already, by (height, hash) and reporting
 supernode, waiting for :func:`merge_checkpoints` (this host process's memory)."""
 
+_SINCE: dict[tuple[int, bytes], float] = {}
+"""When (monotonic) the first deferred notes of each block came."""
+
+MERGE_WAIT = 0.5
+"""Seconds a block's deferred notes wait for the other supernodes' before a tick
+merges them anyway: a supernode that is down or slow delays its block's
+published checkpoint that long at most, and a tick that comes between two
+reports of one block does not cost a merge of its own."""
+
 
 def _defer_checkpoints(sender: str, payload: Mapping[str, Any]) -> bool:
     """Keep a final report's checkpoint notes for one merge per block when the block
@@ -235,8 +245,8 @@ def _defer_checkpoints(sender: str, payload: Mapping[str, Any]) -> bool:
     transaction per report (lock the block, read its logs, the keys and the
     notes, write them back) cost the host's single worker about a third of its
     report time. The notes wait here until every other supernode's are in, or
-    the host's next tick (:func:`merge_checkpoints`), and are checked line by
-    line then, exactly as one report's. A report whose block is not stored
+    a tick :data:`MERGE_WAIT` after the first (:func:`merge_checkpoints`), and
+    are checked line by line then, exactly as one report's. A report whose block is not stored
     takes the full path (the certificate is checked and the block stored).
     """
     try:
@@ -250,29 +260,33 @@ def _defer_checkpoints(sender: str, payload: Mapping[str, Any]) -> bool:
     ).exists()
     if not stored:
         return False
-    waiting = _DEFERRED.setdefault((final.height, final.block.hash), {})
+    key = (final.height, final.block.hash)
+    waiting = _DEFERRED.setdefault(key, {})
+    _SINCE.setdefault(key, time.monotonic())
     # One entry per sender: a supernode (or a relay replaying it) reporting again
     # replaces its own notes, so the memory held is bounded by the members.
     waiting[sender] = _checkpoint_notes(payload)
     if len(waiting) >= len(transport.groups()[SUPERNODES]) - 1:
-        merge_checkpoints()  # every supernode but the one that stored the block
+        merge_checkpoints(wait=0.0)  # every supernode but the one that stored the block
     return True
 
 
-def merge_checkpoints() -> int:
-    """Merge the deferred checkpoint notes of every block in one transaction, one
+def merge_checkpoints(wait: float = MERGE_WAIT) -> int:
+    """Merge the deferred checkpoint notes of every block whose first came ``wait``
+    seconds ago or more, in one transaction, one
     :func:`~chain.blocks.checkpoints.add_block_signatures` per block; how many
-    blocks. The host's clock calls it on every tick, so notes wait one tick at most."""
-    if not _DEFERRED:
+    blocks. The host's clock calls it on every tick."""
+    now = time.monotonic()
+    pending = {key: by_sender for key, by_sender in _DEFERRED.items() if now - _SINCE[key] >= wait}
+    if not pending:
         return 0
-    pending = dict(_DEFERRED)
     with transaction.atomic():
         for (height, block_hash), by_sender in pending.items():
             block = Block.objects.filter(height=height, block_hash=block_hash).first()
             if block is not None:
                 add_block_signatures(block, *by_sender.values())
     for key in pending:  # only once merged: a failed merge is tried again
-        del _DEFERRED[key]
+        del _DEFERRED[key], _SINCE[key]
     return len(pending)
 
 

@@ -128,7 +128,7 @@ def test_a_cluster_host_merges_each_supernodes_checkpoint_and_publishes_it_at_a_
     client = APIClient()
     for count, reporter in enumerate(SUPERNODES[:3], start=1):
         record_report(reporter.name, "final", _final_report(block, reporter))
-        merge_checkpoints()  # the host's tick
+        merge_checkpoints(wait=0.0)  # the host's tick, once the notes waited long enough
         note = Checkpoint.objects.get(registry="business").note
         assert _signers(note) == [k.name for k in SUPERNODES[:count]]
         response = client.get("/api/v1/chain/logs/business/checkpoint/")
@@ -137,7 +137,7 @@ def test_a_cluster_host_merges_each_supernodes_checkpoint_and_publishes_it_at_a_
     assert response.json()["note"] == note
     # The same report again adds nothing.
     record_report("supernode-1", "final", _final_report(block, SUPERNODES[0]))
-    merge_checkpoints()
+    merge_checkpoints(wait=0.0)
     assert Checkpoint.objects.get(registry="business").note == note
 
 
@@ -156,6 +156,7 @@ def test_the_other_supernodes_lines_wait_for_one_merge_per_block_in_one_transact
         record_report("supernode-2", "final", _final_report(block, SUPERNODES[1]))
         record_report("supernode-3", "final", forged)  # its one line is not its own
     assert len(queries) == 2, "one read each: is the block stored?"
+    assert merge_checkpoints() == 0, "a tick right after them leaves them waiting"
     assert _signers(Checkpoint.objects.get(registry="business").note) == ["supernode-1"]
     with CaptureQueriesContext(connection) as queries:
         record_report("supernode-4", "final", _final_report(block, SUPERNODES[3]))
