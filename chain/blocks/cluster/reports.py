@@ -114,10 +114,10 @@ def record_report(sender: str, kind: str, payload: Mapping[str, Any]) -> None:
     if sender not in transport.groups()[ALL]:
         log.warning("report from unknown node %r dropped", sender)
         return
-    # Read only when a certificate is checked: most reports of a block repeat
-    # one another node already made (stored already), and need no lists.
     if kind == "final" and _defer_checkpoints(sender, payload):
         return
+    # Read only when a certificate is checked: most reports of a block repeat
+    # one another node already made (stored already), and need no lists.
     membership = cache(lambda: host_membership(transport.genesis_path()))
     with transaction.atomic():
         if kind in ("committed", "final"):
