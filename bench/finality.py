@@ -609,8 +609,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             print("cluster skipped: CELERY_BROKER_URL is not set", file=sys.stderr)
     measured: dict[str, dict[str, Any]] = {}
     for mode in modes:
+        load_before = os.getloadavg()[0]
         result = _child(mode, args)
         if result is not None:
+            # The machine is shared: a figure means little without the load it ran under.
+            result["load_average_1m"] = {"before": load_before, "after": os.getloadavg()[0]}
             measured[mode] = result
     database = "postgres" if _is_postgres(args.database_url) else "sqlite"
     from bench.report import merge_results

@@ -48,15 +48,11 @@ def cluster_tick() -> None:
 
 
 @shared_task(name="chain.tasks.cluster_ledger", ignore_result=True)
-def cluster_ledger(batch: dict[str, list[Any]]) -> None:
-    """New ledger leaves from the host: by registry, ``[start, [leaf hex, ...]]``
-    (the leaves after entry ``start``), every log with news in one message."""
-    runtime().ledger_batch(
-        {
-            registry: (int(start), [bytes.fromhex(leaf) for leaf in leaves])
-            for registry, (start, leaves) in batch.items()
-        }
-    )
+def cluster_ledger(message: dict[str, Any]) -> None:
+    """New ledger leaves from the host, in a message it signed for this worker's node:
+    by registry, ``[start, [leaf hex, ...]]`` (the leaves after entry ``start``),
+    every log with news in one message (:mod:`chain.blocks.cluster.ledgermessage`)."""
+    runtime().ledger_message(message)
 
 
 @shared_task(name="chain.tasks.cluster_need", ignore_result=True)

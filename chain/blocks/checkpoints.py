@@ -110,39 +110,48 @@ def add_signatures(block: Block, registry: str, note: str) -> int:
     return add_block_signatures(block, {registry: note}).get(registry, 0)
 
 
-def add_block_signatures(block: Block, incoming: Mapping[str, str]) -> dict[str, int]:
+def add_block_signatures(block: Block, *incoming: Mapping[str, str]) -> dict[str, int]:
     """:func:`add_signatures` for the notes of several registries of one block at once
-    (a supernode's final report carries one per log); how many lines verified, by registry.
+    (a supernode's final report carries one per log), from one report or several
+    (a cluster host merges a block's final reports together); how many lines
+    verified, by registry.
 
-    Every line is checked as :func:`add_signatures` checks it; the block's
-    logs and its height's supernode keys are read once, and the verified
-    lines merged in one :func:`_merge`, not a round of queries per log.
+    Every line is checked as :func:`add_signatures` checks it, each report's
+    note on its own; the block's logs and its height's supernode keys are read
+    once, and the verified lines of every report merged in one :func:`_merge`,
+    not a round of queries per log or per report.
     """
-    logs = {log.registry: log for log in block.logs.filter(registry__in=list(incoming))}
+    wanted = sorted({registry for notes_of in incoming for registry in notes_of})
+    logs = {log.registry: log for log in block.logs.filter(registry__in=wanted)}
     if not logs:
         return {}
     keys = supernode_quorum(block.height).keys
-    verified: dict[str, str] = {}
+    lines: dict[str, dict[str, None]] = {}
     counts: dict[str, int] = {}
-    for registry, note in incoming.items():
-        log = logs.get(registry)
-        if log is None:
-            continue
-        try:
-            body, signatures = notes.split_note(note)
-        except notes.NoteError:
-            continue
-        if body != _body(log):
-            continue
-        opened = notes.open_note(note, keys)
-        valid = [
-            sig.line
-            for sig in signatures
-            if (sig.name, sig.key_id) in keys and sig not in opened.invalid
-        ]
-        counts[registry] = len(valid)
-        if valid:
-            verified[registry] = body + "\n" + "".join(line + "\n" for line in valid)
+    for notes_of in incoming:
+        for registry, note in notes_of.items():
+            log = logs.get(registry)
+            if log is None:
+                continue
+            try:
+                body, signatures = notes.split_note(note)
+            except notes.NoteError:
+                continue
+            if body != _body(log):
+                continue
+            opened = notes.open_note(note, keys)
+            valid = [
+                sig.line
+                for sig in signatures
+                if (sig.name, sig.key_id) in keys and sig not in opened.invalid
+            ]
+            counts[registry] = counts.get(registry, 0) + len(valid)
+            lines.setdefault(registry, {}).update(dict.fromkeys(valid))
+    verified = {
+        registry: _body(logs[registry]) + "\n" + "".join(line + "\n" for line in found)
+        for registry, found in lines.items()
+        if found
+    }
     if verified:
         _merge(block, verified)
     return counts

@@ -25,7 +25,9 @@ from chain import notes
 from chain.blocks import memberstore
 from chain.blocks.cluster import transport
 from chain.blocks.cluster.genesis import load_membership, members, read_genesis
+from chain.blocks.cluster.ledgermessage import signed_for
 from chain.blocks.models import FINAL, WITNESSED, BlockLog, Supernode, Validator
+from chain.blocks.nodekeys import node_key
 from chain.consensus.membership import Membership
 from chain.consensus.memberview import MemberView
 from chain.consensus.node import ALL
@@ -60,7 +62,7 @@ _ANNOUNCED: dict[str, int] = {}
 """Per registry, the ledger size this host process already sent to every node."""
 
 
-def _leaf_data(registry: str, start: int, end: int) -> list[str]:
+def _leaf_data(registry: str, start: int, end: int) -> list[bytes]:
     rows = LedgerEntry.objects.filter(registry=registry, seq__gt=start, seq__lte=end).order_by(
         "seq"
     )
@@ -73,7 +75,7 @@ def _leaf_data(registry: str, start: int, end: int) -> list[str]:
             topic=row.topic,
             recorded_at=row.recorded_at,
             payload_hash=bytes(row.payload_hash),
-        ).hex()
+        )
         for row in rows
     ]
 
@@ -86,13 +88,26 @@ _FOLLOWED: list[tuple[int, int]] = [(-1, -1)]
 rows follow late sealing: they can change only when either does."""
 
 
+_MOVED: list[tuple[int, tuple[tuple[str, int], ...]]] = [(-1, ())]
+"""(last block, every log's size) at this host process's last complete announcement."""
+
+
 def announce() -> int:
     """Send every node the ledger leaves written since the last announcement, every
-    log with news in one message per node, and the membership entries when new
-    ones were recorded."""
+    log with news in one message per node (signed for it), and the membership
+    entries when new ones were recorded; nothing, after two queries, when no
+    ledger head moved and no block came since."""
+    heads = ledger_heads()
+    last_block = memberstore.last_block()
+    moved = (last_block, tuple(sorted((head.registry, head.size) for head in heads)))
+    if moved == _MOVED[0]:
+        # No head moved and no block came: no leaf, no membership entry (they
+        # are chain-log entries) and no late sealing to follow. At 20 ticks a
+        # second most ticks of a quiet moment stop here, two queries in.
+        return 0
     names = transport.groups()[ALL]
     recorded = entry_records()
-    mark = (memberstore.last_block(), len(recorded))
+    mark = (last_block, len(recorded))
     if mark != _FOLLOWED[0]:
         with transaction.atomic():
             # The header's member history follows entries that final blocks sealed late.
@@ -102,7 +117,7 @@ def announce() -> int:
         push_entries(names, recorded)
         _ANNOUNCED_MEMBERS[0] = len(recorded)
     pending: dict[str, tuple[int, int]] = {}
-    for head in ledger_heads():
+    for head in heads:
         start = _ANNOUNCED.get(head.registry)
         if start is None:
             final = BlockLog.objects.filter(
@@ -114,7 +129,7 @@ def announce() -> int:
             pending[head.registry] = (start, head.size)
     sent = 0
     while pending:
-        batch: dict[str, list[Any]] = {}
+        batch: dict[str, tuple[int, list[bytes]]] = {}
         advanced: dict[str, int] = {}
         room = LEAF_BATCH
         for registry, (start, size) in list(pending.items()):
@@ -122,16 +137,17 @@ def announce() -> int:
                 break
             end = min(size, start + room)
             data = _leaf_data(registry, start, end)
-            batch[registry] = [start, data]
+            batch[registry] = (start, data)
             room -= len(data)
             advanced[registry] = end
             if end < size:
                 pending[registry] = (end, size)
             else:
                 del pending[registry]
-        transport.send_batch("cluster_ledger", names, batch)
+        _send_ledger(names, batch)
         _ANNOUNCED.update(advanced)  # only once sent: a failed send is tried again
         sent += sum(len(data) for _, data in batch.values())
+    _MOVED[0] = moved  # only once all was sent: a failed tick is taken again
     return sent
 
 
@@ -147,7 +163,16 @@ def answer_need(node: str, registry: str, start: int) -> None:
     if head is None or start >= head.size:
         return
     end = min(head.size, start + LEAF_BATCH)
-    transport.send("cluster_ledger", node, {registry: [start, _leaf_data(registry, start, end)]})
+    _send_ledger([node], {registry: (start, _leaf_data(registry, start, end))})
+
+
+def _send_ledger(names: Sequence[str], logs: Mapping[str, tuple[int, list[bytes]]]) -> None:
+    """Send each of ``names`` the leaves ``logs``, in a message signed for it by this
+    host's key (:mod:`chain.blocks.cluster.ledgermessage`)."""
+    chain_id = load_membership(transport.genesis_path()).chain_id
+    with transport.sending():
+        for name, record in signed_for(names, chain_id, logs, node_key().sign):
+            transport.send("cluster_ledger", name, record)
 
 
 def register_members() -> None:

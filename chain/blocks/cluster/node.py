@@ -52,6 +52,7 @@ from django.db import connection, transaction
 from chain import notes
 from chain.blocks.checkpoints import checkpoint_origin
 from chain.blocks.cluster import acts, transport
+from chain.blocks.cluster.ledgermessage import LedgerMessage
 from chain.blocks.cluster.quorum import answer_proposal, node_view
 from chain.blocks.cluster.replica import LeafSource, Leaves
 from chain.blocks.cluster.transport import HOST, TIER_GROUP
@@ -152,6 +153,8 @@ class NodeRuntime:
         self.signer: Signer = signer_of(self.keys)
         self.groups = transport.groups()
         self._last_need = 0.0
+        self._host_key = acts.host_key()
+        """The registry host's public key, which signs the ledger messages."""
         self._last_vote = ""
         self._promises: dict[bytes, tuple[int, float]] = {}
         """Changes this supernode voted for: their first block and how long it holds it."""
@@ -538,13 +541,31 @@ class NodeRuntime:
 
         self._run(reenter)
 
+    def ledger_message(self, record: Mapping[str, Any]) -> None:
+        """The host's signed ledger message: its leaves are stored only when it is
+        the host's, for this node and chain (:mod:`chain.blocks.cluster.ledgermessage`);
+        anything else is dropped before a leaf is read."""
+        try:
+            message = LedgerMessage.from_record(record)
+        except (KeyError, TypeError, ValueError) as exc:
+            log.warning("%s: malformed ledger message dropped: %s", self.name, exc)
+            return
+        if self._host_key is None:
+            self._host_key = acts.host_key()  # host.pub may be written after the start
+        why = message.refusal(self._host_key, self.chain_id, self.name)
+        if why:
+            log.warning("%s: ledger message dropped: %s", self.name, why)
+            return
+        self.ledger_batch({r: (start, list(data)) for r, (start, data) in message.logs.items()})
+
     def ledger(self, registry: str, start: int, data: list[bytes]) -> None:
         """New leaves of ``registry`` from the host, after entry ``start``."""
         self.ledger_batch({registry: (start, data)})
 
     def ledger_batch(self, batch: Mapping[str, tuple[int, list[bytes]]]) -> None:
-        """New leaves from the host, by registry (after entry ``start`` of each):
-        one transaction and one insert per table for all of them."""
+        """New leaves from the host, by registry (after entry ``start`` of each; the
+        message that brought them checked already, :meth:`ledger_message`): one
+        transaction and one insert per table for all of them."""
         known = {r: leaves for r, leaves in batch.items() if r in settings.RIIK_REGISTRIES}
         if not known:
             return

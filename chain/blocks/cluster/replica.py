@@ -8,14 +8,15 @@ subtree, as the ledger does: a root or proof costs O(log n) reads and new
 leaves cost only their own hashing, however long the logs; nothing is read
 whole into memory.
 
-The host's leaves travel unsigned through the broker, so each is checked
-before it is stored (:func:`leaf_refusal`): it must be the canonical entry
-envelope of its own log at its own position, and leaves the replica already
-holds must come again byte for byte. A relay that moves a leaf to another
-log or position, reorders a message or replays an old one rewritten is
-refused; one that drops a log leaves a gap the node asks the host to fill.
-A rewritten envelope that is still well formed cannot be told from the host's
-here: the node's roots then differ from the honest headers, which it refuses
+The host signs each ledger message for its node, and the node stores
+nothing of one that is not the host's
+(:mod:`chain.blocks.cluster.ledgermessage`). Behind that, each leaf is
+still checked before it is stored (:func:`leaf_refusal`): it must be the
+canonical entry envelope of its own log at its own position, and leaves the
+replica already holds must come again byte for byte; a log that fails, or
+that a dropped message left a gap before, is asked of the host again.
+Should the host's own leaves disagree with the headers the others agree on,
+the node's roots differ from theirs, which it refuses
 (:meth:`Leaves.check_header`) until a final block proves its replica wrong
 and the log is taken back to the last final size (:meth:`Leaves.truncate`).
 """

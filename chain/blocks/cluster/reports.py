@@ -13,6 +13,7 @@ signatures and levels, checkpoints and evidence are stored idempotently.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Mapping
 from functools import cache
 from typing import Any
@@ -43,12 +44,12 @@ from chain.consensus.messages import (
     Vote,
 )
 from chain.consensus.messages import Block as HeaderBlock
-from chain.consensus.node import ALL
+from chain.consensus.node import ALL, SUPERNODES
 from chain.encoding import canonical
 from chain.ledger import chainlog
 from chain.protocol import EVIDENCE_TOPIC
 
-__all__ = ["record_report"]
+__all__ = ["merge_checkpoints", "record_report"]
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,8 @@ def record_report(sender: str, kind: str, payload: Mapping[str, Any]) -> None:
     """
     if sender not in transport.groups()[ALL]:
         log.warning("report from unknown node %r dropped", sender)
+        return
+    if kind == "final" and _defer_checkpoints(sender, payload):
         return
     # Read only when a certificate is checked: most reports of a block repeat
     # one another node already made (stored already), and need no lists.
@@ -203,20 +206,88 @@ def _record_final(membership: Callable[[], Membership], payload: Mapping[str, An
     _store_checkpoints(block, payload)
 
 
+def _checkpoint_notes(payload: Mapping[str, Any]) -> dict[str, str]:
+    checkpoints = payload.get("checkpoints", {})
+    if not isinstance(checkpoints, Mapping):
+        return {}
+    return {
+        registry: note
+        for registry, note in checkpoints.items()
+        if isinstance(registry, str) and isinstance(note, str)
+    }
+
+
 def _store_checkpoints(block: Block, payload: Mapping[str, Any]) -> None:
     """Merge the reporting supernode's checkpoint signatures into the block's notes
     (only lines that verify against a key valid at the block's height)."""
-    checkpoints = payload.get("checkpoints", {})
-    if not isinstance(checkpoints, Mapping):
-        return
-    add_block_signatures(
-        block,
-        {
-            registry: note
-            for registry, note in checkpoints.items()
-            if isinstance(registry, str) and isinstance(note, str)
-        },
-    )
+    add_block_signatures(block, _checkpoint_notes(payload))
+
+
+_DEFERRED: dict[tuple[int, bytes], dict[str, dict[str, str]]] = {}
+"""Checkpoint notes of final blocks stored already, by (height, hash) and reporting
+supernode, waiting for :func:`merge_checkpoints` (this host process's memory)."""
+
+_SINCE: dict[tuple[int, bytes], float] = {}
+"""When (monotonic) the first deferred notes of each block came."""
+
+MERGE_WAIT = 0.5
+"""Seconds a block's deferred notes wait for the other supernodes' before a tick
+merges them anyway: a supernode that is down or slow delays its block's
+published checkpoint that long at most, and a tick that comes between two
+reports of one block does not cost a merge of its own."""
+
+
+def _defer_checkpoints(sender: str, payload: Mapping[str, Any]) -> bool:
+    """Keep a final report's checkpoint notes for one merge per block when the block
+    is stored final already (True); False when the report must store it.
+
+    Every supernode reports a final block with its own checkpoint lines; one
+    transaction per report (lock the block, read its logs, the keys and the
+    notes, write them back) cost the host's single worker about a third of its
+    report time. The notes wait here until every other supernode's are in, or
+    a tick :data:`MERGE_WAIT` after the first (:func:`merge_checkpoints`), and
+    are checked line by line then, exactly as one report's. A report whose block is not stored
+    takes the full path (the certificate is checked and the block stored).
+    """
+    try:
+        final = FinalBlock.from_record(payload["final"])
+    except (KeyError, TypeError, ValueError):  # MessageFormatError included
+        return False  # the full path drops it as it always did
+    # Asked every time, not remembered: one small read, and the database, not
+    # this process's memory, says what is stored.
+    stored = Block.objects.filter(
+        height=final.height, block_hash=final.block.hash, level__in=[FINAL, WITNESSED]
+    ).exists()
+    if not stored:
+        return False
+    key = (final.height, final.block.hash)
+    waiting = _DEFERRED.setdefault(key, {})
+    _SINCE.setdefault(key, time.monotonic())
+    # One entry per sender: a supernode (or a relay replaying it) reporting again
+    # replaces its own notes, so the memory held is bounded by the members.
+    waiting[sender] = _checkpoint_notes(payload)
+    if len(waiting) >= len(transport.groups()[SUPERNODES]) - 1:
+        merge_checkpoints(wait=0.0)  # every supernode but the one that stored the block
+    return True
+
+
+def merge_checkpoints(wait: float = MERGE_WAIT) -> int:
+    """Merge the deferred checkpoint notes of every block whose first came ``wait``
+    seconds ago or more, in one transaction, one
+    :func:`~chain.blocks.checkpoints.add_block_signatures` per block; how many
+    blocks. The host's clock calls it on every tick."""
+    now = time.monotonic()
+    pending = {key: by_sender for key, by_sender in _DEFERRED.items() if now - _SINCE[key] >= wait}
+    if not pending:
+        return 0
+    with transaction.atomic():
+        for (height, block_hash), by_sender in pending.items():
+            block = Block.objects.filter(height=height, block_hash=block_hash).first()
+            if block is not None:
+                add_block_signatures(block, *by_sender.values())
+    for key in pending:  # only once merged: a failed merge is tried again
+        del _DEFERRED[key], _SINCE[key]
+    return len(pending)
 
 
 def _record_evidence(membership: Membership, sender: str, payload: Mapping[str, Any]) -> None:

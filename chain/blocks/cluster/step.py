@@ -11,12 +11,15 @@ from django.conf import settings
 
 from chain.blocks.cluster.host import announce
 from chain.blocks.cluster.node import runtime
+from chain.blocks.cluster.reports import merge_checkpoints
 from chain.blocks.cluster.transport import HOST
 
 
 def cluster_step() -> None:
-    """A node's tick, or the host's ledger announcement."""
+    """A node's tick, or the host's: the final reports' checkpoint lines merged, then
+    the ledger announcement."""
     if settings.RIIK_CLUSTER_ROLE == HOST:
+        merge_checkpoints()
         announce()
     else:
         runtime().tick()

@@ -13,7 +13,7 @@ from rest_framework.test import APIClient
 from chain import merkle, notes
 from chain.blocks.checkpoints import add_signatures, checkpoint_origin, supernode_quorum
 from chain.blocks.cluster.genesis import write_genesis
-from chain.blocks.cluster.reports import record_report
+from chain.blocks.cluster.reports import merge_checkpoints, record_report
 from chain.blocks.models import Block, Checkpoint
 from chain.blocks.nodekeys import tier_keys
 from chain.blocks.sealing import seal_pending
@@ -128,6 +128,7 @@ def test_a_cluster_host_merges_each_supernodes_checkpoint_and_publishes_it_at_a_
     client = APIClient()
     for count, reporter in enumerate(SUPERNODES[:3], start=1):
         record_report(reporter.name, "final", _final_report(block, reporter))
+        merge_checkpoints(wait=0.0)  # the host's tick, once the notes waited long enough
         note = Checkpoint.objects.get(registry="business").note
         assert _signers(note) == [k.name for k in SUPERNODES[:count]]
         response = client.get("/api/v1/chain/logs/business/checkpoint/")
@@ -136,7 +137,40 @@ def test_a_cluster_host_merges_each_supernodes_checkpoint_and_publishes_it_at_a_
     assert response.json()["note"] == note
     # The same report again adds nothing.
     record_report("supernode-1", "final", _final_report(block, SUPERNODES[0]))
+    merge_checkpoints(wait=0.0)
     assert Checkpoint.objects.get(registry="business").note == note
+
+
+@pytest.mark.usefixtures("cluster")
+def test_the_other_supernodes_lines_wait_for_one_merge_per_block_in_one_transaction() -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    block = _header()
+    record_report("supernode-1", "final", _final_report(block, SUPERNODES[0]))  # stores it
+    body = notes.checkpoint_body(checkpoint_origin("business"), 2, merkle.root_hash([b"a", b"b"]))
+    # supernode-2's signature line under supernode-3's name: its key id is not supernode-3's.
+    relabelled = SUPERNODES[1].sign_note(body).replace("supernode-2", "supernode-3")
+    forged = {**_final_report(block, SUPERNODES[2]), "checkpoints": {"business": relabelled}}
+    with CaptureQueriesContext(connection) as queries:
+        record_report("supernode-2", "final", _final_report(block, SUPERNODES[1]))
+        record_report("supernode-3", "final", forged)  # its one line is not its own
+    assert len(queries) == 2, "one read each: is the block stored?"
+    assert merge_checkpoints() == 0, "a tick right after them leaves them waiting"
+    assert _signers(Checkpoint.objects.get(registry="business").note) == ["supernode-1"]
+    with CaptureQueriesContext(connection) as queries:
+        record_report("supernode-4", "final", _final_report(block, SUPERNODES[3]))
+    # The last one in merges them all: one read, then the block, its logs, the
+    # keys, the checkpoints (locked) and one update, in one transaction.
+    sql = [q["sql"] for q in queries]
+    assert sum(s.startswith("SAVEPOINT") for s in sql) == 1, "one transaction"
+    assert len([s for s in sql if "SAVEPOINT" not in s]) <= 6, sql
+    assert _signers(Checkpoint.objects.get(registry="business").note) == [
+        "supernode-1",
+        "supernode-2",
+        "supernode-4",
+    ]
+    assert merge_checkpoints() == 0, "nothing left to merge"
 
 
 @pytest.mark.usefixtures("cluster")

@@ -12,7 +12,9 @@ from django.test import override_settings
 
 from chain import merkle
 from chain.blocks.cluster import transport
+from chain.blocks.cluster.acts import host_key_path
 from chain.blocks.cluster.genesis import write_genesis
+from chain.blocks.cluster.ledgermessage import LedgerMessage, signed_for
 from chain.blocks.cluster.node import NodeRuntime
 from chain.blocks.models import NodeState, ReplicaLeaf
 from chain.consensus.crypto import Signer
@@ -39,6 +41,8 @@ def witness(tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch) -> Iterat
         citizens=[],
         citizen_threshold=1,
     )
+    host = load_or_create_node_key(tmp_path / "keys", "host")
+    host_key_path(path).write_text(host.public_bytes.hex() + "\n")
     sent: list[tuple[str, str, tuple[Any, ...]]] = []
     monkeypatch.setattr(
         transport, "send", lambda task, to, *args, **kw: sent.append((task, to, args))
@@ -48,6 +52,7 @@ def witness(tmp_path: Path, db: None, monkeypatch: pytest.MonkeyPatch) -> Iterat
         setattr(node, "sent", sent)  # noqa: B010 - what the node sent, for the tests
         peers = {k.name: Signer.from_node_key(k) for tier in keys.values() for k in tier}
         setattr(node, "peers", peers)  # noqa: B010 - the other members' keys, to sign with
+        setattr(node, "host", host)  # noqa: B010 - the registry host's key
         yield node
 
 
@@ -239,6 +244,88 @@ def test_a_rewritten_well_formed_leaf_is_refused_by_the_final_block_and_fetched_
     assert _needs(witness) == ["business"]
     witness.ledger_batch({"business": (0, [A, B])})  # the host's answer
     assert witness.leaves.root("business", 2) == bytes.fromhex(honest_root)
+
+
+# -- the host's signed ledger message (ADR 0085): refused whole before anything is stored --
+
+
+def _signed(
+    witness: Any,
+    logs: dict[str, tuple[int, list[bytes]]],
+    *,
+    to: str = "witness-1",
+    chain_id: str = "riik-node-test",
+) -> dict[str, Any]:
+    [(_, record)] = signed_for([to], chain_id, logs, witness.host.sign)
+    return record
+
+
+def _held(witness: Any) -> list[tuple[str, int, bytes]]:
+    rows = ReplicaLeaf.objects.order_by("registry", "seq")
+    return [(r.registry, r.seq, bytes(r.data)) for r in rows]
+
+
+def test_the_hosts_signed_message_is_stored(witness: Any) -> None:
+    witness.ledger_message(_signed(witness, {"business": (0, [A, B]), "identity": (0, [X])}))
+    assert _held(witness) == [("business", 1, A), ("business", 2, B), ("identity", 1, X)]
+
+
+def test_a_relay_that_rewrites_a_well_formed_leaf_is_refused_and_nothing_is_stored(
+    witness: Any,
+) -> None:
+    record = _signed(witness, {"business": (0, [A, B]), "identity": (0, [X])})
+    [forged_b] = entry_leaves("business", 1, start=1, tag="forged")
+    rewritten = {**record, "logs": {**record["logs"], "business": [0, [A.hex(), forged_b.hex()]]}}
+    witness.ledger_message(rewritten)
+    assert _held(witness) == [], "not even the message's untouched log"
+    dropped = {**record, "logs": {"business": record["logs"]["business"]}}
+    moved = {**record, "logs": {**record["logs"], "business": [1, [B.hex()]]}}
+    for forged in (dropped, moved):
+        witness.ledger_message(forged)
+        assert _held(witness) == []
+    witness.ledger_message(record)
+    assert len(_held(witness)) == 3
+
+
+def test_a_message_moved_to_another_node_or_chain_or_unsigned_is_refused(witness: Any) -> None:
+    logs = {"business": (0, [A])}
+    other_node = _signed(witness, logs, to="witness-2")
+    other_chain = _signed(witness, logs, chain_id="riik-other")
+    relabelled = {**other_node, "to": "witness-1"}
+    unsigned = {**_signed(witness, logs), "signature": ""}
+    [(_, not_the_host)] = signed_for(
+        ["witness-1"], "riik-node-test", logs, witness.peers["supernode-1"].sign
+    )
+    for forged in (other_node, other_chain, relabelled, unsigned, not_the_host):
+        witness.ledger_message(forged)
+        assert _held(witness) == [], forged
+    malformed: list[Any] = [{}, {"logs": []}, {**unsigned, "logs": {"business": [-1, []]}}, "junk"]
+    for junk in malformed:
+        witness.ledger_message(junk)
+    assert _held(witness) == []
+
+
+def test_a_replayed_old_message_stores_nothing(witness: Any) -> None:
+    first = _signed(witness, {"business": (0, [A])})
+    witness.ledger_message(first)
+    witness.ledger_message(_signed(witness, {"business": (1, [B])}))
+    before = _held(witness)
+    witness.ledger_message(first)
+    assert _held(witness) == before == [("business", 1, A), ("business", 2, B)]
+    assert not _needs(witness)
+
+
+def test_a_node_that_knows_no_host_key_stores_no_leaves(witness: Any) -> None:
+    witness._host_key = None
+    host_key_path(Path(transport.genesis_path())).unlink()
+    witness.ledger_message(_signed(witness, {"business": (0, [A])}))
+    assert _held(witness) == []
+
+
+def test_a_ledger_message_survives_its_json_record_round_trip(witness: Any) -> None:
+    record = _signed(witness, {"business": (0, [A, B])})
+    message = LedgerMessage.from_record(json.loads(json.dumps(record)))
+    assert message.refusal(witness.host.public_bytes, "riik-node-test", "witness-1") == ""
 
 
 # -- consensus messages in one broker message per step and receiver --
