@@ -52,7 +52,6 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from celery import current_app
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from django.conf import settings
@@ -422,45 +421,32 @@ def certify_act(kind: str, message: bytes, timeout: float | None = None) -> Cert
     def signed_bytes(vote_round: int) -> bytes:
         return act_vote(kind, digest, height, chain_id, vote_round)
 
+    def judge(signer: str, answer: Mapping[str, Any], answers: transport.Answers) -> None:
+        vote = answer.get("vote")
+        if vote is not None and _counted(vote, signer, keys, signed_bytes):
+            answers.votes[signer] = dict(vote)
+            answers.refusals.pop(signer, None)
+        elif vote is not None:
+            answers.refusals[signer] = "an invalid vote (not over this act at this height)"
+        else:
+            answers.refusals[signer] = str(answer.get("reason") or "refused")
+
     queue = f"{settings.RIIK_CLUSTER_PREFIX}.host.act.{uuid.uuid4().hex}"
-    deadline = time.monotonic() + timeout
     proposal = ActProposal(
         chain_id, kind, height, message, int((time.time() + timeout) * 1000), queue
     ).signed_by(node_key().sign)
-    votes: dict[str, dict[str, Any]] = {}
-    refusals: dict[str, str] = {}
-    with current_app.connection_for_write() as connection:
-        replies = connection.SimpleQueue(queue)
-        try:
-            transport.send_batch(
-                "cluster_act_propose", supernodes, proposal.to_record(), expires=timeout
-            )
-            while len(votes) < needed and len(votes) + len(refusals) < len(supernodes):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    reply = replies.get(block=True, timeout=remaining)
-                except replies.Empty:
-                    break
-                reply.ack()
-                got = reply.payload if isinstance(reply.payload, Mapping) else {}
-                signer = str(got.get("signer"))
-                if signer not in supernodes or signer in votes:
-                    continue
-                vote = got.get("vote")
-                if vote is not None and _counted(vote, signer, keys, signed_bytes):
-                    votes[signer] = dict(vote)
-                    refusals.pop(signer, None)
-                elif vote is not None:
-                    refusals[signer] = "an invalid vote (not over this act at this height)"
-                else:
-                    refusals[signer] = str(got.get("reason") or "refused")
-        finally:
-            # Stop consuming before deleting the queue (see quorum._collect).
-            replies.close()
-            replies.queue.delete()
+    answers = transport.ask(
+        "cluster_act_propose",
+        supernodes,
+        queue,
+        (proposal.to_record(),),
+        needed,
+        timeout,
+        judge,
+    )
+    votes = answers.votes
     if len(votes) < needed:
-        silent = [name for name in supernodes if name not in votes and name not in refusals]
-        raise ActQuorumError(len(votes), needed, refusals, silent, timeout)
+        raise ActQuorumError(
+            len(votes), needed, answers.refusals, answers.silent(supernodes), timeout
+        )
     return Certified(height, [votes[name] for name in sorted(votes)])

@@ -30,7 +30,6 @@ from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.db import transaction
 
@@ -96,52 +95,31 @@ def _collect(
     """Propose to ``supernodes`` and gather their answers until a quorum, every
     answer or the timeout: (valid votes by signer, refusals by signer, the
     refusers still waiting to apply a recorded entry)."""
-    needed = log.quorum_at(proposal.height)
-    votes: dict[str, dict[str, Any]] = {}
-    refusals: dict[str, str] = {}
     behind: set[str] = set()
+
+    def judge(signer: str, answer: Mapping[str, Any], answers: transport.Answers) -> None:
+        vote = answer.get("vote")
+        if vote is not None and signer in log.valid_signers(
+            proposal.change, proposal.height, [vote]
+        ):
+            answers.votes[signer] = vote
+            answers.refusals.pop(signer, None)
+        else:
+            answers.refusals[signer] = str(answer.get("reason") or "an invalid vote")
+            if answer.get("behind") is True:
+                behind.add(signer)
+
     queue = f"{settings.RIIK_CLUSTER_PREFIX}.host.reply.{uuid.uuid4().hex}"
-    deadline = time.monotonic() + timeout
-    with current_app.connection_for_write() as connection:
-        replies = connection.SimpleQueue(queue)
-        try:
-            transport.send_batch(
-                "cluster_member_propose",
-                supernodes,
-                proposal.to_record(),
-                queue,
-                expires=timeout,
-            )
-            while len(votes) < needed and len(votes) + len(refusals) < len(supernodes):
-                remaining = deadline - time.monotonic()
-                if remaining <= 0:
-                    break
-                try:
-                    message = replies.get(block=True, timeout=remaining)
-                except replies.Empty:
-                    break
-                message.ack()
-                answer = message.payload
-                signer = str(answer.get("signer"))
-                if signer not in supernodes or signer in votes:
-                    continue
-                vote = answer.get("vote")
-                if vote is not None and signer in log.valid_signers(
-                    proposal.change, proposal.height, [vote]
-                ):
-                    votes[signer] = vote
-                    refusals.pop(signer, None)
-                else:
-                    refusals[signer] = str(answer.get("reason") or "an invalid vote")
-                    if answer.get("behind") is True:
-                        behind.add(signer)
-        finally:
-            # Stop consuming before deleting the queue: RabbitMQ cancels the
-            # consumers of a deleted queue, and a cancel arriving while the
-            # client cancels too is an error (ConsumerCancelled).
-            replies.close()
-            replies.queue.delete()
-    return votes, refusals, behind
+    answers = transport.ask(
+        "cluster_member_propose",
+        supernodes,
+        queue,
+        (proposal.to_record(), queue),
+        log.quorum_at(proposal.height),
+        timeout,
+        judge,
+    )
+    return answers.votes, answers.refusals, behind
 
 
 def _pending(change: Mapping[str, Any], last: int) -> memberstore.Entry | None:

@@ -10,8 +10,10 @@ proposal's own reply queue instead (:func:`reply`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
 from celery import current_app
@@ -23,6 +25,8 @@ from chain.consensus.node import ALL, CITIZENS, SUPERNODES, WITNESSES
 __all__ = [
     "HOST",
     "TIER_GROUP",
+    "Answers",
+    "ask",
     "genesis_path",
     "groups",
     "queue_of",
@@ -109,3 +113,62 @@ def reply(queue: str, answer: Mapping[str, Any]) -> None:
         connection.Producer(serializer="json").publish(
             dict(answer), exchange="", routing_key=queue, retry=True
         )
+
+
+@dataclass
+class Answers:
+    """What the asked nodes answered a proposal: counted votes and refusals by signer."""
+
+    votes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    refusals: dict[str, str] = field(default_factory=dict)
+
+    def silent(self, asked: Iterable[str]) -> list[str]:
+        """The asked nodes that neither voted nor refused."""
+        return [name for name in asked if name not in self.votes and name not in self.refusals]
+
+
+def ask(
+    task: str,
+    names: Sequence[str],
+    queue: str,
+    args: Sequence[Any],
+    needed: int,
+    timeout: float,
+    judge: Callable[[str, Mapping[str, Any], Answers], None],
+) -> Answers:
+    """Send ``chain.tasks.<task>`` with ``args`` to each of ``names`` and gather their
+    answers on the reply ``queue`` until ``needed`` votes, an answer from every node
+    or ``timeout`` seconds: ``judge(signer, answer, answers)`` counts each answer of
+    a node asked and not yet counted (a vote only if it checks, else a refusal).
+
+    The host's one way of asking the supernodes (membership changes, acts); no
+    lock is held while they answer, so call it outside any transaction.
+    """
+    answers = Answers()
+    deadline = time.monotonic() + timeout
+    with current_app.connection_for_write() as connection:
+        replies = connection.SimpleQueue(queue)
+        try:
+            send_batch(task, names, *args, expires=timeout)
+            while len(answers.votes) < needed and len(answers.votes) + len(answers.refusals) < len(
+                names
+            ):
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    break
+                try:
+                    message = replies.get(block=True, timeout=remaining)
+                except replies.Empty:
+                    break
+                message.ack()
+                answer = message.payload if isinstance(message.payload, Mapping) else {}
+                signer = str(answer.get("signer"))
+                if signer in names and signer not in answers.votes:
+                    judge(signer, answer, answers)
+        finally:
+            # Stop consuming before deleting the queue: RabbitMQ cancels the
+            # consumers of a deleted queue, and a cancel arriving while the
+            # client cancels too is an error (ConsumerCancelled).
+            replies.close()
+            replies.queue.delete()
+    return answers
