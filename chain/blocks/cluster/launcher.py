@@ -237,7 +237,11 @@ class LocalCluster:
         }
         own = self.node_env.get(node.name, {})
         if node.tier == HOST:
-            return {**common, **self.host_env, **own}
+            # The host worker signs with the key host.pub names: the key folder
+            # of the process that prepared the cluster (which may be a setting
+            # of that process alone, not in its environment).
+            keys = {"RIIK_KEYS_DIR": str(settings.RIIK_KEYS_DIR)}
+            return {**common, **keys, **self.host_env, **own}
         return {
             **_node_only(common),
             "RIIK_NODE_NAME": node.name,
