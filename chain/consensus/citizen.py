@@ -395,13 +395,33 @@ class CitizenNode(ChainNode):
         self._scrub_turn = 0
         self._scrubbed: dict[str, int] = {}
         """The entry of each log :meth:`_scrub` re-checked last."""
+        self._early: dict[str, StorageChallenge] = {}
+        """Per challenger, its latest challenge of a log size this replica does not hold yet."""
 
     def _on_message(self, src: str, message: Any) -> None:
         if isinstance(message, CosignRequest):
             self._on_cosign_request(src, message)
         elif isinstance(message, StorageChallenge):
-            answer = answer_challenge(self.replica, message)
+            self._on_challenge(src, message)
+
+    def _on_challenge(self, src: str, challenge: StorageChallenge) -> None:
+        answer = answer_challenge(self.replica, challenge)
+        if answer is not None:
+            self._send(src, answer)
+        elif challenge.size > self.replica.size(challenge.registry):
+            # A supernode challenges as soon as it holds the final block, and
+            # its challenge may overtake the cosign request that brings this
+            # replica up to that size: answered once the replica gets there
+            # rather than only at the challenger's next resend. One per
+            # challenger, so no sender can make a citizen hoard them.
+            self._early[src] = challenge
+
+    def _answer_early(self) -> None:
+        """Answer the challenges that came before the entries they ask for, now held."""
+        for src, challenge in sorted(self._early.items()):
+            answer = answer_challenge(self.replica, challenge)
             if answer is not None:
+                del self._early[src]
                 self._send(src, answer)
 
     def _refuse(self, height: int, reason: str) -> None:
@@ -516,6 +536,7 @@ class CitizenNode(ChainNode):
         self.last = CosignState(height, final.block.hash, dict(logs))
         self._last_vote = vote
         self._send(SUPERNODES, vote)
+        self._answer_early()
         return True
 
     def _own_proofs(self, logs: Logs) -> dict[str, Sequence[bytes]]:

@@ -21,6 +21,7 @@ from chain.consensus.messages import (
     CosignConflict,
     CosignRequest,
     FinalBlock,
+    StorageProof,
     SyncRequest,
     Vote,
 )
@@ -280,6 +281,38 @@ def test_a_replica_that_lost_data_fails_its_challenge_and_refuses_to_cosign() ->
     out = feed(node, [FINALS[2], request(FINALS[3], 2)])
     assert not cosignatures(out)
     assert "replica" in decisions(out, Alarm)[0].detail
+
+
+def test_a_challenge_that_overtakes_the_cosign_request_is_answered_once_the_entries_are_held() -> (
+    None
+):
+    node = citizen()
+    logs = FINALS[1].block.logs()
+    early = new_challenge(random.Random(5), {"business": logs["business"]}, nonce=11)
+    assert early is not None
+    early = replace(early, seq=logs["business"][0])  # an entry only block 2 brings
+    assert not sent(feed(node, [early], src="supernode-3")), "not held yet: nothing to prove"
+    out = feed(node, [request(FINALS[0], 0)], src="supernode-1")
+    assert not sent(out, StorageProof), "block 1 does not bring it either"
+    out = feed(node, [request(FINALS[1], 1)], src="supernode-1")
+    [answer] = [s for s in out.sends if isinstance(s.message, StorageProof)]
+    assert answer.to == "supernode-3"
+    assert isinstance(answer.message, StorageProof)
+    assert verify_storage_proof(early, answer.message)
+    # Answered once: the next cosignature does not repeat it.
+    assert not sent(feed(node, [request(FINALS[2], 2)], src="supernode-1"), StorageProof)
+
+
+def test_a_citizen_keeps_only_the_latest_early_challenge_of_each_challenger() -> None:
+    node = citizen()
+    logs = FINALS[3].block.logs()
+    for nonce in (1, 2):
+        challenge = new_challenge(random.Random(nonce), logs, nonce=nonce)
+        assert challenge is not None
+        assert not sent(feed(node, [replace(challenge, seq=1)], src="supernode-2"))
+    out = feed(node, [FINALS[0], FINALS[1], FINALS[2], request(FINALS[3], 0)])
+    answers = [m for m in sent(out) if isinstance(m, StorageProof)]
+    assert [a.nonce for a in answers] == [2]
 
 
 def test_supernodes_count_cosignatures_until_w() -> None:
