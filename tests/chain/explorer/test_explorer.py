@@ -10,6 +10,7 @@ per final block.
 from __future__ import annotations
 
 import json
+import re
 import shutil
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -39,6 +40,9 @@ pytestmark = [
     pytest.mark.skipif(CHROMIUM is None, reason="no Chromium (apt-get install chromium)"),
 ]
 STRANGER = NodeKey.generate("supernode-1")
+# The explorer's CSP allows no eval, so tests wait with Playwright's own assertions
+# (its wait_for_function polls a string predicate through eval, refused by the page).
+WAIT_MS = 30_000
 FLAGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]
 
 
@@ -95,19 +99,19 @@ def _verify(page: Any, seq: int, trusted_keys: str = "") -> str:
     page.fill("#seq", str(seq))
     page.click("#lookup button[type=submit]")
     page.wait_for_selector("#record:not([hidden])")
-    page.wait_for_function(
-        "document.querySelector('#record-fields dd')?.textContent.endsWith(' seq " + str(seq) + "')"
+    expect(page.locator("#record-fields dd").first).to_have_text(
+        re.compile(rf" seq {seq}$"), timeout=WAIT_MS
     )
     page.fill("#trusted-keys", trusted_keys)
     page.click("#verify")
-    page.wait_for_function(
-        "/^(VERIFIED|FAILED)/.test(document.querySelector('#verdict').textContent)"
+    expect(page.locator("#verdict")).to_have_text(
+        re.compile(r"^(VERIFIED|FAILED)"), timeout=WAIT_MS
     )
     return str(page.text_content("#verdict"))
 
 
 def test_blocks_show_their_level_and_signatures_by_tier(page: Any) -> None:
-    page.wait_for_function("document.querySelectorAll('#blocks tbody tr').length === 2")
+    expect(page.locator("#blocks tbody tr")).to_have_count(2, timeout=WAIT_MS)
     assert page.text_content("#blocks tbody tr:first-child td:nth-child(2)") == "final"
     page.click("#blocks tbody tr[data-height='1']")
     page.wait_for_selector("#block-section:not([hidden]) .tier[data-tier=supernode]")
