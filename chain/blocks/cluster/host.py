@@ -31,9 +31,9 @@ from chain.blocks.nodekeys import node_key
 from chain.consensus.membership import Membership
 from chain.consensus.memberview import MemberView
 from chain.consensus.node import ALL
-from chain.encoding import entry_leaf
 from chain.ledger.heads import ledger_heads
-from chain.ledger.models import LedgerEntry, LedgerHead
+from chain.ledger.models import LedgerHead
+from chain.ledger.proofs import read_leaves
 from chain.memberlog import MemberLog
 from chain.protocol import CHAIN_LOG
 
@@ -60,24 +60,6 @@ def entry_records() -> list[dict[str, Any]]:
 
 _ANNOUNCED: dict[str, int] = {}
 """Per registry, the ledger size this host process already sent to every node."""
-
-
-def _leaf_data(registry: str, start: int, end: int) -> list[bytes]:
-    rows = LedgerEntry.objects.filter(registry=registry, seq__gt=start, seq__lte=end).order_by(
-        "seq"
-    )
-    return [
-        entry_leaf(
-            registry=row.registry,
-            seq=row.seq,
-            originator_id=str(row.originator_id),
-            originator_version=row.originator_version,
-            topic=row.topic,
-            recorded_at=row.recorded_at,
-            payload_hash=bytes(row.payload_hash),
-        )
-        for row in rows
-    ]
 
 
 _ANNOUNCED_MEMBERS: list[int] = [0]
@@ -136,7 +118,7 @@ def announce() -> int:
             if room <= 0:
                 break
             end = min(size, start + room)
-            data = _leaf_data(registry, start, end)
+            data = read_leaves(registry, start, end)
             batch[registry] = (start, data)
             room -= len(data)
             advanced[registry] = end
@@ -163,7 +145,7 @@ def answer_need(node: str, registry: str, start: int) -> None:
     if head is None or start >= head.size:
         return
     end = min(head.size, start + LEAF_BATCH)
-    _send_ledger([node], {registry: (start, _leaf_data(registry, start, end))})
+    _send_ledger([node], {registry: (start, read_leaves(registry, start, end))})
 
 
 def _send_ledger(names: Sequence[str], logs: Mapping[str, tuple[int, list[bytes]]]) -> None:
