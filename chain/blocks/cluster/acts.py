@@ -49,7 +49,6 @@ import time
 import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from pathlib import Path
 from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
@@ -81,8 +80,6 @@ __all__ = [
     "answer",
     "authentic",
     "certify_act",
-    "host_key",
-    "host_key_path",
     "read_act",
 ]
 
@@ -227,26 +224,6 @@ class ActProposal:
             reply_to=str(record["reply_to"]),
             host_signature=bytes.fromhex(str(record["host_signature"])),
         )
-
-
-def host_key_path(genesis: Path) -> Path:
-    """Where a cluster keeps its registry host's public key (hex): ``host.pub`` beside
-    its genesis file (``manage.py cluster`` writes it)."""
-    return genesis.with_name("host.pub")
-
-
-def host_key() -> bytes | None:
-    """The registry host's public key this node trusts: ``RIIK_CLUSTER_HOST_KEY``
-    (hex), else the ``host.pub`` beside the genesis file; None when neither is there."""
-    configured = str(settings.RIIK_CLUSTER_HOST_KEY).strip()
-    path = host_key_path(Path(transport.genesis_path()))
-    if not configured and path.exists():
-        configured = path.read_text().strip()
-    try:
-        return bytes.fromhex(configured) if configured else None
-    except ValueError:
-        log.error("the registry host's public key is not hex: no act is certified")
-        return None
 
 
 def authentic(proposal: ActProposal, host_key: bytes | None, now: float) -> str:

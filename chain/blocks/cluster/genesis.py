@@ -25,7 +25,7 @@ from chain.consensus.membership import (
 )
 from chain.consensus.messages import Vote
 
-__all__ = ["load_membership", "members", "read_genesis", "write_genesis"]
+__all__ = ["host_key_path", "load_membership", "members", "read_genesis", "write_genesis"]
 
 EPOCH_LENGTH = 100
 """Blocks per epoch of a cluster by default: a membership change certified in
@@ -102,3 +102,9 @@ def members(path: str) -> dict[str, list[MemberKey]]:
         "witness": list(change.witnesses),
         "citizen": list(change.citizens),
     }
+
+
+def host_key_path(genesis: Path) -> Path:
+    """Where a cluster keeps its registry host's public key (hex): ``host.pub`` beside
+    its genesis file (``manage.py cluster`` writes it)."""
+    return genesis.with_name("host.pub")

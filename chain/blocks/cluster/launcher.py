@@ -26,8 +26,7 @@ from django.conf import settings
 from kombu import Exchange, Queue
 
 from chain.blocks.cluster import nodedb
-from chain.blocks.cluster.acts import host_key_path
-from chain.blocks.cluster.genesis import EPOCH_LENGTH, write_genesis
+from chain.blocks.cluster.genesis import EPOCH_LENGTH, host_key_path, write_genesis
 from chain.blocks.cluster.transport import HOST
 from chain.blocks.nodekeys import node_key
 from chain.consensus.crypto import Signer

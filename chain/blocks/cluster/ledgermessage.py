@@ -6,7 +6,7 @@ The host sends every node the leaves written since its last announcement
 right position, and before ADR 0085 a node kept it in its replica until a
 final block disagreed. So the host signs each message with its own key (the
 one the nodes already trust for act proposals: ``RIIK_CLUSTER_HOST_KEY`` or
-``host.pub`` beside the genesis file, :func:`chain.blocks.cluster.acts.host_key`)
+``host.pub`` beside the genesis file, :func:`chain.blocks.cluster.transport.host_key`)
 and a node stores nothing of a message before :meth:`LedgerMessage.refusal`
 passes. The signature covers:
 

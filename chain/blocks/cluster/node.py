@@ -153,7 +153,7 @@ class NodeRuntime:
         self.signer: Signer = signer_of(self.keys)
         self.groups = transport.groups()
         self._last_need = 0.0
-        self._host_key = acts.host_key()
+        self._host_key = transport.host_key()
         """The registry host's public key, which signs the ledger messages."""
         self._last_vote = ""
         self._promises: dict[bytes, tuple[int, float]] = {}
@@ -284,7 +284,7 @@ class NodeRuntime:
         except (KeyError, TypeError, ValueError) as exc:
             log.warning("%s: malformed act proposal: %s", self.name, exc)
             return
-        why = acts.authentic(proposal, acts.host_key(), time.time())
+        why = acts.authentic(proposal, transport.host_key(), time.time())
         if why:
             log.warning("%s: act proposal dropped: %s", self.name, why)
             return
@@ -551,7 +551,7 @@ class NodeRuntime:
             log.warning("%s: malformed ledger message dropped: %s", self.name, exc)
             return
         if self._host_key is None:
-            self._host_key = acts.host_key()  # host.pub may be written after the start
+            self._host_key = transport.host_key()  # host.pub may be written after the start
         why = message.refusal(self._host_key, self.chain_id, self.name)
         if why:
             log.warning("%s: ledger message dropped: %s", self.name, why)

@@ -10,16 +10,18 @@ proposal's own reply queue instead (:func:`reply`).
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from celery import current_app
 from django.conf import settings
 
-from chain.blocks.cluster.genesis import members
+from chain.blocks.cluster.genesis import host_key_path, members
 from chain.consensus.node import ALL, CITIZENS, SUPERNODES, WITNESSES
 
 __all__ = [
@@ -29,12 +31,15 @@ __all__ = [
     "ask",
     "genesis_path",
     "groups",
+    "host_key",
     "queue_of",
     "reply",
     "send",
     "send_batch",
     "sending",
 ]
+
+log = logging.getLogger(__name__)
 
 HOST = "host"
 """The registry host's name in queue names and reports."""
@@ -94,6 +99,21 @@ def genesis_path() -> str:
     if not path:
         raise RuntimeError("RIIK_GENESIS_FILE names no genesis file")
     return str(path)
+
+
+def host_key() -> bytes | None:
+    """The registry host's public key this node trusts, for its act proposals and its
+    ledger messages: ``RIIK_CLUSTER_HOST_KEY`` (hex), else the ``host.pub`` beside the
+    genesis file; None when neither is there (the node then answers and stores nothing)."""
+    configured = str(settings.RIIK_CLUSTER_HOST_KEY).strip()
+    path = host_key_path(Path(genesis_path()))
+    if not configured and path.exists():
+        configured = path.read_text().strip()
+    try:
+        return bytes.fromhex(configured) if configured else None
+    except ValueError:
+        log.error("the registry host's public key is not hex: nothing of the host is accepted")
+        return None
 
 
 def groups() -> dict[str, list[str]]:

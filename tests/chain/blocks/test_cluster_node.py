@@ -12,8 +12,7 @@ from django.test import override_settings
 
 from chain import merkle
 from chain.blocks.cluster import transport
-from chain.blocks.cluster.acts import host_key_path
-from chain.blocks.cluster.genesis import write_genesis
+from chain.blocks.cluster.genesis import host_key_path, write_genesis
 from chain.blocks.cluster.ledgermessage import LedgerMessage, signed_for
 from chain.blocks.cluster.node import NodeRuntime
 from chain.blocks.models import NodeState, ReplicaLeaf
